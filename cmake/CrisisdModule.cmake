@@ -1,0 +1,21 @@
+# crisisd_module(NAME SOURCES ... DEPENDS ...)
+# One static library per module, include root daemon/, alias crisisd::NAME. DEPENDS lists exactly
+# what the module may use, so the dependency direction of DESIGN.md is written down here.
+function(crisisd_module name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPENDS;PRIVATE_DEPENDS" ${ARGN})
+  add_library(crisisd_${name} STATIC ${ARG_SOURCES})
+  add_library(crisisd::${name} ALIAS crisisd_${name})
+  target_include_directories(crisisd_${name} PUBLIC "${PROJECT_SOURCE_DIR}/daemon")
+  target_compile_features(crisisd_${name} PUBLIC cxx_std_20)
+  target_link_libraries(crisisd_${name} PUBLIC ${ARG_DEPENDS} PRIVATE ${ARG_PRIVATE_DEPENDS})
+endfunction()
+
+# crisisd_test(NAME SOURCES ... DEPENDS ... LABELS ...)
+function(crisisd_test name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPENDS;LABELS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPENDS} GTest::gtest GTest::gtest_main GTest::gmock)
+  target_include_directories(${name} PRIVATE "${PROJECT_SOURCE_DIR}/tests")
+  target_compile_definitions(${name} PRIVATE CRISISD_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data")
+  gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
+endfunction()

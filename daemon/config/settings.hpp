@@ -1,0 +1,24 @@
+#pragma once
+// The whole validated configuration: every module's settings struct, nothing YAML-shaped.
+#include <vector>
+
+#include "admin/settings.hpp"
+#include "incident/settings.hpp"
+#include "ingest/settings.hpp"
+#include "notify/settings.hpp"
+#include "outbox/settings.hpp"
+#include "pipeline/settings.hpp"
+
+namespace crisisd::config {
+
+struct settings {
+    std::vector<ingest::source_settings> sources;
+    std::vector<notify::channel_settings> channels;
+    std::vector<pipeline::rule_settings> rules;
+    std::vector<incident::playbook_settings> playbooks;
+    std::vector<incident::statement_settings> statements;
+    admin::admin_settings admin;
+    outbox::storage_settings storage;
+};
+
+}  // namespace crisisd::config

@@ -1,0 +1,152 @@
+#include "core/json_writer.hpp"
+
+#include <charconv>
+#include <cmath>
+
+namespace crisisd::core {
+namespace {
+
+// Length of the valid UTF-8 sequence starting at s[i], or 0 when it is not valid.
+std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
+    auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    unsigned char c = b(i);
+    auto cont = [&](std::size_t k) { return k < s.size() && (b(k) & 0xC0) == 0x80; };
+    if (c < 0x80) return 1;
+    if (c >= 0xC2 && c <= 0xDF) return cont(i + 1) ? 2 : 0;
+    if (c >= 0xE0 && c <= 0xEF) {
+        if (!cont(i + 1) || !cont(i + 2)) return 0;
+        if (c == 0xE0 && b(i + 1) < 0xA0) return 0;  // overlong
+        if (c == 0xED && b(i + 1) > 0x9F) return 0;  // surrogates
+        return 3;
+    }
+    if (c >= 0xF0 && c <= 0xF4) {
+        if (!cont(i + 1) || !cont(i + 2) || !cont(i + 3)) return 0;
+        if (c == 0xF0 && b(i + 1) < 0x90) return 0;
+        if (c == 0xF4 && b(i + 1) > 0x8F) return 0;
+        return 4;
+    }
+    return 0;
+}
+
+}  // namespace
+
+void append_json_string(std::string& out, std::string_view s) {
+    static constexpr char hex[] = "0123456789abcdef";
+    out += '"';
+    std::size_t i = 0;
+    while (i < s.size()) {
+        auto c = static_cast<unsigned char>(s[i]);
+        if (c >= 0x80) {
+            std::size_t n = utf8_sequence_length(s, i);
+            if (n == 0) {
+                out += "\xEF\xBF\xBD";
+                ++i;
+            } else {
+                out.append(s.substr(i, n));
+                i += n;
+            }
+            continue;
+        }
+        switch (c) {
+            case '"': out += "\\\""; break;
+            case '\\': out += "\\\\"; break;
+            case '\n': out += "\\n"; break;
+            case '\r': out += "\\r"; break;
+            case '\t': out += "\\t"; break;
+            case '\b': out += "\\b"; break;
+            case '\f': out += "\\f"; break;
+            default:
+                if (c < 0x20) {
+                    out += "\\u00";
+                    out += hex[c >> 4];
+                    out += hex[c & 0xF];
+                } else {
+                    out += static_cast<char>(c);
+                }
+        }
+        ++i;
+    }
+    out += '"';
+}
+
+void json_writer::separate() {
+    if (need_comma_) out_ += ',';
+    need_comma_ = true;
+}
+
+json_writer& json_writer::begin_object() {
+    separate();
+    out_ += '{';
+    need_comma_ = false;
+    return *this;
+}
+json_writer& json_writer::end_object() {
+    out_ += '}';
+    need_comma_ = true;
+    return *this;
+}
+json_writer& json_writer::begin_array() {
+    separate();
+    out_ += '[';
+    need_comma_ = false;
+    return *this;
+}
+json_writer& json_writer::end_array() {
+    out_ += ']';
+    need_comma_ = true;
+    return *this;
+}
+json_writer& json_writer::key(std::string_view k) {
+    separate();
+    append_json_string(out_, k);
+    out_ += ':';
+    need_comma_ = false;
+    return *this;
+}
+json_writer& json_writer::value(std::string_view s) {
+    separate();
+    append_json_string(out_, s);
+    return *this;
+}
+json_writer& json_writer::value(double d) {
+    separate();
+    if (!std::isfinite(d)) {
+        out_ += "null";
+        return *this;
+    }
+    char buf[32];
+    auto r = std::to_chars(buf, buf + sizeof buf, d);
+    out_.append(buf, r.ptr);
+    return *this;
+}
+json_writer& json_writer::value(std::int64_t i) {
+    separate();
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, i);
+    out_.append(buf, r.ptr);
+    return *this;
+}
+json_writer& json_writer::value(std::uint64_t i) {
+    separate();
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, i);
+    out_.append(buf, r.ptr);
+    return *this;
+}
+json_writer& json_writer::value(bool b) {
+    separate();
+    out_ += b ? "true" : "false";
+    return *this;
+}
+json_writer& json_writer::null() {
+    separate();
+    out_ += "null";
+    return *this;
+}
+json_writer& json_writer::raw(std::string_view json) {
+    separate();
+    out_.append(json);
+    return *this;
+}
+
+}  // namespace crisisd::core

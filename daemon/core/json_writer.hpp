@@ -1,0 +1,46 @@
+#pragma once
+// A small append-only JSON writer for hot paths and reports: no DOM, no allocation beyond the
+// output string. Strings are escaped per RFC 8259; invalid UTF-8 is replaced by U+FFFD so the
+// output is always valid JSON.
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace crisisd::core {
+
+class json_writer {
+public:
+    explicit json_writer(std::string& out) : out_(out) {}
+
+    json_writer& begin_object();
+    json_writer& end_object();
+    json_writer& begin_array();
+    json_writer& end_array();
+    json_writer& key(std::string_view k);
+    json_writer& value(std::string_view s);
+    json_writer& value(const char* s) { return value(std::string_view(s)); }
+    json_writer& value(double d);
+    json_writer& value(std::int64_t i);
+    json_writer& value(std::uint64_t i);
+    json_writer& value(int i) { return value(static_cast<std::int64_t>(i)); }
+    json_writer& value(bool b);
+    json_writer& null();
+    // Inserts already-serialised JSON verbatim.
+    json_writer& raw(std::string_view json);
+
+    template <class T>
+    json_writer& member(std::string_view k, T&& v) {
+        key(k);
+        return value(std::forward<T>(v));
+    }
+
+private:
+    void separate();
+    std::string& out_;
+    bool need_comma_ = false;
+};
+
+// Appends s to out as a quoted JSON string.
+void append_json_string(std::string& out, std::string_view s);
+
+}  // namespace crisisd::core

@@ -1,0 +1,25 @@
+#include "core/json_writer.hpp"
+
+#include <gtest/gtest.h>
+
+using crisisd::core::json_writer;
+
+TEST(json_writer, writes_nested_values_with_commas) {
+    std::string out;
+    json_writer w(out);
+    w.begin_object().member("id", "m-1").member("n", 3).key("xs").begin_array().value(1).value(true).null().end_array();
+    w.end_object();
+    EXPECT_EQ(out, R"({"id":"m-1","n":3,"xs":[1,true,null]})");
+}
+
+TEST(json_writer, escapes_control_characters_and_quotes) {
+    std::string out;
+    json_writer(out).value(std::string_view("a\"b\\c\n\x01", 7));
+    EXPECT_EQ(out, R"("a\"b\\c\n\u0001")");
+}
+
+TEST(json_writer, replaces_invalid_utf8_so_output_stays_valid) {
+    std::string out;
+    json_writer(out).value(std::string_view("ok \xC3\xA4 bad \xFF\xC3 end"));
+    EXPECT_EQ(out, "\"ok \xC3\xA4 bad \xEF\xBF\xBD\xEF\xBF\xBD end\"");
+}
