@@ -1,0 +1,128 @@
+#pragma once
+// The incident state machine and playbook runner. Given detector signals, commands from people
+// and the passing of time, it decides which actions (notifications, statements) are due.
+// Pure: time is an argument; it sends nothing itself. Not thread-safe: one owner.
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/time.hpp"
+#include "detect/detector.hpp"
+#include "incident/settings.hpp"
+
+namespace crisisd::incident {
+
+enum class incident_state { open, acknowledged, resolved };
+enum class action_kind { notify, statement };
+enum class step_state {
+    scheduled,         // waiting for its time (escalate `after`, veto `wait`)
+    awaiting_approval, // approval: required, nobody approved yet
+    emitted,           // handed to the outbox as an action
+    vetoed,
+    skipped,           // escalation not needed (acknowledged) or incident resolved first
+};
+
+std::string_view to_string(incident_state s);
+std::string_view to_string(step_state s);
+std::string_view to_string(action_kind k);
+
+// Something to deliver. The idempotency key is stable across restarts: the same incident and
+// step always yield the same key, so the outbox can refuse a second copy.
+struct action {
+    std::string idempotency_key;  // "<incident id>/<open|resolve>/<step>/<channel>"
+    std::uint64_t incident_id = 0;
+    std::size_t step = 0;
+    bool on_resolve = false;
+    action_kind kind = action_kind::notify;
+    std::string channel;
+    std::string event;      // notify: "opened" | "escalated" | "resolved"
+    std::string statement;  // statement: its name
+    std::string language;   // statement: language chosen
+    std::string text;       // statement: the rendered text; notify: a one-line summary
+    core::timestamp at{};
+};
+
+struct step_status {
+    std::size_t index = 0;
+    bool on_resolve = false;
+    step_kind kind = step_kind::notify;
+    step_state state = step_state::scheduled;
+    std::optional<core::timestamp> due;  // when a scheduled step fires
+    std::string preview;                 // statement text as it would be posted
+};
+
+struct history_entry {
+    core::timestamp at{};
+    std::string who;   // "crisisd" for automatic transitions, else the person
+    std::string what;  // "opened", "acknowledged", "vetoed step 2", …
+};
+
+struct incident {
+    std::uint64_t id = 0;
+    std::string rule;
+    std::string key;
+    std::string severity;
+    std::string playbook;
+    incident_state state = incident_state::open;
+    core::timestamp opened_at{};
+    std::optional<core::timestamp> acknowledged_at;
+    std::optional<core::timestamp> resolved_at;
+    detect::metrics_snapshot evidence;  // metrics when it opened
+    std::map<std::string, std::size_t> languages;  // language -> mentions, picks statement language
+    std::vector<step_status> steps;
+    std::vector<history_entry> history;
+};
+
+// What the pipeline knows when a rule fires.
+struct opening {
+    std::string rule;
+    std::string key;
+    std::string severity;
+    std::string playbook;  // may be empty: record only
+    detect::metrics_snapshot evidence;
+    std::map<std::string, std::size_t> languages;
+};
+
+enum class command_result { done, already_done, not_found, not_allowed };
+
+struct engine_settings {
+    std::vector<playbook_settings> playbooks;
+    std::vector<statement_settings> statements;
+    std::map<std::string, std::string> template_values;  // e.g. status_url
+    core::duration next_update = std::chrono::minutes(30);  // {next_update} = now + this
+};
+
+class engine {
+public:
+    explicit engine(engine_settings settings);
+    ~engine();
+    engine(engine&&) noexcept;
+    engine& operator=(engine&&) noexcept;
+
+    // A rule fired: opens an incident (unless one is already open for rule+key) and appends the
+    // actions due at once. Returns the incident id.
+    std::uint64_t open(const opening& o, core::timestamp now, std::vector<action>& out);
+    // A rule cleared: resolves its open incident and runs on_resolve.
+    void clear(std::string_view rule, std::string_view key, core::timestamp now, std::vector<action>& out);
+    // Steps whose time has come (veto wait over, escalation).
+    void tick(core::timestamp now, std::vector<action>& out);
+    std::optional<core::timestamp> next_deadline() const;
+
+    command_result acknowledge(std::uint64_t id, std::string_view who, core::timestamp now);
+    command_result approve(std::uint64_t id, std::size_t step, std::string_view who, core::timestamp now,
+                           std::vector<action>& out);
+    command_result veto(std::uint64_t id, std::size_t step, std::string_view who, core::timestamp now);
+    command_result resolve(std::uint64_t id, std::string_view who, core::timestamp now, std::vector<action>& out);
+
+    const incident* find(std::uint64_t id) const;
+    const std::vector<incident>& incidents() const;  // in opening order
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace crisisd::incident
