@@ -1,0 +1,355 @@
+#include "text/normalize.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+#include <cstring>
+
+#include "text/utf8.hpp"
+
+namespace crisisd::text {
+
+namespace {
+
+// Eight bytes at a time: any byte with the high bit set ends the ASCII fast path.
+bool all_ascii8(const char* p) {
+    std::uint64_t w = 0;
+    std::memcpy(&w, p, sizeof w);
+    return (w & 0x8080808080808080ull) == 0;
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view s) {
+    std::size_t i = 0;
+    const std::size_t n = s.size();
+    while (i < n) {
+        if (i + 8 <= n && all_ascii8(s.data() + i)) {
+            i += 8;
+            continue;
+        }
+        if (static_cast<unsigned char>(s[i]) < 0x80) {
+            ++i;
+            continue;
+        }
+        const auto d = decode_utf8(s, i);
+        if (!d.valid) return false;
+        i += d.length;
+    }
+    return true;
+}
+
+void fold_case(std::string_view utf8, std::string& out) {
+    std::size_t i = 0;
+    const std::size_t n = utf8.size();
+    while (i < n) {
+        const auto b = static_cast<unsigned char>(utf8[i]);
+        if (b < 0x80) {
+            out.push_back(static_cast<char>(b >= 'A' && b <= 'Z' ? b + 0x20 : b));
+            ++i;
+            continue;
+        }
+        const auto d = decode_utf8(utf8, i);
+        const char32_t lower = d.valid ? to_lower(d.code_point) : replacement_character;
+        if (lower == d.code_point && d.valid) {
+            out.append(utf8.data() + i, d.length);  // unchanged: copy the original bytes
+        } else {
+            append_utf8(lower, out);
+        }
+        i += d.length;
+    }
+}
+
+namespace {
+
+struct named_entity {
+    std::string_view name;
+    char32_t code_point;
+};
+
+// The references Mastodon and common CMS output actually produce; anything else is kept literally.
+// Sorted by name for binary search.
+constexpr std::array<named_entity, 78> named_entities{{
+    {"AElig", 0xC6},   {"Aacute", 0xC1}, {"Agrave", 0xC0}, {"Auml", 0xC4},   {"Ccedil", 0xC7},
+    {"Eacute", 0xC9},  {"Egrave", 0xC8}, {"Ntilde", 0xD1}, {"Ouml", 0xD6},   {"Uuml", 0xDC},
+    {"aacute", 0xE1},  {"acirc", 0xE2},  {"aelig", 0xE6},  {"agrave", 0xE0}, {"amp", '&'},
+    {"apos", '\''},    {"aring", 0xE5},  {"auml", 0xE4},   {"bdquo", 0x201E}, {"bull", 0x2022},
+    {"ccedil", 0xE7},  {"cent", 0xA2},   {"copy", 0xA9},   {"deg", 0xB0},    {"divide", 0xF7},
+    {"eacute", 0xE9},  {"ecirc", 0xEA},  {"egrave", 0xE8}, {"euml", 0xEB},   {"euro", 0x20AC},
+    {"gt", '>'},       {"hearts", 0x2665}, {"hellip", 0x2026}, {"iacute", 0xED}, {"icirc", 0xEE},
+    {"iexcl", 0xA1},   {"igrave", 0xEC}, {"iquest", 0xBF}, {"iuml", 0xEF},   {"laquo", 0xAB},
+    {"ldquo", 0x201C}, {"lsaquo", 0x2039}, {"lsquo", 0x2018}, {"lt", '<'},    {"mdash", 0x2014},
+    {"middot", 0xB7},  {"nbsp", ' '},    {"ndash", 0x2013}, {"ntilde", 0xF1}, {"oacute", 0xF3},
+    {"ocirc", 0xF4},   {"ograve", 0xF2}, {"oslash", 0xF8}, {"ouml", 0xF6},   {"para", 0xB6},
+    {"pound", 0xA3},   {"quot", '"'},    {"raquo", 0xBB},  {"rdquo", 0x201D}, {"reg", 0xAE},
+    {"rsaquo", 0x203A}, {"rsquo", 0x2019}, {"sbquo", 0x201A}, {"sect", 0xA7}, {"shy", 0xAD},
+    {"szlig", 0xDF},   {"thinsp", 0x2009}, {"times", 0xD7}, {"trade", 0x2122}, {"uacute", 0xFA},
+    {"ucirc", 0xFB},   {"ugrave", 0xF9}, {"uuml", 0xFC},   {"yen", 0xA5},    {"yuml", 0xFF},
+    {"zwj", 0x200D},   {"zwnj", 0x200C}, {"zwsp", 0x200B},
+}};
+
+static_assert(std::is_sorted(named_entities.begin(), named_entities.end(),
+                             [](const named_entity& a, const named_entity& b) { return a.name < b.name; }));
+
+bool ascii_alpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+bool ascii_alnum(char c) { return ascii_alpha(c) || (c >= '0' && c <= '9'); }
+char ascii_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 0x20) : c; }
+
+bool iequals(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        if (ascii_lower(a[i]) != ascii_lower(b[i])) return false;
+    }
+    return true;
+}
+
+// Decodes the character reference at html[pos] == '&'. Returns the bytes consumed, or 0 when it is
+// not a reference we know (the '&' is then literal text, as browsers do for unknown names).
+std::size_t decode_entity(std::string_view html, std::size_t pos, std::string& out) {
+    const std::size_t limit = std::min(html.size(), pos + 34);
+    std::size_t semi = pos + 1;
+    while (semi < limit && html[semi] != ';' && (ascii_alnum(html[semi]) || html[semi] == '#')) ++semi;
+    if (semi >= limit || html[semi] != ';' || semi == pos + 1) return 0;
+    const std::string_view body = html.substr(pos + 1, semi - pos - 1);
+    if (body[0] == '#') {
+        std::uint32_t value = 0;
+        std::size_t k = 1;
+        const bool hex = body.size() > 1 && (body[1] == 'x' || body[1] == 'X');
+        if (hex) k = 2;
+        if (k >= body.size()) return 0;
+        for (; k < body.size(); ++k) {
+            const char c = body[k];
+            std::uint32_t digit = 0;
+            if (c >= '0' && c <= '9') {
+                digit = static_cast<std::uint32_t>(c - '0');
+            } else if (hex && c >= 'a' && c <= 'f') {
+                digit = static_cast<std::uint32_t>(c - 'a' + 10);
+            } else if (hex && c >= 'A' && c <= 'F') {
+                digit = static_cast<std::uint32_t>(c - 'A' + 10);
+            } else {
+                return 0;
+            }
+            value = value * (hex ? 16u : 10u) + digit;
+            if (value > 0x10FFFF) value = 0x110000;  // saturate; encoded as U+FFFD below
+        }
+        append_utf8(value == 0 ? replacement_character : static_cast<char32_t>(value), out);
+        return body.size() + 2;
+    }
+    const auto it = std::lower_bound(named_entities.begin(), named_entities.end(), body,
+                                     [](const named_entity& e, std::string_view n) { return e.name < n; });
+    if (it == named_entities.end() || it->name != body) return 0;
+    if (it->code_point != 0xAD) append_utf8(it->code_point, out);  // soft hyphen: invisible
+    return body.size() + 2;
+}
+
+// Finds the '>' closing the tag that starts at html[pos] == '<', skipping quoted attribute values.
+std::size_t find_tag_end(std::string_view html, std::size_t pos) {
+    char quote = 0;
+    for (std::size_t i = pos + 1; i < html.size(); ++i) {
+        const char c = html[i];
+        if (quote != 0) {
+            if (c == quote) quote = 0;
+        } else if (c == '"' || c == '\'') {
+            quote = c;
+        } else if (c == '>') {
+            return i;
+        }
+    }
+    return std::string_view::npos;
+}
+
+bool is_block_tag(std::string_view name) {
+    for (const std::string_view b : {"p", "div", "li", "ul", "ol", "blockquote", "h1", "h2", "h3", "h4",
+                                     "h5", "h6", "pre", "tr"}) {
+        if (iequals(name, b)) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+void strip_html(std::string_view html, std::string& out) {
+    const std::size_t start = out.size();
+    bool pending_break = false;  // a block boundary was seen; emitted before the next text
+    const auto emit_break_if_pending = [&] {
+        if (pending_break && out.size() > start && out.back() != '\n') out.push_back('\n');
+        pending_break = false;
+    };
+    std::size_t i = 0;
+    const std::size_t n = html.size();
+    while (i < n) {
+        const char c = html[i];
+        if (c == '<') {
+            if (html.compare(i, 4, "<!--") == 0) {
+                const std::size_t end = html.find("-->", i + 4);
+                i = end == std::string_view::npos ? n : end + 3;
+                continue;
+            }
+            const std::size_t end = find_tag_end(html, i);
+            std::size_t name_begin = i + 1;
+            const bool closing = name_begin < n && html[name_begin] == '/';
+            if (closing) ++name_begin;
+            std::size_t name_end = name_begin;
+            while (name_end < n && ascii_alnum(html[name_end])) ++name_end;
+            if (end == std::string_view::npos || name_end == name_begin) {
+                emit_break_if_pending();
+                out.push_back('<');  // a bare '<' in text, e.g. "a < b"
+                ++i;
+                continue;
+            }
+            const std::string_view name = html.substr(name_begin, name_end - name_begin);
+            i = end + 1;
+            if (iequals(name, "br")) {
+                out.push_back('\n');
+                pending_break = false;
+            } else if (is_block_tag(name)) {
+                pending_break = true;
+            } else if (!closing && (iequals(name, "script") || iequals(name, "style"))) {
+                // Skip the body up to the matching close tag (case-insensitive search).
+                std::size_t j = i;
+                while (j < n) {
+                    const std::size_t lt = html.find("</", j);
+                    if (lt == std::string_view::npos) {
+                        j = n;
+                        break;
+                    }
+                    if (iequals(html.substr(lt + 2, name.size()), name)) {
+                        const std::size_t close = html.find('>', lt);
+                        j = close == std::string_view::npos ? n : close + 1;
+                        break;
+                    }
+                    j = lt + 2;
+                }
+                i = j;
+            }
+            continue;
+        }
+        emit_break_if_pending();
+        if (c == '&') {
+            const std::size_t used = decode_entity(html, i, out);
+            if (used != 0) {
+                i += used;
+                continue;
+            }
+            out.push_back('&');
+            ++i;
+            continue;
+        }
+        std::size_t j = i + 1;
+        while (j < n && html[j] != '<' && html[j] != '&') ++j;
+        out.append(html.data() + i, j - i);
+        i = j;
+    }
+}
+
+namespace {
+
+// Function words that are frequent in one language and rare or absent in the other. Words that
+// are common in both ("in", "so", "was", "will", "man", "die", "war", "also") are deliberately
+// left out. Sorted for binary search.
+constexpr std::array<std::string_view, 96> german_words{
+    "aber",   "alle",   "als",    "auch",   "auf",   "bei",    "bin",    "bis",   "bitte", "da",
+    "dann",   "danke",  "das",    "dass",   "dein",  "deine",  "dem",    "den",   "der",   "des",
+    "dich",   "dir",    "doch",   "du",     "durch", "ein",    "eine",   "einem", "einen", "einer",
+    "echt",   "er",     "es",     "etwas",  "euch",  "für",    "fuer",   "ganz",  "geht",  "gibt",
+    "habe",   "haben",  "hast",   "heute",  "hier",  "ich",    "ihr",    "im",    "immer", "ist",
+    "jetzt",  "kann",   "kein",   "keine",  "leider", "mal",   "mehr",   "mein",  "meine", "mich",
+    "mir",    "mit",    "nach",   "nicht",  "nichts", "noch",  "nur",    "oder",  "ohne",  "schon",
+    "sehr",   "seit",   "sich",   "sie",    "sind",  "uns",    "und",    "vom",   "von",   "warum",
+    "weil",   "wenn",   "werden", "wie",    "wieder", "wir",   "wird",   "wo",    "zu",    "zum",
+    "zur",    "über",   "ueber",  "wurde",  "nix",   "gerade",
+};
+constexpr std::array<std::string_view, 96> english_words{
+    "about",  "again", "all",   "am",     "an",    "and",     "are",   "at",    "be",     "because",
+    "been",   "but",   "by",    "can",    "can't", "could",   "did",   "didn't", "do",    "does",
+    "doesn't", "don't", "for",  "from",   "get",   "got",     "had",   "has",   "have",   "he",
+    "her",    "here",  "him",   "his",    "how",   "i",       "i'm",   "if",    "is",     "isn't",
+    "it",     "it's",  "its",   "just",   "me",    "my",      "not",   "now",   "of",     "on",
+    "only",   "or",    "our",   "out",    "please", "really", "she",   "should", "some",  "still",
+    "than",   "thank", "thanks", "that",  "the",   "their",   "them",  "there", "they",   "this",
+    "to",     "today", "up",    "us",     "very",  "want",    "we",    "were",  "what",   "when",
+    "where",  "which", "while", "who",    "why",   "with",    "won't", "would", "you",    "your",
+    "yet",    "i've",  "we're", "they're", "you're", "what's",
+};
+
+constexpr bool sorted_words(const auto& words) {
+    for (std::size_t i = 1; i < words.size(); ++i) {
+        if (!(words[i - 1] < words[i])) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string_view guess_language(std::string_view text) {
+    static constexpr auto de = [] {
+        auto a = german_words;
+        std::sort(a.begin(), a.end());
+        return a;
+    }();
+    static constexpr auto en = [] {
+        auto a = english_words;
+        std::sort(a.begin(), a.end());
+        return a;
+    }();
+    static_assert(sorted_words(de) && sorted_words(en));
+
+    text = text.substr(0, 2048);
+    int de_score = 0;
+    int en_score = 0;
+    int umlauts = 0;
+    std::array<char, 24> word{};
+    std::size_t len = 0;
+    bool overflow = false;
+    const auto finish_word = [&] {
+        if (len > 0 && !overflow) {
+            const std::string_view w(word.data(), len);
+            if (std::binary_search(de.begin(), de.end(), w)) ++de_score;
+            if (std::binary_search(en.begin(), en.end(), w)) ++en_score;
+        }
+        len = 0;
+        overflow = false;
+    };
+    std::size_t i = 0;
+    while (i < text.size()) {
+        const auto b = static_cast<unsigned char>(text[i]);
+        if (b < 0x80) {
+            const char c = ascii_lower(static_cast<char>(b));
+            if ((c >= 'a' && c <= 'z') || c == '\'') {
+                if (len < word.size()) {
+                    word[len++] = c;
+                } else {
+                    overflow = true;
+                }
+            } else {
+                finish_word();
+            }
+            ++i;
+            continue;
+        }
+        const auto d = decode_utf8(text, i);
+        const char32_t lower = to_lower(d.code_point);
+        if (lower == 0xE4 || lower == 0xF6 || lower == 0xFC || lower == 0xDF) {
+            ++umlauts;
+            if (len + 2 <= word.size()) {
+                word[len++] = static_cast<char>(0xC3);  // ä ö ü ß all start with C3
+                word[len++] = static_cast<char>(0x80 | (lower & 0x3F));  // lower-case 2nd byte
+            } else {
+                overflow = true;
+            }
+        } else if (lower == 0x2019 && len > 0) {  // typographic apostrophe in "don’t"
+            if (len < word.size()) word[len++] = '\'';
+        } else {
+            finish_word();
+        }
+        i += d.length;
+    }
+    finish_word();
+    // Umlauts and ß are strong evidence for German, but one name ("Müller") should not outweigh
+    // a sentence of English function words.
+    de_score += std::min(umlauts, 2);
+    if (de_score == en_score) return {};
+    return de_score > en_score ? std::string_view("de") : std::string_view("en");
+}
+
+}  // namespace crisisd::text

@@ -1,0 +1,43 @@
+#pragma once
+// Low-level UTF-8 and Unicode case helpers shared by text normalisation, keyword matching and the
+// sentiment scorer. Everything here is stateless, allocation-free (except appending to a caller's
+// string) and safe to call from any thread.
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace crisisd::text {
+
+inline constexpr char32_t replacement_character = 0xFFFD;
+
+// One decoded code point. `length` is the number of bytes consumed (always >= 1 for a non-empty
+// input). Invalid input decodes to U+FFFD with `valid == false`, consuming the maximal invalid
+// subpart (the lead byte plus any continuation bytes that were still acceptable), the same
+// substitution policy as the WHATWG and Python "replace" decoders.
+struct decoded_char {
+    char32_t code_point = 0;
+    std::size_t length = 0;
+    bool valid = false;
+};
+
+// Decodes the code point that starts at byte `pos` of `s` (pos < s.size()).
+decoded_char decode_utf8(std::string_view s, std::size_t pos) noexcept;
+
+// Appends the UTF-8 encoding of `cp` (surrogates and values > U+10FFFF become U+FFFD).
+void append_utf8(char32_t cp, std::string& out);
+
+// Unicode simple lower-case mapping for Basic Latin, Latin-1, Latin Extended-A/B (common
+// letters), Greek, Cyrillic, Armenian, Latin Extended Additional (incl. capital sharp s U+1E9E -> ß)
+// and fullwidth Latin. Other code points map to themselves.
+char32_t to_lower(char32_t cp) noexcept;
+
+// True for a cased letter that is upper case (it has a different lower-case form).
+inline bool is_upper(char32_t cp) noexcept { return to_lower(cp) != cp; }
+
+// True for a cased letter that is lower case, in the ranges to_lower() covers.
+bool is_lower(char32_t cp) noexcept;
+
+// Unicode White_Space (what Python's str.split() splits on).
+bool is_space(char32_t cp) noexcept;
+
+}  // namespace crisisd::text
