@@ -1,0 +1,581 @@
+#include "detect/detector.hpp"
+
+#include <algorithm>
+#include <array>
+#include <cassert>
+#include <cmath>
+#include <functional>
+#include <unordered_map>
+
+namespace crisisd::detect {
+
+namespace {
+
+// The window is cut into this many time buckets. 60 keeps the sliding edge within 1/60 of the
+// window (5 s for a 5-minute window) while one key's ring stays under 1 KiB.
+constexpr std::int64_t bucket_slots = 60;
+
+// Compound scores are summed as fixed-point thousandths so adding and later subtracting a
+// bucket from the running total is exact (a double total would drift over days of traffic).
+constexpr double compound_scale = 1000.0;
+
+// A storm key can see tens of thousands of authors per window; past this many tracked authors
+// further new authors are counted as if anonymous (each mention a new author, no per-author
+// limit). At that size every realistic unique_authors threshold is long met.
+constexpr std::size_t max_tracked_authors = std::size_t{1} << 16;
+
+struct bucket {
+    std::uint32_t count = 0;     // mentions counted (after the per-author limit)
+    std::uint32_t negative = 0;  // of those, negative
+    std::uint32_t authors = 0;   // authors whose latest mention in the window falls in this bucket
+    std::int32_t compound = 0;   // sum of counted compounds, in thousandths
+};
+
+struct window_totals {
+    std::int64_t count = 0;
+    std::int64_t negative = 0;
+    std::int64_t authors = 0;
+    std::int64_t compound = 0;
+};
+
+// Exponentially weighted mean and variance of the per-minute rate of single buckets.
+struct baseline_state {
+    double mean = 0;
+    double var = 0;
+};
+
+// Open-addressing set of author hashes (0 marks an empty slot: hash 0 means "unknown author"
+// and is never stored). `last` is the author's newest bucket, relative to the key's seq_base.
+struct author_slot {
+    std::uint64_t hash = 0;
+    std::uint32_t last = 0;
+    std::uint32_t unused = 0;
+};
+
+struct key_state {
+    const std::string* name = nullptr;  // the map's own key string
+    key_state* newer = nullptr;          // least-recently-seen list, newest at the rule's head
+    key_state* older = nullptr;
+
+    std::int64_t seq_base = 0;   // stored author seqs are relative to this
+    std::int64_t first_seq = 0;  // oldest bucket ever written: older buckets are not history
+    std::int64_t head_seq = 0;   // newest bucket of the window
+    core::timestamp now{};       // the key's own clock: the newest time it has seen
+
+    baseline_state baseline;
+    window_totals totals;
+
+    bool firing = false;
+    bool fire_holding = false;
+    bool clear_holding = false;
+    core::timestamp fire_since{};
+    core::timestamp clear_since{};
+    core::timestamp cooldown_until{};
+
+    std::vector<author_slot> authors;
+    std::size_t authors_used = 0;          // occupied slots, live or stale
+    std::vector<std::uint32_t> counted;    // per slot, max_per_author seqs of counted mentions
+    std::array<bucket, bucket_slots> ring{};
+};
+
+std::int64_t floor_div(std::int64_t a, std::int64_t b) {
+    std::int64_t q = a / b;
+    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+    return q;
+}
+
+std::size_t ring_index(std::int64_t seq) {
+    return static_cast<std::size_t>(((seq % bucket_slots) + bucket_slots) % bucket_slots);
+}
+
+struct string_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+};
+
+bool compare(double value, comparison op, double threshold) {
+    switch (op) {
+        case comparison::lt: return value < threshold;
+        case comparison::le: return value <= threshold;
+        case comparison::gt: return value > threshold;
+        case comparison::ge: return value >= threshold;
+        // Metrics are ratios and means, so equality allows for rounding.
+        case comparison::eq: return std::fabs(value - threshold) <= 1e-9 * std::max(1.0, std::fabs(threshold));
+        case comparison::ne: return std::fabs(value - threshold) > 1e-9 * std::max(1.0, std::fabs(threshold));
+    }
+    return false;
+}
+
+// An empty group never holds: a rule without conditions must not fire on every mention.
+bool holds(const condition_group& g, const metrics_snapshot& m) {
+    if (g.conditions.empty()) return false;
+    for (const condition& c : g.conditions) {
+        const bool h = compare(m.get(c.what), c.op, c.threshold);
+        if (g.all && !h) return false;
+        if (!g.all && h) return true;
+    }
+    return g.all;
+}
+
+}  // namespace
+
+double metrics_snapshot::get(metric m) const {
+    switch (m) {
+        case metric::count: return count;
+        case metric::negative_count: return negative_count;
+        case metric::negative_ratio: return negative_ratio;
+        case metric::mean_compound: return mean_compound;
+        case metric::unique_authors: return unique_authors;
+        case metric::rate: return rate;
+        case metric::volume_ratio: return volume_ratio;
+        case metric::zscore: return zscore;
+    }
+    return 0;
+}
+
+namespace {
+constexpr std::array<std::pair<metric, std::string_view>, 8> metric_names{{
+    {metric::count, "count"},
+    {metric::negative_count, "negative_count"},
+    {metric::negative_ratio, "negative_ratio"},
+    {metric::mean_compound, "mean_compound"},
+    {metric::unique_authors, "unique_authors"},
+    {metric::rate, "rate"},
+    {metric::volume_ratio, "volume_ratio"},
+    {metric::zscore, "zscore"},
+}};
+}  // namespace
+
+std::optional<metric> metric_from_name(std::string_view name) {
+    for (const auto& [m, n] : metric_names)
+        if (n == name) return m;
+    return std::nullopt;
+}
+
+std::string_view metric_name(metric m) {
+    for (const auto& [mm, n] : metric_names)
+        if (mm == m) return n;
+    return "unknown";
+}
+
+struct detector::impl {
+    struct rule_state {
+        detector_settings settings;
+        std::int64_t bucket_us = 1;
+        double bucket_minutes = 0;
+        double window_minutes = 0;
+        double alpha = 1;  // baseline weight of one bucket sample
+        std::unordered_map<std::string, key_state, string_hash, std::equal_to<>> keys;
+        key_state* newest = nullptr;
+        key_state* oldest = nullptr;
+    };
+
+    std::vector<rule_state> rules;
+    std::uint64_t evicted = 0;
+    std::uint64_t ignored = 0;
+
+    explicit impl(std::vector<detector_settings> settings) {
+        rules.resize(settings.size());
+        for (std::size_t i = 0; i < settings.size(); ++i) {
+            rule_state& r = rules[i];
+            r.settings = std::move(settings[i]);
+            r.bucket_us = std::max<std::int64_t>(1, r.settings.window.count() / bucket_slots);
+            r.bucket_minutes = static_cast<double>(r.bucket_us) / 60e6;
+            r.window_minutes = r.bucket_minutes * bucket_slots;
+            const double half_life_us = static_cast<double>(r.settings.baseline.count());
+            r.alpha = half_life_us > 0 ? 1.0 - std::exp2(-static_cast<double>(r.bucket_us) / half_life_us) : 1.0;
+        }
+    }
+
+    std::int64_t seq_of(const rule_state& r, core::timestamp t) const {
+        return floor_div(t.time_since_epoch().count(), r.bucket_us);
+    }
+
+    // ---- baseline -------------------------------------------------------------------------
+
+    static void fold(baseline_state& b, double sample, double alpha) {
+        const double d = sample - b.mean;
+        b.mean += alpha * d;
+        b.var = (1 - alpha) * (b.var + alpha * d * d);
+    }
+
+    // k zero samples in closed form: with q = (1-a)^k, mean' = q*mean and
+    // var' = q*(var + mean^2*(1-q)); a silent night costs O(1), not one step per bucket.
+    static void fold_zeros(baseline_state& b, std::int64_t k, double alpha) {
+        if (k <= 0) return;
+        const double q = std::pow(1 - alpha, static_cast<double>(k));
+        b.var = q * (b.var + b.mean * b.mean * (1 - q));
+        b.mean *= q;
+    }
+
+    // Moves a key's window so that `seq` is its newest bucket. Buckets leaving the window feed
+    // the baseline only now, so a spike raises "normal" only after it has left the window.
+    // With `ring` null this only computes the resulting baseline and totals (for const views).
+    static void roll(const rule_state& r, const key_state& k, std::int64_t seq, baseline_state& b,
+                     window_totals& w, std::array<bucket, bucket_slots>* ring) {
+        if (seq <= k.head_seq) return;
+        const std::int64_t expire_to = seq - bucket_slots;  // buckets <= this leave the window
+        const std::int64_t last_filled = std::min(k.head_seq, expire_to);
+        for (std::int64_t q = k.head_seq - bucket_slots + 1; q <= last_filled; ++q) {
+            const std::size_t i = ring_index(q);
+            const bucket& old = k.ring[i];
+            if (q >= k.first_seq) fold(b, old.count / r.bucket_minutes, r.alpha);
+            w.count -= old.count;
+            w.negative -= old.negative;
+            w.authors -= old.authors;
+            w.compound -= old.compound;
+            if (ring != nullptr) (*ring)[i] = bucket{};
+        }
+        fold_zeros(b, expire_to - k.head_seq, r.alpha);
+    }
+
+    void advance(const rule_state& r, key_state& k, std::int64_t seq) {
+        if (seq <= k.head_seq) return;
+        // Every slot the new buckets reuse held a bucket that roll() has just expired and zeroed.
+        roll(r, k, seq, k.baseline, k.totals, &k.ring);
+        k.head_seq = seq;
+    }
+
+    // ---- metrics --------------------------------------------------------------------------
+
+    static metrics_snapshot snapshot(const rule_state& r, const window_totals& w, const baseline_state& b) {
+        metrics_snapshot m;
+        const detector_settings& s = r.settings;
+        m.count = static_cast<double>(w.count);
+        m.negative_count = static_cast<double>(w.negative);
+        m.negative_ratio = w.count > 0 ? m.negative_count / m.count : 0.0;
+        m.mean_compound = w.count > 0 ? static_cast<double>(w.compound) / compound_scale / m.count : 0.0;
+        m.unique_authors = static_cast<double>(w.authors);
+        m.rate = m.count / r.window_minutes;
+        m.baseline_rate = b.mean;
+        m.volume_ratio = m.rate / std::max(b.mean, s.min_baseline_rate > 0 ? s.min_baseline_rate : 1e-9);
+        // The baseline variance is that of single-bucket rates; the window rate averages
+        // bucket_slots of them. Poisson noise of the (floored) baseline, and at least one mention
+        // per window, bound the deviation from below so a flat history cannot yield infinity.
+        const double window_var = b.var / bucket_slots;
+        const double lambda = std::max({b.mean, s.min_baseline_rate, 1.0 / r.window_minutes});
+        const double poisson_var = lambda / r.window_minutes;
+        m.zscore = (m.rate - b.mean) / std::sqrt(std::max(window_var, poisson_var));
+        return m;
+    }
+
+    // ---- authors --------------------------------------------------------------------------
+
+    static std::size_t probe_start(std::uint64_t hash, std::size_t cap) {
+        // Author hashes may be weak (tests, small ids); mix before masking.
+        std::uint64_t h = hash * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+        return static_cast<std::size_t>(h) & (cap - 1);
+    }
+
+    // Rebuilds the author table with only authors still in the window, sized for `want` more.
+    static void rebuild_authors(key_state& k, std::uint32_t oldest_live, std::size_t stride, std::size_t want) {
+        std::size_t live = 0;
+        for (const author_slot& a : k.authors)
+            if (a.hash != 0 && a.last >= oldest_live) ++live;
+        std::size_t cap = 8;
+        while (cap < 2 * (live + want)) cap *= 2;
+        std::vector<author_slot> old_slots(cap);
+        std::vector<std::uint32_t> old_counted(cap * stride);
+        old_slots.swap(k.authors);
+        old_counted.swap(k.counted);
+        k.authors_used = 0;
+        for (std::size_t i = 0; i < old_slots.size(); ++i) {
+            const author_slot& a = old_slots[i];
+            if (a.hash == 0 || a.last < oldest_live) continue;
+            std::size_t j = probe_start(a.hash, cap);
+            while (k.authors[j].hash != 0) j = (j + 1) & (cap - 1);
+            k.authors[j] = a;
+            std::copy_n(old_counted.begin() + static_cast<std::ptrdiff_t>(i * stride), stride,
+                        k.counted.begin() + static_cast<std::ptrdiff_t>(j * stride));
+            ++k.authors_used;
+        }
+    }
+
+    // Index of the author's slot, inserting a fresh one (last = 0, nothing counted) if needed;
+    // nullopt when the key already tracks max_tracked_authors live authors.
+    static std::optional<std::size_t> author_slot_of(key_state& k, std::uint64_t hash, std::uint32_t oldest_live,
+                                                     std::size_t stride) {
+        if (!k.authors.empty()) {
+            const std::size_t mask = k.authors.size() - 1;
+            for (std::size_t j = probe_start(hash, k.authors.size());; j = (j + 1) & mask) {
+                if (k.authors[j].hash == hash) return j;
+                if (k.authors[j].hash == 0) break;
+            }
+        }
+        if (2 * (k.authors_used + 1) > k.authors.size()) {
+            rebuild_authors(k, oldest_live, stride, 1);
+            if (k.authors_used >= max_tracked_authors) return std::nullopt;
+        }
+        const std::size_t mask = k.authors.size() - 1;
+        std::size_t j = probe_start(hash, k.authors.size());
+        while (k.authors[j].hash != 0) j = (j + 1) & mask;
+        k.authors[j] = author_slot{hash, 0, 0};
+        std::fill_n(k.counted.begin() + static_cast<std::ptrdiff_t>(j * stride), stride, 0u);
+        ++k.authors_used;
+        return j;
+    }
+
+    // ---- keys -----------------------------------------------------------------------------
+
+    static void unlink(rule_state& r, key_state& k) {
+        (k.newer != nullptr ? k.newer->older : r.newest) = k.older;
+        (k.older != nullptr ? k.older->newer : r.oldest) = k.newer;
+        k.newer = k.older = nullptr;
+    }
+
+    static void push_newest(rule_state& r, key_state& k) {
+        k.older = r.newest;
+        k.newer = nullptr;
+        if (r.newest != nullptr) r.newest->newer = &k;
+        r.newest = &k;
+        if (r.oldest == nullptr) r.oldest = &k;
+    }
+
+    void erase(rule_state& r, key_state& k) {
+        unlink(r, k);
+        r.keys.erase(r.keys.find(*k.name));
+    }
+
+    // Drops the least recently seen key that is not firing; if every key fires, the least
+    // recently seen one. No clear signal is sent for an evicted firing key: a "resolved" post
+    // while the storm may still rage is worse than an incident a person has to resolve.
+    void evict_one(rule_state& r) {
+        key_state* victim = r.oldest;
+        for (key_state* k = r.oldest; k != nullptr; k = k->newer) {
+            if (!k->firing) {
+                victim = k;
+                break;
+            }
+        }
+        if (victim == nullptr) return;
+        erase(r, *victim);
+        ++evicted;
+    }
+
+    key_state& key_for(rule_state& r, std::string_view name, core::timestamp t) {
+        if (auto it = r.keys.find(name); it != r.keys.end()) {
+            key_state& k = it->second;
+            if (r.newest != &k) {
+                unlink(r, k);
+                push_newest(r, k);
+            }
+            return k;
+        }
+        if (r.settings.max_keys > 0 && r.keys.size() >= r.settings.max_keys) evict_one(r);
+        auto [it, inserted] = r.keys.try_emplace(std::string(name));
+        key_state& k = it->second;
+        k.name = &it->first;
+        const std::int64_t seq = seq_of(r, t);
+        k.seq_base = seq - 2 * bucket_slots;
+        k.first_seq = seq;
+        k.head_seq = seq;
+        k.now = t;
+        k.baseline.mean = r.settings.min_baseline_rate;
+        k.baseline.var = 0;
+        push_newest(r, k);
+        return k;
+    }
+
+    // ---- decisions ------------------------------------------------------------------------
+
+    // Fire/clear with hysteresis. `for:` is measured between evaluations: a group "holds since"
+    // the first evaluation that found it true and stops holding at the first that found it
+    // false. While cooling down the fire group may accumulate its `for:`, so a storm that is
+    // still raging when the cooldown ends fires at once. Without clear conditions the key
+    // clears once the fire group has not held for clear_when's `for:`.
+    void evaluate(std::size_t rule_index, rule_state& r, key_state& k, std::vector<signal>& out) {
+        const metrics_snapshot m = snapshot(r, k.totals, k.baseline);
+        const detector_settings& s = r.settings;
+        const core::timestamp t = k.now;
+        if (!k.firing) {
+            if (!holds(s.fire_when, m)) {
+                k.fire_holding = false;
+                return;
+            }
+            if (!k.fire_holding) {
+                k.fire_holding = true;
+                k.fire_since = t;
+            }
+            if (t - k.fire_since >= s.fire_when.hold && t >= k.cooldown_until) {
+                k.firing = true;
+                k.clear_holding = false;
+                out.push_back(signal{rule_index, *k.name, signal_kind::fire, t, m});
+            }
+            return;
+        }
+        const bool clearing =
+            s.clear_when.conditions.empty() ? !holds(s.fire_when, m) : holds(s.clear_when, m);
+        if (!clearing) {
+            k.clear_holding = false;
+            return;
+        }
+        if (!k.clear_holding) {
+            k.clear_holding = true;
+            k.clear_since = t;
+        }
+        if (t - k.clear_since >= s.clear_when.hold) {
+            k.firing = false;
+            k.fire_holding = false;
+            k.clear_holding = false;
+            k.cooldown_until = t + s.cooldown;
+            out.push_back(signal{rule_index, *k.name, signal_kind::clear, t, m});
+        }
+    }
+
+    void observe(std::size_t rule_index, std::string_view name, const observation& o, core::timestamp t,
+                 std::vector<signal>& out) {
+        assert(rule_index < rules.size());
+        if (rule_index >= rules.size()) return;
+        rule_state& r = rules[rule_index];
+        key_state& k = key_for(r, name, t);
+        const std::int64_t seq = seq_of(r, t);
+        if (seq > k.head_seq) {
+            advance(r, k, seq);
+        } else if (seq <= k.head_seq - bucket_slots) {
+            ++ignored;
+            return;
+        }
+        k.now = std::max(k.now, t);
+        k.first_seq = std::min(k.first_seq, seq);
+        bucket& b = k.ring[ring_index(seq)];
+        const auto rel = static_cast<std::uint32_t>(seq - k.seq_base);
+        const auto oldest_live = static_cast<std::uint32_t>(k.head_seq - bucket_slots + 1 - k.seq_base);
+        const std::size_t limit = r.settings.max_per_author;
+
+        bool counted = true;
+        std::optional<std::size_t> slot;
+        if (o.author_hash != 0) slot = author_slot_of(k, o.author_hash, oldest_live, limit);
+        if (!slot) {
+            ++b.authors;
+            ++k.totals.authors;
+        } else {
+            author_slot& a = k.authors[*slot];
+            if (a.last < oldest_live) {
+                a.last = rel;
+                ++b.authors;
+                ++k.totals.authors;
+            } else if (a.last < rel) {
+                --k.ring[ring_index(k.seq_base + a.last)].authors;
+                ++b.authors;
+                a.last = rel;
+            }
+            if (limit > 0) {
+                // The author's counted mentions, as bucket seqs; expired entries are free.
+                std::uint32_t* seqs = k.counted.data() + *slot * limit;
+                std::size_t live = 0;
+                std::uint32_t* free_entry = nullptr;
+                for (std::size_t i = 0; i < limit; ++i) {
+                    if (seqs[i] >= oldest_live)
+                        ++live;
+                    else if (free_entry == nullptr)
+                        free_entry = &seqs[i];
+                }
+                if (live >= limit || free_entry == nullptr)
+                    counted = false;
+                else
+                    *free_entry = rel;
+            }
+        }
+        if (counted) {
+            const double c = std::clamp(o.compound, -1.0, 1.0);
+            const auto milli = static_cast<std::int32_t>(std::lround(c * compound_scale));
+            ++b.count;
+            ++k.totals.count;
+            b.compound += milli;
+            k.totals.compound += milli;
+            if (o.compound <= r.settings.negative_threshold) {
+                ++b.negative;
+                ++k.totals.negative;
+            }
+        }
+        evaluate(rule_index, r, k, out);
+    }
+
+    // A key with nothing in its window, no decision pending and a baseline at the floor carries
+    // no information a fresh key would not have, so it is retired to keep memory proportional to
+    // active keys.
+    static bool idle(const rule_state& r, const key_state& k) {
+        return k.totals.count == 0 && k.totals.authors == 0 && !k.firing && !k.fire_holding &&
+               k.now >= k.cooldown_until && k.baseline.mean <= std::max(r.settings.min_baseline_rate, 1e-3);
+    }
+
+    void tick(core::timestamp t, std::vector<signal>& out) {
+        for (std::size_t ri = 0; ri < rules.size(); ++ri) {
+            rule_state& r = rules[ri];
+            const std::int64_t seq = seq_of(r, t);
+            // Oldest first: signals come out in a stable order that replay can reproduce.
+            for (key_state* k = r.oldest; k != nullptr;) {
+                key_state* next = k->newer;
+                if (t > k->now) {
+                    advance(r, *k, seq);
+                    k->now = t;
+                }
+                evaluate(ri, r, *k, out);
+                if (idle(r, *k)) erase(r, *k);
+                k = next;
+            }
+        }
+    }
+
+    const key_state* find(std::size_t rule_index, std::string_view name) const {
+        if (rule_index >= rules.size()) return nullptr;
+        const auto& keys = rules[rule_index].keys;
+        auto it = keys.find(name);
+        return it == keys.end() ? nullptr : &it->second;
+    }
+};
+
+detector::detector(std::vector<detector_settings> rules) : impl_(std::make_unique<impl>(std::move(rules))) {}
+detector::~detector() = default;
+detector::detector(detector&&) noexcept = default;
+detector& detector::operator=(detector&&) noexcept = default;
+
+void detector::observe(std::size_t rule, std::string_view key, const observation& o, core::timestamp t,
+                       std::vector<signal>& out) {
+    impl_->observe(rule, key, o, t, out);
+}
+
+void detector::tick(core::timestamp t, std::vector<signal>& out) { impl_->tick(t, out); }
+
+std::optional<metrics_snapshot> detector::metrics(std::size_t rule, std::string_view key, core::timestamp t) const {
+    const key_state* k = impl_->find(rule, key);
+    if (k == nullptr) return std::nullopt;
+    const auto& r = impl_->rules[rule];
+    baseline_state b = k->baseline;
+    window_totals w = k->totals;
+    if (t > k->now) impl::roll(r, *k, impl_->seq_of(r, t), b, w, nullptr);
+    return impl::snapshot(r, w, b);
+}
+
+bool detector::firing(std::size_t rule, std::string_view key) const {
+    const key_state* k = impl_->find(rule, key);
+    return k != nullptr && k->firing;
+}
+
+std::size_t detector::live_keys() const {
+    std::size_t n = 0;
+    for (const auto& r : impl_->rules) n += r.keys.size();
+    return n;
+}
+
+std::uint64_t detector::evicted_keys() const { return impl_->evicted; }
+
+std::uint64_t detector::ignored_observations() const { return impl_->ignored; }
+
+std::size_t detector::memory_bytes() const {
+    // Node: the stored pair, the next pointer and the cached hash of libstdc++'s node layout.
+    constexpr std::size_t node_bytes = sizeof(std::pair<const std::string, key_state>) + 2 * sizeof(void*);
+    std::size_t n = sizeof(impl);
+    for (const auto& r : impl_->rules) {
+        n += sizeof(r) + r.keys.bucket_count() * sizeof(void*);
+        for (const auto& [name, k] : r.keys) {
+            n += node_bytes;
+            if (name.capacity() > 15) n += name.capacity() + 1;
+            n += k.authors.capacity() * sizeof(author_slot) + k.counted.capacity() * sizeof(std::uint32_t);
+        }
+    }
+    return n;
+}
+
+}  // namespace crisisd::detect
