@@ -1,0 +1,84 @@
+#include "match/matcher.hpp"
+
+#include <gtest/gtest.h>
+
+#include "text/normalize.hpp"
+
+using namespace crisisd;
+
+namespace {
+
+match::match_settings words(std::vector<std::string> keywords, std::vector<std::string> exclude = {},
+                            std::vector<std::string> languages = {}, std::vector<std::string> sources = {}) {
+    match::match_settings m;
+    m.keywords = std::move(keywords);
+    m.exclude = std::move(exclude);
+    m.languages = std::move(languages);
+    m.sources = std::move(sources);
+    return m;
+}
+
+std::shared_ptr<const match::matcher> build(std::vector<match::match_settings> rules) {
+    auto r = match::matcher::compile(rules);
+    if (auto* e = std::get_if<match::compile_error>(&r)) {
+        ADD_FAILURE() << e->message;
+        return nullptr;
+    }
+    return std::get<std::shared_ptr<const match::matcher>>(r);
+}
+
+std::vector<std::size_t> hits(const match::matcher& m, std::string_view raw) {
+    std::string folded;
+    text::fold_case(raw, folded);
+    match::scanner s(m);
+    std::vector<std::size_t> out;
+    s.scan(folded, out);
+    return out;
+}
+
+}  // namespace
+
+TEST(matcher, matches_case_insensitively_across_unicode) {
+    auto m = build({words({"Störung"})});
+    EXPECT_EQ(hits(*m, "STÖRUNG in Linz"), std::vector<std::size_t>{0});
+    EXPECT_EQ(hits(*m, "wieder eine #störung"), std::vector<std::size_t>{0});
+    EXPECT_TRUE(hits(*m, "alles störungsfrei heute").empty());
+}
+
+TEST(matcher, respects_word_boundaries_and_handles) {
+    auto m = build({words({"liwest", "@liwest"}), words({"#ausfall"})});
+    EXPECT_EQ(hits(*m, "@LIWEST hallo?"), std::vector<std::size_t>{0});
+    EXPECT_TRUE(hits(*m, "oliwest ist ein Ort").empty());
+    EXPECT_EQ(hits(*m, "Liwest: #Ausfall!"), (std::vector<std::size_t>{0, 1}));
+    EXPECT_TRUE(hits(*m, "ein ausfall ohne hashtag").empty());
+}
+
+TEST(matcher, matches_phrases_over_any_whitespace) {
+    auto m = build({words({"kein internet"})});
+    EXPECT_EQ(hits(*m, "seit 3h KEIN\n  Internet"), std::vector<std::size_t>{0});
+    EXPECT_TRUE(hits(*m, "keine internetseite").empty());
+}
+
+TEST(matcher, exclude_vetoes_a_match) {
+    auto m = build({words({"outage"}, {"aws"})});
+    EXPECT_EQ(hits(*m, "big outage again"), std::vector<std::size_t>{0});
+    EXPECT_TRUE(hits(*m, "AWS outage again").empty());
+}
+
+TEST(matcher, filters_language_and_source) {
+    auto m = build({words({"x"}, {}, {"de"}, {"mastodon"})});
+    EXPECT_TRUE(m->accepts(0, "de", "mastodon"));
+    EXPECT_FALSE(m->accepts(0, "en", "mastodon"));
+    EXPECT_FALSE(m->accepts(0, "de", "bluesky"));
+}
+
+TEST(matcher, topic_is_the_first_keyword_without_sigil) {
+    auto m = build({words({"#Liwest", "liwest"})});
+    EXPECT_EQ(m->topic(0), "Liwest");
+}
+
+TEST(matcher, treats_regex_metacharacters_literally) {
+    auto m = build({words({"c++ (beta)", "a.b"})});
+    EXPECT_EQ(hits(*m, "the c++ (beta) crashed"), std::vector<std::size_t>{0});
+    EXPECT_TRUE(hits(*m, "axb").empty());
+}
