@@ -1,0 +1,56 @@
+#pragma once
+// State shared while loading one configuration: the collected diagnostics, the document being
+// read, and the tables of defined and referenced names that the second pass checks against
+// each other. Private to config/; one per load, single-threaded.
+#include <array>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/detail/document.hpp"
+#include "config/loader.hpp"
+
+namespace crisisd::config::detail {
+
+enum class name_kind { source, channel, rule, playbook, statement };
+
+std::string_view kind_name(name_kind kind);  // "source", "channel", …
+
+// " (did you mean 'x'?)" when one candidate is a near miss of `word`, "" otherwise.
+std::string suggestion(std::string_view word, const std::vector<std::string>& candidates);
+
+// "file:line:col" (or "file" when there is no line).
+std::string describe(const location& at);
+
+class context {
+public:
+    explicit context(std::vector<diagnostic>& out) : out_(out) {}
+
+    void set_document(const document* doc) { doc_ = doc; }
+    const document& doc() const { return *doc_; }
+    location at(const YAML::Node& node) const { return doc_->at(node); }
+
+    void error(const location& at, std::string message);
+
+    // Registers a definition; a name already defined is reported at this (second) occurrence.
+    void define(name_kind kind, const std::string& name, const location& at);
+    bool defined(name_kind kind, const std::string& name) const;
+    // Records a use of a name, checked by check_references() once every file is read.
+    void refer(name_kind kind, const std::string& name, const location& at);
+    void check_references();
+
+private:
+    struct reference {
+        name_kind kind;
+        std::string name;
+        location at;
+    };
+
+    std::vector<diagnostic>& out_;
+    const document* doc_ = nullptr;
+    std::array<std::map<std::string, location>, 5> defined_;
+    std::vector<reference> references_;
+};
+
+}  // namespace crisisd::config::detail

@@ -1,0 +1,28 @@
+#pragma once
+// Secret references inside config strings: ${env:NAME} (an environment variable) and
+// ${file:PATH} (a file's content with trailing newlines trimmed, e.g. a systemd credential;
+// relative paths are relative to the config file's directory). Private to config/.
+#include <cstddef>
+#include <filesystem>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace crisisd::config::detail {
+
+struct secret_problem {
+    std::size_t offset = 0;  // byte offset of the offending "${" in the input
+    std::string message;
+};
+
+struct expanded_secret {
+    std::string value;             // input with every reference replaced
+    std::size_t references = 0;    // how many ${…} were found
+    bool only_reference = false;   // the input is exactly one reference, nothing around it
+    std::vector<secret_problem> problems;
+};
+
+// Reads the environment and files; never puts a secret's value into a problem message.
+expanded_secret expand_secrets(std::string_view text, const std::filesystem::path& base_dir);
+
+}  // namespace crisisd::config::detail

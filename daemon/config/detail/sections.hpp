@@ -1,0 +1,25 @@
+#pragma once
+// Readers for each top-level section of a config file. Each validates its section, reports
+// problems through the context, registers the names it defines and records the names it uses
+// for the cross-reference pass. Private to config/.
+#include <functional>
+#include <vector>
+
+#include "config/detail/reader.hpp"
+#include "config/settings.hpp"
+
+namespace crisisd::config::detail {
+
+// Calls `each` for every entry of a list-valued section; an empty value is an empty list.
+void for_each_entry(context& ctx, const field& list,
+                    const std::function<void(const YAML::Node& item, const location& at)>& each);
+
+void read_sources(context& ctx, const field& f, std::vector<ingest::source_settings>& out);
+void read_channels(context& ctx, const field& f, std::vector<notify::channel_settings>& out);
+void read_rules(context& ctx, const field& f, std::vector<pipeline::rule_settings>& out);
+void read_playbooks(context& ctx, const field& f, std::vector<incident::playbook_settings>& out);
+void read_statements(context& ctx, const field& f, std::vector<incident::statement_settings>& out);
+void read_admin(context& ctx, const field& f, admin::admin_settings& out);
+void read_storage(context& ctx, const field& f, outbox::storage_settings& out);
+
+}  // namespace crisisd::config::detail

@@ -1,0 +1,258 @@
+// Sections that configure the I/O shell: sources, channels, admin, storage.
+#include <charconv>
+
+#include "config/detail/sections.hpp"
+
+namespace crisisd::config::detail {
+
+namespace {
+
+bool starts_with_any(const std::string& s, std::initializer_list<std::string_view> prefixes) {
+    for (auto p : prefixes) {
+        if (s.size() > p.size() && s.compare(0, p.size(), p) == 0 &&
+            s.find_first_of(" \t\r\n") == std::string::npos) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// A url is checked after its secrets are expanded; a url built from a secret is not echoed.
+void check_url(context& ctx, const field& f, const std::string& url,
+               std::initializer_list<std::string_view> schemes, std::string_view how) {
+    if (starts_with_any(url, schemes)) return;
+    std::string message = "'url' must start with " + std::string(how);
+    if (!mentions_secret(f)) message += " (got " + shown(f.value) + ")";
+    ctx.error(value_at(ctx, f), message);
+}
+
+void not_for_type(context& ctx, const mapping& m, std::string_view key, std::string_view type_phrase) {
+    if (const field* f = m.find(key)) {
+        ctx.error(ctx.at(f->key_node), "'" + std::string(key) + "' only applies to " + std::string(type_phrase));
+    }
+}
+
+bool valid_listen(const std::string& s) {
+    std::size_t colon = s.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 >= s.size()) return false;
+    std::string_view host(s.data(), colon);
+    if (host.front() == '[' && host.back() != ']') return false;
+    unsigned port = 0;
+    auto [end, ec] = std::from_chars(s.data() + colon + 1, s.data() + s.size(), port);
+    return ec == std::errc{} && end == s.data() + s.size() && port <= 65535;
+}
+
+bool valid_header_name(const std::string& s) {
+    if (s.empty()) return false;
+    for (char c : s) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+        if (!ok) return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+void for_each_entry(context& ctx, const field& list,
+                    const std::function<void(const YAML::Node& item, const location& at)>& each) {
+    if (!list.value || list.value.IsNull()) return;
+    if (!list.value.IsSequence()) {
+        ctx.error(value_at(ctx, list), "'" + list.key + "' must be a list (got " + shown(list.value) + ")");
+        return;
+    }
+    for (const auto& item : list.value) {
+        each(item, item.IsNull() ? value_at(ctx, list) : ctx.at(item));
+    }
+}
+
+void read_sources(context& ctx, const field& f, std::vector<ingest::source_settings>& out) {
+    for_each_entry(ctx, f, [&](const YAML::Node& item, const location& at) {
+        mapping m(ctx, item, at, "each entry of 'sources'",
+                  {"name", "type", "url", "format", "path", "ca_file", "token", "max_message_bytes",
+                   "reconnect"});
+        if (!m.valid()) return;
+        m.set_owner("source");
+        ingest::source_settings s;
+        if (const field* name = m.require("name")) {
+            if (auto v = read_name(ctx, *name)) {
+                s.name = *v;
+                ctx.define(name_kind::source, s.name, value_at(ctx, *name));
+                m.set_owner("source '" + s.name + "'");
+            }
+        }
+        bool type_known = true;
+        if (const field* type = m.find("type")) {
+            if (auto v = read_choice(ctx, *type, {"websocket", "file"})) {
+                s.type = *v == 0 ? "websocket" : "file";
+            } else {
+                type_known = false;
+            }
+        }
+        if (const field* format = m.find("format")) {
+            if (read_choice(ctx, *format, {"generic"})) s.format = "generic";
+        }
+        if (const field* token = m.find("token")) {
+            if (auto v = read_secret(ctx, *token, true)) s.token = *v;
+        }
+        if (const field* max = m.find("max_message_bytes")) {
+            if (auto v = read_integer(ctx, *max, 1, std::uint64_t{1} << 30)) s.max_message_bytes = *v;
+        }
+        if (const field* reconnect = m.find("reconnect")) {
+            mapping r(ctx, *reconnect, {"initial", "max"});
+            const field* initial = r.find("initial");
+            const field* max = r.find("max");
+            std::optional<core::duration> i, x;
+            if (initial && (i = read_duration(ctx, *initial, false, "500ms"))) s.reconnect_initial = *i;
+            if (max && (x = read_duration(ctx, *max, false, "60s"))) s.reconnect_max = *x;
+            if (s.reconnect_initial > s.reconnect_max && (i || x)) {
+                ctx.error(value_at(ctx, max ? *max : *initial),
+                          "'reconnect' needs 'initial' (" + core::format_duration(s.reconnect_initial) +
+                              ") no longer than 'max' (" + core::format_duration(s.reconnect_max) + ")");
+            }
+        }
+        if (!type_known) {
+            out.push_back(std::move(s));
+            return;
+        }
+        if (s.type == "websocket") {
+            not_for_type(ctx, m, "path", "sources of type file");
+            if (const field* url = m.require("url")) {
+                if (auto v = read_secret(ctx, *url, false)) {
+                    s.url = *v;
+                    check_url(ctx, *url, s.url, {"ws://", "wss://"}, "ws:// or wss://");
+                }
+            }
+            if (const field* ca = m.find("ca_file")) {
+                if (auto v = read_string(ctx, *ca)) s.ca_file = resolve_path(ctx, *v);
+                if (!s.url.empty() && s.url.rfind("wss://", 0) != 0) {
+                    ctx.error(ctx.at(ca->key_node), "'ca_file' only applies to wss:// urls");
+                }
+            }
+        } else {
+            not_for_type(ctx, m, "url", "sources of type websocket");
+            not_for_type(ctx, m, "ca_file", "sources of type websocket");
+            not_for_type(ctx, m, "token", "sources of type websocket");
+            not_for_type(ctx, m, "reconnect", "sources of type websocket");
+            if (const field* path = m.require("path")) {
+                if (auto v = read_string(ctx, *path)) {
+                    if (v->empty()) {
+                        ctx.error(value_at(ctx, *path), "'path' must not be empty (use \"-\" for stdin)");
+                    }
+                    s.path = *v == "-" ? *v : resolve_path(ctx, *v);
+                }
+            }
+        }
+        out.push_back(std::move(s));
+    });
+}
+
+void read_channels(context& ctx, const field& f, std::vector<notify::channel_settings>& out) {
+    for_each_entry(ctx, f, [&](const YAML::Node& item, const location& at) {
+        mapping m(ctx, item, at, "each entry of 'channels'",
+                  {"name", "type", "url", "headers", "ca_file", "path", "timeout"});
+        if (!m.valid()) return;
+        m.set_owner("channel");
+        notify::channel_settings c;
+        if (const field* name = m.require("name")) {
+            if (auto v = read_name(ctx, *name)) {
+                c.name = *v;
+                ctx.define(name_kind::channel, c.name, value_at(ctx, *name));
+                m.set_owner("channel '" + c.name + "'");
+            }
+        }
+        if (const field* timeout = m.find("timeout")) {
+            if (auto v = read_duration(ctx, *timeout, false, "10s")) c.timeout = *v;
+        }
+        const field* type = m.require("type");
+        std::optional<std::size_t> kind;
+        if (type) kind = read_choice(ctx, *type, {"webhook", "file", "log"});
+        if (!kind) {
+            out.push_back(std::move(c));
+            return;
+        }
+        c.type = *kind == 0 ? "webhook" : *kind == 1 ? "file" : "log";
+        if (c.type == "webhook") {
+            not_for_type(ctx, m, "path", "channels of type file");
+            if (const field* url = m.require("url")) {
+                if (auto v = read_secret(ctx, *url, false)) {
+                    c.url = *v;
+                    check_url(ctx, *url, c.url, {"http://", "https://"}, "http:// or https://");
+                }
+            }
+            if (const field* headers = m.find("headers")) {
+                if (headers->value && !headers->value.IsNull() && !headers->value.IsMap()) {
+                    ctx.error(value_at(ctx, *headers),
+                              "'headers' must be a mapping of header names to values (got " +
+                                  shown(headers->value) + ")");
+                } else if (headers->value && headers->value.IsMap()) {
+                    for (auto it = headers->value.begin(); it != headers->value.end(); ++it) {
+                        const field h{it->first.IsScalar() ? it->first.Scalar() : std::string(), it->first,
+                                      it->second};
+                        if (!valid_header_name(h.key)) {
+                            ctx.error(ctx.at(it->first), "invalid HTTP header name " + shown(it->first));
+                            continue;
+                        }
+                        if (c.headers.count(h.key) != 0) {
+                            ctx.error(ctx.at(it->first), "duplicate header '" + h.key + "'");
+                            continue;
+                        }
+                        if (auto v = read_secret(ctx, h, false)) c.headers[h.key] = *v;
+                    }
+                }
+            }
+            if (const field* ca = m.find("ca_file")) {
+                if (auto v = read_string(ctx, *ca)) c.ca_file = resolve_path(ctx, *v);
+            }
+        } else {
+            const char* phrase = "channels of type webhook";
+            not_for_type(ctx, m, "url", phrase);
+            not_for_type(ctx, m, "headers", phrase);
+            not_for_type(ctx, m, "ca_file", phrase);
+            if (c.type == "file") {
+                if (const field* path = m.require("path")) {
+                    if (auto v = read_string(ctx, *path)) {
+                        if (v->empty()) ctx.error(value_at(ctx, *path), "'path' must not be empty");
+                        c.path = resolve_path(ctx, *v);
+                    }
+                }
+            } else {
+                not_for_type(ctx, m, "path", "channels of type file");
+            }
+        }
+        out.push_back(std::move(c));
+    });
+}
+
+void read_admin(context& ctx, const field& f, admin::admin_settings& out) {
+    mapping m(ctx, f, {"listen", "tokens_file"});
+    if (const field* listen = m.find("listen")) {
+        if (auto v = read_string(ctx, *listen)) {
+            if (valid_listen(*v)) {
+                out.listen = *v;
+            } else {
+                ctx.error(value_at(ctx, *listen),
+                          "'listen' must be host:port like 127.0.0.1:9464 (got " + shown(listen->value) + ")");
+            }
+        }
+    }
+    if (const field* tokens = m.find("tokens_file")) {
+        if (auto v = read_string(ctx, *tokens)) out.tokens_file = resolve_path(ctx, *v);
+    }
+}
+
+void read_storage(context& ctx, const field& f, outbox::storage_settings& out) {
+    mapping m(ctx, f, {"path"});
+    if (const field* path = m.find("path")) {
+        if (auto v = read_string(ctx, *path)) {
+            if (v->empty()) {
+                ctx.error(value_at(ctx, *path), "'path' must not be empty");
+            } else {
+                // ":memory:" and other SQLite special names are not files.
+                out.path = v->front() == ':' ? *v : resolve_path(ctx, *v);
+            }
+        }
+    }
+}
+
+}  // namespace crisisd::config::detail

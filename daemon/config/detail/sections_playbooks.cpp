@@ -1,0 +1,256 @@
+// Playbooks (what happens when an incident opens and resolves) and the statement library.
+#include "config/detail/sections.hpp"
+#include "config/detail/templates.hpp"
+#include "incident/settings.hpp"
+
+namespace crisisd::config::detail {
+
+namespace {
+
+using incident::step_kind;
+
+void refer_channels(context& ctx, const field& f, const std::vector<std::string>& names) {
+    if (f.value.IsScalar()) {
+        ctx.refer(name_kind::channel, names.front(), ctx.at(f.value));
+        return;
+    }
+    std::size_t i = 0;
+    for (const auto& name : names) ctx.refer(name_kind::channel, name, ctx.at(f.value[i++]));
+}
+
+std::optional<incident::step_settings> read_statement_step(context& ctx, const field& f) {
+    mapping m(ctx, f, {"name", "channel", "approval", "wait"});
+    if (!m.valid()) return std::nullopt;
+    m.set_owner("'statement' step");
+    incident::step_settings s;
+    s.kind = step_kind::statement;
+    if (const field* name = m.require("name")) {
+        if (auto v = read_name(ctx, *name)) {
+            s.statement = *v;
+            ctx.refer(name_kind::statement, s.statement, value_at(ctx, *name));
+        }
+    }
+    if (const field* channel = m.require("channel")) {
+        if (auto v = read_name(ctx, *channel)) {
+            s.channels.push_back(*v);
+            ctx.refer(name_kind::channel, *v, value_at(ctx, *channel));
+        }
+    }
+    // No default: whether a public post needs a person is a decision the author must write down.
+    std::optional<std::size_t> mode;
+    if (const field* approval = m.require("approval")) {
+        mode = read_choice(ctx, *approval, {"auto", "veto", "required"});
+        if (mode) {
+            s.approval_mode = *mode == 0   ? incident::approval::automatic
+                              : *mode == 1 ? incident::approval::veto
+                                           : incident::approval::required;
+        }
+    }
+    const field* wait = m.find("wait");
+    if (wait) {
+        if (auto v = read_duration(ctx, *wait, false, "3m")) s.wait = *v;
+        if (mode && s.approval_mode != incident::approval::veto) {
+            ctx.error(ctx.at(wait->key_node), "'wait' only applies to approval: veto");
+        }
+    } else if (mode && s.approval_mode == incident::approval::veto) {
+        ctx.error(m.where(), "approval: veto needs a 'wait' (how long a person has to veto, like 3m)");
+    }
+    return s;
+}
+
+std::optional<incident::step_settings> read_escalate_step(context& ctx, const field& f) {
+    mapping m(ctx, f, {"after", "unless", "notify"});
+    if (!m.valid()) return std::nullopt;
+    m.set_owner("'escalate' step");
+    incident::step_settings s;
+    s.kind = step_kind::escalate;
+    if (const field* after = m.require("after")) {
+        if (auto v = read_duration(ctx, *after, false, "10m")) s.after = *v;
+    }
+    // Without `unless` an escalation is unconditional; with it, acknowledging stops it.
+    s.unless_acknowledged = false;
+    if (const field* unless = m.find("unless")) {
+        if (read_choice(ctx, *unless, {"acknowledged"})) s.unless_acknowledged = true;
+    }
+    if (const field* notify = m.require("notify")) {
+        if (auto v = read_string_list(ctx, *notify, true)) {
+            if (v->empty()) {
+                ctx.error(value_at(ctx, *notify), "'notify' needs at least one channel");
+            } else {
+                refer_channels(ctx, *notify, *v);
+                s.channels = std::move(*v);
+            }
+        }
+    }
+    return s;
+}
+
+void read_steps(context& ctx, const field& f, std::vector<incident::step_settings>& out, bool on_resolve) {
+    for_each_entry(ctx, f, [&](const YAML::Node& item, const location& at) {
+        mapping m(ctx, item, at, "each step", {"notify", "statement", "escalate"});
+        if (!m.valid()) return;
+        if (m.fields().size() != 1) {
+            // Unknown keys were reported already; only complain when no known key is left.
+            if (m.fields().size() > 1 || (item.IsMap() && item.size() == 0) || item.IsNull()) {
+                ctx.error(at, "each step must have exactly one of notify, statement, escalate");
+            }
+            return;
+        }
+        const field& step = m.fields().front();
+        if (step.key == "notify") {
+            incident::step_settings s;
+            s.kind = step_kind::notify;
+            if (auto v = read_string_list(ctx, step, true)) {
+                if (v->empty()) {
+                    ctx.error(value_at(ctx, step), "'notify' needs at least one channel");
+                    return;
+                }
+                refer_channels(ctx, step, *v);
+                s.channels = std::move(*v);
+                out.push_back(std::move(s));
+            }
+        } else if (step.key == "statement") {
+            if (auto s = read_statement_step(ctx, step)) out.push_back(std::move(*s));
+        } else {
+            if (on_resolve) {
+                ctx.error(ctx.at(step.key_node), "'escalate' cannot be an on_resolve step");
+                return;
+            }
+            if (auto s = read_escalate_step(ctx, step)) out.push_back(std::move(*s));
+        }
+    });
+}
+
+std::string placeholder_list() {
+    std::string out;
+    for (const auto& name : incident::template_fields()) out += (out.empty() ? "{" : ", {") + name + "}";
+    return out;
+}
+
+bool valid_date(const std::string& s) {
+    if (core::parse_rfc3339(s)) return true;
+    if (s.size() != 10 || s[4] != '-' || s[7] != '-') return false;
+    for (std::size_t i : {0, 1, 2, 3, 5, 6, 8, 9}) {
+        if (s[i] < '0' || s[i] > '9') return false;
+    }
+    const int month = (s[5] - '0') * 10 + (s[6] - '0');
+    const int day = (s[8] - '0') * 10 + (s[9] - '0');
+    return month >= 1 && month <= 12 && day >= 1 && day <= 31;
+}
+
+void check_template(context& ctx, const YAML::Node& text) {
+    for (const auto& p : find_placeholders(text.Scalar())) {
+        const auto& allowed = incident::template_fields();
+        if (std::find(allowed.begin(), allowed.end(), p.name) != allowed.end()) continue;
+        std::vector<std::string> braced;
+        for (const auto& name : allowed) braced.push_back("{" + name + "}");
+        ctx.error(ctx.doc().inside(text, p.offset),
+                  "unknown placeholder '{" + p.name + "}'" + suggestion("{" + p.name + "}", braced) +
+                      "; templates may use only incident fields: " + placeholder_list());
+    }
+}
+
+}  // namespace
+
+void read_playbooks(context& ctx, const field& f, std::vector<incident::playbook_settings>& out) {
+    for_each_entry(ctx, f, [&](const YAML::Node& item, const location& at) {
+        mapping m(ctx, item, at, "each entry of 'playbooks'", {"name", "steps", "on_resolve"});
+        if (!m.valid()) return;
+        m.set_owner("playbook");
+        incident::playbook_settings p;
+        if (const field* name = m.require("name")) {
+            if (auto v = read_name(ctx, *name)) {
+                p.name = *v;
+                ctx.define(name_kind::playbook, p.name, value_at(ctx, *name));
+                m.set_owner("playbook '" + p.name + "'");
+            }
+        }
+        if (const field* steps = m.require("steps")) read_steps(ctx, *steps, p.steps, false);
+        if (const field* steps = m.find("on_resolve")) read_steps(ctx, *steps, p.on_resolve, true);
+        out.push_back(std::move(p));
+    });
+}
+
+void read_statements(context& ctx, const field& f, std::vector<incident::statement_settings>& out) {
+    for_each_entry(ctx, f, [&](const YAML::Node& item, const location& at) {
+        mapping m(ctx, item, at, "each entry of 'statements'",
+                  {"name", "approved_by", "approved_at", "fallback_language", "text"});
+        if (!m.valid()) return;
+        m.set_owner("statement");
+        incident::statement_settings s;
+        if (const field* name = m.require("name")) {
+            if (auto v = read_name(ctx, *name)) {
+                s.name = *v;
+                ctx.define(name_kind::statement, s.name, value_at(ctx, *name));
+                m.set_owner("statement '" + s.name + "'");
+            }
+        }
+        const std::string who = s.name.empty() ? "statement" : "statement '" + s.name + "'";
+        const field* by = m.find("approved_by");
+        const field* when = m.find("approved_at");
+        if (!by || !when) {
+            ctx.error(m.where(), who + " is not approved: it needs 'approved_by' and 'approved_at' "
+                                       "(only statements approved in advance may be posted)");
+        }
+        if (by) {
+            if (auto v = read_string(ctx, *by)) {
+                if (v->empty()) ctx.error(value_at(ctx, *by), "'approved_by' must name who approved it");
+                s.approved_by = *v;
+            }
+        }
+        if (when) {
+            if (auto v = read_string(ctx, *when)) {
+                if (!valid_date(*v)) {
+                    ctx.error(value_at(ctx, *when),
+                              "'approved_at' must be a date like 2026-11-01 (got " + shown(when->value) + ")");
+                }
+                s.approved_at = *v;
+            }
+        }
+        std::string first_language;
+        if (const field* text = m.require("text")) {
+            if (!text->value || !text->value.IsMap() || text->value.size() == 0) {
+                ctx.error(value_at(ctx, *text),
+                          "'text' must map languages to texts, like en: \"...\" (got " + shown(text->value) + ")");
+            } else {
+                for (auto it = text->value.begin(); it != text->value.end(); ++it) {
+                    const YAML::Node& lang = it->first;
+                    const YAML::Node& body = it->second;
+                    const std::string code = lang.IsScalar() ? lang.Scalar() : std::string();
+                    bool code_ok = code.size() >= 2 && code.size() <= 3;
+                    for (char c : code) code_ok = code_ok && c >= 'a' && c <= 'z';
+                    if (!code_ok) {
+                        ctx.error(ctx.at(lang), "language " + shown(lang) +
+                                                    " must be a lowercase ISO 639 code like de or en");
+                        continue;
+                    }
+                    if (s.text.count(code) != 0) {
+                        ctx.error(ctx.at(lang), "duplicate text for language '" + code + "'");
+                        continue;
+                    }
+                    if (!body.IsScalar() || body.Scalar().empty()) {
+                        ctx.error(body.IsNull() ? ctx.at(lang) : ctx.at(body),
+                                  "the '" + code + "' text must be a non-empty string (got " + shown(body) + ")");
+                        continue;
+                    }
+                    check_template(ctx, body);
+                    s.text[code] = body.Scalar();
+                    if (first_language.empty()) first_language = code;
+                }
+            }
+        }
+        if (const field* fallback = m.find("fallback_language")) {
+            if (auto v = read_string(ctx, *fallback)) {
+                s.fallback_language = *v;
+                if (!s.text.empty() && s.text.count(*v) == 0) {
+                    ctx.error(value_at(ctx, *fallback), "'fallback_language' '" + *v + "' has no text");
+                }
+            }
+        } else if (!first_language.empty() && s.text.count(s.fallback_language) == 0) {
+            s.fallback_language = first_language;  // e.g. a German-only statement
+        }
+        out.push_back(std::move(s));
+    });
+}
+
+}  // namespace crisisd::config::detail

@@ -1,0 +1,256 @@
+#include "config/loader.hpp"
+
+#include <glob.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <tuple>
+
+#include <yaml-cpp/yaml.h>
+
+#include "config/detail/context.hpp"
+#include "config/detail/document.hpp"
+#include "config/detail/reader.hpp"
+#include "config/detail/sections.hpp"
+
+namespace crisisd::config {
+
+std::string diagnostic::to_string() const {
+    std::string out = file;
+    if (line > 0) out += ":" + std::to_string(line) + ":" + std::to_string(column);
+    return out + ": error: " + message;
+}
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace detail;
+
+bool read_text_file(const fs::path& path, std::string& out, std::string& why) {
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+        why = "it is a directory";
+        return false;
+    }
+    errno = 0;
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        why = errno != 0 ? std::strerror(errno) : "cannot open";
+        return false;
+    }
+    std::ostringstream buf;
+    buf << in.rdbuf();
+    if (in.bad()) {
+        why = "read error";
+        return false;
+    }
+    out = buf.str();
+    return true;
+}
+
+fs::path identity_of(const fs::path& path) {
+    std::error_code ec;
+    fs::path p = fs::weakly_canonical(path, ec);
+    return ec ? fs::absolute(path, ec).lexically_normal() : p;
+}
+
+bool has_glob_chars(std::string_view s) { return s.find_first_of("*?[") != std::string_view::npos; }
+
+// Files matching `pattern`, regular files only, in byte order (glob(3) would sort by locale).
+std::vector<std::string> expand_glob(const fs::path& dir, const std::string& pattern) {
+    std::string full;
+    if (!fs::path(pattern).is_absolute() && !dir.empty()) {
+        for (char c : dir.string()) {
+            if (c == '*' || c == '?' || c == '[' || c == '\\') full += '\\';
+            full += c;
+        }
+        if (full.back() != '/') full += '/';
+    }
+    full += pattern;
+    std::vector<std::string> out;
+    glob_t g{};
+    if (::glob(full.c_str(), 0, nullptr, &g) == 0) {
+        for (std::size_t i = 0; i < g.gl_pathc; ++i) {
+            std::error_code ec;
+            if (fs::is_regular_file(g.gl_pathv[i], ec)) {
+                out.push_back(fs::path(g.gl_pathv[i]).lexically_normal().string());
+            }
+        }
+    }
+    ::globfree(&g);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+class loader {
+public:
+    load_result from_file(const fs::path& path) {
+        std::string text;
+        std::string why;
+        if (!read_text_file(path, text, why)) {
+            diags_.push_back(diagnostic{path.string(), 0, 0, "cannot read config file: " + why});
+            return finish();
+        }
+        read_document(path.string(), std::move(text), path.parent_path(), identity_of(path));
+        return finish();
+    }
+
+    load_result from_string(std::string_view yaml, std::string name, const fs::path& base_dir) {
+        fs::path identity = identity_of(base_dir.empty() ? fs::path(name) : base_dir / name);
+        read_document(std::move(name), std::string(yaml), base_dir, identity);
+        return finish();
+    }
+
+private:
+    load_result finish() {
+        ctx_.check_references();
+        std::stable_sort(diags_.begin(), diags_.end(), [](const diagnostic& a, const diagnostic& b) {
+            return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
+        });
+        auto same = [](const diagnostic& a, const diagnostic& b) {
+            return a.file == b.file && a.line == b.line && a.column == b.column && a.message == b.message;
+        };
+        diags_.erase(std::unique(diags_.begin(), diags_.end(), same), diags_.end());
+        load_result result;
+        result.config = std::move(config_);
+        result.errors = std::move(diags_);
+        return result;
+    }
+
+    void read_document(std::string name, std::string text, fs::path dir, const fs::path& identity) {
+        docs_.push_back(std::make_unique<document>(std::move(name), std::move(text), std::move(dir)));
+        const document& doc = *docs_.back();
+        const document* previous = current_;
+        current_ = &doc;
+        ctx_.set_document(&doc);
+        loaded_.insert(identity);
+        stack_.push_back({identity, doc.name()});
+
+        std::vector<YAML::Node> roots;
+        try {
+            roots = YAML::LoadAll(doc.text());
+        } catch (const YAML::Exception& e) {
+            ctx_.error(doc.at(e.mark), "invalid YAML: " + e.msg);
+        }
+        if (roots.size() > 1) {
+            ctx_.error(doc.at(roots[1]), "a config file holds one YAML document; remove this second one");
+        }
+        if (!roots.empty()) {
+            try {
+                read_root(roots.front());
+            } catch (const YAML::Exception& e) {
+                // Node accessors do not throw on the paths above; this keeps a surprise a diagnostic.
+                ctx_.error(doc.at(e.mark), "invalid YAML: " + e.msg);
+            }
+        }
+
+        stack_.pop_back();
+        current_ = previous;
+        ctx_.set_document(previous);
+    }
+
+    void read_root(const YAML::Node& root) {
+        if (root.IsNull()) return;  // an empty file is an empty config
+        mapping top(ctx_, root, ctx_.at(root), "a config file",
+                    {"sources", "channels", "rules", "playbooks", "statements", "admin", "storage",
+                     "include"});
+        if (!top.valid()) return;
+        const field* includes = nullptr;
+        for (const field& f : top.fields()) {
+            if (f.key == "sources") {
+                read_sources(ctx_, f, config_.sources);
+            } else if (f.key == "channels") {
+                read_channels(ctx_, f, config_.channels);
+            } else if (f.key == "rules") {
+                read_rules(ctx_, f, config_.rules);
+            } else if (f.key == "playbooks") {
+                read_playbooks(ctx_, f, config_.playbooks);
+            } else if (f.key == "statements") {
+                read_statements(ctx_, f, config_.statements);
+            } else if (f.key == "admin") {
+                if (once(f, admin_at_)) read_admin(ctx_, f, config_.admin);
+            } else if (f.key == "storage") {
+                if (once(f, storage_at_)) read_storage(ctx_, f, config_.storage);
+            } else {
+                includes = &f;
+            }
+        }
+        // A file's own entries come before those of the files it includes.
+        if (includes != nullptr) read_includes(*includes);
+    }
+
+    // admin and storage are single settings; lists merge across files but these cannot.
+    bool once(const field& f, std::optional<location>& first) {
+        if (first) {
+            ctx_.error(ctx_.at(f.key_node),
+                       "'" + f.key + "' is already set at " + describe(*first) + "; set it in one file only");
+            return false;
+        }
+        first = ctx_.at(f.key_node);
+        return true;
+    }
+
+    void read_includes(const field& f) {
+        auto patterns = read_string_list(ctx_, f, true);
+        if (!patterns) return;
+        const document& doc = *current_;
+        for (std::size_t i = 0; i < patterns->size(); ++i) {
+            const std::string& pattern = (*patterns)[i];
+            const location at = f.value.IsSequence() ? doc.at(f.value[i]) : doc.at(f.value);
+            const auto files = expand_glob(doc.dir(), pattern);
+            if (files.empty()) {
+                ctx_.error(at, has_glob_chars(pattern)
+                                   ? "include pattern '" + pattern + "' matches no files"
+                                   : "included file '" + pattern + "' does not exist");
+                continue;
+            }
+            for (const auto& file : files) include_file(file, at);
+        }
+    }
+
+    void include_file(const std::string& file, const location& at) {
+        const fs::path identity = identity_of(file);
+        auto on_stack = std::find_if(stack_.begin(), stack_.end(),
+                                     [&](const auto& entry) { return entry.first == identity; });
+        if (on_stack != stack_.end()) {
+            std::string chain;
+            for (auto it = on_stack; it != stack_.end(); ++it) chain += it->second + " -> ";
+            ctx_.error(at, "include cycle: " + chain + file);
+            return;
+        }
+        if (loaded_.count(identity) != 0) return;  // each file once, however often it is named
+        std::string text;
+        std::string why;
+        if (!read_text_file(file, text, why)) {
+            ctx_.error(at, "cannot read included file '" + file + "': " + why);
+            return;
+        }
+        read_document(file, std::move(text), fs::path(file).parent_path(), identity);
+    }
+
+    std::vector<diagnostic> diags_;
+    context ctx_{diags_};
+    settings config_;
+    std::vector<std::unique_ptr<document>> docs_;
+    const document* current_ = nullptr;
+    std::set<fs::path> loaded_;
+    std::vector<std::pair<fs::path, std::string>> stack_;  // identity, name shown; for cycles
+    std::optional<location> admin_at_;
+    std::optional<location> storage_at_;
+};
+
+}  // namespace
+
+load_result load_file(const std::filesystem::path& path) { return loader().from_file(path); }
+
+load_result load_string(std::string_view yaml, std::string file_name, const std::filesystem::path& base_dir) {
+    return loader().from_string(yaml, std::move(file_name), base_dir);
+}
+
+}  // namespace crisisd::config
