@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/time.hpp"
@@ -28,6 +29,7 @@ enum class step_state {
 std::string_view to_string(incident_state s);
 std::string_view to_string(step_state s);
 std::string_view to_string(action_kind k);
+std::string_view to_string(step_kind k);
 
 // Something to deliver. The idempotency key is stable across restarts: the same incident and
 // step always yield the same key, so the outbox can refuse a second copy.
@@ -45,6 +47,8 @@ struct action {
     core::timestamp at{};
 };
 
+// One playbook step of an incident. Indexes are 0-based over the whole incident: the opening
+// steps first, then the on_resolve steps (which wait, without a due time, until resolution).
 struct step_status {
     std::size_t index = 0;
     bool on_resolve = false;
@@ -116,6 +120,23 @@ public:
                            std::vector<action>& out);
     command_result veto(std::uint64_t id, std::size_t step, std::string_view who, core::timestamp now);
     command_result resolve(std::uint64_t id, std::string_view who, core::timestamp now, std::vector<action>& out);
+
+    // Mutes a rule (every key when `key` is empty) until `until`: open() then records nothing
+    // and returns 0. A later silence for the same rule/key replaces the earlier one.
+    command_result silence(std::string_view rule, std::string_view key, core::timestamp until, std::string_view who,
+                           core::timestamp now);
+    bool silenced(std::string_view rule, std::string_view key, core::timestamp now) const;
+
+    // Ids continue from here (default 1), so numbering survives a restart.
+    void set_next_id(std::uint64_t id);
+    std::uint64_t next_id() const;
+
+    // Re-adopts incidents saved before a restart (as returned by incidents()): open ones block a
+    // second open() for their rule+key again and their scheduled steps fire on tick(), so step
+    // timers survive the restart. Steps are bound to playbooks by name and position; a step whose
+    // playbook no longer has it is skipped. Raises next_id() above every restored id. Call it
+    // before the first open().
+    void restore(std::vector<incident> saved);
 
     const incident* find(std::uint64_t id) const;
     const std::vector<incident>& incidents() const;  // in opening order

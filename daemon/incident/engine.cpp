@@ -1,0 +1,556 @@
+#include "incident/engine.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <set>
+#include <unordered_map>
+
+namespace crisisd::incident {
+
+std::string_view to_string(incident_state s) {
+    switch (s) {
+        case incident_state::open: return "open";
+        case incident_state::acknowledged: return "acknowledged";
+        case incident_state::resolved: return "resolved";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(step_state s) {
+    switch (s) {
+        case step_state::scheduled: return "scheduled";
+        case step_state::awaiting_approval: return "awaiting_approval";
+        case step_state::emitted: return "emitted";
+        case step_state::vetoed: return "vetoed";
+        case step_state::skipped: return "skipped";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(action_kind k) {
+    switch (k) {
+        case action_kind::notify: return "notify";
+        case action_kind::statement: return "statement";
+    }
+    return "unknown";
+}
+
+std::string_view to_string(step_kind k) {
+    switch (k) {
+        case step_kind::notify: return "notify";
+        case step_kind::statement: return "statement";
+        case step_kind::escalate: return "escalate";
+    }
+    return "unknown";
+}
+
+namespace {
+
+constexpr std::string_view system_actor = "crisisd";
+
+std::string open_key(std::string_view rule, std::string_view key) {
+    std::string k;
+    k.reserve(rule.size() + key.size() + 1);
+    k.append(rule).push_back('\0');
+    k.append(key);
+    return k;
+}
+
+bool approved(const statement_settings& s) { return !s.approved_by.empty() && !s.approved_at.empty(); }
+
+// "14:30": the time of day in UTC, for "next update by …".
+std::string hh_mm_utc(core::timestamp t) {
+    const auto day = std::chrono::floor<std::chrono::days>(t);
+    const std::chrono::hh_mm_ss<core::duration> hms(t - day);
+    char buf[8];
+    std::snprintf(buf, sizeof buf, "%02d:%02d", static_cast<int>(hms.hours().count()),
+                  static_cast<int>(hms.minutes().count()));
+    return buf;
+}
+
+std::string compact(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3g", v);
+    return buf;
+}
+
+// Majority language of the incident's mentions among those the statement has a text for; ties
+// go to the fallback language, then to the alphabetically first. Without any such mention the
+// fallback, and without a fallback text any text at all.
+std::string choose_language(const statement_settings& s, const std::map<std::string, std::size_t>& languages) {
+    std::string best;
+    std::size_t best_count = 0;
+    for (const auto& [lang, n] : languages) {
+        if (n == 0 || !s.text.contains(lang)) continue;
+        if (n > best_count || (n == best_count && lang == s.fallback_language)) {
+            best = lang;
+            best_count = n;
+        }
+    }
+    if (!best.empty()) return best;
+    if (s.text.contains(s.fallback_language)) return s.fallback_language;
+    return s.text.empty() ? std::string{} : s.text.begin()->first;
+}
+
+}  // namespace
+
+struct engine::impl {
+    engine_settings settings;
+    std::unordered_map<std::string, std::size_t> playbook_index;
+    std::unordered_map<std::string, std::size_t> statement_index;
+
+    std::vector<incident> incidents;
+    std::unordered_map<std::uint64_t, std::size_t> by_id;
+    std::unordered_map<std::string, std::uint64_t> open_by_key;  // rule + '\0' + key
+    std::set<std::size_t> pending;  // incidents with a scheduled step that has a due time
+    std::uint64_t next_id = 1;
+
+    struct silence_entry {
+        core::timestamp until{};
+        std::string who;
+    };
+    std::map<std::string, silence_entry, std::less<>> silences;  // rule + '\0' + key ("" = all)
+
+    explicit impl(engine_settings s) : settings(std::move(s)) {
+        for (std::size_t i = 0; i < settings.playbooks.size(); ++i)
+            playbook_index.emplace(settings.playbooks[i].name, i);
+        for (std::size_t i = 0; i < settings.statements.size(); ++i)
+            statement_index.emplace(settings.statements[i].name, i);
+    }
+
+    const playbook_settings* playbook_of(const incident& inc) const {
+        auto it = playbook_index.find(inc.playbook);
+        return it == playbook_index.end() ? nullptr : &settings.playbooks[it->second];
+    }
+
+    // The configured step behind an incident step, or null when the playbook (since a reload or
+    // restart) no longer has it.
+    const step_settings* settings_of(const incident& inc, const step_status& st) const {
+        const playbook_settings* pb = playbook_of(inc);
+        if (pb == nullptr) return nullptr;
+        if (!st.on_resolve) return st.index < pb->steps.size() ? &pb->steps[st.index] : nullptr;
+        // on_resolve steps are bound by their position among the incident's own on_resolve steps,
+        // so a playbook that gained or lost an opening step still finds them.
+        const auto n_open = static_cast<std::size_t>(
+            std::count_if(inc.steps.begin(), inc.steps.end(), [](const step_status& s) { return !s.on_resolve; }));
+        if (st.index < n_open || st.index - n_open >= pb->on_resolve.size()) return nullptr;
+        return &pb->on_resolve[st.index - n_open];
+    }
+
+    const statement_settings* statement_of(const step_settings& s) const {
+        auto it = statement_index.find(s.statement);
+        return it == statement_index.end() ? nullptr : &settings.statements[it->second];
+    }
+
+    // ---- rendering ------------------------------------------------------------------------
+
+    // Placeholders are filled from incident fields and configured template values only, never
+    // from mention text (which an attacker writes). Unknown placeholders stay as written; the
+    // config loader rejects them before they get here.
+    std::string render(std::string_view tpl, const incident& inc, core::timestamp now) const {
+        std::string out;
+        out.reserve(tpl.size() + 64);
+        std::size_t i = 0;
+        while (i < tpl.size()) {
+            const std::size_t open = tpl.find('{', i);
+            if (open == std::string_view::npos) break;
+            const std::size_t close = tpl.find('}', open + 1);
+            if (close == std::string_view::npos) break;
+            out.append(tpl.substr(i, open - i));
+            const std::string_view name = tpl.substr(open + 1, close - open - 1);
+            if (std::optional<std::string> v = field(name, inc, now)) {
+                out.append(*v);
+            } else {
+                out.append(tpl.substr(open, close - open + 1));
+            }
+            i = close + 1;
+        }
+        out.append(tpl.substr(std::min(i, tpl.size())));
+        return out;
+    }
+
+    std::optional<std::string> field(std::string_view name, const incident& inc, core::timestamp now) const {
+        if (name == "topic") return inc.key;
+        if (name == "rule") return inc.rule;
+        if (name == "severity") return inc.severity;
+        if (name == "incident_id") return std::to_string(inc.id);
+        if (name == "started_at") return core::format_rfc3339(std::chrono::floor<std::chrono::seconds>(inc.opened_at));
+        if (name == "next_update") return hh_mm_utc(now + settings.next_update);
+        if (auto it = settings.template_values.find(std::string(name)); it != settings.template_values.end())
+            return it->second;
+        return std::nullopt;
+    }
+
+    std::string summary(const incident& inc, std::string_view event, core::timestamp now) const {
+        std::string s = "[" + inc.severity + "] " + inc.rule + ": " + inc.key + " — incident " +
+                        std::to_string(inc.id) + " ";
+        if (event == "opened") {
+            const detect::metrics_snapshot& e = inc.evidence;
+            s += "opened (" + compact(e.count) + " mentions, " + compact(e.negative_count) + " negative, " +
+                 compact(e.unique_authors) + " authors, volume x" + compact(e.volume_ratio) + ")";
+        } else if (event == "escalated") {
+            s += "escalated: not acknowledged after " +
+                 core::format_duration(std::chrono::floor<std::chrono::seconds>(now - inc.opened_at));
+        } else {
+            s += "resolved after " +
+                 core::format_duration(std::chrono::floor<std::chrono::seconds>(now - inc.opened_at));
+        }
+        return s;
+    }
+
+    // ---- steps ----------------------------------------------------------------------------
+
+    void note(incident& inc, core::timestamp at, std::string_view who, std::string what) {
+        inc.history.push_back(history_entry{at, std::string(who), std::move(what)});
+    }
+
+    static std::string step_name(const step_status& st) { return "step " + std::to_string(st.index); }
+
+    // Puts a step into its starting state when its phase begins (opening, or resolution for
+    // on_resolve steps); `base` is that moment.
+    void start_step(incident& inc, step_status& st, core::timestamp base) {
+        const step_settings* cfg = settings_of(inc, st);
+        if (cfg == nullptr) {
+            st.state = step_state::skipped;
+            note(inc, base, system_actor, "skipped " + step_name(st) + ": no longer in the playbook");
+            return;
+        }
+        switch (cfg->kind) {
+            case step_kind::notify:
+                st.state = step_state::scheduled;
+                st.due = base;
+                break;
+            case step_kind::escalate:
+                st.state = step_state::scheduled;
+                st.due = base + cfg->after;
+                break;
+            case step_kind::statement: {
+                const statement_settings* stmt = statement_of(*cfg);
+                if (stmt == nullptr || !approved(*stmt) || cfg->channels.empty()) {
+                    st.state = step_state::skipped;
+                    note(inc, base, system_actor, "skipped " + step_name(st) + ": statement '" + cfg->statement +
+                                                      "' is missing, unapproved or has no channel");
+                    return;
+                }
+                st.preview = render(stmt->text.at(choose_language(*stmt, inc.languages)), inc, base);
+                if (cfg->approval_mode == approval::required) {
+                    st.state = step_state::awaiting_approval;
+                    st.due.reset();
+                } else {
+                    st.state = step_state::scheduled;
+                    st.due = cfg->approval_mode == approval::veto ? base + cfg->wait : base;
+                }
+                break;
+            }
+        }
+    }
+
+    // Hands a step's actions out. `who` is whoever caused it (the approver, or crisisd).
+    void emit(incident& inc, step_status& st, std::string_view who, core::timestamp now, std::vector<action>& out) {
+        const step_settings* cfg = settings_of(inc, st);
+        if (cfg == nullptr) {
+            st.state = step_state::skipped;
+            st.due.reset();
+            return;
+        }
+        const std::string phase = st.on_resolve ? "resolve" : "open";
+        const std::string prefix = std::to_string(inc.id) + "/" + phase + "/" + std::to_string(st.index) + "/";
+        auto base_action = [&](const std::string& channel) {
+            action a;
+            a.idempotency_key = prefix + channel;
+            a.incident_id = inc.id;
+            a.step = st.index;
+            a.on_resolve = st.on_resolve;
+            a.channel = channel;
+            a.at = now;
+            return a;
+        };
+        if (cfg->kind == step_kind::statement) {
+            const statement_settings* stmt = statement_of(*cfg);
+            // Checked again at the last moment: an unapproved text must never reach the public.
+            if (stmt == nullptr || !approved(*stmt) || cfg->channels.empty() || stmt->text.empty()) {
+                st.state = step_state::skipped;
+                st.due.reset();
+                note(inc, now, system_actor, "skipped " + step_name(st) + ": statement not approved");
+                return;
+            }
+            action a = base_action(cfg->channels.front());
+            a.kind = action_kind::statement;
+            a.statement = stmt->name;
+            a.language = choose_language(*stmt, inc.languages);
+            a.text = render(stmt->text.at(a.language), inc, now);
+            st.preview = a.text;
+            note(inc, now, who,
+                 "posted " + step_name(st) + ": statement " + stmt->name + " (" + a.language + ") to " + a.channel);
+            out.push_back(std::move(a));
+        } else {
+            const std::string event =
+                cfg->kind == step_kind::escalate ? "escalated" : (st.on_resolve ? "resolved" : "opened");
+            const std::string text = summary(inc, event, now);
+            std::vector<std::string_view> sent;
+            std::string channels;
+            for (const std::string& ch : cfg->channels) {
+                if (std::find(sent.begin(), sent.end(), ch) != sent.end()) continue;
+                sent.push_back(ch);
+                action a = base_action(ch);
+                a.kind = action_kind::notify;
+                a.event = event;
+                a.text = text;
+                out.push_back(std::move(a));
+                channels += (channels.empty() ? "" : ", ") + ch;
+            }
+            note(inc, now, who, (cfg->kind == step_kind::escalate ? "escalated " : "notified ") + step_name(st) + ": " + channels);
+        }
+        st.state = step_state::emitted;
+        st.due.reset();
+    }
+
+    void run_due(incident& inc, core::timestamp now, std::vector<action>& out) {
+        for (step_status& st : inc.steps) {
+            if (st.state != step_state::scheduled || !st.due || *st.due > now) continue;
+            const step_settings* cfg = settings_of(inc, st);
+            if (cfg != nullptr && cfg->kind == step_kind::escalate && cfg->unless_acknowledged &&
+                inc.acknowledged_at) {
+                st.state = step_state::skipped;
+                st.due.reset();
+                continue;
+            }
+            emit(inc, st, system_actor, now, out);
+        }
+        refresh_pending(inc);
+    }
+
+    void refresh_pending(const incident& inc) {
+        const std::size_t pos = by_id.at(inc.id);
+        const bool any = std::any_of(inc.steps.begin(), inc.steps.end(), [](const step_status& st) {
+            return st.state == step_state::scheduled && st.due.has_value();
+        });
+        if (any)
+            pending.insert(pos);
+        else
+            pending.erase(pos);
+    }
+
+    // ---- transitions ----------------------------------------------------------------------
+
+    std::uint64_t open(const opening& o, core::timestamp now, std::vector<action>& out) {
+        const std::string k = open_key(o.rule, o.key);
+        if (auto it = open_by_key.find(k); it != open_by_key.end()) return it->second;
+        if (is_silenced(o.rule, o.key, now)) return 0;
+
+        incident inc;
+        inc.id = next_id++;
+        inc.rule = o.rule;
+        inc.key = o.key;
+        inc.severity = o.severity;
+        inc.playbook = o.playbook;
+        inc.opened_at = now;
+        inc.evidence = o.evidence;
+        inc.languages = o.languages;
+        note(inc, now, system_actor, "opened");
+        if (const playbook_settings* pb = playbook_of(inc)) {
+            std::size_t index = 0;
+            for (const step_settings& s : pb->steps)
+                inc.steps.push_back(step_status{index++, false, s.kind, step_state::scheduled, std::nullopt, {}});
+            for (const step_settings& s : pb->on_resolve)
+                inc.steps.push_back(step_status{index++, true, s.kind, step_state::scheduled, std::nullopt, {}});
+        } else if (!o.playbook.empty()) {
+            note(inc, now, system_actor, "playbook '" + o.playbook + "' not found: recorded only");
+        }
+        for (step_status& st : inc.steps)
+            if (!st.on_resolve) start_step(inc, st, now);
+
+        const std::size_t pos = incidents.size();
+        by_id.emplace(inc.id, pos);
+        open_by_key.emplace(k, inc.id);
+        incidents.push_back(std::move(inc));
+        run_due(incidents[pos], now, out);
+        return incidents[pos].id;
+    }
+
+    void resolve(incident& inc, std::string_view who, core::timestamp now, std::vector<action>& out) {
+        inc.state = incident_state::resolved;
+        inc.resolved_at = now;
+        open_by_key.erase(open_key(inc.rule, inc.key));
+        note(inc, now, who, "resolved");
+        for (step_status& st : inc.steps) {
+            if (st.on_resolve) continue;
+            if (st.state == step_state::scheduled || st.state == step_state::awaiting_approval) {
+                st.state = step_state::skipped;
+                st.due.reset();
+                note(inc, now, system_actor, "skipped " + step_name(st) + ": resolved first");
+            }
+        }
+        for (step_status& st : inc.steps)
+            if (st.on_resolve && st.state == step_state::scheduled && !st.due) start_step(inc, st, now);
+        run_due(inc, now, out);
+    }
+
+    incident* lookup(std::uint64_t id) {
+        auto it = by_id.find(id);
+        return it == by_id.end() ? nullptr : &incidents[it->second];
+    }
+
+    // ---- silences -------------------------------------------------------------------------
+
+    bool is_silenced(std::string_view rule, std::string_view key, core::timestamp now) const {
+        for (const std::string& k : {open_key(rule, key), open_key(rule, "")}) {
+            auto it = silences.find(k);
+            if (it != silences.end() && now < it->second.until) return true;
+        }
+        return false;
+    }
+};
+
+engine::engine(engine_settings settings) : impl_(std::make_unique<impl>(std::move(settings))) {}
+engine::~engine() = default;
+engine::engine(engine&&) noexcept = default;
+engine& engine::operator=(engine&&) noexcept = default;
+
+std::uint64_t engine::open(const opening& o, core::timestamp now, std::vector<action>& out) {
+    return impl_->open(o, now, out);
+}
+
+void engine::clear(std::string_view rule, std::string_view key, core::timestamp now, std::vector<action>& out) {
+    auto it = impl_->open_by_key.find(open_key(rule, key));
+    if (it == impl_->open_by_key.end()) return;
+    incident* inc = impl_->lookup(it->second);
+    if (inc != nullptr) impl_->resolve(*inc, system_actor, now, out);
+}
+
+void engine::tick(core::timestamp now, std::vector<action>& out) {
+    // run_due may drop the incident from `pending`, so walk a copy.
+    const std::vector<std::size_t> due(impl_->pending.begin(), impl_->pending.end());
+    for (std::size_t pos : due) impl_->run_due(impl_->incidents[pos], now, out);
+}
+
+std::optional<core::timestamp> engine::next_deadline() const {
+    std::optional<core::timestamp> next;
+    for (std::size_t pos : impl_->pending) {
+        for (const step_status& st : impl_->incidents[pos].steps) {
+            if (st.state != step_state::scheduled || !st.due) continue;
+            if (!next || *st.due < *next) next = st.due;
+        }
+    }
+    return next;
+}
+
+command_result engine::acknowledge(std::uint64_t id, std::string_view who, core::timestamp now) {
+    incident* inc = impl_->lookup(id);
+    if (inc == nullptr) return command_result::not_found;
+    if (inc->state == incident_state::acknowledged) return command_result::already_done;
+    if (inc->state == incident_state::resolved) return command_result::not_allowed;
+    inc->state = incident_state::acknowledged;
+    inc->acknowledged_at = now;
+    impl_->note(*inc, now, who, "acknowledged");
+    for (step_status& st : inc->steps) {
+        if (st.on_resolve || st.state != step_state::scheduled) continue;
+        const step_settings* cfg = impl_->settings_of(*inc, st);
+        if (cfg != nullptr && cfg->kind == step_kind::escalate && cfg->unless_acknowledged) {
+            st.state = step_state::skipped;
+            st.due.reset();
+            impl_->note(*inc, now, system_actor, "skipped " + impl::step_name(st) + ": acknowledged");
+        }
+    }
+    impl_->refresh_pending(*inc);
+    return command_result::done;
+}
+
+command_result engine::approve(std::uint64_t id, std::size_t step, std::string_view who, core::timestamp now,
+                               std::vector<action>& out) {
+    incident* inc = impl_->lookup(id);
+    if (inc == nullptr || step >= inc->steps.size()) return command_result::not_found;
+    step_status& st = inc->steps[step];
+    if (st.kind != step_kind::statement) return command_result::not_allowed;
+    switch (st.state) {
+        case step_state::emitted: return command_result::already_done;
+        case step_state::vetoed:
+        case step_state::skipped: return command_result::not_allowed;
+        case step_state::scheduled:
+            // An on_resolve step before resolution has no due time yet: nothing to approve.
+            if (!st.due) return command_result::not_allowed;
+            break;
+        case step_state::awaiting_approval: break;
+    }
+    // Approving a step under veto posts it now instead of after the wait.
+    impl_->note(*inc, now, who, "approved " + impl::step_name(st));
+    impl_->emit(*inc, st, who, now, out);
+    impl_->refresh_pending(*inc);
+    return command_result::done;
+}
+
+command_result engine::veto(std::uint64_t id, std::size_t step, std::string_view who, core::timestamp now) {
+    incident* inc = impl_->lookup(id);
+    if (inc == nullptr || step >= inc->steps.size()) return command_result::not_found;
+    step_status& st = inc->steps[step];
+    if (st.kind != step_kind::statement) return command_result::not_allowed;
+    switch (st.state) {
+        case step_state::vetoed: return command_result::already_done;
+        case step_state::emitted:
+        case step_state::skipped: return command_result::not_allowed;
+        case step_state::scheduled:
+        case step_state::awaiting_approval: break;
+    }
+    st.state = step_state::vetoed;
+    st.due.reset();
+    impl_->note(*inc, now, who, "vetoed " + impl::step_name(st));
+    impl_->refresh_pending(*inc);
+    return command_result::done;
+}
+
+command_result engine::resolve(std::uint64_t id, std::string_view who, core::timestamp now, std::vector<action>& out) {
+    incident* inc = impl_->lookup(id);
+    if (inc == nullptr) return command_result::not_found;
+    if (inc->state == incident_state::resolved) return command_result::already_done;
+    impl_->resolve(*inc, who, now, out);
+    return command_result::done;
+}
+
+command_result engine::silence(std::string_view rule, std::string_view key, core::timestamp until,
+                               std::string_view who, core::timestamp now) {
+    const std::string k = open_key(rule, key);
+    auto it = impl_->silences.find(k);
+    if (it != impl_->silences.end() && it->second.until == until) return command_result::already_done;
+    impl_->silences.insert_or_assign(k, impl::silence_entry{until, std::string(who)});
+    // Expired silences are dropped here so the table stays as small as the live ones.
+    std::erase_if(impl_->silences, [now](const auto& e) { return e.second.until <= now; });
+    return command_result::done;
+}
+
+bool engine::silenced(std::string_view rule, std::string_view key, core::timestamp now) const {
+    return impl_->is_silenced(rule, key, now);
+}
+
+void engine::set_next_id(std::uint64_t id) { impl_->next_id = std::max<std::uint64_t>(id, 1); }
+
+std::uint64_t engine::next_id() const { return impl_->next_id; }
+
+void engine::restore(std::vector<incident> saved) {
+    for (incident& inc : saved) {
+        if (impl_->by_id.contains(inc.id)) continue;
+        const std::size_t pos = impl_->incidents.size();
+        impl_->by_id.emplace(inc.id, pos);
+        if (inc.state != incident_state::resolved) impl_->open_by_key.insert_or_assign(open_key(inc.rule, inc.key), inc.id);
+        impl_->next_id = std::max(impl_->next_id, inc.id + 1);
+        impl_->incidents.push_back(std::move(inc));
+        incident& r = impl_->incidents.back();
+        for (step_status& st : r.steps) {
+            const bool live = st.state == step_state::scheduled || st.state == step_state::awaiting_approval;
+            if (live && impl_->settings_of(r, st) == nullptr) {
+                st.state = step_state::skipped;
+                st.due.reset();
+            }
+        }
+        impl_->refresh_pending(r);
+    }
+}
+
+const incident* engine::find(std::uint64_t id) const {
+    auto it = impl_->by_id.find(id);
+    return it == impl_->by_id.end() ? nullptr : &impl_->incidents[it->second];
+}
+
+const std::vector<incident>& engine::incidents() const { return impl_->incidents; }
+
+}  // namespace crisisd::incident
