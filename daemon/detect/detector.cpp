@@ -4,8 +4,10 @@
 #include <array>
 #include <cassert>
 #include <cmath>
+#include <cstring>
 #include <functional>
-#include <unordered_map>
+#include <memory>
+#include <type_traits>
 
 namespace crisisd::detect {
 
@@ -53,7 +55,8 @@ struct author_slot {
 };
 
 struct key_state {
-    const std::string* name = nullptr;  // the map's own key string
+    std::string name;
+    std::uint64_t hash = 0;              // of name, as stored in the rule's key index
     key_state* newer = nullptr;          // least-recently-seen list, newest at the rule's head
     key_state* older = nullptr;
 
@@ -88,9 +91,76 @@ std::size_t ring_index(std::int64_t seq) {
     return static_cast<std::size_t>(((seq % bucket_slots) + bucket_slots) % bucket_slots);
 }
 
-struct string_hash {
-    using is_transparent = void;
-    std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
+std::uint64_t hash_key(std::string_view s) noexcept { return std::hash<std::string_view>{}(s); }
+
+// Rule's live keys: an open-addressing table of (hash, owner) with linear probing. One probe
+// usually lands on the right entry without touching any other key's memory, which matters once
+// thousands of keys no longer fit in cache (std::unordered_map walked neighbouring nodes).
+class key_index {
+public:
+    key_state* find(std::string_view name, std::uint64_t hash) const {
+        if (slots_.empty()) return nullptr;
+        for (std::size_t i = hash & mask(); slots_[i].key; i = (i + 1) & mask())
+            if (slots_[i].hash == hash && slots_[i].key->name == name) return slots_[i].key.get();
+        return nullptr;
+    }
+
+    key_state& insert(std::unique_ptr<key_state> k) {
+        if (2 * (size_ + 1) > slots_.size()) grow();
+        key_state& ref = *k;
+        place(std::move(k));
+        ++size_;
+        return ref;
+    }
+
+    void erase(const key_state& k) {
+        std::size_t i = k.hash & mask();
+        while (slots_[i].key.get() != &k) i = (i + 1) & mask();
+        slots_[i] = slot{};
+        --size_;
+        // Backward-shift deletion keeps every probe chain unbroken without tombstones.
+        for (std::size_t j = (i + 1) & mask(); slots_[j].key; j = (j + 1) & mask()) {
+            const std::size_t ideal = slots_[j].hash & mask();
+            if (((j - ideal) & mask()) >= ((j - i) & mask())) {
+                slots_[i] = std::move(slots_[j]);
+                i = j;
+            }
+        }
+    }
+
+    std::size_t size() const { return size_; }
+    std::size_t capacity() const { return slots_.size(); }
+
+    template <typename F>
+    void for_each(F&& f) const {
+        for (const slot& e : slots_)
+            if (e.key) f(*e.key);
+    }
+
+private:
+    struct slot {
+        std::uint64_t hash = 0;
+        std::unique_ptr<key_state> key;
+    };
+
+    std::size_t mask() const { return slots_.size() - 1; }
+
+    void place(std::unique_ptr<key_state> k) {
+        std::size_t i = k->hash & mask();
+        while (slots_[i].key) i = (i + 1) & mask();
+        slots_[i].hash = k->hash;
+        slots_[i].key = std::move(k);
+    }
+
+    void grow() {
+        std::vector<slot> old(std::max<std::size_t>(16, slots_.size() * 2));
+        old.swap(slots_);
+        for (slot& e : old)
+            if (e.key) place(std::move(e.key));
+    }
+
+    std::vector<slot> slots_;
+    std::size_t size_ = 0;
 };
 
 bool compare(double value, comparison op, double threshold) {
@@ -165,7 +235,7 @@ struct detector::impl {
         double bucket_minutes = 0;
         double window_minutes = 0;
         double alpha = 1;  // baseline weight of one bucket sample
-        std::unordered_map<std::string, key_state, string_hash, std::equal_to<>> keys;
+        key_index keys;
         key_state* newest = nullptr;
         key_state* oldest = nullptr;
     };
@@ -334,7 +404,7 @@ struct detector::impl {
 
     void erase(rule_state& r, key_state& k) {
         unlink(r, k);
-        r.keys.erase(r.keys.find(*k.name));
+        r.keys.erase(k);
     }
 
     // Drops the least recently seen key that is not firing; if every key fires, the least
@@ -354,18 +424,19 @@ struct detector::impl {
     }
 
     key_state& key_for(rule_state& r, std::string_view name, core::timestamp t) {
-        if (auto it = r.keys.find(name); it != r.keys.end()) {
-            key_state& k = it->second;
-            if (r.newest != &k) {
-                unlink(r, k);
-                push_newest(r, k);
+        const std::uint64_t hash = hash_key(name);
+        if (key_state* found = r.keys.find(name, hash)) {
+            if (r.newest != found) {
+                unlink(r, *found);
+                push_newest(r, *found);
             }
-            return k;
+            return *found;
         }
         if (r.settings.max_keys > 0 && r.keys.size() >= r.settings.max_keys) evict_one(r);
-        auto [it, inserted] = r.keys.try_emplace(std::string(name));
-        key_state& k = it->second;
-        k.name = &it->first;
+        auto fresh = std::make_unique<key_state>();
+        fresh->name = std::string(name);
+        fresh->hash = hash;
+        key_state& k = r.keys.insert(std::move(fresh));
         const std::int64_t seq = seq_of(r, t);
         k.seq_base = seq - 2 * bucket_slots;
         k.first_seq = seq;
@@ -400,7 +471,7 @@ struct detector::impl {
             if (t - k.fire_since >= s.fire_when.hold && t >= k.cooldown_until) {
                 k.firing = true;
                 k.clear_holding = false;
-                out.push_back(signal{rule_index, *k.name, signal_kind::fire, t, m});
+                out.push_back(signal{rule_index, k.name, signal_kind::fire, t, m});
             }
             return;
         }
@@ -419,7 +490,7 @@ struct detector::impl {
             k.fire_holding = false;
             k.clear_holding = false;
             k.cooldown_until = t + s.cooldown;
-            out.push_back(signal{rule_index, *k.name, signal_kind::clear, t, m});
+            out.push_back(signal{rule_index, k.name, signal_kind::clear, t, m});
         }
     }
 
@@ -518,11 +589,186 @@ struct detector::impl {
         }
     }
 
+    // ---- persistence ----------------------------------------------------------------------
+
+    // Format (native byte order; a snapshot is read back by the same build on the same host):
+    // magic, version, bucket_us, max_per_author, key count, then per key its name, clock,
+    // decision state, baseline, ring and authors with absolute bucket seqs.
+    static constexpr std::uint32_t snapshot_magic = 0x53444343;  // "CCDS"
+    static constexpr std::uint32_t snapshot_version = 1;
+
+    template <typename T>
+    static void put(std::string& out, const T& v) {
+        static_assert(std::is_trivially_copyable_v<T>);
+        out.append(reinterpret_cast<const char*>(&v), sizeof v);
+    }
+
+    struct reader {
+        std::string_view in;
+        bool ok = true;
+        template <typename T>
+        T get() {
+            T v{};
+            if (in.size() < sizeof v) {
+                ok = false;
+                return v;
+            }
+            std::memcpy(&v, in.data(), sizeof v);
+            in.remove_prefix(sizeof v);
+            return v;
+        }
+        std::string_view bytes(std::size_t n) {
+            if (in.size() < n) {
+                ok = false;
+                return {};
+            }
+            std::string_view v = in.substr(0, n);
+            in.remove_prefix(n);
+            return v;
+        }
+    };
+
+    std::string save(std::size_t rule_index) const {
+        std::string out;
+        if (rule_index >= rules.size()) return out;
+        const rule_state& r = rules[rule_index];
+        const std::size_t stride = r.settings.max_per_author;
+        put(out, snapshot_magic);
+        put(out, snapshot_version);
+        put(out, r.bucket_us);
+        put(out, static_cast<std::uint64_t>(stride));
+        put(out, static_cast<std::uint64_t>(r.keys.size()));
+        // Oldest first, so loading rebuilds the same least-recently-seen order.
+        for (const key_state* k = r.oldest; k != nullptr; k = k->newer) {
+            put(out, static_cast<std::uint64_t>(k->name.size()));
+            out.append(k->name);
+            put(out, k->now.time_since_epoch().count());
+            put(out, k->head_seq);
+            put(out, k->first_seq);
+            put(out, static_cast<std::uint8_t>((k->firing ? 1 : 0) | (k->fire_holding ? 2 : 0) | (k->clear_holding ? 4 : 0)));
+            put(out, k->fire_since.time_since_epoch().count());
+            put(out, k->clear_since.time_since_epoch().count());
+            put(out, k->cooldown_until.time_since_epoch().count());
+            put(out, k->baseline.mean);
+            put(out, k->baseline.var);
+            for (std::int64_t q = k->head_seq - bucket_slots + 1; q <= k->head_seq; ++q) put(out, k->ring[ring_index(q)]);
+            const auto oldest_live = static_cast<std::uint32_t>(k->head_seq - bucket_slots + 1 - k->seq_base);
+            std::uint64_t live = 0;
+            for (const author_slot& a : k->authors) live += a.hash != 0 && a.last >= oldest_live;
+            put(out, live);
+            for (std::size_t i = 0; i < k->authors.size(); ++i) {
+                const author_slot& a = k->authors[i];
+                if (a.hash == 0 || a.last < oldest_live) continue;
+                put(out, a.hash);
+                put(out, k->seq_base + a.last);
+                for (std::size_t j = 0; j < stride; ++j) {
+                    const std::uint32_t c = k->counted[i * stride + j];
+                    put(out, c >= oldest_live ? k->seq_base + c : std::int64_t{-1});
+                }
+            }
+        }
+        return out;
+    }
+
+    bool load(std::size_t rule_index, std::string_view bytes) {
+        if (rule_index >= rules.size()) return false;
+        rule_state& r = rules[rule_index];
+        reader in{bytes};
+        if (in.get<std::uint32_t>() != snapshot_magic || in.get<std::uint32_t>() != snapshot_version) return false;
+        const auto bucket_us = in.get<std::int64_t>();
+        const auto stride = in.get<std::uint64_t>();
+        const auto n_keys = in.get<std::uint64_t>();
+        if (!in.ok || bucket_us <= 0) return false;
+        const bool same_window = bucket_us == r.bucket_us;
+        const bool same_limit = stride == r.settings.max_per_author;
+
+        // Parse everything first so a truncated snapshot changes nothing.
+        std::vector<std::unique_ptr<key_state>> loaded;
+        for (std::uint64_t n = 0; n < n_keys && in.ok; ++n) {
+            auto k = std::make_unique<key_state>();
+            const auto name_len = in.get<std::uint64_t>();
+            if (!in.ok || name_len > in.in.size()) return false;
+            k->name = std::string(in.bytes(name_len));
+            k->hash = hash_key(k->name);
+            k->now = core::timestamp{core::duration{in.get<std::int64_t>()}};
+            const auto head = in.get<std::int64_t>();
+            const auto first = in.get<std::int64_t>();
+            const auto flags = in.get<std::uint8_t>();
+            k->fire_since = core::timestamp{core::duration{in.get<std::int64_t>()}};
+            k->clear_since = core::timestamp{core::duration{in.get<std::int64_t>()}};
+            k->cooldown_until = core::timestamp{core::duration{in.get<std::int64_t>()}};
+            k->baseline.mean = in.get<double>();
+            k->baseline.var = in.get<double>();
+            k->firing = (flags & 1) != 0;
+            k->fire_holding = (flags & 2) != 0;
+            k->clear_holding = (flags & 4) != 0;
+            std::array<bucket, bucket_slots> ring{};
+            for (std::int64_t q = head - bucket_slots + 1; q <= head; ++q) ring[ring_index(q)] = in.get<bucket>();
+            const auto n_authors = in.get<std::uint64_t>();
+            if (!in.ok || n_authors > in.in.size() / 16) return false;
+            struct saved_author {
+                std::uint64_t hash;
+                std::int64_t last;
+                std::vector<std::int64_t> counted;
+            };
+            std::vector<saved_author> authors(n_authors);
+            for (saved_author& a : authors) {
+                a.hash = in.get<std::uint64_t>();
+                a.last = in.get<std::int64_t>();
+                a.counted.resize(stride);
+                for (auto& c : a.counted) c = in.get<std::int64_t>();
+            }
+            if (!in.ok) return false;
+            if (!same_window) {
+                // A different bucket size: the window cannot be mapped, "normal" can. The
+                // variance is of single-bucket rates, which scales inversely with bucket length.
+                k->baseline.var *= static_cast<double>(bucket_us) / static_cast<double>(r.bucket_us);
+                const std::int64_t seq = seq_of(r, k->now);
+                k->seq_base = seq - 2 * bucket_slots;
+                k->first_seq = k->head_seq = seq;
+                loaded.push_back(std::move(k));
+                continue;
+            }
+            k->head_seq = head;
+            k->first_seq = first;
+            k->seq_base = head - 2 * bucket_slots;
+            k->ring = ring;
+            const std::size_t new_stride = r.settings.max_per_author;
+            const auto oldest_live = static_cast<std::uint32_t>(bucket_slots + 1);  // head-59 relative to seq_base
+            for (std::int64_t q = head - bucket_slots + 1; q <= head; ++q) {
+                const bucket& b = ring[ring_index(q)];
+                k->totals.count += b.count;
+                k->totals.negative += b.negative;
+                k->totals.authors += b.authors;
+                k->totals.compound += b.compound;
+            }
+            for (const saved_author& a : authors) {
+                if (a.hash == 0 || a.last <= head - bucket_slots || a.last > head) continue;
+                const auto slot = author_slot_of(*k, a.hash, oldest_live, new_stride);
+                if (!slot) break;
+                k->authors[*slot].last = static_cast<std::uint32_t>(a.last - k->seq_base);
+                if (!same_limit) continue;
+                for (std::size_t j = 0; j < new_stride; ++j) {
+                    const std::int64_t c = a.counted[j];
+                    k->counted[*slot * new_stride + j] =
+                        c > head - bucket_slots && c <= head ? static_cast<std::uint32_t>(c - k->seq_base) : 0u;
+                }
+            }
+            loaded.push_back(std::move(k));
+        }
+        if (!in.ok) return false;
+        for (auto& k : loaded) {
+            if (r.keys.find(k->name, k->hash) != nullptr) continue;
+            if (r.settings.max_keys > 0 && r.keys.size() >= r.settings.max_keys) break;
+            key_state& placed = r.keys.insert(std::move(k));
+            push_newest(r, placed);
+        }
+        return true;
+    }
+
     const key_state* find(std::size_t rule_index, std::string_view name) const {
         if (rule_index >= rules.size()) return nullptr;
-        const auto& keys = rules[rule_index].keys;
-        auto it = keys.find(name);
-        return it == keys.end() ? nullptr : &it->second;
+        return rules[rule_index].keys.find(name, hash_key(name));
     }
 };
 
@@ -561,19 +807,22 @@ std::size_t detector::live_keys() const {
 
 std::uint64_t detector::evicted_keys() const { return impl_->evicted; }
 
+std::string detector::save_rule(std::size_t rule) const { return impl_->save(rule); }
+
+bool detector::load_rule(std::size_t rule, std::string_view bytes) { return impl_->load(rule, bytes); }
+
 std::uint64_t detector::ignored_observations() const { return impl_->ignored; }
 
 std::size_t detector::memory_bytes() const {
-    // Node: the stored pair, the next pointer and the cached hash of libstdc++'s node layout.
-    constexpr std::size_t node_bytes = sizeof(std::pair<const std::string, key_state>) + 2 * sizeof(void*);
+    // Index slots are a hash and a pointer; each key is one allocation plus its vectors.
     std::size_t n = sizeof(impl);
     for (const auto& r : impl_->rules) {
-        n += sizeof(r) + r.keys.bucket_count() * sizeof(void*);
-        for (const auto& [name, k] : r.keys) {
-            n += node_bytes;
-            if (name.capacity() > 15) n += name.capacity() + 1;
+        n += sizeof(r) + r.keys.capacity() * (sizeof(std::uint64_t) + sizeof(void*));
+        r.keys.for_each([&n](const key_state& k) {
+            n += sizeof(key_state);
+            if (k.name.capacity() > 15) n += k.name.capacity() + 1;
             n += k.authors.capacity() * sizeof(author_slot) + k.counted.capacity() * sizeof(std::uint32_t);
-        }
+        });
     }
     return n;
 }

@@ -67,6 +67,16 @@ public:
     bool firing(std::size_t rule, std::string_view key) const;
     std::size_t live_keys() const;
     std::uint64_t evicted_keys() const;  // keys dropped because a rule hit max_keys
+    // Persistence across restarts (DESIGN: "a restart does not make the daemon blind or jumpy").
+    // save_rule() encodes one rule's live keys — windows, baselines, author sets, firing and
+    // cooldown state — as an opaque byte string the caller stores under the rule's name.
+    // load_rule() adopts such a string for the rule at that index, before observations start:
+    // keys already live are kept as they are, max_keys is respected, and when the rule's window
+    // or per-author limit changed since saving, only baselines and firing state carry over.
+    // Returns false, changing nothing, when the bytes are not a snapshot this build can read.
+    std::string save_rule(std::size_t rule) const;
+    bool load_rule(std::size_t rule, std::string_view bytes);
+
     // Observations dropped because they were older than their key's window start.
     std::uint64_t ignored_observations() const;
     // Approximate bytes held for live key state (buckets, baselines, author sets, map nodes).

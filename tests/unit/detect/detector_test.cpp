@@ -534,3 +534,72 @@ TEST(detector_memory, quiet_keys_stay_under_two_kib) {
 
 }  // namespace
 }  // namespace crisisd::detect
+
+namespace crisisd::detect {
+namespace {
+
+TEST(detector_snapshot, restore_keeps_windows_baselines_authors_and_firing_state) {
+    auto r = rule(all_of({cond(metric::negative_count, comparison::ge, 10)}),
+                  all_of({cond(metric::count, comparison::lt, 1)}));
+    r.baseline = 30min;
+    r.max_per_author = 2;
+    harness before(r);
+    steady(before, t0, t0 + 2h, 3);
+    before.burst(t0 + 2h, 12, -0.9, 7000);
+    for (int i = 0; i < 5; ++i) before.see(t0 + 2h + 2s, neg(7000));  // capped at 2 per window
+    ASSERT_TRUE(before.d.firing(0, "liwest"));
+    before.see(t0 + 2h + 3s, pos(1), "calm");
+    const std::string bytes = before.d.save_rule(0);
+
+    harness after(r);
+    ASSERT_TRUE(after.d.load_rule(0, bytes));
+    EXPECT_EQ(after.d.live_keys(), 2u);
+    const auto a = after.m(t0 + 2h + 3s);
+    const auto b = before.m(t0 + 2h + 3s);
+    EXPECT_DOUBLE_EQ(a.count, b.count);
+    EXPECT_DOUBLE_EQ(a.negative_count, b.negative_count);
+    EXPECT_DOUBLE_EQ(a.unique_authors, b.unique_authors);
+    EXPECT_DOUBLE_EQ(a.mean_compound, b.mean_compound);
+    EXPECT_DOUBLE_EQ(a.baseline_rate, b.baseline_rate);
+    EXPECT_DOUBLE_EQ(a.zscore, b.zscore);
+    EXPECT_TRUE(after.d.firing(0, "liwest"));
+    // The per-author limit carries over: author 7000 already used its two.
+    after.see(t0 + 2h + 4s, neg(7000));
+    EXPECT_DOUBLE_EQ(after.m(t0 + 2h + 4s).count, b.count);
+    // Still firing, no second fire; the storm ends and it clears.
+    after.d.tick(t0 + 2h + 10min, after.out);
+    EXPECT_EQ(after.fires(), 0u);
+    EXPECT_EQ(after.clears(), 1u);
+}
+
+TEST(detector_snapshot, a_changed_window_keeps_only_the_baseline) {
+    auto r = rule(all_of({cond(metric::count, comparison::ge, 1e9)}));
+    r.baseline = 30min;
+    harness before(r);
+    steady(before, t0, t0 + 3h, 10);
+    const double learned = before.m(t0 + 3h).baseline_rate;
+    auto changed = r;
+    changed.window = 10min;
+    harness after(changed);
+    ASSERT_TRUE(after.d.load_rule(0, before.d.save_rule(0)));
+    const auto m = after.m(t0 + 3h);
+    EXPECT_DOUBLE_EQ(m.count, 0);
+    EXPECT_NEAR(m.baseline_rate, learned, 0.1);  // within one bucket of folding
+}
+
+TEST(detector_snapshot, garbage_is_refused_and_changes_nothing) {
+    harness h(rule(all_of({cond(metric::count, comparison::ge, 1e9)})));
+    h.see(t0, neg(1), "a");
+    harness other(rule(all_of({cond(metric::count, comparison::ge, 1e9)})));
+    other.see(t0, neg(1), "b");
+    const std::string good = other.d.save_rule(0);
+    EXPECT_FALSE(h.d.load_rule(0, "not a snapshot"));
+    EXPECT_FALSE(h.d.load_rule(0, std::string_view(good).substr(0, good.size() - 3)));
+    EXPECT_FALSE(h.d.load_rule(5, good));
+    EXPECT_EQ(h.d.live_keys(), 1u);
+    EXPECT_TRUE(h.d.load_rule(0, good));
+    EXPECT_EQ(h.d.live_keys(), 2u);
+}
+
+}  // namespace
+}  // namespace crisisd::detect
