@@ -569,15 +569,19 @@ public:
                 v += s;
             }
             if (!missing_service && is_negator(j)) {
+                // One negator per word: "weder gut noch schlecht" must not negate "schlecht" twice.
                 v *= n_scalar;
                 negated_before = true;
+                break;
             }
         }
         // German puts "nicht" after the verb: "funktioniert (leider) nicht", "gefällt mir nicht".
-        if (!negated_before && !t_[last].clause_end) {
-            for (std::size_t j = last + 1; j < t_.size() && j <= last + 3; ++j) {
+        // Fillers ("leider", "immer noch") are not what a trailing "nicht" negates.
+        if (!negated_before && !t_[last].clause_end && !(own(i) && item.e->has(entry::filler))) {
+            for (std::size_t j = last + 1; j < t_.size() && j <= last + 4; ++j) {
                 const token& next = t_[j];
-                if (next.consumed || !own(j)) break;
+                if (!own(j)) break;
+                if (next.consumed) continue;  // inside "immer noch", "schon wieder" ...
                 if (next.e->has(entry::negator) && !next.e->has(entry::kein) && next.lower != "nichts" &&
                     next.lower != "weder" && next.lower != "niemand") {
                     if (!followed_by_nur(j)) v *= n_scalar;
