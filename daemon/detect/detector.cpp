@@ -46,12 +46,87 @@ struct baseline_state {
     double var = 0;
 };
 
-// Open-addressing set of author hashes (0 marks an empty slot: hash 0 means "unknown author"
-// and is never stored). `last` is the author's newest bucket, relative to the key's seq_base.
-struct author_slot {
-    std::uint64_t hash = 0;
-    std::uint32_t last = 0;
-    std::uint32_t unused = 0;
+// The authors of one key's window: an open-addressing set of author hashes (0 marks an empty
+// slot: hash 0 means "unknown author" and is never stored). A slot is 32-bit words
+// [hash low, hash high, last, counted × max_per_author] so everything observe() needs about an
+// author sits in one cache line. `last` is the author's newest bucket and `counted` the buckets
+// of their mentions that counted under the per-author limit, all relative to the key's seq_base;
+// entries older than the window are free. Stale authors are dropped whenever the table is
+// rebuilt, so its size follows the authors of the current window.
+class author_table {
+public:
+    std::size_t capacity() const { return cap_; }
+    std::size_t used() const { return used_; }
+    std::size_t bytes() const { return words_.capacity() * sizeof(std::uint32_t); }
+
+    std::uint64_t hash(std::size_t i) const {
+        return static_cast<std::uint64_t>(words_[i * stride_]) | static_cast<std::uint64_t>(words_[i * stride_ + 1]) << 32;
+    }
+    std::uint32_t last(std::size_t i) const { return words_[i * stride_ + 2]; }
+    void set_last(std::size_t i, std::uint32_t v) { words_[i * stride_ + 2] = v; }
+    std::uint32_t* counted(std::size_t i) { return words_.data() + i * stride_ + 3; }
+    const std::uint32_t* counted(std::size_t i) const { return words_.data() + i * stride_ + 3; }
+
+    // Slot of the author, inserting a fresh one (last 0, nothing counted) when missing; nullopt
+    // when max_tracked_authors live authors are tracked already.
+    std::optional<std::size_t> find_or_insert(std::uint64_t h, std::uint32_t oldest_live, std::size_t limit) {
+        if (cap_ > 0) {
+            for (std::size_t j = probe_start(h); ; j = (j + 1) & (cap_ - 1)) {
+                const std::uint64_t x = hash(j);
+                if (x == h) return j;
+                if (x == 0) break;
+            }
+        }
+        if (2 * (used_ + 1) > cap_) {
+            rebuild(oldest_live, limit, 1);
+            if (used_ >= max_tracked_authors) return std::nullopt;
+        }
+        std::size_t j = probe_start(h);
+        while (hash(j) != 0) j = (j + 1) & (cap_ - 1);
+        write_hash(j, h);
+        ++used_;
+        return j;
+    }
+
+private:
+    std::size_t probe_start(std::uint64_t h) const {
+        // Author hashes may be weak (tests, small ids); mix before masking.
+        h *= 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+        return static_cast<std::size_t>(h) & (cap_ - 1);
+    }
+
+    void write_hash(std::size_t i, std::uint64_t h) {
+        words_[i * stride_] = static_cast<std::uint32_t>(h);
+        words_[i * stride_ + 1] = static_cast<std::uint32_t>(h >> 32);
+    }
+
+    void rebuild(std::uint32_t oldest_live, std::size_t limit, std::size_t want) {
+        std::size_t live = 0;
+        for (std::size_t i = 0; i < cap_; ++i) live += hash(i) != 0 && last(i) >= oldest_live;
+        std::size_t cap = 8;
+        while (cap < 2 * (live + want)) cap *= 2;
+        author_table next;
+        next.cap_ = cap;
+        next.stride_ = 3 + limit;
+        next.words_.assign(cap * next.stride_, 0u);
+        const std::size_t keep = std::min(stride_, next.stride_);
+        for (std::size_t i = 0; i < cap_; ++i) {
+            const std::uint64_t h = hash(i);
+            if (h == 0 || last(i) < oldest_live) continue;
+            std::size_t j = next.probe_start(h);
+            while (next.hash(j) != 0) j = (j + 1) & (cap - 1);
+            std::copy_n(words_.begin() + static_cast<std::ptrdiff_t>(i * stride_), keep,
+                        next.words_.begin() + static_cast<std::ptrdiff_t>(j * next.stride_));
+            ++next.used_;
+        }
+        *this = std::move(next);
+    }
+
+    std::vector<std::uint32_t> words_;
+    std::size_t cap_ = 0;
+    std::size_t stride_ = 3;
+    std::size_t used_ = 0;
 };
 
 struct key_state {
@@ -75,9 +150,7 @@ struct key_state {
     core::timestamp clear_since{};
     core::timestamp cooldown_until{};
 
-    std::vector<author_slot> authors;
-    std::size_t authors_used = 0;          // occupied slots, live or stale
-    std::vector<std::uint32_t> counted;    // per slot, max_per_author seqs of counted mentions
+    author_table authors;
     std::array<bucket, bucket_slots> ring{};
 };
 
@@ -329,63 +402,6 @@ struct detector::impl {
         return m;
     }
 
-    // ---- authors --------------------------------------------------------------------------
-
-    static std::size_t probe_start(std::uint64_t hash, std::size_t cap) {
-        // Author hashes may be weak (tests, small ids); mix before masking.
-        std::uint64_t h = hash * 0x9E3779B97F4A7C15ull;
-        h ^= h >> 29;
-        return static_cast<std::size_t>(h) & (cap - 1);
-    }
-
-    // Rebuilds the author table with only authors still in the window, sized for `want` more.
-    static void rebuild_authors(key_state& k, std::uint32_t oldest_live, std::size_t stride, std::size_t want) {
-        std::size_t live = 0;
-        for (const author_slot& a : k.authors)
-            if (a.hash != 0 && a.last >= oldest_live) ++live;
-        std::size_t cap = 8;
-        while (cap < 2 * (live + want)) cap *= 2;
-        std::vector<author_slot> old_slots(cap);
-        std::vector<std::uint32_t> old_counted(cap * stride);
-        old_slots.swap(k.authors);
-        old_counted.swap(k.counted);
-        k.authors_used = 0;
-        for (std::size_t i = 0; i < old_slots.size(); ++i) {
-            const author_slot& a = old_slots[i];
-            if (a.hash == 0 || a.last < oldest_live) continue;
-            std::size_t j = probe_start(a.hash, cap);
-            while (k.authors[j].hash != 0) j = (j + 1) & (cap - 1);
-            k.authors[j] = a;
-            std::copy_n(old_counted.begin() + static_cast<std::ptrdiff_t>(i * stride), stride,
-                        k.counted.begin() + static_cast<std::ptrdiff_t>(j * stride));
-            ++k.authors_used;
-        }
-    }
-
-    // Index of the author's slot, inserting a fresh one (last = 0, nothing counted) if needed;
-    // nullopt when the key already tracks max_tracked_authors live authors.
-    static std::optional<std::size_t> author_slot_of(key_state& k, std::uint64_t hash, std::uint32_t oldest_live,
-                                                     std::size_t stride) {
-        if (!k.authors.empty()) {
-            const std::size_t mask = k.authors.size() - 1;
-            for (std::size_t j = probe_start(hash, k.authors.size());; j = (j + 1) & mask) {
-                if (k.authors[j].hash == hash) return j;
-                if (k.authors[j].hash == 0) break;
-            }
-        }
-        if (2 * (k.authors_used + 1) > k.authors.size()) {
-            rebuild_authors(k, oldest_live, stride, 1);
-            if (k.authors_used >= max_tracked_authors) return std::nullopt;
-        }
-        const std::size_t mask = k.authors.size() - 1;
-        std::size_t j = probe_start(hash, k.authors.size());
-        while (k.authors[j].hash != 0) j = (j + 1) & mask;
-        k.authors[j] = author_slot{hash, 0, 0};
-        std::fill_n(k.counted.begin() + static_cast<std::ptrdiff_t>(j * stride), stride, 0u);
-        ++k.authors_used;
-        return j;
-    }
-
     // ---- keys -----------------------------------------------------------------------------
 
     static void unlink(rule_state& r, key_state& k) {
@@ -516,24 +532,24 @@ struct detector::impl {
 
         bool counted = true;
         std::optional<std::size_t> slot;
-        if (o.author_hash != 0) slot = author_slot_of(k, o.author_hash, oldest_live, limit);
+        if (o.author_hash != 0) slot = k.authors.find_or_insert(o.author_hash, oldest_live, limit);
         if (!slot) {
             ++b.authors;
             ++k.totals.authors;
         } else {
-            author_slot& a = k.authors[*slot];
-            if (a.last < oldest_live) {
-                a.last = rel;
+            const std::uint32_t last = k.authors.last(*slot);
+            if (last < oldest_live) {
+                k.authors.set_last(*slot, rel);
                 ++b.authors;
                 ++k.totals.authors;
-            } else if (a.last < rel) {
-                --k.ring[ring_index(k.seq_base + a.last)].authors;
+            } else if (last < rel) {
+                --k.ring[ring_index(k.seq_base + last)].authors;
                 ++b.authors;
-                a.last = rel;
+                k.authors.set_last(*slot, rel);
             }
             if (limit > 0) {
                 // The author's counted mentions, as bucket seqs; expired entries are free.
-                std::uint32_t* seqs = k.counted.data() + *slot * limit;
+                std::uint32_t* seqs = k.authors.counted(*slot);
                 std::size_t live = 0;
                 std::uint32_t* free_entry = nullptr;
                 for (std::size_t i = 0; i < limit; ++i) {
@@ -654,15 +670,15 @@ struct detector::impl {
             for (std::int64_t q = k->head_seq - bucket_slots + 1; q <= k->head_seq; ++q) put(out, k->ring[ring_index(q)]);
             const auto oldest_live = static_cast<std::uint32_t>(k->head_seq - bucket_slots + 1 - k->seq_base);
             std::uint64_t live = 0;
-            for (const author_slot& a : k->authors) live += a.hash != 0 && a.last >= oldest_live;
+            const author_table& at = k->authors;
+            for (std::size_t i = 0; i < at.capacity(); ++i) live += at.hash(i) != 0 && at.last(i) >= oldest_live;
             put(out, live);
-            for (std::size_t i = 0; i < k->authors.size(); ++i) {
-                const author_slot& a = k->authors[i];
-                if (a.hash == 0 || a.last < oldest_live) continue;
-                put(out, a.hash);
-                put(out, k->seq_base + a.last);
+            for (std::size_t i = 0; i < at.capacity(); ++i) {
+                if (at.hash(i) == 0 || at.last(i) < oldest_live) continue;
+                put(out, at.hash(i));
+                put(out, k->seq_base + at.last(i));
                 for (std::size_t j = 0; j < stride; ++j) {
-                    const std::uint32_t c = k->counted[i * stride + j];
+                    const std::uint32_t c = at.counted(i)[j];
                     put(out, c >= oldest_live ? k->seq_base + c : std::int64_t{-1});
                 }
             }
@@ -744,13 +760,13 @@ struct detector::impl {
             }
             for (const saved_author& a : authors) {
                 if (a.hash == 0 || a.last <= head - bucket_slots || a.last > head) continue;
-                const auto slot = author_slot_of(*k, a.hash, oldest_live, new_stride);
+                const auto slot = k->authors.find_or_insert(a.hash, oldest_live, new_stride);
                 if (!slot) break;
-                k->authors[*slot].last = static_cast<std::uint32_t>(a.last - k->seq_base);
+                k->authors.set_last(*slot, static_cast<std::uint32_t>(a.last - k->seq_base));
                 if (!same_limit) continue;
                 for (std::size_t j = 0; j < new_stride; ++j) {
                     const std::int64_t c = a.counted[j];
-                    k->counted[*slot * new_stride + j] =
+                    k->authors.counted(*slot)[j] =
                         c > head - bucket_slots && c <= head ? static_cast<std::uint32_t>(c - k->seq_base) : 0u;
                 }
             }
@@ -821,7 +837,7 @@ std::size_t detector::memory_bytes() const {
         r.keys.for_each([&n](const key_state& k) {
             n += sizeof(key_state);
             if (k.name.capacity() > 15) n += k.name.capacity() + 1;
-            n += k.authors.capacity() * sizeof(author_slot) + k.counted.capacity() * sizeof(std::uint32_t);
+            n += k.authors.bytes();
         });
     }
     return n;

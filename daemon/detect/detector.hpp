@@ -2,6 +2,28 @@
 // Spike detection for every rule: per (rule, key) a sliding window and a learned baseline, and
 // the fire/clear decision with hysteresis (`for:`), cooldown and a bound on live keys.
 // Pure: time is always an argument; nothing here reads a clock. Not thread-safe: one owner.
+//
+// Semantics the rest of the daemon relies on:
+// - The window is 60 time buckets (window/60 each); metrics cover the newest 60 buckets.
+// - Baseline: exponentially weighted per-minute rate (half-life = `baseline`) and variance of
+//   bucket rates, fed only by buckets as they leave the window, so a spike raises "normal" only
+//   once it has passed. A new key starts at min_baseline_rate. volume_ratio divides by
+//   max(baseline, min_baseline_rate); zscore's deviation is at least the Poisson noise of the
+//   floored baseline.
+// - Each key keeps its own clock (the newest time it saw). An observation older than the key's
+//   window start is dropped and counted in ignored_observations(); a late one inside the window
+//   is counted in its bucket. tick() with a time before a key's clock leaves that key alone.
+// - `for:` holds from the first evaluation (observe or tick) that found the group true until
+//   one finds it false. fire_when may accumulate its `for:` during cooldown and fires at the
+//   first evaluation after the cooldown. An empty fire_when never fires; an empty clear_when
+//   clears once fire_when has not held for clear_when's `for:`.
+// - max_keys per rule (0 = unbounded): the least recently observed non-firing key is evicted,
+//   a firing one only when all fire — without a clear signal, so its incident stays open for a
+//   person rather than posting "resolved" mid-storm. tick() retires idle keys (empty window, not
+//   firing or cooling down, baseline at the floor); they are not counted as evictions.
+// - Per-author limit: an author's mentions beyond max_per_author within the window do not count
+//   (count, negative_count, mean_compound, rates) but the author still counts in unique_authors.
+//   Authors are exact up to 65,536 per key and window; beyond that new authors count as unknown.
 #include <cstddef>
 #include <cstdint>
 #include <memory>
