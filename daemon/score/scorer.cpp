@@ -201,6 +201,31 @@ void replace_emoji(std::string_view text, const lexicons& lex, scratch& s) {
     }
 }
 
+// German path only: emoticons not in either lexicon (":-)))", ";-]", ">:(") by their mouth.
+double emoticon_valence(std::string_view w) {
+    std::size_t i = 0;
+    if (i < w.size() && (w[i] == '>' || w[i] == '}')) ++i;
+    if (i >= w.size() || (w[i] != ':' && w[i] != ';' && w[i] != '=')) return 0;
+    ++i;
+    while (i < w.size() && (w[i] == '-' || w[i] == '\'' || w[i] == 'o' || w[i] == '^')) ++i;
+    if (i >= w.size()) return 0;
+    const std::string_view mouth = w.substr(i);
+    if (mouth.find_first_not_of(")]}d3*>p") == std::string_view::npos) return 2.0;
+    if (mouth.find_first_not_of("([{<|/\\@") == std::string_view::npos) return -2.0;
+    return 0;
+}
+
+// "hahaha", "hihihi", "hehe": laughter of any length.
+bool is_laughter(std::string_view w) {
+    if (w.size() < 4 || w.size() % 2 != 0) return false;
+    const char vowel = w[1];
+    if (vowel != 'a' && vowel != 'e' && vowel != 'i') return false;
+    for (std::size_t i = 0; i < w.size(); i += 2) {
+        if (w[i] != 'h' || w[i + 1] != vowel) return false;
+    }
+    return true;
+}
+
 std::size_t whitespace_length(std::string_view s, std::size_t i) {
     const auto b = static_cast<unsigned char>(s[i]);
     if (b < 0x80) return ((b >= 0x09 && b <= 0x0D) || (b >= 0x1C && b <= 0x20)) ? 1 : 0;
@@ -259,8 +284,17 @@ void tokenize(language lang, const lexicons& lex, scratch& s, Lookup&& lookup) {
                 const std::size_t mark = s.lower.size();
                 append_lower(raw, s.lower);
                 const std::string_view whole(s.lower.data() + mark, s.lower.size() - mark);
-                const bool known = lex.german.find(whole) != nullptr || lex.english.find(whole) != nullptr;
+                const bool known = lex.german.find(whole) != nullptr || lex.english.find(whole) != nullptr ||
+                                   emoticon_valence(whole) != 0;
                 s.lower.resize(mark);
+                if (stripped.empty() && !known) {
+                    // Free-standing punctuation (tokenised tweets: "gut ."): ends the clause of
+                    // the previous word instead of being a neutral word itself.
+                    if (t.clause_end || raw.find_first_of(".,;:!?") != std::string_view::npos) {
+                        if (!s.tokens.empty()) s.tokens.back().clause_end = true;
+                    }
+                    continue;
+                }
                 if (known || stripped.empty()) t.raw = raw;
             }
         }
@@ -501,6 +535,16 @@ const entry* find_compound_head(const lexicons& lex, std::string_view w) {
     return nullptr;
 }
 
+const entry positive_emoticon{2.0, 0, entry::has_valence};
+const entry negative_emoticon{-2.0, 0, entry::has_valence};
+
+bool has_letter(std::string_view w) {
+    for (const char c : w) {
+        if ((c >= 'a' && c <= 'z') || (static_cast<unsigned char>(c) >= 0xC3)) return true;
+    }
+    return false;
+}
+
 void lookup_german(const lexicons& lex, token& t) {
     if (t.from_emoji) {
         t.e = lex.english.find(t.lower);
@@ -514,7 +558,14 @@ void lookup_german(const lexicons& lex, token& t) {
         t.foreign = true;
         return;
     }
-    t.e = find_compound_head(lex, t.lower);
+    if ((t.e = find_compound_head(lex, t.lower)) != nullptr) return;
+    if (is_laughter(t.lower)) {
+        t.e = lex.english.find("haha");
+        t.foreign = true;
+    } else if (const double v = emoticon_valence(t.lower); v != 0) {
+        t.e = v > 0 ? &positive_emoticon : &negative_emoticon;
+        t.foreign = true;
+    }
 }
 
 class german_rules {
@@ -555,6 +606,9 @@ public:
             }
         }
         if (item.upper && cap_diff_) v += v > 0 ? c_incr : -c_incr;
+        // Emoji and emoticons comment on the whole post: "natürlich nicht :-)" is not a negated
+        // smile, so they take no negation or degree modifiers.
+        if (item.from_emoji || !has_letter(item.lower)) return v;
         bool negated_before = false;
         for (std::size_t k = 1; k <= 3 && k <= i; ++k) {
             const std::size_t j = i - k;
