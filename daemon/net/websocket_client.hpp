@@ -1,0 +1,70 @@
+#pragma once
+// One websocket connection to a stream (ws:// or wss://): connect with TLS verification, SNI
+// and extra headers, then read whole messages. Messages over max_message_bytes are read to
+// their end and skipped, so one oversized frame costs only that frame, not the connection.
+// Ping keepalive: a ping goes out after idle_timeout / 2 of silence and the connection fails
+// when nothing arrives for idle_timeout.
+//
+// Not thread-safe: use it from one coroutine at a time on its executor (a strand). One
+// connection per object; make a new one to reconnect.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "net/http_client.hpp"  // tls_options
+
+namespace crisisd::net {
+
+struct websocket_client_options {
+    std::string url;  // ws://host[:port]/path?query or wss://…
+    std::vector<std::pair<std::string, std::string>> headers;  // sent with the upgrade request
+    tls_options tls;
+    std::size_t max_message_bytes = 1 << 20;
+    std::chrono::milliseconds connect_timeout{10000};  // TCP + TLS + upgrade
+    std::chrono::milliseconds idle_timeout{60000};     // 0: no pings, no idle limit
+    bool permessage_deflate = false;
+};
+
+class websocket_client {
+public:
+    websocket_client(boost::asio::any_io_executor ex, websocket_client_options options);
+    ~websocket_client();
+    websocket_client(const websocket_client&) = delete;
+    websocket_client& operator=(const websocket_client&) = delete;
+
+    // Connects and upgrades. Returns "" on success, else a readable error ("timeout",
+    // "connection refused", "tls: …", "upgrade declined: HTTP 401"). Never throws.
+    boost::asio::awaitable<std::string> connect();
+    // The HTTP status of a declined upgrade (401, 403, 404, …); 0 otherwise.
+    int upgrade_status() const;
+
+    enum class read_status {
+        message,    // `message` holds one whole text or binary message
+        oversized,  // a message over max_message_bytes was skipped; keep reading
+        closed,     // the server closed the connection (cleanly or not); reconnect
+    };
+    struct read_result {
+        read_status status = read_status::closed;
+        std::string error;  // why the connection ended, for logs
+        bool binary = false;
+    };
+    // Reads the next message into `message` (its capacity is reused). Never throws.
+    boost::asio::awaitable<read_result> read(std::string& message);
+
+    // Sends one text message (subscribe requests). Returns "" or the error. One at a time.
+    boost::asio::awaitable<std::string> write(std::string text);
+
+    // Ends the connection at once; pending operations complete with closed. Call on the
+    // client's executor.
+    void close();
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace crisisd::net
