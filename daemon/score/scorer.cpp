@@ -131,8 +131,11 @@ void append_lower(std::string_view raw, std::string& out) {
 const entry* find_elongated(const detail::word_table& table, std::string_view w) {
     if (const entry* e = table.find(w)) return e;
     if (w.size() < 3 || w.size() > 64) return nullptr;
-    std::array<char, 64> two{};
-    std::array<char, 64> one{};
+    bool has_run = false;
+    for (std::size_t i = 2; i < w.size() && !has_run; ++i) has_run = w[i] == w[i - 1] && w[i] == w[i - 2];
+    if (!has_run) return nullptr;
+    std::array<char, 64> two;  // NOLINT: filled before use
+    std::array<char, 64> one;
     std::size_t n2 = 0;
     std::size_t n1 = 0;
     bool elongated = false;
@@ -178,6 +181,12 @@ void replace_emoji(std::string_view text, const lexicons& lex, scratch& s) {
         }
         const auto d = text::decode_utf8(text, i);
         const char32_t cp = d.code_point;
+        if (cp < 0x2000 && cp != 0xA9 && cp != 0xAE) {  // no single-code-point emoji below U+2000 except (c) (r)
+            s.clean.append(text.substr(i, d.length));
+            prev_space = false;
+            i += d.length;
+            continue;
+        }
         // Deliberate deviation from Python VADER: variation selectors, ZWJ and skin-tone modifiers
         // are presentation details. Python appends U+FE0F to the description ("red heart\uFE0F"),
         // which makes the last description word unreachable in the lexicon.
@@ -251,7 +260,15 @@ void tokenize(language lang, const lexicons& lex, scratch& s, Lookup&& lookup) {
             continue;
         }
         std::size_t j = i;
-        while (j < clean.size() && whitespace_length(clean, j) == 0) ++j;
+        while (j < clean.size()) {
+            const auto b = static_cast<unsigned char>(clean[j]);
+            if (b > 0x20 && b < 0x80) {  // printable ASCII: never white space
+                ++j;
+                continue;
+            }
+            if (whitespace_length(clean, j) != 0) break;
+            ++j;
+        }
         const std::string_view raw = clean.substr(i, j - i);
         const std::size_t start = i;
         i = j;
@@ -280,7 +297,9 @@ void tokenize(language lang, const lexicons& lex, scratch& s, Lookup&& lookup) {
             // German: keep a token as written only when it is itself known (emoticons such as
             // ":)" or ":-(", "<3"); otherwise always strip, so "ok!" and "gut," are found.
             t.raw = stripped;
-            if (stripped.size() != raw.size()) {
+            // Only a token that stripping would reduce to <= 2 characters can be an emoticon
+            // (":)", ":-(", ":D", "<3"); longer ones ("gut,", "Stunde!!") are words.
+            if (stripped.size() != raw.size() && code_points(stripped) <= 2) {
                 const std::size_t mark = s.lower.size();
                 append_lower(raw, s.lower);
                 const std::string_view whole(s.lower.data() + mark, s.lower.size() - mark);
@@ -669,7 +688,7 @@ private:
 
     // Longest multi-word entry starting at token i (3 words, then 2), not across a clause end.
     std::pair<const entry*, std::size_t> phrase(std::size_t i) const {
-        std::array<char, 96> key{};
+        std::array<char, 96> key;  // NOLINT: filled before use
         for (std::size_t length = 3; length >= 2; --length) {
             if (i + length > t_.size()) continue;
             std::size_t n = 0;

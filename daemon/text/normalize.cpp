@@ -272,27 +272,35 @@ constexpr std::array<std::string_view, 96> english_words{
     "yet",    "i've",  "we're", "they're", "you're", "what's",
 };
 
-constexpr bool sorted_words(const auto& words) {
-    for (std::size_t i = 1; i < words.size(); ++i) {
-        if (!(words[i - 1] < words[i])) return false;
+// Stop words are at most 8 bytes, so each packs into one integer: lookups are an integer binary
+// search instead of string comparisons (guess_language runs once per mention without a lang).
+constexpr std::uint64_t pack(std::string_view w) {
+    std::uint64_t v = 0;
+    for (std::size_t i = 0; i < w.size() && i < 8; ++i) v |= std::uint64_t{static_cast<unsigned char>(w[i])} << (8 * i);
+    return v;
+}
+
+template <std::size_t N>
+constexpr std::array<std::uint64_t, N> packed_sorted(const std::array<std::string_view, N>& words) {
+    std::array<std::uint64_t, N> out{};
+    for (std::size_t i = 0; i < N; ++i) out[i] = pack(words[i]);
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+constexpr bool all_short(const auto& words) {
+    for (const auto w : words) {
+        if (w.size() > 8) return false;
     }
     return true;
 }
+static_assert(all_short(german_words) && all_short(english_words));
 
 }  // namespace
 
 std::string_view guess_language(std::string_view text) {
-    static constexpr auto de = [] {
-        auto a = german_words;
-        std::sort(a.begin(), a.end());
-        return a;
-    }();
-    static constexpr auto en = [] {
-        auto a = english_words;
-        std::sort(a.begin(), a.end());
-        return a;
-    }();
-    static_assert(sorted_words(de) && sorted_words(en));
+    static constexpr auto de = packed_sorted(german_words);
+    static constexpr auto en = packed_sorted(english_words);
 
     text = text.substr(0, 2048);
     int de_score = 0;
@@ -302,10 +310,10 @@ std::string_view guess_language(std::string_view text) {
     std::size_t len = 0;
     bool overflow = false;
     const auto finish_word = [&] {
-        if (len > 0 && !overflow) {
-            const std::string_view w(word.data(), len);
-            if (std::binary_search(de.begin(), de.end(), w)) ++de_score;
-            if (std::binary_search(en.begin(), en.end(), w)) ++en_score;
+        if (len > 0 && len <= 8 && !overflow) {
+            const std::uint64_t key = pack(std::string_view(word.data(), len));
+            if (std::binary_search(de.begin(), de.end(), key)) ++de_score;
+            if (std::binary_search(en.begin(), en.end(), key)) ++en_score;
         }
         len = 0;
         overflow = false;
