@@ -18,6 +18,8 @@ struct source_settings {
     std::size_t max_message_bytes = 1 << 20;  // larger frames are rejected (counted), not fatal
     core::duration reconnect_initial = std::chrono::milliseconds(500);
     core::duration reconnect_max = std::chrono::seconds(60);
+    core::duration idle_timeout = std::chrono::seconds(60);  // websocket: ping at half, fail at full
+    bool permessage_deflate = false;                          // websocket: offer compression
 };
 
 }  // namespace crisisd::ingest

@@ -86,7 +86,8 @@ public:
     boost::system::error_code start();
     std::uint16_t port() const;  // the bound port (the chosen one for port 0)
 
-    // Closes the listener and every connection (including SSE streams). Idempotent.
+    // Closes the listener and every connection (including SSE streams). Idempotent. The
+    // closing runs on their strands: it has happened shortly after stop() returns, not before.
     void stop();
 
     std::uint64_t connections_accepted() const;  // since start

@@ -64,7 +64,8 @@ public:
     // Drops every client at once (TCP close, no websocket close frame): what a crashed or
     // restarted server looks like to them. The listener stays open.
     void close_all();
-    // Closes the listener and every client. Idempotent.
+    // Closes the listener and every client. Idempotent; like close_all() it runs on their
+    // strands, so it has happened shortly after the call returns, not before.
     void stop();
 
 private:

@@ -1,0 +1,46 @@
+#pragma once
+// A websocket stream of mentions (Jetstream, Mastodon streaming, a generic producer): keeps
+// one connection up, hands every text or binary message to on_frame, and reconnects with
+// exponential backoff and full jitter (reconnect_initial doubling up to reconnect_max; back to
+// initial after a connection that delivered messages or stayed up 30 s). Oversized messages
+// are skipped and reported as on_frame_rejected("oversized"); the stream keeps flowing.
+// A 401/403 on upgrade is a configuration error: reported through on_fatal, no retry loop.
+//
+// Thread-safety: on_frame and the events run on a strand of the given executor. start() and
+// stop() may be called from any thread; after stop() returns no further callbacks start.
+// Destroy it after stop() on the executor's thread, or once the io_context has stopped.
+#include <boost/asio/any_io_executor.hpp>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ingest/settings.hpp"
+#include "ingest/source.hpp"
+
+namespace crisisd::ingest {
+
+class websocket_source {
+public:
+    websocket_source(boost::asio::any_io_executor ex, source_settings settings, frame_handler on_frame,
+                     source_events& events);
+    ~websocket_source();  // stop()
+    websocket_source(const websocket_source&) = delete;
+    websocket_source& operator=(const websocket_source&) = delete;
+
+    // Asked before every connection attempt for the URL to use (default: settings.url), so a
+    // format can resume with a cursor (Jetstream `cursor=`). Set before start().
+    void set_url_provider(std::function<std::string()> provider);
+    // Text messages sent after every successful connect (Mastodon subscribe frames, a Nostr
+    // REQ). Set before start().
+    void set_subscribe_messages(std::vector<std::string> messages);
+
+    void start();
+    void stop();
+
+private:
+    struct impl;
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace crisisd::ingest
