@@ -19,3 +19,22 @@ function(crisisd_test name)
   target_compile_definitions(${name} PRIVATE CRISISD_TEST_DATA="${PROJECT_SOURCE_DIR}/tests/data")
   gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" DISCOVERY_TIMEOUT 60)
 endfunction()
+
+# crisisd_embed(OUTPUT file.cpp NAMESPACE ns HEADER "x/y.hpp" BASE dir FILES a b ...)
+# Generates file.cpp defining ns::embedded_files() and ns::embedded(name) (declared in HEADER)
+# from the FILES (paths relative to BASE), regenerated whenever one of them changes.
+function(crisisd_embed)
+  cmake_parse_arguments(ARG "" "OUTPUT;NAMESPACE;HEADER;BASE" "FILES" ${ARGN})
+  set(deps "")
+  foreach(f IN LISTS ARG_FILES)
+    list(APPEND deps "${ARG_BASE}/${f}")
+  endforeach()
+  string(REPLACE ";" "|" files_arg "${ARG_FILES}")
+  add_custom_command(
+    OUTPUT "${ARG_OUTPUT}"
+    COMMAND ${CMAKE_COMMAND} -DOUTPUT=${ARG_OUTPUT} -DNAMESPACE=${ARG_NAMESPACE} -DHEADER=${ARG_HEADER}
+            -DBASE=${ARG_BASE} "-DFILES=${files_arg}" -P "${PROJECT_SOURCE_DIR}/cmake/embed.cmake"
+    DEPENDS ${deps} "${PROJECT_SOURCE_DIR}/cmake/embed.cmake"
+    COMMENT "Embedding ${ARG_NAMESPACE} assets"
+    VERBATIM)
+endfunction()

@@ -1,0 +1,66 @@
+#pragma once
+// The admin HTTP API: /metrics, /healthz, the incident API and the console's live feed. It
+// reads and commands the daemon through daemon_access, so it knows nothing of how incidents
+// are stored. State-changing calls need a bearer token from the tokens file, compared in
+// constant time; reads are open (the listener is on loopback by default).
+#include <boost/asio/awaitable.hpp>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "admin/metrics.hpp"
+#include "admin/settings.hpp"
+#include "net/http_server.hpp"
+
+namespace crisisd::admin {
+
+enum class command_status { done, already_done, not_found, not_allowed, bad_request };
+
+struct command_outcome {
+    command_status status = command_status::done;
+    std::string message;
+};
+
+class daemon_access {
+public:
+    virtual ~daemon_access() = default;
+    virtual std::string incidents_json() = 0;  // {"incidents":[…]}, newest first
+    virtual std::optional<std::string> incident_json(std::uint64_t id) = 0;
+    // verb: ack | resolve | approve | veto; step only for approve/veto.
+    virtual command_outcome command(std::string_view verb, std::uint64_t id, std::optional<std::size_t> step,
+                                    std::string_view who) = 0;
+    // True when the daemon is able to do its job; detail says why not.
+    virtual bool healthy(std::string& detail) = 0;
+};
+
+// A static asset of the console (embedded in the binary).
+struct asset {
+    std::string_view path;  // "/", "/app.js"
+    std::string_view content_type;
+    std::string_view body;
+};
+
+class api {
+public:
+    api(admin_settings settings, metrics& m, daemon_access& daemon, std::vector<asset> assets);
+    ~api();
+
+    // Loads tokens (one per line, '#' comments) from settings.tokens_file; error text or "".
+    std::string load_tokens();
+    // Adds a token directly (the demo makes one up and prints it).
+    void add_token(std::string token);
+
+    boost::asio::awaitable<net::http_response_out> handle(const net::http_request_in& req);
+
+    // Pushes an event to every console listening on /api/v1/events.
+    void publish(std::string_view event, std::string_view json);
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace crisisd::admin

@@ -1,0 +1,140 @@
+#include "admin/metrics.hpp"
+
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include <map>
+#include <mutex>
+
+namespace crisisd::admin {
+
+namespace pm = prometheus;
+
+struct metrics::impl {
+    std::shared_ptr<pm::Registry> registry = std::make_shared<pm::Registry>();
+    pm::Family<pm::Counter>& received =
+        pm::BuildCounter().Name("crisisd_mentions_received_total").Help("Messages received from a source").Register(*registry);
+    pm::Family<pm::Counter>& processed = pm::BuildCounter()
+                                             .Name("crisisd_mentions_processed_total")
+                                             .Help("Mentions that went through the whole pipeline")
+                                             .Register(*registry);
+    pm::Family<pm::Counter>& rejected = pm::BuildCounter()
+                                            .Name("crisisd_mentions_rejected_total")
+                                            .Help("Messages that could not be turned into mentions, by reason")
+                                            .Register(*registry);
+    pm::Family<pm::Gauge>& connected = pm::BuildGauge()
+                                           .Name("crisisd_source_connected")
+                                           .Help("1 while the source's stream is connected")
+                                           .Register(*registry);
+    pm::Family<pm::Counter>& reconnects = pm::BuildCounter()
+                                              .Name("crisisd_source_reconnects_total")
+                                              .Help("Reconnection attempts per source")
+                                              .Register(*registry);
+    pm::Family<pm::Counter>& opened =
+        pm::BuildCounter().Name("crisisd_incidents_opened_total").Help("Incidents opened, by rule").Register(*registry);
+    pm::Family<pm::Counter>& resolved = pm::BuildCounter()
+                                            .Name("crisisd_incidents_resolved_total")
+                                            .Help("Incidents resolved, by rule")
+                                            .Register(*registry);
+    pm::Family<pm::Gauge>& open_now =
+        pm::BuildGauge().Name("crisisd_incidents_open").Help("Incidents currently open").Register(*registry);
+    pm::Family<pm::Counter>& actions = pm::BuildCounter()
+                                           .Name("crisisd_actions_total")
+                                           .Help("Delivery attempts by channel and outcome (sent, retry, failed, dead)")
+                                           .Register(*registry);
+    pm::Family<pm::Histogram>& detection = pm::BuildHistogram()
+                                               .Name("crisisd_detection_latency_seconds")
+                                               .Help("From the arrival of the mention that fired a rule to the incident opening")
+                                               .Register(*registry);
+    pm::Family<pm::Histogram>& delivery = pm::BuildHistogram()
+                                              .Name("crisisd_delivery_latency_seconds")
+                                              .Help("From the incident opening (or the step's due time) to the channel accepting")
+                                              .Register(*registry);
+    pm::Family<pm::Gauge>& outbox_pending =
+        pm::BuildGauge().Name("crisisd_outbox_pending").Help("Actions written but not yet delivered").Register(*registry);
+    pm::Family<pm::Gauge>& outbox_dead = pm::BuildGauge()
+                                             .Name("crisisd_outbox_dead_letters")
+                                             .Help("Actions given up on; each needs a person's attention")
+                                             .Register(*registry);
+    pm::Family<pm::Gauge>& keys =
+        pm::BuildGauge().Name("crisisd_detector_live_keys").Help("Detector keys with live state").Register(*registry);
+    pm::Family<pm::Gauge>& build_info =
+        pm::BuildGauge().Name("crisisd_build_info").Help("Always 1; labels carry the version").Register(*registry);
+
+    pm::Counter& processed_total = processed.Add({});
+    pm::Histogram& detection_hist = detection.Add(
+        {}, pm::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5});
+    pm::Gauge& pending_gauge = outbox_pending.Add({});
+    pm::Gauge& dead_gauge = outbox_dead.Add({});
+    pm::Gauge& open_gauge = open_now.Add({});
+    pm::Gauge& keys_gauge = keys.Add({});
+
+    std::mutex m;
+    std::map<std::string, pm::Counter*, std::less<>> received_by_source;
+
+    impl() { build_info.Add({{"version", "0.1.0"}}).Set(1); }
+};
+
+metrics::metrics() : impl_(std::make_unique<impl>()) {}
+metrics::~metrics() = default;
+
+void metrics::mention_received(std::string_view source) {
+    std::lock_guard lock(impl_->m);
+    auto it = impl_->received_by_source.find(source);
+    if (it == impl_->received_by_source.end())
+        it = impl_->received_by_source
+                 .emplace(std::string(source), &impl_->received.Add({{"source", std::string(source)}}))
+                 .first;
+    it->second->Increment();
+}
+
+void metrics::mention_rejected(std::string_view source, std::string_view reason) {
+    impl_->rejected.Add({{"source", std::string(source)}, {"reason", std::string(reason)}}).Increment();
+}
+
+void metrics::mention_processed() { impl_->processed_total.Increment(); }
+
+void metrics::source_connected(std::string_view source, bool up) {
+    impl_->connected.Add({{"source", std::string(source)}}).Set(up ? 1 : 0);
+}
+
+void metrics::source_reconnect(std::string_view source) {
+    impl_->reconnects.Add({{"source", std::string(source)}}).Increment();
+}
+
+void metrics::incident_opened(std::string_view rule, double detection_latency_seconds) {
+    impl_->opened.Add({{"rule", std::string(rule)}}).Increment();
+    impl_->detection_hist.Observe(detection_latency_seconds);
+}
+
+void metrics::incident_resolved(std::string_view rule) { impl_->resolved.Add({{"rule", std::string(rule)}}).Increment(); }
+
+void metrics::action(std::string_view channel, std::string_view outcome) {
+    impl_->actions.Add({{"channel", std::string(channel)}, {"outcome", std::string(outcome)}}).Increment();
+}
+
+void metrics::delivered(std::string_view channel, double latency_seconds) {
+    impl_->delivery
+        .Add({{"channel", std::string(channel)}},
+             pm::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60})
+        .Observe(latency_seconds);
+}
+
+void metrics::outbox_state(std::size_t pending, std::size_t dead) {
+    impl_->pending_gauge.Set(static_cast<double>(pending));
+    impl_->dead_gauge.Set(static_cast<double>(dead));
+}
+
+void metrics::open_incidents(std::size_t n) { impl_->open_gauge.Set(static_cast<double>(n)); }
+void metrics::live_keys(std::size_t n) { impl_->keys_gauge.Set(static_cast<double>(n)); }
+
+std::string metrics::render() const {
+    pm::TextSerializer serializer;
+    return serializer.Serialize(impl_->registry->Collect());
+}
+
+}  // namespace crisisd::admin

@@ -1,0 +1,39 @@
+#pragma once
+// The daemon's Prometheus metrics, behind methods named for what happened, so no other module
+// touches the metrics library (the "probe" habit). Names are a contract (DESIGN.md). Counters
+// are created lazily per label set and cached, so the hot path does a map lookup at most.
+// Thread-safe (prometheus-cpp metrics are atomic; the caches are guarded).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace crisisd::admin {
+
+class metrics {
+public:
+    metrics();
+    ~metrics();
+
+    void mention_received(std::string_view source);
+    void mention_rejected(std::string_view source, std::string_view reason);
+    void mention_processed();
+    void source_connected(std::string_view source, bool up);
+    void source_reconnect(std::string_view source);
+    void incident_opened(std::string_view rule, double detection_latency_seconds);
+    void incident_resolved(std::string_view rule);
+    void action(std::string_view channel, std::string_view outcome);
+    void delivered(std::string_view channel, double latency_seconds);
+    void outbox_state(std::size_t pending, std::size_t dead);
+    void open_incidents(std::size_t n);
+    void live_keys(std::size_t n);
+
+    // The Prometheus text exposition (version 0.0.4) of everything above.
+    std::string render() const;
+
+private:
+    struct impl;
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace crisisd::admin

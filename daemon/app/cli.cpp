@@ -1,0 +1,163 @@
+#include "app/cli.hpp"
+
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <cstdio>
+#include <iostream>
+
+#include "app/daemon.hpp"
+#include "config/loader.hpp"
+#include "core/log.hpp"
+#include "pipeline/pipeline.hpp"
+
+namespace crisisd::app {
+
+std::optional<std::string> options::value(std::string_view name) const {
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string_view a = args[i];
+        if (a == name && i + 1 < args.size()) return args[i + 1];
+        if (a.size() > name.size() && a.substr(0, name.size()) == name && a[name.size()] == '=')
+            return std::string(a.substr(name.size() + 1));
+    }
+    return std::nullopt;
+}
+
+bool options::flag(std::string_view name) const {
+    for (const auto& a : args)
+        if (a == name) return true;
+    return false;
+}
+
+std::vector<std::string> options::unknown(const std::vector<std::string_view>& valued,
+                                          const std::vector<std::string_view>& flags) const {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string_view a = args[i];
+        auto name = a.substr(0, a.find('='));
+        bool is_valued = std::find(valued.begin(), valued.end(), name) != valued.end();
+        bool is_flag = std::find(flags.begin(), flags.end(), a) != flags.end();
+        if (is_valued) {
+            if (a.find('=') == std::string_view::npos) ++i;
+            continue;
+        }
+        if (!is_flag) out.emplace_back(a);
+    }
+    return out;
+}
+
+std::optional<config::settings> load_config_or_report(const std::string& path) {
+    auto result = config::load_file(path);
+    if (!result.ok()) {
+        for (const auto& d : result.errors) std::fprintf(stderr, "%s\n", d.to_string().c_str());
+        return std::nullopt;
+    }
+    // Keywords are compiled here too, so a rule Vectorscan cannot compile is a config error
+    // at check time, not a surprise at start-up.
+    pipeline::pipeline_settings ps;
+    ps.rules = result.config.rules;
+    ps.incidents.playbooks = result.config.playbooks;
+    ps.incidents.statements = result.config.statements;
+    auto p = pipeline::pipeline::create(std::move(ps));
+    if (auto* e = std::get_if<std::string>(&p)) {
+        std::fprintf(stderr, "%s: error: %s\n", path.c_str(), e->c_str());
+        return std::nullopt;
+    }
+    return std::move(result.config);
+}
+
+namespace {
+
+constexpr const char* usage_text =
+    "usage: crisisd <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  run --config FILE            run the daemon (default config /etc/crisisd/crisisd.yaml)\n"
+    "  check-config --config FILE   validate a configuration; exit 0 and OK, or 78 with every problem\n"
+    "  score [--text] [--lang de|en]  score JSONL mentions (or plain text lines) from stdin\n"
+    "  replay --config FILE --input FILE.jsonl [--report OUT.json] [--quiet]\n"
+    "                               run the rules over a recorded stream in event time\n"
+    "  demo [--headless] [--speed N] [--report OUT.json] [--listen HOST:PORT]\n"
+    "                               play the bundled outage scenario through the real daemon\n"
+    "  version                      print the version\n";
+
+int usage(int code) {
+    std::fputs(usage_text, code == exit_ok ? stdout : stderr);
+    return code;
+}
+
+}  // namespace
+
+int check_config_command(const std::vector<std::string>& args) {
+    options o{args};
+    if (auto bad = o.unknown({"--config"}, {}); !bad.empty()) {
+        std::fprintf(stderr, "crisisd check-config: unknown argument '%s'\n", bad.front().c_str());
+        return exit_usage;
+    }
+    auto path = o.value("--config").value_or("/etc/crisisd/crisisd.yaml");
+    if (!load_config_or_report(path)) return exit_config;
+    std::puts("OK");
+    return exit_ok;
+}
+
+int run_command(const std::vector<std::string>& args) {
+    options o{args};
+    if (auto bad = o.unknown({"--config"}, {}); !bad.empty()) {
+        std::fprintf(stderr, "crisisd run: unknown argument '%s'\n", bad.front().c_str());
+        return exit_usage;
+    }
+    auto path = o.value("--config").value_or("/etc/crisisd/crisisd.yaml");
+    auto settings = load_config_or_report(path);
+    if (!settings) return exit_config;
+
+    boost::asio::io_context io(1);
+    core::system_clock clock;
+    daemon_options dopt;
+    dopt.clock = &clock;
+    auto created = daemon::create(io, std::move(*settings), dopt);
+    if (auto* e = std::get_if<std::string>(&created)) {
+        core::log_error(*e);
+        return exit_config;
+    }
+    auto d = std::move(std::get<std::unique_ptr<daemon>>(created));
+    if (auto err = d->start(); !err.empty()) {
+        core::log_error(err);
+        return exit_failure;
+    }
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code ec, int sig) {
+        if (ec) return;
+        core::log_info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+        d->shutdown(std::chrono::seconds(10), [&io] { io.stop(); });
+    });
+    core::log_info("crisisd running with " + path);
+    io.run();
+    return exit_ok;
+}
+
+int main(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) return usage(exit_usage);
+    auto cmd = args.front();
+    args.erase(args.begin());
+    try {
+        if (cmd == "run") return run_command(args);
+        if (cmd == "check-config") return check_config_command(args);
+        if (cmd == "score") return score_command(args);
+        if (cmd == "replay") return replay_command(args);
+        if (cmd == "demo") return demo_command(args);
+        if (cmd == "version" || cmd == "--version") {
+            std::puts("crisisd 0.1.0");
+            return exit_ok;
+        }
+        if (cmd == "help" || cmd == "--help" || cmd == "-h") return usage(exit_ok);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "crisisd %s: %s\n", cmd.c_str(), e.what());
+        return exit_failure;
+    }
+    std::fprintf(stderr, "crisisd: unknown command '%s'\n\n", cmd.c_str());
+    return usage(exit_usage);
+}
+
+}  // namespace crisisd::app

@@ -1,0 +1,488 @@
+#include "app/daemon.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+
+#include "admin/api.hpp"
+#include "admin/metrics.hpp"
+#include "app/incident_log.hpp"
+#include "core/json_writer.hpp"
+#include "core/log.hpp"
+#include "ingest/websocket_source.hpp"
+#include "net/http_server.hpp"
+#include "notify/channel.hpp"
+#include "outbox/delivery.hpp"
+#include "parse/generic.hpp"
+#include "pipeline/pipeline.hpp"
+#include "web/assets.hpp"
+
+namespace crisisd::app {
+
+namespace asio = boost::asio;
+
+std::string action_payload(const incident::action& a, const incident::incident* inc, std::string_view console_url) {
+    std::string out;
+    core::json_writer w(out);
+    w.begin_object()
+        .member("idempotency_key", a.idempotency_key)
+        .member("kind", incident::to_string(a.kind))
+        .member("channel", a.channel)
+        .member("text", a.text)
+        .member("at", core::format_rfc3339(a.at));
+    if (!a.event.empty()) w.member("event", a.event);
+    if (a.kind == incident::action_kind::statement) w.member("statement", a.statement).member("language", a.language);
+    if (inc) {
+        w.key("incident").begin_object();
+        w.member("id", static_cast<std::uint64_t>(inc->id))
+            .member("rule", inc->rule)
+            .member("key", inc->key)
+            .member("severity", inc->severity)
+            .member("state", incident::to_string(inc->state))
+            .member("opened_at", core::format_rfc3339(inc->opened_at));
+        if (inc->resolved_at) w.member("resolved_at", core::format_rfc3339(*inc->resolved_at));
+        w.key("evidence").begin_object();
+        w.member("count", inc->evidence.count)
+            .member("negative_count", inc->evidence.negative_count)
+            .member("negative_ratio", inc->evidence.negative_ratio)
+            .member("unique_authors", inc->evidence.unique_authors)
+            .member("volume_ratio", inc->evidence.volume_ratio)
+            .member("rate", inc->evidence.rate)
+            .member("baseline_rate", inc->evidence.baseline_rate);
+        w.end_object();
+        w.end_object();
+        if (!console_url.empty()) w.member("console_url", std::string(console_url) + "#incident-" + std::to_string(inc->id));
+    }
+    w.end_object();
+    return out;
+}
+
+namespace {
+
+std::string_view to_string(incident::command_result r) {
+    switch (r) {
+        case incident::command_result::done: return "done";
+        case incident::command_result::already_done: return "already done";
+        case incident::command_result::not_found: return "no such incident or step";
+        case incident::command_result::not_allowed: return "not allowed in this state";
+    }
+    return "done";
+}
+
+admin::command_status to_status(incident::command_result r) {
+    switch (r) {
+        case incident::command_result::done: return admin::command_status::done;
+        case incident::command_result::already_done: return admin::command_status::already_done;
+        case incident::command_result::not_found: return admin::command_status::not_found;
+        case incident::command_result::not_allowed: return admin::command_status::not_allowed;
+    }
+    return admin::command_status::done;
+}
+
+std::vector<admin::asset> console_assets() {
+    // Paths live as long as the program: the embedded files never change.
+    static const std::vector<std::string> paths = [] {
+        std::vector<std::string> p;
+        for (const auto& f : web::embedded_files()) p.push_back(f.name == "index.html" ? "/" : "/" + std::string(f.name));
+        return p;
+    }();
+    std::vector<admin::asset> out;
+    const auto& files = web::embedded_files();
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        const auto& f = files[i];
+        std::string_view type = "application/octet-stream";
+        if (f.name.ends_with(".html")) type = "text/html; charset=utf-8";
+        else if (f.name.ends_with(".js")) type = "text/javascript; charset=utf-8";
+        else if (f.name.ends_with(".css")) type = "text/css; charset=utf-8";
+        out.push_back({paths[i], type, f.data});
+    }
+    return out;
+}
+
+}  // namespace
+
+struct daemon::impl final : admin::daemon_access {
+    asio::io_context& io;
+    config::settings settings;
+    daemon_options options;
+    const core::clock& clock;
+
+    admin::metrics metrics;
+    std::unique_ptr<outbox::store> store;
+    std::map<std::string, std::unique_ptr<notify::channel>> channels;
+    std::unique_ptr<outbox::delivery_loop> delivery;
+    std::unique_ptr<pipeline::pipeline> pipe;
+    incident_log log;
+    std::unique_ptr<admin::api> api;
+    std::unique_ptr<net::http_server> admin_server;
+
+    struct source_runtime final : ingest::source_events {
+        impl* owner = nullptr;
+        std::string name;
+        parse::generic_parser parser;
+        std::unique_ptr<ingest::websocket_source> ws;
+        bool connected = false;
+
+        source_runtime(impl* o, std::string n, std::size_t max_bytes) : owner(o), name(std::move(n)), parser(max_bytes) {}
+        void on_connected(bool up) override {
+            connected = up;
+            owner->metrics.source_connected(name, up);
+            if (owner->options.observer) owner->options.observer->source_state(name, up, "");
+            core::log(up ? core::log_level::info : core::log_level::warning,
+                      "source " + name + (up ? ": connected" : ": disconnected"));
+        }
+        void on_frame_rejected(std::string_view reason) override {
+            owner->metrics.mention_received(name);
+            owner->metrics.mention_rejected(name, reason);
+        }
+        void on_reconnect() override { owner->metrics.source_reconnect(name); }
+        void on_fatal(std::string_view message) override {
+            core::log_error("source " + name + ": " + std::string(message) + " (not retrying; fix the configuration)");
+            if (owner->options.observer) owner->options.observer->source_state(name, false, message);
+        }
+    };
+    std::vector<std::unique_ptr<source_runtime>> sources;
+
+    asio::steady_timer tick_timer;
+    bool running = false;
+    bool stopping = false;
+    core::mention scratch_mention;
+    pipeline::step_result step;
+    std::string console_url;
+
+    impl(asio::io_context& i, config::settings s, daemon_options o)
+        : io(i), settings(std::move(s)), options(o), clock(*o.clock), tick_timer(i) {}
+
+    // --- daemon_access (admin API) ---
+    std::string action_status(const incident::action& a) const {
+        auto rec = store->find(a.idempotency_key);
+        if (!rec) return "pending";
+        switch (rec->state) {
+            case outbox::record_state::sent: return "sent";
+            case outbox::record_state::dead: return "failed";
+            case outbox::record_state::pending: return "pending";
+        }
+        return "pending";
+    }
+
+    incident_log::view_options view(bool detail) const {
+        incident_log::view_options o;
+        o.now = clock.now();
+        o.detail = detail;
+        const core::clock* c = &clock;
+        o.wall_ms = [c](core::duration d) {
+            return std::chrono::duration_cast<std::chrono::milliseconds>(c->wall_delay(d)).count();
+        };
+        return o;
+    }
+
+    std::string incidents_json() override {
+        return log.write_all(*pipe, settings.playbooks, [this](const incident::action& a) { return action_status(a); },
+                             view(true), true, std::nullopt);
+    }
+
+    std::optional<std::string> incident_json(std::uint64_t id) override {
+        const auto* inc = pipe->incidents().find(id);
+        if (!inc) return std::nullopt;
+        std::string out;
+        core::json_writer w(out);
+        log.write(w, *pipe, *inc, settings.playbooks, [this](const incident::action& a) { return action_status(a); },
+                  view(true));
+        return out;
+    }
+
+    admin::command_outcome command(std::string_view verb, std::uint64_t id, std::optional<std::size_t> step_index,
+                                   std::string_view who) override {
+        auto now = clock.now();
+        step.clear();
+        incident::command_result r;
+        auto& eng = pipe->incidents();
+        if (verb == "ack") r = eng.acknowledge(id, who, now);
+        else if (verb == "resolve") {
+            bool was_open = eng.find(id) && eng.find(id)->state != incident::incident_state::resolved;
+            r = eng.resolve(id, who, now, step.actions);
+            if (was_open && r == incident::command_result::done) step.resolved.push_back(id);
+        } else if (verb == "approve") r = eng.approve(id, step_index.value_or(0), who, now, step.actions);
+        else if (verb == "veto") r = eng.veto(id, step_index.value_or(0), who, now);
+        else return {admin::command_status::bad_request, "unknown command"};
+        if (options.observer) options.observer->command(verb, id, who, to_string(r));
+        core::log_info("command " + std::string(verb) + " on incident " + std::to_string(id) + " by " +
+                       std::string(who) + ": " + std::string(to_string(r)));
+        handle_step(std::nullopt);
+        publish();
+        return {to_status(r), std::string(to_string(r))};
+    }
+
+    bool healthy(std::string& detail) override {
+        if (stopping) {
+            detail = "shutting down";
+            return false;
+        }
+        return true;
+    }
+
+    // --- the pipeline ---
+    void publish() {
+        if (api) api->publish("incidents", incidents_json());
+    }
+
+    void handle_step(std::optional<std::chrono::steady_clock::time_point> arrival) {
+        if (step.empty()) return;
+        for (auto id : step.opened) {
+            const auto* inc = pipe->incidents().find(id);
+            if (!inc) continue;
+            double latency = 0;
+            if (arrival)
+                latency = std::chrono::duration<double>(std::chrono::steady_clock::now() - *arrival).count();
+            metrics.incident_opened(inc->rule, latency);
+            store->set_meta("next_incident_id", std::to_string(pipe->incidents().next_id()));
+            core::log(core::log_level::notice, "incident " + std::to_string(id) + " opened: rule=" + inc->rule +
+                                                   " key=" + inc->key + " severity=" + inc->severity);
+            if (options.observer) options.observer->incident_opened(*inc);
+        }
+        for (auto id : step.resolved) {
+            const auto* inc = pipe->incidents().find(id);
+            if (!inc) continue;
+            metrics.incident_resolved(inc->rule);
+            core::log(core::log_level::notice, "incident " + std::to_string(id) + " resolved");
+            if (options.observer) options.observer->incident_resolved(*inc);
+        }
+        bool queued = false;
+        for (const auto& a : step.actions) {
+            const auto* inc = pipe->incidents().find(a.incident_id);
+            // Written before anything is sent: a crash after this line still delivers it.
+            if (store->enqueue(a.idempotency_key, a.incident_id, a.channel, incident::to_string(a.kind),
+                               action_payload(a, inc, console_url), a.at)) {
+                log.emitted(a);
+                queued = true;
+                if (options.observer) options.observer->action_queued(a);
+            }
+        }
+        if (queued) {
+            update_outbox_metrics();
+            delivery->wake();
+        }
+        std::size_t open = 0;
+        for (const auto& inc : pipe->incidents().incidents())
+            if (inc.state != incident::incident_state::resolved) ++open;
+        metrics.open_incidents(open);
+        step.clear();
+    }
+
+    void update_outbox_metrics() {
+        metrics.outbox_state(store->count(outbox::record_state::pending), store->count(outbox::record_state::dead));
+    }
+
+    void on_frame(source_runtime& src, std::string_view frame) {
+        if (stopping) return;
+        auto arrival = std::chrono::steady_clock::now();
+        metrics.mention_received(src.name);
+        auto& m = scratch_mention;
+        if (auto reject = src.parser.parse(frame, m)) {
+            metrics.mention_rejected(src.name, parse::to_string(*reject));
+            return;
+        }
+        if (m.source.empty()) m.source = src.name;
+        pipe->process(m, clock.now(), step);
+        metrics.mention_processed();
+        if (!step.empty()) {
+            handle_step(arrival);
+            publish();
+        }
+    }
+
+    void schedule_tick() {
+        // Detection clears by silence and veto waits end with no mention arriving, so the
+        // pipeline is driven by a timer too: every 250 ms of wall time, or sooner when the
+        // engine has a deadline.
+        auto wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(250));
+        if (auto next = pipe->next_deadline()) {
+            auto now = clock.now();
+            auto until = *next > now ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                                           clock.wall_delay(*next - now))
+                                     : std::chrono::steady_clock::duration::zero();
+            wait = std::min(wait, until);
+        }
+        tick_timer.expires_after(wait);
+        tick_timer.async_wait([this](boost::system::error_code ec) {
+            if (ec || !running) return;
+            auto now = clock.now();
+            pipe->tick(now, step);
+            log.sample(*pipe, now);
+            metrics.live_keys(pipe->live_keys());
+            bool changed = !step.empty();
+            handle_step(std::nullopt);
+            if (changed || ++ticks_since_publish >= 4) {
+                // Consoles also get a refresh every second for the chart and the countdowns.
+                ticks_since_publish = 0;
+                publish();
+            }
+            schedule_tick();
+        });
+    }
+    int ticks_since_publish = 0;
+};
+
+daemon::daemon(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+daemon::~daemon() {
+    if (impl_) {
+        impl_->running = false;
+        impl_->tick_timer.cancel();
+        for (auto& s : impl_->sources)
+            if (s->ws) s->ws->stop();
+        if (impl_->delivery) impl_->delivery->stop();
+        if (impl_->admin_server) impl_->admin_server->stop();
+    }
+}
+
+std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_context& io, config::settings settings,
+                                                                  daemon_options options) {
+    if (!options.clock) return std::string("daemon needs a clock");
+    auto im = std::make_unique<impl>(io, std::move(settings), options);
+
+    auto opened = outbox::store::open(im->settings.storage.path);
+    if (auto* e = std::get_if<std::string>(&opened)) return *e;
+    im->store = std::move(std::get<std::unique_ptr<outbox::store>>(opened));
+
+    pipeline::pipeline_settings ps;
+    ps.rules = im->settings.rules;
+    ps.incidents.playbooks = im->settings.playbooks;
+    ps.incidents.statements = im->settings.statements;
+    auto created = pipeline::pipeline::create(std::move(ps));
+    if (auto* e = std::get_if<std::string>(&created)) return *e;
+    im->pipe = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));
+    // Incident numbers continue after a restart, so idempotency keys never collide with those
+    // of actions already in the outbox.
+    if (auto next = im->store->get_meta("next_incident_id")) {
+        try {
+            im->pipe->incidents().set_next_id(std::stoull(*next));
+        } catch (const std::exception&) {
+            core::log_warning("state database: ignoring unreadable next_incident_id");
+        }
+    }
+
+    auto* raw = im.get();
+    notify::log_sink sink = [raw](std::string_view channel, const notify::delivery& d) {
+        core::log(core::log_level::notice, "channel " + std::string(channel) + ": " + d.payload);
+        (void)raw;
+    };
+    for (const auto& c : im->settings.channels) {
+        std::string error;
+        auto ch = notify::make_channel(c, io.get_executor(), sink, error);
+        if (!ch) return error;
+        im->channels.emplace(c.name, std::move(ch));
+    }
+    std::map<std::string, notify::channel*> by_name;
+    for (auto& [name, ch] : im->channels) by_name.emplace(name, ch.get());
+    outbox::delivery_events events;
+    events.on_attempt = [raw](const outbox::record& r, const notify::delivery_result& res) {
+        raw->metrics.action(r.channel, notify::to_string(res.result));
+        if (res.result == notify::outcome::retry) {
+            core::log_warning("delivery to " + r.channel + " failed (" + res.detail + "), will retry");
+            if (raw->options.observer) raw->options.observer->action_retry(r, res.detail);
+        }
+    };
+    events.on_sent = [raw](const outbox::record& r) {
+        auto latency = std::chrono::duration<double>(raw->clock.now() - r.created_at).count();
+        raw->metrics.delivered(r.channel, latency);
+        raw->update_outbox_metrics();
+        if (raw->options.observer) raw->options.observer->action_delivered(r);
+        raw->publish();
+    };
+    events.on_dead = [raw](const outbox::record& r, std::string_view why) {
+        raw->metrics.action(r.channel, "dead");
+        raw->update_outbox_metrics();
+        core::log_error("delivery to " + r.channel + " given up (" + std::string(why) + "): action " + r.key);
+        if (raw->options.observer) raw->options.observer->action_dead(r, why);
+        raw->publish();
+    };
+    im->delivery = std::make_unique<outbox::delivery_loop>(io.get_executor(), *im->store, std::move(by_name),
+                                                           *options.clock, std::move(events));
+
+    auto assets = console_assets();
+    im->api = std::make_unique<admin::api>(im->settings.admin, im->metrics, *im, std::move(assets));
+    if (auto err = im->api->load_tokens(); !err.empty()) return err;
+    if (!options.extra_admin_token.empty()) im->api->add_token(options.extra_admin_token);
+
+    for (const auto& s : im->settings.sources) {
+        if (s.type != "websocket") return "source '" + s.name + "': type '" + s.type + "' is not supported by run";
+        if (s.format != "generic") return "source '" + s.name + "': format '" + s.format + "' is not supported yet";
+        im->sources.push_back(std::make_unique<impl::source_runtime>(raw, s.name, s.max_message_bytes));
+        auto* src = im->sources.back().get();
+        src->ws = std::make_unique<ingest::websocket_source>(
+            io.get_executor(), s, [raw, src](std::string_view frame) { raw->on_frame(*src, frame); }, *src);
+        im->metrics.source_connected(s.name, false);
+    }
+    im->update_outbox_metrics();
+    return std::unique_ptr<daemon>(new daemon(std::move(im)));
+}
+
+std::string daemon::start() {
+    auto& s = *impl_;
+    net::http_server_options o;
+    o.listen = s.settings.admin.listen;
+    s.admin_server = std::make_unique<net::http_server>(
+        s.io.get_executor(), o, [&s](const net::http_request_in& req) { return s.api->handle(req); });
+    if (auto ec = s.admin_server->start()) return "admin listener " + s.settings.admin.listen + ": " + ec.message();
+    auto host = s.settings.admin.listen.substr(0, s.settings.admin.listen.rfind(':'));
+    if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+    s.console_url = "http://" + host + ":" + std::to_string(s.admin_server->port()) + "/";
+    s.running = true;
+    s.delivery->start();
+    // Connect channels ahead of the first page, so it does not wait for TCP and TLS.
+    for (auto& [name, ch] : s.channels)
+        asio::co_spawn(s.io, ch->warm_up(), asio::detached);
+    for (auto& src : s.sources) src->ws->start();
+    s.schedule_tick();
+    core::log_info("admin API and console on " + s.console_url);
+    return "";
+}
+
+void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> done) {
+    auto& s = *impl_;
+    s.stopping = true;
+    for (auto& src : s.sources) src->ws->stop();
+    auto timer = std::make_shared<asio::steady_timer>(s.io);
+    auto started = std::chrono::steady_clock::now();
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [this, timer, started, deadline, done, poll]() {
+        auto& st = *impl_;
+        bool flushed = st.delivery->in_flight() == 0 && st.delivery->idle();
+        if (flushed || std::chrono::steady_clock::now() - started >= deadline) {
+            if (!flushed) core::log_warning("shutdown: deliveries still pending; they stay in the outbox for next start");
+            st.running = false;
+            st.tick_timer.cancel();
+            st.delivery->stop();
+            st.admin_server->stop();
+            done();
+            *poll = nullptr;  // break the self-reference
+            return;
+        }
+        timer->expires_after(std::chrono::milliseconds(20));
+        timer->async_wait([poll](boost::system::error_code) {
+            if (*poll) (*poll)();
+        });
+    };
+    asio::post(s.io, [poll] { (*poll)(); });
+}
+
+std::uint16_t daemon::admin_port() const { return impl_->admin_server ? impl_->admin_server->port() : 0; }
+
+bool daemon::quiescent() const {
+    for (const auto& inc : impl_->pipe->incidents().incidents())
+        if (inc.state != incident::incident_state::resolved) return false;
+    return impl_->store->count(outbox::record_state::pending) == 0 && impl_->delivery->in_flight() == 0;
+}
+
+std::uint64_t daemon::mentions_processed() const { return impl_->pipe->processed(); }
+std::size_t daemon::incidents_opened() const { return impl_->pipe->incidents().incidents().size(); }
+
+std::string daemon::report_json() const {
+    auto& s = *impl_;
+    return s.log.write_all(*s.pipe, s.settings.playbooks, [&s](const incident::action& a) { return s.action_status(a); },
+                           s.view(false), false, s.pipe->processed());
+}
+
+}  // namespace crisisd::app

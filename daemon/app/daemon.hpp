@@ -1,0 +1,72 @@
+#pragma once
+// The live daemon: sources → pipeline → outbox → channels, with the admin API beside them, all
+// on one io_context thread (so pipeline, incident engine and outbox need no locks). `crisisd
+// run` and `crisisd demo` both run this; the demo only adds a scenario server, a scaled clock
+// and a terminal timeline.
+#include <boost/asio/io_context.hpp>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "config/settings.hpp"
+#include "core/clock.hpp"
+#include "incident/engine.hpp"
+#include "outbox/store.hpp"
+
+namespace crisisd::app {
+
+// What happened, for a human watching (the demo's timeline, the journal). All calls come from
+// the daemon's thread.
+class daemon_observer {
+public:
+    virtual ~daemon_observer() = default;
+    virtual void source_state(std::string_view source, bool connected, std::string_view detail) = 0;
+    virtual void incident_opened(const incident::incident& inc) = 0;
+    virtual void incident_resolved(const incident::incident& inc) = 0;
+    virtual void action_queued(const incident::action& a) = 0;
+    virtual void action_delivered(const outbox::record& r) = 0;
+    virtual void action_retry(const outbox::record& r, std::string_view detail) = 0;
+    virtual void action_dead(const outbox::record& r, std::string_view why) = 0;
+    virtual void command(std::string_view verb, std::uint64_t id, std::string_view who, std::string_view result) = 0;
+};
+
+struct daemon_options {
+    const core::clock* clock = nullptr;   // required; outlives the daemon
+    daemon_observer* observer = nullptr;  // optional
+    std::string extra_admin_token;        // the demo's console token
+};
+
+class daemon {
+public:
+    // Opens storage, compiles rules and builds channels; error text on failure.
+    static std::variant<std::unique_ptr<daemon>, std::string> create(boost::asio::io_context& io,
+                                                                     config::settings settings, daemon_options options);
+    ~daemon();
+
+    // Binds the admin listener, starts delivery, sources and timers. Error text on failure.
+    std::string start();
+    // Stops reading sources, lets in-flight deliveries finish until `deadline` (wall time from
+    // now), then stops the rest. Calls done() on the daemon's thread when finished.
+    void shutdown(std::chrono::milliseconds deadline, std::function<void()> done);
+
+    std::uint16_t admin_port() const;
+    // Nothing open, nothing waiting in the outbox, nothing in flight.
+    bool quiescent() const;
+    std::uint64_t mentions_processed() const;
+    std::size_t incidents_opened() const;
+    // The report of `--report` (spine issue format).
+    std::string report_json() const;
+
+private:
+    struct impl;
+    explicit daemon(std::unique_ptr<impl> i);
+    std::unique_ptr<impl> impl_;
+};
+
+// Builds the JSON body every channel receives for an action (incident fields, never mention
+// text beyond the engine's summary), shared by run, demo and replay.
+std::string action_payload(const incident::action& a, const incident::incident* inc, std::string_view console_url);
+
+}  // namespace crisisd::app

@@ -1,0 +1,244 @@
+// `crisisd demo`: the bundled outage story, streamed over a real local websocket server into
+// the real daemon (the same code as `crisisd run`), on a clock that runs faster than the wall
+// so a twenty-minute story takes minutes (or seconds with --headless). The terminal shows the
+// timeline; the console runs on 127.0.0.1 while the demo lasts.
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "app/cli.hpp"
+#include "app/daemon.hpp"
+#include "app/demo_files.hpp"
+#include "app/timeline.hpp"
+#include "config/loader.hpp"
+#include "core/log.hpp"
+#include "net/websocket_server.hpp"
+#include "parse/generic.hpp"
+
+namespace crisisd::app {
+namespace {
+
+namespace asio = boost::asio;
+
+struct scenario_line {
+    std::string json;
+    core::timestamp at;
+};
+
+std::vector<scenario_line> load_scenario(std::string_view jsonl) {
+    std::vector<scenario_line> out;
+    parse::generic_parser parser;
+    core::mention m;
+    while (!jsonl.empty()) {
+        auto nl = jsonl.find('\n');
+        auto line = jsonl.substr(0, nl);
+        jsonl.remove_prefix(nl == std::string_view::npos ? jsonl.size() : nl + 1);
+        if (line.empty()) continue;
+        if (parser.parse(line, m) || !m.created_at) continue;
+        out.push_back({std::string(line), *m.created_at});
+    }
+    return out;
+}
+
+std::string replace_all(std::string s, std::string_view from, std::string_view to) {
+    for (auto p = s.find(from); p != std::string::npos; p = s.find(from, p + to.size())) s.replace(p, from.size(), to);
+    return s;
+}
+
+bool port_free(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+}
+
+std::string random_token() {
+    std::random_device rd;
+    std::string t;
+    static constexpr char alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
+    for (int i = 0; i < 20; ++i) t += alphabet[rd() % (sizeof alphabet - 1)];
+    return t;
+}
+
+}  // namespace
+
+int demo_command(const std::vector<std::string>& args) {
+    options o{args};
+    if (auto bad = o.unknown({"--speed", "--report", "--listen", "--dir"}, {"--headless"}); !bad.empty()) {
+        std::fprintf(stderr, "crisisd demo: unknown argument '%s'\n", bad.front().c_str());
+        return exit_usage;
+    }
+    bool headless = o.flag("--headless");
+    double speed = headless ? 120.0 : 10.0;
+    if (auto s = o.value("--speed")) {
+        try {
+            speed = std::stod(*s);
+        } catch (const std::exception&) {
+            speed = 0;
+        }
+        if (speed <= 0 || speed > 10000) {
+            std::fprintf(stderr, "crisisd demo: --speed must be a number between 0 and 10000\n");
+            return exit_usage;
+        }
+    }
+
+    // The demo's files go to a fresh directory, so a person can read the config it runs.
+    std::filesystem::path dir;
+    if (auto d = o.value("--dir")) {
+        dir = *d;
+        std::filesystem::create_directories(dir);
+    } else {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "crisisd-demo-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data())) {
+            std::perror("crisisd demo: mkdtemp");
+            return exit_failure;
+        }
+        dir = tmpl;
+    }
+    std::filesystem::create_directories(dir / "rules");
+    std::filesystem::create_directories(dir / "playbooks");
+    for (auto name : {"rules/isp-outage.yaml", "playbooks/isp-outage.yaml"}) {
+        std::ofstream(dir / name, std::ios::binary) << demo_files::embedded(name);
+    }
+    auto scenario = load_scenario(demo_files::embedded("demo/outage-scenario.jsonl"));
+    if (scenario.empty()) {
+        std::fprintf(stderr, "crisisd demo: the embedded scenario is empty\n");
+        return exit_failure;
+    }
+
+    asio::io_context io(1);
+    net::websocket_server scenario_server(io.get_executor(), {});
+    if (auto ec = scenario_server.start()) {
+        std::fprintf(stderr, "crisisd demo: cannot start the scenario server: %s\n", ec.message().c_str());
+        return exit_failure;
+    }
+    std::string listen = o.value("--listen").value_or(headless ? "127.0.0.1:0" : "127.0.0.1:9464");
+    if (!o.value("--listen") && !headless && !port_free(9464)) listen = "127.0.0.1:0";
+    auto scenario_url = "ws://127.0.0.1:" + std::to_string(scenario_server.port()) + "/stream";
+
+    std::string yaml(demo_files::embedded("demo/crisisd-demo.yaml"));
+    yaml = replace_all(yaml, "@SCENARIO_URL@", scenario_url);
+    yaml = replace_all(yaml, "@OUTBOX_PATH@", (dir / "outbox.jsonl").string());
+    yaml = replace_all(yaml, "@ADMIN_LISTEN@", listen);
+    yaml = replace_all(yaml, "@STATE_PATH@", (dir / "state.db").string());
+    auto config_path = dir / "crisisd.yaml";
+    std::ofstream(config_path, std::ios::binary) << yaml;
+    auto settings = load_config_or_report(config_path.string());
+    if (!settings) return exit_config;
+
+    // The story's clock starts a little before its first post, at `speed` times wall time.
+    core::scaled_clock clock(scenario.front().at - std::chrono::seconds(20), speed);
+    bool colour = ::isatty(STDOUT_FILENO) != 0;
+    timeline tl(stdout, &clock, colour);
+    core::set_log_threshold(core::log_level::warning);  // the timeline tells the story
+
+    auto token = random_token();
+    daemon_options dopt;
+    dopt.clock = &clock;
+    dopt.observer = &tl;
+    dopt.extra_admin_token = token;
+    auto created = daemon::create(io, std::move(*settings), dopt);
+    if (auto* e = std::get_if<std::string>(&created)) {
+        std::fprintf(stderr, "crisisd demo: %s\n", e->c_str());
+        return exit_config;
+    }
+    auto d = std::move(std::get<std::unique_ptr<daemon>>(created));
+    if (auto err = d->start(); !err.empty()) {
+        std::fprintf(stderr, "crisisd demo: %s\n", err.c_str());
+        return exit_failure;
+    }
+
+    std::printf("crisisd demo — an ISP outage, told in %zu posts, played at %gx speed\n", scenario.size(), speed);
+    std::printf("  config    %s\n", config_path.string().c_str());
+    std::printf("  stream    %s (a real websocket server in this process)\n", scenario_url.c_str());
+    std::printf("  console   http://127.0.0.1:%u/   access token: %s\n", d->admin_port(), token.c_str());
+    std::printf("  outbox    %s (the brand account's posts)\n\n", (dir / "outbox.jsonl").string().c_str());
+    std::fflush(stdout);
+
+    // The scenario player: sends each post when the story's clock reaches its time.
+    asio::steady_timer player(io);
+    std::size_t next = 0;
+    bool finished_story = false;
+    auto story_end = scenario.back().at;
+    auto give_up = story_end + std::chrono::minutes(30);
+    std::function<void()> play;
+    int exit_code = exit_ok;
+    bool done = false;
+    auto finish = [&](bool ok) {
+        if (done) return;
+        done = true;
+        if (!ok) exit_code = exit_failure;
+        d->shutdown(std::chrono::seconds(5), [&] {
+            scenario_server.stop();
+            io.stop();
+        });
+    };
+    play = [&] {
+        auto now = clock.now();
+        if (scenario_server.connection_count() > 0) {
+            while (next < scenario.size() && scenario[next].at <= now) scenario_server.broadcast(scenario[next++].json);
+        }
+        if (next == scenario.size() && !finished_story) {
+            finished_story = true;
+            tl.note("the story's last post has been sent; waiting for the incident to clear");
+        }
+        if (finished_story && d->quiescent() && d->incidents_opened() > 0 && now > story_end) {
+            tl.note("all incidents resolved and every action delivered");
+            if (headless) {
+                finish(true);
+                return;
+            }
+            std::printf("\nThe story is over. The console stays up at http://127.0.0.1:%u/ — press Ctrl-C to leave.\n",
+                        d->admin_port());
+            std::fflush(stdout);
+            return;
+        }
+        if (now > give_up) {
+            tl.note(d->incidents_opened() == 0 ? "no incident was opened: the demo's rule did not fire"
+                                               : "the incident did not clear in time");
+            if (headless) {
+                finish(false);
+                return;
+            }
+        }
+        player.expires_after(std::chrono::milliseconds(20));
+        player.async_wait([&](boost::system::error_code ec) {
+            if (!ec && !done) play();
+        });
+    };
+    play();
+
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](boost::system::error_code ec, int) {
+        if (!ec) finish(true);
+    });
+    io.run();
+
+    if (auto report = o.value("--report")) {
+        std::ofstream out(*report, std::ios::binary);
+        out << d->report_json() << '\n';
+        if (!out) {
+            std::fprintf(stderr, "crisisd demo: cannot write %s\n", report->c_str());
+            return exit_failure;
+        }
+    }
+    std::printf("\n%llu mentions processed, %zu incident(s). Files: %s\n",
+                static_cast<unsigned long long>(d->mentions_processed()), d->incidents_opened(), dir.string().c_str());
+    return exit_code;
+}
+
+}  // namespace crisisd::app

@@ -1,0 +1,224 @@
+#include "app/incident_log.hpp"
+
+#include <algorithm>
+
+namespace crisisd::app {
+namespace {
+
+const std::vector<incident::action> no_actions;
+const std::vector<series_point> no_series;
+
+const incident::step_settings* step_of(const std::vector<incident::playbook_settings>& playbooks,
+                                       const std::string& playbook, const incident::step_status& s) {
+    for (const auto& pb : playbooks) {
+        if (pb.name != playbook) continue;
+        // Step numbers run across the incident: opening steps first, then on_resolve steps.
+        if (!s.on_resolve) return s.index < pb.steps.size() ? &pb.steps[s.index] : nullptr;
+        auto i = s.index - pb.steps.size();
+        return s.index >= pb.steps.size() && i < pb.on_resolve.size() ? &pb.on_resolve[i] : nullptr;
+    }
+    return nullptr;
+}
+
+std::string_view approval_name(incident::approval a) {
+    switch (a) {
+        case incident::approval::automatic: return "auto";
+        case incident::approval::veto: return "veto";
+        case incident::approval::required: return "required";
+    }
+    return "auto";
+}
+
+std::string_view kind_name(incident::step_kind k) {
+    switch (k) {
+        case incident::step_kind::notify: return "notify";
+        case incident::step_kind::statement: return "statement";
+        case incident::step_kind::escalate: return "escalate";
+    }
+    return "notify";
+}
+
+void write_metrics(core::json_writer& w, const detect::metrics_snapshot& m) {
+    w.member("count", m.count)
+        .member("negative_count", m.negative_count)
+        .member("negative_ratio", m.negative_ratio)
+        .member("mean_compound", m.mean_compound)
+        .member("unique_authors", m.unique_authors)
+        .member("rate", m.rate)
+        .member("baseline_rate", m.baseline_rate)
+        .member("volume_ratio", m.volume_ratio)
+        .member("zscore", m.zscore);
+}
+
+}  // namespace
+
+const std::vector<incident::action>& incident_log::actions(std::uint64_t id) const {
+    auto it = actions_.find(id);
+    return it == actions_.end() ? no_actions : it->second;
+}
+
+const std::vector<series_point>& incident_log::series(std::uint64_t id) const {
+    auto it = series_.find(id);
+    return it == series_.end() ? no_series : it->second;
+}
+
+void incident_log::sample(const pipeline::pipeline& p, core::timestamp now, std::size_t max_points) {
+    for (const auto& inc : p.incidents().incidents()) {
+        if (inc.state == incident::incident_state::resolved) continue;
+        auto rule = p.rule_index(inc.rule);
+        if (rule >= p.rules().size()) continue;
+        auto m = p.metrics(rule, inc.key, now);
+        series_point pt{now, 0, 0, 0, 0};
+        if (m) pt = {now, m->rate, m->baseline_rate, m->negative_ratio, m->count};
+        auto& s = series_[inc.id];
+        if (s.empty()) {
+            // Start the chart with the evidence at opening, so it shows the rise.
+            s.push_back({inc.opened_at, inc.evidence.rate, inc.evidence.baseline_rate, inc.evidence.negative_ratio,
+                         inc.evidence.count});
+        }
+        s.push_back(pt);
+        if (s.size() > max_points) s.erase(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(s.size() - max_points));
+    }
+}
+
+void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, const incident::incident& inc,
+                         const std::vector<incident::playbook_settings>& playbooks, const action_status_fn& status,
+                         const view_options& o) const {
+    w.begin_object();
+    w.member("id", static_cast<std::uint64_t>(inc.id))
+        .member("rule", inc.rule)
+        .member("key", inc.key)
+        .member("severity", inc.severity)
+        .member("state", incident::to_string(inc.state))
+        .member("opened_at", core::format_rfc3339(inc.opened_at));
+    w.key("acknowledged_at");
+    if (inc.acknowledged_at) w.value(core::format_rfc3339(*inc.acknowledged_at));
+    else w.null();
+    w.key("resolved_at");
+    if (inc.resolved_at) w.value(core::format_rfc3339(*inc.resolved_at));
+    else w.null();
+
+    w.key("evidence").begin_object();
+    write_metrics(w, inc.evidence);
+    w.key("samples").begin_array();
+    for (const auto& s : p.evidence(inc.id)) {
+        w.begin_object()
+            .member("id", s.id)
+            .member("author", s.author)
+            .member("text", s.text)
+            .member("url", s.url)
+            .member("lang", s.lang)
+            .member("compound", s.compound)
+            .member("at", core::format_rfc3339(s.at))
+            .end_object();
+    }
+    w.end_array().end_object();
+
+    // Actions: every emitted one with its delivery status, then statement steps that were
+    // vetoed or are still waiting, so a report shows what did not go out too.
+    const auto& emitted = actions(inc.id);
+    w.key("actions").begin_array();
+    for (const auto& a : emitted) {
+        w.begin_object()
+            .member("step", static_cast<std::uint64_t>(a.step))
+            .member("phase", a.on_resolve ? "resolve" : "open")
+            .member("channel", a.channel)
+            .member("kind", incident::to_string(a.kind))
+            .member("status", status(a))
+            .member("at", core::format_rfc3339(a.at))
+            .end_object();
+    }
+    for (const auto& s : inc.steps) {
+        if (s.state != incident::step_state::vetoed && s.state != incident::step_state::scheduled &&
+            s.state != incident::step_state::awaiting_approval)
+            continue;
+        if (s.kind == incident::step_kind::escalate && s.state != incident::step_state::vetoed) continue;
+        const auto* st = step_of(playbooks, inc.playbook, s);
+        std::vector<std::string> channels = st ? st->channels : std::vector<std::string>{};
+        for (const auto& ch : channels) {
+            w.begin_object()
+                .member("step", static_cast<std::uint64_t>(s.index))
+                .member("phase", s.on_resolve ? "resolve" : "open")
+                .member("channel", ch)
+                .member("kind", s.kind == incident::step_kind::statement ? "statement" : "notify")
+                .member("status", s.state == incident::step_state::vetoed ? "vetoed" : "pending");
+            w.key("at");
+            if (s.due) w.value(core::format_rfc3339(*s.due));
+            else w.null();
+            w.end_object();
+        }
+    }
+    w.end_array();
+
+    if (o.detail) {
+        w.key("steps").begin_array();
+        for (const auto& s : inc.steps) {
+            const auto* st = step_of(playbooks, inc.playbook, s);
+            w.begin_object()
+                .member("index", static_cast<std::uint64_t>(s.index))
+                .member("phase", s.on_resolve ? "resolve" : "open")
+                .member("kind", kind_name(s.kind))
+                .member("state", incident::to_string(s.state));
+            w.key("channels").begin_array();
+            if (st)
+                for (const auto& ch : st->channels) w.value(ch);
+            w.end_array();
+            if (st && s.kind == incident::step_kind::statement) {
+                w.member("statement", st->statement).member("approval", approval_name(st->approval_mode));
+            }
+            w.member("text", s.preview);
+            std::string delivery;
+            for (const auto& a : emitted)
+                if (a.step == s.index && a.on_resolve == s.on_resolve) delivery = status(a);
+            if (!delivery.empty()) w.member("status", delivery);
+            w.key("due");
+            if (s.due) w.value(core::format_rfc3339(*s.due));
+            else w.null();
+            w.key("due_in_ms");
+            if (s.due && s.state == incident::step_state::scheduled && o.wall_ms)
+                w.value(std::max<std::int64_t>(0, o.wall_ms(*s.due - o.now)));
+            else
+                w.null();
+            w.end_object();
+        }
+        w.end_array();
+        w.key("history").begin_array();
+        for (const auto& h : inc.history)
+            w.begin_object().member("at", core::format_rfc3339(h.at)).member("who", h.who).member("what", h.what).end_object();
+        w.end_array();
+        w.key("series").begin_array();
+        for (const auto& pt : series(inc.id)) {
+            w.begin_object()
+                .member("at", core::format_rfc3339(pt.at))
+                .member("rate", pt.rate)
+                .member("baseline_rate", pt.baseline_rate)
+                .member("negative_ratio", pt.negative_ratio)
+                .member("count", pt.count)
+                .end_object();
+        }
+        w.end_array();
+    }
+    w.end_object();
+}
+
+std::string incident_log::write_all(const pipeline::pipeline& p, const std::vector<incident::playbook_settings>& playbooks,
+                                    const action_status_fn& status, const view_options& o, bool newest_first,
+                                    std::optional<std::uint64_t> mentions_processed) const {
+    std::string out;
+    core::json_writer w(out);
+    w.begin_object();
+    w.key("incidents").begin_array();
+    const auto& all = p.incidents().incidents();
+    if (newest_first) {
+        for (auto it = all.rbegin(); it != all.rend(); ++it) write(w, p, *it, playbooks, status, o);
+    } else {
+        for (const auto& inc : all) write(w, p, inc, playbooks, status, o);
+    }
+    w.end_array();
+    if (mentions_processed) w.member("mentions_processed", *mentions_processed);
+    w.member("now", core::format_rfc3339(o.now));
+    w.end_object();
+    return out;
+}
+
+}  // namespace crisisd::app

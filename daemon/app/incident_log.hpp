@@ -1,0 +1,58 @@
+#pragma once
+// What the shell remembers about each incident beyond the engine's state: the actions emitted
+// for it (to report their delivery status) and a short history of its key's metrics (for the
+// console's chart). Shared by the live daemon, replay and the demo; serialises incidents for
+// the admin API and for reports (`--report`).
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/json_writer.hpp"
+#include "incident/engine.hpp"
+#include "pipeline/pipeline.hpp"
+
+namespace crisisd::app {
+
+struct series_point {
+    core::timestamp at{};
+    double rate = 0, baseline_rate = 0, negative_ratio = 0, count = 0;
+};
+
+// "sent" | "failed" | "pending" for an emitted action (live: from the outbox; replay: "sent").
+using action_status_fn = std::function<std::string(const incident::action&)>;
+
+class incident_log {
+public:
+    void emitted(const incident::action& a) { actions_[a.incident_id].push_back(a); }
+    const std::vector<incident::action>& actions(std::uint64_t id) const;
+
+    // Samples the metrics of every incident that is not resolved (call on each tick).
+    void sample(const pipeline::pipeline& p, core::timestamp now, std::size_t max_points = 240);
+    const std::vector<series_point>& series(std::uint64_t id) const;
+
+    struct view_options {
+        core::timestamp now{};
+        // Wall-clock milliseconds until a scenario time (the demo runs on a scaled clock).
+        std::function<std::int64_t(core::duration)> wall_ms;
+        bool detail = true;  // steps, samples, history, series (API) or the report's lean form
+    };
+
+    // One incident as JSON: the admin API's and the console's view (detail) or the report's.
+    void write(core::json_writer& w, const pipeline::pipeline& p, const incident::incident& inc,
+               const std::vector<incident::playbook_settings>& playbooks, const action_status_fn& status,
+               const view_options& o) const;
+
+    // {"incidents":[…]} newest first (API) or in opening order (report), plus
+    // "mentions_processed" for reports.
+    std::string write_all(const pipeline::pipeline& p, const std::vector<incident::playbook_settings>& playbooks,
+                          const action_status_fn& status, const view_options& o, bool newest_first,
+                          std::optional<std::uint64_t> mentions_processed) const;
+
+private:
+    std::map<std::uint64_t, std::vector<incident::action>> actions_;
+    std::map<std::uint64_t, std::vector<series_point>> series_;
+};
+
+}  // namespace crisisd::app

@@ -1,0 +1,58 @@
+#pragma once
+// A channel delivers one action (its JSON payload) to one destination. Implementations say
+// whether the destination accepted it, refused it for good, or failed in a way worth retrying;
+// the outbox's delivery loop decides when to retry. Channels live on the daemon's event loop.
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "core/time.hpp"
+#include "notify/settings.hpp"
+
+namespace crisisd::net {
+class http_client;
+}
+
+namespace crisisd::notify {
+
+struct delivery {
+    std::string key;      // idempotency key: the same action always carries the same key
+    std::string kind;     // notify | statement
+    std::string payload;  // JSON document
+    int attempt = 1;
+};
+
+enum class outcome { sent, retry, failed };
+std::string_view to_string(outcome o);
+
+struct delivery_result {
+    outcome result = outcome::sent;
+    int status = 0;  // HTTP status when there was one
+    std::string detail;
+    std::optional<core::duration> retry_after;  // the destination asked to wait this long
+};
+
+class channel {
+public:
+    virtual ~channel() = default;
+    virtual boost::asio::awaitable<delivery_result> deliver(const delivery& d) = 0;
+    // Opens connections ahead of need; the default does nothing.
+    virtual boost::asio::awaitable<void> warm_up();
+    virtual std::string_view type() const = 0;
+};
+
+// Where a `log` channel writes: a line for people (the demo's timeline, the journal).
+using log_sink = std::function<void(std::string_view channel, const delivery& d)>;
+
+// Builds the channel for settings.type; nullptr with an error text for an unknown type.
+std::unique_ptr<channel> make_channel(const channel_settings& settings, boost::asio::any_io_executor ex,
+                                      const log_sink& log, std::string& error);
+
+// Maps an HTTP status to an outcome per PROTOCOLS.md: 2xx sent; 408, 429 and 5xx retry;
+// any other 4xx (and 3xx) failed for good, because repeating the request cannot help.
+outcome classify_http_status(int status);
+
+}  // namespace crisisd::notify

@@ -1,0 +1,51 @@
+#pragma once
+// The delivery loop: takes due records from the outbox, hands each to its channel, and records
+// the outcome — sent, retried later (exponential backoff with jitter, honouring Retry-After), or
+// dead-lettered (refused for good, or failing for too long). One action per channel is in
+// flight at a time, so actions reach each channel in the order they were written; channels do
+// not wait for each other. Runs on the daemon's event loop; not thread-safe.
+#include <boost/asio/any_io_executor.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "core/clock.hpp"
+#include "notify/channel.hpp"
+#include "outbox/store.hpp"
+
+namespace crisisd::outbox {
+
+struct retry_policy {
+    core::duration initial = std::chrono::seconds(1);
+    core::duration max = std::chrono::seconds(60);
+    int max_attempts = 30;  // then the action is dead-lettered
+};
+
+// Observers for metrics and the timeline.
+struct delivery_events {
+    std::function<void(const record&, const notify::delivery_result&)> on_attempt;
+    std::function<void(const record&)> on_sent;
+    std::function<void(const record&, std::string_view why)> on_dead;
+};
+
+class delivery_loop {
+public:
+    delivery_loop(boost::asio::any_io_executor ex, store& s, std::map<std::string, notify::channel*> channels,
+                  const core::clock& clock, delivery_events events, retry_policy policy = {});
+    ~delivery_loop();
+
+    void start();
+    // New records were written: look again now instead of at the next scheduled attempt.
+    void wake();
+    void stop();
+    // No delivery in flight and nothing due now.
+    bool idle() const;
+    std::size_t in_flight() const;
+
+private:
+    struct impl;
+    std::shared_ptr<impl> impl_;
+};
+
+}  // namespace crisisd::outbox

@@ -1,0 +1,277 @@
+#include "outbox/store.hpp"
+
+#include <sqlite3.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "core/log.hpp"
+
+namespace crisisd::outbox {
+namespace {
+
+std::int64_t micros(core::timestamp t) { return t.time_since_epoch().count(); }
+core::timestamp from_micros(std::int64_t v) { return core::timestamp{core::duration{v}}; }
+
+// A prepared statement, reset after each use. Errors in steady-state statements are bugs or a
+// broken disk; they are logged, and the caller sees "nothing changed".
+class statement {
+public:
+    statement(sqlite3* db, const char* sql) : db_(db) {
+        if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt_, nullptr) != SQLITE_OK)
+            throw std::runtime_error(std::string("sqlite prepare: ") + sqlite3_errmsg(db));
+    }
+    ~statement() { sqlite3_finalize(stmt_); }
+    statement(const statement&) = delete;
+    statement& operator=(const statement&) = delete;
+
+    statement& bind(int i, std::string_view s) {
+        sqlite3_bind_text(stmt_, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+        return *this;
+    }
+    statement& bind(int i, std::int64_t v) {
+        sqlite3_bind_int64(stmt_, i, v);
+        return *this;
+    }
+    // SQLITE_ROW, SQLITE_DONE or an error code.
+    int step() {
+        int rc = sqlite3_step(stmt_);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE && rc != SQLITE_CONSTRAINT)
+            core::log_error(std::string("outbox: sqlite: ") + sqlite3_errmsg(db_));
+        return rc;
+    }
+    void reset() {
+        sqlite3_reset(stmt_);
+        sqlite3_clear_bindings(stmt_);
+    }
+    std::int64_t integer(int col) const { return sqlite3_column_int64(stmt_, col); }
+    std::string text(int col) const {
+        auto* p = sqlite3_column_text(stmt_, col);
+        return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(sqlite3_column_bytes(stmt_, col)))
+                 : std::string();
+    }
+    bool is_null(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
+
+private:
+    sqlite3* db_;
+    sqlite3_stmt* stmt_ = nullptr;
+};
+
+constexpr const char* record_columns =
+    "seq, key, incident_id, channel, kind, payload, state, attempts, created_us, next_attempt_us, done_us, last_error";
+
+record read_record(const statement& s) {
+    record r;
+    r.seq = s.integer(0);
+    r.key = s.text(1);
+    r.incident_id = static_cast<std::uint64_t>(s.integer(2));
+    r.channel = s.text(3);
+    r.kind = s.text(4);
+    r.payload = s.text(5);
+    auto st = s.text(6);
+    r.state = st == "sent" ? record_state::sent : st == "dead" ? record_state::dead : record_state::pending;
+    r.attempts = static_cast<int>(s.integer(7));
+    r.created_at = from_micros(s.integer(8));
+    r.next_attempt = from_micros(s.integer(9));
+    if (!s.is_null(10)) r.done_at = from_micros(s.integer(10));
+    r.last_error = s.text(11);
+    return r;
+}
+
+}  // namespace
+
+std::string_view to_string(record_state s) {
+    switch (s) {
+        case record_state::pending: return "pending";
+        case record_state::sent: return "sent";
+        case record_state::dead: return "dead";
+    }
+    return "pending";
+}
+
+struct store::impl {
+    sqlite3* db = nullptr;
+    std::unique_ptr<statement> insert, due, next, sent, retry, dead, count, by_incident, by_key, meta_get, meta_set;
+    ~impl() {
+        insert.reset();
+        due.reset();
+        next.reset();
+        sent.reset();
+        retry.reset();
+        dead.reset();
+        count.reset();
+        by_incident.reset();
+        by_key.reset();
+        meta_get.reset();
+        meta_set.reset();
+        if (db) sqlite3_close(db);
+    }
+};
+
+store::store(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+store::~store() = default;
+
+std::variant<std::unique_ptr<store>, std::string> store::open(const std::string& path) {
+    auto im = std::make_unique<impl>();
+    std::error_code ec;
+    auto parent = std::filesystem::path(path).parent_path();
+    if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    if (sqlite3_open_v2(path.c_str(), &im->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
+                        nullptr) != SQLITE_OK) {
+        std::string msg = im->db ? sqlite3_errmsg(im->db) : "out of memory";
+        return "cannot open state database " + path + ": " + msg;
+    }
+    sqlite3_busy_timeout(im->db, 5000);
+    // WAL with synchronous=FULL: a committed action survives power loss, and the admin API can
+    // read while the delivery loop writes.
+    const char* schema = R"sql(
+        PRAGMA journal_mode=WAL;
+        PRAGMA synchronous=FULL;
+        CREATE TABLE IF NOT EXISTS actions (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            key TEXT NOT NULL UNIQUE,
+            incident_id INTEGER NOT NULL,
+            channel TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            payload TEXT NOT NULL,
+            state TEXT NOT NULL DEFAULT 'pending',
+            attempts INTEGER NOT NULL DEFAULT 0,
+            created_us INTEGER NOT NULL,
+            next_attempt_us INTEGER NOT NULL,
+            done_us INTEGER,
+            last_error TEXT NOT NULL DEFAULT ''
+        );
+        CREATE INDEX IF NOT EXISTS actions_pending ON actions(state, channel, seq);
+        CREATE INDEX IF NOT EXISTS actions_incident ON actions(incident_id);
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    )sql";
+    char* err = nullptr;
+    if (sqlite3_exec(im->db, schema, nullptr, nullptr, &err) != SQLITE_OK) {
+        std::string msg = err ? err : "unknown error";
+        sqlite3_free(err);
+        return "cannot initialise state database " + path + ": " + msg;
+    }
+    try {
+        im->insert = std::make_unique<statement>(
+            im->db,
+            "INSERT OR IGNORE INTO actions(key, incident_id, channel, kind, payload, created_us, next_attempt_us) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6)");
+        im->due = std::make_unique<statement>(
+            im->db, (std::string("SELECT ") + record_columns +
+                     " FROM actions a WHERE state = 'pending' AND seq = (SELECT MIN(seq) FROM actions b "
+                     "WHERE b.state = 'pending' AND b.channel = a.channel) AND next_attempt_us <= ?1 ORDER BY seq")
+                        .c_str());
+        im->next = std::make_unique<statement>(im->db,
+                                               "SELECT MIN(next_attempt_us) FROM actions WHERE state = 'pending'");
+        im->sent = std::make_unique<statement>(
+            im->db, "UPDATE actions SET state = 'sent', attempts = attempts + 1, done_us = ?2, last_error = '' WHERE seq = ?1");
+        im->retry = std::make_unique<statement>(
+            im->db, "UPDATE actions SET attempts = attempts + 1, next_attempt_us = ?2, last_error = ?3 WHERE seq = ?1");
+        im->dead = std::make_unique<statement>(
+            im->db,
+            "UPDATE actions SET state = 'dead', attempts = attempts + 1, done_us = ?2, last_error = ?3 WHERE seq = ?1");
+        im->count = std::make_unique<statement>(im->db, "SELECT COUNT(*) FROM actions WHERE state = ?1");
+        im->by_incident = std::make_unique<statement>(
+            im->db, (std::string("SELECT ") + record_columns + " FROM actions WHERE incident_id = ?1 ORDER BY seq").c_str());
+        im->by_key = std::make_unique<statement>(
+            im->db, (std::string("SELECT ") + record_columns + " FROM actions WHERE key = ?1").c_str());
+        im->meta_get = std::make_unique<statement>(im->db, "SELECT value FROM meta WHERE key = ?1");
+        im->meta_set = std::make_unique<statement>(im->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+    } catch (const std::exception& e) {
+        return std::string("state database ") + path + ": " + e.what();
+    }
+    return std::unique_ptr<store>(new store(std::move(im)));
+}
+
+bool store::enqueue(std::string_view key, std::uint64_t incident_id, std::string_view channel, std::string_view kind,
+                    std::string_view payload, core::timestamp now) {
+    auto& s = *impl_->insert;
+    s.bind(1, key).bind(2, static_cast<std::int64_t>(incident_id)).bind(3, channel).bind(4, kind).bind(5, payload);
+    s.bind(6, micros(now));
+    int rc = s.step();
+    s.reset();
+    return rc == SQLITE_DONE && sqlite3_changes(impl_->db) == 1;
+}
+
+std::vector<record> store::due(core::timestamp now) {
+    std::vector<record> out;
+    auto& s = *impl_->due;
+    s.bind(1, micros(now));
+    while (s.step() == SQLITE_ROW) out.push_back(read_record(s));
+    s.reset();
+    return out;
+}
+
+std::optional<core::timestamp> store::next_attempt() const {
+    auto& s = *impl_->next;
+    std::optional<core::timestamp> out;
+    if (s.step() == SQLITE_ROW && !s.is_null(0)) out = from_micros(s.integer(0));
+    s.reset();
+    return out;
+}
+
+void store::mark_sent(std::int64_t seq, core::timestamp now) {
+    auto& s = *impl_->sent;
+    s.bind(1, seq).bind(2, micros(now));
+    s.step();
+    s.reset();
+}
+
+void store::mark_retry(std::int64_t seq, core::timestamp next, std::string_view error) {
+    auto& s = *impl_->retry;
+    s.bind(1, seq).bind(2, micros(next)).bind(3, error);
+    s.step();
+    s.reset();
+}
+
+void store::mark_dead(std::int64_t seq, core::timestamp now, std::string_view error) {
+    auto& s = *impl_->dead;
+    s.bind(1, seq).bind(2, micros(now)).bind(3, error);
+    s.step();
+    s.reset();
+}
+
+std::size_t store::count(record_state st) const {
+    auto& s = *impl_->count;
+    s.bind(1, to_string(st));
+    std::size_t n = 0;
+    if (s.step() == SQLITE_ROW) n = static_cast<std::size_t>(s.integer(0));
+    s.reset();
+    return n;
+}
+
+std::vector<record> store::for_incident(std::uint64_t incident_id) const {
+    std::vector<record> out;
+    auto& s = *impl_->by_incident;
+    s.bind(1, static_cast<std::int64_t>(incident_id));
+    while (s.step() == SQLITE_ROW) out.push_back(read_record(s));
+    s.reset();
+    return out;
+}
+
+std::optional<record> store::find(std::string_view key) const {
+    auto& s = *impl_->by_key;
+    s.bind(1, key);
+    std::optional<record> out;
+    if (s.step() == SQLITE_ROW) out = read_record(s);
+    s.reset();
+    return out;
+}
+
+std::optional<std::string> store::get_meta(std::string_view key) const {
+    auto& s = *impl_->meta_get;
+    s.bind(1, key);
+    std::optional<std::string> out;
+    if (s.step() == SQLITE_ROW) out = s.text(0);
+    s.reset();
+    return out;
+}
+
+void store::set_meta(std::string_view key, std::string_view value) {
+    auto& s = *impl_->meta_set;
+    s.bind(1, key).bind(2, value);
+    s.step();
+    s.reset();
+}
+
+}  // namespace crisisd::outbox

@@ -1,0 +1,70 @@
+#pragma once
+// The durable outbox: every outbound action is written here (SQLite, WAL, synchronous=FULL)
+// before any attempt to send it, keyed by its idempotency key so a second copy of the same
+// action is refused. The delivery loop reads due records, sends them and records the outcome.
+// Also a small key/value table for daemon state that must survive restarts.
+// Not thread-safe: used from the daemon's event loop only.
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "core/time.hpp"
+
+namespace crisisd::outbox {
+
+enum class record_state { pending, sent, dead };
+std::string_view to_string(record_state s);
+
+struct record {
+    std::int64_t seq = 0;  // insertion order; delivery order within a channel
+    std::string key;       // idempotency key
+    std::uint64_t incident_id = 0;
+    std::string channel;
+    std::string kind;     // notify | statement
+    std::string payload;  // JSON document handed to the channel
+    record_state state = record_state::pending;
+    int attempts = 0;
+    core::timestamp created_at{};
+    core::timestamp next_attempt{};
+    std::optional<core::timestamp> done_at;  // sent or dead
+    std::string last_error;
+};
+
+class store {
+public:
+    // Opens or creates the database (and its directory's file); error text on failure.
+    static std::variant<std::unique_ptr<store>, std::string> open(const std::string& path);
+    ~store();
+
+    // Inserts a pending record; false when a record with this key exists (any state).
+    bool enqueue(std::string_view key, std::uint64_t incident_id, std::string_view channel, std::string_view kind,
+                 std::string_view payload, core::timestamp now);
+
+    // Pending records due at `now`, oldest first, at most one per channel (the channel's oldest
+    // pending record, so a failing action holds back later ones and order per channel holds).
+    std::vector<record> due(core::timestamp now);
+    // The earliest next_attempt of any pending record.
+    std::optional<core::timestamp> next_attempt() const;
+
+    void mark_sent(std::int64_t seq, core::timestamp now);
+    void mark_retry(std::int64_t seq, core::timestamp next, std::string_view error);
+    void mark_dead(std::int64_t seq, core::timestamp now, std::string_view error);
+
+    std::size_t count(record_state s) const;
+    std::vector<record> for_incident(std::uint64_t incident_id) const;
+    std::optional<record> find(std::string_view key) const;
+
+    std::optional<std::string> get_meta(std::string_view key) const;
+    void set_meta(std::string_view key, std::string_view value);
+
+private:
+    struct impl;
+    explicit store(std::unique_ptr<impl> i);
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace crisisd::outbox

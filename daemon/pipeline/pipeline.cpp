@@ -1,0 +1,221 @@
+#include "pipeline/pipeline.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+#include <unordered_map>
+
+#include "detect/detector.hpp"
+#include "match/matcher.hpp"
+#include "score/scorer.hpp"
+#include "text/normalize.hpp"
+
+namespace crisisd::pipeline {
+namespace {
+
+// What the pipeline remembers per live (rule, key) between the detector firing and clearing:
+// the languages seen (to choose a statement's language) and the most negative mentions.
+struct key_memory {
+    std::map<std::string, std::size_t> languages;
+    std::vector<evidence_sample> samples;  // most negative first, at most evidence_samples
+    std::uint64_t incident_id = 0;
+};
+
+std::string memory_key(std::size_t rule, std::string_view key) {
+    std::string k = std::to_string(rule);
+    k += '\x1f';
+    k.append(key);
+    return k;
+}
+
+}  // namespace
+
+struct pipeline::impl {
+    pipeline_settings settings;
+    std::shared_ptr<const match::matcher> matcher;
+    match::scanner scanner;
+    score::scorer scorer;
+    detect::detector detector;
+    incident::engine engine;
+
+    std::unordered_map<std::string, key_memory> memory;
+    std::map<std::uint64_t, std::vector<evidence_sample>> evidence_by_incident;
+    std::vector<evidence_sample> no_evidence;
+
+    // Scratch reused for every mention so the steady state does not allocate.
+    std::string plain, folded, key;
+    std::vector<std::size_t> hits;
+    std::vector<detect::signal> signals;
+
+    std::uint64_t processed = 0, matched = 0;
+
+    impl(pipeline_settings s, std::shared_ptr<const match::matcher> m, std::vector<detect::detector_settings> ds)
+        : settings(std::move(s)),
+          matcher(std::move(m)),
+          scanner(*matcher),
+          detector(std::move(ds)),
+          engine(settings.incidents) {}
+
+    void build_key(std::size_t rule, const core::mention& m, std::string_view lang) {
+        key.clear();
+        unsigned g = settings.rules[rule].detect.group_by;
+        // Parts of the key may come from the wire (source, lang) and the key can reach a public
+        // statement through {topic}, so wire-supplied parts are reduced to a short, plain form.
+        auto add = [&](std::string_view part, bool from_wire = true) {
+            if (!key.empty()) key += '/';
+            if (part.empty()) part = "-";
+            if (!from_wire) {
+                key.append(part);
+                return;
+            }
+            for (std::size_t i = 0; i < part.size() && i < 48; ++i) {
+                char c = part[i];
+                bool is_plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+                             c == '_' || c == '.';
+                key += is_plain ? c : '_';
+            }
+        };
+        if (g & detect::group_topic) add(matcher->topic(rule), false);
+        if (g & detect::group_source) add(m.source);
+        if (g & detect::group_lang) add(lang);
+        if (key.empty()) add(matcher->topic(rule), false);
+    }
+
+    void remember(std::size_t rule, std::string_view k, const core::mention& m, std::string_view lang,
+                  double compound, core::timestamp now) {
+        auto& mem = memory[memory_key(rule, k)];
+        ++mem.languages[std::string(lang.empty() ? "und" : lang)];
+        auto& samples = mem.samples;
+        std::size_t cap = settings.evidence_samples;
+        if (cap == 0) return;
+        if (samples.size() >= cap && samples.back().compound <= compound) return;
+        evidence_sample s{m.id, m.author, plain, m.url, std::string(lang), compound, now};
+        auto pos = std::upper_bound(samples.begin(), samples.end(), compound,
+                                    [](double c, const evidence_sample& e) { return c < e.compound; });
+        samples.insert(pos, std::move(s));
+        if (samples.size() > cap) samples.pop_back();
+    }
+
+    void handle_signals(core::timestamp now, step_result& out) {
+        for (auto& sig : signals) {
+            const auto& rule = settings.rules[sig.rule];
+            auto mk = memory_key(sig.rule, sig.key);
+            if (sig.kind == detect::signal_kind::fire) {
+                incident::opening o;
+                o.rule = rule.name;
+                o.key = sig.key;
+                o.severity = rule.severity;
+                o.playbook = rule.playbook;
+                o.evidence = sig.metrics;
+                auto it = memory.find(mk);
+                if (it != memory.end()) o.languages = it->second.languages;
+                auto before = engine.incidents().size();
+                auto id = engine.open(o, now, out.actions);
+                if (engine.incidents().size() > before) {
+                    out.opened.push_back(id);
+                    if (it != memory.end()) {
+                        it->second.incident_id = id;
+                        evidence_by_incident[id] = it->second.samples;
+                    }
+                }
+            } else {
+                auto* open_before = find_open(rule.name, sig.key);
+                engine.clear(rule.name, sig.key, now, out.actions);
+                if (open_before) out.resolved.push_back(open_before->id);
+                memory.erase(mk);
+            }
+        }
+        signals.clear();
+    }
+
+    const incident::incident* find_open(std::string_view rule, std::string_view k) const {
+        const auto& all = engine.incidents();
+        for (auto it = all.rbegin(); it != all.rend(); ++it)
+            if (it->rule == rule && it->key == k && it->state != incident::incident_state::resolved) return &*it;
+        return nullptr;
+    }
+};
+
+pipeline::pipeline(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
+pipeline::~pipeline() = default;
+
+std::variant<std::unique_ptr<pipeline>, std::string> pipeline::create(pipeline_settings settings) {
+    std::vector<match::match_settings> ms;
+    std::vector<detect::detector_settings> ds;
+    for (const auto& r : settings.rules) {
+        ms.push_back(r.match);
+        ds.push_back(r.detect);
+    }
+    auto compiled = match::matcher::compile(ms);
+    if (auto* e = std::get_if<match::compile_error>(&compiled)) {
+        std::string rule = e->rule < settings.rules.size() ? settings.rules[e->rule].name : "?";
+        return "rule '" + rule + "': keyword '" + e->keyword + "' cannot be compiled: " + e->message;
+    }
+    auto m = std::get<std::shared_ptr<const match::matcher>>(std::move(compiled));
+    return std::unique_ptr<pipeline>(new pipeline(std::make_unique<impl>(std::move(settings), std::move(m), std::move(ds))));
+}
+
+mention_result pipeline::process(const core::mention& m, core::timestamp now, step_result& out) {
+    auto& s = *impl_;
+    ++s.processed;
+    mention_result result;
+    s.plain.clear();
+    if (m.html) text::strip_html(m.text, s.plain);
+    else s.plain.assign(m.text);
+    s.folded.clear();
+    text::fold_case(s.plain, s.folded);
+    s.scanner.scan(s.folded, s.hits);
+
+    std::string_view lang = m.lang;
+    if (lang.empty()) lang = text::guess_language(s.plain);
+    result.lang = lang;
+    bool scored = false;
+    for (auto rule : s.hits) {
+        if (!s.matcher->accepts(rule, lang, m.source)) continue;
+        if (!scored) {
+            result.compound = s.scorer.score(s.plain, lang).compound;
+            scored = true;
+        }
+        result.matched = true;
+        s.build_key(rule, m, lang);
+        s.remember(rule, s.key, m, lang, result.compound, now);
+        detect::observation o{std::hash<std::string_view>{}(m.author) | 1u, result.compound};
+        s.detector.observe(rule, s.key, o, now, s.signals);
+    }
+    if (result.matched) ++s.matched;
+    s.handle_signals(now, out);
+    return result;
+}
+
+void pipeline::tick(core::timestamp now, step_result& out) {
+    auto& s = *impl_;
+    s.detector.tick(now, s.signals);
+    s.handle_signals(now, out);
+    s.engine.tick(now, out.actions);
+}
+
+std::optional<core::timestamp> pipeline::next_deadline() const { return impl_->engine.next_deadline(); }
+incident::engine& pipeline::incidents() { return impl_->engine; }
+const incident::engine& pipeline::incidents() const { return impl_->engine; }
+
+const std::vector<evidence_sample>& pipeline::evidence(std::uint64_t id) const {
+    auto it = impl_->evidence_by_incident.find(id);
+    return it == impl_->evidence_by_incident.end() ? impl_->no_evidence : it->second;
+}
+
+const rule_settings& pipeline::rule(std::size_t index) const { return impl_->settings.rules[index]; }
+const std::vector<rule_settings>& pipeline::rules() const { return impl_->settings.rules; }
+std::size_t pipeline::rule_index(std::string_view name) const {
+    const auto& rs = impl_->settings.rules;
+    for (std::size_t i = 0; i < rs.size(); ++i)
+        if (rs[i].name == name) return i;
+    return rs.size();
+}
+std::optional<detect::metrics_snapshot> pipeline::metrics(std::size_t rule, std::string_view key, core::timestamp t) const {
+    return impl_->detector.metrics(rule, key, t);
+}
+std::size_t pipeline::live_keys() const { return impl_->detector.live_keys(); }
+std::uint64_t pipeline::processed() const { return impl_->processed; }
+std::uint64_t pipeline::matched() const { return impl_->matched; }
+
+}  // namespace crisisd::pipeline

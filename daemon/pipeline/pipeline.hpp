@@ -1,0 +1,83 @@
+#pragma once
+// The pure chain from a parsed mention to incident actions: text clean-up, keyword matching,
+// sentiment, detection and the incident engine. The daemon and `crisisd replay` run exactly this
+// code; they differ only in where time comes from (the clock, or each mention's event time).
+// Not thread-safe: one owner (the pipeline thread).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "core/mention.hpp"
+#include "core/time.hpp"
+#include "incident/engine.hpp"
+#include "pipeline/settings.hpp"
+
+namespace crisisd::pipeline {
+
+struct pipeline_settings {
+    std::vector<rule_settings> rules;
+    incident::engine_settings incidents;
+    std::size_t evidence_samples = 5;  // representative mentions kept per incident
+};
+
+// A mention kept as evidence of an incident (never used in anything posted publicly).
+struct evidence_sample {
+    std::string id, author, text, url, lang;
+    double compound = 0;
+    core::timestamp at{};
+};
+
+// What one step of the pipeline changed, for the timeline, metrics and the outbox.
+struct step_result {
+    std::vector<std::uint64_t> opened;    // incident ids opened
+    std::vector<std::uint64_t> resolved;  // incident ids resolved
+    std::vector<incident::action> actions;
+    void clear() {
+        opened.clear();
+        resolved.clear();
+        actions.clear();
+    }
+    bool empty() const { return opened.empty() && resolved.empty() && actions.empty(); }
+};
+
+struct mention_result {
+    bool matched = false;  // touched at least one rule
+    double compound = 0;
+    std::string_view lang;  // as given, or guessed
+};
+
+class pipeline {
+public:
+    // Fails with a message when a rule's keywords cannot be compiled.
+    static std::variant<std::unique_ptr<pipeline>, std::string> create(pipeline_settings settings);
+    ~pipeline();
+
+    // One mention at time `now`. Appends to `out`.
+    mention_result process(const core::mention& m, core::timestamp now, step_result& out);
+    // Timers: clearing by silence, veto waits, escalations.
+    void tick(core::timestamp now, step_result& out);
+    // The earliest time tick() has scheduled work (a veto wait, an escalation), if any; the
+    // detector is also re-evaluated by the caller at a steady cadence for clearing.
+    std::optional<core::timestamp> next_deadline() const;
+
+    incident::engine& incidents();
+    const incident::engine& incidents() const;
+    const std::vector<evidence_sample>& evidence(std::uint64_t incident_id) const;
+    const rule_settings& rule(std::size_t index) const;
+    std::size_t rule_index(std::string_view name) const;  // rules().size() when unknown
+    const std::vector<rule_settings>& rules() const;
+    std::optional<detect::metrics_snapshot> metrics(std::size_t rule, std::string_view key, core::timestamp t) const;
+    std::size_t live_keys() const;
+
+    std::uint64_t processed() const;
+    std::uint64_t matched() const;
+
+private:
+    struct impl;
+    explicit pipeline(std::unique_ptr<impl> i);
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace crisisd::pipeline

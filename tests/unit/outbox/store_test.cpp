@@ -1,0 +1,103 @@
+#include "outbox/store.hpp"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+using namespace crisisd;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct temp_db {
+    std::filesystem::path dir = std::filesystem::temp_directory_path() /
+                                ("crisisd-outbox-" + std::to_string(::getpid()) + "-" +
+                                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    temp_db() { std::filesystem::remove_all(dir); }
+    ~temp_db() { std::filesystem::remove_all(dir); }
+    std::string path() const { return (dir / "state.db").string(); }
+};
+
+std::unique_ptr<outbox::store> open(const std::string& path) {
+    auto r = outbox::store::open(path);
+    if (auto* e = std::get_if<std::string>(&r)) {
+        ADD_FAILURE() << *e;
+        return nullptr;
+    }
+    return std::move(std::get<std::unique_ptr<outbox::store>>(r));
+}
+
+const core::timestamp t0 = core::timestamp{} + std::chrono::hours(24 * 20000);
+
+}  // namespace
+
+TEST(outbox_store, refuses_a_second_copy_of_the_same_action) {
+    temp_db tmp;
+    auto s = open(tmp.path());
+    EXPECT_TRUE(s->enqueue("1/open/0/pager", 1, "pager", "notify", "{}", t0));
+    EXPECT_FALSE(s->enqueue("1/open/0/pager", 1, "pager", "notify", "{\"other\":1}", t0));
+    EXPECT_EQ(s->count(outbox::record_state::pending), 1u);
+}
+
+TEST(outbox_store, survives_reopening) {
+    temp_db tmp;
+    {
+        auto s = open(tmp.path());
+        s->enqueue("k1", 7, "pager", "notify", R"({"a":1})", t0);
+        s->set_meta("next_incident_id", "8");
+    }
+    auto s = open(tmp.path());
+    auto r = s->find("k1");
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->incident_id, 7u);
+    EXPECT_EQ(r->payload, R"({"a":1})");
+    EXPECT_EQ(s->get_meta("next_incident_id"), "8");
+    EXPECT_FALSE(s->enqueue("k1", 7, "pager", "notify", "{}", t0));
+}
+
+TEST(outbox_store, delivers_one_at_a_time_per_channel_in_order) {
+    temp_db tmp;
+    auto s = open(tmp.path());
+    s->enqueue("a1", 1, "a", "notify", "{}", t0);
+    s->enqueue("a2", 1, "a", "notify", "{}", t0);
+    s->enqueue("b1", 1, "b", "notify", "{}", t0);
+    auto due = s->due(t0);
+    ASSERT_EQ(due.size(), 2u);
+    EXPECT_EQ(due[0].key, "a1");
+    EXPECT_EQ(due[1].key, "b1");
+    // a1 fails and waits: a2 must not overtake it.
+    s->mark_retry(due[0].seq, t0 + 10s, "HTTP 500");
+    s->mark_sent(due[1].seq, t0);
+    EXPECT_TRUE(s->due(t0 + 5s).empty());
+    EXPECT_EQ(s->next_attempt(), t0 + 10s);
+    auto later = s->due(t0 + 10s);
+    ASSERT_EQ(later.size(), 1u);
+    EXPECT_EQ(later[0].key, "a1");
+    EXPECT_EQ(later[0].attempts, 1);
+    EXPECT_EQ(later[0].last_error, "HTTP 500");
+    s->mark_sent(later[0].seq, t0 + 10s);
+    auto last = s->due(t0 + 10s);
+    ASSERT_EQ(last.size(), 1u);
+    EXPECT_EQ(last[0].key, "a2");
+}
+
+TEST(outbox_store, dead_letters_leave_the_queue_but_stay_visible) {
+    temp_db tmp;
+    auto s = open(tmp.path());
+    s->enqueue("x", 3, "a", "statement", "{}", t0);
+    auto due = s->due(t0);
+    s->mark_dead(due[0].seq, t0, "HTTP 422");
+    EXPECT_TRUE(s->due(t0 + 1h).empty());
+    EXPECT_EQ(s->count(outbox::record_state::dead), 1u);
+    auto recs = s->for_incident(3);
+    ASSERT_EQ(recs.size(), 1u);
+    EXPECT_EQ(recs[0].state, outbox::record_state::dead);
+    EXPECT_EQ(recs[0].last_error, "HTTP 422");
+}
+
+TEST(outbox_store, reports_an_unwritable_path) {
+    auto r = outbox::store::open("/proc/crisisd-cannot-exist/state.db");
+    ASSERT_TRUE(std::holds_alternative<std::string>(r));
+    EXPECT_NE(std::get<std::string>(r).find("/proc/crisisd-cannot-exist/state.db"), std::string::npos);
+}
