@@ -12,6 +12,7 @@ enum class reject_reason {
     missing_id,
     missing_text,
     bad_field,  // a known field with the wrong type (e.g. "text": 3)
+    stream_error,  // the server reported an error in-band (Mastodon {"error":…,"status":…})
 };
 
 constexpr std::string_view to_string(reject_reason r) {
@@ -22,6 +23,7 @@ constexpr std::string_view to_string(reject_reason r) {
         case reject_reason::missing_id: return "missing_id";
         case reject_reason::missing_text: return "missing_text";
         case reject_reason::bad_field: return "bad_field";
+        case reject_reason::stream_error: return "stream_error";
     }
     return "unknown";
 }
