@@ -1,0 +1,140 @@
+#pragma once
+// Runs the real crisisd binary as a child process for integration tests: captures stdout and
+// stderr line by line on background threads, waits for a line, sends signals, reaps it.
+#include <signal.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <optional>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace crisisd::testing {
+
+class child_process {
+public:
+    explicit child_process(std::vector<std::string> argv) {
+        int out[2], err[2];
+        if (::pipe(out) != 0 || ::pipe(err) != 0) throw std::runtime_error("pipe");
+        pid_ = ::fork();
+        if (pid_ < 0) throw std::runtime_error("fork");
+        if (pid_ == 0) {
+            ::dup2(out[1], STDOUT_FILENO);
+            ::dup2(err[1], STDERR_FILENO);
+            ::close(out[0]);
+            ::close(err[0]);
+            ::close(out[1]);
+            ::close(err[1]);
+            std::vector<char*> args;
+            for (auto& a : argv) args.push_back(a.data());
+            args.push_back(nullptr);
+            ::execv(args[0], args.data());
+            ::_exit(127);
+        }
+        ::close(out[1]);
+        ::close(err[1]);
+        readers_.emplace_back([this, fd = out[0]] { pump(fd, stdout_lines_); });
+        readers_.emplace_back([this, fd = err[0]] { pump(fd, stderr_lines_); });
+    }
+
+    ~child_process() {
+        if (!exited_) {
+            ::kill(pid_, SIGKILL);
+            wait_exit(std::chrono::seconds(10));
+        }
+        for (auto& t : readers_)
+            if (t.joinable()) t.join();
+    }
+
+    // Waits until a stderr line matches `pattern`; returns the match's first group (or whole).
+    std::optional<std::string> wait_for_stderr(const std::string& pattern, std::chrono::milliseconds timeout) {
+        std::regex re(pattern);
+        std::unique_lock lock(m_);
+        std::optional<std::string> found;
+        cv_.wait_for(lock, timeout, [&] {
+            for (const auto& l : stderr_lines_) {
+                std::smatch sm;
+                if (std::regex_search(l, sm, re)) {
+                    found = sm.size() > 1 ? sm[1].str() : sm[0].str();
+                    return true;
+                }
+            }
+            return false;
+        });
+        return found;
+    }
+
+    void signal(int sig) { ::kill(pid_, sig); }
+
+    // Exit status (or 128 + signal); nullopt when it did not exit in time.
+    std::optional<int> wait_exit(std::chrono::milliseconds timeout) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            int status = 0;
+            auto r = ::waitpid(pid_, &status, WNOHANG);
+            if (r == pid_) {
+                exited_ = true;
+                // The child's ends of the pipes are closed now: drain what it wrote.
+                for (auto& t : readers_)
+                    if (t.joinable()) t.join();
+                return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+        }
+        return std::nullopt;
+    }
+
+    std::string stderr_text() const {
+        std::lock_guard lock(m_);
+        std::string s;
+        for (const auto& l : stderr_lines_) s += l + "\n";
+        return s;
+    }
+    std::string stdout_text() const {
+        std::lock_guard lock(m_);
+        std::string s;
+        for (const auto& l : stdout_lines_) s += l + "\n";
+        return s;
+    }
+
+private:
+    void pump(int fd, std::vector<std::string>& lines) {
+        std::string buf;
+        char chunk[4096];
+        for (;;) {
+            auto n = ::read(fd, chunk, sizeof chunk);
+            if (n <= 0) break;
+            buf.append(chunk, static_cast<std::size_t>(n));
+            std::size_t nl;
+            while ((nl = buf.find('\n')) != std::string::npos) {
+                {
+                    std::lock_guard lock(m_);
+                    lines.push_back(buf.substr(0, nl));
+                }
+                cv_.notify_all();
+                buf.erase(0, nl + 1);
+            }
+        }
+        if (!buf.empty()) {
+            std::lock_guard lock(m_);
+            lines.push_back(buf);
+        }
+        cv_.notify_all();
+        ::close(fd);
+    }
+
+    pid_t pid_ = -1;
+    bool exited_ = false;
+    mutable std::mutex m_;
+    std::condition_variable cv_;
+    std::vector<std::string> stdout_lines_, stderr_lines_;
+    std::vector<std::thread> readers_;
+};
+
+}  // namespace crisisd::testing

@@ -1,0 +1,90 @@
+// The command-line contracts of DESIGN.md, run against the real binary.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "child_process.hpp"
+
+using namespace std::chrono_literals;
+using crisisd::testing::child_process;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+}  // namespace
+
+TEST(cli, check_config_reports_every_problem_with_file_line_col_and_exit_78) {
+    // Golden file: the config module's own tests check each message; here the binary's contract.
+    auto dir = fs::path(CRISISD_TEST_DATA) / "config";
+    auto cwd = fs::current_path();
+    fs::current_path(dir);
+    child_process p({CRISISD_BINARY, "check-config", "--config", "bad/many_errors.yaml"});
+    auto code = p.wait_exit(20s);
+    fs::current_path(cwd);
+    EXPECT_EQ(code, 78);
+    EXPECT_EQ(p.stderr_text(), read_file(dir / "bad/many_errors.expected"));
+    EXPECT_EQ(p.stdout_text(), "");
+}
+
+TEST(cli, check_config_says_ok_for_a_good_config) {
+    child_process p({CRISISD_BINARY, "check-config", "--config",
+                     (fs::path(CRISISD_TEST_DATA) / "config/good/main.yaml").string()});
+    EXPECT_EQ(p.wait_exit(20s), 0) << p.stderr_text();
+    EXPECT_EQ(p.stdout_text(), "OK\n");
+}
+
+TEST(cli, demo_headless_plays_the_story_and_writes_the_report) {
+    auto dir = fs::temp_directory_path() / ("crisisd-demo-test-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    auto report = dir / "report.json";
+    child_process p({CRISISD_BINARY, "demo", "--headless", "--dir", dir.string(), "--report", report.string()});
+    ASSERT_EQ(p.wait_exit(60s), 0) << p.stdout_text() << p.stderr_text();
+    auto out = p.stdout_text();
+    EXPECT_NE(out.find("INCIDENT #1 OPENED"), std::string::npos) << out;
+    EXPECT_NE(out.find("posted to brand-account"), std::string::npos) << out;
+    EXPECT_NE(out.find("INCIDENT #1 RESOLVED"), std::string::npos) << out;
+    auto json = read_file(report);
+    EXPECT_NE(json.find(R"("rule":"isp-outage")"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("status":"sent")"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("mentions_processed":97)"), std::string::npos) << json;
+    auto outbox = read_file(dir / "outbox.jsonl");
+    EXPECT_NE(outbox.find("Wir wissen von der Störung bei Liwest"), std::string::npos) << outbox;
+    fs::remove_all(dir);
+}
+
+TEST(cli, score_answers_every_line_in_order) {
+    auto dir = fs::temp_directory_path();
+    auto in = dir / ("crisisd-score-" + std::to_string(::getpid()) + ".jsonl");
+    std::ofstream(in) << R"({"id":"a","lang":"en","text":"I love this, great service!"})" << "\n"
+                      << "not json\n"
+                      << R"({"id":"b","lang":"de","text":"Totalausfall seit 3 Stunden, Frechheit!!"})" << "\n";
+    child_process p({"/bin/sh", "-c", std::string(CRISISD_BINARY) + " score < " + in.string()});
+    ASSERT_EQ(p.wait_exit(20s), 0) << p.stderr_text();
+    auto out = p.stdout_text();
+    std::istringstream lines(out);
+    std::string l1, l2, l3;
+    std::getline(lines, l1);
+    std::getline(lines, l2);
+    std::getline(lines, l3);
+    EXPECT_NE(l1.find(R"("id":"a")"), std::string::npos) << out;
+    EXPECT_NE(l1.find(R"("compound":0.)"), std::string::npos) << out;  // positive
+    EXPECT_NE(l2.find(R"("error":"malformed_json")"), std::string::npos) << out;
+    EXPECT_NE(l3.find(R"("id":"b")"), std::string::npos) << out;
+    EXPECT_NE(l3.find(R"("compound":-0.)"), std::string::npos) << out;  // negative
+    fs::remove(in);
+}
+
+TEST(cli, unknown_command_is_a_usage_error) {
+    child_process p({CRISISD_BINARY, "frobnicate"});
+    EXPECT_EQ(p.wait_exit(10s), 64);
+    EXPECT_NE(p.stderr_text().find("unknown command 'frobnicate'"), std::string::npos);
+}

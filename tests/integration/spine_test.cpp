@@ -1,0 +1,224 @@
+// The spine end to end: a real websocket server streams a scripted spike into the real crisisd
+// binary, which must open exactly one incident, page a real HTTP receiver with the expected
+// JSON, post the statement, count bad input without losing the stream, and resolve the
+// incident when the storm is over.
+#include <gtest/gtest.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+
+#include "child_process.hpp"
+#include "fakes/http_receiver.hpp"
+#include "fakes/io_thread.hpp"
+#include "net/http_client.hpp"
+#include "net/websocket_server.hpp"
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using crisisd::testing::child_process;
+
+namespace {
+
+fs::path make_temp_dir() {
+    auto tmpl = (fs::temp_directory_path() / "crisisd-it-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
+    return tmpl;
+}
+
+std::string mention(int n, const std::string& author, const std::string& text) {
+    boost::json::object o;
+    o["id"] = "m-" + std::to_string(n);
+    o["author"] = author;
+    o["lang"] = "en";
+    o["text"] = text;
+    return boost::json::serialize(o);
+}
+
+std::string http_get(std::uint16_t port, const std::string& path) {
+    boost::asio::io_context io;
+    crisisd::net::http_client client(io.get_executor());
+    crisisd::net::http_request req;
+    req.method = "GET";
+    req.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    auto resp = crisisd::testing::run_sync(io, client.send(req));
+    return resp.body;
+}
+
+// The value of a metric line such as crisisd_x{a="b"} 3, or -1 when absent.
+double metric(const std::string& exposition, const std::string& series) {
+    auto pos = exposition.find("\n" + series + " ");
+    if (pos == std::string::npos) return -1;
+    return std::stod(exposition.substr(pos + series.size() + 2));
+}
+
+std::vector<boost::json::object> bodies(const std::vector<crisisd::testing::recorded_request>& reqs,
+                                        const std::string& target) {
+    std::vector<boost::json::object> out;
+    for (const auto& r : reqs)
+        if (r.target == target) out.push_back(boost::json::parse(r.body).as_object());
+    return out;
+}
+
+class spine : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = make_temp_dir();
+        ASSERT_FALSE(ws_.start());
+        receiver_.start();
+        std::ofstream(dir_ / "crisisd.yaml") << R"(
+sources:
+  - name: stream
+    type: websocket
+    url: "ws://127.0.0.1:)" << ws_.port() << R"(/stream"
+    max_message_bytes: 4096
+    reconnect: { initial: 100ms, max: 500ms }
+channels:
+  - { name: pager, type: webhook, url: ")" << receiver_.url("/hook") << R"(" }
+  - { name: brand, type: webhook, url: ")" << receiver_.url("/brand") << R"(" }
+rules:
+  - name: acme-outage
+    match: { keywords: ["acme", "#acme"] }
+    group_by: topic
+    window: 4s
+    baseline: 1h
+    min_baseline_rate: 1
+    fire_when: { all: [negative_count >= 8, unique_authors >= 5, negative_ratio >= 0.6, volume_ratio >= 4] }
+    clear_when: { all: [count < 1], for: 1s }
+    severity: critical
+    playbook: page-and-post
+playbooks:
+  - name: page-and-post
+    steps:
+      - notify: [pager]
+      - statement: { name: holding, channel: brand, approval: auto }
+    on_resolve:
+      - notify: [pager]
+statements:
+  - name: holding
+    approved_by: "Head of Communications"
+    approved_at: "2026-11-01"
+    text: { en: "We know about the {topic} outage and are working on it." }
+admin: { listen: "127.0.0.1:0" }
+storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
+)";
+    }
+    void TearDown() override {
+        ws_.stop();
+        receiver_.stop();
+        fs::remove_all(dir_);
+    }
+
+    fs::path dir_;
+    crisisd::testing::io_thread io_;
+    crisisd::net::websocket_server ws_{io_.executor(), {}};
+    crisisd::testing::http_receiver receiver_;
+};
+
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return pred();
+}
+
+}  // namespace
+
+TEST_F(spine, opens_one_incident_pages_posts_and_resolves) {
+    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+    auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
+    ASSERT_TRUE(port) << d.stderr_text();
+    auto admin = static_cast<std::uint16_t>(std::stoi(*port));
+    ASSERT_TRUE(wait_until([&] { return ws_.connection_count() == 1; }, 10s)) << d.stderr_text();
+
+    int n = 0;
+    ws_.broadcast(mention(++n, "@ann", "Ordering a new acme router today."));
+    ws_.broadcast(mention(++n, "@bob", "acme support was friendly, thanks!"));
+    // Bad input: each is counted and skipped; the stream keeps flowing.
+    ws_.broadcast(R"({"id":"broken","text":"unterminated)");
+    ws_.broadcast_binary("{\"id\":\"bad-utf8\",\"text\":\"acme \xC3\x28 down\"}");
+    ws_.broadcast(R"({"id":"huge","text":")" + std::string(5000, 'x') + R"("})");
+    const char* complaints[] = {"acme outage again, this is terrible and awful!",
+                                "#acme down for hours. Horrible service, so angry.",
+                                "acme is broken again, worst provider ever. Disgusting.",
+                                "No internet from acme, this is a disaster!!"};
+    for (int i = 0; i < 12; ++i) ws_.broadcast(mention(++n, "@angry" + std::to_string(i % 9), complaints[i % 4]));
+
+    ASSERT_TRUE(receiver_.wait_for(2, 15s)) << d.stderr_text();
+    // More complaints while it is open: still one incident.
+    for (int i = 0; i < 4; ++i) ws_.broadcast(mention(++n, "@late" + std::to_string(i), complaints[i % 4]));
+
+    auto pages = bodies(receiver_.requests(), "/hook");
+    ASSERT_GE(pages.size(), 1u);
+    const auto& page = pages.front();
+    EXPECT_EQ(page.at("kind").as_string(), "notify");
+    EXPECT_EQ(page.at("event").as_string(), "opened");
+    const auto& inc = page.at("incident").as_object();
+    EXPECT_EQ(inc.at("id").as_int64(), 1);
+    EXPECT_EQ(inc.at("rule").as_string(), "acme-outage");
+    EXPECT_EQ(inc.at("key").as_string(), "acme");
+    EXPECT_EQ(inc.at("severity").as_string(), "critical");
+    EXPECT_GE(inc.at("evidence").at("negative_count").to_number<double>(), 8);
+    EXPECT_GE(inc.at("evidence").at("unique_authors").to_number<double>(), 5);
+    EXPECT_EQ(page.at("idempotency_key").as_string(), "1/open/0/pager");
+
+    auto posts = bodies(receiver_.requests(), "/brand");
+    ASSERT_EQ(posts.size(), 1u);
+    EXPECT_EQ(posts[0].at("kind").as_string(), "statement");
+    EXPECT_EQ(posts[0].at("text").as_string(), "We know about the acme outage and are working on it.");
+    for (const auto& r : receiver_.requests()) {
+        EXPECT_EQ(r.header("Content-Type"), "application/json");
+        EXPECT_FALSE(r.header("Idempotency-Key").empty());
+    }
+
+    // Calm: nothing arrives, the window empties, the incident resolves and on-call hears it.
+    ASSERT_TRUE(wait_until(
+        [&] {
+            for (const auto& b : bodies(receiver_.requests(), "/hook"))
+                if (b.at("event").as_string() == "resolved") return true;
+            return false;
+        },
+        20s))
+        << d.stderr_text();
+
+    auto incidents = boost::json::parse(http_get(admin, "/api/v1/incidents")).as_object();
+    const auto& list = incidents.at("incidents").as_array();
+    ASSERT_EQ(list.size(), 1u);
+    EXPECT_EQ(list[0].at("state").as_string(), "resolved");
+    EXPECT_EQ(bodies(receiver_.requests(), "/brand").size(), 1u);
+
+    auto metrics = http_get(admin, "/metrics");
+    EXPECT_EQ(metric(metrics, R"(crisisd_mentions_rejected_total{reason="malformed_json",source="stream"})"), 1) << metrics;
+    EXPECT_EQ(metric(metrics, R"(crisisd_mentions_rejected_total{reason="invalid_utf8",source="stream"})"), 1) << metrics;
+    EXPECT_EQ(metric(metrics, R"(crisisd_mentions_rejected_total{reason="oversized",source="stream"})"), 1) << metrics;
+    EXPECT_EQ(metric(metrics, "crisisd_mentions_processed_total"), n) << metrics;
+    EXPECT_EQ(metric(metrics, R"(crisisd_incidents_opened_total{rule="acme-outage"})"), 1) << metrics;
+    EXPECT_EQ(metric(metrics, R"(crisisd_source_connected{source="stream"})"), 1) << metrics;
+    EXPECT_EQ(metric(metrics, "crisisd_outbox_pending"), 0) << metrics;
+
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+}
+
+TEST_F(spine, keeps_the_stream_after_the_server_drops_it) {
+    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+    auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
+    ASSERT_TRUE(port) << d.stderr_text();
+    auto admin = static_cast<std::uint16_t>(std::stoi(*port));
+    ASSERT_TRUE(wait_until([&] { return ws_.connection_count() == 1; }, 10s));
+    ws_.broadcast(mention(1, "@a", "acme is fine"));
+    ASSERT_TRUE(wait_until([&] { return metric(http_get(admin, "/metrics"), "crisisd_mentions_processed_total") == 1; },
+                           10s));
+    ws_.close_all();
+    ASSERT_TRUE(wait_until([&] { return ws_.connections_accepted() >= 2 && ws_.connection_count() == 1; }, 10s))
+        << d.stderr_text();
+    ws_.broadcast(mention(2, "@b", "acme is fine again"));
+    EXPECT_TRUE(wait_until([&] { return metric(http_get(admin, "/metrics"), "crisisd_mentions_processed_total") == 2; },
+                           10s));
+    auto metrics = http_get(admin, "/metrics");
+    EXPECT_GE(metric(metrics, R"(crisisd_source_reconnects_total{source="stream"})"), 1) << metrics;
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(15s), 0);
+}
