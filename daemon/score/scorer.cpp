@@ -42,12 +42,23 @@ struct token {
     bool consumed = false;    // continuation of a German multi-word entry
 };
 
+// One English token as the reference port sees it.
+struct en_token {
+    std::string_view raw;      // after the port's punctuation rule; original case
+    std::string_view lower;    // raw lower-cased for lexicon and booster lookups
+    const entry* e = nullptr;  // entry of `lower` (reference lexicon; 3.3.2 for emoji words)
+    bool upper = false;        // js_isupper(raw)
+    bool cased = false;        // raw has upper-case letters: case-sensitive word lists cannot match
+    bool nt = false;           // contains "n't" (or "n’t", crisisd addition)
+};
+
 // Per-thread buffers: they grow to the largest mention a thread has seen and are then reused, so
 // steady-state scoring does not touch the heap.
 struct scratch {
     std::string clean;
     std::string lower;
-    std::vector<token> tokens;
+    std::vector<token> tokens;        // German
+    std::vector<en_token> en_tokens;  // English
     std::vector<double> sentiments;
     std::vector<std::pair<std::size_t, std::size_t>> emoji_spans;
     int exclamations = 0;
@@ -200,7 +211,14 @@ void replace_emoji(std::string_view text, const lexicons& lex, scratch& s) {
             const std::size_t start = s.clean.size();
             s.clean.append(description);
             s.emoji_spans.emplace_back(start, s.clean.size());
-        } else if (d.valid) {
+            // Python VADER glued the next character to the description ("😀good" -> "grinning
+            // facegood"); a space keeps both words.
+            s.clean.push_back(' ');
+            prev_space = true;
+            i += d.length;
+            continue;
+        }
+        if (d.valid) {
             s.clean.append(text.substr(i, d.length));
         } else {
             text::append_utf8(text::replacement_character, s.clean);
@@ -242,8 +260,10 @@ std::size_t whitespace_length(std::string_view s, std::size_t i) {
     return text::is_space(d.code_point) ? d.length : 0;
 }
 
+// German tokens: whitespace split, links and handles dropped, punctuation stripped unless the
+// token is a known emoticon; remembers clause ends for the negation window.
 template <typename Lookup>
-void tokenize(language lang, const lexicons& lex, scratch& s, Lookup&& lookup) {
+void tokenize_german(const lexicons& lex, scratch& s, Lookup&& lookup) {
     s.tokens.clear();
     s.lower.clear();
     s.exclamations = 0;
@@ -289,33 +309,27 @@ void tokenize(language lang, const lexicons& lex, scratch& s, Lookup&& lookup) {
         const char last = raw.back();
         t.clause_end = (last == ',' || last == '.' || last == ';' || last == ':' || last == '!' || last == '?') &&
                        !stripped.empty();
-        if (lang == language::english) {
-            // VADER: strip leading/trailing punctuation unless that leaves <= 2 characters
-            // (keeps ":)" and "<3", but also "ok!" - a Python quirk we keep for agreement).
-            t.raw = code_points(stripped) <= 2 ? raw : stripped;
-        } else {
-            // German: keep a token as written only when it is itself known (emoticons such as
-            // ":)" or ":-(", "<3"); otherwise always strip, so "ok!" and "gut," are found.
-            t.raw = stripped;
-            // Only a token that stripping would reduce to <= 2 characters can be an emoticon
-            // (":)", ":-(", ":D", "<3"); longer ones ("gut,", "Stunde!!") are words.
-            if (stripped.size() != raw.size() && code_points(stripped) <= 2) {
-                const std::size_t mark = s.lower.size();
-                append_lower(raw, s.lower);
-                const std::string_view whole(s.lower.data() + mark, s.lower.size() - mark);
-                const bool known = lex.german.find(whole) != nullptr || lex.english.find(whole) != nullptr ||
-                                   emoticon_valence(whole) != 0;
-                s.lower.resize(mark);
-                if (stripped.empty() && !known) {
-                    // Free-standing punctuation (tokenised tweets: "gut ."): ends the clause of
-                    // the previous word instead of being a neutral word itself.
-                    if (t.clause_end || raw.find_first_of(".,;:!?") != std::string_view::npos) {
-                        if (!s.tokens.empty()) s.tokens.back().clause_end = true;
-                    }
-                    continue;
+        // German: keep a token as written only when it is itself known (emoticons such as
+        // ":)" or ":-(", "<3"); otherwise always strip, so "ok!" and "gut," are found.
+        t.raw = stripped;
+        // Only a token that stripping would reduce to <= 2 characters can be an emoticon
+        // (":)", ":-(", ":D", "<3"); longer ones ("gut,", "Stunde!!") are words.
+        if (stripped.size() != raw.size() && code_points(stripped) <= 2) {
+            const std::size_t mark = s.lower.size();
+            append_lower(raw, s.lower);
+            const std::string_view whole(s.lower.data() + mark, s.lower.size() - mark);
+            const bool known = lex.german.find(whole) != nullptr || lex.english_modern.find(whole) != nullptr ||
+                               emoticon_valence(whole) != 0;
+            s.lower.resize(mark);
+            if (stripped.empty() && !known) {
+                // Free-standing punctuation (tokenised tweets: "gut ."): ends the clause of
+                // the previous word instead of being a neutral word itself.
+                if (t.clause_end || raw.find_first_of(".,;:!?") != std::string_view::npos) {
+                    if (!s.tokens.empty()) s.tokens.back().clause_end = true;
                 }
-                if (known || stripped.empty()) t.raw = raw;
+                continue;
             }
+            if (known || stripped.empty()) t.raw = raw;
         }
         const std::size_t mark = s.lower.size();
         append_lower(t.raw, s.lower);
@@ -366,96 +380,226 @@ sentiment score_valence(const std::vector<double>& sentiments, int exclamations,
     return out;
 }
 
-// The "but" rule, by position (Python's list.index() lookup can rescale the wrong one of two equal
-// values; see README).
-void apply_contrast(const std::vector<token>& tokens, std::vector<double>& sentiments, bool german) {
-    for (std::size_t b = 0; b < tokens.size(); ++b) {
-        const token& t = tokens[b];
-        const bool contrast = german ? (t.e != nullptr && !t.foreign && !t.consumed && t.e->has(entry::contrast))
-                                     : t.lower == "but";
-        if (!contrast) continue;
-        for (std::size_t k = 0; k < sentiments.size(); ++k) {
-            if (k < b) sentiments[k] *= 0.5;
-            if (k > b) sentiments[k] *= 1.5;
-        }
-        return;
+// The "but" rule: sentiments before the contrast word x0.5, after it x1.5.
+void scale_around(std::vector<double>& sentiments, std::size_t b) {
+    for (std::size_t k = 0; k < sentiments.size(); ++k) {
+        if (k < b) sentiments[k] *= 0.5;
+        if (k > b) sentiments[k] *= 1.5;
     }
 }
 
 // ---------------------------------------------------------------------------------------------
-// English: vaderSentiment.py 3.3.2, rule for rule.
+// English: the reference JavaScript port of VADER (npm vader-sentiment 1.1.3), rule for rule.
+// Every comparison that the port makes case-sensitively on the token as written ("not",
+// "never", "so", "this", "but"/"BUT", idioms) is made on `raw` here; lexicon and booster lookups
+// use `lower`, as the port's toLowerCase() lookups do.
+
+// JavaScript's \s, which the port splits on (Python's str.split() differs: U+001C..U+001F, U+0085
+// and no U+FEFF).
+std::size_t js_space_length(std::string_view s, std::size_t i) {
+    const auto b = static_cast<unsigned char>(s[i]);
+    if (b < 0x80) return (b == ' ' || (b >= 0x09 && b <= 0x0D)) ? 1 : 0;
+    if (b != 0xC2 && b != 0xE1 && b != 0xE2 && b != 0xE3 && b != 0xEF) return 0;
+    const auto d = text::decode_utf8(s, i);
+    const char32_t c = d.code_point;
+    const bool space = c == 0xA0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x2028 || c == 0x2029 ||
+                       c == 0x202F || c == 0x205F || c == 0x3000 || c == 0xFEFF;
+    return space ? d.length : 0;
+}
+
+// The port keeps only tokens longer than one JavaScript character, i.e. UTF-16 code unit ("a",
+// "I", "é" and "❤" go, "ok" and "😀" stay).
+bool longer_than_one_js_char(std::string_view s) {
+    if (s.size() <= 1) return false;
+    if (s.size() >= 4) return true;  // one code point of up to 3 bytes cannot be 4 bytes long
+    const auto b = static_cast<unsigned char>(s[0]);
+    if (s.size() == 2) return !(b >= 0xC2 && b <= 0xDF && (static_cast<unsigned char>(s[1]) & 0xC0) == 0x80);
+    return !(b >= 0xE0 && b <= 0xEF && (static_cast<unsigned char>(s[1]) & 0xC0) == 0x80 &&
+             (static_cast<unsigned char>(s[2]) & 0xC0) == 0x80);
+}
+
+// The port's PUNC_LIST: the only marks it strips, and only as a whole before or after a word.
+bool in_punc_list(std::string_view mark) {
+    switch (mark.size()) {
+        case 1: return std::string_view(".!?,;:-'\"").find(mark[0]) != std::string_view::npos;
+        case 2: return mark == "!!" || mark == "??";
+        case 3: return mark == "!!!" || mark == "???" || mark == "?!?" || mark == "!?!";
+        case 4: return mark == "?!?!" || mark == "!?!?";
+        default: return false;
+    }
+}
+
+// The port's get_words_plus_punc() dictionary, decided per token: a token that is a word (no ASCII
+// punctuation, more than one UTF-16 unit) with one PUNC_LIST entry glued before or after it becomes
+// the bare word; everything else stays as written ("good!!!!", "(good", "'good'" and ":)" stay).
+std::string_view js_strip(std::string_view t) {
+    std::size_t a = 0;
+    while (a < t.size() && is_punct(t[a])) ++a;
+    std::size_t b = t.size();
+    while (b > a && is_punct(t[b - 1])) --b;
+    if ((a == 0) == (b == t.size())) return t;  // nothing to strip, or marks on both sides
+    const std::string_view word = t.substr(a, b - a);
+    for (const char c : word) {
+        if (is_punct(c)) return t;  // inner punctuation: the dictionary key would lack it
+    }
+    if (!longer_than_one_js_char(word)) return t;
+    return in_punc_list(a > 0 ? t.substr(0, a) : t.substr(b)) ? word : t;
+}
+
+// toLowerCase() as far as lexicon keys can tell: every key is ASCII (the two "Þ" emoticons
+// are upper case and so unreachable, as in the port), and the only non-ASCII character that
+// lower-cases to ASCII is the Kelvin sign. crisisd addition: the typographic apostrophe of
+// phone keyboards reads as "'" ("don’t").
+void append_lower_en(std::string_view raw, std::string& out, bool& cased) {
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        char c = raw[i];
+        if (c >= 'A' && c <= 'Z') {
+            c = static_cast<char>(c + 0x20);
+            cased = true;
+        } else if (c == '\xE2' && i + 2 < raw.size()) {
+            if (raw[i + 1] == '\x80' && raw[i + 2] == '\x99') {
+                out.push_back('\'');
+                i += 2;
+                continue;
+            }
+            if (raw[i + 1] == '\x84' && raw[i + 2] == '\xAA') {
+                out.push_back('k');
+                cased = true;
+                i += 2;
+                continue;
+            }
+        }
+        out.push_back(c);
+    }
+}
+
+// The port's is_upper_python(): /^[^a-z]*[A-Z]+[^a-z]*$/ - no ASCII lower-case letter and at
+// least one ASCII upper-case one ("WTF!!", ":)OK", "ÄRGER" are upper; "Ä" is not).
+bool js_isupper(std::string_view s) {
+    bool upper = false;
+    for (const char c : s) {
+        if (c >= 'a' && c <= 'z') return false;
+        upper |= c >= 'A' && c <= 'Z';
+    }
+    return upper;
+}
+
+bool in_lexicon(const en_token& t) { return t.e != nullptr && t.e->has(entry::has_valence); }
+bool is_booster(const en_token& t) { return t.e != nullptr && t.e->has(entry::booster); }
+
+void tokenize_english(const lexicons& lex, scratch& s) {
+    s.en_tokens.clear();
+    s.lower.clear();
+    // Tokens keep string_views into `lower`: lower-casing never lengthens a token, so reserving
+    // the text's size up front keeps it from reallocating.
+    if (s.lower.capacity() < s.clean.size()) s.lower.reserve(s.clean.size());
+    const std::string_view clean = s.clean;
+    std::size_t span = 0;
+    std::size_t i = 0;
+    while (i < clean.size()) {
+        if (const std::size_t w = js_space_length(clean, i); w != 0) {
+            i += w;
+            continue;
+        }
+        std::size_t j = i + 1;
+        while (j < clean.size()) {
+            const auto b = static_cast<unsigned char>(clean[j]);
+            if (b > 0x20 && b < 0x80) {  // printable ASCII: never white space
+                ++j;
+                continue;
+            }
+            if (js_space_length(clean, j) != 0) break;
+            ++j;
+        }
+        const std::string_view piece = clean.substr(i, j - i);
+        const std::size_t start = i;
+        i = j;
+        // URLs and @handles stay neutral tokens, as in the port: they can never match the lexicon
+        // (the port strips no "@", "/" or inner punctuation) but shift windows and ALL-CAPS counts.
+        if (!longer_than_one_js_char(piece)) continue;
+        en_token t;
+        t.raw = js_strip(piece);
+        const std::size_t mark = s.lower.size();
+        append_lower_en(t.raw, s.lower, t.cased);
+        t.lower = std::string_view(s.lower.data() + mark, s.lower.size() - mark);
+        t.upper = js_isupper(t.raw);
+        t.nt = t.raw.find("n't") != std::string_view::npos || t.raw.find("n\xE2\x80\x99t") != std::string_view::npos;
+        t.e = find_elongated(lex.english, t.lower);
+        while (span < s.emoji_spans.size() && s.emoji_spans[span].second <= start) ++span;
+        if (span < s.emoji_spans.size() && s.emoji_spans[span].first <= start && !in_lexicon(t)) {
+            // A word of an emoji's description (crisisd addition, see README): VADER 3.3.2's
+            // lexicon, which rates the words those descriptions use ("heart").
+            if (const entry* e = lex.english_modern.find(t.lower)) t.e = e;
+        }
+        s.en_tokens.push_back(t);
+    }
+}
 
 struct idiom {
     std::array<std::string_view, 3> words;
     std::size_t length;
     double valence;
 };
-// SPECIAL_CASES. Python also lists the single word "badass", which can never equal a joined
-// n-gram of two or more tokens, so it is omitted here.
-constexpr idiom special_cases[] = {
-    {{"the", "shit", ""}, 2, 3},        {{"the", "bomb", ""}, 2, 3},        {{"bad", "ass", ""}, 2, 1.5},
-    {{"bus", "stop", ""}, 2, 0},        {{"yeah", "right", ""}, 2, -2},     {{"kiss", "of", "death"}, 3, -1.5},
-    {{"to", "die", "for"}, 3, 3},       {{"beating", "heart", ""}, 2, 3.1}, {{"broken", "heart", ""}, 2, -2.9},
+// The port's SPECIAL_CASE_IDIOMS (matched case-sensitively, like all its n-grams).
+constexpr idiom special_case_idioms[] = {
+    {{"the", "shit", ""}, 2, 3},         {{"the", "bomb", ""}, 2, 3},      {{"bad", "ass", ""}, 2, 1.5},
+    {{"yeah", "right", ""}, 2, -2},      {{"cut", "the", "mustard"}, 3, 2}, {{"kiss", "of", "death"}, 3, -1.5},
+    {{"hand", "to", "mouth"}, 3, -2},
 };
+// BOOSTER_DICT's two-word keys, which only the idiom check can see.
 constexpr std::array<std::string_view, 2> multiword_boosters[] = {{"just", "enough"}, {"kind", "of"}, {"sort", "of"}};
 
 class english_rules {
 public:
-    english_rules(const std::vector<token>& tokens, bool cap_diff) : t_(tokens), cap_diff_(cap_diff) {}
+    english_rules(const std::vector<en_token>& tokens, bool cap_diff) : t_(tokens), cap_diff_(cap_diff) {}
 
+    // sentiment_valence() for a rated token i.
     double valence(std::size_t i) const {
-        const token& item = t_[i];
+        const en_token& item = t_[i];
         double v = item.e->valence;
-        if (item.lower == "no" && i + 1 < t_.size() && in_lexicon(t_[i + 1])) v = 0.0;
-        if ((i > 0 && lower(i - 1) == "no") || (i > 1 && lower(i - 2) == "no") ||
-            (i > 2 && lower(i - 3) == "no" && (lower(i - 1) == "or" || lower(i - 1) == "nor"))) {
-            v = item.e->valence * n_scalar;
-        }
         if (item.upper && cap_diff_) v += v > 0 ? c_incr : -c_incr;
-        for (std::size_t start = 0; start < 3; ++start) {
-            if (i <= start) continue;
-            const token& prev = t_[i - (start + 1)];
+        for (std::size_t start = 0; start < 3 && start < i; ++start) {
+            const en_token& prev = t_[i - (start + 1)];
             if (in_lexicon(prev)) continue;
             double s = scalar_inc_dec(prev, v);
-            if (start == 1 && s != 0) s *= 0.95;
-            if (start == 2 && s != 0) s *= 0.9;
+            if (start == 1) s *= 0.95;
+            if (start == 2) s *= 0.9;
             v += s;
-            v = negation_check(v, start, i);
-            if (start == 2) v = special_idioms_check(v, i);
+            v = never_check(v, start, i);
+            if (start == 2) v = idioms_check(v, i);
         }
         return least_check(v, i);
     }
 
 private:
-    std::string_view lower(std::size_t i) const { return t_[i].lower; }
+    bool raw_is(std::size_t i, std::string_view w) const { return t_[i].raw == w; }
+    bool so_or_this(std::size_t i) const { return raw_is(i, "so") || raw_is(i, "this"); }
 
-    double scalar_inc_dec(const token& word, double v) const {
-        if (word.e == nullptr || !word.e->has(entry::booster)) return 0;
-        double scalar = word.e->boost;
-        if (v < 0) scalar *= -1;
-        if (word.upper && cap_diff_) scalar += v > 0 ? c_incr : -c_incr;
+    double scalar_inc_dec(const en_token& word, double v) const {
+        if (!is_booster(word)) return 0;
+        double scalar = v < 0 ? -word.e->boost : word.e->boost;
+        if (cap_diff_ && word.upper) scalar += v > 0 ? c_incr : -c_incr;
         return scalar;
     }
 
-    static bool negated(const token& t) { return (t.e != nullptr && t.e->has(entry::negator)) || t.nt; }
+    // The port's negated([word]): the word exactly as written in NEGATE, or containing "n't".
+    static bool negated(const en_token& t) {
+        return (t.e != nullptr && t.e->has(entry::negator) && !t.cased) || t.nt;
+    }
 
-    double negation_check(double v, std::size_t start, std::size_t i) const {
+    double never_check(double v, std::size_t start, std::size_t i) const {
         if (start == 0) {
             if (negated(t_[i - 1])) v *= n_scalar;
         } else if (start == 1) {
-            if (lower(i - 2) == "never" && (lower(i - 1) == "so" || lower(i - 1) == "this")) {
-                v *= 1.25;
-            } else if (lower(i - 2) == "without" && lower(i - 1) == "doubt") {
+            if (raw_is(i - 2, "never") && so_or_this(i - 1)) {
+                v *= 1.5;
             } else if (negated(t_[i - 2])) {
                 v *= n_scalar;
             }
         } else {
-            // Python: `a and b or c` - "so"/"this" right before the word scales by 1.25 even
-            // without "never" (operator precedence in vaderSentiment.py; kept for fidelity).
-            if ((lower(i - 3) == "never" && (lower(i - 2) == "so" || lower(i - 2) == "this")) ||
-                (lower(i - 1) == "so" || lower(i - 1) == "this")) {
+            // As in the port (and Python): "so"/"this" right before the word also scales by 1.25.
+            if ((raw_is(i - 3, "never") && so_or_this(i - 2)) || so_or_this(i - 1)) {
                 v *= 1.25;
-            } else if (lower(i - 3) == "without" && (lower(i - 2) == "doubt" || lower(i - 1) == "doubt")) {
             } else if (negated(t_[i - 3])) {
                 v *= n_scalar;
             }
@@ -465,20 +609,21 @@ private:
 
     bool sequence_is(std::size_t from, std::size_t length, const std::string_view* words) const {
         for (std::size_t k = 0; k < length; ++k) {
-            if (lower(from + k) != words[k]) return false;
+            if (t_[from + k].raw != words[k]) return false;
         }
         return true;
     }
 
     const idiom* special_case(std::size_t from, std::size_t length) const {
-        for (const idiom& id : special_cases) {
+        for (const idiom& id : special_case_idioms) {
             if (id.length == length && sequence_is(from, length, id.words.data())) return &id;
         }
         return nullptr;
     }
 
-    double special_idioms_check(double v, std::size_t i) const {
-        // Order of vaderSentiment.py: onezero, twoonezero, twoone, threetwoone, threetwo.
+    // Only reached with i >= 3.
+    double idioms_check(double v, std::size_t i) const {
+        // The port's order: onezero, twoonezero, twoone, threetwoone, threetwo; first match wins.
         const std::pair<std::size_t, std::size_t> before[] = {{i - 1, 2}, {i - 2, 3}, {i - 2, 2}, {i - 3, 3}, {i - 3, 2}};
         for (const auto& [from, length] : before) {
             if (const idiom* id = special_case(from, length)) {
@@ -492,51 +637,60 @@ private:
         if (t_.size() - 1 > i + 1) {
             if (const idiom* id = special_case(i, 3)) v = id->valence;
         }
-        // Booster bi-grams ("kind of", "sort of", "just enough") at threetwo and twoone.
-        for (const std::size_t from : {i - 3, i - 2}) {
-            for (const auto& words : multiword_boosters) {
-                if (sequence_is(from, 2, words.data())) v += b_decr;
+        for (const auto& words : multiword_boosters) {
+            if (sequence_is(i - 3, 2, words.data()) || sequence_is(i - 2, 2, words.data())) {
+                v += b_decr;
+                break;
             }
         }
         return v;
     }
 
     double least_check(double v, std::size_t i) const {
-        if (i > 1 && !in_lexicon(t_[i - 1]) && lower(i - 1) == "least") {
-            if (lower(i - 2) != "at" && lower(i - 2) != "very") v *= n_scalar;
-        } else if (i > 0 && !in_lexicon(t_[i - 1]) && lower(i - 1) == "least") {
-            v *= n_scalar;
+        if (i > 0 && t_[i - 1].lower == "least" && !in_lexicon(t_[i - 1])) {
+            if (i == 1 || (t_[i - 2].lower != "at" && t_[i - 2].lower != "very")) v *= n_scalar;
         }
         return v;
     }
 
-    const std::vector<token>& t_;
+    const std::vector<en_token>& t_;
     bool cap_diff_;
 };
 
-bool cap_differential(const std::vector<token>& tokens) {
+sentiment score_english(const lexicons& lex, std::string_view text, scratch& s) {
+    tokenize_english(lex, s);
+    const std::vector<en_token>& tokens = s.en_tokens;
     std::size_t upper = 0;
-    for (const token& t : tokens) upper += t.upper;
-    const std::size_t diff = tokens.size() - upper;
-    return diff > 0 && diff < tokens.size();
-}
-
-sentiment score_english(const lexicons& lex, scratch& s) {
-    tokenize(language::english, lex, s, [&](token& t) { t.e = find_elongated(lex.english, t.lower); });
-    const bool cap_diff = cap_differential(s.tokens);
-    const english_rules rules(s.tokens, cap_diff);
+    for (const en_token& t : tokens) upper += t.upper;
+    const bool cap_diff = upper > 0 && upper < tokens.size();
+    const english_rules rules(tokens, cap_diff);
     s.sentiments.clear();
-    for (std::size_t i = 0; i < s.tokens.size(); ++i) {
-        const token& t = s.tokens[i];
-        const bool kind_of = i + 1 < s.tokens.size() && t.lower == "kind" && s.tokens[i + 1].lower == "of";
-        if ((t.e != nullptr && t.e->has(entry::booster)) || kind_of || !in_lexicon(t)) {
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        const en_token& t = tokens[i];
+        const bool kind_of = i + 1 < tokens.size() && t.lower == "kind" && tokens[i + 1].lower == "of";
+        if (kind_of || is_booster(t) || !in_lexicon(t)) {
             s.sentiments.push_back(0);
-            continue;
+        } else {
+            s.sentiments.push_back(rules.valence(i));
         }
-        s.sentiments.push_back(rules.valence(i));
     }
-    apply_contrast(s.tokens, s.sentiments, false);
-    return score_valence(s.sentiments, s.exclamations, s.questions);
+    // but_check(): the first "but", else the first "BUT" ("But" is not a contrast for the port).
+    std::size_t but = tokens.size();
+    for (std::size_t i = 0; i < tokens.size() && but == tokens.size(); ++i) {
+        if (tokens[i].raw == "but") but = i;
+    }
+    for (std::size_t i = 0; i < tokens.size() && but == tokens.size(); ++i) {
+        if (tokens[i].raw == "BUT") but = i;
+    }
+    if (but < tokens.size()) scale_around(s.sentiments, but);
+    // The port counts "!" and "?" anywhere in the text.
+    int exclamations = 0;
+    int questions = 0;
+    for (const char c : text) {
+        exclamations += c == '!';
+        questions += c == '?';
+    }
+    return score_valence(s.sentiments, exclamations, questions);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -566,20 +720,20 @@ bool has_letter(std::string_view w) {
 
 void lookup_german(const lexicons& lex, token& t) {
     if (t.from_emoji) {
-        t.e = lex.english.find(t.lower);
+        t.e = lex.english_modern.find(t.lower);
         t.foreign = true;
         return;
     }
     if ((t.e = find_elongated(lex.german, t.lower)) != nullptr) return;
     // English words and emoticons in German posts ("fail", "sorry", ":)"), valence only.
-    if (const entry* e = find_elongated(lex.english, t.lower); e != nullptr && e->has(entry::has_valence)) {
+    if (const entry* e = find_elongated(lex.english_modern, t.lower); e != nullptr && e->has(entry::has_valence)) {
         t.e = e;
         t.foreign = true;
         return;
     }
     if ((t.e = find_compound_head(lex, t.lower)) != nullptr) return;
     if (is_laughter(t.lower)) {
-        t.e = lex.english.find("haha");
+        t.e = lex.english_modern.find("haha");
         t.foreign = true;
     } else if (const double v = emoticon_valence(t.lower); v != 0) {
         t.e = v > 0 ? &positive_emoticon : &negative_emoticon;
@@ -716,12 +870,26 @@ private:
     std::size_t first_weder_ = static_cast<std::size_t>(-1);
 };
 
+// ALL-CAPS emphasis only counts when some, but not all, tokens are upper case.
+bool cap_differential(const std::vector<token>& tokens) {
+    std::size_t upper = 0;
+    for (const token& t : tokens) upper += t.upper;
+    const std::size_t diff = tokens.size() - upper;
+    return diff > 0 && diff < tokens.size();
+}
+
 sentiment score_german(const lexicons& lex, scratch& s) {
-    tokenize(language::german, lex, s, [&](token& t) { lookup_german(lex, t); });
+    tokenize_german(lex, s, [&](token& t) { lookup_german(lex, t); });
     german_rules rules(lex, s.tokens, cap_differential(s.tokens));
     s.sentiments.clear();
     for (std::size_t i = 0; i < s.tokens.size(); ++i) s.sentiments.push_back(rules.valence(i));
-    apply_contrast(s.tokens, s.sentiments, true);
+    for (std::size_t b = 0; b < s.tokens.size(); ++b) {
+        const token& t = s.tokens[b];
+        if (t.e != nullptr && !t.foreign && !t.consumed && t.e->has(entry::contrast)) {
+            scale_around(s.sentiments, b);
+            break;
+        }
+    }
     return score_valence(s.sentiments, s.exclamations, s.questions);
 }
 
@@ -742,7 +910,7 @@ sentiment scorer::score(std::string_view text, std::string_view lang) const {
     scratch& s = thread_scratch();
     replace_emoji(text, *lexicons_, s);
     return resolve_language(text, lang) == language::german ? score_german(*lexicons_, s)
-                                                            : score_english(*lexicons_, s);
+                                                            : score_english(*lexicons_, text, s);
 }
 
 }  // namespace crisisd::score

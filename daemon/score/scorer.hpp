@@ -1,9 +1,10 @@
 #pragma once
 // Sentiment scoring for mentions in English and German.
 //
-// English is a faithful port of VADER (Hutto & Gilbert 2014, vaderSentiment 3.3.2): same lexicon,
-// boosters, negation window, "but" rule, ALL-CAPS, punctuation emphasis, idioms, "least", emoji
-// via their CLDR descriptions and normalisation with alpha 15. German uses crisisd's own lexicon
+// English follows VADER (Hutto & Gilbert 2014) as implemented by the reference JavaScript port
+// (npm vader-sentiment 1.1.3), rule for rule: its tokenising, lexicon, boosters, negation window,
+// "but" rule, ALL-CAPS, punctuation emphasis, idioms, "least" and normalisation with alpha 15;
+// crisisd adds emoji via their CLDR descriptions and elongated words. German uses crisisd's own lexicon
 // (lexicons/german_lexicon.txt) with the same arithmetic plus German negation, modifiers,
 // compounds, inflection and transliteration. See score/README.md for the rules and deviations.
 //
@@ -29,7 +30,8 @@ public:
 
     // `lang`: "en", "de" (a BCP-47 tag starting with either also works), or "" / anything else
     // to guess between the two from the text (English when there is no evidence). `text` is plain
-    // text; URLs and @handles are ignored, a #hashtag's word counts, elongations ("sooo",
+    // text; URLs and @handles never score (German drops them, English keeps them as neutral words
+    // like the reference port), a #hashtag's word counts in German, elongations ("sooo",
     // "neeein") are looked up in their short form when the long form is unknown.
     // Thread-safe (const, per-thread scratch buffers); no heap allocation once a thread's buffers
     // have grown to the largest text it has seen.

@@ -17,7 +17,8 @@ namespace {
 constexpr double b_incr = 0.293;
 constexpr double b_decr = -0.293;
 
-// vaderSentiment.py NEGATE (3.3.2), plus the "uh-uh" / "n't" forms handled in the scorer.
+// NEGATE of the reference port (npm vader-sentiment 1.1.3; the same list as vaderSentiment 3.3.2).
+// The scorer also treats any token containing "n't" as a negator.
 constexpr std::string_view english_negators[] = {
     "aint",     "arent",    "cannot",  "cant",     "couldnt",  "darent",   "didnt",    "doesnt",
     "ain't",    "aren't",   "can't",   "couldn't", "daren't",  "didn't",   "doesn't",  "dont",
@@ -29,31 +30,35 @@ constexpr std::string_view english_negators[] = {
     "rarely",   "seldom",   "despite",
 };
 
-// vaderSentiment.py BOOSTER_DICT (3.3.2). The multi-word keys ("kind of", "sort of",
-// "just enough") only matter to the idiom n-gram check, which compares them as strings.
+// BOOSTER_DICT of the reference port (VADER of 2016). vaderSentiment 3.3.2 later added
+// considerable, enormous, exceptional, extreme, frackin(g), fuckin, fuggin(g), incredible, major,
+// total, tremendous, utter, marginal, occasional, scarce and slight; crisisd follows the port.
+// The two-word keys ("kind of", "sort of", "just enough") only matter to the idiom check, which
+// the scorer does on token pairs.
 constexpr std::pair<std::string_view, double> english_boosters[] = {
-    {"absolutely", b_incr}, {"amazingly", b_incr},   {"awfully", b_incr},      {"completely", b_incr},
-    {"considerable", b_incr}, {"considerably", b_incr}, {"decidedly", b_incr}, {"deeply", b_incr},
-    {"effing", b_incr},     {"enormous", b_incr},    {"enormously", b_incr},   {"entirely", b_incr},
-    {"especially", b_incr}, {"exceptional", b_incr}, {"exceptionally", b_incr}, {"extreme", b_incr},
-    {"extremely", b_incr},  {"fabulously", b_incr},  {"flipping", b_incr},     {"flippin", b_incr},
-    {"frackin", b_incr},    {"fracking", b_incr},    {"fricking", b_incr},     {"frickin", b_incr},
-    {"frigging", b_incr},   {"friggin", b_incr},     {"fully", b_incr},        {"fuckin", b_incr},
-    {"fucking", b_incr},    {"fuggin", b_incr},      {"fugging", b_incr},      {"greatly", b_incr},
-    {"hella", b_incr},      {"highly", b_incr},      {"hugely", b_incr},       {"incredible", b_incr},
-    {"incredibly", b_incr}, {"intensely", b_incr},   {"major", b_incr},        {"majorly", b_incr},
-    {"more", b_incr},       {"most", b_incr},        {"particularly", b_incr}, {"purely", b_incr},
-    {"quite", b_incr},      {"really", b_incr},      {"remarkably", b_incr},   {"so", b_incr},
-    {"substantially", b_incr}, {"thoroughly", b_incr}, {"total", b_incr},      {"totally", b_incr},
-    {"tremendous", b_incr}, {"tremendously", b_incr}, {"uber", b_incr},        {"unbelievably", b_incr},
-    {"unusually", b_incr},  {"utter", b_incr},       {"utterly", b_incr},      {"very", b_incr},
-    {"almost", b_decr},     {"barely", b_decr},      {"hardly", b_decr},       {"just enough", b_decr},
-    {"kind of", b_decr},    {"kinda", b_decr},       {"kindof", b_decr},       {"kind-of", b_decr},
-    {"less", b_decr},       {"little", b_decr},      {"marginal", b_decr},     {"marginally", b_decr},
-    {"occasional", b_decr}, {"occasionally", b_decr}, {"partly", b_decr},      {"scarce", b_decr},
-    {"scarcely", b_decr},   {"slight", b_decr},      {"slightly", b_decr},     {"somewhat", b_decr},
-    {"sort of", b_decr},    {"sorta", b_decr},       {"sortof", b_decr},       {"sort-of", b_decr},
+    {"absolutely", b_incr},   {"amazingly", b_incr},    {"awfully", b_incr},      {"completely", b_incr},
+    {"considerably", b_incr}, {"decidedly", b_incr},    {"deeply", b_incr},       {"effing", b_incr},
+    {"enormously", b_incr},   {"entirely", b_incr},     {"especially", b_incr},   {"exceptionally", b_incr},
+    {"extremely", b_incr},    {"fabulously", b_incr},   {"flipping", b_incr},     {"flippin", b_incr},
+    {"fricking", b_incr},     {"frickin", b_incr},      {"frigging", b_incr},     {"friggin", b_incr},
+    {"fully", b_incr},        {"fucking", b_incr},      {"greatly", b_incr},      {"hella", b_incr},
+    {"highly", b_incr},       {"hugely", b_incr},       {"incredibly", b_incr},   {"intensely", b_incr},
+    {"majorly", b_incr},      {"more", b_incr},         {"most", b_incr},         {"particularly", b_incr},
+    {"purely", b_incr},       {"quite", b_incr},        {"really", b_incr},       {"remarkably", b_incr},
+    {"so", b_incr},           {"substantially", b_incr}, {"thoroughly", b_incr},  {"totally", b_incr},
+    {"tremendously", b_incr}, {"uber", b_incr},         {"unbelievably", b_incr}, {"unusually", b_incr},
+    {"utterly", b_incr},      {"very", b_incr},         {"almost", b_decr},       {"barely", b_decr},
+    {"hardly", b_decr},       {"kinda", b_decr},        {"kindof", b_decr},       {"kind-of", b_decr},
+    {"less", b_decr},         {"little", b_decr},       {"marginally", b_decr},   {"occasionally", b_decr},
+    {"partly", b_decr},       {"scarcely", b_decr},     {"slightly", b_decr},     {"somewhat", b_decr},
+    {"sorta", b_decr},        {"sortof", b_decr},       {"sort-of", b_decr},
 };
+
+// Where the lexicon of the reference port (VADER's file of 2016) differs from the shipped
+// vader_lexicon.txt of vaderSentiment 3.3.2 (checked entry by entry against the port's
+// vader_lexicon.js): three later additions and one changed rating.
+constexpr std::string_view reference_lexicon_lacks[] = {"heart", "hearts", "flawed"};
+constexpr std::pair<std::string_view, double> reference_lexicon_values[] = {{"badass", -0.6}};
 
 // German degree modifiers, negators and function words. Written for crisisd (not taken from any
 // lexicon): boosters intensify like English "very", dampeners like "slightly".
@@ -133,25 +138,40 @@ std::string_view trim(std::string_view s) {
     return s;
 }
 
-void load_english(word_table& table) {
-    // Python VADER builds a dict in file order, so for the 14 duplicated tokens the last value
-    // wins; keys keep their case, so entries such as ":D" stay unreachable by the lower-cased lookup
-    // exactly as in Python (documented in score/README.md).
+bool has_upper_case(std::string_view word) {
+    for (std::size_t i = 0; i < word.size();) {
+        const auto d = text::decode_utf8(word, i);
+        if (text::is_upper(d.code_point)) return true;
+        i += d.length;
+    }
+    return false;
+}
+
+// `reference`: the port's data (see reference_lexicon_*), plus boosters and negators; otherwise
+// the 3.3.2 valences only. Duplicate entries: the last value wins (Python's dict and the port's
+// vader_lexicon.js agree, e.g. lol = 1.8). Keys with upper case (":D", "O.o", ":Þ") can never
+// equal a lower-cased token and are left out, as unreachable as they are in both implementations.
+void load_english(word_table& table, bool reference) {
     for_each_line(vader_lexicon_txt, [&](std::string_view line) {
         const std::string_view word = field(line, 0);
         const std::string_view measure = field(line, 1);
-        if (word.empty() || measure.empty()) return;
+        if (word.empty() || measure.empty() || has_upper_case(word)) return;
+        if (reference && std::find(std::begin(reference_lexicon_lacks), std::end(reference_lexicon_lacks), word) !=
+                             std::end(reference_lexicon_lacks)) {
+            return;
+        }
         entry& e = table.upsert(word);
         e.valence = parse_double(measure);
         e.flags |= entry::has_valence;
     });
+    if (!reference) return;
+    for (const auto& [word, value] : reference_lexicon_values) table.upsert(word).valence = value;
     for (const auto& [word, value] : english_boosters) {
         entry& e = table.upsert(word);
         e.boost = value;
         e.flags |= entry::booster;
     }
     for (const auto word : english_negators) table.upsert(word).flags |= entry::negator;
-    table.upsert("but").flags |= entry::contrast;
 }
 
 void load_emoji(std::vector<emoji_description>& emoji) {
@@ -320,7 +340,8 @@ std::string_view lexicons::describe_emoji(char32_t cp) const noexcept {
 const lexicons& lexicons::instance() {
     static const lexicons* const built = [] {
         auto* l = new lexicons();  // intentionally leaked: scorers may run during static destruction
-        load_english(l->english);
+        load_english(l->english, true);
+        load_english(l->english_modern, false);
         load_emoji(l->emoji);
         load_german(l->german);
         l->german.for_each([&](std::string_view key, const entry& e) {

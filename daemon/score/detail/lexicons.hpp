@@ -14,7 +14,8 @@ struct emoji_description {
 };
 
 struct lexicons {
-    word_table english;                    // VADER lexicon + boosters + negators
+    word_table english;                    // as npm vader-sentiment 1.1.3: lexicon, boosters, negators
+    word_table english_modern;             // VADER 3.3.2 lexicon valences (emoji words, German path)
     word_table german;                     // crisisd German lexicon, modifiers, generated forms
     std::vector<emoji_description> emoji;  // single-code-point emoji, sorted by code point
     std::bitset<1u << 16> german_tails;    // filter: last 4 bytes of some German key

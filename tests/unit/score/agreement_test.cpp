@@ -1,33 +1,25 @@
-// Compares crisisd's English scorer with the reference JavaScript port of VADER
-// (npm vader-sentiment 1.1.3, run with node) on the VADER tweet development texts plus our own
-// edge cases.
+// Compares crisisd's English scorer with the reference implementation named by the product
+// requirements, the JavaScript port of VADER (npm vader-sentiment 1.1.3, run with node), on the
+// VADER tweet development texts plus our own edge cases, and requires |dcompound| <= 0.001 on at
+// least 99% of them. The port rounds compound to 4 decimals, hence the tolerance.
 //
-// Why the agreement is ~89% and not 99%: vader-sentiment 1.1.3 ports an older VADER than the
-// Python 3.3.2 that crisisd follows (and the JS port is pre-emoji). On this fixture every
-// difference we inspected comes from one of these version differences, not from the arithmetic:
-//  - tokenising: the JS port drops one-character tokens ("a", "I") and strips punctuation only
-//    when token = word + one mark from a fixed list, so "good!!!!" and "(good" stay unknown there;
-//    3.3.2 keeps every token and strips all leading/trailing punctuation. Window positions of
-//    negators and boosters shift accordingly.
-//  - negation: the JS port compares negators case-sensitively ("Not good" is not negated) and has
-//    no "no" rule ("no good" is negated in 3.3.2) and no "without doubt" exception; "never so X"
-//    is x1.5 there, x1.25 in 3.3.2.
-//  - "but": the JS port only sees "but"/"BUT", not "But".
-//  - data: booster list of 2016 (no "total", "major", "utter", "kind of" ...), idioms of 2016
-//    ("cut the mustard", "hand to mouth" active; no "bus stop", "to die for", "broken heart"),
-//    lexicon without "heart"/"hearts"/"flawed" and with badass -0.6.
-//  - crisisd's own additions: @handles and URLs are ignored, elongated words ("sooo",
-//    "Nooooo") are looked up shortened, emoji variation selectors are dropped.
-// Examples (JS vs crisisd): "The service is good!!!!!!" 0 vs 0.62 (token "good!!!!!!" unknown in
-// JS); "Not happy, not sad" 0.74 vs -0.63 (case-sensitive "Not"); "Without a doubt the best
-// service" 0.40 vs 0.74 (the without-doubt exception).
-// The assertion below therefore guards the measured level, and the test prints the first
-// disagreements so a change in the shared arithmetic (lexicon parsing, boosters, caps,
-// punctuation, normalisation) shows up as a drop.
+// crisisd follows the port rule for rule, quirks included (see score/README.md): one-character
+// tokens dropped, its PUNC_LIST punctuation rule, case-sensitive negators/"never so"/idioms,
+// "but" then "BUT", no "no" rule, its 2016 booster/idiom lists and lexicon. What remains are
+// crisisd's deliberate additions, of which only one occurs in the tweet fixture:
+//  - elongated words ("Nooooo", "yaaay", "SOOOO", "LMAOOOO") unknown as written are looked up
+//    with runs shortened to two, then one letter; the port leaves them unrated. This accounts for
+//    every disagreement on the fixture (17 of 2,106 texts; accuracy improves with it: Pearson r
+//    0.8851 vs 0.8838 without) - e.g. "@anonymous Woooooooo! :3" js 0.5562, crisisd 0.7712.
+//  - emoji are replaced by their CLDR description words (the port is pre-emoji); the fixture has
+//    none that change a score.
+//  - "n’t" with a typographic apostrophe negates like "n't".
+// The edge cases avoid elongations and emoji and must all agree.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -80,20 +72,23 @@ TEST(score_agreement, english_matches_reference_javascript_port) {
     const crisisd::score::scorer scorer;
     std::size_t agree = 0;
     std::size_t shown = 0;
+    // CRISISD_AGREEMENT_SHOW=N lists up to N disagreements (default 15).
+    const char* show = std::getenv("CRISISD_AGREEMENT_SHOW");
+    const std::size_t max_shown = show != nullptr ? std::strtoul(show, nullptr, 10) : 15;
     std::ostringstream report;
     for (std::size_t i = 0; i < texts.size(); ++i) {
         const double ours = scorer.score(texts[i], "en").compound;
         // The JS port rounds compound to 4 decimals.
         if (std::fabs(ours - reference[i]) <= 0.001) {
             ++agree;
-        } else if (shown++ < 15) {
+        } else if (shown++ < max_shown) {
             report << "  js " << reference[i] << " crisisd " << ours << "  " << texts[i] << '\n';
         }
     }
     const double share = static_cast<double>(agree) / static_cast<double>(texts.size());
     std::printf("agreement |dcompound| <= 0.001: %zu / %zu = %.4f\n%s", agree, texts.size(), share,
                 report.str().c_str());
-    EXPECT_GE(share, 0.88);
+    EXPECT_GE(share, 0.99);
     // The edge cases avoid the version differences listed above and must all agree.
     std::size_t edge_agree = 0;
     for (std::size_t i = texts.size() - edge.size(); i < texts.size(); ++i) {
