@@ -36,7 +36,6 @@ struct token {
     const entry* e = nullptr;
     bool foreign = false;     // German text, entry from the English lexicon: valence only
     bool upper = false;       // Python str.isupper()
-    bool nt = false;          // contains "n't"
     bool clause_end = false;  // the whitespace token ended a clause (, . ; : ! ?)
     bool from_emoji = false;  // a word of an emoji's description
     bool consumed = false;    // continuation of a German multi-word entry
@@ -44,11 +43,11 @@ struct token {
 
 // One English token as the reference port sees it.
 struct en_token {
-    std::string_view raw;      // after the port's punctuation rule; original case
-    std::string_view lower;    // raw lower-cased for lexicon and booster lookups
+    std::string_view lower;    // the token as the port keeps it, lower-cased for lookups
     const entry* e = nullptr;  // entry of `lower` (reference lexicon; 3.3.2 for emoji words)
-    bool upper = false;        // js_isupper(raw)
-    bool cased = false;        // raw has upper-case letters: case-sensitive word lists cannot match
+    std::uint8_t word = 0;     // detail::english_word id of `lower` (0 if none or elongated)
+    bool upper = false;        // the port's is_upper_python()
+    bool cased = false;        // written with upper case: case-sensitive word lists cannot match
     bool nt = false;           // contains "n't" (or "n’t", crisisd addition)
 };
 
@@ -56,7 +55,8 @@ struct en_token {
 // steady-state scoring does not touch the heap.
 struct scratch {
     std::string clean;
-    std::string lower;
+    std::string lower;     // German tokens' folded text
+    std::string en_lower;  // English tokens' lower-cased text
     std::vector<token> tokens;        // German
     std::vector<en_token> en_tokens;  // English
     std::vector<double> sentiments;
@@ -69,6 +69,31 @@ scratch& thread_scratch() {
     thread_local scratch s;
     return s;
 }
+
+// Byte classes for the tokenizer.
+// k_space is JavaScript's ASCII \s; Python's str.split() (German) also splits at k_space_py.
+enum : std::uint8_t {
+    k_space = 1, k_punct = 2, k_upper = 4, k_lower = 8, k_high = 16, k_bang = 32, k_quest = 64, k_space_py = 128,
+};
+constexpr std::array<std::uint8_t, 256> byte_class = [] {
+    std::array<std::uint8_t, 256> t{};
+    for (int c = 0; c < 256; ++c) {
+        std::uint8_t k = 0;
+        if (c == ' ' || (c >= 0x09 && c <= 0x0D)) k |= k_space;
+        if ((c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') || (c >= '{' && c <= '~')) {
+            k |= k_punct;
+        }
+        if (c >= 'A' && c <= 'Z') k |= k_upper;
+        if (c >= 'a' && c <= 'z') k |= k_lower;
+        if (c >= 0x80) k |= k_high;
+        if (c == '!') k |= k_bang;
+        if (c == '?') k |= k_quest;
+        if ((k & k_space) != 0 || (c >= 0x1C && c <= 0x1F)) k |= k_space_py;
+        t[static_cast<std::size_t>(c)] = k;
+    }
+    return t;
+}();
+inline std::uint8_t class_of(char c) { return byte_class[static_cast<unsigned char>(c)]; }
 
 // Python's string.punctuation.
 bool is_punct(char c) {
@@ -122,6 +147,15 @@ bool python_isupper(std::string_view s) {
 
 void append_lower(std::string_view raw, std::string& out) {
     const std::size_t start = out.size();
+    bool ascii = true;
+    for (const char c : raw) ascii &= static_cast<unsigned char>(c) < 0x80;
+    if (ascii) {  // most words: lower-case in place, no decoding
+        out.append(raw);
+        for (std::size_t i = start; i < out.size(); ++i) {
+            if (out[i] >= 'A' && out[i] <= 'Z') out[i] = static_cast<char>(out[i] + 0x20);
+        }
+        return;
+    }
     text::fold_case(raw, out);
     // "don’t" as typed on phones is "don't".
     if (raw.find("\xE2\x80\x99") == std::string_view::npos) return;
@@ -137,40 +171,17 @@ void append_lower(std::string_view raw, std::string& out) {
     out.resize(w);
 }
 
+const entry* find_shortened(const detail::word_table& table, std::string_view w);
+
 // Elongated words ("goooood", "sooo", "neeein"): runs of three or more identical letters are
 // tried shortened to two, then to one letter, when the word as written is unknown.
-const entry* find_elongated(const detail::word_table& table, std::string_view w) {
-    if (const entry* e = table.find(w)) return e;
-    if (w.size() < 3 || w.size() > 64) return nullptr;
-    bool has_run = false;
-    for (std::size_t i = 2; i < w.size() && !has_run; ++i) has_run = w[i] == w[i - 1] && w[i] == w[i - 2];
-    if (!has_run) return nullptr;
-    std::array<char, 64> two;  // NOLINT: filled before use
-    std::array<char, 64> one;
-    std::size_t n2 = 0;
-    std::size_t n1 = 0;
-    bool elongated = false;
-    for (std::size_t i = 0; i < w.size();) {
-        std::size_t j = i + 1;
-        while (j < w.size() && w[j] == w[i]) ++j;
-        const std::size_t run = j - i;
-        const bool letter = (w[i] >= 'a' && w[i] <= 'z');
-        if (letter && run >= 3) {
-            elongated = true;
-            two[n2++] = w[i];
-            two[n2++] = w[i];
-            one[n1++] = w[i];
-        } else {
-            for (std::size_t k = 0; k < run; ++k) {
-                two[n2++] = w[i];
-                one[n1++] = w[i];
-            }
-        }
-        i = j;
+const entry* find_elongated(const detail::word_table& table, std::string_view w, std::uint64_t h) {
+    if (const entry* e = table.find(w, h)) return e;
+    if (w.size() < 3) return nullptr;
+    for (std::size_t i = 2; i < w.size(); ++i) {
+        if (w[i] == w[i - 1] && w[i] == w[i - 2] && w[i] >= 'a' && w[i] <= 'z') return find_shortened(table, w);
     }
-    if (!elongated) return nullptr;
-    if (const entry* e = table.find({two.data(), n2})) return e;
-    return table.find({one.data(), n1});
+    return nullptr;
 }
 
 bool in_lexicon(const token& t) { return t.e != nullptr && t.e->has(entry::has_valence); }
@@ -178,16 +189,44 @@ bool in_lexicon(const token& t) { return t.e != nullptr && t.e->has(entry::has_v
 // ---------------------------------------------------------------------------------------------
 // Shared front end: emoji -> descriptions, whitespace split, links/handles, punctuation strip.
 
-void replace_emoji(std::string_view text, const lexicons& lex, scratch& s) {
-    s.clean.clear();
+// False when no byte of `text` can start an emoji (one at U+2000 or above, or (c)/(r)): most
+// mentions, which are then tokenised in place.
+bool may_contain_emoji(std::string_view text) {
+    const char* p = text.data();
+    const std::size_t n = text.size();
+    std::size_t i = 0;
+    const auto emoji_start = [&](std::size_t k) {
+        const auto b = static_cast<unsigned char>(p[k]);
+        return b >= 0xE2 || (b == 0xC2 && k + 1 < n && (p[k + 1] == '\xA9' || p[k + 1] == '\xAE'));
+    };
+    for (; i + 8 <= n; i += 8) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p + i, 8);
+        if ((w & 0x8080808080808080ull) == 0) continue;  // ASCII (and German umlauts cost one check each)
+        for (std::size_t k = i; k < i + 8; ++k) {
+            if (emoji_start(k)) return true;
+        }
+    }
+    for (; i < n; ++i) {
+        if (emoji_start(i)) return true;
+    }
+    return false;
+}
+
+// Returns the text to tokenise: `text` itself, or the copy in s.clean with emoji replaced.
+std::string_view replace_emoji(std::string_view text, const lexicons& lex, scratch& s) {
     s.emoji_spans.clear();
+    if (!may_contain_emoji(text)) return text;
+    s.clean.clear();
     bool prev_space = true;
     for (std::size_t i = 0; i < text.size();) {
         const auto b = static_cast<unsigned char>(text[i]);
         if (b < 0x80) {
-            s.clean.push_back(static_cast<char>(b));
-            prev_space = b == ' ';
-            ++i;
+            std::size_t j = i + 1;
+            while (j < text.size() && static_cast<unsigned char>(text[j]) < 0x80) ++j;
+            s.clean.append(text.data() + i, j - i);
+            prev_space = text[j - 1] == ' ';
+            i = j;
             continue;
         }
         const auto d = text::decode_utf8(text, i);
@@ -226,6 +265,7 @@ void replace_emoji(std::string_view text, const lexicons& lex, scratch& s) {
         prev_space = false;
         i += d.length;
     }
+    return s.clean;
 }
 
 // German path only: emoticons not in either lexicon (":-)))", ";-]", ">:(") by their mouth.
@@ -263,44 +303,54 @@ std::size_t whitespace_length(std::string_view s, std::size_t i) {
 // German tokens: whitespace split, links and handles dropped, punctuation stripped unless the
 // token is a known emoticon; remembers clause ends for the negation window.
 template <typename Lookup>
-void tokenize_german(const lexicons& lex, scratch& s, Lookup&& lookup) {
+void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lookup&& lookup) {
     s.tokens.clear();
     s.lower.clear();
     s.exclamations = 0;
     s.questions = 0;
     // Tokens keep string_views into `lower`, so it must not reallocate while tokenising; folding
     // never produces more than 3 bytes per input byte (an invalid byte becomes U+FFFD).
-    if (s.lower.capacity() < 3 * s.clean.size() + 16) s.lower.reserve(3 * s.clean.size() + 16);
-    const std::string_view clean = s.clean;
+    if (s.lower.capacity() < 3 * clean.size() + 16) s.lower.reserve(3 * clean.size() + 16);
     std::size_t span = 0;
     std::size_t i = 0;
     while (i < clean.size()) {
-        if (const std::size_t w = whitespace_length(clean, i); w != 0) {
-            i += w;
+        const std::uint8_t k = class_of(clean[i]);
+        if ((k & k_space_py) != 0) {
+            ++i;
             continue;
         }
-        std::size_t j = i;
-        while (j < clean.size()) {
-            const auto b = static_cast<unsigned char>(clean[j]);
-            if (b > 0x20 && b < 0x80) {  // printable ASCII: never white space
-                ++j;
+        if ((k & k_high) != 0) {
+            if (const std::size_t w = whitespace_length(clean, i); w != 0) {
+                i += w;
                 continue;
             }
-            if (whitespace_length(clean, j) != 0) break;
+        }
+        // One pass finds the token's end and which kinds of bytes it has, so the checks below
+        // run only for tokens that can need them.
+        std::size_t j = i + 1;
+        std::uint8_t seen = k;
+        while (j < clean.size()) {
+            const std::uint8_t c = class_of(clean[j]);
+            if ((c & k_space_py) != 0 || ((c & k_high) != 0 && whitespace_length(clean, j) != 0)) break;
+            seen |= c;
             ++j;
         }
         const std::string_view raw = clean.substr(i, j - i);
         const std::size_t start = i;
         i = j;
-        if (is_link_or_handle(raw)) continue;
-        for (const char c : raw) {
-            s.exclamations += c == '!';
-            s.questions += c == '?';
+        if ((seen & k_punct) != 0 && is_link_or_handle(raw)) continue;
+        if ((seen & (k_bang | k_quest)) != 0) {
+            for (const char c : raw) {
+                s.exclamations += c == '!';
+                s.questions += c == '?';
+            }
         }
         std::size_t a = 0;
         std::size_t b = raw.size();
-        while (a < b && is_punct(raw[a])) ++a;
-        while (b > a && is_punct(raw[b - 1])) --b;
+        if ((seen & k_punct) != 0) {
+            while (a < b && is_punct(raw[a])) ++a;
+            while (b > a && is_punct(raw[b - 1])) --b;
+        }
         const std::string_view stripped = raw.substr(a, b - a);
 
         token t;
@@ -332,10 +382,17 @@ void tokenize_german(const lexicons& lex, scratch& s, Lookup&& lookup) {
             if (known || stripped.empty()) t.raw = raw;
         }
         const std::size_t mark = s.lower.size();
-        append_lower(t.raw, s.lower);
+        if ((seen & k_high) == 0) {  // ASCII: lower-case directly, case flags from the byte classes
+            s.lower.append(t.raw);
+            for (std::size_t c = mark; c < s.lower.size(); ++c) {
+                if (s.lower[c] >= 'A' && s.lower[c] <= 'Z') s.lower[c] = static_cast<char>(s.lower[c] + 0x20);
+            }
+            t.upper = (seen & k_upper) != 0 && (seen & k_lower) == 0;
+        } else {
+            append_lower(t.raw, s.lower);
+            t.upper = python_isupper(t.raw);
+        }
         t.lower = std::string_view(s.lower.data() + mark, s.lower.size() - mark);
-        t.upper = python_isupper(t.raw);
-        t.nt = t.lower.find("n't") != std::string_view::npos;
         lookup(t);
         s.tokens.push_back(t);
     }
@@ -390,15 +447,16 @@ void scale_around(std::vector<double>& sentiments, std::size_t b) {
 
 // ---------------------------------------------------------------------------------------------
 // English: the reference JavaScript port of VADER (npm vader-sentiment 1.1.3), rule for rule.
-// Every comparison that the port makes case-sensitively on the token as written ("not",
-// "never", "so", "this", "but"/"BUT", idioms) is made on `raw` here; lexicon and booster lookups
-// use `lower`, as the port's toLowerCase() lookups do.
+// The port compares some words case-sensitively on the token as written ("not", "never", "so",
+// "this", "but"/"BUT", idioms) and looks others up lower-cased (lexicon, boosters, "least",
+// "kind of"). Tokens carry the english_word id of their lower-case form plus whether the original
+// had upper case, so both kinds of comparison are integer tests.
 
 // JavaScript's \s, which the port splits on (Python's str.split() differs: U+001C..U+001F, U+0085
 // and no U+FEFF).
 std::size_t js_space_length(std::string_view s, std::size_t i) {
     const auto b = static_cast<unsigned char>(s[i]);
-    if (b < 0x80) return (b == ' ' || (b >= 0x09 && b <= 0x0D)) ? 1 : 0;
+    if (b < 0x80) return (class_of(s[i]) & k_space) != 0 ? 1 : 0;
     if (b != 0xC2 && b != 0xE1 && b != 0xE2 && b != 0xE3 && b != 0xEF) return 0;
     const auto d = text::decode_utf8(s, i);
     const char32_t c = d.code_point;
@@ -434,99 +492,153 @@ bool in_punc_list(std::string_view mark) {
 // the bare word; everything else stays as written ("good!!!!", "(good", "'good'" and ":)" stay).
 std::string_view js_strip(std::string_view t) {
     std::size_t a = 0;
-    while (a < t.size() && is_punct(t[a])) ++a;
+    while (a < t.size() && (class_of(t[a]) & k_punct) != 0) ++a;
     std::size_t b = t.size();
-    while (b > a && is_punct(t[b - 1])) --b;
+    while (b > a && (class_of(t[b - 1]) & k_punct) != 0) --b;
     if ((a == 0) == (b == t.size())) return t;  // nothing to strip, or marks on both sides
     const std::string_view word = t.substr(a, b - a);
     for (const char c : word) {
-        if (is_punct(c)) return t;  // inner punctuation: the dictionary key would lack it
+        if ((class_of(c) & k_punct) != 0) return t;  // inner punctuation: the dictionary key would lack it
     }
     if (!longer_than_one_js_char(word)) return t;
     return in_punc_list(a > 0 ? t.substr(0, a) : t.substr(b)) ? word : t;
 }
 
-// toLowerCase() as far as lexicon keys can tell: every key is ASCII (the two "Þ" emoticons
-// are upper case and so unreachable, as in the port), and the only non-ASCII character that
-// lower-cases to ASCII is the Kelvin sign. crisisd addition: the typographic apostrophe of
-// phone keyboards reads as "'" ("don’t").
-void append_lower_en(std::string_view raw, std::string& out, bool& cased) {
+bool in_lexicon(const en_token& t) { return t.e != nullptr && t.e->has(entry::has_valence); }
+bool is_booster(const en_token& t) { return t.e != nullptr && t.e->has(entry::booster); }
+
+// Lower-cases `raw` into `out` and fills the token's flags. toLowerCase() as far as lexicon keys
+// can tell: every key is ASCII (upper-case keys such as ":D" or ":Þ" are unreachable in the port
+// and not loaded), and the only non-ASCII character that lower-cases to ASCII is the Kelvin sign.
+// crisisd addition: the typographic apostrophe of phone keyboards reads as "'" ("don’t").
+// Returns the length written and whether a letter repeats three times ("sooo").
+std::size_t lower_token(std::string_view raw, char* out, en_token& t, bool& run) {
+    std::size_t n = 0;
+    std::uint8_t seen = 0;
+    bool apostrophe = false;
     for (std::size_t i = 0; i < raw.size(); ++i) {
         char c = raw[i];
-        if (c >= 'A' && c <= 'Z') {
+        const std::uint8_t k = class_of(c);
+        seen |= k;
+        if ((k & k_upper) != 0) {
             c = static_cast<char>(c + 0x20);
-            cased = true;
+        } else if (c == '\'') {
+            apostrophe = true;
         } else if (c == '\xE2' && i + 2 < raw.size()) {
             if (raw[i + 1] == '\x80' && raw[i + 2] == '\x99') {
-                out.push_back('\'');
+                out[n++] = '\'';
+                apostrophe = true;
                 i += 2;
                 continue;
             }
             if (raw[i + 1] == '\x84' && raw[i + 2] == '\xAA') {
-                out.push_back('k');
-                cased = true;
+                out[n++] = 'k';
+                seen |= k_upper;
                 i += 2;
                 continue;
             }
         }
-        out.push_back(c);
+        if (n >= 2 && out[n - 1] == c && out[n - 2] == c && (class_of(c) & k_lower) != 0) run = true;
+        out[n++] = c;
     }
+    // The port's is_upper_python(): /^[^a-z]*[A-Z]+[^a-z]*$/ ("WTF!!", ":)OK", "ÄRGER" are upper).
+    t.upper = (seen & k_upper) != 0 && (seen & k_lower) == 0;
+    t.cased = (seen & k_upper) != 0;
+    t.nt = apostrophe && (raw.find("n't") != std::string_view::npos || raw.find("n\xE2\x80\x99t") != std::string_view::npos);
+    return n;
 }
 
-// The port's is_upper_python(): /^[^a-z]*[A-Z]+[^a-z]*$/ - no ASCII lower-case letter and at
-// least one ASCII upper-case one ("WTF!!", ":)OK", "ÄRGER" are upper; "Ä" is not).
-bool js_isupper(std::string_view s) {
-    bool upper = false;
-    for (const char c : s) {
-        if (c >= 'a' && c <= 'z') return false;
-        upper |= c >= 'A' && c <= 'Z';
+// Python/JS VADER leave elongated words unrated; crisisd looks them up with runs of three or more
+// identical letters shortened to two, then to one ("goooood", "sooo", "Nooooo"). `w` has such a run.
+const entry* find_shortened(const detail::word_table& table, std::string_view w) {
+    if (w.size() > 64) return nullptr;
+    std::array<char, 64> two;  // NOLINT: filled before use
+    std::array<char, 64> one;
+    std::size_t n2 = 0;
+    std::size_t n1 = 0;
+    for (std::size_t i = 0; i < w.size();) {
+        std::size_t j = i + 1;
+        while (j < w.size() && w[j] == w[i]) ++j;
+        const std::size_t run = j - i;
+        if (run >= 3 && w[i] >= 'a' && w[i] <= 'z') {
+            two[n2++] = w[i];
+            two[n2++] = w[i];
+            one[n1++] = w[i];
+        } else {
+            for (std::size_t k = 0; k < run; ++k) {
+                two[n2++] = w[i];
+                one[n1++] = w[i];
+            }
+        }
+        i = j;
     }
-    return upper;
+    if (const entry* e = table.find({two.data(), n2})) return e;
+    return table.find({one.data(), n1});
 }
 
-bool in_lexicon(const en_token& t) { return t.e != nullptr && t.e->has(entry::has_valence); }
-bool is_booster(const en_token& t) { return t.e != nullptr && t.e->has(entry::booster); }
-
-void tokenize_english(const lexicons& lex, scratch& s) {
+void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
     s.en_tokens.clear();
-    s.lower.clear();
-    // Tokens keep string_views into `lower`: lower-casing never lengthens a token, so reserving
-    // the text's size up front keeps it from reallocating.
-    if (s.lower.capacity() < s.clean.size()) s.lower.reserve(s.clean.size());
-    const std::string_view clean = s.clean;
+    s.exclamations = 0;
+    s.questions = 0;
+    // Tokens keep string_views into `lower`: lower-casing never lengthens a token, so sizing it
+    // to the text once keeps it from reallocating.
+    if (s.en_lower.size() < clean.size()) s.en_lower.resize(clean.size());
+    char* const lower = s.en_lower.data();
+    std::size_t used = 0;
     std::size_t span = 0;
+    const std::size_t n = clean.size();
     std::size_t i = 0;
-    while (i < clean.size()) {
-        if (const std::size_t w = js_space_length(clean, i); w != 0) {
-            i += w;
+    while (i < n) {
+        const std::uint8_t k = class_of(clean[i]);
+        if ((k & k_space) != 0) {
+            ++i;
             continue;
         }
-        std::size_t j = i + 1;
-        while (j < clean.size()) {
-            const auto b = static_cast<unsigned char>(clean[j]);
-            if (b > 0x20 && b < 0x80) {  // printable ASCII: never white space
-                ++j;
+        if ((k & k_high) != 0) {
+            if (const std::size_t w = js_space_length(clean, i); w != 0) {
+                i += w;
                 continue;
             }
-            if (js_space_length(clean, j) != 0) break;
+        }
+        std::size_t j = i + 1;
+        std::uint8_t seen = k;
+        while (j < n) {
+            const std::uint8_t c = class_of(clean[j]);
+            if ((c & k_space) != 0 || ((c & k_high) != 0 && js_space_length(clean, j) != 0)) break;
+            seen |= c;
             ++j;
         }
         const std::string_view piece = clean.substr(i, j - i);
         const std::size_t start = i;
         i = j;
+        bool from_emoji = false;
+        if (!s.emoji_spans.empty()) {
+            while (span < s.emoji_spans.size() && s.emoji_spans[span].second <= start) ++span;
+            from_emoji = span < s.emoji_spans.size() && s.emoji_spans[span].first <= start;
+        }
+        // The port counts "!" and "?" anywhere in its input, which has no emoji descriptions.
+        if ((seen & (k_bang | k_quest)) != 0 && !from_emoji) {
+            for (const char c : piece) {
+                s.exclamations += c == '!';
+                s.questions += c == '?';
+            }
+        }
         // URLs and @handles stay neutral tokens, as in the port: they can never match the lexicon
         // (the port strips no "@", "/" or inner punctuation) but shift windows and ALL-CAPS counts.
-        if (!longer_than_one_js_char(piece)) continue;
+        if ((seen & k_high) != 0 ? !longer_than_one_js_char(piece) : piece.size() < 2) continue;
         en_token t;
-        t.raw = js_strip(piece);
-        const std::size_t mark = s.lower.size();
-        append_lower_en(t.raw, s.lower, t.cased);
-        t.lower = std::string_view(s.lower.data() + mark, s.lower.size() - mark);
-        t.upper = js_isupper(t.raw);
-        t.nt = t.raw.find("n't") != std::string_view::npos || t.raw.find("n\xE2\x80\x99t") != std::string_view::npos;
-        t.e = find_elongated(lex.english, t.lower);
-        while (span < s.emoji_spans.size() && s.emoji_spans[span].second <= start) ++span;
-        if (span < s.emoji_spans.size() && s.emoji_spans[span].first <= start && !in_lexicon(t)) {
+        const std::string_view raw = (seen & k_punct) != 0 ? js_strip(piece) : piece;
+        bool run = false;
+        const std::size_t length = lower_token(raw, lower + used, t, run);
+        t.lower = std::string_view(lower + used, length);
+        used += length;
+        t.e = lex.english.find(t.lower);
+        if (t.e != nullptr) {
+            t.word = t.e->word;
+        } else if (run) {
+            t.e = find_shortened(lex.english, t.lower);
+        }
+        if (from_emoji && !in_lexicon(t)) {
             // A word of an emoji's description (crisisd addition, see README): VADER 3.3.2's
             // lexicon, which rates the words those descriptions use ("heart").
             if (const entry* e = lex.english_modern.find(t.lower)) t.e = e;
@@ -536,18 +648,23 @@ void tokenize_english(const lexicons& lex, scratch& s) {
 }
 
 struct idiom {
-    std::array<std::string_view, 3> words;
+    std::array<std::uint8_t, 3> words;
     std::size_t length;
     double valence;
 };
 // The port's SPECIAL_CASE_IDIOMS (matched case-sensitively, like all its n-grams).
 constexpr idiom special_case_idioms[] = {
-    {{"the", "shit", ""}, 2, 3},         {{"the", "bomb", ""}, 2, 3},      {{"bad", "ass", ""}, 2, 1.5},
-    {{"yeah", "right", ""}, 2, -2},      {{"cut", "the", "mustard"}, 3, 2}, {{"kiss", "of", "death"}, 3, -1.5},
-    {{"hand", "to", "mouth"}, 3, -2},
+    {{detail::w_the, detail::w_shit, 0}, 2, 3},
+    {{detail::w_the, detail::w_bomb, 0}, 2, 3},
+    {{detail::w_bad, detail::w_ass, 0}, 2, 1.5},
+    {{detail::w_yeah, detail::w_right, 0}, 2, -2},
+    {{detail::w_cut, detail::w_the, detail::w_mustard}, 3, 2},
+    {{detail::w_kiss, detail::w_of, detail::w_death}, 3, -1.5},
+    {{detail::w_hand, detail::w_to, detail::w_mouth}, 3, -2},
 };
 // BOOSTER_DICT's two-word keys, which only the idiom check can see.
-constexpr std::array<std::string_view, 2> multiword_boosters[] = {{"just", "enough"}, {"kind", "of"}, {"sort", "of"}};
+constexpr std::array<std::uint8_t, 2> multiword_boosters[] = {
+    {detail::w_just, detail::w_enough}, {detail::w_kind, detail::w_of}, {detail::w_sort, detail::w_of}};
 
 class english_rules {
 public:
@@ -572,8 +689,9 @@ public:
     }
 
 private:
-    bool raw_is(std::size_t i, std::string_view w) const { return t_[i].raw == w; }
-    bool so_or_this(std::size_t i) const { return raw_is(i, "so") || raw_is(i, "this"); }
+    // The token as written is exactly the lower-case word `w`.
+    bool raw_is(std::size_t i, std::uint8_t w) const { return t_[i].word == w && !t_[i].cased; }
+    bool so_or_this(std::size_t i) const { return raw_is(i, detail::w_so) || raw_is(i, detail::w_this); }
 
     double scalar_inc_dec(const en_token& word, double v) const {
         if (!is_booster(word)) return 0;
@@ -591,14 +709,14 @@ private:
         if (start == 0) {
             if (negated(t_[i - 1])) v *= n_scalar;
         } else if (start == 1) {
-            if (raw_is(i - 2, "never") && so_or_this(i - 1)) {
+            if (raw_is(i - 2, detail::w_never) && so_or_this(i - 1)) {
                 v *= 1.5;
             } else if (negated(t_[i - 2])) {
                 v *= n_scalar;
             }
         } else {
             // As in the port (and Python): "so"/"this" right before the word also scales by 1.25.
-            if ((raw_is(i - 3, "never") && so_or_this(i - 2)) || so_or_this(i - 1)) {
+            if ((raw_is(i - 3, detail::w_never) && so_or_this(i - 2)) || so_or_this(i - 1)) {
                 v *= 1.25;
             } else if (negated(t_[i - 3])) {
                 v *= n_scalar;
@@ -607,14 +725,15 @@ private:
         return v;
     }
 
-    bool sequence_is(std::size_t from, std::size_t length, const std::string_view* words) const {
+    bool sequence_is(std::size_t from, std::size_t length, const std::uint8_t* words) const {
         for (std::size_t k = 0; k < length; ++k) {
-            if (t_[from + k].raw != words[k]) return false;
+            if (!raw_is(from + k, words[k])) return false;
         }
         return true;
     }
 
     const idiom* special_case(std::size_t from, std::size_t length) const {
+        if (t_[from].word == detail::w_none) return nullptr;  // every idiom starts with a listed word
         for (const idiom& id : special_case_idioms) {
             if (id.length == length && sequence_is(from, length, id.words.data())) return &id;
         }
@@ -647,8 +766,8 @@ private:
     }
 
     double least_check(double v, std::size_t i) const {
-        if (i > 0 && t_[i - 1].lower == "least" && !in_lexicon(t_[i - 1])) {
-            if (i == 1 || (t_[i - 2].lower != "at" && t_[i - 2].lower != "very")) v *= n_scalar;
+        if (i > 0 && t_[i - 1].word == detail::w_least && !in_lexicon(t_[i - 1])) {
+            if (i == 1 || (t_[i - 2].word != detail::w_at && t_[i - 2].word != detail::w_very)) v *= n_scalar;
         }
         return v;
     }
@@ -657,40 +776,36 @@ private:
     bool cap_diff_;
 };
 
-sentiment score_english(const lexicons& lex, std::string_view text, scratch& s) {
-    tokenize_english(lex, s);
+sentiment score_english(const lexicons& lex, std::string_view clean, scratch& s) {
+    tokenize_english(lex, clean, s);
     const std::vector<en_token>& tokens = s.en_tokens;
     std::size_t upper = 0;
-    for (const en_token& t : tokens) upper += t.upper;
+    std::size_t but = tokens.size();
+    std::size_t upper_but = tokens.size();
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        const en_token& t = tokens[i];
+        upper += t.upper;
+        if (t.word == detail::w_but) {
+            // but_check(): the first "but", else the first "BUT" ("But" is no contrast for the port).
+            if (!t.cased && but == tokens.size()) but = i;
+            if (t.upper && upper_but == tokens.size()) upper_but = i;
+        }
+    }
     const bool cap_diff = upper > 0 && upper < tokens.size();
     const english_rules rules(tokens, cap_diff);
     s.sentiments.clear();
     for (std::size_t i = 0; i < tokens.size(); ++i) {
         const en_token& t = tokens[i];
-        const bool kind_of = i + 1 < tokens.size() && t.lower == "kind" && tokens[i + 1].lower == "of";
+        const bool kind_of = t.word == detail::w_kind && i + 1 < tokens.size() && tokens[i + 1].word == detail::w_of;
         if (kind_of || is_booster(t) || !in_lexicon(t)) {
             s.sentiments.push_back(0);
         } else {
             s.sentiments.push_back(rules.valence(i));
         }
     }
-    // but_check(): the first "but", else the first "BUT" ("But" is not a contrast for the port).
-    std::size_t but = tokens.size();
-    for (std::size_t i = 0; i < tokens.size() && but == tokens.size(); ++i) {
-        if (tokens[i].raw == "but") but = i;
-    }
-    for (std::size_t i = 0; i < tokens.size() && but == tokens.size(); ++i) {
-        if (tokens[i].raw == "BUT") but = i;
-    }
+    if (but == tokens.size()) but = upper_but;
     if (but < tokens.size()) scale_around(s.sentiments, but);
-    // The port counts "!" and "?" anywhere in the text.
-    int exclamations = 0;
-    int questions = 0;
-    for (const char c : text) {
-        exclamations += c == '!';
-        questions += c == '?';
-    }
-    return score_valence(s.sentiments, exclamations, questions);
+    return score_valence(s.sentiments, s.exclamations, s.questions);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,9 +839,10 @@ void lookup_german(const lexicons& lex, token& t) {
         t.foreign = true;
         return;
     }
-    if ((t.e = find_elongated(lex.german, t.lower)) != nullptr) return;
+    const std::uint64_t h = detail::word_table::hash(t.lower);
+    if ((t.e = find_elongated(lex.german, t.lower, h)) != nullptr) return;
     // English words and emoticons in German posts ("fail", "sorry", ":)"), valence only.
-    if (const entry* e = find_elongated(lex.english_modern, t.lower); e != nullptr && e->has(entry::has_valence)) {
+    if (const entry* e = find_elongated(lex.english_modern, t.lower, h); e != nullptr && e->has(entry::has_valence)) {
         t.e = e;
         t.foreign = true;
         return;
@@ -878,8 +994,8 @@ bool cap_differential(const std::vector<token>& tokens) {
     return diff > 0 && diff < tokens.size();
 }
 
-sentiment score_german(const lexicons& lex, scratch& s) {
-    tokenize_german(lex, s, [&](token& t) { lookup_german(lex, t); });
+sentiment score_german(const lexicons& lex, std::string_view clean, scratch& s) {
+    tokenize_german(lex, clean, s, [&](token& t) { lookup_german(lex, t); });
     german_rules rules(lex, s.tokens, cap_differential(s.tokens));
     s.sentiments.clear();
     for (std::size_t i = 0; i < s.tokens.size(); ++i) s.sentiments.push_back(rules.valence(i));
@@ -908,9 +1024,9 @@ scorer::scorer() : lexicons_(&lexicons::instance()) {}
 
 sentiment scorer::score(std::string_view text, std::string_view lang) const {
     scratch& s = thread_scratch();
-    replace_emoji(text, *lexicons_, s);
-    return resolve_language(text, lang) == language::german ? score_german(*lexicons_, s)
-                                                            : score_english(*lexicons_, text, s);
+    const std::string_view clean = replace_emoji(text, *lexicons_, s);
+    return resolve_language(text, lang) == language::german ? score_german(*lexicons_, clean, s)
+                                                            : score_english(*lexicons_, clean, s);
 }
 
 }  // namespace crisisd::score

@@ -246,7 +246,7 @@ namespace {
 
 // Function words that are frequent in one language and rare or absent in the other. Words that
 // are common in both ("in", "so", "was", "will", "man", "die", "war", "also") are deliberately
-// left out. Sorted for binary search.
+// left out.
 constexpr std::array<std::string_view, 96> german_words{
     "aber",   "alle",   "als",    "auch",   "auf",   "bei",    "bin",    "bis",   "bitte", "da",
     "dann",   "danke",  "das",    "dass",   "dein",  "deine",  "dem",    "den",   "der",   "des",
@@ -272,21 +272,24 @@ constexpr std::array<std::string_view, 96> english_words{
     "yet",    "i've",  "we're", "they're", "you're", "what's",
 };
 
-// Stop words are at most 8 bytes, so each packs into one integer: lookups are an integer binary
-// search instead of string comparisons (guess_language runs once per mention without a lang).
+// Stop words are at most 8 bytes, so each packs into one integer, and both lists go into one
+// small open-addressing table built at compile time: a word costs one multiply and usually one
+// probe (guess_language runs once per mention without a lang, so this is on the hot path).
 constexpr std::uint64_t pack(std::string_view w) {
     std::uint64_t v = 0;
     for (std::size_t i = 0; i < w.size() && i < 8; ++i) v |= std::uint64_t{static_cast<unsigned char>(w[i])} << (8 * i);
     return v;
 }
 
-template <std::size_t N>
-constexpr std::array<std::uint64_t, N> packed_sorted(const std::array<std::string_view, N>& words) {
-    std::array<std::uint64_t, N> out{};
-    for (std::size_t i = 0; i < N; ++i) out[i] = pack(words[i]);
-    std::sort(out.begin(), out.end());
-    return out;
-}
+enum : std::uint8_t { stop_de = 1, stop_en = 2 };
+
+struct stop_slot {
+    std::uint64_t key = 0;  // 0: empty (no word packs to 0)
+    std::uint8_t languages = 0;
+};
+constexpr std::size_t stop_table_bits = 9;  // 512 slots for 192 words
+
+constexpr std::size_t stop_hash(std::uint64_t key) { return (key * 0x9E3779B97F4A7C15ull) >> (64 - stop_table_bits); }
 
 constexpr bool all_short(const auto& words) {
     for (const auto w : words) {
@@ -296,12 +299,34 @@ constexpr bool all_short(const auto& words) {
 }
 static_assert(all_short(german_words) && all_short(english_words));
 
+constexpr std::array<stop_slot, std::size_t{1} << stop_table_bits> build_stop_table() {
+    std::array<stop_slot, std::size_t{1} << stop_table_bits> table{};
+    const auto add = [&](std::string_view w, std::uint8_t language) {
+        const std::uint64_t key = pack(w);
+        for (std::size_t i = stop_hash(key);; i = (i + 1) & (table.size() - 1)) {
+            if (table[i].key == key || table[i].key == 0) {
+                table[i].key = key;
+                table[i].languages |= language;
+                return;
+            }
+        }
+    };
+    for (const auto w : german_words) add(w, stop_de);
+    for (const auto w : english_words) add(w, stop_en);
+    return table;
+}
+
+std::uint8_t stop_word_languages(std::uint64_t key) {
+    static constexpr auto table = build_stop_table();
+    for (std::size_t i = stop_hash(key);; i = (i + 1) & (table.size() - 1)) {
+        if (table[i].key == key) return table[i].languages;
+        if (table[i].key == 0) return 0;
+    }
+}
+
 }  // namespace
 
 std::string_view guess_language(std::string_view text) {
-    static constexpr auto de = packed_sorted(german_words);
-    static constexpr auto en = packed_sorted(english_words);
-
     text = text.substr(0, 2048);
     int de_score = 0;
     int en_score = 0;
@@ -311,9 +336,9 @@ std::string_view guess_language(std::string_view text) {
     bool overflow = false;
     const auto finish_word = [&] {
         if (len > 0 && len <= 8 && !overflow) {
-            const std::uint64_t key = pack(std::string_view(word.data(), len));
-            if (std::binary_search(de.begin(), de.end(), key)) ++de_score;
-            if (std::binary_search(en.begin(), en.end(), key)) ++en_score;
+            const std::uint8_t languages = stop_word_languages(pack(std::string_view(word.data(), len)));
+            de_score += (languages & stop_de) != 0;
+            en_score += (languages & stop_en) != 0;
         }
         len = 0;
         overflow = false;

@@ -172,6 +172,15 @@ void load_english(word_table& table, bool reference) {
         e.flags |= entry::booster;
     }
     for (const auto word : english_negators) table.upsert(word).flags |= entry::negator;
+    constexpr std::pair<std::string_view, english_word> words[] = {
+        {"never", w_never}, {"so", w_so},         {"this", w_this},     {"but", w_but},   {"least", w_least},
+        {"at", w_at},       {"very", w_very},     {"kind", w_kind},     {"of", w_of},     {"the", w_the},
+        {"shit", w_shit},   {"bomb", w_bomb},     {"bad", w_bad},       {"ass", w_ass},   {"yeah", w_yeah},
+        {"right", w_right}, {"cut", w_cut},       {"mustard", w_mustard}, {"kiss", w_kiss}, {"death", w_death},
+        {"hand", w_hand},   {"to", w_to},         {"mouth", w_mouth},   {"just", w_just}, {"enough", w_enough},
+        {"sort", w_sort},
+    };
+    for (const auto& [word, id] : words) table.upsert(word).word = id;
 }
 
 void load_emoji(std::vector<emoji_description>& emoji) {

@@ -1,6 +1,7 @@
 #pragma once
 // The parsed, immutable lexicons shared by every scorer in the process.
 #include <bitset>
+#include <cstdint>
 #include <string_view>
 #include <vector>
 
@@ -11,6 +12,13 @@ namespace crisisd::score::detail {
 struct emoji_description {
     char32_t code_point;
     std::string_view description;  // points into the embedded lexicon bytes
+};
+
+// The words that the English rules compare tokens with ("never so", "but", "least", idioms,
+// booster bigrams); entry::word holds the id of a lower-case key.
+enum english_word : std::uint8_t {
+    w_none, w_never, w_so, w_this, w_but, w_least, w_at, w_very, w_kind, w_of, w_the, w_shit, w_bomb, w_bad,
+    w_ass, w_yeah, w_right, w_cut, w_mustard, w_kiss, w_death, w_hand, w_to, w_mouth, w_just, w_enough, w_sort,
 };
 
 struct lexicons {

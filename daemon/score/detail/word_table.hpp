@@ -28,6 +28,7 @@ struct entry {
     double valence = 0;
     double boost = 0;
     std::uint32_t flags = 0;
+    std::uint8_t word = 0;  // English: the word's english_word id (0: none), so rules compare integers
 
     bool has(flag f) const noexcept { return (flags & f) != 0; }
 };
@@ -39,6 +40,8 @@ public:
     // Returns the entry for `key`, creating an empty one if absent.
     entry& upsert(std::string_view key);
     const entry* find(std::string_view key) const noexcept;
+    // Same, with `h` = hash(key) computed by the caller (one hash for lookups in several tables).
+    const entry* find(std::string_view key, std::uint64_t h) const noexcept;
     std::size_t size() const noexcept { return entries_.size(); }
 
     template <typename Fn>
