@@ -1,0 +1,191 @@
+// The pure chain from parsed mention to incident actions, driven by a manual clock: what the
+// daemon does live and replay does in event time.
+#include "pipeline/pipeline.hpp"
+
+#include <gtest/gtest.h>
+
+#include "fakes/manual_clock.hpp"
+#include "parse/generic.hpp"
+
+using namespace crisisd;
+using namespace std::chrono_literals;
+
+namespace {
+
+detect::condition cond(detect::metric m, detect::comparison op, double v) {
+    detect::condition c;
+    c.what = m;
+    c.op = op;
+    c.threshold = v;
+    return c;
+}
+
+pipeline::pipeline_settings outage_settings() {
+    pipeline::rule_settings r;
+    r.name = "isp-outage";
+    r.match.keywords = {"Liwest", "#liwest"};
+    r.match.languages = {"de", "en"};
+    r.detect.window = 5min;
+    r.detect.baseline = 6h;
+    r.detect.min_baseline_rate = 1;
+    r.detect.fire_when.conditions = {cond(detect::metric::negative_count, detect::comparison::ge, 10),
+                                     cond(detect::metric::unique_authors, detect::comparison::ge, 5),
+                                     cond(detect::metric::negative_ratio, detect::comparison::ge, 0.6),
+                                     cond(detect::metric::volume_ratio, detect::comparison::ge, 4)};
+    r.detect.clear_when.conditions = {cond(detect::metric::negative_count, detect::comparison::lt, 2)};
+    r.detect.clear_when.hold = 3min;
+    r.severity = "critical";
+    r.playbook = "holding";
+
+    incident::playbook_settings pb;
+    pb.name = "holding";
+    incident::step_settings notify;
+    notify.kind = incident::step_kind::notify;
+    notify.channels = {"pager"};
+    incident::step_settings statement;
+    statement.kind = incident::step_kind::statement;
+    statement.channels = {"brand"};
+    statement.statement = "holding";
+    statement.approval_mode = incident::approval::veto;
+    statement.wait = 3min;
+    pb.steps = {notify, statement};
+
+    incident::statement_settings st;
+    st.name = "holding";
+    st.approved_by = "Comms";
+    st.approved_at = "2026-11-01";
+    st.text = {{"de", "Wir wissen von der Störung bei {topic}."}, {"en", "We know about the {topic} outage."}};
+
+    pipeline::pipeline_settings s;
+    s.rules = {r};
+    s.incidents.playbooks = {pb};
+    s.incidents.statements = {st};
+    return s;
+}
+
+std::unique_ptr<pipeline::pipeline> make() {
+    auto p = pipeline::pipeline::create(outage_settings());
+    if (auto* e = std::get_if<std::string>(&p)) {
+        ADD_FAILURE() << *e;
+        return nullptr;
+    }
+    return std::move(std::get<std::unique_ptr<pipeline::pipeline>>(p));
+}
+
+core::mention post(std::string author, std::string text, std::string lang = "de") {
+    core::mention m;
+    static int n = 0;
+    m.id = "m" + std::to_string(++n);
+    m.author = std::move(author);
+    m.text = std::move(text);
+    m.lang = std::move(lang);
+    m.source = "test";
+    return m;
+}
+
+const core::timestamp t0 = core::timestamp{} + std::chrono::hours(24 * 20000);
+
+}  // namespace
+
+TEST(pipeline, ignores_mentions_that_match_no_rule) {
+    auto p = make();
+    pipeline::step_result out;
+    auto r = p->process(post("@a", "Heute schönes Wetter in Linz"), t0, out);
+    EXPECT_FALSE(r.matched);
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(p->processed(), 1u);
+    EXPECT_EQ(p->matched(), 0u);
+}
+
+TEST(pipeline, a_storm_of_angry_authors_opens_one_incident_and_the_statement_waits_for_its_veto) {
+    auto p = make();
+    pipeline::step_result out;
+    auto t = t0;
+    for (int i = 0; i < 5; ++i) p->process(post("@calm" + std::to_string(i), "Liwest Router ist da."), t += 1min, out);
+    ASSERT_TRUE(out.empty());
+
+    std::uint64_t opened = 0;
+    for (int i = 0; i < 30; ++i) {
+        auto r = p->process(post("@angry" + std::to_string(i % 12), "Liwest Totalausfall, kein Internet. Frechheit!!"),
+                            t += 5s, out);
+        EXPECT_TRUE(r.matched);
+        EXPECT_LT(r.compound, -0.05);
+        for (auto id : out.opened) opened = id;
+        if (opened) break;
+    }
+    ASSERT_EQ(opened, 1u);
+    ASSERT_EQ(out.actions.size(), 1u);  // the page now; the statement after its veto wait
+    EXPECT_EQ(out.actions[0].channel, "pager");
+    const auto* inc = p->incidents().find(1);
+    ASSERT_TRUE(inc);
+    EXPECT_EQ(inc->key, "Liwest");
+    EXPECT_GE(inc->evidence.negative_count, 10);
+    EXPECT_FALSE(p->evidence(1).empty());
+    EXPECT_LT(p->evidence(1).front().compound, -0.5);
+
+    // More anger while it is open opens nothing new.
+    out.clear();
+    for (int i = 0; i < 10; ++i) p->process(post("@more" + std::to_string(i), "Liwest immer noch down!!"), t += 2s, out);
+    EXPECT_TRUE(out.opened.empty());
+
+    // The veto wait runs in pipeline time: nothing before, the German statement after.
+    out.clear();
+    p->tick(inc->opened_at + 2min, out);
+    EXPECT_TRUE(out.actions.empty());
+    p->tick(inc->opened_at + 3min, out);
+    ASSERT_EQ(out.actions.size(), 1u);
+    EXPECT_EQ(out.actions[0].channel, "brand");
+    EXPECT_EQ(out.actions[0].language, "de");
+    EXPECT_EQ(out.actions[0].text, "Wir wissen von der Störung bei Liwest.");
+}
+
+TEST(pipeline, silence_after_the_storm_resolves_the_incident) {
+    auto p = make();
+    pipeline::step_result out;
+    auto t = t0;
+    for (int i = 0; i < 30 && out.opened.empty(); ++i)
+        p->process(post("@angry" + std::to_string(i % 12), "#Liwest Störung, seit Stunden offline. Katastrophe!"), t += 5s,
+                   out);
+    ASSERT_EQ(out.opened.size(), 1u);
+    out.clear();
+    // The window (5 min) empties, then the clear condition must hold for 3 min.
+    for (auto now = t; now < t + 7min && out.resolved.empty(); now += 10s) p->tick(now, out);
+    EXPECT_TRUE(out.resolved.empty()) << "resolved before the clear condition held for 3 minutes";
+    for (auto now = t + 7min; now < t + 12min && out.resolved.empty(); now += 10s) p->tick(now, out);
+    ASSERT_EQ(out.resolved.size(), 1u);
+    EXPECT_EQ(p->incidents().find(1)->state, incident::incident_state::resolved);
+}
+
+TEST(pipeline, one_angry_account_is_not_a_crisis) {
+    auto p = make();
+    pipeline::step_result out;
+    auto t = t0;
+    for (int i = 0; i < 50; ++i) p->process(post("@troll", "Liwest ist der schlechteste Anbieter. Frechheit!!"), t += 3s, out);
+    EXPECT_TRUE(out.opened.empty());
+}
+
+TEST(pipeline, language_filter_and_html_content) {
+    auto p = make();
+    pipeline::step_result out;
+    auto fr = post("@a", "Liwest est en panne", "fr");
+    EXPECT_FALSE(p->process(fr, t0, out).matched);
+    auto html = post("@b", "<p>Kein Internet bei <a href=\"https://x\">#<span>Liwest</span></a>&nbsp;!</p>", "de");
+    html.html = true;
+    EXPECT_TRUE(p->process(html, t0 + 1s, out).matched);
+}
+
+TEST(pipeline, keys_built_from_wire_fields_are_reduced_to_a_plain_form) {
+    auto s = outage_settings();
+    s.rules[0].detect.group_by = detect::group_topic | detect::group_source;
+    auto created = pipeline::pipeline::create(s);
+    auto& p = *std::get<std::unique_ptr<pipeline::pipeline>>(created);
+    pipeline::step_result out;
+    auto t = t0;
+    for (int i = 0; i < 30 && out.opened.empty(); ++i) {
+        auto m = post("@angry" + std::to_string(i % 12), "Liwest Totalausfall. Frechheit!!");
+        m.source = "evil {topic} <script>";
+        p.process(m, t += 5s, out);
+    }
+    ASSERT_EQ(out.opened.size(), 1u);
+    EXPECT_EQ(p.incidents().find(1)->key, "Liwest/evil__topic___script_");
+}
