@@ -2,9 +2,14 @@
 
 #include <openssl/crypto.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <charconv>
 #include <fstream>
 #include <mutex>
+
+#include "core/json_writer.hpp"
+#include "core/time.hpp"
 
 namespace crisisd::admin {
 namespace {
@@ -50,7 +55,56 @@ std::vector<std::string_view> split_path(std::string_view path) {
     return parts;
 }
 
+// POST /api/v1/silences: {"rule": "isp-outage", "key": "liwest", "duration": "2h"}.
+net::http_response_out silence_request(daemon_access& daemon, std::string_view body, std::string_view who) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(body, ec);
+    if (ec || !v.is_object()) return error_response(400, "body must be a JSON object with rule and duration");
+    const auto& o = v.get_object();
+    auto text = [&](std::string_view k) -> std::optional<std::string> {
+        auto* x = o.if_contains(k);
+        if (!x) return std::string();
+        if (!x->is_string()) return std::nullopt;
+        return std::string(x->get_string());
+    };
+    auto rule = text("rule");
+    auto key = text("key");
+    auto length = text("duration");
+    if (!rule || rule->empty()) return error_response(400, "'rule' must be a rule name");
+    if (!key) return error_response(400, "'key' must be a string (omit it to silence every key)");
+    if (!length || length->empty()) return error_response(400, "'duration' must be a duration like 2h");
+    auto d = core::parse_duration(*length);
+    if (!d || *d <= core::duration::zero()) return error_response(400, "'duration' must be a duration like 2h");
+    if (*d > std::chrono::hours(24 * 30)) return error_response(400, "'duration' must be at most 30d");
+    auto outcome = daemon.silence(*rule, *key, std::chrono::duration_cast<std::chrono::seconds>(*d), who);
+    switch (outcome.status) {
+        case command_status::done:
+        case command_status::already_done: {
+            std::string out = "{\"rule\":";
+            core::append_json_string(out, *rule);
+            out += ",\"key\":";
+            core::append_json_string(out, *key);
+            out += ",\"duration\":";
+            core::append_json_string(out, core::format_duration(*d));
+            out += ",\"result\":";
+            core::append_json_string(out, outcome.message);
+            out += "}";
+            return json_response(200, std::move(out));
+        }
+        case command_status::not_found: return error_response(404, outcome.message);
+        case command_status::not_allowed: return error_response(409, outcome.message);
+        case command_status::bad_request: return error_response(400, outcome.message);
+    }
+    return error_response(500, "unexpected outcome");
+}
+
 }  // namespace
+
+command_outcome daemon_access::silence(std::string_view, std::string_view, std::chrono::seconds, std::string_view) {
+    return {command_status::not_allowed, "silences are not supported here"};
+}
+
+std::string daemon_access::dead_letters_json() { return "{\"dead_letters\":[]}"; }
 
 struct api::impl {
     admin_settings settings;
@@ -135,6 +189,7 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
             co_return r;
         }
         if (path == "/api/v1/incidents") co_return json_response(200, s.daemon.incidents_json());
+        if (path == "/api/v1/dead-letters") co_return json_response(200, s.daemon.dead_letters_json());
         if (path == "/api/v1/events") {
             net::http_response_out r;
             r.on_stream = [this](std::shared_ptr<net::sse_stream> stream) {
@@ -169,6 +224,15 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
         // POST /api/v1/incidents/{id}/{ack|resolve}
         // POST /api/v1/incidents/{id}/steps/{n}/{approve|veto}
         auto parts = split_path(path);
+        if (path == "/api/v1/silences") {
+            std::string who;
+            if (!s.authorised(req, who)) {
+                auto r = error_response(401, "a valid bearer token is required");
+                r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"crisisd\"");
+                co_return r;
+            }
+            co_return silence_request(s.daemon, req.body, who);
+        }
         if (parts.size() < 5 || parts[0] != "api" || parts[1] != "v1" || parts[2] != "incidents")
             co_return error_response(404, "not found");
         std::string who;

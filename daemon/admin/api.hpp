@@ -3,7 +3,12 @@
 // reads and commands the daemon through daemon_access, so it knows nothing of how incidents
 // are stored. State-changing calls need a bearer token from the tokens file, compared in
 // constant time; reads are open (the listener is on loopback by default).
+//
+//   GET  /api/v1/incidents, /api/v1/incidents/{id}, /api/v1/dead-letters, /metrics, /healthz
+//   POST /api/v1/incidents/{id}/ack|resolve, /api/v1/incidents/{id}/steps/{n}/approve|veto
+//   POST /api/v1/silences  {"rule": "...", "key": "..." (optional), "duration": "2h"}
 #include <boost/asio/awaitable.hpp>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -34,6 +39,11 @@ public:
                                     std::string_view who) = 0;
     // True when the daemon is able to do its job; detail says why not.
     virtual bool healthy(std::string& detail) = 0;
+    // Mutes a rule (every key when `key` is empty) for `length`. The default refuses.
+    virtual command_outcome silence(std::string_view rule, std::string_view key, std::chrono::seconds length,
+                                    std::string_view who);
+    // {"dead_letters":[…]}: actions given up on, newest first. The default is an empty list.
+    virtual std::string dead_letters_json();
 };
 
 // A static asset of the console (embedded in the binary).

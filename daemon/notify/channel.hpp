@@ -1,7 +1,8 @@
 #pragma once
-// A channel delivers one action (its JSON payload) to one destination. Implementations say
-// whether the destination accepted it, refused it for good, or failed in a way worth retrying;
-// the outbox's delivery loop decides when to retry. Channels live on the daemon's event loop.
+// A channel delivers one action (its JSON payload, see app::action_payload) to one destination.
+// Implementations say whether the destination accepted it, refused it for good, or failed in a
+// way worth retrying; the outbox's delivery loop decides when to retry. Channels live on the
+// daemon's event loop and are not thread-safe; one delivery per channel is in flight at a time.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <functional>
@@ -22,7 +23,7 @@ struct delivery {
     std::string key;      // idempotency key: the same action always carries the same key
     std::string kind;     // notify | statement
     std::string payload;  // JSON document
-    int attempt = 1;
+    int attempt = 1;      // > 1: an earlier attempt may have reached the destination
 };
 
 enum class outcome { sent, retry, failed };
@@ -37,11 +38,19 @@ struct delivery_result {
 
 class channel {
 public:
+    explicit channel(channel_settings s) : settings_(std::move(s)) {}
     virtual ~channel() = default;
+    channel(const channel&) = delete;
+    channel& operator=(const channel&) = delete;
+
     virtual boost::asio::awaitable<delivery_result> deliver(const delivery& d) = 0;
     // Opens connections ahead of need; the default does nothing.
     virtual boost::asio::awaitable<void> warm_up();
     virtual std::string_view type() const = 0;
+    const channel_settings& settings() const { return settings_; }
+
+protected:
+    channel_settings settings_;
 };
 
 // Where a `log` channel writes: a line for people (the demo's timeline, the journal).
@@ -54,5 +63,14 @@ std::unique_ptr<channel> make_channel(const channel_settings& settings, boost::a
 // Maps an HTTP status to an outcome per PROTOCOLS.md: 2xx sent; 408, 429 and 5xx retry;
 // any other 4xx (and 3xx) failed for good, because repeating the request cannot help.
 outcome classify_http_status(int status);
+
+// The Mastodon Idempotency-Key for an action: a SHA-256 over the action key and the account's
+// instance, so a crash-restart reuses it and two accounts never share one.
+std::string mastodon_idempotency_key(std::string_view action_key, std::string_view base_url);
+
+// The Bluesky record key for an action: a TID (13 base32-sortable characters) whose timestamp
+// is the action's time and whose clock id is a hash of the action key, so every attempt of one
+// action names the same record and the PDS cannot store it twice.
+std::string bluesky_rkey(std::string_view action_key, core::timestamp at);
 
 }  // namespace crisisd::notify

@@ -1,13 +1,13 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <boost/asio/this_coro.hpp>
 #include <cerrno>
-#include <charconv>
 #include <cstring>
 
-#include "notify/channel.hpp"
+#include "core/json_writer.hpp"
 #include "net/http_client.hpp"
+#include "notify/channel.hpp"
+#include "notify/detail/http_channel.hpp"
 
 namespace crisisd::notify {
 
@@ -28,62 +28,65 @@ outcome classify_http_status(int status) {
 
 boost::asio::awaitable<void> channel::warm_up() { co_return; }
 
-namespace {
+namespace detail {
 
-// Retry-After is either delta-seconds or an HTTP date; only the first form is worth honouring
-// here (an HTTP date from a webhook receiver is rare, and we back off anyway).
-std::optional<core::duration> parse_retry_after(std::string_view v) {
-    unsigned long seconds = 0;
-    auto r = std::from_chars(v.data(), v.data() + v.size(), seconds);
-    if (r.ec != std::errc() || r.ptr != v.data() + v.size()) return std::nullopt;
-    return std::chrono::seconds(std::min<unsigned long>(seconds, 3600));
+std::string headline(const action_payload& p) {
+    std::string out;
+    if (!p.severity.empty()) out += "[" + p.severity + "] ";
+    if (p.has_incident) {
+        out += "incident " + std::to_string(p.incident_id);
+        if (!p.rule.empty()) out += " (" + p.rule + (p.key.empty() ? "" : " / " + p.key) + ")";
+        if (!p.event.empty()) out += " " + p.event;
+        if (!p.text.empty()) out += ": ";
+    }
+    out += p.text;
+    return out;
 }
+
+}  // namespace detail
+
+namespace {
 
 // POSTs the action's JSON to a URL. The Idempotency-Key header lets receivers that support it
 // drop the duplicate a retry after a lost response would otherwise cause.
-class webhook_channel final : public channel {
+class webhook_channel final : public detail::http_channel {
 public:
-    webhook_channel(const channel_settings& s, boost::asio::any_io_executor ex)
-        : settings_(s), client_(std::make_unique<net::http_client>(ex, net::tls_options{s.ca_file})) {}
+    using http_channel::http_channel;
 
     boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
-        net::http_request req;
-        req.method = "POST";
-        req.url = settings_.url;
-        req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.timeout);
-        req.headers.emplace_back("Content-Type", "application/json");
-        req.headers.emplace_back("Idempotency-Key", d.key);
-        req.headers.emplace_back("User-Agent", "crisisd");
-        for (const auto& [k, v] : settings_.headers) req.headers.emplace_back(k, v);
-        req.body = d.payload;
-        auto resp = co_await client_->send(std::move(req));
-        delivery_result r;
-        if (resp.status == 0) {
-            r.result = outcome::retry;
-            r.detail = resp.error.empty() ? "no response" : resp.error;
-            co_return r;
-        }
-        r.status = resp.status;
-        r.result = classify_http_status(resp.status);
-        if (r.result != outcome::sent) {
-            r.detail = "HTTP " + std::to_string(resp.status);
-            if (auto ra = resp.header("Retry-After"); !ra.empty()) r.retry_after = parse_retry_after(ra);
-        }
-        co_return r;
+        detail::header_list h{{"Idempotency-Key", d.key}};
+        for (const auto& [k, v] : settings_.headers) h.emplace_back(k, v);
+        auto resp = co_await request("POST", settings_.url, std::move(h), d.payload);
+        co_return judge(resp);
     }
-
-    boost::asio::awaitable<void> warm_up() override { co_await client_->warm_up(settings_.url); }
     std::string_view type() const override { return "webhook"; }
+};
 
-private:
-    channel_settings settings_;
-    std::unique_ptr<net::http_client> client_;
+// Slack incoming webhook: {"text": …}; success is 200 "ok". Slack has no idempotency, so a
+// retry after a lost answer can double-post: acceptable for a page, which is why statements
+// never go to Slack.
+class slack_channel final : public detail::http_channel {
+public:
+    using http_channel::http_channel;
+
+    boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
+        auto p = detail::parse_payload(d.payload);
+        if (!p) co_return bad_payload();
+        std::string text = detail::headline(*p);
+        if (!p->console_url.empty()) text += " <" + p->console_url + "|open in crisisd>";
+        std::string body;
+        core::json_writer w(body);
+        w.begin_object().member("text", text).end_object();
+        auto resp = co_await request("POST", settings_.url, {}, std::move(body));
+        co_return judge(resp);
+    }
+    std::string_view type() const override { return "slack"; }
 };
 
 // Appends each action as one JSON line and fsyncs, for local pipelines and the demo's outbox.
 class file_channel final : public channel {
 public:
-    explicit file_channel(const channel_settings& s) : settings_(s) {}
+    using channel::channel;
 
     boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
         delivery_result r;
@@ -114,22 +117,18 @@ public:
         co_return r;
     }
     std::string_view type() const override { return "file"; }
-
-private:
-    channel_settings settings_;
 };
 
 class log_channel final : public channel {
 public:
-    log_channel(const channel_settings& s, log_sink sink) : name_(s.name), sink_(std::move(sink)) {}
+    log_channel(const channel_settings& s, log_sink sink) : channel(s), sink_(std::move(sink)) {}
     boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
-        if (sink_) sink_(name_, d);
+        if (sink_) sink_(settings_.name, d);
         co_return delivery_result{};
     }
     std::string_view type() const override { return "log"; }
 
 private:
-    std::string name_;
     log_sink sink_;
 };
 
@@ -137,10 +136,16 @@ private:
 
 std::unique_ptr<channel> make_channel(const channel_settings& settings, boost::asio::any_io_executor ex,
                                       const log_sink& log, std::string& error) {
-    if (settings.type == "webhook") return std::make_unique<webhook_channel>(settings, ex);
-    if (settings.type == "file") return std::make_unique<file_channel>(settings);
-    if (settings.type == "log") return std::make_unique<log_channel>(settings, log);
-    error = "channel '" + settings.name + "': unknown type '" + settings.type + "'";
+    const auto& t = settings.type;
+    if (t == "webhook") return std::make_unique<webhook_channel>(settings, ex);
+    if (t == "slack") return std::make_unique<slack_channel>(settings, ex);
+    if (t == "pagerduty") return detail::make_pagerduty(settings, ex);
+    if (t == "alertmanager") return detail::make_alertmanager(settings, ex);
+    if (t == "mastodon") return detail::make_mastodon(settings, ex);
+    if (t == "bluesky") return detail::make_bluesky(settings, ex);
+    if (t == "file") return std::make_unique<file_channel>(settings);
+    if (t == "log") return std::make_unique<log_channel>(settings, log);
+    error = "channel '" + settings.name + "': unknown type '" + t + "'";
     return nullptr;
 }
 

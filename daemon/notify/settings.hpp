@@ -1,5 +1,5 @@
 #pragma once
-// Channels actions are delivered to.
+// Channels actions are delivered to: plain data filled by config/.
 #include <map>
 #include <string>
 
@@ -7,14 +7,48 @@
 
 namespace crisisd::notify {
 
+// How the delivery loop retries a channel's transient failures (network errors, 408, 429, 5xx):
+// exponential backoff from `initial` up to `max` with jitter, then a dead letter after
+// `max_attempts` attempts.
+struct retry_settings {
+    core::duration initial = std::chrono::seconds(1);
+    core::duration max = std::chrono::seconds(60);
+    int max_attempts = 30;
+};
+
 struct channel_settings {
     std::string name;
-    std::string type;  // webhook | file | log
-    std::string url;   // webhook: http:// or https://
+    // webhook | slack | pagerduty | alertmanager | mastodon | bluesky | file | log
+    std::string type;
+    // webhook, slack: the endpoint. pagerduty: the Events API v2 enqueue URL (default the public
+    // one). alertmanager: its base URL (http://host:9093). mastodon, bluesky: the instance or
+    // PDS base URL (config key `base_url`).
+    std::string url;
     std::map<std::string, std::string> headers;  // webhook: extra headers (values may be secrets)
     std::string ca_file;                          // https: extra trust anchor (PEM)
     std::string path;                             // file: JSONL file actions are appended to
     core::duration timeout = std::chrono::seconds(10);
+
+    std::string token;        // mastodon: access token with write:statuses (a secret)
+    std::string visibility = "public";  // mastodon: public | unlisted | private | direct
+    std::string routing_key;  // pagerduty: the integration key (a secret)
+    std::string identifier;   // bluesky: handle or DID
+    std::string password;     // bluesky: app password (a secret)
+
+    // Public statements accepted per rolling hour; 0 means no cap. Over the cap a statement is
+    // dead-lettered with the reason, so a flood of incidents cannot spam the brand's timeline.
+    int statements_per_hour = 0;
+    retry_settings retry;
 };
+
+// Whether the channel type posts public statements (and so has a text limit).
+bool posts_statements(std::string_view type);
+// The text limit of a channel type, for config checks: Mastodon 500 characters (code points),
+// Bluesky 300 graphemes; 0 when the type has none.
+std::size_t text_limit(std::string_view type);
+// Counts what the limit of `type` counts: code points for mastodon, extended grapheme clusters
+// (approximated: a base code point with following combining marks, ZWJ sequences, variation
+// selectors, skin tones and regional-indicator pairs) for bluesky.
+std::size_t text_length(std::string_view type, std::string_view utf8);
 
 }  // namespace crisisd::notify

@@ -20,17 +20,16 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
     std::map<std::string, notify::channel*> channels;
     const core::clock& clock;
     delivery_events events;
-    retry_policy policy;
     asio::steady_timer timer;
     std::set<std::string> busy;  // channels with a delivery in flight
     bool running = false;
     std::mt19937_64 rng{std::random_device{}()};
 
     impl(asio::any_io_executor e, store& s, std::map<std::string, notify::channel*> c, const core::clock& clk,
-         delivery_events ev, retry_policy p)
-        : ex(e), db(s), channels(std::move(c)), clock(clk), events(std::move(ev)), policy(p), timer(e) {}
+         delivery_events ev)
+        : ex(e), db(s), channels(std::move(c)), clock(clk), events(std::move(ev)), timer(e) {}
 
-    core::duration backoff(int attempts, std::optional<core::duration> retry_after) {
+    core::duration backoff(const retry_policy& policy, int attempts, std::optional<core::duration> retry_after) {
         // Full jitter over [delay/2, delay]: spreads retries of many actions without ever
         // retrying sooner than half the nominal delay.
         auto delay = policy.initial;
@@ -54,6 +53,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
                     if (events.on_dead) events.on_dead(rec, "no such channel");
                     continue;
                 }
+                if (over_statement_cap(rec, *it->second, now)) continue;
                 busy.insert(rec.channel);
                 asio::co_spawn(ex, deliver(std::move(rec), it->second), [](std::exception_ptr e) {
                     if (e) {
@@ -74,10 +74,27 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
         }
     }
 
+    // A public statement beyond the channel's hourly cap is not posted at all: a flood of
+    // incidents (or an attacker provoking them) must not make the brand spam its timeline.
+    bool over_statement_cap(const record& rec, const notify::channel& ch, core::timestamp now) {
+        int cap = ch.settings().statements_per_hour;
+        if (cap <= 0 || rec.kind != "statement") return false;
+        auto posted = db.count_sent_since(rec.channel, rec.kind, now - std::chrono::hours(1));
+        if (posted < static_cast<std::size_t>(cap)) return false;
+        auto why = "skipped: statement cap of " + std::to_string(cap) + " per hour reached on channel " + rec.channel;
+        db.mark_dead(rec.seq, now, why);
+        if (events.on_dead) events.on_dead(rec, why);
+        return true;
+    }
+
     asio::awaitable<void> deliver(record rec, notify::channel* ch) {
         auto self = shared_from_this();
-        notify::delivery d{rec.key, rec.kind, rec.payload, rec.attempts + 1};
+        notify::delivery d{rec.key, rec.kind, rec.payload, std::max(rec.attempts, rec.started) + 1};
+        // Only statements pay for this extra durable write: a duplicate page is harmless, a
+        // duplicate public post is not, and the channel needs to know to check first.
+        if (rec.kind == "statement") db.mark_started(rec.seq);
         auto result = co_await ch->deliver(d);
+        const auto& policy = ch->settings().retry;
         auto now = clock.now();
         if (events.on_attempt) events.on_attempt(rec, result);
         ++rec.attempts;
@@ -94,7 +111,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
                     db.mark_dead(rec.seq, now, why);
                     if (events.on_dead) events.on_dead(rec, why);
                 } else {
-                    db.mark_retry(rec.seq, now + backoff(rec.attempts, result.retry_after), result.detail);
+                    db.mark_retry(rec.seq, now + backoff(policy, rec.attempts, result.retry_after), result.detail);
                 }
                 break;
             case notify::outcome::failed:
@@ -108,8 +125,8 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
 };
 
 delivery_loop::delivery_loop(asio::any_io_executor ex, store& s, std::map<std::string, notify::channel*> channels,
-                             const core::clock& clock, delivery_events events, retry_policy policy)
-    : impl_(std::make_shared<impl>(ex, s, std::move(channels), clock, std::move(events), policy)) {}
+                             const core::clock& clock, delivery_events events)
+    : impl_(std::make_shared<impl>(ex, s, std::move(channels), clock, std::move(events))) {}
 
 delivery_loop::~delivery_loop() { stop(); }
 

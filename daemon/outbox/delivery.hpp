@@ -3,7 +3,11 @@
 // the outcome — sent, retried later (exponential backoff with jitter, honouring Retry-After), or
 // dead-lettered (refused for good, or failing for too long). One action per channel is in
 // flight at a time, so actions reach each channel in the order they were written; channels do
-// not wait for each other. Runs on the daemon's event loop; not thread-safe.
+// not wait for each other. Each channel's settings give its retry policy and its cap on public
+// statements per rolling hour (over the cap a statement is dead-lettered with the reason).
+// Statements are marked started in the store before they are sent, so after a crash the next
+// attempt is told (delivery::attempt > 1) that the first may have landed.
+// Runs on the daemon's event loop; not thread-safe.
 #include <boost/asio/any_io_executor.hpp>
 #include <functional>
 #include <map>
@@ -16,11 +20,7 @@
 
 namespace crisisd::outbox {
 
-struct retry_policy {
-    core::duration initial = std::chrono::seconds(1);
-    core::duration max = std::chrono::seconds(60);
-    int max_attempts = 30;  // then the action is dead-lettered
-};
+using retry_policy = notify::retry_settings;
 
 // Observers for metrics and the timeline.
 struct delivery_events {
@@ -32,7 +32,7 @@ struct delivery_events {
 class delivery_loop {
 public:
     delivery_loop(boost::asio::any_io_executor ex, store& s, std::map<std::string, notify::channel*> channels,
-                  const core::clock& clock, delivery_events events, retry_policy policy = {});
+                  const core::clock& clock, delivery_events events);
     ~delivery_loop();
 
     void start();

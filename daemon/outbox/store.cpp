@@ -58,7 +58,8 @@ private:
 };
 
 constexpr const char* record_columns =
-    "seq, key, incident_id, channel, kind, payload, state, attempts, created_us, next_attempt_us, done_us, last_error";
+    "seq, key, incident_id, channel, kind, payload, state, attempts, created_us, next_attempt_us, done_us, last_error, "
+    "started";
 
 record read_record(const statement& s) {
     record r;
@@ -75,6 +76,7 @@ record read_record(const statement& s) {
     r.next_attempt = from_micros(s.integer(9));
     if (!s.is_null(10)) r.done_at = from_micros(s.integer(10));
     r.last_error = s.text(11);
+    r.started = static_cast<int>(s.integer(12));
     return r;
 }
 
@@ -92,7 +94,15 @@ std::string_view to_string(record_state s) {
 struct store::impl {
     sqlite3* db = nullptr;
     std::unique_ptr<statement> insert, due, next, sent, retry, dead, count, by_incident, by_key, meta_get, meta_set;
+    std::unique_ptr<statement> started, sent_since, dead_list, begin, commit, incident_save, incident_load;
     ~impl() {
+        started.reset();
+        sent_since.reset();
+        dead_list.reset();
+        begin.reset();
+        commit.reset();
+        incident_save.reset();
+        incident_load.reset();
         insert.reset();
         due.reset();
         next.reset();
@@ -144,6 +154,7 @@ std::variant<std::unique_ptr<store>, std::string> store::open(const std::string&
         CREATE INDEX IF NOT EXISTS actions_pending ON actions(state, channel, seq);
         CREATE INDEX IF NOT EXISTS actions_incident ON actions(incident_id);
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS incidents (id INTEGER PRIMARY KEY, snapshot TEXT NOT NULL);
     )sql";
     char* err = nullptr;
     if (sqlite3_exec(im->db, schema, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -151,6 +162,9 @@ std::variant<std::unique_ptr<store>, std::string> store::open(const std::string&
         sqlite3_free(err);
         return "cannot initialise state database " + path + ": " + msg;
     }
+    // Databases written before `started` existed gain the column; the error for an existing
+    // column is expected and ignored.
+    sqlite3_exec(im->db, "ALTER TABLE actions ADD COLUMN started INTEGER NOT NULL DEFAULT 0", nullptr, nullptr, nullptr);
     try {
         im->insert = std::make_unique<statement>(
             im->db,
@@ -162,7 +176,9 @@ std::variant<std::unique_ptr<store>, std::string> store::open(const std::string&
                      "WHERE b.state = 'pending' AND b.channel = a.channel) AND next_attempt_us <= ?1 ORDER BY seq")
                         .c_str());
         im->next = std::make_unique<statement>(im->db,
-                                               "SELECT MIN(next_attempt_us) FROM actions WHERE state = 'pending'");
+                                               "SELECT MIN(next_attempt_us) FROM actions a WHERE state = 'pending' AND seq = "
+                                               "(SELECT MIN(seq) FROM actions b WHERE b.state = 'pending' AND "
+                                               "b.channel = a.channel)");
         im->sent = std::make_unique<statement>(
             im->db, "UPDATE actions SET state = 'sent', attempts = attempts + 1, done_us = ?2, last_error = '' WHERE seq = ?1");
         im->retry = std::make_unique<statement>(
@@ -177,6 +193,19 @@ std::variant<std::unique_ptr<store>, std::string> store::open(const std::string&
             im->db, (std::string("SELECT ") + record_columns + " FROM actions WHERE key = ?1").c_str());
         im->meta_get = std::make_unique<statement>(im->db, "SELECT value FROM meta WHERE key = ?1");
         im->meta_set = std::make_unique<statement>(im->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+        im->started = std::make_unique<statement>(im->db, "UPDATE actions SET started = attempts + 1 WHERE seq = ?1");
+        im->sent_since = std::make_unique<statement>(
+            im->db,
+            "SELECT COUNT(*) FROM actions WHERE channel = ?1 AND kind = ?2 AND state = 'sent' AND done_us >= ?3");
+        im->dead_list = std::make_unique<statement>(
+            im->db, (std::string("SELECT ") + record_columns +
+                     " FROM actions WHERE state = 'dead' ORDER BY done_us DESC, seq DESC LIMIT ?1")
+                        .c_str());
+        im->begin = std::make_unique<statement>(im->db, "BEGIN IMMEDIATE");
+        im->commit = std::make_unique<statement>(im->db, "COMMIT");
+        im->incident_save =
+            std::make_unique<statement>(im->db, "INSERT OR REPLACE INTO incidents(id, snapshot) VALUES(?1, ?2)");
+        im->incident_load = std::make_unique<statement>(im->db, "SELECT snapshot FROM incidents ORDER BY id");
     } catch (const std::exception& e) {
         return std::string("state database ") + path + ": " + e.what();
     }
@@ -229,6 +258,56 @@ void store::mark_dead(std::int64_t seq, core::timestamp now, std::string_view er
     s.bind(1, seq).bind(2, micros(now)).bind(3, error);
     s.step();
     s.reset();
+}
+
+void store::mark_started(std::int64_t seq) {
+    auto& s = *impl_->started;
+    s.bind(1, seq);
+    s.step();
+    s.reset();
+}
+
+std::size_t store::count_sent_since(std::string_view channel, std::string_view kind, core::timestamp since) const {
+    auto& s = *impl_->sent_since;
+    s.bind(1, channel).bind(2, kind).bind(3, micros(since));
+    std::size_t n = 0;
+    if (s.step() == SQLITE_ROW) n = static_cast<std::size_t>(s.integer(0));
+    s.reset();
+    return n;
+}
+
+std::vector<record> store::dead_letters(std::size_t limit) const {
+    std::vector<record> out;
+    auto& s = *impl_->dead_list;
+    s.bind(1, static_cast<std::int64_t>(limit));
+    while (s.step() == SQLITE_ROW) out.push_back(read_record(s));
+    s.reset();
+    return out;
+}
+
+void store::begin() {
+    impl_->begin->step();
+    impl_->begin->reset();
+}
+
+void store::commit() {
+    impl_->commit->step();
+    impl_->commit->reset();
+}
+
+void store::save_incident(std::uint64_t id, std::string_view json) {
+    auto& s = *impl_->incident_save;
+    s.bind(1, static_cast<std::int64_t>(id)).bind(2, json);
+    s.step();
+    s.reset();
+}
+
+std::vector<std::string> store::load_incidents() const {
+    std::vector<std::string> out;
+    auto& s = *impl_->incident_load;
+    while (s.step() == SQLITE_ROW) out.push_back(s.text(0));
+    s.reset();
+    return out;
 }
 
 std::size_t store::count(record_state st) const {

@@ -27,7 +27,8 @@ struct record {
     std::string kind;     // notify | statement
     std::string payload;  // JSON document handed to the channel
     record_state state = record_state::pending;
-    int attempts = 0;
+    int attempts = 0;      // attempts whose outcome was recorded
+    int started = 0;       // attempts begun (recorded before sending, for statements only)
     core::timestamp created_at{};
     core::timestamp next_attempt{};
     std::optional<core::timestamp> done_at;  // sent or dead
@@ -47,12 +48,30 @@ public:
     // Pending records due at `now`, oldest first, at most one per channel (the channel's oldest
     // pending record, so a failing action holds back later ones and order per channel holds).
     std::vector<record> due(core::timestamp now);
-    // The earliest next_attempt of any pending record.
+    // The earliest next_attempt of a channel's oldest pending record (later records of a channel
+    // wait for it, so their own times do not matter).
     std::optional<core::timestamp> next_attempt() const;
 
     void mark_sent(std::int64_t seq, core::timestamp now);
     void mark_retry(std::int64_t seq, core::timestamp next, std::string_view error);
     void mark_dead(std::int64_t seq, core::timestamp now, std::string_view error);
+    // Records that an attempt is about to be sent, durably, so that after a crash mid-request the
+    // next attempt knows an earlier one may have landed (record::started > record::attempts).
+    void mark_started(std::int64_t seq);
+
+    // Records of `kind` on `channel` delivered at or after `since` (the statement cap).
+    std::size_t count_sent_since(std::string_view channel, std::string_view kind, core::timestamp since) const;
+    // Dead letters, newest first, at most `limit`.
+    std::vector<record> dead_letters(std::size_t limit) const;
+
+    // Groups the writes made until commit() into one transaction (one fsync). Not nestable.
+    void begin();
+    void commit();
+
+    // Incident snapshots (JSON, see outbox/incident_snapshot.hpp), so incidents and their step
+    // timers survive a restart. save_incident replaces the snapshot with the same id.
+    void save_incident(std::uint64_t id, std::string_view json);
+    std::vector<std::string> load_incidents() const;
 
     std::size_t count(record_state s) const;
     std::vector<record> for_incident(std::uint64_t incident_id) const;

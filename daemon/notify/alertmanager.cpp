@@ -1,0 +1,63 @@
+// Prometheus Alertmanager, POST /api/v2/alerts (PROTOCOLS.md §7a). The label set is the alert's
+// identity, so every action of one incident carries the same labels; the resolve sends them
+// again with endsAt.
+#include "core/json_writer.hpp"
+#include "notify/detail/http_channel.hpp"
+
+namespace crisisd::notify::detail {
+namespace {
+
+// A firing alert without endsAt would resolve itself after Alertmanager's resolve_timeout
+// (5 minutes by default) unless re-sent; crisisd sends an explicit resolve instead, so firing
+// alerts are given a day.
+constexpr auto firing_lifetime = std::chrono::hours(24);
+
+class alertmanager_channel final : public http_channel {
+public:
+    alertmanager_channel(const channel_settings& s, boost::asio::any_io_executor ex)
+        : http_channel(s, ex), endpoint_(trimmed(s.url) + "/api/v2/alerts") {}
+
+    boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
+        auto p = parse_payload(d.payload);
+        if (!p) co_return bad_payload();
+        bool resolved = p->event == "resolved";
+        auto starts = p->has_incident ? p->opened_at : p->at;
+        auto ends = resolved ? (p->resolved_at ? *p->resolved_at : p->at) : p->at + firing_lifetime;
+        if (ends <= starts) ends = starts + std::chrono::seconds(1);
+        std::string body;
+        core::json_writer w(body);
+        w.begin_array().begin_object();
+        w.key("labels").begin_object();
+        w.member("alertname", p->rule.empty() ? std::string("crisisd") : p->rule)
+            .member("source", "crisisd")
+            .member("incident_id", std::to_string(p->incident_id));
+        if (!p->key.empty()) w.member("key", p->key);
+        if (!p->severity.empty()) w.member("severity", p->severity);
+        w.end_object();
+        w.key("annotations").begin_object();
+        w.member("summary", headline(*p));
+        if (p->kind == "statement") w.member("statement", p->text);
+        w.end_object();
+        w.member("startsAt", core::format_rfc3339(starts)).member("endsAt", core::format_rfc3339(ends));
+        if (!p->console_url.empty()) w.member("generatorURL", p->console_url);
+        w.end_object().end_array();
+        auto resp = co_await request("POST", endpoint_, {}, std::move(body));
+        co_return judge(resp);
+    }
+    std::string_view type() const override { return "alertmanager"; }
+
+private:
+    static std::string trimmed(std::string u) {
+        while (!u.empty() && u.back() == '/') u.pop_back();
+        return u;
+    }
+    std::string endpoint_;
+};
+
+}  // namespace
+
+std::unique_ptr<channel> make_alertmanager(const channel_settings& s, boost::asio::any_io_executor ex) {
+    return std::make_unique<alertmanager_channel>(s, ex);
+}
+
+}  // namespace crisisd::notify::detail

@@ -1,0 +1,80 @@
+// PagerDuty Events API v2 (PROTOCOLS.md §6): trigger when an incident opens or escalates,
+// acknowledge and resolve with the same dedup_key. The routing key in the body authenticates.
+#include "core/json_writer.hpp"
+#include "notify/detail/http_channel.hpp"
+
+namespace crisisd::notify::detail {
+namespace {
+
+constexpr std::string_view default_url = "https://events.pagerduty.com/v2/enqueue";
+
+// PagerDuty knows four severities; rule severities are free text, so the common words map onto
+// them and anything unknown pages as an error rather than being refused with a 400.
+std::string_view pd_severity(std::string_view s) {
+    if (s == "critical" || s == "error" || s == "warning" || s == "info") return s;
+    if (s == "high" || s == "major" || s == "page") return "error";
+    if (s == "medium" || s == "minor" || s == "warn") return "warning";
+    if (s == "low" || s == "notice") return "info";
+    return "error";
+}
+
+class pagerduty_channel final : public http_channel {
+public:
+    pagerduty_channel(const channel_settings& s, boost::asio::any_io_executor ex) : http_channel(fixed(s), ex) {}
+
+    boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
+        auto p = parse_payload(d.payload);
+        if (!p) co_return bad_payload();
+        if (p->kind != "notify")
+            co_return make_result(outcome::failed, 0, "pagerduty pages people; it does not post statements");
+        std::string_view action = "trigger";
+        if (p->event == "acknowledged") action = "acknowledge";
+        else if (p->event == "resolved") action = "resolve";
+        // One alert per incident, whatever step or retry sends it: a repeated trigger attaches
+        // to the open alert instead of paging twice.
+        std::string dedup = "crisisd/" + (p->rule.empty() ? std::string("incident") : p->rule) + "/" +
+                            std::to_string(p->incident_id);
+        std::string body;
+        core::json_writer w(body);
+        w.begin_object()
+            .member("routing_key", settings_.routing_key)
+            .member("event_action", action)
+            .member("dedup_key", dedup);
+        if (action == "trigger") {
+            auto summary = headline(*p);
+            if (summary.size() > 1024) summary.resize(1024);
+            w.key("payload").begin_object();
+            w.member("summary", summary)
+                .member("source", "crisisd")
+                .member("severity", pd_severity(p->severity))
+                .member("timestamp", core::format_rfc3339(p->at))
+                .member("component", p->key)
+                .member("class", p->rule);
+            w.key("custom_details").begin_object();
+            w.member("incident_id", p->incident_id).member("event", p->event);
+            if (p->has_incident) w.member("opened_at", core::format_rfc3339(p->opened_at));
+            w.end_object();
+            w.end_object();
+            w.member("client", "crisisd");
+            if (!p->console_url.empty()) w.member("client_url", p->console_url);
+        }
+        w.end_object();
+        auto resp = co_await request("POST", settings_.url, {}, std::move(body));
+        co_return judge(resp);
+    }
+    std::string_view type() const override { return "pagerduty"; }
+
+private:
+    static channel_settings fixed(channel_settings s) {
+        if (s.url.empty()) s.url = default_url;
+        return s;
+    }
+};
+
+}  // namespace
+
+std::unique_ptr<channel> make_pagerduty(const channel_settings& s, boost::asio::any_io_executor ex) {
+    return std::make_unique<pagerduty_channel>(s, ex);
+}
+
+}  // namespace crisisd::notify::detail

@@ -1,0 +1,17 @@
+#pragma once
+// Incidents as JSON snapshots for the state database, so open incidents, their history and
+// their playbook step timers survive a restart (read back and handed to incident::engine::
+// restore). Times are stored as integer microseconds, so a round trip is exact. Pure functions.
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "incident/engine.hpp"
+
+namespace crisisd::outbox {
+
+std::string incident_to_json(const incident::incident& inc);
+// nullopt for a snapshot that is not a JSON object with a numeric id.
+std::optional<incident::incident> incident_from_json(std::string_view json);
+
+}  // namespace crisisd::outbox
