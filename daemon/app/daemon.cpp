@@ -4,6 +4,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <algorithm>
 #include <map>
 
 #include "admin/api.hpp"
@@ -15,6 +16,7 @@
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
 #include "outbox/delivery.hpp"
+#include "outbox/incident_snapshot.hpp"
 #include "parse/generic.hpp"
 #include "pipeline/pipeline.hpp"
 #include "web/assets.hpp"
@@ -210,10 +212,89 @@ struct daemon::impl final : admin::daemon_access {
         if (options.observer) options.observer->command(verb, id, who, to_string(r));
         core::log_info("command " + std::string(verb) + " on incident " + std::to_string(id) + " by " +
                        std::string(who) + ": " + std::string(to_string(r)));
+        if (r == incident::command_result::done) {
+            if (verb == "ack") follow_up(id, "acknowledged", now);
+            touched.push_back(id);
+        }
         handle_step(std::nullopt);
         publish();
         return {to_status(r), std::string(to_string(r))};
     }
+
+    admin::command_outcome silence(std::string_view rule, std::string_view key, std::chrono::seconds length,
+                                   std::string_view who) override {
+        bool known = false;
+        for (const auto& r : settings.rules) known = known || r.name == rule;
+        if (!known) return {admin::command_status::not_found, "no such rule"};
+        auto now = clock.now();
+        auto r = pipe->incidents().silence(rule, key, now + length, who, now);
+        core::log_info("silence " + std::string(rule) + (key.empty() ? "" : "/" + std::string(key)) + " for " +
+                       core::format_duration(length) + " by " + std::string(who) + ": " + std::string(to_string(r)));
+        return {to_status(r), std::string(to_string(r))};
+    }
+
+    std::string dead_letters_json() override {
+        std::string out;
+        core::json_writer w(out);
+        w.begin_object().key("dead_letters").begin_array();
+        for (const auto& rec : store->dead_letters(100)) {
+            w.begin_object()
+                .member("key", rec.key)
+                .member("incident_id", rec.incident_id)
+                .member("channel", rec.channel)
+                .member("kind", rec.kind)
+                .member("attempts", rec.attempts)
+                .member("error", rec.last_error)
+                .member("created_at", core::format_rfc3339(rec.created_at));
+            if (rec.done_at) w.member("dead_at", core::format_rfc3339(*rec.done_at));
+            w.end_object();
+        }
+        w.end_array().end_object();
+        return out;
+    }
+
+    // PagerDuty learns of acknowledgement and resolution, Alertmanager of resolution, on every
+    // pager channel this incident was sent to, even when the playbook's on_resolve does not
+    // name them: otherwise the page would stay open there. Keys are per incident, event and
+    // channel, so a repeated command adds nothing.
+    void follow_up(std::uint64_t id, std::string_view event, core::timestamp now) {
+        const auto* inc = pipe->incidents().find(id);
+        if (!inc) return;
+        std::vector<std::string> seen;
+        for (const auto& rec : store->for_incident(id)) {
+            if (rec.kind != "notify" || std::find(seen.begin(), seen.end(), rec.channel) != seen.end()) continue;
+            auto ch = channels.find(rec.channel);
+            if (ch == channels.end()) continue;
+            auto type = ch->second->type();
+            if (type != "pagerduty" && !(type == "alertmanager" && event == "resolved")) continue;
+            seen.push_back(rec.channel);
+            bool planned = false;
+            for (const auto& a : step.actions) planned = planned || (a.channel == rec.channel && a.event == event);
+            if (planned) continue;
+            incident::action a;
+            a.idempotency_key = std::to_string(id) + "/" + std::string(event) + "/" + rec.channel;
+            a.incident_id = id;
+            a.kind = incident::action_kind::notify;
+            a.channel = rec.channel;
+            a.event = std::string(event);
+            a.text = "incident " + std::to_string(id) + " " + std::string(event);
+            a.at = now;
+            step.actions.push_back(std::move(a));
+        }
+    }
+
+    // Snapshots of every incident that is live or changed in this step, in the same transaction
+    // as the step's actions: after a crash the outbox and the incidents agree.
+    void save_incidents() {
+        for (const auto& inc : pipe->incidents().incidents()) {
+            bool changed = inc.state != incident::incident_state::resolved ||
+                           std::find(step.resolved.begin(), step.resolved.end(), inc.id) != step.resolved.end() ||
+                           std::find(touched.begin(), touched.end(), inc.id) != touched.end();
+            if (changed) store->save_incident(inc.id, outbox::incident_to_json(inc));
+        }
+        touched.clear();
+    }
+    std::vector<std::uint64_t> touched;  // incidents changed by a command since the last save
 
     bool healthy(std::string& detail) override {
         if (stopping) {
@@ -229,7 +310,9 @@ struct daemon::impl final : admin::daemon_access {
     }
 
     void handle_step(std::optional<std::chrono::steady_clock::time_point> arrival) {
-        if (step.empty()) return;
+        if (step.empty() && touched.empty()) return;
+        // One transaction (one fsync) for the step's actions and incident snapshots.
+        store->begin();
         for (auto id : step.opened) {
             const auto* inc = pipe->incidents().find(id);
             if (!inc) continue;
@@ -249,6 +332,7 @@ struct daemon::impl final : admin::daemon_access {
             core::log(core::log_level::notice, "incident " + std::to_string(id) + " resolved");
             if (options.observer) options.observer->incident_resolved(*inc);
         }
+        for (auto id : step.resolved) follow_up(id, "resolved", clock.now());
         bool queued = false;
         for (const auto& a : step.actions) {
             const auto* inc = pipe->incidents().find(a.incident_id);
@@ -260,6 +344,8 @@ struct daemon::impl final : admin::daemon_access {
                 if (options.observer) options.observer->action_queued(a);
             }
         }
+        save_incidents();
+        store->commit();
         if (queued) {
             update_outbox_metrics();
             delivery->wake();
@@ -360,6 +446,21 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
             im->pipe->incidents().set_next_id(std::stoull(*next));
         } catch (const std::exception&) {
             core::log_warning("state database: ignoring unreadable next_incident_id");
+        }
+    }
+
+    // Incidents open before a restart stay open, with their step timers and history.
+    {
+        std::vector<incident::incident> saved;
+        for (const auto& snapshot : im->store->load_incidents()) {
+            if (auto inc = outbox::incident_from_json(snapshot)) saved.push_back(std::move(*inc));
+            else core::log_warning("state database: ignoring an unreadable incident snapshot");
+        }
+        if (!saved.empty()) {
+            std::size_t live = 0;
+            for (const auto& inc : saved) live += inc.state != incident::incident_state::resolved ? 1 : 0;
+            im->pipe->incidents().restore(std::move(saved));
+            if (live > 0) core::log_info("restored " + std::to_string(live) + " open incident(s) from the state database");
         }
     }
 

@@ -1,4 +1,5 @@
 // Sections that configure the I/O shell: sources, channels, admin, storage.
+#include <array>
 #include <charconv>
 
 #include "config/detail/sections.hpp"
@@ -150,7 +151,8 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
 void read_channels(context& ctx, const field& f, std::vector<notify::channel_settings>& out) {
     for_each_entry(ctx, f, [&](const YAML::Node& item, const location& at) {
         mapping m(ctx, item, at, "each entry of 'channels'",
-                  {"name", "type", "url", "headers", "ca_file", "path", "timeout"});
+                  {"name", "type", "url", "headers", "ca_file", "path", "timeout", "base_url", "token", "visibility",
+                   "routing_key", "identifier", "password", "statements_per_hour", "retry"});
         if (!m.valid()) return;
         m.set_owner("channel");
         notify::channel_settings c;
@@ -164,60 +166,128 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
         if (const field* timeout = m.find("timeout")) {
             if (auto v = read_duration(ctx, *timeout, false, "10s")) c.timeout = *v;
         }
+        if (const field* retry = m.find("retry")) {
+            mapping r(ctx, *retry, {"initial", "max", "attempts"});
+            if (const field* x = r.find("initial"))
+                if (auto v = read_duration(ctx, *x, false, "1s")) c.retry.initial = *v;
+            if (const field* x = r.find("max"))
+                if (auto v = read_duration(ctx, *x, false, "60s")) c.retry.max = *v;
+            if (const field* x = r.find("attempts"))
+                if (auto v = read_integer(ctx, *x, 1, 1000)) c.retry.max_attempts = static_cast<int>(*v);
+            if (c.retry.initial > c.retry.max) {
+                ctx.error(value_at(ctx, *retry), "'retry' needs 'initial' (" + core::format_duration(c.retry.initial) +
+                                                     ") no longer than 'max' (" +
+                                                     core::format_duration(c.retry.max) + ")");
+            }
+        }
         const field* type = m.require("type");
         std::optional<std::size_t> kind;
-        if (type) kind = read_choice(ctx, *type, {"webhook", "file", "log"});
+        static constexpr std::string_view types[] = {"webhook",      "file",     "log",    "slack",
+                                                      "pagerduty",    "alertmanager", "mastodon", "bluesky"};
+        if (type)
+            kind = read_choice(ctx, *type,
+                               {"webhook", "file", "log", "slack", "pagerduty", "alertmanager", "mastodon", "bluesky"});
         if (!kind) {
             out.push_back(std::move(c));
             return;
         }
-        c.type = *kind == 0 ? "webhook" : *kind == 1 ? "file" : "log";
-        if (c.type == "webhook") {
-            not_for_type(ctx, m, "path", "channels of type file");
-            if (const field* url = m.require("url")) {
+        c.type = std::string(types[*kind]);
+        const bool http = c.type != "file" && c.type != "log";
+        const bool posts = c.type == "mastodon" || c.type == "bluesky";
+        auto only = [&](std::string_view key, std::string_view types_phrase) { not_for_type(ctx, m, key, types_phrase); };
+        if (c.type != "webhook") only("headers", "channels of type webhook");
+        if (c.type != "file") only("path", "channels of type file");
+        if (!http) {
+            only("ca_file", "channels that speak HTTP");
+            only("url", "channels that speak HTTP");
+        }
+        if (!posts) {
+            only("base_url", "channels of type mastodon or bluesky");
+            only("statements_per_hour", "channels of type mastodon or bluesky");
+        } else {
+            only("url", "channels that are not mastodon or bluesky (they take 'base_url')");
+        }
+        if (c.type != "mastodon") {
+            only("token", "channels of type mastodon");
+            only("visibility", "channels of type mastodon");
+        }
+        if (c.type != "pagerduty") only("routing_key", "channels of type pagerduty");
+        if (c.type != "bluesky") {
+            only("identifier", "channels of type bluesky");
+            only("password", "channels of type bluesky");
+        }
+        if (c.type == "webhook" || c.type == "slack" || c.type == "alertmanager" || c.type == "pagerduty") {
+            const field* url = c.type == "pagerduty" ? m.find("url") : m.require("url");
+            if (url) {
                 if (auto v = read_secret(ctx, *url, false)) {
                     c.url = *v;
                     check_url(ctx, *url, c.url, {"http://", "https://"}, "http:// or https://");
                 }
             }
+        }
+        if (posts) {
+            const field* base = c.type == "mastodon" ? m.require("base_url") : m.find("base_url");
+            if (base) {
+                if (auto v = read_string(ctx, *base)) {
+                    c.url = *v;
+                    check_url(ctx, *base, c.url, {"http://", "https://"}, "http:// or https://");
+                }
+            }
+            if (const field* cap = m.find("statements_per_hour"))
+                if (auto v = read_integer(ctx, *cap, 0, 1000)) c.statements_per_hour = static_cast<int>(*v);
+        }
+        if (c.type == "mastodon") {
+            if (const field* token = m.require("token"))
+                if (auto v = read_secret(ctx, *token, true)) c.token = *v;
+            if (const field* vis = m.find("visibility"))
+                if (auto v = read_choice(ctx, *vis, {"public", "unlisted", "private", "direct"}))
+                    c.visibility = std::string(std::array<std::string_view, 4>{"public", "unlisted", "private",
+                                                                               "direct"}[*v]);
+        }
+        if (c.type == "pagerduty") {
+            if (const field* key = m.require("routing_key"))
+                if (auto v = read_secret(ctx, *key, true)) c.routing_key = *v;
+        }
+        if (c.type == "bluesky") {
+            if (const field* id = m.require("identifier"))
+                if (auto v = read_string(ctx, *id)) c.identifier = *v;
+            if (const field* pw = m.require("password"))
+                if (auto v = read_secret(ctx, *pw, true)) c.password = *v;
+        }
+        if (c.type == "webhook") {
             if (const field* headers = m.find("headers")) {
                 if (headers->value && !headers->value.IsNull() && !headers->value.IsMap()) {
                     ctx.error(value_at(ctx, *headers),
                               "'headers' must be a mapping of header names to values (got " +
                                   shown(headers->value) + ")");
                 } else if (headers->value && headers->value.IsMap()) {
-                    for (auto it = headers->value.begin(); it != headers->value.end(); ++it) {
-                        const field h{it->first.IsScalar() ? it->first.Scalar() : std::string(), it->first,
-                                      it->second};
+                    for (const auto& pair : headers->value) {
+                        const field h{pair.first.IsScalar() ? pair.first.Scalar() : std::string(), pair.first,
+                                      pair.second};
                         if (!valid_header_name(h.key)) {
-                            ctx.error(ctx.at(it->first), "invalid HTTP header name " + shown(it->first));
+                            ctx.error(ctx.at(h.key_node), "invalid HTTP header name " + shown(h.key_node));
                             continue;
                         }
                         if (c.headers.count(h.key) != 0) {
-                            ctx.error(ctx.at(it->first), "duplicate header '" + h.key + "'");
+                            ctx.error(ctx.at(h.key_node), "duplicate header '" + h.key + "'");
                             continue;
                         }
                         if (auto v = read_secret(ctx, h, false)) c.headers[h.key] = *v;
                     }
                 }
             }
+        }
+        if (http) {
             if (const field* ca = m.find("ca_file")) {
                 if (auto v = read_string(ctx, *ca)) c.ca_file = resolve_path(ctx, *v);
             }
-        } else {
-            const char* phrase = "channels of type webhook";
-            not_for_type(ctx, m, "url", phrase);
-            not_for_type(ctx, m, "headers", phrase);
-            not_for_type(ctx, m, "ca_file", phrase);
-            if (c.type == "file") {
-                if (const field* path = m.require("path")) {
-                    if (auto v = read_string(ctx, *path)) {
-                        if (v->empty()) ctx.error(value_at(ctx, *path), "'path' must not be empty");
-                        c.path = resolve_path(ctx, *v);
-                    }
+        }
+        if (c.type == "file") {
+            if (const field* path = m.require("path")) {
+                if (auto v = read_string(ctx, *path)) {
+                    if (v->empty()) ctx.error(value_at(ctx, *path), "'path' must not be empty");
+                    c.path = resolve_path(ctx, *v);
                 }
-            } else {
-                not_for_type(ctx, m, "path", "channels of type file");
             }
         }
         out.push_back(std::move(c));
