@@ -56,6 +56,7 @@ struct en_token {
 struct scratch {
     std::string clean;
     std::string lower;     // German tokens' folded text
+    std::string folded;    // German: one non-ASCII word being folded
     std::string en_lower;  // English tokens' lower-cased text
     std::vector<token> tokens;        // German
     std::vector<en_token> en_tokens;  // English
@@ -305,12 +306,27 @@ std::size_t whitespace_length(std::string_view s, std::size_t i) {
 template <typename Lookup>
 void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lookup&& lookup) {
     s.tokens.clear();
-    s.lower.clear();
     s.exclamations = 0;
     s.questions = 0;
-    // Tokens keep string_views into `lower`, so it must not reallocate while tokenising; folding
-    // never produces more than 3 bytes per input byte (an invalid byte becomes U+FFFD).
-    if (s.lower.capacity() < 3 * clean.size() + 16) s.lower.reserve(3 * clean.size() + 16);
+    // Tokens keep string_views into `lower`, which is sized once per text: folding never
+    // produces more than 3 bytes per input byte (an invalid byte becomes U+FFFD).
+    if (s.lower.size() < 3 * clean.size() + 16) s.lower.resize(3 * clean.size() + 16);
+    char* const lower = s.lower.data();
+    std::size_t used = 0;
+    // Lower-cases `w` at lower + used (ASCII in place, the rest by Unicode case folding).
+    const auto fold = [&](std::string_view w, bool ascii) {
+        char* out = lower + used;
+        if (ascii) {
+            for (std::size_t c = 0; c < w.size(); ++c) {
+                out[c] = (w[c] >= 'A' && w[c] <= 'Z') ? static_cast<char>(w[c] + 0x20) : w[c];
+            }
+            return std::string_view(out, w.size());
+        }
+        s.folded.clear();
+        append_lower(w, s.folded);
+        std::memcpy(out, s.folded.data(), s.folded.size());
+        return std::string_view(out, s.folded.size());
+    };
     std::size_t span = 0;
     std::size_t i = 0;
     while (i < clean.size()) {
@@ -365,12 +381,9 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
         // Only a token that stripping would reduce to <= 2 characters can be an emoticon
         // (":)", ":-(", ":D", "<3"); longer ones ("gut,", "Stunde!!") are words.
         if (stripped.size() != raw.size() && code_points(stripped) <= 2) {
-            const std::size_t mark = s.lower.size();
-            append_lower(raw, s.lower);
-            const std::string_view whole(s.lower.data() + mark, s.lower.size() - mark);
+            const std::string_view whole = fold(raw, (seen & k_high) == 0);
             const bool known = lex.german.find(whole) != nullptr || lex.english_modern.find(whole) != nullptr ||
                                emoticon_valence(whole) != 0;
-            s.lower.resize(mark);
             if (stripped.empty() && !known) {
                 // Free-standing punctuation (tokenised tweets: "gut ."): ends the clause of
                 // the previous word instead of being a neutral word itself.
@@ -381,18 +394,10 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
             }
             if (known || stripped.empty()) t.raw = raw;
         }
-        const std::size_t mark = s.lower.size();
-        if ((seen & k_high) == 0) {  // ASCII: lower-case directly, case flags from the byte classes
-            s.lower.append(t.raw);
-            for (std::size_t c = mark; c < s.lower.size(); ++c) {
-                if (s.lower[c] >= 'A' && s.lower[c] <= 'Z') s.lower[c] = static_cast<char>(s.lower[c] + 0x20);
-            }
-            t.upper = (seen & k_upper) != 0 && (seen & k_lower) == 0;
-        } else {
-            append_lower(t.raw, s.lower);
-            t.upper = python_isupper(t.raw);
-        }
-        t.lower = std::string_view(s.lower.data() + mark, s.lower.size() - mark);
+        t.lower = fold(t.raw, (seen & k_high) == 0);
+        used += t.lower.size();
+        // ASCII: case flags from the byte classes.
+        t.upper = (seen & k_high) == 0 ? (seen & k_upper) != 0 && (seen & k_lower) == 0 : python_isupper(t.raw);
         lookup(t);
         s.tokens.push_back(t);
     }
