@@ -12,6 +12,7 @@
 #include <sstream>
 #include <tuple>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "config/detail/context.hpp"
@@ -88,6 +89,49 @@ std::vector<std::string> expand_glob(const fs::path& dir, const std::string& pat
     return out;
 }
 
+// Records where each document starts, nothing else.
+class document_starts final : public YAML::EventHandler {
+public:
+    std::vector<YAML::Mark> starts;
+
+    void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+struct document_scan {
+    int documents = 0;  // counted up to 2
+    std::optional<YAML::Mark> second_at;
+    std::optional<YAML::Mark> stuck_at;
+};
+
+// yaml-cpp 0.7 (Debian 12) reports a stray token such as a leading ',' as an endless run of
+// empty documents at the same place (jbeder/yaml-cpp#1040, fixed upstream by #1319), and
+// YAML::Load returns an empty node for it. Walking the documents with a bound and watching for
+// a start that does not move turns that into an error instead of a hang or a silently empty config.
+document_scan scan_documents(const std::string& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    document_starts handler;
+    document_scan scan;
+    for (int i = 0; i < 3 && parser.HandleNextDocument(handler); ++i) {
+        const auto& starts = handler.starts;
+        if (starts.size() >= 2 && starts[starts.size() - 1].pos == starts[starts.size() - 2].pos) {
+            scan.stuck_at = starts.back();
+            return scan;
+        }
+    }
+    scan.documents = static_cast<int>(std::min<std::size_t>(handler.starts.size(), 2));
+    if (handler.starts.size() >= 2) scan.second_at = handler.starts[1];
+    return scan;
+}
+
 class loader {
 public:
     load_result from_file(const fs::path& path) {
@@ -132,18 +176,9 @@ private:
         loaded_.insert(identity);
         stack_.push_back({identity, doc.name()});
 
-        std::vector<YAML::Node> roots;
-        try {
-            roots = YAML::LoadAll(doc.text());
-        } catch (const YAML::Exception& e) {
-            ctx_.error(doc.at(e.mark), "invalid YAML: " + e.msg);
-        }
-        if (roots.size() > 1) {
-            ctx_.error(doc.at(roots[1]), "a config file holds one YAML document; remove this second one");
-        }
-        if (!roots.empty()) {
+        if (std::optional<YAML::Node> root = parse(doc)) {
             try {
-                read_root(roots.front());
+                read_root(*root);
             } catch (const YAML::Exception& e) {
                 // Node accessors do not throw on the paths above; this keeps a surprise a diagnostic.
                 ctx_.error(doc.at(e.mark), "invalid YAML: " + e.msg);
@@ -153,6 +188,28 @@ private:
         stack_.pop_back();
         current_ = previous;
         ctx_.set_document(previous);
+    }
+
+    // The single document of a file, or nullopt after reporting why there is none.
+    std::optional<YAML::Node> parse(const document& doc) {
+        try {
+            const document_scan scan = scan_documents(doc.text());
+            if (scan.stuck_at) {
+                const auto pos = static_cast<std::size_t>(std::max(scan.stuck_at->pos, 0));
+                const std::string what = pos < doc.text().size() ? std::string(1, doc.text()[pos]) : "end of file";
+                ctx_.error(doc.at(*scan.stuck_at), "invalid YAML: unexpected '" + what + "'");
+                return std::nullopt;
+            }
+            if (scan.second_at) {
+                ctx_.error(doc.at(*scan.second_at), "a config file holds one YAML document; remove this second one");
+                return std::nullopt;
+            }
+            if (scan.documents == 0) return YAML::Node();
+            return YAML::Load(doc.text());
+        } catch (const YAML::Exception& e) {
+            ctx_.error(doc.at(e.mark), "invalid YAML: " + e.msg);
+            return std::nullopt;
+        }
     }
 
     void read_root(const YAML::Node& root) {

@@ -76,8 +76,9 @@ mapping::mapping(context& ctx, const YAML::Node& node, const location& where, st
     }
     valid_ = true;
     std::vector<std::string> candidates(known.begin(), known.end());
-    for (auto it = node.begin(); it != node.end(); ++it) {
-        const YAML::Node& key = it->first;
+    // Range-for keeps each key/value pair alive; yaml-cpp's it->first is a short-lived proxy.
+    for (const auto& pair : node) {
+        const YAML::Node& key = pair.first;
         if (!key.IsScalar()) {
             ctx.error(ctx.at(key), "keys must be plain names (got " + shown(key) + ")");
             continue;
@@ -95,7 +96,7 @@ mapping::mapping(context& ctx, const YAML::Node& node, const location& where, st
             ctx.error(ctx.at(key), "duplicate key '" + name + "'");
             continue;
         }
-        fields_.push_back(field{name, key, it->second});
+        fields_.push_back(field{name, key, pair.second});
     }
 }
 

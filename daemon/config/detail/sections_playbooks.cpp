@@ -213,9 +213,9 @@ void read_statements(context& ctx, const field& f, std::vector<incident::stateme
                 ctx.error(value_at(ctx, *text),
                           "'text' must map languages to texts, like en: \"...\" (got " + shown(text->value) + ")");
             } else {
-                for (auto it = text->value.begin(); it != text->value.end(); ++it) {
-                    const YAML::Node& lang = it->first;
-                    const YAML::Node& body = it->second;
+                for (const auto& pair : text->value) {
+                    const YAML::Node& lang = pair.first;
+                    const YAML::Node& body = pair.second;
                     const std::string code = lang.IsScalar() ? lang.Scalar() : std::string();
                     bool code_ok = code.size() >= 2 && code.size() <= 3;
                     for (char c : code) code_ok = code_ok && c >= 'a' && c <= 'z';
