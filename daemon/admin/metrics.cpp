@@ -7,6 +7,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <chrono>
 #include <map>
 #include <mutex>
 
@@ -73,8 +74,18 @@ struct metrics::impl {
     pm::Gauge& open_gauge = open_now.Add({});
     pm::Gauge& keys_gauge = keys.Add({});
 
+    pm::Family<pm::Counter>& source_frames = pm::BuildCounter()
+                                                 .Name("crisisd_source_frames_total")
+                                                 .Help("Valid frames that were not new mentions, by kind (ignored, deleted, duplicate)")
+                                                 .Register(*registry);
+    pm::Family<pm::Gauge>& message_age = pm::BuildGauge()
+                                             .Name("crisisd_source_last_message_age_seconds")
+                                             .Help("Seconds since the source last delivered a message")
+                                             .Register(*registry);
+
     std::mutex m;
     std::map<std::string, pm::Counter*, std::less<>> received_by_source;
+    std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> last_message;  // guarded by m
 
     impl() { build_info.Add({{"version", "0.1.0"}}).Set(1); }
 };
@@ -106,6 +117,18 @@ void metrics::source_reconnect(std::string_view source) {
     impl_->reconnects.Add({{"source", std::string(source)}}).Increment();
 }
 
+void metrics::source_frame(std::string_view source, std::string_view kind) {
+    impl_->source_frames.Add({{"source", std::string(source)}, {"kind", std::string(kind)}}).Increment();
+}
+
+void metrics::source_message(std::string_view source) {
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(impl_->m);
+    auto it = impl_->last_message.find(source);
+    if (it == impl_->last_message.end()) impl_->last_message.emplace(std::string(source), now);
+    else it->second = now;
+}
+
 void metrics::incident_opened(std::string_view rule, double detection_latency_seconds) {
     impl_->opened.Add({{"rule", std::string(rule)}}).Increment();
     impl_->detection_hist.Observe(detection_latency_seconds);
@@ -133,6 +156,13 @@ void metrics::open_incidents(std::size_t n) { impl_->open_gauge.Set(static_cast<
 void metrics::live_keys(std::size_t n) { impl_->keys_gauge.Set(static_cast<double>(n)); }
 
 std::string metrics::render() const {
+    {
+        // An age only means something at the moment it is read.
+        auto now = std::chrono::steady_clock::now();
+        std::lock_guard lock(impl_->m);
+        for (const auto& [source, at] : impl_->last_message)
+            impl_->message_age.Add({{"source", source}}).Set(std::chrono::duration<double>(now - at).count());
+    }
     pm::TextSerializer serializer;
     return serializer.Serialize(impl_->registry->Collect());
 }

@@ -20,6 +20,11 @@ public:
     void mention_processed();
     void source_connected(std::string_view source, bool up);
     void source_reconnect(std::string_view source);
+    // A source's frame that was valid but not a new mention: "ignored" (housekeeping events),
+    // "deleted" (a deletion notice), "duplicate" (replayed after a reconnect).
+    void source_frame(std::string_view source, std::string_view kind);
+    // A message arrived now; /metrics shows crisisd_source_last_message_age_seconds{source}.
+    void source_message(std::string_view source);
     void incident_opened(std::string_view rule, double detection_latency_seconds);
     void incident_resolved(std::string_view rule);
     void action(std::string_view channel, std::string_view outcome);

@@ -12,12 +12,16 @@
 #include "app/incident_log.hpp"
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
+#include "ingest/dedup_window.hpp"
+#include "ingest/file_source.hpp"
+#include "ingest/http_source.hpp"
+#include "ingest/jetstream_resume.hpp"
 #include "ingest/websocket_source.hpp"
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
 #include "outbox/delivery.hpp"
 #include "outbox/incident_snapshot.hpp"
-#include "parse/generic.hpp"
+#include "parse/frame_parser.hpp"
 #include "pipeline/pipeline.hpp"
 #include "web/assets.hpp"
 
@@ -121,15 +125,62 @@ struct daemon::impl final : admin::daemon_access {
     std::unique_ptr<net::http_server> admin_server;
 
     struct source_runtime final : ingest::source_events {
+        // Whatever carries the frames (websocket, file, HTTP ingest), started and stopped alike.
+        struct transport {
+            virtual ~transport() = default;
+            virtual void start() = 0;
+            virtual void stop() = 0;
+        };
+        template <class Source>
+        struct transport_of final : transport {
+            std::unique_ptr<Source> source;
+            explicit transport_of(std::unique_ptr<Source> s) : source(std::move(s)) {}
+            void start() override {
+                if constexpr (requires { source->port(); }) return;  // http: bound in create()
+                else source->start();
+            }
+            void stop() override { source->stop(); }
+        };
+
         impl* owner = nullptr;
         std::string name;
-        parse::generic_parser parser;
-        std::unique_ptr<ingest::websocket_source> ws;
+        std::unique_ptr<parse::frame_parser> parser;
+        ingest::dedup_window dedup{16384};
+        std::optional<ingest::jetstream_resume> resume;  // jetstream only
+        std::int64_t replayed_up_to = 0;  // positions at or below this were processed before a restart
+        std::unique_ptr<transport> ws;  // the transport, whatever its type
         bool connected = false;
 
-        source_runtime(impl* o, std::string n, std::size_t max_bytes) : owner(o), name(std::move(n)), parser(max_bytes) {}
+        source_runtime(impl* o, std::string n, std::unique_ptr<parse::frame_parser> p)
+            : owner(o), name(std::move(n)), parser(std::move(p)) {}
+        ~source_runtime() override { save_position(); }
+
+        std::string cursor_key() const { return "jetstream_cursor:" + name; }
+        void restore_position() {
+            auto saved = owner->store->get_meta(cursor_key());
+            if (!saved) return;
+            try {
+                replayed_up_to = std::stoll(*saved);
+                resume->restore(replayed_up_to);
+                core::log_info("source " + name + ": resuming after time_us " + *saved);
+            } catch (const std::exception&) {
+                core::log_warning("source " + name + ": ignoring unreadable saved cursor");
+            }
+        }
+        void advance(std::int64_t position) {
+            if (!resume || position <= 0) return;
+            resume->advance(position);
+            if (resume->should_persist()) save_position();
+        }
+        void save_position() {
+            if (!resume || resume->position() <= 0 || !owner->store) return;
+            owner->store->set_meta(cursor_key(), std::to_string(resume->position()));
+            resume->persisted();
+        }
+
         void on_connected(bool up) override {
             connected = up;
+            if (!up) save_position();
             owner->metrics.source_connected(name, up);
             if (owner->options.observer) owner->options.observer->source_state(name, up, "");
             core::log(up ? core::log_level::info : core::log_level::warning,
@@ -361,22 +412,41 @@ struct daemon::impl final : admin::daemon_access {
         metrics.outbox_state(store->count(outbox::record_state::pending), store->count(outbox::record_state::dead));
     }
 
-    void on_frame(source_runtime& src, std::string_view frame) {
-        if (stopping) return;
+    // Returns "" when the frame was taken (a mention, or a valid frame that is not one), else
+    // the reject reason; HTTP ingest reports it per line.
+    std::string_view on_frame(source_runtime& src, std::string_view frame) {
+        if (stopping) return "shutting_down";
         auto arrival = std::chrono::steady_clock::now();
         metrics.mention_received(src.name);
+        metrics.source_message(src.name);
         auto& m = scratch_mention;
-        if (auto reject = src.parser.parse(frame, m)) {
-            metrics.mention_rejected(src.name, parse::to_string(*reject));
-            return;
+        auto r = src.parser->parse(frame, m);
+        if (r.kind == parse::frame_kind::rejected) {
+            metrics.mention_rejected(src.name, parse::to_string(r.reason));
+            return parse::to_string(r.reason);
+        }
+        // A restart resumes a few seconds before the saved position; what it replays up to that
+        // position was processed by the previous run.
+        const bool replayed = r.position > 0 && r.position <= src.replayed_up_to;
+        if (r.kind == parse::frame_kind::ignored || replayed || !src.dedup.first_time(src.parser->dedup_key())) {
+            metrics.source_frame(src.name, r.kind == parse::frame_kind::ignored ? "ignored" : "duplicate");
+            src.advance(r.position);
+            return {};
+        }
+        if (r.kind == parse::frame_kind::deleted) {
+            metrics.source_frame(src.name, "deleted");
+            src.advance(r.position);
+            return {};
         }
         if (m.source.empty()) m.source = src.name;
         pipe->process(m, clock.now(), step);
         metrics.mention_processed();
+        src.advance(r.position);
         if (!step.empty()) {
             handle_step(arrival);
             publish();
         }
+        return {};
     }
 
     void schedule_tick() {
@@ -508,13 +578,53 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
     if (!options.extra_admin_token.empty()) im->api->add_token(options.extra_admin_token);
 
     for (const auto& s : im->settings.sources) {
-        if (s.type != "websocket") return "source '" + s.name + "': type '" + s.type + "' is not supported by run";
-        if (s.format != "generic") return "source '" + s.name + "': format '" + s.format + "' is not supported yet";
-        im->sources.push_back(std::make_unique<impl::source_runtime>(raw, s.name, s.max_message_bytes));
+        parse::parser_settings ps_format;
+        ps_format.format = s.format;
+        ps_format.max_bytes = s.max_message_bytes;
+        ps_format.field_map = s.field_map;
+        ps_format.only_when = s.only_when;
+        auto parser = parse::make_parser(ps_format);
+        if (!parser) return "source '" + s.name + "': unknown format '" + s.format + "'";
+        im->sources.push_back(std::make_unique<impl::source_runtime>(raw, s.name, std::move(parser)));
         auto* src = im->sources.back().get();
-        src->ws = std::make_unique<ingest::websocket_source>(
-            io.get_executor(), s, [raw, src](std::string_view frame) { raw->on_frame(*src, frame); }, *src);
-        im->metrics.source_connected(s.name, false);
+        using runtime = impl::source_runtime;
+        auto deliver = [raw, src](std::string_view frame) { raw->on_frame(*src, frame); };
+        if (s.type == "websocket") {
+            auto ws = std::make_unique<ingest::websocket_source>(io.get_executor(), s, deliver, *src);
+            if (s.format == "jetstream") {
+                std::vector<std::string> collections = s.collections;
+                if (collections.empty()) collections.emplace_back("app.bsky.feed.post");
+                src->resume.emplace(s.url, std::move(collections), s.dids,
+                                    std::chrono::duration_cast<std::chrono::microseconds>(s.resume_lookback));
+                src->restore_position();
+                ws->set_url_provider([src] { return src->resume->url(); });
+            }
+            if (!s.subscribe.empty()) ws->set_subscribe_messages(s.subscribe);
+            src->ws = std::make_unique<runtime::transport_of<ingest::websocket_source>>(std::move(ws));
+        } else if (s.type == "file") {
+            auto file = std::make_unique<ingest::file_source>(
+                io.get_executor(), s, deliver,
+                [name = s.name](const std::string& error) {
+                    if (error.empty()) core::log_info("source " + name + ": end of input");
+                },
+                *src);
+            src->ws = std::make_unique<runtime::transport_of<ingest::file_source>>(std::move(file));
+        } else if (s.type == "http") {
+            ingest::http_source_settings hs;
+            hs.name = s.name;
+            hs.listen = s.listen;
+            hs.token = s.token;
+            hs.max_body_bytes = s.max_body_bytes;
+            hs.max_line_bytes = s.max_message_bytes;
+            auto http = std::make_unique<ingest::http_source>(
+                io.get_executor(), hs, [raw, src](std::string_view line) { return raw->on_frame(*src, line); }, *src);
+            // Bound here rather than in start(), so a taken port is a start-up error with a reason.
+            if (auto err = http->start(); !err.empty()) return "source '" + s.name + "': " + err;
+            src->ws = std::make_unique<runtime::transport_of<ingest::http_source>>(std::move(http));
+        } else {
+            return "source '" + s.name + "': type '" + s.type + "' is not supported by run";
+        }
+        im->metrics.source_connected(s.name, s.type == "http");
     }
     im->update_outbox_metrics();
     return std::unique_ptr<daemon>(new daemon(std::move(im)));

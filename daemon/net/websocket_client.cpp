@@ -118,6 +118,9 @@ struct websocket_client::impl {
                     auto reason = ws.reason();
                     out.error = "closed by server (code " + std::to_string(reason.code) +
                                 (reason.reason.empty() ? "" : ", " + std::string(reason.reason.data(), reason.reason.size())) + ")";
+                } else if (ec == websocket::error::bad_frame_payload) {
+                    out.invalid_utf8 = true;
+                    out.error = "a text message was not valid UTF-8";
                 } else {
                     out.error = detail::describe_io_error(ec);
                 }

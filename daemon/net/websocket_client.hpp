@@ -51,6 +51,9 @@ public:
         read_status status = read_status::closed;
         std::string error;  // why the connection ended, for logs
         bool binary = false;
+        // closed because a text message was not valid UTF-8: Beast fails the connection (close
+        // code 1007) rather than skipping the message, so the source can count it as rejected.
+        bool invalid_utf8 = false;
     };
     // Reads the next message into `message` (its capacity is reused). Never throws.
     boost::asio::awaitable<read_result> read(std::string& message);

@@ -1,8 +1,10 @@
 // Sections that configure the I/O shell: sources, channels, admin, storage.
+#include <algorithm>
 #include <array>
 #include <charconv>
 
 #include "config/detail/sections.hpp"
+#include "core/json_writer.hpp"
 
 namespace crisisd::config::detail {
 
@@ -67,11 +69,92 @@ void for_each_entry(context& ctx, const field& list,
     }
 }
 
+// The keys that depend on the wire format: Jetstream filters, subscribe frames, a field map.
+void read_source_format_keys(context& ctx, const mapping& m, ingest::source_settings& s) {
+    if (s.format != "jetstream") {
+        not_for_type(ctx, m, "collections", "sources of format jetstream");
+        not_for_type(ctx, m, "dids", "sources of format jetstream");
+    }
+    if (s.format != "generic") {
+        not_for_type(ctx, m, "fields", "sources of format generic");
+        not_for_type(ctx, m, "only_when", "sources of format generic");
+    }
+    if (const field* c = m.find("collections")) {
+        if (auto v = read_string_list(ctx, *c, true)) s.collections = *v;
+    }
+    if (const field* d = m.find("dids")) {
+        if (auto v = read_string_list(ctx, *d, true)) s.dids = *v;
+    }
+    // Each entry is sent as one text frame: a string as written, a mapping of scalars as a JSON
+    // object ({stream: hashtag, tag: acme} → {"stream":"hashtag","tag":"acme"}); Mastodon
+    // subscriptions get "type":"subscribe" added when they do not say otherwise.
+    if (const field* sub = m.find("subscribe")) {
+        for_each_entry(ctx, *sub, [&](const YAML::Node& item, const location& at) {
+            if (item.IsScalar()) {
+                s.subscribe.push_back(item.Scalar());
+                return;
+            }
+            if (!item.IsMap()) {
+                ctx.error(at, "each entry of 'subscribe' must be a string or a mapping (got " + shown(item) + ")");
+                return;
+            }
+            std::string frame = "{";
+            bool has_type = false;
+            for (const auto& pair : item) {
+                if (!pair.first.IsScalar() || !pair.second.IsScalar()) {
+                    ctx.error(ctx.at(pair.first), "'subscribe' mappings hold plain strings (got " + shown(pair.second) + ")");
+                    return;
+                }
+                has_type = has_type || pair.first.Scalar() == "type";
+                if (frame.size() > 1) frame += ",";
+                core::append_json_string(frame, pair.first.Scalar());
+                frame += ":";
+                core::append_json_string(frame, pair.second.Scalar());
+            }
+            if (!has_type && s.format == "mastodon") frame.insert(1, frame.size() > 1 ? "\"type\":\"subscribe\"," : "\"type\":\"subscribe\"");
+            s.subscribe.push_back(frame + "}");
+        });
+    }
+    auto read_pointer_map = [&](std::string_view key, bool keys_are_fields,
+                                std::vector<std::pair<std::string, std::string>>& target) {
+        const field* f = m.find(key);
+        if (!f) return;
+        if (!f->value || !f->value.IsMap()) {
+            ctx.error(value_at(ctx, *f), "'" + std::string(key) + "' must be a mapping (got " + shown(f->value) + ")");
+            return;
+        }
+        for (const auto& pair : f->value) {
+            const field e{pair.first.IsScalar() ? pair.first.Scalar() : std::string(), pair.first, pair.second};
+            auto v = read_string(ctx, e);
+            if (!v) continue;
+            const std::string& pointer = keys_are_fields ? *v : e.key;
+            if (!pointer.empty() && pointer.front() != '/') {
+                ctx.error(keys_are_fields ? value_at(ctx, e) : ctx.at(e.key_node),
+                          "a JSON Pointer starts with '/' (got " + shown(keys_are_fields ? e.value : e.key_node) + ")");
+                continue;
+            }
+            if (keys_are_fields) {
+                // parse::mappable_fields(), spelled out: config does not link the parsers.
+                static constexpr std::string_view names[] = {"id", "text", "created_at", "source", "author", "lang", "url"};
+                if (std::find(std::begin(names), std::end(names), e.key) == std::end(names)) {
+                    ctx.error(ctx.at(e.key_node), "unknown mention field '" + e.key +
+                                                      "' (known: id, text, created_at, source, author, lang, url)");
+                    continue;
+                }
+            }
+            target.emplace_back(e.key, *v);
+        }
+    };
+    read_pointer_map("fields", true, s.field_map);
+    read_pointer_map("only_when", false, s.only_when);
+}
+
 void read_sources(context& ctx, const field& f, std::vector<ingest::source_settings>& out) {
     for_each_entry(ctx, f, [&](const YAML::Node& item, const location& at) {
         mapping m(ctx, item, at, "each entry of 'sources'",
                   {"name", "type", "url", "format", "path", "ca_file", "token", "max_message_bytes",
-                   "reconnect"});
+                   "reconnect", "collections", "dids", "subscribe", "fields", "only_when", "listen",
+                   "max_body_bytes"});
         if (!m.valid()) return;
         m.set_owner("source");
         ingest::source_settings s;
@@ -84,15 +167,17 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
         }
         bool type_known = true;
         if (const field* type = m.find("type")) {
-            if (auto v = read_choice(ctx, *type, {"websocket", "file"})) {
-                s.type = *v == 0 ? "websocket" : "file";
+            if (auto v = read_choice(ctx, *type, {"websocket", "file", "http"})) {
+                s.type = *v == 0 ? "websocket" : *v == 1 ? "file" : "http";
             } else {
                 type_known = false;
             }
         }
         if (const field* format = m.find("format")) {
-            if (read_choice(ctx, *format, {"generic"})) s.format = "generic";
+            if (auto v = read_choice(ctx, *format, {"generic", "jetstream", "mastodon"}))
+                s.format = *v == 0 ? "generic" : *v == 1 ? "jetstream" : "mastodon";
         }
+        read_source_format_keys(ctx, m, s);
         if (const field* token = m.find("token")) {
             if (auto v = read_secret(ctx, *token, true)) s.token = *v;
         }
@@ -116,7 +201,30 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
             out.push_back(std::move(s));
             return;
         }
-        if (s.type == "websocket") {
+        if (s.type != "http") {
+            not_for_type(ctx, m, "listen", "sources of type http");
+            not_for_type(ctx, m, "max_body_bytes", "sources of type http");
+        }
+        if (s.type != "websocket") not_for_type(ctx, m, "subscribe", "sources of type websocket");
+        if (s.type == "http") {
+            not_for_type(ctx, m, "path", "sources of type file");
+            not_for_type(ctx, m, "url", "sources of type websocket");
+            not_for_type(ctx, m, "ca_file", "sources of type websocket");
+            not_for_type(ctx, m, "reconnect", "sources of type websocket");
+            if (s.format != "generic") {
+                if (const field* format = m.find("format"))
+                    ctx.error(value_at(ctx, *format), "sources of type http take the generic format");
+            }
+            if (const field* listen = m.find("listen")) {
+                if (auto v = read_string(ctx, *listen)) {
+                    if (valid_listen(*v)) s.listen = *v;
+                    else ctx.error(value_at(ctx, *listen), "'listen' must be host:port (got " + shown(listen->value) + ")");
+                }
+            }
+            if (const field* max = m.find("max_body_bytes")) {
+                if (auto v = read_integer(ctx, *max, 1, std::uint64_t{1} << 30)) s.max_body_bytes = *v;
+            }
+        } else if (s.type == "websocket") {
             not_for_type(ctx, m, "path", "sources of type file");
             if (const field* url = m.require("url")) {
                 if (auto v = read_secret(ctx, *url, false)) {

@@ -201,3 +201,24 @@ TEST_F(websocket_source_test, a_rejected_token_is_fatal_not_a_retry_loop) {
 
 }  // namespace
 }  // namespace crisisd::ingest
+
+namespace crisisd::ingest {
+namespace {
+
+TEST_F(websocket_source_test, invalid_utf8_in_a_text_frame_is_counted_before_reconnecting) {
+    start_server();
+    start_source(settings());
+    ASSERT_TRUE(eventually([&] { return server_->connection_count() == 1; }));
+    server_->broadcast("good");
+    server_->broadcast("bad \xff\xfe text");
+    ASSERT_TRUE(eventually([&] { return events_.rejected().size() == 1; }));
+    EXPECT_EQ(events_.rejected(), std::vector<std::string>{"invalid_utf8"});
+    // Beast ends the connection over it; the source comes back and the stream goes on.
+    ASSERT_TRUE(eventually([&] { return server_->connections_accepted() == 2 && server_->connection_count() == 1; }));
+    server_->broadcast("after");
+    ASSERT_TRUE(eventually([&] { return events_.frames().size() == 2; }));
+    EXPECT_EQ(events_.frames(), (std::vector<std::string>{"good", "after"}));
+}
+
+}  // namespace
+}  // namespace crisisd::ingest
