@@ -113,7 +113,9 @@ bool read_conditions(context& ctx, const field& f, std::vector<detect::condition
     return ok;
 }
 
-std::optional<detect::condition_group> read_group(context& ctx, const field& f) {
+// With only_hold_allowed, `{for: 15m}` alone is valid: the detector then clears once fire_when
+// has not held for that long.
+std::optional<detect::condition_group> read_group(context& ctx, const field& f, bool only_hold_allowed) {
     detect::condition_group group;
     if (f.value && f.value.IsSequence()) {  // a bare list means all of them
         if (!read_conditions(ctx, f, group.conditions)) return std::nullopt;
@@ -128,8 +130,10 @@ std::optional<detect::condition_group> read_group(context& ctx, const field& f) 
         ctx.error(ctx.at(any->key_node), "'" + f.key + "' takes either 'all' or 'any', not both");
         ok = false;
     } else if (!all && !any) {
-        ctx.error(value_at(ctx, f), "'" + f.key + "' needs 'all' or 'any' with a list of conditions");
-        ok = false;
+        if (!only_hold_allowed || m.find("for") == nullptr) {
+            ctx.error(value_at(ctx, f), "'" + f.key + "' needs 'all' or 'any' with a list of conditions");
+            ok = false;
+        }
     } else {
         group.all = all != nullptr;
         ok = read_conditions(ctx, all ? *all : *any, group.conditions);
@@ -192,10 +196,10 @@ void read_rules(context& ctx, const field& f, std::vector<pipeline::rule_setting
             if (auto v = read_integer(ctx, *x, 1, std::numeric_limits<std::uint64_t>::max())) d.max_keys = *v;
         }
         if (const field* fire = m.require("fire_when")) {
-            if (auto v = read_group(ctx, *fire)) d.fire_when = std::move(*v);
+            if (auto v = read_group(ctx, *fire, false)) d.fire_when = std::move(*v);
         }
         if (const field* clear = m.find("clear_when")) {
-            if (auto v = read_group(ctx, *clear)) d.clear_when = std::move(*v);
+            if (auto v = read_group(ctx, *clear, true)) d.clear_when = std::move(*v);
         }
         if (const field* x = m.find("cooldown")) {
             if (auto v = read_duration(ctx, *x, true, "30m")) d.cooldown = *v;

@@ -195,6 +195,22 @@ TEST(config_loader, rule_defaults_match_the_detector_defaults) {
     EXPECT_TRUE(d.clear_when.conditions.empty());
 }
 
+TEST(config_loader, clear_when_may_be_only_a_hold_time) {
+    const auto r = load_string(
+        "rules:\n  - name: r\n    match: {keywords: [x]}\n    fire_when: [count >= 1]\n"
+        "    clear_when: {for: 15m}\n",
+        "r.yaml");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_TRUE(r.config.rules[0].detect.clear_when.conditions.empty());
+    EXPECT_EQ(r.config.rules[0].detect.clear_when.hold, 15min);
+
+    const auto bad = load_string(
+        "rules:\n  - name: r\n    match: {keywords: [x]}\n    fire_when: {for: 1m}\n", "r.yaml");
+    ASSERT_EQ(bad.errors.size(), 1u);
+    EXPECT_EQ(bad.errors[0].to_string(),
+              "r.yaml:4:16: error: 'fire_when' needs 'all' or 'any' with a list of conditions");
+}
+
 TEST(config_loader, string_config_resolves_includes_against_base_dir) {
     scratch s;
     s.write("rules/a.yaml", "rules:\n  - name: a\n    match: {keywords: [x]}\n    fire_when: [count >= 1]\n");
