@@ -1,0 +1,161 @@
+// The delivery loop against a real HTTP receiver: transient failures are retried with backoff
+// until they succeed, in order per channel; refusals and the statement cap become dead letters.
+#include <gtest/gtest.h>
+
+#include <boost/asio/io_context.hpp>
+#include <filesystem>
+#include <map>
+
+#include "core/clock.hpp"
+#include "fakes/fake_apis.hpp"
+#include "fakes/http_receiver.hpp"
+#include "outbox/delivery.hpp"
+
+namespace crisisd::outbox {
+namespace {
+
+using namespace std::chrono_literals;
+
+struct temp_db {
+    std::string path = (std::filesystem::temp_directory_path() /
+                        ("crisisd-delivery-" + std::to_string(::getpid()) + "-" +
+                         ::testing::UnitTest::GetInstance()->current_test_info()->name() + ".db"))
+                           .string();
+    ~temp_db() {
+        for (auto s : {"", "-wal", "-shm"}) std::filesystem::remove(path + s);
+    }
+};
+
+notify::channel_settings fast(std::string name, std::string type, std::string url) {
+    notify::channel_settings s;
+    s.name = std::move(name);
+    s.type = std::move(type);
+    s.url = std::move(url);
+    s.timeout = 2s;
+    s.retry.initial = 5ms;
+    s.retry.max = 20ms;
+    s.retry.max_attempts = 100;
+    return s;
+}
+
+struct loop_fixture : ::testing::Test {
+    temp_db tmp;
+    std::unique_ptr<store> db = std::move(std::get<std::unique_ptr<store>>(store::open(tmp.path)));
+    boost::asio::io_context io;
+    core::system_clock clock;
+    std::map<std::string, std::unique_ptr<notify::channel>> owned;
+    std::map<std::string, int> outcomes;  // "channel/outcome" -> count, like crisisd_actions_total
+    std::vector<std::string> dead;
+
+    void add(const notify::channel_settings& s) {
+        std::string error;
+        owned[s.name] = notify::make_channel(s, io.get_executor(), {}, error);
+        ASSERT_TRUE(owned[s.name]) << error;
+    }
+    std::unique_ptr<delivery_loop> loop() {
+        std::map<std::string, notify::channel*> raw;
+        for (auto& [n, c] : owned) raw[n] = c.get();
+        delivery_events ev;
+        ev.on_attempt = [this](const record& r, const notify::delivery_result& res) {
+            ++outcomes[r.channel + "/" + std::string(notify::to_string(res.result))];
+        };
+        ev.on_dead = [this](const record& r, std::string_view why) { dead.push_back(r.key + ": " + std::string(why)); };
+        return std::make_unique<delivery_loop>(io.get_executor(), *db, raw, clock, ev);
+    }
+    void run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
+        auto end = std::chrono::steady_clock::now() + limit;
+        while (!done() && std::chrono::steady_clock::now() < end) io.run_for(5ms);
+    }
+};
+
+std::string notify_json(int n) {
+    return R"({"kind":"notify","event":"opened","text":"page )" + std::to_string(n) +
+           R"(","at":"2026-11-26T08:17:00Z","incident":{"id":)" + std::to_string(n) +
+           R"(,"rule":"r","key":"k","severity":"critical","state":"open","opened_at":"2026-11-26T08:17:00Z"}})";
+}
+
+TEST_F(loop_fixture, a_failing_receiver_gets_everything_in_order_once_it_recovers) {
+    testing::http_receiver hook;
+    hook.start();
+    hook.script_statuses({500, 500, 500, 503, 500, 500});
+    testing::http_receiver other;
+    other.start();
+    add(fast("hook", "webhook", hook.url("/in")));
+    add(fast("other", "webhook", other.url("/in")));
+    for (int i = 1; i <= 5; ++i) db->enqueue("a" + std::to_string(i), 1, "hook", "notify", notify_json(i), clock.now());
+    db->enqueue("b1", 1, "other", "notify", notify_json(9), clock.now());
+    auto l = loop();
+    l->start();
+    run_until([&] { return db->count(record_state::sent) == 6; });
+    ASSERT_EQ(db->count(record_state::sent), 6u);
+    EXPECT_EQ(other.count(), 1u) << "a failing channel does not hold back the others";
+    std::vector<std::string> seen;
+    for (const auto& r : hook.requests()) {
+        auto key = r.header("Idempotency-Key");
+        if (seen.empty() || seen.back() != key) seen.push_back(key);
+    }
+    EXPECT_EQ(seen, (std::vector<std::string>{"a1", "a2", "a3", "a4", "a5"})) << "in order, no overtaking";
+    EXPECT_EQ(outcomes["hook/retry"], 6);
+    EXPECT_EQ(outcomes["hook/sent"], 5);
+    EXPECT_TRUE(dead.empty());
+    EXPECT_EQ(db->find("a1")->attempts, 7);
+}
+
+TEST_F(loop_fixture, refusals_are_dead_letters_and_do_not_block_the_channel) {
+    testing::http_receiver hook;
+    hook.start();
+    hook.script_statuses({422});
+    add(fast("hook", "webhook", hook.url("/in")));
+    db->enqueue("a1", 1, "hook", "notify", notify_json(1), clock.now());
+    db->enqueue("a2", 1, "hook", "notify", notify_json(2), clock.now());
+    auto l = loop();
+    l->start();
+    run_until([&] { return db->count(record_state::sent) == 1 && db->count(record_state::dead) == 1; });
+    EXPECT_EQ(hook.count(), 2u) << "a 422 is not retried";
+    ASSERT_EQ(db->dead_letters(10).size(), 1u);
+    EXPECT_EQ(db->dead_letters(10)[0].key, "a1");
+    EXPECT_NE(db->dead_letters(10)[0].last_error.find("HTTP 422"), std::string::npos);
+}
+
+TEST_F(loop_fixture, statements_beyond_the_hourly_cap_are_not_posted) {
+    testing::fake_mastodon fake;
+    fake.start();
+    auto s = fast("brand", "mastodon", fake.base_url());
+    s.token = "mastodon-token";
+    s.statements_per_hour = 2;
+    add(s);
+    for (int i = 1; i <= 4; ++i)
+        db->enqueue("s" + std::to_string(i), static_cast<std::uint64_t>(i), "brand", "statement",
+                    R"({"kind":"statement","text":"statement )" + std::to_string(i) +
+                        R"(","language":"en","at":"2026-11-26T08:17:00Z"})",
+                    clock.now());
+    auto l = loop();
+    l->start();
+    run_until([&] { return db->count(record_state::pending) == 0 && l->in_flight() == 0; });
+    EXPECT_EQ(fake.statuses().size(), 2u);
+    ASSERT_EQ(dead.size(), 2u);
+    EXPECT_NE(dead[0].find("statement cap of 2 per hour reached on channel brand"), std::string::npos) << dead[0];
+    // Statements were marked started before sending, so a crash would tell the next attempt.
+    EXPECT_EQ(db->find("s1")->started, 1);
+}
+
+TEST_F(loop_fixture, a_statement_started_before_a_crash_is_retried_as_a_repeat) {
+    testing::fake_bluesky fake;
+    fake.start();
+    auto s = fast("sky", "bluesky", fake.base_url());
+    s.identifier = "brand.example";
+    s.password = "app-password";
+    add(s);
+    db->enqueue("7/open/1/sky", 7, "sky", "statement",
+                R"({"kind":"statement","text":"holding","language":"en","at":"2026-11-26T08:17:00Z"})", clock.now());
+    // The previous run marked it started and died before recording an outcome.
+    db->mark_started(db->find("7/open/1/sky")->seq);
+    auto l = loop();
+    l->start();
+    run_until([&] { return db->count(record_state::sent) == 1; });
+    EXPECT_EQ(fake.get_calls(), 1) << "a repeat asks whether the first attempt landed";
+    EXPECT_EQ(fake.posts().size(), 1u);
+}
+
+}  // namespace
+}  // namespace crisisd::outbox
