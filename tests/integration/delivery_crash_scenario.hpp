@@ -1,0 +1,179 @@
+#pragma once
+// One crash trial, shared by the delivery_crash_test and the crash_loop tool: the real crisisd
+// binary pages a webhook and posts a statement to a fake Mastodon that holds its answer; crisisd
+// is SIGKILLed while the statement request is in flight, then restarted on the same state
+// database. The trial passes when Mastodon ends with exactly one status and the page arrived at
+// least once.
+#include <signal.h>
+#include <stdlib.h>
+
+#include <boost/json.hpp>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <thread>
+
+#include "child_process.hpp"
+#include "fakes/fake_apis.hpp"
+#include "fakes/http_receiver.hpp"
+#include "fakes/io_thread.hpp"
+#include "net/websocket_server.hpp"
+
+namespace crisisd::testing {
+
+struct crash_trial_result {
+    bool ok = false;
+    std::string why;             // on failure: what went wrong (with crisisd's stderr)
+    std::size_t statuses = 0;    // posts on the fake Mastodon
+    std::size_t statement_requests = 0;
+    std::size_t pages = 0;
+};
+
+inline bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return pred();
+}
+
+inline std::string crash_mention(int n, const std::string& author, const std::string& text) {
+    boost::json::object o;
+    o["id"] = "m-" + std::to_string(n);
+    o["author"] = author;
+    o["lang"] = "en";
+    o["text"] = text;
+    return boost::json::serialize(o);
+}
+
+inline crash_trial_result run_crash_trial(const std::string& binary) {
+    using namespace std::chrono_literals;
+    namespace fs = std::filesystem;
+    crash_trial_result out;
+    auto tmpl = (fs::temp_directory_path() / "crisisd-crash-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) {
+        out.why = "mkdtemp failed";
+        return out;
+    }
+    fs::path dir = tmpl;
+    struct cleanup {
+        fs::path d;
+        ~cleanup() {
+            std::error_code ec;
+            fs::remove_all(d, ec);
+        }
+    } cleaner{dir};
+
+    io_thread io;
+    net::websocket_server ws(io.executor(), {});
+    if (ws.start()) {
+        out.why = "websocket server did not start";
+        return out;
+    }
+    http_receiver pager;
+    pager.start();
+    fake_mastodon mastodon("brand-token");
+    mastodon.start();
+    mastodon.hold_next(1);
+    std::ofstream(dir / "token") << "brand-token";
+    std::ofstream(dir / "crisisd.yaml") << R"(
+sources:
+  - name: stream
+    type: websocket
+    url: "ws://127.0.0.1:)" << ws.port() << R"(/stream"
+    reconnect: { initial: 50ms, max: 200ms }
+channels:
+  - { name: pager, type: webhook, url: ")" << pager.url("/hook") << R"(", retry: { initial: 50ms, max: 200ms } }
+  - name: brand
+    type: mastodon
+    base_url: ")" << mastodon.base_url() << R"("
+    token: "${file:)" << (dir / "token").string() << R"(}"
+    timeout: 30s
+    retry: { initial: 50ms, max: 200ms }
+rules:
+  - name: acme-outage
+    match: { keywords: ["acme"] }
+    group_by: topic
+    window: 10s
+    baseline: 1h
+    min_baseline_rate: 1
+    fire_when: { all: [negative_count >= 6, unique_authors >= 3, negative_ratio >= 0.6] }
+    clear_when: { all: [count < 1], for: 1h }
+    severity: critical
+    playbook: page-and-post
+playbooks:
+  - name: page-and-post
+    steps:
+      - notify: [pager]
+      - statement: { name: holding, channel: brand, approval: auto }
+statements:
+  - name: holding
+    approved_by: "Head of Communications"
+    approved_at: "2026-11-01"
+    text: { en: "We know about the {topic} outage and are working on it." }
+admin: { listen: "127.0.0.1:0" }
+storage: { path: ")" << (dir / "state.db").string() << R"(" }
+)";
+    std::vector<std::string> argv{binary, "run", "--config", (dir / "crisisd.yaml").string()};
+    std::string first_log;
+    {
+        child_process d(argv);
+        if (!d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s) ||
+            !wait_until([&] { return ws.connection_count() == 1; }, 10s)) {
+            out.why = "crisisd did not start: " + d.stderr_text();
+            return out;
+        }
+        const char* complaints[] = {"acme outage again, this is terrible and awful!",
+                                    "acme down for hours. Horrible service, so angry.",
+                                    "acme is broken again, worst provider ever. Disgusting."};
+        for (int i = 0; i < 10; ++i)
+            ws.broadcast(crash_mention(i, "@angry" + std::to_string(i % 5), complaints[i % 3]));
+        if (!mastodon.wait_for_requests(1, 15s)) {
+            out.why = "the statement never reached Mastodon: " + d.stderr_text();
+            return out;
+        }
+        // The statement request is held by Mastodon (which already posted it): kill now.
+        d.signal(SIGKILL);
+        d.wait_exit(10s);
+        first_log = d.stderr_text();
+    }
+    mastodon.release();
+    ws.stop();  // the restarted daemon must work from its state database, not from new mentions
+    {
+        child_process d(argv);
+        bool done = wait_until([&] { return mastodon.requests() >= 2 && pager.count() >= 1; }, 20s);
+        // Give a duplicate the chance to show up.
+        std::this_thread::sleep_for(100ms);
+        out.statuses = mastodon.statuses().size();
+        out.statement_requests = mastodon.requests();
+        out.pages = pager.count();
+        if (!done) {
+            out.why = "after restart: " + std::to_string(out.statement_requests) + " statement request(s), " +
+                      std::to_string(out.pages) + " page(s)\nfirst run:\n" + first_log + "\nsecond run:\n" +
+                      d.stderr_text();
+            return out;
+        }
+        if (out.statuses != 1) {
+            out.why = std::to_string(out.statuses) + " statuses posted\n" + d.stderr_text();
+            return out;
+        }
+        if (d.stderr_text().find("restored 1 open incident") == std::string::npos) {
+            out.why = "the incident was not restored from the state database\n" + d.stderr_text();
+            return out;
+        }
+        bool page_ok = false;
+        for (const auto& r : pager.requests()) page_ok = page_ok || r.header("Idempotency-Key") == "1/open/0/pager";
+        if (!page_ok) {
+            out.why = "the page for incident 1 never arrived";
+            return out;
+        }
+        d.signal(SIGTERM);
+        d.wait_exit(10s);
+    }
+    out.ok = true;
+    return out;
+}
+
+}  // namespace crisisd::testing
