@@ -24,6 +24,10 @@ case "$what" in
     if [ -f tests/tools/package-lock.json ]; then
       (cd tests/tools && npm ci --no-audit --no-fund --loglevel=error)
     fi
+    # playwright-core drives Debian's Chromium in the console's browser tests.
+    if [ -f tests/browser/package-lock.json ]; then
+      (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error)
+    fi
     cmake --preset ci >/dev/null
     cmake --build --preset ci -j "$jobs"
     ctest --preset ci -j "$jobs"

@@ -1,193 +1,434 @@
-// crisisd console: a live list of incidents and one incident's evidence and playbook steps,
-// with the commands on-call staff need (acknowledge, approve or veto a statement, resolve).
+// crisisd console: the open incidents, one incident's evidence and playbook, and the commands
+// on-call staff need (acknowledge, approve or veto a statement, resolve). Built for a person
+// woken at 3 a.m. on a phone: what needs a decision is at the top, with the exact text that
+// will be posted and the time left, and one tap vetoes it.
 // Plain browser JavaScript, no build step and no CDN: the daemon embeds and serves this file.
+// Mention text and URLs come from the public and are shown as text only (never as HTML), and
+// only http(s) links are made clickable.
 "use strict";
 
-const state = { incidents: [], selected: null, token: localStorage.getItem("crisisd-token") || "", receivedAt: Date.now() };
+const store = {
+  get(k) { try { return localStorage.getItem(k) || ""; } catch { return ""; } },
+  set(k, v) { try { v ? localStorage.setItem(k, v) : localStorage.removeItem(k); } catch { /* private mode */ } },
+};
+
+const state = {
+  incidents: [],
+  selected: null,          // incident id shown in the detail pane
+  token: store.get("crisisd-token"),
+  name: store.get("crisisd-name"),
+  receivedAt: Date.now(),  // when `incidents` arrived: countdowns run from here
+  lastEvent: 0,            // last message on the live feed
+  live: false,
+  busy: new Set(),         // "id/verb" commands in flight
+  armed: null,             // "id/step" of a "Post now" waiting for its confirming tap
+  seen: new Set(),         // incident ids already shown (to flash new ones)
+  error: "",
+};
 
 const $ = (id) => document.getElementById(id);
 const el = (tag, attrs = {}, ...children) => {
   const e = document.createElement(tag);
   for (const [k, v] of Object.entries(attrs)) {
+    if (v === undefined || v === null || v === false) continue;
     if (k === "class") e.className = v;
     else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
-    else if (v !== undefined && v !== null) e.setAttribute(k, v);
+    else e.setAttribute(k, v === true ? "" : v);
   }
-  for (const c of children.flat()) if (c !== null && c !== undefined) e.append(c.nodeType ? c : String(c));
+  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) e.append(c.nodeType ? c : String(c));
   return e;
 };
 
-function age(iso) {
-  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+// --- formatting ---
+function duration(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
   if (s < 60) return s + "s";
-  if (s < 3600) return Math.floor(s / 60) + "m " + (s % 60) + "s";
-  return Math.floor(s / 3600) + "h " + Math.floor((s % 3600) / 60) + "m";
+  if (s < 3600) return Math.floor(s / 60) + "m " + String(s % 60).padStart(2, "0") + "s";
+  return Math.floor(s / 3600) + "h " + String(Math.floor((s % 3600) / 60)).padStart(2, "0") + "m";
+}
+const since = (iso) => duration(Date.now() - Date.parse(iso));
+const pct = (x) => Math.round((x || 0) * 100) + "%";
+const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+const safeUrl = (u) => { try { const p = new URL(u); return p.protocol === "https:" || p.protocol === "http:" ? p.href : null; } catch { return null; } };
+const isOpen = (inc) => inc.state !== "resolved";
+
+// Countdowns and ages are filled in by tick() every second, not by render(): the server pushes
+// every second too, and rebuilding buttons that often would swallow a tap that lands between
+// press and release. render() only swaps DOM whose markup really changed (patch).
+const deadlines = new WeakMap();  // countdown element -> epoch ms when the step is due
+function countdownEl(step, cls, prefix) {
+  const left = msLeft(step);
+  const e = el("span", { class: cls, "data-countdown": prefix });
+  deadlines.set(e, Date.now() + left);
+  return e;
+}
+const agoEl = (iso, suffix = " ago") => el("span", { "data-since": iso, "data-suffix": suffix, title: new Date(iso).toLocaleString() });
+const rendered = new WeakMap();
+function patch(box, nodes) {
+  const fresh = document.createElement("div");
+  fresh.append(...nodes.filter(n => n !== null && n !== undefined && n !== false));
+  const html = fresh.innerHTML;
+  if (rendered.get(box) === html) return false;
+  rendered.set(box, html);
+  box.replaceChildren(...fresh.childNodes);
+  return true;
+}
+function tick() {
+  for (const e of document.querySelectorAll("[data-countdown]")) {
+    const at = deadlines.get(e);
+    if (at === undefined) continue;
+    const left = at - Date.now();
+    e.textContent = left > 0 ? e.dataset.countdown + duration(left) : "posting…";
+    e.classList.toggle("soon", left < 30000);
+  }
+  for (const e of document.querySelectorAll("[data-since]")) e.textContent = since(e.dataset.since) + e.dataset.suffix;
 }
 
-function pct(x) { return Math.round(x * 100) + "%"; }
+function msLeft(step) {
+  if (step.due_in_ms === null || step.due_in_ms === undefined) return null;
+  return Math.max(0, step.due_in_ms - (Date.now() - state.receivedAt));
+}
 
-function renderList() {
-  const ul = $("incidents");
-  ul.replaceChildren();
-  $("empty").hidden = state.incidents.length > 0;
-  for (const inc of state.incidents) {
-    const li = el("li", { class: [inc.severity, inc.state, state.selected === inc.id ? "selected" : ""].join(" "),
-                          "data-id": inc.id, onclick: () => select(inc.id) },
+// Statements a person can still stop or must still allow.
+function pendingStatements(inc) {
+  if (!isOpen(inc)) return [];
+  return (inc.steps || []).filter(s => s.kind === "statement" && s.phase === "open" &&
+                                       (s.state === "scheduled" || s.state === "awaiting_approval"));
+}
+
+// --- rendering ---
+// The statement as it will be posted, its countdown and the veto/approve buttons. `big`: the
+// decision box at the top, which names the statement; in the playbook the step row does.
+function statementControls(inc, step, big) {
+  const key = inc.id + "/" + step.index;
+  const busy = state.busy.has(inc.id + "/steps/" + step.index + "/veto") || state.busy.has(inc.id + "/steps/" + step.index + "/approve");
+  const left = msLeft(step);
+  const wrap = el("div", { class: "statement" + (big ? " big" : ""), "data-statement": key });
+  wrap.append(el("div", { class: "statement-head" },
+    big ? el("span", {}, "Statement ", el("b", {}, step.statement || ""), " → ", (step.channels || []).join(", "),
+             step.language ? " · " + step.language : "") : el("span", {}),
+    step.state === "scheduled" && left !== null
+      ? countdownEl(step, "countdown", "posts in ")
+      : el("span", { class: "countdown waiting" }, step.state === "awaiting_approval" ? "needs your approval" : "")));
+  wrap.append(el("blockquote", { class: "text", "data-statement-text": "" }, step.text || "(no text)"));
+  if (!state.token) {
+    wrap.append(el("div", { class: "actions" }, el("span", { class: "quiet" }, "Sign in to veto or approve.")));
+    return wrap;
+  }
+  const armed = state.armed === key;
+  wrap.append(el("div", { class: "actions" },
+    el("button", { class: "danger", "data-action": "veto", disabled: busy,
+                   onclick: () => command(inc.id, "steps/" + step.index + "/veto") },
+       step.state === "awaiting_approval" ? "Reject" : "Veto — do not post"),
+    el("button", { class: armed ? "primary armed" : "primary", "data-action": "approve", disabled: busy,
+                   onclick: () => {
+                     // Posting is public and cannot be undone: it takes a second, deliberate tap.
+                     if (!armed) { state.armed = key; render(); setTimeout(() => { if (state.armed === key) { state.armed = null; render(); } }, 5000); return; }
+                     state.armed = null;
+                     command(inc.id, "steps/" + step.index + "/approve");
+                   } },
+       armed ? "Tap again to post publicly" : (step.state === "scheduled" ? "Post now" : "Approve and post"))));
+  return wrap;
+}
+
+function renderDecisions() {
+  const box = $("decisions");
+  const items = [];
+  for (const inc of state.incidents)
+    for (const step of pendingStatements(inc))
+      items.push(el("div", { class: "decision " + inc.severity, "data-id": inc.id },
+        el("div", { class: "decision-title" },
+          el("a", { href: "#incident-" + inc.id }, "#" + inc.id + " " + inc.rule + " · " + inc.key),
+          el("span", { class: "badge " + inc.severity }, inc.severity)),
+        statementControls(inc, step, true)));
+  box.hidden = items.length === 0;
+  patch(box, items);
+}
+
+function listItem(inc) {
+  const pending = pendingStatements(inc).length;
+  const fresh = !state.seen.has(inc.id);
+  return el("li", { class: ["incident", inc.severity, inc.state, state.selected === inc.id ? "selected" : "", fresh ? "fresh" : ""].join(" "),
+                    "data-id": inc.id },
+    el("a", { href: "#incident-" + inc.id, "aria-current": state.selected === inc.id ? "true" : null },
       el("div", { class: "row" },
         el("span", { class: "title" }, "#" + inc.id + " " + inc.rule),
         el("span", { class: "badge " + inc.state }, inc.state)),
-      el("div", { class: "row muted" },
-        el("span", {}, inc.key + " · " + inc.severity),
-        el("span", { title: inc.opened_at }, "opened " + age(inc.opened_at) + " ago")));
-    ul.append(li);
-  }
+      el("div", { class: "row quiet" },
+        el("span", {}, inc.key + " · ", el("span", { class: "sev " + inc.severity }, inc.severity)),
+        isOpen(inc) ? agoEl(inc.opened_at) : el("span", {}, "resolved " + clock(inc.resolved_at))),
+      pending ? el("div", { class: "needs" }, "statement waiting for a decision") : null));
 }
 
-function countdown(step) {
-  if (step.due_in_ms === null || step.due_in_ms === undefined) return null;
-  const left = step.due_in_ms - (Date.now() - state.receivedAt);
-  const s = Math.max(0, Math.ceil(left / 1000));
-  return el("span", { class: "countdown", "data-countdown": "" }, "posts in " + Math.floor(s / 60) + ":" + String(s % 60).padStart(2, "0"));
+function renderList() {
+  const open = state.incidents.filter(isOpen);
+  const resolved = state.incidents.filter(i => !isOpen(i));
+  patch($("incidents"), open.map(listItem));
+  patch($("resolved"), resolved.slice(0, 50).map(listItem));
+  $("empty").hidden = open.length > 0;
+  $("open-count").textContent = open.length ? String(open.length) : "";
+  $("resolved-pane").hidden = resolved.length === 0;
+  $("resolved-count").textContent = String(resolved.length);
+  for (const inc of state.incidents) state.seen.add(inc.id);
+  const waiting = open.reduce((n, i) => n + pendingStatements(i).length, 0);
+  document.title = (waiting ? "⚠ decide · " : "") + (open.length ? "(" + open.length + ") " : "") + "crisisd";
 }
 
 function stepView(inc, step) {
-  const title = step.kind === "statement" ? "Statement “" + step.statement + "” → " + step.channels.join(", ")
-              : step.kind === "escalate" ? "Escalate → " + step.channels.join(", ")
-              : "Notify → " + step.channels.join(", ");
-  const box = el("div", { class: "step", "data-step": step.index, "data-phase": step.phase },
+  const what = step.kind === "statement" ? "Statement “" + (step.statement || "") + "”"
+             : step.kind === "escalate" ? "Escalate" : "Notify";
+  const status = step.state === "emitted" ? (step.status || "queued") : step.state.replace("_", " ");
+  const box = el("li", { class: "step " + step.state + " " + (step.status || ""), "data-step": step.index, "data-phase": step.phase,
+                         "data-state": step.state },
     el("div", { class: "row" },
-      el("span", { class: "title" }, (step.phase === "resolve" ? "on resolve · " : "") + title),
-      el("span", { class: "badge" }, step.status || step.state)));
-  if (step.kind === "statement") {
-    box.append(el("div", { class: "muted" }, "approval: " + step.approval + (step.language ? " · language: " + step.language : "")));
-    if (step.text) box.append(el("div", { class: "text", "data-statement-text": "" }, step.text));
-    const cd = step.state === "scheduled" ? countdown(step) : null;
-    if (cd) box.append(cd);
-    if (step.phase === "open" && (step.state === "scheduled" || step.state === "awaiting_approval")) {
-      box.append(el("div", { class: "actions" },
-        el("button", { class: "primary", onclick: () => command(inc.id, "steps/" + step.index + "/approve") },
-           step.state === "scheduled" ? "Post now" : "Approve and post"),
-        el("button", { class: "danger", onclick: () => command(inc.id, "steps/" + step.index + "/veto") }, "Veto")));
-    }
+      el("span", {}, step.phase === "resolve" ? el("span", { class: "quiet" }, "when resolved · ") : null,
+         el("b", {}, what), " → " + (step.channels || []).join(", ")),
+      el("span", { class: "badge step-" + step.state + " " + (step.status || "") }, status)),
+    step.kind === "statement" ? el("div", { class: "quiet" }, "approval: " + step.approval + (step.language ? " · " + step.language : "")) : null);
+  if (step.kind === "statement" && step.phase === "open" && isOpen(inc) &&
+      (step.state === "scheduled" || step.state === "awaiting_approval")) {
+    box.append(statementControls(inc, step, false));
+  } else if (step.kind === "statement" && step.text) {
+    box.append(el("blockquote", { class: "text" + (step.state === "vetoed" ? " struck" : "") }, step.text));
+  } else if (step.state === "scheduled" && msLeft(step) !== null) {
+    box.append(countdownEl(step, "countdown", "in "));
   }
   return box;
 }
 
 function drawChart(canvas, inc) {
-  const pts = inc.series || [];
+  const pts = (inc.series || []).map(p => ({ ...p, t: Date.parse(p.at) }));
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.width = Math.max(1, canvas.clientWidth * dpr);
+  const h = canvas.height = Math.max(1, canvas.clientHeight * dpr);
   const ctx = canvas.getContext("2d");
-  const w = canvas.width = canvas.clientWidth * devicePixelRatio;
-  const h = canvas.height = canvas.clientHeight * devicePixelRatio;
   ctx.clearRect(0, 0, w, h);
-  if (pts.length < 2) return;
+  ctx.font = (11 * dpr) + "px system-ui, sans-serif";
+  if (pts.length < 2) {
+    ctx.fillStyle = "#8b98a5";
+    ctx.fillText("collecting data…", 10 * dpr, h / 2);
+    return;
+  }
+  const pad = { l: 8 * dpr, r: 8 * dpr, t: 16 * dpr, b: 16 * dpr };
+  const t0 = pts[0].t, t1 = pts[pts.length - 1].t || t0 + 1;
   const maxRate = Math.max(1, ...pts.map(p => Math.max(p.rate, p.baseline_rate)));
-  const x = (i) => (i / (pts.length - 1)) * (w - 8) + 4;
-  const y = (v) => h - 6 - (v / maxRate) * (h - 12);
-  const line = (key, color, scale) => {
-    ctx.beginPath(); ctx.strokeStyle = color; ctx.lineWidth = 2 * devicePixelRatio;
-    pts.forEach((p, i) => { const v = scale ? p[key] * maxRate : p[key]; i ? ctx.lineTo(x(i), y(v)) : ctx.moveTo(x(i), y(v)); });
+  const x = (t) => pad.l + ((t - t0) / Math.max(1, t1 - t0)) * (w - pad.l - pad.r);
+  const y = (v) => h - pad.b - (v / maxRate) * (h - pad.t - pad.b);
+  // negative share as a filled area behind the lines (scaled to the full height)
+  ctx.beginPath();
+  ctx.moveTo(x(pts[0].t), y(0));
+  for (const p of pts) ctx.lineTo(x(p.t), y(p.negative_ratio * maxRate));
+  ctx.lineTo(x(pts[pts.length - 1].t), y(0));
+  ctx.closePath();
+  ctx.fillStyle = "rgba(255, 93, 93, 0.18)";
+  ctx.fill();
+  const line = (key, color, dash) => {
+    ctx.beginPath(); ctx.strokeStyle = color; ctx.lineWidth = 2 * dpr; ctx.setLineDash(dash.map(d => d * dpr));
+    pts.forEach((p, i) => i ? ctx.lineTo(x(p.t), y(p[key])) : ctx.moveTo(x(p.t), y(p[key])));
     ctx.stroke();
+    ctx.setLineDash([]);
   };
-  line("baseline_rate", "#8b98a5", false);
-  line("negative_ratio", "#ff5d5d", true);
-  line("rate", "#7aa2ff", false);
+  line("baseline_rate", "#8b98a5", [4, 4]);
+  line("rate", "#7aa2ff", []);
+  const opened = Date.parse(inc.opened_at);
+  if (opened >= t0 && opened <= t1) {
+    ctx.strokeStyle = "#f5b942"; ctx.lineWidth = 1.5 * dpr;
+    ctx.beginPath(); ctx.moveTo(x(opened), pad.t); ctx.lineTo(x(opened), h - pad.b); ctx.stroke();
+    ctx.fillStyle = "#f5b942";
+    const label = "opened " + clock(inc.opened_at);
+    const lx = Math.min(x(opened) + 4 * dpr, w - ctx.measureText(label).width - 4 * dpr);
+    ctx.fillText(label, lx, 12 * dpr);
+  }
+  ctx.fillStyle = "#8b98a5";
+  ctx.fillText(maxRate.toFixed(1) + "/min", pad.l, 12 * dpr);
+  ctx.fillText(clock(pts[0].at), pad.l, h - 3 * dpr);
+  const end = clock(pts[pts.length - 1].at);
+  ctx.fillText(end, w - pad.r - ctx.measureText(end).width, h - 3 * dpr);
 }
 
 function renderDetail() {
   const d = $("detail");
   const inc = state.incidents.find(i => i.id === state.selected);
-  if (!inc) { d.hidden = true; return; }
+  document.body.classList.toggle("has-detail", !!inc);
+  if (!inc) { d.hidden = true; patch(d, []); return; }
   d.hidden = false;
   const ev = inc.evidence || {};
   const metric = (v, label) => el("div", { class: "metric" }, el("b", {}, v), el("span", {}, label));
-  const canvas = el("canvas", { "aria-label": "volume, negative share and baseline" });
-  d.replaceChildren(
+  const canvas = el("canvas", { id: "chart", role: "img", "aria-label": "mentions per minute, baseline and negative share for " + inc.key });
+  const busy = (verb) => state.busy.has(inc.id + "/" + verb);
+  const samples = ev.samples || [];
+  patch(d, [
+    el("a", { class: "back", href: "#" }, "← all incidents"),
     el("div", { class: "row" },
-      el("h2", {}, "#" + inc.id + " · " + inc.rule + " · " + inc.key),
+      el("h2", { class: "detail-title" }, "#" + inc.id + " " + inc.rule + " · " + inc.key),
       el("span", { class: "badge " + inc.state }, inc.state)),
-    el("div", { class: "muted" }, inc.severity + " · opened " + new Date(inc.opened_at).toLocaleString() +
-       (inc.resolved_at ? " · resolved " + new Date(inc.resolved_at).toLocaleString() : "")),
-    el("div", { class: "toolbar" },
-      el("button", { onclick: () => command(inc.id, "ack"), disabled: inc.state !== "open" ? "" : null }, "Acknowledge"),
-      el("button", { onclick: () => command(inc.id, "resolve"), disabled: inc.state === "resolved" ? "" : null }, "Resolve")),
-    el("div", { id: "cmd-error", class: "error", role: "alert" }),
+    el("div", { class: "quiet" }, el("span", { class: "sev " + inc.severity }, inc.severity),
+       " · opened " + new Date(inc.opened_at).toLocaleString() + " (", agoEl(inc.opened_at), ")",
+       inc.acknowledged_at ? " · acknowledged " + clock(inc.acknowledged_at) : "",
+       inc.resolved_at ? " · resolved " + clock(inc.resolved_at) : ""),
+    state.token ? el("div", { class: "toolbar" },
+      el("button", { "data-action": "ack", disabled: inc.state !== "open" || busy("ack"), onclick: () => command(inc.id, "ack") },
+         inc.state === "open" ? "Acknowledge" : "Acknowledged"),
+      el("button", { "data-action": "resolve", disabled: inc.state === "resolved" || busy("resolve"),
+                     onclick: () => command(inc.id, "resolve") }, "Resolve"))
+      : el("p", { class: "quiet" }, "Sign in at the top to acknowledge, veto, approve or resolve."),
+    el("div", { id: "cmd-error", class: "error", role: "alert" }, state.error),
+    el("h3", {}, "Playbook"),
+    el("ol", { class: "steps" }, ...(inc.steps || []).map(s => stepView(inc, s))),
     el("h3", {}, "Evidence when it opened"),
     el("div", { class: "metrics" },
       metric(ev.count ?? 0, "mentions in window"),
       metric(ev.negative_count ?? 0, "negative"),
-      metric(pct(ev.negative_ratio ?? 0), "negative share"),
+      metric(pct(ev.negative_ratio), "negative share"),
       metric(ev.unique_authors ?? 0, "different authors"),
       metric((ev.volume_ratio ?? 0).toFixed(1) + "×", "volume vs. baseline"),
       metric((ev.rate ?? 0).toFixed(1) + "/min", "rate")),
     canvas,
-    el("div", { class: "muted" }, "blue: mentions per minute · grey: baseline · red: negative share"),
-    el("h3", {}, "Playbook"),
-    ...(inc.steps || []).map(s => stepView(inc, s)),
+    el("div", { class: "legend quiet" },
+      el("span", { class: "key rate" }, "mentions/min"), el("span", { class: "key base" }, "baseline"),
+      el("span", { class: "key neg" }, "negative share"), el("span", { class: "key open" }, "opened")),
     el("h3", {}, "Most negative mentions"),
-    el("div", {}, ...((ev.samples || []).map(s => el("div", { class: "sample" },
-      el("div", { class: "row" },
-        el("span", { class: "muted" }, s.author || "unknown"),
-        el("span", { class: "score" }, s.compound.toFixed(2))),
-      el("div", {}, s.text),
-      s.url ? el("a", { href: s.url, target: "_blank", rel: "noopener noreferrer" }, "open at source") : null)))),
+    samples.length ? el("ul", { class: "samples" }, ...samples.map(s => {
+      const url = safeUrl(s.url);
+      return el("li", { class: "sample" },
+        el("div", { class: "row" },
+          el("span", { class: "quiet" }, (s.author || "unknown") + (s.at ? " · " + clock(s.at) : "")),
+          el("span", { class: "score", title: "sentiment (−1 … 1)" }, (s.compound ?? 0).toFixed(2))),
+        el("div", { class: "sample-text", lang: s.lang || null }, s.text),
+        url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow" }, "open at source ↗") : null);
+    })) : el("p", { class: "quiet" }, "No sample mentions kept for this incident."),
     el("h3", {}, "History"),
-    el("ul", {}, ...(inc.history || []).map(h => el("li", { class: "muted" },
-      new Date(h.at).toLocaleTimeString() + " · " + h.who + " · " + h.what))));
-  drawChart(canvas, inc);
+    el("ul", { class: "history" }, ...(inc.history || []).map(h => el("li", {},
+      el("time", { datetime: h.at }, clock(h.at)), " ", el("b", {}, h.who), " ", h.what)))]);
+  // The chart's data changes on every push even when the markup does not.
+  const chart = $("chart");
+  if (chart) requestAnimationFrame(() => drawChart(chart, inc));
 }
 
-function render() { renderList(); renderDetail(); }
+function renderLive() {
+  const live = $("live");
+  const stale = state.live && Date.now() - state.lastEvent > 10000;
+  live.className = "live " + (state.live && !stale ? "on" : "off");
+  live.textContent = !state.live ? "offline — reconnecting" : stale ? "no update for " + duration(Date.now() - state.lastEvent) : "live";
+}
 
-function select(id) { state.selected = id; render(); }
+function renderLogin() {
+  $("login").hidden = !!state.token;
+  $("who").hidden = !state.token;
+  $("who-name").textContent = "signed in as " + (state.name || "console");
+  if (!state.token && state.name) $("name").value = state.name;
+}
+
+function render() {
+  renderList();
+  renderDecisions();
+  renderDetail();
+  renderLive();
+  renderLogin();
+  tick();
+}
+
+// --- data ---
+function selectFromHash() {
+  const m = /^#incident-(\d+)$/.exec(location.hash);
+  state.selected = m ? Number(m[1]) : null;
+  state.error = "";
+}
 
 function apply(list) {
   state.incidents = list.incidents || [];
   state.receivedAt = Date.now();
-  if (state.selected === null && state.incidents.length) state.selected = state.incidents[0].id;
+  // On a wide screen, show the newest open incident when nothing was chosen.
+  if (state.selected === null && !location.hash && window.matchMedia("(min-width: 801px)").matches) {
+    const first = state.incidents.find(isOpen);
+    if (first) state.selected = first.id;
+  }
   render();
 }
 
 async function command(id, verb) {
-  const err = $("cmd-error");
-  if (!state.token) { if (err) err.textContent = "Sign in with your access token first."; return; }
-  const r = await fetch("/api/v1/incidents/" + id + "/" + verb, {
-    method: "POST", headers: { "Authorization": "Bearer " + state.token, "X-Crisisd-User": "console" } });
-  if (!r.ok) {
-    const body = await r.json().catch(() => ({}));
-    if (err) err.textContent = r.status === 401 ? "Your token was not accepted." : (body.error || ("HTTP " + r.status));
-    return;
-  }
-  const inc = await r.json();
-  state.incidents = state.incidents.map(i => i.id === inc.id ? inc : i);
-  state.receivedAt = Date.now();
+  const key = id + "/" + verb;
+  if (!state.token) { state.error = "Sign in with your access token first."; render(); return; }
+  state.busy.add(key);
+  state.error = "";
   render();
+  try {
+    const r = await fetch("/api/v1/incidents/" + id + "/" + verb, {
+      method: "POST", headers: { "Authorization": "Bearer " + state.token, "X-Crisisd-User": state.name || "console" } });
+    const body = await r.json().catch(() => ({}));
+    if (!r.ok) {
+      if (r.status === 401) { signOut(); state.error = "Your token was not accepted. Sign in again."; }
+      else state.error = (body.error || ("HTTP " + r.status)) + (r.status === 409 ? " (it may already have happened)" : "");
+      if (state.selected !== id) state.selected = id;
+    } else if (body.id !== undefined) {
+      state.incidents = state.incidents.map(i => i.id === body.id ? body : i);
+      state.receivedAt = Date.now();
+    }
+  } catch (e) {
+    state.error = "crisisd did not answer (" + e.message + "). Nothing was changed; try again.";
+  } finally {
+    state.busy.delete(key);
+    render();
+  }
 }
 
 function connect() {
   const es = new EventSource("/api/v1/events");
-  es.addEventListener("incidents", (e) => apply(JSON.parse(e.data)));
-  es.onopen = () => { $("live").textContent = "live"; $("live").className = "live on"; };
-  es.onerror = () => { $("live").textContent = "reconnecting…"; $("live").className = "live off"; };
+  es.addEventListener("incidents", (e) => {
+    state.live = true;
+    state.lastEvent = Date.now();
+    apply(JSON.parse(e.data));
+  });
+  es.onopen = () => { state.live = true; state.lastEvent = Date.now(); renderLive(); };
+  es.onerror = () => { state.live = false; renderLive(); };
 }
 
-function showLogin() {
-  $("login").hidden = !!state.token;
-  $("who").hidden = !state.token;
-  $("who").textContent = "signed in";
+// --- sign-in ---
+// The token is checked at once with a harmless call (acknowledging incident 0, which never
+// exists): 404 means the token is good, 401 that it is not.
+async function signIn(token, name) {
+  const r = await fetch("/api/v1/incidents/0/ack", {
+    method: "POST", headers: { "Authorization": "Bearer " + token, "X-Crisisd-User": name || "console" } });
+  return r.status !== 401;
 }
 
-$("login").addEventListener("submit", (e) => {
+function signOut() {
+  state.token = "";
+  store.set("crisisd-token", "");
+  render();
+}
+
+$("login").addEventListener("submit", async (e) => {
   e.preventDefault();
-  state.token = $("token").value.trim();
-  localStorage.setItem("crisisd-token", state.token);
-  showLogin();
+  const token = $("token").value.trim();
+  const name = $("name").value.trim();
+  $("login-error").textContent = "";
+  try {
+    if (!(await signIn(token, name))) { $("login-error").textContent = "That token was not accepted."; return; }
+  } catch {
+    $("login-error").textContent = "crisisd did not answer; try again.";
+    return;
+  }
+  state.token = token;
+  state.name = name;
+  store.set("crisisd-token", token);
+  store.set("crisisd-name", name);
+  $("token").value = "";
+  render();
 });
+$("logout").addEventListener("click", signOut);
+window.addEventListener("hashchange", () => { selectFromHash(); render(); if (state.selected !== null) window.scrollTo(0, 0); });
 
-showLogin();
+selectFromHash();
+render();
 fetch("/api/v1/incidents").then(r => r.json()).then(apply).catch(() => {});
 connect();
 setInterval(() => {
-  // Ages and countdowns move without a server round trip.
-  renderList();
-  if (document.querySelector("[data-countdown]")) renderDetail();
+  // Ages, countdowns and the staleness warning move without a server round trip.
+  tick();
+  renderLive();
 }, 1000);
+window.addEventListener("resize", () => {
+  const inc = state.incidents.find(i => i.id === state.selected);
+  if (inc && $("chart")) drawChart($("chart"), inc);
+});

@@ -1,0 +1,156 @@
+// The console in real headless Chromium during a scripted spike: `crisisd demo` (the real
+// daemon, fed over a real local websocket) plays the bundled outage at 20x speed while the
+// test signs in with the demo's token, watches the incident appear without reloading the page,
+// vetoes the holding statement, checks that nothing for it reached the brand account's outbox,
+// and saves screenshots (desktop and phone) under the output folder.
+//
+//   node console_test.mjs --crisisd PATH/crisisd --out DIR
+//
+// Exit 0 pass, 1 fail, 77 skipped (no Chromium or no playwright-core: run `npm ci` here).
+import { spawn } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createRequire } from "node:module";
+import { tmpdir } from "node:os";
+import { join, dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const arg = (name, fallback) => {
+  const i = process.argv.indexOf(name);
+  return i > 0 ? process.argv[i + 1] : fallback;
+};
+const crisisd = arg("--crisisd", join(here, "../../build/dev/crisisd"));
+const out = arg("--out", join(here, "out"));
+const chromiumPath = "/usr/bin/chromium";
+
+const skip = (why) => { console.log("SKIP: " + why); process.exit(77); };
+if (!existsSync(chromiumPath)) skip(chromiumPath + " is not installed (Debian package chromium)");
+let chromium;
+try {
+  ({ chromium } = createRequire(import.meta.url)("playwright-core"));
+} catch {
+  skip("playwright-core is not installed: run `npm ci` in tests/browser");
+}
+if (!existsSync(crisisd)) { console.error("FAIL: no crisisd binary at " + crisisd); process.exit(1); }
+
+mkdirSync(out, { recursive: true });
+const demoDir = join(out, "demo");
+rmSync(demoDir, { recursive: true, force: true });
+const profile = join(tmpdir(), "crisisd-chromium-" + process.pid);
+
+const failures = [];
+const check = (ok, what) => { console.log((ok ? "ok   " : "FAIL ") + what); if (!ok) failures.push(what); };
+
+// --- the daemon and its scripted spike ---
+const demo = spawn(crisisd, ["demo", "--headless", "--speed", "20", "--dir", demoDir], { stdio: ["ignore", "pipe", "pipe"] });
+let stdout = "", stderr = "";
+demo.stdout.on("data", (d) => { stdout += d; });
+demo.stderr.on("data", (d) => { stderr += d; });
+const demoExited = new Promise((resolve) => demo.on("exit", resolve));
+
+async function until(pred, ms, what) {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await pred();
+    if (v) return v;
+    if (Date.now() > end) throw new Error("timed out waiting for " + what);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+let browser;
+let code = 1;
+try {
+  const m = await until(() => /console\s+(http:\/\/127\.0\.0\.1:\d+\/)\s+access token: (\S+)/.exec(stdout), 20000, "the demo's console address");
+  const [, url, token] = m;
+
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+           "--disable-background-networking", "--disable-component-update", "--disable-sync",
+           "--user-data-dir=" + profile],
+  });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const consoleErrors = [];
+  page.on("pageerror", (e) => consoleErrors.push(String(e)));
+  page.on("console", (msg) => { if (msg.type() === "error") consoleErrors.push(msg.text()); });
+
+  await page.goto(url);
+  // A marker that a reload would wipe: the incident must arrive over the live feed.
+  await page.evaluate(() => { window.__noReload = true; });
+  await page.waitForSelector("#live.on", { timeout: 10000 });
+  check(true, "live feed connected");
+
+  // Token login: a wrong token is refused, the demo's token is accepted.
+  await page.fill("#name", "Night Shift");
+  await page.fill("#token", "not-the-token");
+  await page.click("#login button[type=submit]");
+  await page.waitForFunction(() => document.getElementById("login-error").textContent.length > 0, null, { timeout: 5000 });
+  check(!(await page.isVisible("#who")), "a wrong token is refused");
+  await page.fill("#token", token);
+  await page.click("#login button[type=submit]");
+  await page.waitForSelector("#who:not([hidden])", { timeout: 5000 });
+  check(true, "signed in with the demo's token");
+
+  // The spike: the incident appears in the list and its statement at the top, no reload.
+  const item = await page.waitForSelector("#incidents li.incident", { timeout: 90000 });
+  const id = Number(await item.getAttribute("data-id"));
+  check(id > 0, "incident #" + id + " appeared without reloading the page");
+  const veto = await page.waitForSelector(`#decisions .decision[data-id="${id}"] [data-action=veto]`, { timeout: 30000 });
+  const decision = await page.$(`#decisions .decision[data-id="${id}"]`);
+  const text = (await decision.$eval("[data-statement-text]", (e) => e.textContent)).trim();
+  check(text.length > 10, "the exact statement text is shown: " + JSON.stringify(text));
+  check(/posts in \d/.test(await decision.$eval("[data-countdown]", (e) => e.textContent)), "a countdown shows when it will post");
+  check(await page.evaluate(() => document.title.includes("decide")), "the tab title says a decision is needed");
+  await page.screenshot({ path: join(out, "console-decision.png"), fullPage: true });
+
+  await veto.click();
+  await page.click(`#incidents li.incident[data-id="${id}"] a`);
+  await page.waitForSelector(`#detail .step[data-phase=open][data-state=vetoed]`, { timeout: 10000 });
+  check(true, "the statement step shows as vetoed");
+  await page.waitForFunction(() => !document.querySelector("#decisions .decision"), null, { timeout: 10000 });
+  check(true, "nothing is left waiting for a decision");
+  const history = await page.$eval("#detail .history", (e) => e.textContent);
+  check(/Night Shift/.test(history), "the history names who vetoed: " + JSON.stringify(history.slice(0, 200)));
+  check(await page.evaluate(() => window.__noReload === true), "the page was never reloaded");
+
+  // Which statement was vetoed, from the API; then wait past its due time and read the outbox.
+  const detail = await (await fetch(url + "api/v1/incidents/" + id)).json();
+  const vetoed = detail.steps.find((s) => s.phase === "open" && s.state === "vetoed");
+  check(!!vetoed, "the API reports the step vetoed");
+  await new Promise((r) => setTimeout(r, 12000));  // the veto wait is 3 min of story = 9 s at 20x
+  const outbox = join(demoDir, "outbox.jsonl");
+  const posted = existsSync(outbox)
+    ? readFileSync(outbox, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l))
+    : [];
+  const leaked = posted.filter((p) => p.kind === "statement" && p.statement === vetoed?.statement && p.incident?.id === id);
+  check(leaked.length === 0, "the outbox got nothing for the vetoed statement (" + posted.length + " other post(s))");
+  await page.screenshot({ path: join(out, "console-vetoed.png"), fullPage: true });
+
+  // The same incident on a phone, opened from the link a page carries (#incident-N).
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
+  const p2 = await phone.newPage();
+  await p2.goto(url + "#incident-" + id);
+  await p2.waitForSelector(`#detail .step[data-state=vetoed]`, { timeout: 10000 });
+  check(!(await p2.isVisible("#list-pane")), "on a phone the incident fills the screen");
+  check(await p2.isVisible("#detail .back"), "on a phone there is a way back to the list");
+  await p2.screenshot({ path: join(out, "console-phone.png"), fullPage: true });
+  await phone.close();
+
+  check(consoleErrors.length === 0, "no JavaScript errors" + (consoleErrors.length ? ": " + consoleErrors.join("; ") : ""));
+  code = failures.length ? 1 : 0;
+} catch (e) {
+  console.error("FAIL: " + e.message);
+  console.error("--- demo stdout ---\n" + stdout.slice(-3000) + "\n--- demo stderr ---\n" + stderr.slice(-3000));
+  code = 1;
+} finally {
+  if (browser) await browser.close().catch(() => {});
+  if (demo.exitCode === null) demo.kill("SIGTERM");
+  const status = await Promise.race([demoExited, new Promise((r) => setTimeout(() => r("timeout"), 15000))]);
+  if (status === "timeout") { demo.kill("SIGKILL"); console.error("FAIL: crisisd demo did not stop on SIGTERM"); code = 1; }
+  rmSync(profile, { recursive: true, force: true });
+}
+console.log(code === 0 ? "PASS (screenshots in " + out + ")" : "FAILED: " + failures.join("; "));
+process.exit(code);
