@@ -63,6 +63,10 @@ struct metrics::impl {
                                              .Register(*registry);
     pm::Family<pm::Gauge>& keys =
         pm::BuildGauge().Name("crisisd_detector_live_keys").Help("Detector keys with live state").Register(*registry);
+    pm::Family<pm::Counter>& evicted = pm::BuildCounter()
+                                           .Name("crisisd_detector_evicted_keys_total")
+                                           .Help("Detector keys dropped because a rule reached max_keys")
+                                           .Register(*registry);
     pm::Family<pm::Gauge>& build_info =
         pm::BuildGauge().Name("crisisd_build_info").Help("Always 1; labels carry the version").Register(*registry);
 
@@ -73,6 +77,7 @@ struct metrics::impl {
     pm::Gauge& dead_gauge = outbox_dead.Add({});
     pm::Gauge& open_gauge = open_now.Add({});
     pm::Gauge& keys_gauge = keys.Add({});
+    pm::Counter& evicted_total = evicted.Add({});
 
     pm::Family<pm::Counter>& source_frames = pm::BuildCounter()
                                                  .Name("crisisd_source_frames_total")
@@ -154,6 +159,11 @@ void metrics::outbox_state(std::size_t pending, std::size_t dead) {
 
 void metrics::open_incidents(std::size_t n) { impl_->open_gauge.Set(static_cast<double>(n)); }
 void metrics::live_keys(std::size_t n) { impl_->keys_gauge.Set(static_cast<double>(n)); }
+void metrics::evicted_keys(std::uint64_t total) {
+    // The detector keeps the running total; the counter follows it and never goes down.
+    const double now = static_cast<double>(total);
+    if (now > impl_->evicted_total.Value()) impl_->evicted_total.Increment(now - impl_->evicted_total.Value());
+}
 
 std::string metrics::render() const {
     {

@@ -32,6 +32,8 @@ public:
     void outbox_state(std::size_t pending, std::size_t dead);
     void open_incidents(std::size_t n);
     void live_keys(std::size_t n);
+    // The detector's running total of keys evicted at max_keys (crisisd_detector_evicted_keys_total).
+    void evicted_keys(std::uint64_t total);
 
     // The Prometheus text exposition (version 0.0.4) of everything above.
     std::string render() const;

@@ -9,6 +9,7 @@
 
 #include "admin/api.hpp"
 #include "admin/metrics.hpp"
+#include "app/detector_state.hpp"
 #include "app/incident_log.hpp"
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
@@ -468,6 +469,8 @@ struct daemon::impl final : admin::daemon_access {
             pipe->tick(now, step);
             log.sample(*pipe, now);
             metrics.live_keys(pipe->live_keys());
+            metrics.evicted_keys(pipe->detector().evicted_keys());
+            if (std::chrono::steady_clock::now() - detector_saved_at >= std::chrono::seconds(60)) save_detector();
             bool changed = !step.empty();
             handle_step(std::nullopt);
             if (changed || ++ticks_since_publish >= 4) {
@@ -479,6 +482,14 @@ struct daemon::impl final : admin::daemon_access {
         });
     }
     int ticks_since_publish = 0;
+
+    // Detector windows and baselines go to the state database every minute and at shutdown, so
+    // a restart (or a crash, losing at most a minute) neither blinds nor startles the detector.
+    std::chrono::steady_clock::time_point detector_saved_at = std::chrono::steady_clock::now();
+    void save_detector() {
+        detector_saved_at = std::chrono::steady_clock::now();
+        save_detector_state(*pipe, *store);
+    }
 };
 
 daemon::daemon(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
@@ -519,6 +530,16 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
         }
     }
 
+    {
+        auto restored = restore_detector_state(*im->pipe, *im->store);
+        if (restored.rules > 0)
+            core::log_info("restored detector state of " + std::to_string(restored.rules) + " rule(s), " +
+                           std::to_string(im->pipe->live_keys()) + " key(s)");
+        if (restored.changed > 0)
+            core::log_info(std::to_string(restored.changed) + " rule(s) changed since their detector state was saved; they start fresh");
+        if (restored.unreadable > 0)
+            core::log_warning("state database: ignoring " + std::to_string(restored.unreadable) + " unreadable detector snapshot(s)");
+    }
     // Incidents open before a restart stay open, with their step timers and history.
     {
         std::vector<incident::incident> saved;
@@ -665,6 +686,7 @@ void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> 
             if (!flushed) core::log_warning("shutdown: deliveries still pending; they stay in the outbox for next start");
             st.running = false;
             st.tick_timer.cancel();
+            st.save_detector();
             st.delivery->stop();
             st.admin_server->stop();
             done();

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "app/chart.hpp"
 #include "app/cli.hpp"
 #include "app/incident_log.hpp"
 #include "app/timeline.hpp"
@@ -18,14 +19,14 @@ namespace crisisd::app {
 
 int replay_command(const std::vector<std::string>& args) {
     options o{args};
-    if (auto bad = o.unknown({"--config", "--input", "--report"}, {"--quiet"}); !bad.empty()) {
+    if (auto bad = o.unknown({"--config", "--input", "--report", "--chart"}, {"--quiet"}); !bad.empty()) {
         std::fprintf(stderr, "crisisd replay: unknown argument '%s'\n", bad.front().c_str());
         return exit_usage;
     }
     auto config_path = o.value("--config");
     auto input_path = o.value("--input");
     if (!config_path || !input_path) {
-        std::fprintf(stderr, "usage: crisisd replay --config FILE --input FILE.jsonl [--report OUT.json] [--quiet]\n");
+        std::fprintf(stderr, "usage: crisisd replay --config FILE --input FILE.jsonl [--report OUT.json] [--chart OUT.svg] [--quiet]\n");
         return exit_usage;
     }
     auto settings = load_config_or_report(*config_path);
@@ -52,6 +53,12 @@ int replay_command(const std::vector<std::string>& args) {
     timeline tl(stdout, nullptr, !quiet && ::isatty(STDOUT_FILENO));
     incident_log log;
     pipeline::step_result step;
+    std::optional<chart_recorder> chart;
+    if (o.value("--chart")) {
+        chart_options co;
+        co.title = input_path->substr(input_path->rfind('/') + 1);
+        chart.emplace(co);
+    }
 
     auto report_step = [&](core::timestamp t) {
         if (step.empty()) return;
@@ -81,6 +88,7 @@ int replay_command(const std::vector<std::string>& args) {
             if (next > t) break;
             pipe.tick(next, step);
             log.sample(pipe, next);
+            if (chart) chart->sample(pipe, next);
             report_step(next);
             last_tick = next;
         }
@@ -141,6 +149,15 @@ int replay_command(const std::vector<std::string>& args) {
         if (rejected) std::printf(", %llu line(s) skipped", static_cast<unsigned long long>(rejected));
         if (no_time) std::printf(", %llu without created_at placed at the previous time", static_cast<unsigned long long>(no_time));
         std::printf("\n");
+    }
+
+    if (auto chart_path = o.value("--chart")) {
+        std::ofstream out(*chart_path, std::ios::binary);
+        out << chart->render(pipe);
+        if (!out) {
+            std::fprintf(stderr, "crisisd replay: cannot write %s\n", chart_path->c_str());
+            return exit_failure;
+        }
     }
 
     if (auto report_path = o.value("--report")) {

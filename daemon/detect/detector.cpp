@@ -815,6 +815,15 @@ bool detector::firing(std::size_t rule, std::string_view key) const {
     return k != nullptr && k->firing;
 }
 
+std::vector<std::string> detector::keys(std::size_t rule) const {
+    std::vector<std::string> out;
+    if (rule >= impl_->rules.size()) return out;
+    const auto& r = impl_->rules[rule];
+    out.reserve(r.keys.size());
+    for (const key_state* k = r.oldest; k != nullptr; k = k->newer) out.push_back(k->name);
+    return out;
+}
+
 std::size_t detector::live_keys() const {
     std::size_t n = 0;
     for (const auto& r : impl_->rules) n += r.keys.size();

@@ -87,6 +87,8 @@ public:
     std::optional<metrics_snapshot> metrics(std::size_t rule, std::string_view key, core::timestamp t) const;
 
     bool firing(std::size_t rule, std::string_view key) const;
+    // The rule's live keys, least recently observed first (charts and diagnostics; O(keys)).
+    std::vector<std::string> keys(std::size_t rule) const;
     std::size_t live_keys() const;
     std::uint64_t evicted_keys() const;  // keys dropped because a rule hit max_keys
     // Persistence across restarts (DESIGN: "a restart does not make the daemon blind or jumpy").

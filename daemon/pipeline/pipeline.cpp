@@ -179,7 +179,10 @@ mention_result pipeline::process(const core::mention& m, core::timestamp now, st
         result.matched = true;
         s.build_key(rule, m, lang);
         s.remember(rule, s.key, m, lang, result.compound, now);
-        detect::observation o{std::hash<std::string_view>{}(m.author) | 1u, result.compound};
+        // No author (some recorded streams carry none) is "unknown": each mention its own author,
+        // rather than one author whom the per-author limit and unique_authors would collapse.
+        const std::uint64_t author = m.author.empty() ? 0 : std::hash<std::string_view>{}(m.author) | 1u;
+        detect::observation o{author, result.compound};
         s.detector.observe(rule, s.key, o, now, s.signals);
     }
     if (result.matched) ++s.matched;
@@ -215,6 +218,8 @@ std::optional<detect::metrics_snapshot> pipeline::metrics(std::size_t rule, std:
     return impl_->detector.metrics(rule, key, t);
 }
 std::size_t pipeline::live_keys() const { return impl_->detector.live_keys(); }
+detect::detector& pipeline::detector() { return impl_->detector; }
+const detect::detector& pipeline::detector() const { return impl_->detector; }
 std::uint64_t pipeline::processed() const { return impl_->processed; }
 std::uint64_t pipeline::matched() const { return impl_->matched; }
 

@@ -11,6 +11,7 @@
 
 #include "core/mention.hpp"
 #include "core/time.hpp"
+#include "detect/detector.hpp"
 #include "incident/engine.hpp"
 #include "pipeline/settings.hpp"
 
@@ -70,6 +71,10 @@ public:
     const std::vector<rule_settings>& rules() const;
     std::optional<detect::metrics_snapshot> metrics(std::size_t rule, std::string_view key, core::timestamp t) const;
     std::size_t live_keys() const;
+    // The detector itself: snapshots across restarts (save_rule/load_rule), key listings for
+    // charts, eviction counts for metrics.
+    detect::detector& detector();
+    const detect::detector& detector() const;
 
     std::uint64_t processed() const;
     std::uint64_t matched() const;

@@ -129,6 +129,10 @@ std::optional<detect::condition_group> read_group(context& ctx, const field& f, 
     if (all && any) {
         ctx.error(ctx.at(any->key_node), "'" + f.key + "' takes either 'all' or 'any', not both");
         ok = false;
+        // Still read both lists, so their own mistakes are reported in the same run.
+        std::vector<detect::condition> ignored;
+        read_conditions(ctx, *all, ignored);
+        read_conditions(ctx, *any, ignored);
     } else if (!all && !any) {
         if (!only_hold_allowed || m.find("for") == nullptr) {
             ctx.error(value_at(ctx, f), "'" + f.key + "' needs 'all' or 'any' with a list of conditions");

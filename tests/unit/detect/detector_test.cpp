@@ -601,5 +601,78 @@ TEST(detector_snapshot, garbage_is_refused_and_changes_nothing) {
     EXPECT_EQ(h.d.live_keys(), 2u);
 }
 
+TEST(detector_hysteresis, any_with_for_holds_while_either_condition_holds) {
+    // fire_when: any [negative_count >= 5, zscore >= 1000], for 2m. Only the first ever holds;
+    // the group counts as holding as long as one of its conditions does.
+    harness h(rule(any_of({cond(metric::negative_count, comparison::ge, 5), cond(metric::zscore, comparison::ge, 1000)}, 2min)));
+    h.burst(t0, 5, -0.8);
+    EXPECT_EQ(h.fires(), 0u);
+    std::vector<signal> out;
+    h.d.tick(t0 + 119s, out);
+    EXPECT_TRUE(out.empty());
+    h.d.tick(t0 + 121s, out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].kind, signal_kind::fire);
+}
+
+TEST(detector_hysteresis, any_with_for_restarts_when_no_condition_holds) {
+    harness g(rule(any_of({cond(metric::negative_count, comparison::ge, 5), cond(metric::count, comparison::ge, 8)}, 2min)));
+    g.burst(t0, 5, -0.8);
+    std::vector<signal> out;
+    g.d.tick(t0 + 90s, out);
+    EXPECT_TRUE(out.empty());
+    g.d.tick(t0 + 5min + 10s, out);  // the window is empty: no condition holds, the hold ends
+    EXPECT_EQ(out.size(), 0u);
+    g.burst(t0 + 6min + 1s, 8, 0.5, 5000);
+    g.d.tick(t0 + 7min, out);
+    EXPECT_EQ(out.size() + g.fires(), 0u) << "a new hold began at 6m01s";
+    g.d.tick(t0 + 8min + 3s, out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].at, t0 + 8min + 3s);
+}
+
+TEST(detector_keys, lists_live_keys_least_recently_seen_first) {
+    harness h(rule(all_of({cond(metric::count, comparison::ge, 1000)})));
+    h.see(t0, neg(1), "a");
+    h.see(t0 + 1s, neg(1), "b");
+    h.see(t0 + 2s, neg(1), "a");
+    EXPECT_EQ(h.d.keys(0), (std::vector<std::string>{"b", "a"}));
+    EXPECT_TRUE(h.d.keys(7).empty());
+}
+
+TEST(detector_keys, evictions_are_counted) {
+    detector_settings s = rule(all_of({cond(metric::count, comparison::ge, 1000)}));
+    s.max_keys = 2;
+    harness h(s);
+    h.see(t0, neg(1), "a");
+    h.see(t0 + 1s, neg(1), "b");
+    EXPECT_EQ(h.d.evicted_keys(), 0u);
+    h.see(t0 + 2s, neg(1), "c");
+    h.see(t0 + 3s, neg(1), "d");
+    EXPECT_EQ(h.d.evicted_keys(), 2u);
+    EXPECT_EQ(h.d.keys(0), (std::vector<std::string>{"c", "d"}));
+}
+
+TEST(detector_snapshot, cooldown_survives_a_restart) {
+    detector_settings s = rule(all_of({cond(metric::negative_count, comparison::ge, 5)}),
+                               all_of({cond(metric::negative_count, comparison::lt, 1)}));
+    s.cooldown = 30min;
+    harness h(s);
+    h.burst(t0, 5, -0.8);
+    ASSERT_EQ(h.fires(), 1u);
+    std::vector<signal> out;
+    h.d.tick(t0 + 6min, out);  // the window empties: clear, cooldown until 36m
+    ASSERT_EQ(out.size(), 1u);
+    const std::string saved = h.d.save_rule(0);
+
+    harness restarted(s);
+    ASSERT_TRUE(restarted.d.load_rule(0, saved));
+    restarted.burst(t0 + 10min, 5, -0.8, 7000);
+    EXPECT_EQ(restarted.fires(), 0u) << "still cooling down after the restart";
+    out.clear();
+    restarted.d.tick(t0 + 36min + 1s, out);
+    EXPECT_EQ(out.size(), 0u) << "those mentions have left the window by then";
+}
+
 }  // namespace
 }  // namespace crisisd::detect

@@ -1,0 +1,172 @@
+#include "app/detector_state.hpp"
+
+#include <array>
+#include <cstdio>
+#include <optional>
+#include <string_view>
+
+namespace crisisd::app {
+namespace {
+
+// Snapshots are binary and the meta table's value column is TEXT, so they travel as base64.
+constexpr std::string_view alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+std::string to_base64(std::string_view in) {
+    std::string out;
+    out.reserve((in.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 3 <= in.size(); i += 3) {
+        const std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16 |
+                                static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8 |
+                                static_cast<unsigned char>(in[i + 2]);
+        out += alphabet[v >> 18 & 63];
+        out += alphabet[v >> 12 & 63];
+        out += alphabet[v >> 6 & 63];
+        out += alphabet[v & 63];
+    }
+    if (const std::size_t rest = in.size() - i; rest > 0) {
+        std::uint32_t v = static_cast<std::uint32_t>(static_cast<unsigned char>(in[i])) << 16;
+        if (rest == 2) v |= static_cast<std::uint32_t>(static_cast<unsigned char>(in[i + 1])) << 8;
+        out += alphabet[v >> 18 & 63];
+        out += alphabet[v >> 12 & 63];
+        out += rest == 2 ? alphabet[v >> 6 & 63] : '=';
+        out += '=';
+    }
+    return out;
+}
+
+std::optional<std::string> from_base64(std::string_view in) {
+    static const std::array<signed char, 256> table = [] {
+        std::array<signed char, 256> t{};
+        t.fill(-1);
+        for (std::size_t i = 0; i < alphabet.size(); ++i) t[static_cast<unsigned char>(alphabet[i])] = static_cast<signed char>(i);
+        return t;
+    }();
+    if (in.size() % 4 != 0) return std::nullopt;
+    std::string out;
+    out.reserve(in.size() / 4 * 3);
+    for (std::size_t i = 0; i < in.size(); i += 4) {
+        std::uint32_t v = 0;
+        int pad = 0;
+        for (std::size_t j = 0; j < 4; ++j) {
+            const char c = in[i + j];
+            if (c == '=' && i + 4 == in.size() && j >= 2) {
+                ++pad;
+                v <<= 6;
+                continue;
+            }
+            const signed char d = table[static_cast<unsigned char>(c)];
+            if (d < 0 || pad > 0) return std::nullopt;
+            v = v << 6 | static_cast<std::uint32_t>(d);
+        }
+        out += static_cast<char>(v >> 16 & 0xff);
+        if (pad < 2) out += static_cast<char>(v >> 8 & 0xff);
+        if (pad < 1) out += static_cast<char>(v & 0xff);
+    }
+    return out;
+}
+
+struct fnv1a {
+    std::uint64_t h = 0xcbf29ce484222325ull;
+    void bytes(std::string_view s) {
+        for (char c : s) {
+            h ^= static_cast<unsigned char>(c);
+            h *= 0x100000001b3ull;
+        }
+        h ^= 0xff;  // separator, so ["ab","c"] and ["a","bc"] differ
+        h *= 0x100000001b3ull;
+    }
+    void list(const std::vector<std::string>& v) {
+        bytes(std::to_string(v.size()));
+        for (const auto& s : v) bytes(s);
+    }
+};
+
+std::string hex(std::uint64_t v) {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+    return buf;
+}
+
+constexpr std::string_view format_tag = "v1";
+
+}  // namespace
+
+std::uint64_t rule_state_fingerprint(const pipeline::rule_settings& rule) {
+    fnv1a f;
+    f.list(rule.match.keywords);
+    f.list(rule.match.exclude);
+    f.list(rule.match.languages);
+    f.list(rule.match.sources);
+    const auto& d = rule.detect;
+    f.bytes(std::to_string(d.group_by));
+    f.bytes(std::to_string(d.window.count()));
+    f.bytes(std::to_string(d.baseline.count()));
+    // Doubles as exact text: a changed floor or threshold by any amount is a change.
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%a %a", d.min_baseline_rate, d.negative_threshold);
+    f.bytes(buf);
+    f.bytes(std::to_string(d.max_per_author));
+    return f.h;
+}
+
+std::string detector_state_key(const pipeline::rule_settings& rule) { return "detector:" + rule.name; }
+
+detector_state_outcome save_detector_state(const pipeline::pipeline& p, outbox::store& store) {
+    detector_state_outcome out;
+    store.begin();
+    for (std::size_t i = 0; i < p.rules().size(); ++i) {
+        const auto& rule = p.rules()[i];
+        const std::string bytes = p.detector().save_rule(i);
+        std::string value;
+        value.reserve(bytes.size() * 4 / 3 + 32);
+        value.append(format_tag).append(" ").append(hex(rule_state_fingerprint(rule))).append(" ");
+        value += to_base64(bytes);
+        store.set_meta(detector_state_key(rule), value);
+        ++out.rules;
+        out.bytes += bytes.size();
+    }
+    store.commit();
+    return out;
+}
+
+detector_state_outcome restore_detector_state(pipeline::pipeline& p, const outbox::store& store) {
+    detector_state_outcome out;
+    for (std::size_t i = 0; i < p.rules().size(); ++i) {
+        const auto& rule = p.rules()[i];
+        const auto saved = store.get_meta(detector_state_key(rule));
+        if (!saved) continue;
+        std::string_view v = *saved;
+        const std::string want = std::string(format_tag) + " " + hex(rule_state_fingerprint(rule)) + " ";
+        if (!v.starts_with(format_tag)) {
+            ++out.unreadable;
+            continue;
+        }
+        if (!v.starts_with(want)) {
+            ++out.changed;
+            continue;
+        }
+        v.remove_prefix(want.size());
+        const auto bytes = from_base64(v);
+        if (!bytes || !p.detector().load_rule(i, *bytes)) {
+            ++out.unreadable;
+            continue;
+        }
+        ++out.rules;
+        out.bytes += bytes->size();
+    }
+    return out;
+}
+
+std::size_t carry_detector_state(const pipeline::pipeline& from, pipeline::pipeline& to) {
+    std::size_t carried = 0;
+    for (std::size_t i = 0; i < to.rules().size(); ++i) {
+        const auto& rule = to.rules()[i];
+        const std::size_t j = from.rule_index(rule.name);
+        if (j >= from.rules().size() || rule_state_fingerprint(from.rules()[j]) != rule_state_fingerprint(rule)) continue;
+        if (to.detector().load_rule(i, from.detector().save_rule(j))) ++carried;
+    }
+    return carried;
+}
+
+}  // namespace crisisd::app
