@@ -156,6 +156,13 @@ std::string api::load_tokens() {
 
 void api::add_token(std::string token) { impl_->tokens.push_back(std::move(token)); }
 
+bool api::has_listeners() const {
+    std::lock_guard lock(impl_->streams_mutex);
+    for (const auto& w : impl_->streams)
+        if (auto st = w.lock(); st && st->is_open()) return true;
+    return false;
+}
+
 void api::publish(std::string_view event, std::string_view json) {
     std::lock_guard lock(impl_->streams_mutex);
     auto& streams = impl_->streams;

@@ -67,6 +67,8 @@ public:
 
     // Pushes an event to every console listening on /api/v1/events.
     void publish(std::string_view event, std::string_view json);
+    // Whether any console is listening, so callers can skip rendering an event nobody gets.
+    bool has_listeners() const;
 
 private:
     struct impl;

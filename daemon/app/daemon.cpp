@@ -335,15 +335,19 @@ struct daemon::impl final : admin::daemon_access {
         }
     }
 
-    // Snapshots of every incident that is live or changed in this step, in the same transaction
-    // as the step's actions: after a crash the outbox and the incidents agree.
+    // Snapshots of the incidents this step or a command changed, in the same transaction as the
+    // step's actions: after a crash the outbox and the incidents agree. What a tick changes
+    // without an action (an escalation skipped after an acknowledgement) is recomputed by the
+    // engine after a restore, so it needs no snapshot of its own.
     void save_incidents() {
-        for (const auto& inc : pipe->incidents().incidents()) {
-            bool changed = inc.state != incident::incident_state::resolved ||
-                           std::find(step.resolved.begin(), step.resolved.end(), inc.id) != step.resolved.end() ||
-                           std::find(touched.begin(), touched.end(), inc.id) != touched.end();
-            if (changed) store->save_incident(inc.id, outbox::incident_to_json(inc));
-        }
+        std::vector<std::uint64_t> ids = touched;
+        ids.insert(ids.end(), step.opened.begin(), step.opened.end());
+        ids.insert(ids.end(), step.resolved.begin(), step.resolved.end());
+        for (const auto& a : step.actions) ids.push_back(a.incident_id);
+        std::sort(ids.begin(), ids.end());
+        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+        for (auto id : ids)
+            if (const auto* inc = pipe->incidents().find(id)) store->save_incident(id, outbox::incident_to_json(*inc));
         touched.clear();
     }
     std::vector<std::uint64_t> touched;  // incidents changed by a command since the last save
@@ -358,7 +362,8 @@ struct daemon::impl final : admin::daemon_access {
 
     // --- the pipeline ---
     void publish() {
-        if (api) api->publish("incidents", incidents_json());
+        // The full incident list is costly to render; only consoles listening need it.
+        if (api && api->has_listeners()) api->publish("incidents", incidents_json());
     }
 
     void handle_step(std::optional<std::chrono::steady_clock::time_point> arrival) {
