@@ -80,6 +80,7 @@ constexpr const char* usage_text =
     "                               run the rules over a recorded stream in event time\n"
     "  demo [--headless] [--speed N] [--report OUT.json] [--listen HOST:PORT]\n"
     "                               play the bundled outage scenario through the real daemon\n"
+    "  ctl <command> [--url URL] [--token-file FILE]   list, show, ack, approve, veto, resolve, silence\n"
     "  version                      print the version\n";
 
 int usage(int code) {
@@ -147,6 +148,7 @@ int main(int argc, char** argv) {
         if (cmd == "score") return score_command(args);
         if (cmd == "replay") return replay_command(args);
         if (cmd == "demo") return demo_command(args);
+        if (cmd == "ctl") return ctl_command(args);
         if (cmd == "version" || cmd == "--version") {
             std::puts("crisisd 0.1.0");
             return exit_ok;

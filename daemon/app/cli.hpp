@@ -24,6 +24,7 @@ int check_config_command(const std::vector<std::string>& args);
 int score_command(const std::vector<std::string>& args);
 int replay_command(const std::vector<std::string>& args);
 int demo_command(const std::vector<std::string>& args);
+int ctl_command(const std::vector<std::string>& args);  // the admin API client (ctl.cpp)
 
 // Loads and validates a config file as check-config does (including compiling the rules'
 // keywords); prints every diagnostic to stderr and returns nullopt when there is one.

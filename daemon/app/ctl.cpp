@@ -1,0 +1,201 @@
+// `crisisd ctl`: a small client for the admin API, for on-call people at a terminal and for
+// scripts. Reads go without a token; commands send the bearer token from --token-file or
+// $CRISISD_TOKEN (never from the command line, where `ps` would show it).
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+
+#include "app/cli.hpp"
+#include "core/json_writer.hpp"
+#include "net/http_client.hpp"
+
+namespace crisisd::app {
+namespace {
+
+constexpr int exit_unavailable = 69;  // EX_UNAVAILABLE: the daemon did not answer
+
+constexpr const char* ctl_usage =
+    "usage: crisisd ctl [--url URL] [--token-file FILE] [--user NAME] <command>\n"
+    "\n"
+    "  list                          incidents, newest first\n"
+    "  show ID                       one incident as JSON\n"
+    "  ack ID | resolve ID           acknowledge or resolve an incident\n"
+    "  approve ID STEP | veto ID STEP   decide on a statement step\n"
+    "  silence RULE [--key KEY] --for DURATION   mute a rule (or one key of it), e.g. --for 2h\n"
+    "  dead-letters                  actions crisisd gave up on\n"
+    "\n"
+    "URL defaults to $CRISISD_URL or http://127.0.0.1:9464; the token for commands comes from\n"
+    "--token-file or $CRISISD_TOKEN.\n";
+
+struct ctl_context {
+    std::string base;
+    std::string token;
+    std::string user;
+};
+
+std::optional<std::string> read_token(const options& o, std::string& error) {
+    if (auto path = o.value("--token-file")) {
+        std::ifstream in(*path);
+        std::string line;
+        if (!in || !std::getline(in, line)) {
+            error = "cannot read token file " + *path;
+            return std::nullopt;
+        }
+        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
+        return line;
+    }
+    if (const char* env = std::getenv("CRISISD_TOKEN")) return std::string(env);
+    return std::string();
+}
+
+int call(const ctl_context& c, std::string method, const std::string& path, std::string body, std::string& out) {
+    boost::asio::io_context io;
+    net::http_client client(io.get_executor());
+    net::http_request req;
+    req.method = std::move(method);
+    req.url = c.base + path;
+    req.timeout = std::chrono::seconds(10);
+    if (!c.token.empty()) req.headers.emplace_back("Authorization", "Bearer " + c.token);
+    if (!c.user.empty()) req.headers.emplace_back("X-Crisisd-User", c.user);
+    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+    req.body = std::move(body);
+    net::http_response resp;
+    bool done = false;
+    boost::asio::co_spawn(io, client.send(std::move(req)), [&](std::exception_ptr, net::http_response r) {
+        resp = std::move(r);
+        done = true;
+    });
+    io.run();
+    if (!done || resp.status == 0) {
+        std::fprintf(stderr, "crisisd ctl: %s: %s\n", c.base.c_str(), resp.error.empty() ? "no answer" : resp.error.c_str());
+        return exit_unavailable;
+    }
+    out = resp.body;
+    if (resp.status >= 300) {
+        std::string message = resp.body;
+        boost::system::error_code ec;
+        auto v = boost::json::parse(resp.body, ec);
+        if (!ec && v.is_object())
+            if (auto* e = v.get_object().if_contains("error"); e && e->is_string()) message = std::string(e->get_string());
+        std::fprintf(stderr, "crisisd ctl: HTTP %d: %s\n", resp.status, message.c_str());
+        if (resp.status == 401) std::fputs("crisisd ctl: pass --token-file or set CRISISD_TOKEN\n", stderr);
+        return exit_failure;
+    }
+    return exit_ok;
+}
+
+std::string text_of(const boost::json::object& o, std::string_view k) {
+    auto* v = o.if_contains(k);
+    if (!v) return "-";
+    if (v->is_string()) return std::string(v->get_string());
+    return boost::json::serialize(*v);
+}
+
+void print_list(const std::string& body) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(body, ec);
+    const boost::json::array* list = nullptr;
+    if (!ec && v.is_object())
+        if (auto* l = v.get_object().if_contains("incidents"); l && l->is_array()) list = &l->get_array();
+    if (!list) {
+        std::cout << body << "\n";
+        return;
+    }
+    std::printf("%-6s %-13s %-9s %-24s %-20s %s\n", "ID", "STATE", "SEVERITY", "RULE", "KEY", "OPENED");
+    for (const auto& item : *list) {
+        if (!item.is_object()) continue;
+        const auto& o = item.get_object();
+        std::printf("%-6s %-13s %-9s %-24s %-20s %s\n", text_of(o, "id").c_str(), text_of(o, "state").c_str(),
+                    text_of(o, "severity").c_str(), text_of(o, "rule").c_str(), text_of(o, "key").c_str(),
+                    text_of(o, "opened_at").c_str());
+    }
+}
+
+bool is_number(std::string_view s) {
+    return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
+
+}  // namespace
+
+int ctl_command(const std::vector<std::string>& args) {
+    options o{args};
+    std::vector<std::string> words;
+    const std::vector<std::string_view> valued{"--url", "--token-file", "--user", "--key", "--for"};
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string_view a = args[i];
+        if (a == "--help" || a == "-h") {
+            std::fputs(ctl_usage, stdout);
+            return exit_ok;
+        }
+        if (a.starts_with("--")) {
+            auto name = a.substr(0, a.find('='));
+            if (std::find(valued.begin(), valued.end(), name) == valued.end()) {
+                std::fprintf(stderr, "crisisd ctl: unknown option '%s'\n", args[i].c_str());
+                return exit_usage;
+            }
+            if (a.find('=') == std::string_view::npos) ++i;
+            continue;
+        }
+        words.push_back(args[i]);
+    }
+    if (words.empty()) {
+        std::fputs(ctl_usage, stderr);
+        return exit_usage;
+    }
+    ctl_context c;
+    const char* env_url = std::getenv("CRISISD_URL");
+    c.base = o.value("--url").value_or(env_url ? env_url : "http://127.0.0.1:9464");
+    while (!c.base.empty() && c.base.back() == '/') c.base.pop_back();
+    c.user = o.value("--user").value_or(std::getenv("USER") ? std::getenv("USER") : "");
+    std::string error;
+    auto token = read_token(o, error);
+    if (!token) {
+        std::fprintf(stderr, "crisisd ctl: %s\n", error.c_str());
+        return exit_no_input;
+    }
+    c.token = *token;
+
+    const auto& cmd = words[0];
+    auto wrong = [&]() {
+        std::fprintf(stderr, "crisisd ctl: wrong arguments for '%s'\n\n%s", cmd.c_str(), ctl_usage);
+        return exit_usage;
+    };
+    std::string out;
+    int rc = exit_ok;
+    if (cmd == "list" && words.size() == 1) {
+        rc = call(c, "GET", "/api/v1/incidents", "", out);
+        if (rc == exit_ok) print_list(out);
+        return rc;
+    }
+    if (cmd == "dead-letters" && words.size() == 1) {
+        rc = call(c, "GET", "/api/v1/dead-letters", "", out);
+    } else if (cmd == "show" && words.size() == 2 && is_number(words[1])) {
+        rc = call(c, "GET", "/api/v1/incidents/" + words[1], "", out);
+    } else if ((cmd == "ack" || cmd == "resolve") && words.size() == 2 && is_number(words[1])) {
+        rc = call(c, "POST", "/api/v1/incidents/" + words[1] + "/" + cmd, "", out);
+    } else if ((cmd == "approve" || cmd == "veto") && words.size() == 3 && is_number(words[1]) &&
+               is_number(words[2])) {
+        rc = call(c, "POST", "/api/v1/incidents/" + words[1] + "/steps/" + words[2] + "/" + cmd, "", out);
+    } else if (cmd == "silence" && words.size() == 2) {
+        auto length = o.value("--for");
+        if (!length) return wrong();
+        std::string body;
+        core::json_writer w(body);
+        w.begin_object().member("rule", words[1]).member("key", o.value("--key").value_or("")).member("duration", *length);
+        w.end_object();
+        rc = call(c, "POST", "/api/v1/silences", std::move(body), out);
+    } else {
+        return wrong();
+    }
+    if (rc == exit_ok) std::cout << out << "\n";
+    return rc;
+}
+
+}  // namespace crisisd::app
