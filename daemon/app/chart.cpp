@@ -243,6 +243,26 @@ std::string chart_recorder::render(const pipeline::pipeline& p) const {
             c.neg_weighted += static_cast<double>(pt.negative_ratio) * pt.count;
             c.count += pt.count;
         }
+        // Columns between two samples close in time (a zoomed-in chart has more columns than
+        // samples) take the interpolated values, so lines stay lines instead of combs.
+        for (std::size_t k = 1; k < pts.size(); ++k) {
+            const point& a = pts[k - 1];
+            const point& b = pts[k];
+            if (b.at - a.at > options_.step * 5 / 2) continue;
+            const std::size_t ca = bin_of(a.at), cb = bin_of(b.at);
+            for (std::size_t i = ca + 1; i < cb; ++i) {
+                if (cols[i].any) continue;
+                const double f = static_cast<double>(i - ca) / static_cast<double>(cb - ca);
+                auto mix = [f](float x, float y) { return static_cast<double>(x) + f * static_cast<double>(y - x); };
+                column& c = cols[i];
+                c.any = true;
+                c.rate = mix(a.rate, b.rate);
+                c.baseline = mix(a.baseline, b.baseline);
+                c.baseline_n = 1;
+                c.count = mix(a.count, b.count);
+                c.neg_weighted = mix(a.negative_ratio, b.negative_ratio) * c.count;
+            }
+        }
         const std::size_t first_col = pts.empty() ? 0 : bin_of(pts.front().at);
         const std::size_t last_col = pts.empty() ? 0 : bin_of(pts.back().at);
 
@@ -382,6 +402,7 @@ std::string chart_recorder::render(const pipeline::pipeline& p) const {
         }
 
         // Opening and clearing marks, labelled with their times.
+        const char* stamp = multi_day ? "%b %d %H:%M" : "%H:%M:%S";
         for (const auto& inc : incidents) {
             if (inc.rule != rule.name || inc.key != key) continue;
             const double xa = x_of(inc.opened_at);
@@ -392,7 +413,7 @@ std::string chart_recorder::render(const pipeline::pipeline& p) const {
             const bool flip = xa > width - right - 160;
             s += "<text x=\"" + num(xa + (flip ? -8 : 8)) + "\" y=\"" + num(vol_y + 4) + "\"" +
                  (flip ? " text-anchor=\"end\"" : "") + " fill=\"" + open_colour + "\" font-weight=\"bold\">#" +
-                 std::to_string(inc.id) + " opened " + format_time(inc.opened_at, "%H:%M:%S") + "</text>\n";
+                 std::to_string(inc.id) + " opened " + format_time(inc.opened_at, stamp) + "</text>\n";
             if (inc.resolved_at) {
                 const double xb = x_of(*inc.resolved_at);
                 s += "<line x1=\"" + num(xb) + "\" y1=\"" + num(vol_y) + "\" x2=\"" + num(xb) + "\" y2=\"" + num(axis_y) +
@@ -400,7 +421,7 @@ std::string chart_recorder::render(const pipeline::pipeline& p) const {
                 const bool flip_b = xb > width - right - 160;
                 s += "<text x=\"" + num(xb + (flip_b ? -6 : 6)) + "\" y=\"" + num(vol_y + 20) + "\"" +
                      (flip_b ? " text-anchor=\"end\"" : "") + " fill=\"" + clear_colour + "\">cleared " +
-                     format_time(*inc.resolved_at, "%H:%M:%S") + "</text>\n";
+                     format_time(*inc.resolved_at, stamp) + "</text>\n";
             }
         }
         top += panel_h;

@@ -20,7 +20,7 @@
 namespace crisisd::app {
 
 struct chart_options {
-    core::duration step = std::chrono::seconds(10);  // sampling step in event time
+    core::duration step = std::chrono::seconds(5);  // sampling step in event time
     std::size_t max_series = 200;                    // keys recorded
     std::size_t max_panels = 8;                      // keys drawn
     std::string title;                               // e.g. the input file's name
