@@ -109,12 +109,30 @@ std::variant<std::shared_ptr<const matcher>, compile_error> matcher::compile(con
     return std::shared_ptr<const matcher>(new matcher(std::move(im)));
 }
 
+namespace {
+
+// A rule's "de" takes any German ("de", "de-AT", "DE_at"); a rule's "de-AT" only that region.
+// Wire tags vary in case and separator, so both are compared loosely.
+bool language_matches(std::string_view wanted, std::string_view tag) {
+    auto same = [](char a, char b) {
+        auto norm = [](char c) { return c == '_' ? '-' : (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; };
+        return norm(a) == norm(b);
+    };
+    if (tag.size() < wanted.size()) return false;
+    for (std::size_t i = 0; i < wanted.size(); ++i)
+        if (!same(wanted[i], tag[i])) return false;
+    return tag.size() == wanted.size() || tag[wanted.size()] == '-' || tag[wanted.size()] == '_';
+}
+
+}  // namespace
+
 bool matcher::accepts(std::size_t rule, std::string_view lang, std::string_view source) const {
     const auto& r = impl_->rules[rule];
-    auto in = [](const std::vector<std::string>& list, std::string_view v) {
-        return list.empty() || std::find(list.begin(), list.end(), v) != list.end();
-    };
-    return in(r.languages, lang) && in(r.sources, source);
+    if (!r.sources.empty() && std::find(r.sources.begin(), r.sources.end(), source) == r.sources.end()) return false;
+    if (r.languages.empty()) return true;
+    for (const auto& l : r.languages)
+        if (language_matches(l, lang)) return true;
+    return false;
 }
 
 std::size_t matcher::rule_count() const { return impl_->rules.size(); }

@@ -50,6 +50,7 @@ public:
     ~matcher();
 
     // Whether rule `rule` listens to mentions in `lang` from `source` (empty lists: everything).
+    // A language "de" takes regional tags too ("de-AT", "de_at"); "de-AT" takes only that region.
     bool accepts(std::size_t rule, std::string_view lang, std::string_view source) const;
     std::size_t rule_count() const;
     // The rule's topic: its first keyword without a leading @ or #, as written in the config.

@@ -72,6 +72,17 @@ TEST(matcher, filters_language_and_source) {
     EXPECT_FALSE(m->accepts(0, "de", "bluesky"));
 }
 
+TEST(matcher, a_language_takes_its_regional_tags) {
+    auto m = build({words({"x"}, {}, {"de"}), words({"y"}, {}, {"de-AT"})});
+    EXPECT_TRUE(m->accepts(0, "de-AT", "any"));
+    EXPECT_TRUE(m->accepts(0, "DE_ch", "any"));
+    EXPECT_FALSE(m->accepts(0, "den", "any"));
+    EXPECT_FALSE(m->accepts(0, "", "any")) << "an unknown language is not German";
+    EXPECT_TRUE(m->accepts(1, "de-at", "any"));
+    EXPECT_FALSE(m->accepts(1, "de", "any"));
+    EXPECT_FALSE(m->accepts(1, "de-CH", "any"));
+}
+
 TEST(matcher, topic_is_the_first_keyword_without_sigil) {
     auto m = build({words({"#Liwest", "liwest"})});
     EXPECT_EQ(m->topic(0), "Liwest");
