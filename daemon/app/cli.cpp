@@ -5,9 +5,12 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <cstdio>
+#include <functional>
 #include <iostream>
+#include <optional>
 
 #include "app/daemon.hpp"
+#include "app/systemd.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
 #include "pipeline/pipeline.hpp"
@@ -126,14 +129,63 @@ int run_command(const std::vector<std::string>& args) {
         core::log_error(err);
         return exit_failure;
     }
-    boost::asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](boost::system::error_code ec, int sig) {
-        if (ec) return;
-        core::log_info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
-        d->shutdown(std::chrono::seconds(10), [&io] { io.stop(); });
-    });
+
+    systemd::notifier notifier;
+    // Fed by a timer on the same loop as the pipeline: if the loop wedges, the pings stop and
+    // systemd restarts the service, which a separate thread would never notice.
+    std::optional<systemd::watchdog> dog;
+    if (auto period = notifier.watchdog_period()) {
+        dog.emplace(io.get_executor(), notifier, *period);
+        dog->start();
+    }
+
+    // changes; a bad one is reported problem by problem and the running configuration stays.
+    auto reload = [&] {
+        notifier.reloading();
+        core::log_info("received SIGHUP, reloading " + path);
+        auto loaded = config::load_file(path);
+        if (!loaded.ok()) {
+            for (const auto& diag : loaded.errors) core::log_error(diag.to_string());
+            core::log_error("reload: " + std::to_string(loaded.errors.size()) +
+                            " problem(s) in the configuration; the running configuration stays");
+        } else {
+            std::vector<std::string> notes;
+            auto err = d->reload(std::move(loaded.config), notes);
+            if (!err.empty()) {
+                core::log_error(path + ": error: " + err);
+                core::log_error("reload: the running configuration stays");
+            } else {
+                for (const auto& n : notes) core::log(core::log_level::notice, "reload: " + n);
+                core::log_info("reload: configuration from " + path + " is in effect");
+            }
+        }
+        notifier.ready("running");
+    };
+
+    boost::asio::signal_set signals(io, SIGINT, SIGTERM, SIGHUP);
+    std::function<void()> wait_for_signal = [&] {
+        signals.async_wait([&](boost::system::error_code ec, int sig) {
+            if (ec) return;
+            if (sig == SIGHUP) {
+                reload();
+                wait_for_signal();
+                return;
+            }
+            notifier.stopping();
+            core::log_info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+            // A second SIGTERM/SIGINT while draining is ignored; systemd's TimeoutStopSec backs the deadline.
+            signals.async_wait([](boost::system::error_code, int) {});
+            d->shutdown(std::chrono::seconds(10), [&io, &dog] {
+                if (dog) dog->stop();
+                io.stop();
+            });
+        });
+    };
+    wait_for_signal();
     core::log_info("crisisd running with " + path);
+    notifier.ready("running");
     io.run();
+    core::log_info("crisisd stopped");
     return exit_ok;
 }
 

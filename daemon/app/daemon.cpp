@@ -280,6 +280,8 @@ struct daemon::impl final : admin::daemon_access {
         if (!known) return {admin::command_status::not_found, "no such rule"};
         auto now = clock.now();
         auto r = pipe->incidents().silence(rule, key, now + length, who, now);
+        if (r == incident::command_result::done)
+            silences.push_back({std::string(rule), std::string(key), std::string(who), now + length});
         core::log_info("silence " + std::string(rule) + (key.empty() ? "" : "/" + std::string(key)) + " for " +
                        core::format_duration(length) + " by " + std::string(who) + ": " + std::string(to_string(r)));
         return {to_status(r), std::string(to_string(r))};
@@ -386,7 +388,8 @@ struct daemon::impl final : admin::daemon_access {
             const auto* inc = pipe->incidents().find(id);
             if (!inc) continue;
             metrics.incident_resolved(inc->rule);
-            core::log(core::log_level::notice, "incident " + std::to_string(id) + " resolved");
+            core::log(core::log_level::notice, "incident " + std::to_string(id) + " resolved: rule=" + inc->rule +
+                                                   " key=" + inc->key);
             if (options.observer) options.observer->incident_resolved(*inc);
         }
         for (auto id : step.resolved) follow_up(id, "resolved", clock.now());
@@ -495,6 +498,119 @@ struct daemon::impl final : admin::daemon_access {
         detector_saved_at = std::chrono::steady_clock::now();
         save_detector_state(*pipe, *store);
     }
+
+    // --- reload ---
+    // Silences set through the API: the engine cannot list them, and a reload builds a new one.
+    struct silence_record {
+        std::string rule, key, who;
+        core::timestamp until{};
+    };
+    std::vector<silence_record> silences;
+
+    std::string reload(config::settings next, std::vector<std::string>& notes) {
+        auto now = clock.now();
+        incident::engine_settings es;
+        es.playbooks = next.playbooks;
+        es.statements = next.statements;
+        std::vector<std::string> changed_rules;
+        for (const auto& r : next.rules) {
+            auto old = std::find_if(settings.rules.begin(), settings.rules.end(),
+                                    [&](const auto& o) { return o.name == r.name; });
+            if (old == settings.rules.end()) changed_rules.push_back(r.name + " (new)");
+            else if (!same_rule(*old, r)) changed_rules.push_back(r.name);
+        }
+        for (const auto& o : settings.rules)
+            if (std::none_of(next.rules.begin(), next.rules.end(), [&](const auto& r) { return r.name == o.name; }))
+                changed_rules.push_back(o.name + " (removed)");
+        bool same_order = next.rules.size() == settings.rules.size() &&
+                          std::equal(next.rules.begin(), next.rules.end(), settings.rules.begin(),
+                                     [](const auto& a, const auto& b) { return a.name == b.name; });
+        std::unique_ptr<pipeline::pipeline> fresh;
+        if (!changed_rules.empty() || !same_order) {
+            pipeline::pipeline_settings ps;
+            ps.rules = next.rules;
+            ps.incidents = es;
+            auto created = pipeline::pipeline::create(std::move(ps));
+            if (auto* e = std::get_if<std::string>(&created)) return *e;
+            fresh = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));
+        }
+        // The incident engine is rebuilt for the new playbooks; incidents move over as they do
+        // across a restart, so open ones keep their steps, timers and numbers.
+        incident::engine engine(es);
+        engine.restore(pipe->incidents().incidents());
+        engine.set_next_id(std::max(engine.next_id(), pipe->incidents().next_id()));
+        std::erase_if(silences, [&](const silence_record& s) {
+            return s.until <= now || std::none_of(next.rules.begin(), next.rules.end(),
+                                                  [&](const auto& r) { return r.name == s.rule; });
+        });
+        for (const auto& s : silences) engine.silence(s.rule, s.key, s.until, s.who, now);
+        if (fresh) {
+            // Unchanged rules hand their windows, baselines and firing state to the new
+            // pipeline, so a reload is neither blind nor jumpy for them.
+            std::size_t kept = 0;
+            for (std::size_t i = 0; i < fresh->rules().size(); ++i) {
+                auto old = pipe->rule_index(fresh->rule(i).name);
+                if (old >= pipe->rules().size() || !same_rule(pipe->rule(old), fresh->rule(i))) continue;
+                if (fresh->detector().load_rule(i, pipe->detector().save_rule(old))) ++kept;
+            }
+            fresh->incidents() = std::move(engine);
+            pipe = std::move(fresh);
+            std::string list;
+            for (const auto& n : changed_rules) list += (list.empty() ? "" : ", ") + n;
+            notes.push_back("rules changed: " + (list.empty() ? std::string("order only") : list) +
+                            "; their detector state starts afresh, " + std::to_string(kept) +
+                            " unchanged rule(s) keep theirs");
+        } else {
+            pipe->incidents() = std::move(engine);
+        }
+
+        auto restart_needed = [&](std::string_view what) {
+            notes.push_back(std::string(what) + " changed: the running value stays until the next restart");
+        };
+        auto same_sources = next.sources.size() == settings.sources.size() &&
+                            std::equal(next.sources.begin(), next.sources.end(), settings.sources.begin(),
+                                       [](const auto& a, const auto& b) {
+                                           return a.name == b.name && a.type == b.type && a.url == b.url &&
+                                                  a.format == b.format && a.path == b.path && a.token == b.token &&
+                                                  a.listen == b.listen;
+                                       });
+        auto same_channels = next.channels.size() == settings.channels.size() &&
+                             std::equal(next.channels.begin(), next.channels.end(), settings.channels.begin(),
+                                        [](const auto& a, const auto& b) {
+                                            return a.name == b.name && a.type == b.type && a.url == b.url &&
+                                                   a.headers == b.headers && a.path == b.path;
+                                        });
+        if (!same_sources) restart_needed("sources");
+        if (!same_channels) restart_needed("channels");
+        if (next.admin.listen != settings.admin.listen || next.admin.tokens_file != settings.admin.tokens_file)
+            restart_needed("admin");
+        if (next.storage.path != settings.storage.path) restart_needed("storage");
+        settings.rules = std::move(next.rules);
+        settings.playbooks = std::move(next.playbooks);
+        settings.statements = std::move(next.statements);
+        metrics.live_keys(pipe->live_keys());
+        publish();
+        return "";
+    }
+
+    static bool same_group(const detect::condition_group& a, const detect::condition_group& b) {
+        return a.all == b.all && a.hold == b.hold &&
+               std::equal(a.conditions.begin(), a.conditions.end(), b.conditions.begin(), b.conditions.end(),
+                          [](const auto& x, const auto& y) {
+                              return x.what == y.what && x.op == y.op && x.threshold == y.threshold;
+                          });
+    }
+    // Everything that shapes a rule's detector state or the incidents it opens.
+    static bool same_rule(const pipeline::rule_settings& a, const pipeline::rule_settings& b) {
+        const auto &m = a.match, &n = b.match;
+        const auto &d = a.detect, &e = b.detect;
+        return a.severity == b.severity && a.playbook == b.playbook && m.keywords == n.keywords &&
+               m.exclude == n.exclude && m.languages == n.languages && m.sources == n.sources &&
+               d.group_by == e.group_by && d.window == e.window && d.baseline == e.baseline &&
+               d.min_baseline_rate == e.min_baseline_rate && d.negative_threshold == e.negative_threshold &&
+               d.max_per_author == e.max_per_author && d.max_keys == e.max_keys && d.cooldown == e.cooldown &&
+               same_group(d.fire_when, e.fire_when) && same_group(d.clear_when, e.clear_when);
+    }
 };
 
 daemon::daemon(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
@@ -534,7 +650,6 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
             core::log_warning("state database: ignoring unreadable next_incident_id");
         }
     }
-
     {
         auto restored = restore_detector_state(*im->pipe, *im->store);
         if (restored.rules > 0)
@@ -704,6 +819,10 @@ void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> 
         });
     };
     asio::post(s.io, [poll] { (*poll)(); });
+}
+
+std::string daemon::reload(config::settings next, std::vector<std::string>& notes) {
+    return impl_->reload(std::move(next), notes);
 }
 
 std::uint16_t daemon::admin_port() const { return impl_->admin_server ? impl_->admin_server->port() : 0; }

@@ -50,6 +50,14 @@ public:
     // Stops reading sources, lets in-flight deliveries finish until `deadline` (wall time from
     // now), then stops the rest. Calls done() on the daemon's thread when finished.
     void shutdown(std::chrono::milliseconds deadline, std::function<void()> done);
+    // Swaps in a configuration that was already loaded and validated (config::load_file). On
+    // the daemon's thread, between two mentions, so none is lost. Rules, playbooks and
+    // statements take effect at once; open incidents, their step timers, silences and incident
+    // numbering carry over, and so does all detector state when no rule's definition changed.
+    // Sections bound to sockets and files (sources, channels, admin, storage) keep their running
+    // values; `notes` says which would need a restart. Returns "" when swapped, else why
+    // nothing changed (a keyword Vectorscan cannot compile).
+    std::string reload(config::settings next, std::vector<std::string>& notes);
 
     std::uint16_t admin_port() const;
     // Nothing open, nothing waiting in the outbox, nothing in flight.

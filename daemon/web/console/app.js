@@ -46,7 +46,11 @@ function duration(ms) {
   if (s < 3600) return Math.floor(s / 60) + "m " + String(s % 60).padStart(2, "0") + "s";
   return Math.floor(s / 3600) + "h " + String(Math.floor((s % 3600) / 60)).padStart(2, "0") + "m";
 }
-const since = (iso) => duration(Date.now() - Date.parse(iso));
+// Server time minus browser time: the demo runs on a scaled story clock, and a laptop's clock
+// may be off; ages are measured against the daemon's "now" when it sends one.
+let skew = 0;
+const serverNow = () => Date.now() + skew;
+const since = (iso) => duration(serverNow() - Date.parse(iso));
 const pct = (x) => Math.round((x || 0) * 100) + "%";
 const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 const safeUrl = (u) => { try { const p = new URL(u); return p.protocol === "https:" || p.protocol === "http:" ? p.href : null; } catch { return null; } };
@@ -240,7 +244,8 @@ function drawChart(canvas, inc) {
     ctx.fillText(label, lx, 12 * dpr);
   }
   ctx.fillStyle = "#8b98a5";
-  ctx.fillText(maxRate.toFixed(1) + "/min", pad.l, 12 * dpr);
+  const top = maxRate.toFixed(1) + "/min";
+  ctx.fillText(top, w - pad.r - ctx.measureText(top).width, 12 * dpr);
   ctx.fillText(clock(pts[0].at), pad.l, h - 3 * dpr);
   const end = clock(pts[pts.length - 1].at);
   ctx.fillText(end, w - pad.r - ctx.measureText(end).width, h - 3 * dpr);
@@ -338,6 +343,7 @@ function selectFromHash() {
 function apply(list) {
   state.incidents = list.incidents || [];
   state.receivedAt = Date.now();
+  if (list.now) skew = Date.parse(list.now) - Date.now();
   // On a wide screen, show the newest open incident when nothing was chosen.
   if (state.selected === null && !location.hash && window.matchMedia("(min-width: 801px)").matches) {
     const first = state.incidents.find(isOpen);

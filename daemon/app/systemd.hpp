@@ -1,0 +1,69 @@
+#pragma once
+// The service manager protocol, without libsystemd: readiness, reload and stop notifications
+// (sd_notify) sent as datagrams to $NOTIFY_SOCKET, and the watchdog fed from the event loop so
+// that a stuck loop — not merely a live process — is what systemd restarts.
+//
+// Outside systemd (no NOTIFY_SOCKET) every call is a cheap no-op, so `crisisd run` behaves the
+// same in a terminal, a container or a unit. notifier is not thread-safe: the daemon's thread
+// owns it. watchdog runs on the io_context it is given and must be stopped (or destroyed)
+// before that io_context.
+#include <boost/asio/any_io_executor.hpp>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace crisisd::app::systemd {
+
+class notifier {
+public:
+    // Reads NOTIFY_SOCKET ("/path" or "@abstract"), WATCHDOG_USEC and WATCHDOG_PID from the
+    // environment once. The socket is opened lazily on the first message.
+    notifier();
+    ~notifier();
+    notifier(const notifier&) = delete;
+    notifier& operator=(const notifier&) = delete;
+
+    // True when a notification socket was named.
+    bool enabled() const { return !address_.empty(); }
+    // Sends one datagram of newline-separated assignments ("READY=1\nSTATUS=…"). False when
+    // disabled or the send failed (the failure is logged once, never thrown).
+    bool send(std::string_view state);
+
+    bool ready(std::string_view status = {});
+    // RELOADING=1 with MONOTONIC_USEC, which systemd (253+) needs to match the reload to the
+    // READY=1 that ends it; older versions ignore the extra field.
+    bool reloading();
+    bool stopping();
+    bool status(std::string_view text);
+
+    // Half of WATCHDOG_USEC — how often WATCHDOG=1 must be sent — when systemd asked for a
+    // watchdog for this process (WATCHDOG_PID unset or equal to ours).
+    std::optional<std::chrono::microseconds> watchdog_period() const { return watchdog_period_; }
+
+private:
+    std::string address_;  // as given in NOTIFY_SOCKET
+    int fd_ = -1;
+    bool warned_ = false;
+    std::optional<std::chrono::microseconds> watchdog_period_;
+};
+
+// Sends WATCHDOG=1 every period from a timer on the event loop. When the loop blocks, the
+// pings stop and systemd restarts the service after WatchdogSec.
+class watchdog {
+public:
+    watchdog(boost::asio::any_io_executor ex, notifier& n, std::chrono::microseconds period);
+    ~watchdog();
+    void start();
+    void stop();
+
+private:
+    struct impl;
+    std::shared_ptr<impl> impl_;
+};
+
+// Microseconds of CLOCK_MONOTONIC, as systemd's MONOTONIC_USEC expects.
+std::uint64_t monotonic_usec();
+
+}  // namespace crisisd::app::systemd

@@ -1,0 +1,353 @@
+// Operations against the real crisisd binary: the systemd notification protocol (READY,
+// RELOADING, WATCHDOG, STOPPING) on a local NOTIFY_SOCKET listener — systemd itself cannot run
+// here — and configuration reload on SIGHUP: a bad file keeps the running configuration and
+// mentions keep flowing, a good one swaps in, and only changed rules lose their detector state.
+// /metrics is also handed to `promtool check metrics` when promtool is installed.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <algorithm>
+#include <atomic>
+#include <boost/json.hpp>
+#include <cstddef>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+#include "child_process.hpp"
+#include "fakes/io_thread.hpp"
+#include "net/http_client.hpp"
+#include "net/websocket_server.hpp"
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using crisisd::testing::child_process;
+
+namespace {
+
+fs::path make_temp_dir() {
+    auto tmpl = (fs::temp_directory_path() / "crisisd-ops-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
+    return tmpl;
+}
+
+std::string mention(int n, const std::string& author, const std::string& text) {
+    boost::json::object o;
+    o["id"] = "m-" + std::to_string(n);
+    o["author"] = author;
+    o["lang"] = "en";
+    o["text"] = text;
+    return boost::json::serialize(o);
+}
+
+std::string http_get(std::uint16_t port, const std::string& path) {
+    boost::asio::io_context io;
+    crisisd::net::http_client client(io.get_executor());
+    crisisd::net::http_request req;
+    req.method = "GET";
+    req.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    return crisisd::testing::run_sync(io, client.send(req)).body;
+}
+
+double metric(const std::string& exposition, const std::string& series) {
+    auto pos = exposition.find("\n" + series + " ");
+    if (pos == std::string::npos) return -1;
+    return std::stod(exposition.substr(pos + series.size() + 2));
+}
+
+bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(20ms);
+    }
+    return pred();
+}
+
+// The rules of the open incidents and of resolved ones, as the admin API lists them.
+std::vector<std::string> incident_rules(std::uint16_t admin) {
+    std::vector<std::string> out;
+    auto doc = boost::json::parse(http_get(admin, "/api/v1/incidents")).as_object();
+    for (const auto& i : doc.at("incidents").as_array()) out.emplace_back(i.at("rule").as_string());
+    return out;
+}
+
+// What systemd would receive on $NOTIFY_SOCKET: one datagram per sd_notify call.
+class notify_listener {
+public:
+    // `name` starting with '@' is an abstract socket; otherwise a path.
+    explicit notify_listener(std::string name) : name_(std::move(name)) {
+        fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::memcpy(addr.sun_path, name_.data(), name_.size());
+        if (name_[0] == '@') addr.sun_path[0] = '\0';
+        auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + name_.size());
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), len) != 0) throw std::runtime_error("bind notify socket");
+        timeval tv{0, 100000};
+        ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+        reader_ = std::thread([this] {
+            char buf[4096];
+            while (!stop_) {
+                auto n = ::recv(fd_, buf, sizeof buf, 0);
+                if (n <= 0) continue;
+                std::lock_guard lock(m_);
+                messages_.emplace_back(buf, static_cast<std::size_t>(n));
+                cv_.notify_all();
+            }
+        });
+    }
+    ~notify_listener() {
+        stop_ = true;
+        reader_.join();
+        ::close(fd_);
+        if (name_[0] != '@') ::unlink(name_.c_str());
+    }
+
+    // Index of the first message at or after `from` containing `text`, waiting for it.
+    std::optional<std::size_t> wait_for(const std::string& text, std::size_t from, std::chrono::milliseconds timeout) {
+        std::unique_lock lock(m_);
+        std::optional<std::size_t> found;
+        cv_.wait_for(lock, timeout, [&] {
+            for (std::size_t i = from; i < messages_.size(); ++i)
+                if (messages_[i].find(text) != std::string::npos) {
+                    found = i;
+                    return true;
+                }
+            return false;
+        });
+        return found;
+    }
+    std::size_t count(const std::string& text) const {
+        std::lock_guard lock(m_);
+        std::size_t n = 0;
+        for (const auto& msg : messages_) n += msg.find(text) != std::string::npos ? 1 : 0;
+        return n;
+    }
+    std::string message(std::size_t i) const {
+        std::lock_guard lock(m_);
+        return messages_.at(i);
+    }
+    std::string all() const {
+        std::lock_guard lock(m_);
+        std::string s;
+        for (const auto& msg : messages_) s += "[" + msg + "] ";
+        return s;
+    }
+
+private:
+    std::string name_;
+    int fd_ = -1;
+    std::atomic<bool> stop_{false};
+    mutable std::mutex m_;
+    std::condition_variable cv_;
+    std::vector<std::string> messages_;
+    std::thread reader_;
+};
+
+// Sets environment variables for the children started while it lives.
+class scoped_env {
+public:
+    scoped_env(const char* name, const std::string& value) : name_(name) { ::setenv(name, value.c_str(), 1); }
+    ~scoped_env() { ::unsetenv(name_); }
+
+private:
+    const char* name_;
+};
+
+class ops : public ::testing::Test {
+protected:
+    void SetUp() override {
+        dir_ = make_temp_dir();
+        ASSERT_FALSE(ws_.start());
+    }
+    void TearDown() override {
+        ws_.stop();
+        fs::remove_all(dir_);
+    }
+
+    // A config with a websocket source on the test server and the given rules (YAML list items).
+    void write_config(const std::string& rules) {
+        std::ofstream(dir_ / "crisisd.yaml") << R"(
+sources:
+  - name: stream
+    type: websocket
+    url: "ws://127.0.0.1:)" << ws_.port() << R"(/stream"
+    reconnect: { initial: 100ms, max: 500ms }
+channels:
+  - { name: pager, type: file, path: ")" << (dir_ / "pages.jsonl").string() << R"(" }
+rules:
+)" << rules << R"(
+playbooks:
+  - name: page
+    steps:
+      - notify: [pager]
+admin: { listen: "127.0.0.1:0" }
+storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
+)";
+    }
+
+    // A rule that fires on the seventh mention of `word` within ten minutes.
+    static std::string rule(const std::string& name, const std::string& word, const std::string& extra = "") {
+        return "  - name: " + name + "\n    match: { keywords: [\"" + word + "\"]" + extra +
+               " }\n    window: 10m\n    baseline: 1h\n    fire_when: { all: [count >= 7] }\n"
+               "    clear_when: { all: [count < 1], for: 1h }\n    severity: warning\n    playbook: page\n";
+    }
+
+    std::uint16_t start(child_process& d) {
+        auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
+        if (!port) return 0;
+        if (!wait_until([&] { return ws_.connection_count() == 1; }, 10s)) return 0;
+        return static_cast<std::uint16_t>(std::stoi(*port));
+    }
+
+    void send(const std::string& word, int count) {
+        for (int i = 0; i < count; ++i) {
+            ++sent_;
+            ws_.broadcast(mention(sent_, "@user" + std::to_string(sent_), word + " is down again"));
+        }
+    }
+    bool processed(std::uint16_t admin) {
+        return wait_until([&] { return metric(http_get(admin, "/metrics"), "crisisd_mentions_processed_total") == sent_; },
+                          10s);
+    }
+
+    fs::path dir_;
+    int sent_ = 0;
+    crisisd::testing::io_thread io_;
+    crisisd::net::websocket_server ws_{io_.executor(), {}};
+};
+
+}  // namespace
+
+TEST_F(ops, tells_systemd_ready_reloading_watchdog_and_stopping) {
+    write_config(rule("alpha", "alpha"));
+    // An abstract socket name, as systemd uses in containers; WATCHDOG_USEC asks for a ping
+    // every 150 ms.
+    std::string name = "@crisisd-ops-test-" + std::to_string(::getpid());
+    notify_listener listener(name);
+    scoped_env socket_env("NOTIFY_SOCKET", name);
+    scoped_env watchdog_env("WATCHDOG_USEC", "300000");
+    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+
+    auto ready = listener.wait_for("READY=1", 0, 20s);
+    ASSERT_TRUE(ready) << listener.all() << d.stderr_text();
+    // Ready means listening and connecting: the admin port answers and the source is up.
+    auto admin = start(d);
+    ASSERT_NE(admin, 0) << d.stderr_text();
+    EXPECT_EQ(http_get(admin, "/healthz"), "ok\n");
+
+    auto dog = listener.wait_for("WATCHDOG=1", *ready, 5s);
+    ASSERT_TRUE(dog) << listener.all();
+    EXPECT_TRUE(listener.wait_for("WATCHDOG=1", *dog + 1, 5s)) << "the watchdog is fed repeatedly: " << listener.all();
+
+    d.signal(SIGHUP);
+    auto reloading = listener.wait_for("RELOADING=1", *ready + 1, 10s);
+    ASSERT_TRUE(reloading) << listener.all() << d.stderr_text();
+    EXPECT_NE(listener.message(*reloading).find("MONOTONIC_USEC="), std::string::npos) << listener.message(*reloading);
+    EXPECT_TRUE(listener.wait_for("READY=1", *reloading + 1, 10s)) << listener.all();
+
+    d.signal(SIGTERM);
+    EXPECT_TRUE(listener.wait_for("STOPPING=1", *reloading + 1, 10s)) << listener.all();
+    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+}
+
+TEST_F(ops, bad_config_on_reload_keeps_the_running_one_and_mentions_flow) {
+    write_config(rule("alpha", "alpha"));
+    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+    auto admin = start(d);
+    ASSERT_NE(admin, 0) << d.stderr_text();
+    send("alpha", 3);
+    ASSERT_TRUE(processed(admin)) << d.stderr_text();
+
+    // A typo'd key and a bad duration: both reported with file:line:col, nothing changes.
+    std::ofstream(dir_ / "crisisd.yaml", std::ios::app) << "rulez: []\n";
+    {
+        auto text = std::string(std::istreambuf_iterator<char>(std::ifstream(dir_ / "crisisd.yaml").rdbuf()), {});
+        text.replace(text.find("window: 10m"), 11, "window: ten");
+        std::ofstream(dir_ / "crisisd.yaml") << text;
+    }
+    d.signal(SIGHUP);
+    ASSERT_TRUE(d.wait_for_stderr("running configuration stays", 10s)) << d.stderr_text();
+    EXPECT_TRUE(d.wait_for_stderr(R"(crisisd\.yaml:\d+:\d+: error: .*window)", 1s)) << d.stderr_text();
+    EXPECT_TRUE(d.wait_for_stderr(R"(crisisd\.yaml:\d+:\d+: error: .*rulez)", 1s)) << d.stderr_text();
+
+    // The old rule is still there, with its count: four more mentions make seven.
+    send("alpha", 4);
+    ASSERT_TRUE(processed(admin)) << d.stderr_text();
+    EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))
+        << http_get(admin, "/api/v1/incidents");
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+}
+
+TEST_F(ops, good_config_swaps_and_only_changed_rules_lose_their_state) {
+    write_config(rule("alpha", "alpha") + rule("beta", "beta"));
+    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+    auto admin = start(d);
+    ASSERT_NE(admin, 0) << d.stderr_text();
+    send("alpha", 4);
+    send("beta", 4);
+    ASSERT_TRUE(processed(admin)) << d.stderr_text();
+
+    // alpha unchanged, beta gains an exclusion (a changed definition), gamma is new.
+    write_config(rule("alpha", "alpha") + rule("beta", "beta", ", exclude: [\"fixed\"]") + rule("gamma", "gamma"));
+    d.signal(SIGHUP);
+    ASSERT_TRUE(d.wait_for_stderr("is in effect", 10s)) << d.stderr_text();
+    EXPECT_TRUE(d.wait_for_stderr(R"(rules changed: beta, gamma \(new\).*1 unchanged rule)", 1s)) << d.stderr_text();
+
+    // Three more each: alpha reaches seven (kept its four), beta has only three (started afresh).
+    send("alpha", 3);
+    send("beta", 3);
+    send("gamma", 7);
+    ASSERT_TRUE(processed(admin)) << d.stderr_text();
+    std::vector<std::string> rules;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            rules = incident_rules(admin);
+            std::sort(rules.begin(), rules.end());
+            return rules == std::vector<std::string>{"alpha", "gamma"};
+        },
+        10s))
+        << http_get(admin, "/api/v1/incidents");
+    // beta fires once it has seven of its own.
+    send("beta", 4);
+    EXPECT_TRUE(wait_until([&] { return incident_rules(admin).size() == 3; }, 10s)) << http_get(admin, "/api/v1/incidents");
+
+    // Incidents opened before a reload stay open across another one, with their numbers.
+    auto before = http_get(admin, "/api/v1/incidents/1");
+    d.signal(SIGHUP);
+    ASSERT_TRUE(wait_until([&] { return d.stderr_text().find("is in effect") != d.stderr_text().rfind("is in effect"); }, 10s));
+    auto after = boost::json::parse(http_get(admin, "/api/v1/incidents/1")).as_object();
+    EXPECT_EQ(after.at("rule").as_string(), boost::json::parse(before).as_object().at("rule").as_string());
+    EXPECT_NE(after.at("state").as_string(), "resolved");
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+}
+
+TEST_F(ops, metrics_pass_promtool_check_metrics) {
+    if (!fs::exists("/usr/bin/promtool")) GTEST_SKIP() << "promtool (Debian package prometheus) is not installed";
+    write_config(rule("alpha", "alpha"));
+    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+    auto admin = start(d);
+    ASSERT_NE(admin, 0) << d.stderr_text();
+    send("alpha", 8);  // an incident, a page: every family has samples
+    ASSERT_TRUE(processed(admin));
+    ASSERT_TRUE(wait_until([&] { return !incident_rules(admin).empty(); }, 10s));
+    ws_.broadcast("{not json");
+    auto exposition = http_get(admin, "/metrics");
+    ASSERT_NE(exposition.find("crisisd_mentions_processed_total"), std::string::npos);
+    std::ofstream(dir_ / "metrics.txt") << exposition;
+    auto cmd = "/usr/bin/promtool check metrics < '" + (dir_ / "metrics.txt").string() + "' 2>&1";
+    std::string out;
+    if (auto* p = ::popen(cmd.c_str(), "r")) {
+        char buf[512];
+        while (auto n = std::fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+        EXPECT_EQ(::pclose(p), 0) << out << "\n--- exposition ---\n" << exposition;
+    }
+    EXPECT_EQ(out, "") << out;
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+}
