@@ -38,9 +38,16 @@ grep -qx "Type=notify" "$unit" || fail "unit is not Type=notify"
 grep -qx "RestartPreventExitStatus=78" "$unit" || fail "no RestartPreventExitStatus=78"
 grep -q "^WatchdogSec=" "$unit" || fail "no WatchdogSec"
 
-# The installed binary runs and the installed example rules and playbooks are valid YAML the
-# binary accepts, once the example's secrets exist.
+# The installed binary runs, and accepts the installed example configuration with its rules
+# and playbooks once the credentials it names exist (here in a stand-in directory).
 "$root$prefix/bin/crisisd" version | grep -q "^crisisd " || fail "installed crisisd does not run"
+mkdir -p "$work/creds"
+for n in $(grep -o 'crisisd\.service/[A-Za-z0-9_.-]*' "$root$etc/crisisd/crisisd.yaml" | sed 's#.*/##'); do
+  echo "token-$n" > "$work/creds/$n"
+done
+sed "s#/run/credentials/crisisd.service/#$work/creds/#g" "$root$etc/crisisd/crisisd.yaml" > "$root$etc/crisisd/check.yaml"
+"$root$prefix/bin/crisisd" check-config --config "$root$etc/crisisd/check.yaml" >"$work/check.log" 2>&1 ||
+  { cat "$work/check.log"; fail "the installed example configuration does not pass check-config"; }
 
 if command -v systemd-analyze >/dev/null; then
   # systemd-analyze checks that the ExecStart binary exists; point it at the one in DESTDIR.
