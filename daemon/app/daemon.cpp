@@ -280,6 +280,10 @@ struct daemon::impl final : admin::daemon_access {
         if (!known) return {admin::command_status::not_found, "no such rule"};
         auto now = clock.now();
         auto r = pipe->incidents().silence(rule, key, now + length, who, now);
+        // Kept in the state database so a restart does not unmute a rule someone muted.
+        if (r == incident::command_result::done)
+            store->set_meta("silence/" + std::string(rule) + "/" + std::string(key),
+                            std::to_string((now + length).time_since_epoch().count()) + " " + std::string(who));
         if (r == incident::command_result::done)
             silences.push_back({std::string(rule), std::string(key), std::string(who), now + length});
         core::log_info("silence " + std::string(rule) + (key.empty() ? "" : "/" + std::string(key)) + " for " +
@@ -659,6 +663,25 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
             core::log_info(std::to_string(restored.changed) + " rule(s) changed since their detector state was saved; they start fresh");
         if (restored.unreadable > 0)
             core::log_warning("state database: ignoring " + std::to_string(restored.unreadable) + " unreadable detector snapshot(s)");
+    }
+    // Silences still running when the daemon stopped (meta "silence/<rule>/<key>" = "<until µs> <who>").
+    for (const auto& [name, value] : im->store->meta_with_prefix("silence/")) {
+        auto rest = std::string_view(name).substr(8);
+        auto slash = rest.find('/');
+        auto space = value.find(' ');
+        if (slash == std::string_view::npos || space == std::string::npos) continue;
+        core::timestamp until{};
+        try {
+            until = core::timestamp{core::duration{std::stoll(value.substr(0, space))}};
+        } catch (const std::exception&) {
+            continue;
+        }
+        auto now = options.clock->now();
+        if (until <= now) continue;
+        im->pipe->incidents().silence(rest.substr(0, slash), rest.substr(slash + 1), until, value.substr(space + 1), now);
+        core::log_info("restored silence of " + std::string(rest.substr(0, slash)) +
+                       (slash + 1 < rest.size() ? "/" + std::string(rest.substr(slash + 1)) : "") + " until " +
+                       core::format_rfc3339(until));
     }
     // Incidents open before a restart stay open, with their step timers and history.
     {

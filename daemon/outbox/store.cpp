@@ -94,8 +94,9 @@ std::string_view to_string(record_state s) {
 struct store::impl {
     sqlite3* db = nullptr;
     std::unique_ptr<statement> insert, due, next, sent, retry, dead, count, by_incident, by_key, meta_get, meta_set;
-    std::unique_ptr<statement> started, sent_since, dead_list, begin, commit, incident_save, incident_load;
+    std::unique_ptr<statement> meta_prefix, started, sent_since, dead_list, begin, commit, incident_save, incident_load;
     ~impl() {
+        meta_prefix.reset();
         started.reset();
         sent_since.reset();
         dead_list.reset();
@@ -193,6 +194,8 @@ std::variant<std::unique_ptr<store>, std::string> store::open(const std::string&
             im->db, (std::string("SELECT ") + record_columns + " FROM actions WHERE key = ?1").c_str());
         im->meta_get = std::make_unique<statement>(im->db, "SELECT value FROM meta WHERE key = ?1");
         im->meta_set = std::make_unique<statement>(im->db, "INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)");
+        im->meta_prefix = std::make_unique<statement>(
+            im->db, "SELECT key, value FROM meta WHERE substr(key, 1, length(?1)) = ?1 ORDER BY key");
         im->started = std::make_unique<statement>(im->db, "UPDATE actions SET started = attempts + 1 WHERE seq = ?1");
         im->sent_since = std::make_unique<statement>(
             im->db,
@@ -258,6 +261,15 @@ void store::mark_dead(std::int64_t seq, core::timestamp now, std::string_view er
     s.bind(1, seq).bind(2, micros(now)).bind(3, error);
     s.step();
     s.reset();
+}
+
+std::vector<std::pair<std::string, std::string>> store::meta_with_prefix(std::string_view prefix) const {
+    std::vector<std::pair<std::string, std::string>> out;
+    auto& s = *impl_->meta_prefix;
+    s.bind(1, prefix);
+    while (s.step() == SQLITE_ROW) out.emplace_back(s.text(0), s.text(1));
+    s.reset();
+    return out;
 }
 
 void store::mark_started(std::int64_t seq) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <utility>
 #include <vector>
 
 #include "core/time.hpp"
@@ -79,6 +80,8 @@ public:
 
     std::optional<std::string> get_meta(std::string_view key) const;
     void set_meta(std::string_view key, std::string_view value);
+    // Every meta entry whose key starts with `prefix`, in key order.
+    std::vector<std::pair<std::string, std::string>> meta_with_prefix(std::string_view prefix) const;
 
 private:
     struct impl;

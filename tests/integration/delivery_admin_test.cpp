@@ -1,6 +1,7 @@
 // The pager lifecycle through the real binary and `crisisd ctl`: PagerDuty is triggered when
 // the incident opens (after riding out two 500s, visible in crisisd_actions_total), then
-// acknowledged and resolved by people using the CLI; silences go through the admin API.
+// acknowledged and resolved by people using the CLI; silences go through the admin API and
+// survive a restart.
 #include <gtest/gtest.h>
 
 #include "delivery_crash_scenario.hpp"
@@ -123,6 +124,11 @@ storage: { path: ")" << (dir / "state.db").string() << R"(" }
     EXPECT_EQ(pd.alerts_opened(), 1u);
     d.signal(SIGTERM);
     d.wait_exit(10s);
+    // The silence outlives a restart.
+    child_process again({CRISISD_BINARY, "run", "--config", (dir / "crisisd.yaml").string()});
+    EXPECT_TRUE(again.wait_for_stderr("restored silence of acme-outage until", 60s)) << again.stderr_text();
+    again.signal(SIGTERM);
+    again.wait_exit(10s);
     std::error_code ec;
     fs::remove_all(dir, ec);
 }
