@@ -262,8 +262,12 @@ struct daemon::impl final : admin::daemon_access {
         else if (verb == "veto") r = eng.veto(id, step_index.value_or(0), who, now);
         else return {admin::command_status::bad_request, "unknown command"};
         if (options.observer) options.observer->command(verb, id, who, to_string(r));
-        core::log_info("command " + std::string(verb) + " on incident " + std::to_string(id) + " by " +
-                       std::string(who) + ": " + std::string(to_string(r)));
+        const auto* target = eng.find(id);
+        core::log(core::log_level::notice,
+                  "incident " + std::to_string(id) + " " + std::string(verb) + " by " + std::string(who) + ": " +
+                      std::string(to_string(r)) +
+                      (target ? " rule=" + target->rule + " key=" + target->key : std::string()) +
+                      (step_index ? " step=" + std::to_string(*step_index) : std::string()));
         if (r == incident::command_result::done) {
             if (verb == "ack") follow_up(id, "acknowledged", now);
             touched.push_back(id);
