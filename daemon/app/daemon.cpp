@@ -683,6 +683,9 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
         auto now = options.clock->now();
         if (until <= now) continue;
         im->pipe->incidents().silence(rest.substr(0, slash), rest.substr(slash + 1), until, value.substr(space + 1), now);
+        // A reload rebuilds the engine from this list.
+        im->silences.push_back({std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1)),
+                                value.substr(space + 1), until});
         core::log_info("restored silence of " + std::string(rest.substr(0, slash)) +
                        (slash + 1 < rest.size() ? "/" + std::string(rest.substr(slash + 1)) : "") + " until " +
                        core::format_rfc3339(until));

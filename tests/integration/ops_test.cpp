@@ -51,6 +51,17 @@ std::string http_get(std::uint16_t port, const std::string& path) {
     return crisisd::testing::run_sync(io, client.send(req)).body;
 }
 
+int http_post(std::uint16_t port, const std::string& path, const std::string& token, const std::string& body) {
+    boost::asio::io_context io;
+    crisisd::net::http_client client(io.get_executor());
+    crisisd::net::http_request req;
+    req.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    req.headers.emplace_back("Authorization", "Bearer " + token);
+    req.headers.emplace_back("Content-Type", "application/json");
+    req.body = body;
+    return crisisd::testing::run_sync(io, client.send(req)).status;
+}
+
 double metric(const std::string& exposition, const std::string& series) {
     auto pos = exposition.find("\n" + series + " ");
     if (pos == std::string::npos) return -1;
@@ -161,6 +172,7 @@ class ops : public ::testing::Test {
 protected:
     void SetUp() override {
         dir_ = make_temp_dir();
+        std::ofstream(dir_ / "tokens") << "ops-test-token\n";
         ASSERT_FALSE(ws_.start());
     }
     void TearDown() override {
@@ -184,7 +196,7 @@ playbooks:
   - name: page
     steps:
       - notify: [pager]
-admin: { listen: "127.0.0.1:0" }
+admin: { listen: "127.0.0.1:0", tokens_file: ")" << (dir_ / "tokens").string() << R"(" }
 storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
 )";
     }
@@ -348,6 +360,34 @@ TEST_F(ops, metrics_pass_promtool_check_metrics) {
         EXPECT_EQ(::pclose(p), 0) << out << "\n--- exposition ---\n" << exposition;
     }
     EXPECT_EQ(out, "") << out;
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+}
+
+TEST_F(ops, silences_survive_a_restart_and_then_a_reload) {
+    write_config(rule("alpha", "alpha") + rule("beta", "beta"));
+    {
+        child_process first({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+        auto admin = start(first);
+        ASSERT_NE(admin, 0) << first.stderr_text();
+        ASSERT_EQ(http_post(admin, "/api/v1/silences", "ops-test-token", R"({"rule":"alpha","duration":"2h"})"), 200)
+            << first.stderr_text();
+        first.signal(SIGTERM);
+        ASSERT_EQ(first.wait_exit(15s), 0) << first.stderr_text();
+    }
+    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+    auto admin = start(d);
+    ASSERT_NE(admin, 0) << d.stderr_text();
+
+    // beta changes, so the reload builds a new pipeline and incident engine.
+    write_config(rule("alpha", "alpha") + rule("beta", "beta", ", exclude: [\"fixed\"]"));
+    d.signal(SIGHUP);
+    ASSERT_TRUE(d.wait_for_stderr("is in effect", 10s)) << d.stderr_text();
+    send("alpha", 8);
+    send("beta", 8);
+    ASSERT_TRUE(processed(admin)) << d.stderr_text();
+    EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"beta"}; }, 10s))
+        << "alpha is still silenced: " << http_get(admin, "/api/v1/incidents");
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
 }
