@@ -507,6 +507,66 @@ struct daemon::impl final : admin::daemon_access {
         save_detector_state(*pipe, *store);
     }
 
+    // Builds one source's runtime (parser, transport) and adds it to `sources`; an HTTP source
+    // binds its listener here. Error text, with nothing added, when it cannot be built.
+    std::string add_source(const ingest::source_settings& s) {
+        parse::parser_settings ps_format;
+        ps_format.format = s.format;
+        ps_format.max_bytes = s.max_message_bytes;
+        ps_format.field_map = s.field_map;
+        ps_format.only_when = s.only_when;
+        auto parser = parse::make_parser(ps_format);
+        if (!parser) return "source '" + s.name + "': unknown format '" + s.format + "'";
+        sources.push_back(std::make_unique<source_runtime>(this, s.name, std::move(parser)));
+        auto* src = sources.back().get();
+        using runtime = source_runtime;
+        auto deliver = [this, src](std::string_view frame) { on_frame(*src, frame); };
+        if (s.type == "websocket") {
+            auto ws = std::make_unique<ingest::websocket_source>(io.get_executor(), s, deliver, *src);
+            if (s.format == "jetstream") {
+                std::vector<std::string> collections = s.collections;
+                if (collections.empty()) collections.emplace_back("app.bsky.feed.post");
+                src->resume.emplace(s.url, std::move(collections), s.dids,
+                                    std::chrono::duration_cast<std::chrono::microseconds>(s.resume_lookback));
+                src->restore_position();
+                ws->set_url_provider([src] { return src->resume->url(); });
+            }
+            if (!s.subscribe.empty()) ws->set_subscribe_messages(s.subscribe);
+            src->ws = std::make_unique<runtime::transport_of<ingest::websocket_source>>(std::move(ws));
+        } else if (s.type == "file") {
+            auto file = std::make_unique<ingest::file_source>(
+                io.get_executor(), s, deliver,
+                [name = s.name](const std::string& error) {
+                    if (error.empty()) core::log_info("source " + name + ": end of input");
+                },
+                *src);
+            src->ws = std::make_unique<runtime::transport_of<ingest::file_source>>(std::move(file));
+        } else if (s.type == "http") {
+            ingest::http_source_settings hs;
+            hs.name = s.name;
+            hs.listen = s.listen;
+            hs.token = s.token;
+            hs.max_body_bytes = s.max_body_bytes;
+            hs.max_line_bytes = s.max_message_bytes;
+            auto http = std::make_unique<ingest::http_source>(
+                io.get_executor(), hs, [this, src](std::string_view line) { return on_frame(*src, line); }, *src);
+            // Bound here rather than in start(), so a taken port is a start-up error with a reason.
+            if (auto err = http->start(); !err.empty()) {
+                sources.pop_back();
+                return "source '" + s.name + "': " + err;
+            }
+            src->ws = std::make_unique<runtime::transport_of<ingest::http_source>>(std::move(http));
+        } else {
+            sources.pop_back();
+            return "source '" + s.name + "': type '" + s.type + "' is not supported by run";
+        }
+        metrics.source_connected(s.name, s.type == "http");
+        return "";
+    }
+    // Sources a reload stopped: kept until the daemon goes, since their transports may still
+    // have handlers in flight that call back into them.
+    std::vector<std::unique_ptr<source_runtime>> retired_sources;
+
     // --- reload ---
     // Silences set through the API: the engine cannot list them, and a reload builds a new one.
     struct silence_record {
@@ -575,20 +635,13 @@ struct daemon::impl final : admin::daemon_access {
         auto restart_needed = [&](std::string_view what) {
             notes.push_back(std::string(what) + " changed: the running value stays until the next restart");
         };
-        auto same_sources = next.sources.size() == settings.sources.size() &&
-                            std::equal(next.sources.begin(), next.sources.end(), settings.sources.begin(),
-                                       [](const auto& a, const auto& b) {
-                                           return a.name == b.name && a.type == b.type && a.url == b.url &&
-                                                  a.format == b.format && a.path == b.path && a.token == b.token &&
-                                                  a.listen == b.listen;
-                                       });
         auto same_channels = next.channels.size() == settings.channels.size() &&
                              std::equal(next.channels.begin(), next.channels.end(), settings.channels.begin(),
                                         [](const auto& a, const auto& b) {
                                             return a.name == b.name && a.type == b.type && a.url == b.url &&
                                                    a.headers == b.headers && a.path == b.path;
                                         });
-        if (!same_sources) restart_needed("sources");
+        reload_sources(next.sources, notes);
         if (!same_channels) restart_needed("channels");
         if (next.admin.listen != settings.admin.listen || next.admin.tokens_file != settings.admin.tokens_file)
             restart_needed("admin");
@@ -599,6 +652,57 @@ struct daemon::impl final : admin::daemon_access {
         metrics.live_keys(pipe->live_keys());
         publish();
         return "";
+    }
+
+    // Sources whose settings did not change keep running (no reconnect, no gap); changed ones are
+    // stopped and started with the new settings, removed ones stopped, new ones started.
+    void reload_sources(const std::vector<ingest::source_settings>& next, std::vector<std::string>& notes) {
+        auto same = [](const ingest::source_settings& a, const ingest::source_settings& b) {
+            return a.name == b.name && a.type == b.type && a.url == b.url && a.format == b.format &&
+                   a.path == b.path && a.ca_file == b.ca_file && a.token == b.token &&
+                   a.max_message_bytes == b.max_message_bytes && a.reconnect_initial == b.reconnect_initial &&
+                   a.reconnect_max == b.reconnect_max && a.idle_timeout == b.idle_timeout &&
+                   a.permessage_deflate == b.permessage_deflate && a.collections == b.collections &&
+                   a.dids == b.dids && a.resume_lookback == b.resume_lookback && a.subscribe == b.subscribe &&
+                   a.field_map == b.field_map && a.only_when == b.only_when && a.listen == b.listen &&
+                   a.max_body_bytes == b.max_body_bytes;
+        };
+        auto find = [](const std::vector<ingest::source_settings>& list, const std::string& name) {
+            return std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.name == name; });
+        };
+        std::string stopped, started;
+        // Stop first, so a changed HTTP source can bind its port again.
+        for (auto it = sources.begin(); it != sources.end();) {
+            auto wanted = find(next, (*it)->name);
+            auto was = find(settings.sources, (*it)->name);
+            if (wanted != next.end() && was != settings.sources.end() && same(*wanted, *was)) {
+                ++it;
+                continue;
+            }
+            stopped += (stopped.empty() ? "" : ", ") + (*it)->name;
+            (*it)->ws->stop();
+            (*it)->save_position();
+            retired_sources.push_back(std::move(*it));
+            it = sources.erase(it);
+        }
+        std::vector<ingest::source_settings> kept;
+        for (const auto& s : next) {
+            bool running_now = std::any_of(sources.begin(), sources.end(), [&](const auto& r) { return r->name == s.name; });
+            if (running_now) {
+                kept.push_back(s);
+                continue;
+            }
+            if (auto err = add_source(s); !err.empty()) {
+                core::log_error("reload: " + err + "; the source is not running");
+                continue;
+            }
+            if (running) sources.back()->ws->start();
+            started += (started.empty() ? "" : ", ") + s.name;
+            kept.push_back(s);
+        }
+        if (!stopped.empty()) notes.push_back("sources stopped: " + stopped);
+        if (!started.empty()) notes.push_back("sources started: " + started);
+        settings.sources = std::move(kept);
     }
 
     static bool same_group(const detect::condition_group& a, const detect::condition_group& b) {
@@ -748,55 +852,8 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
     if (auto err = im->api->load_tokens(); !err.empty()) return err;
     if (!options.extra_admin_token.empty()) im->api->add_token(options.extra_admin_token);
 
-    for (const auto& s : im->settings.sources) {
-        parse::parser_settings ps_format;
-        ps_format.format = s.format;
-        ps_format.max_bytes = s.max_message_bytes;
-        ps_format.field_map = s.field_map;
-        ps_format.only_when = s.only_when;
-        auto parser = parse::make_parser(ps_format);
-        if (!parser) return "source '" + s.name + "': unknown format '" + s.format + "'";
-        im->sources.push_back(std::make_unique<impl::source_runtime>(raw, s.name, std::move(parser)));
-        auto* src = im->sources.back().get();
-        using runtime = impl::source_runtime;
-        auto deliver = [raw, src](std::string_view frame) { raw->on_frame(*src, frame); };
-        if (s.type == "websocket") {
-            auto ws = std::make_unique<ingest::websocket_source>(io.get_executor(), s, deliver, *src);
-            if (s.format == "jetstream") {
-                std::vector<std::string> collections = s.collections;
-                if (collections.empty()) collections.emplace_back("app.bsky.feed.post");
-                src->resume.emplace(s.url, std::move(collections), s.dids,
-                                    std::chrono::duration_cast<std::chrono::microseconds>(s.resume_lookback));
-                src->restore_position();
-                ws->set_url_provider([src] { return src->resume->url(); });
-            }
-            if (!s.subscribe.empty()) ws->set_subscribe_messages(s.subscribe);
-            src->ws = std::make_unique<runtime::transport_of<ingest::websocket_source>>(std::move(ws));
-        } else if (s.type == "file") {
-            auto file = std::make_unique<ingest::file_source>(
-                io.get_executor(), s, deliver,
-                [name = s.name](const std::string& error) {
-                    if (error.empty()) core::log_info("source " + name + ": end of input");
-                },
-                *src);
-            src->ws = std::make_unique<runtime::transport_of<ingest::file_source>>(std::move(file));
-        } else if (s.type == "http") {
-            ingest::http_source_settings hs;
-            hs.name = s.name;
-            hs.listen = s.listen;
-            hs.token = s.token;
-            hs.max_body_bytes = s.max_body_bytes;
-            hs.max_line_bytes = s.max_message_bytes;
-            auto http = std::make_unique<ingest::http_source>(
-                io.get_executor(), hs, [raw, src](std::string_view line) { return raw->on_frame(*src, line); }, *src);
-            // Bound here rather than in start(), so a taken port is a start-up error with a reason.
-            if (auto err = http->start(); !err.empty()) return "source '" + s.name + "': " + err;
-            src->ws = std::make_unique<runtime::transport_of<ingest::http_source>>(std::move(http));
-        } else {
-            return "source '" + s.name + "': type '" + s.type + "' is not supported by run";
-        }
-        im->metrics.source_connected(s.name, s.type == "http");
-    }
+    for (const auto& s : im->settings.sources)
+        if (auto err = im->add_source(s); !err.empty()) return err;
     im->update_outbox_metrics();
     return std::unique_ptr<daemon>(new daemon(std::move(im)));
 }

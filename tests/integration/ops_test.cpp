@@ -180,14 +180,16 @@ protected:
         fs::remove_all(dir_);
     }
 
-    // A config with a websocket source on the test server and the given rules (YAML list items).
-    void write_config(const std::string& rules) {
+    // A config with a websocket source on the test server, any further sources, and the given
+    // rules (YAML list items).
+    void write_config(const std::string& rules, const std::string& more_sources = "") {
         std::ofstream(dir_ / "crisisd.yaml") << R"(
 sources:
   - name: stream
     type: websocket
     url: "ws://127.0.0.1:)" << ws_.port() << R"(/stream"
     reconnect: { initial: 100ms, max: 500ms }
+)" << more_sources << R"(
 channels:
   - { name: pager, type: file, path: ")" << (dir_ / "pages.jsonl").string() << R"(" }
 rules:
@@ -390,4 +392,42 @@ TEST_F(ops, silences_survive_a_restart_and_then_a_reload) {
         << "alpha is still silenced: " << http_get(admin, "/api/v1/incidents");
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+}
+
+TEST_F(ops, reload_starts_and_stops_sources_and_leaves_unchanged_ones_connected) {
+    crisisd::net::websocket_server second{io_.executor(), {}};
+    ASSERT_FALSE(second.start());
+    auto second_source = "  - name: second\n    type: websocket\n    url: \"ws://127.0.0.1:" + std::to_string(second.port()) +
+                         "/stream\"\n    reconnect: { initial: 100ms, max: 500ms }\n";
+    write_config(rule("alpha", "alpha"));
+    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+    auto admin = start(d);
+    ASSERT_NE(admin, 0) << d.stderr_text();
+    auto accepted = ws_.connections_accepted();
+
+    write_config(rule("alpha", "alpha"), second_source);
+    d.signal(SIGHUP);
+    ASSERT_TRUE(d.wait_for_stderr("sources started: second", 10s)) << d.stderr_text();
+    ASSERT_TRUE(wait_until([&] { return second.connection_count() == 1; }, 10s)) << d.stderr_text();
+    // Mentions from the new source reach the rules.
+    for (int i = 0; i < 7; ++i) {
+        ++sent_;
+        second.broadcast(mention(sent_, "@new" + std::to_string(i), "alpha is down again"));
+    }
+    ASSERT_TRUE(processed(admin)) << d.stderr_text();
+    EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))
+        << http_get(admin, "/api/v1/incidents");
+
+    write_config(rule("alpha", "alpha"));
+    d.signal(SIGHUP);
+    ASSERT_TRUE(d.wait_for_stderr("sources stopped: second", 10s)) << d.stderr_text();
+    EXPECT_TRUE(wait_until([&] { return second.connection_count() == 0; }, 10s));
+    // The unchanged source was never reconnected, and still delivers.
+    EXPECT_EQ(ws_.connections_accepted(), accepted);
+    EXPECT_EQ(ws_.connection_count(), 1u);
+    send("alpha", 1);
+    EXPECT_TRUE(processed(admin)) << d.stderr_text();
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    second.stop();
 }
