@@ -2,6 +2,8 @@
 // input on stdout in the same order. A line that cannot be read gets an error object in its
 // place, so output line N always answers input line N.
 #include <charconv>
+#include <cmath>
+#include <cstdlib>
 #include <cstdio>
 #include <cstring>
 
@@ -14,10 +16,31 @@
 namespace crisisd::app {
 namespace {
 
+// Prints `v` exactly as std::to_chars(fixed, 4) does, several times faster: scores lie in [-1, 1],
+// so v * 10^4 rounded to an integer gives the digits unless it sits next to a .5 tie, where the
+// library (which rounds the exact binary value) decides. Profiling `crisisd score` showed the
+// general-purpose conversion at about a tenth of all instructions.
 void append_fixed4(std::string& out, double v) {
-    char buf[32];
-    auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 4);
-    out.append(buf, r.ptr);
+    const double scaled = v * 10000.0;
+    const double fraction = std::fabs(scaled - std::trunc(scaled));
+    if (!(std::fabs(v) <= 1.0) || std::fabs(fraction - 0.5) < 1e-6) {
+        char buf[32];
+        auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 4);
+        out.append(buf, r.ptr);
+        return;
+    }
+    const long long n = std::llabs(std::llround(scaled));
+    char buf[8];
+    std::size_t k = 0;
+    if (std::signbit(v)) buf[k++] = '-';  // to_chars keeps the sign of -0.00001 ("-0.0000")
+    buf[k++] = static_cast<char>('0' + n / 10000);
+    buf[k++] = '.';
+    const long long decimals = n % 10000;
+    buf[k++] = static_cast<char>('0' + decimals / 1000);
+    buf[k++] = static_cast<char>('0' + decimals / 100 % 10);
+    buf[k++] = static_cast<char>('0' + decimals / 10 % 10);
+    buf[k++] = static_cast<char>('0' + decimals % 10);
+    out.append(buf, k);
 }
 
 void append_scores(std::string& out, const score::sentiment& s) {

@@ -176,13 +176,17 @@ const entry* find_shortened(const detail::word_table& table, std::string_view w)
 
 // Elongated words ("goooood", "sooo", "neeein"): runs of three or more identical letters are
 // tried shortened to two, then to one letter, when the word as written is unknown.
-const entry* find_elongated(const detail::word_table& table, std::string_view w, std::uint64_t h) {
-    if (const entry* e = table.find(w, h)) return e;
-    if (w.size() < 3) return nullptr;
+bool has_letter_run(std::string_view w) {
     for (std::size_t i = 2; i < w.size(); ++i) {
-        if (w[i] == w[i - 1] && w[i] == w[i - 2] && w[i] >= 'a' && w[i] <= 'z') return find_shortened(table, w);
+        if (w[i] == w[i - 1] && w[i] == w[i - 2] && w[i] >= 'a' && w[i] <= 'z') return true;
     }
-    return nullptr;
+    return false;
+}
+
+// `w` as written (hash `h`), else shortened when `run` (= has_letter_run(w)).
+const entry* find_elongated(const detail::word_table& table, std::string_view w, std::uint64_t h, bool run) {
+    if (const entry* e = table.find(w, h)) return e;
+    return run ? find_shortened(table, w) : nullptr;
 }
 
 bool in_lexicon(const token& t) { return t.e != nullptr && t.e->has(entry::has_valence); }
@@ -845,9 +849,10 @@ void lookup_german(const lexicons& lex, token& t) {
         return;
     }
     const std::uint64_t h = detail::word_table::hash(t.lower);
-    if ((t.e = find_elongated(lex.german, t.lower, h)) != nullptr) return;
+    const bool run = has_letter_run(t.lower);
+    if ((t.e = find_elongated(lex.german, t.lower, h, run)) != nullptr) return;
     // English words and emoticons in German posts ("fail", "sorry", ":)"), valence only.
-    if (const entry* e = find_elongated(lex.english_modern, t.lower, h); e != nullptr && e->has(entry::has_valence)) {
+    if (const entry* e = find_elongated(lex.english_modern, t.lower, h, run); e != nullptr && e->has(entry::has_valence)) {
         t.e = e;
         t.foreign = true;
         return;
