@@ -576,6 +576,21 @@ struct daemon::impl final : admin::daemon_access {
     std::vector<silence_record> silences;
 
     std::string reload(config::settings next, std::vector<std::string>& notes) {
+        // Channels carry deliveries in flight and the outbox refers to them by name, so they are
+        // built once; a playbook naming a channel that is not running would dead-letter pages.
+        // Rather than half a reload, none.
+        auto same_channel = [](const notify::channel_settings& a, const notify::channel_settings& b) {
+            return a.name == b.name && a.type == b.type && a.url == b.url && a.headers == b.headers &&
+                   a.ca_file == b.ca_file && a.path == b.path && a.timeout == b.timeout && a.token == b.token &&
+                   a.visibility == b.visibility && a.routing_key == b.routing_key && a.identifier == b.identifier &&
+                   a.password == b.password && a.statements_per_hour == b.statements_per_hour &&
+                   a.retry.initial == b.retry.initial && a.retry.max == b.retry.max &&
+                   a.retry.max_attempts == b.retry.max_attempts;
+        };
+        if (!std::equal(next.channels.begin(), next.channels.end(), settings.channels.begin(), settings.channels.end(),
+                        same_channel))
+            return "channels changed: channels take effect at a restart (systemctl restart crisisd), "
+                   "so nothing of this configuration was applied";
         auto now = clock.now();
         incident::engine_settings es;
         es.playbooks = next.playbooks;
@@ -635,14 +650,7 @@ struct daemon::impl final : admin::daemon_access {
         auto restart_needed = [&](std::string_view what) {
             notes.push_back(std::string(what) + " changed: the running value stays until the next restart");
         };
-        auto same_channels = next.channels.size() == settings.channels.size() &&
-                             std::equal(next.channels.begin(), next.channels.end(), settings.channels.begin(),
-                                        [](const auto& a, const auto& b) {
-                                            return a.name == b.name && a.type == b.type && a.url == b.url &&
-                                                   a.headers == b.headers && a.path == b.path;
-                                        });
         reload_sources(next.sources, notes);
-        if (!same_channels) restart_needed("channels");
         if (next.admin.listen != settings.admin.listen || next.admin.tokens_file != settings.admin.tokens_file)
             restart_needed("admin");
         if (next.storage.path != settings.storage.path) restart_needed("storage");

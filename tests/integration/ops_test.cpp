@@ -431,3 +431,28 @@ TEST_F(ops, reload_starts_and_stops_sources_and_leaves_unchanged_ones_connected)
     EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
     second.stop();
 }
+
+TEST_F(ops, a_channel_change_on_reload_applies_nothing_and_says_restart) {
+    write_config(rule("alpha", "alpha"));
+    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+    auto admin = start(d);
+    ASSERT_NE(admin, 0) << d.stderr_text();
+
+    // A new rule and a pager writing somewhere else: the rule must not arrive without its channel.
+    write_config(rule("alpha", "alpha") + rule("gamma", "gamma"));
+    {
+        auto text = std::string(std::istreambuf_iterator<char>(std::ifstream(dir_ / "crisisd.yaml").rdbuf()), {});
+        text.replace(text.find("pages.jsonl"), 11, "other.jsonl");
+        std::ofstream(dir_ / "crisisd.yaml") << text;
+    }
+    d.signal(SIGHUP);
+    ASSERT_TRUE(d.wait_for_stderr("running configuration stays", 10s)) << d.stderr_text();
+    EXPECT_TRUE(d.wait_for_stderr("channels changed: .*restart", 1s)) << d.stderr_text();
+    send("gamma", 8);
+    send("alpha", 7);
+    ASSERT_TRUE(processed(admin)) << d.stderr_text();
+    EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))
+        << http_get(admin, "/api/v1/incidents");
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+}
