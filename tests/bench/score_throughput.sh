@@ -2,7 +2,8 @@
 # End-to-end throughput of `crisisd score`: generates N realistic JSONL mentions (English VADER
 # tweet texts and our German outage mentions, 20% without "lang" so the language is guessed, 10%
 # Mastodon HTML), pipes them through the real binary on one core (stdin -> stdout) and reports
-# mentions per second, best of 3 runs, next to `cat` of the same file as the I/O baseline.
+# mentions per second (wall and CPU time), best of 3 runs, next to `cat` of the same file as the
+# I/O baseline.
 #
 #   tests/bench/score_throughput.sh [CRISISD_BINARY] [MENTIONS]
 #   (defaults: build/release/daemon/app/crisisd, 1000000)
@@ -40,8 +41,10 @@ awk -v count="$count" '
 
 lines=$(wc -l < "$input")
 bytes=$(wc -c < "$input")
+# `crisisd score` is single-threaded, so it uses one core; CRISISD_PIN_CORE=N additionally pins it
+# (on a shared machine pinning only adds waiting for that one core).
 one_core=()
-if command -v taskset > /dev/null; then one_core=(taskset -c 0); fi
+if [[ -n "${CRISISD_PIN_CORE:-}" ]] && command -v taskset > /dev/null; then one_core=(taskset -c "$CRISISD_PIN_CORE"); fi
 
 # Correctness first: one output line per input line and no error objects.
 "${one_core[@]}" "$bin" score < "$input" > "$work/out.jsonl"
