@@ -327,34 +327,42 @@ std::uint8_t stop_word_languages(std::uint64_t key) {
 }  // namespace
 
 std::string_view guess_language(std::string_view text) {
+    // Letters lower-cased and the apostrophe; 0 ends a word.
+    static constexpr auto word_char = [] {
+        std::array<char, 128> t{};
+        for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c);
+        for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c + 0x20);
+        t['\''] = '\'';
+        return t;
+    }();
     text = text.substr(0, 2048);
     int de_score = 0;
     int en_score = 0;
     int umlauts = 0;
-    std::array<char, 24> word{};
+    // The current word packed as pack() would pack it, built as it is read; len > 8 means too
+    // long to be a stop word.
+    std::uint64_t key = 0;
     std::size_t len = 0;
-    bool overflow = false;
+    const auto add = [&](char c) {
+        if (len < 8) key |= std::uint64_t{static_cast<unsigned char>(c)} << (8 * len);
+        ++len;
+    };
     const auto finish_word = [&] {
-        if (len > 0 && len <= 8 && !overflow) {
-            const std::uint8_t languages = stop_word_languages(pack(std::string_view(word.data(), len)));
+        if (len > 0 && len <= 8) {
+            const std::uint8_t languages = stop_word_languages(key);
             de_score += (languages & stop_de) != 0;
             en_score += (languages & stop_en) != 0;
         }
+        key = 0;
         len = 0;
-        overflow = false;
     };
     std::size_t i = 0;
     while (i < text.size()) {
         const auto b = static_cast<unsigned char>(text[i]);
         if (b < 0x80) {
-            const char c = ascii_lower(static_cast<char>(b));
-            if ((c >= 'a' && c <= 'z') || c == '\'') {
-                if (len < word.size()) {
-                    word[len++] = c;
-                } else {
-                    overflow = true;
-                }
-            } else {
+            if (const char c = word_char[b]; c != 0) {
+                add(c);
+            } else if (len > 0) {
                 finish_word();
             }
             ++i;
@@ -364,14 +372,10 @@ std::string_view guess_language(std::string_view text) {
         const char32_t lower = to_lower(d.code_point);
         if (lower == 0xE4 || lower == 0xF6 || lower == 0xFC || lower == 0xDF) {
             ++umlauts;
-            if (len + 2 <= word.size()) {
-                word[len++] = static_cast<char>(0xC3);  // ä ö ü ß all start with C3
-                word[len++] = static_cast<char>(0x80 | (lower & 0x3F));  // lower-case 2nd byte
-            } else {
-                overflow = true;
-            }
+            add(static_cast<char>(0xC3));                 // ä ö ü ß all start with C3
+            add(static_cast<char>(0x80 | (lower & 0x3F)));  // lower-case 2nd byte
         } else if (lower == 0x2019 && len > 0) {  // typographic apostrophe in "don’t"
-            if (len < word.size()) word[len++] = '\'';
+            add('\'');
         } else {
             finish_word();
         }
