@@ -143,7 +143,14 @@ function renderDecisions() {
       items.push(el("div", { class: "decision " + inc.severity, "data-id": inc.id },
         el("div", { class: "decision-title" },
           el("a", { href: "#incident-" + inc.id }, "#" + inc.id + " " + inc.rule + " · " + inc.key),
-          el("span", { class: "badge " + inc.severity }, inc.severity)),
+          el("span", {},
+            // Acknowledging stops escalations: offered here too, so one screen does the 3 a.m. job.
+            state.token && inc.state === "open"
+              ? el("button", { class: "small", "data-action": "ack", disabled: state.busy.has(inc.id + "/ack"),
+                               onclick: () => command(inc.id, "ack") }, "Acknowledge")
+              : null,
+            " ",
+            el("span", { class: "badge " + inc.severity }, inc.severity))),
         statementControls(inc, step, true)));
   box.hidden = items.length === 0;
   patch(box, items);
