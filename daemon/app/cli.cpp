@@ -4,6 +4,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -139,6 +140,9 @@ int run_command(const std::vector<std::string>& args) {
         dog->start();
     }
 
+    boost::asio::steady_timer status_timer(io);
+
+    // SIGHUP (systemctl reload): the new file is loaded and validated in full before anything
     // changes; a bad one is reported problem by problem and the running configuration stays.
     auto reload = [&] {
         notifier.reloading();
@@ -175,15 +179,27 @@ int run_command(const std::vector<std::string>& args) {
             core::log_info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
             // A second SIGTERM/SIGINT while draining is ignored; systemd's TimeoutStopSec backs the deadline.
             signals.async_wait([](boost::system::error_code, int) {});
-            d->shutdown(std::chrono::seconds(10), [&io, &dog] {
+            d->shutdown(std::chrono::seconds(10), [&io, &dog, &status_timer] {
                 if (dog) dog->stop();
+                status_timer.cancel();
                 io.stop();
             });
         });
     };
     wait_for_signal();
+
+    // `systemctl status crisisd` shows what the daemon is doing, refreshed every 10 s.
+    std::function<void()> report_status = [&] {
+        notifier.status("running: " + std::to_string(d->mentions_processed()) + " mentions processed, " +
+                        std::to_string(d->incidents_opened()) + " incident(s) since start");
+        status_timer.expires_after(std::chrono::seconds(10));
+        status_timer.async_wait([&](boost::system::error_code ec) {
+            if (!ec) report_status();
+        });
+    };
     core::log_info("crisisd running with " + path);
     notifier.ready("running");
+    if (notifier.enabled()) report_status();
     io.run();
     core::log_info("crisisd stopped");
     return exit_ok;

@@ -253,6 +253,8 @@ TEST_F(ops, tells_systemd_ready_reloading_watchdog_and_stopping) {
     ASSERT_NE(admin, 0) << d.stderr_text();
     EXPECT_EQ(http_get(admin, "/healthz"), "ok\n");
 
+    EXPECT_TRUE(listener.wait_for("STATUS=running: 0 mentions processed", 0, 5s)) << listener.all();
+
     auto dog = listener.wait_for("WATCHDOG=1", *ready, 5s);
     ASSERT_TRUE(dog) << listener.all();
     EXPECT_TRUE(listener.wait_for("WATCHDOG=1", *dog + 1, 5s)) << "the watchdog is fed repeatedly: " << listener.all();
