@@ -9,26 +9,19 @@
 namespace crisisd::match {
 namespace {
 
-// Pattern ids encode the rule and whether the keyword excludes: id = rule * 2 + exclude.
-constexpr unsigned pattern_id(std::size_t rule, bool exclude) { return static_cast<unsigned>(rule * 2 + (exclude ? 1 : 0)); }
-
 bool is_word_byte(unsigned char c) {
     // Any byte of a multi-byte UTF-8 sequence is treated as part of a word: keywords are words
     // of human languages, and their non-ASCII letters are letters.
     return c >= 0x80 || (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
 }
 
-// Turns a folded keyword into a Vectorscan expression: literal characters, runs of spaces match
-// any whitespace, and a word boundary is required at an end only where the keyword itself has a word character
-// there (so "#ausfall" and "@liwest" still match after punctuation or at the start of text).
+// Turns a folded keyword into a Vectorscan expression: literal bytes, and runs of spaces match
+// any whitespace. Word boundaries are not part of the expression: Unicode classes such as
+// [^\p{L}\p{N}] around every keyword made a 10,000-keyword database take minutes and gigabytes
+// to compile. The scan callback checks them instead (see boundary_ok), which is exact for
+// literals because the callback can find where the match started.
 std::string to_expression(std::string_view keyword) {
     std::string out;
-    while (!keyword.empty() && keyword.front() == ' ') keyword.remove_prefix(1);
-    while (!keyword.empty() && keyword.back() == ' ') keyword.remove_suffix(1);
-    if (keyword.empty()) return out;
-    // Vectorscan has no \\b in Unicode mode, so a boundary is spelled out: start of text or a
-    // character that is neither letter nor digit (the keyword's own text is literal anyway).
-    if (is_word_byte(static_cast<unsigned char>(keyword.front()))) out += "(?:^|[^\\p{L}\\p{N}_])";
     bool in_space = false;
     for (char ch : keyword) {
         auto c = static_cast<unsigned char>(ch);
@@ -46,14 +39,57 @@ std::string to_expression(std::string_view keyword) {
             out += ch;
         }
     }
-    if (is_word_byte(static_cast<unsigned char>(keyword.back()))) out += "(?:$|[^\\p{L}\\p{N}_])";
     return out;
 }
+
+// Letters and digits of any script count as word characters; punctuation, symbols, spaces and
+// emoji do not. Without a Unicode database at hand the non-word blocks are listed: ASCII
+// non-alphanumerics, Latin-1 punctuation and signs, the general punctuation, symbol, arrow,
+// dingbat and emoji blocks, CJK punctuation, variation selectors and fullwidth punctuation.
+bool is_word_code_point(char32_t cp) {
+    if (cp < 0x80) return (cp >= '0' && cp <= '9') || (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || cp == '_';
+    if (cp <= 0xBF) return cp == 0xAA || cp == 0xB5 || cp == 0xBA;
+    if (cp == 0xD7 || cp == 0xF7) return false;
+    if (cp >= 0x2000 && cp <= 0x2BFF) return false;
+    if (cp >= 0x3000 && cp <= 0x303F) return false;
+    if (cp >= 0xFE00 && cp <= 0xFE0F) return false;
+    if (cp >= 0xFF00 && cp <= 0xFF0F) return false;
+    if (cp >= 0x1F000 && cp <= 0x1FAFF) return false;
+    if (cp >= 0xE0000) return false;
+    return true;
+}
+
+// The code point that starts at `at` / ends just before `at` (lenient: bad UTF-8 reads as a
+// letter, which errs towards no match).
+char32_t code_point_at(std::string_view s, std::size_t at) {
+    const auto b0 = static_cast<unsigned char>(s[at]);
+    if (b0 < 0x80) return b0;
+    std::size_t n = b0 >= 0xF0 ? 4 : b0 >= 0xE0 ? 3 : b0 >= 0xC0 ? 2 : 1;
+    if (n == 1 || at + n > s.size()) return 0xFFFD;
+    char32_t cp = b0 & (0x7F >> n);
+    for (std::size_t i = 1; i < n; ++i) cp = cp << 6 | (static_cast<unsigned char>(s[at + i]) & 0x3F);
+    return cp;
+}
+char32_t code_point_before(std::string_view s, std::size_t at) {
+    std::size_t start = at - 1;
+    while (start > 0 && at - start < 4 && (static_cast<unsigned char>(s[start]) & 0xC0) == 0x80) --start;
+    return code_point_at(s, start);
+}
+
+// One compiled keyword: its rule, whether it vetoes, and what the callback needs to find where a
+// match began (the folded words, in order) and which ends need a word boundary.
+struct matcher_pattern {
+    std::size_t rule = 0;
+    bool exclude = false;
+    bool left_boundary = false, right_boundary = false;
+    std::vector<std::string> words;
+};
 
 }  // namespace
 
 struct matcher::impl {
     hs_database_t* db = nullptr;
+    std::vector<matcher_pattern> patterns;
     std::vector<match_settings> rules;
     std::vector<std::string> topics;
     ~impl() {
@@ -81,11 +117,27 @@ std::variant<std::shared_ptr<const matcher>, compile_error> matcher::compile(con
             for (const auto& w : words) {
                 folded.clear();
                 text::fold_case(w, folded);
-                auto expr = to_expression(folded);
-                if (expr.empty()) return compile_error{r, w, "empty keyword"};
-                expressions.push_back(std::move(expr));
-                ids.push_back(pattern_id(r, pass == 1));
-                flags.push_back(HS_FLAG_UTF8 | HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+                matcher_pattern pat;
+                pat.rule = r;
+                pat.exclude = pass == 1;
+                for (std::size_t i = 0; i < folded.size();) {
+                    while (i < folded.size() && (folded[i] == ' ' || folded[i] == '\t')) ++i;
+                    const std::size_t j = folded.find_first_of(" \t", i);
+                    const std::size_t end = j == std::string::npos ? folded.size() : j;
+                    if (end > i) pat.words.push_back(folded.substr(i, end - i));
+                    i = end;
+                }
+                if (pat.words.empty()) return compile_error{r, w, "empty keyword"};
+                pat.left_boundary = is_word_byte(static_cast<unsigned char>(pat.words.front().front()));
+                pat.right_boundary = is_word_byte(static_cast<unsigned char>(pat.words.back().back()));
+                std::string joined;
+                for (const auto& part : pat.words) joined += (joined.empty() ? "" : " ") + part;
+                expressions.push_back(to_expression(joined));
+                ids.push_back(static_cast<unsigned>(im->patterns.size()));
+                // Every occurrence is reported (no SINGLEMATCH): the first may fail the boundary
+                // check ("liwestfan liwest") while a later one passes.
+                flags.push_back(HS_FLAG_CASELESS);
+                im->patterns.push_back(std::move(pat));
                 origin.emplace_back(r, w);
             }
         }
@@ -138,8 +190,30 @@ bool matcher::accepts(std::size_t rule, std::string_view lang, std::string_view 
 std::size_t matcher::rule_count() const { return impl_->rules.size(); }
 const std::string& matcher::topic(std::size_t rule) const { return impl_->topics[rule]; }
 
+namespace {
+
+// Whether the match of `pat` ending at `to` stands as whole words: walks back over its words
+// (and the whitespace between them) to find where it began, then looks at the characters
+// around it.
+bool boundary_ok(const matcher_pattern& pat, std::string_view text, std::size_t to) {
+    std::size_t from = to;
+    for (std::size_t i = pat.words.size(); i-- > 0;) {
+        from -= pat.words[i].size();
+        if (i > 0)
+            while (from > 0 && (text[from - 1] == ' ' || text[from - 1] == '\t' || text[from - 1] == '\n' ||
+                                text[from - 1] == '\r' || text[from - 1] == '\f' || text[from - 1] == '\v'))
+                --from;
+    }
+    if (pat.left_boundary && from > 0 && is_word_code_point(code_point_before(text, from))) return false;
+    if (pat.right_boundary && to < text.size() && is_word_code_point(code_point_at(text, to))) return false;
+    return true;
+}
+
+}  // namespace
+
 struct scanner::impl {
     const matcher* owner = nullptr;
+    std::string_view text;  // the text being scanned, for boundary checks
     hs_scratch_t* scratch = nullptr;
     std::vector<unsigned char> hit_state;  // per rule: bit 0 keyword hit, bit 1 exclude hit
     std::vector<std::size_t> touched;
@@ -162,11 +236,15 @@ void scanner::scan(std::string_view folded_text, std::vector<std::size_t>& rules
     auto* db = impl_->owner->impl_->db;
     if (!db || !impl_->scratch) return;
     impl_->touched.clear();
-    auto on_match = [](unsigned int id, unsigned long long, unsigned long long, unsigned int, void* ctx) -> int {
+    impl_->text = folded_text;
+    auto on_match = [](unsigned int id, unsigned long long, unsigned long long to, unsigned int, void* ctx) -> int {
         auto* self = static_cast<scanner::impl*>(ctx);
-        std::size_t rule = id / 2;
-        if (self->hit_state[rule] == 0) self->touched.push_back(rule);
-        self->hit_state[rule] |= static_cast<unsigned char>((id & 1) ? 2 : 1);
+        const auto& pat = self->owner->impl_->patterns[id];
+        const unsigned char bit = pat.exclude ? 2 : 1;
+        if ((self->hit_state[pat.rule] & bit) != 0) return 0;  // this rule already has this kind of hit
+        if (!boundary_ok(pat, self->text, static_cast<std::size_t>(to))) return 0;
+        if (self->hit_state[pat.rule] == 0) self->touched.push_back(pat.rule);
+        self->hit_state[pat.rule] |= bit;
         return 0;
     };
     hs_scan(db, folded_text.data(), static_cast<unsigned>(folded_text.size()), 0, impl_->scratch, on_match, impl_.get());

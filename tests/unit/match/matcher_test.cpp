@@ -83,6 +83,34 @@ TEST(matcher, a_language_takes_its_regional_tags) {
     EXPECT_FALSE(m->accepts(1, "de-CH", "any"));
 }
 
+TEST(matcher, a_later_whole_word_counts_after_a_partial_one) {
+    auto m = build({words({"liwest", "kein internet"})});
+    EXPECT_EQ(hits(*m, "liwestfan here: liwest again"), std::vector<std::size_t>{0});
+    EXPECT_EQ(hits(*m, "keine internet, kein  internet"), std::vector<std::size_t>{0});
+    EXPECT_TRUE(hits(*m, "keinx internet, kein internetz").empty());
+}
+
+TEST(matcher, punctuation_and_emoji_are_boundaries_letters_of_any_script_are_not) {
+    auto m = build({words({"liwest"})});
+    EXPECT_EQ(hits(*m, "«Liwest» schon wieder"), std::vector<std::size_t>{0});
+    EXPECT_EQ(hits(*m, "liwest\xF0\x9F\x99\x84"), std::vector<std::size_t>{0});  // 🙄
+    EXPECT_EQ(hits(*m, "…liwest—"), std::vector<std::size_t>{0});
+    EXPECT_TRUE(hits(*m, "йliwest").empty());
+    EXPECT_TRUE(hits(*m, "liwestü").empty());
+}
+
+TEST(matcher, thousands_of_keywords_compile_quickly) {
+    std::vector<match::match_settings> rules;
+    for (int r = 0; r < 200; ++r) {
+        std::vector<std::string> kws;
+        for (int k = 0; k < 50; ++k) kws.push_back("kw" + std::to_string(r) + "x" + std::to_string(k) + (k % 5 == 0 ? " störung" : ""));
+        rules.push_back(words(kws, {"ex" + std::to_string(r)}));
+    }
+    auto m = build(rules);
+    ASSERT_NE(m, nullptr);
+    EXPECT_EQ(hits(*m, "KW17x3 ist weg, kw5x10 Störung"), (std::vector<std::size_t>{5, 17}));
+}
+
 TEST(matcher, topic_is_the_first_keyword_without_sigil) {
     auto m = build({words({"#Liwest", "liwest"})});
     EXPECT_EQ(m->topic(0), "Liwest");
