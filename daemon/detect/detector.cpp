@@ -77,7 +77,7 @@ public:
                 if (x == 0) break;
             }
         }
-        if (2 * (used_ + 1) > cap_) {
+        if (4 * (used_ + 1) > 3 * cap_) {  // at most 3/4 full: probes stay short, keys stay small
             rebuild(oldest_live, limit, 1);
             if (used_ >= max_tracked_authors) return std::nullopt;
         }
@@ -105,7 +105,7 @@ private:
         std::size_t live = 0;
         for (std::size_t i = 0; i < cap_; ++i) live += hash(i) != 0 && last(i) >= oldest_live;
         std::size_t cap = 8;
-        while (cap < 2 * (live + want)) cap *= 2;
+        while (3 * cap < 4 * (live + want)) cap *= 2;
         author_table next;
         next.cap_ = cap;
         next.stride_ = 3 + limit;

@@ -222,8 +222,15 @@ void distribution() {
         t += 1ms;
         d.observe(0, "key-" + std::to_string(i % 10000), {next_random(rng) % 50000 + 1, -0.5}, t, out);
     }
-    std::printf("  memory: %zu bytes per live key (%zu keys, 20 mentions each, 5m window, 6h baseline)\n",
+    std::printf("  memory: %zu bytes per live key (%zu keys, 20 mentions from 20 authors each, 5m window, 6h baseline, max_per_author 5)\n",
                 d.memory_bytes() / d.live_keys(), d.live_keys());
+    detect::detector quiet({s});
+    for (std::size_t i = 0; i < 200000; ++i) {
+        t += 1ms;
+        quiet.observe(0, "key-" + std::to_string(i % 10000), {i % 3 + 1, -0.5}, t, out);
+    }
+    std::printf("  memory: %zu bytes per live key (%zu keys, 20 mentions from 3 authors each)\n",
+                quiet.memory_bytes() / quiet.live_keys(), quiet.live_keys());
 }
 
 }  // namespace
