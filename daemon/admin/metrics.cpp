@@ -88,9 +88,15 @@ struct metrics::impl {
                                              .Help("Seconds since the source last delivered a message")
                                              .Register(*registry);
 
+    pm::Family<pm::Counter>& dropped = pm::BuildCounter()
+                                           .Name("crisisd_mentions_dropped_total")
+                                           .Help("Messages dropped unprocessed because a source's queue was full (overflow: drop_oldest)")
+                                           .Register(*registry);
+
     std::mutex m;
-    std::map<std::string, pm::Counter*, std::less<>> received_by_source;
-    std::map<std::string, std::chrono::steady_clock::time_point, std::less<>> last_message;  // guarded by m
+    // Meters never move or go away (map nodes are stable), so sources may keep references.
+    std::map<std::string, source_meter, std::less<>> meters;  // guarded by m
+
 
     impl() { build_info.Add({{"version", "0.1.0"}}).Set(1); }
 };
@@ -98,21 +104,29 @@ struct metrics::impl {
 metrics::metrics() : impl_(std::make_unique<impl>()) {}
 metrics::~metrics() = default;
 
-void metrics::mention_received(std::string_view source) {
+void source_meter::received() { received_->Increment(); }
+void source_meter::dropped() { dropped_->Increment(); }
+
+source_meter& metrics::source(std::string_view name) {
     std::lock_guard lock(impl_->m);
-    auto it = impl_->received_by_source.find(source);
-    if (it == impl_->received_by_source.end())
-        it = impl_->received_by_source
-                 .emplace(std::string(source), &impl_->received.Add({{"source", std::string(source)}}))
-                 .first;
-    it->second->Increment();
+    auto it = impl_->meters.find(name);
+    if (it != impl_->meters.end()) return it->second;
+    auto& meter = impl_->meters.try_emplace(std::string(name)).first->second;
+    meter.received_ = &impl_->received.Add({{"source", std::string(name)}});
+    meter.dropped_ = &impl_->dropped.Add({{"source", std::string(name)}});
+    return meter;
 }
+
+void metrics::mention_received(std::string_view source) { this->source(source).received(); }
 
 void metrics::mention_rejected(std::string_view source, std::string_view reason) {
     impl_->rejected.Add({{"source", std::string(source)}, {"reason", std::string(reason)}}).Increment();
 }
 
 void metrics::mention_processed() { impl_->processed_total.Increment(); }
+void metrics::mentions_processed(std::uint64_t n) {
+    if (n > 0) impl_->processed_total.Increment(static_cast<double>(n));
+}
 
 void metrics::source_connected(std::string_view source, bool up) {
     impl_->connected.Add({{"source", std::string(source)}}).Set(up ? 1 : 0);
@@ -128,10 +142,7 @@ void metrics::source_frame(std::string_view source, std::string_view kind) {
 
 void metrics::source_message(std::string_view source) {
     auto now = std::chrono::steady_clock::now();
-    std::lock_guard lock(impl_->m);
-    auto it = impl_->last_message.find(source);
-    if (it == impl_->last_message.end()) impl_->last_message.emplace(std::string(source), now);
-    else it->second = now;
+    this->source(source).message_at(std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
 }
 
 void metrics::incident_opened(std::string_view rule, double detection_latency_seconds) {
@@ -168,10 +179,15 @@ void metrics::evicted_keys(std::uint64_t total) {
 std::string metrics::render() const {
     {
         // An age only means something at the moment it is read.
-        auto now = std::chrono::steady_clock::now();
+        const auto now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now().time_since_epoch())
+                             .count();
         std::lock_guard lock(impl_->m);
-        for (const auto& [source, at] : impl_->last_message)
-            impl_->message_age.Add({{"source", source}}).Set(std::chrono::duration<double>(now - at).count());
+        for (const auto& [source, meter] : impl_->meters) {
+            const auto at = meter.last_message_ns_.load(std::memory_order_relaxed);
+            if (at == 0) continue;
+            impl_->message_age.Add({{"source", source}}).Set(static_cast<double>(now - at) / 1e9);
+        }
     }
     pm::TextSerializer serializer;
     return serializer.Serialize(impl_->registry->Collect());

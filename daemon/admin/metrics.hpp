@@ -1,23 +1,50 @@
 #pragma once
 // The daemon's Prometheus metrics, behind methods named for what happened, so no other module
 // touches the metrics library (the "probe" habit). Names are a contract (DESIGN.md). Counters
-// are created lazily per label set and cached, so the hot path does a map lookup at most.
-// Thread-safe (prometheus-cpp metrics are atomic; the caches are guarded).
+// are created lazily per label set; the per-frame ones hang off a source_meter, so the hot path
+// does no lookup at all. Thread-safe (prometheus-cpp metrics are atomic; the caches are guarded).
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
 
+namespace prometheus {
+class Counter;
+}
+
 namespace crisisd::admin {
+
+// One source's per-frame counters, resolved once by metrics::source() and kept by the source's
+// runtime, so counting a frame is one atomic operation: no lock, no label lookup. Valid as long
+// as the metrics object; safe from any thread.
+class source_meter {
+public:
+    void received();  // crisisd_mentions_received_total{source}
+    void dropped();   // crisisd_mentions_dropped_total{source}: lost to a full drop_oldest queue
+    // A message arrived at `steady_ns` (steady_clock, nanoseconds since its epoch); /metrics
+    // shows the age as crisisd_source_last_message_age_seconds{source}.
+    void message_at(std::int64_t steady_ns) { last_message_ns_.store(steady_ns, std::memory_order_relaxed); }
+
+private:
+    friend class metrics;
+    prometheus::Counter* received_ = nullptr;
+    prometheus::Counter* dropped_ = nullptr;
+    std::atomic<std::int64_t> last_message_ns_{0};  // 0: nothing yet
+};
 
 class metrics {
 public:
     metrics();
     ~metrics();
 
+    // The meter of one source (created on first use, then the same object for that name).
+    source_meter& source(std::string_view name);
+
     void mention_received(std::string_view source);
     void mention_rejected(std::string_view source, std::string_view reason);
     void mention_processed();
+    void mentions_processed(std::uint64_t n);  // n at once (a drained batch)
     void source_connected(std::string_view source, bool up);
     void source_reconnect(std::string_view source);
     // A source's frame that was valid but not a new mention: "ignored" (housekeeping events),

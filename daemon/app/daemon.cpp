@@ -15,6 +15,7 @@
 #include "core/log.hpp"
 #include "ingest/dedup_window.hpp"
 #include "ingest/file_source.hpp"
+#include "ingest/frame_queue.hpp"
 #include "ingest/http_source.hpp"
 #include "ingest/jetstream_resume.hpp"
 #include "ingest/websocket_source.hpp"
@@ -145,6 +146,10 @@ struct daemon::impl final : admin::daemon_access {
 
         impl* owner = nullptr;
         std::string name;
+        admin::source_meter& meter;  // per-frame counters without a lookup
+        // Frames waiting for the pipeline (websocket and file sources; HTTP ingest is direct).
+        std::optional<ingest::frame_queue> queue;
+        bool ready = false;  // listed in impl::ready_sources
         std::unique_ptr<parse::frame_parser> parser;
         ingest::dedup_window dedup{16384};
         std::optional<ingest::jetstream_resume> resume;  // jetstream only
@@ -153,7 +158,7 @@ struct daemon::impl final : admin::daemon_access {
         bool connected = false;
 
         source_runtime(impl* o, std::string n, std::unique_ptr<parse::frame_parser> p)
-            : owner(o), name(std::move(n)), parser(std::move(p)) {}
+            : owner(o), name(std::move(n)), meter(o->metrics.source(name)), parser(std::move(p)) {}
         ~source_runtime() override { save_position(); }
 
         std::string cursor_key() const { return "jetstream_cursor:" + name; }
@@ -188,7 +193,7 @@ struct daemon::impl final : admin::daemon_access {
                       "source " + name + (up ? ": connected" : ": disconnected"));
         }
         void on_frame_rejected(std::string_view reason) override {
-            owner->metrics.mention_received(name);
+            meter.received();
             owner->metrics.mention_rejected(name, reason);
         }
         void on_reconnect() override { owner->metrics.source_reconnect(name); }
@@ -434,8 +439,87 @@ struct daemon::impl final : admin::daemon_access {
     std::string_view on_frame(source_runtime& src, std::string_view frame) {
         if (stopping) return "shutting_down";
         auto arrival = std::chrono::steady_clock::now();
-        metrics.mention_received(src.name);
-        metrics.source_message(src.name);
+        src.meter.received();
+        src.meter.message_at(arrival.time_since_epoch().count());
+        auto reason = process_frame(src, frame, arrival);
+        if (processed_unreported > 0) {
+            metrics.mentions_processed(processed_unreported);
+            processed_unreported = 0;
+        }
+        return reason;
+    }
+
+    // --- the queue between websocket/file sources and the pipeline ---
+    // Sources put frames into their own bounded queue (sized and with the overflow policy from
+    // their config); one drain on the io thread feeds the pipeline, which is single-threaded, in
+    // batches and round-robin over the sources, so one busy stream cannot starve another and
+    // sockets and timers get a turn between batches.
+    std::vector<source_runtime*> ready_sources;  // sources with queued frames
+    bool drain_posted = false;
+    std::uint64_t processed_unreported = 0;  // mentions processed since metrics last heard
+    static constexpr std::size_t drain_batch = 1024;
+
+    void enqueue(source_runtime& src, std::string_view frame) {
+        if (stopping) return;
+        auto arrival = std::chrono::steady_clock::now().time_since_epoch().count();
+        src.meter.received();
+        src.meter.message_at(arrival);
+        auto& q = *src.queue;
+        auto pushed = q.push(frame, arrival);
+        if (pushed == ingest::frame_queue::push_result::full) {
+            // Only a source without flow control gets here; "block" still loses nothing: the
+            // oldest frame goes through the pipeline now to make room.
+            process_front(src);
+            pushed = q.push(frame, arrival);
+        }
+        if (pushed == ingest::frame_queue::push_result::queued_dropped_oldest) src.meter.dropped();
+        if (!src.ready) {
+            src.ready = true;
+            ready_sources.push_back(&src);
+        }
+        if (!drain_posted) {
+            drain_posted = true;
+            asio::post(io, [this] { drain(); });
+        }
+    }
+
+    void process_front(source_runtime& src) {
+        auto& q = *src.queue;
+        using steady = std::chrono::steady_clock;
+        process_frame(src, q.front(), steady::time_point(steady::duration(q.front_tag())));
+        q.pop();
+    }
+
+    void drain() {
+        drain_posted = false;
+        std::size_t budget = drain_batch;
+        while (budget > 0 && !ready_sources.empty()) {
+            const std::size_t share = std::max<std::size_t>(budget / ready_sources.size(), 1);
+            for (std::size_t i = 0; i < ready_sources.size() && budget > 0;) {
+                auto& src = *ready_sources[i];
+                for (std::size_t n = 0; n < share && budget > 0 && !src.queue->empty(); ++n, --budget)
+                    process_front(src);
+                if (src.queue->empty()) {
+                    src.ready = false;
+                    ready_sources.erase(ready_sources.begin() + static_cast<std::ptrdiff_t>(i));
+                } else {
+                    ++i;
+                }
+            }
+        }
+        if (processed_unreported > 0) {
+            metrics.mentions_processed(processed_unreported);
+            processed_unreported = 0;
+        }
+        if (!ready_sources.empty() && !drain_posted) {
+            drain_posted = true;
+            asio::post(io, [this] { drain(); });
+        }
+    }
+
+    // Parse, dedup, pipeline, and the step's consequences. "" or the reject reason.
+    std::string_view process_frame(source_runtime& src, std::string_view frame,
+                                   std::chrono::steady_clock::time_point arrival) {
         auto& m = scratch_mention;
         auto r = src.parser->parse(frame, m);
         if (r.kind == parse::frame_kind::rejected) {
@@ -457,7 +541,7 @@ struct daemon::impl final : admin::daemon_access {
         }
         if (m.source.empty()) m.source = src.name;
         pipe->process(m, clock.now(), step);
-        metrics.mention_processed();
+        ++processed_unreported;
         src.advance(r.position);
         if (!step.empty()) {
             handle_step(arrival);
@@ -520,7 +604,8 @@ struct daemon::impl final : admin::daemon_access {
         sources.push_back(std::make_unique<source_runtime>(this, s.name, std::move(parser)));
         auto* src = sources.back().get();
         using runtime = source_runtime;
-        auto deliver = [this, src](std::string_view frame) { on_frame(*src, frame); };
+        if (s.type != "http") src->queue.emplace(io.get_executor(), s.queue_capacity, s.queue_overflow);
+        auto deliver = [this, src](std::string_view frame) { enqueue(*src, frame); };
         if (s.type == "websocket") {
             auto ws = std::make_unique<ingest::websocket_source>(io.get_executor(), s, deliver, *src);
             if (s.format == "jetstream") {
@@ -532,6 +617,7 @@ struct daemon::impl final : admin::daemon_access {
                 ws->set_url_provider([src] { return src->resume->url(); });
             }
             if (!s.subscribe.empty()) ws->set_subscribe_messages(s.subscribe);
+            ws->set_flow_control(&*src->queue);
             src->ws = std::make_unique<runtime::transport_of<ingest::websocket_source>>(std::move(ws));
         } else if (s.type == "file") {
             auto file = std::make_unique<ingest::file_source>(
@@ -540,6 +626,7 @@ struct daemon::impl final : admin::daemon_access {
                     if (error.empty()) core::log_info("source " + name + ": end of input");
                 },
                 *src);
+            file->set_flow_control(&*src->queue);
             src->ws = std::make_unique<runtime::transport_of<ingest::file_source>>(std::move(file));
         } else if (s.type == "http") {
             ingest::http_source_settings hs;
@@ -673,7 +760,8 @@ struct daemon::impl final : admin::daemon_access {
                    a.permessage_deflate == b.permessage_deflate && a.collections == b.collections &&
                    a.dids == b.dids && a.resume_lookback == b.resume_lookback && a.subscribe == b.subscribe &&
                    a.field_map == b.field_map && a.only_when == b.only_when && a.listen == b.listen &&
-                   a.max_body_bytes == b.max_body_bytes;
+                   a.max_body_bytes == b.max_body_bytes && a.queue_capacity == b.queue_capacity &&
+                   a.queue_overflow == b.queue_overflow;
         };
         auto find = [](const std::vector<ingest::source_settings>& list, const std::string& name) {
             return std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.name == name; });
@@ -896,7 +984,8 @@ void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> 
     auto poll = std::make_shared<std::function<void()>>();
     *poll = [this, timer, started, deadline, done, poll]() {
         auto& st = *impl_;
-        bool flushed = st.delivery->in_flight() == 0 && st.delivery->idle();
+        // Frames already queued are mentions received: they go through the pipeline first.
+        bool flushed = st.ready_sources.empty() && st.delivery->in_flight() == 0 && st.delivery->idle();
         if (flushed || std::chrono::steady_clock::now() - started >= deadline) {
             if (!flushed) core::log_warning("shutdown: deliveries still pending; they stay in the outbox for next start");
             st.running = false;

@@ -1,5 +1,6 @@
 #include "ingest/file_source.hpp"
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
 #include <atomic>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/log.hpp"
+#include "net/detail/async.hpp"
 
 namespace crisisd::ingest {
 
@@ -39,6 +41,7 @@ struct file_source::impl : std::enable_shared_from_this<impl> {
     frame_handler on_frame;
     end_handler on_end;
     source_events& events;
+    flow_control* flow = nullptr;
     std::atomic<bool> stopped{false};
     std::thread reader;
     std::mutex mutex;
@@ -52,6 +55,31 @@ struct file_source::impl : std::enable_shared_from_this<impl> {
           on_end(std::move(e)),
           events(ev) {}
 
+    // On the strand: one batch to on_frame, line by line, waiting for room when flow control
+    // says the consumer is full.
+    static asio::awaitable<void> deliver(std::shared_ptr<impl> self, batch lines) {
+        for (const auto& line : lines) {
+            if (self->stopped) break;
+            if (!line) {
+                self->events.on_frame_rejected("oversized");
+                continue;
+            }
+            while (self->flow != nullptr && !self->stopped && !self->flow->has_room())
+                co_await self->flow->wait_for_room();
+            if (self->stopped) break;
+            try {
+                self->on_frame(*line);
+            } catch (const std::exception& e) {
+                core::log_error("source " + self->settings.name + ": frame handler threw: " + e.what());
+            }
+        }
+        {
+            std::lock_guard lock(self->mutex);
+            --self->in_flight;
+        }
+        self->drained.notify_all();
+    }
+
     // Reader thread: hands a batch over, waiting while the consumer is behind.
     bool hand_over(batch& lines) {
         if (lines.empty()) return !stopped;
@@ -61,30 +89,18 @@ struct file_source::impl : std::enable_shared_from_this<impl> {
             if (stopped) return false;
             ++in_flight;
         }
-        asio::post(strand, [self = shared_from_this(), lines = std::move(lines)] {
-            for (const auto& line : lines) {
-                if (self->stopped) break;
-                if (!line) {
-                    self->events.on_frame_rejected("oversized");
-                    continue;
-                }
-                try {
-                    self->on_frame(*line);
-                } catch (const std::exception& e) {
-                    core::log_error("source " + self->settings.name + ": frame handler threw: " + e.what());
-                }
-            }
-            {
-                std::lock_guard lock(self->mutex);
-                --self->in_flight;
-            }
-            self->drained.notify_all();
-        });
+        asio::co_spawn(strand, deliver(shared_from_this(), std::move(lines)),
+                       net::detail::log_completion{"source " + settings.name});
         lines = batch{};
         return true;
     }
 
     void finish(std::string error) {
+        {
+            // on_end comes after the last frame, and a batch may still be waiting for room.
+            std::unique_lock lock(mutex);
+            drained.wait(lock, [&] { return in_flight == 0 || stopped; });
+        }
         asio::post(strand, [self = shared_from_this(), error = std::move(error)] {
             if (self->stopped) return;
             if (!error.empty()) {
@@ -177,6 +193,8 @@ file_source::file_source(asio::any_io_executor ex, source_settings settings, fra
                                    events)) {}
 
 file_source::~file_source() { stop(); }
+
+void file_source::set_flow_control(flow_control* flow) { impl_->flow = flow; }
 
 void file_source::start() {
     if (impl_->reader.joinable() || impl_->stopped) return;

@@ -29,6 +29,11 @@ public:
     file_source(const file_source&) = delete;
     file_source& operator=(const file_source&) = delete;
 
+    // Back-pressure: with one set, a line waits until it has room before going to on_frame, and
+    // the reader stops reading meanwhile (its batches stay unprocessed). Must outlive the
+    // source's reading. Set before start().
+    void set_flow_control(flow_control* flow);
+
     void start();
     void stop();
 

@@ -8,6 +8,9 @@
 
 namespace crisisd::ingest {
 
+// What a source does when the pipeline falls behind and its queue is full (see frame_queue).
+enum class overflow_policy { block, drop_oldest };
+
 struct source_settings {
     std::string name;
     std::string type = "websocket";  // websocket | file | http
@@ -38,6 +41,11 @@ struct source_settings {
     // http: the ingest listener (host:port) and the request size limit.
     std::string listen = "127.0.0.1:9465";
     std::size_t max_body_bytes = 8 << 20;
+    // websocket, file: frames waiting for the pipeline (config `queue: {capacity, overflow}`).
+    // HTTP ingest has none: each line is processed while its request waits, so the client is
+    // held back by its own request.
+    std::size_t queue_capacity = 10000;
+    overflow_policy queue_overflow = overflow_policy::block;
 };
 
 }  // namespace crisisd::ingest

@@ -1,6 +1,7 @@
 #pragma once
 // What every source reports, whatever its transport: frames for the parser, and events for
 // metrics (crisisd_source_connected, reconnects, rejected frames by reason).
+#include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <string_view>
 
@@ -19,6 +20,17 @@ struct source_events {
     // The source gave up for good: a configuration problem (HTTP 401/403 on upgrade, a file
     // that cannot be opened). Retrying would not help, so it says why once and stops.
     virtual void on_fatal(std::string_view /*message*/) {}
+};
+
+// Back-pressure from whatever consumes a source's frames (a frame_queue with the "block"
+// overflow policy). Before handing a frame over, a source asks has_room(); while it is false the
+// source stops reading its input and co_awaits wait_for_room(), then asks again. Used on the
+// consumer's thread (the daemon's single io thread). After wait_for_room() resumes, the source
+// must check whether it was stopped before touching this object again: the consumer may be gone.
+struct flow_control {
+    virtual ~flow_control() = default;
+    virtual bool has_room() const = 0;
+    virtual boost::asio::awaitable<void> wait_for_room() = 0;
 };
 
 }  // namespace crisisd::ingest

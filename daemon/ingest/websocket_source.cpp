@@ -30,6 +30,7 @@ struct websocket_source::impl : std::enable_shared_from_this<impl> {
     source_events& events;
     std::function<std::string()> url_provider;
     std::vector<std::string> subscribe_messages;
+    flow_control* flow = nullptr;
     std::atomic<bool> stopped{false};
     bool started = false;
     asio::steady_timer wait_timer;
@@ -74,6 +75,10 @@ struct websocket_source::impl : std::enable_shared_from_this<impl> {
             switch (result.status) {
                 case net::websocket_client::read_status::message:
                     ++delivered;
+                    // The "block" overflow policy: while the pipeline is behind, the message
+                    // waits here and the socket is not read, so TCP pushes back on the sender.
+                    while (flow != nullptr && !stopped && !flow->has_room()) co_await flow->wait_for_room();
+                    if (stopped) break;
                     try {
                         on_frame(frame);
                     } catch (const std::exception& e) {
@@ -148,6 +153,8 @@ void websocket_source::set_url_provider(std::function<std::string()> provider) {
 void websocket_source::set_subscribe_messages(std::vector<std::string> messages) {
     impl_->subscribe_messages = std::move(messages);
 }
+
+void websocket_source::set_flow_control(flow_control* flow) { impl_->flow = flow; }
 
 void websocket_source::start() {
     if (impl_->started) return;

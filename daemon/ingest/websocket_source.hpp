@@ -36,6 +36,9 @@ public:
     // Text messages sent after every successful connect (Mastodon subscribe frames, a Nostr
     // REQ). Set before start().
     void set_subscribe_messages(std::vector<std::string> messages);
+    // Back-pressure: with one set, a message waits (and the socket is not read) until it has
+    // room, then goes to on_frame. Must outlive the source's reading. Set before start().
+    void set_flow_control(flow_control* flow);
 
     void start();
     void stop();

@@ -154,7 +154,7 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
         mapping m(ctx, item, at, "each entry of 'sources'",
                   {"name", "type", "url", "format", "path", "ca_file", "token", "max_message_bytes",
                    "reconnect", "collections", "dids", "subscribe", "fields", "only_when", "listen",
-                   "max_body_bytes"});
+                   "max_body_bytes", "queue"});
         if (!m.valid()) return;
         m.set_owner("source");
         ingest::source_settings s;
@@ -197,6 +197,16 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
                               ") no longer than 'max' (" + core::format_duration(s.reconnect_max) + ")");
             }
         }
+        if (const field* queue = m.find("queue")) {
+            mapping q(ctx, *queue, {"capacity", "overflow"});
+            if (const field* capacity = q.find("capacity")) {
+                if (auto v = read_integer(ctx, *capacity, 1, 10'000'000)) s.queue_capacity = *v;
+            }
+            if (const field* overflow = q.find("overflow")) {
+                if (auto v = read_choice(ctx, *overflow, {"block", "drop_oldest"}))
+                    s.queue_overflow = *v == 0 ? ingest::overflow_policy::block : ingest::overflow_policy::drop_oldest;
+            }
+        }
         if (!type_known) {
             out.push_back(std::move(s));
             return;
@@ -211,6 +221,8 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
             not_for_type(ctx, m, "url", "sources of type websocket");
             not_for_type(ctx, m, "ca_file", "sources of type websocket");
             not_for_type(ctx, m, "reconnect", "sources of type websocket");
+            // A request is processed while its client waits: the request is the back-pressure.
+            not_for_type(ctx, m, "queue", "sources of type websocket and file");
             if (s.format != "generic") {
                 if (const field* format = m.find("format"))
                     ctx.error(value_at(ctx, *format), "sources of type http take the generic format");

@@ -321,4 +321,27 @@ TEST(config_loader, yaml_syntax_error_in_string_points_at_the_mark) {
     EXPECT_EQ(r.errors[0].message.rfind("invalid YAML: ", 0), 0u);
 }
 
+TEST(config_loader, source_queue_capacity_and_overflow_policy) {
+    const auto r = load_string(
+        "sources:\n"
+        "  - {name: a, type: websocket, url: \"ws://127.0.0.1:1/s\"}\n"
+        "  - {name: b, type: websocket, url: \"ws://127.0.0.1:1/s\", queue: {capacity: 500, overflow: drop_oldest}}\n",
+        "s.yaml");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    ASSERT_EQ(r.config.sources.size(), 2u);
+    EXPECT_EQ(r.config.sources[0].queue_capacity, 10000u);  // never loses a mention by default
+    EXPECT_EQ(r.config.sources[0].queue_overflow, crisisd::ingest::overflow_policy::block);
+    EXPECT_EQ(r.config.sources[1].queue_capacity, 500u);
+    EXPECT_EQ(r.config.sources[1].queue_overflow, crisisd::ingest::overflow_policy::drop_oldest);
+
+    const auto bad = load_string(
+        "sources:\n  - {name: a, type: websocket, url: \"ws://127.0.0.1:1/s\", queue: {overflow: newest}}\n"
+        "  - {name: h, type: http, queue: {capacity: 5}}\n",
+        "s.yaml");
+    ASSERT_EQ(bad.errors.size(), 2u) << all_errors(bad);
+    EXPECT_NE(all_errors(bad).find("block"), std::string::npos) << all_errors(bad);
+    EXPECT_NE(all_errors(bad).find("'queue' only applies to sources of type websocket and file"), std::string::npos)
+        << all_errors(bad);
+}
+
 }  // namespace

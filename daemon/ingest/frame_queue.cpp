@@ -1,0 +1,57 @@
+#include "ingest/frame_queue.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace crisisd::ingest {
+
+namespace asio = boost::asio;
+
+namespace {
+// A slot keeps its memory for the next frame, but not the memory of a rare huge frame: a full
+// queue of slots each holding a megabyte would be gigabytes nobody asked for.
+constexpr std::size_t keep_slot_bytes = 64 * 1024;
+}  // namespace
+
+frame_queue::frame_queue(asio::any_io_executor ex, std::size_t capacity, overflow_policy policy)
+    : slots_(capacity == 0 ? 1 : capacity), policy_(policy), room_(std::move(ex)) {
+    room_.expires_at(asio::steady_timer::time_point::max());
+}
+
+frame_queue::push_result frame_queue::push(std::string_view frame, std::int64_t tag) {
+    push_result result = push_result::queued;
+    if (size_ == slots_.size()) {
+        if (policy_ == overflow_policy::block) return push_result::full;
+        head_ = head_ + 1 == slots_.size() ? 0 : head_ + 1;
+        --size_;
+        ++dropped_;
+        result = push_result::queued_dropped_oldest;
+    }
+    auto index = head_ + size_;
+    if (index >= slots_.size()) index -= slots_.size();
+    auto& s = slots_[index];
+    s.frame.assign(frame);
+    s.tag = tag;
+    ++size_;
+    return result;
+}
+
+void frame_queue::pop() {
+    auto& s = slots_[head_];
+    if (s.frame.capacity() > keep_slot_bytes) std::string().swap(s.frame);
+    head_ = head_ + 1 == slots_.size() ? 0 : head_ + 1;
+    --size_;
+    if (waiting_) {
+        waiting_ = false;
+        room_.cancel();
+    }
+}
+
+asio::awaitable<void> frame_queue::wait_for_room() {
+    waiting_ = true;
+    // Completes (operation_aborted) when pop() cancels it. Nothing of `this` is touched after
+    // resuming: a stopped source's queue may be gone by then.
+    co_await room_.async_wait(asio::as_tuple(asio::use_awaitable));
+}
+
+}  // namespace crisisd::ingest

@@ -1,0 +1,270 @@
+// ingest_throughput: how many ~300-byte mentions per second the real crisisd binary fully
+// processes (websocket read, parse, score, match, detect) on its one pipeline thread. Serves
+// generated generic-format mentions from a local websocket server as fast as crisisd reads them
+// (the producer keeps the server's queue topped up, paced by backlog()), scrapes
+// crisisd_mentions_processed_total from /metrics until all are through, and reports wall-clock
+// and CPU-time rates with crisisd's peak RSS. On a shared machine the CPU-time rate (mentions
+// per second of crisisd's own CPU) is the steadier number.
+//
+//   ingest_throughput [--binary PATH] [--count N] [--warmup N] [--state-dir DIR]
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <regex>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fakes/io_thread.hpp"
+#include "net/http_client.hpp"
+#include "net/websocket_server.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using steady = std::chrono::steady_clock;
+
+namespace {
+
+// Mentions about one brand, mixed in tone and length, each ~300 bytes on the wire.
+const char* const phrases[] = {
+    "acme internet is down again in the whole neighbourhood, nothing loads and support hangs up",
+    "shoutout to acme support, the technician came early and fixed the router in ten minutes",
+    "is anyone else seeing acme outages tonight? streaming keeps buffering and pages time out",
+    "acme billing charged me twice this month and the app says my account does not exist",
+    "new acme fibre plan is actually fast, speed test shows full bandwidth even at peak hours",
+    "three days without acme service and still no update, this is the worst provider ever",
+    "acme outage map shows everything green while half the city is offline, terrible",
+    "finally switched to acme after the move, installation was smooth and the price is fair",
+};
+
+std::string make_mention(std::uint64_t n) {
+    const std::string text = phrases[n % (sizeof phrases / sizeof *phrases)];
+    std::string m;
+    m.reserve(360);
+    m += R"({"id":"bench-)";
+    m += std::to_string(n);
+    m += R"(","created_at":"2026-11-26T08:15:02Z","source":"bench","author":"@user)";
+    m += std::to_string(n % 5003);
+    m += R"(@example.social","lang":"en","text":")";
+    m += text;
+    m += R"( #)";
+    m += std::to_string(n % 97);
+    m += R"(","url":"https://example.social/@user/)";
+    m += std::to_string(n);
+    m += R"("})";
+    return m;
+}
+
+struct child {
+    pid_t pid = -1;
+};
+
+child spawn(const std::vector<std::string>& argv, const fs::path& log) {
+    child c;
+    c.pid = ::fork();
+    if (c.pid == 0) {
+        int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd >= 0) {
+            ::dup2(fd, STDERR_FILENO);
+            ::dup2(fd, STDOUT_FILENO);
+        }
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::execv(args[0], args.data());
+        std::_Exit(127);
+    }
+    return c;
+}
+
+std::string read_all(const fs::path& p) {
+    std::ifstream in(p);
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// utime + stime of a process, in seconds.
+double cpu_seconds(pid_t pid) {
+    auto stat = read_all("/proc/" + std::to_string(pid) + "/stat");
+    auto close = stat.rfind(')');
+    if (close == std::string::npos) return 0;
+    std::istringstream rest(stat.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+        if (i == 14) utime = std::stoull(field);
+        if (i == 15) stime = std::stoull(field);
+    }
+    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+}
+
+std::string status_field(pid_t pid, const std::string& name) {
+    std::istringstream in(read_all("/proc/" + std::to_string(pid) + "/status"));
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind(name + ":", 0) == 0) {
+            auto v = line.substr(name.size() + 1);
+            v.erase(0, v.find_first_not_of(" \t"));
+            return v;
+        }
+    return "?";
+}
+
+// The value of an unlabelled (or first labelled) sample of `name` in a Prometheus exposition.
+double sample(const std::string& body, const std::string& name) {
+    std::istringstream in(body);
+    double total = 0;
+    for (std::string line; std::getline(in, line);) {
+        if (line.rfind(name, 0) != 0) continue;
+        auto rest = line.substr(name.size());
+        if (!rest.empty() && rest[0] != ' ' && rest[0] != '{') continue;
+        total += std::stod(line.substr(line.rfind(' ') + 1));
+    }
+    return total;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string binary = CRISISD_BINARY;
+    std::uint64_t count = 2'000'000, warmup = 100'000;
+    fs::path state_dir = fs::temp_directory_path();
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--binary" && i + 1 < argc) binary = argv[++i];
+        else if (a == "--count" && i + 1 < argc) count = std::stoull(argv[++i]);
+        else if (a == "--warmup" && i + 1 < argc) warmup = std::stoull(argv[++i]);
+        else if (a == "--state-dir" && i + 1 < argc) state_dir = argv[++i];
+        else {
+            std::fprintf(stderr, "usage: ingest_throughput [--binary PATH] [--count N] [--warmup N] [--state-dir DIR]\n");
+            return 64;
+        }
+    }
+    auto tmpl = (state_dir / "crisisd-ingest-XXXXXX").string();
+    if (!::mkdtemp(tmpl.data())) return 1;
+    const fs::path dir = tmpl;
+
+    crisisd::testing::io_thread io;
+    crisisd::net::websocket_server_options wo;
+    wo.max_queue = 1'000'000;
+    crisisd::net::websocket_server ws(io.executor(), wo);
+    if (ws.start()) return 1;
+    {
+        std::ofstream cfg(dir / "crisisd.yaml");
+        cfg << "sources:\n  - { name: bench, type: websocket, url: \"ws://127.0.0.1:" << ws.port() << "/s\" }\n"
+            << "channels:\n  - { name: log, type: log }\n"
+            << "playbooks:\n  - { name: page, steps: [ { notify: [log] } ] }\n"
+            << "admin: { listen: \"127.0.0.1:0\" }\n"
+            << "storage: { path: \"" << (dir / "state.db").string() << "\" }\n"
+            // Matches every mention and never fires: what is measured is the steady state of
+            // parse, score, match and detect, not incident handling.
+            << "rules:\n  - { name: acme, match: { keywords: [\"acme\"] }, window: 10m, baseline: 1h, "
+               "fire_when: { all: [count >= 1000000000] }, clear_when: { all: [count < 1], for: 1h }, "
+               "severity: low, playbook: page }\n";
+    }
+    const fs::path log = dir / "crisisd.log";
+    auto d = spawn({binary, "run", "--config", (dir / "crisisd.yaml").string()}, log);
+    std::optional<std::string> admin_port;
+    const std::regex console(R"(console on http://127\.0\.0\.1:(\d+)/)");
+    for (auto until = steady::now() + 60s; steady::now() < until && !admin_port; std::this_thread::sleep_for(20ms)) {
+        std::smatch m;
+        auto text = read_all(log);
+        if (std::regex_search(text, m, console)) admin_port = m[1].str();
+        int status = 0;
+        if (::waitpid(d.pid, &status, WNOHANG) == d.pid) break;
+    }
+    if (!admin_port) {
+        std::fprintf(stderr, "crisisd did not start:\n%s\n", read_all(log).c_str());
+        ::kill(d.pid, SIGKILL);
+        return 1;
+    }
+    for (int i = 0; i < 1000 && ws.connection_count() == 0; ++i) std::this_thread::sleep_for(10ms);
+
+    boost::asio::io_context mio;
+    crisisd::net::http_client client(mio.get_executor());
+    auto scrape = [&] {
+        crisisd::net::http_request req;
+        req.method = "GET";
+        req.url = "http://127.0.0.1:" + *admin_port + "/metrics";
+        return crisisd::testing::run_sync(mio, client.send(req)).body;
+    };
+
+    // The producer: keeps the server's queue for crisisd between low and high water, so
+    // crisisd never waits for us and the queue never grows without bound.
+    const std::uint64_t total = warmup + count;
+    std::atomic<std::uint64_t> sent{0};
+    std::thread producer([&] {
+        constexpr std::size_t high = 50'000;
+        std::uint64_t n = 0;
+        while (n < total) {
+            if (ws.backlog() >= high) {
+                std::this_thread::sleep_for(200us);
+                continue;
+            }
+            for (int k = 0; k < 2000 && n < total; ++k) ws.broadcast(make_mention(n++));
+            sent = n;
+        }
+    });
+
+    auto wait_processed = [&](std::uint64_t target, double& processed, std::string& body) {
+        for (auto until = steady::now() + 600s; steady::now() < until; std::this_thread::sleep_for(20ms)) {
+            body = scrape();
+            processed = sample(body, "crisisd_mentions_processed_total");
+            if (processed >= static_cast<double>(target)) return true;
+            int status = 0;
+            if (::waitpid(d.pid, &status, WNOHANG) == d.pid) return false;
+        }
+        return false;
+    };
+
+    double processed = 0;
+    std::string body;
+    if (!wait_processed(warmup, processed, body)) {
+        std::fprintf(stderr, "warm-up did not complete (%.0f processed)\n%s\n", processed, read_all(log).c_str());
+        ::kill(d.pid, SIGKILL);
+        producer.join();
+        return 1;
+    }
+    const auto t0 = steady::now();
+    const double cpu0 = cpu_seconds(d.pid);
+    const double start_count = processed;
+    bool ok = wait_processed(total, processed, body);
+    const auto t1 = steady::now();
+    const double cpu1 = cpu_seconds(d.pid);
+    producer.join();
+    const std::string hwm = status_field(d.pid, "VmHWM");
+    const std::string threads = status_field(d.pid, "Threads");
+
+    const double measured = processed - start_count;
+    const double wall = std::chrono::duration<double>(t1 - t0).count();
+    const double cpu = cpu1 - cpu0;
+    std::printf("ingest_throughput: %s\n", binary.c_str());
+    std::printf("  %.0f mentions (~%zu bytes each) after %llu warm-up, %s\n", measured, make_mention(123456).size(),
+                static_cast<unsigned long long>(warmup), ok ? "all processed" : "INCOMPLETE");
+    std::printf("  wall:  %.3f s  -> %.0f mentions/s\n", wall, measured / wall);
+    std::printf("  cpu:   %.3f s of crisisd (user+sys) -> %.0f mentions per CPU-second (target 300000)\n", cpu,
+                cpu > 0 ? measured / cpu : 0.0);
+    std::printf("  crisisd peak RSS (VmHWM): %s, threads: %s\n", hwm.c_str(), threads.c_str());
+    std::printf("  received %.0f, rejected %.0f, dropped %.0f, processed %.0f\n",
+                sample(body, "crisisd_mentions_received_total"), sample(body, "crisisd_mentions_rejected_total"),
+                sample(body, "crisisd_mentions_dropped_total"), processed);
+
+    ::kill(d.pid, SIGTERM);
+    int status = 0;
+    for (int i = 0; i < 500 && ::waitpid(d.pid, &status, WNOHANG) != d.pid; ++i) std::this_thread::sleep_for(20ms);
+    ws.stop();
+    std::error_code ec;
+    fs::remove_all(dir, ec);
+    return ok ? 0 : 1;
+}
