@@ -60,7 +60,7 @@ std::string make_mention(std::uint64_t n) {
     m += text;
     m += R"( #)";
     m += std::to_string(n % 97);
-    m += R"(","url":"https://example.social/@user/)";
+    m += R"(","url":"https://mastodon.example.social/@user/statuses/)";
     m += std::to_string(n);
     m += R"("})";
     return m;
@@ -171,7 +171,7 @@ int main(int argc, char** argv) {
             // parse, score, match and detect, not incident handling.
             << "rules:\n  - { name: acme, match: { keywords: [\"acme\"] }, window: 10m, baseline: 1h, "
                "fire_when: { all: [count >= 1000000000] }, clear_when: { all: [count < 1], for: 1h }, "
-               "severity: low, playbook: page }\n";
+               "severity: info, playbook: page }\n";
     }
     const fs::path log = dir / "crisisd.log";
     auto d = spawn({binary, "run", "--config", (dir / "crisisd.yaml").string()}, log);
