@@ -80,7 +80,7 @@ constexpr const char* usage_text =
     "  run --config FILE            run the daemon (default config /etc/crisisd/crisisd.yaml)\n"
     "  check-config --config FILE   validate a configuration; exit 0 and OK, or 78 with every problem\n"
     "  score [--text] [--lang de|en]  score JSONL mentions (or plain text lines) from stdin\n"
-    "  replay --config FILE --input FILE.jsonl [--report OUT.json] [--quiet]\n"
+    "  replay --config FILE --input FILE.jsonl [--report OUT.json] [--chart OUT.svg] [--quiet]\n"
     "                               run the rules over a recorded stream in event time\n"
     "  demo [--headless] [--speed N] [--report OUT.json] [--listen HOST:PORT]\n"
     "                               play the bundled outage scenario through the real daemon\n"

@@ -46,6 +46,16 @@ core::timestamp timeline::now() const { return clock_ ? clock_->now() : fixed_; 
 
 void timeline::line(core::timestamp t, std::string_view marker, std::string_view colour, std::string_view text) {
     std::string s;
+    // Lines show the time of day; a story that crosses midnight (a replay of several days) gets
+    // a date line whenever the day changes, so times are never ambiguous.
+    auto date = core::format_rfc3339(t).substr(0, 10);
+    if (date != last_date_) {
+        last_date_ = date;
+        if (colour_) s += dim;
+        s += "── " + date + " (UTC) ──";
+        if (colour_) s += reset;
+        s += '\n';
+    }
     if (colour_) s += dim;
     s += clock_time(t);
     if (colour_) s += reset;

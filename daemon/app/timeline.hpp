@@ -34,6 +34,7 @@ private:
     const core::clock* clock_;
     bool colour_;
     core::timestamp fixed_{};
+    std::string last_date_;
 };
 
 }  // namespace crisisd::app

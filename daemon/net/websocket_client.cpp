@@ -26,8 +26,8 @@ namespace {
 using plain_ws = websocket::stream<beast::tcp_stream>;
 using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
-constexpr std::size_t read_chunk = 64 * 1024;
-// Oversized messages are drained in user space, bounded by read_chunk; past this hard limit a
+// Messages are read in pieces of the scratch buffer's size; oversized ones are drained in user
+// space that way too. Past this hard limit a
 // message is not worth draining and Beast fails the connection (message_too_big) instead.
 constexpr std::size_t min_hard_limit = 64 * 1024 * 1024;
 
@@ -91,16 +91,14 @@ struct websocket_client::impl {
                 ec = read_ec;
                 n = read_n;
             } else {
-                // Read straight into the message, never past max + 1 bytes: one byte more than
-                // allowed is enough to know it is too big.
-                auto old = message.size();
-                auto room = std::min(read_chunk, options.max_message_bytes + 1 - old);
-                message.resize(old + room);
-                auto [read_ec, read_n] =
-                    co_await ws.async_read_some(asio::buffer(message.data() + old, room), nothrow);
+                // Read through the scratch buffer and append, never past max + 1 bytes: one byte
+                // more than allowed is enough to know it is too big. (Resizing the message to
+                // make room first would zero-fill a whole chunk for every ~300-byte frame.)
+                auto room = std::min(scratch.size(), options.max_message_bytes + 1 - message.size());
+                auto [read_ec, read_n] = co_await ws.async_read_some(asio::buffer(scratch.data(), room), nothrow);
                 ec = read_ec;
                 n = read_n;
-                message.resize(old + n);
+                message.append(scratch.data(), n);
                 if (message.size() > options.max_message_bytes) {
                     oversized = true;
                     message.clear();

@@ -12,22 +12,9 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using crisisd::testing::child_process;
+using crisisd::testing::http_get;
+using crisisd::testing::metric;
 using crisisd::testing::wait_until;
-
-double metric(const std::string& exposition, const std::string& series) {
-    auto pos = exposition.find("\n" + series + " ");
-    if (pos == std::string::npos) return -1;
-    return std::stod(exposition.substr(pos + series.size() + 2));
-}
-
-std::string http_get(const std::string& url) {
-    boost::asio::io_context io;
-    crisisd::net::http_client client(io.get_executor());
-    crisisd::net::http_request req;
-    req.method = "GET";
-    req.url = url;
-    return crisisd::testing::run_sync(io, client.send(req)).body;
-}
 
 struct ctl_result {
     int code = -1;

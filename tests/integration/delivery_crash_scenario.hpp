@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "child_process.hpp"
+#include "support.hpp"
 #include "fakes/fake_apis.hpp"
 #include "fakes/http_receiver.hpp"
 #include "fakes/io_thread.hpp"
@@ -29,15 +30,6 @@ struct crash_trial_result {
     std::size_t statement_requests = 0;
     std::size_t pages = 0;
 };
-
-inline bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    return pred();
-}
 
 inline std::string crash_mention(int n, const std::string& author, const std::string& text) {
     boost::json::object o;

@@ -17,6 +17,7 @@
 #include <fstream>
 
 #include "child_process.hpp"
+#include "support.hpp"
 #include "fakes/io_thread.hpp"
 #include "net/http_client.hpp"
 #include "net/websocket_server.hpp"
@@ -24,32 +25,11 @@
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using crisisd::testing::child_process;
+using crisisd::testing::http_get;
+using crisisd::testing::metric;
+using crisisd::testing::wait_until;
 
 namespace {
-
-fs::path make_temp_dir() {
-    auto tmpl = (fs::temp_directory_path() / "crisisd-ops-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
-    return tmpl;
-}
-
-std::string mention(int n, const std::string& author, const std::string& text) {
-    boost::json::object o;
-    o["id"] = "m-" + std::to_string(n);
-    o["author"] = author;
-    o["lang"] = "en";
-    o["text"] = text;
-    return boost::json::serialize(o);
-}
-
-std::string http_get(std::uint16_t port, const std::string& path) {
-    boost::asio::io_context io;
-    crisisd::net::http_client client(io.get_executor());
-    crisisd::net::http_request req;
-    req.method = "GET";
-    req.url = "http://127.0.0.1:" + std::to_string(port) + path;
-    return crisisd::testing::run_sync(io, client.send(req)).body;
-}
 
 int http_post(std::uint16_t port, const std::string& path, const std::string& token, const std::string& body) {
     boost::asio::io_context io;
@@ -60,21 +40,6 @@ int http_post(std::uint16_t port, const std::string& path, const std::string& to
     req.headers.emplace_back("Content-Type", "application/json");
     req.body = body;
     return crisisd::testing::run_sync(io, client.send(req)).status;
-}
-
-double metric(const std::string& exposition, const std::string& series) {
-    auto pos = exposition.find("\n" + series + " ");
-    if (pos == std::string::npos) return -1;
-    return std::stod(exposition.substr(pos + series.size() + 2));
-}
-
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return pred();
 }
 
 // The rules of the open incidents and of resolved ones, as the admin API lists them.
@@ -171,7 +136,7 @@ private:
 class ops : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = make_temp_dir();
+        dir_ = crisisd::testing::make_temp_dir("crisisd-ops");
         std::ofstream(dir_ / "tokens") << "ops-test-token\n";
         ASSERT_FALSE(ws_.start());
     }
@@ -220,7 +185,7 @@ storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
     void send(const std::string& word, int count) {
         for (int i = 0; i < count; ++i) {
             ++sent_;
-            ws_.broadcast(mention(sent_, "@user" + std::to_string(sent_), word + " is down again"));
+            ws_.broadcast(crisisd::testing::mention_json(sent_, "@user" + std::to_string(sent_), word + " is down again"));
         }
     }
     bool processed(std::uint16_t admin) {
@@ -414,7 +379,7 @@ TEST_F(ops, reload_starts_and_stops_sources_and_leaves_unchanged_ones_connected)
     // Mentions from the new source reach the rules.
     for (int i = 0; i < 7; ++i) {
         ++sent_;
-        second.broadcast(mention(sent_, "@new" + std::to_string(i), "alpha is down again"));
+        second.broadcast(crisisd::testing::mention_json(sent_, "@new" + std::to_string(i), "alpha is down again"));
     }
     ASSERT_TRUE(processed(admin)) << d.stderr_text();
     EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))

@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "child_process.hpp"
+#include "support.hpp"
 #include "fakes/http_receiver.hpp"
 #include "fakes/io_thread.hpp"
 #include "net/http_client.hpp"
@@ -17,40 +18,11 @@
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using crisisd::testing::child_process;
+using crisisd::testing::http_get;
+using crisisd::testing::metric;
+using crisisd::testing::wait_until;
 
 namespace {
-
-fs::path make_temp_dir() {
-    auto tmpl = (fs::temp_directory_path() / "crisisd-it-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
-    return tmpl;
-}
-
-std::string mention(int n, const std::string& author, const std::string& text) {
-    boost::json::object o;
-    o["id"] = "m-" + std::to_string(n);
-    o["author"] = author;
-    o["lang"] = "en";
-    o["text"] = text;
-    return boost::json::serialize(o);
-}
-
-std::string http_get(std::uint16_t port, const std::string& path) {
-    boost::asio::io_context io;
-    crisisd::net::http_client client(io.get_executor());
-    crisisd::net::http_request req;
-    req.method = "GET";
-    req.url = "http://127.0.0.1:" + std::to_string(port) + path;
-    auto resp = crisisd::testing::run_sync(io, client.send(req));
-    return resp.body;
-}
-
-// The value of a metric line such as crisisd_x{a="b"} 3, or -1 when absent.
-double metric(const std::string& exposition, const std::string& series) {
-    auto pos = exposition.find("\n" + series + " ");
-    if (pos == std::string::npos) return -1;
-    return std::stod(exposition.substr(pos + series.size() + 2));
-}
 
 std::vector<boost::json::object> bodies(const std::vector<crisisd::testing::recorded_request>& reqs,
                                         const std::string& target) {
@@ -63,7 +35,7 @@ std::vector<boost::json::object> bodies(const std::vector<crisisd::testing::reco
 class spine : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir_ = make_temp_dir();
+        dir_ = crisisd::testing::make_temp_dir();
         ASSERT_FALSE(ws_.start());
         receiver_.start();
         std::ofstream(dir_ / "crisisd.yaml") << R"(
@@ -115,15 +87,6 @@ storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
     crisisd::testing::http_receiver receiver_;
 };
 
-bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
-    auto end = std::chrono::steady_clock::now() + timeout;
-    while (std::chrono::steady_clock::now() < end) {
-        if (pred()) return true;
-        std::this_thread::sleep_for(20ms);
-    }
-    return pred();
-}
-
 }  // namespace
 
 TEST_F(spine, opens_one_incident_pages_posts_and_resolves) {
@@ -134,8 +97,8 @@ TEST_F(spine, opens_one_incident_pages_posts_and_resolves) {
     ASSERT_TRUE(wait_until([&] { return ws_.connection_count() == 1; }, 10s)) << d.stderr_text();
 
     int n = 0;
-    ws_.broadcast(mention(++n, "@ann", "Ordering a new acme router today."));
-    ws_.broadcast(mention(++n, "@bob", "acme support was friendly, thanks!"));
+    ws_.broadcast(crisisd::testing::mention_json(++n, "@ann", "Ordering a new acme router today."));
+    ws_.broadcast(crisisd::testing::mention_json(++n, "@bob", "acme support was friendly, thanks!"));
     // Bad input: each is counted and skipped; the stream keeps flowing.
     ws_.broadcast(R"({"id":"broken","text":"unterminated)");
     ws_.broadcast_binary("{\"id\":\"bad-utf8\",\"text\":\"acme \xC3\x28 down\"}");
@@ -144,11 +107,11 @@ TEST_F(spine, opens_one_incident_pages_posts_and_resolves) {
                                 "#acme down for hours. Horrible service, so angry.",
                                 "acme is broken again, worst provider ever. Disgusting.",
                                 "No internet from acme, this is a disaster!!"};
-    for (int i = 0; i < 12; ++i) ws_.broadcast(mention(++n, "@angry" + std::to_string(i % 9), complaints[i % 4]));
+    for (int i = 0; i < 12; ++i) ws_.broadcast(crisisd::testing::mention_json(++n, "@angry" + std::to_string(i % 9), complaints[i % 4]));
 
     ASSERT_TRUE(receiver_.wait_for(2, 15s)) << d.stderr_text();
     // More complaints while it is open: still one incident.
-    for (int i = 0; i < 4; ++i) ws_.broadcast(mention(++n, "@late" + std::to_string(i), complaints[i % 4]));
+    for (int i = 0; i < 4; ++i) ws_.broadcast(crisisd::testing::mention_json(++n, "@late" + std::to_string(i), complaints[i % 4]));
 
     auto pages = bodies(receiver_.requests(), "/hook");
     ASSERT_GE(pages.size(), 1u);
@@ -208,13 +171,13 @@ TEST_F(spine, keeps_the_stream_after_the_server_drops_it) {
     ASSERT_TRUE(port) << d.stderr_text();
     auto admin = static_cast<std::uint16_t>(std::stoi(*port));
     ASSERT_TRUE(wait_until([&] { return ws_.connection_count() == 1; }, 10s));
-    ws_.broadcast(mention(1, "@a", "acme is fine"));
+    ws_.broadcast(crisisd::testing::mention_json(1, "@a", "acme is fine"));
     ASSERT_TRUE(wait_until([&] { return metric(http_get(admin, "/metrics"), "crisisd_mentions_processed_total") == 1; },
                            10s));
     ws_.close_all();
     ASSERT_TRUE(wait_until([&] { return ws_.connections_accepted() >= 2 && ws_.connection_count() == 1; }, 10s))
         << d.stderr_text();
-    ws_.broadcast(mention(2, "@b", "acme is fine again"));
+    ws_.broadcast(crisisd::testing::mention_json(2, "@b", "acme is fine again"));
     EXPECT_TRUE(wait_until([&] { return metric(http_get(admin, "/metrics"), "crisisd_mentions_processed_total") == 2; },
                            10s));
     auto metrics = http_get(admin, "/metrics");

@@ -1,0 +1,66 @@
+#pragma once
+// Small helpers the integration tests share: temporary folders, mention JSON, plain HTTP GETs
+// against the admin listener, reading one metric, and polling for a condition with a timeout.
+#include <stdlib.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/json.hpp>
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+
+#include "fakes/io_thread.hpp"
+#include "net/http_client.hpp"
+
+namespace crisisd::testing {
+
+inline std::filesystem::path make_temp_dir(const std::string& prefix = "crisisd-it") {
+    auto tmpl = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+    if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
+    return tmpl;
+}
+
+// One mention in the generic wire format.
+inline std::string mention_json(int n, const std::string& author, const std::string& text,
+                                const std::string& lang = "en") {
+    boost::json::object o;
+    o["id"] = "m-" + std::to_string(n);
+    o["author"] = author;
+    o["lang"] = lang;
+    o["text"] = text;
+    return boost::json::serialize(o);
+}
+
+inline std::string http_get(const std::string& url) {
+    boost::asio::io_context io;
+    net::http_client client(io.get_executor());
+    net::http_request req;
+    req.method = "GET";
+    req.url = url;
+    return run_sync(io, client.send(req)).body;
+}
+
+inline std::string http_get(std::uint16_t port, const std::string& path) {
+    return http_get("http://127.0.0.1:" + std::to_string(port) + path);
+}
+
+// The value of a series such as crisisd_x{a="b"} in a Prometheus exposition; -1 when absent.
+inline double metric(const std::string& exposition, const std::string& series) {
+    auto pos = exposition.find("\n" + series + " ");
+    if (pos == std::string::npos) return -1;
+    return std::stod(exposition.substr(pos + series.size() + 2));
+}
+
+inline bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
+    auto end = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < end) {
+        if (pred()) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return pred();
+}
+
+}  // namespace crisisd::testing
