@@ -1,5 +1,6 @@
 // websocket_source against a real net::websocket_server on 127.0.0.1, port 0.
 #include "ingest/websocket_source.hpp"
+#include "fakes/localhost.hpp"
 
 #include <gtest/gtest.h>
 
@@ -147,6 +148,7 @@ protected:
 };
 
 TEST_F(subscribing_source_test, wss_with_token_and_test_ca_sends_subscriptions) {
+    CRISISD_SKIP_UNLESS_LOCALHOST_RESOLVES();
     net::websocket_server_options options;
     options.cert_file = tls_dir + "server.pem";
     options.key_file = tls_dir + "server.key";
@@ -174,6 +176,7 @@ TEST_F(subscribing_source_test, wss_with_token_and_test_ca_sends_subscriptions) 
 }
 
 TEST_F(websocket_source_test, refuses_a_certificate_for_another_host) {
+    CRISISD_SKIP_UNLESS_LOCALHOST_RESOLVES();
     net::websocket_server_options options;
     options.cert_file = tls_dir + "wrong_host.pem";
     options.key_file = tls_dir + "wrong_host.key";

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "fakes/io_thread.hpp"
+#include "fakes/localhost.hpp"
 #include "net/websocket_client.hpp"
 #include "net/websocket_server.hpp"
 
@@ -124,6 +125,7 @@ TEST_F(websocket_test, declined_upgrade_reports_the_status_and_sends_the_token) 
 }
 
 TEST_F(websocket_test, wss_verifies_with_the_test_ca) {
+    CRISISD_SKIP_UNLESS_LOCALHOST_RESOLVES();
     websocket_server_options options;
     options.cert_file = tls_dir + "server.pem";
     options.key_file = tls_dir + "server.key";
@@ -145,6 +147,7 @@ TEST_F(websocket_test, wss_verifies_with_the_test_ca) {
 }
 
 TEST_F(websocket_test, wss_refuses_a_certificate_for_another_host) {
+    CRISISD_SKIP_UNLESS_LOCALHOST_RESOLVES();
     websocket_server_options options;
     options.cert_file = tls_dir + "wrong_host.pem";
     options.key_file = tls_dir + "wrong_host.key";
