@@ -18,6 +18,7 @@
 #include "config/detail/context.hpp"
 #include "config/detail/document.hpp"
 #include "config/detail/reader.hpp"
+#include "config/detail/secrets.hpp"
 #include "config/detail/sections.hpp"
 
 namespace crisisd::config {
@@ -32,28 +33,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace detail;
-
-bool read_text_file(const fs::path& path, std::string& out, std::string& why) {
-    std::error_code ec;
-    if (fs::is_directory(path, ec)) {
-        why = "it is a directory";
-        return false;
-    }
-    errno = 0;
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        why = errno != 0 ? std::strerror(errno) : "cannot open";
-        return false;
-    }
-    std::ostringstream buf;
-    buf << in.rdbuf();
-    if (in.bad()) {
-        why = "read error";
-        return false;
-    }
-    out = buf.str();
-    return true;
-}
 
 fs::path identity_of(const fs::path& path) {
     std::error_code ec;

@@ -12,7 +12,14 @@ namespace {
 
 constexpr std::string_view how_to = "write ${env:NAME} or ${file:PATH}";
 
-bool read_whole_file(const std::filesystem::path& path, std::string& out, std::string& why) {
+}  // namespace
+
+bool read_text_file(const std::filesystem::path& path, std::string& out, std::string& why) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec)) {
+        why = "it is a directory";
+        return false;
+    }
     errno = 0;
     std::ifstream in(path, std::ios::binary);
     if (!in) {
@@ -29,7 +36,6 @@ bool read_whole_file(const std::filesystem::path& path, std::string& out, std::s
     return true;
 }
 
-}  // namespace
 
 expanded_secret expand_secrets(std::string_view text, const std::filesystem::path& base_dir) {
     expanded_secret out;
@@ -64,7 +70,7 @@ expanded_secret expand_secrets(std::string_view text, const std::filesystem::pat
             if (path.is_relative() && !base_dir.empty()) path = (base_dir / path).lexically_normal();
             std::string content;
             std::string why;
-            if (!read_whole_file(path, content, why)) {
+            if (!read_text_file(path, content, why)) {
                 out.problems.push_back(
                     {start, "cannot read secret file '" + path.string() + "': " + why});
                 continue;

@@ -10,6 +10,9 @@
 
 namespace crisisd::config::detail {
 
+// Reads a whole file (config, include, ${file:} secret); false with a reason a person can act on.
+bool read_text_file(const std::filesystem::path& path, std::string& out, std::string& why);
+
 struct secret_problem {
     std::size_t offset = 0;  // byte offset of the offending "${" in the input
     std::string message;
