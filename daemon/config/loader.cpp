@@ -20,6 +20,7 @@
 #include "config/detail/reader.hpp"
 #include "config/detail/secrets.hpp"
 #include "config/detail/sections.hpp"
+#include "config/detail/statement_lengths.hpp"
 
 namespace crisisd::config {
 
@@ -133,6 +134,7 @@ public:
 private:
     load_result finish() {
         ctx_.check_references();
+        check_statement_lengths(ctx_, config_);
         std::stable_sort(diags_.begin(), diags_.end(), [](const diagnostic& a, const diagnostic& b) {
             return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
         });

@@ -6,6 +6,8 @@
 #include <set>
 #include <unordered_map>
 
+#include "incident/template.hpp"
+
 namespace crisisd::incident {
 
 std::string_view to_string(incident_state s) {
@@ -58,16 +60,6 @@ std::string open_key(std::string_view rule, std::string_view key) {
 }
 
 bool approved(const statement_settings& s) { return !s.approved_by.empty() && !s.approved_at.empty(); }
-
-// "14:30": the time of day in UTC, for "next update by …".
-std::string hh_mm_utc(core::timestamp t) {
-    const auto day = std::chrono::floor<std::chrono::days>(t);
-    const std::chrono::hh_mm_ss<core::duration> hms(t - day);
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "%02d:%02d", static_cast<int>(hms.hours().count()),
-                  static_cast<int>(hms.minutes().count()));
-    return buf;
-}
 
 std::string compact(double v) {
     char buf[32];
@@ -149,25 +141,7 @@ struct engine::impl {
     // from mention text (which an attacker writes). Unknown placeholders stay as written; the
     // config loader rejects them before they get here.
     std::string render(std::string_view tpl, const incident& inc, core::timestamp now) const {
-        std::string out;
-        out.reserve(tpl.size() + 64);
-        std::size_t i = 0;
-        while (i < tpl.size()) {
-            const std::size_t open = tpl.find('{', i);
-            if (open == std::string_view::npos) break;
-            const std::size_t close = tpl.find('}', open + 1);
-            if (close == std::string_view::npos) break;
-            out.append(tpl.substr(i, open - i));
-            const std::string_view name = tpl.substr(open + 1, close - open - 1);
-            if (std::optional<std::string> v = field(name, inc, now)) {
-                out.append(*v);
-            } else {
-                out.append(tpl.substr(open, close - open + 1));
-            }
-            i = close + 1;
-        }
-        out.append(tpl.substr(std::min(i, tpl.size())));
-        return out;
+        return render_template(tpl, [&](std::string_view name) { return field(name, inc, now); });
     }
 
     std::optional<std::string> field(std::string_view name, const incident& inc, core::timestamp now) const {

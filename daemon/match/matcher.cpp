@@ -109,9 +109,7 @@ std::variant<std::shared_ptr<const matcher>, compile_error> matcher::compile(con
     std::vector<std::pair<std::size_t, std::string>> origin;  // for error reports
     std::string folded;
     for (std::size_t r = 0; r < rules.size(); ++r) {
-        std::string topic = rules[r].keywords.empty() ? std::string() : rules[r].keywords.front();
-        while (!topic.empty() && (topic.front() == '@' || topic.front() == '#')) topic.erase(0, 1);
-        im->topics.push_back(topic);
+        im->topics.push_back(topic_of(rules[r]));
         for (int pass = 0; pass < 2; ++pass) {
             const auto& words = pass == 0 ? rules[r].keywords : rules[r].exclude;
             for (const auto& w : words) {

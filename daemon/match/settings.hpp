@@ -13,4 +13,12 @@ struct match_settings {
     std::vector<std::string> sources;    // empty: any source
 };
 
+// The rule's topic ({topic} in statements, the first part of its incident keys): its first
+// keyword without a leading @ or #, as written in the config.
+inline std::string topic_of(const match_settings& m) {
+    std::string topic = m.keywords.empty() ? std::string() : m.keywords.front();
+    while (!topic.empty() && (topic.front() == '@' || topic.front() == '#')) topic.erase(0, 1);
+    return topic;
+}
+
 }  // namespace crisisd::match

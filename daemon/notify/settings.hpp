@@ -4,6 +4,7 @@
 #include <string>
 
 #include "core/time.hpp"
+#include "text/post_length.hpp"
 
 namespace crisisd::notify {
 
@@ -41,14 +42,11 @@ struct channel_settings {
     retry_settings retry;
 };
 
-// Whether the channel type posts public statements (and so has a text limit).
-bool posts_statements(std::string_view type);
-// The text limit of a channel type, for config checks: Mastodon 500 characters (code points),
-// Bluesky 300 graphemes; 0 when the type has none.
-std::size_t text_limit(std::string_view type);
-// Counts what the limit of `type` counts: code points for mastodon, extended grapheme clusters
-// (approximated: a base code point with following combining marks, ZWJ sequences, variation
-// selectors, skin tones and regional-indicator pairs) for bluesky.
-std::size_t text_length(std::string_view type, std::string_view utf8);
+// Text limits of the channel types that post statements (Mastodon 500 characters with links
+// counted 23, Bluesky 300 graphemes), for config-time checks of statement texts. One
+// implementation, in text/ so that config/ can use it too; see text/post_length.hpp.
+using text::posts_statements;
+using text::text_length;
+using text::text_limit;
 
 }  // namespace crisisd::notify

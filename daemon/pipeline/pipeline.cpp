@@ -61,20 +61,7 @@ struct pipeline::impl {
         unsigned g = settings.rules[rule].detect.group_by;
         // Parts of the key may come from the wire (source, lang) and the key can reach a public
         // statement through {topic}, so wire-supplied parts are reduced to a short, plain form.
-        auto add = [&](std::string_view part, bool from_wire = true) {
-            if (!key.empty()) key += '/';
-            if (part.empty()) part = "-";
-            if (!from_wire) {
-                key.append(part);
-                return;
-            }
-            for (std::size_t i = 0; i < part.size() && i < 48; ++i) {
-                char c = part[i];
-                bool is_plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
-                             c == '_' || c == '.';
-                key += is_plain ? c : '_';
-            }
-        };
+        auto add = [&](std::string_view part, bool from_wire = true) { append_key_part(key, part, from_wire); };
         if (g & detect::group_topic) add(matcher->topic(rule), false);
         if (g & detect::group_source) add(m.source);
         if (g & detect::group_lang) add(lang);

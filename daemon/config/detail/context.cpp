@@ -89,4 +89,13 @@ void context::check_references() {
     }
 }
 
+void context::note_text(std::size_t statement, const std::string& language, const location& at) {
+    texts_[{statement, language}] = at;
+}
+
+const location* context::text_at(std::size_t statement, const std::string& language) const {
+    auto it = texts_.find({statement, language});
+    return it == texts_.end() ? nullptr : &it->second;
+}
+
 }  // namespace crisisd::config::detail

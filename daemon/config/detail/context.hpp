@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "config/detail/document.hpp"
@@ -40,6 +41,11 @@ public:
     void refer(name_kind kind, const std::string& name, const location& at);
     void check_references();
 
+    // Where statement number `statement` (in settings order, across files) wrote its text in
+    // `language`, for the checks that need every file read first.
+    void note_text(std::size_t statement, const std::string& language, const location& at);
+    const location* text_at(std::size_t statement, const std::string& language) const;
+
 private:
     struct reference {
         name_kind kind;
@@ -51,6 +57,7 @@ private:
     const document* doc_ = nullptr;
     std::array<std::map<std::string, location>, 5> defined_;
     std::vector<reference> references_;
+    std::map<std::pair<std::size_t, std::string>, location> texts_;
 };
 
 }  // namespace crisisd::config::detail

@@ -235,6 +235,7 @@ void read_statements(context& ctx, const field& f, std::vector<incident::stateme
                     }
                     check_template(ctx, body);
                     s.text[code] = body.Scalar();
+                    ctx.note_text(out.size(), code, ctx.at(body));
                     if (first_language.empty()) first_language = code;
                 }
             }

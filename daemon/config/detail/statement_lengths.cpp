@@ -1,0 +1,116 @@
+#include "config/detail/statement_lengths.hpp"
+
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "incident/template.hpp"
+#include "text/post_length.hpp"
+
+namespace crisisd::config::detail {
+
+namespace {
+
+struct measured {
+    std::size_t length = 0;  // in the unit of the channel's limit
+    std::size_t bytes = 0;   // UTF-8
+    bool placeholders = false;  // a field was filled in
+    const pipeline::rule_settings* rule = nullptr;  // whose fields gave the longest text
+};
+
+// The text as the engine would post it for an incident of `rule` (null: no rule, only the fields
+// the engine fills itself) with every field at its longest.
+measured measure(const std::string& tpl, const pipeline::rule_settings* rule, std::string_view channel_type) {
+    measured m;
+    m.rule = rule;
+    const std::string rendered = incident::render_template(tpl, [&](std::string_view name) {
+        std::optional<std::string> v = incident::longest_engine_field(name);
+        if (!v && rule != nullptr) {
+            if (name == "topic") v = pipeline::longest_key(*rule);
+            if (name == "rule") v = rule->name;
+            if (name == "severity") v = rule->severity;
+        }
+        if (v) m.placeholders = true;
+        return v;
+    });
+    m.length = text::text_length(channel_type, rendered);
+    m.bytes = rendered.size();
+    return m;
+}
+
+std::string singular(std::string_view plural) { return std::string(plural.substr(0, plural.size() - 1)); }
+
+// "statement 'x' (de) is 612 characters" or "… can be 612 characters with its placeholders at
+// their longest (for rule 'r')".
+std::string how_long(const incident::statement_settings& s, const std::string& language, const measured& m,
+                     std::size_t amount, std::string_view unit) {
+    std::string out = "statement '" + s.name + "' (" + language + ") ";
+    out += m.placeholders ? "can be " : "is ";
+    out += std::to_string(amount) + " " + std::string(unit);
+    if (m.placeholders) {
+        out += " with its placeholders at their longest";
+        if (m.rule != nullptr) out += " (for rule '" + m.rule->name + "')";
+    }
+    return out;
+}
+
+}  // namespace
+
+void check_statement_lengths(context& ctx, const settings& config) {
+    // (statement, channel) -> the playbooks that post it there.
+    std::map<std::pair<std::string, std::string>, std::set<std::string>> posts;
+    for (const auto& p : config.playbooks) {
+        for (const auto* steps : {&p.steps, &p.on_resolve}) {
+            for (const auto& step : *steps) {
+                if (step.kind != incident::step_kind::statement) continue;
+                for (const auto& channel : step.channels) posts[{step.statement, channel}].insert(p.name);
+            }
+        }
+    }
+
+    for (const auto& [target, playbooks] : posts) {
+        const auto& [statement, channel_name] = target;
+        std::vector<const pipeline::rule_settings*> rules;
+        for (const auto& r : config.rules)
+            if (playbooks.count(r.playbook) != 0) rules.push_back(&r);
+        if (rules.empty())
+            for (const auto& r : config.rules) rules.push_back(&r);
+        if (rules.empty()) rules.push_back(nullptr);
+
+        for (const auto& channel : config.channels) {
+            if (channel.name != channel_name) continue;
+            const text::post_limit limit = text::post_limit_of(channel.type);
+            if (limit.max == 0 && limit.max_bytes == 0) continue;
+            const std::string where = channel.type + " channel '" + channel.name + "'";
+            const std::string_view unit = text::unit_name(limit.unit);
+
+            for (std::size_t i = 0; i < config.statements.size(); ++i) {
+                const auto& s = config.statements[i];
+                if (s.name != statement) continue;
+                for (const auto& [language, tpl] : s.text) {
+                    const location* at = ctx.text_at(i, language);
+                    if (at == nullptr) continue;
+                    measured longest, heaviest;
+                    for (const auto* rule : rules) {
+                        const measured m = measure(tpl, rule, channel.type);
+                        if (rule == rules.front() || m.length > longest.length) longest = m;
+                        if (rule == rules.front() || m.bytes > heaviest.bytes) heaviest = m;
+                    }
+                    if (limit.max != 0 && longest.length > limit.max) {
+                        ctx.error(*at, how_long(s, language, longest, longest.length, unit) + ", over the " +
+                                           std::to_string(limit.max) + "-" + singular(unit) + " limit of " + where);
+                    }
+                    if (limit.max_bytes != 0 && heaviest.bytes > limit.max_bytes) {
+                        ctx.error(*at, how_long(s, language, heaviest, heaviest.bytes, "bytes") + " of UTF-8, over the " +
+                                           std::to_string(limit.max_bytes) + "-byte limit of " + where);
+                    }
+                }
+            }
+        }
+    }
+}
+
+}  // namespace crisisd::config::detail

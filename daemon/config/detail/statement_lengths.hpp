@@ -1,0 +1,25 @@
+#pragma once
+// Statement texts against the length limits of the channels playbooks post them to. Private to
+// config/.
+#include "config/detail/context.hpp"
+#include "config/settings.hpp"
+
+namespace crisisd::config::detail {
+
+// For every statement step whose channel's type limits a post's length (mastodon: 500
+// characters, bluesky: 300 graphemes and 3000 bytes; text/post_length.hpp counts as they do),
+// renders each language's text as the engine would, with every placeholder at the longest value
+// it can take, and reports a text the network would refuse at the text itself.
+//
+// The longest values: {rule}, {severity} and {topic} (the incident key: the rule's topic, plus a
+// wire-supplied source and language of up to 48 characters each when group_by names them) of each
+// rule that runs the playbook, the worst of them counting; {incident_id} 20 digits,
+// {started_at} 20 characters, {next_update} 5 (incident/template.hpp). A field nothing fills
+// ({status_url} today) is posted as written and counted so. A playbook no rule runs is measured
+// with every rule's fields.
+//
+// Runs once every file is read; steps naming an unknown statement or channel are skipped (they
+// are reported as unknown names).
+void check_statement_lengths(context& ctx, const settings& config);
+
+}  // namespace crisisd::config::detail
