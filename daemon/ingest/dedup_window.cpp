@@ -1,20 +1,62 @@
 #include "ingest/dedup_window.hpp"
 
+#include <bit>
+#include <functional>
+#include <limits>
+
 namespace crisisd::ingest {
 
-dedup_window::dedup_window(std::size_t capacity) : capacity_(capacity == 0 ? 1 : capacity) {
-    seen_.reserve(capacity_ < 4096 ? capacity_ : 4096);
+namespace {
+constexpr std::size_t npos = std::numeric_limits<std::size_t>::max();
+std::uint64_t hash_of(std::string_view key) { return std::hash<std::string_view>{}(key); }
+}  // namespace
+
+dedup_window::dedup_window(std::size_t capacity)
+    : keys_(capacity == 0 ? 1 : capacity), hashes_(keys_.size()) {
+    // At most half full, so probe runs stay short.
+    index_.assign(std::bit_ceil(keys_.size() * 2), empty);
+    mask_ = index_.size() - 1;
+}
+
+std::size_t dedup_window::find(std::string_view key, std::uint64_t hash) const {
+    for (std::size_t cell = hash & mask_;; cell = (cell + 1) & mask_) {
+        const std::uint32_t entry = index_[cell];
+        if (entry == empty) return npos;
+        const std::size_t slot = entry - 1;
+        if (hashes_[slot] == hash && keys_[slot] == key) return cell;
+    }
+}
+
+void dedup_window::erase_cell(std::size_t cell) {
+    // Backward-shift deletion: pull later members of the probe run into the hole when their
+    // home cell does not lie between the hole and themselves.
+    std::size_t hole = cell;
+    for (std::size_t next = (hole + 1) & mask_; index_[next] != empty; next = (next + 1) & mask_) {
+        const std::size_t home = hashes_[index_[next] - 1] & mask_;
+        const bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+        if (stays) continue;
+        index_[hole] = index_[next];
+        hole = next;
+    }
+    index_[hole] = empty;
 }
 
 bool dedup_window::first_time(std::string_view key) {
     if (key.empty()) return true;
-    if (seen_.find(key) != seen_.end()) return false;
-    if (order_.size() >= capacity_) {
-        seen_.erase(order_.front());
-        order_.pop_front();
+    const std::uint64_t hash = hash_of(key);
+    if (find(key, hash) != npos) return false;
+    if (size_ == keys_.size()) {
+        // The slot about to be overwritten holds the oldest key: forget it first.
+        erase_cell(find(keys_[next_], hashes_[next_]));
+        --size_;
     }
-    order_.emplace_back(key);
-    seen_.emplace(key);
+    keys_[next_].assign(key);  // reuses the slot's buffer
+    hashes_[next_] = hash;
+    std::size_t cell = hash & mask_;
+    while (index_[cell] != empty) cell = (cell + 1) & mask_;
+    index_[cell] = static_cast<std::uint32_t>(next_ + 1);
+    next_ = (next_ + 1) % keys_.size();
+    ++size_;
     return true;
 }
 

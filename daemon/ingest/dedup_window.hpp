@@ -3,12 +3,17 @@
 // (Jetstream `cursor=` a few seconds back, a Mastodon reconnect) is dropped instead of being
 // counted twice. Bounded: the oldest key is forgotten when a new one arrives at capacity, so
 // a duplicate older than the last `capacity` keys passes (size it above what a replay brings).
+//
+// Every mention passes through here, so it is built not to allocate once warm: the keys live
+// in a ring of strings whose buffers are reused, found through an open-addressing index of
+// slot numbers (linear probing, deletion by backward shift, so no tombstones pile up). Keys
+// are compared in full; the hash only picks the probe start.
 // Not thread-safe: one per source, used on the source's executor.
 #include <cstddef>
-#include <deque>
+#include <cstdint>
 #include <string>
 #include <string_view>
-#include <unordered_set>
+#include <vector>
 
 namespace crisisd::ingest {
 
@@ -19,16 +24,19 @@ public:
     // True the first time a key is seen (and remembers it); false for a duplicate. An empty key
     // is never a duplicate.
     bool first_time(std::string_view key);
-    std::size_t size() const { return order_.size(); }
+    std::size_t size() const { return size_; }
 
 private:
-    struct hash {
-        using is_transparent = void;
-        std::size_t operator()(std::string_view s) const noexcept { return std::hash<std::string_view>{}(s); }
-    };
-    std::size_t capacity_;
-    std::unordered_set<std::string, hash, std::equal_to<>> seen_;
-    std::deque<std::string> order_;  // insertion order, for forgetting the oldest
+    static constexpr std::uint32_t empty = 0;  // index cells hold slot + 1
+    std::size_t find(std::string_view key, std::uint64_t hash) const;  // index cell, or npos
+    void erase_cell(std::size_t cell);
+
+    std::vector<std::string> keys_;      // the ring: slot i holds a key while i is live
+    std::vector<std::uint64_t> hashes_;  // of keys_[i]
+    std::size_t next_ = 0;               // the slot written next; the oldest once full
+    std::size_t size_ = 0;
+    std::vector<std::uint32_t> index_;   // power of two, at least twice the capacity
+    std::size_t mask_ = 0;
 };
 
 }  // namespace crisisd::ingest

@@ -89,7 +89,6 @@ struct websocket_source::impl : std::enable_shared_from_this<impl> {
                     events.on_frame_rejected("oversized");
                     break;
                 case net::websocket_client::read_status::closed:
-                    if (result.invalid_utf8) events.on_frame_rejected("invalid_utf8");
                     reason = result.error.empty() ? "connection closed" : result.error;
                     break;
             }

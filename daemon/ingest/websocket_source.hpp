@@ -4,8 +4,8 @@
 // exponential backoff and full jitter (reconnect_initial doubling up to reconnect_max; back to
 // initial after a connection that delivered messages or stayed up 30 s). Oversized messages
 // are skipped and reported as on_frame_rejected("oversized"); the stream keeps flowing.
-// A text message that is not valid UTF-8 ends the connection (Beast fails it with close code
-// 1007); it is reported as on_frame_rejected("invalid_utf8") before reconnecting.
+// A text message that is not valid UTF-8 is handed on like any other: the parser rejects it
+// (reason invalid_utf8) and the connection stays up.
 // A 401/403 on upgrade is a configuration error: reported through on_fatal, no retry loop.
 //
 // Thread-safety: on_frame and the events run on a strand of the given executor. start() and

@@ -1,140 +1,338 @@
 #include "net/websocket_client.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <boost/beast/websocket.hpp>
-#include <boost/beast/websocket/ssl.hpp>
 #include <algorithm>
 #include <array>
+#include <cstring>
+#include <deque>
+#include <vector>
 
+#include "core/base64.hpp"
 #include "net/detail/async.hpp"
 #include "net/detail/connect.hpp"
 #include "net/detail/tls.hpp"
+#include "net/detail/websocket_frames.hpp"
 #include "net/url.hpp"
 
 namespace crisisd::net {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
-namespace websocket = beast::websocket;
+namespace http = beast::http;
+using detail::frame_reader;
 using detail::nothrow;
+using detail::ws_opcode;
 using steady = std::chrono::steady_clock;
 
 namespace {
 
-using plain_ws = websocket::stream<beast::tcp_stream>;
-using tls_ws = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
+using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
-// Messages are read in pieces of the scratch buffer's size; oversized ones are drained in user
-// space that way too. Past this hard limit a
-// message is not worth draining and Beast fails the connection (message_too_big) instead.
-constexpr std::size_t min_hard_limit = 64 * 1024 * 1024;
+// One socket read takes up to this much: a couple of hundred typical mentions.
+constexpr std::size_t read_chunk = 64 * 1024;
+
+std::array<std::uint8_t, 4> random_mask() {
+    std::array<std::uint8_t, 4> mask{};
+    if (RAND_bytes(mask.data(), static_cast<int>(mask.size())) != 1) mask = {0x5a, 0xa5, 0x3c, 0xc3};
+    return mask;
+}
+
+std::string random_key() {
+    std::array<unsigned char, 16> nonce{};
+    if (RAND_bytes(nonce.data(), static_cast<int>(nonce.size())) != 1) nonce.fill(0x42);
+    return core::to_base64({reinterpret_cast<const char*>(nonce.data()), nonce.size()});
+}
+
+// RFC 6455 4.2.2: the server proves it read our key by returning base64(SHA-1(key + GUID)).
+std::string expected_accept(const std::string& key) {
+    const std::string input = key + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
+    std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+    unsigned int length = 0;
+    if (EVP_Digest(input.data(), input.size(), digest.data(), &length, EVP_sha1(), nullptr) != 1) return {};
+    return core::to_base64({reinterpret_cast<const char*>(digest.data()), length});
+}
+
+struct deflate_answer {
+    bool accepted = false;
+    bool server_no_context_takeover = false;
+    std::string error;
+};
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+bool has_token(std::string_view list, std::string_view token) {
+    // Comma-separated header tokens, compared without case ("Upgrade", "keep-alive, Upgrade").
+    while (!list.empty()) {
+        auto comma = list.find(',');
+        if (beast::iequals(trim(list.substr(0, comma)), token)) return true;
+        if (comma == std::string_view::npos) break;
+        list.remove_prefix(comma + 1);
+    }
+    return false;
+}
+
+// The server's Sec-WebSocket-Extensions answer to our permessage-deflate offer (RFC 7692 7.1):
+// the extension name, then parameters separated by ';'. Only server_no_context_takeover
+// matters to a client that inflates and never compresses what it sends.
+deflate_answer read_extensions(std::string_view header, bool offered) {
+    deflate_answer out;
+    if (trim(header).empty()) return out;
+    if (header.find(',') != std::string_view::npos) {
+        out.error = "the server accepted more than one extension: " + std::string(header);
+        return out;
+    }
+    bool first = true;
+    while (!header.empty()) {
+        const auto semicolon = header.find(';');
+        const auto item = trim(header.substr(0, semicolon));
+        const auto name = trim(item.substr(0, item.find('=')));
+        if (first) {
+            if (!offered || !beast::iequals(name, "permessage-deflate")) {
+                out.error = "the server chose an extension that was not offered: " + std::string(item);
+                return out;
+            }
+            out.accepted = true;
+            first = false;
+        } else if (beast::iequals(name, "server_no_context_takeover")) {
+            out.server_no_context_takeover = true;
+        }
+        if (semicolon == std::string_view::npos) break;
+        header.remove_prefix(semicolon + 1);
+    }
+    return out;
+}
 
 }  // namespace
 
-struct websocket_client::impl {
+struct websocket_client::impl : std::enable_shared_from_this<impl> {
     asio::any_io_executor ex;
     websocket_client_options options;
     std::shared_ptr<asio::ssl::context> ssl_ctx;
-    std::unique_ptr<plain_ws> plain;
-    std::unique_ptr<tls_ws> secure;
+    std::unique_ptr<beast::tcp_stream> plain;
+    std::unique_ptr<tls_stream> secure;
     int status = 0;
-    std::array<char, 16 * 1024> scratch{};
+    bool open = false;  // upgraded and not yet closed
 
-    impl(asio::any_io_executor e, websocket_client_options o) : ex(std::move(e)), options(std::move(o)) {}
+    // Reading: bytes from the socket wait in `in` between [begin, end) until frames are whole.
+    std::vector<char> in = std::vector<char>(read_chunk);
+    std::size_t begin = 0, end = 0;
+    std::unique_ptr<frame_reader> frames;
 
-    template <class WS>
-    asio::awaitable<std::string> upgrade(WS& ws, const url_parts& url, steady::time_point deadline) {
-        beast::get_lowest_layer(ws).expires_never();
-        auto timeouts = websocket::stream_base::timeout::suggested(beast::role_type::client);
-        timeouts.handshake_timeout = std::max<steady::duration>(deadline - steady::now(),
-                                                                std::chrono::milliseconds(1));
-        // suggested(client) has no idle limit; a stream that went silent because the network
-        // did must still be noticed, so pings are on.
-        if (options.idle_timeout.count() > 0) {
-            timeouts.idle_timeout = options.idle_timeout;
-            timeouts.keep_alive_pings = true;
-        }
-        ws.set_option(timeouts);
-        ws.set_option(websocket::stream_base::decorator(
-            [headers = options.headers](websocket::request_type& request) {
-                request.set(beast::http::field::user_agent, "crisisd/0.1");
-                for (const auto& [name, value] : headers) request.set(name, value);
-            }));
-        ws.read_message_max(std::max(min_hard_limit, options.max_message_bytes * 4));
-        if (options.permessage_deflate) {
-            websocket::permessage_deflate deflate;
-            deflate.client_enable = true;
-            ws.set_option(deflate);
-        }
-        websocket::response_type response;
-        auto [ec] = co_await ws.async_handshake(response, host_header(url), url.target, nothrow);
-        if (!ec) co_return std::string{};
-        if (ec == websocket::error::upgrade_declined) {
+    // Writing: whole frames in order, one async_write at a time.
+    std::deque<std::string> outgoing;
+    bool writing = false;
+    asio::steady_timer flushed;  // cancelled when `outgoing` empties
+
+    // Keepalive: a ping after idle/2 of silence, the connection fails after idle.
+    asio::steady_timer keepalive;
+    steady::time_point last_received{};
+    bool idle_expired = false;
+
+    impl(asio::any_io_executor e, websocket_client_options o)
+        : ex(std::move(e)), options(std::move(o)), flushed(ex), keepalive(ex) {}
+
+    beast::tcp_stream& tcp() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
+
+    template <class Stream>
+    asio::awaitable<std::string> upgrade(Stream& stream, const url_parts& url) {
+        const std::string key = random_key();
+        http::request<http::empty_body> request{http::verb::get, url.target, 11};
+        request.set(http::field::host, host_header(url));
+        request.set(http::field::upgrade, "websocket");
+        request.set(http::field::connection, "Upgrade");
+        request.set(http::field::sec_websocket_key, key);
+        request.set(http::field::sec_websocket_version, "13");
+        request.set(http::field::user_agent, "crisisd/0.1");
+        if (options.permessage_deflate)
+            request.set(http::field::sec_websocket_extensions, "permessage-deflate; client_max_window_bits");
+        for (const auto& [name, value] : options.headers) request.set(name, value);
+        auto [write_ec, written] = co_await http::async_write(stream, request, nothrow);
+        (void)written;
+        if (write_ec) co_return detail::describe_io_error(write_ec);
+
+        beast::flat_buffer buffer;
+        http::response_parser<http::string_body> parser;
+        parser.body_limit(64 * 1024);
+        auto [read_ec, read] = co_await http::async_read(stream, buffer, parser, nothrow);
+        (void)read;
+        if (read_ec) co_return detail::describe_io_error(read_ec);
+        const auto& response = parser.get();
+        if (response.result() != http::status::switching_protocols) {
             status = static_cast<int>(response.result_int());
             co_return "upgrade declined: HTTP " + std::to_string(status);
         }
-        co_return detail::describe_io_error(ec);
+        if (!beast::iequals(response[http::field::upgrade], "websocket") ||
+            !has_token(response[http::field::connection], "upgrade"))
+            co_return "upgrade answer without Upgrade: websocket";
+        if (response[http::field::sec_websocket_accept] != expected_accept(key))
+            co_return "upgrade answer with a wrong Sec-WebSocket-Accept";
+        auto deflate = read_extensions(response[http::field::sec_websocket_extensions], options.permessage_deflate);
+        if (!deflate.error.empty()) co_return deflate.error;
+
+        detail::frame_reader_options fo;
+        fo.max_message_bytes = options.max_message_bytes;
+        fo.deflate = deflate.accepted;
+        fo.server_no_context_takeover = deflate.server_no_context_takeover;
+        frames = std::make_unique<frame_reader>(fo);
+        // A server may send its first frames right behind the 101: they are ours to parse.
+        const auto early = buffer.data();
+        if (early.size() > in.size()) in.resize(early.size());
+        std::memcpy(in.data(), early.data(), early.size());
+        begin = 0;
+        end = early.size();
+        open = true;
+        co_return std::string{};
     }
 
-    template <class WS>
-    asio::awaitable<read_result> read_from(WS& ws, std::string& message) {
-        read_result out;
-        message.clear();
-        bool oversized = false;
-        for (;;) {
-            std::size_t n = 0;
-            boost::system::error_code ec;
-            if (oversized) {
-                auto [read_ec, read_n] = co_await ws.async_read_some(asio::buffer(scratch), nothrow);
-                ec = read_ec;
-                n = read_n;
-            } else {
-                // Read through the scratch buffer and append, never past max + 1 bytes: one byte
-                // more than allowed is enough to know it is too big. (Resizing the message to
-                // make room first would zero-fill a whole chunk for every ~300-byte frame.)
-                auto room = std::min(scratch.size(), options.max_message_bytes + 1 - message.size());
-                auto [read_ec, read_n] = co_await ws.async_read_some(asio::buffer(scratch.data(), room), nothrow);
-                ec = read_ec;
-                n = read_n;
-                message.append(scratch.data(), n);
-                if (message.size() > options.max_message_bytes) {
-                    oversized = true;
-                    message.clear();
-                }
-            }
+    // --- writing ---
+    void send(ws_opcode opcode, std::string_view payload) {
+        if (!open) return;
+        outgoing.push_back(detail::encode_client_frame(opcode, payload, random_mask()));
+        if (!writing) write_next();
+    }
+
+    void write_next() {
+        writing = true;
+        auto done = [self = shared_from_this()](boost::system::error_code ec, std::size_t) {
+            self->outgoing.pop_front();
             if (ec) {
-                message.clear();
-                if (ec == websocket::error::message_too_big) {
+                self->outgoing.clear();
+                self->writing = false;
+                self->flushed.cancel();
+                self->shut();  // the read in progress sees it and reports the connection closed
+                return;
+            }
+            if (!self->outgoing.empty()) return self->write_next();
+            self->writing = false;
+            self->flushed.cancel();
+        };
+        if (secure) asio::async_write(*secure, asio::buffer(outgoing.front()), std::move(done));
+        else asio::async_write(*plain, asio::buffer(outgoing.front()), std::move(done));
+    }
+
+    asio::awaitable<void> flush(steady::duration limit) {
+        if (!writing) co_return;
+        flushed.expires_after(limit);
+        co_await flushed.async_wait(nothrow);
+    }
+
+    // --- keepalive ---
+    void arm_keepalive() {
+        if (options.idle_timeout.count() <= 0) return;
+        const auto half = std::chrono::duration_cast<steady::duration>(options.idle_timeout) / 2;
+        const auto silent = steady::now() - last_received;
+        keepalive.expires_after(silent < half ? half - silent : half);
+        keepalive.async_wait([weak = weak_from_this()](boost::system::error_code ec) {
+            auto self = weak.lock();
+            if (ec || !self || !self->open) return;
+            const auto idle = std::chrono::duration_cast<steady::duration>(self->options.idle_timeout);
+            const auto quiet = steady::now() - self->last_received;
+            if (quiet >= idle) {
+                self->idle_expired = true;
+                self->shut();
+                return;
+            }
+            if (quiet >= idle / 2) self->send(ws_opcode::ping, {});
+            self->arm_keepalive();
+        });
+    }
+
+    void shut() {
+        open = false;
+        keepalive.cancel();
+        boost::system::error_code ignored;
+        if (secure || plain) tcp().socket().close(ignored);
+    }
+
+    // --- reading ---
+    template <class Stream>
+    asio::awaitable<read_result> read_from(Stream& stream, std::string& message) {
+        read_result out;
+        for (;;) {
+            std::string_view pending(in.data() + begin, end - begin);
+            auto event = frames->next(pending);
+            begin = end - pending.size();
+            switch (event.kind) {
+                case frame_reader::kind::message:
+                    message.assign(event.payload);
+                    out.status = read_status::message;
+                    out.binary = event.binary;
+                    co_return out;
+                case frame_reader::kind::oversized:
+                    message.clear();
                     out.status = read_status::oversized;
-                    out.error = "message over the hard size limit";
+                    co_return out;
+                case frame_reader::kind::ping:
+                    send(ws_opcode::pong, event.payload);
+                    continue;
+                case frame_reader::kind::pong:
+                    continue;
+                case frame_reader::kind::close: {
+                    out.error = "closed by server (code " + std::to_string(event.close_code) +
+                                (event.payload.empty() ? "" : ", " + std::string(event.payload)) + ")";
+                    // Answer the close as RFC 6455 asks, briefly: the connection is over anyway.
+                    const std::uint16_t echo = event.close_code == 1005 ? 1000 : event.close_code;
+                    send(ws_opcode::close, detail::close_payload(echo));
+                    co_await flush(std::chrono::milliseconds(200));
+                    shut();
+                    message.clear();
+                    out.status = read_status::closed;
                     co_return out;
                 }
+                case frame_reader::kind::error:
+                    out.error = "protocol error: " + std::string(event.error);
+                    send(ws_opcode::close, detail::close_payload(1002));
+                    co_await flush(std::chrono::milliseconds(200));
+                    shut();
+                    message.clear();
+                    out.status = read_status::closed;
+                    co_return out;
+                case frame_reader::kind::need_more:
+                    break;
+            }
+            // Make room: keep the unread tail at the front, then fill the rest from the socket.
+            if (begin == end) {
+                begin = end = 0;
+            } else if (in.size() - end < read_chunk / 4) {
+                std::memmove(in.data(), in.data() + begin, end - begin);
+                end -= begin;
+                begin = 0;
+            }
+            if (end == in.size()) in.resize(in.size() * 2);  // one frame header larger than the buffer: never, but safe
+            auto [ec, n] = co_await stream.async_read_some(asio::buffer(in.data() + end, in.size() - end), nothrow);
+            if (ec) {
+                message.clear();
                 out.status = read_status::closed;
-                if (ec == websocket::error::closed) {
-                    auto reason = ws.reason();
-                    out.error = "closed by server (code " + std::to_string(reason.code) +
-                                (reason.reason.empty() ? "" : ", " + std::string(reason.reason.data(), reason.reason.size())) + ")";
-                } else if (ec == websocket::error::bad_frame_payload) {
-                    out.invalid_utf8 = true;
-                    out.error = "a text message was not valid UTF-8";
-                } else {
-                    out.error = detail::describe_io_error(ec);
-                }
+                out.error = idle_expired ? "idle timeout: nothing received for " +
+                                               std::to_string(options.idle_timeout.count()) + " ms"
+                                         : detail::describe_io_error(ec);
+                shut();
                 co_return out;
             }
-            if (ws.is_message_done()) {
-                out.status = oversized ? read_status::oversized : read_status::message;
-                out.binary = !ws.got_text();
-                co_return out;
-            }
+            end += n;
+            last_received = steady::now();
         }
     }
 };
 
 websocket_client::websocket_client(asio::any_io_executor ex, websocket_client_options options)
-    : impl_(std::make_unique<impl>(std::move(ex), std::move(options))) {}
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(options))) {}
 
 websocket_client::~websocket_client() { close(); }
 
@@ -153,67 +351,61 @@ asio::awaitable<std::string> websocket_client::connect() {
         if (url->tls()) {
             s.ssl_ctx = detail::make_client_context(s.options.tls.ca_file, error);
             if (!s.ssl_ctx) co_return error;
-            s.secure = std::make_unique<tls_ws>(s.ex, *s.ssl_ctx);
+            s.secure = std::make_unique<tls_stream>(s.ex, *s.ssl_ctx);
         } else {
-            s.plain = std::make_unique<plain_ws>(s.ex);
+            s.plain = std::make_unique<beast::tcp_stream>(s.ex);
         }
-        auto& tcp_layer = s.secure ? beast::get_lowest_layer(*s.secure) : beast::get_lowest_layer(*s.plain);
+        auto& tcp_layer = s.tcp();
         tcp_layer.expires_at(deadline);
         auto [connect_ec, endpoint] = co_await tcp_layer.async_connect(results, nothrow);
         (void)endpoint;
         if (connect_ec) co_return detail::describe_io_error(connect_ec);
         boost::system::error_code ignored;
         tcp_layer.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
+        std::string result;
         if (s.secure) {
-            auto* handle = s.secure->next_layer().native_handle();
+            auto* handle = s.secure->native_handle();
             if (!detail::prepare_client_ssl(handle, url->host))
                 co_return "tls: cannot set up host name verification for " + url->host;
-            auto [handshake_ec] =
-                co_await s.secure->next_layer().async_handshake(asio::ssl::stream_base::client, nothrow);
+            auto [handshake_ec] = co_await s.secure->async_handshake(asio::ssl::stream_base::client, nothrow);
             if (handshake_ec)
-                co_return handshake_ec == beast::error::timeout
-                    ? std::string("timeout")
-                    : detail::describe_tls_error(handshake_ec, handle);
-            co_return co_await s.upgrade(*s.secure, *url, deadline);
+                co_return handshake_ec == beast::error::timeout ? std::string("timeout")
+                                                                : detail::describe_tls_error(handshake_ec, handle);
+            result = co_await s.upgrade(*s.secure, *url);
+        } else {
+            result = co_await s.upgrade(*s.plain, *url);
         }
-        co_return co_await s.upgrade(*s.plain, *url, deadline);
+        // From here the keepalive, not a deadline, notices a dead connection.
+        tcp_layer.expires_never();
+        if (result.empty()) {
+            s.last_received = steady::now();
+            s.arm_keepalive();
+        }
+        co_return result;
     } catch (const std::exception& e) {
         co_return std::string("internal: ") + e.what();
     }
 }
 
 asio::awaitable<websocket_client::read_result> websocket_client::read(std::string& message) {
-    auto& s = *impl_;
+    auto self = impl_;  // a close() from elsewhere must not free what this read is using
     try {
-        if (s.secure) co_return co_await s.read_from(*s.secure, message);
-        if (s.plain) co_return co_await s.read_from(*s.plain, message);
-        co_return read_result{read_status::closed, "not connected", false};
+        if (!self->frames || (!self->open && self->begin == self->end))
+            co_return read_result{read_status::closed, "not connected"};
+        if (self->secure) co_return co_await self->read_from(*self->secure, message);
+        co_return co_await self->read_from(*self->plain, message);
     } catch (const std::exception& e) {
-        co_return read_result{read_status::closed, std::string("internal: ") + e.what(), false};
+        co_return read_result{read_status::closed, std::string("internal: ") + e.what()};
     }
 }
 
 asio::awaitable<std::string> websocket_client::write(std::string text) {
     auto& s = *impl_;
-    try {
-        boost::system::error_code ec = asio::error::not_connected;
-        if (s.secure) {
-            s.secure->text(true);
-            std::tie(ec, std::ignore) = co_await s.secure->async_write(asio::buffer(text), nothrow);
-        } else if (s.plain) {
-            s.plain->text(true);
-            std::tie(ec, std::ignore) = co_await s.plain->async_write(asio::buffer(text), nothrow);
-        }
-        co_return ec ? detail::describe_io_error(ec) : std::string{};
-    } catch (const std::exception& e) {
-        co_return std::string("internal: ") + e.what();
-    }
+    if (!s.open) co_return std::string("not connected");
+    s.send(ws_opcode::text, text);
+    co_return std::string{};
 }
 
-void websocket_client::close() {
-    auto& s = *impl_;
-    if (s.secure) beast::get_lowest_layer(*s.secure).close();
-    if (s.plain) beast::get_lowest_layer(*s.plain).close();
-}
+void websocket_client::close() { impl_->shut(); }
 
 }  // namespace crisisd::net

@@ -3,7 +3,13 @@
 // and extra headers, then read whole messages. Messages over max_message_bytes are read to
 // their end and skipped, so one oversized frame costs only that frame, not the connection.
 // Ping keepalive: a ping goes out after idle_timeout / 2 of silence and the connection fails
-// when nothing arrives for idle_timeout.
+// when nothing arrives for idle_timeout. Server pings are answered, a server's close is
+// answered and reported with its code, optional permessage-deflate (inflating only: what
+// crisisd sends is small and goes uncompressed, which RFC 7692 allows).
+//
+// The upgrade and framing are crisisd's own (detail/websocket_frames.hpp says why): a socket
+// read of up to 64 KiB, then each buffered message returned without touching the scheduler.
+// Text messages are not UTF-8-validated here; the parsers do that for every message.
 //
 // Not thread-safe: use it from one coroutine at a time on its executor (a strand). One
 // connection per object; make a new one to reconnect.
@@ -51,14 +57,13 @@ public:
         read_status status = read_status::closed;
         std::string error;  // why the connection ended, for logs
         bool binary = false;
-        // closed because a text message was not valid UTF-8: Beast fails the connection (close
-        // code 1007) rather than skipping the message, so the source can count it as rejected.
-        bool invalid_utf8 = false;
     };
     // Reads the next message into `message` (its capacity is reused). Never throws.
     boost::asio::awaitable<read_result> read(std::string& message);
 
-    // Sends one text message (subscribe requests). Returns "" or the error. One at a time.
+    // Queues one text message (subscribe requests) behind whatever is being sent. Returns
+    // "not connected" before connect() succeeded or after the connection ended, else "": a
+    // write that fails later ends the connection, and the next read() reports why.
     boost::asio::awaitable<std::string> write(std::string text);
 
     // Ends the connection at once; pending operations complete with closed. Call on the
@@ -67,7 +72,7 @@ public:
 
 private:
     struct impl;
-    std::unique_ptr<impl> impl_;
+    std::shared_ptr<impl> impl_;  // shared with its own pending writes and timers
 };
 
 }  // namespace crisisd::net

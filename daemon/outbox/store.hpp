@@ -74,6 +74,12 @@ public:
     void save_incident(std::uint64_t id, std::string_view json);
     std::vector<std::string> load_incidents() const;
 
+    // The write-ahead log is checkpointed on a background thread after commits (store.cpp says
+    // why): how many checkpoints copied the whole log so far, and the log's length in frames
+    // after the last commit (small again once a commit follows a full checkpoint).
+    std::uint64_t full_checkpoints() const;
+    int log_frames() const;
+
     std::size_t count(record_state s) const;
     std::vector<record> for_incident(std::uint64_t incident_id) const;
     std::optional<record> find(std::string_view key) const;

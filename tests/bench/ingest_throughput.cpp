@@ -1,10 +1,12 @@
 // ingest_throughput: how many ~300-byte mentions per second the real crisisd binary fully
 // processes (websocket read, parse, score, match, detect) on its one pipeline thread. Serves
-// generated generic-format mentions from a local websocket server as fast as crisisd reads them
-// (the producer keeps the server's queue topped up, paced by backlog()), scrapes
-// crisisd_mentions_processed_total from /metrics until all are through, and reports wall-clock
-// and CPU-time rates with crisisd's peak RSS. On a shared machine the CPU-time rate (mentions
-// per second of crisisd's own CPU) is the steadier number.
+// generated generic-format mentions over a local websocket as fast as crisisd reads them: the
+// upgrade is Beast's, then a producer thread writes ready-made text frames to the socket in
+// 64 KiB batches with blocking writes, so TCP itself paces it to crisisd's reading speed and the
+// server costs little next to what it measures. Scrapes crisisd_mentions_processed_total from
+// /metrics until all are through, and reports wall-clock and CPU-time rates with crisisd's
+// peak RSS. On a shared machine the CPU-time rate (mentions per second of crisisd's own CPU) is
+// the steadier number; the wall rate shows whether anything else held it back.
 //
 //   ingest_throughput [--binary PATH] [--count N] [--warmup N] [--state-dir DIR]
 #include <signal.h>
@@ -14,6 +16,9 @@
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/websocket.hpp>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -28,7 +33,6 @@
 
 #include "fakes/io_thread.hpp"
 #include "net/http_client.hpp"
-#include "net/websocket_server.hpp"
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -64,6 +68,19 @@ std::string make_mention(std::uint64_t n) {
     m += std::to_string(n);
     m += R"("})";
     return m;
+}
+
+// An unmasked server text frame around `payload`, appended to `out`.
+void append_frame(std::string& out, std::string_view payload) {
+    out += static_cast<char>(0x81);
+    if (payload.size() < 126) {
+        out += static_cast<char>(payload.size());
+    } else {
+        out += static_cast<char>(126);
+        out += static_cast<char>(payload.size() >> 8);
+        out += static_cast<char>(payload.size() & 0xFF);
+    }
+    out += payload;
 }
 
 struct child {
@@ -155,14 +172,13 @@ int main(int argc, char** argv) {
     if (!::mkdtemp(tmpl.data())) return 1;
     const fs::path dir = tmpl;
 
-    crisisd::testing::io_thread io;
-    crisisd::net::websocket_server_options wo;
-    wo.max_queue = 1'000'000;
-    crisisd::net::websocket_server ws(io.executor(), wo);
-    if (ws.start()) return 1;
+    namespace asio = boost::asio;
+    asio::io_context server_io;
+    asio::ip::tcp::acceptor acceptor(server_io, {asio::ip::make_address("127.0.0.1"), 0});
+    const auto port = acceptor.local_endpoint().port();
     {
         std::ofstream cfg(dir / "crisisd.yaml");
-        cfg << "sources:\n  - { name: bench, type: websocket, url: \"ws://127.0.0.1:" << ws.port() << "/s\" }\n"
+        cfg << "sources:\n  - { name: bench, type: websocket, url: \"ws://127.0.0.1:" << port << "/s\" }\n"
             << "channels:\n  - { name: log, type: log }\n"
             << "playbooks:\n  - { name: page, steps: [ { notify: [log] } ] }\n"
             << "admin: { listen: \"127.0.0.1:0\" }\n"
@@ -189,7 +205,18 @@ int main(int argc, char** argv) {
         ::kill(d.pid, SIGKILL);
         return 1;
     }
-    for (int i = 0; i < 1000 && ws.connection_count() == 0; ++i) std::this_thread::sleep_for(10ms);
+    // crisisd connects once; Beast answers the upgrade, then the socket is the producer's.
+    boost::beast::websocket::stream<asio::ip::tcp::socket> ws(server_io);
+    {
+        boost::system::error_code ec;
+        acceptor.accept(ws.next_layer(), ec);
+        if (!ec) ws.accept(ec);
+        if (ec) {
+            std::fprintf(stderr, "crisisd did not connect: %s\n", ec.message().c_str());
+            ::kill(d.pid, SIGKILL);
+            return 1;
+        }
+    }
 
     boost::asio::io_context mio;
     crisisd::net::http_client client(mio.get_executor());
@@ -200,20 +227,16 @@ int main(int argc, char** argv) {
         return crisisd::testing::run_sync(mio, client.send(req)).body;
     };
 
-    // The producer: keeps the server's queue for crisisd between low and high water, so
-    // crisisd never waits for us and the queue never grows without bound.
+    // The producer: blocking writes of 64 KiB batches; TCP flow control paces it.
     const std::uint64_t total = warmup + count;
-    std::atomic<std::uint64_t> sent{0};
     std::thread producer([&] {
-        constexpr std::size_t high = 50'000;
-        std::uint64_t n = 0;
-        while (n < total) {
-            if (ws.backlog() >= high) {
-                std::this_thread::sleep_for(200us);
-                continue;
-            }
-            for (int k = 0; k < 2000 && n < total; ++k) ws.broadcast(make_mention(n++));
-            sent = n;
+        std::string batch;
+        batch.reserve(70 * 1024);
+        boost::system::error_code ec;
+        for (std::uint64_t n = 0; n < total && !ec;) {
+            batch.clear();
+            while (batch.size() < 64 * 1024 && n < total) append_frame(batch, make_mention(n++));
+            asio::write(ws.next_layer(), asio::buffer(batch), ec);
         }
     });
 
@@ -263,7 +286,8 @@ int main(int argc, char** argv) {
     ::kill(d.pid, SIGTERM);
     int status = 0;
     for (int i = 0; i < 500 && ::waitpid(d.pid, &status, WNOHANG) != d.pid; ++i) std::this_thread::sleep_for(20ms);
-    ws.stop();
+    boost::system::error_code ignored;
+    ws.next_layer().close(ignored);
     std::error_code ec;
     fs::remove_all(dir, ec);
     return ok ? 0 : 1;

@@ -1,6 +1,11 @@
 // websocket_client against websocket_server on 127.0.0.1, port 0 (plain and TLS).
 #include <gtest/gtest.h>
 
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/websocket.hpp>
+#include <atomic>
+#include <functional>
+
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -159,6 +164,170 @@ TEST_F(websocket_test, wss_refuses_a_certificate_for_another_host) {
     auto error = testing::run_sync(io_, client.connect());
     EXPECT_NE(error.find("mismatch"), std::string::npos) << error;
     EXPECT_EQ(server_->connections_accepted(), 0u);
+}
+
+
+// A server written with Beast's own websocket stream, driven step by step from a thread: the
+// independent implementation our client's framing must interoperate with (pings, closes,
+// fragments, permessage-deflate).
+class beast_peer {
+public:
+    using socket_stream = boost::beast::websocket::stream<boost::asio::ip::tcp::socket>;
+    explicit beast_peer(std::function<void(socket_stream&)> script, bool deflate = false)
+        : acceptor_(io_, {boost::asio::ip::make_address("127.0.0.1"), 0}) {
+        thread_ = std::thread([this, script = std::move(script), deflate] {
+            boost::system::error_code ec;
+            socket_stream ws(io_);
+            acceptor_.accept(ws.next_layer(), ec);
+            if (ec) return;
+            if (deflate) {
+                boost::beast::websocket::permessage_deflate pmd;
+                pmd.server_enable = true;
+                ws.set_option(pmd);
+            }
+            ws.control_callback([this](boost::beast::websocket::frame_type kind, std::string_view) {
+                if (kind == boost::beast::websocket::frame_type::pong) ++pongs;
+            });
+            ws.accept(ec);
+            if (ec) return;
+            try {
+                script(ws);
+            } catch (const std::exception&) {
+                // The client went away; the assertions are on its side.
+            }
+        });
+    }
+    ~beast_peer() {
+        boost::system::error_code ignored;
+        acceptor_.close(ignored);
+        thread_.join();
+    }
+    std::string url() const { return "ws://127.0.0.1:" + std::to_string(acceptor_.local_endpoint().port()) + "/"; }
+    std::atomic<int> pongs{0};
+
+private:
+    boost::asio::io_context io_;
+    boost::asio::ip::tcp::acceptor acceptor_;
+    std::thread thread_;
+};
+
+websocket_client_options options_for(const std::string& url) {
+    websocket_client_options o;
+    o.url = url;
+    return o;
+}
+
+TEST(websocket_peer, answers_pings_and_reports_the_servers_close_code) {
+    beast_peer peer([](beast_peer::socket_stream& ws) {
+        ws.ping({});
+        ws.write(boost::asio::buffer(std::string("after the ping")));
+        boost::beast::flat_buffer b;
+        ws.read(b);  // our pong (counted by the control callback), then "thanks"
+        ws.close({boost::beast::websocket::close_code::going_away, "maintenance"});
+    });
+    boost::asio::io_context io;
+    websocket_client client(io.get_executor(), options_for(peer.url()));
+    ASSERT_EQ(testing::run_sync(io, client.connect()), "");
+    std::string message;
+    auto r = testing::run_sync(io, client.read(message));
+    ASSERT_EQ(r.status, read_status::message);
+    EXPECT_EQ(message, "after the ping");
+    EXPECT_EQ(testing::run_sync(io, client.write("thanks")), "");
+    r = testing::run_sync(io, client.read(message));
+    EXPECT_EQ(r.status, read_status::closed);
+    EXPECT_EQ(r.error, "closed by server (code 1001, maintenance)");
+    EXPECT_EQ(peer.pongs.load(), 1);
+}
+
+TEST(websocket_peer, joins_a_fragmented_message) {
+    beast_peer peer([](beast_peer::socket_stream& ws) {
+        ws.write_some(false, boost::asio::buffer(std::string(R"({"id":"1",)")));
+        ws.write_some(false, boost::asio::buffer(std::string(R"("text":"split )")));
+        ws.write_some(true, boost::asio::buffer(std::string(R"(in three"})")));
+        boost::beast::flat_buffer b;
+        boost::system::error_code ec;
+        ws.read(b, ec);  // until the client goes
+    });
+    boost::asio::io_context io;
+    websocket_client client(io.get_executor(), options_for(peer.url()));
+    ASSERT_EQ(testing::run_sync(io, client.connect()), "");
+    std::string message;
+    auto r = testing::run_sync(io, client.read(message));
+    ASSERT_EQ(r.status, read_status::message);
+    EXPECT_EQ(message, R"({"id":"1","text":"split in three"})");
+    client.close();
+}
+
+TEST(websocket_peer, inflates_permessage_deflate_messages) {
+    std::vector<std::string> sent;
+    for (int i = 0; i < 50; ++i)
+        sent.push_back(R"({"kind":"commit","time_us":17255196261344)" + std::to_string(i) +
+                       R"(,"commit":{"operation":"create","record":{"text":"acme outage again, nothing works"}}})");
+    sent.push_back(std::string(200000, 'x'));  // one large message, inflated in many pieces
+    beast_peer peer(
+        [&sent](beast_peer::socket_stream& ws) {
+            for (const auto& m : sent) ws.write(boost::asio::buffer(m));
+            boost::beast::flat_buffer b;
+            boost::system::error_code ec;
+            ws.read(b, ec);
+        },
+        /*deflate=*/true);
+    boost::asio::io_context io;
+    auto options = options_for(peer.url());
+    options.permessage_deflate = true;
+    websocket_client client(io.get_executor(), options);
+    ASSERT_EQ(testing::run_sync(io, client.connect()), "");
+    std::string message;
+    for (const auto& expected : sent) {
+        auto r = testing::run_sync(io, client.read(message));
+        ASSERT_EQ(r.status, read_status::message) << r.error;
+        ASSERT_EQ(message, expected);
+    }
+    client.close();
+}
+
+TEST(websocket_peer, a_silent_server_that_ignores_pings_ends_the_connection_after_the_idle_timeout) {
+    std::atomic<bool> done{false};
+    beast_peer peer([&done](beast_peer::socket_stream&) {
+        // Accepts, then never reads (so never answers a ping) and never writes.
+        while (!done) std::this_thread::sleep_for(5ms);
+    });
+    boost::asio::io_context io;
+    auto options = options_for(peer.url());
+    options.idle_timeout = 300ms;
+    websocket_client client(io.get_executor(), options);
+    ASSERT_EQ(testing::run_sync(io, client.connect()), "");
+    std::string message;
+    const auto started = std::chrono::steady_clock::now();
+    auto r = testing::run_sync(io, client.read(message));
+    done = true;
+    EXPECT_EQ(r.status, read_status::closed);
+    EXPECT_EQ(r.error, "idle timeout: nothing received for 300 ms");
+    EXPECT_GE(std::chrono::steady_clock::now() - started, 300ms);
+}
+
+TEST(websocket_peer, a_server_that_answers_pings_keeps_an_otherwise_quiet_connection) {
+    beast_peer peer([](beast_peer::socket_stream& ws) {
+        boost::beast::flat_buffer b;
+        boost::system::error_code ec;
+        ws.read(b, ec);  // Beast answers our pings while it reads; nothing else is sent
+    });
+    boost::asio::io_context io;
+    auto options = options_for(peer.url());
+    options.idle_timeout = 200ms;
+    websocket_client client(io.get_executor(), options);
+    ASSERT_EQ(testing::run_sync(io, client.connect()), "");
+    // Three idle timeouts of quiet: the pongs count as traffic, so the connection survives.
+    std::string message;
+    bool ended = false;
+    boost::asio::co_spawn(io, client.read(message), [&](std::exception_ptr, websocket_client::read_result) { ended = true; });
+    io.restart();
+    io.run_for(600ms);
+    EXPECT_FALSE(ended);
+    client.close();
+    io.restart();
+    io.run_for(100ms);
+    EXPECT_TRUE(ended);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <thread>
 
 using namespace crisisd;
 using namespace std::chrono_literals;
@@ -100,4 +101,41 @@ TEST(outbox_store, reports_an_unwritable_path) {
     auto r = outbox::store::open("/proc/crisisd-cannot-exist/state.db");
     ASSERT_TRUE(std::holds_alternative<std::string>(r));
     EXPECT_NE(std::get<std::string>(r).find("/proc/crisisd-cannot-exist/state.db"), std::string::npos);
+}
+
+TEST(outbox_store, the_write_ahead_log_is_checkpointed_off_the_committing_thread_and_starts_over) {
+    // Every commit fsyncs the log; one that only overwrites blocks the log file already has is
+    // far cheaper than one that grows it. After a burst, the background checkpoint must let the
+    // next commit start the log from its beginning, and the file must not keep growing.
+    temp_db tmp;
+    auto s = open(tmp.path());
+    const std::string payload(3000, 'p');  // one page per action at least
+    std::uintmax_t high_water = 0;
+    for (int round = 0; round < 5; ++round) {
+        for (int i = 0; i < 40; ++i)
+            ASSERT_TRUE(s->enqueue("r" + std::to_string(round) + "/" + std::to_string(i), 1, "pager", "notify", payload, t0));
+        const int burst = s->log_frames();
+        EXPECT_GE(burst, 40) << "the burst's frames are in the log";
+        const auto done = s->full_checkpoints();
+        for (int wait = 0; wait < 500 && s->full_checkpoints() == done; ++wait) std::this_thread::sleep_for(10ms);
+        ASSERT_GT(s->full_checkpoints(), done) << "no background checkpoint within 5 s";
+        s->mark_sent(1, t0);
+        EXPECT_LT(s->log_frames(), 10) << "round " << round << ": the log started over";
+        const auto size = std::filesystem::file_size(tmp.dir / "state.db-wal");
+        if (round == 0) high_water = size;
+        EXPECT_LE(size, high_water) << "round " << round << ": the log file grew again";
+    }
+}
+
+TEST(outbox_store, keeps_the_log_file_across_a_restart) {
+    temp_db tmp;
+    {
+        auto s = open(tmp.path());
+        for (int i = 0; i < 20; ++i) s->enqueue("k" + std::to_string(i), 1, "pager", "notify", std::string(3000, 'p'), t0);
+    }
+    // Its blocks stay allocated, so the first commits after a restart overwrite them too.
+    ASSERT_TRUE(std::filesystem::exists(tmp.dir / "state.db-wal"));
+    EXPECT_GT(std::filesystem::file_size(tmp.dir / "state.db-wal"), 20u * 4096);
+    auto s = open(tmp.path());
+    EXPECT_EQ(s->count(outbox::record_state::pending), 20u);
 }
