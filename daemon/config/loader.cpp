@@ -20,6 +20,7 @@
 #include "config/detail/reader.hpp"
 #include "config/detail/secrets.hpp"
 #include "config/detail/sections.hpp"
+#include "config/detail/statement_fields.hpp"
 #include "config/detail/statement_lengths.hpp"
 
 namespace crisisd::config {
@@ -134,6 +135,7 @@ public:
 private:
     load_result finish() {
         ctx_.check_references();
+        resolve_statement_fields(ctx_, config_);  // before the lengths: they measure the real URLs
         check_statement_lengths(ctx_, config_);
         std::stable_sort(diags_.begin(), diags_.end(), [](const diagnostic& a, const diagnostic& b) {
             return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
@@ -196,8 +198,8 @@ private:
     void read_root(const YAML::Node& root) {
         if (root.IsNull()) return;  // an empty file is an empty config
         mapping top(ctx_, root, ctx_.at(root), "a config file",
-                    {"sources", "channels", "rules", "playbooks", "statements", "admin", "storage",
-                     "include"});
+                    {"sources", "channels", "rules", "playbooks", "statements", "status_url", "admin",
+                     "storage", "include"});
         if (!top.valid()) return;
         const field* includes = nullptr;
         for (const field& f : top.fields()) {
@@ -211,6 +213,13 @@ private:
                 read_playbooks(ctx_, f, config_.playbooks);
             } else if (f.key == "statements") {
                 read_statements(ctx_, f, config_.statements);
+            } else if (f.key == "status_url") {
+                if (once(f, status_url_at_)) {
+                    if (auto v = read_string(ctx_, f)) {
+                        config_.status_url = *v;
+                        check_status_url(ctx_, f, *v);
+                    }
+                }
             } else if (f.key == "admin") {
                 if (once(f, admin_at_)) read_admin(ctx_, f, config_.admin);
             } else if (f.key == "storage") {
@@ -223,7 +232,7 @@ private:
         if (includes != nullptr) read_includes(*includes);
     }
 
-    // admin and storage are single settings; lists merge across files but these cannot.
+    // admin, storage and status_url are single settings; lists merge across files but these cannot.
     bool once(const field& f, std::optional<location>& first) {
         if (first) {
             ctx_.error(ctx_.at(f.key_node),
@@ -281,6 +290,7 @@ private:
     std::vector<std::pair<fs::path, std::string>> stack_;  // identity, name shown; for cycles
     std::optional<location> admin_at_;
     std::optional<location> storage_at_;
+    std::optional<location> status_url_at_;
 };
 
 }  // namespace

@@ -1,5 +1,6 @@
 #pragma once
 // The whole validated configuration: every module's settings struct, nothing YAML-shaped.
+#include <string>
 #include <vector>
 
 #include "admin/settings.hpp"
@@ -17,6 +18,9 @@ struct settings {
     std::vector<pipeline::rule_settings> rules;
     std::vector<incident::playbook_settings> playbooks;
     std::vector<incident::statement_settings> statements;
+    // The top-level status_url: {status_url} for every playbook without its own (each playbook's
+    // status_url already holds the one it uses). Empty: none.
+    std::string status_url;
     admin::admin_settings admin;
     outbox::storage_settings storage;
 };

@@ -137,11 +137,13 @@ struct engine::impl {
 
     // ---- rendering ------------------------------------------------------------------------
 
-    // Placeholders are filled from incident fields and configured template values only, never
-    // from mention text (which an attacker writes). Unknown placeholders stay as written; the
-    // config loader rejects them before they get here.
-    std::string render(std::string_view tpl, const incident& inc, core::timestamp now) const {
-        return render_template(tpl, [&](std::string_view name) { return field(name, inc, now); });
+    // Placeholders are filled from incident fields and the playbook's status_url only, never
+    // from mention text (which an attacker writes). A placeholder without a value (unknown, or
+    // empty like a playbook without status_url) stays as written and is named in `unfilled`:
+    // such a text is never posted. The config loader rejects both before they get here.
+    std::string render(std::string_view tpl, const incident& inc, core::timestamp now,
+                       std::vector<std::string>& unfilled) const {
+        return render_template(tpl, [&](std::string_view name) { return field(name, inc, now); }, &unfilled);
     }
 
     std::optional<std::string> field(std::string_view name, const incident& inc, core::timestamp now) const {
@@ -151,9 +153,21 @@ struct engine::impl {
         if (name == "incident_id") return std::to_string(inc.id);
         if (name == "started_at") return core::format_rfc3339(std::chrono::floor<std::chrono::seconds>(inc.opened_at));
         if (name == "next_update") return hh_mm_utc(now + settings.next_update);
-        if (auto it = settings.template_values.find(std::string(name)); it != settings.template_values.end())
-            return it->second;
+        if (name == "status_url") {
+            if (const playbook_settings* pb = playbook_of(inc)) return pb->status_url;
+        }
         return std::nullopt;
+    }
+
+    // "{status_url}, {x}": the placeholders a text could not fill, for the history.
+    static std::string braced(const std::vector<std::string>& names) {
+        std::string out;
+        for (const auto& n : names) {
+            const std::string b = "{" + n + "}";
+            if (out.find(b) != std::string::npos) continue;
+            out += (out.empty() ? "" : ", ") + b;
+        }
+        return out;
     }
 
     std::string summary(const incident& inc, std::string_view event, core::timestamp now) const {
@@ -207,7 +221,17 @@ struct engine::impl {
                                                       "' is missing, unapproved or has no channel");
                     return;
                 }
-                st.preview = render(stmt->text.at(choose_language(*stmt, inc.languages)), inc, base);
+                const std::string language = choose_language(*stmt, inc.languages);
+                std::vector<std::string> unfilled;
+                st.preview = render(stmt->text.at(language), inc, base, unfilled);
+                if (!unfilled.empty()) {
+                    st.state = step_state::skipped;
+                    st.due.reset();
+                    st.preview.clear();
+                    note(inc, base, system_actor, "skipped " + step_name(st) + ": statement '" + stmt->name + "' (" +
+                                                      language + ") has no value for " + braced(unfilled));
+                    return;
+                }
                 if (cfg->approval_mode == approval::required) {
                     st.state = step_state::awaiting_approval;
                     st.due.reset();
@@ -253,7 +277,17 @@ struct engine::impl {
             a.kind = action_kind::statement;
             a.statement = stmt->name;
             a.language = choose_language(*stmt, inc.languages);
-            a.text = render(stmt->text.at(a.language), inc, now);
+            std::vector<std::string> unfilled;
+            a.text = render(stmt->text.at(a.language), inc, now, unfilled);
+            // Never a literal "{status_url}" in public: a text with a placeholder left is not posted.
+            if (!unfilled.empty()) {
+                st.state = step_state::skipped;
+                st.due.reset();
+                st.preview.clear();
+                note(inc, now, system_actor, "skipped " + step_name(st) + ": statement '" + stmt->name + "' (" +
+                                                 a.language + ") has no value for " + braced(unfilled));
+                return;
+            }
             st.preview = a.text;
             note(inc, now, who,
                  "posted " + step_name(st) + ": statement " + stmt->name + " (" + a.language + ") to " + a.channel);

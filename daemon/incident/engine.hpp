@@ -95,7 +95,6 @@ enum class command_result { done, already_done, not_found, not_allowed };
 struct engine_settings {
     std::vector<playbook_settings> playbooks;
     std::vector<statement_settings> statements;
-    std::map<std::string, std::string> template_values;  // e.g. status_url
     core::duration next_update = std::chrono::minutes(30);  // {next_update} = now + this
 };
 

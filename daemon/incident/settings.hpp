@@ -26,6 +26,9 @@ struct playbook_settings {
     std::string name;
     std::vector<step_settings> steps;       // run when the incident opens
     std::vector<step_settings> on_resolve;  // run when it resolves
+    // {status_url} in the statements it posts: its own status_url, else the top-level one (config/
+    // fills it in); empty: none, and config/ refuses a statement it posts that uses {status_url}.
+    std::string status_url;
 };
 
 struct statement_settings {

@@ -1,6 +1,5 @@
 #include "incident/template.hpp"
 
-#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -8,25 +7,38 @@
 
 namespace crisisd::incident {
 
-std::string render_template(std::string_view tpl, const field_lookup& field) {
+std::vector<placeholder> find_placeholders(std::string_view tpl) {
+    std::vector<placeholder> out;
+    std::size_t i = 0;
+    while ((i = tpl.find('{', i)) != std::string_view::npos) {
+        std::size_t j = i + 1;
+        while (j < tpl.size() && tpl[j] != '}' && tpl[j] != '{' && tpl[j] != '\n') ++j;
+        if (j < tpl.size() && tpl[j] == '}') {
+            out.push_back(placeholder{tpl.substr(i + 1, j - i - 1), i, j - i + 1});
+            i = j + 1;
+        } else {
+            i = j;
+        }
+    }
+    return out;
+}
+
+std::string render_template(std::string_view tpl, const field_lookup& field, std::vector<std::string>* unfilled) {
     std::string out;
     out.reserve(tpl.size() + 64);
     std::size_t i = 0;
-    while (i < tpl.size()) {
-        const std::size_t open = tpl.find('{', i);
-        if (open == std::string_view::npos) break;
-        const std::size_t close = tpl.find('}', open + 1);
-        if (close == std::string_view::npos) break;
-        out.append(tpl.substr(i, open - i));
-        const std::string_view name = tpl.substr(open + 1, close - open - 1);
-        if (std::optional<std::string> v = field(name)) {
+    for (const placeholder& p : find_placeholders(tpl)) {
+        out.append(tpl.substr(i, p.offset - i));
+        std::optional<std::string> v = field(p.name);
+        if (v && !v->empty()) {
             out.append(*v);
         } else {
-            out.append(tpl.substr(open, close - open + 1));
+            out.append(tpl.substr(p.offset, p.size));
+            if (unfilled != nullptr) unfilled->emplace_back(p.name);
         }
-        i = close + 1;
+        i = p.offset + p.size;
     }
-    out.append(tpl.substr(std::min(i, tpl.size())));
+    out.append(tpl.substr(i));
     return out;
 }
 

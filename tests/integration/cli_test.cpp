@@ -46,6 +46,17 @@ TEST(cli, check_config_refuses_a_statement_too_long_for_its_channel) {
     EXPECT_EQ(p.stderr_text(), read_file(dir / "bad/statement_too_long.expected"));
 }
 
+TEST(cli, check_config_refuses_status_url_placeholders_without_a_status_url) {
+    auto dir = fs::path(CRISISD_TEST_DATA) / "config";
+    auto cwd = fs::current_path();
+    fs::current_path(dir);
+    child_process p({CRISISD_BINARY, "check-config", "--config", "bad/status_url.yaml"});
+    auto code = p.wait_exit(20s);
+    fs::current_path(cwd);
+    EXPECT_EQ(code, 78);
+    EXPECT_EQ(p.stderr_text(), read_file(dir / "bad/status_url.expected"));
+}
+
 TEST(cli, check_config_says_ok_for_a_good_config) {
     child_process p({CRISISD_BINARY, "check-config", "--config",
                      (fs::path(CRISISD_TEST_DATA) / "config/good/main.yaml").string()});

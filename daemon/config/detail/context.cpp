@@ -98,4 +98,15 @@ const location* context::text_at(std::size_t statement, const std::string& langu
     return it == texts_.end() ? nullptr : &it->second;
 }
 
+void context::note_placeholder(std::size_t statement, const std::string& language, const std::string& name,
+                               const location& at) {
+    placeholders_.emplace(std::make_tuple(statement, language, name), at);  // the first one stays
+}
+
+const location* context::placeholder_at(std::size_t statement, const std::string& language,
+                                        const std::string& name) const {
+    auto it = placeholders_.find(std::make_tuple(statement, language, name));
+    return it == placeholders_.end() ? nullptr : &it->second;
+}
+
 }  // namespace crisisd::config::detail

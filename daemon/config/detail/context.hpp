@@ -6,6 +6,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -45,6 +46,11 @@ public:
     // `language`, for the checks that need every file read first.
     void note_text(std::size_t statement, const std::string& language, const location& at);
     const location* text_at(std::size_t statement, const std::string& language) const;
+    // Where that text first uses placeholder `name` ("status_url"), likewise.
+    void note_placeholder(std::size_t statement, const std::string& language, const std::string& name,
+                          const location& at);
+    const location* placeholder_at(std::size_t statement, const std::string& language,
+                                   const std::string& name) const;
 
 private:
     struct reference {
@@ -58,6 +64,7 @@ private:
     std::array<std::map<std::string, location>, 5> defined_;
     std::vector<reference> references_;
     std::map<std::pair<std::size_t, std::string>, location> texts_;
+    std::map<std::tuple<std::size_t, std::string, std::string>, location> placeholders_;
 };
 
 }  // namespace crisisd::config::detail

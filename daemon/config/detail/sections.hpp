@@ -19,6 +19,9 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
 void read_rules(context& ctx, const field& f, std::vector<pipeline::rule_settings>& out);
 void read_playbooks(context& ctx, const field& f, std::vector<incident::playbook_settings>& out);
 void read_statements(context& ctx, const field& f, std::vector<incident::statement_settings>& out);
+// Reports a status_url (top level or a playbook's: the page {status_url} links to) that is not an
+// http(s) URL with a host.
+void check_status_url(context& ctx, const field& f, const std::string& url);
 void read_admin(context& ctx, const field& f, admin::admin_settings& out);
 void read_storage(context& ctx, const field& f, outbox::storage_settings& out);
 

@@ -1,4 +1,7 @@
 // Playbooks (what happens when an incident opens and resolves) and the statement library.
+#include <algorithm>
+#include <string_view>
+
 #include "config/detail/sections.hpp"
 #include "config/detail/templates.hpp"
 #include "incident/settings.hpp"
@@ -138,10 +141,15 @@ bool valid_date(const std::string& s) {
     return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
-void check_template(context& ctx, const YAML::Node& text) {
+// Reports unknown placeholders and notes where the known ones are, for the checks that need
+// every file read (statement_fields.hpp).
+void check_template(context& ctx, const YAML::Node& text, std::size_t statement, const std::string& language) {
     for (const auto& p : find_placeholders(text.Scalar())) {
         const auto& allowed = incident::template_fields();
-        if (std::find(allowed.begin(), allowed.end(), p.name) != allowed.end()) continue;
+        if (std::find(allowed.begin(), allowed.end(), p.name) != allowed.end()) {
+            ctx.note_placeholder(statement, language, p.name, ctx.doc().inside(text, p.offset));
+            continue;
+        }
         std::vector<std::string> braced;
         for (const auto& name : allowed) braced.push_back("{" + name + "}");
         ctx.error(ctx.doc().inside(text, p.offset),
@@ -150,11 +158,58 @@ void check_template(context& ctx, const YAML::Node& text) {
     }
 }
 
+// A URL a person can open from a public post: http or https, a host name, nothing a network
+// would cut the link at.
+std::string status_url_problem(const std::string& url) {
+    static constexpr std::string_view example = "like https://status.example.com";
+    std::size_t scheme = 0;
+    if (url.rfind("https://", 0) == 0) {
+        scheme = 8;
+    } else if (url.rfind("http://", 0) == 0) {
+        scheme = 7;
+    } else {
+        return "must be an http:// or https:// URL, " + std::string(example);
+    }
+    for (char ch : url) {
+        const auto c = static_cast<unsigned char>(ch);
+        if (c <= 0x20 || c == 0x7f || std::string_view("\"<>\\^`{|}").find(ch) != std::string_view::npos) {
+            return "must not contain spaces, control characters or any of \"<>\\^`{|}; percent-encode them";
+        }
+    }
+    const std::size_t end = std::min(url.find_first_of("/?#", scheme), url.size());
+    const std::string_view authority = std::string_view(url).substr(scheme, end - scheme);
+    if (authority.find('@') != std::string_view::npos) return "must not carry a user name or password";
+    std::string_view host = authority;
+    if (!host.empty() && host.front() == '[') {
+        const std::size_t close = host.find(']');
+        if (close == std::string_view::npos) return "has an unclosed '[' in its host";
+        host = host.substr(0, close + 1);
+    } else if (const std::size_t colon = host.find(':'); colon != std::string_view::npos) {
+        host = host.substr(0, colon);
+    }
+    if (host.empty() || host.front() == '.' || host.front() == '-') {
+        return "needs a host name after " + url.substr(0, scheme) + ", " + std::string(example);
+    }
+    const std::string_view port = authority.substr(host.size());
+    if (!port.empty()) {
+        bool digits = port.size() >= 2 && port.size() <= 6 && port.front() == ':';
+        for (std::size_t i = 1; digits && i < port.size(); ++i) digits = port[i] >= '0' && port[i] <= '9';
+        if (!digits) return "has an invalid port after its host";
+    }
+    return {};
+}
+
 }  // namespace
+
+void check_status_url(context& ctx, const field& f, const std::string& url) {
+    if (const std::string why = status_url_problem(url); !why.empty()) {
+        ctx.error(value_at(ctx, f), "'status_url' " + why + " (got " + shown(f.value) + ")");
+    }
+}
 
 void read_playbooks(context& ctx, const field& f, std::vector<incident::playbook_settings>& out) {
     for_each_entry(ctx, f, [&](const YAML::Node& item, const location& at) {
-        mapping m(ctx, item, at, "each entry of 'playbooks'", {"name", "steps", "on_resolve"});
+        mapping m(ctx, item, at, "each entry of 'playbooks'", {"name", "status_url", "steps", "on_resolve"});
         if (!m.valid()) return;
         m.set_owner("playbook");
         incident::playbook_settings p;
@@ -163,6 +218,14 @@ void read_playbooks(context& ctx, const field& f, std::vector<incident::playbook
                 p.name = *v;
                 ctx.define(name_kind::playbook, p.name, value_at(ctx, *name));
                 m.set_owner("playbook '" + p.name + "'");
+            }
+        }
+        if (const field* url = m.find("status_url")) {
+            // Kept even when invalid (the load fails anyway): a playbook that has a status_url is
+            // not also reported for the statements that need one.
+            if (auto v = read_string(ctx, *url)) {
+                p.status_url = *v;
+                check_status_url(ctx, *url, *v);
             }
         }
         if (const field* steps = m.require("steps")) read_steps(ctx, *steps, p.steps, false);
@@ -233,7 +296,7 @@ void read_statements(context& ctx, const field& f, std::vector<incident::stateme
                                   "the '" + code + "' text must be a non-empty string (got " + shown(body) + ")");
                         continue;
                     }
-                    check_template(ctx, body);
+                    check_template(ctx, body, out.size(), code);
                     s.text[code] = body.Scalar();
                     ctx.note_text(out.size(), code, ctx.at(body));
                     if (first_language.empty()) first_language = code;

@@ -17,23 +17,30 @@ namespace {
 struct measured {
     std::size_t length = 0;  // in the unit of the channel's limit
     std::size_t bytes = 0;   // UTF-8
-    bool placeholders = false;  // a field was filled in
+    bool placeholders = false;  // a field that varies was filled in at its longest
     const pipeline::rule_settings* rule = nullptr;  // whose fields gave the longest text
 };
 
-// The text as the engine would post it for an incident of `rule` (null: no rule, only the fields
-// the engine fills itself) with every field at its longest.
-measured measure(const std::string& tpl, const pipeline::rule_settings* rule, std::string_view channel_type) {
+// One way a playbook can post a statement: for an incident of `rule` (null: no rule, only the
+// fields the engine fills itself) with the playbook's status URL.
+struct poster {
+    const pipeline::rule_settings* rule = nullptr;
+    const std::string* status_url = nullptr;
+};
+
+// The text as the engine would post it for `who` with every field at its longest.
+measured measure(const std::string& tpl, const poster& who, std::string_view channel_type) {
     measured m;
-    m.rule = rule;
+    m.rule = who.rule;
     const std::string rendered = incident::render_template(tpl, [&](std::string_view name) {
         std::optional<std::string> v = incident::longest_engine_field(name);
-        if (!v && rule != nullptr) {
-            if (name == "topic") v = pipeline::longest_key(*rule);
-            if (name == "rule") v = rule->name;
-            if (name == "severity") v = rule->severity;
+        if (!v && who.rule != nullptr) {
+            if (name == "topic") v = pipeline::longest_key(*who.rule);
+            if (name == "rule") v = who.rule->name;
+            if (name == "severity") v = who.rule->severity;
         }
-        if (v) m.placeholders = true;
+        if (v) m.placeholders = true;  // a value that varies: the text "can be" this long
+        if (!v && name == "status_url" && !who.status_url->empty()) v = *who.status_url;
         return v;
     });
     m.length = text::text_length(channel_type, rendered);
@@ -61,24 +68,28 @@ std::string how_long(const incident::statement_settings& s, const std::string& l
 
 void check_statement_lengths(context& ctx, const settings& config) {
     // (statement, channel) -> the playbooks that post it there.
-    std::map<std::pair<std::string, std::string>, std::set<std::string>> posts;
+    std::map<std::pair<std::string, std::string>, std::set<const incident::playbook_settings*>> posts;
     for (const auto& p : config.playbooks) {
         for (const auto* steps : {&p.steps, &p.on_resolve}) {
             for (const auto& step : *steps) {
                 if (step.kind != incident::step_kind::statement) continue;
-                for (const auto& channel : step.channels) posts[{step.statement, channel}].insert(p.name);
+                for (const auto& channel : step.channels) posts[{step.statement, channel}].insert(&p);
             }
         }
     }
 
     for (const auto& [target, playbooks] : posts) {
         const auto& [statement, channel_name] = target;
-        std::vector<const pipeline::rule_settings*> rules;
-        for (const auto& r : config.rules)
-            if (playbooks.count(r.playbook) != 0) rules.push_back(&r);
-        if (rules.empty())
-            for (const auto& r : config.rules) rules.push_back(&r);
-        if (rules.empty()) rules.push_back(nullptr);
+        // Each playbook with the rules that run it (every rule when none does) and its status URL.
+        std::vector<poster> posters;
+        for (const auto* p : playbooks) {
+            const std::size_t first = posters.size();
+            for (const auto& r : config.rules)
+                if (r.playbook == p->name) posters.push_back(poster{&r, &p->status_url});
+            if (posters.size() == first)
+                for (const auto& r : config.rules) posters.push_back(poster{&r, &p->status_url});
+            if (posters.size() == first) posters.push_back(poster{nullptr, &p->status_url});
+        }
 
         for (const auto& channel : config.channels) {
             if (channel.name != channel_name) continue;
@@ -94,10 +105,10 @@ void check_statement_lengths(context& ctx, const settings& config) {
                     const location* at = ctx.text_at(i, language);
                     if (at == nullptr) continue;
                     measured longest, heaviest;
-                    for (const auto* rule : rules) {
-                        const measured m = measure(tpl, rule, channel.type);
-                        if (rule == rules.front() || m.length > longest.length) longest = m;
-                        if (rule == rules.front() || m.bytes > heaviest.bytes) heaviest = m;
+                    for (std::size_t k = 0; k < posters.size(); ++k) {
+                        const measured m = measure(tpl, posters[k], channel.type);
+                        if (k == 0 || m.length > longest.length) longest = m;
+                        if (k == 0 || m.bytes > heaviest.bytes) heaviest = m;
                     }
                     if (limit.max != 0 && longest.length > limit.max) {
                         ctx.error(*at, how_long(s, language, longest, longest.length, unit) + ", over the " +

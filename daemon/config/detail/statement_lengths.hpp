@@ -14,9 +14,9 @@ namespace crisisd::config::detail {
 // The longest values: {rule}, {severity} and {topic} (the incident key: the rule's topic, plus a
 // wire-supplied source and language of up to 48 characters each when group_by names them) of each
 // rule that runs the playbook, the worst of them counting; {incident_id} 20 digits,
-// {started_at} 20 characters, {next_update} 5 (incident/template.hpp). A field nothing fills
-// ({status_url} today) is posted as written and counted so. A playbook no rule runs is measured
-// with every rule's fields.
+// {started_at} 20 characters, {next_update} 5 (incident/template.hpp); {status_url} the playbook's
+// own (resolve_statement_fields has filled it in; a missing one is reported there and counted as
+// written here). A playbook no rule runs is measured with every rule's fields.
 //
 // Runs once every file is read; steps naming an unknown statement or channel are skipped (they
 // are reported as unknown names).

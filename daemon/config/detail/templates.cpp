@@ -1,19 +1,14 @@
 #include "config/detail/templates.hpp"
 
+#include "incident/template.hpp"
+
 namespace crisisd::config::detail {
 
 std::vector<placeholder> find_placeholders(std::string_view text) {
+    // The engine's own scanner: what is checked here is exactly what it fills.
     std::vector<placeholder> out;
-    std::size_t i = 0;
-    while ((i = text.find('{', i)) != std::string_view::npos) {
-        std::size_t j = i + 1;
-        while (j < text.size() && text[j] != '}' && text[j] != '{' && text[j] != '\n') ++j;
-        if (j < text.size() && text[j] == '}') {
-            out.push_back(placeholder{std::string(text.substr(i + 1, j - i - 1)), i});
-            i = j + 1;
-        } else {
-            i = j;
-        }
+    for (const auto& p : incident::find_placeholders(text)) {
+        out.push_back(placeholder{std::string(p.name), p.offset});
     }
     return out;
 }

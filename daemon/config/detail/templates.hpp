@@ -13,6 +13,7 @@ struct placeholder {
 };
 
 // Every "{…}" without nested braces or line breaks; a '{' with no closing '}' is plain text.
+// The engine's scanner (incident/template.hpp), so config checks what the engine fills.
 std::vector<placeholder> find_placeholders(std::string_view text);
 
 }  // namespace crisisd::config::detail

@@ -134,6 +134,8 @@ TEST(config_loader, single_file_fills_every_section) {
     EXPECT_EQ(p.steps[2].channels, (std::vector<std::string>{"oncall-webhook"}));
     ASSERT_EQ(p.on_resolve.size(), 1u);
     EXPECT_EQ(p.on_resolve[0].approval_mode, incident::approval::required);
+    EXPECT_EQ(c.status_url, "https://status.example.at/stoerungen");
+    EXPECT_EQ(p.status_url, "https://status.example.at/stoerungen");  // the top-level one
 
     ASSERT_EQ(c.statements.size(), 2u);
     const auto& s = c.statements[0];

@@ -65,7 +65,7 @@ engine_settings outage_settings(approval holding = approval::veto) {
          {"en", "We are aware of the {topic} outage and are working on it. Next update by {next_update}."}}));
     e.statements.push_back(statement("outage-resolved", {{"de", "Die Störung bei {topic} ist behoben."},
                                                          {"en", "The {topic} outage is over."}}));
-    e.template_values["status_url"] = "https://status.example.at";
+    e.playbooks.back().status_url = "https://status.example.at";
     e.next_update = 30min;
     return e;
 }
@@ -418,14 +418,93 @@ TEST(engine_language, ties_prefer_the_fallback) {
 
 TEST(engine_templates, every_incident_field_is_rendered) {
     auto s = outage_settings(approval::automatic);
-    s.statements[0].text = {
-        {"en", "{topic}|{rule}|{severity}|{started_at}|{next_update}|{status_url}|{incident_id}|{unknown}|{"}};
+    s.statements[0].text = {{"en", "{topic}|{rule}|{severity}|{started_at}|{next_update}|{status_url}|{incident_id}|{"}};
     engine e(s);
     e.set_next_id(7);
     std::vector<action> out;
     e.open(outage({{"en", 1}}), t0 + 59min + 1500ms, out);
     EXPECT_EQ(of_kind(out, action_kind::statement)[0]->text,
-              "liwest|isp-outage|critical|2026-11-26T09:14:01Z|09:44|https://status.example.at|7|{unknown}|{");
+              "liwest|isp-outage|critical|2026-11-26T09:14:01Z|09:44|https://status.example.at|7|{");
+}
+
+TEST(engine_templates, status_url_is_the_playbooks) {
+    auto s = outage_settings(approval::automatic);
+    s.statements[0].text = {{"en", "Updates: {status_url}"}};
+    s.playbooks[0].status_url = "https://status.example.at/internet?region=linz";
+    engine e(s);
+    std::vector<action> out;
+    e.open(outage({{"en", 1}}), t0, out);
+    EXPECT_EQ(of_kind(out, action_kind::statement).at(0)->text,
+              "Updates: https://status.example.at/internet?region=linz");
+}
+
+// Braces that are not a placeholder stay text; a placeholder after them is still filled, as the
+// config loader scans it (it would otherwise reach the public as "{x {topic}").
+TEST(engine_templates, stray_braces_are_text_and_do_not_hide_a_placeholder) {
+    auto s = outage_settings(approval::automatic);
+    s.statements[0].text = {{"en", "a {x {topic} b {\n{status_url}} c"}};
+    engine e(s);
+    std::vector<action> out;
+    e.open(outage({{"en", 1}}), t0, out);
+    EXPECT_EQ(of_kind(out, action_kind::statement).at(0)->text, "a {x liwest b {\nhttps://status.example.at} c");
+}
+
+// The history line about a step ("skipped step 1: …"), or "".
+std::string history_of(const incident& inc, std::string_view what) {
+    for (const auto& h : inc.history)
+        if (h.what.find(what) != std::string::npos) return h.what;
+    return {};
+}
+
+// Config refuses these; should one get here anyway, nothing is posted with a placeholder as written.
+TEST(engine_templates, a_text_with_an_unfilled_placeholder_is_never_posted) {
+    auto s = outage_settings(approval::automatic);
+    s.statements[0].text = {{"en", "Details: {status_url}"}};
+    s.playbooks[0].status_url.clear();
+    engine e(s);
+    std::vector<action> out;
+    e.open(outage({{"en", 1}}), t0, out);
+    EXPECT_TRUE(of_kind(out, action_kind::statement).empty());
+    const incident* inc = e.find(1);
+    EXPECT_EQ(inc->steps[holding_step].state, step_state::skipped);
+    EXPECT_EQ(inc->steps[holding_step].preview, "");
+    EXPECT_EQ(history_of(*inc, "step 1"), "skipped step 1: statement 'outage-holding' (en) has no value for {status_url}");
+}
+
+TEST(engine_templates, unknown_and_empty_fields_are_unfilled_too) {
+    auto s = outage_settings(approval::veto);
+    s.statements[0].text = {{"en", "{topic} {unknown} {topic} {unknown}"}};
+    engine e(s);
+    std::vector<action> out;
+    auto o = outage({{"en", 1}});
+    o.key.clear();
+    e.open(o, t0, out);
+    EXPECT_EQ(e.find(1)->steps[holding_step].state, step_state::skipped);
+    EXPECT_EQ(history_of(*e.find(1), "step 1"),
+              "skipped step 1: statement 'outage-holding' (en) has no value for {topic}, {unknown}");
+    e.tick(t0 + 10min, out);
+    EXPECT_TRUE(of_kind(out, action_kind::statement).empty());
+}
+
+// A step that became unpostable between scheduling and its time (a reload took the playbook's
+// status_url away) is skipped when it comes due.
+TEST(engine_templates, checked_again_when_posting) {
+    auto s = outage_settings(approval::veto);
+    s.statements[0].text = {{"en", "Details: {status_url}"}};
+    engine e(s);
+    std::vector<action> out;
+    e.open(outage({{"en", 1}}), t0, out);
+    ASSERT_EQ(e.find(1)->steps[holding_step].state, step_state::scheduled);
+    auto saved = e.incidents();
+    s.playbooks[0].status_url.clear();
+    engine reloaded(s);
+    reloaded.restore(saved);
+    out.clear();
+    reloaded.tick(t0 + 3min, out);
+    EXPECT_TRUE(of_kind(out, action_kind::statement).empty());
+    EXPECT_EQ(reloaded.find(1)->steps[holding_step].state, step_state::skipped);
+    EXPECT_EQ(history_of(*reloaded.find(1), "skipped step 1"),
+              "skipped step 1: statement 'outage-holding' (en) has no value for {status_url}");
 }
 
 TEST(engine_templates, next_update_is_computed_when_posting) {

@@ -1,0 +1,21 @@
+#pragma once
+// The values of statement placeholders that come from configuration. Private to config/.
+#include "config/detail/context.hpp"
+#include "config/settings.hpp"
+
+namespace crisisd::config::detail {
+
+// Gives every playbook without its own status_url the top-level one, then reports, at the
+// placeholder, each statement text that uses {status_url} in a playbook that still has none: the
+// engine would have nothing to fill in, and a literal "{status_url}" must never be posted.
+//
+// The other placeholders always have a value when the engine posts: {topic} (the incident key,
+// "-" for an empty part), {rule}, {severity} (a rule's name and severity, both required or
+// defaulted), {incident_id}, {started_at} and {next_update} (the engine's own); unknown names are
+// refused where the text is read.
+//
+// Runs once every file is read (a playbook, its statements and the top-level status_url may be
+// in different files); steps naming an unknown statement are skipped (reported as unknown names).
+void resolve_statement_fields(context& ctx, settings& config);
+
+}  // namespace crisisd::config::detail
