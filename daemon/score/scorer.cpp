@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <string>
@@ -31,8 +32,8 @@ constexpr double missing_service_valence = -1.8;
 enum class language { english, german };
 
 struct token {
-    std::string_view raw;    // after VADER's punctuation strip; original case
-    std::string_view lower;  // case-folded raw (typographic apostrophe folded to ')
+    std::string_view lower;  // the word after the punctuation strip, case-folded (typographic
+                             // apostrophe folded to '); followed by a space in scratch::lower
     const entry* e = nullptr;
     bool foreign = false;     // German text, entry from the English lexicon: valence only
     bool upper = false;       // Python str.isupper()
@@ -56,7 +57,6 @@ struct en_token {
 struct scratch {
     std::string clean;
     std::string lower;     // German tokens' folded text
-    std::string folded;    // German: one non-ASCII word being folded
     std::string en_lower;  // English tokens' lower-cased text
     std::vector<token> tokens;        // German
     std::vector<en_token> en_tokens;  // English
@@ -71,15 +71,20 @@ scratch& thread_scratch() {
     return s;
 }
 
+static_assert(std::endian::native == std::endian::little, "the 8-byte word tricks below assume little-endian loads");
+
 // Byte classes for the tokenizer.
 // k_space is JavaScript's ASCII \s; Python's str.split() (German) also splits at k_space_py.
-enum : std::uint8_t {
+// k_space_lead: a byte that can start a non-ASCII space (U+0085, U+00A0, U+1680, U+2000..U+200A,
+// U+2028/9, U+202F, U+205F, U+3000, U+FEFF): only those need decoding to find a token's end.
+enum : std::uint16_t {
     k_space = 1, k_punct = 2, k_upper = 4, k_lower = 8, k_high = 16, k_bang = 32, k_quest = 64, k_space_py = 128,
+    k_space_lead = 256, k_clause = 512,
 };
-constexpr std::array<std::uint8_t, 256> byte_class = [] {
-    std::array<std::uint8_t, 256> t{};
+constexpr std::array<std::uint16_t, 256> byte_class = [] {
+    std::array<std::uint16_t, 256> t{};
     for (int c = 0; c < 256; ++c) {
-        std::uint8_t k = 0;
+        std::uint16_t k = 0;
         if (c == ' ' || (c >= 0x09 && c <= 0x0D)) k |= k_space;
         if ((c >= '!' && c <= '/') || (c >= ':' && c <= '@') || (c >= '[' && c <= '`') || (c >= '{' && c <= '~')) {
             k |= k_punct;
@@ -90,11 +95,13 @@ constexpr std::array<std::uint8_t, 256> byte_class = [] {
         if (c == '!') k |= k_bang;
         if (c == '?') k |= k_quest;
         if ((k & k_space) != 0 || (c >= 0x1C && c <= 0x1F)) k |= k_space_py;
+        if (c == 0xC2 || c == 0xE1 || c == 0xE2 || c == 0xE3 || c == 0xEF) k |= k_space_lead;
+        if (c == ',' || c == '.' || c == ';' || c == ':' || c == '!' || c == '?') k |= k_clause;
         t[static_cast<std::size_t>(c)] = k;
     }
     return t;
 }();
-inline std::uint8_t class_of(char c) { return byte_class[static_cast<unsigned char>(c)]; }
+inline std::uint16_t class_of(char c) { return byte_class[static_cast<unsigned char>(c)]; }
 
 // Python's string.punctuation.
 bool is_punct(char c) {
@@ -125,51 +132,6 @@ bool is_link_or_handle(std::string_view raw) {
     if (starts_with_ci(raw, "http://") || starts_with_ci(raw, "https://") || starts_with_ci(raw, "www.")) return true;
     if (raw.find("://") != std::string_view::npos) return true;
     return raw.size() > 1 && raw.front() == '@' && (is_ascii_alnum(raw[1]) || raw[1] == '_');
-}
-
-// Python str.isupper(): at least one cased character and no lower-case one.
-bool python_isupper(std::string_view s) {
-    bool upper = false;
-    for (std::size_t i = 0; i < s.size();) {
-        const auto b = static_cast<unsigned char>(s[i]);
-        if (b < 0x80) {
-            if (b >= 'a' && b <= 'z') return false;
-            if (b >= 'A' && b <= 'Z') upper = true;
-            ++i;
-            continue;
-        }
-        const auto d = text::decode_utf8(s, i);
-        if (text::is_lower(d.code_point)) return false;
-        if (text::is_upper(d.code_point)) upper = true;
-        i += d.length;
-    }
-    return upper;
-}
-
-void append_lower(std::string_view raw, std::string& out) {
-    const std::size_t start = out.size();
-    bool ascii = true;
-    for (const char c : raw) ascii &= static_cast<unsigned char>(c) < 0x80;
-    if (ascii) {  // most words: lower-case in place, no decoding
-        out.append(raw);
-        for (std::size_t i = start; i < out.size(); ++i) {
-            if (out[i] >= 'A' && out[i] <= 'Z') out[i] = static_cast<char>(out[i] + 0x20);
-        }
-        return;
-    }
-    text::fold_case(raw, out);
-    // "don’t" as typed on phones is "don't".
-    if (raw.find("\xE2\x80\x99") == std::string_view::npos) return;
-    std::size_t w = start;
-    for (std::size_t r = start; r < out.size();) {
-        if (out.compare(r, 3, "\xE2\x80\x99") == 0) {
-            out[w++] = '\'';
-            r += 3;
-        } else {
-            out[w++] = out[r++];
-        }
-    }
-    out.resize(w);
 }
 
 const entry* find_shortened(const detail::word_table& table, std::string_view w);
@@ -204,10 +166,17 @@ bool may_contain_emoji(std::string_view text) {
         const auto b = static_cast<unsigned char>(p[k]);
         return b >= 0xE2 || (b == 0xC2 && k + 1 < n && (p[k + 1] == '\xA9' || p[k + 1] == '\xAE'));
     };
+    constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+    constexpr std::uint64_t high = 0x8080808080808080ull;
     for (; i + 8 <= n; i += 8) {
         std::uint64_t w = 0;
         std::memcpy(&w, p + i, 8);
-        if ((w & 0x8080808080808080ull) == 0) continue;  // ASCII (and German umlauts cost one check each)
+        if ((w & high) == 0) continue;  // ASCII
+        // A byte >= 0xE2 (high bit set, low 7 bits >= 0x62) is an emoji start; a 0xC2 byte needs
+        // a look at the next one. German umlauts (0xC3 ...) pass without a byte loop.
+        if ((((w & low7) + 0x1E1E1E1E1E1E1E1Eull) & w & high) != 0) return true;
+        const std::uint64_t c2 = w ^ 0xC2C2C2C2C2C2C2C2ull;
+        if ((~(((c2 & low7) + low7) | c2) & high) == 0) continue;
         for (std::size_t k = i; k < i + 8; ++k) {
             if (emoji_start(k)) return true;
         }
@@ -287,6 +256,12 @@ double emoticon_valence(std::string_view w) {
     return 0;
 }
 
+// The first character emoticon_valence() needs (a cheap test before the call).
+bool may_be_emoticon(std::string_view w) {
+    const char c = w.empty() ? '\0' : w[0];
+    return c == ':' || c == ';' || c == '=' || c == '>' || c == '}';
+}
+
 // "hahaha", "hihihi", "hehe": laughter of any length.
 bool is_laughter(std::string_view w) {
     if (w.size() < 4 || w.size() % 2 != 0) return false;
@@ -305,6 +280,110 @@ std::size_t whitespace_length(std::string_view s, std::size_t i) {
     return text::is_space(d.code_point) ? d.length : 0;
 }
 
+// ASCII lower-casing of p[0, n) into out, 8 bytes at a time while 8 bytes can be read before
+// `limit` (the end of the text): bytes 'A'..'Z' get 0x20 added. May write up to 7 bytes past
+// out + n, which the callers' buffers leave room for.
+void lower_ascii(const char* p, std::size_t n, const char* limit, char* out) {
+    std::size_t c = 0;
+    for (; c < n && limit - (p + c) >= 8; c += 8) {
+        std::uint64_t w = 0;
+        std::memcpy(&w, p + c, 8);
+        const std::uint64_t seven = w & 0x7F7F7F7F7F7F7F7Full;
+        // High bit of each byte: >= 'A', and not > 'Z', and ASCII.
+        const std::uint64_t upper =
+            (seven + 0x3F3F3F3F3F3F3F3Full) & ~(seven + 0x2525252525252525ull) & ~w & 0x8080808080808080ull;
+        w |= upper >> 2;
+        std::memcpy(out + c, &w, 8);
+    }
+    for (; c < n; ++c) out[c] = (p[c] >= 'A' && p[c] <= 'Z') ? static_cast<char>(p[c] + 0x20) : p[c];
+}
+
+// text::append_utf8 into a buffer; returns the bytes written.
+std::size_t put_utf8(char32_t cp, char* out) {
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = text::replacement_character;
+    if (cp < 0x80) {
+        out[0] = static_cast<char>(cp);
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = static_cast<char>(0xC0 | (cp >> 6));
+        out[1] = static_cast<char>(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = static_cast<char>(0xE0 | (cp >> 12));
+        out[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = static_cast<char>(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = static_cast<char>(0xF0 | (cp >> 18));
+    out[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = static_cast<char>(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+// append_lower() of a word with non-ASCII bytes, written to `out` (at most 3 bytes per input
+// byte), in the same pass as python_isupper() of the word (`upper`). Latin-1 letters (C3 xx: the
+// umlauts, ß, é ...) are folded without decoding. Returns the length written.
+std::size_t fold_word(std::string_view w, char* out, bool& upper) {
+    std::size_t n = 0;
+    bool has_upper = false;
+    bool has_lower = false;
+    for (std::size_t i = 0; i < w.size();) {
+        const auto b = static_cast<unsigned char>(w[i]);
+        if (b < 0x80) {
+            if (b >= 'A' && b <= 'Z') {
+                has_upper = true;
+                out[n++] = static_cast<char>(b + 0x20);
+            } else {
+                has_lower |= b >= 'a' && b <= 'z';
+                out[n++] = static_cast<char>(b);
+            }
+            ++i;
+            continue;
+        }
+        if (b == 0xC3 && i + 1 < w.size() && (static_cast<unsigned char>(w[i + 1]) & 0xC0) == 0x80) {
+            // U+00C0..U+00FF: upper case U+00C0..U+00DE except U+00D7 (x) lower-cases by +0x20;
+            // lower case is U+00DF..U+00FF except U+00F7 (division sign).
+            const auto b1 = static_cast<unsigned char>(w[i + 1]);
+            out[n++] = w[i];
+            if (b1 <= 0x9E && b1 != 0x97) {
+                has_upper = true;
+                out[n++] = static_cast<char>(b1 + 0x20);
+            } else {
+                has_lower |= b1 >= 0x9F && b1 != 0xB7;
+                out[n++] = static_cast<char>(b1);
+            }
+            i += 2;
+            continue;
+        }
+        const auto d = text::decode_utf8(w, i);
+        if (!d.valid) {
+            n += put_utf8(text::replacement_character, out + n);  // neither upper nor lower case
+            i += d.length;
+            continue;
+        }
+        const char32_t cp = d.code_point;
+        const char32_t lower = text::to_lower(cp);
+        if (lower != cp) {
+            has_upper = true;
+            n += put_utf8(lower, out + n);
+        } else {
+            has_lower |= text::is_lower(cp);
+            if (cp == 0x2019) {
+                out[n++] = '\'';  // "don’t" as typed on phones is "don't"
+            } else {
+                std::memcpy(out + n, w.data() + i, d.length);
+                n += d.length;
+            }
+        }
+        i += d.length;
+    }
+    upper = has_upper && !has_lower;
+    return n;
+}
+
 // German tokens: whitespace split, links and handles dropped, punctuation stripped unless the
 // token is a known emoticon; remembers clause ends for the negation window.
 template <typename Lookup>
@@ -313,33 +392,32 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
     s.exclamations = 0;
     s.questions = 0;
     // Tokens keep string_views into `lower`, which is sized once per text: folding never
-    // produces more than 3 bytes per input byte (an invalid byte becomes U+FFFD).
-    if (s.lower.size() < 3 * clean.size() + 16) s.lower.resize(3 * clean.size() + 16);
+    // produces more than 3 bytes per input byte (an invalid byte becomes U+FFFD), each token is
+    // followed by a space (so the words of a multi-word entry are one contiguous key), and
+    // lower_ascii() may write 7 bytes past the end.
+    if (s.lower.size() < 4 * clean.size() + 16) s.lower.resize(4 * clean.size() + 16);
     char* const lower = s.lower.data();
+    const char* const limit = clean.data() + clean.size();
     std::size_t used = 0;
-    // Lower-cases `w` at lower + used (ASCII in place, the rest by Unicode case folding).
-    const auto fold = [&](std::string_view w, bool ascii) {
+    // Lower-cases `w` at lower + used; `upper` gets python_isupper(w) for non-ASCII words.
+    const auto fold = [&](std::string_view w, bool ascii, bool& upper) {
         char* out = lower + used;
         if (ascii) {
-            for (std::size_t c = 0; c < w.size(); ++c) {
-                out[c] = (w[c] >= 'A' && w[c] <= 'Z') ? static_cast<char>(w[c] + 0x20) : w[c];
-            }
+            lower_ascii(w.data(), w.size(), limit, out);
             return std::string_view(out, w.size());
         }
-        s.folded.clear();
-        append_lower(w, s.folded);
-        std::memcpy(out, s.folded.data(), s.folded.size());
-        return std::string_view(out, s.folded.size());
+        return std::string_view(out, fold_word(w, out, upper));
     };
     std::size_t span = 0;
     std::size_t i = 0;
-    while (i < clean.size()) {
-        const std::uint8_t k = class_of(clean[i]);
+    const std::size_t n = clean.size();
+    while (i < n) {
+        const std::uint16_t k = class_of(clean[i]);
         if ((k & k_space_py) != 0) {
             ++i;
             continue;
         }
-        if ((k & k_high) != 0) {
+        if ((k & k_space_lead) != 0) {
             if (const std::size_t w = whitespace_length(clean, i); w != 0) {
                 i += w;
                 continue;
@@ -348,10 +426,10 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
         // One pass finds the token's end and which kinds of bytes it has, so the checks below
         // run only for tokens that can need them.
         std::size_t j = i + 1;
-        std::uint8_t seen = k;
-        while (j < clean.size()) {
-            const std::uint8_t c = class_of(clean[j]);
-            if ((c & k_space_py) != 0 || ((c & k_high) != 0 && whitespace_length(clean, j) != 0)) break;
+        std::uint16_t seen = k;
+        while (j < n) {
+            const std::uint16_t c = class_of(clean[j]);
+            if ((c & k_space_py) != 0 || ((c & k_space_lead) != 0 && whitespace_length(clean, j) != 0)) break;
             seen |= c;
             ++j;
         }
@@ -372,38 +450,47 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
             while (b > a && is_punct(raw[b - 1])) --b;
         }
         const std::string_view stripped = raw.substr(a, b - a);
+        const bool ascii = (seen & k_high) == 0;
 
-        token t;
-        while (span < s.emoji_spans.size() && s.emoji_spans[span].second <= start) ++span;
-        t.from_emoji = span < s.emoji_spans.size() && s.emoji_spans[span].first <= start;
-        const char last = raw.back();
-        t.clause_end = (last == ',' || last == '.' || last == ';' || last == ':' || last == '!' || last == '?') &&
-                       !stripped.empty();
+        bool from_emoji = false;
+        if (!s.emoji_spans.empty()) {
+            while (span < s.emoji_spans.size() && s.emoji_spans[span].second <= start) ++span;
+            from_emoji = span < s.emoji_spans.size() && s.emoji_spans[span].first <= start;
+        }
+        const bool clause_end = (class_of(raw.back()) & k_clause) != 0 && !stripped.empty();  // , . ; : ! ?
         // German: keep a token as written only when it is itself known (emoticons such as
         // ":)" or ":-(", "<3"); otherwise always strip, so "ok!" and "gut," are found.
-        t.raw = stripped;
+        bool upper = false;  // python_isupper() of the kept form, for non-ASCII tokens
+        std::string_view folded;
         // Only a token that stripping would reduce to <= 2 characters can be an emoticon
         // (":)", ":-(", ":D", "<3"); longer ones ("gut,", "Stunde!!") are words.
-        if (stripped.size() != raw.size() && code_points(stripped) <= 2) {
-            const std::string_view whole = fold(raw, (seen & k_high) == 0);
+        if (stripped.size() != raw.size() &&
+            (ascii ? stripped.size() <= 2 : stripped.size() <= 8 && code_points(stripped) <= 2)) {
+            const std::string_view whole = fold(raw, ascii, upper);
             const bool known = lex.german.find(whole) != nullptr || lex.english_modern.find(whole) != nullptr ||
                                emoticon_valence(whole) != 0;
             if (stripped.empty() && !known) {
                 // Free-standing punctuation (tokenised tweets: "gut ."): ends the clause of
                 // the previous word instead of being a neutral word itself.
-                if (t.clause_end || raw.find_first_of(".,;:!?") != std::string_view::npos) {
+                if (clause_end || raw.find_first_of(".,;:!?") != std::string_view::npos) {
                     if (!s.tokens.empty()) s.tokens.back().clause_end = true;
                 }
                 continue;
             }
-            if (known || stripped.empty()) t.raw = raw;
+            if (known || stripped.empty()) folded = whole;  // kept as written, already folded
         }
-        t.lower = fold(t.raw, (seen & k_high) == 0);
-        used += t.lower.size();
+        if (folded.data() == nullptr) folded = fold(stripped, ascii, upper);
+        used += folded.size();
+        lower[used++] = ' ';
+        // Built in place: a token assembled on the stack and copied into the vector costs a
+        // store-forwarding stall per token.
+        token& t = s.tokens.emplace_back();
+        t.lower = folded;
+        t.from_emoji = from_emoji;
+        t.clause_end = clause_end;
         // ASCII: case flags from the byte classes.
-        t.upper = (seen & k_high) == 0 ? (seen & k_upper) != 0 && (seen & k_lower) == 0 : python_isupper(t.raw);
+        t.upper = ascii ? (seen & k_upper) != 0 && (seen & k_lower) == 0 : upper;
         lookup(t);
-        s.tokens.push_back(t);
     }
 }
 
@@ -413,8 +500,17 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
 sentiment score_valence(const std::vector<double>& sentiments, int exclamations, int questions) {
     sentiment out;
     if (sentiments.empty()) return out;
+    // One pass: each sum adds the same values in the same order as VADER's separate loops.
     double sum = 0;
-    for (const double v : sentiments) sum += v;
+    double pos_sum = 0;
+    double neg_sum = 0;
+    int neu_count = 0;
+    for (const double v : sentiments) {
+        sum += v;
+        if (v > 0) pos_sum += v + 1;  // +1/-1 compensate for neutral words counting 1
+        if (v < 0) neg_sum += v - 1;
+        if (v == 0) ++neu_count;
+    }
     const double ep = std::min(exclamations, 4) * 0.292;
     double qm = 0;
     if (questions > 1) qm = questions <= 3 ? questions * 0.18 : 0.96;
@@ -426,14 +522,6 @@ sentiment score_valence(const std::vector<double>& sentiments, int exclamations,
     }
     out.compound = std::clamp(sum / std::sqrt(sum * sum + alpha), -1.0, 1.0);
 
-    double pos_sum = 0;
-    double neg_sum = 0;
-    int neu_count = 0;
-    for (const double v : sentiments) {
-        if (v > 0) pos_sum += v + 1;  // +1/-1 compensate for neutral words counting 1
-        if (v < 0) neg_sum += v - 1;
-        if (v == 0) ++neu_count;
-    }
     if (pos_sum > std::fabs(neg_sum)) {
         pos_sum += punct;
     } else if (pos_sum < std::fabs(neg_sum)) {
@@ -523,11 +611,11 @@ bool is_booster(const en_token& t) { return t.e != nullptr && t.e->has(entry::bo
 // Returns the length written and whether a letter repeats three times ("sooo").
 std::size_t lower_token(std::string_view raw, char* out, en_token& t, bool& run) {
     std::size_t n = 0;
-    std::uint8_t seen = 0;
+    std::uint16_t seen = 0;
     bool apostrophe = false;
     for (std::size_t i = 0; i < raw.size(); ++i) {
         char c = raw[i];
-        const std::uint8_t k = class_of(c);
+        const std::uint16_t k = class_of(c);
         seen |= k;
         if ((k & k_upper) != 0) {
             c = static_cast<char>(c + 0x20);
@@ -590,30 +678,30 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
     s.exclamations = 0;
     s.questions = 0;
     // Tokens keep string_views into `lower`: lower-casing never lengthens a token, so sizing it
-    // to the text once keeps it from reallocating.
-    if (s.en_lower.size() < clean.size()) s.en_lower.resize(clean.size());
+    // to the text once keeps it from reallocating (lower_ascii() may write 7 bytes past the end).
+    if (s.en_lower.size() < clean.size() + 8) s.en_lower.resize(clean.size() + 8);
     char* const lower = s.en_lower.data();
     std::size_t used = 0;
     std::size_t span = 0;
     const std::size_t n = clean.size();
     std::size_t i = 0;
     while (i < n) {
-        const std::uint8_t k = class_of(clean[i]);
+        const std::uint16_t k = class_of(clean[i]);
         if ((k & k_space) != 0) {
             ++i;
             continue;
         }
-        if ((k & k_high) != 0) {
+        if ((k & k_space_lead) != 0) {
             if (const std::size_t w = js_space_length(clean, i); w != 0) {
                 i += w;
                 continue;
             }
         }
         std::size_t j = i + 1;
-        std::uint8_t seen = k;
+        std::uint16_t seen = k;
         while (j < n) {
-            const std::uint8_t c = class_of(clean[j]);
-            if ((c & k_space) != 0 || ((c & k_high) != 0 && js_space_length(clean, j) != 0)) break;
+            const std::uint16_t c = class_of(clean[j]);
+            if ((c & k_space) != 0 || ((c & k_space_lead) != 0 && js_space_length(clean, j) != 0)) break;
             seen |= c;
             ++j;
         }
@@ -635,16 +723,29 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
         // URLs and @handles stay neutral tokens, as in the port: they can never match the lexicon
         // (the port strips no "@", "/" or inner punctuation) but shift windows and ALL-CAPS counts.
         if ((seen & k_high) != 0 ? !longer_than_one_js_char(piece) : piece.size() < 2) continue;
-        en_token t;
         const std::string_view raw = (seen & k_punct) != 0 ? js_strip(piece) : piece;
+        // Built in place: a token assembled on the stack and copied into the vector costs a
+        // store-forwarding stall per token.
+        en_token& t = s.en_tokens.emplace_back();
         bool run = false;
-        const std::size_t length = lower_token(raw, lower + used, t, run);
+        std::size_t length = 0;
+        if ((seen & k_high) == 0) {
+            // ASCII (most tokens): lower_token() with the case flags from the byte classes (the
+            // marks js_strip() removed have no case) and the letter-run scan only when needed.
+            length = raw.size();
+            lower_ascii(raw.data(), length, clean.data() + n, lower + used);
+            t.upper = (seen & k_upper) != 0 && (seen & k_lower) == 0;
+            t.cased = (seen & k_upper) != 0;
+            t.nt = (seen & k_punct) != 0 && raw.find("n't") != std::string_view::npos;
+        } else {
+            length = lower_token(raw, lower + used, t, run);
+        }
         t.lower = std::string_view(lower + used, length);
         used += length;
         t.e = lex.english.find(t.lower);
         if (t.e != nullptr) {
             t.word = t.e->word;
-        } else if (run) {
+        } else if ((seen & k_high) == 0 ? has_letter_run(t.lower) : run) {
             t.e = find_shortened(lex.english, t.lower);
         }
         if (from_emoji && !in_lexicon(t)) {
@@ -652,7 +753,6 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
             // lexicon, which rates the words those descriptions use ("heart").
             if (const entry* e = lex.english_modern.find(t.lower)) t.e = e;
         }
-        s.en_tokens.push_back(t);
     }
 }
 
@@ -822,9 +922,13 @@ sentiment score_english(const lexicons& lex, std::string_view clean, scratch& s)
 
 const entry* find_compound_head(const lexicons& lex, std::string_view w) {
     // Longest known suffix of at least 4 bytes after a first part of at least 3 bytes:
-    // "totalausfall" -> "ausfall", "internetstörungen" -> "störungen".
-    if (w.size() < 7 || !lex.german_tails.test(lexicons::tail_bucket(w))) return nullptr;
+    // "totalausfall" -> "ausfall", "internetstörungen" -> "störungen". Only the suffix lengths
+    // that some rated key ending in the same 4 bytes has are looked up (usually none or one).
+    if (w.size() < 7) return nullptr;
+    const std::uint32_t lengths = lex.german_head_lengths[lexicons::tail_bucket(w)];
+    if (lengths == 0) return nullptr;
     for (std::size_t start = 3; start + 4 <= w.size(); ++start) {
+        if ((lengths & lexicons::head_length_bit(w.size() - start)) == 0) continue;
         if ((static_cast<unsigned char>(w[start]) & 0xC0) == 0x80) continue;
         const entry* e = lex.german.find(w.substr(start));
         if (e != nullptr && e->has(entry::has_valence)) return e;
@@ -849,8 +953,9 @@ void lookup_german(const lexicons& lex, token& t) {
         return;
     }
     const std::uint64_t h = detail::word_table::hash(t.lower);
+    if ((t.e = lex.german.find(t.lower, h)) != nullptr) return;
     const bool run = has_letter_run(t.lower);
-    if ((t.e = find_elongated(lex.german, t.lower, h, run)) != nullptr) return;
+    if (run && (t.e = find_shortened(lex.german, t.lower)) != nullptr) return;
     // English words and emoticons in German posts ("fail", "sorry", ":)"), valence only.
     if (const entry* e = find_elongated(lex.english_modern, t.lower, h, run); e != nullptr && e->has(entry::has_valence)) {
         t.e = e;
@@ -861,7 +966,7 @@ void lookup_german(const lexicons& lex, token& t) {
     if (is_laughter(t.lower)) {
         t.e = lex.english_modern.find("haha");
         t.foreign = true;
-    } else if (const double v = emoticon_valence(t.lower); v != 0) {
+    } else if (const double v = may_be_emoticon(t.lower) ? emoticon_valence(t.lower) : 0; v != 0) {
         t.e = v > 0 ? &positive_emoticon : &negative_emoticon;
         t.foreign = true;
     }
@@ -967,24 +1072,26 @@ private:
     }
 
     // Longest multi-word entry starting at token i (3 words, then 2), not across a clause end.
+    // Only the lengths of entry that the word starts are looked up.
     std::pair<const entry*, std::size_t> phrase(std::size_t i) const {
-        std::array<char, 96> key;  // NOLINT: filled before use
+        const std::uint32_t flags = t_[i].e->flags;
         for (std::size_t length = 3; length >= 2; --length) {
-            if (i + length > t_.size()) continue;
-            std::size_t n = 0;
+            if ((flags & (length == 3 ? entry::phrase3 : entry::phrase2)) == 0 || i + length > t_.size()) continue;
             bool fits = true;
-            for (std::size_t k = 0; k < length && fits; ++k) {
+            for (std::size_t k = 0; k < length; ++k) {
                 const token& t = t_[i + k];
-                if ((k + 1 < length && t.clause_end) || t.consumed || n + t.lower.size() + 1 > key.size()) {
+                if ((k + 1 < length && t.clause_end) || t.consumed) {
                     fits = false;
                     break;
                 }
-                if (k > 0) key[n++] = ' ';
-                std::memcpy(key.data() + n, t.lower.data(), t.lower.size());
-                n += t.lower.size();
             }
             if (!fits) continue;
-            const entry* e = lex_.german.find({key.data(), n});
+            // Consecutive tokens' folded words lie one after another in scratch::lower, each
+            // followed by a space: the key "w1 w2 (w3)" needs no copy.
+            const char* first = t_[i].lower.data();
+            const token& end = t_[i + length - 1];
+            const std::string_view key(first, static_cast<std::size_t>(end.lower.data() + end.lower.size() - first));
+            const entry* e = lex_.german.find(key);
             if (e != nullptr && e->has(entry::has_valence)) return {e, length};
         }
         return {nullptr, 0};

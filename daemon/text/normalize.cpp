@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <array>
+#include <bit>
 #include <cstdint>
 #include <cstring>
 
 #include "text/utf8.hpp"
 
 namespace crisisd::text {
+
+static_assert(std::endian::native == std::endian::little, "guess_language() packs words with little-endian loads");
 
 namespace {
 
@@ -316,6 +319,17 @@ constexpr std::array<stop_slot, std::size_t{1} << stop_table_bits> build_stop_ta
     return table;
 }
 
+// High bit of each byte of `w` that is neither an ASCII letter nor the apostrophe.
+constexpr std::uint64_t non_word_bytes(std::uint64_t w) {
+    constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
+    constexpr std::uint64_t high = 0x8080808080808080ull;
+    const std::uint64_t seven = (w | 0x2020202020202020ull) & low7;  // letters lower-cased
+    const std::uint64_t letter = (seven + 0x1F1F1F1F1F1F1F1Full) & ~(seven + 0x0505050505050505ull) & ~w & high;
+    const std::uint64_t e = w ^ 0x2727272727272727ull;
+    const std::uint64_t apostrophe = ~(((e & low7) + low7) | e) & high;
+    return ~(letter | apostrophe) & high;
+}
+
 std::uint8_t stop_word_languages(std::uint64_t key) {
     static constexpr auto table = build_stop_table();
     for (std::size_t i = stop_hash(key);; i = (i + 1) & (table.size() - 1)) {
@@ -327,26 +341,25 @@ std::uint8_t stop_word_languages(std::uint64_t key) {
 }  // namespace
 
 std::string_view guess_language(std::string_view text) {
-    // Letters lower-cased and the apostrophe; 0 ends a word.
-    static constexpr auto word_char = [] {
-        std::array<char, 128> t{};
-        for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c);
-        for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = static_cast<char>(c + 0x20);
-        t['\''] = '\'';
+    // ASCII letters and the apostrophe: the bytes that continue an ASCII run of a word (bytes
+    // >= 0x80 are looked at one character at a time).
+    static constexpr auto word_byte = [] {
+        std::array<bool, 256> t{};
+        for (int c = 'a'; c <= 'z'; ++c) t[static_cast<std::size_t>(c)] = true;
+        for (int c = 'A'; c <= 'Z'; ++c) t[static_cast<std::size_t>(c)] = true;
+        t['\''] = true;
         return t;
     }();
-    text = text.substr(0, 2048);
+    const char* const data = text.data();
+    const std::size_t size = text.size();
+    const std::size_t n = std::min<std::size_t>(size, 2048);
     int de_score = 0;
     int en_score = 0;
     int umlauts = 0;
-    // The current word packed as pack() would pack it, built as it is read; len > 8 means too
-    // long to be a stop word.
+    // The current word packed as pack() would pack it (lower case), built as it is read; len > 8
+    // means too long to be a stop word.
     std::uint64_t key = 0;
     std::size_t len = 0;
-    const auto add = [&](char c) {
-        if (len < 8) key |= std::uint64_t{static_cast<unsigned char>(c)} << (8 * len);
-        ++len;
-    };
     const auto finish_word = [&] {
         if (len > 0 && len <= 8) {
             const std::uint8_t languages = stop_word_languages(key);
@@ -357,25 +370,65 @@ std::string_view guess_language(std::string_view text) {
         len = 0;
     };
     std::size_t i = 0;
-    while (i < text.size()) {
-        const auto b = static_cast<unsigned char>(text[i]);
-        if (b < 0x80) {
-            if (const char c = word_char[b]; c != 0) {
-                add(c);
-            } else if (len > 0) {
-                finish_word();
+    while (i < n) {
+        const auto b = static_cast<unsigned char>(data[i]);
+        if (word_byte[b]) {
+            // A run of ASCII letters and apostrophes, appended to the word at once: OR 0x20
+            // lower-cases a letter and leaves the apostrophe (0x27) as it is.
+            std::uint64_t w = 0;
+            std::size_t j = i + 1;
+            if (size - i >= 8) {
+                std::memcpy(&w, data + i, 8);  // little-endian: byte k is data[i + k]
+                // The run's end from the same 8 bytes, without a loop whose exit mispredicts once
+                // per word (words of 8 letters or more continue byte by byte).
+                if (const std::uint64_t other = non_word_bytes(w); other != 0) {
+                    j = std::min(i + static_cast<std::size_t>(std::countr_zero(other) / 8), n);
+                } else {
+                    j = std::min(i + 8, n);
+                    while (j < n && word_byte[static_cast<unsigned char>(data[j])]) ++j;
+                }
+            } else {
+                while (j < n && word_byte[static_cast<unsigned char>(data[j])]) ++j;
+                for (std::size_t k = 0; k < j - i; ++k) {
+                    w |= std::uint64_t{static_cast<unsigned char>(data[i + k])} << (8 * k);
+                }
             }
+            const std::size_t run = j - i;
+            if (len + run <= 8) {
+                const std::uint64_t mask = ~std::uint64_t{0} >> (64 - 8 * run);
+                key |= ((w | 0x2020202020202020ull) & mask) << (8 * len);
+            }
+            len += run;
+            i = j;
+            continue;
+        }
+        if (b < 0x80) {
+            if (len > 0) finish_word();
             ++i;
             continue;
         }
-        const auto d = decode_utf8(text, i);
+        // ä ö ü ß (either case) continue a word as their lower-case UTF-8 bytes.
+        if (b == 0xC3 && i + 1 < n) {
+            const auto b1 = static_cast<unsigned char>(data[i + 1]);
+            if (b1 == 0x84 || b1 == 0xA4 || b1 == 0x96 || b1 == 0xB6 || b1 == 0x9C || b1 == 0xBC || b1 == 0x9F) {
+                ++umlauts;
+                const std::uint64_t two = 0xC3u | (std::uint64_t{b1 == 0x9F ? b1 : (b1 | 0x20u)} << 8);
+                if (len < 8) key |= two << (8 * len);  // at len 7 the second byte falls off (8 bytes kept)
+                len += 2;
+                i += 2;
+                continue;
+            }
+        }
+        const auto d = decode_utf8(std::string_view(data, n), i);
         const char32_t lower = to_lower(d.code_point);
         if (lower == 0xE4 || lower == 0xF6 || lower == 0xFC || lower == 0xDF) {
             ++umlauts;
-            add(static_cast<char>(0xC3));                 // ä ö ü ß all start with C3
-            add(static_cast<char>(0x80 | (lower & 0x3F)));  // lower-case 2nd byte
+            const std::uint64_t two = 0xC3u | (std::uint64_t{0x80u | (lower & 0x3Fu)} << 8);
+            if (len < 8) key |= two << (8 * len);
+            len += 2;
         } else if (lower == 0x2019 && len > 0) {  // typographic apostrophe in "don’t"
-            add('\'');
+            if (len < 8) key |= std::uint64_t{'\''} << (8 * len);
+            ++len;
         } else {
             finish_word();
         }

@@ -329,15 +329,23 @@ void load_german(word_table& table) {
         twin = e;
         twin.flags |= entry::generated;
     }
+
+    // Which lengths of multi-word entry each first word starts, so the scorer looks up only
+    // those: every multi-word key in the table marks its first word (when that word has an entry).
+    std::vector<std::pair<std::string, std::uint32_t>> starts;
+    table.for_each([&](std::string_view key, const entry&) {
+        const std::size_t space = key.find(' ');
+        if (space == std::string_view::npos) return;
+        const std::size_t words = 1 + static_cast<std::size_t>(std::count(key.begin(), key.end(), ' '));
+        if (words == 2) starts.emplace_back(std::string(key.substr(0, space)), entry::phrase2);
+        if (words == 3) starts.emplace_back(std::string(key.substr(0, space)), entry::phrase3);
+    });
+    for (const auto& [first, flag] : starts) {
+        if (table.find(first) != nullptr) table.upsert(first).flags |= flag;
+    }
 }
 
 }  // namespace
-
-std::size_t lexicons::tail_bucket(std::string_view word) noexcept {
-    std::uint32_t tail = 0;
-    std::memcpy(&tail, word.data() + word.size() - 4, 4);
-    return (tail * 0x9E3779B1u) >> 16;
-}
 
 std::string_view lexicons::describe_emoji(char32_t cp) const noexcept {
     const auto it = std::lower_bound(emoji.begin(), emoji.end(), cp,
@@ -355,7 +363,7 @@ const lexicons& lexicons::instance() {
         load_german(l->german);
         l->german.for_each([&](std::string_view key, const entry& e) {
             if (key.size() >= 4 && e.has(entry::has_valence) && key.find(' ') == std::string_view::npos) {
-                l->german_tails.set(tail_bucket(key));
+                l->german_head_lengths[tail_bucket(key)] |= head_length_bit(key.size());
             }
         });
         return l;

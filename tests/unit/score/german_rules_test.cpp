@@ -36,6 +36,15 @@ TEST(german_scoring, negation_before_the_word) {
     EXPECT_GT(de("Das ist nicht nur gut, sondern großartig"), 0.5);  // "nicht nur" is not a negation
 }
 
+TEST(german_scoring, multi_word_entries_in_any_case_and_spelling) {
+    EXPECT_GT(de("Läuft wieder!"), 0);
+    EXPECT_NEAR(de("LÄUFT WIEDER"), de("läuft wieder"), 1e-12);
+    EXPECT_NEAR(de("laeuft wieder"), de("läuft wieder"), 1e-12);
+    // Links and handles between the words are not words; a clause end is a boundary.
+    EXPECT_NEAR(de("funktioniert @telekom nicht mehr"), de("funktioniert nicht mehr"), 1e-12);
+    EXPECT_NE(de("funktioniert . nicht mehr"), de("funktioniert nicht mehr"));
+}
+
 TEST(german_scoring, negation_after_the_verb) {
     EXPECT_LT(de("Das gefällt mir nicht"), 0);
     EXPECT_LT(de("Das Internet funktioniert nicht"), -0.4);
@@ -68,6 +77,12 @@ TEST(german_scoring, all_caps_and_punctuation) {
     EXPECT_LT(de("Das ist SCHLECHT"), de("Das ist schlecht"));
     EXPECT_LT(de("Störung!!!"), de("Störung"));
     EXPECT_NEAR(de("AUSFALL STÖRUNG"), de("ausfall störung"), 1e-12);  // everything upper: no emphasis
+    // Upper case with umlauts and ß counts like ASCII upper case.
+    EXPECT_LT(de("Schon wieder eine STÖRUNG"), de("Schon wieder eine Störung"));
+    EXPECT_NEAR(de("Schon wieder eine STÖRUNG"), de("Schon wieder eine STOERUNG"), 1e-12);
+    // ß is a lower-case letter (as for Python's str.isupper()): "GROßARTIG" is not ALL-CAPS.
+    EXPECT_NEAR(de("Das ist GROßARTIG"), de("Das ist großartig"), 1e-12);
+    EXPECT_GT(de("Das ist GROSSARTIG"), de("Das ist GROßARTIG"));
 }
 
 TEST(german_scoring, aber_doch_jedoch_shift_weight_to_the_second_clause) {

@@ -134,6 +134,18 @@ TEST(guess_language, returns_empty_without_evidence) {
     EXPECT_EQ(guess_language("https://example.com @someone"), "");
 }
 
+TEST(guess_language, reads_stop_words_in_any_case_and_spelling) {
+    EXPECT_EQ(guess_language("FÜR ÜBER"), "de");
+    EXPECT_EQ(guess_language("I’M HERE"), "en");  // typographic apostrophe
+    EXPECT_EQ(guess_language("the"), "en");       // shorter than one 8-byte load
+    EXPECT_EQ(guess_language("Internetstörungen Netzausfall"), "de");  // umlaut evidence only
+    EXPECT_EQ(guess_language("what's the deal, danke"), "en");
+}
+TEST(guess_language, reads_the_first_2_kib_only) {
+    const std::string pad(2044, ' ');
+    EXPECT_EQ(guess_language(pad + "und the the the"), "de");  // "und" is bytes 2044..2046
+    EXPECT_EQ(guess_language(pad + "  und the the"), "");      // cut to "un"
+}
 TEST(guess_language, follows_the_majority_in_mixed_posts) {
     EXPECT_EQ(guess_language("Mein Internet ist schon wieder weg, what the hell"), "de");
     EXPECT_EQ(guess_language("The outage is still not fixed and I am angry, danke"), "en");
