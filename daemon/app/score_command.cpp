@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <cstdio>
 #include <cstring>
+#include <functional>
 
 #include "app/cli.hpp"
 #include "core/json_writer.hpp"
@@ -65,9 +66,14 @@ void append_scores(std::string& out, const score::sentiment& s) {
 // and those lines are scored while the writer refills the pipe on another core. (fread() waited
 // until the whole 1 MiB block was filled, so `crisisd score` blocked on every 64 KiB chunk of a
 // pipe - thousands of sleeps per million mentions, a fifth of the wall time.)
+// `before_read` runs before each read(2), which may block: the caller writes out the results
+// it holds, so a slow producer (`tail -F … | crisisd score`) sees each line's score at once
+// instead of when 64 KiB of output have piled up.
 class line_reader {
 public:
-    explicit line_reader(int fd) : fd_(fd) { buf_.resize(1 << 20); }
+    line_reader(int fd, std::function<void()> before_read) : fd_(fd), before_read_(std::move(before_read)) {
+        buf_.resize(1 << 20);
+    }
     bool next(std::string_view& line) {
         for (;;) {
             auto nl = static_cast<const char*>(std::memchr(buf_.data() + begin_, '\n', end_ - begin_));
@@ -88,6 +94,7 @@ public:
                 begin_ = 0;
             }
             if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
+            before_read_();
             ssize_t n = 0;
             do {
                 n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
@@ -102,6 +109,7 @@ public:
 
 private:
     int fd_;
+    std::function<void()> before_read_;
     std::string buf_;
     std::size_t begin_ = 0, end_ = 0;
     bool eof_ = false;
@@ -121,9 +129,14 @@ int score_command(const std::vector<std::string>& args) {
     score::scorer scorer;
     parse::generic_parser parser;
     core::mention m;
-    line_reader reader(STDIN_FILENO);
     std::string out, text;
     out.reserve(1 << 17);
+    line_reader reader(STDIN_FILENO, [&out] {
+        if (out.empty()) return;
+        std::fwrite(out.data(), 1, out.size(), stdout);
+        std::fflush(stdout);
+        out.clear();
+    });
     std::string_view line;
     std::uint64_t line_no = 0;
     while (reader.next(line)) {

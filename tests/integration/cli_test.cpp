@@ -1,9 +1,13 @@
 // The command-line contracts of DESIGN.md, run against the real binary.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "child_process.hpp"
 
@@ -103,6 +107,28 @@ TEST(cli, score_answers_every_line_in_order) {
     EXPECT_NE(l3.find(R"("id":"b")"), std::string::npos) << out;
     EXPECT_NE(l3.find(R"("compound":-0.)"), std::string::npos) << out;  // negative
     fs::remove(in);
+}
+
+TEST(cli, score_answers_a_slow_producer_line_by_line) {
+    // `tail -F mentions.jsonl | crisisd score`: each score must come out while the input stays
+    // open, not when 64 KiB of output have piled up or the input ends.
+    auto fifo = fs::temp_directory_path() / ("crisisd-score-fifo-" + std::to_string(::getpid()));
+    fs::remove(fifo);
+    ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+    child_process p({"/bin/sh", "-c", std::string(CRISISD_BINARY) + " score < " + fifo.string()});
+    const int writer = ::open(fifo.c_str(), O_WRONLY);
+    ASSERT_GE(writer, 0);
+    const std::string line = R"({"id":"slow-1","lang":"en","text":"the outage is awful"})" "\n";
+    ASSERT_EQ(::write(writer, line.data(), line.size()), static_cast<ssize_t>(line.size()));
+    bool answered = false;
+    for (int i = 0; i < 1000 && !answered; ++i) {
+        answered = p.stdout_text().find(R"("id":"slow-1")") != std::string::npos;
+        if (!answered) std::this_thread::sleep_for(10ms);
+    }
+    EXPECT_TRUE(answered) << "no score while the input is still open";
+    ::close(writer);
+    EXPECT_EQ(p.wait_exit(20s), 0) << p.stderr_text();
+    fs::remove(fifo);
 }
 
 TEST(cli, unknown_command_is_a_usage_error) {
