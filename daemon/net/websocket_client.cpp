@@ -261,6 +261,15 @@ struct websocket_client::impl : std::enable_shared_from_this<impl> {
     }
 
     // --- reading ---
+    // Sends a close frame with `code` and gives it a moment to leave (the connection is over
+    // either way), then drops the connection.
+    asio::awaitable<void> end_with_close(std::uint16_t code, std::string& message) {
+        send(ws_opcode::close, detail::close_payload(code));
+        co_await flush(std::chrono::milliseconds(200));
+        shut();
+        message.clear();
+    }
+
     template <class Stream>
     asio::awaitable<read_result> read_from(Stream& stream, std::string& message) {
         read_result out;
@@ -286,21 +295,14 @@ struct websocket_client::impl : std::enable_shared_from_this<impl> {
                 case frame_reader::kind::close: {
                     out.error = "closed by server (code " + std::to_string(event.close_code) +
                                 (event.payload.empty() ? "" : ", " + std::string(event.payload)) + ")";
-                    // Answer the close as RFC 6455 asks, briefly: the connection is over anyway.
-                    const std::uint16_t echo = event.close_code == 1005 ? 1000 : event.close_code;
-                    send(ws_opcode::close, detail::close_payload(echo));
-                    co_await flush(std::chrono::milliseconds(200));
-                    shut();
-                    message.clear();
+                    // Echo the server's code, as RFC 6455 asks; 1005 means it sent none.
+                    co_await end_with_close(event.close_code == 1005 ? 1000 : event.close_code, message);
                     out.status = read_status::closed;
                     co_return out;
                 }
                 case frame_reader::kind::error:
                     out.error = "protocol error: " + std::string(event.error);
-                    send(ws_opcode::close, detail::close_payload(1002));
-                    co_await flush(std::chrono::milliseconds(200));
-                    shut();
-                    message.clear();
+                    co_await end_with_close(1002, message);
                     out.status = read_status::closed;
                     co_return out;
                 case frame_reader::kind::need_more:
