@@ -810,6 +810,8 @@ std::optional<metrics_snapshot> detector::metrics(std::size_t rule, std::string_
     return impl::snapshot(r, w, b);
 }
 
+bool detector::tracks(std::size_t rule, std::string_view key) const { return impl_->find(rule, key) != nullptr; }
+
 bool detector::firing(std::size_t rule, std::string_view key) const {
     const key_state* k = impl_->find(rule, key);
     return k != nullptr && k->firing;

@@ -90,6 +90,8 @@ public:
     // The rule's live keys, least recently observed first (charts and diagnostics; O(keys)).
     std::vector<std::string> keys(std::size_t rule) const;
     std::size_t live_keys() const;
+    // Whether the rule still has a window for `key` (keys leave when idle or evicted).
+    bool tracks(std::size_t rule, std::string_view key) const;
     std::uint64_t evicted_keys() const;  // keys dropped because a rule hit max_keys
     // Persistence across restarts (DESIGN: "a restart does not make the daemon blind or jumpy").
     // save_rule() encodes one rule's live keys — windows, baselines, author sets, firing and

@@ -16,6 +16,8 @@ namespace {
 // What the pipeline remembers per live (rule, key) between the detector firing and clearing:
 // the languages seen (to choose a statement's language) and the most negative mentions.
 struct key_memory {
+    std::size_t rule = 0;
+    std::string key;
     std::map<std::string, std::size_t> languages;
     std::vector<evidence_sample> samples;  // most negative first, at most evidence_samples
     std::uint64_t incident_id = 0;
@@ -70,7 +72,12 @@ struct pipeline::impl {
 
     void remember(std::size_t rule, std::string_view k, const core::mention& m, std::string_view lang,
                   double compound, core::timestamp now) {
-        auto& mem = memory[memory_key(rule, k)];
+        auto [it, fresh] = memory.try_emplace(memory_key(rule, k));
+        auto& mem = it->second;
+        if (fresh) {
+            mem.rule = rule;
+            mem.key = std::string(k);
+        }
         ++mem.languages[std::string(lang.empty() ? "und" : lang)];
         auto& samples = mem.samples;
         std::size_t cap = settings.evidence_samples;
@@ -113,6 +120,22 @@ struct pipeline::impl {
             }
         }
         signals.clear();
+    }
+
+    // Keys that matched but never fired leave the detector when their window empties (or when
+    // max_keys evicts them); what the pipeline remembers for them goes too, so a stream of ever
+    // new keys (group_by source or lang) cannot grow memory without bound. Memory of a key
+    // whose incident is open stays until the incident clears. Swept once a minute of time.
+    core::timestamp next_prune{};
+    void prune(core::timestamp now) {
+        if (now < next_prune) return;
+        next_prune = now + std::chrono::minutes(1);
+        for (auto it = memory.begin(); it != memory.end();) {
+            const auto& mem = it->second;
+            const bool open = mem.incident_id != 0 && find_open(settings.rules[mem.rule].name, mem.key) != nullptr;
+            if (!open && !detector.tracks(mem.rule, mem.key)) it = memory.erase(it);
+            else ++it;
+        }
     }
 
     const incident::incident* find_open(std::string_view rule, std::string_view k) const {
@@ -182,7 +205,10 @@ void pipeline::tick(core::timestamp now, step_result& out) {
     s.detector.tick(now, s.signals);
     s.handle_signals(now, out);
     s.engine.tick(now, out.actions);
+    s.prune(now);
 }
+
+std::size_t pipeline::remembered_keys() const { return impl_->memory.size(); }
 
 std::optional<core::timestamp> pipeline::next_deadline() const { return impl_->engine.next_deadline(); }
 incident::engine& pipeline::incidents() { return impl_->engine; }

@@ -71,6 +71,9 @@ public:
     const std::vector<rule_settings>& rules() const;
     std::optional<detect::metrics_snapshot> metrics(std::size_t rule, std::string_view key, core::timestamp t) const;
     std::size_t live_keys() const;
+    // (rule, key) pairs whose languages and evidence the pipeline holds; follows live_keys()
+    // within a minute of time, plus keys of open incidents.
+    std::size_t remembered_keys() const;
     // The detector itself: snapshots across restarts (save_rule/load_rule), key listings for
     // charts, eviction counts for metrics.
     detect::detector& detector();

@@ -189,3 +189,41 @@ TEST(pipeline, keys_built_from_wire_fields_are_reduced_to_a_plain_form) {
     ASSERT_EQ(out.opened.size(), 1u);
     EXPECT_EQ(p.incidents().find(1)->key, "Liwest/evil__topic___script_");
 }
+
+TEST(pipeline, memory_of_keys_that_never_fired_goes_when_their_windows_empty) {
+    // group_by source with a stream of ever new sources: each key is seen once and never fires.
+    auto s = outage_settings();
+    s.rules[0].detect.group_by = detect::group_topic | detect::group_source;
+    auto created = pipeline::pipeline::create(s);
+    auto& p = *std::get<std::unique_ptr<pipeline::pipeline>>(created);
+    pipeline::step_result out;
+    auto t = t0;
+    for (int i = 0; i < 500; ++i) {
+        auto m = post("@someone" + std::to_string(i), "Liwest ist heute langsam");
+        m.source = "relay-" + std::to_string(i);
+        p.process(m, t += 1s, out);
+    }
+    EXPECT_EQ(p.remembered_keys(), 500u);
+    // Long after the window and the baseline: the detector has dropped the idle keys, and the
+    // pipeline forgets what it held for them.
+    for (int i = 0; i < 30; ++i) p.tick(t += 30min, out);
+    EXPECT_EQ(p.live_keys(), 0u);
+    EXPECT_EQ(p.remembered_keys(), 0u);
+}
+
+TEST(pipeline, memory_of_an_open_incident_stays_until_it_clears) {
+    auto p = make();
+    pipeline::step_result out;
+    auto t = t0;
+    for (int i = 0; i < 30 && out.opened.empty(); ++i)
+        p->process(post("@angry" + std::to_string(i % 12), "Liwest Totalausfall seit Stunden. Frechheit!!"), t += 5s, out);
+    ASSERT_EQ(out.opened.size(), 1u);
+    const auto id = out.opened[0];
+    p->tick(t += 2min, out);
+    EXPECT_EQ(p->remembered_keys(), 1u);
+    EXPECT_FALSE(p->evidence(id).empty());
+    for (int i = 0; i < 20 && out.resolved.empty(); ++i) p->tick(t += 1min, out);
+    ASSERT_EQ(out.resolved.size(), 1u);
+    EXPECT_EQ(p->remembered_keys(), 0u);
+    EXPECT_FALSE(p->evidence(id).empty()) << "the incident's evidence outlives the key's memory";
+}
