@@ -9,7 +9,7 @@ mode=${1:---test}
 runtime_pkgs=(
   ca-certificates
   libboost-json1.81.0 libyaml-cpp0.7 libsimdjson14 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0
-  libsqlite3-0 libssl3 libvectorscan5 libsystemd0 zlib1g
+  libsqlite3-0 libssl3 libvectorscan5 libsystemd0 zlib1g tzdata
 )
 build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git

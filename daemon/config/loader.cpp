@@ -135,7 +135,7 @@ public:
 private:
     load_result finish() {
         ctx_.check_references();
-        resolve_statement_fields(ctx_, config_);  // before the lengths: they measure the real URLs
+        resolve_statement_fields(ctx_, config_);  // before the lengths: they measure the real URLs and zones
         check_statement_lengths(ctx_, config_);
         std::stable_sort(diags_.begin(), diags_.end(), [](const diagnostic& a, const diagnostic& b) {
             return std::tie(a.file, a.line, a.column) < std::tie(b.file, b.line, b.column);
@@ -198,8 +198,8 @@ private:
     void read_root(const YAML::Node& root) {
         if (root.IsNull()) return;  // an empty file is an empty config
         mapping top(ctx_, root, ctx_.at(root), "a config file",
-                    {"sources", "channels", "rules", "playbooks", "statements", "status_url", "admin",
-                     "storage", "include"});
+                    {"sources", "channels", "rules", "playbooks", "statements", "status_url", "time_zone",
+                     "next_update_in", "admin", "storage", "include"});
         if (!top.valid()) return;
         const field* includes = nullptr;
         for (const field& f : top.fields()) {
@@ -220,6 +220,14 @@ private:
                         check_status_url(ctx_, f, *v);
                     }
                 }
+            } else if (f.key == "time_zone") {
+                if (once(f, time_zone_at_)) {
+                    if (auto v = read_time_zone(ctx_, f)) config_.time_zone = *v;
+                }
+            } else if (f.key == "next_update_in") {
+                if (once(f, next_update_in_at_)) {
+                    if (auto v = read_next_update_in(ctx_, f)) config_.next_update_in = *v;
+                }
             } else if (f.key == "admin") {
                 if (once(f, admin_at_)) read_admin(ctx_, f, config_.admin);
             } else if (f.key == "storage") {
@@ -232,7 +240,8 @@ private:
         if (includes != nullptr) read_includes(*includes);
     }
 
-    // admin, storage and status_url are single settings; lists merge across files but these cannot.
+    // admin, storage, status_url, time_zone and next_update_in are single settings; lists merge
+    // across files but these cannot.
     bool once(const field& f, std::optional<location>& first) {
         if (first) {
             ctx_.error(ctx_.at(f.key_node),
@@ -291,6 +300,8 @@ private:
     std::optional<location> admin_at_;
     std::optional<location> storage_at_;
     std::optional<location> status_url_at_;
+    std::optional<location> time_zone_at_;
+    std::optional<location> next_update_in_at_;
 };
 
 }  // namespace

@@ -4,6 +4,8 @@
 #include <vector>
 
 #include "admin/settings.hpp"
+#include "core/time.hpp"
+#include "core/time_zone.hpp"
 #include "incident/settings.hpp"
 #include "ingest/settings.hpp"
 #include "notify/settings.hpp"
@@ -21,6 +23,11 @@ struct settings {
     // The top-level status_url: {status_url} for every playbook without its own (each playbook's
     // status_url already holds the one it uses). Empty: none.
     std::string status_url;
+    // The top-level time_zone and next_update_in: how statements show times ({next_update},
+    // {started_at}) for every playbook without its own (each playbook's fields already hold the
+    // ones it uses). Unset: UTC, shown as "14:30 UTC", and 30 minutes.
+    core::time_zone time_zone;
+    core::duration next_update_in = std::chrono::minutes(30);
     admin::admin_settings admin;
     outbox::storage_settings storage;
 };

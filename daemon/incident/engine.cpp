@@ -137,10 +137,11 @@ struct engine::impl {
 
     // ---- rendering ------------------------------------------------------------------------
 
-    // Placeholders are filled from incident fields and the playbook's status_url only, never
-    // from mention text (which an attacker writes). A placeholder without a value (unknown, or
-    // empty like a playbook without status_url) stays as written and is named in `unfilled`:
-    // such a text is never posted. The config loader rejects both before they get here.
+    // Placeholders are filled from incident fields and the playbook's settings (status_url, and
+    // time_zone and next_update_in for the times) only, never from mention text (which an
+    // attacker writes). A placeholder without a value (unknown, or empty like a playbook without
+    // status_url) stays as written and is named in `unfilled`: such a text is never posted. The
+    // config loader rejects both before they get here.
     std::string render(std::string_view tpl, const incident& inc, core::timestamp now,
                        std::vector<std::string>& unfilled) const {
         return render_template(tpl, [&](std::string_view name) { return field(name, inc, now); }, &unfilled);
@@ -151,11 +152,13 @@ struct engine::impl {
         if (name == "rule") return inc.rule;
         if (name == "severity") return inc.severity;
         if (name == "incident_id") return std::to_string(inc.id);
-        if (name == "started_at") return core::format_rfc3339(std::chrono::floor<std::chrono::seconds>(inc.opened_at));
-        if (name == "next_update") return hh_mm_utc(now + settings.next_update);
-        if (name == "status_url") {
-            if (const playbook_settings* pb = playbook_of(inc)) return pb->status_url;
-        }
+        const playbook_settings* pb = playbook_of(inc);
+        // Times in the playbook's zone ("14:30"; "14:30 UTC" without one): incident/template.hpp.
+        static const playbook_settings defaults;
+        const playbook_settings& times = pb != nullptr ? *pb : defaults;
+        if (name == "started_at") return started_at_text(inc.opened_at, now, times.time_zone);
+        if (name == "next_update") return next_update_text(now, times.next_update_in, times.time_zone);
+        if (name == "status_url" && pb != nullptr) return pb->status_url;
         return std::nullopt;
     }
 

@@ -95,7 +95,6 @@ enum class command_result { done, already_done, not_found, not_allowed };
 struct engine_settings {
     std::vector<playbook_settings> playbooks;
     std::vector<statement_settings> statements;
-    core::duration next_update = std::chrono::minutes(30);  // {next_update} = now + this
 };
 
 class engine {

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/time.hpp"
+#include "core/time_zone.hpp"
 
 namespace crisisd::incident {
 
@@ -29,6 +30,15 @@ struct playbook_settings {
     // {status_url} in the statements it posts: its own status_url, else the top-level one (config/
     // fills it in); empty: none, and config/ refuses a statement it posts that uses {status_url}.
     std::string status_url;
+    // The zone its statements show {next_update} and {started_at} in: its own time_zone, else the
+    // top-level one, else UTC (config/ fills it in). Statements go to the company's audience,
+    // which reads times as its local time whatever the text's language, so the zone belongs with
+    // the playbook (like its status page), not with a statement language.
+    core::time_zone time_zone;
+    // {next_update} is the posting time plus this (its own next_update_in, else the top-level
+    // one); config/ keeps it from 5 minutes to 12 hours in whole minutes and refuses
+    // {next_update} in a statement posted on_resolve, when no update follows.
+    core::duration next_update_in = std::chrono::minutes(30);
 };
 
 struct statement_settings {

@@ -42,22 +42,51 @@ std::string render_template(std::string_view tpl, const field_lookup& field, std
     return out;
 }
 
-std::string hh_mm_utc(core::timestamp t) {
-    const auto day = std::chrono::floor<std::chrono::days>(t);
-    const std::chrono::hh_mm_ss<core::duration> hms(t - day);
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "%02d:%02d", static_cast<int>(hms.hours().count()),
-                  static_cast<int>(hms.minutes().count()));
-    return buf;
+namespace {
+
+// "14:30" or "2026-11-26 14:30" from a local time, plus " UTC" in UTC.
+std::string wall_clock(std::chrono::local_time<core::duration> local, bool with_date, const core::time_zone& zone) {
+    using namespace std::chrono;
+    const auto day = floor<days>(local);
+    const hh_mm_ss<core::duration> hms(local - day);
+    char buf[40];
+    int n;
+    if (with_date) {
+        const year_month_day ymd{day};
+        n = std::snprintf(buf, sizeof buf, "%04d-%02u-%02u %02d:%02d", static_cast<int>(ymd.year()),
+                          static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                          static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()));
+    } else {
+        n = std::snprintf(buf, sizeof buf, "%02d:%02d", static_cast<int>(hms.hours().count()),
+                          static_cast<int>(hms.minutes().count()));
+    }
+    std::string out(buf, static_cast<std::size_t>(n));
+    if (zone.is_utc()) out += " UTC";
+    return out;
 }
 
-std::optional<std::string> longest_engine_field(std::string_view name) {
+}  // namespace
+
+std::string next_update_text(core::timestamp posted, core::duration interval, const core::time_zone& zone) {
+    const auto at = std::chrono::ceil<std::chrono::minutes>(posted + interval);
+    return wall_clock(zone.to_local(at), false, zone);
+}
+
+std::string started_at_text(core::timestamp started, core::timestamp posted, const core::time_zone& zone) {
     using namespace std::chrono;
-    // Four-digit years only; the last second of a day has every digit at its widest.
-    const core::timestamp last = sys_days{year{9999} / December / 31} + hours(23) + minutes(59) + seconds(59);
+    const auto local = zone.to_local(floor<minutes>(started));
+    const bool same_day = floor<days>(local) == floor<days>(zone.to_local(posted));
+    return wall_clock(local, !same_day, zone);
+}
+
+std::optional<std::string> longest_engine_field(std::string_view name, const core::time_zone& zone) {
+    using namespace std::chrono;
+    // Four-digit years only; the last minute of a day has every digit at its widest, and the
+    // forms are fixed-width ASCII, so one instant gives the longest of each.
+    const local_time<core::duration> last{local_days{year{9999} / December / 31} + hours(23) + minutes(59)};
     if (name == "incident_id") return std::to_string(std::numeric_limits<std::uint64_t>::max());
-    if (name == "started_at") return core::format_rfc3339(last);
-    if (name == "next_update") return hh_mm_utc(last);
+    if (name == "started_at") return wall_clock(last, true, zone);
+    if (name == "next_update") return wall_clock(last, false, zone);
     return std::nullopt;
 }
 

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/time.hpp"
+#include "core/time_zone.hpp"
 
 namespace crisisd::incident {
 
@@ -31,12 +32,25 @@ using field_lookup = std::function<std::optional<std::string>(std::string_view n
 std::string render_template(std::string_view tpl, const field_lookup& field,
                             std::vector<std::string>* unfilled = nullptr);
 
-// "14:30": the time of day in UTC, the form of {next_update}.
-std::string hh_mm_utc(core::timestamp t);
+// How statements show times. Readers of a company's public statements read times as their local
+// time, so times are shown in the playbook's time zone (incident/settings.hpp), as a wall clock
+// there shows them, 24-hour, without the zone's name: "14:30", which reads right in "bis 14:30 Uhr"
+// and "by 14:30". UTC is no one's wall clock, so in UTC (the default when no zone is configured)
+// every time says so: "14:30 UTC".
 
-// The longest value of a field whose form the engine alone decides: {incident_id} (a 64-bit
-// counter), {started_at} (RFC 3339 in whole seconds, UTC), {next_update} (HH:MM); nullopt for
-// the others ({topic}, {rule} and {severity} come from the rule, {status_url} from the playbook).
-std::optional<std::string> longest_engine_field(std::string_view name);
+// {next_update}: the time of day `interval` after `posted`, rounded up to the whole minute (the
+// promise is never shorter than the interval): "14:30", "14:30 UTC".
+std::string next_update_text(core::timestamp posted, core::duration interval, const core::time_zone& zone);
+
+// {started_at}: when the incident opened, to the minute: "14:05" when that was the same local day
+// as `posted`, else with the date (ISO 8601, read alike in every language): "2026-11-26 14:05";
+// in UTC with " UTC" after either.
+std::string started_at_text(core::timestamp started, core::timestamp posted, const core::time_zone& zone);
+
+// The longest value of a field whose form the engine alone decides, in `zone`: {incident_id} (a
+// 64-bit counter, 20 digits), {started_at} (16 characters, 20 in UTC), {next_update} (5, 9 in
+// UTC); nullopt for the others ({topic}, {rule} and {severity} come from the rule, {status_url}
+// from the playbook).
+std::optional<std::string> longest_engine_field(std::string_view name, const core::time_zone& zone);
 
 }  // namespace crisisd::incident

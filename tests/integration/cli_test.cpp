@@ -61,6 +61,18 @@ TEST(cli, check_config_refuses_status_url_placeholders_without_a_status_url) {
     EXPECT_EQ(p.stderr_text(), read_file(dir / "bad/status_url.expected"));
 }
 
+TEST(cli, check_config_refuses_wrong_statement_times) {
+    auto dir = fs::path(CRISISD_TEST_DATA) / "config";
+    auto cwd = fs::current_path();
+    fs::current_path(dir);
+    ::unsetenv("TZDIR");  // the messages name /usr/share/zoneinfo
+    child_process p({CRISISD_BINARY, "check-config", "--config", "bad/statement_times.yaml"});
+    auto code = p.wait_exit(20s);
+    fs::current_path(cwd);
+    EXPECT_EQ(code, 78);
+    EXPECT_EQ(p.stderr_text(), read_file(dir / "bad/statement_times.expected"));
+}
+
 TEST(cli, check_config_says_ok_for_a_good_config) {
     child_process p({CRISISD_BINARY, "check-config", "--config",
                      (fs::path(CRISISD_TEST_DATA) / "config/good/main.yaml").string()});

@@ -109,4 +109,13 @@ const location* context::placeholder_at(std::size_t statement, const std::string
     return it == placeholders_.end() ? nullptr : &it->second;
 }
 
+void context::note_playbook_key(std::size_t playbook, const std::string& key, const location& at) {
+    playbook_keys_[{playbook, key}] = at;
+}
+
+const location* context::playbook_key_at(std::size_t playbook, const std::string& key) const {
+    auto it = playbook_keys_.find({playbook, key});
+    return it == playbook_keys_.end() ? nullptr : &it->second;
+}
+
 }  // namespace crisisd::config::detail

@@ -52,6 +52,23 @@ public:
     const location* placeholder_at(std::size_t statement, const std::string& language,
                                    const std::string& name) const;
 
+    // Where playbook number `playbook` (in settings order, across files) sets `key` itself
+    // ("time_zone", "next_update_in"), for the settings the top level gives every other one.
+    void note_playbook_key(std::size_t playbook, const std::string& key, const location& at);
+    const location* playbook_key_at(std::size_t playbook, const std::string& key) const;
+
+    // A zone written right after a time placeholder, "{next_update} UTC": a claim about the zone
+    // the time is shown in, checked against the zones of the playbooks that post the text.
+    struct zone_label {
+        std::size_t statement = 0;
+        std::string language;
+        std::string placeholder;  // "next_update", "started_at"
+        std::string label;        // "UTC", "GMT"
+        location at;              // of the label
+    };
+    void note_zone_label(zone_label label) { zone_labels_.push_back(std::move(label)); }
+    const std::vector<zone_label>& zone_labels() const { return zone_labels_; }
+
 private:
     struct reference {
         name_kind kind;
@@ -65,6 +82,8 @@ private:
     std::vector<reference> references_;
     std::map<std::pair<std::size_t, std::string>, location> texts_;
     std::map<std::tuple<std::size_t, std::string, std::string>, location> placeholders_;
+    std::map<std::pair<std::size_t, std::string>, location> playbook_keys_;
+    std::vector<zone_label> zone_labels_;
 };
 
 }  // namespace crisisd::config::detail

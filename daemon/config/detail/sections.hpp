@@ -3,6 +3,7 @@
 // problems through the context, registers the names it defines and records the names it uses
 // for the cross-reference pass. Private to config/.
 #include <functional>
+#include <optional>
 #include <vector>
 
 #include "config/detail/reader.hpp"
@@ -22,6 +23,10 @@ void read_statements(context& ctx, const field& f, std::vector<incident::stateme
 // Reports a status_url (top level or a playbook's: the page {status_url} links to) that is not an
 // http(s) URL with a host.
 void check_status_url(context& ctx, const field& f, const std::string& url);
+// A time_zone (top level or a playbook's): an IANA name from the system's zoneinfo, read now.
+std::optional<core::time_zone> read_time_zone(context& ctx, const field& f);
+// A next_update_in (top level or a playbook's): whole minutes from 5m to 12h.
+std::optional<core::duration> read_next_update_in(context& ctx, const field& f);
 void read_admin(context& ctx, const field& f, admin::admin_settings& out);
 void read_storage(context& ctx, const field& f, outbox::storage_settings& out);
 

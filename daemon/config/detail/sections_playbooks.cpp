@@ -1,9 +1,13 @@
 // Playbooks (what happens when an incident opens and resolves) and the statement library.
 #include <algorithm>
+#include <cctype>
+#include <chrono>
+#include <filesystem>
 #include <string_view>
 
 #include "config/detail/sections.hpp"
 #include "config/detail/templates.hpp"
+#include "core/time_zone.hpp"
 #include "incident/settings.hpp"
 
 namespace crisisd::config::detail {
@@ -141,13 +145,31 @@ bool valid_date(const std::string& s) {
     return month >= 1 && month <= 12 && day >= 1 && day <= 31;
 }
 
+// "{next_update} UTC", "{started_at} (GMT)": a zone named right after a time, which must agree
+// with the zone the playbooks show it in (statement_fields.hpp checks once they are known).
+void note_zone_label(context& ctx, const YAML::Node& text, std::size_t statement, const std::string& language,
+                     const placeholder& p) {
+    const std::string& body = text.Scalar();
+    std::size_t at = p.offset + p.name.size() + 2;
+    while (at < body.size() && (body[at] == ' ' || body[at] == '(' || body[at] == '[')) ++at;
+    for (std::string_view label : {"UTC", "GMT"}) {
+        if (body.compare(at, label.size(), label) != 0) continue;
+        const std::size_t after = at + label.size();
+        if (after < body.size() && std::isalnum(static_cast<unsigned char>(body[after]))) continue;
+        ctx.note_zone_label(context::zone_label{statement, language, p.name, std::string(label),
+                                                ctx.doc().inside(text, at)});
+    }
+}
+
 // Reports unknown placeholders and notes where the known ones are, for the checks that need
 // every file read (statement_fields.hpp).
 void check_template(context& ctx, const YAML::Node& text, std::size_t statement, const std::string& language) {
-    for (const auto& p : find_placeholders(text.Scalar())) {
+    const std::string& body = text.Scalar();
+    for (const auto& p : find_placeholders(body)) {
         const auto& allowed = incident::template_fields();
         if (std::find(allowed.begin(), allowed.end(), p.name) != allowed.end()) {
             ctx.note_placeholder(statement, language, p.name, ctx.doc().inside(text, p.offset));
+            if (p.name == "next_update" || p.name == "started_at") note_zone_label(ctx, text, statement, language, p);
             continue;
         }
         std::vector<std::string> braced;
@@ -207,9 +229,65 @@ void check_status_url(context& ctx, const field& f, const std::string& url) {
     }
 }
 
+std::optional<core::time_zone> read_time_zone(context& ctx, const field& f) {
+    auto name = read_string(ctx, f);
+    if (!name) return std::nullopt;
+    const std::filesystem::path dir = core::zoneinfo_dir();
+    core::zone_load_error error;
+    if (auto zone = core::load_time_zone(*name, dir, &error)) return zone;
+    if (!error.unknown) {
+        ctx.error(value_at(ctx, f), "cannot use time zone '" + *name + "': " + error.reason);
+        return std::nullopt;
+    }
+    std::error_code ec;
+    if (!std::filesystem::is_directory(dir, ec)) {
+        ctx.error(value_at(ctx, f), "unknown time zone '" + *name + "': " + error.reason +
+                                        "; install the tzdata package");
+        return std::nullopt;
+    }
+    const std::vector<std::string> zones = core::list_time_zones(dir);
+    std::string hint = suggestion(*name, zones);
+    if (hint.empty()) {
+        // "Vienna", "new york": the city alone names one zone.
+        auto city_of = [](std::string_view s) {
+            std::string out(s.substr(s.rfind('/') + 1));
+            for (char& c : out) c = c == ' ' ? '_' : static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+            return out;
+        };
+        for (const auto& zone : zones) {
+            if (city_of(zone) == city_of(*name)) {
+                hint = " (did you mean '" + zone + "'?)";
+                break;
+            }
+        }
+    }
+    ctx.error(value_at(ctx, f), "unknown time zone '" + *name + "'" + hint + ": " + error.reason +
+                                    "; 'time_zone' takes an IANA zone name like Europe/Vienna or America/New_York");
+    return std::nullopt;
+}
+
+std::optional<core::duration> read_next_update_in(context& ctx, const field& f) {
+    using namespace std::chrono;
+    auto d = read_duration(ctx, f, false, "30m");
+    if (!d) return std::nullopt;
+    if (*d % minutes(1) != core::duration::zero()) {
+        ctx.error(value_at(ctx, f), "'next_update_in' must be whole minutes, as {next_update} shows them (got " +
+                                        shown(f.value) + ")");
+        return std::nullopt;
+    }
+    if (*d < minutes(5) || *d > hours(12)) {
+        ctx.error(value_at(ctx, f), "'next_update_in' must be from 5m to 12h (got " + shown(f.value) +
+                                        "): {next_update} shows only a time of day, the promise of an update "
+                                        "within the next hours");
+        return std::nullopt;
+    }
+    return d;
+}
+
 void read_playbooks(context& ctx, const field& f, std::vector<incident::playbook_settings>& out) {
     for_each_entry(ctx, f, [&](const YAML::Node& item, const location& at) {
-        mapping m(ctx, item, at, "each entry of 'playbooks'", {"name", "status_url", "steps", "on_resolve"});
+        mapping m(ctx, item, at, "each entry of 'playbooks'",
+                  {"name", "status_url", "time_zone", "next_update_in", "steps", "on_resolve"});
         if (!m.valid()) return;
         m.set_owner("playbook");
         incident::playbook_settings p;
@@ -227,6 +305,16 @@ void read_playbooks(context& ctx, const field& f, std::vector<incident::playbook
                 p.status_url = *v;
                 check_status_url(ctx, *url, *v);
             }
+        }
+        // Noted even when invalid (the load fails anyway), like status_url: the top-level value is
+        // not given to a playbook that has its own.
+        if (const field* zone = m.find("time_zone")) {
+            ctx.note_playbook_key(out.size(), "time_zone", value_at(ctx, *zone));
+            if (auto v = read_time_zone(ctx, *zone)) p.time_zone = *v;
+        }
+        if (const field* interval = m.find("next_update_in")) {
+            ctx.note_playbook_key(out.size(), "next_update_in", value_at(ctx, *interval));
+            if (auto v = read_next_update_in(ctx, *interval)) p.next_update_in = *v;
         }
         if (const field* steps = m.require("steps")) read_steps(ctx, *steps, p.steps, false);
         if (const field* steps = m.find("on_resolve")) read_steps(ctx, *steps, p.on_resolve, true);

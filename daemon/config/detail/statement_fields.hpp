@@ -5,17 +5,22 @@
 
 namespace crisisd::config::detail {
 
-// Gives every playbook without its own status_url the top-level one, then reports, at the
-// placeholder, each statement text that uses {status_url} in a playbook that still has none: the
-// engine would have nothing to fill in, and a literal "{status_url}" must never be posted.
+// Gives every playbook without its own status_url, time_zone and next_update_in the top-level
+// ones, then reports, for the statements each playbook posts:
+// - at the placeholder, a text that uses {status_url} where the playbook still has none: the
+//   engine would have nothing to fill in, and a literal "{status_url}" must never be posted;
+// - at the placeholder, a text posted on_resolve that uses {next_update}: it would promise an
+//   update that never comes;
+// - at the label, "{next_update} UTC" (or GMT, likewise {started_at}): in UTC the time already
+//   says "UTC", in any other zone it is local time and the label would be false.
 //
 // The other placeholders always have a value when the engine posts: {topic} (the incident key,
 // "-" for an empty part), {rule}, {severity} (a rule's name and severity, both required or
 // defaulted), {incident_id}, {started_at} and {next_update} (the engine's own); unknown names are
 // refused where the text is read.
 //
-// Runs once every file is read (a playbook, its statements and the top-level status_url may be
-// in different files); steps naming an unknown statement are skipped (reported as unknown names).
+// Runs once every file is read (a playbook, its statements and the top-level settings may be in
+// different files); steps naming an unknown statement are skipped (reported as unknown names).
 void resolve_statement_fields(context& ctx, settings& config);
 
 }  // namespace crisisd::config::detail

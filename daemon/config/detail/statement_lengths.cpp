@@ -22,10 +22,10 @@ struct measured {
 };
 
 // One way a playbook can post a statement: for an incident of `rule` (null: no rule, only the
-// fields the engine fills itself) with the playbook's status URL.
+// fields the engine fills itself) with the playbook's status URL and time zone.
 struct poster {
     const pipeline::rule_settings* rule = nullptr;
-    const std::string* status_url = nullptr;
+    const incident::playbook_settings* playbook = nullptr;
 };
 
 // The text as the engine would post it for `who` with every field at its longest.
@@ -33,14 +33,14 @@ measured measure(const std::string& tpl, const poster& who, std::string_view cha
     measured m;
     m.rule = who.rule;
     const std::string rendered = incident::render_template(tpl, [&](std::string_view name) {
-        std::optional<std::string> v = incident::longest_engine_field(name);
+        std::optional<std::string> v = incident::longest_engine_field(name, who.playbook->time_zone);
         if (!v && who.rule != nullptr) {
             if (name == "topic") v = pipeline::longest_key(*who.rule);
             if (name == "rule") v = who.rule->name;
             if (name == "severity") v = who.rule->severity;
         }
         if (v) m.placeholders = true;  // a value that varies: the text "can be" this long
-        if (!v && name == "status_url" && !who.status_url->empty()) v = *who.status_url;
+        if (!v && name == "status_url" && !who.playbook->status_url.empty()) v = who.playbook->status_url;
         return v;
     });
     m.length = text::text_length(channel_type, rendered);
@@ -80,15 +80,15 @@ void check_statement_lengths(context& ctx, const settings& config) {
 
     for (const auto& [target, playbooks] : posts) {
         const auto& [statement, channel_name] = target;
-        // Each playbook with the rules that run it (every rule when none does) and its status URL.
+        // Each playbook with the rules that run it (every rule when none does).
         std::vector<poster> posters;
         for (const auto* p : playbooks) {
             const std::size_t first = posters.size();
             for (const auto& r : config.rules)
-                if (r.playbook == p->name) posters.push_back(poster{&r, &p->status_url});
+                if (r.playbook == p->name) posters.push_back(poster{&r, p});
             if (posters.size() == first)
-                for (const auto& r : config.rules) posters.push_back(poster{&r, &p->status_url});
-            if (posters.size() == first) posters.push_back(poster{nullptr, &p->status_url});
+                for (const auto& r : config.rules) posters.push_back(poster{&r, p});
+            if (posters.size() == first) posters.push_back(poster{nullptr, p});
         }
 
         for (const auto& channel : config.channels) {

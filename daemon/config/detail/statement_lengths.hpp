@@ -13,10 +13,12 @@ namespace crisisd::config::detail {
 //
 // The longest values: {rule}, {severity} and {topic} (the incident key: the rule's topic, plus a
 // wire-supplied source and language of up to 48 characters each when group_by names them) of each
-// rule that runs the playbook, the worst of them counting; {incident_id} 20 digits,
-// {started_at} 20 characters, {next_update} 5 (incident/template.hpp); {status_url} the playbook's
-// own (resolve_statement_fields has filled it in; a missing one is reported there and counted as
-// written here). A playbook no rule runs is measured with every rule's fields.
+// rule that runs the playbook, the worst of them counting; {incident_id} 20 digits; the times in
+// the playbook's zone, with the date and, in UTC, the zone: {started_at} "2026-11-26 14:05" (16
+// characters, "… UTC" 20), {next_update} "14:30" (5, "14:30 UTC" 9) (incident/template.hpp);
+// {status_url} the playbook's own (resolve_statement_fields has filled it and the zone in; a
+// missing URL is reported there and counted as written here). A playbook no rule runs is measured
+// with every rule's fields.
 //
 // Runs once every file is read; steps naming an unknown statement or channel are skipped (they
 // are reported as unknown names).

@@ -48,6 +48,7 @@ protected:
     void SetUp() override {
         ::unsetenv("CRISISD_TEST_UNSET_VARIABLE");
         ::unsetenv("CRISISD_TEST_UNSET_URL");
+        ::unsetenv("TZDIR");  // messages name /usr/share/zoneinfo
     }
 };
 

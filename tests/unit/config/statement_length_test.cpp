@@ -180,16 +180,17 @@ TEST_F(statement_lengths, mastodon_counts_a_link_as_23) {
     EXPECT_NE(over.errors[0].message.find("is 501 characters"), std::string::npos) << all_errors(over);
 }
 
-// "{topic} {incident_id} {started_at} {next_update} " is the topic and 49 characters: the
-// incident id counts 20 digits, started_at 20 characters, next_update 5. The topic is "Liwest"
-// with the default group_by, "Liwest/" and a source of up to 48 characters with [topic, source].
+// "{topic} {incident_id} {started_at} {next_update} " is the topic and 53 characters without a
+// time_zone (UTC): the incident id counts 20 digits, started_at 20 characters ("9999-12-31 23:59
+// UTC"), next_update 9 ("23:59 UTC"). The topic is "Liwest" with the default group_by, "Liwest/"
+// and a source of up to 48 characters with [topic, source].
 const std::string fields = "{topic} {incident_id} {started_at} {next_update} ";
 
 TEST_F(statement_lengths, placeholders_count_at_their_longest) {
-    const auto fits = load_string(config("brand-mastodon", "      en: \"" + fields + std::string(445, 'a') + "\"\n"),
+    const auto fits = load_string(config("brand-mastodon", "      en: \"" + fields + std::string(441, 'a') + "\"\n"),
                                   "x.yaml");
     EXPECT_TRUE(fits.ok()) << all_errors(fits);
-    const auto over = load_string(config("brand-mastodon", "      en: \"" + fields + std::string(446, 'a') + "\"\n"),
+    const auto over = load_string(config("brand-mastodon", "      en: \"" + fields + std::string(442, 'a') + "\"\n"),
                                   "x.yaml");
     ASSERT_EQ(over.errors.size(), 1u) << all_errors(over);
     EXPECT_EQ(over.errors[0].to_string(),
@@ -197,18 +198,37 @@ TEST_F(statement_lengths, placeholders_count_at_their_longest) {
               "longest (for rule 'isp-outage'), over the 500-character limit of mastodon channel 'brand-mastodon'");
 }
 
+// In a named zone the times carry no " UTC": started_at 16 characters ("9999-12-31 23:59"),
+// next_update 5, so the same fields are the topic and 45; the playbook's own zone counts.
+TEST_F(statement_lengths, times_count_in_the_playbooks_zone) {
+    const std::string text = "      en: \"" + fields + std::string(449, 'a') + "\"\n";
+    const std::string vienna = "  - name: outage\n    time_zone: Europe/Vienna\n";
+    const auto fits = load_string(replace_all(config("brand-mastodon", text), "  - name: outage\n", vienna), "x.yaml");
+    EXPECT_TRUE(fits.ok()) << all_errors(fits);
+    const auto top = load_string("time_zone: Europe/Vienna\n" + config("brand-mastodon", text), "x.yaml");
+    EXPECT_TRUE(top.ok()) << all_errors(top);
+    const auto utc = load_string(config("brand-mastodon", text), "x.yaml");
+    ASSERT_EQ(utc.errors.size(), 1u) << all_errors(utc);
+    EXPECT_NE(utc.errors[0].message.find("can be 508 characters"), std::string::npos) << all_errors(utc);
+    const std::string over = "      en: \"" + fields + std::string(450, 'a') + "\"\n";
+    const auto vienna_over =
+        load_string(replace_all(config("brand-mastodon", over), "  - name: outage\n", vienna), "x.yaml");
+    ASSERT_EQ(vienna_over.errors.size(), 1u) << all_errors(vienna_over);
+    EXPECT_NE(vienna_over.errors[0].message.find("can be 501 characters"), std::string::npos) << all_errors(vienna_over);
+}
+
 TEST_F(statement_lengths, a_topic_grouped_by_source_counts_the_longest_source_the_rule_accepts) {
-    const std::string yaml = config("brand-mastodon", "      en: \"" + fields + std::string(436, 'a') + "\"\n");
+    const std::string yaml = config("brand-mastodon", "      en: \"" + fields + std::string(432, 'a') + "\"\n");
     const auto any_source =
         load_string(replace_all(yaml, "[\"@Liwest\"]}", "[\"@Liwest\"]}, group_by: [topic, source]"), "x.yaml");
     ASSERT_EQ(any_source.errors.size(), 1u) << all_errors(any_source);
     EXPECT_NE(any_source.errors[0].message.find("can be 540 characters"), std::string::npos)
-        << all_errors(any_source);  // "Liwest/" and 48, 49, 436
+        << all_errors(any_source);  // "Liwest/" and 48, 53, 432
 
     const auto listed = load_string(
         replace_all(yaml, "[\"@Liwest\"]}", "[\"@Liwest\"], sources: [mastodon, bsky]}, group_by: [topic, source]"),
         "x.yaml");
-    EXPECT_TRUE(listed.ok()) << all_errors(listed);  // "Liwest/mastodon", 49, 436: 500
+    EXPECT_TRUE(listed.ok()) << all_errors(listed);  // "Liwest/mastodon", 53, 432: 500
 }
 
 TEST_F(statement_lengths, the_longest_rule_running_the_playbook_counts_and_only_those) {

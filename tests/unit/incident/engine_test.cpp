@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "core/time_zone.hpp"
+#include "incident/template.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <string>
@@ -66,7 +69,7 @@ engine_settings outage_settings(approval holding = approval::veto) {
     e.statements.push_back(statement("outage-resolved", {{"de", "Die Störung bei {topic} ist behoben."},
                                                          {"en", "The {topic} outage is over."}}));
     e.playbooks.back().status_url = "https://status.example.at";
-    e.next_update = 30min;
+    e.playbooks.back().next_update_in = 30min;  // the default; time_zone: UTC, the default
     return e;
 }
 
@@ -182,7 +185,7 @@ TEST(engine_veto, after_the_wait_the_statement_is_posted_once_and_can_no_longer_
     EXPECT_EQ(a.statement, "outage-holding");
     EXPECT_EQ(a.language, "de");
     EXPECT_EQ(a.idempotency_key, "1/open/1/brand-mastodon");
-    EXPECT_EQ(a.text, "Wir wissen von der Störung bei liwest und arbeiten an der Behebung. Update folgt bis 08:48.");
+    EXPECT_EQ(a.text, "Wir wissen von der Störung bei liwest und arbeiten an der Behebung. Update folgt bis 08:48 UTC.");
     EXPECT_EQ(a.at, t0 + 3min);
     e.tick(t0 + 4min, out);
     EXPECT_EQ(of_kind(out, action_kind::statement).size(), 1u);
@@ -423,8 +426,9 @@ TEST(engine_templates, every_incident_field_is_rendered) {
     e.set_next_id(7);
     std::vector<action> out;
     e.open(outage({{"en", 1}}), t0 + 59min + 1500ms, out);
+    // No time_zone: UTC, and says so; {next_update} 09:44:01.5 rounded up to the minute.
     EXPECT_EQ(of_kind(out, action_kind::statement)[0]->text,
-              "liwest|isp-outage|critical|2026-11-26T09:14:01Z|09:44|https://status.example.at|7|{");
+              "liwest|isp-outage|critical|09:14 UTC|09:45 UTC|https://status.example.at|7|{");
 }
 
 TEST(engine_templates, status_url_is_the_playbooks) {
@@ -511,11 +515,114 @@ TEST(engine_templates, next_update_is_computed_when_posting) {
     engine e(outage_settings());
     std::vector<action> out;
     e.open(outage({{"en", 1}}), t0, out);
-    EXPECT_NE(e.find(1)->steps[holding_step].preview.find("08:45"), std::string::npos);
+    EXPECT_NE(e.find(1)->steps[holding_step].preview.find("08:45 UTC"), std::string::npos);
     out.clear();
     e.tick(t0 + 3min, out);
-    EXPECT_EQ(out.at(0).text, "We are aware of the liwest outage and are working on it. Next update by 08:48.");
+    EXPECT_EQ(out.at(0).text, "We are aware of the liwest outage and are working on it. Next update by 08:48 UTC.");
     EXPECT_EQ(e.find(1)->steps[holding_step].preview, out.at(0).text);
+}
+
+// ---- statement times in the playbook's zone ------------------------------------------------
+
+core::time_zone zone(const char* name) {
+    core::zone_load_error error;
+    auto z = core::load_time_zone(name, core::zoneinfo_dir(), &error);
+    EXPECT_TRUE(z.has_value()) << name << ": " << error.reason;
+    return z.value_or(core::time_zone());
+}
+
+core::timestamp utc(const char* rfc3339) { return core::parse_rfc3339(rfc3339).value(); }
+
+// The holding statement (posted at once) of an incident opened at `opened`, in `tz`.
+std::string holding_text(const core::time_zone& tz, core::timestamp opened, const std::string& text,
+                         core::duration next_update_in = 30min) {
+    auto s = outage_settings(approval::automatic);
+    s.playbooks[0].time_zone = tz;
+    s.playbooks[0].next_update_in = next_update_in;
+    s.statements[0].text = {{"de", text}};
+    engine e(s);
+    std::vector<action> out;
+    e.open(outage(), opened, out);
+    const auto posted = of_kind(out, action_kind::statement);
+    return posted.empty() ? std::string() : posted[0]->text;
+}
+
+TEST(engine_times, next_update_is_local_time_in_the_playbooks_zone) {
+    const auto vienna = zone("Europe/Vienna");
+    // t0 is 08:15 UTC in November: 09:15 CET.
+    EXPECT_EQ(holding_text(vienna, t0, "Update bis {next_update} Uhr."), "Update bis 09:45 Uhr.");
+    // July: CEST, two hours ahead.
+    EXPECT_EQ(holding_text(vienna, utc("2026-07-15T08:15:00Z"), "Update bis {next_update} Uhr."),
+              "Update bis 10:45 Uhr.");
+    EXPECT_EQ(holding_text(zone("America/New_York"), t0, "Next update by {next_update}."), "Next update by 03:45.");
+    EXPECT_EQ(holding_text(core::time_zone(), t0, "Next update by {next_update}."), "Next update by 08:45 UTC.");
+}
+
+// The update time is on the other side of a DST switch from the posting time.
+TEST(engine_times, next_update_across_the_dst_switches) {
+    const auto vienna = zone("Europe/Vienna");
+    // 01:45 CET + 30 minutes is 03:15 CEST (02:00 does not exist on 2026-03-29).
+    EXPECT_EQ(holding_text(vienna, utc("2026-03-29T00:45:00Z"), "{started_at} {next_update}"), "01:45 03:15");
+    // 02:45 CEST + 30 minutes is 02:15 CET (the hour 02:00-03:00 runs twice on 2026-10-25).
+    EXPECT_EQ(holding_text(vienna, utc("2026-10-25T00:45:00Z"), "{started_at} {next_update}"), "02:45 02:15");
+}
+
+TEST(engine_times, the_interval_is_the_playbooks_and_rounds_up_to_the_minute) {
+    const auto vienna = zone("Europe/Vienna");
+    EXPECT_EQ(holding_text(vienna, t0, "{next_update}", 45min), "10:00");
+    EXPECT_EQ(holding_text(vienna, t0, "{next_update}", 2h), "11:15");
+    // Never less than the interval: 09:15:20 + 30 minutes is promised for 09:46.
+    EXPECT_EQ(holding_text(vienna, t0 + 20s, "{started_at} {next_update}"), "09:15 09:46");
+    EXPECT_EQ(holding_text(vienna, t0 + 1us, "{next_update}"), "09:46");
+    // Past midnight: the time of day only.
+    EXPECT_EQ(holding_text(vienna, utc("2026-11-26T22:50:00Z"), "{next_update}"), "00:20");
+}
+
+// {started_at} is the time of day while it is the same day where the readers are, then with the
+// date; in UTC with " UTC".
+TEST(engine_times, started_at_gains_the_date_on_a_later_day) {
+    for (const bool in_vienna : {true, false}) {
+        auto s = outage_settings(approval::automatic);
+        if (in_vienna) s.playbooks[0].time_zone = zone("Europe/Vienna");
+        s.statements[1].text = {{"de", "Die Störung seit {started_at} ist behoben."}};
+        s.playbooks[0].on_resolve[0].approval_mode = approval::automatic;
+        engine e(s);
+        std::vector<action> out;
+        // Opened 22:40 UTC: 23:40 in Vienna; resolved 23:20 UTC, 00:20 in Vienna: the next day
+        // there, the same day in UTC.
+        const auto opened = utc("2026-11-26T22:40:00Z");
+        const auto id = e.open(outage(), opened, out);
+        out.clear();
+        e.resolve(id, "anna", opened + 40min, out);
+        const auto posted = of_kind(out, action_kind::statement);
+        ASSERT_EQ(posted.size(), 1u);
+        EXPECT_EQ(posted[0]->text, in_vienna ? "Die Störung seit 2026-11-26 23:40 ist behoben."
+                                             : "Die Störung seit 22:40 UTC ist behoben.");
+        out.clear();
+        // Opened 23:40 UTC, 00:40 in Vienna; resolved 00:00 UTC, the next day in UTC only.
+        const auto same_day = e.open(outage(), opened + 1h, out);
+        out.clear();
+        e.resolve(same_day, "anna", opened + 1h + 20min, out);
+        ASSERT_EQ(of_kind(out, action_kind::statement).size(), 1u);
+        EXPECT_EQ(of_kind(out, action_kind::statement)[0]->text,
+                  in_vienna ? "Die Störung seit 00:40 ist behoben." : "Die Störung seit 2026-11-26 23:40 UTC ist behoben.");
+    }
+}
+
+TEST(engine_times, the_forms_and_their_longest) {
+    const auto vienna = zone("Europe/Vienna");
+    const core::time_zone utc_zone;
+    EXPECT_EQ(next_update_text(t0, 30min, vienna), "09:45");
+    EXPECT_EQ(next_update_text(t0, 30min, utc_zone), "08:45 UTC");
+    EXPECT_EQ(started_at_text(t0 + 59s, t0 + 1h, vienna), "09:15");
+    EXPECT_EQ(started_at_text(t0, t0 + 24h, vienna), "2026-11-26 09:15");
+    EXPECT_EQ(started_at_text(t0, t0 + 24h, utc_zone), "2026-11-26 08:15 UTC");
+    EXPECT_EQ(longest_engine_field("next_update", vienna), "23:59");
+    EXPECT_EQ(longest_engine_field("next_update", utc_zone), "23:59 UTC");
+    EXPECT_EQ(longest_engine_field("started_at", vienna), "9999-12-31 23:59");
+    EXPECT_EQ(longest_engine_field("started_at", utc_zone), "9999-12-31 23:59 UTC");
+    EXPECT_EQ(longest_engine_field("incident_id", vienna), "18446744073709551615");
+    EXPECT_EQ(longest_engine_field("topic", vienna), std::nullopt);
 }
 
 TEST(engine_ids, idempotency_keys_are_stable_for_the_same_incident_and_step) {
