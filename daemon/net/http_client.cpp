@@ -7,12 +7,11 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <algorithm>
-#include <cctype>
 #include <map>
 
 #include "net/detail/async.hpp"
 #include "net/detail/connect.hpp"
+#include "net/detail/headers.hpp"
 #include "net/detail/tls.hpp"
 #include "net/url.hpp"
 
@@ -26,13 +25,6 @@ using detail::nothrow;
 using steady = std::chrono::steady_clock;
 
 namespace {
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-               return std::tolower(x) == std::tolower(y);
-           });
-}
 
 // Idle connections older than this are dropped instead of reused: servers commonly close idle
 // keep-alive connections after 60 s or less, and a request sent into a connection the server is
@@ -94,11 +86,7 @@ asio::awaitable<exchange_result> exchange(Stream& stream, connection& conn,
 
 }  // namespace
 
-std::string http_response::header(std::string_view name) const {
-    for (const auto& [key, value] : headers)
-        if (iequals(key, name)) return value;
-    return {};
-}
+std::string http_response::header(std::string_view name) const { return detail::find_header(headers, name); }
 
 struct http_client::impl {
     asio::any_io_executor ex;

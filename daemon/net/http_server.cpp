@@ -12,16 +12,15 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
-#include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <deque>
-#include <map>
 #include <mutex>
 #include <type_traits>
 
 #include "core/log.hpp"
 #include "net/detail/async.hpp"
+#include "net/detail/headers.hpp"
+#include "net/detail/listener.hpp"
 #include "net/detail/tls.hpp"
 #include "net/url.hpp"
 
@@ -43,13 +42,6 @@ constexpr std::size_t sse_queue_limit = 1024;
 // drain_timeout) so the client sees the answer instead of a reset connection.
 constexpr std::size_t drain_limit = 64 * 1024 * 1024;
 constexpr auto drain_timeout = std::chrono::seconds(5);
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-               return std::tolower(x) == std::tolower(y);
-           });
-}
 
 class sse_sink final : public sse_stream, public std::enable_shared_from_this<sse_sink> {
 public:
@@ -156,11 +148,7 @@ private:
 
 }  // namespace
 
-std::string http_request_in::header(std::string_view name) const {
-    for (const auto& [key, value] : headers)
-        if (iequals(key, name)) return value;
-    return {};
-}
+std::string http_request_in::header(std::string_view name) const { return detail::find_header(headers, name); }
 
 std::string_view http_request_in::path() const {
     std::string_view t = target;
@@ -178,11 +166,7 @@ struct http_server_state : std::enable_shared_from_this<http_server_state> {
     std::shared_ptr<asio::ssl::context> ssl_ctx;
     std::atomic<std::uint16_t> bound_port{0};
     std::atomic<std::uint64_t> accepted{0};
-
-    std::mutex mutex;  // guards the fields below: stop() may come from any thread
-    bool stopped = false;
-    std::uint64_t next_id = 0;
-    std::map<std::uint64_t, std::function<void()>> closers;
+    connection_set<std::function<void()>> connections;  // each one's closer
 
     http_server_state(asio::any_io_executor e, http_server_options o, http_handler h)
         : ex(std::move(e)),
@@ -191,37 +175,18 @@ struct http_server_state : std::enable_shared_from_this<http_server_state> {
           options(std::move(o)),
           handler(std::move(h)) {}
 
-    // Returns 0 when the server is already stopped (the caller closes the connection).
-    std::uint64_t enroll(std::function<void()> closer) {
-        std::lock_guard lock(mutex);
-        if (stopped) return 0;
-        auto id = ++next_id;
-        closers.emplace(id, std::move(closer));
-        return id;
-    }
-    void leave(std::uint64_t id) {
-        std::lock_guard lock(mutex);
-        closers.erase(id);
-    }
-
     void stop() {
-        std::vector<std::function<void()>> to_close;
-        {
-            std::lock_guard lock(mutex);
-            if (stopped) return;
-            stopped = true;
-            for (auto& [id, closer] : closers) to_close.push_back(closer);
-        }
+        auto to_close = connections.close();
+        if (!to_close) return;
         asio::post(strand, [self = shared_from_this()] {
             boost::system::error_code ignored;
             self->acceptor.close(ignored);
         });
-        for (auto& closer : to_close) closer();
+        for (auto& closer : *to_close) closer();
     }
 
-    asio::awaitable<void> accept_loop();
     template <class Stream>
-    void begin_session(Stream stream, std::string remote);
+    void begin_session(Stream stream);
 };
 
 }  // namespace detail
@@ -325,7 +290,7 @@ asio::awaitable<void> run_session(std::shared_ptr<session<Stream>> s) {
         s->tcp().expires_after(tls_handshake_timeout);
         auto [ec] = co_await s->stream.async_handshake(asio::ssl::stream_base::server, nothrow);
         if (ec) {
-            server.leave(s->id);
+            server.connections.remove(s->id);
             co_return;
         }
     }
@@ -384,7 +349,7 @@ asio::awaitable<void> run_session(std::shared_ptr<session<Stream>> s) {
         }
         if (out.on_stream) {
             co_await stream_events(s, request.version(), std::move(out));
-            server.leave(s->id);
+            server.connections.remove(s->id);
             co_return;
         }
         const bool keep_alive = request.keep_alive();
@@ -415,46 +380,24 @@ asio::awaitable<void> run_session(std::shared_ptr<session<Stream>> s) {
         }
     }
     s->tcp().close();
-    server.leave(s->id);
+    server.connections.remove(s->id);
 }
 
 }  // namespace
 
 template <class Stream>
-void detail::http_server_state::begin_session(Stream stream, std::string remote) {
+void detail::http_server_state::begin_session(Stream stream) {
+    accepted.fetch_add(1, std::memory_order_relaxed);
+    boost::system::error_code remote_ec;
+    auto remote = beast::get_lowest_layer(stream).socket().remote_endpoint(remote_ec).address().to_string();
     auto s = std::make_shared<session<Stream>>(std::move(stream), shared_from_this(), std::move(remote));
     std::weak_ptr<session<Stream>> weak = s;
-    s->id = enroll([weak] {
+    s->id = connections.add([weak] {
         if (auto live = weak.lock())
             asio::post(live->tcp().get_executor(), [live] { live->tcp().close(); });
     });
     if (s->id == 0) return;  // stopped meanwhile; the stream closes with s
     asio::co_spawn(s->tcp().get_executor(), run_session(s), detail::log_completion{"http session"});
-}
-
-asio::awaitable<void> detail::http_server_state::accept_loop() {
-    auto self = shared_from_this();
-    for (;;) {
-        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ex), nothrow);
-        if (ec) {
-            if (!acceptor.is_open() || ec == asio::error::operation_aborted) break;
-            // Out of file descriptors and the like: keep serving the open connections and
-            // try again shortly instead of spinning.
-            core::log_warning("http server accept: " + ec.message());
-            asio::steady_timer pause(strand, std::chrono::milliseconds(100));
-            co_await pause.async_wait(nothrow);
-            continue;
-        }
-        accepted.fetch_add(1, std::memory_order_relaxed);
-        boost::system::error_code remote_ec;
-        auto remote = socket.remote_endpoint(remote_ec).address().to_string();
-        beast::tcp_stream plain(std::move(socket));
-        if (ssl_ctx)
-            begin_session(beast::ssl_stream<beast::tcp_stream>(std::move(plain), *ssl_ctx),
-                          std::move(remote));
-        else
-            begin_session(std::move(plain), std::move(remote));
-    }
 }
 
 http_server::http_server(asio::any_io_executor ex, http_server_options options, http_handler handler)
@@ -483,15 +426,12 @@ boost::system::error_code http_server::start() {
     } else {
         endpoint = tcp::endpoint(address, where->port);
     }
-    s.acceptor.open(endpoint.protocol(), ec);
+    s.bound_port = detail::listen_on(s.acceptor, endpoint, ec);
     if (ec) return ec;
-    s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    s.acceptor.bind(endpoint, ec);
-    if (ec) return ec;
-    s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return ec;
-    s.bound_port = s.acceptor.local_endpoint(ec).port();
-    asio::co_spawn(s.strand, s.accept_loop(), detail::log_completion{"http accept loop"});
+    asio::co_spawn(s.strand,
+                   detail::accept_connections(s.acceptor, s.ex, s.ssl_ctx, "http server",
+                                              [self = impl_](auto stream) { self->begin_session(std::move(stream)); }),
+                   detail::log_completion{"http accept loop"});
     return {};
 }
 
@@ -501,9 +441,6 @@ void http_server::stop() { impl_->stop(); }
 
 std::uint64_t http_server::connections_accepted() const { return impl_->accepted.load(); }
 
-std::size_t http_server::connections_open() const {
-    std::lock_guard lock(impl_->mutex);
-    return impl_->closers.size();
-}
+std::size_t http_server::connections_open() const { return impl_->connections.size(); }
 
 }  // namespace crisisd::net

@@ -15,14 +15,13 @@
 #include <boost/beast/websocket/ssl.hpp>
 #include <algorithm>
 #include <atomic>
-#include <cctype>
 #include <deque>
-#include <map>
-#include <mutex>
 #include <type_traits>
 
 #include "core/log.hpp"
 #include "net/detail/async.hpp"
+#include "net/detail/headers.hpp"
+#include "net/detail/listener.hpp"
 #include "net/detail/tls.hpp"
 #include "net/url.hpp"
 
@@ -56,35 +55,13 @@ struct websocket_server_state : std::enable_shared_from_this<websocket_server_st
     std::atomic<std::uint16_t> bound_port{0};
     std::atomic<std::uint64_t> upgrades{0};
     std::atomic<std::uint64_t> slow_dropped{0};
-
-    mutable std::mutex mutex;  // guards the fields below
-    bool stopped = false;
-    std::uint64_t next_id = 0;
-    std::map<std::uint64_t, std::shared_ptr<websocket_peer>> peers;
+    connection_set<std::shared_ptr<websocket_peer>> peers;
 
     websocket_server_state(asio::any_io_executor e, websocket_server_options o)
         : ex(std::move(e)), strand(asio::make_strand(ex)), acceptor(strand), options(std::move(o)) {}
 
-    std::uint64_t add(std::shared_ptr<websocket_peer> peer) {
-        std::lock_guard lock(mutex);
-        if (stopped) return 0;
-        auto id = ++next_id;
-        peers.emplace(id, std::move(peer));
-        return id;
-    }
-    void remove(std::uint64_t id) {
-        std::lock_guard lock(mutex);
-        peers.erase(id);
-    }
-    std::vector<std::shared_ptr<websocket_peer>> snapshot() const {
-        std::lock_guard lock(mutex);
-        std::vector<std::shared_ptr<websocket_peer>> out;
-        out.reserve(peers.size());
-        for (const auto& [id, peer] : peers) out.push_back(peer);
-        return out;
-    }
-
-    asio::awaitable<void> accept_loop();
+    template <class Stream>
+    void begin_session(Stream stream);
 };
 
 }  // namespace detail
@@ -92,13 +69,6 @@ struct websocket_server_state : std::enable_shared_from_this<websocket_server_st
 namespace {
 
 constexpr auto upgrade_timeout = std::chrono::seconds(10);
-
-bool iequals(std::string_view a, std::string_view b) {
-    return a.size() == b.size() &&
-           std::equal(a.begin(), a.end(), b.begin(), [](unsigned char x, unsigned char y) {
-               return std::tolower(x) == std::tolower(y);
-           });
-}
 
 template <class Stream>
 class ws_session final : public detail::websocket_peer,
@@ -223,7 +193,7 @@ private:
                 core::log_error(std::string("websocket server on_connect: ") + e.what());
             }
         }
-        const auto id = server.add(this->shared_from_this());
+        const auto id = server.peers.add(this->shared_from_this());
         if (id == 0) {
             tcp().close();
             co_return;
@@ -244,7 +214,7 @@ private:
             incoming.consume(incoming.size());
         }
         closed_ = true;
-        server.remove(id);
+        server.peers.remove(id);
         tcp().close();
     }
 
@@ -258,39 +228,18 @@ private:
 
 }  // namespace
 
-asio::awaitable<void> detail::websocket_server_state::accept_loop() {
-    auto self = shared_from_this();
-    for (;;) {
-        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ex), nothrow);
-        if (ec) {
-            if (!acceptor.is_open() || ec == asio::error::operation_aborted) break;
-            core::log_warning("websocket server accept: " + ec.message());
-            asio::steady_timer pause(strand, std::chrono::milliseconds(100));
-            co_await pause.async_wait(nothrow);
-            continue;
-        }
-        boost::system::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        auto executor = socket.get_executor();
-        beast::tcp_stream plain(std::move(socket));
-        if (ssl_ctx) {
-            using stream_type = beast::ssl_stream<beast::tcp_stream>;
-            auto session = std::make_shared<ws_session<stream_type>>(
-                stream_type(std::move(plain), *ssl_ctx), self);
-            asio::co_spawn(executor, ws_session<stream_type>::run(session),
-                           detail::log_completion{"websocket session"});
-        } else {
-            auto session = std::make_shared<ws_session<beast::tcp_stream>>(std::move(plain), self);
-            asio::co_spawn(executor, ws_session<beast::tcp_stream>::run(session),
-                           detail::log_completion{"websocket session"});
-        }
-    }
+template <class Stream>
+void detail::websocket_server_state::begin_session(Stream stream) {
+    auto& lowest = beast::get_lowest_layer(stream);
+    boost::system::error_code ignored;
+    lowest.socket().set_option(tcp::no_delay(true), ignored);
+    auto executor = lowest.get_executor();
+    auto session = std::make_shared<ws_session<Stream>>(std::move(stream), shared_from_this());
+    asio::co_spawn(executor, ws_session<Stream>::run(session), detail::log_completion{"websocket session"});
 }
 
 std::string websocket_upgrade_info::header(std::string_view name) const {
-    for (const auto& [key, value] : headers)
-        if (iequals(key, name)) return value;
-    return {};
+    return detail::find_header(headers, name);
 }
 
 websocket_server::websocket_server(asio::any_io_executor ex, websocket_server_options options)
@@ -317,16 +266,12 @@ boost::system::error_code websocket_server::start() {
     }
     auto address = asio::ip::make_address(where->host, ec);
     if (ec) return ec;
-    tcp::endpoint endpoint(address, where->port);
-    s.acceptor.open(endpoint.protocol(), ec);
+    s.bound_port = detail::listen_on(s.acceptor, tcp::endpoint(address, where->port), ec);
     if (ec) return ec;
-    s.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-    s.acceptor.bind(endpoint, ec);
-    if (ec) return ec;
-    s.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) return ec;
-    s.bound_port = s.acceptor.local_endpoint(ec).port();
-    asio::co_spawn(s.strand, s.accept_loop(), detail::log_completion{"websocket accept loop"});
+    asio::co_spawn(s.strand,
+                   detail::accept_connections(s.acceptor, s.ex, s.ssl_ctx, "websocket server",
+                                              [self = impl_](auto stream) { self->begin_session(std::move(stream)); }),
+                   detail::log_completion{"websocket accept loop"});
     return {};
 }
 
@@ -334,48 +279,38 @@ std::uint16_t websocket_server::port() const { return impl_->bound_port.load(); 
 
 void websocket_server::broadcast(std::string text) {
     auto message = std::make_shared<const std::string>(std::move(text));
-    for (auto& peer : impl_->snapshot()) peer->deliver(message, false);
+    for (auto& peer : impl_->peers.snapshot()) peer->deliver(message, false);
 }
 
 void websocket_server::broadcast_binary(std::string data) {
     auto message = std::make_shared<const std::string>(std::move(data));
-    for (auto& peer : impl_->snapshot()) peer->deliver(message, true);
+    for (auto& peer : impl_->peers.snapshot()) peer->deliver(message, true);
 }
 
-std::size_t websocket_server::connection_count() const {
-    std::lock_guard lock(impl_->mutex);
-    return impl_->peers.size();
-}
+std::size_t websocket_server::connection_count() const { return impl_->peers.size(); }
 
 std::uint64_t websocket_server::connections_accepted() const { return impl_->upgrades.load(); }
 
 std::size_t websocket_server::backlog() const {
     std::size_t longest = 0;
-    for (auto& peer : impl_->snapshot()) longest = std::max(longest, peer->queued());
+    for (auto& peer : impl_->peers.snapshot()) longest = std::max(longest, peer->queued());
     return longest;
 }
 
 std::uint64_t websocket_server::slow_clients_dropped() const { return impl_->slow_dropped.load(); }
 
 void websocket_server::close_all() {
-    for (auto& peer : impl_->snapshot()) peer->drop();
+    for (auto& peer : impl_->peers.snapshot()) peer->drop();
 }
 
 void websocket_server::stop() {
-    auto& s = *impl_;
-    std::vector<std::shared_ptr<detail::websocket_peer>> peers;
-    {
-        std::lock_guard lock(s.mutex);
-        if (s.stopped) return;
-        s.stopped = true;
-        for (auto& [id, peer] : s.peers) peers.push_back(peer);
-        s.peers.clear();
-    }
-    asio::post(s.strand, [self = impl_] {
+    auto peers = impl_->peers.close_and_forget();
+    if (!peers) return;
+    asio::post(impl_->strand, [self = impl_] {
         boost::system::error_code ignored;
         self->acceptor.close(ignored);
     });
-    for (auto& peer : peers) peer->drop();
+    for (auto& peer : *peers) peer->drop();
 }
 
 }  // namespace crisisd::net

@@ -15,7 +15,7 @@ constexpr auto firing_lifetime = std::chrono::hours(24);
 class alertmanager_channel final : public http_channel {
 public:
     alertmanager_channel(const channel_settings& s, boost::asio::any_io_executor ex)
-        : http_channel(s, ex), endpoint_(trimmed(s.url) + "/api/v2/alerts") {}
+        : http_channel(s, ex), endpoint_(without_trailing_slashes(s.url) + "/api/v2/alerts") {}
 
     boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
         auto p = parse_payload(d.payload);
@@ -47,10 +47,6 @@ public:
     std::string_view type() const override { return "alertmanager"; }
 
 private:
-    static std::string trimmed(std::string u) {
-        while (!u.empty() && u.back() == '/') u.pop_back();
-        return u;
-    }
     std::string endpoint_;
 };
 

@@ -110,7 +110,7 @@ public:
 private:
     static channel_settings fixed(channel_settings s) {
         if (s.url.empty()) s.url = "https://bsky.social";
-        while (!s.url.empty() && s.url.back() == '/') s.url.pop_back();
+        s.url = without_trailing_slashes(std::move(s.url));
         return s;
     }
 

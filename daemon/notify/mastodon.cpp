@@ -30,7 +30,7 @@ namespace {
 class mastodon_channel final : public http_channel {
 public:
     mastodon_channel(const channel_settings& s, boost::asio::any_io_executor ex)
-        : http_channel(s, ex), endpoint_(trimmed(s.url) + "/api/v1/statuses") {}
+        : http_channel(s, ex), endpoint_(without_trailing_slashes(s.url) + "/api/v1/statuses") {}
 
     boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
         auto p = parse_payload(d.payload);
@@ -62,10 +62,6 @@ public:
     std::string_view type() const override { return "mastodon"; }
 
 private:
-    static std::string trimmed(std::string u) {
-        while (!u.empty() && u.back() == '/') u.pop_back();
-        return u;
-    }
     std::string endpoint_;
 };
 

@@ -46,9 +46,9 @@ private:
 };
 
 // Producers with their own shape: each field read through a JSON Pointer.
-class mapped_parser final : public frame_parser {
+class mapped_parser final : public json_frame_parser {
 public:
-    explicit mapped_parser(const parser_settings& s) : max_bytes_(s.max_bytes), only_when_(s.only_when) {
+    explicit mapped_parser(const parser_settings& s) : json_frame_parser(s.max_bytes), only_when_(s.only_when) {
         const auto& names = mappable_fields();
         for (std::size_t i = 0; i < names.size(); ++i) pointers_[i] = "/" + std::string(names[i]);
         for (const auto& [field, pointer] : s.field_map) {
@@ -58,11 +58,8 @@ public:
     }
 
     frame_result parse(std::string_view frame, core::mention& out) override {
-        out.clear();
-        key_.clear();
-        if (frame.size() > max_bytes_) return frame_result::reject(reject_reason::oversized);
         simdjson::dom::element root;
-        if (auto e = json_.parse(frame, root)) return frame_result::reject(classify(e));
+        if (auto r = begin(frame, out, root)) return frame_result::reject(*r);
         for (const auto& [pointer, expected] : only_when_) {
             std::string_view actual;
             if (root.at_pointer(pointer).get(actual) != simdjson::SUCCESS || actual != expected)
@@ -98,14 +95,10 @@ public:
         key_ = out.id;
         return frame_result::make(frame_kind::mention);
     }
-    std::string_view dedup_key() const override { return key_; }
 
 private:
-    std::size_t max_bytes_;
     std::vector<std::pair<std::string, std::string>> only_when_;
     std::array<std::string, 7> pointers_;  // in mappable_fields() order
-    padded_parser json_;
-    std::string key_;
 };
 
 }  // namespace

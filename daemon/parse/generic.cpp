@@ -1,8 +1,8 @@
 #include "parse/generic.hpp"
 
-#include <simdjson.h>
-
 #include <string>
+
+#include "parse/detail/json.hpp"
 
 namespace crisisd::parse {
 
@@ -11,8 +11,7 @@ namespace crisisd::parse {
 // time to the best kernel the CPU has, and it validates the whole document (trailing content,
 // malformed unknown fields, UTF-8) which the generic format's contract wants anyway.
 struct generic_parser::impl {
-    simdjson::dom::parser parser;
-    std::string padded;  // frame copy with SIMDJSON_PADDING bytes of slack, reused
+    detail::padded_parser json;
     std::size_t max_bytes;
 };
 
@@ -24,10 +23,6 @@ generic_parser::generic_parser(generic_parser&&) noexcept = default;
 generic_parser& generic_parser::operator=(generic_parser&&) noexcept = default;
 
 namespace {
-
-reject_reason classify(simdjson::error_code e) {
-    return e == simdjson::UTF8_ERROR ? reject_reason::invalid_utf8 : reject_reason::malformed_json;
-}
 
 // Reads a string field into target. Null leaves target empty; any other type is a bad field.
 // Numbers are accepted for "id" because some producers send numeric ids.
@@ -56,12 +51,8 @@ std::optional<reject_reason> read_string(simdjson::dom::element v, std::string& 
 std::optional<reject_reason> generic_parser::parse(std::string_view frame, core::mention& out) {
     out.clear();
     if (frame.size() > impl_->max_bytes) return reject_reason::oversized;
-    auto& buf = impl_->padded;
-    if (buf.size() < frame.size() + simdjson::SIMDJSON_PADDING) buf.resize(frame.size() + simdjson::SIMDJSON_PADDING);
-    frame.copy(buf.data(), frame.size());
-
     simdjson::dom::element root;
-    if (auto e = impl_->parser.parse(buf.data(), frame.size(), false).get(root)) return classify(e);
+    if (auto e = impl_->json.parse(frame, root)) return detail::classify(e);
     simdjson::dom::object obj;
     if (root.get_object().get(obj) != simdjson::SUCCESS) return reject_reason::malformed_json;
 

@@ -11,18 +11,13 @@ namespace {
 
 constexpr std::string_view post_collection = "app.bsky.feed.post";
 
-class jetstream_parser final : public frame_parser {
+class jetstream_parser final : public json_frame_parser {
 public:
-    explicit jetstream_parser(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+    using json_frame_parser::json_frame_parser;
 
     frame_result parse(std::string_view frame, core::mention& out) override {
-        out.clear();
-        key_.clear();
-        if (frame.size() > max_bytes_) return frame_result::reject(reject_reason::oversized);
-        simdjson::dom::element root;
-        if (auto e = json_.parse(frame, root)) return frame_result::reject(classify(e));
         simdjson::dom::object event;
-        if (root.get_object().get(event) != simdjson::SUCCESS) return frame_result::reject(reject_reason::malformed_json);
+        if (auto r = begin_object(frame, out, event)) return frame_result::reject(*r);
 
         std::int64_t time_us = 0;
         std::string_view did, kind;
@@ -87,13 +82,6 @@ public:
         result.edit = operation == "update";
         return result;
     }
-
-    std::string_view dedup_key() const override { return key_; }
-
-private:
-    std::size_t max_bytes_;
-    padded_parser json_;
-    std::string key_;
 };
 
 }  // namespace

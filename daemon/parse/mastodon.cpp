@@ -9,18 +9,13 @@
 namespace crisisd::parse::detail {
 namespace {
 
-class mastodon_parser final : public frame_parser {
+class mastodon_parser final : public json_frame_parser {
 public:
-    explicit mastodon_parser(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+    using json_frame_parser::json_frame_parser;
 
     frame_result parse(std::string_view frame, core::mention& out) override {
-        out.clear();
-        key_.clear();
-        if (frame.size() > max_bytes_) return frame_result::reject(reject_reason::oversized);
-        simdjson::dom::element root;
-        if (auto e = json_.parse(frame, root)) return frame_result::reject(classify(e));
         simdjson::dom::object outer;
-        if (root.get_object().get(outer) != simdjson::SUCCESS) return frame_result::reject(reject_reason::malformed_json);
+        if (auto r = begin_object(frame, out, outer)) return frame_result::reject(*r);
 
         // A subscription the server refused: {"error":"Unknown stream type","status":400}.
         if (outer["error"].error() == simdjson::SUCCESS) return frame_result::reject(reject_reason::stream_error);
@@ -59,8 +54,6 @@ public:
         if (result.kind == frame_kind::mention) result.edit = kind == what::edit;
         return result;
     }
-
-    std::string_view dedup_key() const override { return key_; }
 
 private:
     frame_result read_status(simdjson::dom::object status, core::mention& out) {
@@ -115,10 +108,7 @@ private:
         }
     }
 
-    std::size_t max_bytes_;
-    padded_parser json_;
     padded_parser payload_json_;
-    std::string key_;
 };
 
 }  // namespace

@@ -24,6 +24,13 @@ inline delivery_result make_result(outcome o, int status, std::string detail) {
     return r;
 }
 
+// "https://mastodon.example/" → "https://mastodon.example": a base URL as configured, ready
+// for an API path to be appended.
+inline std::string without_trailing_slashes(std::string url) {
+    while (!url.empty() && url.back() == '/') url.pop_back();
+    return url;
+}
+
 class http_channel : public channel {
 public:
     http_channel(const channel_settings& s, boost::asio::any_io_executor ex)

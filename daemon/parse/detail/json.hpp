@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -32,6 +33,41 @@ private:
 inline reject_reason classify(simdjson::error_code e) {
     return e == simdjson::UTF8_ERROR ? reject_reason::invalid_utf8 : reject_reason::malformed_json;
 }
+
+// What the JSON wire formats do first with a frame: clear the mention and the dedup key,
+// refuse an oversized frame before parsing it, and parse it from a padded copy. The format then
+// reads its fields and fills key_.
+class json_frame_parser : public frame_parser {
+public:
+    explicit json_frame_parser(std::size_t max_bytes) : max_bytes_(max_bytes) {}
+
+    std::string_view dedup_key() const override { return key_; }
+
+protected:
+    // Why the frame is rejected, or nullopt with the document in `root` (valid until the next
+    // call).
+    std::optional<reject_reason> begin(std::string_view frame, core::mention& out, simdjson::dom::element& root) {
+        out.clear();
+        key_.clear();
+        if (frame.size() > max_bytes_) return reject_reason::oversized;
+        if (auto e = json_.parse(frame, root)) return classify(e);
+        return std::nullopt;
+    }
+
+    // begin() for the formats whose frames are always a JSON object.
+    std::optional<reject_reason> begin_object(std::string_view frame, core::mention& out, simdjson::dom::object& obj) {
+        simdjson::dom::element root;
+        if (auto r = begin(frame, out, root)) return r;
+        if (root.get_object().get(obj) != simdjson::SUCCESS) return reject_reason::malformed_json;
+        return std::nullopt;
+    }
+
+    std::string key_;
+
+private:
+    std::size_t max_bytes_;
+    padded_parser json_;
+};
 
 // A string member, or "" when absent, null, or of another type.
 inline std::string_view string_or_empty(simdjson::dom::object obj, std::string_view key) {

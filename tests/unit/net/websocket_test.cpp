@@ -42,6 +42,20 @@ protected:
         });
         ASSERT_FALSE(server_->start());
     }
+    // wss, presenting tests/data/tls/<name>.pem.
+    void start_tls(const std::string& name) {
+        websocket_server_options options;
+        options.cert_file = tls_dir + name + ".pem";
+        options.key_file = tls_dir + name + ".key";
+        start(options);
+    }
+    // A client of wss://localhost that trusts the test CA.
+    websocket_client_options wss_localhost(const std::string& target) {
+        websocket_client_options options;
+        options.url = url("wss", "localhost", target);
+        options.tls.ca_file = tls_dir + "ca.pem";
+        return options;
+    }
     std::string url(const std::string& scheme, const std::string& host, const std::string& target) {
         return scheme + "://" + host + ":" + std::to_string(server_->port()) + target;
     }
@@ -131,14 +145,8 @@ TEST_F(websocket_test, declined_upgrade_reports_the_status_and_sends_the_token) 
 
 TEST_F(websocket_test, wss_verifies_with_the_test_ca) {
     CRISISD_SKIP_UNLESS_LOCALHOST_RESOLVES();
-    websocket_server_options options;
-    options.cert_file = tls_dir + "server.pem";
-    options.key_file = tls_dir + "server.key";
-    start(options);
-    websocket_client_options client_options;
-    client_options.url = url("wss", "localhost", "/subscribe");
-    client_options.tls.ca_file = tls_dir + "ca.pem";
-    websocket_client client(io_.get_executor(), client_options);
+    start_tls("server");
+    websocket_client client(io_.get_executor(), wss_localhost("/subscribe"));
     ASSERT_EQ(testing::run_sync(io_, client.connect()), "");
     ASSERT_TRUE(eventually([&] { return server_->connection_count() == 1; }));
     server_->broadcast("over tls");
@@ -153,14 +161,8 @@ TEST_F(websocket_test, wss_verifies_with_the_test_ca) {
 
 TEST_F(websocket_test, wss_refuses_a_certificate_for_another_host) {
     CRISISD_SKIP_UNLESS_LOCALHOST_RESOLVES();
-    websocket_server_options options;
-    options.cert_file = tls_dir + "wrong_host.pem";
-    options.key_file = tls_dir + "wrong_host.key";
-    start(options);
-    websocket_client_options client_options;
-    client_options.url = url("wss", "localhost", "/");
-    client_options.tls.ca_file = tls_dir + "ca.pem";
-    websocket_client client(io_.get_executor(), client_options);
+    start_tls("wrong_host");
+    websocket_client client(io_.get_executor(), wss_localhost("/"));
     auto error = testing::run_sync(io_, client.connect());
     EXPECT_NE(error.find("mismatch"), std::string::npos) << error;
     EXPECT_EQ(server_->connections_accepted(), 0u);

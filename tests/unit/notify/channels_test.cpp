@@ -34,6 +34,14 @@ channel_settings cs(std::string name, std::string type, std::string url) {
     return s;
 }
 
+// A Bluesky channel for fake_bluesky's account; another password makes its login fail.
+channel_settings bluesky(std::string name, std::string url, std::string password = "app-password") {
+    auto s = cs(std::move(name), "bluesky", std::move(url));
+    s.identifier = "brand.example";
+    s.password = std::move(password);
+    return s;
+}
+
 channel_settings with(channel_settings s, std::string channel_settings::*field, std::string value) {
     s.*field = std::move(value);
     return s;
@@ -103,10 +111,7 @@ TEST_F(channel_fixture, mastodon_refusals_are_dead_letters_and_rate_limits_wait_
 TEST_F(channel_fixture, bluesky_logs_in_once_and_refreshes_an_expired_session) {
     testing::fake_bluesky fake;
     fake.start();
-    auto s = cs("brand", "bluesky", fake.base_url());
-    s.identifier = "brand.example";
-    s.password = "app-password";
-    auto ch = make(s);
+    auto ch = make(bluesky("brand", fake.base_url()));
     EXPECT_EQ(send(*ch, "1/open/1/brand", statement_payload("first")).result, outcome::sent);
     EXPECT_EQ(send(*ch, "2/open/1/brand", statement_payload("second")).result, outcome::sent);
     EXPECT_EQ(fake.sessions_created(), 1);
@@ -125,10 +130,7 @@ TEST_F(channel_fixture, bluesky_logs_in_once_and_refreshes_an_expired_session) {
 TEST_F(channel_fixture, bluesky_learns_that_a_lost_attempt_landed_instead_of_posting_again) {
     testing::fake_bluesky fake;
     fake.start();
-    auto s = cs("brand", "bluesky", fake.base_url());
-    s.identifier = "brand.example";
-    s.password = "app-password";
-    auto ch = make(s);
+    auto ch = make(bluesky("brand", fake.base_url()));
     fake.lose_next_answer();
     auto first = send(*ch, "7/open/1/brand", statement_payload("holding"));
     EXPECT_EQ(first.result, outcome::sent) << "the 502 after commit is resolved by getRecord: " << first.detail;
@@ -139,8 +141,7 @@ TEST_F(channel_fixture, bluesky_learns_that_a_lost_attempt_landed_instead_of_pos
     EXPECT_EQ(fake.create_calls(), creates);
     EXPECT_EQ(fake.posts().size(), 1u);
 
-    auto wrong = make(with(with(cs("b2", "bluesky", fake.base_url()), &channel_settings::identifier, "brand.example"),
-                           &channel_settings::password, "nope"));
+    auto wrong = make(bluesky("b2", fake.base_url(), "nope"));
     auto refused = send(*wrong, "9/open/1/b2", statement_payload("x"));
     EXPECT_EQ(refused.result, outcome::failed);
     EXPECT_NE(refused.detail.find("createSession"), std::string::npos);

@@ -1,5 +1,6 @@
-// Fuzz target for the jetstream wire format: any bytes must give a result, never a crash, and a
-// mention must satisfy what the pipeline relies on.
+// Fuzz target for a wire format that needs no settings but its name (jetstream, mastodon),
+// given at build time as CRISISD_FUZZ_FORMAT: any bytes must give a result, never a crash, and
+// a mention or a deletion must carry what the pipeline relies on.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -10,7 +11,7 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     static auto parser = [] {
         crisisd::parse::parser_settings s;
-        s.format = "jetstream";
+        s.format = CRISISD_FUZZ_FORMAT;
         s.max_bytes = 1 << 16;
         return crisisd::parse::make_parser(s);
     }();
