@@ -111,7 +111,8 @@ struct api::impl {
     metrics& m;
     daemon_access& daemon;
     std::vector<asset> assets;
-    std::vector<std::string> tokens;
+    std::vector<std::string> tokens;        // from the tokens file, replaced by each load
+    std::vector<std::string> extra_tokens;  // add_token(): kept across loads
     std::mutex streams_mutex;
     std::vector<std::weak_ptr<net::sse_stream>> streams;
 
@@ -126,9 +127,9 @@ struct api::impl {
         if (h.size() <= prefix.size() || std::string_view(h).substr(0, prefix.size()) != prefix) return false;
         std::string_view presented = std::string_view(h).substr(prefix.size());
         bool ok = false;
-        for (const auto& t : tokens) {
-            if (t.size() == presented.size() && CRYPTO_memcmp(t.data(), presented.data(), t.size()) == 0) ok = true;
-        }
+        for (const auto* list : {&tokens, &extra_tokens})
+            for (const auto& t : *list)
+                if (t.size() == presented.size() && CRYPTO_memcmp(t.data(), presented.data(), t.size()) == 0) ok = true;
         if (ok) {
             auto user = req.header("X-Crisisd-User");
             who = user.empty() ? "api" : user.substr(0, 64);
@@ -145,16 +146,19 @@ std::string api::load_tokens() {
     if (impl_->settings.tokens_file.empty()) return "";
     std::ifstream in(impl_->settings.tokens_file);
     if (!in) return "cannot read tokens file " + impl_->settings.tokens_file;
+    std::vector<std::string> loaded;
     std::string line;
     while (std::getline(in, line)) {
         while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
         if (line.empty() || line.front() == '#') continue;
-        impl_->tokens.push_back(line);
+        loaded.push_back(line);
     }
+    if (in.bad()) return "cannot read tokens file " + impl_->settings.tokens_file;
+    impl_->tokens = std::move(loaded);
     return "";
 }
 
-void api::add_token(std::string token) { impl_->tokens.push_back(std::move(token)); }
+void api::add_token(std::string token) { impl_->extra_tokens.push_back(std::move(token)); }
 
 bool api::has_listeners() const {
     std::lock_guard lock(impl_->streams_mutex);
@@ -195,6 +199,19 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
             r.body = ok ? "ok\n" : detail + "\n";
             co_return r;
         }
+        if (path == "/api/v1/session") {
+            // Who a token signs in as: the console checks a token here before using it.
+            std::string who;
+            if (!s.authorised(req, who)) {
+                auto r = error_response(401, "a valid bearer token is required");
+                r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"crisisd\"");
+                co_return r;
+            }
+            std::string body = "{\"user\":";
+            core::append_json_string(body, who);
+            body += "}";
+            co_return json_response(200, std::move(body));
+        }
         if (path == "/api/v1/incidents") co_return json_response(200, s.daemon.incidents_json());
         if (path == "/api/v1/dead-letters") co_return json_response(200, s.daemon.dead_letters_json());
         if (path == "/api/v1/events") {
@@ -221,7 +238,8 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
                 r.body = std::string(a.body);
                 r.headers.emplace_back("Cache-Control", "no-cache");
                 r.headers.emplace_back("Content-Security-Policy",
-                                       "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'");
+                                       "default-src 'self'; style-src 'self' 'unsafe-inline'; connect-src 'self'; "
+                                       "img-src 'self' data:");  // data: for the inline favicon
                 co_return r;
             }
         }

@@ -58,7 +58,8 @@ public:
     api(admin_settings settings, metrics& m, daemon_access& daemon, std::vector<asset> assets);
     ~api();
 
-    // Loads tokens (one per line, '#' comments) from settings.tokens_file; error text or "".
+    // Loads tokens (one per line, '#' comments) from settings.tokens_file, replacing the ones
+    // loaded before (a reload rotates them); error text or "", and then the old ones stay.
     std::string load_tokens();
     // Adds a token directly (the demo makes one up and prints it).
     void add_token(std::string token);

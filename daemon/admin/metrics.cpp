@@ -110,7 +110,10 @@ void source_meter::dropped() { dropped_->Increment(); }
 source_meter& metrics::source(std::string_view name) {
     std::lock_guard lock(impl_->m);
     auto it = impl_->meters.find(name);
-    if (it != impl_->meters.end()) return it->second;
+    if (it != impl_->meters.end()) {
+        it->second.removed_ = false;
+        return it->second;
+    }
     auto& meter = impl_->meters.try_emplace(std::string(name)).first->second;
     meter.received_ = &impl_->received.Add({{"source", std::string(name)}});
     meter.dropped_ = &impl_->dropped.Add({{"source", std::string(name)}});
@@ -130,6 +133,14 @@ void metrics::mentions_processed(std::uint64_t n) {
 
 void metrics::source_connected(std::string_view source, bool up) {
     impl_->connected.Add({{"source", std::string(source)}}).Set(up ? 1 : 0);
+}
+
+void metrics::source_removed(std::string_view source) {
+    const pm::Labels labels{{"source", std::string(source)}};
+    if (impl_->connected.Has(labels)) impl_->connected.Remove(&impl_->connected.Add(labels));
+    std::lock_guard lock(impl_->m);
+    if (auto it = impl_->meters.find(source); it != impl_->meters.end()) it->second.removed_ = true;
+    if (impl_->message_age.Has(labels)) impl_->message_age.Remove(&impl_->message_age.Add(labels));
 }
 
 void metrics::source_reconnect(std::string_view source) {
@@ -185,7 +196,7 @@ std::string metrics::render() const {
         std::lock_guard lock(impl_->m);
         for (const auto& [source, meter] : impl_->meters) {
             const auto at = meter.last_message_ns_.load(std::memory_order_relaxed);
-            if (at == 0) continue;
+            if (at == 0 || meter.removed_) continue;
             impl_->message_age.Add({{"source", source}}).Set(static_cast<double>(now - at) / 1e9);
         }
     }

@@ -31,6 +31,7 @@ private:
     prometheus::Counter* received_ = nullptr;
     prometheus::Counter* dropped_ = nullptr;
     std::atomic<std::int64_t> last_message_ns_{0};  // 0: nothing yet
+    bool removed_ = false;  // guarded by the metrics' lock: a reload took the source away
 };
 
 class metrics {
@@ -46,6 +47,10 @@ public:
     void mention_processed();
     void mentions_processed(std::uint64_t n);  // n at once (a drained batch)
     void source_connected(std::string_view source, bool up);
+    // A reload removed the source: its connected and last-message-age series go, so an alert on
+    // crisisd_source_connected == 0 does not fire for a source that no longer exists. (Its
+    // counters stay, as counters do; the source may come back under the same name.)
+    void source_removed(std::string_view source);
     void source_reconnect(std::string_view source);
     // A source's frame that was valid but not a new mention: "ignored" (housekeeping events),
     // "deleted" (a deletion notice), "duplicate" (replayed after a reconnect).

@@ -738,8 +738,13 @@ struct daemon::impl final : admin::daemon_access {
             notes.push_back(std::string(what) + " changed: the running value stays until the next restart");
         };
         reload_sources(next.sources, notes);
-        if (next.admin.listen != settings.admin.listen || next.admin.tokens_file != settings.admin.tokens_file)
+        if (next.admin.listen != settings.admin.listen || next.admin.tokens_file != settings.admin.tokens_file) {
             restart_needed("admin");
+        } else if (api) {
+            // Tokens are rotated by editing the file and reloading.
+            if (auto err = api->load_tokens(); !err.empty())
+                notes.push_back("admin tokens: " + err + "; the tokens loaded before stay valid");
+        }
         if (next.storage.path != settings.storage.path) restart_needed("storage");
         settings.rules = std::move(next.rules);
         settings.playbooks = std::move(next.playbooks);
@@ -776,6 +781,7 @@ struct daemon::impl final : admin::daemon_access {
                 continue;
             }
             stopped += (stopped.empty() ? "" : ", ") + (*it)->name;
+            if (wanted == next.end()) metrics.source_removed((*it)->name);
             (*it)->ws->stop();
             (*it)->save_position();
             retired_sources.push_back(std::move(*it));

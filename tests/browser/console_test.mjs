@@ -75,7 +75,10 @@ try {
   const page = await browser.newPage();
   const consoleErrors = [];
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
-  // Refused sign-in probes and the absent favicon are expected HTTP errors, not script errors.
+  // Refused sign-in probes (401) are expected HTTP errors, not script errors; but the page must
+  // not ask for anything the server does not have (a favicon, a stale asset name).
+  const missing = [];
+  page.on("response", (r) => { if (r.status() === 404) missing.push(r.url()); });
   page.on("console", (msg) => {
     if (msg.type() === "error" && !msg.text().startsWith("Failed to load resource")) consoleErrors.push(msg.text());
   });
@@ -142,6 +145,7 @@ try {
   await p2.screenshot({ path: join(out, "console-phone.png"), fullPage: true });
   await p2.close();
 
+  check(missing.length === 0, "no request for a missing resource" + (missing.length ? ": " + missing.join(", ") : ""));
   check(consoleErrors.length === 0, "no JavaScript errors" + (consoleErrors.length ? ": " + consoleErrors.join("; ") : ""));
   code = failures.length ? 1 : 0;
 } catch (e) {

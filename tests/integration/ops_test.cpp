@@ -31,15 +31,22 @@ using crisisd::testing::wait_until;
 
 namespace {
 
-int http_post(std::uint16_t port, const std::string& path, const std::string& token, const std::string& body) {
+crisisd::net::http_response call(std::uint16_t port, const std::string& method, const std::string& path,
+                                  const std::string& token, const std::string& body = {}) {
     boost::asio::io_context io;
     crisisd::net::http_client client(io.get_executor());
     crisisd::net::http_request req;
+    req.method = method;
     req.url = "http://127.0.0.1:" + std::to_string(port) + path;
     req.headers.emplace_back("Authorization", "Bearer " + token);
-    req.headers.emplace_back("Content-Type", "application/json");
+    req.headers.emplace_back("X-Crisisd-User", "Night Shift");
+    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
     req.body = body;
-    return crisisd::testing::run_sync(io, client.send(req)).status;
+    return crisisd::testing::run_sync(io, client.send(req));
+}
+
+int http_post(std::uint16_t port, const std::string& path, const std::string& token, const std::string& body) {
+    return call(port, "POST", path, token, body).status;
 }
 
 // The rules of the open incidents and of resolved ones, as the admin API lists them.
@@ -361,6 +368,34 @@ TEST_F(ops, silences_survive_a_restart_and_then_a_reload) {
     EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
 }
 
+TEST_F(ops, a_reload_rotates_the_admin_tokens) {
+    write_config(rule("alpha", "alpha"));
+    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+    auto admin = start(d);
+    ASSERT_NE(admin, 0) << d.stderr_text();
+    const std::string silence = R"({"rule":"alpha","duration":"1h"})";
+    ASSERT_EQ(http_post(admin, "/api/v1/silences", "ops-test-token", silence), 200) << d.stderr_text();
+
+    std::ofstream(dir_ / "tokens") << "# rotated\nrotated-token\n";
+    d.signal(SIGHUP);
+    ASSERT_TRUE(d.wait_for_stderr("is in effect", 10s)) << d.stderr_text();
+    EXPECT_EQ(http_post(admin, "/api/v1/silences", "ops-test-token", silence), 401) << "the old token still works";
+    EXPECT_EQ(http_post(admin, "/api/v1/silences", "rotated-token", silence), 200) << d.stderr_text();
+    // The console's sign-in check agrees.
+    EXPECT_EQ(call(admin, "GET", "/api/v1/session", "ops-test-token").status, 401);
+    auto session = call(admin, "GET", "/api/v1/session", "rotated-token");
+    EXPECT_EQ(session.status, 200);
+    EXPECT_EQ(session.body, R"({"user":"Night Shift"})");
+
+    // An unreadable file on reload keeps the tokens that work, and says so.
+    std::filesystem::remove(dir_ / "tokens");
+    d.signal(SIGHUP);
+    ASSERT_TRUE(d.wait_for_stderr("admin tokens: cannot read tokens file", 10s)) << d.stderr_text();
+    EXPECT_EQ(http_post(admin, "/api/v1/silences", "rotated-token", silence), 200) << d.stderr_text();
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+}
+
 TEST_F(ops, reload_starts_and_stops_sources_and_leaves_unchanged_ones_connected) {
     crisisd::net::websocket_server second{io_.executor(), {}};
     ASSERT_FALSE(second.start());
@@ -389,6 +424,11 @@ TEST_F(ops, reload_starts_and_stops_sources_and_leaves_unchanged_ones_connected)
     d.signal(SIGHUP);
     ASSERT_TRUE(d.wait_for_stderr("sources stopped: second", 10s)) << d.stderr_text();
     EXPECT_TRUE(wait_until([&] { return second.connection_count() == 0; }, 10s));
+    // Its gauges went with it: the shipped "source disconnected" alert must not fire for it.
+    const auto metrics_text = http_get(admin, "/metrics");
+    EXPECT_EQ(metrics_text.find(R"(crisisd_source_connected{source="second"})"), std::string::npos) << metrics_text;
+    EXPECT_EQ(metrics_text.find(R"(crisisd_source_last_message_age_seconds{source="second"})"), std::string::npos);
+    EXPECT_NE(metrics_text.find(R"(crisisd_source_connected{source="stream"} 1)"), std::string::npos) << metrics_text;
     // The unchanged source was never reconnected, and still delivers.
     EXPECT_EQ(ws_.connections_accepted(), accepted);
     EXPECT_EQ(ws_.connection_count(), 1u);

@@ -397,12 +397,14 @@ function connect() {
 }
 
 // --- sign-in ---
-// The token is checked at once with a harmless call (acknowledging incident 0, which never
-// exists): 404 means the token is good, 401 that it is not.
+// The token is checked at once: 200 signs in, 401 is a wrong token; anything else (the daemon
+// unreachable, an error) is not a verdict on the token and is reported as such.
 async function signIn(token, name) {
-  const r = await fetch("/api/v1/incidents/0/ack", {
-    method: "POST", headers: { "Authorization": "Bearer " + token, "X-Crisisd-User": name || "console" } });
-  return r.status !== 401;
+  const r = await fetch("/api/v1/session", {
+    headers: { "Authorization": "Bearer " + token, "X-Crisisd-User": name || "console" } });
+  if (r.status === 401) return false;
+  if (!r.ok) throw new Error("the daemon answered " + r.status);
+  return true;
 }
 
 function signOut() {
