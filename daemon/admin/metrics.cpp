@@ -61,6 +61,11 @@ struct metrics::impl {
                                              .Name("crisisd_outbox_dead_letters")
                                              .Help("Actions given up on; each needs a person's attention")
                                              .Register(*registry);
+    pm::Family<pm::Counter>& outbox_write_errors =
+        pm::BuildCounter()
+            .Name("crisisd_outbox_write_errors_total")
+            .Help("Transactions of actions the state database refused; the actions wait in memory until it takes them")
+            .Register(*registry);
     pm::Family<pm::Gauge>& keys =
         pm::BuildGauge().Name("crisisd_detector_live_keys").Help("Detector keys with live state").Register(*registry);
     pm::Family<pm::Counter>& evicted = pm::BuildCounter()
@@ -75,6 +80,7 @@ struct metrics::impl {
         {}, pm::Histogram::BucketBoundaries{0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5});
     pm::Gauge& pending_gauge = outbox_pending.Add({});
     pm::Gauge& dead_gauge = outbox_dead.Add({});
+    pm::Counter& write_errors_total = outbox_write_errors.Add({});
     pm::Gauge& open_gauge = open_now.Add({});
     pm::Gauge& keys_gauge = keys.Add({});
     pm::Counter& evicted_total = evicted.Add({});
@@ -178,6 +184,8 @@ void metrics::outbox_state(std::size_t pending, std::size_t dead) {
     impl_->pending_gauge.Set(static_cast<double>(pending));
     impl_->dead_gauge.Set(static_cast<double>(dead));
 }
+
+void metrics::outbox_write_failed() { impl_->write_errors_total.Increment(); }
 
 void metrics::open_incidents(std::size_t n) { impl_->open_gauge.Set(static_cast<double>(n)); }
 void metrics::live_keys(std::size_t n) { impl_->keys_gauge.Set(static_cast<double>(n)); }

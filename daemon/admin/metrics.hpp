@@ -62,6 +62,8 @@ public:
     void action(std::string_view channel, std::string_view outcome);
     void delivered(std::string_view channel, double latency_seconds);
     void outbox_state(std::size_t pending, std::size_t dead);
+    // The state database refused a transaction of actions (crisisd_outbox_write_errors_total).
+    void outbox_write_failed();
     void open_incidents(std::size_t n);
     void live_keys(std::size_t n);
     // The detector's running total of keys evicted at max_keys (crisisd_detector_evicted_keys_total).

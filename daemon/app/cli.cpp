@@ -5,6 +5,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <csignal>
 #include <cstdio>
 #include <functional>
 #include <iostream>
@@ -117,6 +118,9 @@ int run_command(const std::vector<std::string>& args) {
     if (!settings) return exit_config;
 
     boost::asio::io_context io(1);
+    // A file size limit (ulimit -f, LimitFSIZE=) reached by the state database must be a write
+    // error the outbox reports and retries, not SIGXFSZ's default: killing the daemon.
+    std::signal(SIGXFSZ, SIG_IGN);
     core::system_clock clock;
     daemon_options dopt;
     dopt.clock = &clock;

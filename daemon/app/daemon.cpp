@@ -354,7 +354,9 @@ struct daemon::impl final : admin::daemon_access {
     // step's actions: after a crash the outbox and the incidents agree. What a tick changes
     // without an action (an escalation skipped after an acknowledgement) is recomputed by the
     // engine after a restore, so it needs no snapshot of its own.
-    void save_incidents() {
+    // Snapshots of the incidents this step (or a command) changed, into the open transaction;
+    // returns their ids, which must be written again should the transaction fail.
+    std::vector<std::uint64_t> save_incidents() {
         std::vector<std::uint64_t> ids = touched;
         ids.insert(ids.end(), step.opened.begin(), step.opened.end());
         ids.insert(ids.end(), step.resolved.begin(), step.resolved.end());
@@ -364,6 +366,7 @@ struct daemon::impl final : admin::daemon_access {
         for (auto id : ids)
             if (const auto* inc = pipe->incidents().find(id)) store->save_incident(id, outbox::incident_to_json(*inc));
         touched.clear();
+        return ids;
     }
     std::vector<std::uint64_t> touched;  // incidents changed by a command since the last save
 
@@ -372,7 +375,90 @@ struct daemon::impl final : admin::daemon_access {
             detail = "shutting down";
             return false;
         }
+        if (!unsaved.empty() || !unsaved_incidents.empty()) {
+            detail = "the state database refuses writes (" + store_error + "): " + std::to_string(unsaved.size()) +
+                     " action(s) wait to be recorded before they are sent";
+            return false;
+        }
         return true;
+    }
+
+    // --- when the state database refuses a write ---
+    // An action is sent only once it is in the outbox. When the database cannot take a step's
+    // transaction (disk full, I/O error), its actions and incident snapshots are kept here and
+    // written again every second; /healthz reports it, crisisd_outbox_write_errors_total counts
+    // it, and the pages go out as soon as the database takes them. Nothing is dropped.
+    struct unsaved_action {
+        incident::action action;
+        std::string payload;
+    };
+    std::vector<unsaved_action> unsaved;
+    std::vector<std::uint64_t> unsaved_incidents;
+    std::string store_error;
+    std::chrono::steady_clock::time_point unsaved_retry_at{};
+
+    void keep_unsaved(const std::vector<unsaved_action>& actions, const std::vector<std::uint64_t>& ids, bool failed) {
+        const bool first = unsaved.empty() && unsaved_incidents.empty();
+        unsaved.insert(unsaved.end(), actions.begin(), actions.end());
+        unsaved_incidents.insert(unsaved_incidents.end(), ids.begin(), ids.end());
+        std::sort(unsaved_incidents.begin(), unsaved_incidents.end());
+        unsaved_incidents.erase(std::unique(unsaved_incidents.begin(), unsaved_incidents.end()), unsaved_incidents.end());
+        if (!failed) return;
+        store_error = store->last_error();
+        metrics.outbox_write_failed();
+        unsaved_retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+        if (first)
+            core::log_error("state database refuses writes (" + store_error + "): " + std::to_string(unsaved.size()) +
+                            " action(s) are kept in memory and written again every second; nothing is sent "
+                            "before it is recorded");
+    }
+
+    // One transaction for actions and incident snapshots; the actions it newly queued, or
+    // nullopt when the database refused it (then none of it was kept).
+    std::optional<std::vector<const incident::action*>> write_actions(const std::vector<unsaved_action>& actions,
+                                                                      const std::vector<std::uint64_t>& incident_ids,
+                                                                      bool in_transaction) {
+        if (!in_transaction) store->begin();
+        std::vector<const incident::action*> queued;
+        for (const auto& u : actions) {
+            const auto& a = u.action;
+            if (store->enqueue(a.idempotency_key, a.incident_id, a.channel, incident::to_string(a.kind), u.payload,
+                               a.at) == outbox::store::enqueue_result::queued)
+                queued.push_back(&a);
+        }
+        for (auto id : incident_ids)
+            if (const auto* inc = pipe->incidents().find(id)) store->save_incident(id, outbox::incident_to_json(*inc));
+        store->set_meta("next_incident_id", std::to_string(pipe->incidents().next_id()));
+        if (!store->commit()) return std::nullopt;
+        return queued;
+    }
+
+    void announce(const std::vector<const incident::action*>& queued) {
+        for (const auto* a : queued) {
+            log.emitted(*a);
+            if (options.observer) options.observer->action_queued(*a);
+        }
+        if (queued.empty()) return;
+        update_outbox_metrics();
+        delivery->wake();
+    }
+
+    void retry_unsaved(bool now = false) {
+        if (unsaved.empty() && unsaved_incidents.empty()) return;
+        if (!now && std::chrono::steady_clock::now() < unsaved_retry_at) return;
+        auto queued = write_actions(unsaved, unsaved_incidents, false);
+        if (!queued) {
+            store_error = store->last_error();
+            metrics.outbox_write_failed();
+            unsaved_retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
+            return;
+        }
+        core::log(core::log_level::notice, "state database takes writes again: " + std::to_string(queued->size()) +
+                                               " kept action(s) recorded and on their way");
+        announce(*queued);
+        unsaved.clear();
+        unsaved_incidents.clear();
+        store_error.clear();
     }
 
     // --- the pipeline ---
@@ -406,22 +492,20 @@ struct daemon::impl final : admin::daemon_access {
             if (options.observer) options.observer->incident_resolved(*inc);
         }
         for (auto id : step.resolved) follow_up(id, "resolved", clock.now());
-        bool queued = false;
-        for (const auto& a : step.actions) {
-            const auto* inc = pipe->incidents().find(a.incident_id);
-            // Written before anything is sent: a crash after this line still delivers it.
-            if (store->enqueue(a.idempotency_key, a.incident_id, a.channel, incident::to_string(a.kind),
-                               action_payload(a, inc, console_url), a.at)) {
-                log.emitted(a);
-                queued = true;
-                if (options.observer) options.observer->action_queued(a);
-            }
-        }
-        save_incidents();
-        store->commit();
-        if (queued) {
-            update_outbox_metrics();
-            delivery->wake();
+        std::vector<unsaved_action> actions;
+        actions.reserve(step.actions.size());
+        for (const auto& a : step.actions)
+            actions.push_back({a, action_payload(a, pipe->incidents().find(a.incident_id), console_url)});
+        // Written before anything is sent: a crash after the commit still delivers them.
+        const auto ids = save_incidents();
+        if (unsaved.empty() && unsaved_incidents.empty()) {
+            if (auto queued = write_actions(actions, {}, true)) announce(*queued);
+            else keep_unsaved(actions, ids, true);
+        } else {
+            // Kept actions go first, so each channel still gets its actions in order.
+            store->commit();
+            keep_unsaved(actions, ids, false);
+            retry_unsaved(true);
         }
         std::size_t open = 0;
         for (const auto& inc : pipe->incidents().incidents())
@@ -566,6 +650,7 @@ struct daemon::impl final : admin::daemon_access {
         tick_timer.async_wait([this](boost::system::error_code ec) {
             if (ec || !running) return;
             auto now = clock.now();
+            retry_unsaved();
             pipe->tick(now, step);
             log.sample(*pipe, now);
             metrics.live_keys(pipe->live_keys());

@@ -5,6 +5,8 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <functional>
+#include <map>
 #include <random>
 #include <set>
 
@@ -23,6 +25,14 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
     asio::steady_timer timer;
     std::set<std::string> busy;  // channels with a delivery in flight
     bool running = false;
+    // When the state database refuses a write (disk full, I/O error), what was done must not be
+    // done again: an outcome that could not be recorded is kept here and written again each
+    // round, and its record is not sent meanwhile (it still reads "pending" in the database).
+    std::map<std::int64_t, std::function<bool()>> unrecorded;
+    // A statement is posted only after its attempt is durably marked as started; when that mark
+    // cannot be written it waits (its channel's later records wait behind it, as they must).
+    std::map<std::int64_t, core::timestamp> held_until;
+    static constexpr auto write_retry = std::chrono::seconds(1);
     std::mt19937_64 rng{std::random_device{}()};
 
     impl(asio::any_io_executor e, store& s, std::map<std::string, notify::channel*> c, const core::clock& clk,
@@ -45,8 +55,10 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
         auto self = shared_from_this();
         while (running) {
             auto now = clock.now();
+            std::erase_if(unrecorded, [](auto& u) { return u.second(); });
+            std::erase_if(held_until, [&](const auto& h) { return h.second <= now; });
             for (auto& rec : db.due(now)) {
-                if (busy.count(rec.channel)) continue;
+                if (busy.count(rec.channel) || unrecorded.count(rec.seq) || held_until.count(rec.seq)) continue;
                 auto it = channels.find(rec.channel);
                 if (it == channels.end()) {
                     db.mark_dead(rec.seq, now, "no such channel");
@@ -66,9 +78,16 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
                 });
             }
             auto next = db.next_attempt();
-            if (next && *next > now) timer.expires_after(clock.wall_delay(*next - now));
-            else if (next && busy.empty()) timer.expires_after(std::chrono::milliseconds(1));
-            else timer.expires_after(std::chrono::hours(1));
+            if (!unrecorded.empty() || !held_until.empty()) {
+                // Writes to try again, or a held statement: come back soon, whatever else is due.
+                timer.expires_after(clock.wall_delay(write_retry));
+            } else if (next && *next > now) {
+                timer.expires_after(clock.wall_delay(*next - now));
+            } else if (next && busy.empty()) {
+                timer.expires_after(std::chrono::milliseconds(1));
+            } else {
+                timer.expires_after(std::chrono::hours(1));
+            }
             boost::system::error_code ec;
             co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         }
@@ -87,12 +106,27 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
         return true;
     }
 
+    // Writes an attempt's outcome, or keeps the write to try again (see `unrecorded`).
+    void record_outcome(const record& rec, std::function<bool()> write) {
+        if (write()) return;
+        core::log_error("outbox: cannot record the outcome of " + rec.key + " (" + db.last_error() +
+                        "); it is not sent again meanwhile, and the write is retried every second");
+        unrecorded[rec.seq] = std::move(write);
+    }
+
     asio::awaitable<void> deliver(record rec, notify::channel* ch) {
         auto self = shared_from_this();
         notify::delivery d{rec.key, rec.kind, rec.payload, std::max(rec.attempts, rec.started) + 1};
         // Only statements pay for this extra durable write: a duplicate page is harmless, a
         // duplicate public post is not, and the channel needs to know to check first.
-        if (rec.kind == "statement") db.mark_started(rec.seq);
+        if (rec.kind == "statement" && !db.mark_started(rec.seq)) {
+            core::log_error("outbox: statement " + rec.key + " not posted yet: cannot record the attempt (" +
+                            db.last_error() + "); trying again in 1 s");
+            held_until[rec.seq] = clock.now() + write_retry;
+            busy.erase(rec.channel);
+            timer.cancel();
+            co_return;
+        }
         auto result = co_await ch->deliver(d);
         const auto& policy = ch->settings().retry;
         auto now = clock.now();
@@ -100,7 +134,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
         ++rec.attempts;
         switch (result.result) {
             case notify::outcome::sent:
-                db.mark_sent(rec.seq, now);
+                record_outcome(rec, [this, seq = rec.seq, now] { return db.mark_sent(seq, now); });
                 rec.state = record_state::sent;
                 rec.done_at = now;
                 if (events.on_sent) events.on_sent(rec);
@@ -108,14 +142,15 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
             case notify::outcome::retry:
                 if (rec.attempts >= policy.max_attempts) {
                     auto why = "gave up after " + std::to_string(rec.attempts) + " attempts: " + result.detail;
-                    db.mark_dead(rec.seq, now, why);
+                    record_outcome(rec, [this, seq = rec.seq, now, why] { return db.mark_dead(seq, now, why); });
                     if (events.on_dead) events.on_dead(rec, why);
                 } else {
-                    db.mark_retry(rec.seq, now + backoff(policy, rec.attempts, result.retry_after), result.detail);
+                    record_outcome(rec, [this, seq = rec.seq, at = now + backoff(policy, rec.attempts, result.retry_after),
+                                 why = result.detail] { return db.mark_retry(seq, at, why); });
                 }
                 break;
             case notify::outcome::failed:
-                db.mark_dead(rec.seq, now, result.detail);
+                record_outcome(rec, [this, seq = rec.seq, now, why = result.detail] { return db.mark_dead(seq, now, why); });
                 if (events.on_dead) events.on_dead(rec, result.detail);
                 break;
         }

@@ -187,6 +187,24 @@ private:
 struct store::impl {
     sqlite3* db = nullptr;
     std::unique_ptr<checkpointer> checkpoints;  // after db: stops before db closes
+    std::unique_ptr<statement> rollback;
+    bool in_transaction = false;
+    bool transaction_failed = false;
+    std::string last_error;
+
+    // Whether a write step worked; a failure is remembered for last_error() and the open
+    // transaction. (statement::step() has logged it.)
+    bool wrote(int rc) {
+        if (rc == SQLITE_DONE || rc == SQLITE_ROW) return true;
+        last_error = sqlite3_errmsg(db);
+        if (in_transaction) transaction_failed = true;
+        return false;
+    }
+    bool run(statement& s) {
+        const int rc = s.step();
+        s.reset();
+        return wrote(rc);
+    }
     std::unique_ptr<statement> insert, due, next, sent, retry, dead, count, by_incident, by_key, meta_get, meta_set;
     std::unique_ptr<statement> meta_prefix, started, sent_since, dead_list, begin, commit, incident_save, incident_load;
     ~impl() {
@@ -196,6 +214,7 @@ struct store::impl {
         dead_list.reset();
         begin.reset();
         commit.reset();
+        rollback.reset();
         incident_save.reset();
         incident_load.reset();
         insert.reset();
@@ -315,6 +334,7 @@ std::variant<std::unique_ptr<store>, std::string> store::open(const std::string&
                         .c_str());
         im->begin = std::make_unique<statement>(im->db, "BEGIN IMMEDIATE");
         im->commit = std::make_unique<statement>(im->db, "COMMIT");
+        im->rollback = std::make_unique<statement>(im->db, "ROLLBACK");
         im->incident_save =
             std::make_unique<statement>(im->db, "INSERT OR REPLACE INTO incidents(id, snapshot) VALUES(?1, ?2)");
         im->incident_load = std::make_unique<statement>(im->db, "SELECT snapshot FROM incidents ORDER BY id");
@@ -324,14 +344,13 @@ std::variant<std::unique_ptr<store>, std::string> store::open(const std::string&
     return std::unique_ptr<store>(new store(std::move(im)));
 }
 
-bool store::enqueue(std::string_view key, std::uint64_t incident_id, std::string_view channel, std::string_view kind,
-                    std::string_view payload, core::timestamp now) {
+store::enqueue_result store::enqueue(std::string_view key, std::uint64_t incident_id, std::string_view channel,
+                                     std::string_view kind, std::string_view payload, core::timestamp now) {
     auto& s = *impl_->insert;
     s.bind(1, key).bind(2, static_cast<std::int64_t>(incident_id)).bind(3, channel).bind(4, kind).bind(5, payload);
     s.bind(6, micros(now));
-    int rc = s.step();
-    s.reset();
-    return rc == SQLITE_DONE && sqlite3_changes(impl_->db) == 1;
+    if (!impl_->run(s)) return enqueue_result::failed;
+    return sqlite3_changes(impl_->db) == 1 ? enqueue_result::queued : enqueue_result::duplicate;
 }
 
 std::vector<record> store::due(core::timestamp now) {
@@ -351,25 +370,22 @@ std::optional<core::timestamp> store::next_attempt() const {
     return out;
 }
 
-void store::mark_sent(std::int64_t seq, core::timestamp now) {
+bool store::mark_sent(std::int64_t seq, core::timestamp now) {
     auto& s = *impl_->sent;
     s.bind(1, seq).bind(2, micros(now));
-    s.step();
-    s.reset();
+    return impl_->run(s);
 }
 
-void store::mark_retry(std::int64_t seq, core::timestamp next, std::string_view error) {
+bool store::mark_retry(std::int64_t seq, core::timestamp next, std::string_view error) {
     auto& s = *impl_->retry;
     s.bind(1, seq).bind(2, micros(next)).bind(3, error);
-    s.step();
-    s.reset();
+    return impl_->run(s);
 }
 
-void store::mark_dead(std::int64_t seq, core::timestamp now, std::string_view error) {
+bool store::mark_dead(std::int64_t seq, core::timestamp now, std::string_view error) {
     auto& s = *impl_->dead;
     s.bind(1, seq).bind(2, micros(now)).bind(3, error);
-    s.step();
-    s.reset();
+    return impl_->run(s);
 }
 
 std::vector<std::pair<std::string, std::string>> store::meta_with_prefix(std::string_view prefix) const {
@@ -381,11 +397,10 @@ std::vector<std::pair<std::string, std::string>> store::meta_with_prefix(std::st
     return out;
 }
 
-void store::mark_started(std::int64_t seq) {
+bool store::mark_started(std::int64_t seq) {
     auto& s = *impl_->started;
     s.bind(1, seq);
-    s.step();
-    s.reset();
+    return impl_->run(s);
 }
 
 std::size_t store::count_sent_since(std::string_view channel, std::string_view kind, core::timestamp since) const {
@@ -406,21 +421,34 @@ std::vector<record> store::dead_letters(std::size_t limit) const {
     return out;
 }
 
-void store::begin() {
-    impl_->begin->step();
-    impl_->begin->reset();
+bool store::begin() {
+    impl_->transaction_failed = false;
+    if (!impl_->run(*impl_->begin)) return false;
+    impl_->in_transaction = true;
+    return true;
 }
 
-void store::commit() {
-    impl_->commit->step();
-    impl_->commit->reset();
+bool store::commit() {
+    auto& im = *impl_;
+    bool ok = !im.transaction_failed && im.run(*im.commit);
+    im.in_transaction = false;
+    // A failed COMMIT may leave the transaction open (SQLITE_BUSY) or SQLite may have rolled
+    // it back already; either way none of it is kept.
+    if (!ok && !sqlite3_get_autocommit(im.db)) {
+        const std::string why = im.last_error;
+        im.run(*im.rollback);
+        im.last_error = why;
+    }
+    im.transaction_failed = false;
+    return ok;
 }
 
-void store::save_incident(std::uint64_t id, std::string_view json) {
+const std::string& store::last_error() const { return impl_->last_error; }
+
+bool store::save_incident(std::uint64_t id, std::string_view json) {
     auto& s = *impl_->incident_save;
     s.bind(1, static_cast<std::int64_t>(id)).bind(2, json);
-    s.step();
-    s.reset();
+    return impl_->run(s);
 }
 
 std::vector<std::string> store::load_incidents() const {
@@ -467,11 +495,10 @@ std::optional<std::string> store::get_meta(std::string_view key) const {
     return out;
 }
 
-void store::set_meta(std::string_view key, std::string_view value) {
+bool store::set_meta(std::string_view key, std::string_view value) {
     auto& s = *impl_->meta_set;
     s.bind(1, key).bind(2, value);
-    s.step();
-    s.reset();
+    return impl_->run(s);
 }
 
 std::uint64_t store::full_checkpoints() const { return impl_->checkpoints->complete(); }

@@ -42,8 +42,12 @@ public:
     static std::variant<std::unique_ptr<store>, std::string> open(const std::string& path);
     ~store();
 
-    // Inserts a pending record; false when a record with this key exists (any state).
-    bool enqueue(std::string_view key, std::uint64_t incident_id, std::string_view channel, std::string_view kind,
+    // Every write says whether the database took it. A write it refused (disk full, I/O error,
+    // locked past the busy timeout) changes nothing; last_error() says why, and inside a
+    // transaction it makes commit() roll the whole transaction back.
+    enum class enqueue_result { queued, duplicate, failed };
+    // Inserts a pending record; duplicate when a record with this key exists (any state).
+    enqueue_result enqueue(std::string_view key, std::uint64_t incident_id, std::string_view channel, std::string_view kind,
                  std::string_view payload, core::timestamp now);
 
     // Pending records due at `now`, oldest first, at most one per channel (the channel's oldest
@@ -53,12 +57,12 @@ public:
     // wait for it, so their own times do not matter).
     std::optional<core::timestamp> next_attempt() const;
 
-    void mark_sent(std::int64_t seq, core::timestamp now);
-    void mark_retry(std::int64_t seq, core::timestamp next, std::string_view error);
-    void mark_dead(std::int64_t seq, core::timestamp now, std::string_view error);
+    bool mark_sent(std::int64_t seq, core::timestamp now);
+    bool mark_retry(std::int64_t seq, core::timestamp next, std::string_view error);
+    bool mark_dead(std::int64_t seq, core::timestamp now, std::string_view error);
     // Records that an attempt is about to be sent, durably, so that after a crash mid-request the
     // next attempt knows an earlier one may have landed (record::started > record::attempts).
-    void mark_started(std::int64_t seq);
+    bool mark_started(std::int64_t seq);
 
     // Records of `kind` on `channel` delivered at or after `since` (the statement cap).
     std::size_t count_sent_since(std::string_view channel, std::string_view kind, core::timestamp since) const;
@@ -66,12 +70,15 @@ public:
     std::vector<record> dead_letters(std::size_t limit) const;
 
     // Groups the writes made until commit() into one transaction (one fsync). Not nestable.
-    void begin();
-    void commit();
+    // commit() is false when any write since begin() failed or the commit itself did: then
+    // nothing of the transaction was kept.
+    bool begin();
+    bool commit();
+    const std::string& last_error() const;
 
     // Incident snapshots (JSON, see outbox/incident_snapshot.hpp), so incidents and their step
     // timers survive a restart. save_incident replaces the snapshot with the same id.
-    void save_incident(std::uint64_t id, std::string_view json);
+    bool save_incident(std::uint64_t id, std::string_view json);
     std::vector<std::string> load_incidents() const;
 
     // The write-ahead log is checkpointed on a background thread after commits (store.cpp says
@@ -85,7 +92,7 @@ public:
     std::optional<record> find(std::string_view key) const;
 
     std::optional<std::string> get_meta(std::string_view key) const;
-    void set_meta(std::string_view key, std::string_view value);
+    bool set_meta(std::string_view key, std::string_view value);
     // Every meta entry whose key starts with `prefix`, in key order.
     std::vector<std::pair<std::string, std::string>> meta_with_prefix(std::string_view prefix) const;
 

@@ -71,6 +71,7 @@ public:
     }
 
     void signal(int sig) { ::kill(pid_, sig); }
+    pid_t pid() const { return pid_; }
 
     // Exit status (or 128 + signal); nullopt when it did not exit in time.
     std::optional<int> wait_exit(std::chrono::milliseconds timeout) {

@@ -3,6 +3,7 @@
 // JSON, post the statement, count bad input without losing the stream, and resolve the
 // incident when the storm is over.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <boost/json.hpp>
 #include <filesystem>
@@ -161,6 +162,43 @@ TEST_F(spine, opens_one_incident_pages_posts_and_resolves) {
     EXPECT_EQ(metric(metrics, R"(crisisd_source_connected{source="stream"})"), 1) << metrics;
     EXPECT_EQ(metric(metrics, "crisisd_outbox_pending"), 0) << metrics;
 
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+}
+
+TEST_F(spine, a_state_database_that_refuses_writes_holds_the_page_back_and_loses_nothing) {
+    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+    auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
+    ASSERT_TRUE(port) << d.stderr_text();
+    auto admin = static_cast<std::uint16_t>(std::stoi(*port));
+    ASSERT_TRUE(wait_until([&] { return ws_.connection_count() == 1; }, 10s)) << d.stderr_text();
+
+    // The disk refuses: a file size limit on the running daemon below where SQLite writes, so
+    // every write fails with EFBIG, as on a full disk.
+    rlimit tiny{4096, RLIM_INFINITY}, lifted{RLIM_INFINITY, RLIM_INFINITY};
+    ASSERT_EQ(::prlimit(d.pid(), RLIMIT_FSIZE, &tiny, nullptr), 0);
+    int n = 0;
+    ws_.broadcast(crisisd::testing::mention_json(++n, "@ann", "Ordering a new acme router today."));
+    const char* complaints[] = {"acme outage again, this is terrible and awful!",
+                                "#acme down for hours. Horrible service, so angry.",
+                                "acme is broken again, worst provider ever. Disgusting."};
+    for (int i = 0; i < 12; ++i)
+        ws_.broadcast(crisisd::testing::mention_json(++n, "@angry" + std::to_string(i % 9), complaints[i % 3]));
+    ASSERT_TRUE(wait_until([&] { return metric(http_get(admin, "/metrics"), "crisisd_outbox_write_errors_total") >= 1; },
+                           15s))
+        << d.stderr_text();
+    EXPECT_NE(http_get(admin, "/healthz").find("the state database refuses writes"), std::string::npos);
+    EXPECT_TRUE(receiver_.requests().empty()) << "nothing may be sent before it is recorded";
+
+    // Space again: the kept page and statement are recorded and delivered, once each.
+    ASSERT_EQ(::prlimit(d.pid(), RLIMIT_FSIZE, &lifted, nullptr), 0);
+    ASSERT_TRUE(receiver_.wait_for(2, 15s)) << d.stderr_text();
+    EXPECT_TRUE(wait_until([&] { return http_get(admin, "/healthz") == "ok\n"; }, 10s)) << http_get(admin, "/healthz");
+    auto pages = bodies(receiver_.requests(), "/hook");
+    ASSERT_EQ(pages.size(), 1u);
+    EXPECT_EQ(pages[0].at("idempotency_key").as_string(), "1/open/0/pager");
+    EXPECT_EQ(bodies(receiver_.requests(), "/brand").size(), 1u);
+    EXPECT_EQ(metric(http_get(admin, "/metrics"), "crisisd_outbox_pending"), 0);
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
 }

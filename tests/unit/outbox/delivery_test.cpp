@@ -1,8 +1,10 @@
 // The delivery loop against a real HTTP receiver: transient failures are retried with backoff
 // until they succeed, in order per channel; refusals and the statement cap become dead letters.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
+#include <csignal>
 #include <filesystem>
 #include <map>
 
@@ -99,6 +101,40 @@ TEST_F(loop_fixture, a_failing_receiver_gets_everything_in_order_once_it_recover
     EXPECT_EQ(outcomes["hook/sent"], 5);
     EXPECT_TRUE(dead.empty());
     EXPECT_EQ(db->find("a1")->attempts, 7);
+}
+
+TEST_F(loop_fixture, a_delivery_the_database_cannot_record_is_not_sent_again_and_recorded_later) {
+    // The disk starts refusing writes (a file size limit: every write fails with EFBIG; this
+    // test runs in a process of its own). A page goes out, but its "sent" mark cannot be written:
+    // the loop must not take the record, still "pending" in the database, for unsent and page
+    // again. A statement is not posted at all while its attempt cannot be marked as started.
+    testing::http_receiver hook, brand;
+    hook.start();
+    brand.start();
+    add(fast("hook", "webhook", hook.url("/in")));
+    add(fast("brand", "webhook", brand.url("/post")));
+    db->enqueue("a1", 1, "hook", "notify", notify_json(1), clock.now());
+    db->enqueue("s1", 2, "brand", "statement", R"({"kind":"statement","text":"We know."})", clock.now());
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit saved{};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+    rlimit tiny = saved;
+    tiny.rlim_cur = 4096;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &tiny), 0);
+    auto l = loop();
+    l->start();
+    run_until([&] { return hook.count() == 1; });
+    ASSERT_EQ(hook.count(), 1u);
+    io.run_for(300ms);  // rounds in which both records still read pending
+    EXPECT_EQ(hook.count(), 1u) << "paged again while its outcome could not be recorded";
+    EXPECT_EQ(brand.count(), 0u) << "posted without a durable record of the attempt";
+    EXPECT_EQ(db->count(record_state::pending), 2u);
+
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+    run_until([&] { return db->count(record_state::sent) == 2; });
+    EXPECT_EQ(db->count(record_state::sent), 2u);
+    EXPECT_EQ(hook.count(), 1u);
+    EXPECT_EQ(brand.count(), 1u);
 }
 
 TEST_F(loop_fixture, refusals_are_dead_letters_and_do_not_block_the_channel) {

@@ -1,7 +1,10 @@
 #include "outbox/store.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <unistd.h>
+
+#include <csignal>
 
 #include <filesystem>
 #include <thread>
@@ -36,8 +39,9 @@ const core::timestamp t0 = core::timestamp{} + std::chrono::hours(24 * 20000);
 TEST(outbox_store, refuses_a_second_copy_of_the_same_action) {
     temp_db tmp;
     auto s = open(tmp.path());
-    EXPECT_TRUE(s->enqueue("1/open/0/pager", 1, "pager", "notify", "{}", t0));
-    EXPECT_FALSE(s->enqueue("1/open/0/pager", 1, "pager", "notify", "{\"other\":1}", t0));
+    using result = outbox::store::enqueue_result;
+    EXPECT_EQ(s->enqueue("1/open/0/pager", 1, "pager", "notify", "{}", t0), result::queued);
+    EXPECT_EQ(s->enqueue("1/open/0/pager", 1, "pager", "notify", "{\"other\":1}", t0), result::duplicate);
     EXPECT_EQ(s->count(outbox::record_state::pending), 1u);
 }
 
@@ -54,7 +58,7 @@ TEST(outbox_store, survives_reopening) {
     EXPECT_EQ(r->incident_id, 7u);
     EXPECT_EQ(r->payload, R"({"a":1})");
     EXPECT_EQ(s->get_meta("next_incident_id"), "8");
-    EXPECT_FALSE(s->enqueue("k1", 7, "pager", "notify", "{}", t0));
+    EXPECT_EQ(s->enqueue("k1", 7, "pager", "notify", "{}", t0), outbox::store::enqueue_result::duplicate);
 }
 
 TEST(outbox_store, delivers_one_at_a_time_per_channel_in_order) {
@@ -113,7 +117,8 @@ TEST(outbox_store, the_write_ahead_log_is_checkpointed_off_the_committing_thread
     std::uintmax_t high_water = 0;
     for (int round = 0; round < 5; ++round) {
         for (int i = 0; i < 40; ++i)
-            ASSERT_TRUE(s->enqueue("r" + std::to_string(round) + "/" + std::to_string(i), 1, "pager", "notify", payload, t0));
+            ASSERT_EQ(s->enqueue("r" + std::to_string(round) + "/" + std::to_string(i), 1, "pager", "notify", payload, t0),
+                      outbox::store::enqueue_result::queued);
         const int burst = s->log_frames();
         EXPECT_GE(burst, 40) << "the burst's frames are in the log";
         const auto done = s->full_checkpoints();
@@ -138,4 +143,37 @@ TEST(outbox_store, keeps_the_log_file_across_a_restart) {
     EXPECT_GT(std::filesystem::file_size(tmp.dir / "state.db-wal"), 20u * 4096);
     auto s = open(tmp.path());
     EXPECT_EQ(s->count(outbox::record_state::pending), 20u);
+}
+
+TEST(outbox_store, a_write_the_disk_refuses_is_reported_and_its_transaction_kept_nowhere) {
+    // A real refusal from the kernel: with a file size limit below where SQLite writes, every
+    // write fails with EFBIG (SIGXFSZ ignored, as the daemon does). This test runs in its own
+    // process (gtest_discover_tests), so the limit touches nothing else.
+    temp_db tmp;
+    auto s = open(tmp.path());
+    ASSERT_EQ(s->enqueue("before", 1, "pager", "notify", "{}", t0), outbox::store::enqueue_result::queued);
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit saved{};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+    rlimit tiny = saved;
+    tiny.rlim_cur = 4096;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &tiny), 0);
+
+    ASSERT_TRUE(s->begin());
+    EXPECT_EQ(s->enqueue("2/open/0/pager", 2, "pager", "notify", std::string(8000, 'p'), t0),
+              outbox::store::enqueue_result::queued) << "inside a transaction the insert only touches the cache";
+    s->save_incident(2, std::string(8000, 'i'));
+    EXPECT_FALSE(s->commit()) << "the commit must fail when its pages cannot be written";
+    EXPECT_FALSE(s->last_error().empty());
+    EXPECT_EQ(s->enqueue("3/open/0/pager", 3, "pager", "notify", std::string(8000, 'p'), t0),
+              outbox::store::enqueue_result::failed) << "a write outside a transaction fails at once";
+    EXPECT_FALSE(s->mark_sent(1, t0));
+
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+    // Nothing of the failed transaction was kept, and the store works again.
+    EXPECT_FALSE(s->find("2/open/0/pager"));
+    EXPECT_TRUE(s->load_incidents().empty());
+    EXPECT_EQ(s->enqueue("2/open/0/pager", 2, "pager", "notify", "{}", t0), outbox::store::enqueue_result::queued);
+    EXPECT_TRUE(s->mark_sent(1, t0));
+    EXPECT_EQ(s->count(outbox::record_state::pending), 1u);
 }
