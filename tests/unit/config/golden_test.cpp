@@ -12,8 +12,11 @@
 #include <vector>
 
 #include "config/loader.hpp"
+#include "support.hpp"
 
 namespace {
+
+using crisisd::config::testing::read;
 
 namespace fs = std::filesystem;
 
@@ -28,13 +31,6 @@ std::vector<std::string> bad_cases() {
     }
     std::sort(names.begin(), names.end());
     return names;
-}
-
-std::string read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
 }
 
 std::string relative_to_data(std::string text) {

@@ -8,8 +8,12 @@
 #include <string>
 
 #include "config/loader.hpp"
+#include "support.hpp"
 
 namespace {
+
+using crisisd::config::testing::all_errors;
+using crisisd::config::testing::scratch;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -18,37 +22,6 @@ using crisisd::config::load_result;
 using crisisd::config::load_string;
 
 const fs::path good_dir = fs::path(CRISISD_TEST_DATA) / "config" / "good";
-
-std::string all_errors(const load_result& r) {
-    std::string out;
-    for (const auto& d : r.errors) out += d.to_string() + "\n";
-    return out;
-}
-
-// A fresh directory per test for configs that need files around them.
-class scratch {
-public:
-    scratch() {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::path(::testing::TempDir()) / ("crisisd_config_" + std::string(info->name()));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    ~scratch() { fs::remove_all(dir_); }
-    scratch(const scratch&) = delete;
-    scratch& operator=(const scratch&) = delete;
-
-    fs::path write(const std::string& name, const std::string& text) const {
-        fs::path p = dir_ / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << text;
-        return p;
-    }
-    const fs::path& dir() const { return dir_; }
-
-private:
-    fs::path dir_;
-};
 
 TEST(config_loader, single_file_fills_every_section) {
     ::setenv("CRISISD_TEST_TOKEN", "tok-123", 1);

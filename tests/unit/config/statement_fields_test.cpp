@@ -11,32 +11,22 @@
 #include <vector>
 
 #include "config/loader.hpp"
+#include "support.hpp"
 #include "incident/engine.hpp"
 
 namespace {
+
+using crisisd::config::testing::all_errors;
+using crisisd::config::testing::playbook;
+using crisisd::config::testing::replace_all;
+using crisisd::config::testing::times;
+using crisisd::config::testing::scratch;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using crisisd::config::load_file;
 using crisisd::config::load_result;
 using crisisd::config::load_string;
-
-std::string all_errors(const load_result& r) {
-    std::string out;
-    for (const auto& d : r.errors) out += d.to_string() + "\n";
-    return out;
-}
-
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-    for (std::size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) s.replace(at, from.size(), to);
-    return s;
-}
-
-std::string times(std::string_view s, std::size_t n) {
-    std::string out;
-    for (std::size_t i = 0; i < n; ++i) out += s;
-    return out;
-}
 
 // Two playbooks posting the same statement: 'internet' when it opens, 'tv' when it resolves.
 // `top` goes first; with one line of it the de text is line 8, the en one line 9.
@@ -63,12 +53,6 @@ std::string config(const std::string& top, const std::string& internet_url = "",
            (tv_url.empty() ? "" : "    status_url: " + tv_url + "\n") +
            "    steps: [{notify: brand}]\n"
            "    on_resolve: [{statement: {name: holding, channel: brand, approval: auto}}]\n";
-}
-
-const crisisd::incident::playbook_settings& playbook(const load_result& r, const std::string& name) {
-    for (const auto& p : r.config.playbooks)
-        if (p.name == name) return p;
-    throw std::runtime_error("no playbook " + name);
 }
 
 TEST(config_status_url, the_top_level_one_serves_every_playbook) {
@@ -161,31 +145,6 @@ TEST(config_status_url, a_playbooks_invalid_url_is_reported_at_it) {
               "x.yaml:15:17: error: 'status_url' must be an http:// or https:// URL, like "
               "https://status.example.com (got \"mailto:ops@example.at\")");
 }
-
-// A scratch directory for configs split over files.
-class scratch {
-public:
-    scratch() {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::path(::testing::TempDir()) / ("crisisd_fields_" + std::string(info->name()));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    ~scratch() { fs::remove_all(dir_); }
-    scratch(const scratch&) = delete;
-    scratch& operator=(const scratch&) = delete;
-
-    fs::path write(const std::string& name, const std::string& text) const {
-        fs::path p = dir_ / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << text;
-        return p;
-    }
-    const fs::path& dir() const { return dir_; }
-
-private:
-    fs::path dir_;
-};
 
 TEST(config_status_url, the_top_level_one_may_come_from_an_included_file_but_only_one) {
     scratch s;

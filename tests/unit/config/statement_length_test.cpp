@@ -9,8 +9,15 @@
 #include <string>
 
 #include "config/loader.hpp"
+#include "support.hpp"
 
 namespace {
+
+using crisisd::config::testing::all_errors;
+using crisisd::config::testing::read;
+using crisisd::config::testing::replace_all;
+using crisisd::config::testing::times;
+using crisisd::config::testing::scratch;
 
 namespace fs = std::filesystem;
 using crisisd::config::load_file;
@@ -18,54 +25,6 @@ using crisisd::config::load_result;
 using crisisd::config::load_string;
 
 const fs::path source_dir = fs::path(CRISISD_TEST_DATA).parent_path().parent_path();
-
-std::string all_errors(const load_result& r) {
-    std::string out;
-    for (const auto& d : r.errors) out += d.to_string() + "\n";
-    return out;
-}
-
-std::string times(std::string_view s, int n) {
-    std::string out;
-    for (int i = 0; i < n; ++i) out += s;
-    return out;
-}
-
-std::string read(const fs::path& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-std::string replace_all(std::string s, std::string_view from, std::string_view to) {
-    for (std::size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) s.replace(at, from.size(), to);
-    return s;
-}
-
-class scratch {
-public:
-    scratch() {
-        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        dir_ = fs::path(::testing::TempDir()) / ("crisisd_lengths_" + std::string(info->name()));
-        fs::remove_all(dir_);
-        fs::create_directories(dir_);
-    }
-    ~scratch() { fs::remove_all(dir_); }
-    scratch(const scratch&) = delete;
-    scratch& operator=(const scratch&) = delete;
-
-    fs::path write(const std::string& name, const std::string& text) const {
-        fs::path p = dir_ / name;
-        fs::create_directories(p.parent_path());
-        std::ofstream(p, std::ios::binary) << text;
-        return p;
-    }
-    const fs::path& dir() const { return dir_; }
-
-private:
-    fs::path dir_;
-};
 
 class statement_lengths : public ::testing::Test {
 protected:

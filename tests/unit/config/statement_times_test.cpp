@@ -11,22 +11,20 @@
 #include <vector>
 
 #include "config/loader.hpp"
+#include "support.hpp"
 #include "core/time_zone.hpp"
 #include "incident/engine.hpp"
 
 namespace {
+
+using crisisd::config::testing::all_errors;
+using crisisd::config::testing::playbook;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using crisisd::config::load_file;
 using crisisd::config::load_result;
 using crisisd::config::load_string;
-
-std::string all_errors(const load_result& r) {
-    std::string out;
-    for (const auto& d : r.errors) out += d.to_string() + "\n";
-    return out;
-}
 
 // `top` first (one line each); playbook 'internet' posts 'holding' when it opens, 'tv' posts
 // 'resolved' when it resolves; `internet` and `tv` are extra lines for each playbook.
@@ -57,12 +55,6 @@ std::string config(const std::string& top, const std::string& internet = "", con
            tv +
            "    steps: [{notify: brand}]\n"
            "    on_resolve: [{statement: {name: resolved, channel: brand, approval: auto}}]\n";
-}
-
-const crisisd::incident::playbook_settings& playbook(const load_result& r, const std::string& name) {
-    for (const auto& p : r.config.playbooks)
-        if (p.name == name) return p;
-    throw std::runtime_error("no playbook " + name);
 }
 
 TEST(config_statement_times, unset_is_utc_and_30_minutes) {
