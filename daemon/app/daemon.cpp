@@ -428,6 +428,7 @@ struct daemon::impl final : admin::daemon_access {
         }
         for (auto id : incident_ids)
             if (const auto* inc = pipe->incidents().find(id)) store->save_incident(id, outbox::incident_to_json(*inc));
+        // With the actions, so a restart never hands out an id that a recorded action carries.
         store->set_meta("next_incident_id", std::to_string(pipe->incidents().next_id()));
         if (!store->commit()) return std::nullopt;
         return queued;
@@ -478,7 +479,6 @@ struct daemon::impl final : admin::daemon_access {
             if (arrival)
                 latency = std::chrono::duration<double>(std::chrono::steady_clock::now() - *arrival).count();
             metrics.incident_opened(inc->rule, latency);
-            store->set_meta("next_incident_id", std::to_string(pipe->incidents().next_id()));
             core::log(core::log_level::notice, "incident " + std::to_string(id) + " opened: rule=" + inc->rule +
                                                    " key=" + inc->key + " severity=" + inc->severity);
             if (options.observer) options.observer->incident_opened(*inc);
