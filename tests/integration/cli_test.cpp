@@ -26,51 +26,38 @@ std::string read_file(const fs::path& p) {
 
 }  // namespace
 
+namespace {
+
+// check-config on a golden file in tests/data/config/bad, run from that folder so the file
+// names in the messages are relative: exit 78 and exactly the expected lines on stderr.
+void expect_check_config_golden(const std::string& name) {
+    auto dir = fs::path(CRISISD_TEST_DATA) / "config";
+    auto cwd = fs::current_path();
+    fs::current_path(dir);
+    child_process p({CRISISD_BINARY, "check-config", "--config", "bad/" + name + ".yaml"});
+    auto code = p.wait_exit(20s);
+    fs::current_path(cwd);
+    EXPECT_EQ(code, 78) << name;
+    EXPECT_EQ(p.stderr_text(), read_file(dir / ("bad/" + name + ".expected"))) << name;
+    EXPECT_EQ(p.stdout_text(), "") << name;
+}
+
+}  // namespace
+
 TEST(cli, check_config_reports_every_problem_with_file_line_col_and_exit_78) {
     // Golden file: the config module's own tests check each message; here the binary's contract.
-    auto dir = fs::path(CRISISD_TEST_DATA) / "config";
-    auto cwd = fs::current_path();
-    fs::current_path(dir);
-    child_process p({CRISISD_BINARY, "check-config", "--config", "bad/many_errors.yaml"});
-    auto code = p.wait_exit(20s);
-    fs::current_path(cwd);
-    EXPECT_EQ(code, 78);
-    EXPECT_EQ(p.stderr_text(), read_file(dir / "bad/many_errors.expected"));
-    EXPECT_EQ(p.stdout_text(), "");
+    expect_check_config_golden("many_errors");
 }
 
-TEST(cli, check_config_refuses_a_statement_too_long_for_its_channel) {
-    auto dir = fs::path(CRISISD_TEST_DATA) / "config";
-    auto cwd = fs::current_path();
-    fs::current_path(dir);
-    child_process p({CRISISD_BINARY, "check-config", "--config", "bad/statement_too_long.yaml"});
-    auto code = p.wait_exit(20s);
-    fs::current_path(cwd);
-    EXPECT_EQ(code, 78);
-    EXPECT_EQ(p.stderr_text(), read_file(dir / "bad/statement_too_long.expected"));
-}
+TEST(cli, check_config_refuses_a_statement_too_long_for_its_channel) { expect_check_config_golden("statement_too_long"); }
 
 TEST(cli, check_config_refuses_status_url_placeholders_without_a_status_url) {
-    auto dir = fs::path(CRISISD_TEST_DATA) / "config";
-    auto cwd = fs::current_path();
-    fs::current_path(dir);
-    child_process p({CRISISD_BINARY, "check-config", "--config", "bad/status_url.yaml"});
-    auto code = p.wait_exit(20s);
-    fs::current_path(cwd);
-    EXPECT_EQ(code, 78);
-    EXPECT_EQ(p.stderr_text(), read_file(dir / "bad/status_url.expected"));
+    expect_check_config_golden("status_url");
 }
 
 TEST(cli, check_config_refuses_wrong_statement_times) {
-    auto dir = fs::path(CRISISD_TEST_DATA) / "config";
-    auto cwd = fs::current_path();
-    fs::current_path(dir);
     ::unsetenv("TZDIR");  // the messages name /usr/share/zoneinfo
-    child_process p({CRISISD_BINARY, "check-config", "--config", "bad/statement_times.yaml"});
-    auto code = p.wait_exit(20s);
-    fs::current_path(cwd);
-    EXPECT_EQ(code, 78);
-    EXPECT_EQ(p.stderr_text(), read_file(dir / "bad/statement_times.expected"));
+    expect_check_config_golden("statement_times");
 }
 
 TEST(cli, check_config_says_ok_for_a_good_config) {
