@@ -7,6 +7,7 @@
 #include <boost/json.hpp>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <stdexcept>
 #include <string>
@@ -52,6 +53,37 @@ inline double metric(const std::string& exposition, const std::string& series) {
     auto pos = exposition.find("\n" + series + " ");
     if (pos == std::string::npos) return -1;
     return std::stod(exposition.substr(pos + series.size() + 2));
+}
+
+// The admin access new integration tests use: one token with every right, the tokens file that
+// grants it, and requests that carry it. Every test that talks to the admin API goes through
+// these, so a change to how tokens are stored or presented is made here once.
+inline const std::string test_admin_token = "crisisd-integration-admin-token-5b1f0c9e7d2a4e68";
+
+// Writes the tokens file granting test_admin_token into `dir`; returns its path (for
+// `admin: {tokens_file: …}`).
+inline std::filesystem::path write_admin_tokens(const std::filesystem::path& dir) {
+    auto path = dir / "admin-tokens";
+    std::ofstream(path) << "# integration test token\n" << test_admin_token << "\n";
+    return path;
+}
+
+inline net::http_response admin_request(std::uint16_t port, const std::string& method, const std::string& path,
+                                        const std::string& body = {}, const std::string& token = test_admin_token) {
+    boost::asio::io_context io;
+    net::http_client client(io.get_executor());
+    net::http_request req;
+    req.method = method;
+    req.url = "http://127.0.0.1:" + std::to_string(port) + path;
+    if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
+    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+    req.body = body;
+    return run_sync(io, client.send(req));
+}
+
+// GET with the test token; the body.
+inline std::string admin_get(std::uint16_t port, const std::string& path) {
+    return admin_request(port, "GET", path).body;
 }
 
 inline bool wait_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout) {
