@@ -422,9 +422,10 @@ struct daemon::impl final : admin::daemon_access {
         std::vector<const incident::action*> queued;
         for (const auto& u : actions) {
             const auto& a = u.action;
-            if (store->enqueue(a.idempotency_key, a.incident_id, a.channel, incident::to_string(a.kind), u.payload,
-                               a.at) == outbox::store::enqueue_result::queued)
-                queued.push_back(&a);
+            const auto r = store->enqueue(a.idempotency_key, a.incident_id, a.channel, incident::to_string(a.kind),
+                                          u.payload, a.at);
+            if (r == outbox::store::enqueue_result::queued) queued.push_back(&a);
+            else if (r == outbox::store::enqueue_result::duplicate) refuse_duplicate(u);
         }
         for (auto id : incident_ids)
             if (const auto* inc = pipe->incidents().find(id)) store->save_incident(id, outbox::incident_to_json(*inc));
@@ -434,7 +435,28 @@ struct daemon::impl final : admin::daemon_access {
         return queued;
     }
 
+    // Every action is new by construction (incident numbers only grow), so a key already in the
+    // outbox means state was lost or a bug: the action is not sent (the key may be an old post's
+    // at the destination), and it is not dropped silently either: an error in the log and a dead
+    // letter of its own, which crisisd_outbox_dead_letters counts and the admin API lists.
+    std::uint64_t duplicates = 0;
+    void refuse_duplicate(const unsaved_action& u) {
+        const auto& a = u.action;
+        const std::string why = "not sent: the outbox already holds an action with key " + a.idempotency_key +
+                                " (state lost or a bug); check the incident numbering";
+        core::log_error("incident " + std::to_string(a.incident_id) + ": " + why);
+        store->record_refused(a.idempotency_key + "#duplicate-" + std::to_string(++duplicates) + "-" +
+                                  std::to_string(a.at.time_since_epoch().count()),
+                              a.incident_id, a.channel, incident::to_string(a.kind), u.payload, a.at, why);
+        refused_duplicates = true;
+    }
+    bool refused_duplicates = false;
+
     void announce(const std::vector<const incident::action*>& queued) {
+        if (refused_duplicates) {
+            refused_duplicates = false;
+            update_outbox_metrics();
+        }
         for (const auto* a : queued) {
             log.emitted(*a);
             if (options.observer) options.observer->action_queued(*a);
@@ -492,6 +514,7 @@ struct daemon::impl final : admin::daemon_access {
             if (options.observer) options.observer->incident_resolved(*inc);
         }
         for (auto id : step.resolved) follow_up(id, "resolved", clock.now());
+        note_suppressed();
         std::vector<unsaved_action> actions;
         actions.reserve(step.actions.size());
         for (const auto& a : step.actions)
@@ -512,6 +535,30 @@ struct daemon::impl final : admin::daemon_access {
             if (inc.state != incident::incident_state::resolved) ++open;
         metrics.open_incidents(open);
         step.clear();
+    }
+
+    // Incidents a rule's max_incidents_per_hour kept from opening: one warning when a rule
+    // starts refusing, one line with the count when it opens an incident again (a burst).
+    std::map<std::string, std::uint64_t> suppressing;  // rule -> keys refused in this burst
+    void note_suppressed() {
+        for (const auto& s : step.suppressed) {
+            const auto& rule = pipe->rule(s.rule);
+            auto [it, first] = suppressing.try_emplace(rule.name, 0);
+            ++it->second;
+            if (first)
+                core::log_warning("rule " + rule.name + ": " + std::to_string(s.opened_last_hour) +
+                                  " incidents opened in the last hour, its max_incidents_per_hour; key " + s.key +
+                                  " and further keys open no incident until fewer opened in the hour before");
+        }
+        for (auto id : step.opened) {
+            const auto* inc = pipe->incidents().find(id);
+            auto it = inc ? suppressing.find(inc->rule) : suppressing.end();
+            if (it == suppressing.end()) continue;
+            core::log(core::log_level::notice, "rule " + it->first + ": opens incidents again; " +
+                                                   std::to_string(it->second) +
+                                                   " firing key(s) opened none while it was at its cap");
+            suppressing.erase(it);
+        }
     }
 
     void update_outbox_metrics() {
@@ -903,7 +950,8 @@ struct daemon::impl final : admin::daemon_access {
     static bool same_rule(const pipeline::rule_settings& a, const pipeline::rule_settings& b) {
         const auto &m = a.match, &n = b.match;
         const auto &d = a.detect, &e = b.detect;
-        return a.severity == b.severity && a.playbook == b.playbook && m.keywords == n.keywords &&
+        return a.severity == b.severity && a.playbook == b.playbook &&
+               a.max_incidents_per_hour == b.max_incidents_per_hour && m.keywords == n.keywords &&
                m.exclude == n.exclude && m.languages == n.languages && m.sources == n.sources &&
                d.group_by == e.group_by && d.window == e.window && d.baseline == e.baseline &&
                d.min_baseline_rate == e.min_baseline_rate && d.negative_threshold == e.negative_threshold &&
@@ -941,13 +989,21 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
     if (auto* e = std::get_if<std::string>(&created)) return *e;
     im->pipe = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));
     // Incident numbers continue after a restart, so idempotency keys never collide with those
-    // of actions already in the outbox.
-    if (auto next = im->store->get_meta("next_incident_id")) {
-        try {
-            im->pipe->incidents().set_next_id(std::stoull(*next));
-        } catch (const std::exception&) {
-            core::log_warning("state database: ignoring unreadable next_incident_id");
+    // of actions already in the outbox: above the saved counter and above every id an action or
+    // incident snapshot carries, so a lost meta row cannot hand out a used number again.
+    {
+        std::uint64_t next = im->store->highest_incident_id() + 1;
+        if (auto saved = im->store->get_meta("next_incident_id")) {
+            try {
+                next = std::max<std::uint64_t>(next, std::stoull(*saved));
+            } catch (const std::exception&) {
+                core::log_warning("state database: ignoring unreadable next_incident_id");
+            }
+        } else if (next > 1) {
+            core::log_warning("state database: next_incident_id is missing; incident numbers continue at " +
+                              std::to_string(next) + ", after the highest one the outbox holds");
         }
+        im->pipe->incidents().set_next_id(next);
     }
     {
         auto restored = restore_detector_state(*im->pipe, *im->store);

@@ -148,7 +148,7 @@ struct engine::impl {
     }
 
     std::optional<std::string> field(std::string_view name, const incident& inc, core::timestamp now) const {
-        if (name == "topic") return inc.key;
+        if (name == "topic") return configured_topic(playbook_of(inc), inc.key);
         if (name == "rule") return inc.rule;
         if (name == "severity") return inc.severity;
         if (name == "incident_id") return std::to_string(inc.id);

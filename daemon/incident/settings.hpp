@@ -1,6 +1,7 @@
 #pragma once
 // Playbooks and the statement library: plain data filled by config/.
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,13 @@ struct playbook_settings {
     // one); config/ keeps it from 5 minutes to 12 hours in whole minutes and refuses
     // {next_update} in a statement posted on_resolve, when no update follows.
     core::duration next_update_in = std::chrono::minutes(30);
+    // The values {topic} may take in the statements it posts: every incident key the rules that
+    // run it form from configured values alone (pipeline::configured_keys; config/ fills it in).
+    // An incident whose key is not one of them gets no {topic}, so its statements are not posted
+    // and its history says so. Defence in depth: config/ already refuses a statement whose
+    // {topic} could carry a value from the wire. nullopt (playbooks built by hand, in tests):
+    // not checked.
+    std::optional<std::vector<std::string>> topics;
 };
 
 struct statement_settings {

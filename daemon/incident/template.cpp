@@ -90,4 +90,12 @@ std::optional<std::string> longest_engine_field(std::string_view name, const cor
     return std::nullopt;
 }
 
+std::optional<std::string> configured_topic(const playbook_settings* playbook, std::string_view key) {
+    if (playbook == nullptr) return std::nullopt;
+    if (!playbook->topics) return std::string(key);
+    for (const auto& t : *playbook->topics)
+        if (t == key) return t;
+    return std::nullopt;
+}
+
 }  // namespace crisisd::incident

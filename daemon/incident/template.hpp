@@ -11,6 +11,7 @@
 
 #include "core/time.hpp"
 #include "core/time_zone.hpp"
+#include "incident/settings.hpp"
 
 namespace crisisd::incident {
 
@@ -52,5 +53,9 @@ std::string started_at_text(core::timestamp started, core::timestamp posted, con
 // UTC); nullopt for the others ({topic}, {rule} and {severity} come from the rule, {status_url}
 // from the playbook).
 std::optional<std::string> longest_engine_field(std::string_view name, const core::time_zone& zone);
+
+// {topic} for an incident with `key` run by `playbook`: the key when the configuration could
+// have formed it (playbook_settings::topics), else nullopt, so that no statement carries it.
+std::optional<std::string> configured_topic(const playbook_settings* playbook, std::string_view key);
 
 }  // namespace crisisd::incident

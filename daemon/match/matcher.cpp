@@ -159,8 +159,6 @@ std::variant<std::shared_ptr<const matcher>, compile_error> matcher::compile(con
     return std::shared_ptr<const matcher>(new matcher(std::move(im)));
 }
 
-namespace {
-
 // A rule's "de" takes any German ("de", "de-AT", "DE_at"); a rule's "de-AT" only that region.
 // Wire tags vary in case and separator, so both are compared loosely.
 bool language_matches(std::string_view wanted, std::string_view tag) {
@@ -173,8 +171,6 @@ bool language_matches(std::string_view wanted, std::string_view tag) {
         if (!same(wanted[i], tag[i])) return false;
     return tag.size() == wanted.size() || tag[wanted.size()] == '-' || tag[wanted.size()] == '_';
 }
-
-}  // namespace
 
 bool matcher::accepts(std::size_t rule, std::string_view lang, std::string_view source) const {
     const auto& r = impl_->rules[rule];

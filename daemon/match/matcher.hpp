@@ -63,4 +63,8 @@ private:
     std::unique_ptr<impl> impl_;
 };
 
+// Whether a mention's language tag (as on the wire, or guessed) is the configured language
+// `wanted`: "de" takes "de", "de-AT", "DE_at"; "de-AT" only that region.
+bool language_matches(std::string_view wanted, std::string_view tag);
+
 }  // namespace crisisd::match

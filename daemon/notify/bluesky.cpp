@@ -70,7 +70,7 @@ public:
         if (access_.empty()) {
             if (auto failed = co_await login()) co_return *failed;
         }
-        auto rkey = bluesky_rkey(d.key, p->at);
+        auto rkey = bluesky_rkey(platform_key(d), p->at);
         // An earlier attempt may have created the record and lost only the answer (or crisisd
         // died waiting for it): ask before creating, so the post exists exactly once.
         if (d.attempt > 1) {

@@ -24,7 +24,15 @@ struct delivery {
     std::string kind;     // notify | statement
     std::string payload;  // JSON document
     int attempt = 1;      // > 1: an earlier attempt may have reached the destination
+    // The state database's instance id (outbox::store::instance_id). Action keys restart with
+    // the incident numbers when a database is created anew, so every key a destination sees
+    // carries the instance too (platform_key): an old post can never answer for a new action.
+    std::string instance;
 };
+
+// The key a destination sees for a delivery: "<instance>/<action key>" (the action key alone
+// when the instance id is empty, for a database older than instance ids).
+std::string platform_key(const delivery& d);
 
 enum class outcome { sent, retry, failed };
 std::string_view to_string(outcome o);
@@ -64,13 +72,15 @@ std::unique_ptr<channel> make_channel(const channel_settings& settings, boost::a
 // any other 4xx (and 3xx) failed for good, because repeating the request cannot help.
 outcome classify_http_status(int status);
 
-// The Mastodon Idempotency-Key for an action: a SHA-256 over the action key and the account's
+// The Mastodon Idempotency-Key for an action: a SHA-256 over its platform key and the account's
 // instance, so a crash-restart reuses it and two accounts never share one.
 std::string mastodon_idempotency_key(std::string_view action_key, std::string_view base_url);
 
 // The Bluesky record key for an action: a TID (13 base32-sortable characters) whose timestamp
-// is the action's time and whose clock id is a hash of the action key, so every attempt of one
-// action names the same record and the PDS cannot store it twice.
+// is the action's time and whose clock id is a hash of its platform key, so every attempt of
+// one action names the same record and the PDS cannot store it twice. app.bsky.feed.post takes
+// record keys of type "tid" only (the generic limit, 1-512 of [A-Za-z0-9._:~-], does not
+// apply), so the longer key with the instance is hashed into the TID rather than used as it is.
 std::string bluesky_rkey(std::string_view action_key, core::timestamp at);
 
 }  // namespace crisisd::notify

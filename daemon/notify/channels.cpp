@@ -28,6 +28,8 @@ outcome classify_http_status(int status) {
 
 boost::asio::awaitable<void> channel::warm_up() { co_return; }
 
+std::string platform_key(const delivery& d) { return d.instance.empty() ? d.key : d.instance + "/" + d.key; }
+
 namespace detail {
 
 std::string headline(const action_payload& p) {
@@ -54,7 +56,7 @@ public:
     using http_channel::http_channel;
 
     boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
-        detail::header_list h{{"Idempotency-Key", d.key}};
+        detail::header_list h{{"Idempotency-Key", platform_key(d)}};
         for (const auto& [k, v] : settings_.headers) h.emplace_back(k, v);
         auto resp = co_await request("POST", settings_.url, std::move(h), d.payload);
         co_return judge(resp);

@@ -43,7 +43,7 @@ public:
         if (p->language.size() == 2) w.member("language", p->language);
         w.end_object();
         header_list h{{"Authorization", "Bearer " + settings_.token},
-                      {"Idempotency-Key", mastodon_idempotency_key(d.key, settings_.url)}};
+                      {"Idempotency-Key", mastodon_idempotency_key(platform_key(d), settings_.url)}};
         auto resp = co_await request("POST", endpoint_, std::move(h), std::move(body));
         auto r = judge(resp);
         // 401 (bad token), 403 (account disabled), 422 (text refused) land in the dead letters via

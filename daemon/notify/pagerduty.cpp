@@ -31,8 +31,10 @@ public:
         if (p->event == "acknowledged") action = "acknowledge";
         else if (p->event == "resolved") action = "resolve";
         // One alert per incident, whatever step or retry sends it: a repeated trigger attaches
-        // to the open alert instead of paging twice.
-        std::string dedup = "crisisd/" + (p->rule.empty() ? std::string("incident") : p->rule) + "/" +
+        // to the open alert instead of paging twice. The instance keeps incident 1 of a state
+        // database created anew from attaching to incident 1 of the old one.
+        std::string dedup = "crisisd/" + (d.instance.empty() ? std::string() : d.instance + "/") +
+                            (p->rule.empty() ? std::string("incident") : p->rule) + "/" +
                             std::to_string(p->incident_id);
         std::string body;
         core::json_writer w(body);

@@ -36,9 +36,11 @@ struct channel_settings {
     std::string identifier;   // bluesky: handle or DID
     std::string password;     // bluesky: app password (a secret)
 
-    // Public statements accepted per rolling hour; 0 means no cap. Over the cap a statement is
-    // dead-lettered with the reason, so a flood of incidents cannot spam the brand's timeline.
-    int statements_per_hour = 0;
+    // Statements accepted per rolling hour, on every channel type; 0 means no cap, and only a
+    // config that says so gets it. Over the cap a statement is dead-lettered with the reason, so
+    // a flood of incidents (or someone provoking them) cannot spam the brand's timeline.
+    static constexpr int default_statements_per_hour = 6;
+    int statements_per_hour = default_statements_per_hour;
     retry_settings retry;
 };
 

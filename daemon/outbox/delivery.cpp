@@ -116,7 +116,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
 
     asio::awaitable<void> deliver(record rec, notify::channel* ch) {
         auto self = shared_from_this();
-        notify::delivery d{rec.key, rec.kind, rec.payload, std::max(rec.attempts, rec.started) + 1};
+        notify::delivery d{rec.key, rec.kind, rec.payload, std::max(rec.attempts, rec.started) + 1, db.instance_id()};
         // Only statements pay for this extra durable write: a duplicate page is harmless, a
         // duplicate public post is not, and the channel needs to know to check first.
         if (rec.kind == "statement" && !db.mark_started(rec.seq)) {

@@ -7,6 +7,7 @@
 #include <atomic>
 #include <filesystem>
 #include <mutex>
+#include <random>
 #include <thread>
 #include <stdexcept>
 
@@ -207,7 +208,11 @@ struct store::impl {
     }
     std::unique_ptr<statement> insert, due, next, sent, retry, dead, count, by_incident, by_key, meta_get, meta_set;
     std::unique_ptr<statement> meta_prefix, started, sent_since, dead_list, begin, commit, incident_save, incident_load;
+    std::unique_ptr<statement> insert_dead;
+    std::string instance;
+    bool created = false;
     ~impl() {
+        insert_dead.reset();
         meta_prefix.reset();
         started.reset();
         sent_since.reset();
@@ -251,6 +256,8 @@ std::variant<std::unique_ptr<store>, std::string> store::open(const std::string&
     std::error_code ec;
     auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty()) std::filesystem::create_directories(parent, ec);
+    // A database that is not there (or empty) is about to be created: it gets a new instance id.
+    im->created = std::filesystem::file_size(path, ec) == 0 || ec;
     if (sqlite3_open_v2(path.c_str(), &im->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                         nullptr) != SQLITE_OK) {
         std::string msg = im->db ? sqlite3_errmsg(im->db) : "out of memory";
@@ -280,6 +287,7 @@ std::variant<std::unique_ptr<store>, std::string> store::open(const std::string&
         CREATE INDEX IF NOT EXISTS actions_incident ON actions(incident_id);
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS incidents (id INTEGER PRIMARY KEY, snapshot TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS instance (id TEXT NOT NULL);
     )sql";
     char* err = nullptr;
     if (sqlite3_exec(im->db, schema, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -338,10 +346,85 @@ std::variant<std::unique_ptr<store>, std::string> store::open(const std::string&
         im->incident_save =
             std::make_unique<statement>(im->db, "INSERT OR REPLACE INTO incidents(id, snapshot) VALUES(?1, ?2)");
         im->incident_load = std::make_unique<statement>(im->db, "SELECT snapshot FROM incidents ORDER BY id");
+        im->insert_dead = std::make_unique<statement>(
+            im->db,
+            "INSERT INTO actions(key, incident_id, channel, kind, payload, state, created_us, next_attempt_us, done_us, "
+            "last_error) VALUES(?1, ?2, ?3, ?4, ?5, 'dead', ?6, ?6, ?6, ?7)");
+        if (auto problem = adopt_instance(*im, path); !problem.empty()) return problem;
     } catch (const std::exception& e) {
         return std::string("state database ") + path + ": " + e.what();
     }
     return std::unique_ptr<store>(new store(std::move(im)));
+}
+
+namespace {
+
+std::string random_instance_id() {
+    // 128 bits from the kernel's generator (std::random_device reads getrandom on Linux). Not a
+    // secret: it only has to differ from every other database's, including this one's ancestors.
+    std::random_device rd;
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (int i = 0; i < 4; ++i) {
+        std::uint32_t v = rd();
+        for (int b = 0; b < 8; ++b, v >>= 4) out += hex[v & 15];
+    }
+    return out;
+}
+
+}  // namespace
+
+// The instance id is made when the database is: a database that is deleted and created again
+// is another instance, so its idempotency keys never meet those of the old one at a channel
+// (see instance_id()). A database written before instance ids existed that already has actions
+// keeps the empty id, so its actions keep the platform keys they were sent with.
+std::string store::adopt_instance(impl& im, const std::string& path) {
+    {
+        statement get(im.db, "SELECT id FROM instance LIMIT 1");
+        if (get.step() == SQLITE_ROW) {
+            im.instance = get.text(0);
+            im.created = false;  // a write-ahead log left behind brought the old database back
+            return "";
+        }
+    }
+    bool has_actions = false;
+    {
+        statement any(im.db, "SELECT 1 FROM actions LIMIT 1");
+        has_actions = any.step() == SQLITE_ROW;
+    }
+    im.instance = has_actions ? std::string() : random_instance_id();
+    statement put(im.db, "INSERT INTO instance(id) VALUES(?1)");
+    put.bind(1, im.instance);
+    if (put.step() != SQLITE_DONE) return "cannot initialise state database " + path + ": " + sqlite3_errmsg(im.db);
+    if (im.created)
+        core::log(core::log_level::notice,
+                  "created a new state database at " + path + " (instance " + im.instance + ")");
+    else if (has_actions)
+        core::log(core::log_level::notice, "state database " + path +
+                                               " predates instance ids; its idempotency keys stay as they were");
+    else
+        core::log(core::log_level::notice, "state database " + path + " had no instance id; it is instance " + im.instance);
+    return "";
+}
+
+const std::string& store::instance_id() const { return impl_->instance; }
+bool store::created() const { return impl_->created; }
+
+std::uint64_t store::highest_incident_id() const {
+    statement s(impl_->db, "SELECT MAX(m) FROM (SELECT MAX(incident_id) AS m FROM actions UNION ALL "
+                           "SELECT MAX(id) FROM incidents)");
+    std::uint64_t out = 0;
+    if (s.step() == SQLITE_ROW && !s.is_null(0)) out = static_cast<std::uint64_t>(s.integer(0));
+    return out;
+}
+
+bool store::record_refused(std::string_view key, std::uint64_t incident_id, std::string_view channel,
+                           std::string_view kind, std::string_view payload, core::timestamp now,
+                           std::string_view error) {
+    auto& s = *impl_->insert_dead;
+    s.bind(1, key).bind(2, static_cast<std::int64_t>(incident_id)).bind(3, channel).bind(4, kind).bind(5, payload);
+    s.bind(6, micros(now)).bind(7, error);
+    return impl_->run(s);
 }
 
 store::enqueue_result store::enqueue(std::string_view key, std::uint64_t incident_id, std::string_view channel,

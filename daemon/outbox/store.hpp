@@ -38,9 +38,23 @@ struct record {
 
 class store {
 public:
-    // Opens or creates the database (and its directory's file); error text on failure.
+    // Opens or creates the database (and its directory's file); error text on failure. A new
+    // database is logged as such ("created a new state database at PATH (instance …)"): where
+    // one was expected, state was lost.
     static std::variant<std::unique_ptr<store>, std::string> open(const std::string& path);
     ~store();
+
+    // This database's instance id: 128 random bits in hex, made when the database was created
+    // and kept in it. It goes into every key a channel sends (notify::delivery::instance), so a
+    // database created again (a new instance, whose incident numbers start again) can never be
+    // answered with an old post for a new incident. Empty for a database written before
+    // instance ids existed that already held actions: they keep the keys they were sent with.
+    const std::string& instance_id() const;
+    // Whether open() created the database (it was missing or empty).
+    bool created() const;
+    // The highest incident id any action or incident snapshot carries (0 when none): incident
+    // numbering continues above it whatever happened to the meta table.
+    std::uint64_t highest_incident_id() const;
 
     // Every write says whether the database took it. A write it refused (disk full, I/O error,
     // locked past the busy timeout) changes nothing; last_error() says why, and inside a
@@ -49,6 +63,11 @@ public:
     // Inserts a pending record; duplicate when a record with this key exists (any state).
     enqueue_result enqueue(std::string_view key, std::uint64_t incident_id, std::string_view channel, std::string_view kind,
                  std::string_view payload, core::timestamp now);
+
+    // Writes an action that must not be sent as a dead letter with `error` (an unexpected second
+    // action with an existing key is recorded under a key of its own, so that it is seen).
+    bool record_refused(std::string_view key, std::uint64_t incident_id, std::string_view channel, std::string_view kind,
+                        std::string_view payload, core::timestamp now, std::string_view error);
 
     // Pending records due at `now`, oldest first, at most one per channel (the channel's oldest
     // pending record, so a failing action holds back later ones and order per channel holds).
@@ -99,6 +118,7 @@ public:
 private:
     struct impl;
     explicit store(std::unique_ptr<impl> i);
+    static std::string adopt_instance(impl& im, const std::string& path);
     std::unique_ptr<impl> impl_;
 };
 

@@ -66,9 +66,29 @@ struct pipeline::impl {
         auto add = [&](std::string_view part, bool from_wire = true) { append_key_part(key, part, from_wire); };
         if (g & detect::group_topic) add(matcher->topic(rule), false);
         if (g & detect::group_source) add(m.source);
-        if (g & detect::group_lang) add(lang);
+        if (g & detect::group_lang) add(key_language(settings.rules[rule], lang));
         if (key.empty()) add(matcher->topic(rule), false);
     }
+
+    // A rule that lists languages keys by the listed language a mention matched ("de" for a
+    // wire "de-AT" or "de-anything"), so the key is one the configuration names; one that lists
+    // none keys by the tag as it came (config/ refuses {topic} in its statements).
+    static std::string_view key_language(const rule_settings& r, std::string_view lang) {
+        for (const auto& code : r.match.languages)
+            if (match::language_matches(code, lang)) return code;
+        return lang;
+    }
+
+    // The rule's incidents opened within the hour before `now` (incidents are kept in opening
+    // order, also across a reload or restart, so the cap does not reset with them).
+    unsigned opened_last_hour(const rule_settings& r, core::timestamp now) const {
+        const auto& all = engine.incidents();
+        unsigned n = 0;
+        for (auto it = all.rbegin(); it != all.rend() && it->opened_at > now - std::chrono::hours(1); ++it)
+            if (it->rule == r.name) ++n;
+        return n;
+    }
+    std::vector<std::uint64_t> suppressed_by_rule;
 
     void remember(std::size_t rule, std::string_view k, const core::mention& m, std::string_view lang,
                   double compound, core::timestamp now) {
@@ -95,6 +115,18 @@ struct pipeline::impl {
             const auto& rule = settings.rules[sig.rule];
             auto mk = memory_key(sig.rule, sig.key);
             if (sig.kind == detect::signal_kind::fire) {
+                // Over the cap, a key that would open a new incident opens none (one already open
+                // for it, or a silence, opens nothing anyway).
+                if (rule.max_incidents_per_hour > 0 && find_open(rule.name, sig.key) == nullptr &&
+                    !engine.silenced(rule.name, sig.key, now)) {
+                    const unsigned recent = opened_last_hour(rule, now);
+                    if (recent >= rule.max_incidents_per_hour) {
+                        if (suppressed_by_rule.size() <= sig.rule) suppressed_by_rule.resize(sig.rule + 1);
+                        ++suppressed_by_rule[sig.rule];
+                        out.suppressed.push_back(suppressed_incident{sig.rule, sig.key, recent});
+                        continue;
+                    }
+                }
                 incident::opening o;
                 o.rule = rule.name;
                 o.key = sig.key;
@@ -235,5 +267,9 @@ detect::detector& pipeline::detector() { return impl_->detector; }
 const detect::detector& pipeline::detector() const { return impl_->detector; }
 std::uint64_t pipeline::processed() const { return impl_->processed; }
 std::uint64_t pipeline::matched() const { return impl_->matched; }
+std::uint64_t pipeline::suppressed(std::size_t rule) const {
+    const auto& v = impl_->suppressed_by_rule;
+    return rule < v.size() ? v[rule] : 0;
+}
 
 }  // namespace crisisd::pipeline

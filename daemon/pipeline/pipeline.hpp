@@ -30,17 +30,26 @@ struct evidence_sample {
     core::timestamp at{};
 };
 
+// A firing key that opened no incident because its rule reached max_incidents_per_hour.
+struct suppressed_incident {
+    std::size_t rule = 0;
+    std::string key;
+    unsigned opened_last_hour = 0;  // the rule's incidents opened within the hour before
+};
+
 // What one step of the pipeline changed, for the timeline, metrics and the outbox.
 struct step_result {
     std::vector<std::uint64_t> opened;    // incident ids opened
     std::vector<std::uint64_t> resolved;  // incident ids resolved
     std::vector<incident::action> actions;
+    std::vector<suppressed_incident> suppressed;
     void clear() {
         opened.clear();
         resolved.clear();
         actions.clear();
+        suppressed.clear();
     }
-    bool empty() const { return opened.empty() && resolved.empty() && actions.empty(); }
+    bool empty() const { return opened.empty() && resolved.empty() && actions.empty() && suppressed.empty(); }
 };
 
 struct mention_result {
@@ -81,6 +90,9 @@ public:
 
     std::uint64_t processed() const;
     std::uint64_t matched() const;
+    // Incidents not opened because the rule was at its max_incidents_per_hour, per rule index
+    // (since this pipeline was made).
+    std::uint64_t suppressed(std::size_t rule) const;
 
 private:
     struct impl;

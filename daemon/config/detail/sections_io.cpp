@@ -323,7 +323,6 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
         }
         if (!posts) {
             only("base_url", "channels of type mastodon or bluesky");
-            only("statements_per_hour", "channels of type mastodon or bluesky");
         } else {
             only("url", "channels that are not mastodon or bluesky (they take 'base_url')");
         }
@@ -353,9 +352,11 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
                     check_url(ctx, *base, c.url, {"http://", "https://"}, "http:// or https://");
                 }
             }
-            if (const field* cap = m.find("statements_per_hour"))
-                if (auto v = read_integer(ctx, *cap, 0, 1000)) c.statements_per_hour = static_cast<int>(*v);
         }
+        // Every channel type: a statement step may post to any of them (a webhook that feeds a
+        // website is as public as Mastodon). 0 (no cap) only when written down.
+        if (const field* cap = m.find("statements_per_hour"))
+            if (auto v = read_integer(ctx, *cap, 0, 1000)) c.statements_per_hour = static_cast<int>(*v);
         if (c.type == "mastodon") {
             if (const field* token = m.require("token"))
                 if (auto v = read_secret(ctx, *token, true)) c.token = *v;

@@ -160,7 +160,7 @@ void read_rules(context& ctx, const field& f, std::vector<pipeline::rule_setting
         mapping m(ctx, item, at, "each entry of 'rules'",
                   {"name", "match", "group_by", "window", "baseline", "min_baseline_rate",
                    "negative_threshold", "max_per_author", "max_keys", "fire_when", "clear_when",
-                   "cooldown", "severity", "playbook"});
+                   "cooldown", "severity", "playbook", "max_incidents_per_hour"});
         if (!m.valid()) return;
         m.set_owner("rule");
         pipeline::rule_settings r;
@@ -198,6 +198,9 @@ void read_rules(context& ctx, const field& f, std::vector<pipeline::rule_setting
         }
         if (const field* x = m.find("max_keys")) {
             if (auto v = read_integer(ctx, *x, 1, std::numeric_limits<std::uint64_t>::max())) d.max_keys = *v;
+        }
+        if (const field* x = m.find("max_incidents_per_hour")) {
+            if (auto v = read_integer(ctx, *x, 0, 10000)) r.max_incidents_per_hour = static_cast<unsigned>(*v);
         }
         if (const field* fire = m.require("fire_when")) {
             if (auto v = read_group(ctx, *fire, false)) d.fire_when = std::move(*v);

@@ -1,5 +1,6 @@
 #include "config/detail/statement_fields.hpp"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <utility>
@@ -23,6 +24,19 @@ void resolve_statement_fields(context& ctx, settings& config) {
         if (ctx.playbook_key_at(i, "next_update_in") == nullptr) p.next_update_in = config.next_update_in;
     }
 
+    // {topic}: the keys each playbook's rules can form from configured values.
+    std::vector<std::string> source_names;
+    for (const auto& src : config.sources) source_names.push_back(src.name);
+    for (auto& p : config.playbooks) {
+        std::vector<std::string> topics;
+        for (const auto& r : config.rules) {
+            if (r.playbook != p.name) continue;
+            for (auto& key : pipeline::configured_keys(r, source_names))
+                if (std::find(topics.begin(), topics.end(), key) == topics.end()) topics.push_back(std::move(key));
+        }
+        p.topics = std::move(topics);
+    }
+
     for (const auto& p : config.playbooks) {
         // Each statement once, however many steps post it: whether any posts it on_resolve.
         std::map<std::string, bool> posted;
@@ -44,6 +58,21 @@ void resolve_statement_fields(context& ctx, settings& config) {
                         ctx.error(*at, which + " uses {status_url}, but playbook '" + p.name +
                                            "', which posts it, has no status URL: set 'status_url' to the status "
                                            "page (like https://status.example.com) at the top level or in the playbook");
+                    }
+                }
+                // The language part of a key is the mention's own tag unless the rule lists the
+                // languages it takes (then it is the listed one the tag matched): anyone who can
+                // send a mention would choose words the company posts.
+                if (const location* at = ctx.placeholder_at(i, language, "topic")) {
+                    for (const auto& r : config.rules) {
+                        if (r.playbook != p.name || (r.detect.group_by & detect::group_lang) == 0 ||
+                            !r.match.languages.empty())
+                            continue;
+                        ctx.error(*at, which + " uses {topic}, but rule '" + r.name + "', whose playbook '" + p.name +
+                                           "' posts it, groups by lang without listing languages: the language "
+                                           "part of its incidents' keys is whatever a mention says; list the "
+                                           "languages in the rule's 'match: {languages: [...]}' or take {topic} out "
+                                           "of the text");
                     }
                 }
                 if (on_resolve) {

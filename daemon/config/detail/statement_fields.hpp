@@ -14,10 +14,17 @@ namespace crisisd::config::detail {
 // - at the label, "{next_update} UTC" (or GMT, likewise {started_at}): in UTC the time already
 //   says "UTC", in any other zone it is local time and the label would be false.
 //
-// The other placeholders always have a value when the engine posts: {topic} (the incident key,
-// "-" for an empty part), {rule}, {severity} (a rule's name and severity, both required or
-// defaulted), {incident_id}, {started_at} and {next_update} (the engine's own); unknown names are
-// refused where the text is read.
+// - at the placeholder, a text that uses {topic} where a rule that runs the playbook groups by
+//   lang without listing its languages: the key's language part would be the mention's own tag.
+//
+// Every playbook gets the {topic} values its statements may carry (playbook_settings::topics):
+// the keys its rules form from configured values (the rule's topic, configured source names,
+// listed languages). Sources are configured names (a mention's source is the source it came in
+// on), so grouping by source needs no listing.
+//
+// The other placeholders always have a value when the engine posts: {rule}, {severity} (a
+// rule's name and severity, both required or defaulted), {incident_id}, {started_at} and
+// {next_update} (the engine's own); unknown names are refused where the text is read.
 //
 // Runs once every file is read (a playbook, its statements and the top-level settings may be in
 // different files); steps naming an unknown statement are skipped (reported as unknown names).

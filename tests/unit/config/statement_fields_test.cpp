@@ -185,7 +185,13 @@ TEST(config_status_url, a_missing_one_is_reported_in_the_file_of_the_statement) 
 
 // What the engine posts for a loaded config: the configured URL, the playbook's first.
 TEST(config_status_url, the_engine_posts_the_configured_url) {
-    const auto r = load_string(config("status_url: https://status.example.at\n", "https://status.example.at/internet"),
+    // Rules whose keys are the incidents' below: {topic} is only ever a key the configuration forms.
+    const auto r = load_string(config("status_url: https://status.example.at\n", "https://status.example.at/internet") +
+                                   "rules:\n"
+                                   "  - {name: internet, match: {keywords: [internet]}, fire_when: {all: [count >= 5]}, "
+                                   "playbook: internet}\n"
+                                   "  - {name: tv, match: {keywords: [tv]}, fire_when: {all: [count >= 5]}, "
+                                   "playbook: tv}\n",
                                "x.yaml");
     ASSERT_TRUE(r.ok()) << all_errors(r);
     namespace incident = crisisd::incident;

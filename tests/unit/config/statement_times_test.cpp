@@ -203,7 +203,14 @@ TEST(config_statement_times, single_settings_are_set_in_one_file_only) {
 
 // What the engine posts from a loaded configuration.
 TEST(config_statement_times, the_engine_posts_local_times) {
-    const auto r = load_string(config("time_zone: Europe/Vienna\nnext_update_in: 45m\n"), "x.yaml");
+    // Rules whose keys are the incidents' below: {topic} is only ever a key the configuration forms.
+    const auto r = load_string(config("time_zone: Europe/Vienna\nnext_update_in: 45m\n") +
+                                   "rules:\n"
+                                   "  - {name: liwest, match: {keywords: [Liwest]}, fire_when: {all: [count >= 5]}, "
+                                   "playbook: internet}\n"
+                                   "  - {name: magenta, match: {keywords: [Magenta]}, fire_when: {all: [count >= 5]}, "
+                                   "playbook: internet}\n",
+                               "x.yaml");
     ASSERT_TRUE(r.ok()) << all_errors(r);
     crisisd::incident::engine_settings es;
     es.playbooks = r.config.playbooks;

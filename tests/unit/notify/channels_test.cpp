@@ -57,10 +57,45 @@ struct channel_fixture : ::testing::Test {
         EXPECT_TRUE(ch) << error;
         return ch;
     }
-    delivery_result send(channel& ch, const std::string& key, const std::string& payload, int attempt = 1) {
-        return run_sync(io, ch.deliver(delivery{key, "", payload, attempt}));
+    delivery_result send(channel& ch, const std::string& key, const std::string& payload, int attempt = 1,
+                         const std::string& instance = "") {
+        return run_sync(io, ch.deliver(delivery{key, "", payload, attempt, instance}));
     }
 };
+
+// A state database created anew numbers its incidents from 1 again; its instance id keeps every
+// key a destination sees apart from the old database's, so an old post never answers for a new one.
+TEST_F(channel_fixture, the_instance_id_goes_into_every_platform_key) {
+    const std::string old_db = "0123456789abcdef0123456789abcdef", new_db = "fedcba9876543210fedcba9876543210";
+    EXPECT_EQ(platform_key(delivery{"1/open/1/brand", "", "", 1, new_db}), new_db + "/1/open/1/brand");
+    EXPECT_EQ(platform_key(delivery{"1/open/1/brand", "", "", 1, ""}), "1/open/1/brand");
+
+    testing::fake_mastodon mastodon;
+    mastodon.start();
+    auto m = make(with(cs("brand", "mastodon", mastodon.base_url()), &channel_settings::token, "mastodon-token"));
+    EXPECT_EQ(send(*m, "1/open/1/brand", statement_payload("Old incident 1."), 1, old_db).result, outcome::sent);
+    EXPECT_EQ(send(*m, "1/open/1/brand", statement_payload("New incident 1."), 1, new_db).result, outcome::sent);
+    ASSERT_EQ(mastodon.statuses().size(), 2u) << "the new incident 1 is posted, not answered with the old post";
+    EXPECT_EQ(mastodon.statuses()[1].text, "New incident 1.");
+    EXPECT_EQ(mastodon.statuses()[1].idempotency_key,
+              mastodon_idempotency_key(new_db + "/1/open/1/brand", mastodon.base_url()));
+
+    testing::fake_bluesky pds;
+    pds.start();
+    auto b = make(bluesky("brand", pds.base_url()));
+    EXPECT_EQ(send(*b, "1/open/1/brand", statement_payload("Old."), 1, old_db).result, outcome::sent);
+    EXPECT_EQ(send(*b, "1/open/1/brand", statement_payload("New."), 1, new_db).result, outcome::sent);
+    ASSERT_EQ(pds.posts().size(), 2u);
+    for (const auto& post : pds.posts()) EXPECT_EQ(post.rkey.size(), 13u) << "app.bsky.feed.post keys are TIDs";
+
+    testing::fake_pagerduty pd;
+    pd.start();
+    auto s = cs("pager", "pagerduty", pd.url());
+    s.routing_key = "0123456789abcdef0123456789abcdef";
+    auto p = make(s);
+    EXPECT_EQ(send(*p, "7/open/0/pager", notify_payload("opened"), 1, new_db).result, outcome::sent);
+    EXPECT_EQ(pd.alert_state("crisisd/" + new_db + "/isp-outage/7"), "triggered");
+}
 
 TEST_F(channel_fixture, mastodon_posts_once_per_action_even_when_retried) {
     testing::fake_mastodon fake;

@@ -96,7 +96,12 @@ TEST_F(loop_fixture, a_failing_receiver_gets_everything_in_order_once_it_recover
         auto key = r.header("Idempotency-Key");
         if (seen.empty() || seen.back() != key) seen.push_back(key);
     }
-    EXPECT_EQ(seen, (std::vector<std::string>{"a1", "a2", "a3", "a4", "a5"})) << "in order, no overtaking";
+    // Each key carries the database's instance id (notify::platform_key).
+    const std::string instance = db->instance_id() + "/";
+    ASSERT_EQ(instance.size(), 33u);
+    EXPECT_EQ(seen, (std::vector<std::string>{instance + "a1", instance + "a2", instance + "a3", instance + "a4",
+                                              instance + "a5"}))
+        << "in order, no overtaking";
     EXPECT_EQ(outcomes["hook/retry"], 6);
     EXPECT_EQ(outcomes["hook/sent"], 5);
     EXPECT_TRUE(dead.empty());
