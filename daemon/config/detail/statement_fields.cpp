@@ -69,10 +69,9 @@ void resolve_statement_fields(context& ctx, settings& config) {
                             !r.match.languages.empty())
                             continue;
                         ctx.error(*at, which + " uses {topic}, but rule '" + r.name + "', whose playbook '" + p.name +
-                                           "' posts it, groups by lang without listing languages: the language "
-                                           "part of its incidents' keys is whatever a mention says; list the "
-                                           "languages in the rule's 'match: {languages: [...]}' or take {topic} out "
-                                           "of the text");
+                                           "' posts it, groups by lang without listing its languages, so the "
+                                           "language in {topic} is whatever a mention says: list them in the rule "
+                                           "(match: {languages: [de, en]}) or take {topic} out of the text");
                     }
                 }
                 if (on_resolve) {
