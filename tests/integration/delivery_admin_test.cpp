@@ -78,7 +78,12 @@ storage: { path: ")" << (dir / "state.db").string() << R"(" }
     for (int i = 0; i < 10; ++i)
         ws.broadcast(crisisd::testing::crash_mention(i, "@angry" + std::to_string(i % 5),
                                                      "acme outage again, this is terrible and awful!"));
-    const std::string dedup = "crisisd/acme-outage/1";
+    // "crisisd/<instance id>/acme-outage/1": the state database's instance keeps a recreated
+    // database's incident 1 from attaching to this one.
+    ASSERT_TRUE(wait_until([&] { return !pd.events().empty(); }, 15s)) << d.stderr_text();
+    const std::string dedup = pd.events().front().dedup_key;
+    EXPECT_TRUE(dedup.starts_with("crisisd/") && dedup.ends_with("/acme-outage/1") && dedup.size() == 8 + 32 + 14)
+        << dedup;
     ASSERT_TRUE(wait_until([&] { return pd.alert_state(dedup) == "triggered"; }, 15s)) << d.stderr_text();
     auto metrics = http_get(url + "/metrics");
     EXPECT_EQ(metric(metrics, R"(crisisd_actions_total{channel="oncall",outcome="retry"})"), 2) << metrics;

@@ -156,7 +156,11 @@ storage: { path: ")" << (dir / "state.db").string() << R"(" }
             return out;
         }
         bool page_ok = false;
-        for (const auto& r : pager.requests()) page_ok = page_ok || r.header("Idempotency-Key") == "1/open/0/pager";
+        // "<instance id: 32 hex digits>/1/open/0/pager": the key carries the state database's instance.
+        for (const auto& r : pager.requests()) {
+            const auto key = r.header("Idempotency-Key");
+            page_ok = page_ok || (key.size() == 32 + 15 && key.ends_with("/1/open/0/pager"));
+        }
         if (!page_ok) {
             out.why = "the page for incident 1 never arrived";
             return out;
