@@ -252,3 +252,103 @@ TEST(config_status_url, the_length_check_counts_the_real_url) {
 }
 
 }  // namespace
+
+namespace {
+
+// A webhook the statement goes to, sources `stream` and `relay`, and `rules` (YAML list items).
+std::string topic_config(const std::string& rules, const std::string& channel_extra = "") {
+    return "sources:\n"
+           "  - { name: stream, type: websocket, url: \"ws://127.0.0.1:9/s\" }\n"
+           "  - { name: relay, type: http, listen: \"127.0.0.1:0\" }\n"
+           "channels: [{name: site, type: webhook, url: \"https://example.com/hook\"" +
+           channel_extra +
+           "}]\n"
+           "playbooks: [{name: outage, steps: [{statement: {name: holding, channel: site, approval: auto}}]}]\n"
+           "statements:\n"
+           "  - name: holding\n"
+           "    approved_by: Comms\n"
+           "    approved_at: 2026-11-01\n"
+           "    text: {en: \"We know about the {topic} outage.\"}\n"
+           "rules:\n" +
+           rules;
+}
+
+std::string topic_rule(const std::string& name, const std::string& match, const std::string& group_by) {
+    return "  - {name: " + name + ", match: " + match + ", group_by: " + group_by +
+           ", fire_when: {all: [count >= 5]}, playbook: outage}\n";
+}
+
+}  // namespace
+
+// {topic} takes only the keys the playbook's rules form from configured values: the rule's
+// topic, configured (or the rule's listed) source names, listed languages.
+TEST(config_topic, a_playbook_knows_every_topic_its_rules_can_form) {
+    const auto r = load_string(topic_config(topic_rule("a", "{keywords: [acme]}", "[topic, source]") +
+                                            topic_rule("b", "{keywords: [beta], languages: [de, en]}", "[topic, lang]") +
+                                            topic_rule("c", "{keywords: [gamma], sources: [relay]}", "source")),
+                               "x.yaml");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    const auto& topics = playbook(r, "outage").topics;
+    ASSERT_TRUE(topics);
+    EXPECT_EQ(*topics, (std::vector<std::string>{"acme/stream", "acme/relay", "beta/de", "beta/en", "relay"}));
+}
+
+// Grouping by lang without listing languages puts the mention's own tag into {topic}: refused at
+// the placeholder, once per rule; the same rule with languages listed is fine.
+TEST(config_topic, topic_with_an_unlisted_language_is_refused_at_the_placeholder) {
+    const auto r = load_string(topic_config(topic_rule("a", "{keywords: [acme]}", "[topic, lang]") +
+                                            topic_rule("b", "{keywords: [acme]}", "lang") +
+                                            topic_rule("c", "{keywords: [acme], languages: [en]}", "lang")),
+                               "x.yaml");
+    ASSERT_EQ(r.errors.size(), 2u) << all_errors(r);
+    EXPECT_EQ(r.errors[0].line, 10);  // the text line, at "{topic}"
+    EXPECT_EQ(r.errors[0].column, 35);
+    EXPECT_NE(r.errors[0].message.find("rule 'a'"), std::string::npos) << all_errors(r);
+    EXPECT_NE(r.errors[1].message.find("rule 'b'"), std::string::npos) << all_errors(r);
+}
+
+// Statement caps: every channel type takes statements_per_hour; without it a channel has 6,
+// and 0 (no cap) only when written.
+TEST(config_topic, every_channel_has_a_statement_cap_unless_it_says_zero) {
+    const auto rules = topic_rule("a", "{keywords: [acme]}", "topic");
+    auto r = load_string(topic_config(rules), "x.yaml");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_EQ(r.config.channels.at(0).statements_per_hour, 6);
+    r = load_string(topic_config(rules, ", statements_per_hour: 0"), "x.yaml");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_EQ(r.config.channels.at(0).statements_per_hour, 0);
+    r = load_string(topic_config(rules, ", statements_per_hour: 20"), "x.yaml");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_EQ(r.config.channels.at(0).statements_per_hour, 20);
+    EXPECT_EQ(r.config.rules.at(0).max_incidents_per_hour, 10u);
+}
+
+// The engine, given a loaded config, does not post a statement for an incident whose key the
+// configuration could not have formed; its history says which placeholder had no value.
+TEST(config_topic, the_engine_posts_no_topic_the_configuration_does_not_know) {
+    const auto r = load_string(topic_config(topic_rule("a", "{keywords: [acme]}", "[topic, source]")), "x.yaml");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    namespace incident = crisisd::incident;
+    incident::engine_settings es;
+    es.playbooks = r.config.playbooks;
+    es.statements = r.config.statements;
+    incident::engine e(es);
+    const auto t0 = crisisd::core::timestamp{std::chrono::sys_days{std::chrono::year{2026} / 11 / 26}} + 8h;
+    std::vector<incident::action> out;
+    incident::opening o;
+    o.rule = "a";
+    o.severity = "warning";
+    o.playbook = "outage";
+    o.languages = {{"en", 3}};
+    o.key = "acme/CEO-arrested";
+    const auto forged = e.open(o, t0, out);
+    EXPECT_TRUE(out.empty());
+    const auto* inc = e.find(forged);
+    ASSERT_NE(inc, nullptr);
+    EXPECT_EQ(inc->steps.at(0).state, incident::step_state::skipped);
+    EXPECT_NE(inc->history.back().what.find("has no value for {topic}"), std::string::npos) << inc->history.back().what;
+    o.key = "acme/relay";
+    e.open(o, t0, out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].text, "We know about the acme/relay outage.");
+}

@@ -1,6 +1,7 @@
 #include "outbox/store.hpp"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -176,4 +177,70 @@ TEST(outbox_store, a_write_the_disk_refuses_is_reported_and_its_transaction_kept
     EXPECT_EQ(s->enqueue("2/open/0/pager", 2, "pager", "notify", "{}", t0), outbox::store::enqueue_result::queued);
     EXPECT_TRUE(s->mark_sent(1, t0));
     EXPECT_EQ(s->count(outbox::record_state::pending), 1u);
+}
+
+// The instance id is made with the database and kept in it; a database created again is
+// another instance.
+TEST(outbox_store, an_instance_id_is_made_with_the_database_and_kept) {
+    temp_db tmp;
+    std::string first;
+    {
+        auto db = open(tmp.path());
+        EXPECT_TRUE(db->created());
+        first = db->instance_id();
+        EXPECT_EQ(first.size(), 32u);
+        EXPECT_EQ(first.find_first_not_of("0123456789abcdef"), std::string::npos) << first;
+    }
+    {
+        auto db = open(tmp.path());
+        EXPECT_FALSE(db->created());
+        EXPECT_EQ(db->instance_id(), first);
+    }
+    std::filesystem::remove_all(tmp.dir);
+    auto db = open(tmp.path());
+    EXPECT_TRUE(db->created());
+    EXPECT_NE(db->instance_id(), first);
+}
+
+// A database written before instance ids existed keeps the empty id once it holds actions, so
+// the keys its actions were sent with do not change under them.
+TEST(outbox_store, a_database_older_than_instance_ids_keeps_its_keys) {
+    temp_db tmp;
+    {
+        auto db = open(tmp.path());
+        ASSERT_EQ(db->enqueue("1/open/0/pager", 1, "pager", "notify", "{}", t0), outbox::store::enqueue_result::queued);
+    }
+    {
+        // What an older crisisd left: actions, no instance table.
+        sqlite3* raw = nullptr;
+        ASSERT_EQ(sqlite3_open(tmp.path().c_str(), &raw), SQLITE_OK);
+        EXPECT_EQ(sqlite3_exec(raw, "DROP TABLE instance", nullptr, nullptr, nullptr), SQLITE_OK);
+        sqlite3_close(raw);
+    }
+    auto db = open(tmp.path());
+    EXPECT_FALSE(db->created());
+    EXPECT_EQ(db->instance_id(), "");
+}
+
+// Incident numbering continues above every id the outbox and the snapshots carry.
+TEST(outbox_store, the_highest_incident_id_comes_from_actions_and_snapshots) {
+    temp_db tmp;
+    auto db = open(tmp.path());
+    EXPECT_EQ(db->highest_incident_id(), 0u);
+    db->enqueue("4/open/0/pager", 4, "pager", "notify", "{}", t0);
+    EXPECT_EQ(db->highest_incident_id(), 4u);
+    db->save_incident(9, "{}");
+    EXPECT_EQ(db->highest_incident_id(), 9u);
+}
+
+// An action refused before sending is a dead letter with its reason, never sent.
+TEST(outbox_store, a_refused_action_is_a_dead_letter_at_once) {
+    temp_db tmp;
+    auto db = open(tmp.path());
+    ASSERT_TRUE(db->record_refused("1/open/0/pager#duplicate-1", 1, "pager", "notify", "{}", t0, "not sent: duplicate"));
+    EXPECT_TRUE(db->due(t0 + 1h).empty());
+    auto dead = db->dead_letters(10);
+    ASSERT_EQ(dead.size(), 1u);
+    EXPECT_EQ(dead[0].last_error, "not sent: duplicate");
+    EXPECT_EQ(db->count(outbox::record_state::dead), 1u);
 }

@@ -227,3 +227,63 @@ TEST(pipeline, memory_of_an_open_incident_stays_until_it_clears) {
     EXPECT_EQ(p->remembered_keys(), 0u);
     EXPECT_FALSE(p->evidence(id).empty()) << "the incident's evidence outlives the key's memory";
 }
+
+namespace {
+
+// Angry mentions of Liwest claiming `source` and `lang`, five seconds apart, until something
+// happens (an incident opens or is refused by the cap).
+void storm(pipeline::pipeline& p, core::timestamp& t, pipeline::step_result& out, const std::string& source,
+           const std::string& lang = "de") {
+    const auto before = out.opened.size() + out.suppressed.size();
+    for (int i = 0; i < 30 && out.opened.size() + out.suppressed.size() == before; ++i) {
+        auto m = post("@angry" + std::to_string(i % 12), "Liwest Totalausfall. Frechheit!!", lang);
+        m.source = source;
+        p.process(m, t += 5s, out);
+    }
+}
+
+}  // namespace
+
+// The wire's language tag never reaches the key of a rule that lists languages: "de" takes
+// "de-CEO-verhaftet", and the key (so {topic}) says "de", the configured code.
+TEST(pipeline, a_listed_language_keys_by_the_configured_code_not_the_wire_tag) {
+    auto s = outage_settings();
+    s.rules[0].detect.group_by = detect::group_topic | detect::group_lang;
+    auto created = pipeline::pipeline::create(s);
+    auto& p = *std::get<std::unique_ptr<pipeline::pipeline>>(created);
+    pipeline::step_result out;
+    auto t = t0;
+    storm(p, t, out, "stream", "de-CEO-verhaftet");
+    ASSERT_EQ(out.opened.size(), 1u);
+    EXPECT_EQ(p.incidents().find(out.opened[0])->key, "Liwest/de");
+}
+
+// Over max_incidents_per_hour a firing key opens nothing and is reported; once the hour has
+// passed, the rule opens incidents again.
+TEST(pipeline, a_rule_opens_at_most_max_incidents_per_hour) {
+    auto s = outage_settings();
+    s.rules[0].detect.group_by = detect::group_topic | detect::group_source;
+    s.rules[0].max_incidents_per_hour = 2;
+    auto created = pipeline::pipeline::create(s);
+    auto& p = *std::get<std::unique_ptr<pipeline::pipeline>>(created);
+    pipeline::step_result out;
+    auto t = t0;
+    for (std::string source : {"a", "b", "c"}) storm(p, t, out, source);
+    ASSERT_EQ(out.opened.size(), 2u);
+    ASSERT_EQ(out.suppressed.size(), 1u);
+    EXPECT_EQ(out.suppressed[0].key, "Liwest/c");
+    EXPECT_EQ(out.suppressed[0].opened_last_hour, 2u);
+    EXPECT_EQ(p.suppressed(0), 1u);
+    EXPECT_EQ(p.incidents().incidents().size(), 2u);
+
+    for (int i = 0; i < 7; ++i) p.tick(t += 10min, out);
+    out.clear();
+    storm(p, t, out, "d");
+    ASSERT_EQ(out.opened.size(), 1u) << "an hour later the rule opens incidents again";
+    EXPECT_EQ(p.incidents().find(out.opened[0])->key, "Liwest/d");
+}
+
+// Without max_incidents_per_hour in its config a rule opens at most 10 new incidents an hour.
+TEST(pipeline, max_incidents_per_hour_defaults_to_ten) {
+    EXPECT_EQ(pipeline::rule_settings{}.max_incidents_per_hour, 10u);
+}
