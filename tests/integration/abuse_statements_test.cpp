@@ -381,3 +381,58 @@ TEST(abuse_statements, lost_meta_rows_do_not_number_a_new_incident_like_an_old_o
 }
 
 }  // namespace
+
+namespace {
+
+// An outbox row that claims the key incident 2's page will have, as a state database stitched
+// together from pieces could hold: the second incident's page is then an unexpected duplicate.
+// It is not sent (its key may be an old page's at the destination), and not dropped silently
+// either: an error in the log and a dead letter that says why.
+TEST(abuse_statements, an_unexpected_duplicate_action_is_an_error_and_a_dead_letter) {
+    temp_dir d;
+    crisisd::testing::http_receiver pager;
+    pager.start();
+    std::ofstream(d.path / "crisisd.yaml")
+        << common(d)
+        << "channels:\n"
+           "  - { name: pager, type: webhook, url: \""
+        << pager.url("/page")
+        << "\", retry: { initial: 20ms, max: 100ms } }\n"
+           "rules:\n"
+        << rule("acme-outage", "    match: { keywords: [acme] }\n"
+                               "    playbook: page\n")
+        << "playbooks:\n"
+           "  - { name: page, steps: [ { notify: [pager] } ] }\n";
+    {
+        running r(d.path / "crisisd.yaml");
+        ASSERT_TRUE(r.started()) << r.d.stderr_text();
+        ASSERT_EQ(post_mentions(r.ingest, storm("a", 6, "en")), 202);
+        ASSERT_TRUE(pager.wait_for(1, 20s)) << r.d.stderr_text();
+        r.stop();
+    }
+    const fs::path shell = "/usr/bin/sqlite3";
+    if (!fs::exists(shell)) GTEST_SKIP() << "no " << shell;
+    child_process forge({shell.string(), (d.path / "state.db").string(),
+                         "INSERT INTO actions(key, incident_id, channel, kind, payload, state, created_us, "
+                         "next_attempt_us) VALUES('2/open/0/pager', 0, 'pager', 'notify', '{}', 'sent', 0, 0);"
+                         "DELETE FROM incidents; DELETE FROM meta;"});
+    ASSERT_EQ(forge.wait_exit(10s).value_or(-1), 0) << forge.stderr_text();
+    running r(d.path / "crisisd.yaml");
+    ASSERT_TRUE(r.started()) << r.d.stderr_text();
+    ASSERT_EQ(post_mentions(r.ingest, storm("b", 6, "en")), 202);
+    EXPECT_TRUE(r.d.wait_for_stderr("incident 2: not sent: the outbox already holds an action with key 2/open/0/pager",
+                                    20s))
+        << r.d.stderr_text();
+    std::string dead;
+    EXPECT_TRUE(wait_until(
+        [&] {
+            dead = admin_get(r.admin, "/api/v1/dead-letters");
+            return dead.find("the outbox already holds an action with key 2/open/0/pager") != std::string::npos;
+        },
+        10s))
+        << dead;
+    EXPECT_EQ(pager.count(), 1u);
+    r.stop();
+}
+
+}  // namespace
