@@ -148,6 +148,11 @@ int replay_command(const std::vector<std::string>& args) {
                     pipe.incidents().incidents().size());
         if (rejected) std::printf(", %llu line(s) skipped", static_cast<unsigned long long>(rejected));
         if (no_time) std::printf(", %llu without created_at placed at the previous time", static_cast<unsigned long long>(no_time));
+        // The live cap applies in event time too: say when it held incidents back.
+        for (std::size_t r = 0; r < pipe.rules().size(); ++r)
+            if (auto refused = pipe.suppressed(r))
+                std::printf(", %llu not opened by rule %s at its max_incidents_per_hour", static_cast<unsigned long long>(refused),
+                            pipe.rule(r).name.c_str());
         std::printf("\n");
     }
 
