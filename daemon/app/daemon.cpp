@@ -41,7 +41,10 @@ std::string action_payload(const incident::action& a, const incident::incident* 
         .member("text", a.text)
         .member("at", core::format_rfc3339(a.at));
     if (!a.event.empty()) w.member("event", a.event);
-    if (a.kind == incident::action_kind::statement) w.member("statement", a.statement).member("language", a.language);
+    // How it was approved travels with a statement: the outbox refuses `required` without an approver.
+    if (a.kind == incident::action_kind::statement)
+        w.member("statement", a.statement).member("language", a.language)
+            .member("approval", incident::to_string(a.approval_mode)).member("approved_by", a.approved_by);
     if (inc) {
         w.key("incident").begin_object();
         w.member("id", static_cast<std::uint64_t>(inc->id))
@@ -369,6 +372,12 @@ struct daemon::impl final : admin::daemon_access {
         return ids;
     }
     std::vector<std::uint64_t> touched;  // incidents changed by a command since the last save
+    static bool has_live_step(const incident::incident& inc) {
+        return std::any_of(inc.steps.begin(), inc.steps.end(), [](const incident::step_status& st) {
+            return st.state == incident::step_state::awaiting_approval ||
+                   (st.state == incident::step_state::scheduled && st.due);
+        });
+    }
 
     bool healthy(std::string& detail) override {
         if (stopping) {
@@ -792,7 +801,8 @@ struct daemon::impl final : admin::daemon_access {
         // The incident engine is rebuilt for the new playbooks; incidents move over as they do
         // across a restart, so open ones keep their steps, timers and numbers.
         incident::engine engine(es);
-        engine.restore(pipe->incidents().incidents());
+        std::vector<incident::action> none;  // a reload restarts no wait, so it emits nothing
+        engine.restore(pipe->incidents().incidents(), incident::engine::restore_reason::reload, now, none);
         engine.set_next_id(std::max(engine.next_id(), pipe->incidents().next_id()));
         std::erase_if(silences, [&](const silence_record& s) {
             return s.until <= now || std::none_of(next.rules.begin(), next.rules.end(),
@@ -835,6 +845,10 @@ struct daemon::impl final : admin::daemon_access {
         settings.playbooks = std::move(next.playbooks);
         settings.statements = std::move(next.statements);
         metrics.live_keys(pipe->live_keys());
+        // Steps the new playbooks changed now wait for approval: saved, so a restart agrees.
+        for (const auto& inc : pipe->incidents().incidents())
+            if (has_live_step(inc)) touched.push_back(inc.id);
+        handle_step(std::nullopt);
         publish();
         return "";
     }
@@ -991,7 +1005,12 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
         if (!saved.empty()) {
             std::size_t live = 0;
             for (const auto& inc : saved) live += inc.state != incident::incident_state::resolved ? 1 : 0;
-            im->pipe->incidents().restore(std::move(saved));
+            // Actions (a veto wait restarted) are written at start(), once the console has its URL.
+            auto& restored = im->pipe->incidents();
+            restored.restore(std::move(saved), incident::engine::restore_reason::restart, options.clock->now(),
+                             im->step.actions);
+            for (const auto& inc : restored.incidents())
+                if (impl::has_live_step(inc)) im->touched.push_back(inc.id);
             if (live > 0) core::log_info("restored " + std::to_string(live) + " open incident(s) from the state database");
         }
     }
@@ -1031,6 +1050,13 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
         if (raw->options.observer) raw->options.observer->action_dead(r, why);
         raw->publish();
     };
+    // Counted as crisisd_actions_total{outcome="refused"}; the delivery loop logs the error.
+    events.on_refused = [raw](const outbox::record& r, std::string_view why) {
+        raw->metrics.action(r.channel, "refused");
+        raw->update_outbox_metrics();
+        if (raw->options.observer) raw->options.observer->action_dead(r, why);
+        raw->publish();
+    };
     im->delivery = std::make_unique<outbox::delivery_loop>(io.get_executor(), *im->store, std::move(by_name),
                                                            *options.clock, std::move(events));
 
@@ -1056,6 +1082,9 @@ std::string daemon::start() {
     if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
     s.console_url = "http://" + host + ":" + std::to_string(s.admin_server->port()) + "/";
     s.running = true;
+    // What restoring the incidents decided (a veto wait restarted, a changed step waiting for
+    // approval) is recorded and announced before anything else happens.
+    s.handle_step(std::nullopt);
     s.delivery->start();
     // Connect channels ahead of the first page, so it does not wait for TCP and TLS.
     for (auto& [name, ch] : s.channels)
