@@ -152,8 +152,9 @@ struct engine::impl {
         return it == playbook_index.end() ? nullptr : &settings.playbooks[it->second];
     }
 
-    // The configured step behind an incident step, or null when the playbook (since a reload or
-    // restart) no longer has it.
+    // The configured step at an incident step's place, or null when the playbook (since a reload
+    // or restart) no longer has one there. Used when a step starts (to record its identity) and at
+    // restore (to see whether it changed); a started step runs from its recorded identity.
     const step_settings* settings_of(const incident& inc, const step_status& st) const {
         const playbook_settings* pb = playbook_of(inc);
         if (pb == nullptr) return nullptr;
