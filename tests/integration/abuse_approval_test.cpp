@@ -277,7 +277,7 @@ TEST_F(abuse_approval, an_overdue_veto_wait_restarts_and_responders_are_told) {
         d.signal(SIGKILL);  // down before the wait is over
         d.wait_exit(10s);
     }
-    ASSERT_TRUE(json_lines(brand()).empty()) << "posted before the restart: the test needs a slower machine's veto wait";
+    ASSERT_TRUE(json_lines(brand()).empty()) << "the veto wait ran out before crisisd was stopped";
     // Start again only once the wait would have run out.
     const auto due_at = crisisd::core::parse_rfc3339(due);
     ASSERT_TRUE(due_at);
