@@ -323,6 +323,33 @@ struct daemon::impl final : admin::daemon_access {
         return out;
     }
 
+    // The audit log lives in the state database; its time is the daemon's clock, like the
+    // incident history it sits beside. A write the database refuses is logged, never fatal.
+    void audit(const admin::audit_entry& e) override {
+        if (!store->append_audit(clock.now(), e.who, e.address, e.action, e.target, e.outcome))
+            core::log_error("audit: the state database refused an entry (" + store->last_error() + "): " + e.who + " " +
+                            e.action + " " + e.target + ": " + e.outcome);
+    }
+
+    std::string audit_json(std::size_t limit) override {
+        std::string out;
+        core::json_writer w(out);
+        w.begin_object().key("audit").begin_array();
+        for (const auto& rec : store->audit_log(limit)) {
+            w.begin_object()
+                .member("seq", static_cast<std::int64_t>(rec.seq))
+                .member("at", core::format_rfc3339(rec.at))
+                .member("who", rec.who)
+                .member("address", rec.address)
+                .member("action", rec.action)
+                .member("target", rec.target)
+                .member("outcome", rec.outcome)
+                .end_object();
+        }
+        w.end_array().end_object();
+        return out;
+    }
+
     // PagerDuty learns of acknowledgement and resolution, Alertmanager of resolution, on every
     // pager channel this incident was sent to, even when the playbook's on_resolve does not
     // name them: otherwise the page would stay open there. Keys are per incident, event and
@@ -833,13 +860,15 @@ struct daemon::impl final : admin::daemon_access {
             notes.push_back(std::string(what) + " changed: the running value stays until the next restart");
         };
         reload_sources(next.sources, notes);
-        if (next.admin.listen != settings.admin.listen || next.admin.tokens_file != settings.admin.tokens_file) {
+        const auto& a = settings.admin;
+        const auto& b = next.admin;
+        if (b.listen != a.listen || b.tokens_file != a.tokens_file || b.hosts != a.hosts ||
+            b.metrics_open != a.metrics_open || b.behind_proxy != a.behind_proxy || b.cert_file != a.cert_file ||
+            b.key_file != a.key_file)
             restart_needed("admin");
-        } else if (api) {
-            // Tokens are rotated by editing the file and reloading.
-            if (auto err = api->load_tokens(); !err.empty())
-                notes.push_back("admin tokens: " + err + "; the tokens loaded before stay valid");
-        }
+        // Tokens are rotated (and revoked) by editing the file and reloading, whatever else changed.
+        if (api)
+            if (auto note = api->load_tokens(); !note.empty()) notes.push_back("admin tokens: " + note);
         if (next.storage.path != settings.storage.path) restart_needed("storage");
         settings.rules = std::move(next.rules);
         settings.playbooks = std::move(next.playbooks);
@@ -1062,8 +1091,10 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
 
     auto assets = console_assets();
     im->api = std::make_unique<admin::api>(im->settings.admin, im->metrics, *im, std::move(assets));
-    if (auto err = im->api->load_tokens(); !err.empty()) return err;
-    if (!options.extra_admin_token.empty()) im->api->add_token(options.extra_admin_token);
+    // A tokens file that is gone or broken does not stop paging: the API then answers 401 and
+    // the journal and crisisd_admin_tokens_file_errors_total say why.
+    im->api->load_tokens();
+    if (!options.extra_admin_token.empty()) im->api->add_token("demo", admin::role::admin, options.extra_admin_token);
 
     for (const auto& s : im->settings.sources)
         if (auto err = im->add_source(s); !err.empty()) return err;
@@ -1075,12 +1106,15 @@ std::string daemon::start() {
     auto& s = *impl_;
     net::http_server_options o;
     o.listen = s.settings.admin.listen;
+    o.cert_file = s.settings.admin.cert_file;
+    o.key_file = s.settings.admin.key_file;
     s.admin_server = std::make_unique<net::http_server>(
         s.io.get_executor(), o, [&s](const net::http_request_in& req) { return s.api->handle(req); });
     if (auto ec = s.admin_server->start()) return "admin listener " + s.settings.admin.listen + ": " + ec.message();
+    s.api->set_port(s.admin_server->port());
     auto host = s.settings.admin.listen.substr(0, s.settings.admin.listen.rfind(':'));
     if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-    s.console_url = "http://" + host + ":" + std::to_string(s.admin_server->port()) + "/";
+    s.console_url = std::string(s.settings.admin.cert_file.empty() ? "http://" : "https://") + host + ":" + std::to_string(s.admin_server->port()) + "/";
     s.running = true;
     // What restoring the incidents decided (a veto wait restarted, a changed step waiting for
     // approval) is recorded and announced before anything else happens.
@@ -1127,6 +1161,10 @@ void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> 
 
 std::string daemon::reload(config::settings next, std::vector<std::string>& notes) {
     return impl_->reload(std::move(next), notes);
+}
+
+void daemon::audit_reload(std::string_view what, std::string_view outcome) {
+    impl_->audit({"SIGHUP", "", "reload", std::string(what), std::string(outcome)});
 }
 
 std::uint16_t daemon::admin_port() const { return impl_->admin_server ? impl_->admin_server->port() : 0; }

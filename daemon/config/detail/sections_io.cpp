@@ -414,20 +414,61 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
     });
 }
 
+namespace {
+
+bool loopback_host(std::string_view host) {
+    return host == "localhost" || host == "[::1]" || host.starts_with("127.");
+}
+
+std::optional<bool> read_flag(context& ctx, const field& f) {
+    auto i = read_choice(ctx, f, {"false", "true"});
+    if (!i) return std::nullopt;
+    return *i == 1;
+}
+
+}  // namespace
+
 void read_admin(context& ctx, const field& f, admin::admin_settings& out) {
-    mapping m(ctx, f, {"listen", "tokens_file"});
-    if (const field* listen = m.find("listen")) {
+    mapping m(ctx, f, {"listen", "tokens_file", "hosts", "metrics_open", "behind_proxy", "cert_file", "key_file"});
+    const field* listen = m.find("listen");
+    if (listen) {
         if (auto v = read_string(ctx, *listen)) {
             if (valid_listen(*v)) {
                 out.listen = *v;
             } else {
                 ctx.error(value_at(ctx, *listen),
                           "'listen' must be host:port like 127.0.0.1:9464 (got " + shown(listen->value) + ")");
+                listen = nullptr;
             }
         }
     }
     if (const field* tokens = m.find("tokens_file")) {
         if (auto v = read_string(ctx, *tokens)) out.tokens_file = resolve_path(ctx, *v);
+    }
+    if (const field* hosts = m.find("hosts")) {
+        if (auto v = read_string_list(ctx, *hosts)) out.hosts = *v;
+    }
+    if (const field* open = m.find("metrics_open"))
+        if (auto v = read_flag(ctx, *open)) out.metrics_open = *v;
+    if (const field* proxy = m.find("behind_proxy"))
+        if (auto v = read_flag(ctx, *proxy)) out.behind_proxy = *v;
+    const field* cert = m.find("cert_file");
+    const field* key = m.find("key_file");
+    if (cert)
+        if (auto v = read_string(ctx, *cert)) out.cert_file = resolve_path(ctx, *v);
+    if (key)
+        if (auto v = read_string(ctx, *key)) out.key_file = resolve_path(ctx, *v);
+    if ((cert == nullptr) != (key == nullptr))
+        ctx.error(ctx.at((cert ? cert : key)->key_node), "'cert_file' and 'key_file' go together");
+    // Beyond loopback anyone on the network can knock: the API then needs tokens, and TLS so a
+    // token is not read off the wire (from crisisd itself or from a reverse proxy in front).
+    if (listen && !loopback_host(out.listen.substr(0, out.listen.rfind(':')))) {
+        const bool tls = !out.cert_file.empty() && !out.key_file.empty();
+        if (out.tokens_file.empty() || !(tls || out.behind_proxy))
+            ctx.error(value_at(ctx, *listen),
+                      "admin 'listen' " + out.listen +
+                          " is beyond loopback: it needs 'tokens_file' and TLS ('cert_file' and 'key_file', or "
+                          "'behind_proxy: true' when a reverse proxy in front terminates TLS)");
     }
 }
 
