@@ -14,7 +14,8 @@ bool rate_limiter::admit(time_point now) {
     if (now > last_) {
         const double per = std::chrono::duration<double>(limit_.per).count();
         const double elapsed = std::chrono::duration<double>(now - last_).count();
-        tokens_ = std::min(static_cast<double>(limit_.count), tokens_ + elapsed / per * static_cast<double>(limit_.count));
+        const auto capacity = static_cast<double>(limit_.count);
+        tokens_ = std::min(capacity, tokens_ + elapsed / per * capacity);
         last_ = now;
     }
     if (tokens_ < 1.0) return false;
