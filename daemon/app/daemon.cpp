@@ -18,6 +18,7 @@
 #include "ingest/frame_queue.hpp"
 #include "ingest/http_source.hpp"
 #include "ingest/jetstream_resume.hpp"
+#include "ingest/rate_limiter.hpp"
 #include "ingest/websocket_source.hpp"
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
@@ -159,9 +160,16 @@ struct daemon::impl final : admin::daemon_access {
         std::int64_t replayed_up_to = 0;  // positions at or below this were processed before a restart
         std::unique_ptr<transport> ws;  // the transport, whatever its type
         bool connected = false;
+        bool trusted = false;  // `trusted: true`: the authors its frames name are believed
+        ingest::rate_limiter limiter;  // `max_rate`
 
-        source_runtime(impl* o, std::string n, std::unique_ptr<parse::frame_parser> p)
-            : owner(o), name(std::move(n)), meter(o->metrics.source(name)), parser(std::move(p)) {}
+        source_runtime(impl* o, const ingest::source_settings& s, std::unique_ptr<parse::frame_parser> p)
+            : owner(o),
+              name(s.name),
+              meter(o->metrics.source(name)),
+              parser(std::move(p)),
+              trusted(s.trusted),
+              limiter(s.max_rate) {}
         ~source_runtime() override { save_position(); }
 
         std::string cursor_key() const { return "jetstream_cursor:" + name; }
@@ -659,7 +667,15 @@ struct daemon::impl final : admin::daemon_access {
             src.advance(r.position);
             return {};
         }
-        if (m.source.empty()) m.source = src.name;
+        // Identity comes from the source: its configured name, and its authors believed only
+        // when the platform vouches for them or the source is trusted.
+        m.source = src.name;
+        m.author_vouched = m.author_vouched || src.trusted;
+        if (!src.limiter.admit(arrival)) {
+            metrics.mention_rejected(src.name, ingest::rate_limiter::reason);
+            src.advance(r.position);
+            return ingest::rate_limiter::reason;
+        }
         pipe->process(m, clock.now(), step);
         ++processed_unreported;
         src.advance(r.position);
@@ -722,7 +738,7 @@ struct daemon::impl final : admin::daemon_access {
         ps_format.only_when = s.only_when;
         auto parser = parse::make_parser(ps_format);
         if (!parser) return "source '" + s.name + "': unknown format '" + s.format + "'";
-        sources.push_back(std::make_unique<source_runtime>(this, s.name, std::move(parser)));
+        sources.push_back(std::make_unique<source_runtime>(this, s, std::move(parser)));
         auto* src = sources.back().get();
         using runtime = source_runtime;
         if (s.type != "http") src->queue.emplace(io.get_executor(), s.queue_capacity, s.queue_overflow);
@@ -885,17 +901,6 @@ struct daemon::impl final : admin::daemon_access {
     // Sources whose settings did not change keep running (no reconnect, no gap); changed ones are
     // stopped and started with the new settings, removed ones stopped, new ones started.
     void reload_sources(const std::vector<ingest::source_settings>& next, std::vector<std::string>& notes) {
-        auto same = [](const ingest::source_settings& a, const ingest::source_settings& b) {
-            return a.name == b.name && a.type == b.type && a.url == b.url && a.format == b.format &&
-                   a.path == b.path && a.ca_file == b.ca_file && a.token == b.token &&
-                   a.max_message_bytes == b.max_message_bytes && a.reconnect_initial == b.reconnect_initial &&
-                   a.reconnect_max == b.reconnect_max && a.idle_timeout == b.idle_timeout &&
-                   a.permessage_deflate == b.permessage_deflate && a.collections == b.collections &&
-                   a.dids == b.dids && a.resume_lookback == b.resume_lookback && a.subscribe == b.subscribe &&
-                   a.field_map == b.field_map && a.only_when == b.only_when && a.listen == b.listen &&
-                   a.max_body_bytes == b.max_body_bytes && a.queue_capacity == b.queue_capacity &&
-                   a.queue_overflow == b.queue_overflow;
-        };
         auto find = [](const std::vector<ingest::source_settings>& list, const std::string& name) {
             return std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.name == name; });
         };
@@ -904,7 +909,7 @@ struct daemon::impl final : admin::daemon_access {
         for (auto it = sources.begin(); it != sources.end();) {
             auto wanted = find(next, (*it)->name);
             auto was = find(settings.sources, (*it)->name);
-            if (wanted != next.end() && was != settings.sources.end() && same(*wanted, *was)) {
+            if (wanted != next.end() && was != settings.sources.end() && *wanted == *was) {
                 ++it;
                 continue;
             }

@@ -102,6 +102,8 @@ void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, cons
         w.begin_object()
             .member("id", s.id)
             .member("author", s.author)
+            .member("author_vouched", s.author_vouched)
+            .member("network", s.network)
             .member("text", s.text)
             .member("url", s.url)
             .member("lang", s.lang)

@@ -46,7 +46,7 @@ TEST(delivery_admin, pagerduty_follows_the_incident_and_ctl_commands_it) {
     std::ofstream(dir / "routing") << "0123456789abcdef0123456789abcdef";
     std::ofstream(dir / "crisisd.yaml") << R"(
 sources:
-  - { name: stream, type: websocket, url: "ws://127.0.0.1:)" << ws.port() << R"(/s" }
+  - { name: stream, type: websocket, url: "ws://127.0.0.1:)" << ws.port() << R"(/s", trusted: true }
 channels:
   - name: oncall
     type: pagerduty
