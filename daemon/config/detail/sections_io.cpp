@@ -470,20 +470,6 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
     });
 }
 
-namespace {
-
-bool loopback_host(std::string_view host) {
-    return host == "localhost" || host == "[::1]" || host.starts_with("127.");
-}
-
-std::optional<bool> read_flag(context& ctx, const field& f) {
-    auto i = read_choice(ctx, f, {"false", "true"});
-    if (!i) return std::nullopt;
-    return *i == 1;
-}
-
-}  // namespace
-
 void read_admin(context& ctx, const field& f, admin::admin_settings& out) {
     mapping m(ctx, f, {"listen", "tokens_file", "hosts", "metrics_open", "behind_proxy", "cert_file", "key_file"});
     const field* listen = m.find("listen");
@@ -518,7 +504,7 @@ void read_admin(context& ctx, const field& f, admin::admin_settings& out) {
         ctx.error(ctx.at((cert ? cert : key)->key_node), "'cert_file' and 'key_file' go together");
     // Beyond loopback anyone on the network can knock: the API then needs tokens, and TLS so a
     // token is not read off the wire (from crisisd itself or from a reverse proxy in front).
-    if (listen && !loopback_host(out.listen.substr(0, out.listen.rfind(':')))) {
+    if (listen && !is_loopback_listen(out.listen)) {
         const bool tls = !out.cert_file.empty() && !out.key_file.empty();
         if (out.tokens_file.empty() || !(tls || out.behind_proxy))
             ctx.error(value_at(ctx, *listen),
