@@ -4,15 +4,25 @@
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
+#include <algorithm>
+#include <cctype>
 #include <charconv>
-#include <fstream>
+#include <map>
 #include <mutex>
 
 #include "core/json_writer.hpp"
+#include "core/log.hpp"
 #include "core/time.hpp"
 
 namespace crisisd::admin {
 namespace {
+
+using steady = std::chrono::steady_clock;
+
+constexpr auto ticket_lifetime = std::chrono::seconds(30);
+constexpr std::size_t max_tickets = 256;
+constexpr auto refusal_minute = std::chrono::minutes(1);
+constexpr std::size_t max_failure_windows = 4096;
 
 net::http_response_out json_response(int status, std::string body) {
     net::http_response_out r;
@@ -24,13 +34,15 @@ net::http_response_out json_response(int status, std::string body) {
 
 net::http_response_out error_response(int status, std::string_view message) {
     std::string body = "{\"error\":";
-    body += '"';
-    for (char c : message) {
-        if (c == '"' || c == '\\') body += '\\';
-        body += c;
-    }
-    body += "\"}";
+    core::append_json_string(body, message);
+    body += "}";
     return json_response(status, std::move(body));
+}
+
+net::http_response_out unauthorised(std::string_view message) {
+    auto r = error_response(401, message);
+    r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"crisisd\"");
+    return r;
 }
 
 std::optional<std::uint64_t> parse_number(std::string_view s) {
@@ -55,10 +67,47 @@ std::vector<std::string_view> split_path(std::string_view path) {
     return parts;
 }
 
-// POST /api/v1/silences: {"rule": "isp-outage", "key": "liwest", "duration": "2h"}.
-net::http_response_out silence_request(daemon_access& daemon, std::string_view body, std::string_view who) {
+// The value of `name` in the query of `target` ("" when absent). Tickets and limits are plain
+// tokens and numbers, so no percent-decoding is needed.
+std::string query_value(std::string_view target, std::string_view name) {
+    auto q = target.find('?');
+    if (q == std::string_view::npos) return "";
+    auto rest = target.substr(q + 1);
+    while (!rest.empty()) {
+        auto amp = rest.find('&');
+        auto pair = rest.substr(0, amp);
+        auto eq = pair.find('=');
+        if (eq != std::string_view::npos && pair.substr(0, eq) == name) return std::string(pair.substr(eq + 1));
+        if (amp == std::string_view::npos) break;
+        rest.remove_prefix(amp + 1);
+    }
+    return "";
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string_view status_name(command_status s) {
+    switch (s) {
+        case command_status::done: return "done";
+        case command_status::already_done: return "already done";
+        case command_status::not_found: return "not found";
+        case command_status::not_allowed: return "not allowed";
+        case command_status::bad_request: return "bad request";
+    }
+    return "done";
+}
+
+// POST /api/v1/silences: {"rule": "isp-outage", "key": "liwest", "duration": "2h"}. `note`
+// gets what was asked and how it ended, for the audit log.
+net::http_response_out silence_request(daemon_access& daemon, std::string_view body, std::string_view who,
+                                       audit_entry& note) {
     boost::system::error_code ec;
     auto v = boost::json::parse(body, ec);
+    note.outcome = "bad request";
     if (ec || !v.is_object()) return error_response(400, "body must be a JSON object with rule and duration");
     const auto& o = v.get_object();
     auto text = [&](std::string_view k) -> std::optional<std::string> {
@@ -72,11 +121,14 @@ net::http_response_out silence_request(daemon_access& daemon, std::string_view b
     auto length = text("duration");
     if (!rule || rule->empty()) return error_response(400, "'rule' must be a rule name");
     if (!key) return error_response(400, "'key' must be a string (omit it to silence every key)");
+    note.target = "rule " + rule->substr(0, 128) + (key->empty() ? "" : " key " + key->substr(0, 128));
     if (!length || length->empty()) return error_response(400, "'duration' must be a duration like 2h");
     auto d = core::parse_duration(*length);
     if (!d || *d <= core::duration::zero()) return error_response(400, "'duration' must be a duration like 2h");
     if (*d > std::chrono::hours(24 * 30)) return error_response(400, "'duration' must be at most 30d");
+    note.target += " for " + core::format_duration(*d);
     auto outcome = daemon.silence(*rule, *key, std::chrono::duration_cast<std::chrono::seconds>(*d), who);
+    note.outcome = std::string(status_name(outcome.status));
     switch (outcome.status) {
         case command_status::done:
         case command_status::already_done: {
@@ -98,6 +150,12 @@ net::http_response_out silence_request(daemon_access& daemon, std::string_view b
     return error_response(500, "unexpected outcome");
 }
 
+struct principal {
+    std::string name;
+    role granted = role::viewer;
+    token_digest digest{};
+};
+
 }  // namespace
 
 command_outcome daemon_access::silence(std::string_view, std::string_view, std::chrono::seconds, std::string_view) {
@@ -105,36 +163,192 @@ command_outcome daemon_access::silence(std::string_view, std::string_view, std::
 }
 
 std::string daemon_access::dead_letters_json() { return "{\"dead_letters\":[]}"; }
+void daemon_access::audit(const audit_entry&) {}
+std::string daemon_access::audit_json(std::size_t) { return "{\"audit\":[]}"; }
 
 struct api::impl {
     admin_settings settings;
     metrics& m;
     daemon_access& daemon;
     std::vector<asset> assets;
-    std::vector<std::string> tokens;        // from the tokens file, replaced by each load
-    std::vector<std::string> extra_tokens;  // add_token(): kept across loads
+
+    // Guards everything below up to the streams: tokens, tickets, the Host list and the
+    // refusal windows. daemon_access is never called while it is held.
+    mutable std::mutex mutex;
+    std::vector<token_entry> tokens;        // from the tokens file, replaced by each load
+    std::vector<token_entry> extra_tokens;  // add_token(): kept across loads
+    std::vector<std::string> hosts;         // accepted Host values, lower case
+    struct ticket {
+        principal who;
+        steady::time_point expires;
+    };
+    std::map<std::string, ticket> tickets;
+    // Refusals per (address, name, action): when the current minute began and how many more came
+    // in it. Every bad token from one address is one key, so a flood is one entry a minute.
+    struct failure_window {
+        steady::time_point start;
+        std::uint64_t more = 0;
+        audit_entry last;
+    };
+    std::map<std::string, failure_window> failures;
+
     std::mutex streams_mutex;
-    std::vector<std::weak_ptr<net::sse_stream>> streams;
+    struct stream_entry {
+        std::weak_ptr<net::sse_stream> stream;
+        token_digest digest;  // the token that opened it: revoked, the stream closes
+    };
+    std::vector<stream_entry> streams;
 
     impl(admin_settings s, metrics& mm, daemon_access& d, std::vector<asset> a)
-        : settings(std::move(s)), m(mm), daemon(d), assets(std::move(a)) {}
+        : settings(std::move(s)), m(mm), daemon(d), assets(std::move(a)) {
+        compute_hosts(0);
+    }
 
-    // Constant-time comparison against every token, so timing reveals neither a token nor
-    // how much of one matched.
-    bool authorised(const net::http_request_in& req, std::string& who) const {
-        auto h = req.header("Authorization");
-        constexpr std::string_view prefix = "Bearer ";
-        if (h.size() <= prefix.size() || std::string_view(h).substr(0, prefix.size()) != prefix) return false;
-        std::string_view presented = std::string_view(h).substr(prefix.size());
-        bool ok = false;
+    void compute_hosts(std::uint16_t bound) {
+        auto colon = settings.listen.rfind(':');
+        std::string host = settings.listen.substr(0, colon);
+        std::string port = bound ? std::to_string(bound) : settings.listen.substr(colon + 1);
+        hosts.clear();
+        for (std::string name : {std::string("localhost"), std::string("127.0.0.1"), std::string("[::1]"), host})
+            if (!name.empty() && name != "0.0.0.0" && name != "[::]") hosts.push_back(lower(name + ":" + port));
+        for (const auto& h : settings.hosts) hosts.push_back(lower(h));
+    }
+
+    bool host_allowed(std::string_view presented) const {
+        auto h = lower(presented);
+        if (h.empty()) return false;
+        std::lock_guard lock(mutex);
+        for (const auto& allowed : hosts) {
+            if (h == allowed) return true;
+            // A name without a port accepts the name on any port ("crisis.example.com" behind a
+            // proxy on 443). An IPv6 literal's colons are inside its brackets.
+            const bool has_port = allowed.rfind(':') != std::string::npos &&
+                                  (allowed.front() != '[' || allowed.rfind(':') > allowed.find(']'));
+            if (!has_port && h.size() > allowed.size() && h.compare(0, allowed.size(), allowed) == 0 &&
+                h[allowed.size()] == ':')
+                return true;
+        }
+        return false;
+    }
+
+    // The token's holder, compared against every entry by hash in constant time: timing reveals
+    // neither which entry matched nor how much of a hash did.
+    std::optional<principal> authenticate(std::string_view presented) const {
+        if (presented.size() < min_token_length || presented.size() > 512) return std::nullopt;
+        const auto digest = sha256(presented);
+        std::lock_guard lock(mutex);
+        const token_entry* found = nullptr;
         for (const auto* list : {&tokens, &extra_tokens})
             for (const auto& t : *list)
-                if (t.size() == presented.size() && CRYPTO_memcmp(t.data(), presented.data(), t.size()) == 0) ok = true;
-        if (ok) {
-            auto user = req.header("X-Crisisd-User");
-            who = user.empty() ? "api" : user.substr(0, 64);
+                if (CRYPTO_memcmp(t.digest.data(), digest.data(), digest.size()) == 0) found = &t;
+        if (!found) return std::nullopt;
+        return principal{found->name, found->granted, digest};
+    }
+
+    std::optional<principal> bearer(const net::http_request_in& req) const {
+        auto h = req.header("Authorization");
+        constexpr std::string_view prefix = "Bearer ";
+        if (h.size() <= prefix.size() || std::string_view(h).substr(0, prefix.size()) != prefix) return std::nullopt;
+        return authenticate(std::string_view(h).substr(prefix.size()));
+    }
+
+    bool token_valid(const token_digest& d) const {
+        std::lock_guard lock(mutex);
+        for (const auto* list : {&tokens, &extra_tokens})
+            for (const auto& t : *list)
+                if (t.digest == d) return true;
+        return false;
+    }
+
+    std::string new_ticket(const principal& who) {
+        auto t = new_token();
+        if (t.empty()) return t;
+        std::lock_guard lock(mutex);
+        const auto now = steady::now();
+        std::erase_if(tickets, [&](const auto& kv) { return kv.second.expires <= now; });
+        if (tickets.size() >= max_tickets) tickets.erase(tickets.begin());
+        tickets[t] = ticket{who, now + ticket_lifetime};
+        return t;
+    }
+
+    std::optional<principal> redeem(const std::string& t) {
+        std::lock_guard lock(mutex);
+        auto it = tickets.find(t);
+        if (it == tickets.end()) return std::nullopt;
+        auto who = it->second;
+        tickets.erase(it);  // single use
+        if (who.expires <= steady::now()) return std::nullopt;
+        return who.who;
+    }
+
+    // A refused request: counted always, audited at most once a minute per address, name and action;
+    // the others of that minute become one "N more" entry when the next minute's first comes
+    // (or the audit log is read).
+    void refused(const net::http_request_in& req, std::string_view reason, std::string who, std::string action,
+                 std::string outcome) {
+        m.admin_refused(reason);
+        audit_entry e{who.empty() ? "-" : std::move(who), req.remote_address, std::move(action),
+                      std::string(req.method) + " " + std::string(req.path()).substr(0, 200), std::move(outcome)};
+        std::vector<audit_entry> write;
+        {
+            std::lock_guard lock(mutex);
+            const auto now = steady::now();
+            collect_closed_windows(now, write);
+            std::string key = e.address + "\n" + e.who + "\n" + e.action;
+            auto it = failures.find(key);
+            if (it == failures.end() && failures.size() >= max_failure_windows) key = "*";  // one shared window
+            auto& w = failures[key];
+            if (w.start != steady::time_point{} && now - w.start < refusal_minute) {
+                ++w.more;
+                w.last = e;
+            } else {
+                w = failure_window{now, 0, e};
+                write.push_back(std::move(e));
+            }
         }
-        return ok;
+        for (const auto& x : write) daemon.audit(x);
+    }
+
+    // Windows whose minute is over: their "N more" entry (if any), and the window goes.
+    void collect_closed_windows(steady::time_point now, std::vector<audit_entry>& out) {
+        for (auto it = failures.begin(); it != failures.end();) {
+            if (now - it->second.start < refusal_minute) {
+                ++it;
+                continue;
+            }
+            if (it->second.more > 0) {
+                auto e = it->second.last;
+                e.outcome = std::to_string(it->second.more) + " more refused in the minute after the first: " + e.outcome;
+                out.push_back(std::move(e));
+            }
+            it = failures.erase(it);
+        }
+    }
+
+    void flush_failures() {
+        std::vector<audit_entry> write;
+        {
+            std::lock_guard lock(mutex);
+            collect_closed_windows(steady::now(), write);
+        }
+        for (const auto& x : write) daemon.audit(x);
+    }
+
+    void close_revoked_streams() {
+        std::vector<std::shared_ptr<net::sse_stream>> revoked;
+        {
+            std::lock_guard lock(streams_mutex);
+            for (auto it = streams.begin(); it != streams.end();) {
+                auto s = it->stream.lock();
+                if (s && token_valid(it->digest)) {
+                    ++it;
+                    continue;
+                }
+                if (s) revoked.push_back(std::move(s));
+                it = streams.erase(it);
+            }
+        }
+        for (auto& s : revoked) s->close();
     }
 };
 
@@ -143,27 +357,62 @@ api::api(admin_settings settings, metrics& m, daemon_access& daemon, std::vector
 api::~api() = default;
 
 std::string api::load_tokens() {
-    if (impl_->settings.tokens_file.empty()) return "";
-    std::ifstream in(impl_->settings.tokens_file);
-    if (!in) return "cannot read tokens file " + impl_->settings.tokens_file;
-    std::vector<std::string> loaded;
-    std::string line;
-    while (std::getline(in, line)) {
-        while (!line.empty() && (line.back() == '\r' || line.back() == ' ')) line.pop_back();
-        if (line.empty() || line.front() == '#') continue;
-        loaded.push_back(line);
+    auto& s = *impl_;
+    const auto& path = s.settings.tokens_file;
+    if (path.empty()) {
+        core::log_warning("admin: no tokens_file: the admin API and console answer 401 to everything but /healthz");
+        return "";
     }
-    if (in.bad()) return "cannot read tokens file " + impl_->settings.tokens_file;
-    impl_->tokens = std::move(loaded);
-    return "";
+    auto loaded = admin::load_tokens(path);
+    std::string note;
+    switch (loaded.state) {
+        case tokens_file::status::loaded: {
+            std::lock_guard lock(s.mutex);
+            s.tokens = std::move(loaded.tokens);
+            core::log_info("admin: " + std::to_string(s.tokens.size()) + " token(s) from " + path);
+            s.m.admin_tokens(s.tokens.size());
+            break;
+        }
+        case tokens_file::status::missing: {
+            std::lock_guard lock(s.mutex);
+            s.tokens.clear();
+            note = "tokens file " + path + " is gone: every token from it is revoked";
+            core::log_warning("admin: " + note);
+            s.m.admin_tokens(0);
+            break;
+        }
+        case tokens_file::status::invalid: {
+            std::size_t kept = 0;
+            {
+                std::lock_guard lock(s.mutex);
+                kept = s.tokens.size();
+            }
+            for (const auto& e : loaded.errors) core::log_error(e);
+            note = "tokens file " + path + " was not loaded (" + std::to_string(loaded.errors.size()) +
+                   " problem(s)); the " + std::to_string(kept) + " token(s) loaded before stay valid";
+            core::log_error("admin: " + note);
+            s.m.admin_tokens_file_error();
+            break;
+        }
+    }
+    s.close_revoked_streams();
+    return note;
 }
 
-void api::add_token(std::string token) { impl_->extra_tokens.push_back(std::move(token)); }
+void api::add_token(std::string name, role granted, std::string_view token) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->extra_tokens.push_back(token_entry{std::move(name), granted, sha256(token)});
+}
+
+void api::set_port(std::uint16_t port) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->compute_hosts(port);
+}
 
 bool api::has_listeners() const {
     std::lock_guard lock(impl_->streams_mutex);
     for (const auto& w : impl_->streams)
-        if (auto st = w.lock(); st && st->is_open()) return true;
+        if (auto st = w.stream.lock(); st && st->is_open()) return true;
     return false;
 }
 
@@ -171,7 +420,7 @@ void api::publish(std::string_view event, std::string_view json) {
     std::lock_guard lock(impl_->streams_mutex);
     auto& streams = impl_->streams;
     for (auto it = streams.begin(); it != streams.end();) {
-        auto s = it->lock();
+        auto s = it->stream.lock();
         if (!s || !s->is_open()) {
             it = streams.erase(it);
             continue;
@@ -184,55 +433,28 @@ void api::publish(std::string_view event, std::string_view json) {
 boost::asio::awaitable<net::http_response_out> api::handle(const net::http_request_in& req) {
     auto& s = *impl_;
     auto path = req.path();
-    if (req.method == "GET" || req.method == "HEAD") {
-        if (path == "/metrics") {
-            net::http_response_out r;
-            r.content_type = "text/plain; version=0.0.4; charset=utf-8";
-            r.body = s.m.render();
-            co_return r;
-        }
-        if (path == "/healthz") {
-            std::string detail;
-            bool ok = s.daemon.healthy(detail);
-            net::http_response_out r;
-            r.status = ok ? 200 : 503;
-            r.body = ok ? "ok\n" : detail + "\n";
-            co_return r;
-        }
-        if (path == "/api/v1/session") {
-            // Who a token signs in as: the console checks a token here before using it.
-            std::string who;
-            if (!s.authorised(req, who)) {
-                auto r = error_response(401, "a valid bearer token is required");
-                r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"crisisd\"");
-                co_return r;
-            }
-            std::string body = "{\"user\":";
-            core::append_json_string(body, who);
-            body += "}";
-            co_return json_response(200, std::move(body));
-        }
-        if (path == "/api/v1/incidents") co_return json_response(200, s.daemon.incidents_json());
-        if (path == "/api/v1/dead-letters") co_return json_response(200, s.daemon.dead_letters_json());
-        if (path == "/api/v1/events") {
-            net::http_response_out r;
-            r.on_stream = [this](std::shared_ptr<net::sse_stream> stream) {
-                stream->send(impl_->daemon.incidents_json(), "incidents");
-                std::lock_guard lock(impl_->streams_mutex);
-                impl_->streams.push_back(stream);
-            };
-            co_return r;
-        }
-        auto parts = split_path(path);
-        if (parts.size() == 4 && parts[0] == "api" && parts[1] == "v1" && parts[2] == "incidents") {
-            auto id = parse_number(parts[3]);
-            if (!id) co_return error_response(400, "incident id must be a number");
-            auto body = s.daemon.incident_json(*id);
-            if (!body) co_return error_response(404, "no such incident");
-            co_return json_response(200, std::move(*body));
-        }
+    const bool read = req.method == "GET" || req.method == "HEAD";
+
+    // Before anything else: a page whose DNS name was rebound to this address sends its own
+    // name as Host. 421 (Misdirected Request) says "not the server for that name", which is
+    // what it is, and keeps 403 for a token whose role may not do something.
+    if (!s.host_allowed(req.header("Host"))) {
+        s.refused(req, "host", "", "request", "refused: foreign Host " + req.header("Host").substr(0, 100));
+        co_return error_response(421, "this server does not answer for that Host; add it to admin.hosts");
+    }
+
+    if (read && path == "/healthz") {
+        std::string detail;
+        bool ok = s.daemon.healthy(detail);
+        net::http_response_out r;
+        r.status = ok ? 200 : 503;
+        r.body = ok ? "ok\n" : detail + "\n";
+        co_return r;
+    }
+    if (read) {
         for (const auto& a : s.assets) {
             if (a.path == path) {
+                // Static files carry no data; the console asks for a token before it reads any.
                 net::http_response_out r;
                 r.content_type = std::string(a.content_type);
                 r.body = std::string(a.body);
@@ -243,58 +465,149 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
                 co_return r;
             }
         }
-        co_return error_response(404, "not found");
     }
-    if (req.method == "POST") {
-        // POST /api/v1/incidents/{id}/{ack|resolve}
-        // POST /api/v1/incidents/{id}/steps/{n}/{approve|veto}
-        auto parts = split_path(path);
-        if (path == "/api/v1/silences") {
-            std::string who;
-            if (!s.authorised(req, who)) {
-                auto r = error_response(401, "a valid bearer token is required");
-                r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"crisisd\"");
-                co_return r;
-            }
-            co_return silence_request(s.daemon, req.body, who);
+    if (read && path == "/metrics" && s.settings.metrics_open) {
+        net::http_response_out r;
+        r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        r.body = s.m.render();
+        co_return r;
+    }
+
+    // The event stream: EventSource cannot send headers, so it presents a single-use ticket
+    // that a bearer-token request obtained a moment before.
+    if (read && path == "/api/v1/events") {
+        auto who = s.redeem(query_value(req.target, "ticket"));
+        if (!who) {
+            s.refused(req, "unauthenticated", "", "sign-in", "refused: no valid ticket");
+            co_return unauthorised("a fresh ticket from POST /api/v1/events/ticket is required");
         }
-        if (parts.size() < 5 || parts[0] != "api" || parts[1] != "v1" || parts[2] != "incidents")
-            co_return error_response(404, "not found");
-        std::string who;
-        if (!s.authorised(req, who)) {
-            auto r = error_response(401, "a valid bearer token is required");
-            r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"crisisd\"");
+        net::http_response_out r;
+        auto digest = who->digest;
+        r.on_stream = [this, digest](std::shared_ptr<net::sse_stream> stream) {
+            stream->send(impl_->daemon.incidents_json(), "incidents");
+            std::lock_guard lock(impl_->streams_mutex);
+            impl_->streams.push_back({stream, digest});
+        };
+        co_return r;
+    }
+
+    if (path != "/metrics" && !path.starts_with("/api/")) {
+        if (read || req.method == "POST") co_return error_response(404, "not found");
+        auto r = error_response(405, "method not allowed");
+        r.headers.emplace_back("Allow", "GET, HEAD, POST");
+        co_return r;
+    }
+
+    // Everything else needs a token; which role depends on the call.
+    auto who = s.bearer(req);
+    if (!who) {
+        s.refused(req, "unauthenticated", "", "sign-in",
+                  req.header("Authorization").empty() ? "refused: no token" : "refused: invalid token");
+        co_return unauthorised("a valid bearer token is required");
+    }
+    auto forbid = [&](std::string_view action, role need) {
+        s.refused(req, "forbidden", who->name, std::string(action),
+                  "refused: role " + std::string(to_string(who->granted)) + " may not (needs " +
+                      std::string(to_string(need)) + ")");
+        return error_response(403, "the role " + std::string(to_string(who->granted)) + " may not do this; it needs " +
+                                       std::string(to_string(need)));
+    };
+    auto parts = split_path(path);
+
+    if (read) {
+        if (path == "/metrics") {
+            net::http_response_out r;
+            r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+            r.body = s.m.render();
             co_return r;
         }
-        auto id = parse_number(parts[3]);
-        if (!id) co_return error_response(400, "incident id must be a number");
-        std::string_view verb;
-        std::optional<std::size_t> step;
-        if (parts.size() == 5 && (parts[4] == "ack" || parts[4] == "resolve")) {
-            verb = parts[4];
-        } else if (parts.size() == 7 && parts[4] == "steps" && (parts[6] == "approve" || parts[6] == "veto")) {
-            auto n = parse_number(parts[5]);
-            if (!n) co_return error_response(400, "step must be a number");
-            step = static_cast<std::size_t>(*n);
-            verb = parts[6];
-        } else {
-            co_return error_response(404, "not found");
+        if (path == "/api/v1/session") {
+            std::string body;
+            core::json_writer w(body);
+            w.begin_object().member("name", who->name).member("role", to_string(who->granted)).end_object();
+            co_return json_response(200, std::move(body));
         }
-        auto outcome = s.daemon.command(verb, *id, step, who);
-        switch (outcome.status) {
-            case command_status::done:
-            case command_status::already_done: {
-                auto body = s.daemon.incident_json(*id);
-                co_return json_response(200, body ? std::move(*body) : std::string("{}"));
+        if (path == "/api/v1/incidents") co_return json_response(200, s.daemon.incidents_json());
+        if (path == "/api/v1/dead-letters") {
+            if (!allows(who->granted, role::admin)) co_return forbid("read dead letters", role::admin);
+            co_return json_response(200, s.daemon.dead_letters_json());
+        }
+        if (path == "/api/v1/audit") {
+            if (!allows(who->granted, role::admin)) co_return forbid("read audit", role::admin);
+            std::size_t limit = 100;
+            if (auto l = query_value(req.target, "limit"); !l.empty()) {
+                auto n = parse_number(l);
+                if (!n || *n == 0) co_return error_response(400, "'limit' must be a positive number");
+                limit = static_cast<std::size_t>(std::min<std::uint64_t>(*n, 10000));
             }
-            case command_status::not_found: co_return error_response(404, outcome.message);
-            case command_status::not_allowed: co_return error_response(409, outcome.message);
-            case command_status::bad_request: co_return error_response(400, outcome.message);
+            s.flush_failures();
+            co_return json_response(200, s.daemon.audit_json(limit));
         }
+        if (parts.size() == 4 && parts[0] == "api" && parts[1] == "v1" && parts[2] == "incidents") {
+            auto id = parse_number(parts[3]);
+            if (!id) co_return error_response(400, "incident id must be a number");
+            auto body = s.daemon.incident_json(*id);
+            if (!body) co_return error_response(404, "no such incident");
+            co_return json_response(200, std::move(*body));
+        }
+        co_return error_response(404, "not found");
     }
-    auto r = error_response(405, "method not allowed");
-    r.headers.emplace_back("Allow", "GET, HEAD, POST");
-    co_return r;
+    if (req.method != "POST") {
+        auto r = error_response(405, "method not allowed");
+        r.headers.emplace_back("Allow", "GET, HEAD, POST");
+        co_return r;
+    }
+
+    if (path == "/api/v1/events/ticket") {
+        auto t = s.new_ticket(*who);
+        if (t.empty()) co_return error_response(500, "no random bytes for a ticket");
+        std::string body;
+        core::json_writer w(body);
+        w.begin_object().member("ticket", t).member("expires_in", static_cast<int>(ticket_lifetime.count())).end_object();
+        co_return json_response(200, std::move(body));
+    }
+    if (path == "/api/v1/silences") {
+        if (!allows(who->granted, role::responder)) co_return forbid("silence", role::responder);
+        audit_entry note{who->name, req.remote_address, "silence", "", ""};
+        auto r = silence_request(s.daemon, req.body, who->name, note);
+        s.daemon.audit(note);
+        co_return r;
+    }
+    // POST /api/v1/incidents/{id}/{ack|resolve}
+    // POST /api/v1/incidents/{id}/steps/{n}/{approve|veto}
+    if (parts.size() < 5 || parts[0] != "api" || parts[1] != "v1" || parts[2] != "incidents")
+        co_return error_response(404, "not found");
+    auto id = parse_number(parts[3]);
+    if (!id) co_return error_response(400, "incident id must be a number");
+    std::string_view verb;
+    std::optional<std::size_t> step;
+    if (parts.size() == 5 && (parts[4] == "ack" || parts[4] == "resolve")) {
+        verb = parts[4];
+    } else if (parts.size() == 7 && parts[4] == "steps" && (parts[6] == "approve" || parts[6] == "veto")) {
+        auto n = parse_number(parts[5]);
+        if (!n) co_return error_response(400, "step must be a number");
+        step = static_cast<std::size_t>(*n);
+        verb = parts[6];
+    } else {
+        co_return error_response(404, "not found");
+    }
+    const role need = step ? role::approver : role::responder;
+    if (!allows(who->granted, need)) co_return forbid(verb, need);
+    auto outcome = s.daemon.command(verb, *id, step, who->name);
+    s.daemon.audit({who->name, req.remote_address, std::string(verb),
+                    "incident " + std::to_string(*id) + (step ? " step " + std::to_string(*step) : std::string()),
+                    std::string(status_name(outcome.status))});
+    switch (outcome.status) {
+        case command_status::done:
+        case command_status::already_done: {
+            auto body = s.daemon.incident_json(*id);
+            co_return json_response(200, body ? std::move(*body) : std::string("{}"));
+        }
+        case command_status::not_found: co_return error_response(404, outcome.message);
+        case command_status::not_allowed: co_return error_response(409, outcome.message);
+        case command_status::bad_request: co_return error_response(400, outcome.message);
+    }
+    co_return error_response(500, "unexpected outcome");
 }
 
 }  // namespace crisisd::admin

@@ -1,12 +1,30 @@
 #pragma once
-// The admin HTTP API: /metrics, /healthz, the incident API and the console's live feed. It
-// reads and commands the daemon through daemon_access, so it knows nothing of how incidents
-// are stored. State-changing calls need a bearer token from the tokens file, compared in
-// constant time; reads are open (the listener is on loopback by default).
+// The admin HTTP API: /metrics, /healthz, the incident API, the audit log and the console's live
+// feed. It reads and commands the daemon through daemon_access, so it knows nothing of how
+// incidents are stored.
 //
-//   GET  /api/v1/incidents, /api/v1/incidents/{id}, /api/v1/dead-letters, /metrics, /healthz
-//   POST /api/v1/incidents/{id}/ack|resolve, /api/v1/incidents/{id}/steps/{n}/approve|veto
-//   POST /api/v1/silences  {"rule": "...", "key": "..." (optional), "duration": "2h"}
+// Every request is first checked for its Host header (admin_settings::hosts; 421 otherwise), so
+// a page that rebinds its DNS name to 127.0.0.1 reads nothing. Then everything but /healthz and
+// the console's static files needs a bearer token from the tokens file (admin/tokens.hpp), whose
+// role must allow the call: 401 without a valid token, 403 when the role may not. The acting
+// name is the token's. /metrics is open only with metrics_open.
+//
+//   GET  /healthz                                     open
+//   GET  /metrics                                     viewer (or open with metrics_open)
+//   GET  /api/v1/session                              viewer: {"name","role"}
+//   GET  /api/v1/incidents, /api/v1/incidents/{id}    viewer
+//   POST /api/v1/events/ticket                        viewer: {"ticket","expires_in"}
+//   GET  /api/v1/events?ticket=T                      the ticket (single use, 30 s)
+//   POST /api/v1/incidents/{id}/ack|resolve           responder
+//   POST /api/v1/silences {"rule","key","duration"}   responder
+//   POST /api/v1/incidents/{id}/steps/{n}/approve|veto  approver
+//   GET  /api/v1/dead-letters, /api/v1/audit?limit=N  admin
+//
+// Every command, and every refused request (401, 403, 421), is written to the audit log through
+// daemon_access::audit; refusals at most once a minute per address, token name and action, the rest
+// of that minute counted into one further entry, so a flood of bad tokens cannot fill the disk.
+//
+// Thread-safety: handle(), publish() and the token calls may be made from any thread.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
@@ -18,6 +36,7 @@
 
 #include "admin/metrics.hpp"
 #include "admin/settings.hpp"
+#include "admin/tokens.hpp"
 #include "net/http_server.hpp"
 
 namespace crisisd::admin {
@@ -27,6 +46,16 @@ enum class command_status { done, already_done, not_found, not_allowed, bad_requ
 struct command_outcome {
     command_status status = command_status::done;
     std::string message;
+};
+
+// One line of the audit log: who (a token's name, "-" when none was valid), from which peer
+// address, what (ack, approve, sign-in, reload, …), on what, and how it ended.
+struct audit_entry {
+    std::string who;
+    std::string address;
+    std::string action;
+    std::string target;
+    std::string outcome;
 };
 
 class daemon_access {
@@ -44,6 +73,10 @@ public:
                                     std::string_view who);
     // {"dead_letters":[…]}: actions given up on, newest first. The default is an empty list.
     virtual std::string dead_letters_json();
+    // Records an audit entry (time stamped by the daemon). The default forgets it.
+    virtual void audit(const audit_entry& entry);
+    // {"audit":[…]}, newest first, at most `limit`. The default is an empty list.
+    virtual std::string audit_json(std::size_t limit);
 };
 
 // A static asset of the console (embedded in the binary).
@@ -58,11 +91,15 @@ public:
     api(admin_settings settings, metrics& m, daemon_access& daemon, std::vector<asset> assets);
     ~api();
 
-    // Loads tokens (one per line, '#' comments) from settings.tokens_file, replacing the ones
-    // loaded before (a reload rotates them); error text or "", and then the old ones stay.
+    // (Re)loads settings.tokens_file. A file that is gone revokes every token from it; one that
+    // cannot be read or parsed keeps the tokens loaded before, logs every problem as an error and
+    // counts crisisd_admin_tokens_file_errors_total. Returns "" when loaded, else what happened
+    // (for reload notes). Event streams opened with a token that is no longer valid are closed.
     std::string load_tokens();
-    // Adds a token directly (the demo makes one up and prints it).
-    void add_token(std::string token);
+    // Adds a token kept in memory only, across loads (the demo makes one up and prints it).
+    void add_token(std::string name, role granted, std::string_view token);
+    // The port the listener is bound to (for port 0), so Host checks know it.
+    void set_port(std::uint16_t port);
 
     boost::asio::awaitable<net::http_response_out> handle(const net::http_request_in& req);
 

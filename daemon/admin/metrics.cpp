@@ -72,6 +72,17 @@ struct metrics::impl {
                                            .Name("crisisd_detector_evicted_keys_total")
                                            .Help("Detector keys dropped because a rule reached max_keys")
                                            .Register(*registry);
+    pm::Family<pm::Counter>& admin_refused = pm::BuildCounter()
+                                                 .Name("crisisd_admin_refused_total")
+                                                 .Help("Admin API requests refused: unauthenticated, forbidden, host")
+                                                 .Register(*registry);
+    pm::Family<pm::Gauge>& admin_tokens =
+        pm::BuildGauge().Name("crisisd_admin_tokens").Help("Tokens loaded from the tokens file").Register(*registry);
+    pm::Family<pm::Counter>& admin_tokens_errors =
+        pm::BuildCounter()
+            .Name("crisisd_admin_tokens_file_errors_total")
+            .Help("Loads of the tokens file that failed (unreadable or invalid); the tokens loaded before stay")
+            .Register(*registry);
     pm::Family<pm::Gauge>& build_info =
         pm::BuildGauge().Name("crisisd_build_info").Help("Always 1; labels carry the version").Register(*registry);
 
@@ -84,6 +95,8 @@ struct metrics::impl {
     pm::Gauge& open_gauge = open_now.Add({});
     pm::Gauge& keys_gauge = keys.Add({});
     pm::Counter& evicted_total = evicted.Add({});
+    pm::Gauge& admin_tokens_gauge = admin_tokens.Add({});
+    pm::Counter& admin_tokens_errors_total = admin_tokens_errors.Add({});
 
     pm::Family<pm::Counter>& source_frames = pm::BuildCounter()
                                                  .Name("crisisd_source_frames_total")
@@ -194,6 +207,12 @@ void metrics::evicted_keys(std::uint64_t total) {
     const double now = static_cast<double>(total);
     if (now > impl_->evicted_total.Value()) impl_->evicted_total.Increment(now - impl_->evicted_total.Value());
 }
+
+void metrics::admin_refused(std::string_view reason) {
+    impl_->admin_refused.Add({{"reason", std::string(reason)}}).Increment();
+}
+void metrics::admin_tokens(std::size_t n) { impl_->admin_tokens_gauge.Set(static_cast<double>(n)); }
+void metrics::admin_tokens_file_error() { impl_->admin_tokens_errors_total.Increment(); }
 
 std::string metrics::render() const {
     {

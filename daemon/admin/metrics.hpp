@@ -69,6 +69,13 @@ public:
     // The detector's running total of keys evicted at max_keys (crisisd_detector_evicted_keys_total).
     void evicted_keys(std::uint64_t total);
 
+    // Admin access: a request refused (crisisd_admin_refused_total{reason}: unauthenticated,
+    // forbidden, host), the tokens loaded (crisisd_admin_tokens), and a tokens file that could
+    // not be loaded (crisisd_admin_tokens_file_errors_total; the old tokens stay).
+    void admin_refused(std::string_view reason);
+    void admin_tokens(std::size_t n);
+    void admin_tokens_file_error();
+
     // The Prometheus text exposition (version 0.0.4) of everything above.
     std::string render() const;
 

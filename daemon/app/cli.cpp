@@ -83,9 +83,10 @@ constexpr const char* usage_text =
     "  score [--text] [--lang de|en]  score JSONL mentions (or plain text lines) from stdin\n"
     "  replay --config FILE --input FILE.jsonl [--report OUT.json] [--chart OUT.svg] [--quiet]\n"
     "                               run the rules over a recorded stream in event time\n"
-    "  demo [--headless] [--speed N] [--report OUT.json] [--listen HOST:PORT]\n"
+    "  demo [--headless] [--speed N] [--report OUT.json] [--listen HOST:PORT] [--tokens-file FILE]\n"
     "                               play the bundled outage scenario through the real daemon\n"
-    "  ctl <command> [--url URL] [--token-file FILE]   list, show, ack, approve, veto, resolve, silence\n"
+    "  ctl <command> [--url URL] [--token-file FILE]   list, show, ack, approve, veto, resolve, silence,\n"
+    "                               dead-letters, audit, token add NAME ROLE\n"
     "  version                      print the version\n";
 
 int usage(int code) {
@@ -156,15 +157,22 @@ int run_command(const std::vector<std::string>& args) {
             for (const auto& diag : loaded.errors) core::log_error(diag.to_string());
             core::log_error("reload: " + std::to_string(loaded.errors.size()) +
                             " problem(s) in the configuration; the running configuration stays");
+            d->audit_reload(path, "refused: " + std::to_string(loaded.errors.size()) + " problem(s) in the configuration");
         } else {
             std::vector<std::string> notes;
             auto err = d->reload(std::move(loaded.config), notes);
             if (!err.empty()) {
                 core::log_error(path + ": error: " + err);
                 core::log_error("reload: the running configuration stays");
+                d->audit_reload(path, "refused: " + err);
             } else {
-                for (const auto& n : notes) core::log(core::log_level::notice, "reload: " + n);
+                std::string outcome = "done";
+                for (const auto& n : notes) {
+                    core::log(core::log_level::notice, "reload: " + n);
+                    outcome += "; " + n;
+                }
                 core::log_info("reload: configuration from " + path + " is in effect");
+                d->audit_reload(path, outcome);
             }
         }
         notifier.ready("running");

@@ -1,6 +1,7 @@
 // `crisisd ctl`: a small client for the admin API, for on-call people at a terminal and for
-// scripts. Reads go without a token; commands send the bearer token from --token-file or
-// $CRISISD_TOKEN (never from the command line, where `ps` would show it).
+// scripts. Every call sends the bearer token from --token-file or $CRISISD_TOKEN (never from the
+// command line, where `ps` would show it); the daemon knows the caller's name from the token.
+// `ctl token add` talks to no daemon: it makes a new token and the line for the tokens file.
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/parse.hpp>
@@ -12,6 +13,7 @@
 #include <fstream>
 #include <iostream>
 
+#include "admin/tokens.hpp"
 #include "app/cli.hpp"
 #include "core/json_writer.hpp"
 #include "net/http_client.hpp"
@@ -22,22 +24,24 @@ namespace {
 constexpr int exit_unavailable = 69;  // EX_UNAVAILABLE: the daemon did not answer
 
 constexpr const char* ctl_usage =
-    "usage: crisisd ctl [--url URL] [--token-file FILE] [--user NAME] <command>\n"
+    "usage: crisisd ctl [--url URL] [--token-file FILE] <command>\n"
     "\n"
     "  list                          incidents, newest first\n"
     "  show ID                       one incident as JSON\n"
     "  ack ID | resolve ID           acknowledge or resolve an incident\n"
     "  approve ID STEP | veto ID STEP   decide on a statement step\n"
     "  silence RULE [--key KEY] --for DURATION   mute a rule (or one key of it), e.g. --for 2h\n"
-    "  dead-letters                  actions crisisd gave up on\n"
+    "  dead-letters                  actions crisisd gave up on (admin role)\n"
+    "  audit [--limit N]             commands, refused requests and reloads, newest first (admin role)\n"
+    "  token add NAME ROLE           print a new token for NAME (viewer, responder, approver, admin)\n"
+    "                                and the line to add to the tokens file; the daemon is not asked\n"
     "\n"
-    "URL defaults to $CRISISD_URL or http://127.0.0.1:9464; the token for commands comes from\n"
-    "--token-file or $CRISISD_TOKEN.\n";
+    "URL defaults to $CRISISD_URL or http://127.0.0.1:9464; the token comes from --token-file or\n"
+    "$CRISISD_TOKEN.\n";
 
 struct ctl_context {
     std::string base;
     std::string token;
-    std::string user;
 };
 
 std::optional<std::string> read_token(const options& o, std::string& error) {
@@ -63,7 +67,6 @@ int call(const ctl_context& c, std::string method, const std::string& path, std:
     req.url = c.base + path;
     req.timeout = std::chrono::seconds(10);
     if (!c.token.empty()) req.headers.emplace_back("Authorization", "Bearer " + c.token);
-    if (!c.user.empty()) req.headers.emplace_back("X-Crisisd-User", c.user);
     if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
     req.body = std::move(body);
     net::http_response resp;
@@ -86,6 +89,7 @@ int call(const ctl_context& c, std::string method, const std::string& path, std:
             if (auto* e = v.get_object().if_contains("error"); e && e->is_string()) message = std::string(e->get_string());
         std::fprintf(stderr, "crisisd ctl: HTTP %d: %s\n", resp.status, message.c_str());
         if (resp.status == 401) std::fputs("crisisd ctl: pass --token-file or set CRISISD_TOKEN\n", stderr);
+        if (resp.status == 403) std::fputs("crisisd ctl: this token's role may not do that\n", stderr);
         return exit_failure;
     }
     return exit_ok;
@@ -118,6 +122,61 @@ void print_list(const std::string& body) {
     }
 }
 
+void print_audit(const std::string& body) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(body, ec);
+    const boost::json::array* list = nullptr;
+    if (!ec && v.is_object())
+        if (auto* l = v.get_object().if_contains("audit"); l && l->is_array()) list = &l->get_array();
+    if (!list) {
+        std::cout << body << "\n";
+        return;
+    }
+    std::printf("%-20s %-20s %-16s %-10s %-28s %s\n", "AT", "WHO", "ADDRESS", "ACTION", "TARGET", "OUTCOME");
+    for (const auto& item : *list) {
+        if (!item.is_object()) continue;
+        const auto& o = item.get_object();
+        std::printf("%-20s %-20s %-16s %-10s %-28s %s\n", text_of(o, "at").c_str(), text_of(o, "who").c_str(),
+                    text_of(o, "address").c_str(), text_of(o, "action").c_str(), text_of(o, "target").c_str(),
+                    text_of(o, "outcome").c_str());
+    }
+}
+
+// `ctl token add NAME ROLE`. It prints rather than appends to the tokens file: the file is the
+// daemon's (root's, often a systemd credential), the person running this need not be able to
+// write it, and whoever edits it sees exactly which line grants what before reloading.
+int token_add(const std::string& name, const std::string& role_text) {
+    auto r = admin::parse_role(role_text);
+    if (!r) {
+        std::fprintf(stderr, "crisisd ctl: unknown role '%s' (viewer, responder, approver or admin)\n", role_text.c_str());
+        return exit_usage;
+    }
+    bool printable = !name.empty() && name.size() <= 64;
+    for (unsigned char ch : name) printable = printable && ch >= 0x20 && ch != 0x7f;
+    if (!printable) {
+        std::fputs("crisisd ctl: NAME must be 1-64 printable characters\n", stderr);
+        return exit_usage;
+    }
+    auto token = admin::new_token();
+    if (token.empty()) {
+        std::fputs("crisisd ctl: no random bytes from the system\n", stderr);
+        return exit_failure;
+    }
+    std::string quoted = "\"";
+    for (char ch : name) {
+        if (ch == '"' || ch == '\\') quoted += '\\';
+        quoted += ch;
+    }
+    quoted += '"';
+    std::printf("# A new %s token for %s. Hand it over once: crisisd keeps only its SHA-256.\n", role_text.c_str(),
+                name.c_str());
+    std::printf("%s\n", token.c_str());
+    std::printf("# Add this line under 'tokens:' in the tokens file (admin.tokens_file), then reload crisisd:\n");
+    std::printf("  - {name: %s, role: %s, sha256: \"%s\"}\n", quoted.c_str(), role_text.c_str(),
+                admin::to_hex(admin::sha256(token)).c_str());
+    return exit_ok;
+}
+
 bool is_number(std::string_view s) {
     return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
 }
@@ -127,7 +186,7 @@ bool is_number(std::string_view s) {
 int ctl_command(const std::vector<std::string>& args) {
     options o{args};
     std::vector<std::string> words;
-    const std::vector<std::string_view> valued{"--url", "--token-file", "--user", "--key", "--for"};
+    const std::vector<std::string_view> valued{"--url", "--token-file", "--key", "--for", "--limit"};
     for (std::size_t i = 0; i < args.size(); ++i) {
         std::string_view a = args[i];
         if (a == "--help" || a == "-h") {
@@ -149,11 +208,17 @@ int ctl_command(const std::vector<std::string>& args) {
         std::fputs(ctl_usage, stderr);
         return exit_usage;
     }
+    if (words[0] == "token") {
+        if (words.size() != 4 || words[1] != "add") {
+            std::fprintf(stderr, "crisisd ctl: usage: crisisd ctl token add NAME ROLE\n");
+            return exit_usage;
+        }
+        return token_add(words[2], words[3]);
+    }
     ctl_context c;
     const char* env_url = std::getenv("CRISISD_URL");
     c.base = o.value("--url").value_or(env_url ? env_url : "http://127.0.0.1:9464");
     while (!c.base.empty() && c.base.back() == '/') c.base.pop_back();
-    c.user = o.value("--user").value_or(std::getenv("USER") ? std::getenv("USER") : "");
     std::string error;
     auto token = read_token(o, error);
     if (!token) {
@@ -172,6 +237,13 @@ int ctl_command(const std::vector<std::string>& args) {
     if (cmd == "list" && words.size() == 1) {
         rc = call(c, "GET", "/api/v1/incidents", "", out);
         if (rc == exit_ok) print_list(out);
+        return rc;
+    }
+    if (cmd == "audit" && words.size() == 1) {
+        auto limit = o.value("--limit").value_or("50");
+        if (!is_number(limit)) return wrong();
+        rc = call(c, "GET", "/api/v1/audit?limit=" + limit, "", out);
+        if (rc == exit_ok) print_audit(out);
         return rc;
     }
     if (cmd == "dead-letters" && words.size() == 1) {

@@ -18,6 +18,7 @@
 #include "ingest/frame_queue.hpp"
 #include "ingest/http_source.hpp"
 #include "ingest/jetstream_resume.hpp"
+#include "ingest/rate_limiter.hpp"
 #include "ingest/websocket_source.hpp"
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
@@ -41,7 +42,10 @@ std::string action_payload(const incident::action& a, const incident::incident* 
         .member("text", a.text)
         .member("at", core::format_rfc3339(a.at));
     if (!a.event.empty()) w.member("event", a.event);
-    if (a.kind == incident::action_kind::statement) w.member("statement", a.statement).member("language", a.language);
+    // How it was approved travels with a statement: the outbox refuses `required` without an approver.
+    if (a.kind == incident::action_kind::statement)
+        w.member("statement", a.statement).member("language", a.language)
+            .member("approval", incident::to_string(a.approval_mode)).member("approved_by", a.approved_by);
     if (inc) {
         w.key("incident").begin_object();
         w.member("id", static_cast<std::uint64_t>(inc->id))
@@ -156,9 +160,16 @@ struct daemon::impl final : admin::daemon_access {
         std::int64_t replayed_up_to = 0;  // positions at or below this were processed before a restart
         std::unique_ptr<transport> ws;  // the transport, whatever its type
         bool connected = false;
+        bool trusted = false;  // `trusted: true`: the authors its frames name are believed
+        ingest::rate_limiter limiter;  // `max_rate`
 
-        source_runtime(impl* o, std::string n, std::unique_ptr<parse::frame_parser> p)
-            : owner(o), name(std::move(n)), meter(o->metrics.source(name)), parser(std::move(p)) {}
+        source_runtime(impl* o, const ingest::source_settings& s, std::unique_ptr<parse::frame_parser> p)
+            : owner(o),
+              name(s.name),
+              meter(o->metrics.source(name)),
+              parser(std::move(p)),
+              trusted(s.trusted),
+              limiter(s.max_rate) {}
         ~source_runtime() override { save_position(); }
 
         std::string cursor_key() const { return "jetstream_cursor:" + name; }
@@ -320,6 +331,33 @@ struct daemon::impl final : admin::daemon_access {
         return out;
     }
 
+    // The audit log lives in the state database; its time is the daemon's clock, like the
+    // incident history it sits beside. A write the database refuses is logged, never fatal.
+    void audit(const admin::audit_entry& e) override {
+        if (!store->append_audit(clock.now(), e.who, e.address, e.action, e.target, e.outcome))
+            core::log_error("audit: the state database refused an entry (" + store->last_error() + "): " + e.who + " " +
+                            e.action + " " + e.target + ": " + e.outcome);
+    }
+
+    std::string audit_json(std::size_t limit) override {
+        std::string out;
+        core::json_writer w(out);
+        w.begin_object().key("audit").begin_array();
+        for (const auto& rec : store->audit_log(limit)) {
+            w.begin_object()
+                .member("seq", static_cast<std::int64_t>(rec.seq))
+                .member("at", core::format_rfc3339(rec.at))
+                .member("who", rec.who)
+                .member("address", rec.address)
+                .member("action", rec.action)
+                .member("target", rec.target)
+                .member("outcome", rec.outcome)
+                .end_object();
+        }
+        w.end_array().end_object();
+        return out;
+    }
+
     // PagerDuty learns of acknowledgement and resolution, Alertmanager of resolution, on every
     // pager channel this incident was sent to, even when the playbook's on_resolve does not
     // name them: otherwise the page would stay open there. Keys are per incident, event and
@@ -369,6 +407,12 @@ struct daemon::impl final : admin::daemon_access {
         return ids;
     }
     std::vector<std::uint64_t> touched;  // incidents changed by a command since the last save
+    static bool has_live_step(const incident::incident& inc) {
+        return std::any_of(inc.steps.begin(), inc.steps.end(), [](const incident::step_status& st) {
+            return st.state == incident::step_state::awaiting_approval ||
+                   (st.state == incident::step_state::scheduled && st.due);
+        });
+    }
 
     bool healthy(std::string& detail) override {
         if (stopping) {
@@ -670,7 +714,15 @@ struct daemon::impl final : admin::daemon_access {
             src.advance(r.position);
             return {};
         }
-        if (m.source.empty()) m.source = src.name;
+        // Identity comes from the source: its configured name, and its authors believed only
+        // when the platform vouches for them or the source is trusted.
+        m.source = src.name;
+        m.author_vouched = m.author_vouched || src.trusted;
+        if (!src.limiter.admit(arrival)) {
+            metrics.mention_rejected(src.name, ingest::rate_limiter::reason);
+            src.advance(r.position);
+            return ingest::rate_limiter::reason;
+        }
         pipe->process(m, clock.now(), step);
         ++processed_unreported;
         src.advance(r.position);
@@ -733,7 +785,7 @@ struct daemon::impl final : admin::daemon_access {
         ps_format.only_when = s.only_when;
         auto parser = parse::make_parser(ps_format);
         if (!parser) return "source '" + s.name + "': unknown format '" + s.format + "'";
-        sources.push_back(std::make_unique<source_runtime>(this, s.name, std::move(parser)));
+        sources.push_back(std::make_unique<source_runtime>(this, s, std::move(parser)));
         auto* src = sources.back().get();
         using runtime = source_runtime;
         if (s.type != "http") src->queue.emplace(io.get_executor(), s.queue_capacity, s.queue_overflow);
@@ -839,7 +891,8 @@ struct daemon::impl final : admin::daemon_access {
         // The incident engine is rebuilt for the new playbooks; incidents move over as they do
         // across a restart, so open ones keep their steps, timers and numbers.
         incident::engine engine(es);
-        engine.restore(pipe->incidents().incidents());
+        std::vector<incident::action> none;  // a reload restarts no wait, so it emits nothing
+        engine.restore(pipe->incidents().incidents(), incident::engine::restore_reason::reload, now, none);
         engine.set_next_id(std::max(engine.next_id(), pipe->incidents().next_id()));
         std::erase_if(silences, [&](const silence_record& s) {
             return s.until <= now || std::none_of(next.rules.begin(), next.rules.end(),
@@ -870,18 +923,24 @@ struct daemon::impl final : admin::daemon_access {
             notes.push_back(std::string(what) + " changed: the running value stays until the next restart");
         };
         reload_sources(next.sources, notes);
-        if (next.admin.listen != settings.admin.listen || next.admin.tokens_file != settings.admin.tokens_file) {
+        const auto& a = settings.admin;
+        const auto& b = next.admin;
+        if (b.listen != a.listen || b.tokens_file != a.tokens_file || b.hosts != a.hosts ||
+            b.metrics_open != a.metrics_open || b.behind_proxy != a.behind_proxy || b.cert_file != a.cert_file ||
+            b.key_file != a.key_file)
             restart_needed("admin");
-        } else if (api) {
-            // Tokens are rotated by editing the file and reloading.
-            if (auto err = api->load_tokens(); !err.empty())
-                notes.push_back("admin tokens: " + err + "; the tokens loaded before stay valid");
-        }
+        // Tokens are rotated (and revoked) by editing the file and reloading, whatever else changed.
+        if (api)
+            if (auto note = api->load_tokens(); !note.empty()) notes.push_back("admin tokens: " + note);
         if (next.storage.path != settings.storage.path) restart_needed("storage");
         settings.rules = std::move(next.rules);
         settings.playbooks = std::move(next.playbooks);
         settings.statements = std::move(next.statements);
         metrics.live_keys(pipe->live_keys());
+        // Steps the new playbooks changed now wait for approval: saved, so a restart agrees.
+        for (const auto& inc : pipe->incidents().incidents())
+            if (has_live_step(inc)) touched.push_back(inc.id);
+        handle_step(std::nullopt);
         publish();
         return "";
     }
@@ -889,17 +948,6 @@ struct daemon::impl final : admin::daemon_access {
     // Sources whose settings did not change keep running (no reconnect, no gap); changed ones are
     // stopped and started with the new settings, removed ones stopped, new ones started.
     void reload_sources(const std::vector<ingest::source_settings>& next, std::vector<std::string>& notes) {
-        auto same = [](const ingest::source_settings& a, const ingest::source_settings& b) {
-            return a.name == b.name && a.type == b.type && a.url == b.url && a.format == b.format &&
-                   a.path == b.path && a.ca_file == b.ca_file && a.token == b.token &&
-                   a.max_message_bytes == b.max_message_bytes && a.reconnect_initial == b.reconnect_initial &&
-                   a.reconnect_max == b.reconnect_max && a.idle_timeout == b.idle_timeout &&
-                   a.permessage_deflate == b.permessage_deflate && a.collections == b.collections &&
-                   a.dids == b.dids && a.resume_lookback == b.resume_lookback && a.subscribe == b.subscribe &&
-                   a.field_map == b.field_map && a.only_when == b.only_when && a.listen == b.listen &&
-                   a.max_body_bytes == b.max_body_bytes && a.queue_capacity == b.queue_capacity &&
-                   a.queue_overflow == b.queue_overflow;
-        };
         auto find = [](const std::vector<ingest::source_settings>& list, const std::string& name) {
             return std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.name == name; });
         };
@@ -908,7 +956,7 @@ struct daemon::impl final : admin::daemon_access {
         for (auto it = sources.begin(); it != sources.end();) {
             auto wanted = find(next, (*it)->name);
             auto was = find(settings.sources, (*it)->name);
-            if (wanted != next.end() && was != settings.sources.end() && same(*wanted, *was)) {
+            if (wanted != next.end() && was != settings.sources.end() && *wanted == *was) {
                 ++it;
                 continue;
             }
@@ -1047,7 +1095,12 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
         if (!saved.empty()) {
             std::size_t live = 0;
             for (const auto& inc : saved) live += inc.state != incident::incident_state::resolved ? 1 : 0;
-            im->pipe->incidents().restore(std::move(saved));
+            // Actions (a veto wait restarted) are written at start(), once the console has its URL.
+            auto& restored = im->pipe->incidents();
+            restored.restore(std::move(saved), incident::engine::restore_reason::restart, options.clock->now(),
+                             im->step.actions);
+            for (const auto& inc : restored.incidents())
+                if (impl::has_live_step(inc)) im->touched.push_back(inc.id);
             if (live > 0) core::log_info("restored " + std::to_string(live) + " open incident(s) from the state database");
         }
     }
@@ -1087,13 +1140,22 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
         if (raw->options.observer) raw->options.observer->action_dead(r, why);
         raw->publish();
     };
+    // Counted as crisisd_actions_total{outcome="refused"}; the delivery loop logs the error.
+    events.on_refused = [raw](const outbox::record& r, std::string_view why) {
+        raw->metrics.action(r.channel, "refused");
+        raw->update_outbox_metrics();
+        if (raw->options.observer) raw->options.observer->action_dead(r, why);
+        raw->publish();
+    };
     im->delivery = std::make_unique<outbox::delivery_loop>(io.get_executor(), *im->store, std::move(by_name),
                                                            *options.clock, std::move(events));
 
     auto assets = console_assets();
     im->api = std::make_unique<admin::api>(im->settings.admin, im->metrics, *im, std::move(assets));
-    if (auto err = im->api->load_tokens(); !err.empty()) return err;
-    if (!options.extra_admin_token.empty()) im->api->add_token(options.extra_admin_token);
+    // A tokens file that is gone or broken does not stop paging: the API then answers 401 and
+    // the journal and crisisd_admin_tokens_file_errors_total say why.
+    im->api->load_tokens();
+    if (!options.extra_admin_token.empty()) im->api->add_token("demo", admin::role::admin, options.extra_admin_token);
 
     for (const auto& s : im->settings.sources)
         if (auto err = im->add_source(s); !err.empty()) return err;
@@ -1105,13 +1167,19 @@ std::string daemon::start() {
     auto& s = *impl_;
     net::http_server_options o;
     o.listen = s.settings.admin.listen;
+    o.cert_file = s.settings.admin.cert_file;
+    o.key_file = s.settings.admin.key_file;
     s.admin_server = std::make_unique<net::http_server>(
         s.io.get_executor(), o, [&s](const net::http_request_in& req) { return s.api->handle(req); });
     if (auto ec = s.admin_server->start()) return "admin listener " + s.settings.admin.listen + ": " + ec.message();
+    s.api->set_port(s.admin_server->port());
     auto host = s.settings.admin.listen.substr(0, s.settings.admin.listen.rfind(':'));
     if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-    s.console_url = "http://" + host + ":" + std::to_string(s.admin_server->port()) + "/";
+    s.console_url = std::string(s.settings.admin.cert_file.empty() ? "http://" : "https://") + host + ":" + std::to_string(s.admin_server->port()) + "/";
     s.running = true;
+    // What restoring the incidents decided (a veto wait restarted, a changed step waiting for
+    // approval) is recorded and announced before anything else happens.
+    s.handle_step(std::nullopt);
     s.delivery->start();
     // Connect channels ahead of the first page, so it does not wait for TCP and TLS.
     for (auto& [name, ch] : s.channels)
@@ -1154,6 +1222,10 @@ void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> 
 
 std::string daemon::reload(config::settings next, std::vector<std::string>& notes) {
     return impl_->reload(std::move(next), notes);
+}
+
+void daemon::audit_reload(std::string_view what, std::string_view outcome) {
+    impl_->audit({"SIGHUP", "", "reload", std::string(what), std::string(outcome)});
 }
 
 std::uint16_t daemon::admin_port() const { return impl_->admin_server ? impl_->admin_server->port() : 0; }

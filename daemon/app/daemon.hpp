@@ -59,6 +59,9 @@ public:
     // nothing changed (a keyword Vectorscan cannot compile).
     std::string reload(config::settings next, std::vector<std::string>& notes);
 
+    // Writes a reload to the audit log: what was loaded and how it ended ("done", or why not).
+    void audit_reload(std::string_view what, std::string_view outcome);
+
     std::uint16_t admin_port() const;
     // Nothing open, nothing waiting in the outbox, nothing in flight.
     bool quiescent() const;

@@ -13,8 +13,8 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <random>
 
+#include "admin/tokens.hpp"
 #include "app/cli.hpp"
 #include "app/daemon.hpp"
 #include "app/demo_files.hpp"
@@ -66,19 +66,11 @@ bool port_free(std::uint16_t port) {
     return ok;
 }
 
-std::string random_token() {
-    std::random_device rd;
-    std::string t;
-    static constexpr char alphabet[] = "abcdefghijkmnpqrstuvwxyz23456789";
-    for (int i = 0; i < 20; ++i) t += alphabet[rd() % (sizeof alphabet - 1)];
-    return t;
-}
-
 }  // namespace
 
 int demo_command(const std::vector<std::string>& args) {
     options o{args};
-    if (auto bad = o.unknown({"--speed", "--report", "--listen", "--dir"}, {"--headless"}); !bad.empty()) {
+    if (auto bad = o.unknown({"--speed", "--report", "--listen", "--dir", "--tokens-file"}, {"--headless"}); !bad.empty()) {
         std::fprintf(stderr, "crisisd demo: unknown argument '%s'\n", bad.front().c_str());
         return exit_usage;
     }
@@ -139,6 +131,9 @@ int demo_command(const std::vector<std::string>& args) {
     std::ofstream(config_path, std::ios::binary) << yaml;
     auto settings = load_config_or_report(config_path.string());
     if (!settings) return exit_config;
+    // More people than the demo's own admin token (the browser test signs in as a viewer and
+    // as an approver this way).
+    if (auto tokens = o.value("--tokens-file")) settings->admin.tokens_file = std::filesystem::absolute(*tokens).string();
 
     // The story's clock starts a little before its first post, at `speed` times wall time.
     core::scaled_clock clock(scenario.front().at - std::chrono::seconds(20), speed);
@@ -146,7 +141,8 @@ int demo_command(const std::vector<std::string>& args) {
     timeline tl(stdout, &clock, colour);
     core::set_log_threshold(core::log_level::warning);  // the timeline tells the story
 
-    auto token = random_token();
+    // A made-up admin token that lives only in this process; 256 bits like `ctl token add`'s.
+    auto token = admin::new_token();
     daemon_options dopt;
     dopt.clock = &clock;
     dopt.observer = &tl;

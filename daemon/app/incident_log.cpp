@@ -8,25 +8,22 @@ namespace {
 const std::vector<incident::action> no_actions;
 const std::vector<series_point> no_series;
 
-const incident::step_settings* step_of(const std::vector<incident::playbook_settings>& playbooks,
-                                       const std::string& playbook, const incident::step_status& s) {
+// What a step is: its recorded identity once it started; before that (an on_resolve step before
+// resolution, or a snapshot from before identities were kept) the playbook's step at its place.
+std::optional<incident::step_identity> step_of(const std::vector<incident::playbook_settings>& playbooks,
+                                               const std::string& playbook, const incident::step_status& s) {
+    if (s.identity) return s.identity;
     for (const auto& pb : playbooks) {
         if (pb.name != playbook) continue;
         // Step numbers run across the incident: opening steps first, then on_resolve steps.
-        if (!s.on_resolve) return s.index < pb.steps.size() ? &pb.steps[s.index] : nullptr;
+        if (!s.on_resolve)
+            return s.index < pb.steps.size() ? std::optional(incident::identity_of(pb.steps[s.index])) : std::nullopt;
         auto i = s.index - pb.steps.size();
-        return s.index >= pb.steps.size() && i < pb.on_resolve.size() ? &pb.on_resolve[i] : nullptr;
+        return s.index >= pb.steps.size() && i < pb.on_resolve.size()
+                   ? std::optional(incident::identity_of(pb.on_resolve[i]))
+                   : std::nullopt;
     }
-    return nullptr;
-}
-
-std::string_view approval_name(incident::approval a) {
-    switch (a) {
-        case incident::approval::automatic: return "auto";
-        case incident::approval::veto: return "veto";
-        case incident::approval::required: return "required";
-    }
-    return "auto";
+    return std::nullopt;
 }
 
 std::string_view kind_name(incident::step_kind k) {
@@ -105,6 +102,8 @@ void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, cons
         w.begin_object()
             .member("id", s.id)
             .member("author", s.author)
+            .member("author_vouched", s.author_vouched)
+            .member("network", s.network)
             .member("text", s.text)
             .member("url", s.url)
             .member("lang", s.lang)
@@ -125,15 +124,18 @@ void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, cons
             .member("channel", a.channel)
             .member("kind", incident::to_string(a.kind))
             .member("status", status(a))
-            .member("at", core::format_rfc3339(a.at))
-            .end_object();
+            .member("at", core::format_rfc3339(a.at));
+        // The report keeps what was posted, byte for byte.
+        if (a.kind == incident::action_kind::statement) w.member("text", a.text);
+        if (!a.event.empty()) w.member("event", a.event);
+        w.end_object();
     }
     for (const auto& s : inc.steps) {
         if (s.state != incident::step_state::vetoed && s.state != incident::step_state::scheduled &&
             s.state != incident::step_state::awaiting_approval)
             continue;
         if (s.kind == incident::step_kind::escalate && s.state != incident::step_state::vetoed) continue;
-        const auto* st = step_of(playbooks, inc.playbook, s);
+        const auto st = step_of(playbooks, inc.playbook, s);
         std::vector<std::string> channels = st ? st->channels : std::vector<std::string>{};
         for (const auto& ch : channels) {
             w.begin_object()
@@ -145,6 +147,7 @@ void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, cons
             w.key("at");
             if (s.due) w.value(core::format_rfc3339(*s.due));
             else w.null();
+            if (s.kind == incident::step_kind::statement) w.member("text", s.preview);
             w.end_object();
         }
     }
@@ -153,7 +156,7 @@ void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, cons
     if (o.detail) {
         w.key("steps").begin_array();
         for (const auto& s : inc.steps) {
-            const auto* st = step_of(playbooks, inc.playbook, s);
+            const auto st = step_of(playbooks, inc.playbook, s);
             w.begin_object()
                 .member("index", static_cast<std::uint64_t>(s.index))
                 .member("phase", s.on_resolve ? "resolve" : "open")
@@ -164,12 +167,16 @@ void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, cons
                 for (const auto& ch : st->channels) w.value(ch);
             w.end_array();
             if (st && s.kind == incident::step_kind::statement) {
-                w.member("statement", st->statement).member("approval", approval_name(st->approval_mode));
+                w.member("statement", st->statement)
+                    .member("approval", incident::to_string(s.fresh_approval ? incident::approval::required
+                                                                              : st->approval_mode));
             }
+            if (s.fresh_approval) w.member("changed_since_opening", true);
             w.member("text", s.preview);
+            if (!s.language.empty()) w.member("language", s.language);
             std::string delivery;
             for (const auto& a : emitted)
-                if (a.step == s.index && a.on_resolve == s.on_resolve) delivery = status(a);
+                if (a.step == s.index && a.on_resolve == s.on_resolve && a.event != "veto_restarted") delivery = status(a);
             if (!delivery.empty()) w.member("status", delivery);
             w.key("due");
             if (s.due) w.value(core::format_rfc3339(*s.due));

@@ -4,6 +4,7 @@
 // Nothing is delivered: actions the playbook would have taken are reported as "sent".
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 
@@ -12,6 +13,7 @@
 #include "app/incident_log.hpp"
 #include "app/timeline.hpp"
 #include "core/log.hpp"
+#include "parse/frame_parser.hpp"
 #include "parse/generic.hpp"
 #include "pipeline/pipeline.hpp"
 
@@ -119,6 +121,15 @@ int replay_command(const std::vector<std::string>& args) {
             ++no_time;
         }
         if (!now) continue;  // nothing to place it in time by
+        // A recording names the source each line came from. Its authors count as they would
+        // live: believed when that configured source vouches for them (platform format or
+        // `trusted: true`), the source's one anonymous author when it does not. A name no
+        // configured source has is the operator's own recording of a platform: believed.
+        m.source = m.network;
+        auto configured = std::find_if(settings->sources.begin(), settings->sources.end(),
+                                       [&](const auto& s) { return s.name == m.source; });
+        m.author_vouched = configured == settings->sources.end() || configured->trusted ||
+                           parse::format_vouches_for_authors(configured->format);
         advance(*now);
         pipe.process(m, *now, step);
         report_step(*now);

@@ -134,6 +134,11 @@ struct key_state {
     std::uint64_t hash = 0;              // of name, as stored in the rule's key index
     key_state* newer = nullptr;          // least-recently-seen list, newest at the rule's head
     key_state* older = nullptr;
+    // The same order over plain keys only (see detector::impl::plain): eviction takes the
+    // oldest of these in O(1), however many valuable keys are older.
+    bool plain = false;
+    key_state* plain_newer = nullptr;
+    key_state* plain_older = nullptr;
 
     std::int64_t seq_base = 0;   // stored author seqs are relative to this
     std::int64_t first_seq = 0;  // oldest bucket ever written: older buckets are not history
@@ -311,6 +316,8 @@ struct detector::impl {
         key_index keys;
         key_state* newest = nullptr;
         key_state* oldest = nullptr;
+        key_state* plain_newest = nullptr;
+        key_state* plain_oldest = nullptr;
     };
 
     std::vector<rule_state> rules;
@@ -418,20 +425,61 @@ struct detector::impl {
         if (r.oldest == nullptr) r.oldest = &k;
     }
 
+    // A plain key holds nothing a fresh key would not relearn: not firing, no fire pending, not
+    // cooling down, and no baseline learned above the floor. Everything else is valuable — an
+    // open incident's key, "normal" learned over hours — and must not be pushed out by a stream
+    // of new keys (group_by on wire values lets a sender invent keys at will).
+    static bool plain(const rule_state& r, const key_state& k) {
+        return !k.firing && !k.fire_holding && k.now >= k.cooldown_until &&
+               k.baseline.mean <= std::max(r.settings.min_baseline_rate, 1e-3);
+    }
+
+    static void unlink_plain(rule_state& r, key_state& k) {
+        if (!k.plain) return;
+        (k.plain_newer != nullptr ? k.plain_newer->plain_older : r.plain_newest) = k.plain_older;
+        (k.plain_older != nullptr ? k.plain_older->plain_newer : r.plain_oldest) = k.plain_newer;
+        k.plain_newer = k.plain_older = nullptr;
+        k.plain = false;
+    }
+
+    static void push_plain_newest(rule_state& r, key_state& k) {
+        k.plain = true;
+        k.plain_older = r.plain_newest;
+        k.plain_newer = nullptr;
+        if (r.plain_newest != nullptr) r.plain_newest->plain_newer = &k;
+        r.plain_newest = &k;
+        if (r.plain_oldest == nullptr) r.plain_oldest = &k;
+    }
+
+    // Puts the key on the plain list or off it as its current state says, at the newest end
+    // when it was just seen. A key that turns plain without being seen (its cooldown ended, its
+    // baseline decayed) also goes to the newest end: among plain keys it is then evicted a
+    // little later than its last sighting alone would say, which errs on keeping state.
+    static void sort_in(rule_state& r, key_state& k, bool seen) {
+        const bool now_plain = plain(r, k);
+        if (k.plain && (!now_plain || seen)) unlink_plain(r, k);
+        if (now_plain && !k.plain) push_plain_newest(r, k);
+    }
+
     void erase(rule_state& r, key_state& k) {
+        unlink_plain(r, k);
         unlink(r, k);
         r.keys.erase(k);
     }
 
-    // Drops the least recently seen key that is not firing; if every key fires, the least
+    // Drops the least valuable key: the least recently seen plain key; only when there is none,
+    // the least recently seen key that is not firing; only when every key fires, the least
     // recently seen one. No clear signal is sent for an evicted firing key: a "resolved" post
     // while the storm may still rage is worse than an incident a person has to resolve.
     void evict_one(rule_state& r) {
-        key_state* victim = r.oldest;
-        for (key_state* k = r.oldest; k != nullptr; k = k->newer) {
-            if (!k->firing) {
-                victim = k;
-                break;
+        key_state* victim = r.plain_oldest;
+        if (victim == nullptr) {
+            victim = r.oldest;
+            for (key_state* k = r.oldest; k != nullptr; k = k->newer) {
+                if (!k->firing) {
+                    victim = k;
+                    break;
+                }
             }
         }
         if (victim == nullptr) return;
@@ -446,6 +494,7 @@ struct detector::impl {
                 unlink(r, *found);
                 push_newest(r, *found);
             }
+            sort_in(r, *found, true);
             return *found;
         }
         if (r.settings.max_keys > 0 && r.keys.size() >= r.settings.max_keys) evict_one(r);
@@ -461,6 +510,7 @@ struct detector::impl {
         k.baseline.mean = r.settings.min_baseline_rate;
         k.baseline.var = 0;
         push_newest(r, k);
+        sort_in(r, k, true);
         return k;
     }
 
@@ -577,6 +627,7 @@ struct detector::impl {
             }
         }
         evaluate(rule_index, r, k, out);
+        sort_in(r, k, false);
     }
 
     // A key with nothing in its window, no decision pending and a baseline at the floor carries
@@ -600,6 +651,7 @@ struct detector::impl {
                 }
                 evaluate(ri, r, *k, out);
                 if (idle(r, *k)) erase(r, *k);
+                else sort_in(r, *k, false);
                 k = next;
             }
         }
@@ -778,6 +830,7 @@ struct detector::impl {
             if (r.settings.max_keys > 0 && r.keys.size() >= r.settings.max_keys) break;
             key_state& placed = r.keys.insert(std::move(k));
             push_newest(r, placed);
+            sort_in(r, placed, true);
         }
         return true;
     }

@@ -17,10 +17,14 @@
 //   one finds it false. fire_when may accumulate its `for:` during cooldown and fires at the
 //   first evaluation after the cooldown. An empty fire_when never fires; an empty clear_when
 //   clears once fire_when has not held for clear_when's `for:`.
-// - max_keys per rule (0 = unbounded): the least recently observed non-firing key is evicted,
-//   a firing one only when all fire — without a clear signal, so its incident stays open for a
-//   person rather than posting "resolved" mid-storm. tick() retires idle keys (empty window, not
-//   firing or cooling down, baseline at the floor); they are not counted as evictions.
+// - max_keys per rule (0 = unbounded): a new key evicts the least valuable one. First the least
+//   recently observed plain key (not firing, no `for:` pending, not cooling down, baseline at the
+//   floor: nothing a fresh key would not relearn), in O(1); only when no key is plain, the least
+//   recently observed non-firing key; a firing one only when all fire — without a clear signal,
+//   so its incident stays open for a person rather than posting "resolved" mid-storm. A sender
+//   inventing keys (group_by on wire values) thus cycles through its own fresh keys and cannot
+//   push out a key that fires or has learned a baseline. tick() retires idle keys (empty window,
+//   not firing or cooling down, baseline at the floor); they are not counted as evictions.
 // - Per-author limit: an author's mentions beyond max_per_author within the window do not count
 //   (count, negative_count, mean_compound, rates) but the author still counts in unique_authors.
 //   Authors are exact up to 65,536 per key and window; beyond that new authors count as unknown.

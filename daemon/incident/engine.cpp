@@ -47,6 +47,42 @@ std::string_view to_string(step_kind k) {
     return "unknown";
 }
 
+std::string_view to_string(approval a) {
+    switch (a) {
+        case approval::automatic: return "auto";
+        case approval::veto: return "veto";
+        case approval::required: return "required";
+    }
+    return "required";
+}
+
+std::optional<approval> approval_from_string(std::string_view s) {
+    if (s == "auto") return approval::automatic;
+    if (s == "veto") return approval::veto;
+    if (s == "required") return approval::required;
+    return std::nullopt;
+}
+
+step_identity identity_of(const step_settings& s) {
+    step_identity id;
+    id.kind = s.kind;
+    id.channels = s.channels;
+    // Only what the kind uses, so an unused field edited in the YAML is not a change.
+    switch (s.kind) {
+        case step_kind::statement:
+            id.statement = s.statement;
+            id.approval_mode = s.approval_mode;
+            if (s.approval_mode == approval::veto) id.wait = s.wait;
+            break;
+        case step_kind::escalate:
+            id.after = s.after;
+            id.unless_acknowledged = s.unless_acknowledged;
+            break;
+        case step_kind::notify: break;
+    }
+    return id;
+}
+
 namespace {
 
 constexpr std::string_view system_actor = "crisisd";
@@ -116,8 +152,9 @@ struct engine::impl {
         return it == playbook_index.end() ? nullptr : &settings.playbooks[it->second];
     }
 
-    // The configured step behind an incident step, or null when the playbook (since a reload or
-    // restart) no longer has it.
+    // The configured step at an incident step's place, or null when the playbook (since a reload
+    // or restart) no longer has one there. Used when a step starts (to record its identity) and at
+    // restore (to see whether it changed); a started step runs from its recorded identity.
     const step_settings* settings_of(const incident& inc, const step_status& st) const {
         const playbook_settings* pb = playbook_of(inc);
         if (pb == nullptr) return nullptr;
@@ -130,8 +167,8 @@ struct engine::impl {
         return &pb->on_resolve[st.index - n_open];
     }
 
-    const statement_settings* statement_of(const step_settings& s) const {
-        auto it = statement_index.find(s.statement);
+    const statement_settings* statement_named(const std::string& name) const {
+        auto it = statement_index.find(name);
         return it == statement_index.end() ? nullptr : &settings.statements[it->second];
     }
 
@@ -198,15 +235,53 @@ struct engine::impl {
 
     static std::string step_name(const step_status& st) { return "step " + std::to_string(st.index); }
 
+    static void skip(step_status& st) {
+        st.state = step_state::skipped;
+        st.due.reset();
+    }
+
+    // Renders a statement step's text, once: what the console shows for approval or veto is
+    // exactly what is posted, so {next_update} and {started_at} are computed here, at `at` (the
+    // moment it is shown), and never again at posting. False (the step skipped, the history
+    // saying why) when the statement cannot be posted at all.
+    bool show_statement(incident& inc, step_status& st, core::timestamp at) {
+        const step_identity& id = *st.identity;
+        const statement_settings* stmt = statement_named(id.statement);
+        st.preview.clear();
+        st.language.clear();
+        if (stmt == nullptr || !approved(*stmt) || id.channels.empty() || stmt->text.empty()) {
+            skip(st);
+            note(inc, at, system_actor, "skipped " + step_name(st) + ": statement '" + id.statement +
+                                            "' is missing, unapproved or has no channel");
+            return false;
+        }
+        const std::string language = choose_language(*stmt, inc.languages);
+        std::vector<std::string> unfilled;
+        std::string text = render(stmt->text.at(language), inc, at, unfilled);
+        // Never a literal "{status_url}" in public: a text with a placeholder left is not posted.
+        if (!unfilled.empty()) {
+            skip(st);
+            note(inc, at, system_actor, "skipped " + step_name(st) + ": statement '" + stmt->name + "' (" + language +
+                                            ") has no value for " + braced(unfilled));
+            return false;
+        }
+        st.preview = std::move(text);
+        st.language = language;
+        return true;
+    }
+
     // Puts a step into its starting state when its phase begins (opening, or resolution for
-    // on_resolve steps); `base` is that moment.
+    // on_resolve steps); `base` is that moment. This is where the step's identity is recorded.
     void start_step(incident& inc, step_status& st, core::timestamp base) {
         const step_settings* cfg = settings_of(inc, st);
         if (cfg == nullptr) {
-            st.state = step_state::skipped;
+            skip(st);
             note(inc, base, system_actor, "skipped " + step_name(st) + ": no longer in the playbook");
             return;
         }
+        st.identity = identity_of(*cfg);
+        st.kind = cfg->kind;
+        st.fresh_approval = false;
         switch (cfg->kind) {
             case step_kind::notify:
                 st.state = step_state::scheduled;
@@ -216,25 +291,8 @@ struct engine::impl {
                 st.state = step_state::scheduled;
                 st.due = base + cfg->after;
                 break;
-            case step_kind::statement: {
-                const statement_settings* stmt = statement_of(*cfg);
-                if (stmt == nullptr || !approved(*stmt) || cfg->channels.empty()) {
-                    st.state = step_state::skipped;
-                    note(inc, base, system_actor, "skipped " + step_name(st) + ": statement '" + cfg->statement +
-                                                      "' is missing, unapproved or has no channel");
-                    return;
-                }
-                const std::string language = choose_language(*stmt, inc.languages);
-                std::vector<std::string> unfilled;
-                st.preview = render(stmt->text.at(language), inc, base, unfilled);
-                if (!unfilled.empty()) {
-                    st.state = step_state::skipped;
-                    st.due.reset();
-                    st.preview.clear();
-                    note(inc, base, system_actor, "skipped " + step_name(st) + ": statement '" + stmt->name + "' (" +
-                                                      language + ") has no value for " + braced(unfilled));
-                    return;
-                }
+            case step_kind::statement:
+                if (!show_statement(inc, st, base)) return;
                 if (cfg->approval_mode == approval::required) {
                     st.state = step_state::awaiting_approval;
                     st.due.reset();
@@ -243,18 +301,19 @@ struct engine::impl {
                     st.due = cfg->approval_mode == approval::veto ? base + cfg->wait : base;
                 }
                 break;
-            }
         }
     }
 
     // Hands a step's actions out. `who` is whoever caused it (the approver, or crisisd).
+    // A step runs as recorded when it started (its identity), never as whatever the playbook now
+    // holds at its position.
     void emit(incident& inc, step_status& st, std::string_view who, core::timestamp now, std::vector<action>& out) {
-        const step_settings* cfg = settings_of(inc, st);
-        if (cfg == nullptr) {
-            st.state = step_state::skipped;
-            st.due.reset();
+        if (!st.identity) {
+            skip(st);
+            note(inc, now, system_actor, "skipped " + step_name(st) + ": not started from the playbook");
             return;
         }
+        const step_identity& id = *st.identity;
         const std::string phase = st.on_resolve ? "resolve" : "open";
         const std::string prefix = std::to_string(inc.id) + "/" + phase + "/" + std::to_string(st.index) + "/";
         auto base_action = [&](const std::string& channel) {
@@ -267,41 +326,41 @@ struct engine::impl {
             a.at = now;
             return a;
         };
-        if (cfg->kind == step_kind::statement) {
-            const statement_settings* stmt = statement_of(*cfg);
+        if (id.kind == step_kind::statement) {
+            const statement_settings* stmt = statement_named(id.statement);
             // Checked again at the last moment: an unapproved text must never reach the public.
-            if (stmt == nullptr || !approved(*stmt) || cfg->channels.empty() || stmt->text.empty()) {
-                st.state = step_state::skipped;
-                st.due.reset();
+            if (stmt == nullptr || !approved(*stmt) || id.channels.empty() || st.preview.empty()) {
+                skip(st);
                 note(inc, now, system_actor, "skipped " + step_name(st) + ": statement not approved");
                 return;
             }
-            action a = base_action(cfg->channels.front());
-            a.kind = action_kind::statement;
-            a.statement = stmt->name;
-            a.language = choose_language(*stmt, inc.languages);
-            std::vector<std::string> unfilled;
-            a.text = render(stmt->text.at(a.language), inc, now, unfilled);
-            // Never a literal "{status_url}" in public: a text with a placeholder left is not posted.
-            if (!unfilled.empty()) {
-                st.state = step_state::skipped;
+            const bool needs_person = id.approval_mode == approval::required || st.fresh_approval;
+            if (needs_person && who == system_actor) {
+                // Only approve() emits such a step; should anything else try, it waits for a person.
+                st.state = step_state::awaiting_approval;
                 st.due.reset();
-                st.preview.clear();
-                note(inc, now, system_actor, "skipped " + step_name(st) + ": statement '" + stmt->name + "' (" +
-                                                 a.language + ") has no value for " + braced(unfilled));
+                note(inc, now, system_actor, step_name(st) + " needs a person's approval: not posted");
                 return;
             }
-            st.preview = a.text;
+            action a = base_action(id.channels.front());
+            a.kind = action_kind::statement;
+            a.statement = stmt->name;
+            a.language = st.language.empty() ? choose_language(*stmt, inc.languages) : st.language;
+            // Byte for byte what was shown for approval or veto: never rendered again here.
+            a.text = st.preview;
+            a.approval_mode = needs_person ? approval::required : id.approval_mode;
+            if (who != system_actor) a.approved_by = std::string(who);
             note(inc, now, who,
-                 "posted " + step_name(st) + ": statement " + stmt->name + " (" + a.language + ") to " + a.channel);
+                 "posted " + step_name(st) + ": statement " + stmt->name + " (" + a.language + ") to " + a.channel +
+                     ": \"" + a.text + "\"");
             out.push_back(std::move(a));
         } else {
             const std::string event =
-                cfg->kind == step_kind::escalate ? "escalated" : (st.on_resolve ? "resolved" : "opened");
+                id.kind == step_kind::escalate ? "escalated" : (st.on_resolve ? "resolved" : "opened");
             const std::string text = summary(inc, event, now);
             std::vector<std::string_view> sent;
             std::string channels;
-            for (const std::string& ch : cfg->channels) {
+            for (const std::string& ch : id.channels) {
                 if (std::find(sent.begin(), sent.end(), ch) != sent.end()) continue;
                 sent.push_back(ch);
                 action a = base_action(ch);
@@ -311,7 +370,7 @@ struct engine::impl {
                 out.push_back(std::move(a));
                 channels += (channels.empty() ? "" : ", ") + ch;
             }
-            note(inc, now, who, (cfg->kind == step_kind::escalate ? "escalated " : "notified ") + step_name(st) + ": " + channels);
+            note(inc, now, who, (id.kind == step_kind::escalate ? "escalated " : "notified ") + step_name(st) + ": " + channels);
         }
         st.state = step_state::emitted;
         st.due.reset();
@@ -320,9 +379,8 @@ struct engine::impl {
     void run_due(incident& inc, core::timestamp now, std::vector<action>& out) {
         for (step_status& st : inc.steps) {
             if (st.state != step_state::scheduled || !st.due || *st.due > now) continue;
-            const step_settings* cfg = settings_of(inc, st);
-            if (cfg != nullptr && cfg->kind == step_kind::escalate && cfg->unless_acknowledged &&
-                inc.acknowledged_at) {
+            const auto& id = st.identity;
+            if (id && id->kind == step_kind::escalate && id->unless_acknowledged && inc.acknowledged_at) {
                 st.state = step_state::skipped;
                 st.due.reset();
                 continue;
@@ -361,11 +419,15 @@ struct engine::impl {
         inc.languages = o.languages;
         note(inc, now, system_actor, "opened");
         if (const playbook_settings* pb = playbook_of(inc)) {
-            std::size_t index = 0;
-            for (const step_settings& s : pb->steps)
-                inc.steps.push_back(step_status{index++, false, s.kind, step_state::scheduled, std::nullopt, {}});
-            for (const step_settings& s : pb->on_resolve)
-                inc.steps.push_back(step_status{index++, true, s.kind, step_state::scheduled, std::nullopt, {}});
+            auto add = [&inc](const step_settings& s, bool on_resolve) {
+                step_status st;
+                st.index = inc.steps.size();
+                st.on_resolve = on_resolve;
+                st.kind = s.kind;
+                inc.steps.push_back(std::move(st));
+            };
+            for (const step_settings& s : pb->steps) add(s, false);
+            for (const step_settings& s : pb->on_resolve) add(s, true);
         } else if (!o.playbook.empty()) {
             note(inc, now, system_actor, "playbook '" + o.playbook + "' not found: recorded only");
         }
@@ -396,6 +458,93 @@ struct engine::impl {
         for (step_status& st : inc.steps)
             if (st.on_resolve && st.state == step_state::scheduled && !st.due) start_step(inc, st, now);
         run_due(inc, now, out);
+    }
+
+    // ---- restore ----------------------------------------------------------------------------
+
+    static bool live(const step_status& st) {
+        return (st.state == step_state::scheduled && st.due) || st.state == step_state::awaiting_approval;
+    }
+
+    // A live step against the step now at its place in the playbook (engine::restore says why
+    // each case goes the way it does).
+    void reconcile(incident& inc, step_status& st, core::timestamp now) {
+        if (!live(st)) return;
+        const step_settings* cfg = settings_of(inc, st);
+        if (cfg == nullptr) {
+            skip(st);
+            note(inc, now, system_actor, "skipped " + step_name(st) + ": no longer in the playbook");
+            return;
+        }
+        const step_identity configured = identity_of(*cfg);
+        if (st.identity && *st.identity == configured) return;
+        const std::string changed = step_name(st) + " changed in the playbook since the incident opened";
+        if (cfg->kind == step_kind::statement) {
+            st.identity = configured;
+            st.kind = step_kind::statement;
+            st.fresh_approval = true;
+            if (!show_statement(inc, st, now)) return;
+            st.state = step_state::awaiting_approval;
+            st.due.reset();
+            note(inc, now, system_actor, changed + ": needs approval");
+        } else if (st.identity && st.identity->kind != step_kind::statement) {
+            note(inc, now, system_actor, changed + ": runs as it was when the incident opened");
+        } else if (!st.identity && st.kind == cfg->kind) {
+            // A page saved before steps kept their identity: the playbook is all there is to go by,
+            // and it reaches only the company's own people.
+            st.identity = configured;
+        } else {
+            skip(st);
+            note(inc, now, system_actor, "skipped " + changed + ": it is no longer this " +
+                                             std::string(to_string(st.kind)) + " step");
+        }
+    }
+
+    // After a restart: a veto wait that ran out while crisisd was down waits again, so a person
+    // can still veto before the statement goes out, and responders are told.
+    void restart_veto(incident& inc, step_status& st, core::timestamp now, std::vector<action>& out) {
+        if (st.state != step_state::scheduled || !st.due || *st.due > now || !st.identity) return;
+        const step_identity& id = *st.identity;
+        if (id.kind != step_kind::statement || id.approval_mode != approval::veto || st.fresh_approval) return;
+        // Shown anew, so rendered anew: a "next update by" from before the outage would be stale.
+        if (!show_statement(inc, st, now)) return;
+        st.due = now + std::max<core::duration>(id.wait, std::chrono::minutes(1));
+        const std::string when = core::format_rfc3339(*st.due);
+        note(inc, now, system_actor,
+             "the veto wait of " + step_name(st) + " ran out while crisisd was down: it waits again until " + when);
+        const std::vector<std::string>* channels = nullptr;
+        for (step_kind wanted : {step_kind::notify, step_kind::escalate}) {
+            for (const step_status& other : inc.steps)
+                if (!other.on_resolve && other.identity && other.identity->kind == wanted && !other.identity->channels.empty()) {
+                    channels = &other.identity->channels;
+                    break;
+                }
+            if (channels != nullptr) break;
+        }
+        if (channels == nullptr) return;
+        const std::string text = "[" + inc.severity + "] " + inc.rule + ": " + inc.key + " — incident " +
+                                 std::to_string(inc.id) + ": statement " + id.statement + " goes out on " +
+                                 id.channels.front() + " at " + when +
+                                 " unless vetoed (its veto wait ran out while crisisd was down)";
+        const std::string prefix = std::to_string(inc.id) + "/" + (st.on_resolve ? "resolve" : "open") + "/" +
+                                   std::to_string(st.index) + "/veto_restarted/" +
+                                   std::to_string(st.due->time_since_epoch().count()) + "/";
+        std::vector<std::string_view> sent;
+        for (const std::string& ch : *channels) {
+            if (std::find(sent.begin(), sent.end(), ch) != sent.end()) continue;
+            sent.push_back(ch);
+            action a;
+            a.idempotency_key = prefix + ch;
+            a.incident_id = inc.id;
+            a.step = st.index;
+            a.on_resolve = st.on_resolve;
+            a.kind = action_kind::notify;
+            a.channel = ch;
+            a.event = "veto_restarted";
+            a.text = text;
+            a.at = now;
+            out.push_back(std::move(a));
+        }
     }
 
     incident* lookup(std::uint64_t id) {
@@ -457,8 +606,8 @@ command_result engine::acknowledge(std::uint64_t id, std::string_view who, core:
     impl_->note(*inc, now, who, "acknowledged");
     for (step_status& st : inc->steps) {
         if (st.on_resolve || st.state != step_state::scheduled) continue;
-        const step_settings* cfg = impl_->settings_of(*inc, st);
-        if (cfg != nullptr && cfg->kind == step_kind::escalate && cfg->unless_acknowledged) {
+        const auto& rec = st.identity;
+        if (rec && rec->kind == step_kind::escalate && rec->unless_acknowledged) {
             st.state = step_state::skipped;
             st.due.reset();
             impl_->note(*inc, now, system_actor, "skipped " + impl::step_name(st) + ": acknowledged");
@@ -537,7 +686,7 @@ void engine::set_next_id(std::uint64_t id) { impl_->next_id = std::max<std::uint
 
 std::uint64_t engine::next_id() const { return impl_->next_id; }
 
-void engine::restore(std::vector<incident> saved) {
+void engine::restore(std::vector<incident> saved, restore_reason why, core::timestamp now, std::vector<action>& out) {
     for (incident& inc : saved) {
         if (impl_->by_id.contains(inc.id)) continue;
         const std::size_t pos = impl_->incidents.size();
@@ -546,13 +695,9 @@ void engine::restore(std::vector<incident> saved) {
         impl_->next_id = std::max(impl_->next_id, inc.id + 1);
         impl_->incidents.push_back(std::move(inc));
         incident& r = impl_->incidents.back();
-        for (step_status& st : r.steps) {
-            const bool live = st.state == step_state::scheduled || st.state == step_state::awaiting_approval;
-            if (live && impl_->settings_of(r, st) == nullptr) {
-                st.state = step_state::skipped;
-                st.due.reset();
-            }
-        }
+        for (step_status& st : r.steps) impl_->reconcile(r, st, now);
+        if (why == restore_reason::restart)
+            for (step_status& st : r.steps) impl_->restart_veto(r, st, now, out);
         impl_->refresh_pending(r);
     }
 }

@@ -30,6 +30,8 @@ std::string_view to_string(incident_state s);
 std::string_view to_string(step_state s);
 std::string_view to_string(action_kind k);
 std::string_view to_string(step_kind k);
+std::string_view to_string(approval a);  // "auto" | "veto" | "required", as in the config
+std::optional<approval> approval_from_string(std::string_view s);
 
 // Something to deliver. The idempotency key is stable across restarts: the same incident and
 // step always yield the same key, so the outbox can refuse a second copy.
@@ -43,9 +45,31 @@ struct action {
     std::string event;      // notify: "opened" | "escalated" | "resolved"
     std::string statement;  // statement: its name
     std::string language;   // statement: language chosen
-    std::string text;       // statement: the rendered text; notify: a one-line summary
+    std::string text;       // statement: the text as shown for approval or veto; notify: a one-line summary
     core::timestamp at{};
+    // Statement: how it was approved, so the outbox can refuse one that claims `required` without
+    // a person (defence in depth: the engine never emits one). `approved_by` is whoever approved
+    // or approved early; empty when the veto wait ran out or the statement is automatic.
+    approval approval_mode = approval::automatic;
+    std::string approved_by;
 };
+
+// What a step is, recorded when its phase begins (opening, or resolution for on_resolve steps):
+// from then on the step runs as recorded, and the playbook is consulted only to notice that it
+// changed (a reload or a restart with a new configuration), never to bind a different step to
+// it by position.
+struct step_identity {
+    step_kind kind = step_kind::notify;
+    std::string statement;  // statement: its name
+    approval approval_mode = approval::automatic;
+    std::vector<std::string> channels;
+    core::duration wait{0};
+    core::duration after{0};
+    bool unless_acknowledged = true;
+
+    bool operator==(const step_identity&) const = default;
+};
+step_identity identity_of(const step_settings& s);
 
 // One playbook step of an incident. Indexes are 0-based over the whole incident: the opening
 // steps first, then the on_resolve steps (which wait, without a due time, until resolution).
@@ -55,7 +79,16 @@ struct step_status {
     step_kind kind = step_kind::notify;
     step_state state = step_state::scheduled;
     std::optional<core::timestamp> due;  // when a scheduled step fires
-    std::string preview;                 // statement text as it would be posted
+    // Statement: the text rendered once, when the step started (or was shown again for fresh
+    // approval); it is what the console shows for approval or veto and exactly what is posted.
+    std::string preview;
+    std::string language;  // statement: the language of `preview`
+    // Recorded when the step started; nullopt before that (on_resolve steps until resolution)
+    // and in snapshots written before identities were kept, which count as changed.
+    std::optional<step_identity> identity;
+    // The step changed in the playbook after its incident opened: whatever its approval mode, it
+    // is posted only when a person approves it.
+    bool fresh_approval = false;
 };
 
 struct history_entry {
@@ -129,12 +162,31 @@ public:
     void set_next_id(std::uint64_t id);
     std::uint64_t next_id() const;
 
-    // Re-adopts incidents saved before a restart (as returned by incidents()): open ones block a
-    // second open() for their rule+key again and their scheduled steps fire on tick(), so step
-    // timers survive the restart. Steps are bound to playbooks by name and position; a step whose
-    // playbook no longer has it is skipped. Raises next_id() above every restored id. Call it
-    // before the first open().
-    void restore(std::vector<incident> saved);
+    // Re-adopts incidents saved before a restart or held by the engine a reload replaces (as
+    // returned by incidents()): open ones block a second open() for their rule+key again and their
+    // scheduled steps fire on tick(), so step timers survive. Raises next_id() above every
+    // restored id. Call it before the first open().
+    //
+    // Each live step (scheduled, or awaiting approval) is compared with the step at its place in
+    // this engine's playbook:
+    //  - the same identity: it carries on as it was;
+    //  - gone from the playbook: skipped;
+    //  - now a statement whose identity differs (or was never recorded): it becomes that
+    //    statement, its text rendered now, and waits for a person's approval whatever its mode
+    //    says ("step N changed in the playbook since the incident opened: needs approval") — a
+    //    reload must never make crisisd say something nobody approved;
+    //  - a changed notify or escalate step runs as recorded: an escalation is a promise to the
+    //    responders made when the incident opened, it only reaches the company's own people, and
+    //    editing the playbook mid-incident must not silently drop it;
+    //  - a recorded statement whose place now holds a notify or escalate step: skipped (the
+    //    statement is no longer planned there), as is an unrecorded step of another kind.
+    // After a restart (why == restart), a veto wait that ran out while crisisd was down waits
+    // again — its own length, at least a minute, from `now` — with its text rendered anew (it is
+    // shown anew), a history entry, and a notify action (event "veto_restarted") to the channels
+    // of the incident's first notify step (else its first escalate step), so people can still
+    // veto before it goes out. Those actions are appended to `out`.
+    enum class restore_reason { reload, restart };
+    void restore(std::vector<incident> saved, restore_reason why, core::timestamp now, std::vector<action>& out);
 
     const incident* find(std::uint64_t id) const;
     const std::vector<incident>& incidents() const;  // in opening order

@@ -36,9 +36,10 @@ struct playbook_settings {
     // which reads times as its local time whatever the text's language, so the zone belongs with
     // the playbook (like its status page), not with a statement language.
     core::time_zone time_zone;
-    // {next_update} is the posting time plus this (its own next_update_in, else the top-level
-    // one); config/ keeps it from 5 minutes to 12 hours in whole minutes and refuses
-    // {next_update} in a statement posted on_resolve, when no update follows.
+    // {next_update} is the time its text is shown (when the step starts; it is posted as shown)
+    // plus this (its own next_update_in, else the top-level one); config/ keeps it from 5 minutes
+    // to 12 hours in whole minutes and refuses {next_update} in a statement posted on_resolve,
+    // when no update follows.
     core::duration next_update_in = std::chrono::minutes(30);
     // The values {topic} may take in the statements it posts: every incident key the rules that
     // run it form from configured values alone (pipeline::configured_keys; config/ fills it in).

@@ -39,7 +39,7 @@ std::string render_template(std::string_view tpl, const field_lookup& field,
 // and "by 14:30". UTC is no one's wall clock, so in UTC (the default when no zone is configured)
 // every time says so: "14:30 UTC".
 
-// {next_update}: the time of day `interval` after `posted`, rounded up to the whole minute (the
+// {next_update}: the time of day `interval` after `posted` (when the text is shown, which is what is posted), rounded up to the whole minute (the
 // promise is never shorter than the interval): "14:30", "14:30 UTC".
 std::string next_update_text(core::timestamp posted, core::duration interval, const core::time_zone& zone);
 

@@ -1,5 +1,16 @@
 #pragma once
-// Sources of mentions.
+// Sources of mentions, and what their mentions are worth.
+//
+// The name a source is configured with is the only `source` its mentions carry: a "source"
+// field on the wire is kept as `network`, for people to read, and never matched or grouped by.
+// Whose authors are believed:
+// - platform formats (jetstream, mastodon) vouch for their authors: the network names them;
+// - generic JSON (websocket, file, http) carries authors the sender merely claims. They count as
+//   themselves only from a source marked `trusted: true`; from any other source all its mentions
+//   count as one anonymous author of that source (pipeline::detection_author), so such a source
+//   adds at most 1 to unique_authors and max_per_author caps it as a whole.
+// - A mention without an author is that source's anonymous author too, whatever the format.
+#include <cstdint>
 #include <string>
 #include <utility>
 #include <vector>
@@ -10,6 +21,15 @@ namespace crisisd::ingest {
 
 // What a source does when the pipeline falls behind and its queue is full (see frame_queue).
 enum class overflow_policy { block, drop_oldest };
+
+// `max_rate: N/s` (or /m, /h): at most `count` mentions per `per` reach detection, as a token
+// bucket holding `count` tokens and refilled evenly over `per` — bursts up to N, N per unit
+// sustained. count 0: unlimited. See rate_limiter.hpp.
+struct rate_limit {
+    std::uint64_t count = 0;
+    core::duration per = std::chrono::seconds(1);
+    bool operator==(const rate_limit&) const = default;
+};
 
 struct source_settings {
     std::string name;
@@ -46,6 +66,18 @@ struct source_settings {
     // held back by its own request.
     std::size_t queue_capacity = 10000;
     overflow_policy queue_overflow = overflow_policy::block;
+    // Believe the authors this source names (generic format only; platform formats vouch for
+    // theirs anyway). Only for a producer you run that takes authors from a platform.
+    bool trusted = false;
+    // Mentions beyond this rate are not fed to detection; each is counted as
+    // crisisd_mentions_rejected_total{reason="rate_limited"} (and answered so per line by HTTP ingest).
+    rate_limit max_rate;
+    // http: a reverse proxy terminates TLS in front of the listener; required (with a token)
+    // for a listener beyond loopback, since crisisd's ingest listener speaks plain HTTP.
+    bool behind_proxy = false;
+
+    // Every field: a reload restarts a source exactly when this differs.
+    bool operator==(const source_settings&) const = default;
 };
 
 }  // namespace crisisd::ingest

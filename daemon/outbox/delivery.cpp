@@ -5,6 +5,8 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <functional>
 #include <map>
 #include <random>
@@ -65,7 +67,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
                     if (events.on_dead) events.on_dead(rec, "no such channel");
                     continue;
                 }
-                if (over_statement_cap(rec, *it->second, now)) continue;
+                if (refused_unapproved(rec, now) || over_statement_cap(rec, *it->second, now)) continue;
                 busy.insert(rec.channel);
                 asio::co_spawn(ex, deliver(std::move(rec), it->second), [](std::exception_ptr e) {
                     if (e) {
@@ -92,6 +94,39 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
             co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         }
     }
+
+    // Defence in depth: the engine posts a `required` statement only on a person's approval and
+    // says who it was; a statement that claims `required` without an approver (a bug, a forged
+    // or damaged row) is never posted. Statements written before approval travelled with them
+    // carry no approval field and are let through.
+    bool refused_unapproved(const record& rec, core::timestamp now) {
+        if (rec.kind != "statement") return false;
+        std::string why;
+        boost::system::error_code ec;
+        auto doc = boost::json::parse(rec.payload, ec);
+        if (ec || !doc.is_object()) {
+            why = "refused: statement payload is not a JSON object";
+        } else {
+            const auto& o = doc.get_object();
+            const auto* mode = o.if_contains("approval");
+            const auto* by = o.if_contains("approved_by");
+            const bool has_approver = by != nullptr && by->is_string() && !by->get_string().empty();
+            if (mode == nullptr) return false;
+            if (!mode->is_string() ||
+                (mode->get_string() != "auto" && mode->get_string() != "veto" && mode->get_string() != "required"))
+                why = "refused: unknown approval mode";
+            else if (mode->get_string() == "required" && !has_approver)
+                why = "refused: approval required and no approver recorded";
+            else
+                return false;
+        }
+        core::log_error("outbox: statement " + rec.key + " on " + rec.channel + " not posted: " + why);
+        ++refused;
+        db.mark_dead(rec.seq, now, why);
+        if (events.on_refused) events.on_refused(rec, why);
+        return true;
+    }
+    std::uint64_t refused = 0;
 
     // A public statement beyond the channel's hourly cap is not posted at all: a flood of
     // incidents (or an attacker provoking them) must not make the brand spam its timeline.
@@ -193,5 +228,7 @@ bool delivery_loop::idle() const {
 }
 
 std::size_t delivery_loop::in_flight() const { return impl_->busy.size(); }
+
+std::uint64_t delivery_loop::refused() const { return impl_->refused; }
 
 }  // namespace crisisd::outbox

@@ -4,7 +4,8 @@
 // dead-lettered (refused for good, or failing for too long). One action per channel is in
 // flight at a time, so actions reach each channel in the order they were written; channels do
 // not wait for each other. Each channel's settings give its retry policy and its cap on public
-// statements per rolling hour (over the cap a statement is dead-lettered with the reason).
+// statements per rolling hour (over the cap a statement is dead-lettered with the reason). A
+// statement whose payload says approval `required` but names no approver is never posted.
 // Statements are marked started in the store before they are sent, so after a crash the next
 // attempt is told (delivery::attempt > 1) that the first may have landed.
 // Runs on the daemon's event loop; not thread-safe.
@@ -27,6 +28,9 @@ struct delivery_events {
     std::function<void(const record&, const notify::delivery_result&)> on_attempt;
     std::function<void(const record&)> on_sent;
     std::function<void(const record&, std::string_view why)> on_dead;
+    // A statement refused without an attempt (dead-lettered with `why`): it claims approval
+    // `required` but names no approver, or its approval record is unreadable.
+    std::function<void(const record&, std::string_view why)> on_refused;
 };
 
 class delivery_loop {
@@ -42,6 +46,8 @@ public:
     // No delivery in flight and nothing due now.
     bool idle() const;
     std::size_t in_flight() const;
+    // Statements refused for want of a recorded approval since start.
+    std::uint64_t refused() const;
 
 private:
     struct impl;

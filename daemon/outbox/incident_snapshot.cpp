@@ -63,6 +63,30 @@ incident::step_kind step_kind_of(std::string_view s) {
     return incident::step_kind::notify;
 }
 
+// A step's recorded identity; nullopt when the snapshot has none (written before identities were
+// kept) or one that cannot be read, which the engine treats as a changed step.
+std::optional<incident::step_identity> identity_of(const json::value* v) {
+    if (v == nullptr || !v->is_object()) return std::nullopt;
+    const auto& o = v->get_object();
+    incident::step_identity id;
+    id.kind = step_kind_of(str(o, "kind"));
+    id.statement = str(o, "statement");
+    auto mode = incident::approval_from_string(str(o, "approval"));
+    if (!mode) return std::nullopt;
+    id.approval_mode = *mode;
+    auto* channels = o.if_contains("channels");
+    if (channels == nullptr || !channels->is_array()) return std::nullopt;
+    for (const auto& c : channels->get_array()) {
+        if (!c.is_string()) return std::nullopt;
+        id.channels.emplace_back(c.get_string());
+    }
+    id.wait = core::duration{integer(o, "wait_us")};
+    id.after = core::duration{integer(o, "after_us")};
+    auto* unless = o.if_contains("unless_acknowledged");
+    id.unless_acknowledged = unless == nullptr || !unless->is_bool() || unless->get_bool();
+    return id;
+}
+
 void maybe_member(core::json_writer& w, std::string_view k, const std::optional<core::timestamp>& t) {
     w.key(k);
     if (t) w.value(micros(*t));
@@ -107,7 +131,21 @@ std::string incident_to_json(const incident::incident& inc) {
             .member("kind", incident::to_string(st.kind))
             .member("state", incident::to_string(st.state));
         maybe_member(w, "due_us", st.due);
-        w.member("preview", st.preview);
+        w.member("preview", st.preview).member("language", st.language).member("fresh_approval", st.fresh_approval);
+        if (st.identity) {
+            const auto& id = *st.identity;
+            w.key("identity").begin_object();
+            w.member("kind", incident::to_string(id.kind))
+                .member("statement", id.statement)
+                .member("approval", incident::to_string(id.approval_mode));
+            w.key("channels").begin_array();
+            for (const auto& c : id.channels) w.value(c);
+            w.end_array();
+            w.member("wait_us", id.wait.count())
+                .member("after_us", id.after.count())
+                .member("unless_acknowledged", id.unless_acknowledged);
+            w.end_object();
+        }
         w.end_object();
     }
     w.end_array();
@@ -166,6 +204,10 @@ std::optional<incident::incident> incident_from_json(std::string_view text) {
             st.state = step_state_of(str(so, "state"));
             st.due = maybe_at(so, "due_us");
             st.preview = str(so, "preview");
+            st.language = str(so, "language");
+            auto* fresh = so.if_contains("fresh_approval");
+            st.fresh_approval = fresh && fresh->is_bool() && fresh->get_bool();
+            st.identity = identity_of(so.if_contains("identity"));
             inc.steps.push_back(std::move(st));
         }
     }

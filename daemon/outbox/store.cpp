@@ -211,8 +211,12 @@ struct store::impl {
     std::unique_ptr<statement> insert_dead;
     std::string instance;
     bool created = false;
+    std::unique_ptr<statement> audit_insert, audit_list, audit_trim;
     ~impl() {
         insert_dead.reset();
+        audit_insert.reset();
+        audit_list.reset();
+        audit_trim.reset();
         meta_prefix.reset();
         started.reset();
         sent_since.reset();
@@ -288,6 +292,15 @@ std::variant<std::unique_ptr<store>, std::string> store::open(const std::string&
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS incidents (id INTEGER PRIMARY KEY, snapshot TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS instance (id TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS audit (
+            seq INTEGER PRIMARY KEY AUTOINCREMENT,
+            at_us INTEGER NOT NULL,
+            who TEXT NOT NULL,
+            address TEXT NOT NULL,
+            action TEXT NOT NULL,
+            target TEXT NOT NULL,
+            outcome TEXT NOT NULL
+        );
     )sql";
     char* err = nullptr;
     if (sqlite3_exec(im->db, schema, nullptr, nullptr, &err) != SQLITE_OK) {
@@ -351,6 +364,11 @@ std::variant<std::unique_ptr<store>, std::string> store::open(const std::string&
             "INSERT INTO actions(key, incident_id, channel, kind, payload, state, created_us, next_attempt_us, done_us, "
             "last_error) VALUES(?1, ?2, ?3, ?4, ?5, 'dead', ?6, ?6, ?6, ?7)");
         if (auto problem = adopt_instance(*im, path); !problem.empty()) return problem;
+        im->audit_insert = std::make_unique<statement>(
+            im->db, "INSERT INTO audit(at_us, who, address, action, target, outcome) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+        im->audit_list = std::make_unique<statement>(
+            im->db, "SELECT seq, at_us, who, address, action, target, outcome FROM audit ORDER BY seq DESC LIMIT ?1");
+        im->audit_trim = std::make_unique<statement>(im->db, "DELETE FROM audit WHERE seq <= ?1");
     } catch (const std::exception& e) {
         return std::string("state database ") + path + ": " + e.what();
     }
@@ -582,6 +600,31 @@ bool store::set_meta(std::string_view key, std::string_view value) {
     auto& s = *impl_->meta_set;
     s.bind(1, key).bind(2, value);
     return impl_->run(s);
+}
+
+bool store::append_audit(core::timestamp at, std::string_view who, std::string_view address, std::string_view action,
+                         std::string_view target, std::string_view outcome) {
+    auto& s = *impl_->audit_insert;
+    s.bind(1, micros(at)).bind(2, who).bind(3, address).bind(4, action).bind(5, target).bind(6, outcome);
+    if (!impl_->run(s)) return false;
+    // Trimmed in steps of a thousand rather than on every insert.
+    const auto seq = sqlite3_last_insert_rowid(impl_->db);
+    if (seq % 1000 == 0 && seq > max_audit_records) {
+        auto& t = *impl_->audit_trim;
+        t.bind(1, seq - max_audit_records);
+        impl_->run(t);
+    }
+    return true;
+}
+
+std::vector<audit_record> store::audit_log(std::size_t limit) const {
+    std::vector<audit_record> out;
+    auto& s = *impl_->audit_list;
+    s.bind(1, static_cast<std::int64_t>(limit));
+    while (s.step() == SQLITE_ROW)
+        out.push_back({s.integer(0), from_micros(s.integer(1)), s.text(2), s.text(3), s.text(4), s.text(5), s.text(6)});
+    s.reset();
+    return out;
 }
 
 std::uint64_t store::full_checkpoints() const { return impl_->checkpoints->complete(); }

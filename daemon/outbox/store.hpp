@@ -36,6 +36,13 @@ struct record {
     std::string last_error;
 };
 
+// One line of the admin audit log (admin::audit_entry, stamped and numbered).
+struct audit_record {
+    std::int64_t seq = 0;
+    core::timestamp at{};
+    std::string who, address, action, target, outcome;
+};
+
 class store {
 public:
     // Opens or creates the database (and its directory's file); error text on failure. A new
@@ -114,6 +121,15 @@ public:
     bool set_meta(std::string_view key, std::string_view value);
     // Every meta entry whose key starts with `prefix`, in key order.
     std::vector<std::pair<std::string, std::string>> meta_with_prefix(std::string_view prefix) const;
+
+    // The admin audit log: commands, refused requests and reloads. Only the newest
+    // max_audit_records are kept, so a long life (or a flood that got past the admin API's own
+    // per-minute limit) cannot fill the disk.
+    static constexpr std::int64_t max_audit_records = 100000;
+    bool append_audit(core::timestamp at, std::string_view who, std::string_view address, std::string_view action,
+                      std::string_view target, std::string_view outcome);
+    // Newest first, at most `limit`.
+    std::vector<audit_record> audit_log(std::size_t limit) const;
 
 private:
     struct impl;

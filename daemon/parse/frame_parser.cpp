@@ -13,6 +13,8 @@ const std::vector<std::string_view>& known_formats() {
     return formats;
 }
 
+bool format_vouches_for_authors(std::string_view format) { return format == "jetstream" || format == "mastodon"; }
+
 const std::vector<std::string_view>& mappable_fields() {
     static const std::vector<std::string_view> fields{"id", "text", "created_at", "source", "author", "lang", "url"};
     return fields;
@@ -67,7 +69,7 @@ public:
         }
         std::string created_at;
         bool has_text = false;
-        std::string* targets[] = {&out.id, &out.text, &created_at, &out.source, &out.author, &out.lang, &out.url};
+        std::string* targets[] = {&out.id, &out.text, &created_at, &out.network, &out.author, &out.lang, &out.url};
         for (std::size_t i = 0; i < pointers_.size(); ++i) {
             simdjson::dom::element v;
             if (root.at_pointer(pointers_[i]).get(v) != simdjson::SUCCESS) continue;  // absent

@@ -66,12 +66,17 @@ struct parser_settings {
     std::size_t max_bytes = 1 << 20;  // larger frames are rejected as oversized before parsing
     // generic only: where each mention field is found, as RFC 6901 JSON Pointers, e.g.
     // {"text", "/data/body"}. Fields not listed are read from their canonical top-level key.
-    // Keys: id text created_at source author lang url.
+    // Keys: id text created_at source author lang url. `source` fills mention::network: what the
+    // sender calls its origin, for display; the mention's source is the configured one.
     std::vector<std::pair<std::string, std::string>> field_map;
     // generic only: frames are processed only when every pointer holds the given string (e.g.
     // {"/0", "EVENT"} for Nostr relay messages); other frames are ignored, not rejected.
     std::vector<std::pair<std::string, std::string>> only_when;
 };
+
+// Whether a format's authors are vouched for by the platform (jetstream DIDs, mastodon accounts;
+// its parser sets mention::author_vouched) rather than claimed by the sender (generic).
+bool format_vouches_for_authors(std::string_view format);
 
 // The formats make_parser knows, for config validation.
 const std::vector<std::string_view>& known_formats();

@@ -64,7 +64,7 @@ std::optional<reject_reason> generic_parser::parse(std::string_view frame, core:
         else if (key == "text") {
             has_text = true;
             r = read_string(v, out.text, false);
-        } else if (key == "source") r = read_string(v, out.source, false);
+        } else if (key == "source") r = read_string(v, out.network, false);
         else if (key == "author") r = read_string(v, out.author, false);
         else if (key == "lang") r = read_string(v, out.lang, false);
         else if (key == "url") r = read_string(v, out.url, false);

@@ -71,7 +71,9 @@ public:
                 }
             }
         }
+        // The DID is the repository the commit was signed into: the network vouches for it.
         out.author.assign(did);
+        out.author_vouched = true;
         out.url.append("https://bsky.app/profile/").append(did).append("/post/").append(rkey);
         // createdAt is what the author's client claims (it may use +00:00 rather than Z, or be
         // wrong altogether); time_us is when Jetstream saw the event, the fallback.

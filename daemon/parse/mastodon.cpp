@@ -66,7 +66,11 @@ private:
 
         simdjson::dom::object account;
         if (status["account"].get(account) == simdjson::SUCCESS) {
-            if (auto acct = string_or_empty(account, "acct"); !acct.empty()) out.author.append("@").append(acct);
+            if (auto acct = string_or_empty(account, "acct"); !acct.empty()) {
+                // The server the stream comes from names the account: vouched for, not claimed.
+                out.author.append("@").append(acct);
+                out.author_vouched = true;
+            }
         }
         // A boost has empty content of its own: what is said is in the boosted status, while
         // the booster, who chose to amplify it, stays the author.

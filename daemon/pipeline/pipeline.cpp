@@ -103,7 +103,7 @@ struct pipeline::impl {
         std::size_t cap = settings.evidence_samples;
         if (cap == 0) return;
         if (samples.size() >= cap && samples.back().compound <= compound) return;
-        evidence_sample s{m.id, m.author, plain, m.url, std::string(lang), compound, now};
+        evidence_sample s{m.id, m.author, plain, m.url, std::string(lang), m.network, m.author_vouched, compound, now};
         auto pos = std::upper_bound(samples.begin(), samples.end(), compound,
                                     [](double c, const evidence_sample& e) { return c < e.compound; });
         samples.insert(pos, std::move(s));
@@ -197,6 +197,16 @@ std::variant<std::unique_ptr<pipeline>, std::string> pipeline::create(pipeline_s
     return std::unique_ptr<pipeline>(new pipeline(std::make_unique<impl>(std::move(settings), std::move(m), std::move(ds))));
 }
 
+std::uint64_t detection_author(const core::mention& m) {
+    // `| 1` keeps every hash off 0, which the detector reads as "a new author each time".
+    if (m.author_vouched && !m.author.empty()) return std::hash<std::string_view>{}(m.author) | 1u;
+    // The source's one anonymous author. The unit separator cannot occur in a vouched author
+    // (a DID, an @account), so no real author shares this hash by construction of its input.
+    std::string anonymous = "\x1f";
+    anonymous += m.source;
+    return std::hash<std::string_view>{}(anonymous) | 1u;
+}
+
 mention_result pipeline::process(const core::mention& m, core::timestamp now, step_result& out) {
     auto& s = *impl_;
     ++s.processed;
@@ -221,10 +231,7 @@ mention_result pipeline::process(const core::mention& m, core::timestamp now, st
         result.matched = true;
         s.build_key(rule, m, lang);
         s.remember(rule, s.key, m, lang, result.compound, now);
-        // No author (some recorded streams carry none) is "unknown": each mention its own author,
-        // rather than one author whom the per-author limit and unique_authors would collapse.
-        const std::uint64_t author = m.author.empty() ? 0 : std::hash<std::string_view>{}(m.author) | 1u;
-        detect::observation o{author, result.compound};
+        detect::observation o{detection_author(m), result.compound};
         s.detector.observe(rule, s.key, o, now, s.signals);
     }
     if (result.matched) ++s.matched;

@@ -24,8 +24,11 @@ struct pipeline_settings {
 };
 
 // A mention kept as evidence of an incident (never used in anything posted publicly).
+// `network` is what the sender said the mention came from; `author_vouched` whether anyone but
+// the sender stands behind `author` (see detection_author).
 struct evidence_sample {
-    std::string id, author, text, url, lang;
+    std::string id, author, text, url, lang, network;
+    bool author_vouched = false;
     double compound = 0;
     core::timestamp at{};
 };
@@ -58,13 +61,25 @@ struct mention_result {
     std::string_view lang;  // as given, or guessed
 };
 
+// The author a mention counts as for detection (unique_authors, max_per_author), as a hash
+// that is never 0:
+// - a vouched author (core::mention::author_vouched: the platform names it, or the source is
+//   configured `trusted: true`) is itself;
+// - everything else — a mention without an author, or with one merely claimed by a source not
+//   marked trusted — is the source's one anonymous author. Such a source adds at most 1 to
+//   unique_authors, and max_per_author caps the mentions of all its unbelieved authors together:
+//   whoever can write to it can name any author, so it speaks with one voice however many names
+//   it uses.
+std::uint64_t detection_author(const core::mention& m);
+
 class pipeline {
 public:
     // Fails with a message when a rule's keywords cannot be compiled.
     static std::variant<std::unique_ptr<pipeline>, std::string> create(pipeline_settings settings);
     ~pipeline();
 
-    // One mention at time `now`. Appends to `out`.
+    // One mention at time `now`. Appends to `out`. `m.source` must be the configured source's
+    // name (matching, grouping and the anonymous author depend on it).
     mention_result process(const core::mention& m, core::timestamp now, step_result& out);
     // Timers: clearing by silence, veto waits, escalations.
     void tick(core::timestamp now, step_result& out);

@@ -1,14 +1,17 @@
 // The console in real headless Chromium during a scripted spike: `crisisd demo` (the real
 // daemon, fed over a real local websocket) plays the bundled outage at 20x speed while the
-// test signs in with the demo's token, watches the incident appear without reloading the page,
-// vetoes the holding statement, checks that nothing for it reached the brand account's outbox,
-// and saves screenshots (desktop and phone) under the output folder.
+// test signs in with an approver's token (from a tokens file handed to the demo), watches the
+// incident appear without reloading the page, checks that a viewer's console shows the statement
+// without the buttons to veto, approve or acknowledge, vetoes the holding statement as the
+// approver, checks that nothing for it reached the brand account's outbox, and saves screenshots
+// (desktop and phone) under the output folder.
 //
 //   node console_test.mjs --crisisd PATH/crisisd --out DIR
 //
 // Exit 0 pass, 1 fail, 77 skipped (no Chromium or no playwright-core: run `npm ci` here).
 import { spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import { createHash, randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join, dirname } from "node:path";
@@ -41,8 +44,18 @@ const profile = join(tmpdir(), "crisisd-chromium-" + process.pid);
 const failures = [];
 const check = (ok, what) => { console.log((ok ? "ok   " : "FAIL ") + what); if (!ok) failures.push(what); };
 
+// --- the people: a viewer and an approver, by the hash of their tokens ---
+const viewerToken = randomBytes(32).toString("base64url");
+const approverToken = randomBytes(32).toString("base64url");
+const sha = (t) => createHash("sha256").update(t).digest("hex");
+const tokensFile = join(out, "tokens.yaml");
+writeFileSync(tokensFile, "tokens:\n" +
+  `  - {name: "Vera Viewer", role: viewer, sha256: "${sha(viewerToken)}"}\n` +
+  `  - {name: "Anna Berger", role: approver, sha256: "${sha(approverToken)}"}\n`);
+
 // --- the daemon and its scripted spike ---
-const demo = spawn(crisisd, ["demo", "--headless", "--speed", "20", "--dir", demoDir], { stdio: ["ignore", "pipe", "pipe"] });
+const demo = spawn(crisisd, ["demo", "--headless", "--speed", "20", "--dir", demoDir, "--tokens-file", tokensFile],
+                   { stdio: ["ignore", "pipe", "pipe"] });
 let stdout = "", stderr = "";
 demo.stdout.on("data", (d) => { stdout += d; });
 demo.stderr.on("data", (d) => { stderr += d; });
@@ -86,19 +99,19 @@ try {
   await page.goto(url);
   // A marker that a reload would wipe: the incident must arrive over the live feed.
   await page.evaluate(() => { window.__noReload = true; });
-  await page.waitForSelector("#live.on", { timeout: 10000 });
-  check(true, "live feed connected");
+  check(await page.isVisible("#signed-out"), "signed out, the console shows no data and asks for a token");
 
-  // Token login: a wrong token is refused, the demo's token is accepted.
-  await page.fill("#name", "Night Shift");
+  // Token login: a wrong token is refused, the approver's token is accepted.
   await page.fill("#token", "not-the-token");
   await page.click("#login button[type=submit]");
   await page.waitForFunction(() => document.getElementById("login-error").textContent.length > 0, null, { timeout: 5000 });
   check(!(await page.isVisible("#who")), "a wrong token is refused");
-  await page.fill("#token", token);
+  await page.fill("#token", approverToken);
   await page.click("#login button[type=submit]");
   await page.waitForSelector("#who:not([hidden])", { timeout: 5000 });
-  check(true, "signed in with the demo's token");
+  check(/Anna Berger \(approver\)/.test(await page.textContent("#who-name")), "signed in as the approver, named by the daemon");
+  await page.waitForSelector("#live.on", { timeout: 10000 });
+  check(true, "live feed connected (with a ticket)");
 
   // The spike: the incident appears in the list and its statement at the top, no reload.
   const item = await page.waitForSelector("#incidents li.incident", { timeout: 90000 });
@@ -111,6 +124,21 @@ try {
   check(/posts in \d/.test(await decision.$eval("[data-countdown]", (e) => e.textContent)), "a countdown shows when it will post");
   check(await page.evaluate(() => document.title.includes("decide")), "the tab title says a decision is needed");
   await page.screenshot({ path: join(out, "console-decision.png"), fullPage: true });
+  check(await decision.$("[data-action=approve]") !== null, "the approver is offered approve and veto");
+
+  // The same decision for a viewer: the text, but no button to veto, approve or acknowledge.
+  const pv = await browser.newPage();
+  await pv.goto(url);
+  await pv.waitForSelector("#who:not([hidden])", { timeout: 5000 });  // the token kept from the approver's sign-in
+  await pv.click("#logout");
+  await pv.fill("#token", viewerToken);
+  await pv.click("#login button[type=submit]");
+  await pv.waitForFunction(() => /Vera Viewer \(viewer\)/.test(document.getElementById("who-name").textContent), null, { timeout: 5000 });
+  const seen = await pv.waitForSelector(`#decisions .decision[data-id="${id}"] [data-statement-text]`, { timeout: 10000 });
+  check((await seen.textContent()).trim() === text, "the viewer sees the statement text");
+  check(await pv.$$eval("[data-action]", (b) => b.length) === 0, "the viewer gets no veto, approve, acknowledge or resolve button");
+  await pv.screenshot({ path: join(out, "console-viewer.png"), fullPage: true });
+  await pv.close();
 
   await veto.click();
   await page.click(`#incidents li.incident[data-id="${id}"] a`);
@@ -119,11 +147,12 @@ try {
   await page.waitForFunction(() => !document.querySelector("#decisions .decision"), null, { timeout: 10000 });
   check(true, "nothing is left waiting for a decision");
   const history = await page.$eval("#detail .history", (e) => e.textContent);
-  check(/Night Shift/.test(history), "the history names who vetoed: " + JSON.stringify(history.slice(0, 200)));
+  check(/Anna Berger/.test(history), "the history names who vetoed: " + JSON.stringify(history.slice(0, 200)));
   check(await page.evaluate(() => window.__noReload === true), "the page was never reloaded");
 
   // Which statement was vetoed, from the API; then wait past its due time and read the outbox.
-  const detail = await (await fetch(url + "api/v1/incidents/" + id)).json();
+  check((await fetch(url + "api/v1/incidents/" + id)).status === 401, "the API refuses a read without a token");
+  const detail = await (await fetch(url + "api/v1/incidents/" + id, { headers: { Authorization: "Bearer " + token } })).json();
   const vetoed = detail.steps.find((s) => s.phase === "open" && s.state === "vetoed");
   check(!!vetoed, "the API reports the step vetoed");
   await new Promise((r) => setTimeout(r, 12000));  // the veto wait is 3 min of story = 9 s at 20x

@@ -60,6 +60,9 @@ TEST(cli, check_config_refuses_wrong_statement_times) {
     expect_check_config_golden("statement_times");
 }
 
+// An admin listener beyond loopback needs tokens and TLS (or a reverse proxy that does TLS).
+TEST(cli, check_config_refuses_an_exposed_admin_listener) { expect_check_config_golden("admin_exposed"); }
+
 TEST(cli, check_config_says_ok_for_a_good_config) {
     child_process p({CRISISD_BINARY, "check-config", "--config",
                      (fs::path(CRISISD_TEST_DATA) / "config/good/main.yaml").string()});

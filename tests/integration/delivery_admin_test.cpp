@@ -12,7 +12,6 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using crisisd::testing::child_process;
-using crisisd::testing::http_get;
 using crisisd::testing::metric;
 using crisisd::testing::wait_until;
 
@@ -22,7 +21,7 @@ struct ctl_result {
 };
 
 ctl_result ctl(const std::string& url, const fs::path& token, std::vector<std::string> words) {
-    std::vector<std::string> argv{CRISISD_BINARY, "ctl", "--url", url, "--token-file", token.string(), "--user", "ops"};
+    std::vector<std::string> argv{CRISISD_BINARY, "ctl", "--url", url, "--token-file", token.string()};
     argv.insert(argv.end(), words.begin(), words.end());
     child_process p(argv);
     ctl_result r;
@@ -42,12 +41,12 @@ TEST(delivery_admin, pagerduty_follows_the_incident_and_ctl_commands_it) {
     crisisd::testing::fake_pagerduty pd;
     pd.start();
     pd.script_statuses({500, 500});
-    std::ofstream(dir / "tokens") << "# admin tokens\nsecret-token-1\n";
-    std::ofstream(dir / "token") << "secret-token-1\n";
+    const auto tokens = crisisd::testing::write_admin_tokens(dir);
+    std::ofstream(dir / "token") << crisisd::testing::test_admin_token << "\n";
     std::ofstream(dir / "routing") << "0123456789abcdef0123456789abcdef";
     std::ofstream(dir / "crisisd.yaml") << R"(
 sources:
-  - { name: stream, type: websocket, url: "ws://127.0.0.1:)" << ws.port() << R"(/s" }
+  - { name: stream, type: websocket, url: "ws://127.0.0.1:)" << ws.port() << R"(/s", trusted: true }
 channels:
   - name: oncall
     type: pagerduty
@@ -67,7 +66,7 @@ rules:
     playbook: page
 playbooks:
   - { name: page, steps: [ { notify: [oncall] } ] }
-admin: { listen: "127.0.0.1:0", tokens_file: ")" << (dir / "tokens").string() << R"(" }
+admin: { listen: "127.0.0.1:0", tokens_file: ")" << tokens.string() << R"(" }
 storage: { path: ")" << (dir / "state.db").string() << R"(" }
 )";
     child_process d({CRISISD_BINARY, "run", "--config", (dir / "crisisd.yaml").string()});
@@ -85,7 +84,7 @@ storage: { path: ")" << (dir / "state.db").string() << R"(" }
     EXPECT_TRUE(dedup.starts_with("crisisd/") && dedup.ends_with("/acme-outage/1") && dedup.size() == 8 + 32 + 14)
         << dedup;
     ASSERT_TRUE(wait_until([&] { return pd.alert_state(dedup) == "triggered"; }, 15s)) << d.stderr_text();
-    auto metrics = http_get(url + "/metrics");
+    auto metrics = crisisd::testing::admin_get(static_cast<std::uint16_t>(std::stoi(*port)), "/metrics");
     EXPECT_EQ(metric(metrics, R"(crisisd_actions_total{channel="oncall",outcome="retry"})"), 2) << metrics;
     EXPECT_EQ(metric(metrics, R"(crisisd_actions_total{channel="oncall",outcome="sent"})"), 1) << metrics;
 

@@ -75,6 +75,7 @@ sources:
   - name: stream
     type: websocket
     url: "ws://127.0.0.1:)" << ws.port() << R"(/stream"
+    trusted: true
     reconnect: { initial: 50ms, max: 200ms }
 channels:
   - { name: pager, type: webhook, url: ")" << pager.url("/hook") << R"(", retry: { initial: 50ms, max: 200ms } }

@@ -25,6 +25,7 @@
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using crisisd::testing::child_process;
+using crisisd::testing::admin_get;
 using crisisd::testing::http_get;
 using crisisd::testing::metric;
 using crisisd::testing::wait_until;
@@ -39,7 +40,6 @@ crisisd::net::http_response call(std::uint16_t port, const std::string& method, 
     req.method = method;
     req.url = "http://127.0.0.1:" + std::to_string(port) + path;
     req.headers.emplace_back("Authorization", "Bearer " + token);
-    req.headers.emplace_back("X-Crisisd-User", "Night Shift");
     if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
     req.body = body;
     return crisisd::testing::run_sync(io, client.send(req));
@@ -52,7 +52,7 @@ int http_post(std::uint16_t port, const std::string& path, const std::string& to
 // The rules of the open incidents and of resolved ones, as the admin API lists them.
 std::vector<std::string> incident_rules(std::uint16_t admin) {
     std::vector<std::string> out;
-    auto doc = boost::json::parse(http_get(admin, "/api/v1/incidents")).as_object();
+    auto doc = boost::json::parse(admin_get(admin, "/api/v1/incidents")).as_object();
     for (const auto& i : doc.at("incidents").as_array()) out.emplace_back(i.at("rule").as_string());
     return out;
 }
@@ -144,7 +144,7 @@ class ops : public ::testing::Test {
 protected:
     void SetUp() override {
         dir_ = crisisd::testing::make_temp_dir("crisisd-ops");
-        std::ofstream(dir_ / "tokens") << "ops-test-token\n";
+        tokens_ = crisisd::testing::write_admin_tokens(dir_);
         ASSERT_FALSE(ws_.start());
     }
     void TearDown() override {
@@ -170,7 +170,7 @@ playbooks:
   - name: page
     steps:
       - notify: [pager]
-admin: { listen: "127.0.0.1:0", tokens_file: ")" << (dir_ / "tokens").string() << R"(" }
+admin: { listen: "127.0.0.1:0", tokens_file: ")" << tokens_.string() << R"(" }
 storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
 )";
     }
@@ -196,11 +196,12 @@ storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
         }
     }
     bool processed(std::uint16_t admin) {
-        return wait_until([&] { return metric(http_get(admin, "/metrics"), "crisisd_mentions_processed_total") == sent_; },
+        return wait_until([&] { return metric(admin_get(admin, "/metrics"), "crisisd_mentions_processed_total") == sent_; },
                           10s);
     }
 
     fs::path dir_;
+    fs::path tokens_;
     int sent_ = 0;
     crisisd::testing::io_thread io_;
     crisisd::net::websocket_server ws_{io_.executor(), {}};
@@ -266,7 +267,7 @@ TEST_F(ops, bad_config_on_reload_keeps_the_running_one_and_mentions_flow) {
     send("alpha", 4);
     ASSERT_TRUE(processed(admin)) << d.stderr_text();
     EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))
-        << http_get(admin, "/api/v1/incidents");
+        << admin_get(admin, "/api/v1/incidents");
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
 }
@@ -299,16 +300,16 @@ TEST_F(ops, good_config_swaps_and_only_changed_rules_lose_their_state) {
             return rules == std::vector<std::string>{"alpha", "gamma"};
         },
         10s))
-        << http_get(admin, "/api/v1/incidents");
+        << admin_get(admin, "/api/v1/incidents");
     // beta fires once it has seven of its own.
     send("beta", 4);
-    EXPECT_TRUE(wait_until([&] { return incident_rules(admin).size() == 3; }, 10s)) << http_get(admin, "/api/v1/incidents");
+    EXPECT_TRUE(wait_until([&] { return incident_rules(admin).size() == 3; }, 10s)) << admin_get(admin, "/api/v1/incidents");
 
     // Incidents opened before a reload stay open across another one, with their numbers.
-    auto before = http_get(admin, "/api/v1/incidents/1");
+    auto before = admin_get(admin, "/api/v1/incidents/1");
     d.signal(SIGHUP);
     ASSERT_TRUE(wait_until([&] { return d.stderr_text().find("is in effect") != d.stderr_text().rfind("is in effect"); }, 10s));
-    auto after = boost::json::parse(http_get(admin, "/api/v1/incidents/1")).as_object();
+    auto after = boost::json::parse(admin_get(admin, "/api/v1/incidents/1")).as_object();
     EXPECT_EQ(after.at("rule").as_string(), boost::json::parse(before).as_object().at("rule").as_string());
     EXPECT_NE(after.at("state").as_string(), "resolved");
     d.signal(SIGTERM);
@@ -325,7 +326,7 @@ TEST_F(ops, metrics_pass_promtool_check_metrics) {
     ASSERT_TRUE(processed(admin));
     ASSERT_TRUE(wait_until([&] { return !incident_rules(admin).empty(); }, 10s));
     ws_.broadcast("{not json");
-    auto exposition = http_get(admin, "/metrics");
+    auto exposition = admin_get(admin, "/metrics");
     ASSERT_NE(exposition.find("crisisd_mentions_processed_total"), std::string::npos);
     std::ofstream(dir_ / "metrics.txt") << exposition;
     auto cmd = "/usr/bin/promtool check metrics < '" + (dir_ / "metrics.txt").string() + "' 2>&1";
@@ -346,7 +347,7 @@ TEST_F(ops, silences_survive_a_restart_and_then_a_reload) {
         child_process first({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
         auto admin = start(first);
         ASSERT_NE(admin, 0) << first.stderr_text();
-        ASSERT_EQ(http_post(admin, "/api/v1/silences", "ops-test-token", R"({"rule":"alpha","duration":"2h"})"), 200)
+        ASSERT_EQ(http_post(admin, "/api/v1/silences", crisisd::testing::test_admin_token, R"({"rule":"alpha","duration":"2h"})"), 200)
             << first.stderr_text();
         first.signal(SIGTERM);
         ASSERT_EQ(first.wait_exit(15s), 0) << first.stderr_text();
@@ -363,7 +364,7 @@ TEST_F(ops, silences_survive_a_restart_and_then_a_reload) {
     send("beta", 8);
     ASSERT_TRUE(processed(admin)) << d.stderr_text();
     EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"beta"}; }, 10s))
-        << "alpha is still silenced: " << http_get(admin, "/api/v1/incidents");
+        << "alpha is still silenced: " << admin_get(admin, "/api/v1/incidents");
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
 }
@@ -374,24 +375,32 @@ TEST_F(ops, a_reload_rotates_the_admin_tokens) {
     auto admin = start(d);
     ASSERT_NE(admin, 0) << d.stderr_text();
     const std::string silence = R"({"rule":"alpha","duration":"1h"})";
-    ASSERT_EQ(http_post(admin, "/api/v1/silences", "ops-test-token", silence), 200) << d.stderr_text();
+    ASSERT_EQ(http_post(admin, "/api/v1/silences", crisisd::testing::test_admin_token, silence), 200) << d.stderr_text();
 
-    std::ofstream(dir_ / "tokens") << "# rotated\nrotated-token\n";
+    const std::string rotated = "rotated-token-for-the-night-shift-0001";
+    std::ofstream(tokens_) << crisisd::testing::tokens_yaml({{"Night Shift", "responder", rotated}});
     d.signal(SIGHUP);
     ASSERT_TRUE(d.wait_for_stderr("is in effect", 10s)) << d.stderr_text();
-    EXPECT_EQ(http_post(admin, "/api/v1/silences", "ops-test-token", silence), 401) << "the old token still works";
-    EXPECT_EQ(http_post(admin, "/api/v1/silences", "rotated-token", silence), 200) << d.stderr_text();
-    // The console's sign-in check agrees.
-    EXPECT_EQ(call(admin, "GET", "/api/v1/session", "ops-test-token").status, 401);
-    auto session = call(admin, "GET", "/api/v1/session", "rotated-token");
+    EXPECT_EQ(http_post(admin, "/api/v1/silences", crisisd::testing::test_admin_token, silence), 401)
+        << "the old token still works";
+    EXPECT_EQ(http_post(admin, "/api/v1/silences", rotated, silence), 200) << d.stderr_text();
+    // The console's sign-in check agrees, and names the token's holder and role.
+    EXPECT_EQ(call(admin, "GET", "/api/v1/session", crisisd::testing::test_admin_token).status, 401);
+    auto session = call(admin, "GET", "/api/v1/session", rotated);
     EXPECT_EQ(session.status, 200);
-    EXPECT_EQ(session.body, R"({"user":"Night Shift"})");
+    EXPECT_EQ(session.body, R"({"name":"Night Shift","role":"responder"})");
 
-    // An unreadable file on reload keeps the tokens that work, and says so.
-    std::filesystem::remove(dir_ / "tokens");
+    // A file that cannot be parsed on reload keeps the tokens that work, and says so; a file
+    // that is gone revokes them (a deliberate change with issue 11: deleting the file is how
+    // an operator shuts the door).
+    std::ofstream(tokens_) << "tokens: [ {name: broken\n";
     d.signal(SIGHUP);
-    ASSERT_TRUE(d.wait_for_stderr("admin tokens: cannot read tokens file", 10s)) << d.stderr_text();
-    EXPECT_EQ(http_post(admin, "/api/v1/silences", "rotated-token", silence), 200) << d.stderr_text();
+    ASSERT_TRUE(d.wait_for_stderr("admin tokens: tokens file .* was not loaded", 10s)) << d.stderr_text();
+    EXPECT_EQ(http_post(admin, "/api/v1/silences", rotated, silence), 200) << d.stderr_text();
+    std::filesystem::remove(tokens_);
+    d.signal(SIGHUP);
+    ASSERT_TRUE(d.wait_for_stderr("admin tokens: tokens file .* is gone", 10s)) << d.stderr_text();
+    EXPECT_EQ(http_post(admin, "/api/v1/silences", rotated, silence), 401) << d.stderr_text();
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
 }
@@ -418,14 +427,14 @@ TEST_F(ops, reload_starts_and_stops_sources_and_leaves_unchanged_ones_connected)
     }
     ASSERT_TRUE(processed(admin)) << d.stderr_text();
     EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))
-        << http_get(admin, "/api/v1/incidents");
+        << admin_get(admin, "/api/v1/incidents");
 
     write_config(rule("alpha", "alpha"));
     d.signal(SIGHUP);
     ASSERT_TRUE(d.wait_for_stderr("sources stopped: second", 10s)) << d.stderr_text();
     EXPECT_TRUE(wait_until([&] { return second.connection_count() == 0; }, 10s));
     // Its gauges went with it: the shipped "source disconnected" alert must not fire for it.
-    const auto metrics_text = http_get(admin, "/metrics");
+    const auto metrics_text = admin_get(admin, "/metrics");
     EXPECT_EQ(metrics_text.find(R"(crisisd_source_connected{source="second"})"), std::string::npos) << metrics_text;
     EXPECT_EQ(metrics_text.find(R"(crisisd_source_last_message_age_seconds{source="second"})"), std::string::npos);
     EXPECT_NE(metrics_text.find(R"(crisisd_source_connected{source="stream"} 1)"), std::string::npos) << metrics_text;
@@ -459,7 +468,7 @@ TEST_F(ops, a_channel_change_on_reload_applies_nothing_and_says_restart) {
     send("alpha", 7);
     ASSERT_TRUE(processed(admin)) << d.stderr_text();
     EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))
-        << http_get(admin, "/api/v1/incidents");
+        << admin_get(admin, "/api/v1/incidents");
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
 }

@@ -19,6 +19,7 @@
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using crisisd::testing::child_process;
+using crisisd::testing::admin_get;
 using crisisd::testing::http_get;
 using crisisd::testing::metric;
 using crisisd::testing::wait_until;
@@ -44,6 +45,7 @@ sources:
   - name: stream
     type: websocket
     url: "ws://127.0.0.1:)" << ws_.port() << R"(/stream"
+    trusted: true  # its authors count as themselves (generic JSON from our own producer)
     max_message_bytes: 4096
     reconnect: { initial: 100ms, max: 500ms }
 channels:
@@ -72,7 +74,7 @@ statements:
     approved_by: "Head of Communications"
     approved_at: "2026-11-01"
     text: { en: "We know about the {topic} outage and are working on it." }
-admin: { listen: "127.0.0.1:0" }
+admin: { listen: "127.0.0.1:0", tokens_file: ")" << crisisd::testing::write_admin_tokens(dir_).string() << R"(" }
 storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
 )";
     }
@@ -147,13 +149,13 @@ TEST_F(spine, opens_one_incident_pages_posts_and_resolves) {
         20s))
         << d.stderr_text();
 
-    auto incidents = boost::json::parse(http_get(admin, "/api/v1/incidents")).as_object();
+    auto incidents = boost::json::parse(admin_get(admin, "/api/v1/incidents")).as_object();
     const auto& list = incidents.at("incidents").as_array();
     ASSERT_EQ(list.size(), 1u);
     EXPECT_EQ(list[0].at("state").as_string(), "resolved");
     EXPECT_EQ(bodies(receiver_.requests(), "/brand").size(), 1u);
 
-    auto metrics = http_get(admin, "/metrics");
+    auto metrics = admin_get(admin, "/metrics");
     EXPECT_EQ(metric(metrics, R"(crisisd_mentions_rejected_total{reason="malformed_json",source="stream"})"), 1) << metrics;
     EXPECT_EQ(metric(metrics, R"(crisisd_mentions_rejected_total{reason="invalid_utf8",source="stream"})"), 1) << metrics;
     EXPECT_EQ(metric(metrics, R"(crisisd_mentions_rejected_total{reason="oversized",source="stream"})"), 1) << metrics;
@@ -184,7 +186,7 @@ TEST_F(spine, a_state_database_that_refuses_writes_holds_the_page_back_and_loses
                                 "acme is broken again, worst provider ever. Disgusting."};
     for (int i = 0; i < 12; ++i)
         ws_.broadcast(crisisd::testing::mention_json(++n, "@angry" + std::to_string(i % 9), complaints[i % 3]));
-    ASSERT_TRUE(wait_until([&] { return metric(http_get(admin, "/metrics"), "crisisd_outbox_write_errors_total") >= 1; },
+    ASSERT_TRUE(wait_until([&] { return metric(admin_get(admin, "/metrics"), "crisisd_outbox_write_errors_total") >= 1; },
                            15s))
         << d.stderr_text();
     EXPECT_NE(http_get(admin, "/healthz").find("the state database refuses writes"), std::string::npos);
@@ -198,7 +200,7 @@ TEST_F(spine, a_state_database_that_refuses_writes_holds_the_page_back_and_loses
     ASSERT_EQ(pages.size(), 1u);
     EXPECT_EQ(pages[0].at("idempotency_key").as_string(), "1/open/0/pager");
     EXPECT_EQ(bodies(receiver_.requests(), "/brand").size(), 1u);
-    EXPECT_EQ(metric(http_get(admin, "/metrics"), "crisisd_outbox_pending"), 0);
+    EXPECT_EQ(metric(admin_get(admin, "/metrics"), "crisisd_outbox_pending"), 0);
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
 }
@@ -210,15 +212,15 @@ TEST_F(spine, keeps_the_stream_after_the_server_drops_it) {
     auto admin = static_cast<std::uint16_t>(std::stoi(*port));
     ASSERT_TRUE(wait_until([&] { return ws_.connection_count() == 1; }, 10s));
     ws_.broadcast(crisisd::testing::mention_json(1, "@a", "acme is fine"));
-    ASSERT_TRUE(wait_until([&] { return metric(http_get(admin, "/metrics"), "crisisd_mentions_processed_total") == 1; },
+    ASSERT_TRUE(wait_until([&] { return metric(admin_get(admin, "/metrics"), "crisisd_mentions_processed_total") == 1; },
                            10s));
     ws_.close_all();
     ASSERT_TRUE(wait_until([&] { return ws_.connections_accepted() >= 2 && ws_.connection_count() == 1; }, 10s))
         << d.stderr_text();
     ws_.broadcast(crisisd::testing::mention_json(2, "@b", "acme is fine again"));
-    EXPECT_TRUE(wait_until([&] { return metric(http_get(admin, "/metrics"), "crisisd_mentions_processed_total") == 2; },
+    EXPECT_TRUE(wait_until([&] { return metric(admin_get(admin, "/metrics"), "crisisd_mentions_processed_total") == 2; },
                            10s));
-    auto metrics = http_get(admin, "/metrics");
+    auto metrics = admin_get(admin, "/metrics");
     EXPECT_GE(metric(metrics, R"(crisisd_source_reconnects_total{source="stream"})"), 1) << metrics;
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait_exit(15s), 0);

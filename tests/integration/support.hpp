@@ -12,7 +12,10 @@
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
+#include "admin/tokens.hpp"
 #include "fakes/io_thread.hpp"
 #include "net/http_client.hpp"
 
@@ -55,21 +58,38 @@ inline double metric(const std::string& exposition, const std::string& series) {
     return std::stod(exposition.substr(pos + series.size() + 2));
 }
 
-// The admin access new integration tests use: one token with every right, the tokens file that
-// grants it, and requests that carry it. Every test that talks to the admin API goes through
-// these, so a change to how tokens are stored or presented is made here once.
+// The admin access integration tests use: one token with every right (role admin), the tokens
+// file that grants it, and requests that carry it. Every test that talks to the admin API goes
+// through these, so a change to how tokens are stored or presented is made here once.
 inline const std::string test_admin_token = "crisisd-integration-admin-token-5b1f0c9e7d2a4e68";
 
-// Writes the tokens file granting test_admin_token into `dir`; returns its path (for
-// `admin: {tokens_file: …}`).
-inline std::filesystem::path write_admin_tokens(const std::filesystem::path& dir) {
-    auto path = dir / "admin-tokens";
-    std::ofstream(path) << "# integration test token\n" << test_admin_token << "\n";
+// One line of a tokens file (admin/tokens.hpp): the token itself is never written, only its hash.
+struct test_token {
+    std::string name;
+    std::string role;  // viewer | responder | approver | admin
+    std::string token;
+};
+
+inline std::string tokens_yaml(const std::vector<test_token>& tokens) {
+    std::string out = "# integration test tokens\ntokens:\n";
+    for (const auto& t : tokens)
+        out += "  - {name: \"" + t.name + "\", role: " + t.role + ", sha256: \"" + admin::to_hex(admin::sha256(t.token)) +
+               "\"}\n";
+    return out;
+}
+
+// Writes the tokens file granting test_admin_token (as "Integration Test", role admin) and any
+// `more` into `dir`; returns its path (for `admin: {tokens_file: …}`).
+inline std::filesystem::path write_admin_tokens(const std::filesystem::path& dir, std::vector<test_token> more = {}) {
+    auto path = dir / "admin-tokens.yaml";
+    more.insert(more.begin(), test_token{"Integration Test", "admin", test_admin_token});
+    std::ofstream(path) << tokens_yaml(more);
     return path;
 }
 
 inline net::http_response admin_request(std::uint16_t port, const std::string& method, const std::string& path,
-                                        const std::string& body = {}, const std::string& token = test_admin_token) {
+                                        const std::string& body = {}, const std::string& token = test_admin_token,
+                                        const std::vector<std::pair<std::string, std::string>>& headers = {}) {
     boost::asio::io_context io;
     net::http_client client(io.get_executor());
     net::http_request req;
@@ -77,6 +97,7 @@ inline net::http_response admin_request(std::uint16_t port, const std::string& m
     req.url = "http://127.0.0.1:" + std::to_string(port) + path;
     if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
     if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+    for (const auto& h : headers) req.headers.push_back(h);
     req.body = body;
     return run_sync(io, client.send(req));
 }

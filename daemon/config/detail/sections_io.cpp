@@ -3,6 +3,7 @@
 #include <array>
 #include <charconv>
 
+#include "config/detail/listen.hpp"
 #include "config/detail/sections.hpp"
 #include "core/json_writer.hpp"
 
@@ -53,6 +54,30 @@ bool valid_header_name(const std::string& s) {
         if (!ok) return false;
     }
     return true;
+}
+
+// `N/s`, `N/m` or `N/h`: a whole number of mentions per second, minute or hour.
+std::optional<ingest::rate_limit> parse_rate(std::string_view text) {
+    const auto slash = text.find('/');
+    if (slash == std::string_view::npos || slash == 0 || slash + 2 != text.size()) return std::nullopt;
+    std::uint64_t count = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + slash, count);
+    if (ec != std::errc{} || end != text.data() + slash || count < 1 || count > 1'000'000) return std::nullopt;
+    ingest::rate_limit r;
+    r.count = count;
+    switch (text.back()) {
+        case 's': r.per = std::chrono::seconds(1); break;
+        case 'm': r.per = std::chrono::minutes(1); break;
+        case 'h': r.per = std::chrono::hours(1); break;
+        default: return std::nullopt;
+    }
+    return r;
+}
+
+// true/false, nothing else (YAML 1.1's yes/on are ambiguous to readers).
+std::optional<bool> read_flag(context& ctx, const field& f) {
+    if (auto v = read_choice(ctx, f, {"false", "true"})) return *v == 1;
+    return std::nullopt;
 }
 
 }  // namespace
@@ -154,7 +179,7 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
         mapping m(ctx, item, at, "each entry of 'sources'",
                   {"name", "type", "url", "format", "path", "ca_file", "token", "max_message_bytes",
                    "reconnect", "collections", "dids", "subscribe", "fields", "only_when", "listen",
-                   "max_body_bytes", "queue"});
+                   "max_body_bytes", "queue", "trusted", "max_rate", "behind_proxy"});
         if (!m.valid()) return;
         m.set_owner("source");
         ingest::source_settings s;
@@ -207,10 +232,27 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
                     s.queue_overflow = *v == 0 ? ingest::overflow_policy::block : ingest::overflow_policy::drop_oldest;
             }
         }
+        if (const field* rate = m.find("max_rate")) {
+            std::optional<ingest::rate_limit> r;
+            if (rate->value && rate->value.IsScalar()) r = parse_rate(rate->value.Scalar());
+            if (r) s.max_rate = *r;
+            else
+                ctx.error(value_at(ctx, *rate), "'max_rate' must be a rate like 200/s: a whole number from 1 to "
+                                                "1000000 per s, m or h (got " + shown(rate->value) + ")");
+        }
+        if (const field* trusted = m.find("trusted")) {
+            if (s.format != "generic") {
+                ctx.error(ctx.at(trusted->key_node), "'trusted' only applies to sources of format generic "
+                                                     "(the platform vouches for jetstream and mastodon authors)");
+            } else if (auto v = read_flag(ctx, *trusted)) {
+                s.trusted = *v;
+            }
+        }
         if (!type_known) {
             out.push_back(std::move(s));
             return;
         }
+        if (s.type != "http") not_for_type(ctx, m, "behind_proxy", "sources of type http");
         if (s.type != "http") {
             not_for_type(ctx, m, "listen", "sources of type http");
             not_for_type(ctx, m, "max_body_bytes", "sources of type http");
@@ -227,10 +269,24 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
                 if (const field* format = m.find("format"))
                     ctx.error(value_at(ctx, *format), "sources of type http take the generic format");
             }
+            if (const field* proxy = m.find("behind_proxy")) {
+                if (auto v = read_flag(ctx, *proxy)) s.behind_proxy = *v;
+            }
             if (const field* listen = m.find("listen")) {
                 if (auto v = read_string(ctx, *listen)) {
                     if (valid_listen(*v)) s.listen = *v;
                     else ctx.error(value_at(ctx, *listen), "'listen' must be host:port (got " + shown(listen->value) + ")");
+                }
+                // Beyond loopback, whoever reaches the port could feed detection, and a token
+                // sent over plain HTTP could be read on the way: both doors need closing.
+                if (valid_listen(s.listen) && !is_loopback_listen(s.listen)) {
+                    const std::string where = "'listen' " + s.listen + " is beyond loopback";
+                    if (m.find("token") == nullptr)
+                        ctx.error(value_at(ctx, *listen), where + ": an ingest listener there needs a 'token'");
+                    if (!s.behind_proxy)
+                        ctx.error(value_at(ctx, *listen),
+                                  where + ": crisisd does not terminate TLS for ingest, so put a TLS reverse proxy in "
+                                          "front and say so with 'behind_proxy: true' (or listen on 127.0.0.1)");
                 }
             }
             if (const field* max = m.find("max_body_bytes")) {
@@ -416,19 +472,46 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
 }
 
 void read_admin(context& ctx, const field& f, admin::admin_settings& out) {
-    mapping m(ctx, f, {"listen", "tokens_file"});
-    if (const field* listen = m.find("listen")) {
+    mapping m(ctx, f, {"listen", "tokens_file", "hosts", "metrics_open", "behind_proxy", "cert_file", "key_file"});
+    const field* listen = m.find("listen");
+    if (listen) {
         if (auto v = read_string(ctx, *listen)) {
             if (valid_listen(*v)) {
                 out.listen = *v;
             } else {
                 ctx.error(value_at(ctx, *listen),
                           "'listen' must be host:port like 127.0.0.1:9464 (got " + shown(listen->value) + ")");
+                listen = nullptr;
             }
         }
     }
     if (const field* tokens = m.find("tokens_file")) {
         if (auto v = read_string(ctx, *tokens)) out.tokens_file = resolve_path(ctx, *v);
+    }
+    if (const field* hosts = m.find("hosts")) {
+        if (auto v = read_string_list(ctx, *hosts)) out.hosts = *v;
+    }
+    if (const field* open = m.find("metrics_open"))
+        if (auto v = read_flag(ctx, *open)) out.metrics_open = *v;
+    if (const field* proxy = m.find("behind_proxy"))
+        if (auto v = read_flag(ctx, *proxy)) out.behind_proxy = *v;
+    const field* cert = m.find("cert_file");
+    const field* key = m.find("key_file");
+    if (cert)
+        if (auto v = read_string(ctx, *cert)) out.cert_file = resolve_path(ctx, *v);
+    if (key)
+        if (auto v = read_string(ctx, *key)) out.key_file = resolve_path(ctx, *v);
+    if ((cert == nullptr) != (key == nullptr))
+        ctx.error(ctx.at((cert ? cert : key)->key_node), "'cert_file' and 'key_file' go together");
+    // Beyond loopback anyone on the network can knock: the API then needs tokens, and TLS so a
+    // token is not read off the wire (from crisisd itself or from a reverse proxy in front).
+    if (listen && !is_loopback_listen(out.listen)) {
+        const bool tls = !out.cert_file.empty() && !out.key_file.empty();
+        if (out.tokens_file.empty() || !(tls || out.behind_proxy))
+            ctx.error(value_at(ctx, *listen),
+                      "admin 'listen' " + out.listen +
+                          " is beyond loopback: it needs 'tokens_file' and TLS ('cert_file' and 'key_file', or "
+                          "'behind_proxy: true' when a reverse proxy in front terminates TLS)");
     }
 }
 

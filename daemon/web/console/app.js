@@ -5,6 +5,10 @@
 // Plain browser JavaScript, no build step and no CDN: the daemon embeds and serves this file.
 // Mention text and URLs come from the public and are shown as text only (never as HTML), and
 // only http(s) links are made clickable.
+// Nothing is read before sign-in: every call carries the bearer token, and the live feed (an
+// EventSource, which cannot send headers) opens with a single-use ticket fetched with it. The
+// daemon names the person and their role; the console offers only what that role may do (the
+// daemon refuses the rest with 403 anyway).
 "use strict";
 
 const store = {
@@ -16,7 +20,8 @@ const state = {
   incidents: [],
   selected: null,          // incident id shown in the detail pane
   token: store.get("crisisd-token"),
-  name: store.get("crisisd-name"),
+  name: "",                // from the daemon's session: the token's holder
+  role: "",                // viewer | responder | approver | admin
   receivedAt: Date.now(),  // when `incidents` arrived: countdowns run from here
   lastEvent: 0,            // last message on the live feed
   live: false,
@@ -55,6 +60,10 @@ const pct = (x) => Math.round((x || 0) * 100) + "%";
 const clock = (iso) => new Date(iso).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
 const safeUrl = (u) => { try { const p = new URL(u); return p.protocol === "https:" || p.protocol === "http:" ? p.href : null; } catch { return null; } };
 const isOpen = (inc) => inc.state !== "resolved";
+const ranks = { viewer: 0, responder: 1, approver: 2, admin: 3 };
+// What the signed-in role may do: responders acknowledge and resolve, approvers also decide statements.
+const may = (need) => !!state.token && (ranks[state.role] ?? -1) >= ranks[need];
+const auth = () => ({ "Authorization": "Bearer " + state.token });
 
 // Countdowns and ages are filled in by tick() every second, not by render(): the server pushes
 // every second too, and rebuilding buttons that often would swallow a tap that lands between
@@ -115,8 +124,9 @@ function statementControls(inc, step, big) {
       ? countdownEl(step, "countdown", "posts in ")
       : el("span", { class: "countdown waiting" }, step.state === "awaiting_approval" ? "needs your approval" : "")));
   wrap.append(el("blockquote", { class: "text", "data-statement-text": "" }, step.text || "(no text)"));
-  if (!state.token) {
-    wrap.append(el("div", { class: "actions" }, el("span", { class: "quiet" }, "Sign in to veto or approve.")));
+  if (!may("approver")) {
+    wrap.append(el("div", { class: "actions" }, el("span", { class: "quiet" },
+      state.token ? "Only an approver can veto or approve (you are " + state.role + ")." : "Sign in to veto or approve.")));
     return wrap;
   }
   const armed = state.armed === key;
@@ -145,7 +155,7 @@ function renderDecisions() {
           el("a", { href: "#incident-" + inc.id }, "#" + inc.id + " " + inc.rule + " · " + inc.key),
           el("span", {},
             // Acknowledging stops escalations: offered here too, so one screen does the 3 a.m. job.
-            state.token && inc.state === "open"
+            may("responder") && inc.state === "open"
               ? el("button", { class: "small", "data-action": "ack", disabled: state.busy.has(inc.id + "/ack"),
                                onclick: () => command(inc.id, "ack") }, "Acknowledge")
               : null,
@@ -278,12 +288,13 @@ function renderDetail() {
        " · opened " + new Date(inc.opened_at).toLocaleString() + " (", agoEl(inc.opened_at), ")",
        inc.acknowledged_at ? " · acknowledged " + clock(inc.acknowledged_at) : "",
        inc.resolved_at ? " · resolved " + clock(inc.resolved_at) : ""),
-    state.token ? el("div", { class: "toolbar" },
+    may("responder") ? el("div", { class: "toolbar" },
       el("button", { "data-action": "ack", disabled: inc.state !== "open" || busy("ack"), onclick: () => command(inc.id, "ack") },
          inc.state === "open" ? "Acknowledge" : "Acknowledged"),
       el("button", { "data-action": "resolve", disabled: inc.state === "resolved" || busy("resolve"),
                      onclick: () => command(inc.id, "resolve") }, "Resolve"))
-      : el("p", { class: "quiet" }, "Sign in at the top to acknowledge, veto, approve or resolve."),
+      : el("p", { class: "quiet" }, state.token ? "Your role (" + state.role + ") can read, not act."
+                                                  : "Sign in at the top to acknowledge, veto, approve or resolve."),
     el("div", { id: "cmd-error", class: "error", role: "alert" }, state.error),
     el("h3", {}, "Playbook"),
     el("ol", { class: "steps" }, ...(inc.steps || []).map(s => stepView(inc, s))),
@@ -327,8 +338,8 @@ function renderLive() {
 function renderLogin() {
   $("login").hidden = !!state.token;
   $("who").hidden = !state.token;
-  $("who-name").textContent = "signed in as " + (state.name || "console");
-  if (!state.token && state.name) $("name").value = state.name;
+  $("who-name").textContent = "signed in as " + state.name + " (" + state.role + ")";
+  $("signed-out").hidden = !!state.token;
 }
 
 function render() {
@@ -366,11 +377,11 @@ async function command(id, verb) {
   state.error = "";
   render();
   try {
-    const r = await fetch("/api/v1/incidents/" + id + "/" + verb, {
-      method: "POST", headers: { "Authorization": "Bearer " + state.token, "X-Crisisd-User": state.name || "console" } });
+    const r = await fetch("/api/v1/incidents/" + id + "/" + verb, { method: "POST", headers: auth() });
     const body = await r.json().catch(() => ({}));
     if (!r.ok) {
       if (r.status === 401) { signOut(); state.error = "Your token was not accepted. Sign in again."; }
+      else if (r.status === 403) state.error = "Your role (" + state.role + ") may not do that.";
       else state.error = (body.error || ("HTTP " + r.status)) + (r.status === 409 ? " (it may already have happened)" : "");
       if (state.selected !== id) state.selected = id;
     } else if (body.id !== undefined) {
@@ -385,59 +396,109 @@ async function command(id, verb) {
   }
 }
 
-function connect() {
-  const es = new EventSource("/api/v1/events");
+// The live feed: a fresh ticket for each connection. When the stream breaks, EventSource would
+// retry with the spent ticket, so it is closed and a new one is fetched after a pause.
+let feed = null;
+let feedTimer = null;
+async function connect() {
+  clearTimeout(feedTimer);
+  if (feed) { feed.close(); feed = null; }
+  if (!state.token) return;
+  const token = state.token;
+  let ticket;
+  try {
+    const r = await fetch("/api/v1/events/ticket", { method: "POST", headers: auth() });
+    if (r.status === 401) { signOut(); return; }
+    if (!r.ok) throw new Error("HTTP " + r.status);
+    ticket = (await r.json()).ticket;
+  } catch {
+    state.live = false; renderLive();
+    feedTimer = setTimeout(connect, 3000);
+    return;
+  }
+  if (token !== state.token) return;  // signed out (or in as someone else) meanwhile
+  const es = feed = new EventSource("/api/v1/events?ticket=" + encodeURIComponent(ticket));
   es.addEventListener("incidents", (e) => {
     state.live = true;
     state.lastEvent = Date.now();
     apply(JSON.parse(e.data));
   });
   es.onopen = () => { state.live = true; state.lastEvent = Date.now(); renderLive(); };
-  es.onerror = () => { state.live = false; renderLive(); };
+  es.onerror = () => {
+    es.close();
+    if (feed === es) feed = null;
+    state.live = false; renderLive();
+    feedTimer = setTimeout(connect, 2000);
+  };
+}
+
+async function load() {
+  try {
+    const r = await fetch("/api/v1/incidents", { headers: auth() });
+    if (r.status === 401) { signOut(); return; }
+    if (r.ok) apply(await r.json());
+  } catch { /* the live feed brings it */ }
 }
 
 // --- sign-in ---
 // The token is checked at once: 200 signs in, 401 is a wrong token; anything else (the daemon
 // unreachable, an error) is not a verdict on the token and is reported as such.
-async function signIn(token, name) {
-  const r = await fetch("/api/v1/session", {
-    headers: { "Authorization": "Bearer " + token, "X-Crisisd-User": name || "console" } });
-  if (r.status === 401) return false;
+// Returns the session ({name, role}) or null for a refused token.
+async function signIn(token) {
+  const r = await fetch("/api/v1/session", { headers: { "Authorization": "Bearer " + token } });
+  if (r.status === 401) return null;
   if (!r.ok) throw new Error("the daemon answered " + r.status);
-  return true;
+  return r.json();
 }
 
 function signOut() {
   state.token = "";
+  state.name = state.role = "";
+  state.incidents = [];
+  state.live = false;
   store.set("crisisd-token", "");
+  clearTimeout(feedTimer);
+  if (feed) { feed.close(); feed = null; }
   render();
+}
+
+function signedIn(token, session) {
+  state.token = token;
+  state.name = session.name;
+  state.role = session.role;
+  store.set("crisisd-token", token);
+  render();
+  load();
+  connect();
 }
 
 $("login").addEventListener("submit", async (e) => {
   e.preventDefault();
   const token = $("token").value.trim();
-  const name = $("name").value.trim();
   $("login-error").textContent = "";
+  let session;
   try {
-    if (!(await signIn(token, name))) { $("login-error").textContent = "That token was not accepted."; return; }
+    session = await signIn(token);
+    if (!session) { $("login-error").textContent = "That token was not accepted."; return; }
   } catch {
     $("login-error").textContent = "crisisd did not answer; try again.";
     return;
   }
-  state.token = token;
-  state.name = name;
-  store.set("crisisd-token", token);
-  store.set("crisisd-name", name);
   $("token").value = "";
-  render();
+  signedIn(token, session);
 });
 $("logout").addEventListener("click", signOut);
 window.addEventListener("hashchange", () => { selectFromHash(); render(); if (state.selected !== null) window.scrollTo(0, 0); });
 
 selectFromHash();
 render();
-fetch("/api/v1/incidents").then(r => r.json()).then(apply).catch(() => {});
-connect();
+// A token kept from the last visit is checked again: it may have been revoked since.
+if (state.token) {
+  const kept = state.token;
+  state.token = "";
+  signIn(kept).then((session) => { if (session) signedIn(kept, session); else signOut(); })
+              .catch(() => { state.token = kept; render(); load(); connect(); });
+}
 setInterval(() => {
   // Ages, countdowns and the staleness warning move without a server round trip.
   tick();

@@ -57,6 +57,8 @@ void storm(pipeline::pipeline& p, core::timestamp from) {
         core::mention m;
         m.id = "m" + std::to_string(i);
         m.author = "@user" + std::to_string(i);
+        m.author_vouched = true;  // as a platform stream delivers them
+        m.source = "stream";
         m.lang = "en";
         m.text = "Liwest down again, no internet, this is terrible and awful!";
         p.process(m, from + i * 1s, step);

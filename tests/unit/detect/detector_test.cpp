@@ -413,6 +413,55 @@ TEST(detector_keys, firing_keys_survive_eviction_unless_all_fire) {
     EXPECT_EQ(h.clears(), 0u);  // eviction never pretends a storm ended
 }
 
+// Issue 11: with group_by on wire values a sender can invent keys at will. Rotating through
+// thousands of fresh keys must cycle through those keys, not push out a key that has learned
+// what normal is or one whose incident is open.
+TEST(detector_keys, a_rotation_of_fresh_keys_never_evicts_a_key_with_a_baseline_or_a_firing_key) {
+    auto r = rule(all_of({cond(metric::negative_count, comparison::ge, 30)}));
+    r.baseline = 10min;
+    r.max_keys = 50;
+    harness h(r);
+    // "real" learns a baseline: 6 mentions a minute for an hour (its early buckets leave the window).
+    core::timestamp t = t0;
+    for (int i = 0; i < 360; ++i, t += 10s) h.see(t, pos(static_cast<std::uint64_t>(i % 7 + 1)), "real");
+    const double learned = h.m(t, "real").baseline_rate;
+    ASSERT_GT(learned, 3.0);
+    // "storm" fires.
+    h.burst(t, 30, -0.8, 5000, "storm");
+    ASSERT_TRUE(h.d.firing(0, "storm"));
+    const auto fires_before = h.fires();
+    // Neither is seen again while an attacker rotates through 5,000 fresh keys.
+    for (int i = 0; i < 5000; ++i) h.see(t + 1s + i * 10ms, neg(9), "attacker-" + std::to_string(i));
+    const core::timestamp end = t + 1s + 5000 * 10ms;
+    EXPECT_EQ(h.d.live_keys(), 50u);
+    EXPECT_EQ(h.d.evicted_keys(), 5000u - 48u);
+    ASSERT_TRUE(h.d.tracks(0, "real"));
+    EXPECT_NEAR(h.m(end, "real").baseline_rate, learned, 0.5);
+    EXPECT_TRUE(h.d.firing(0, "storm"));
+    EXPECT_EQ(h.fires(), fires_before);
+    EXPECT_EQ(h.clears(), 0u);
+    // The newest attacker keys are the ones kept.
+    EXPECT_TRUE(h.d.tracks(0, "attacker-4999"));
+    EXPECT_FALSE(h.d.tracks(0, "attacker-0"));
+}
+
+TEST(detector_keys, without_plain_keys_the_oldest_key_with_a_baseline_goes_before_a_firing_one) {
+    auto r = rule(all_of({cond(metric::negative_count, comparison::ge, 30)}));
+    r.baseline = 10min;
+    r.max_keys = 2;
+    harness h(r);
+    core::timestamp t = t0;
+    for (int i = 0; i < 360; ++i, t += 10s) h.see(t, pos(1), "learned");
+    h.burst(t, 30, -0.8, 5000, "storm");
+    ASSERT_TRUE(h.d.firing(0, "storm"));
+    h.see(t + 1s, neg(1), "new");  // nothing plain: the learned key is the least valuable
+    EXPECT_FALSE(h.d.tracks(0, "learned"));
+    EXPECT_TRUE(h.d.firing(0, "storm"));
+    h.see(t + 2s, neg(2), "newer");  // "new" is plain and goes, the firing key stays
+    EXPECT_FALSE(h.d.tracks(0, "new"));
+    EXPECT_TRUE(h.d.firing(0, "storm"));
+}
+
 TEST(detector_keys, idle_keys_retire_on_tick) {
     harness h(rule(all_of({cond(metric::count, comparison::ge, 1000)})));
     h.see(t0, pos(1), "a");

@@ -185,7 +185,10 @@ TEST(engine_veto, after_the_wait_the_statement_is_posted_once_and_can_no_longer_
     EXPECT_EQ(a.statement, "outage-holding");
     EXPECT_EQ(a.language, "de");
     EXPECT_EQ(a.idempotency_key, "1/open/1/brand-mastodon");
-    EXPECT_EQ(a.text, "Wir wissen von der Störung bei liwest und arbeiten an der Behebung. Update folgt bis 08:48 UTC.");
+    // The text shown for the veto at 08:15, not one rendered again at posting (issue 11).
+    EXPECT_EQ(a.text, "Wir wissen von der Störung bei liwest und arbeiten an der Behebung. Update folgt bis 08:45 UTC.");
+    EXPECT_EQ(a.approval_mode, approval::veto);
+    EXPECT_EQ(a.approved_by, "");
     EXPECT_EQ(a.at, t0 + 3min);
     e.tick(t0 + 4min, out);
     EXPECT_EQ(of_kind(out, action_kind::statement).size(), 1u);
@@ -490,9 +493,10 @@ TEST(engine_templates, unknown_and_empty_fields_are_unfilled_too) {
     EXPECT_TRUE(of_kind(out, action_kind::statement).empty());
 }
 
-// A step that became unpostable between scheduling and its time (a reload took the playbook's
-// status_url away) is skipped when it comes due.
-TEST(engine_templates, checked_again_when_posting) {
+// The text is rendered once, when shown for the veto: a reload that changes what a placeholder
+// would give (here: the playbook's status_url) does not change what goes out, which is what
+// people could veto. (Before, the text was rendered again at posting and then skipped.)
+TEST(engine_templates, the_shown_text_is_posted_even_when_a_reload_changed_its_values) {
     auto s = outage_settings(approval::veto);
     s.statements[0].text = {{"en", "Details: {status_url}"}};
     engine e(s);
@@ -500,26 +504,44 @@ TEST(engine_templates, checked_again_when_posting) {
     e.open(outage({{"en", 1}}), t0, out);
     ASSERT_EQ(e.find(1)->steps[holding_step].state, step_state::scheduled);
     auto saved = e.incidents();
-    s.playbooks[0].status_url.clear();
+    s.playbooks[0].status_url = "https://elsewhere.example";
     engine reloaded(s);
-    reloaded.restore(saved);
     out.clear();
+    reloaded.restore(saved, engine::restore_reason::reload, t0 + 1min, out);
+    EXPECT_TRUE(out.empty());
     reloaded.tick(t0 + 3min, out);
-    EXPECT_TRUE(of_kind(out, action_kind::statement).empty());
-    EXPECT_EQ(reloaded.find(1)->steps[holding_step].state, step_state::skipped);
-    EXPECT_EQ(history_of(*reloaded.find(1), "skipped step 1"),
-              "skipped step 1: statement 'outage-holding' (en) has no value for {status_url}");
+    ASSERT_EQ(of_kind(out, action_kind::statement).size(), 1u);
+    EXPECT_EQ(out.at(0).text, "Details: https://status.example.at");
 }
 
-TEST(engine_templates, next_update_is_computed_when_posting) {
+// {next_update} is computed when the text is shown for the veto, not when it is posted: what a
+// person could veto is what goes out, byte for byte.
+TEST(engine_templates, next_update_is_fixed_when_the_text_is_shown) {
     engine e(outage_settings());
     std::vector<action> out;
     e.open(outage({{"en", 1}}), t0, out);
-    EXPECT_NE(e.find(1)->steps[holding_step].preview.find("08:45 UTC"), std::string::npos);
+    const std::string shown = e.find(1)->steps[holding_step].preview;
+    EXPECT_EQ(shown, "We are aware of the liwest outage and are working on it. Next update by 08:45 UTC.");
+    EXPECT_EQ(e.find(1)->steps[holding_step].language, "en");
     out.clear();
     e.tick(t0 + 3min, out);
-    EXPECT_EQ(out.at(0).text, "We are aware of the liwest outage and are working on it. Next update by 08:48 UTC.");
-    EXPECT_EQ(e.find(1)->steps[holding_step].preview, out.at(0).text);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out.at(0).text, shown);
+    EXPECT_EQ(e.find(1)->steps[holding_step].preview, shown);
+    EXPECT_NE(history_of(*e.find(1), "posted step 1").find(shown), std::string::npos);
+}
+
+TEST(engine_templates, an_approved_statement_is_the_text_shown_for_approval) {
+    engine e(outage_settings(approval::required));
+    std::vector<action> out;
+    e.open(outage({{"en", 1}}), t0, out);
+    const std::string shown = e.find(1)->steps[holding_step].preview;
+    out.clear();
+    ASSERT_EQ(e.approve(1, holding_step, "anna", t0 + 40min, out), command_result::done);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].text, shown);
+    EXPECT_EQ(out[0].approval_mode, approval::required);
+    EXPECT_EQ(out[0].approved_by, "anna");
 }
 
 // ---- statement times in the playbook's zone ------------------------------------------------
@@ -708,7 +730,9 @@ TEST(engine_restore, scheduled_steps_fire_after_a_restart) {
         saved = e.incidents();
     }
     engine e(outage_settings());
-    e.restore(saved);
+    std::vector<action> restored;
+    e.restore(saved, engine::restore_reason::restart, t0 + 1min, restored);
+    EXPECT_TRUE(restored.empty());
     EXPECT_EQ(e.next_id(), 2u);
     EXPECT_EQ(e.next_deadline(), t0 + 3min);
     std::vector<action> out;
@@ -730,8 +754,8 @@ TEST(engine_restore, steps_missing_from_the_new_playbook_are_skipped) {
     auto s = outage_settings();
     s.playbooks[0].steps.resize(1);
     engine e(s);
-    e.restore(saved);
     std::vector<action> out;
+    e.restore(saved, engine::restore_reason::reload, t0 + 1min, out);
     e.tick(t0 + 1h, out);
     EXPECT_TRUE(out.empty());
     EXPECT_EQ(e.find(1)->steps[holding_step].state, step_state::skipped);
@@ -739,6 +763,245 @@ TEST(engine_restore, steps_missing_from_the_new_playbook_are_skipped) {
     e.resolve(1, "anna", t0 + 2h, out);
     ASSERT_EQ(out.size(), 1u);
     EXPECT_EQ(out[0].idempotency_key, "1/resolve/4/comms-slack");
+}
+
+// ---- steps keep their identity across a reload or restart ----------------------------------
+
+std::vector<const action*> of_step(const std::vector<action>& as, std::size_t step) {
+    std::vector<const action*> r;
+    for (const auto& a : as)
+        if (a.step == step) r.push_back(&a);
+    return r;
+}
+
+std::vector<incident> opened_with(const engine_settings& s, core::timestamp at = t0) {
+    engine e(s);
+    std::vector<action> out;
+    e.open(outage(), at, out);
+    return e.incidents();
+}
+
+// Issue 11, finding 2: step 2 was an escalation when the incident opened; the reloaded playbook
+// has a `required` statement there. It must wait for a person, not post when the escalation
+// would have fired.
+TEST(engine_identity, a_step_that_became_a_required_statement_waits_for_approval) {
+    auto saved = opened_with(outage_settings());
+    auto s = outage_settings();
+    s.playbooks[0].steps[escalate_index] = statement_step("outage-resolved", approval::required);
+    engine e(s);
+    std::vector<action> out;
+    e.restore(saved, engine::restore_reason::reload, t0 + 1min, out);
+    EXPECT_TRUE(out.empty());
+    const step_status& st = e.find(1)->steps[escalate_index];
+    EXPECT_EQ(st.state, step_state::awaiting_approval);
+    EXPECT_EQ(st.kind, step_kind::statement);
+    EXPECT_TRUE(st.fresh_approval);
+    EXPECT_EQ(st.preview, "Die Störung bei liwest ist behoben.");
+    EXPECT_EQ(history_of(*e.find(1), "step 2 changed"),
+              "step 2 changed in the playbook since the incident opened: needs approval");
+    e.tick(t0 + 1h, out);
+    EXPECT_TRUE(of_step(out, escalate_index).empty());
+    out.clear();
+    ASSERT_EQ(e.approve(1, escalate_index, "anna", t0 + 1h, out), command_result::done);
+    const auto posted = of_kind(out, action_kind::statement);
+    ASSERT_EQ(posted.size(), 1u);
+    EXPECT_EQ(posted[0]->text, "Die Störung bei liwest ist behoben.");
+    EXPECT_EQ(posted[0]->approval_mode, approval::required);
+    EXPECT_EQ(posted[0]->approved_by, "anna");
+}
+
+// Even an `auto` or `veto` statement that was not there when the incident opened needs a person:
+// nobody agreed to it for this incident.
+TEST(engine_identity, any_changed_statement_needs_fresh_approval) {
+    for (approval mode : {approval::automatic, approval::veto}) {
+        auto saved = opened_with(outage_settings());
+        auto s = outage_settings();
+        s.playbooks[0].steps[escalate_index] = statement_step("outage-resolved", mode, 1min);
+        engine e(s);
+        std::vector<action> out;
+        e.restore(saved, engine::restore_reason::restart, t0 + 1min, out);
+        e.tick(t0 + 1h, out);
+        EXPECT_TRUE(of_step(out, escalate_index).empty()) << to_string(mode);
+        EXPECT_EQ(e.find(1)->steps[escalate_index].state, step_state::awaiting_approval);
+        // The holding statement did not change: its veto wait goes on as before.
+        EXPECT_EQ(e.find(1)->steps[holding_step].state, step_state::emitted);
+    }
+}
+
+TEST(engine_identity, a_statement_whose_approval_mode_changed_needs_fresh_approval) {
+    auto saved = opened_with(outage_settings(approval::veto));
+    engine e(outage_settings(approval::automatic));
+    std::vector<action> out;
+    e.restore(saved, engine::restore_reason::reload, t0 + 1min, out);
+    e.tick(t0 + 1min, out);
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(e.find(1)->steps[holding_step].state, step_state::awaiting_approval);
+    // A veto no longer stops it from going out only by waiting: it can still be vetoed.
+    EXPECT_EQ(e.veto(1, holding_step, "anna", t0 + 2min), command_result::done);
+}
+
+TEST(engine_identity, the_same_step_carries_on_with_its_timer_and_text) {
+    auto saved = opened_with(outage_settings());
+    const std::string shown = saved[0].steps[holding_step].preview;
+    engine e(outage_settings());
+    std::vector<action> out;
+    e.restore(saved, engine::restore_reason::reload, t0 + 1min, out);
+    EXPECT_EQ(e.find(1)->steps[holding_step].due, t0 + 3min);
+    EXPECT_FALSE(e.find(1)->steps[holding_step].fresh_approval);
+    e.tick(t0 + 3min, out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].text, shown);
+    EXPECT_EQ(out[0].approval_mode, approval::veto);
+    EXPECT_EQ(out[0].approved_by, "");
+}
+
+// A changed escalation runs as recorded when the incident opened (engine.hpp says why).
+TEST(engine_identity, a_changed_escalation_runs_as_recorded) {
+    auto saved = opened_with(outage_settings());
+    auto s = outage_settings();
+    s.playbooks[0].steps[escalate_index] = escalate_step(1min, {"somebody-else"});
+    engine e(s);
+    std::vector<action> out;
+    e.restore(saved, engine::restore_reason::reload, t0 + 2min, out);
+    e.tick(t0 + 5min, out);
+    EXPECT_TRUE(of_kind(out, action_kind::notify).empty());  // not at the new, shorter time
+    EXPECT_EQ(history_of(*e.find(1), "step 2 changed"),
+              "step 2 changed in the playbook since the incident opened: runs as it was when the incident opened");
+    e.tick(t0 + 10min, out);
+    ASSERT_EQ(out.size(), 2u);  // the holding statement at 3 min, then the escalation
+    EXPECT_EQ(out[1].channel, "comms-lead");
+    EXPECT_EQ(out[1].event, "escalated");
+}
+
+TEST(engine_identity, a_statement_replaced_by_a_page_is_not_posted) {
+    auto saved = opened_with(outage_settings());
+    auto s = outage_settings();
+    s.playbooks[0].steps[holding_step] = escalate_step(1min, {"comms-lead"});
+    engine e(s);
+    std::vector<action> out;
+    e.restore(saved, engine::restore_reason::reload, t0 + 30s, out);
+    e.tick(t0 + 1h, out);
+    EXPECT_TRUE(of_kind(out, action_kind::statement).empty());
+    EXPECT_EQ(e.find(1)->steps[holding_step].state, step_state::skipped);
+    EXPECT_EQ(history_of(*e.find(1), "skipped step 1"),
+              "skipped step 1 changed in the playbook since the incident opened: it is no longer this statement step");
+}
+
+// Snapshots written before steps kept their identity: a statement counts as changed, a page
+// follows the playbook (the only record there is).
+TEST(engine_identity, steps_without_a_recorded_identity_count_as_changed) {
+    auto saved = opened_with(outage_settings());
+    for (auto& st : saved[0].steps) st.identity.reset();
+    engine e(outage_settings());
+    std::vector<action> out;
+    e.restore(saved, engine::restore_reason::restart, t0 + 1min, out);
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(e.find(1)->steps[holding_step].state, step_state::awaiting_approval);
+    EXPECT_EQ(e.find(1)->steps[escalate_index].state, step_state::scheduled);
+    e.tick(t0 + 10min, out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].event, "escalated");
+}
+
+// Defence in depth inside the engine: a `required` statement that somehow is scheduled (a damaged
+// snapshot) is not posted by time passing.
+TEST(engine_identity, a_required_statement_is_never_posted_without_a_person) {
+    auto saved = opened_with(outage_settings(approval::required));
+    auto& st = saved[0].steps[holding_step];
+    ASSERT_EQ(st.state, step_state::awaiting_approval);
+    st.state = step_state::scheduled;
+    st.due = t0 + 1min;
+    engine e(outage_settings(approval::required));
+    std::vector<action> out;
+    e.restore(saved, engine::restore_reason::reload, t0 + 30s, out);
+    e.tick(t0 + 2min, out);
+    EXPECT_TRUE(of_kind(out, action_kind::statement).empty());
+    EXPECT_EQ(e.find(1)->steps[holding_step].state, step_state::awaiting_approval);
+}
+
+// ---- overdue veto waits restart --------------------------------------------------------------
+
+TEST(engine_restart, an_overdue_veto_wait_waits_again_and_responders_are_told) {
+    auto saved = opened_with(outage_settings());  // veto wait 3 min, due t0 + 3 min
+    engine e(outage_settings());
+    const core::timestamp start = t0 + 2h;
+    std::vector<action> out;
+    e.restore(saved, engine::restore_reason::restart, start, out);
+    ASSERT_EQ(out.size(), 2u);
+    for (const auto& a : out) {
+        EXPECT_EQ(a.kind, action_kind::notify);
+        EXPECT_EQ(a.event, "veto_restarted");
+        EXPECT_NE(a.text.find("unless vetoed"), std::string::npos) << a.text;
+    }
+    EXPECT_EQ(out[0].channel, "oncall-pagerduty");
+    EXPECT_EQ(out[1].channel, "comms-slack");
+    EXPECT_NE(out[0].idempotency_key, "1/open/1/oncall-pagerduty");
+    ASSERT_EQ(e.acknowledge(1, "anna", start), command_result::done);  // no escalation in the way
+    const step_status& st = e.find(1)->steps[holding_step];
+    EXPECT_EQ(st.state, step_state::scheduled);
+    EXPECT_EQ(st.due, start + 3min);
+    EXPECT_EQ(e.next_deadline(), start + 3min);
+    // Shown anew: its next update counts from now, not from before the outage.
+    EXPECT_NE(st.preview.find("10:45 UTC"), std::string::npos) << st.preview;
+    EXPECT_NE(history_of(*e.find(1), "ran out while crisisd was down").find("waits again until"), std::string::npos);
+    out.clear();
+    e.tick(start, out);
+    e.tick(start + 2min, out);
+    EXPECT_TRUE(out.empty());
+    e.tick(start + 3min, out);
+    ASSERT_EQ(of_kind(out, action_kind::statement).size(), 1u);
+    EXPECT_EQ(out[0].text, e.find(1)->steps[holding_step].preview);
+}
+
+TEST(engine_restart, a_short_veto_wait_restarts_for_at_least_a_minute_and_can_be_vetoed) {
+    auto s = outage_settings();
+    s.playbooks[0].steps[holding_step].wait = 10s;
+    auto saved = opened_with(s);
+    engine e(s);
+    const core::timestamp start = t0 + 5min;
+    std::vector<action> out;
+    e.restore(saved, engine::restore_reason::restart, start, out);
+    EXPECT_EQ(e.find(1)->steps[holding_step].due, start + 1min);
+    EXPECT_EQ(e.veto(1, holding_step, "anna", start + 30s), command_result::done);
+    out.clear();
+    e.tick(start + 2min, out);
+    EXPECT_TRUE(of_kind(out, action_kind::statement).empty());
+}
+
+TEST(engine_restart, without_a_notify_step_the_escalation_channels_are_told) {
+    auto s = outage_settings();
+    s.playbooks[0].steps.erase(s.playbooks[0].steps.begin());  // holding statement is now step 0
+    auto saved = opened_with(s);
+    engine e(s);
+    std::vector<action> out;
+    e.restore(saved, engine::restore_reason::restart, t0 + 5min, out);
+    ASSERT_EQ(out.size(), 1u);
+    EXPECT_EQ(out[0].channel, "comms-lead");
+    EXPECT_EQ(out[0].step, 0u);
+}
+
+// A wait still running at the restart, and any wait at a reload, just carries on.
+TEST(engine_restart, waits_not_yet_over_and_reloads_restart_nothing) {
+    auto saved = opened_with(outage_settings());
+    {
+        engine e(outage_settings());
+        std::vector<action> out;
+        e.restore(saved, engine::restore_reason::restart, t0 + 1min, out);
+        EXPECT_TRUE(out.empty());
+        EXPECT_EQ(e.find(1)->steps[holding_step].due, t0 + 3min);
+    }
+    engine e(outage_settings());
+    std::vector<action> out;
+    e.restore(saved, engine::restore_reason::reload, t0 + 5min, out);
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(e.find(1)->steps[holding_step].due, t0 + 3min);
+}
+
+TEST(engine_strings, approval_modes_as_in_the_config) {
+    for (approval a : {approval::automatic, approval::veto, approval::required})
+        EXPECT_EQ(approval_from_string(to_string(a)), a);
+    EXPECT_EQ(to_string(approval::automatic), "auto");
+    EXPECT_FALSE(approval_from_string("maybe"));
 }
 
 TEST(engine_strings, names_of_states_and_kinds) {

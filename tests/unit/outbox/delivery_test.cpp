@@ -48,6 +48,7 @@ struct loop_fixture : ::testing::Test {
     std::map<std::string, std::unique_ptr<notify::channel>> owned;
     std::map<std::string, int> outcomes;  // "channel/outcome" -> count, like crisisd_actions_total
     std::vector<std::string> dead;
+    std::vector<std::string> refused;
 
     void add(const notify::channel_settings& s) {
         std::string error;
@@ -62,6 +63,9 @@ struct loop_fixture : ::testing::Test {
             ++outcomes[r.channel + "/" + std::string(notify::to_string(res.result))];
         };
         ev.on_dead = [this](const record& r, std::string_view why) { dead.push_back(r.key + ": " + std::string(why)); };
+        ev.on_refused = [this](const record& r, std::string_view why) {
+            refused.push_back(r.key + ": " + std::string(why));
+        };
         return std::make_unique<delivery_loop>(io.get_executor(), *db, raw, clock, ev);
     }
     void run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
@@ -196,6 +200,44 @@ TEST_F(loop_fixture, a_statement_started_before_a_crash_is_retried_as_a_repeat) 
     run_until([&] { return db->count(record_state::sent) == 1; });
     EXPECT_EQ(fake.get_calls(), 1) << "a repeat asks whether the first attempt landed";
     EXPECT_EQ(fake.posts().size(), 1u);
+}
+
+std::string statement_json(const std::string& text, const std::string& approval_fields) {
+    return R"({"kind":"statement","text":")" + text + R"(","language":"en","at":"2026-11-26T08:17:00Z")" +
+           approval_fields + "}";
+}
+
+// Defence in depth (issue 11): whatever wrote it, a statement that says it needed a person's
+// approval and names nobody is never posted; it becomes a dead letter with the reason, counted,
+// and the channel's later records go out.
+TEST_F(loop_fixture, a_required_statement_without_an_approver_is_refused) {
+    testing::http_receiver brand;
+    brand.start();
+    add(fast("brand", "webhook", brand.url("/post")));
+    db->enqueue("forged", 1, "brand", "statement", statement_json("forged", R"(,"approval":"required")"), clock.now());
+    db->enqueue("empty", 2, "brand", "statement",
+                statement_json("empty", R"(,"approval":"required","approved_by":"")"), clock.now());
+    db->enqueue("odd", 3, "brand", "statement", statement_json("odd", R"(,"approval":"maybe")"), clock.now());
+    db->enqueue("approved", 4, "brand", "statement",
+                statement_json("approved", R"(,"approval":"required","approved_by":"Anna Berger")"), clock.now());
+    db->enqueue("vetoable", 5, "brand", "statement",
+                statement_json("vetoable", R"(,"approval":"veto","approved_by":"")"), clock.now());
+    db->enqueue("legacy", 6, "brand", "statement", statement_json("legacy", ""), clock.now());
+    auto l = loop();
+    l->start();
+    run_until([&] { return db->count(record_state::pending) == 0 && l->in_flight() == 0; });
+    ASSERT_EQ(brand.count(), 3u);
+    std::vector<std::string> posted;
+    for (const auto& r : brand.requests()) posted.push_back(r.header("Idempotency-Key"));
+    const std::string instance = db->instance_id() + "/";  // in every key a channel sends
+    EXPECT_EQ(posted, (std::vector<std::string>{instance + "approved", instance + "vetoable", instance + "legacy"}));
+    EXPECT_EQ(refused, (std::vector<std::string>{"forged: refused: approval required and no approver recorded",
+                                                 "empty: refused: approval required and no approver recorded",
+                                                 "odd: refused: unknown approval mode"}));
+    EXPECT_EQ(l->refused(), 3u);
+    EXPECT_EQ(db->find("forged")->state, record_state::dead);
+    EXPECT_EQ(db->find("forged")->last_error, "refused: approval required and no approver recorded");
+    EXPECT_EQ(db->find("forged")->started, 0) << "never attempted";
 }
 
 }  // namespace

@@ -86,6 +86,7 @@ TEST(jetstream_parser, a_post_has_text_language_author_and_links) {
     EXPECT_EQ(m.text, "Try RSV for a good time !!");
     EXPECT_EQ(m.lang, "en");
     EXPECT_EQ(m.author, "did:plc:q235v55g5unth4zjjdpacfdr");
+    EXPECT_TRUE(m.author_vouched);  // the network names the repository
     EXPECT_EQ(m.url, "https://bsky.app/profile/did:plc:q235v55g5unth4zjjdpacfdr/post/3mmoojp4cd223");
     EXPECT_FALSE(m.html);
     EXPECT_EQ(rfc3339(m), "2026-05-25T14:23:28.757Z");
@@ -213,6 +214,7 @@ TEST(mastodon_parser, reads_the_recorded_update_frame) {
     EXPECT_TRUE(m.html);
     EXPECT_EQ(m.lang, "en");
     EXPECT_EQ(m.author, "@tobtobxx@fosstodon.org");
+    EXPECT_TRUE(m.author_vouched);
     EXPECT_EQ(m.url, "https://fosstodon.org/@tobtobxx/108913983628474640");
     EXPECT_EQ(rfc3339(m), "2022-08-30T21:38:22Z");
 }
@@ -296,16 +298,20 @@ TEST(mastodon_parser, rejects_what_cannot_be_a_status) {
 
 TEST(generic_parser_map, reads_fields_through_json_pointers) {
     parse::parser_settings s;
-    s.field_map = {{"id", "/data/id"}, {"text", "/data/body"}, {"author", "/data/user/name"}, {"lang", "/meta/0"}};
+    s.field_map = {{"id", "/data/id"},       {"text", "/data/body"}, {"author", "/data/user/name"},
+                   {"lang", "/meta/0"},      {"source", "/meta/1"}};
     auto p = parse::make_parser(s);
     core::mention m;
-    auto r = p->parse(R"({"data":{"id":42,"body":"Tom \u0026 Jerry","user":{"name":"anna"}},"meta":["de"],)"
+    auto r = p->parse(R"({"data":{"id":42,"body":"Tom \u0026 Jerry","user":{"name":"anna"}},"meta":["de","relay"],)"
                       R"("created_at":"2026-11-26T09:15:02+01:00"})",
                       m);
     ASSERT_EQ(r.kind, frame_kind::mention);
     EXPECT_EQ(m.id, "42");
     EXPECT_EQ(m.text, "Tom & Jerry");
     EXPECT_EQ(m.author, "anna");
+    EXPECT_FALSE(m.author_vouched);  // generic JSON: claimed by the sender
+    EXPECT_EQ(m.network, "relay");   // shown, never the mention's source
+    EXPECT_EQ(m.source, "");
     EXPECT_EQ(m.lang, "de");
     EXPECT_EQ(rfc3339(m), "2026-11-26T08:15:02Z");  // unmapped: the canonical key
     EXPECT_EQ(p->dedup_key(), "42");

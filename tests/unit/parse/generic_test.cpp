@@ -21,8 +21,12 @@ TEST(generic_parser, reads_the_canonical_mention) {
                        m);
     ASSERT_FALSE(r);
     EXPECT_EQ(m.id, "m-1");
-    EXPECT_EQ(m.source, "mastodon");
+    // The wire's "source" is what the sender claims: kept for display, never the mention's
+    // source (the configured one, set by the source's runtime); its author is claimed too.
+    EXPECT_EQ(m.network, "mastodon");
+    EXPECT_EQ(m.source, "");
     EXPECT_EQ(m.author, "@anna@example.social");
+    EXPECT_FALSE(m.author_vouched);
     EXPECT_EQ(m.lang, "de");
     EXPECT_EQ(m.text, "Liwest schon wieder Totalausfall, kein Internet seit einer Stunde!!");
     EXPECT_EQ(m.url, "https://example.social/@anna/1");

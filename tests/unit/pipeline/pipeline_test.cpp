@@ -80,6 +80,7 @@ core::mention post(std::string author, std::string text, std::string lang = "de"
     m.text = std::move(text);
     m.lang = std::move(lang);
     m.source = "test";
+    m.author_vouched = true;  // as a platform stream (or a trusted source) delivers it
     return m;
 }
 
@@ -226,6 +227,68 @@ TEST(pipeline, memory_of_an_open_incident_stays_until_it_clears) {
     ASSERT_EQ(out.resolved.size(), 1u);
     EXPECT_EQ(p->remembered_keys(), 0u);
     EXPECT_FALSE(p->evidence(id).empty()) << "the incident's evidence outlives the key's memory";
+}
+
+// Issue 11: what enters detection is worth what its source vouches for.
+TEST(pipeline, claimed_authors_of_an_untrusted_source_count_as_one_author) {
+    auto p = make();
+    pipeline::step_result out;
+    auto t = t0;
+    for (int i = 0; i < 40; ++i) {
+        auto m = post("@sock" + std::to_string(i), "Liwest Totalausfall seit Stunden. Frechheit!!");
+        m.author_vouched = false;  // generic JSON from a source not marked trusted
+        p->process(m, t += 2s, out);
+    }
+    EXPECT_TRUE(out.opened.empty());
+    EXPECT_DOUBLE_EQ(p->metrics(0, "Liwest", t)->unique_authors, 1);
+    EXPECT_DOUBLE_EQ(p->metrics(0, "Liwest", t)->negative_count, 40);
+}
+
+TEST(pipeline, mentions_without_an_author_are_one_anonymous_author_per_source) {
+    auto p = make();
+    pipeline::step_result out;
+    auto t = t0;
+    for (int i = 0; i < 40; ++i) {
+        auto m = post("", "Liwest Totalausfall seit Stunden. Frechheit!!");
+        m.source = i % 2 == 0 ? "one" : "two";
+        p->process(m, t += 2s, out);
+    }
+    EXPECT_TRUE(out.opened.empty());
+    EXPECT_DOUBLE_EQ(p->metrics(0, "Liwest", t)->unique_authors, 2);
+}
+
+TEST(pipeline, max_per_author_caps_an_untrusted_source_as_a_whole) {
+    auto s = outage_settings();
+    s.rules[0].detect.max_per_author = 3;
+    auto created = pipeline::pipeline::create(s);
+    auto& p = *std::get<std::unique_ptr<pipeline::pipeline>>(created);
+    pipeline::step_result out;
+    auto t = t0;
+    for (int i = 0; i < 20; ++i) {
+        auto claimed = post("@sock" + std::to_string(i), "Liwest Totalausfall. Frechheit!!");
+        claimed.author_vouched = false;
+        p.process(claimed, t += 1s, out);
+        auto anonymous = post("", "Liwest Totalausfall. Frechheit!!");
+        anonymous.source = "other";
+        p.process(anonymous, t += 1s, out);
+    }
+    // Each source is one author: 3 counted mentions each.
+    EXPECT_DOUBLE_EQ(p.metrics(0, "Liwest", t)->count, 6);
+    EXPECT_DOUBLE_EQ(p.metrics(0, "Liwest", t)->unique_authors, 2);
+}
+
+TEST(pipeline, the_anonymous_author_is_never_a_vouched_author) {
+    core::mention vouched;
+    vouched.source = "stream";
+    vouched.author = "stream";
+    vouched.author_vouched = true;
+    core::mention anonymous;
+    anonymous.source = "stream";
+    EXPECT_NE(pipeline::detection_author(vouched), pipeline::detection_author(anonymous));
+    core::mention claimed = anonymous;
+    claimed.author = "@someone";
+    EXPECT_EQ(pipeline::detection_author(claimed), pipeline::detection_author(anonymous));
+    EXPECT_NE(pipeline::detection_author(anonymous), 0u);
 }
 
 namespace {
