@@ -582,13 +582,24 @@ struct daemon::impl final : admin::daemon_access {
     }
 
     // Incidents a rule's max_incidents_per_hour kept from opening: one warning when a rule
-    // starts refusing, one line with the count when it opens an incident again (a burst).
-    std::map<std::string, std::uint64_t> suppressing;  // rule -> keys refused in this burst
+    // starts refusing, one line with the count when it opens an incident again. A burst also
+    // ends when an hour passes without a refusal (the rule may simply have gone quiet).
+    struct suppression_burst {
+        std::uint64_t refused = 0;
+        core::timestamp last{};
+    };
+    std::map<std::string, suppression_burst> suppressing;  // by rule name
     void note_suppressed() {
+        const auto now = clock.now();
         for (const auto& s : step.suppressed) {
             const auto& rule = pipe->rule(s.rule);
-            auto [it, first] = suppressing.try_emplace(rule.name, 0);
-            ++it->second;
+            auto [it, first] = suppressing.try_emplace(rule.name);
+            if (!first && now - it->second.last > std::chrono::hours(1)) {
+                it->second = suppression_burst{};
+                first = true;
+            }
+            ++it->second.refused;
+            it->second.last = now;
             if (first)
                 core::log_warning("rule " + rule.name + ": " + std::to_string(s.opened_last_hour) +
                                   " incidents opened in the last hour, its max_incidents_per_hour; key " + s.key +
@@ -599,7 +610,7 @@ struct daemon::impl final : admin::daemon_access {
             auto it = inc ? suppressing.find(inc->rule) : suppressing.end();
             if (it == suppressing.end()) continue;
             core::log(core::log_level::notice, "rule " + it->first + ": opens incidents again; " +
-                                                   std::to_string(it->second) +
+                                                   std::to_string(it->second.refused) +
                                                    " firing key(s) opened none while it was at its cap");
             suppressing.erase(it);
         }
