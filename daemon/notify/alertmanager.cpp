@@ -31,6 +31,9 @@ public:
         w.member("alertname", p->rule.empty() ? std::string("crisisd") : p->rule)
             .member("source", "crisisd")
             .member("incident_id", std::to_string(p->incident_id));
+        // The label set is the alert's identity: a state database created anew numbers from 1
+        // again, and its incident 1 must not be taken for the old one.
+        if (!d.instance.empty()) w.member("crisisd_instance", d.instance);
         if (!p->key.empty()) w.member("key", p->key);
         if (!p->severity.empty()) w.member("severity", p->severity);
         w.end_object();

@@ -95,6 +95,14 @@ TEST_F(channel_fixture, the_instance_id_goes_into_every_platform_key) {
     auto p = make(s);
     EXPECT_EQ(send(*p, "7/open/0/pager", notify_payload("opened"), 1, new_db).result, outcome::sent);
     EXPECT_EQ(pd.alert_state("crisisd/" + new_db + "/isp-outage/7"), "triggered");
+
+    testing::http_receiver am;
+    am.start();
+    auto a = make(cs("am", "alertmanager", am.url("/")));
+    EXPECT_EQ(send(*a, "7/open/0/am", notify_payload("opened"), 1, new_db).result, outcome::sent);
+    ASSERT_EQ(am.requests().size(), 1u);
+    auto labels = boost::json::parse(am.requests()[0].body).as_array().at(0).at("labels");
+    EXPECT_EQ(labels.at("crisisd_instance"), new_db.c_str()) << "the label set is the alert's identity";
 }
 
 TEST_F(channel_fixture, mastodon_posts_once_per_action_even_when_retried) {
