@@ -72,6 +72,16 @@ struct metrics::impl {
                                            .Name("crisisd_detector_evicted_keys_total")
                                            .Help("Detector keys dropped because a rule reached max_keys")
                                            .Register(*registry);
+    pm::Family<pm::Counter>& incidents_suppressed =
+        pm::BuildCounter()
+            .Name("crisisd_incidents_suppressed_total")
+            .Help("Firing keys that opened no incident: reason max_incidents_per_hour (the rule's cap)")
+            .Register(*registry);
+    pm::Family<pm::Counter>& duplicate_actions =
+        pm::BuildCounter()
+            .Name("crisisd_outbox_duplicate_actions_total")
+            .Help("Actions refused because the outbox already held their key: state lost or a bug; each is a dead letter")
+            .Register(*registry);
     pm::Family<pm::Counter>& admin_refused = pm::BuildCounter()
                                                  .Name("crisisd_admin_refused_total")
                                                  .Help("Admin API requests refused: unauthenticated, forbidden, host")
@@ -207,6 +217,11 @@ void metrics::evicted_keys(std::uint64_t total) {
     const double now = static_cast<double>(total);
     if (now > impl_->evicted_total.Value()) impl_->evicted_total.Increment(now - impl_->evicted_total.Value());
 }
+
+void metrics::incident_suppressed(std::string_view rule, std::string_view reason) {
+    impl_->incidents_suppressed.Add({{"rule", std::string(rule)}, {"reason", std::string(reason)}}).Increment();
+}
+void metrics::duplicate_action() { impl_->duplicate_actions.Add({}).Increment(); }
 
 void metrics::admin_refused(std::string_view reason) {
     impl_->admin_refused.Add({{"reason", std::string(reason)}}).Increment();

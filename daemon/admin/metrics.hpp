@@ -72,6 +72,10 @@ public:
     // Admin access: a request refused (crisisd_admin_refused_total{reason}: unauthenticated,
     // forbidden, host), the tokens loaded (crisisd_admin_tokens), and a tokens file that could
     // not be loaded (crisisd_admin_tokens_file_errors_total; the old tokens stay).
+    // crisisd_incidents_suppressed_total{rule,reason}: a firing key that opened no incident.
+    void incident_suppressed(std::string_view rule, std::string_view reason);
+    // crisisd_outbox_duplicate_actions_total: an action whose key the outbox already held.
+    void duplicate_action();
     void admin_refused(std::string_view reason);
     void admin_tokens(std::size_t n);
     void admin_tokens_file_error();

@@ -489,6 +489,7 @@ struct daemon::impl final : admin::daemon_access {
         const std::string why = "not sent: the outbox already holds an action with key " + a.idempotency_key +
                                 " (state lost or a bug); check the incident numbering";
         core::log_error("incident " + std::to_string(a.incident_id) + ": " + why);
+        metrics.duplicate_action();
         store->record_refused(a.idempotency_key + "#duplicate-" + std::to_string(++duplicates) + "-" +
                                   std::to_string(a.at.time_since_epoch().count()),
                               a.incident_id, a.channel, incident::to_string(a.kind), u.payload, a.at, why);
@@ -593,6 +594,7 @@ struct daemon::impl final : admin::daemon_access {
         const auto now = clock.now();
         for (const auto& s : step.suppressed) {
             const auto& rule = pipe->rule(s.rule);
+            metrics.incident_suppressed(rule.name, "max_incidents_per_hour");
             auto [it, first] = suppressing.try_emplace(rule.name);
             if (!first && now - it->second.last > std::chrono::hours(1)) {
                 it->second = suppression_burst{};

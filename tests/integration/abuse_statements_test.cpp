@@ -279,6 +279,9 @@ TEST(abuse_statements, a_rule_opens_at_most_its_max_incidents_per_hour) {
                                     20s))
         << r.d.stderr_text();
     EXPECT_EQ(r.incidents().size(), 2u);
+    EXPECT_GE(crisisd::testing::metric(admin_get(r.admin, "/metrics"),
+                                       R"(crisisd_incidents_suppressed_total{reason="max_incidents_per_hour",rule="acme-outage"})"),
+              1.0);
     r.stop();
 }
 
@@ -432,6 +435,7 @@ TEST(abuse_statements, an_unexpected_duplicate_action_is_an_error_and_a_dead_let
         10s))
         << dead;
     EXPECT_EQ(pager.count(), 1u);
+    EXPECT_EQ(crisisd::testing::metric(admin_get(r.admin, "/metrics"), "crisisd_outbox_duplicate_actions_total"), 1.0);
     r.stop();
 }
 

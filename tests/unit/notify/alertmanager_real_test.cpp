@@ -109,7 +109,7 @@ TEST(alertmanager_real, alert_arrives_and_is_resolved) {
     ASSERT_TRUE(ch) << error;
     auto now = std::chrono::time_point_cast<core::duration>(std::chrono::system_clock::now());
     auto opened = core::format_rfc3339(std::chrono::time_point_cast<std::chrono::seconds>(now - 60s));
-    auto fired = testing::run_sync(io, ch->deliver({"42/open/0/am", "notify", payload("opened", opened), 1}));
+    auto fired = testing::run_sync(io, ch->deliver({"42/open/0/am", "notify", payload("opened", opened), 1, "5f0c"}));
     ASSERT_EQ(fired.result, outcome::sent) << fired.detail;
 
     auto alerts = get_alerts();
@@ -119,10 +119,11 @@ TEST(alertmanager_real, alert_arrives_and_is_resolved) {
     EXPECT_EQ(alert.at("labels").at("alertname"), "isp-outage");
     EXPECT_EQ(alert.at("labels").at("key"), "liwest");
     EXPECT_EQ(alert.at("labels").at("incident_id"), "42");
+    EXPECT_EQ(alert.at("labels").at("crisisd_instance"), "5f0c");
     EXPECT_EQ(alert.at("status").at("state"), "active");
 
     auto resolved_at = core::format_rfc3339(std::chrono::time_point_cast<std::chrono::seconds>(now - 1s));
-    auto resolved = testing::run_sync(io, ch->deliver({"42/resolved/am", "notify", payload("resolved", resolved_at), 1}));
+    auto resolved = testing::run_sync(io, ch->deliver({"42/resolved/am", "notify", payload("resolved", resolved_at), 1, "5f0c"}));
     ASSERT_EQ(resolved.result, outcome::sent) << resolved.detail;
     // Alertmanager's API lists only alerts whose endsAt is still ahead: the resolved alert is
     // gone, whatever the filters for silenced, inhibited or unprocessed alerts say.
