@@ -1,13 +1,9 @@
 #include "app/systemd.hpp"
 
-#include <sys/socket.h>
-#include <sys/un.h>
+#include <systemd/sd-daemon.h>
 #include <time.h>
-#include <unistd.h>
 
 #include <boost/asio/steady_timer.hpp>
-#include <cerrno>
-#include <cstddef>
 #include <cstdlib>
 #include <cstring>
 
@@ -22,47 +18,29 @@ std::uint64_t monotonic_usec() {
 }
 
 notifier::notifier() {
-    if (const char* s = std::getenv("NOTIFY_SOCKET"); s && (s[0] == '/' || s[0] == '@') && s[1] != '\0')
-        address_ = s;
-    const char* usec = std::getenv("WATCHDOG_USEC");
-    const char* pid = std::getenv("WATCHDOG_PID");
-    if (usec && *usec) {
-        char* end = nullptr;
-        auto value = std::strtoull(usec, &end, 10);
-        bool ours = true;
-        if (pid && *pid) ours = std::strtol(pid, nullptr, 10) == static_cast<long>(::getpid());
-        // Half the interval, as sd_watchdog_enabled() recommends: one lost or late ping must
-        // not be enough to get the service killed.
-        if (end && *end == '\0' && value > 0 && ours) watchdog_period_ = std::chrono::microseconds(value / 2);
-    }
-}
-
-notifier::~notifier() {
-    if (fd_ >= 0) ::close(fd_);
+    // sd_notify itself says nothing when NOTIFY_SOCKET is unset (it returns 0); enabled() tells
+    // the caller beforehand, so a terminal run skips building status texts altogether.
+    const char* s = std::getenv("NOTIFY_SOCKET");
+    enabled_ = s && *s;
+    std::uint64_t usec = 0;
+    // > 0 only when WATCHDOG_USEC is set and WATCHDOG_PID is unset or ours. Half the interval,
+    // as sd_watchdog_enabled(3) recommends: one lost or late ping must not get the service killed.
+    if (::sd_watchdog_enabled(0, &usec) > 0 && usec > 0) watchdog_period_ = std::chrono::microseconds(usec / 2);
 }
 
 bool notifier::send(std::string_view state) {
-    if (address_.empty()) return false;
-    sockaddr_un addr{};
-    addr.sun_family = AF_UNIX;
-    if (address_.size() >= sizeof addr.sun_path) return false;
-    std::memcpy(addr.sun_path, address_.data(), address_.size());
-    // "@name" is a Linux abstract socket: the name starts with a NUL byte and is not
-    // NUL-terminated, so the address length must count exactly its bytes.
-    if (address_[0] == '@') addr.sun_path[0] = '\0';
-    auto len = static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + address_.size() + (address_[0] == '@' ? 0 : 1));
-    if (fd_ < 0) fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return false;
-    ssize_t n;
-    do {
-        n = ::sendto(fd_, state.data(), state.size(), MSG_NOSIGNAL, reinterpret_cast<const sockaddr*>(&addr), len);
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) {
-        if (!warned_) core::log_warning("sd_notify to " + address_ + " failed: " + std::strerror(errno));
+    if (!enabled_) return false;
+    const std::string text(state);  // sd_notify takes a NUL-terminated string
+    const int r = ::sd_notify(0, text.c_str());
+    if (r < 0) {
+        if (!warned_) {
+            const char* socket = std::getenv("NOTIFY_SOCKET");
+            core::log_warning(std::string("sd_notify to ") + (socket ? socket : "?") + " failed: " + std::strerror(-r));
+        }
         warned_ = true;
         return false;
     }
-    return true;
+    return r > 0;
 }
 
 bool notifier::ready(std::string_view status_text) {

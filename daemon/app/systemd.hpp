@@ -1,7 +1,7 @@
 #pragma once
-// The service manager protocol, without libsystemd: readiness, reload and stop notifications
-// (sd_notify) sent as datagrams to $NOTIFY_SOCKET, and the watchdog fed from the event loop so
-// that a stuck loop — not merely a live process — is what systemd restarts.
+// The service manager protocol through libsystemd: readiness, reload and stop notifications
+// (sd_notify) to $NOTIFY_SOCKET, and the watchdog fed from the event loop so that a stuck loop —
+// not merely a live process — is what systemd restarts.
 //
 // Outside systemd (no NOTIFY_SOCKET) every call is a cheap no-op, so `crisisd run` behaves the
 // same in a terminal, a container or a unit. notifier is not thread-safe: the daemon's thread
@@ -9,6 +9,7 @@
 // before that io_context.
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -18,16 +19,15 @@ namespace crisisd::app::systemd {
 
 class notifier {
 public:
-    // Reads NOTIFY_SOCKET ("/path" or "@abstract"), WATCHDOG_USEC and WATCHDOG_PID from the
-    // environment once. The socket is opened lazily on the first message.
+    // Reads NOTIFY_SOCKET, WATCHDOG_USEC and WATCHDOG_PID from the environment once (through
+    // sd_watchdog_enabled for the last two); the environment is left as it is.
     notifier();
-    ~notifier();
     notifier(const notifier&) = delete;
     notifier& operator=(const notifier&) = delete;
 
     // True when a notification socket was named.
-    bool enabled() const { return !address_.empty(); }
-    // Sends one datagram of newline-separated assignments ("READY=1\nSTATUS=…"). False when
+    bool enabled() const { return enabled_; }
+    // Sends newline-separated assignments ("READY=1\nSTATUS=…") with sd_notify. False when
     // disabled or the send failed (the failure is logged once, never thrown).
     bool send(std::string_view state);
 
@@ -43,8 +43,7 @@ public:
     std::optional<std::chrono::microseconds> watchdog_period() const { return watchdog_period_; }
 
 private:
-    std::string address_;  // as given in NOTIFY_SOCKET
-    int fd_ = -1;
+    bool enabled_ = false;
     bool warned_ = false;
     std::optional<std::chrono::microseconds> watchdog_period_;
 };
