@@ -5,6 +5,17 @@
 // neither thread-safe nor able to hold two zones at once), and GCC 12's libstdc++ has no
 // std::chrono::tzdb. A zone is parsed once (at configuration time) into an immutable value; asking
 // it for an instant's offset is pure and safe from any thread.
+//
+// Why not Debian's date library (libhowardhinnant-date-dev 3.0.1, tz.h with USE_OS_TZDB, the
+// ancestor of C++20's tzdb): it reads the same TZif files but ignores their POSIX footer, so
+// after a zone's last listed transition (2037 in tzdata's files) it repeats the last offset
+// forever. Tried against Debian 12's tzdata 2025b: Europe/Vienna at 2040-07-01T12:00Z gives
+// +01:00 CET (the footer "CET-1CEST,M3.5.0,M10.5.0/3" says +02:00 CEST), America/New_York at
+// 2045-07-01T12:00Z gives -05:00 EST instead of EDT. Lookups were thread-safe (4 threads, 80k
+// get_info calls, no wrong answer), but wrong summer times after 2037 are not acceptable for
+// statements scheduled by local time, and a slim TZif file (no transitions past today) would be
+// wrong much sooner. time_zone_test's after_the_last_transition_the_footer_rule_decides and
+// summer_after_2037_comes_from_the_footer hold the cases it gets wrong.
 #include <chrono>
 #include <cstdint>
 #include <filesystem>

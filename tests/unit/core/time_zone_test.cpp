@@ -106,6 +106,14 @@ TEST(time_zone, after_the_last_transition_the_footer_rule_decides) {
     EXPECT_EQ(offset_at(nuuk, "2100-10-31T01:00:00Z"), "-02:00 -02");
 }
 
+// The instants Debian's date library (tz.h, USE_OS_TZDB) answers wrongly, because it stops at
+// the files' last transition and never reads the footer: see core/time_zone.hpp.
+TEST(time_zone, summer_after_2037_comes_from_the_footer) {
+    EXPECT_EQ(offset_at(zone("Europe/Vienna"), "2040-07-01T12:00:00Z"), "+02:00 CEST dst");
+    EXPECT_EQ(offset_at(zone("Europe/Vienna"), "2040-01-01T12:00:00Z"), "+01:00 CET");
+    EXPECT_EQ(offset_at(zone("America/New_York"), "2045-07-01T12:00:00Z"), "-04:00 EDT dst");
+}
+
 TEST(time_zone, utc_needs_no_file_and_says_so) {
     const time_zone by_default;
     EXPECT_EQ(by_default.name(), "UTC");
