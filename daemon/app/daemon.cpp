@@ -22,6 +22,7 @@
 #include "ingest/websocket_source.hpp"
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
+#include "notify/traits.hpp"
 #include "outbox/delivery.hpp"
 #include "outbox/incident_snapshot.hpp"
 #include "parse/frame_parser.hpp"
@@ -370,8 +371,8 @@ struct daemon::impl final : admin::daemon_access {
             if (rec.kind != "notify" || std::find(seen.begin(), seen.end(), rec.channel) != seen.end()) continue;
             auto ch = channels.find(rec.channel);
             if (ch == channels.end()) continue;
-            auto type = ch->second->type();
-            if (type != "pagerduty" && !(type == "alertmanager" && event == "resolved")) continue;
+            const notify::channel_traits* traits = notify::traits_of(ch->second->type());
+            if (traits == nullptr || !traits->follows(event)) continue;
             seen.push_back(rec.channel);
             bool planned = false;
             for (const auto& a : step.actions) planned = planned || (a.channel == rec.channel && a.event == event);

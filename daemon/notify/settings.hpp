@@ -4,7 +4,6 @@
 #include <string>
 
 #include "core/time.hpp"
-#include "text/post_length.hpp"
 
 namespace crisisd::notify {
 
@@ -19,7 +18,7 @@ struct retry_settings {
 
 struct channel_settings {
     std::string name;
-    // webhook | slack | pagerduty | alertmanager | mastodon | bluesky | file | log
+    // one of notify::channel_types (notify/traits.hpp): what the channel is and which keys it takes
     std::string type;
     // webhook, slack: the endpoint. pagerduty: the Events API v2 enqueue URL (default the public
     // one). alertmanager: its base URL (http://host:9093). mastodon, bluesky: the instance or
@@ -43,12 +42,5 @@ struct channel_settings {
     int statements_per_hour = default_statements_per_hour;
     retry_settings retry;
 };
-
-// Text limits of the channel types that post statements (Mastodon 500 characters with links
-// counted 23, Bluesky 300 graphemes), for config-time checks of statement texts. One
-// implementation, in text/ so that config/ can use it too; see text/post_length.hpp.
-using text::posts_statements;
-using text::text_length;
-using text::text_limit;
 
 }  // namespace crisisd::notify

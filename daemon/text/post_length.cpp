@@ -139,9 +139,12 @@ link link_at(std::string_view s, char32_t before) {
 
 }  // namespace
 
-post_limit post_limit_of(std::string_view channel_type) {
-    if (channel_type == "mastodon") return {500, length_unit::characters, 0};
-    if (channel_type == "bluesky") return {300, length_unit::graphemes, 3000};
+post_limit post_limit_of(length_rule rule) {
+    switch (rule) {
+        case length_rule::mastodon: return {500, length_unit::characters, 0};
+        case length_rule::bluesky: return {300, length_unit::graphemes, 3000};
+        case length_rule::code_points: break;
+    }
     return {};
 }
 
@@ -149,13 +152,12 @@ std::string_view unit_name(length_unit unit) {
     return unit == length_unit::graphemes ? "graphemes" : "characters";
 }
 
-bool posts_statements(std::string_view channel_type) { return post_limit_of(channel_type).max != 0; }
-
-std::size_t text_limit(std::string_view channel_type) { return post_limit_of(channel_type).max; }
-
-std::size_t text_length(std::string_view channel_type, std::string_view utf8) {
-    if (channel_type == "mastodon") return mastodon_length(utf8);
-    if (channel_type == "bluesky") return count_graphemes(utf8);
+std::size_t text_length(length_rule rule, std::string_view utf8) {
+    switch (rule) {
+        case length_rule::mastodon: return mastodon_length(utf8);
+        case length_rule::bluesky: return count_graphemes(utf8);
+        case length_rule::code_points: break;
+    }
     return count_code_points(utf8);
 }
 

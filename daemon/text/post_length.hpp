@@ -21,20 +21,22 @@ struct post_limit {
     std::size_t max_bytes = 0;  // a second limit in UTF-8 bytes; 0: none
 };
 
-// mastodon: 500 characters (code points; a link counts 23); bluesky: 300 graphemes and 3000
-// bytes (app.bsky.feed.post text: maxGraphemes 300, maxLength 3000); every other type: none.
-post_limit post_limit_of(std::string_view channel_type);
+// How a network counts a post: the rule a channel type names in its traits
+// (notify/traits.hpp), so this module knows networks, not channel type names.
+enum class length_rule {
+    code_points,  // no network limit; length shown in code points
+    mastodon,     // 500 characters (code points; a link counts 23)
+    bluesky,      // 300 graphemes and 3000 bytes (app.bsky.feed.post: maxGraphemes, maxLength)
+};
+
+// The limit of `rule`; code_points has none (max and max_bytes 0).
+post_limit post_limit_of(length_rule rule);
 
 // "characters" or "graphemes".
 std::string_view unit_name(length_unit unit);
 
-// Whether the channel type posts public statements (and so has a text limit).
-bool posts_statements(std::string_view channel_type);
-// post_limit_of(type).max: Mastodon 500, Bluesky 300; 0 when the type has none.
-std::size_t text_limit(std::string_view channel_type);
-// Counts what the limit of `channel_type` counts: mastodon_length for mastodon, graphemes for
-// bluesky, code points for every other type.
-std::size_t text_length(std::string_view channel_type, std::string_view utf8);
+// Counts what `rule`'s limit counts: mastodon_length, graphemes, or code points.
+std::size_t text_length(length_rule rule, std::string_view utf8);
 
 // Unicode code points; an invalid sequence counts as one (as it decodes to one U+FFFD).
 std::size_t count_code_points(std::string_view utf8);

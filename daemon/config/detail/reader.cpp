@@ -38,7 +38,7 @@ std::string format_number(double v) {
     return std::string(buf, end);
 }
 
-std::string join(std::initializer_list<std::string_view> words) {
+std::string join(std::span<const std::string_view> words) {
     std::string out;
     for (auto w : words) {
         if (!out.empty()) out += ", ";
@@ -234,6 +234,10 @@ std::optional<std::uint64_t> read_integer(context& ctx, const field& f, std::uin
 
 std::optional<std::size_t> read_choice(context& ctx, const field& f,
                                        std::initializer_list<std::string_view> choices) {
+    return read_choice(ctx, f, std::span<const std::string_view>(choices.begin(), choices.size()));
+}
+
+std::optional<std::size_t> read_choice(context& ctx, const field& f, std::span<const std::string_view> choices) {
     if (f.value && f.value.IsScalar()) {
         std::size_t i = 0;
         for (auto c : choices) {

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -68,6 +69,7 @@ std::optional<std::uint64_t> read_integer(context& ctx, const field& f, std::uin
 // One of `choices`; returns its index.
 std::optional<std::size_t> read_choice(context& ctx, const field& f,
                                        std::initializer_list<std::string_view> choices);
+std::optional<std::size_t> read_choice(context& ctx, const field& f, std::span<const std::string_view> choices);
 
 // A string that may contain ${env:NAME} / ${file:PATH} references, returned expanded. With
 // must_be_reference the whole value has to be one reference (tokens are never written literally).

@@ -6,6 +6,7 @@
 #include "config/detail/listen.hpp"
 #include "config/detail/sections.hpp"
 #include "core/json_writer.hpp"
+#include "notify/traits.hpp"
 
 namespace crisisd::config::detail {
 
@@ -324,6 +325,28 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
     });
 }
 
+namespace {
+
+// The channel type names, from notify/traits.hpp, in the table's order.
+const std::vector<std::string_view> channel_type_names = [] {
+    std::vector<std::string_view> names;
+    for (const auto& t : notify::channel_types) names.push_back(t.type);
+    return names;
+}();
+
+// "mastodon or bluesky": the channel types that take `key`.
+std::string types_taking(std::string_view key) {
+    std::string out;
+    for (const auto& t : notify::channel_types) {
+        if (t.key(key) == nullptr) continue;
+        if (!out.empty()) out += " or ";
+        out += t.type;
+    }
+    return out;
+}
+
+}  // namespace
+
 void read_channels(context& ctx, const field& f, std::vector<notify::channel_settings>& out) {
     for_each_entry(ctx, f, [&](const YAML::Node& item, const location& at) {
         mapping m(ctx, item, at, "each entry of 'channels'",
@@ -358,80 +381,52 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
         }
         const field* type = m.require("type");
         std::optional<std::size_t> kind;
-        static constexpr std::string_view types[] = {"webhook",      "file",     "log",    "slack",
-                                                      "pagerduty",    "alertmanager", "mastodon", "bluesky"};
-        if (type)
-            kind = read_choice(ctx, *type,
-                               {"webhook", "file", "log", "slack", "pagerduty", "alertmanager", "mastodon", "bluesky"});
+        if (type) kind = read_choice(ctx, *type, channel_type_names);
         if (!kind) {
             out.push_back(std::move(c));
             return;
         }
-        c.type = std::string(types[*kind]);
-        const bool http = c.type != "file" && c.type != "log";
-        const bool posts = c.type == "mastodon" || c.type == "bluesky";
-        auto only = [&](std::string_view key, std::string_view types_phrase) { not_for_type(ctx, m, key, types_phrase); };
-        if (c.type != "webhook") only("headers", "channels of type webhook");
-        if (c.type != "file") only("path", "channels of type file");
+        const notify::channel_traits& traits = notify::channel_types[*kind];
+        c.type = std::string(traits.type);
+        const bool http = traits.http;
+        const bool posts = traits.posts_statements;
+        // A key that only some types take is refused on the others, naming the types that take it.
+        for (std::string_view key : {"headers", "path", "base_url", "token", "visibility", "routing_key", "identifier",
+                                     "password"}) {
+            if (traits.key(key) == nullptr) not_for_type(ctx, m, key, "channels of type " + types_taking(key));
+        }
         if (!http) {
-            only("ca_file", "channels that speak HTTP");
-            only("url", "channels that speak HTTP");
+            not_for_type(ctx, m, "ca_file", "channels that speak HTTP");
+            not_for_type(ctx, m, "url", "channels that speak HTTP");
+        } else if (posts) {
+            not_for_type(ctx, m, "url", "channels that are not " + types_taking("base_url") + " (they take 'base_url')");
         }
-        if (!posts) {
-            only("base_url", "channels of type mastodon or bluesky");
-        } else {
-            only("url", "channels that are not mastodon or bluesky (they take 'base_url')");
-        }
-        if (c.type != "mastodon") {
-            only("token", "channels of type mastodon");
-            only("visibility", "channels of type mastodon");
-        }
-        if (c.type != "pagerduty") only("routing_key", "channels of type pagerduty");
-        if (c.type != "bluesky") {
-            only("identifier", "channels of type bluesky");
-            only("password", "channels of type bluesky");
-        }
-        if (c.type == "webhook" || c.type == "slack" || c.type == "alertmanager" || c.type == "pagerduty") {
-            const field* url = c.type == "pagerduty" ? m.find("url") : m.require("url");
-            if (url) {
-                if (auto v = read_secret(ctx, *url, false)) {
-                    c.url = *v;
-                    check_url(ctx, *url, c.url, {"http://", "https://"}, "http:// or https://");
-                }
-            }
-        }
-        if (posts) {
-            const field* base = c.type == "mastodon" ? m.require("base_url") : m.find("base_url");
-            if (base) {
-                if (auto v = read_string(ctx, *base)) {
-                    c.url = *v;
-                    check_url(ctx, *base, c.url, {"http://", "https://"}, "http:// or https://");
-                }
+        // The key's value, required or not and secret or not as the type's traits say.
+        auto read_key = [&](std::string_view key) -> std::pair<const field*, std::optional<std::string>> {
+            const notify::channel_key* k = traits.key(key);
+            const field* value = k == nullptr ? nullptr : k->required ? m.require(key) : m.find(key);
+            if (value == nullptr) return {nullptr, std::nullopt};
+            if (k->secret == notify::secret_use::none) return {value, read_string(ctx, *value)};
+            return {value, read_secret(ctx, *value, k->secret == notify::secret_use::must_refer)};
+        };
+        for (std::string_view key : {"url", "base_url"}) {
+            if (auto [where, v] = read_key(key); v) {
+                c.url = *v;
+                check_url(ctx, *where, c.url, {"http://", "https://"}, "http:// or https://");
             }
         }
         // Every channel type: a statement step may post to any of them (a webhook that feeds a
         // website is as public as Mastodon). 0 (no cap) only when written down.
         if (const field* cap = m.find("statements_per_hour"))
             if (auto v = read_integer(ctx, *cap, 0, 1000)) c.statements_per_hour = static_cast<int>(*v);
-        if (c.type == "mastodon") {
-            if (const field* token = m.require("token"))
-                if (auto v = read_secret(ctx, *token, true)) c.token = *v;
-            if (const field* vis = m.find("visibility"))
-                if (auto v = read_choice(ctx, *vis, {"public", "unlisted", "private", "direct"}))
-                    c.visibility = std::string(std::array<std::string_view, 4>{"public", "unlisted", "private",
-                                                                               "direct"}[*v]);
-        }
-        if (c.type == "pagerduty") {
-            if (const field* key = m.require("routing_key"))
-                if (auto v = read_secret(ctx, *key, true)) c.routing_key = *v;
-        }
-        if (c.type == "bluesky") {
-            if (const field* id = m.require("identifier"))
-                if (auto v = read_string(ctx, *id)) c.identifier = *v;
-            if (const field* pw = m.require("password"))
-                if (auto v = read_secret(ctx, *pw, true)) c.password = *v;
-        }
-        if (c.type == "webhook") {
+        if (auto v = read_key("token").second) c.token = *v;
+        if (const field* vis = traits.key("visibility") ? m.find("visibility") : nullptr)
+            if (auto v = read_choice(ctx, *vis, {"public", "unlisted", "private", "direct"}))
+                c.visibility = std::string(std::array<std::string_view, 4>{"public", "unlisted", "private", "direct"}[*v]);
+        if (auto v = read_key("routing_key").second) c.routing_key = *v;
+        if (auto v = read_key("identifier").second) c.identifier = *v;
+        if (auto v = read_key("password").second) c.password = *v;
+        if (traits.key("headers") != nullptr) {
             if (const field* headers = m.find("headers")) {
                 if (headers->value && !headers->value.IsNull() && !headers->value.IsMap()) {
                     ctx.error(value_at(ctx, *headers),
@@ -459,13 +454,9 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
                 if (auto v = read_string(ctx, *ca)) c.ca_file = resolve_path(ctx, *v);
             }
         }
-        if (c.type == "file") {
-            if (const field* path = m.require("path")) {
-                if (auto v = read_string(ctx, *path)) {
-                    if (v->empty()) ctx.error(value_at(ctx, *path), "'path' must not be empty");
-                    c.path = resolve_path(ctx, *v);
-                }
-            }
+        if (auto [path, v] = read_key("path"); v) {
+            if (v->empty()) ctx.error(value_at(ctx, *path), "'path' must not be empty");
+            c.path = resolve_path(ctx, *v);
         }
         out.push_back(std::move(c));
     });

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "incident/template.hpp"
+#include "notify/traits.hpp"
 #include "text/post_length.hpp"
 
 namespace crisisd::config::detail {
@@ -29,7 +30,7 @@ struct poster {
 };
 
 // The text as the engine would post it for `who` with every field at its longest.
-measured measure(const std::string& tpl, const poster& who, std::string_view channel_type) {
+measured measure(const std::string& tpl, const poster& who, text::length_rule rule) {
     measured m;
     m.rule = who.rule;
     const std::string rendered = incident::render_template(tpl, [&](std::string_view name) {
@@ -43,7 +44,7 @@ measured measure(const std::string& tpl, const poster& who, std::string_view cha
         if (!v && name == "status_url" && !who.playbook->status_url.empty()) v = who.playbook->status_url;
         return v;
     });
-    m.length = text::text_length(channel_type, rendered);
+    m.length = text::text_length(rule, rendered);
     m.bytes = rendered.size();
     return m;
 }
@@ -93,7 +94,9 @@ void check_statement_lengths(context& ctx, const settings& config) {
 
         for (const auto& channel : config.channels) {
             if (channel.name != channel_name) continue;
-            const text::post_limit limit = text::post_limit_of(channel.type);
+            const notify::channel_traits* traits = notify::traits_of(channel.type);
+            if (traits == nullptr) continue;
+            const text::post_limit limit = text::post_limit_of(traits->length);
             if (limit.max == 0 && limit.max_bytes == 0) continue;
             const std::string where = channel.type + " channel '" + channel.name + "'";
             const std::string_view unit = text::unit_name(limit.unit);
@@ -106,7 +109,7 @@ void check_statement_lengths(context& ctx, const settings& config) {
                     if (at == nullptr) continue;
                     measured longest, heaviest;
                     for (std::size_t k = 0; k < posters.size(); ++k) {
-                        const measured m = measure(tpl, posters[k], channel.type);
+                        const measured m = measure(tpl, posters[k], traits->length);
                         if (k == 0 || m.length > longest.length) longest = m;
                         if (k == 0 || m.bytes > heaviest.bytes) heaviest = m;
                     }

@@ -8,6 +8,7 @@
 #include "fakes/http_receiver.hpp"
 #include "fakes/io_thread.hpp"
 #include "notify/channel.hpp"
+#include "notify/traits.hpp"
 
 namespace crisisd::notify {
 namespace {
@@ -248,14 +249,54 @@ TEST_F(channel_fixture, slack_and_alertmanager_speak_their_formats) {
 }
 
 TEST(text_limits, count_what_each_network_counts) {
-    EXPECT_EQ(text_limit("mastodon"), 500u);
-    EXPECT_EQ(text_limit("bluesky"), 300u);
-    EXPECT_EQ(text_length("mastodon", "Störung"), 7u);
+    const auto length = [](std::string_view type, std::string_view text) {
+        return text::text_length(traits_of(type)->length, text);
+    };
+    EXPECT_EQ(text::post_limit_of(traits_of("mastodon")->length).max, 500u);
+    EXPECT_EQ(text::post_limit_of(traits_of("bluesky")->length).max, 300u);
+    EXPECT_EQ(text::post_limit_of(traits_of("webhook")->length).max, 0u);
+    EXPECT_EQ(length("mastodon", "Störung"), 7u);
     // Flag (two regional indicators), family emoji (ZWJ sequence), e + combining acute.
-    EXPECT_EQ(text_length("bluesky", "\U0001F1E6\U0001F1F9"), 1u);
-    EXPECT_EQ(text_length("bluesky", "\U0001F468\u200D\U0001F469\u200D\U0001F467"), 1u);
-    EXPECT_EQ(text_length("bluesky", "e\u0301a"), 2u);
-    EXPECT_EQ(text_length("mastodon", "e\u0301a"), 3u);
+    EXPECT_EQ(length("bluesky", "\U0001F1E6\U0001F1F9"), 1u);
+    EXPECT_EQ(length("bluesky", "\U0001F468\u200D\U0001F469\u200D\U0001F467"), 1u);
+    EXPECT_EQ(length("bluesky", "e\u0301a"), 2u);
+    EXPECT_EQ(length("mastodon", "e\u0301a"), 3u);
+    EXPECT_EQ(length("slack", "e\u0301a"), 3u);
+}
+
+// The table config and the daemon read: every type the factory makes is in it under the name
+// the channel reports, and the pager types follow acknowledgement and resolution.
+TEST(channel_traits, one_row_per_type_the_factory_makes) {
+    boost::asio::io_context io;
+    for (const auto& t : channel_types) {
+        channel_settings s;
+        s.name = "c";
+        s.type = std::string(t.type);
+        s.url = "http://127.0.0.1:9/";
+        s.path = "/dev/null";
+        s.token = "t";
+        s.routing_key = "k";
+        s.identifier = "crisisd.example";
+        s.password = "p";
+        std::string error;
+        auto ch = make_channel(s, io.get_executor(), {}, error);
+        ASSERT_TRUE(ch) << t.type << ": " << error;
+        EXPECT_EQ(ch->type(), t.type);
+        EXPECT_EQ(traits_of(t.type), &t);
+        for (const auto& k : t.keys) EXPECT_EQ(t.key(k.name), &k);
+    }
+    EXPECT_EQ(traits_of("twitter"), nullptr);
+    EXPECT_TRUE(traits_of("pagerduty")->follows("acknowledged"));
+    EXPECT_TRUE(traits_of("pagerduty")->follows("resolved"));
+    EXPECT_FALSE(traits_of("alertmanager")->follows("acknowledged"));
+    EXPECT_TRUE(traits_of("alertmanager")->follows("resolved"));
+    EXPECT_FALSE(traits_of("webhook")->follows("resolved"));
+    EXPECT_TRUE(traits_of("mastodon")->posts_statements);
+    EXPECT_TRUE(traits_of("bluesky")->posts_statements);
+    EXPECT_FALSE(traits_of("slack")->posts_statements);
+    EXPECT_EQ(traits_of("bluesky")->key("password")->secret, secret_use::must_refer);
+    EXPECT_EQ(traits_of("webhook")->key("url")->secret, secret_use::may_refer);
+    EXPECT_FALSE(traits_of("pagerduty")->key("url")->required);
 }
 
 }  // namespace

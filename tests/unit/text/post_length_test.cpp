@@ -14,17 +14,14 @@ std::string times(std::string_view s, int n) {
 }
 
 TEST(post_limit, mastodon_counts_characters_bluesky_graphemes_and_bytes) {
-    EXPECT_EQ(post_limit_of("mastodon").max, 500u);
-    EXPECT_EQ(post_limit_of("mastodon").unit, length_unit::characters);
-    EXPECT_EQ(post_limit_of("mastodon").max_bytes, 0u);
-    EXPECT_EQ(post_limit_of("bluesky").max, 300u);
-    EXPECT_EQ(post_limit_of("bluesky").unit, length_unit::graphemes);
-    EXPECT_EQ(post_limit_of("bluesky").max_bytes, 3000u);
-    EXPECT_EQ(post_limit_of("webhook").max, 0u);
-    EXPECT_EQ(text_limit("file"), 0u);
-    EXPECT_TRUE(posts_statements("mastodon"));
-    EXPECT_TRUE(posts_statements("bluesky"));
-    EXPECT_FALSE(posts_statements("slack"));
+    EXPECT_EQ(post_limit_of(length_rule::mastodon).max, 500u);
+    EXPECT_EQ(post_limit_of(length_rule::mastodon).unit, length_unit::characters);
+    EXPECT_EQ(post_limit_of(length_rule::mastodon).max_bytes, 0u);
+    EXPECT_EQ(post_limit_of(length_rule::bluesky).max, 300u);
+    EXPECT_EQ(post_limit_of(length_rule::bluesky).unit, length_unit::graphemes);
+    EXPECT_EQ(post_limit_of(length_rule::bluesky).max_bytes, 3000u);
+    EXPECT_EQ(post_limit_of(length_rule::code_points).max, 0u);
+    EXPECT_EQ(post_limit_of(length_rule::code_points).max_bytes, 0u);
     EXPECT_EQ(unit_name(length_unit::graphemes), "graphemes");
 }
 
@@ -83,10 +80,10 @@ TEST(mastodon_length, a_link_it_cannot_vouch_for_counts_as_written_but_at_least_
 }
 
 TEST(text_length, counts_in_the_unit_of_each_type) {
-    EXPECT_EQ(text_length("mastodon", "https://liwest.at/a/long/path/to/the/status/page"), 23u);
-    EXPECT_EQ(text_length("bluesky", "e\u0301a"), 2u);
-    EXPECT_EQ(text_length("webhook", "e\u0301a"), 3u);
-    EXPECT_EQ(text_length("bluesky", times("\U0001F468\u200D\U0001F469\u200D\U0001F467", 300)), 300u);
+    EXPECT_EQ(text_length(length_rule::mastodon, "https://liwest.at/a/long/path/to/the/status/page"), 23u);
+    EXPECT_EQ(text_length(length_rule::bluesky, "e\u0301a"), 2u);
+    EXPECT_EQ(text_length(length_rule::code_points, "e\u0301a"), 3u);
+    EXPECT_EQ(text_length(length_rule::bluesky, times("\U0001F468\u200D\U0001F469\u200D\U0001F467", 300)), 300u);
 }
 
 }  // namespace
