@@ -10,6 +10,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/base64.hpp"
+
 namespace crisisd::admin {
 
 std::string_view to_string(role r) {
@@ -198,19 +200,10 @@ tokens_file load_tokens(const std::string& path) {
 std::string new_token() {
     unsigned char bytes[32];
     if (RAND_bytes(bytes, sizeof bytes) != 1) return "";
-    static constexpr char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-    std::string out;
-    unsigned int acc = 0;
-    int bits = 0;
-    for (unsigned char b : bytes) {
-        acc = (acc << 8) | b;
-        bits += 8;
-        while (bits >= 6) {
-            bits -= 6;
-            out += alphabet[(acc >> bits) & 63];
-        }
-    }
-    if (bits > 0) out += alphabet[(acc << (6 - bits)) & 63];
+    // base64url without padding (RFC 4648 §5): the standard coding with two letters swapped.
+    std::string out = core::to_base64({reinterpret_cast<const char*>(bytes), sizeof bytes});
+    while (!out.empty() && out.back() == '=') out.pop_back();
+    for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
     return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // Standard base64 (RFC 4648, with padding): detector snapshots in the state database's TEXT
-// column, websocket handshake keys.
+// column, websocket handshake keys. OpenSSL (EVP_EncodeBlock, EVP_DecodeBlock) does the coding;
+// from_base64 adds the strictness OpenSSL lacks.
 #include <optional>
 #include <string>
 #include <string_view>

@@ -21,4 +21,9 @@ TEST(base64, round_trips_binary_and_refuses_what_is_not_base64) {
     EXPECT_FALSE(from_base64("Zm9"));       // not a multiple of four
     EXPECT_FALSE(from_base64("Zm9v!A=="));  // outside the alphabet
     EXPECT_FALSE(from_base64("Z=9v"));      // padding in the middle
+    EXPECT_FALSE(from_base64("Zm8=Zm8="));  // padding before the last block
+    EXPECT_FALSE(from_base64(" Zm9v"));     // white space (OpenSSL would skip it)
+    EXPECT_FALSE(from_base64("Zm9v\n"));
+    EXPECT_FALSE(from_base64("Z==="));      // more padding than a block can have
+    EXPECT_EQ(from_base64(""), "");
 }
