@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <algorithm>
 #include <cctype>
@@ -10,7 +11,6 @@
 #include <map>
 #include <mutex>
 
-#include "core/json_writer.hpp"
 #include "core/log.hpp"
 #include "core/time.hpp"
 
@@ -33,10 +33,7 @@ net::http_response_out json_response(int status, std::string body) {
 }
 
 net::http_response_out error_response(int status, std::string_view message) {
-    std::string body = "{\"error\":";
-    core::append_json_string(body, message);
-    body += "}";
-    return json_response(status, std::move(body));
+    return json_response(status, boost::json::serialize(boost::json::object{{"error", message}}));
 }
 
 net::http_response_out unauthorised(std::string_view message) {
@@ -132,16 +129,10 @@ net::http_response_out silence_request(daemon_access& daemon, std::string_view b
     switch (outcome.status) {
         case command_status::done:
         case command_status::already_done: {
-            std::string out = "{\"rule\":";
-            core::append_json_string(out, *rule);
-            out += ",\"key\":";
-            core::append_json_string(out, *key);
-            out += ",\"duration\":";
-            core::append_json_string(out, core::format_duration(*d));
-            out += ",\"result\":";
-            core::append_json_string(out, outcome.message);
-            out += "}";
-            return json_response(200, std::move(out));
+            return json_response(200, boost::json::serialize(boost::json::object{{"rule", *rule},
+                                                                                 {"key", *key},
+                                                                                 {"duration", core::format_duration(*d)},
+                                                                                 {"result", outcome.message}}));
         }
         case command_status::not_found: return error_response(404, outcome.message);
         case command_status::not_allowed: return error_response(409, outcome.message);
@@ -522,10 +513,8 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
             co_return r;
         }
         if (path == "/api/v1/session") {
-            std::string body;
-            core::json_writer w(body);
-            w.begin_object().member("name", who->name).member("role", to_string(who->granted)).end_object();
-            co_return json_response(200, std::move(body));
+            co_return json_response(200, boost::json::serialize(boost::json::object{
+                                             {"name", who->name}, {"role", to_string(who->granted)}}));
         }
         if (path == "/api/v1/incidents") co_return json_response(200, s.daemon.incidents_json());
         if (path == "/api/v1/dead-letters") {
@@ -561,10 +550,8 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
     if (path == "/api/v1/events/ticket") {
         auto t = s.new_ticket(*who);
         if (t.empty()) co_return error_response(500, "no random bytes for a ticket");
-        std::string body;
-        core::json_writer w(body);
-        w.begin_object().member("ticket", t).member("expires_in", static_cast<int>(ticket_lifetime.count())).end_object();
-        co_return json_response(200, std::move(body));
+        co_return json_response(200, boost::json::serialize(boost::json::object{
+                                         {"ticket", t}, {"expires_in", std::int64_t{ticket_lifetime.count()}}}));
     }
     if (path == "/api/v1/silences") {
         if (!allows(who->granted, role::responder)) co_return forbid("silence", role::responder);

@@ -15,7 +15,6 @@
 
 #include "admin/tokens.hpp"
 #include "app/cli.hpp"
-#include "core/json_writer.hpp"
 #include "net/http_client.hpp"
 
 namespace crisisd::app {
@@ -258,11 +257,9 @@ int ctl_command(const std::vector<std::string>& args) {
     } else if (cmd == "silence" && words.size() == 2) {
         auto length = o.value("--for");
         if (!length) return wrong();
-        std::string body;
-        core::json_writer w(body);
-        w.begin_object().member("rule", words[1]).member("key", o.value("--key").value_or("")).member("duration", *length);
-        w.end_object();
-        rc = call(c, "POST", "/api/v1/silences", std::move(body), out);
+        const boost::json::object body{
+            {"rule", words[1]}, {"key", o.value("--key").value_or("")}, {"duration", *length}};
+        rc = call(c, "POST", "/api/v1/silences", boost::json::serialize(body), out);
     } else {
         return wrong();
     }

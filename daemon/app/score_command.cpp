@@ -46,7 +46,9 @@ char* put_fixed4(char* p, double v) {
     return p + 6;
 }
 
-// The four scores, formatted on the stack and appended at once.
+// The four scores, formatted on the stack and appended at once. The whole line is written by
+// hand, not with Boost.JSON: per mention that is a quarter fewer instructions, and fixed decimals
+// (figures in core/json_writer.hpp).
 void append_scores(std::string& out, const score::sentiment& s) {
     char buf[4 * (12 + 32)];
     char* p = buf;

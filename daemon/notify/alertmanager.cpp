@@ -1,7 +1,9 @@
 // Prometheus Alertmanager, POST /api/v2/alerts (PROTOCOLS.md §7a). The label set is the alert's
 // identity, so every action of one incident carries the same labels; the resolve sends them
 // again with endsAt.
-#include "core/json_writer.hpp"
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
 #include "notify/detail/http_channel.hpp"
 
 namespace crisisd::notify::detail {
@@ -24,26 +26,22 @@ public:
         auto starts = p->has_incident ? p->opened_at : p->at;
         auto ends = resolved ? (p->resolved_at ? *p->resolved_at : p->at) : p->at + firing_lifetime;
         if (ends <= starts) ends = starts + std::chrono::seconds(1);
-        std::string body;
-        core::json_writer w(body);
-        w.begin_array().begin_object();
-        w.key("labels").begin_object();
-        w.member("alertname", p->rule.empty() ? std::string("crisisd") : p->rule)
-            .member("source", "crisisd")
-            .member("incident_id", std::to_string(p->incident_id));
+        boost::json::object labels{{"alertname", p->rule.empty() ? std::string("crisisd") : p->rule},
+                                   {"source", "crisisd"},
+                                   {"incident_id", std::to_string(p->incident_id)}};
         // The label set is the alert's identity: a state database created anew numbers from 1
         // again, and its incident 1 must not be taken for the old one.
-        if (!d.instance.empty()) w.member("crisisd_instance", d.instance);
-        if (!p->key.empty()) w.member("key", p->key);
-        if (!p->severity.empty()) w.member("severity", p->severity);
-        w.end_object();
-        w.key("annotations").begin_object();
-        w.member("summary", headline(*p));
-        if (p->kind == "statement") w.member("statement", p->text);
-        w.end_object();
-        w.member("startsAt", core::format_rfc3339(starts)).member("endsAt", core::format_rfc3339(ends));
-        if (!p->console_url.empty()) w.member("generatorURL", p->console_url);
-        w.end_object().end_array();
+        if (!d.instance.empty()) labels["crisisd_instance"] = d.instance;
+        if (!p->key.empty()) labels["key"] = p->key;
+        if (!p->severity.empty()) labels["severity"] = p->severity;
+        boost::json::object annotations{{"summary", headline(*p)}};
+        if (p->kind == "statement") annotations["statement"] = p->text;
+        boost::json::object alert{{"labels", std::move(labels)},
+                                  {"annotations", std::move(annotations)},
+                                  {"startsAt", core::format_rfc3339(starts)},
+                                  {"endsAt", core::format_rfc3339(ends)}};
+        if (!p->console_url.empty()) alert["generatorURL"] = p->console_url;
+        std::string body = boost::json::serialize(boost::json::array{std::move(alert)});
         auto resp = co_await request("POST", endpoint_, {}, std::move(body));
         co_return judge(resp);
     }

@@ -3,10 +3,10 @@
 // the action, and getRecord to learn whether an attempt whose answer was lost had landed. The
 // server has no idempotency of its own; the client-chosen rkey is what makes a retry safe.
 #include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
 
-#include "core/json_writer.hpp"
 #include "notify/detail/http_channel.hpp"
 
 namespace crisisd::notify {
@@ -141,12 +141,8 @@ private:
     }
 
     boost::asio::awaitable<std::optional<delivery_result>> login() {
-        std::string body;
-        core::json_writer w(body);
-        w.begin_object()
-            .member("identifier", settings_.identifier)
-            .member("password", settings_.password)
-            .end_object();
+        std::string body = boost::json::serialize(
+            boost::json::object{{"identifier", settings_.identifier}, {"password", settings_.password}});
         auto resp = co_await request("POST", base_ + "/xrpc/com.atproto.server.createSession", {}, std::move(body));
         if (resp.status != 200) co_return session_failure(resp, "createSession");
         adopt(resp.body);
@@ -198,19 +194,10 @@ private:
     }
 
     std::string record_body(const action_payload& p, const std::string& rkey) const {
-        std::string body;
-        core::json_writer w(body);
-        w.begin_object()
-            .member("repo", did_)
-            .member("collection", collection)
-            .member("rkey", rkey)
-            .member("validate", true);
-        w.key("record").begin_object();
-        w.member("$type", collection).member("text", p.text).member("createdAt", created_at(p.at));
-        if (p.language.size() == 2) w.key("langs").begin_array().value(p.language).end_array();
-        w.end_object();
-        w.end_object();
-        return body;
+        boost::json::object record{{"$type", collection}, {"text", p.text}, {"createdAt", created_at(p.at)}};
+        if (p.language.size() == 2) record["langs"] = boost::json::array{boost::json::string(p.language)};
+        return boost::json::serialize(boost::json::object{
+            {"repo", did_}, {"collection", collection}, {"rkey", rkey}, {"validate", true}, {"record", std::move(record)}});
     }
 
     // Lexicon datetimes want milliseconds; the action's time keeps retries identical.

@@ -1,10 +1,11 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <cerrno>
 #include <cstring>
 
-#include "core/json_writer.hpp"
 #include "net/http_client.hpp"
 #include "notify/channel.hpp"
 #include "notify/detail/http_channel.hpp"
@@ -76,9 +77,7 @@ public:
         if (!p) co_return bad_payload();
         std::string text = detail::headline(*p);
         if (!p->console_url.empty()) text += " <" + p->console_url + "|open in crisisd>";
-        std::string body;
-        core::json_writer w(body);
-        w.begin_object().member("text", text).end_object();
+        std::string body = boost::json::serialize(boost::json::object{{"text", text}});
         auto resp = co_await request("POST", settings_.url, {}, std::move(body));
         co_return judge(resp);
     }

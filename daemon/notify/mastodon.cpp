@@ -3,7 +3,9 @@
 // second one; Mastodon keeps keys for an hour, far longer than the outbox retries a statement.
 #include <openssl/sha.h>
 
-#include "core/json_writer.hpp"
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
 #include "notify/detail/http_channel.hpp"
 
 namespace crisisd::notify {
@@ -37,11 +39,9 @@ public:
         if (!p) co_return bad_payload();
         if (p->kind != "statement")
             co_return make_result(outcome::failed, 0, "mastodon posts statements only; use a pager channel");
-        std::string body;
-        core::json_writer w(body);
-        w.begin_object().member("status", p->text).member("visibility", settings_.visibility);
-        if (p->language.size() == 2) w.member("language", p->language);
-        w.end_object();
+        boost::json::object status{{"status", p->text}, {"visibility", settings_.visibility}};
+        if (p->language.size() == 2) status["language"] = p->language;
+        std::string body = boost::json::serialize(status);
         header_list h{{"Authorization", "Bearer " + settings_.token},
                       {"Idempotency-Key", mastodon_idempotency_key(platform_key(d), settings_.url)}};
         auto resp = co_await request("POST", endpoint_, std::move(h), std::move(body));

@@ -1,6 +1,8 @@
 // PagerDuty Events API v2 (PROTOCOLS.md §6): trigger when an incident opens or escalates,
 // acknowledge and resolve with the same dedup_key. The routing key in the body authenticates.
-#include "core/json_writer.hpp"
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
+
 #include "notify/detail/http_channel.hpp"
 
 namespace crisisd::notify::detail {
@@ -36,32 +38,23 @@ public:
         std::string dedup = "crisisd/" + (d.instance.empty() ? std::string() : d.instance + "/") +
                             (p->rule.empty() ? std::string("incident") : p->rule) + "/" +
                             std::to_string(p->incident_id);
-        std::string body;
-        core::json_writer w(body);
-        w.begin_object()
-            .member("routing_key", settings_.routing_key)
-            .member("event_action", action)
-            .member("dedup_key", dedup);
+        boost::json::object body{{"routing_key", settings_.routing_key}, {"event_action", action}, {"dedup_key", dedup}};
         if (action == "trigger") {
             auto summary = headline(*p);
             if (summary.size() > 1024) summary.resize(1024);
-            w.key("payload").begin_object();
-            w.member("summary", summary)
-                .member("source", "crisisd")
-                .member("severity", pd_severity(p->severity))
-                .member("timestamp", core::format_rfc3339(p->at))
-                .member("component", p->key)
-                .member("class", p->rule);
-            w.key("custom_details").begin_object();
-            w.member("incident_id", p->incident_id).member("event", p->event);
-            if (p->has_incident) w.member("opened_at", core::format_rfc3339(p->opened_at));
-            w.end_object();
-            w.end_object();
-            w.member("client", "crisisd");
-            if (!p->console_url.empty()) w.member("client_url", p->console_url);
+            boost::json::object details{{"incident_id", p->incident_id}, {"event", p->event}};
+            if (p->has_incident) details["opened_at"] = core::format_rfc3339(p->opened_at);
+            body["payload"] = boost::json::object{{"summary", summary},
+                                                  {"source", "crisisd"},
+                                                  {"severity", pd_severity(p->severity)},
+                                                  {"timestamp", core::format_rfc3339(p->at)},
+                                                  {"component", p->key},
+                                                  {"class", p->rule},
+                                                  {"custom_details", std::move(details)}};
+            body["client"] = "crisisd";
+            if (!p->console_url.empty()) body["client_url"] = p->console_url;
         }
-        w.end_object();
-        auto resp = co_await request("POST", settings_.url, {}, std::move(body));
+        auto resp = co_await request("POST", settings_.url, {}, boost::json::serialize(body));
         co_return judge(resp);
     }
     std::string_view type() const override { return "pagerduty"; }

@@ -1,11 +1,12 @@
 // Sections that configure the I/O shell: sources, channels, admin, storage.
 #include <algorithm>
 #include <array>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <charconv>
 
 #include "config/detail/listen.hpp"
 #include "config/detail/sections.hpp"
-#include "core/json_writer.hpp"
 #include "notify/traits.hpp"
 
 namespace crisisd::config::detail {
@@ -124,21 +125,17 @@ void read_source_format_keys(context& ctx, const mapping& m, ingest::source_sett
                 ctx.error(at, "each entry of 'subscribe' must be a string or a mapping (got " + shown(item) + ")");
                 return;
             }
-            std::string frame = "{";
-            bool has_type = false;
+            boost::json::object frame;
             for (const auto& pair : item) {
                 if (!pair.first.IsScalar() || !pair.second.IsScalar()) {
                     ctx.error(ctx.at(pair.first), "'subscribe' mappings hold plain strings (got " + shown(pair.second) + ")");
                     return;
                 }
-                has_type = has_type || pair.first.Scalar() == "type";
-                if (frame.size() > 1) frame += ",";
-                core::append_json_string(frame, pair.first.Scalar());
-                frame += ":";
-                core::append_json_string(frame, pair.second.Scalar());
             }
-            if (!has_type && s.format == "mastodon") frame.insert(1, frame.size() > 1 ? "\"type\":\"subscribe\"," : "\"type\":\"subscribe\"");
-            s.subscribe.push_back(frame + "}");
+            // Mastodon's streaming API needs "type":"subscribe"; it goes first, as people write it.
+            if (s.format == "mastodon" && !item["type"]) frame["type"] = "subscribe";
+            for (const auto& pair : item) frame[pair.first.Scalar()] = pair.second.Scalar();
+            s.subscribe.push_back(boost::json::serialize(frame));
         });
     }
     auto read_pointer_map = [&](std::string_view key, bool keys_are_fields,

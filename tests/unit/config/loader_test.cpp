@@ -186,6 +186,25 @@ TEST(config_loader, clear_when_may_be_only_a_hold_time) {
               "r.yaml:4:16: error: 'fire_when' needs 'all' or 'any' with a list of conditions");
 }
 
+// A subscribe mapping becomes one JSON frame, keys in the order written; a Mastodon stream's
+// frame gets "type":"subscribe" first unless it names a type itself.
+TEST(config_loader, subscribe_mappings_become_json_frames) {
+    const auto r = load_string(
+        "sources:\n"
+        "  - name: m\n    url: wss://mastodon.example/api/v1/streaming\n    format: mastodon\n"
+        "    subscribe:\n      - {stream: hashtag, tag: \"st\\u00f6rung \\\"x\\\"\"}\n"
+        "      - {type: unsubscribe, stream: user}\n"
+        "      - \"{\\\"raw\\\":1}\"\n"
+        "  - name: g\n    url: wss://stream.example/\n    subscribe: [{op: sub, channel: a}]\n",
+        "s.yaml");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    ASSERT_EQ(r.config.sources.size(), 2u);
+    EXPECT_EQ(r.config.sources[0].subscribe,
+              (std::vector<std::string>{R"({"type":"subscribe","stream":"hashtag","tag":"störung \"x\""})",
+                                        R"({"type":"unsubscribe","stream":"user"})", R"({"raw":1})"}));
+    EXPECT_EQ(r.config.sources[1].subscribe, (std::vector<std::string>{R"({"op":"sub","channel":"a"})"}));
+}
+
 TEST(config_loader, string_config_resolves_includes_against_base_dir) {
     scratch s;
     s.write("rules/a.yaml", "rules:\n  - name: a\n    match: {keywords: [x]}\n    fire_when: [count >= 1]\n");
