@@ -8,6 +8,7 @@
 #include <string>
 
 #include "config/loader.hpp"
+#include "notify/traits.hpp"
 #include "support.hpp"
 
 namespace {
@@ -184,6 +185,38 @@ TEST(config_loader, clear_when_may_be_only_a_hold_time) {
     ASSERT_EQ(bad.errors.size(), 1u);
     EXPECT_EQ(bad.errors[0].to_string(),
               "r.yaml:4:16: error: 'fire_when' needs 'all' or 'any' with a list of conditions");
+}
+
+// The channel traits table is what config checks: every type's required keys are asked for, its
+// credentials refused when written literally, and its keys refused on the types without them.
+TEST(config_loader, channel_entries_are_checked_against_the_traits_table) {
+    for (const auto& t : crisisd::notify::channel_types) {
+        const std::string type(t.type);
+        const auto bare = load_string("channels:\n  - {name: c, type: " + type + "}\n", "c.yaml");
+        std::string expected;
+        for (const auto& k : t.keys)
+            if (k.required) expected += "c.yaml:2:5: error: missing '" + std::string(k.name) + "' in channel 'c'\n";
+        EXPECT_EQ(all_errors(bare), expected) << type;
+
+        for (const auto& k : t.keys) {
+            if (k.secret != crisisd::notify::secret_use::must_refer) continue;
+            const auto literal =
+                load_string("channels:\n  - {name: c, type: " + type + ", " + std::string(k.name) + ": plain}\n", "c.yaml");
+            EXPECT_NE(all_errors(literal).find("'" + std::string(k.name) + "' must not be written literally"),
+                      std::string::npos)
+                << type << " " << k.name << ": " << all_errors(literal);
+        }
+        for (const auto& other : crisisd::notify::channel_types) {
+            for (const auto& k : other.keys) {
+                if (t.key(k.name) != nullptr || k.name == "url") continue;
+                const auto foreign = load_string(
+                    "channels:\n  - {name: c, type: " + type + ", " + std::string(k.name) + ": x}\n", "c.yaml");
+                EXPECT_NE(all_errors(foreign).find("'" + std::string(k.name) + "' only applies to channels of type"),
+                          std::string::npos)
+                    << type << " " << k.name << ": " << all_errors(foreign);
+            }
+        }
+    }
 }
 
 // A subscribe mapping becomes one JSON frame, keys in the order written; a Mastodon stream's
