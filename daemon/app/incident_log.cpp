@@ -59,11 +59,17 @@ const std::vector<series_point>& incident_log::series(std::uint64_t id) const {
     return it == series_.end() ? no_series : it->second;
 }
 
+void incident_log::forget(const std::vector<std::uint64_t>& retired) {
+    for (std::uint64_t id : retired) {
+        actions_.erase(id);
+        series_.erase(id);
+    }
+}
+
 void incident_log::sample(const pipeline::pipeline& p, core::timestamp now, std::size_t max_points) {
-    for (const auto& inc : p.incidents().incidents()) {
-        if (inc.state == incident::incident_state::resolved) continue;
+    p.incidents().for_each_open([&](const incident::incident& inc) {
         auto rule = p.rule_index(inc.rule);
-        if (rule >= p.rules().size()) continue;
+        if (rule >= p.rules().size()) return;
         auto m = p.metrics(rule, inc.key, now);
         series_point pt{now, 0, 0, 0, 0};
         if (m) pt = {now, m->rate, m->baseline_rate, m->negative_ratio, m->count};
@@ -75,7 +81,7 @@ void incident_log::sample(const pipeline::pipeline& p, core::timestamp now, std:
         }
         s.push_back(pt);
         if (s.size() > max_points) s.erase(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(s.size() - max_points));
-    }
+    });
 }
 
 void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, const incident::incident& inc,

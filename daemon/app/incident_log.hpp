@@ -28,9 +28,14 @@ public:
     void emitted(const incident::action& a) { actions_[a.incident_id].push_back(a); }
     const std::vector<incident::action>& actions(std::uint64_t id) const;
 
-    // Samples the metrics of every incident that is not resolved (call on each tick).
+    // Samples the metrics of every incident that is not resolved (call on each tick); walks
+    // only those, never every incident ever opened.
     void sample(const pipeline::pipeline& p, core::timestamp now, std::size_t max_points = 240);
     const std::vector<series_point>& series(std::uint64_t id) const;
+
+    // Incidents that left the engine's memory (pipeline::step_result::retired): their actions
+    // and chart go too, so the log stays as small as the engine.
+    void forget(const std::vector<std::uint64_t>& retired);
 
     struct view_options {
         core::timestamp now{};
