@@ -6,7 +6,7 @@ namespace crisisd::app {
 namespace {
 
 const std::vector<incident::action> no_actions;
-const std::vector<series_point> no_series;
+const std::deque<series_point> no_series;
 
 // What a step is: its recorded identity once it started; before that (an on_resolve step before
 // resolution, or a snapshot from before identities were kept) the playbook's step at its place.
@@ -54,7 +54,7 @@ const std::vector<incident::action>& incident_log::actions(std::uint64_t id) con
     return it == actions_.end() ? no_actions : it->second;
 }
 
-const std::vector<series_point>& incident_log::series(std::uint64_t id) const {
+const std::deque<series_point>& incident_log::series(std::uint64_t id) const {
     auto it = series_.find(id);
     return it == series_.end() ? no_series : it->second;
 }
@@ -80,7 +80,7 @@ void incident_log::sample(const pipeline::pipeline& p, core::timestamp now, std:
                          inc.evidence.count});
         }
         s.push_back(pt);
-        if (s.size() > max_points) s.erase(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(s.size() - max_points));
+        while (s.size() > max_points) s.pop_front();
     });
 }
 
