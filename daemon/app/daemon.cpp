@@ -1266,7 +1266,8 @@ bool daemon::quiescent() const {
 }
 
 std::uint64_t daemon::mentions_processed() const { return impl_->pipe->processed(); }
-std::size_t daemon::incidents_opened() const { return impl_->pipe->incidents().incidents().size(); }
+// Counted by id, not by the incidents in memory: resolved ones leave after storage.resolved_grace.
+std::size_t daemon::incidents_opened() const { return impl_->pipe->incidents().next_id() - 1; }
 
 std::string daemon::report_json() const {
     auto& s = *impl_;
