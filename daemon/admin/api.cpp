@@ -153,6 +153,7 @@ command_outcome daemon_access::silence(std::string_view, std::string_view, std::
     return {command_status::not_allowed, "silences are not supported here"};
 }
 
+std::string daemon_access::missing_incident(std::uint64_t) { return "no such incident"; }
 std::string daemon_access::dead_letters_json() { return "{\"dead_letters\":[]}"; }
 void daemon_access::audit(const audit_entry&) {}
 std::string daemon_access::audit_json(std::size_t) { return "{\"audit\":[]}"; }
@@ -536,7 +537,7 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
             auto id = parse_number(parts[3]);
             if (!id) co_return error_response(400, "incident id must be a number");
             auto body = s.daemon.incident_json(*id);
-            if (!body) co_return error_response(404, "no such incident");
+            if (!body) co_return error_response(404, s.daemon.missing_incident(*id));
             co_return json_response(200, std::move(*body));
         }
         co_return error_response(404, "not found");

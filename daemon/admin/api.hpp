@@ -63,6 +63,8 @@ public:
     virtual ~daemon_access() = default;
     virtual std::string incidents_json() = 0;  // {"incidents":[…]}, newest first
     virtual std::optional<std::string> incident_json(std::uint64_t id) = 0;
+    // The 404 message for an incident incident_json() does not know. The default: "no such incident".
+    virtual std::string missing_incident(std::uint64_t id);
     // verb: ack | resolve | approve | veto; step only for approve/veto.
     virtual command_outcome command(std::string_view verb, std::uint64_t id, std::optional<std::size_t> step,
                                     std::string_view who) = 0;

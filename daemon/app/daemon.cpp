@@ -264,6 +264,17 @@ struct daemon::impl final : admin::daemon_access {
         return out;
     }
 
+    // An incident resolved longer than storage.resolved_grace ago has left memory (ids below
+    // next_id were all opened). Its snapshot, actions and history stay in the state database,
+    // but reading one back per request would put SQLite on the admin path for a record nobody
+    // can act on any more, so the API says where it went instead.
+    std::string missing_incident(std::uint64_t id) override {
+        if (id == 0 || id >= pipe->incidents().next_id()) return "no such incident";
+        return "incident " + std::to_string(id) + " was resolved more than " +
+               core::format_duration(std::chrono::floor<std::chrono::seconds>(settings.storage.resolved_grace)) +
+               " ago and is no longer held in memory (storage.resolved_grace); its record stays in the state database";
+    }
+
     admin::command_outcome command(std::string_view verb, std::uint64_t id, std::optional<std::size_t> step_index,
                                    std::string_view who) override {
         auto now = clock.now();
@@ -291,6 +302,7 @@ struct daemon::impl final : admin::daemon_access {
         }
         handle_step(std::nullopt);
         publish();
+        if (r == incident::command_result::not_found && !target) return {to_status(r), missing_incident(id)};
         return {to_status(r), std::string(to_string(r))};
     }
 
@@ -560,6 +572,7 @@ struct daemon::impl final : admin::daemon_access {
             if (options.observer) options.observer->incident_resolved(*inc);
         }
         for (auto id : step.resolved) follow_up(id, "resolved", clock.now());
+        log.forget(step.retired);
         note_suppressed();
         std::vector<unsaved_action> actions;
         actions.reserve(step.actions.size());
@@ -880,6 +893,8 @@ struct daemon::impl final : admin::daemon_access {
         incident::engine_settings es;
         es.playbooks = next.playbooks;
         es.statements = next.statements;
+        es.resolved_grace = next.storage.resolved_grace;
+        settings.storage.resolved_grace = next.storage.resolved_grace;
         std::vector<std::string> changed_rules;
         for (const auto& r : next.rules) {
             auto old = std::find_if(settings.rules.begin(), settings.rules.end(),
@@ -1047,6 +1062,7 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
     ps.rules = im->settings.rules;
     ps.incidents.playbooks = im->settings.playbooks;
     ps.incidents.statements = im->settings.statements;
+    ps.incidents.resolved_grace = im->settings.storage.resolved_grace;
     auto created = pipeline::pipeline::create(std::move(ps));
     if (auto* e = std::get_if<std::string>(&created)) return *e;
     im->pipe = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));
@@ -1251,7 +1267,8 @@ bool daemon::quiescent() const {
 }
 
 std::uint64_t daemon::mentions_processed() const { return impl_->pipe->processed(); }
-std::size_t daemon::incidents_opened() const { return impl_->pipe->incidents().incidents().size(); }
+// Counted by id, not by the incidents in memory: resolved ones leave after storage.resolved_grace.
+std::size_t daemon::incidents_opened() const { return impl_->pipe->incidents().next_id() - 1; }
 
 std::string daemon::report_json() const {
     auto& s = *impl_;

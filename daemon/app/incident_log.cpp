@@ -6,7 +6,7 @@ namespace crisisd::app {
 namespace {
 
 const std::vector<incident::action> no_actions;
-const std::vector<series_point> no_series;
+const std::deque<series_point> no_series;
 
 // What a step is: its recorded identity once it started; before that (an on_resolve step before
 // resolution, or a snapshot from before identities were kept) the playbook's step at its place.
@@ -54,16 +54,22 @@ const std::vector<incident::action>& incident_log::actions(std::uint64_t id) con
     return it == actions_.end() ? no_actions : it->second;
 }
 
-const std::vector<series_point>& incident_log::series(std::uint64_t id) const {
+const std::deque<series_point>& incident_log::series(std::uint64_t id) const {
     auto it = series_.find(id);
     return it == series_.end() ? no_series : it->second;
 }
 
+void incident_log::forget(const std::vector<std::uint64_t>& retired) {
+    for (std::uint64_t id : retired) {
+        actions_.erase(id);
+        series_.erase(id);
+    }
+}
+
 void incident_log::sample(const pipeline::pipeline& p, core::timestamp now, std::size_t max_points) {
-    for (const auto& inc : p.incidents().incidents()) {
-        if (inc.state == incident::incident_state::resolved) continue;
+    p.incidents().for_each_open([&](const incident::incident& inc) {
         auto rule = p.rule_index(inc.rule);
-        if (rule >= p.rules().size()) continue;
+        if (rule >= p.rules().size()) return;
         auto m = p.metrics(rule, inc.key, now);
         series_point pt{now, 0, 0, 0, 0};
         if (m) pt = {now, m->rate, m->baseline_rate, m->negative_ratio, m->count};
@@ -74,8 +80,8 @@ void incident_log::sample(const pipeline::pipeline& p, core::timestamp now, std:
                          inc.evidence.count});
         }
         s.push_back(pt);
-        if (s.size() > max_points) s.erase(s.begin(), s.begin() + static_cast<std::ptrdiff_t>(s.size() - max_points));
-    }
+        while (s.size() > max_points) s.pop_front();
+    });
 }
 
 void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, const incident::incident& inc,

@@ -4,6 +4,7 @@
 // console's chart). Shared by the live daemon, replay and the demo; serialises incidents for
 // the admin API and for reports (`--report`).
 #include <cstdint>
+#include <deque>
 #include <functional>
 #include <map>
 #include <string>
@@ -28,9 +29,15 @@ public:
     void emitted(const incident::action& a) { actions_[a.incident_id].push_back(a); }
     const std::vector<incident::action>& actions(std::uint64_t id) const;
 
-    // Samples the metrics of every incident that is not resolved (call on each tick).
+    // Samples the metrics of every incident that is not resolved (call on each tick); walks
+    // only those, never every incident ever opened.
     void sample(const pipeline::pipeline& p, core::timestamp now, std::size_t max_points = 240);
-    const std::vector<series_point>& series(std::uint64_t id) const;
+    // The newest max_points samples, oldest first.
+    const std::deque<series_point>& series(std::uint64_t id) const;
+
+    // Incidents that left the engine's memory (pipeline::step_result::retired): their actions
+    // and chart go too, so the log stays as small as the engine.
+    void forget(const std::vector<std::uint64_t>& retired);
 
     struct view_options {
         core::timestamp now{};
@@ -52,7 +59,9 @@ public:
 
 private:
     std::map<std::uint64_t, std::vector<incident::action>> actions_;
-    std::map<std::uint64_t, std::vector<series_point>> series_;
+    // A deque: a full chart drops its oldest point at every tick, which a vector would pay for
+    // by moving all the others (half the CPU of a long replay did exactly that).
+    std::map<std::uint64_t, std::deque<series_point>> series_;
 };
 
 }  // namespace crisisd::app

@@ -44,6 +44,10 @@ int replay_command(const std::vector<std::string>& args) {
     ps.rules = settings->rules;
     ps.incidents.playbooks = settings->playbooks;
     ps.incidents.statements = settings->statements;
+    // A report or chart covers the whole stream, so it keeps every incident; otherwise resolved
+    // incidents leave memory as they do live, and a year of stream replays at a flat cost.
+    if (o.value("--report") || o.value("--chart")) ps.incidents.resolved_grace.reset();
+    else ps.incidents.resolved_grace = settings->storage.resolved_grace;
     auto created = pipeline::pipeline::create(std::move(ps));
     if (auto* e = std::get_if<std::string>(&created)) {
         std::fprintf(stderr, "%s: error: %s\n", config_path->c_str(), e->c_str());
@@ -55,6 +59,7 @@ int replay_command(const std::vector<std::string>& args) {
     timeline tl(stdout, nullptr, !quiet && ::isatty(STDOUT_FILENO));
     incident_log log;
     pipeline::step_result step;
+    std::uint64_t opened = 0;
     std::optional<chart_recorder> chart;
     if (o.value("--chart")) {
         chart_options co;
@@ -65,6 +70,8 @@ int replay_command(const std::vector<std::string>& args) {
     auto report_step = [&](core::timestamp t) {
         if (step.empty()) return;
         tl.set_time(t);
+        opened += step.opened.size();
+        log.forget(step.retired);
         for (auto id : step.opened)
             if (auto* inc = pipe.incidents().find(id); inc && !quiet) tl.incident_opened(*inc);
         for (const auto& a : step.actions) {
@@ -143,9 +150,9 @@ int replay_command(const std::vector<std::string>& args) {
         auto end = *now + std::chrono::hours(24);
         auto t = *now;
         auto all_done = [&] {
-            for (const auto& inc : pipe.incidents().incidents())
-                if (inc.state != incident::incident_state::resolved) return false;
-            return !pipe.next_deadline();
+            bool open = false;
+            pipe.incidents().for_each_open([&](const incident::incident&) { open = true; });
+            return !open && !pipe.next_deadline();
         };
         while (t < end && !all_done()) {
             t += std::chrono::seconds(10);
@@ -154,9 +161,9 @@ int replay_command(const std::vector<std::string>& args) {
     }
 
     if (!quiet) {
-        std::printf("\n%llu mentions replayed, %llu matched a rule, %zu incident(s)",
+        std::printf("\n%llu mentions replayed, %llu matched a rule, %llu incident(s)",
                     static_cast<unsigned long long>(pipe.processed()), static_cast<unsigned long long>(pipe.matched()),
-                    pipe.incidents().incidents().size());
+                    static_cast<unsigned long long>(opened));
         if (rejected) std::printf(", %llu line(s) skipped", static_cast<unsigned long long>(rejected));
         if (no_time) std::printf(", %llu without created_at placed at the previous time", static_cast<unsigned long long>(no_time));
         // The live cap applies in event time too: say when it held incidents back.

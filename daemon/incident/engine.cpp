@@ -131,8 +131,15 @@ struct engine::impl {
     std::vector<incident> incidents;
     std::unordered_map<std::uint64_t, std::size_t> by_id;
     std::unordered_map<std::string, std::uint64_t> open_by_key;  // rule + '\0' + key
-    std::set<std::size_t> pending;  // incidents with a scheduled step that has a due time
     std::uint64_t next_id = 1;
+
+    // Incidents by the earliest due time of their scheduled steps, so next_deadline() and tick()
+    // never walk incidents with nothing due (a year of them, in a long-running daemon).
+    std::set<std::pair<core::timestamp, std::uint64_t>> due_queue;
+    std::unordered_map<std::uint64_t, core::timestamp> due_of;  // id -> its key in due_queue
+    // Resolved incidents with nothing left to do, by when they leave memory (retire()).
+    std::set<std::pair<core::timestamp, std::uint64_t>> retire_queue;
+    std::unordered_map<std::uint64_t, core::timestamp> retire_of;
 
     struct silence_entry {
         core::timestamp until{};
@@ -234,6 +241,11 @@ struct engine::impl {
     }
 
     static std::string step_name(const step_status& st) { return "step " + std::to_string(st.index); }
+
+    // A step that still has something to do: a due time, or a person's decision.
+    static bool live(const step_status& st) {
+        return (st.state == step_state::scheduled && st.due) || st.state == step_state::awaiting_approval;
+    }
 
     static void skip(step_status& st) {
         st.state = step_state::skipped;
@@ -390,15 +402,63 @@ struct engine::impl {
         refresh_pending(inc);
     }
 
+    // Called after anything that may change an incident's steps: re-files it in due_queue by
+    // its earliest due step, and once it is resolved with nothing left to do, in retire_queue.
     void refresh_pending(const incident& inc) {
-        const std::size_t pos = by_id.at(inc.id);
-        const bool any = std::any_of(inc.steps.begin(), inc.steps.end(), [](const step_status& st) {
-            return st.state == step_state::scheduled && st.due.has_value();
-        });
-        if (any)
-            pending.insert(pos);
-        else
-            pending.erase(pos);
+        std::optional<core::timestamp> earliest;
+        bool busy = false;
+        for (const step_status& st : inc.steps) {
+            busy = busy || live(st);
+            if (st.state == step_state::scheduled && st.due && (!earliest || *st.due < *earliest)) earliest = st.due;
+        }
+        auto old = due_of.find(inc.id);
+        if (old != due_of.end() && (!earliest || old->second != *earliest)) {
+            due_queue.erase({old->second, inc.id});
+            due_of.erase(old);
+            old = due_of.end();
+        }
+        if (earliest && old == due_of.end()) {
+            due_queue.emplace(*earliest, inc.id);
+            due_of.emplace(inc.id, *earliest);
+        }
+        // The grace counts from the incident's last change (its last history entry: resolution,
+        // or a later approval of an on_resolve statement), so people who just acted on an
+        // incident still find it. Nothing brings a resolved, quiet incident back to life.
+        if (inc.state == incident_state::resolved && !busy && settings.resolved_grace && !retire_of.contains(inc.id)) {
+            const core::timestamp last = inc.history.empty() ? inc.resolved_at.value_or(inc.opened_at) : inc.history.back().at;
+            const core::timestamp at = last + *settings.resolved_grace;
+            retire_queue.emplace(at, inc.id);
+            retire_of.emplace(inc.id, at);
+        }
+    }
+
+    void retire(core::timestamp now, std::vector<std::uint64_t>& retired) {
+        if (retire_queue.empty() || retire_queue.begin()->first > now) return;
+        std::unordered_map<std::uint64_t, bool> leaving;
+        while (!retire_queue.empty() && retire_queue.begin()->first <= now) {
+            const std::uint64_t id = retire_queue.begin()->second;
+            retire_queue.erase(retire_queue.begin());
+            retire_of.erase(id);
+            const incident* inc = lookup(id);
+            if (inc == nullptr || inc->state != incident_state::resolved ||
+                std::any_of(inc->steps.begin(), inc->steps.end(), live))
+                continue;  // defensive: refresh_pending files it again once it is quiet
+            leaving.emplace(id, true);
+        }
+        if (leaving.empty()) return;
+        // One compaction for the batch keeps opening order (max_incidents_per_hour counts the
+        // newest incidents from the back) at O(incidents in memory) per retirement tick.
+        std::erase_if(incidents, [&](const incident& inc) { return leaving.contains(inc.id); });
+        by_id.clear();
+        for (std::size_t i = 0; i < incidents.size(); ++i) by_id.emplace(incidents[i].id, i);
+        for (const auto& [id, unused] : leaving) {
+            if (auto d = due_of.find(id); d != due_of.end()) {
+                due_queue.erase({d->second, id});
+                due_of.erase(d);
+            }
+            retired.push_back(id);
+        }
+        std::sort(retired.end() - static_cast<std::ptrdiff_t>(leaving.size()), retired.end());
     }
 
     // ---- transitions ----------------------------------------------------------------------
@@ -461,10 +521,6 @@ struct engine::impl {
     }
 
     // ---- restore ----------------------------------------------------------------------------
-
-    static bool live(const step_status& st) {
-        return (st.state == step_state::scheduled && st.due) || st.state == step_state::awaiting_approval;
-    }
 
     // A live step against the step now at its place in the playbook (engine::restore says why
     // each case goes the way it does).
@@ -580,21 +636,22 @@ void engine::clear(std::string_view rule, std::string_view key, core::timestamp 
 }
 
 void engine::tick(core::timestamp now, std::vector<action>& out) {
-    // run_due may drop the incident from `pending`, so walk a copy.
-    const std::vector<std::size_t> due(impl_->pending.begin(), impl_->pending.end());
+    auto& q = impl_->due_queue;
+    if (q.empty() || q.begin()->first > now) return;
+    // Incidents run in opening order, as they always have, so the actions of one tick come out
+    // in the same order whatever their due times. run_due re-files each in due_queue.
+    std::vector<std::size_t> due;
+    for (auto it = q.begin(); it != q.end() && it->first <= now; ++it) due.push_back(impl_->by_id.at(it->second));
+    std::sort(due.begin(), due.end());
     for (std::size_t pos : due) impl_->run_due(impl_->incidents[pos], now, out);
 }
 
 std::optional<core::timestamp> engine::next_deadline() const {
-    std::optional<core::timestamp> next;
-    for (std::size_t pos : impl_->pending) {
-        for (const step_status& st : impl_->incidents[pos].steps) {
-            if (st.state != step_state::scheduled || !st.due) continue;
-            if (!next || *st.due < *next) next = st.due;
-        }
-    }
-    return next;
+    if (impl_->due_queue.empty()) return std::nullopt;
+    return impl_->due_queue.begin()->first;
 }
+
+void engine::retire(core::timestamp now, std::vector<std::uint64_t>& retired) { impl_->retire(now, retired); }
 
 command_result engine::acknowledge(std::uint64_t id, std::string_view who, core::timestamp now) {
     incident* inc = impl_->lookup(id);
@@ -705,6 +762,16 @@ void engine::restore(std::vector<incident> saved, restore_reason why, core::time
 const incident* engine::find(std::uint64_t id) const {
     auto it = impl_->by_id.find(id);
     return it == impl_->by_id.end() ? nullptr : &impl_->incidents[it->second];
+}
+
+const incident* engine::find_open(std::string_view rule, std::string_view key) const {
+    auto it = impl_->open_by_key.find(open_key(rule, key));
+    return it == impl_->open_by_key.end() ? nullptr : find(it->second);
+}
+
+void engine::for_each_open(const std::function<void(const incident&)>& f) const {
+    for (const auto& [unused, id] : impl_->open_by_key)
+        if (const incident* inc = find(id)) f(*inc);
 }
 
 const std::vector<incident>& engine::incidents() const { return impl_->incidents; }

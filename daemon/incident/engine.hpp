@@ -3,6 +3,7 @@
 // and the passing of time, it decides which actions (notifications, statements) are due.
 // Pure: time is an argument; it sends nothing itself. Not thread-safe: one owner.
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -128,6 +129,10 @@ enum class command_result { done, already_done, not_found, not_allowed };
 struct engine_settings {
     std::vector<playbook_settings> playbooks;
     std::vector<statement_settings> statements;
+    // How long a resolved incident with nothing left to do (no step scheduled or awaiting a
+    // person) stays in memory after its last change, for the console and the API; then retire()
+    // lets it go. nullopt: kept for the engine's lifetime (replay reports list every incident).
+    std::optional<core::duration> resolved_grace = std::chrono::hours(24);
 };
 
 class engine {
@@ -142,9 +147,15 @@ public:
     std::uint64_t open(const opening& o, core::timestamp now, std::vector<action>& out);
     // A rule cleared: resolves its open incident and runs on_resolve.
     void clear(std::string_view rule, std::string_view key, core::timestamp now, std::vector<action>& out);
-    // Steps whose time has come (veto wait over, escalation).
+    // Steps whose time has come (veto wait over, escalation). Touches only incidents with a step
+    // due by `now`: O(due · log n).
     void tick(core::timestamp now, std::vector<action>& out);
+    // The earliest due time of a scheduled step, O(1): kept ordered as steps change.
     std::optional<core::timestamp> next_deadline() const;
+    // Lets go of resolved incidents whose grace (engine_settings::resolved_grace) ran out by
+    // `now`, appending their ids to `retired`; find() and incidents() no longer know them.
+    // O(1) when none is due. Retirement is not a deadline: call it on the regular tick.
+    void retire(core::timestamp now, std::vector<std::uint64_t>& retired);
 
     command_result acknowledge(std::uint64_t id, std::string_view who, core::timestamp now);
     command_result approve(std::uint64_t id, std::size_t step, std::string_view who, core::timestamp now,
@@ -189,7 +200,13 @@ public:
     void restore(std::vector<incident> saved, restore_reason why, core::timestamp now, std::vector<action>& out);
 
     const incident* find(std::uint64_t id) const;
-    const std::vector<incident>& incidents() const;  // in opening order
+    // The incident not yet resolved for rule+key, if any. O(1).
+    const incident* find_open(std::string_view rule, std::string_view key) const;
+    // Calls f for each incident not yet resolved (order unspecified); O(open incidents).
+    void for_each_open(const std::function<void(const incident&)>& f) const;
+    // The incidents held in memory, in opening order: every open one, and resolved ones until
+    // retire() lets them go.
+    const std::vector<incident>& incidents() const;
 
 private:
     struct impl;

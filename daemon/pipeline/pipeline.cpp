@@ -171,10 +171,7 @@ struct pipeline::impl {
     }
 
     const incident::incident* find_open(std::string_view rule, std::string_view k) const {
-        const auto& all = engine.incidents();
-        for (auto it = all.rbegin(); it != all.rend(); ++it)
-            if (it->rule == rule && it->key == k && it->state != incident::incident_state::resolved) return &*it;
-        return nullptr;
+        return engine.find_open(rule, k);
     }
 };
 
@@ -244,6 +241,9 @@ void pipeline::tick(core::timestamp now, step_result& out) {
     s.detector.tick(now, s.signals);
     s.handle_signals(now, out);
     s.engine.tick(now, out.actions);
+    const std::size_t before = out.retired.size();
+    s.engine.retire(now, out.retired);
+    for (std::size_t i = before; i < out.retired.size(); ++i) s.evidence_by_incident.erase(out.retired[i]);
     s.prune(now);
 }
 

@@ -46,13 +46,19 @@ struct step_result {
     std::vector<std::uint64_t> resolved;  // incident ids resolved
     std::vector<incident::action> actions;
     std::vector<suppressed_incident> suppressed;
+    // Incident ids whose resolved grace ran out: gone from the engine and from evidence(); what
+    // the caller keeps per incident (actions, charts) should go too.
+    std::vector<std::uint64_t> retired;
     void clear() {
         opened.clear();
         resolved.clear();
         actions.clear();
         suppressed.clear();
+        retired.clear();
     }
-    bool empty() const { return opened.empty() && resolved.empty() && actions.empty() && suppressed.empty(); }
+    bool empty() const {
+        return opened.empty() && resolved.empty() && actions.empty() && suppressed.empty() && retired.empty();
+    }
 };
 
 struct mention_result {
@@ -81,7 +87,8 @@ public:
     // One mention at time `now`. Appends to `out`. `m.source` must be the configured source's
     // name (matching, grouping and the anonymous author depend on it).
     mention_result process(const core::mention& m, core::timestamp now, step_result& out);
-    // Timers: clearing by silence, veto waits, escalations.
+    // Timers: clearing by silence, veto waits, escalations; and resolved incidents leaving
+    // memory once their grace ran out (out.retired).
     void tick(core::timestamp now, step_result& out);
     // The earliest time tick() has scheduled work (a veto wait, an escalation), if any; the
     // detector is also re-evaluated by the caller at a steady cadence for clearing.

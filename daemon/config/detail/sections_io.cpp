@@ -504,7 +504,7 @@ void read_admin(context& ctx, const field& f, admin::admin_settings& out) {
 }
 
 void read_storage(context& ctx, const field& f, outbox::storage_settings& out) {
-    mapping m(ctx, f, {"path"});
+    mapping m(ctx, f, {"path", "resolved_grace"});
     if (const field* path = m.find("path")) {
         if (auto v = read_string(ctx, *path)) {
             if (v->empty()) {
@@ -513,6 +513,16 @@ void read_storage(context& ctx, const field& f, outbox::storage_settings& out) {
                 // ":memory:" and other SQLite special names are not files.
                 out.path = v->front() == ':' ? *v : resolve_path(ctx, *v);
             }
+        }
+    }
+    if (const field* grace = m.find("resolved_grace")) {
+        if (auto d = read_duration(ctx, *grace, false, "24h")) {
+            if (*d < std::chrono::hours(1))
+                ctx.error(value_at(ctx, *grace),
+                          "'resolved_grace' must be at least 1h (max_incidents_per_hour counts the last hour's "
+                          "incidents in memory)");
+            else
+                out.resolved_grace = *d;
         }
     }
 }

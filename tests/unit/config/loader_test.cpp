@@ -157,6 +157,13 @@ TEST(config_loader, empty_config_has_documented_defaults) {
     EXPECT_TRUE(r.config.rules.empty());
     EXPECT_EQ(r.config.admin.listen, "127.0.0.1:9464");
     EXPECT_EQ(r.config.storage.path, "/var/lib/crisisd/state.db");
+    EXPECT_EQ(r.config.storage.resolved_grace, std::chrono::hours(24));
+}
+
+TEST(config_loader, storage_resolved_grace_is_read) {
+    const auto r = load_string("storage:\n  path: \":memory:\"\n  resolved_grace: 36h\n", "s.yaml");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_EQ(r.config.storage.resolved_grace, std::chrono::hours(36));
 }
 
 TEST(config_loader, rule_defaults_match_the_detector_defaults) {

@@ -4,9 +4,11 @@
 
 #include "core/time_zone.hpp"
 #include "incident/template.hpp"
+#include "fakes/manual_clock.hpp"
 
 #include <algorithm>
 #include <chrono>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -1011,5 +1013,197 @@ TEST(engine_strings, names_of_states_and_kinds) {
     EXPECT_EQ(to_string(step_kind::escalate), "escalate");
 }
 
+
+// ---- retention: resolved incidents leave memory; deadlines from an ordered queue ----------
+
+namespace retention {
+
+using crisisd::testing::manual_clock;
+
+engine_settings paging_settings(std::optional<core::duration> grace) {
+    engine_settings e = outage_settings();
+    e.playbooks.push_back(playbook_settings{});
+    auto& pb = e.playbooks.back();
+    pb.name = "page";
+    pb.steps = {notify_step({"oncall"}), escalate_step(20min, {"lead"})};
+    pb.on_resolve = {notify_step({"oncall"})};
+    e.resolved_grace = grace;
+    return e;
+}
+
+opening page(std::string key) {
+    opening o = outage();
+    o.playbook = "page";
+    o.key = std::move(key);
+    return o;
+}
+
+// The clock's time goes to tick() and retire(), as the pipeline does on its regular tick.
+std::vector<std::uint64_t> tick(engine& e, const manual_clock& clock) {
+    std::vector<action> out;
+    std::vector<std::uint64_t> retired;
+    e.tick(clock.now(), out);
+    e.retire(clock.now(), retired);
+    return retired;
+}
+
+TEST(engine_retention, a_resolved_incident_leaves_memory_once_its_grace_ran_out) {
+    manual_clock clock(t0);
+    engine e(paging_settings(1h));
+    std::vector<action> out;
+    const auto id = e.open(page("liwest"), clock.now(), out);
+    clock.advance(10min);
+    e.clear("isp-outage", "liwest", clock.now(), out);
+    ASSERT_EQ(e.find(id)->state, incident_state::resolved);
+
+    clock.advance(59min);
+    EXPECT_TRUE(tick(e, clock).empty());
+    EXPECT_NE(e.find(id), nullptr) << "still within the grace: the console shows it";
+
+    clock.advance(1min);
+    EXPECT_EQ(tick(e, clock), std::vector<std::uint64_t>{id});
+    EXPECT_EQ(e.find(id), nullptr);
+    EXPECT_TRUE(e.incidents().empty());
+    EXPECT_FALSE(e.next_deadline().has_value());
+
+    // Numbering goes on, and the same rule+key opens afresh.
+    const auto next = e.open(page("liwest"), clock.now(), out);
+    EXPECT_EQ(next, id + 1);
+    EXPECT_EQ(e.find_open("isp-outage", "liwest")->id, next);
+}
+
+TEST(engine_retention, an_open_incident_never_leaves_memory) {
+    manual_clock clock(t0);
+    engine e(paging_settings(1h));
+    std::vector<action> out;
+    const auto open_id = e.open(page("liwest"), clock.now(), out);
+    const auto acked_id = e.open(page("magenta"), clock.now(), out);
+    ASSERT_EQ(e.acknowledge(acked_id, "Jana", clock.now()), command_result::done);
+    for (int day = 0; day < 400; ++day) {
+        clock.advance(24h);
+        EXPECT_TRUE(tick(e, clock).empty());
+    }
+    ASSERT_NE(e.find(open_id), nullptr);
+    ASSERT_NE(e.find(acked_id), nullptr);
+    EXPECT_EQ(e.incidents().size(), 2u);
+    std::size_t open = 0;
+    e.for_each_open([&](const incident&) { ++open; });
+    EXPECT_EQ(open, 2u);
+}
+
+TEST(engine_retention, a_resolved_incident_waiting_for_a_person_stays_and_its_grace_counts_from_the_last_change) {
+    manual_clock clock(t0);
+    engine_settings s = outage_settings();
+    s.resolved_grace = 1h;
+    engine e(s);
+    std::vector<action> out;
+    const auto id = e.open(outage(), clock.now(), out);
+    clock.advance(5min);
+    e.clear("isp-outage", "liwest", clock.now(), out);
+    // The on_resolve statement needs a person's approval: the incident is not done.
+    ASSERT_EQ(e.find(id)->steps[resolved_statement].state, step_state::awaiting_approval);
+    clock.advance(3h);
+    EXPECT_TRUE(tick(e, clock).empty());
+    ASSERT_NE(e.find(id), nullptr);
+
+    ASSERT_EQ(e.approve(id, resolved_statement, "Head of Communications", clock.now(), out), command_result::done);
+    clock.advance(59min);
+    EXPECT_TRUE(tick(e, clock).empty()) << "the grace counts from the approval, not from resolution";
+    clock.advance(1min);
+    EXPECT_EQ(tick(e, clock), std::vector<std::uint64_t>{id});
+}
+
+TEST(engine_retention, without_a_grace_resolved_incidents_stay) {
+    manual_clock clock(t0);
+    engine e(paging_settings(std::nullopt));
+    std::vector<action> out;
+    const auto id = e.open(page("liwest"), clock.now(), out);
+    e.clear("isp-outage", "liwest", clock.now(), out);
+    clock.advance(24h * 365);
+    EXPECT_TRUE(tick(e, clock).empty());
+    EXPECT_NE(e.find(id), nullptr);
+}
+
+TEST(engine_retention, a_restored_incident_resolved_long_ago_leaves_at_the_next_retire) {
+    manual_clock clock(t0);
+    engine first(paging_settings(1h));
+    std::vector<action> out;
+    const auto old_id = first.open(page("liwest"), clock.now(), out);
+    first.clear("isp-outage", "liwest", clock.now(), out);
+    const auto live_id = first.open(page("magenta"), clock.now(), out);
+
+    clock.advance(48h);
+    engine second(paging_settings(1h));
+    second.restore(first.incidents(), engine::restore_reason::restart, clock.now(), out);
+    EXPECT_EQ(tick(second, clock), std::vector<std::uint64_t>{old_id});
+    ASSERT_NE(second.find(live_id), nullptr);
+    EXPECT_EQ(second.incidents().size(), 1u);
+    EXPECT_EQ(second.next_id(), live_id + 1);
+}
+
+// The earliest due time of any scheduled step, by walking everything (what next_deadline did).
+std::optional<core::timestamp> brute_force_deadline(const engine& e) {
+    std::optional<core::timestamp> next;
+    for (const incident& inc : e.incidents())
+        for (const step_status& st : inc.steps)
+            if (st.state == step_state::scheduled && st.due && (!next || *st.due < *next)) next = st.due;
+    return next;
+}
+
+TEST(engine_retention, next_deadline_matches_a_scan_of_every_step_over_randomized_schedules) {
+    for (unsigned seed = 1; seed <= 20; ++seed) {
+        std::mt19937 rng(seed);
+        auto pick = [&](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+        engine_settings s = outage_settings();
+        s.resolved_grace = std::chrono::minutes(60 + pick(600));
+        playbook_settings pb;
+        pb.name = "random";
+        for (int i = 0, n = 1 + pick(4); i < n; ++i) pb.steps.push_back(escalate_step(std::chrono::minutes(pick(90)), {"lead"}));
+        pb.steps.push_back(statement_step("outage-holding", approval::veto, std::chrono::minutes(1 + pick(30))));
+        pb.on_resolve = {statement_step("outage-resolved", approval::veto, std::chrono::minutes(pick(20))),
+                         notify_step({"oncall"})};
+        pb.status_url = "https://status.example.at";
+        s.playbooks.push_back(pb);
+        engine e(s);
+        manual_clock clock(t0);
+        std::vector<action> out;
+        std::vector<std::uint64_t> retired;
+        for (int op = 0; op < 400; ++op) {
+            const std::string key = "k" + std::to_string(pick(8));
+            opening o = outage();
+            o.playbook = pick(3) == 0 ? "outage-holding-statement" : "random";
+            o.key = key;
+            std::uint64_t any_id = e.incidents().empty() ? 0 : e.incidents()[static_cast<std::size_t>(pick(static_cast<int>(e.incidents().size())))].id;
+            switch (pick(8)) {
+                case 0:
+                case 1: e.open(o, clock.now(), out); break;
+                case 2: e.clear("isp-outage", key, clock.now(), out); break;
+                case 3: e.acknowledge(any_id, "Jana", clock.now()); break;
+                case 4: e.veto(any_id, static_cast<std::size_t>(pick(6)), "Jana", clock.now()); break;
+                case 5: e.approve(any_id, static_cast<std::size_t>(pick(6)), "Jana", clock.now(), out); break;
+                default: clock.advance(std::chrono::seconds(pick(3600))); break;
+            }
+            const std::size_t before = retired.size();
+            e.tick(clock.now(), out);
+            e.retire(clock.now(), retired);
+            for (std::size_t i = before; i < retired.size(); ++i) {
+                ASSERT_EQ(e.find(retired[i]), nullptr);
+            }
+            ASSERT_EQ(e.next_deadline(), brute_force_deadline(e)) << "seed " << seed << " op " << op;
+            // Nothing due is left behind by tick().
+            if (auto d = e.next_deadline()) {
+                ASSERT_GT(*d, clock.now()) << "seed " << seed << " op " << op;
+            }
+            for (const incident& inc : e.incidents()) {
+                if (inc.state != incident_state::resolved) {
+                    ASSERT_EQ(e.find_open(inc.rule, inc.key), &inc);
+                }
+            }
+        }
+        EXPECT_FALSE(retired.empty()) << "seed " << seed << ": the schedule should retire some incidents";
+    }
+}
+
+}  // namespace retention
 }  // namespace
 }  // namespace crisisd::incident

@@ -157,6 +157,30 @@ TEST(pipeline, silence_after_the_storm_resolves_the_incident) {
     EXPECT_EQ(p->incidents().find(1)->state, incident::incident_state::resolved);
 }
 
+TEST(pipeline, a_resolved_incident_and_its_evidence_leave_memory_after_the_grace) {
+    auto settings = outage_settings();
+    settings.incidents.resolved_grace = 2h;
+    auto created = pipeline::pipeline::create(std::move(settings));
+    auto p = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));
+    pipeline::step_result out;
+    auto t = t0;
+    for (int i = 0; i < 30 && out.opened.empty(); ++i)
+        p->process(post("@angry" + std::to_string(i % 12), "#Liwest Störung, seit Stunden offline. Katastrophe!"), t += 5s,
+                   out);
+    ASSERT_EQ(out.opened.size(), 1u);
+    const auto id = out.opened.front();
+    EXPECT_FALSE(p->evidence(id).empty());
+    out.clear();
+    auto now = t;
+    for (; now < t + 15min && out.resolved.empty(); now += 10s) p->tick(now, out);
+    ASSERT_EQ(out.resolved.size(), 1u);
+    for (; now < t + 15min + 2h && out.retired.empty(); now += 1min) p->tick(now, out);
+    ASSERT_EQ(out.retired, std::vector<std::uint64_t>{id});
+    EXPECT_EQ(p->incidents().find(id), nullptr);
+    EXPECT_TRUE(p->evidence(id).empty());
+    EXPECT_TRUE(p->incidents().incidents().empty());
+}
+
 TEST(pipeline, one_angry_account_is_not_a_crisis) {
     auto p = make();
     pipeline::step_result out;
