@@ -515,8 +515,8 @@ void read_admin(context& ctx, const field& f, admin::admin_settings& out) {
     }
 }
 
-void read_storage(context& ctx, const field& f, outbox::storage_settings& out) {
-    mapping m(ctx, f, {"path"});
+void read_storage(context& ctx, const field& f, state::storage_settings& out) {
+    mapping m(ctx, f, {"path", "retention", "resolved_grace"});
     if (const field* path = m.find("path")) {
         if (auto v = read_string(ctx, *path)) {
             if (v->empty()) {
@@ -527,6 +527,15 @@ void read_storage(context& ctx, const field& f, outbox::storage_settings& out) {
             }
         }
     }
+    if (const field* r = m.find("retention"))
+        if (auto v = read_duration(ctx, *r, false, "90d")) out.retention = *v;
+    if (const field* g = m.find("resolved_grace"))
+        if (auto v = read_duration(ctx, *g, false, "24h")) out.resolved_grace = *v;
+    // What leaves memory must not leave the database first: the console and a restart read it there.
+    if (out.retention < out.resolved_grace)
+        ctx.error(ctx.at(f.key_node), "'retention' (" + core::format_duration(out.retention) +
+                                          ") must not be shorter than 'resolved_grace' (" +
+                                          core::format_duration(out.resolved_grace) + ")");
 }
 
 }  // namespace crisisd::config::detail

@@ -8,10 +8,10 @@
 
 #include "incident/engine.hpp"
 
-namespace crisisd::outbox {
+namespace crisisd::state {
 
 std::string incident_to_json(const incident::incident& inc);
 // nullopt for a snapshot that is not a JSON object with a numeric id.
 std::optional<incident::incident> incident_from_json(std::string_view json);
 
-}  // namespace crisisd::outbox
+}  // namespace crisisd::state
