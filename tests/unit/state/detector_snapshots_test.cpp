@@ -1,5 +1,5 @@
 // Detector state through the state database: what the daemon writes every minute and at
-// shutdown, and adopts at start (app/detector_state.hpp), against a real SQLite file.
+// shutdown, and adopts at start (state/detector_snapshots.hpp), against a real SQLite file.
 #include "state/database.hpp"
 
 #include <sqlite3.h>
