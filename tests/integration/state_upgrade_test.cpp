@@ -150,6 +150,31 @@ TEST_F(state_upgrade, a_database_from_before_schema_versions_is_read_intact) {
     EXPECT_EQ(scalar(db_, "SELECT value FROM meta WHERE key = 'next_incident_id'"), 3);
 }
 
+// storage.retention: at start (and hourly) incidents resolved longer ago leave the database with
+// their actions; resolved_grace: start-up reads only the live ones. The fixture's incident 2 was
+// resolved when the fixture was made, long more than a minute ago.
+TEST_F(state_upgrade, resolved_incidents_past_retention_leave_the_database_at_start) {
+    sql(db_, read_file(std::filesystem::path(CRISISD_TEST_DATA) / "state" / "v1_state.sql"));
+    std::string yaml = read_file(config_);
+    yaml.replace(yaml.find("resolved_grace: 3650d, retention: 3650d"), 39, "resolved_grace: 1m, retention: 1m");
+    std::ofstream(config_) << yaml;
+
+    child_process d(run_argv());
+    auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
+    ASSERT_TRUE(port) << d.stderr_text();
+    EXPECT_NE(d.stderr_text().find("1 incident(s) resolved over 1m ago left it, with 2 action(s)"), std::string::npos)
+        << d.stderr_text();
+    const auto admin = static_cast<std::uint16_t>(std::stoi(*port));
+    auto doc = boost::json::parse(admin_get(admin, "/api/v1/incidents"));
+    ASSERT_EQ(doc.at("incidents").as_array().size(), 1u) << doc;
+    EXPECT_EQ(doc.at("incidents").as_array()[0].at("id").to_number<std::int64_t>(), 1);
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(scalar(db_, "SELECT COUNT(*) FROM incidents"), 1);
+    EXPECT_EQ(scalar(db_, "SELECT COUNT(*) FROM actions"), 1);
+    EXPECT_EQ(scalar(db_, "SELECT value FROM meta WHERE key = 'next_incident_id'"), 3) << "numbers are not reused";
+}
+
 TEST_F(state_upgrade, a_database_from_a_newer_crisisd_is_refused_untouched) {
     sql(db_, read_file(std::filesystem::path(CRISISD_TEST_DATA) / "state" / "v1_state.sql"));
     sql(db_, "PRAGMA user_version = 3");
