@@ -108,6 +108,11 @@ int check_config_command(const std::vector<std::string>& args) {
     return exit_ok;
 }
 
+int create_exit_code(const create_error& e) {
+    if (!e.state) return exit_config;
+    return *e.state == state::open_failure::refused ? exit_state_refused : exit_state_unavailable;
+}
+
 int run_command(const std::vector<std::string>& args) {
     options o{args};
     if (auto bad = o.unknown({"--config"}, {}); !bad.empty()) {
@@ -126,9 +131,9 @@ int run_command(const std::vector<std::string>& args) {
     daemon_options dopt;
     dopt.clock = &clock;
     auto created = daemon::create(io, std::move(*settings), dopt);
-    if (auto* e = std::get_if<std::string>(&created)) {
-        core::log_error(*e);
-        return exit_config;
+    if (auto* e = std::get_if<create_error>(&created)) {
+        core::log_error(e->message);
+        return create_exit_code(*e);
     }
     auto d = std::move(std::get<std::unique_ptr<daemon>>(created));
     if (auto err = d->start(); !err.empty()) {

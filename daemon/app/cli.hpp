@@ -11,13 +11,22 @@ namespace crisisd::app {
 
 int main(int argc, char** argv);
 
-// Exit codes (sysexits.h): 78 is EX_CONFIG, which the systemd unit names in
-// RestartPreventExitStatus so a broken config does not restart in a loop.
+// Exit codes (sysexits.h). 78 is EX_CONFIG and 65 (EX_DATAERR) a state database crisisd refuses
+// (written by a newer crisisd, or corrupt): the systemd unit names both in
+// RestartPreventExitStatus, since a restart would only repeat them. A state database out of
+// reach (directory not mounted yet, permissions) is 75, EX_TEMPFAIL, which the unit does
+// restart: the next try may find it.
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;
 constexpr int exit_usage = 64;
+constexpr int exit_state_refused = 65;
 constexpr int exit_no_input = 66;
+constexpr int exit_state_unavailable = 75;
 constexpr int exit_config = 78;
+
+struct create_error;
+// The exit code for a daemon that could not be created (see the codes above).
+int create_exit_code(const create_error& e);
 
 int run_command(const std::vector<std::string>& args);
 int check_config_command(const std::vector<std::string>& args);

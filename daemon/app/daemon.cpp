@@ -9,7 +9,6 @@
 
 #include "admin/api.hpp"
 #include "admin/metrics.hpp"
-#include "app/detector_state.hpp"
 #include "app/incident_log.hpp"
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
@@ -24,7 +23,7 @@
 #include "notify/channel.hpp"
 #include "notify/traits.hpp"
 #include "outbox/delivery.hpp"
-#include "outbox/incident_snapshot.hpp"
+#include "state/database.hpp"
 #include "parse/frame_parser.hpp"
 #include "pipeline/pipeline.hpp"
 #include "web/assets.hpp"
@@ -123,7 +122,7 @@ struct daemon::impl final : admin::daemon_access {
     const core::clock& clock;
 
     admin::metrics metrics;
-    std::unique_ptr<outbox::store> store;
+    std::unique_ptr<state::database> store;
     std::map<std::string, std::unique_ptr<notify::channel>> channels;
     std::unique_ptr<outbox::delivery_loop> delivery;
     std::unique_ptr<pipeline::pipeline> pipe;
@@ -173,17 +172,16 @@ struct daemon::impl final : admin::daemon_access {
               limiter(s.max_rate) {}
         ~source_runtime() override { save_position(); }
 
-        std::string cursor_key() const { return "jetstream_cursor:" + name; }
         void restore_position() {
-            auto saved = owner->store->get_meta(cursor_key());
-            if (!saved) return;
-            try {
-                replayed_up_to = std::stoll(*saved);
-                resume->restore(replayed_up_to);
-                core::log_info("source " + name + ": resuming after time_us " + *saved);
-            } catch (const std::exception&) {
+            const auto saved = owner->store->cursors().load(name);
+            if (!saved.found) return;
+            if (!saved.position) {
                 core::log_warning("source " + name + ": ignoring unreadable saved cursor");
+                return;
             }
+            replayed_up_to = *saved.position;
+            resume->restore(replayed_up_to);
+            core::log_info("source " + name + ": resuming after time_us " + std::to_string(replayed_up_to));
         }
         void advance(std::int64_t position) {
             if (!resume || position <= 0) return;
@@ -192,7 +190,7 @@ struct daemon::impl final : admin::daemon_access {
         }
         void save_position() {
             if (!resume || resume->position() <= 0 || !owner->store) return;
-            owner->store->set_meta(cursor_key(), std::to_string(resume->position()));
+            owner->store->cursors().save(name, resume->position());
             resume->persisted();
         }
 
@@ -228,7 +226,7 @@ struct daemon::impl final : admin::daemon_access {
 
     // --- daemon_access (admin API) ---
     std::string action_status(const incident::action& a) const {
-        auto rec = store->find(a.idempotency_key);
+        auto rec = store->actions().find(a.idempotency_key);
         if (!rec) return "pending";
         switch (rec->state) {
             case outbox::record_state::sent: return "sent";
@@ -315,8 +313,7 @@ struct daemon::impl final : admin::daemon_access {
         auto r = pipe->incidents().silence(rule, key, now + length, who, now);
         // Kept in the state database so a restart does not unmute a rule someone muted.
         if (r == incident::command_result::done)
-            store->set_meta("silence/" + std::string(rule) + "/" + std::string(key),
-                            std::to_string((now + length).time_since_epoch().count()) + " " + std::string(who));
+            store->silences().save({std::string(rule), std::string(key), std::string(who), now + length});
         if (r == incident::command_result::done)
             silences.push_back({std::string(rule), std::string(key), std::string(who), now + length});
         core::log_info("silence " + std::string(rule) + (key.empty() ? "" : "/" + std::string(key)) + " for " +
@@ -328,7 +325,7 @@ struct daemon::impl final : admin::daemon_access {
         std::string out;
         core::json_writer w(out);
         w.begin_object().key("dead_letters").begin_array();
-        for (const auto& rec : store->dead_letters(100)) {
+        for (const auto& rec : store->actions().dead_letters(100)) {
             w.begin_object()
                 .member("key", rec.key)
                 .member("incident_id", rec.incident_id)
@@ -347,7 +344,7 @@ struct daemon::impl final : admin::daemon_access {
     // The audit log lives in the state database; its time is the daemon's clock, like the
     // incident history it sits beside. A write the database refuses is logged, never fatal.
     void audit(const admin::audit_entry& e) override {
-        if (!store->append_audit(clock.now(), e.who, e.address, e.action, e.target, e.outcome))
+        if (!store->audit().append(clock.now(), e.who, e.address, e.action, e.target, e.outcome))
             core::log_error("audit: the state database refused an entry (" + store->last_error() + "): " + e.who + " " +
                             e.action + " " + e.target + ": " + e.outcome);
     }
@@ -356,7 +353,7 @@ struct daemon::impl final : admin::daemon_access {
         std::string out;
         core::json_writer w(out);
         w.begin_object().key("audit").begin_array();
-        for (const auto& rec : store->audit_log(limit)) {
+        for (const auto& rec : store->audit().newest(limit)) {
             w.begin_object()
                 .member("seq", static_cast<std::int64_t>(rec.seq))
                 .member("at", core::format_rfc3339(rec.at))
@@ -379,7 +376,7 @@ struct daemon::impl final : admin::daemon_access {
         const auto* inc = pipe->incidents().find(id);
         if (!inc) return;
         std::vector<std::string> seen;
-        for (const auto& rec : store->for_incident(id)) {
+        for (const auto& rec : store->actions().for_incident(id)) {
             if (rec.kind != "notify" || std::find(seen.begin(), seen.end(), rec.channel) != seen.end()) continue;
             auto ch = channels.find(rec.channel);
             if (ch == channels.end()) continue;
@@ -415,7 +412,7 @@ struct daemon::impl final : admin::daemon_access {
         std::sort(ids.begin(), ids.end());
         ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
         for (auto id : ids)
-            if (const auto* inc = pipe->incidents().find(id)) store->save_incident(id, outbox::incident_to_json(*inc));
+            if (const auto* inc = pipe->incidents().find(id)) store->incidents().save(*inc);
         touched.clear();
         return ids;
     }
@@ -479,15 +476,15 @@ struct daemon::impl final : admin::daemon_access {
         std::vector<const incident::action*> queued;
         for (const auto& u : actions) {
             const auto& a = u.action;
-            const auto r = store->enqueue(a.idempotency_key, a.incident_id, a.channel, incident::to_string(a.kind),
+            const auto r = store->actions().enqueue(a.idempotency_key, a.incident_id, a.channel, incident::to_string(a.kind),
                                           u.payload, a.at);
-            if (r == outbox::store::enqueue_result::queued) queued.push_back(&a);
-            else if (r == outbox::store::enqueue_result::duplicate) refuse_duplicate(u);
+            if (r == state::action_store::enqueue_result::queued) queued.push_back(&a);
+            else if (r == state::action_store::enqueue_result::duplicate) refuse_duplicate(u);
         }
         for (auto id : incident_ids)
-            if (const auto* inc = pipe->incidents().find(id)) store->save_incident(id, outbox::incident_to_json(*inc));
+            if (const auto* inc = pipe->incidents().find(id)) store->incidents().save(*inc);
         // With the actions, so a restart never hands out an id that a recorded action carries.
-        store->set_meta("next_incident_id", std::to_string(pipe->incidents().next_id()));
+        store->counter().save_next_incident_id(pipe->incidents().next_id());
         if (!store->commit()) return std::nullopt;
         return queued;
     }
@@ -503,7 +500,7 @@ struct daemon::impl final : admin::daemon_access {
                                 " (state lost or a bug); check the incident numbering";
         core::log_error("incident " + std::to_string(a.incident_id) + ": " + why);
         metrics.duplicate_action();
-        store->record_refused(a.idempotency_key + "#duplicate-" + std::to_string(++duplicates) + "-" +
+        store->actions().record_refused(a.idempotency_key + "#duplicate-" + std::to_string(++duplicates) + "-" +
                                   std::to_string(a.at.time_since_epoch().count()),
                               a.incident_id, a.channel, incident::to_string(a.kind), u.payload, a.at, why);
         refused_duplicates = true;
@@ -633,7 +630,7 @@ struct daemon::impl final : admin::daemon_access {
     }
 
     void update_outbox_metrics() {
-        metrics.outbox_state(store->count(outbox::record_state::pending), store->count(outbox::record_state::dead));
+        metrics.outbox_state(store->actions().count(state::record_state::pending), store->actions().count(state::record_state::dead));
     }
 
     // Returns "" when the frame was taken (a mention, or a valid frame that is not one), else
@@ -782,6 +779,7 @@ struct daemon::impl final : admin::daemon_access {
             metrics.live_keys(pipe->live_keys());
             metrics.evicted_keys(pipe->detector().evicted_keys());
             if (std::chrono::steady_clock::now() - detector_saved_at >= std::chrono::seconds(60)) save_detector();
+            if (std::chrono::steady_clock::now() - swept_at >= std::chrono::hours(1)) sweep_state();
             bool changed = !step.empty();
             handle_step(std::nullopt);
             if (changed || ++ticks_since_publish >= 4) {
@@ -799,7 +797,21 @@ struct daemon::impl final : admin::daemon_access {
     std::chrono::steady_clock::time_point detector_saved_at = std::chrono::steady_clock::now();
     void save_detector() {
         detector_saved_at = std::chrono::steady_clock::now();
-        save_detector_state(*pipe, *store);
+        store->begin();
+        store->detectors().save(*pipe);
+        store->commit();
+    }
+
+    // storage.retention: what was resolved long ago leaves the database, hourly and at start,
+    // so the file stays flat however long crisisd runs (an index finds the old incidents).
+    std::chrono::steady_clock::time_point swept_at = std::chrono::steady_clock::now();
+    void sweep_state() {
+        swept_at = std::chrono::steady_clock::now();
+        const auto gone = store->sweep(clock.now(), settings.storage.retention);
+        if (gone.incidents > 0 || gone.actions > 0)
+            core::log_info("state database: " + std::to_string(gone.incidents) + " incident(s) resolved over " +
+                           core::format_duration(settings.storage.retention) + " ago left it, with " +
+                           std::to_string(gone.actions) + " action(s)");
     }
 
     // Builds one source's runtime (parser, transport) and adds it to `sources`; an HTTP source
@@ -929,21 +941,21 @@ struct daemon::impl final : admin::daemon_access {
         });
         for (const auto& s : silences) engine.silence(s.rule, s.key, s.until, s.who, now);
         if (fresh) {
-            // Unchanged rules hand their windows, baselines and firing state to the new
-            // pipeline, so a reload is neither blind nor jumpy for them.
-            std::size_t kept = 0;
-            for (std::size_t i = 0; i < fresh->rules().size(); ++i) {
-                auto old = pipe->rule_index(fresh->rule(i).name);
-                if (old >= pipe->rules().size() || !same_rule(pipe->rule(old), fresh->rule(i))) continue;
-                if (fresh->detector().load_rule(i, pipe->detector().save_rule(old))) ++kept;
-            }
+            // Rules whose state means the same (state::rule_fingerprint: same matching, keying,
+            // window and baseline) hand their windows, baselines and firing state to the new
+            // pipeline, as they would across a restart; a changed threshold does not blind them.
+            const auto carried = state::carry_detector_state(*pipe, *fresh);
+            std::size_t unchanged = 0, retuned = 0;
+            for (std::size_t i = 0; i < carried.size(); ++i)
+                if (carried[i]) ++(same_rule(pipe->rule(pipe->rule_index(fresh->rule(i).name)), fresh->rule(i)) ? unchanged : retuned);
             fresh->incidents() = std::move(engine);
             pipe = std::move(fresh);
             std::string list;
             for (const auto& n : changed_rules) list += (list.empty() ? "" : ", ") + n;
             notes.push_back("rules changed: " + (list.empty() ? std::string("order only") : list) +
-                            "; their detector state starts afresh, " + std::to_string(kept) +
-                            " unchanged rule(s) keep theirs");
+                            "; detector state kept by " + std::to_string(unchanged) + " unchanged rule(s) and " +
+                            std::to_string(retuned) +
+                            " whose conditions alone changed, the others start afresh");
         } else {
             pipe->incidents() = std::move(engine);
         }
@@ -1049,14 +1061,14 @@ daemon::~daemon() {
     }
 }
 
-std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_context& io, config::settings settings,
+std::variant<std::unique_ptr<daemon>, create_error> daemon::create(asio::io_context& io, config::settings settings,
                                                                   daemon_options options) {
-    if (!options.clock) return std::string("daemon needs a clock");
+    if (!options.clock) return create_error{"daemon needs a clock", std::nullopt};
     auto im = std::make_unique<impl>(io, std::move(settings), options);
 
-    auto opened = outbox::store::open(im->settings.storage.path);
-    if (auto* e = std::get_if<std::string>(&opened)) return *e;
-    im->store = std::move(std::get<std::unique_ptr<outbox::store>>(opened));
+    auto opened = state::database::open(im->settings.storage.path);
+    if (auto* e = std::get_if<state::open_error>(&opened)) return create_error{e->message, e->kind};
+    im->store = std::move(std::get<std::unique_ptr<state::database>>(opened));
 
     pipeline::pipeline_settings ps;
     ps.rules = im->settings.rules;
@@ -1064,27 +1076,21 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
     ps.incidents.statements = im->settings.statements;
     ps.incidents.resolved_grace = im->settings.storage.resolved_grace;
     auto created = pipeline::pipeline::create(std::move(ps));
-    if (auto* e = std::get_if<std::string>(&created)) return *e;
+    if (auto* e = std::get_if<std::string>(&created)) return create_error{*e, std::nullopt};
     im->pipe = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));
+    im->sweep_state();
     // Incident numbers continue after a restart, so idempotency keys never collide with those
-    // of actions already in the outbox: above the saved counter and above every id an action or
-    // incident snapshot carries, so a lost meta row cannot hand out a used number again.
+    // of actions already in the outbox (state::counters says how).
     {
-        std::uint64_t next = im->store->highest_incident_id() + 1;
-        if (auto saved = im->store->get_meta("next_incident_id")) {
-            try {
-                next = std::max<std::uint64_t>(next, std::stoull(*saved));
-            } catch (const std::exception&) {
-                core::log_warning("state database: ignoring unreadable next_incident_id");
-            }
-        } else if (next > 1) {
+        const auto next = im->store->counter().next_incident_id();
+        if (next.counter_unreadable) core::log_warning("state database: ignoring unreadable next_incident_id");
+        if (next.counter_missing)
             core::log_warning("state database: next_incident_id is missing; incident numbers continue at " +
-                              std::to_string(next) + ", after the highest one the outbox holds");
-        }
-        im->pipe->incidents().set_next_id(next);
+                              std::to_string(next.id) + ", after the highest one the outbox holds");
+        im->pipe->incidents().set_next_id(next.id);
     }
     {
-        auto restored = restore_detector_state(*im->pipe, *im->store);
+        auto restored = im->store->detectors().restore(*im->pipe);
         if (restored.rules > 0)
             core::log_info("restored detector state of " + std::to_string(restored.rules) + " rule(s), " +
                            std::to_string(im->pipe->live_keys()) + " key(s)");
@@ -1093,35 +1099,27 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
         if (restored.unreadable > 0)
             core::log_warning("state database: ignoring " + std::to_string(restored.unreadable) + " unreadable detector snapshot(s)");
     }
-    // Silences still running when the daemon stopped (meta "silence/<rule>/<key>" = "<until µs> <who>").
-    for (const auto& [name, value] : im->store->meta_with_prefix("silence/")) {
-        auto rest = std::string_view(name).substr(8);
-        auto slash = rest.find('/');
-        auto space = value.find(' ');
-        if (slash == std::string_view::npos || space == std::string::npos) continue;
-        core::timestamp until{};
-        try {
-            until = core::timestamp{core::duration{std::stoll(value.substr(0, space))}};
-        } catch (const std::exception&) {
-            continue;
-        }
-        auto now = options.clock->now();
-        if (until <= now) continue;
-        im->pipe->incidents().silence(rest.substr(0, slash), rest.substr(slash + 1), until, value.substr(space + 1), now);
-        // A reload rebuilds the engine from this list.
-        im->silences.push_back({std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1)),
-                                value.substr(space + 1), until});
-        core::log_info("restored silence of " + std::string(rest.substr(0, slash)) +
-                       (slash + 1 < rest.size() ? "/" + std::string(rest.substr(slash + 1)) : "") + " until " +
-                       core::format_rfc3339(until));
-    }
-    // Incidents open before a restart stay open, with their step timers and history.
+    // Silences still running when the daemon stopped.
     {
-        std::vector<incident::incident> saved;
-        for (const auto& snapshot : im->store->load_incidents()) {
-            if (auto inc = outbox::incident_from_json(snapshot)) saved.push_back(std::move(*inc));
-            else core::log_warning("state database: ignoring an unreadable incident snapshot");
+        std::size_t unreadable = 0;
+        const auto now = options.clock->now();
+        for (auto& s : im->store->silences().running(now, unreadable)) {
+            im->pipe->incidents().silence(s.rule, s.key, s.until, s.who, now);
+            core::log_info("restored silence of " + s.rule + (s.key.empty() ? "" : "/" + s.key) + " until " +
+                           core::format_rfc3339(s.until));
+            // A reload rebuilds the engine from this list.
+            im->silences.push_back({std::move(s.rule), std::move(s.key), std::move(s.who), s.until});
         }
+        if (unreadable > 0) core::log_warning("state database: ignoring " + std::to_string(unreadable) + " unreadable silence(s)");
+    }
+    // Incidents open before a restart stay open, with their step timers and history; resolved
+    // ones come back for storage.resolved_grace (the console shows them), older ones stay in
+    // the database until the retention sweep.
+    {
+        auto loaded = im->store->incidents().live(options.clock->now() - im->settings.storage.resolved_grace);
+        for (std::size_t i = 0; i < loaded.unreadable; ++i)
+            core::log_warning("state database: ignoring an unreadable incident snapshot");
+        auto& saved = loaded.incidents;
         if (!saved.empty()) {
             std::size_t live = 0;
             for (const auto& inc : saved) live += inc.state != incident::incident_state::resolved ? 1 : 0;
@@ -1143,27 +1141,27 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
     for (const auto& c : im->settings.channels) {
         std::string error;
         auto ch = notify::make_channel(c, io.get_executor(), sink, error);
-        if (!ch) return error;
+        if (!ch) return create_error{error, std::nullopt};
         im->channels.emplace(c.name, std::move(ch));
     }
     std::map<std::string, notify::channel*> by_name;
     for (auto& [name, ch] : im->channels) by_name.emplace(name, ch.get());
     outbox::delivery_events events;
-    events.on_attempt = [raw](const outbox::record& r, const notify::delivery_result& res) {
+    events.on_attempt = [raw](const state::record& r, const notify::delivery_result& res) {
         raw->metrics.action(r.channel, notify::to_string(res.result));
         if (res.result == notify::outcome::retry) {
             core::log_warning("delivery to " + r.channel + " failed (" + res.detail + "), will retry");
             if (raw->options.observer) raw->options.observer->action_retry(r, res.detail);
         }
     };
-    events.on_sent = [raw](const outbox::record& r) {
+    events.on_sent = [raw](const state::record& r) {
         auto latency = std::chrono::duration<double>(raw->clock.now() - r.created_at).count();
         raw->metrics.delivered(r.channel, latency);
         raw->update_outbox_metrics();
         if (raw->options.observer) raw->options.observer->action_delivered(r);
         raw->publish();
     };
-    events.on_dead = [raw](const outbox::record& r, std::string_view why) {
+    events.on_dead = [raw](const state::record& r, std::string_view why) {
         raw->metrics.action(r.channel, "dead");
         raw->update_outbox_metrics();
         core::log_error("delivery to " + r.channel + " given up (" + std::string(why) + "): action " + r.key);
@@ -1171,7 +1169,7 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
         raw->publish();
     };
     // Counted as crisisd_actions_total{outcome="refused"}; the delivery loop logs the error.
-    events.on_refused = [raw](const outbox::record& r, std::string_view why) {
+    events.on_refused = [raw](const state::record& r, std::string_view why) {
         raw->metrics.action(r.channel, "refused");
         raw->update_outbox_metrics();
         if (raw->options.observer) raw->options.observer->action_dead(r, why);
@@ -1188,7 +1186,7 @@ std::variant<std::unique_ptr<daemon>, std::string> daemon::create(asio::io_conte
     if (!options.extra_admin_token.empty()) im->api->add_token("demo", admin::role::admin, options.extra_admin_token);
 
     for (const auto& s : im->settings.sources)
-        if (auto err = im->add_source(s); !err.empty()) return err;
+        if (auto err = im->add_source(s); !err.empty()) return create_error{err, std::nullopt};
     im->update_outbox_metrics();
     return std::unique_ptr<daemon>(new daemon(std::move(im)));
 }
@@ -1263,7 +1261,7 @@ std::uint16_t daemon::admin_port() const { return impl_->admin_server ? impl_->a
 bool daemon::quiescent() const {
     for (const auto& inc : impl_->pipe->incidents().incidents())
         if (inc.state != incident::incident_state::resolved) return false;
-    return impl_->store->count(outbox::record_state::pending) == 0 && impl_->delivery->in_flight() == 0;
+    return impl_->store->actions().count(state::record_state::pending) == 0 && impl_->delivery->in_flight() == 0;
 }
 
 std::uint64_t daemon::mentions_processed() const { return impl_->pipe->processed(); }

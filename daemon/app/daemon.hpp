@@ -7,13 +7,14 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <variant>
 
 #include "config/settings.hpp"
 #include "core/clock.hpp"
 #include "incident/engine.hpp"
-#include "outbox/store.hpp"
+#include "state/database.hpp"
 
 namespace crisisd::app {
 
@@ -26,9 +27,9 @@ public:
     virtual void incident_opened(const incident::incident& inc) = 0;
     virtual void incident_resolved(const incident::incident& inc) = 0;
     virtual void action_queued(const incident::action& a) = 0;
-    virtual void action_delivered(const outbox::record& r) = 0;
-    virtual void action_retry(const outbox::record& r, std::string_view detail) = 0;
-    virtual void action_dead(const outbox::record& r, std::string_view why) = 0;
+    virtual void action_delivered(const state::record& r) = 0;
+    virtual void action_retry(const state::record& r, std::string_view detail) = 0;
+    virtual void action_dead(const state::record& r, std::string_view why) = 0;
     virtual void command(std::string_view verb, std::uint64_t id, std::string_view who, std::string_view result) = 0;
 };
 
@@ -38,10 +39,18 @@ struct daemon_options {
     std::string extra_admin_token;        // the demo's console token
 };
 
+// Why daemon::create failed. `state` is set when the state database was the reason: refused
+// (newer, corrupt: a person must look) or out of reach (worth a retry); the command line turns
+// them into distinct exit codes (app/cli.hpp).
+struct create_error {
+    std::string message;
+    std::optional<state::open_failure> state;
+};
+
 class daemon {
 public:
-    // Opens storage, compiles rules and builds channels; error text on failure.
-    static std::variant<std::unique_ptr<daemon>, std::string> create(boost::asio::io_context& io,
+    // Opens storage, compiles rules and builds channels.
+    static std::variant<std::unique_ptr<daemon>, create_error> create(boost::asio::io_context& io,
                                                                      config::settings settings, daemon_options options);
     ~daemon();
 

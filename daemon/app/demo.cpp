@@ -148,9 +148,9 @@ int demo_command(const std::vector<std::string>& args) {
     dopt.observer = &tl;
     dopt.extra_admin_token = token;
     auto created = daemon::create(io, std::move(*settings), dopt);
-    if (auto* e = std::get_if<std::string>(&created)) {
-        std::fprintf(stderr, "crisisd demo: %s\n", e->c_str());
-        return exit_config;
+    if (auto* e = std::get_if<create_error>(&created)) {
+        std::fprintf(stderr, "crisisd demo: %s\n", e->message.c_str());
+        return create_exit_code(*e);
     }
     auto d = std::move(std::get<std::unique_ptr<daemon>>(created));
     if (auto err = d->start(); !err.empty()) {

@@ -116,7 +116,7 @@ void timeline::action_queued(const incident::action& a) {
     }
 }
 
-void timeline::action_delivered(const outbox::record& r) {
+void timeline::action_delivered(const state::record& r) {
     auto t = r.done_at.value_or(now());
     if (r.kind == "statement") {
         line(t, "✉", green, "  posted to " + r.channel + ": \"" + payload_text(r.payload) + "\"");
@@ -125,11 +125,11 @@ void timeline::action_delivered(const outbox::record& r) {
     }
 }
 
-void timeline::action_retry(const outbox::record& r, std::string_view detail) {
+void timeline::action_retry(const state::record& r, std::string_view detail) {
     line(now(), "!", yellow, "  delivery to " + r.channel + " failed (" + std::string(detail) + "); retrying");
 }
 
-void timeline::action_dead(const outbox::record& r, std::string_view why) {
+void timeline::action_dead(const state::record& r, std::string_view why) {
     line(now(), "✗", red, "  delivery to " + r.channel + " given up: " + std::string(why));
 }
 

@@ -19,9 +19,9 @@ public:
     void incident_opened(const incident::incident& inc) override;
     void incident_resolved(const incident::incident& inc) override;
     void action_queued(const incident::action& a) override;
-    void action_delivered(const outbox::record& r) override;
-    void action_retry(const outbox::record& r, std::string_view detail) override;
-    void action_dead(const outbox::record& r, std::string_view why) override;
+    void action_delivered(const state::record& r) override;
+    void action_retry(const state::record& r, std::string_view detail) override;
+    void action_dead(const state::record& r, std::string_view why) override;
     void command(std::string_view verb, std::uint64_t id, std::string_view who, std::string_view result) override;
 
     // Replay has no clock: it sets the time of each event before reporting it.

@@ -9,7 +9,7 @@
 #include "incident/settings.hpp"
 #include "ingest/settings.hpp"
 #include "notify/settings.hpp"
-#include "outbox/settings.hpp"
+#include "state/settings.hpp"
 #include "pipeline/settings.hpp"
 
 namespace crisisd::config {
@@ -29,7 +29,7 @@ struct settings {
     core::time_zone time_zone;
     core::duration next_update_in = std::chrono::minutes(30);
     admin::admin_settings admin;
-    outbox::storage_settings storage;
+    state::storage_settings storage;
 };
 
 }  // namespace crisisd::config

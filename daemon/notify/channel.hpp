@@ -24,7 +24,7 @@ struct delivery {
     std::string kind;     // notify | statement
     std::string payload;  // JSON document
     int attempt = 1;      // > 1: an earlier attempt may have reached the destination
-    // The state database's instance id (outbox::store::instance_id). Action keys restart with
+    // The state database's instance id (state::database::instance_id). Action keys restart with
     // the incident numbers when a database is created anew, so every key a destination sees
     // carries the instance too (platform_key): an old post can never answer for a new action.
     std::string instance;

@@ -20,7 +20,7 @@ namespace asio = boost::asio;
 
 struct delivery_loop::impl : std::enable_shared_from_this<impl> {
     asio::any_io_executor ex;
-    store& db;
+    state::database& db;
     std::map<std::string, notify::channel*> channels;
     const core::clock& clock;
     delivery_events events;
@@ -37,7 +37,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
     static constexpr auto write_retry = std::chrono::seconds(1);
     std::mt19937_64 rng{std::random_device{}()};
 
-    impl(asio::any_io_executor e, store& s, std::map<std::string, notify::channel*> c, const core::clock& clk,
+    impl(asio::any_io_executor e, state::database& s, std::map<std::string, notify::channel*> c, const core::clock& clk,
          delivery_events ev)
         : ex(e), db(s), channels(std::move(c)), clock(clk), events(std::move(ev)), timer(e) {}
 
@@ -59,11 +59,11 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
             auto now = clock.now();
             std::erase_if(unrecorded, [](auto& u) { return u.second(); });
             std::erase_if(held_until, [&](const auto& h) { return h.second <= now; });
-            for (auto& rec : db.due(now)) {
+            for (auto& rec : db.actions().due(now)) {
                 if (busy.count(rec.channel) || unrecorded.count(rec.seq) || held_until.count(rec.seq)) continue;
                 auto it = channels.find(rec.channel);
                 if (it == channels.end()) {
-                    db.mark_dead(rec.seq, now, "no such channel");
+                    db.actions().mark_dead(rec.seq, now, "no such channel");
                     if (events.on_dead) events.on_dead(rec, "no such channel");
                     continue;
                 }
@@ -79,7 +79,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
                     }
                 });
             }
-            auto next = db.next_attempt();
+            auto next = db.actions().next_attempt();
             if (!unrecorded.empty() || !held_until.empty()) {
                 // Writes to try again, or a held statement: come back soon, whatever else is due.
                 timer.expires_after(clock.wall_delay(write_retry));
@@ -122,7 +122,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
         }
         core::log_error("outbox: statement " + rec.key + " on " + rec.channel + " not posted: " + why);
         ++refused;
-        db.mark_dead(rec.seq, now, why);
+        db.actions().mark_dead(rec.seq, now, why);
         if (events.on_refused) events.on_refused(rec, why);
         return true;
     }
@@ -133,10 +133,10 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
     bool over_statement_cap(const record& rec, const notify::channel& ch, core::timestamp now) {
         int cap = ch.settings().statements_per_hour;
         if (cap <= 0 || rec.kind != "statement") return false;
-        auto posted = db.count_sent_since(rec.channel, rec.kind, now - std::chrono::hours(1));
+        auto posted = db.actions().count_sent_since(rec.channel, rec.kind, now - std::chrono::hours(1));
         if (posted < static_cast<std::size_t>(cap)) return false;
         auto why = "skipped: statement cap of " + std::to_string(cap) + " per hour reached on channel " + rec.channel;
-        db.mark_dead(rec.seq, now, why);
+        db.actions().mark_dead(rec.seq, now, why);
         if (events.on_dead) events.on_dead(rec, why);
         return true;
     }
@@ -154,7 +154,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
         notify::delivery d{rec.key, rec.kind, rec.payload, std::max(rec.attempts, rec.started) + 1, db.instance_id()};
         // Only statements pay for this extra durable write: a duplicate page is harmless, a
         // duplicate public post is not, and the channel needs to know to check first.
-        if (rec.kind == "statement" && !db.mark_started(rec.seq)) {
+        if (rec.kind == "statement" && !db.actions().mark_started(rec.seq)) {
             core::log_error("outbox: statement " + rec.key + " not posted yet: cannot record the attempt (" +
                             db.last_error() + "); trying again in 1 s");
             held_until[rec.seq] = clock.now() + write_retry;
@@ -169,7 +169,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
         ++rec.attempts;
         switch (result.result) {
             case notify::outcome::sent:
-                record_outcome(rec, [this, seq = rec.seq, now] { return db.mark_sent(seq, now); });
+                record_outcome(rec, [this, seq = rec.seq, now] { return db.actions().mark_sent(seq, now); });
                 rec.state = record_state::sent;
                 rec.done_at = now;
                 if (events.on_sent) events.on_sent(rec);
@@ -177,15 +177,15 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
             case notify::outcome::retry:
                 if (rec.attempts >= policy.max_attempts) {
                     auto why = "gave up after " + std::to_string(rec.attempts) + " attempts: " + result.detail;
-                    record_outcome(rec, [this, seq = rec.seq, now, why] { return db.mark_dead(seq, now, why); });
+                    record_outcome(rec, [this, seq = rec.seq, now, why] { return db.actions().mark_dead(seq, now, why); });
                     if (events.on_dead) events.on_dead(rec, why);
                 } else {
                     record_outcome(rec, [this, seq = rec.seq, at = now + backoff(policy, rec.attempts, result.retry_after),
-                                 why = result.detail] { return db.mark_retry(seq, at, why); });
+                                 why = result.detail] { return db.actions().mark_retry(seq, at, why); });
                 }
                 break;
             case notify::outcome::failed:
-                record_outcome(rec, [this, seq = rec.seq, now, why = result.detail] { return db.mark_dead(seq, now, why); });
+                record_outcome(rec, [this, seq = rec.seq, now, why = result.detail] { return db.actions().mark_dead(seq, now, why); });
                 if (events.on_dead) events.on_dead(rec, result.detail);
                 break;
         }
@@ -194,7 +194,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
     }
 };
 
-delivery_loop::delivery_loop(asio::any_io_executor ex, store& s, std::map<std::string, notify::channel*> channels,
+delivery_loop::delivery_loop(asio::any_io_executor ex, state::database& s, std::map<std::string, notify::channel*> channels,
                              const core::clock& clock, delivery_events events)
     : impl_(std::make_shared<impl>(ex, s, std::move(channels), clock, std::move(events))) {}
 
@@ -223,7 +223,7 @@ void delivery_loop::stop() {
 
 bool delivery_loop::idle() const {
     if (!impl_->busy.empty()) return false;
-    auto next = impl_->db.next_attempt();
+    auto next = impl_->db.actions().next_attempt();
     return !next || *next > impl_->clock.now();
 }
 

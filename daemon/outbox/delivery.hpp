@@ -6,7 +6,7 @@
 // not wait for each other. Each channel's settings give its retry policy and its cap on public
 // statements per rolling hour (over the cap a statement is dead-lettered with the reason). A
 // statement whose payload says approval `required` but names no approver is never posted.
-// Statements are marked started in the store before they are sent, so after a crash the next
+// Statements are marked started in the actions store before they are sent, so after a crash the next
 // attempt is told (delivery::attempt > 1) that the first may have landed.
 // Runs on the daemon's event loop; not thread-safe.
 #include <boost/asio/any_io_executor.hpp>
@@ -17,10 +17,13 @@
 
 #include "core/clock.hpp"
 #include "notify/channel.hpp"
-#include "outbox/store.hpp"
+#include "state/database.hpp"
 
 namespace crisisd::outbox {
 
+// The outbox's records are the state database's actions table (state/actions.hpp).
+using record = state::record;
+using record_state = state::record_state;
 using retry_policy = notify::retry_settings;
 
 // Observers for metrics and the timeline.
@@ -35,7 +38,7 @@ struct delivery_events {
 
 class delivery_loop {
 public:
-    delivery_loop(boost::asio::any_io_executor ex, store& s, std::map<std::string, notify::channel*> channels,
+    delivery_loop(boost::asio::any_io_executor ex, state::database& s, std::map<std::string, notify::channel*> channels,
                   const core::clock& clock, delivery_events events);
     ~delivery_loop();
 

@@ -272,6 +272,32 @@ TEST_F(ops, bad_config_on_reload_keeps_the_running_one_and_mentions_flow) {
     EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
 }
 
+// A reload and a restart agree on "the same rule" (state::rule_fingerprint): a rule whose
+// threshold alone changed keeps its window across a reload, as it would across a restart.
+TEST_F(ops, a_reload_that_only_changes_a_threshold_keeps_the_rule_state) {
+    write_config(rule("alpha", "alpha"));
+    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+    auto admin = start(d);
+    ASSERT_NE(admin, 0) << d.stderr_text();
+    send("alpha", 4);
+    ASSERT_TRUE(processed(admin)) << d.stderr_text();
+
+    auto tuned = rule("alpha", "alpha");
+    tuned.replace(tuned.find("count >= 7"), 10, "count >= 8");
+    write_config(tuned);
+    d.signal(SIGHUP);
+    ASSERT_TRUE(d.wait_for_stderr("is in effect", 10s)) << d.stderr_text();
+    EXPECT_TRUE(d.wait_for_stderr(R"(rules changed: alpha; detector state kept by 0 unchanged rule\(s\) and 1 whose conditions alone changed)", 1s))
+        << d.stderr_text();
+
+    // Four before and four after make eight: the new threshold counts the old window.
+    send("alpha", 4);
+    EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))
+        << admin_get(admin, "/api/v1/incidents");
+    d.signal(SIGTERM);
+    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+}
+
 TEST_F(ops, good_config_swaps_and_only_changed_rules_lose_their_state) {
     write_config(rule("alpha", "alpha") + rule("beta", "beta"));
     child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});

@@ -28,6 +28,6 @@ std::optional<core::time_zone> read_time_zone(context& ctx, const field& f);
 // A next_update_in (top level or a playbook's): whole minutes from 5m to 12h.
 std::optional<core::duration> read_next_update_in(context& ctx, const field& f);
 void read_admin(context& ctx, const field& f, admin::admin_settings& out);
-void read_storage(context& ctx, const field& f, outbox::storage_settings& out);
+void read_storage(context& ctx, const field& f, state::storage_settings& out);
 
 }  // namespace crisisd::config::detail

@@ -503,8 +503,8 @@ void read_admin(context& ctx, const field& f, admin::admin_settings& out) {
     }
 }
 
-void read_storage(context& ctx, const field& f, outbox::storage_settings& out) {
-    mapping m(ctx, f, {"path", "resolved_grace"});
+void read_storage(context& ctx, const field& f, state::storage_settings& out) {
+    mapping m(ctx, f, {"path", "retention", "resolved_grace"});
     if (const field* path = m.find("path")) {
         if (auto v = read_string(ctx, *path)) {
             if (v->empty()) {
@@ -515,6 +515,8 @@ void read_storage(context& ctx, const field& f, outbox::storage_settings& out) {
             }
         }
     }
+    if (const field* r = m.find("retention"))
+        if (auto v = read_duration(ctx, *r, false, "90d")) out.retention = *v;
     if (const field* grace = m.find("resolved_grace")) {
         if (auto d = read_duration(ctx, *grace, false, "24h")) {
             if (*d < std::chrono::hours(1))
@@ -525,6 +527,11 @@ void read_storage(context& ctx, const field& f, outbox::storage_settings& out) {
                 out.resolved_grace = *d;
         }
     }
+    // What leaves memory must not leave the database first: the console and a restart read it there.
+    if (out.retention < out.resolved_grace)
+        ctx.error(ctx.at(f.key_node), "'retention' (" + core::format_duration(out.retention) +
+                                          ") must not be shorter than 'resolved_grace' (" +
+                                          core::format_duration(out.resolved_grace) + ")");
 }
 
 }  // namespace crisisd::config::detail

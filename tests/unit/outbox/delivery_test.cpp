@@ -42,7 +42,8 @@ notify::channel_settings fast(std::string name, std::string type, std::string ur
 
 struct loop_fixture : ::testing::Test {
     temp_db tmp;
-    std::unique_ptr<store> db = std::move(std::get<std::unique_ptr<store>>(store::open(tmp.path)));
+    std::unique_ptr<state::database> db =
+        std::move(std::get<std::unique_ptr<state::database>>(state::database::open(tmp.path)));
     boost::asio::io_context io;
     core::system_clock clock;
     std::map<std::string, std::unique_ptr<notify::channel>> owned;
@@ -88,12 +89,12 @@ TEST_F(loop_fixture, a_failing_receiver_gets_everything_in_order_once_it_recover
     other.start();
     add(fast("hook", "webhook", hook.url("/in")));
     add(fast("other", "webhook", other.url("/in")));
-    for (int i = 1; i <= 5; ++i) db->enqueue("a" + std::to_string(i), 1, "hook", "notify", notify_json(i), clock.now());
-    db->enqueue("b1", 1, "other", "notify", notify_json(9), clock.now());
+    for (int i = 1; i <= 5; ++i) db->actions().enqueue("a" + std::to_string(i), 1, "hook", "notify", notify_json(i), clock.now());
+    db->actions().enqueue("b1", 1, "other", "notify", notify_json(9), clock.now());
     auto l = loop();
     l->start();
-    run_until([&] { return db->count(record_state::sent) == 6; });
-    ASSERT_EQ(db->count(record_state::sent), 6u);
+    run_until([&] { return db->actions().count(record_state::sent) == 6; });
+    ASSERT_EQ(db->actions().count(record_state::sent), 6u);
     EXPECT_EQ(other.count(), 1u) << "a failing channel does not hold back the others";
     std::vector<std::string> seen;
     for (const auto& r : hook.requests()) {
@@ -109,7 +110,7 @@ TEST_F(loop_fixture, a_failing_receiver_gets_everything_in_order_once_it_recover
     EXPECT_EQ(outcomes["hook/retry"], 6);
     EXPECT_EQ(outcomes["hook/sent"], 5);
     EXPECT_TRUE(dead.empty());
-    EXPECT_EQ(db->find("a1")->attempts, 7);
+    EXPECT_EQ(db->actions().find("a1")->attempts, 7);
 }
 
 TEST_F(loop_fixture, a_delivery_the_database_cannot_record_is_not_sent_again_and_recorded_later) {
@@ -122,8 +123,8 @@ TEST_F(loop_fixture, a_delivery_the_database_cannot_record_is_not_sent_again_and
     brand.start();
     add(fast("hook", "webhook", hook.url("/in")));
     add(fast("brand", "webhook", brand.url("/post")));
-    db->enqueue("a1", 1, "hook", "notify", notify_json(1), clock.now());
-    db->enqueue("s1", 2, "brand", "statement", R"({"kind":"statement","text":"We know."})", clock.now());
+    db->actions().enqueue("a1", 1, "hook", "notify", notify_json(1), clock.now());
+    db->actions().enqueue("s1", 2, "brand", "statement", R"({"kind":"statement","text":"We know."})", clock.now());
     std::signal(SIGXFSZ, SIG_IGN);
     rlimit saved{};
     ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
@@ -137,11 +138,11 @@ TEST_F(loop_fixture, a_delivery_the_database_cannot_record_is_not_sent_again_and
     io.run_for(300ms);  // rounds in which both records still read pending
     EXPECT_EQ(hook.count(), 1u) << "paged again while its outcome could not be recorded";
     EXPECT_EQ(brand.count(), 0u) << "posted without a durable record of the attempt";
-    EXPECT_EQ(db->count(record_state::pending), 2u);
+    EXPECT_EQ(db->actions().count(record_state::pending), 2u);
 
     ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
-    run_until([&] { return db->count(record_state::sent) == 2; });
-    EXPECT_EQ(db->count(record_state::sent), 2u);
+    run_until([&] { return db->actions().count(record_state::sent) == 2; });
+    EXPECT_EQ(db->actions().count(record_state::sent), 2u);
     EXPECT_EQ(hook.count(), 1u);
     EXPECT_EQ(brand.count(), 1u);
 }
@@ -151,15 +152,15 @@ TEST_F(loop_fixture, refusals_are_dead_letters_and_do_not_block_the_channel) {
     hook.start();
     hook.script_statuses({422});
     add(fast("hook", "webhook", hook.url("/in")));
-    db->enqueue("a1", 1, "hook", "notify", notify_json(1), clock.now());
-    db->enqueue("a2", 1, "hook", "notify", notify_json(2), clock.now());
+    db->actions().enqueue("a1", 1, "hook", "notify", notify_json(1), clock.now());
+    db->actions().enqueue("a2", 1, "hook", "notify", notify_json(2), clock.now());
     auto l = loop();
     l->start();
-    run_until([&] { return db->count(record_state::sent) == 1 && db->count(record_state::dead) == 1; });
+    run_until([&] { return db->actions().count(record_state::sent) == 1 && db->actions().count(record_state::dead) == 1; });
     EXPECT_EQ(hook.count(), 2u) << "a 422 is not retried";
-    ASSERT_EQ(db->dead_letters(10).size(), 1u);
-    EXPECT_EQ(db->dead_letters(10)[0].key, "a1");
-    EXPECT_NE(db->dead_letters(10)[0].last_error.find("HTTP 422"), std::string::npos);
+    ASSERT_EQ(db->actions().dead_letters(10).size(), 1u);
+    EXPECT_EQ(db->actions().dead_letters(10)[0].key, "a1");
+    EXPECT_NE(db->actions().dead_letters(10)[0].last_error.find("HTTP 422"), std::string::npos);
 }
 
 TEST_F(loop_fixture, statements_beyond_the_hourly_cap_are_not_posted) {
@@ -170,18 +171,18 @@ TEST_F(loop_fixture, statements_beyond_the_hourly_cap_are_not_posted) {
     s.statements_per_hour = 2;
     add(s);
     for (int i = 1; i <= 4; ++i)
-        db->enqueue("s" + std::to_string(i), static_cast<std::uint64_t>(i), "brand", "statement",
+        db->actions().enqueue("s" + std::to_string(i), static_cast<std::uint64_t>(i), "brand", "statement",
                     R"({"kind":"statement","text":"statement )" + std::to_string(i) +
                         R"(","language":"en","at":"2026-11-26T08:17:00Z"})",
                     clock.now());
     auto l = loop();
     l->start();
-    run_until([&] { return db->count(record_state::pending) == 0 && l->in_flight() == 0; });
+    run_until([&] { return db->actions().count(record_state::pending) == 0 && l->in_flight() == 0; });
     EXPECT_EQ(fake.statuses().size(), 2u);
     ASSERT_EQ(dead.size(), 2u);
     EXPECT_NE(dead[0].find("statement cap of 2 per hour reached on channel brand"), std::string::npos) << dead[0];
     // Statements were marked started before sending, so a crash would tell the next attempt.
-    EXPECT_EQ(db->find("s1")->started, 1);
+    EXPECT_EQ(db->actions().find("s1")->started, 1);
 }
 
 TEST_F(loop_fixture, a_statement_started_before_a_crash_is_retried_as_a_repeat) {
@@ -191,13 +192,13 @@ TEST_F(loop_fixture, a_statement_started_before_a_crash_is_retried_as_a_repeat) 
     s.identifier = "brand.example";
     s.password = "app-password";
     add(s);
-    db->enqueue("7/open/1/sky", 7, "sky", "statement",
+    db->actions().enqueue("7/open/1/sky", 7, "sky", "statement",
                 R"({"kind":"statement","text":"holding","language":"en","at":"2026-11-26T08:17:00Z"})", clock.now());
     // The previous run marked it started and died before recording an outcome.
-    db->mark_started(db->find("7/open/1/sky")->seq);
+    db->actions().mark_started(db->actions().find("7/open/1/sky")->seq);
     auto l = loop();
     l->start();
-    run_until([&] { return db->count(record_state::sent) == 1; });
+    run_until([&] { return db->actions().count(record_state::sent) == 1; });
     EXPECT_EQ(fake.get_calls(), 1) << "a repeat asks whether the first attempt landed";
     EXPECT_EQ(fake.posts().size(), 1u);
 }
@@ -214,18 +215,18 @@ TEST_F(loop_fixture, a_required_statement_without_an_approver_is_refused) {
     testing::http_receiver brand;
     brand.start();
     add(fast("brand", "webhook", brand.url("/post")));
-    db->enqueue("forged", 1, "brand", "statement", statement_json("forged", R"(,"approval":"required")"), clock.now());
-    db->enqueue("empty", 2, "brand", "statement",
+    db->actions().enqueue("forged", 1, "brand", "statement", statement_json("forged", R"(,"approval":"required")"), clock.now());
+    db->actions().enqueue("empty", 2, "brand", "statement",
                 statement_json("empty", R"(,"approval":"required","approved_by":"")"), clock.now());
-    db->enqueue("odd", 3, "brand", "statement", statement_json("odd", R"(,"approval":"maybe")"), clock.now());
-    db->enqueue("approved", 4, "brand", "statement",
+    db->actions().enqueue("odd", 3, "brand", "statement", statement_json("odd", R"(,"approval":"maybe")"), clock.now());
+    db->actions().enqueue("approved", 4, "brand", "statement",
                 statement_json("approved", R"(,"approval":"required","approved_by":"Anna Berger")"), clock.now());
-    db->enqueue("vetoable", 5, "brand", "statement",
+    db->actions().enqueue("vetoable", 5, "brand", "statement",
                 statement_json("vetoable", R"(,"approval":"veto","approved_by":"")"), clock.now());
-    db->enqueue("legacy", 6, "brand", "statement", statement_json("legacy", ""), clock.now());
+    db->actions().enqueue("legacy", 6, "brand", "statement", statement_json("legacy", ""), clock.now());
     auto l = loop();
     l->start();
-    run_until([&] { return db->count(record_state::pending) == 0 && l->in_flight() == 0; });
+    run_until([&] { return db->actions().count(record_state::pending) == 0 && l->in_flight() == 0; });
     ASSERT_EQ(brand.count(), 3u);
     std::vector<std::string> posted;
     for (const auto& r : brand.requests()) posted.push_back(r.header("Idempotency-Key"));
@@ -235,9 +236,9 @@ TEST_F(loop_fixture, a_required_statement_without_an_approver_is_refused) {
                                                  "empty: refused: approval required and no approver recorded",
                                                  "odd: refused: unknown approval mode"}));
     EXPECT_EQ(l->refused(), 3u);
-    EXPECT_EQ(db->find("forged")->state, record_state::dead);
-    EXPECT_EQ(db->find("forged")->last_error, "refused: approval required and no approver recorded");
-    EXPECT_EQ(db->find("forged")->started, 0) << "never attempted";
+    EXPECT_EQ(db->actions().find("forged")->state, record_state::dead);
+    EXPECT_EQ(db->actions().find("forged")->last_error, "refused: approval required and no approver recorded");
+    EXPECT_EQ(db->actions().find("forged")->started, 0) << "never attempted";
 }
 
 }  // namespace

@@ -1,11 +1,11 @@
-#include "outbox/incident_snapshot.hpp"
+#include "state/incident_snapshot.hpp"
 
 #include <boost/json/parse.hpp>
 #include <boost/json/value.hpp>
 
 #include "core/json_writer.hpp"
 
-namespace crisisd::outbox {
+namespace crisisd::state {
 namespace {
 
 namespace json = boost::json;
@@ -221,4 +221,4 @@ std::optional<incident::incident> incident_from_json(std::string_view text) {
     return inc;
 }
 
-}  // namespace crisisd::outbox
+}  // namespace crisisd::state

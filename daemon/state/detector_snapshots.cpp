@@ -1,4 +1,4 @@
-#include "app/detector_state.hpp"
+#include "state/detector_snapshots.hpp"
 
 #include <array>
 #include <cstdio>
@@ -7,7 +7,7 @@
 
 #include "core/base64.hpp"
 
-namespace crisisd::app {
+namespace crisisd::state {
 namespace {
 
 struct fnv1a {
@@ -34,9 +34,11 @@ std::string hex(std::uint64_t v) {
 
 constexpr std::string_view format_tag = "v1";
 
+std::string key(const pipeline::rule_settings& rule) { return "detector:" + rule.name; }
+
 }  // namespace
 
-std::uint64_t rule_state_fingerprint(const pipeline::rule_settings& rule) {
+std::uint64_t rule_fingerprint(const pipeline::rule_settings& rule) {
     fnv1a f;
     f.list(rule.match.keywords);
     f.list(rule.match.exclude);
@@ -54,34 +56,31 @@ std::uint64_t rule_state_fingerprint(const pipeline::rule_settings& rule) {
     return f.h;
 }
 
-std::string detector_state_key(const pipeline::rule_settings& rule) { return "detector:" + rule.name; }
 
-detector_state_outcome save_detector_state(const pipeline::pipeline& p, outbox::store& store) {
+detector_state_outcome detector_snapshots::save(const pipeline::pipeline& p) {
     detector_state_outcome out;
-    store.begin();
     for (std::size_t i = 0; i < p.rules().size(); ++i) {
         const auto& rule = p.rules()[i];
         const std::string bytes = p.detector().save_rule(i);
         std::string value;
         value.reserve(bytes.size() * 4 / 3 + 32);
-        value.append(format_tag).append(" ").append(hex(rule_state_fingerprint(rule))).append(" ");
+        value.append(format_tag).append(" ").append(hex(rule_fingerprint(rule))).append(" ");
         value += core::to_base64(bytes);
-        store.set_meta(detector_state_key(rule), value);
+        meta_.set(key(rule), value);
         ++out.rules;
         out.bytes += bytes.size();
     }
-    store.commit();
     return out;
 }
 
-detector_state_outcome restore_detector_state(pipeline::pipeline& p, const outbox::store& store) {
+detector_state_outcome detector_snapshots::restore(pipeline::pipeline& p) {
     detector_state_outcome out;
     for (std::size_t i = 0; i < p.rules().size(); ++i) {
         const auto& rule = p.rules()[i];
-        const auto saved = store.get_meta(detector_state_key(rule));
+        const auto saved = meta_.get(key(rule));
         if (!saved) continue;
         std::string_view v = *saved;
-        const std::string want = std::string(format_tag) + " " + hex(rule_state_fingerprint(rule)) + " ";
+        const std::string want = std::string(format_tag) + " " + hex(rule_fingerprint(rule)) + " ";
         if (!v.starts_with(format_tag)) {
             ++out.unreadable;
             continue;
@@ -102,15 +101,15 @@ detector_state_outcome restore_detector_state(pipeline::pipeline& p, const outbo
     return out;
 }
 
-std::size_t carry_detector_state(const pipeline::pipeline& from, pipeline::pipeline& to) {
-    std::size_t carried = 0;
+std::vector<bool> carry_detector_state(const pipeline::pipeline& from, pipeline::pipeline& to) {
+    std::vector<bool> carried(to.rules().size(), false);
     for (std::size_t i = 0; i < to.rules().size(); ++i) {
         const auto& rule = to.rules()[i];
         const std::size_t j = from.rule_index(rule.name);
-        if (j >= from.rules().size() || rule_state_fingerprint(from.rules()[j]) != rule_state_fingerprint(rule)) continue;
-        if (to.detector().load_rule(i, from.detector().save_rule(j))) ++carried;
+        if (j >= from.rules().size() || rule_fingerprint(from.rules()[j]) != rule_fingerprint(rule)) continue;
+        carried[i] = to.detector().load_rule(i, from.detector().save_rule(j));
     }
     return carried;
 }
 
-}  // namespace crisisd::app
+}  // namespace crisisd::state

@@ -2,9 +2,9 @@
 // they were.
 #include <gtest/gtest.h>
 
-#include "outbox/incident_snapshot.hpp"
+#include "state/incident_snapshot.hpp"
 
-namespace crisisd::outbox {
+namespace crisisd::state {
 namespace {
 
 TEST(incident_snapshot, round_trips_every_field) {
@@ -93,4 +93,4 @@ TEST(incident_snapshot, old_snapshots_without_identities_load) {
 }
 
 }  // namespace
-}  // namespace crisisd::outbox
+}  // namespace crisisd::state

@@ -1,0 +1,104 @@
+#pragma once
+// The state database: the one owner of everything crisisd keeps across restarts — the outbox
+// (actions), incident snapshots, detector snapshots, silences, source cursors, the incident
+// counter, the instance id and the audit log. One SQLite file (WAL, synchronous=FULL) with a
+// schema version (PRAGMA user_version) and forward migrations; each table is reached through its
+// typed store below, and nothing outside state/ writes SQL.
+//
+// open() refuses a database it cannot trust: one written by a newer crisisd, a file that is not
+// a crisisd database, or one that fails SQLite's quick_check or misses tables its version has.
+// Such a file is left untouched (it is only read), and never replaced by a fresh one, which
+// would forget which statements were posted and post them again.
+//
+// Not thread-safe: used from the daemon's event loop only (a checkpoint thread of its own works
+// on a connection of its own).
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <variant>
+
+#include "core/time.hpp"
+#include "state/actions.hpp"
+#include "state/audit.hpp"
+#include "state/counters.hpp"
+#include "state/cursors.hpp"
+#include "state/detector_snapshots.hpp"
+#include "state/incidents.hpp"
+#include "state/silences.hpp"
+
+namespace crisisd::state {
+
+// The schema this build writes. 1: the layout crisisd wrote before versions existed (which left
+// user_version 0): actions, meta, incidents, instance, audit. 2: incidents carry resolved_us,
+// indexed, for start-up and the retention sweep.
+constexpr int schema_version = 2;
+
+enum class open_failure {
+    // Could not be opened now (directory missing or not writable, permission, I/O, locked):
+    // worth trying again, as after a mount or a permission fix.
+    unavailable,
+    // Written by a newer crisisd, corrupt, or not a crisisd database: a person must decide.
+    refused,
+};
+
+struct open_error {
+    open_failure kind = open_failure::unavailable;
+    std::string message;  // names the file and what to do
+};
+
+class database {
+public:
+    // Opens the database at `path`, creating it (and its directory) when there is none, and
+    // migrates it to schema_version. A new database is logged as such ("created a new state
+    // database at PATH (instance …)"): where one was expected, state was lost.
+    static std::variant<std::unique_ptr<database>, open_error> open(const std::string& path);
+    ~database();
+    database(const database&) = delete;
+    database& operator=(const database&) = delete;
+
+    const std::string& path() const;
+    // This database's instance id: 128 random bits in hex, made when the database was created
+    // and kept in it. It goes into every key a channel sends (notify::delivery::instance), so a
+    // database created again (a new instance, whose incident numbers start again) can never be
+    // answered with an old post for a new incident. Empty for a database written before
+    // instance ids existed that already held actions: they keep the keys they were sent with.
+    const std::string& instance_id() const;
+    // Whether open() created the database (it was missing or empty).
+    bool created() const;
+
+    action_store& actions();
+    incident_store& incidents();
+    detector_snapshots& detectors();
+    silence_store& silences();
+    cursor_store& cursors();
+    counters& counter();
+    audit_log& audit();
+
+    // Groups the writes made until commit() into one transaction (one fsync). Not nestable.
+    // commit() is false when any write since begin() failed or the commit itself did: then
+    // nothing of the transaction was kept.
+    bool begin();
+    bool commit();
+    const std::string& last_error() const;
+
+    // The retention sweep (storage.retention): incidents resolved before now - retention leave
+    // with their finished actions and history, and silences that ended are dropped. The incident
+    // counter is kept above every id that leaves, so numbers are never handed out again.
+    struct swept {
+        std::size_t incidents = 0, actions = 0, silences = 0;
+    };
+    swept sweep(core::timestamp now, core::duration retention);
+
+    // The write-ahead log is checkpointed on a background thread after commits
+    // (detail/checkpointer.hpp says why): how many checkpoints copied the whole log so far, and
+    // the log's length in frames after the last commit.
+    std::uint64_t full_checkpoints() const;
+    int log_frames() const;
+
+private:
+    struct impl;
+    explicit database(std::unique_ptr<impl> i);
+    std::unique_ptr<impl> impl_;
+};
+
+}  // namespace crisisd::state
