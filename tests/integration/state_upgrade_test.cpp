@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include <boost/json.hpp>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -151,18 +152,24 @@ TEST_F(state_upgrade, a_database_from_before_schema_versions_is_read_intact) {
 }
 
 // storage.retention: at start (and hourly) incidents resolved longer ago leave the database with
-// their actions; resolved_grace: start-up reads only the live ones. The fixture's incident 2 was
-// resolved when the fixture was made, long more than a minute ago.
+// their actions; resolved_grace: start-up reads only the live ones. The fixture's incident 2 is
+// made to have been resolved two days ago (the shortest retention is an hour, as the grace is at
+// least one), whenever the test runs.
 TEST_F(state_upgrade, resolved_incidents_past_retention_leave_the_database_at_start) {
     sql(db_, read_file(std::filesystem::path(CRISISD_TEST_DATA) / "state" / "v1_state.sql"));
+    const auto two_days_ago = std::chrono::duration_cast<std::chrono::microseconds>(
+                                  (std::chrono::system_clock::now() - std::chrono::hours(48)).time_since_epoch())
+                                  .count();
+    sql(db_, "UPDATE incidents SET snapshot = replace(snapshot, '1796411581540881', '" + std::to_string(two_days_ago) +
+                 "') WHERE id = 2");
     std::string yaml = read_file(config_);
-    yaml.replace(yaml.find("resolved_grace: 3650d, retention: 3650d"), 39, "resolved_grace: 1m, retention: 1m");
+    yaml.replace(yaml.find("resolved_grace: 3650d, retention: 3650d"), 39, "resolved_grace: 1h, retention: 1h");
     std::ofstream(config_) << yaml;
 
     child_process d(run_argv());
     auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
     ASSERT_TRUE(port) << d.stderr_text();
-    EXPECT_NE(d.stderr_text().find("1 incident(s) resolved over 1m ago left it, with 2 action(s)"), std::string::npos)
+    EXPECT_NE(d.stderr_text().find("1 incident(s) resolved over 1h ago left it, with 2 action(s)"), std::string::npos)
         << d.stderr_text();
     const auto admin = static_cast<std::uint16_t>(std::stoi(*port));
     auto doc = boost::json::parse(admin_get(admin, "/api/v1/incidents"));
