@@ -10,7 +10,7 @@
 //
 // Two streams: `phrases` (the default; short English phrases, ~300-byte mentions) and `mixed` (a
 // realistic German/English feed with 120-280-byte texts, emoji, handles and links; see
-// make_mixed_mention). `--dump N` writes the first N mentions of the chosen stream as JSONL to
+// make_mixed_body). `--dump N` writes the first N mentions of the chosen stream as JSONL to
 // stdout instead (for `crisisd replay` or `crisisd score` under a profiler).
 //
 //   ingest_throughput [--binary PATH] [--count N] [--warmup N] [--state-dir DIR]
@@ -84,7 +84,7 @@ std::string make_phrase_mention(std::uint64_t n) {
 // Twitter-style HTML entities; ~80% name the brand as a word (and so match the rule), the rest
 // only mention it inside handles or hashtags ("@acme_hilfe", "#acmefail"), which do not match.
 // 15% carry no "lang" (guessed), 10% are Mastodon HTML. Seeded: mention n is a pure function of
-// (seed, n), so a dump and a live run see the same stream.
+// (seed, n), so a dump and a live run see the same stream (see mixed_stream).
 const char* const de_brand[] = {
     "Seit heute Morgen geht bei Acme gar nichts mehr, Internet komplett weg und die Hotline ist dauerbesetzt.",
     "Wieder eine Störung bei ACME im ganzen Viertel. Drei Tage ohne WLAN, Homeoffice unmöglich!",
@@ -172,7 +172,8 @@ struct mixed_stats {
     std::uint64_t mentions = 0, branded = 0, german = 0, text_bytes = 0, min_text = ~0ull, max_text = 0;
 };
 
-std::string make_mixed_mention(std::uint64_t seed, std::uint64_t n, mixed_stats* stats = nullptr) {
+// Everything of mention n after its id: a function of (seed, n mod mixed_pool).
+std::string make_mixed_body(std::uint64_t seed, std::uint64_t n, mixed_stats* stats = nullptr) {
     std::uint64_t rng = seed * 0x2545F4914F6CDD1Dull + n;
     splitmix(rng);
     const bool german = splitmix(rng) % 2 == 0;
@@ -209,8 +210,6 @@ std::string make_mixed_mention(std::uint64_t seed, std::uint64_t n, mixed_stats*
     const bool html = form >= 90;
     std::string m;
     m.reserve(text.size() + 260);
-    m += R"({"id":"mix-)";
-    m += std::to_string(n);
     m += R"(","created_at":"2026-11-26T08:15:02Z","source":"bench","author":"@user)";
     m += std::to_string(n % 5003);
     m += R"(@example.social")";
@@ -233,6 +232,32 @@ std::string make_mixed_mention(std::uint64_t seed, std::uint64_t n, mixed_stats*
     }
     return m;
 }
+
+// The producer must cost little next to crisisd, and assembling a mixed text is slower than
+// crisisd's reading of it: bodies are made once for a pool of 65,536 and mention n is its own id
+// in front of body n mod 65,536 (ids stay unique: crisisd de-duplicates by id).
+constexpr std::uint64_t mixed_pool = 65'536;
+
+class mixed_stream {
+public:
+    explicit mixed_stream(std::uint64_t seed) {
+        bodies_.reserve(mixed_pool);
+        for (std::uint64_t n = 0; n < mixed_pool; ++n) bodies_.push_back(make_mixed_body(seed, n, &stats_));
+    }
+    std::string mention(std::uint64_t n) const {
+        std::string m;
+        m.reserve(400);
+        m += R"({"id":"mix-)";
+        m += std::to_string(n);
+        m += bodies_[n % mixed_pool];
+        return m;
+    }
+    const mixed_stats& stats() const { return stats_; }
+
+private:
+    std::vector<std::string> bodies_;
+    mixed_stats stats_;
+};
 
 // An unmasked server text frame around `payload`, appended to `out`.
 void append_frame(std::string& out, std::string_view payload) {
@@ -346,10 +371,9 @@ int main(int argc, char** argv) {
         return 64;
     }
     const bool mixed = stream == "mixed";
-    mixed_stats stats;
-    const auto make_mention = [&](std::uint64_t n, mixed_stats* st = nullptr) {
-        return mixed ? make_mixed_mention(seed, n, st) : make_phrase_mention(n);
-    };
+    std::optional<mixed_stream> mix;
+    if (mixed) mix.emplace(seed);
+    const auto make_mention = [&](std::uint64_t n) { return mixed ? mix->mention(n) : make_phrase_mention(n); };
     if (dump) {
         for (std::uint64_t n = 0; n < *dump; ++n) {
             auto m = make_mention(n);
@@ -469,7 +493,7 @@ int main(int argc, char** argv) {
     std::printf("ingest_throughput: %s\n", binary.c_str());
     std::printf("  stream: %s", stream.c_str());
     if (mixed) {
-        for (std::uint64_t n = 0; n < 100'000; ++n) make_mention(n, &stats);
+        const mixed_stats& stats = mix->stats();
         const auto share = [&](std::uint64_t k) { return 100.0 * static_cast<double>(k) / static_cast<double>(stats.mentions); };
         std::printf(" (seed %llu; text %llu-%llu bytes, mean %.0f; %.0f%% German; %.0f%% name the brand)",
                     static_cast<unsigned long long>(seed), static_cast<unsigned long long>(stats.min_text),
