@@ -196,7 +196,18 @@ std::string_view replace_emoji(std::string_view text, const lexicons& lex, scrat
     for (std::size_t i = 0; i < text.size();) {
         const auto b = static_cast<unsigned char>(text[i]);
         if (b < 0x80) {
+            // The ASCII run's end, eight bytes at a time: byte by byte this loop was 600
+            // instructions a mention on the mixed benchmark stream (most of its mentions have an
+            // emoji and so come through here), ~14% of all scoring.
             std::size_t j = i + 1;
+            for (; j + 8 <= text.size(); j += 8) {
+                std::uint64_t w = 0;
+                std::memcpy(&w, text.data() + j, 8);
+                if (const std::uint64_t high = w & 0x8080808080808080ull; high != 0) {
+                    j += static_cast<std::size_t>(std::countr_zero(high) / 8);
+                    break;
+                }
+            }
             while (j < text.size() && static_cast<unsigned char>(text[j]) < 0x80) ++j;
             s.clean.append(text.data() + i, j - i);
             prev_space = text[j - 1] == ' ';

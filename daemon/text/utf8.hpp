@@ -26,6 +26,9 @@ decoded_char decode_utf8(std::string_view s, std::size_t pos) noexcept;
 // Appends the UTF-8 encoding of `cp` (surrogates and values > U+10FFFF become U+FFFD).
 void append_utf8(char32_t cp, std::string& out);
 
+// Writes the UTF-8 encoding of `cp` (as append_utf8 does) to out[0..4) and returns its length.
+std::size_t encode_utf8(char32_t cp, char* out) noexcept;
+
 // Unicode simple lower-case mapping for Basic Latin, Latin-1, Latin Extended-A/B (common
 // letters), Greek, Cyrillic, Armenian, Latin Extended Additional (incl. capital sharp s U+1E9E -> ß)
 // and fullwidth Latin. Other code points map to themselves.

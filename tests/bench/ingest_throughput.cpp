@@ -8,7 +8,13 @@
 // peak RSS. On a shared machine the CPU-time rate (mentions per second of crisisd's own CPU) is
 // the steadier number; the wall rate shows whether anything else held it back.
 //
+// Two streams: `phrases` (the default; short English phrases, ~300-byte mentions) and `mixed` (a
+// realistic German/English feed with 120-280-byte texts, emoji, handles and links; see
+// make_mixed_body). `--dump N` writes the first N mentions of the chosen stream as JSONL to
+// stdout instead (for `crisisd replay` or `crisisd score` under a profiler).
+//
 //   ingest_throughput [--binary PATH] [--count N] [--warmup N] [--state-dir DIR]
+//                     [--stream phrases|mixed] [--seed N] [--dump N]
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -19,6 +25,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/websocket.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -40,7 +47,8 @@ using steady = std::chrono::steady_clock;
 
 namespace {
 
-// Mentions about one brand, mixed in tone and length, each ~300 bytes on the wire.
+// The phrase stream: mentions about one brand, mixed in tone and length, each ~300 bytes on the
+// wire, short plain English texts.
 const char* const phrases[] = {
     "acme internet is down again in the whole neighbourhood, nothing loads and support hangs up",
     "shoutout to acme support, the technician came early and fixed the router in ten minutes",
@@ -52,7 +60,7 @@ const char* const phrases[] = {
     "finally switched to acme after the move, installation was smooth and the price is fair",
 };
 
-std::string make_mention(std::uint64_t n) {
+std::string make_phrase_mention(std::uint64_t n) {
     const std::string text = phrases[n % (sizeof phrases / sizeof *phrases)];
     std::string m;
     m.reserve(360);
@@ -69,6 +77,187 @@ std::string make_mention(std::uint64_t n) {
     m += R"("})";
     return m;
 }
+
+// The mixed stream: what a real feed about a telecom brand looks like. Half German, half
+// English; texts of 120-280 bytes assembled from complaint and chatter sentences, @-handles,
+// #hashtags, links, emoji (with skin tones, ZWJ sequences and flags), typographic quotes and
+// Twitter-style HTML entities; ~80% name the brand as a word (and so match the rule), the rest
+// only mention it inside handles or hashtags ("@acme_hilfe", "#acmefail"), which do not match.
+// 15% carry no "lang" (guessed), 10% are Mastodon HTML. Seeded: mention n is a pure function of
+// (seed, n), so a dump and a live run see the same stream (see mixed_stream).
+const char* const de_brand[] = {
+    "Seit heute Morgen geht bei Acme gar nichts mehr, Internet komplett weg und die Hotline ist dauerbesetzt.",
+    "Wieder eine Störung bei ACME im ganzen Viertel. Drei Tage ohne WLAN, Homeoffice unmöglich!",
+    "Danke an den Techniker von Acme, der war pünktlich und hat den Router in zehn Minuten getauscht.",
+    "Die Rechnung von Acme wurde diesen Monat doppelt abgebucht und der Kundenservice antwortet nicht.",
+    "Kann jemand bestätigen, dass Acme gerade Probleme hat? Der Störungsmelder zeigt alles grün.",
+    "Großartiger Service heute im Acme-Shop, sehr freundliche Beratung, gerne wieder.",
+    "Vertragsverlängerung bei Acme war ein Albtraum, die Kündigungsbestätigung kam nie an.",
+    "Acme-Störung in München, Köln und Düsseldorf laut Nachbarn, Glasfaseranschluss tot.",
+    "Warum dauert die Entstörung bei acme so lange? Warteschleife seit 45 Minuten …",
+    "Ehrlich, die neue Glasfaser von Acme ist schnell, Speedtest zeigt volle Bandbreite.",
+    "Acme hat mir eine Entschädigungszahlung angeboten, immerhin. Trotzdem nervt’s gewaltig.",
+    "Mobilfunknetz von Acme in der Innenstadt heute katastrophal langsam, Videocall ständig weg.",
+};
+const char* const de_other[] = {
+    "Der Stream ruckelt ständig, das Bild friert ein und das Fußballspiel ist längst vorbei.",
+    "Heute wieder stundenlang in der Warteschleife gehangen, die Musik kann ich mitsingen.",
+    "Straßenbahn fällt aus, Internet fällt aus, was für ein großartiger Montag.",
+    "Bin gespannt, ob die Kundenservicemitarbeiterin morgen wirklich zurückruft.",
+    "Endlich Wochenende, Kaffee, Sonne und kein einziger Verbindungsabbruch.",
+    "Übrigens: die Störungsmeldung von gestern ist immer noch nicht bearbeitet.",
+};
+const char* const en_brand[] = {
+    "acme internet is down again in the whole neighbourhood, nothing loads and support hangs up.",
+    "lol Acme really said “we’re aware of the issue” four hours ago and nothing since",
+    "Shoutout to ACME support, the technician came early and fixed the router in ten minutes!",
+    "is anyone else seeing acme outages tonight? streaming keeps buffering & pages time out",
+    "Acme billing charged me twice this month and the app says my account doesn’t exist??",
+    "three days without Acme service and still no update, worst provider ever, I’m done",
+    "The acme outage map shows everything green while half the city is offline. Terrible.",
+    "Finally switched to Acme after the move, installation was smooth and the price is fair.",
+    "Acme’s new fibre plan is honestly great, full speed even at peak hours",
+    "Called Acme three times today, got disconnected every single time. Unbelievable.",
+    "not gonna lie, acme customer service fixed my issue in 5 minutes, impressed",
+    "Why does ACME keep raising prices when the connection drops every evening?",
+};
+const char* const en_other[] = {
+    "my wifi has been dropping every twenty minutes since the storm, anyone else?",
+    "waiting on hold for the third time today, the hold music is stuck in my head",
+    "Power’s back, internet isn’t. Working from the café again I guess",
+    "the speed test says 300 but every video call freezes, what is going on",
+    "Honestly the best support chat I’ve had in years, quick and friendly",
+    "router lights all blinking orange again, time to restart it for the fifth time",
+};
+const char* const handles[] = {
+    "@acme_hilfe", "@AcmeSupport", "@acme_de", "@jana_k", "@tom.berger@mastodon.social",
+    "@lisa_mueller", "@NetzNews", "@dave_online", "@ops_watch@infosec.exchange",
+};
+const char* const de_tags[] = {"#Störung", "#acmefail", "#Homeoffice", "#Glasfaser", "#Kundenservice", "#Internet"};
+const char* const en_tags[] = {"#outage", "#acmefail", "#fail", "#wfh", "#customerservice", "#fiber"};
+const char* const emoji[] = {
+    "😡", "🙃", "😂", "👍", "❤️", "🔥", "🤬", "😤", "🙏", "😭",
+    "👍🏽", "🤦‍♂️", "🤷‍♀️", "👨‍💻", "🏳️‍🌈", "👩‍👩‍👧", "🇩🇪", "🇦🇹", "🇬🇧", "🇺🇸",
+};
+const char* const links[] = {
+    "https://acme.example/status?region=de&amp;id=",
+    "https://t.co/Xk29fQ",
+    "https://mastodon.social/@jana_k/11234",
+    "https://www.heise.example/news/stoerung-",
+    "https://downdetector.example/status/acme/",
+};
+const char* const entities[] = {" &amp; ", " &gt; ", " &quot;", " &lt;3 "};
+
+std::uint64_t splitmix(std::uint64_t& state) {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+template <std::size_t N>
+const char* pick(const char* const (&a)[N], std::uint64_t& rng) {
+    return a[splitmix(rng) % N];
+}
+
+// Appends `s` as the body of a JSON string.
+void append_json_string(std::string& out, std::string_view s) {
+    for (char c : s) {
+        if (c == '"' || c == '\\') out += '\\';
+        out += c;
+    }
+}
+
+struct mixed_stats {
+    std::uint64_t mentions = 0, branded = 0, german = 0, text_bytes = 0, min_text = ~0ull, max_text = 0;
+};
+
+// Everything of mention n after its id: a function of (seed, n mod mixed_pool).
+std::string make_mixed_body(std::uint64_t seed, std::uint64_t n, mixed_stats* stats = nullptr) {
+    std::uint64_t rng = seed * 0x2545F4914F6CDD1Dull + n;
+    splitmix(rng);
+    const bool german = splitmix(rng) % 2 == 0;
+    const bool branded = splitmix(rng) % 100 < 80;
+    std::string text;
+    text.reserve(300);
+    // Each piece goes in only when it keeps the text within 280 bytes.
+    const auto add = [&](std::string_view piece, std::string_view sep = " ") {
+        const std::size_t extra = (text.empty() ? 0 : sep.size()) + piece.size();
+        if (text.size() + extra > 280) return false;
+        if (!text.empty()) text += sep;
+        text += piece;
+        return true;
+    };
+    if (splitmix(rng) % 100 < 45) add(pick(handles, rng));
+    if (branded) add(german ? pick(de_brand, rng) : pick(en_brand, rng));
+    else add(german ? pick(de_other, rng) : pick(en_other, rng));
+    if (splitmix(rng) % 100 < 60) add(pick(emoji, rng));
+    if (splitmix(rng) % 100 < 50) add(german ? pick(de_other, rng) : pick(en_other, rng));
+    if (splitmix(rng) % 100 < 15) add(pick(entities, rng), "");
+    if (splitmix(rng) % 100 < 70) add(german ? pick(de_tags, rng) : pick(en_tags, rng));
+    if (splitmix(rng) % 100 < 55) {
+        std::string link = pick(links, rng);
+        if (link.back() == '=' || link.back() == '/' || link.back() == '-') link += std::to_string(splitmix(rng) % 100000);
+        add(link);
+    }
+    if (splitmix(rng) % 100 < 30) add(pick(emoji, rng));
+    // Too short: more chatter, then tags and emoji, until 120 bytes.
+    for (int i = 0; text.size() < 120 && i < 8; ++i) {
+        if (i % 2 == 0) add(german ? pick(de_other, rng) : pick(en_other, rng));
+        else add(german ? pick(de_tags, rng) : pick(en_tags, rng));
+    }
+    const std::uint64_t form = splitmix(rng) % 100;
+    const bool html = form >= 90;
+    std::string m;
+    m.reserve(text.size() + 260);
+    m += R"(","created_at":"2026-11-26T08:15:02Z","source":"bench","author":"@user)";
+    m += std::to_string(n % 5003);
+    m += R"(@example.social")";
+    if (form >= 15) m += german ? R"(,"lang":"de")" : R"(,"lang":"en")";
+    if (html) m += R"(,"html":true)";
+    m += R"(,"text":")";
+    if (html) m += "<p>";
+    append_json_string(m, text);
+    if (html) m += "</p>";
+    m += R"(","url":"https://mastodon.example.social/@user/statuses/)";
+    m += std::to_string(n);
+    m += R"("})";
+    if (stats) {
+        ++stats->mentions;
+        stats->branded += branded;
+        stats->german += german;
+        stats->text_bytes += text.size();
+        stats->min_text = std::min<std::uint64_t>(stats->min_text, text.size());
+        stats->max_text = std::max<std::uint64_t>(stats->max_text, text.size());
+    }
+    return m;
+}
+
+// The producer must cost little next to crisisd, and assembling a mixed text is slower than
+// crisisd's reading of it: bodies are made once for a pool of 65,536 and mention n is its own id
+// in front of body n mod 65,536 (ids stay unique: crisisd de-duplicates by id).
+constexpr std::uint64_t mixed_pool = 65'536;
+
+class mixed_stream {
+public:
+    explicit mixed_stream(std::uint64_t seed) {
+        bodies_.reserve(mixed_pool);
+        for (std::uint64_t n = 0; n < mixed_pool; ++n) bodies_.push_back(make_mixed_body(seed, n, &stats_));
+    }
+    std::string mention(std::uint64_t n) const {
+        std::string m;
+        m.reserve(400);
+        m += R"({"id":"mix-)";
+        m += std::to_string(n);
+        m += bodies_[n % mixed_pool];
+        return m;
+    }
+    const mixed_stats& stats() const { return stats_; }
+
+private:
+    std::vector<std::string> bodies_;
+    mixed_stats stats_;
+};
 
 // An unmasked server text frame around `payload`, appended to `out`.
 void append_frame(std::string& out, std::string_view payload) {
@@ -157,16 +346,41 @@ int main(int argc, char** argv) {
     std::string binary = CRISISD_BINARY;
     std::uint64_t count = 2'000'000, warmup = 100'000;
     fs::path state_dir = fs::temp_directory_path();
+    std::string stream = "phrases";
+    std::uint64_t seed = 12;
+    std::optional<std::uint64_t> dump;
     for (int i = 1; i < argc; ++i) {
         std::string a = argv[i];
+        if (a == "--stream" && i + 1 < argc) stream = argv[++i];
+        else if (a == "--seed" && i + 1 < argc) seed = std::stoull(argv[++i]);
+        else if (a == "--dump" && i + 1 < argc) dump = std::stoull(argv[++i]);
+        else
         if (a == "--binary" && i + 1 < argc) binary = argv[++i];
         else if (a == "--count" && i + 1 < argc) count = std::stoull(argv[++i]);
         else if (a == "--warmup" && i + 1 < argc) warmup = std::stoull(argv[++i]);
         else if (a == "--state-dir" && i + 1 < argc) state_dir = argv[++i];
         else {
-            std::fprintf(stderr, "usage: ingest_throughput [--binary PATH] [--count N] [--warmup N] [--state-dir DIR]\n");
+            std::fprintf(stderr,
+                         "usage: ingest_throughput [--binary PATH] [--count N] [--warmup N] [--state-dir DIR]\n"
+                         "                         [--stream phrases|mixed] [--seed N] [--dump N]\n");
             return 64;
         }
+    }
+    if (stream != "phrases" && stream != "mixed") {
+        std::fprintf(stderr, "ingest_throughput: --stream is 'phrases' or 'mixed'\n");
+        return 64;
+    }
+    const bool mixed = stream == "mixed";
+    std::optional<mixed_stream> mix;
+    if (mixed) mix.emplace(seed);
+    const auto make_mention = [&](std::uint64_t n) { return mixed ? mix->mention(n) : make_phrase_mention(n); };
+    if (dump) {
+        for (std::uint64_t n = 0; n < *dump; ++n) {
+            auto m = make_mention(n);
+            m += '\n';
+            std::fwrite(m.data(), 1, m.size(), stdout);
+        }
+        return 0;
     }
     auto tmpl = (state_dir / "crisisd-ingest-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) return 1;
@@ -181,7 +395,8 @@ int main(int argc, char** argv) {
         cfg << "sources:\n  - { name: bench, type: websocket, url: \"ws://127.0.0.1:" << port << "/s\" }\n"
             << "channels:\n  - { name: log, type: log }\n"
             << "playbooks:\n  - { name: page, steps: [ { notify: [log] } ] }\n"
-            << "admin: { listen: \"127.0.0.1:0\" }\n"
+            // /metrics needs a token since issue 11 unless opened alone (a loopback scraper).
+            << "admin: { listen: \"127.0.0.1:0\", metrics_open: true }\n"
             << "storage: { path: \"" << (dir / "state.db").string() << "\" }\n"
             // Matches every mention and never fires: what is measured is the steady state of
             // parse, score, match and detect, not incident handling.
@@ -244,7 +459,10 @@ int main(int argc, char** argv) {
         for (auto until = steady::now() + 600s; steady::now() < until; std::this_thread::sleep_for(20ms)) {
             body = scrape();
             processed = sample(body, "crisisd_mentions_processed_total");
-            if (processed >= static_cast<double>(target)) return true;
+            // A rejected or dropped mention is never processed: count it as through, and show
+            // it below, rather than wait for it forever.
+            const double lost = sample(body, "crisisd_mentions_rejected_total") + sample(body, "crisisd_mentions_dropped_total");
+            if (processed + lost >= static_cast<double>(target)) return true;
             int status = 0;
             if (::waitpid(d.pid, &status, WNOHANG) == d.pid) return false;
         }
@@ -273,7 +491,17 @@ int main(int argc, char** argv) {
     const double wall = std::chrono::duration<double>(t1 - t0).count();
     const double cpu = cpu1 - cpu0;
     std::printf("ingest_throughput: %s\n", binary.c_str());
-    std::printf("  %.0f mentions (~%zu bytes each) after %llu warm-up, %s\n", measured, make_mention(123456).size(),
+    std::printf("  stream: %s", stream.c_str());
+    if (mixed) {
+        const mixed_stats& stats = mix->stats();
+        const auto share = [&](std::uint64_t k) { return 100.0 * static_cast<double>(k) / static_cast<double>(stats.mentions); };
+        std::printf(" (seed %llu; text %llu-%llu bytes, mean %.0f; %.0f%% German; %.0f%% name the brand)",
+                    static_cast<unsigned long long>(seed), static_cast<unsigned long long>(stats.min_text),
+                    static_cast<unsigned long long>(stats.max_text),
+                    static_cast<double>(stats.text_bytes) / static_cast<double>(stats.mentions), share(stats.german),
+                    share(stats.branded));
+    }
+    std::printf("\n  %.0f mentions (~%zu bytes each) after %llu warm-up, %s\n", measured, make_mention(123456).size(),
                 static_cast<unsigned long long>(warmup), ok ? "all processed" : "INCOMPLETE");
     std::printf("  wall:  %.3f s  -> %.0f mentions/s\n", wall, measured / wall);
     std::printf("  cpu:   %.3f s of crisisd (user+sys) -> %.0f mentions per CPU-second (target 300000)\n", cpu,

@@ -69,6 +69,43 @@ TEST(fold_case, appends_to_existing_content) {
     EXPECT_EQ(out, "prefix:abc");
 }
 
+// The one-code-point-at-a-time definition fold_case() must agree with, whatever its fast paths.
+std::string folded_by_code_point(std::string_view s) {
+    std::string out;
+    for (std::size_t i = 0; i < s.size();) {
+        const auto d = decode_utf8(s, i);
+        append_utf8(d.valid ? to_lower(d.code_point) : replacement_character, out);
+        i += d.length;
+    }
+    return out;
+}
+
+TEST(fold_case, agrees_with_code_point_folding_at_every_offset_and_byte) {
+    // Every byte value, and runs of ASCII of every length between non-ASCII characters (so the
+    // eight-byte path starts and stops at every alignment), including invalid sequences.
+    const std::string_view pieces[] = {"ÄÖÜ", "ß", "ẞ", "É×Þ", "😡", "🤦‍♂️", "🇩🇪", "\xC3", "\xC3(", "\xE2\x82",
+                                       "\xF0\x9F", "\xFF", "Ω", "Ж", "Ｚ", "\xC3\x97", "@Acme_DE", "https://X.example/A"};
+    std::string text;
+    for (int round = 0; round < 40; ++round) {
+        for (std::size_t k = 0; k < std::size(pieces); ++k) {
+            text.append(std::string(static_cast<std::size_t>((round + k) % 11), static_cast<char>('A' + (round + k) % 26)));
+            text.append(pieces[(k * 7 + static_cast<std::size_t>(round)) % std::size(pieces)]);
+        }
+    }
+    for (int b = 0; b < 256; ++b) {
+        text += static_cast<char>(b);
+        text += "Qx";
+    }
+    for (std::size_t from = 0; from < 64; ++from) {
+        const std::string_view s = std::string_view(text).substr(from);
+        EXPECT_EQ(folded(s), folded_by_code_point(s)) << "from " << from;
+    }
+    for (int b = 0x80; b < 0x100; ++b) {
+        const std::string two = {static_cast<char>(0xC3), static_cast<char>(b)};
+        EXPECT_EQ(folded(two), folded_by_code_point(two)) << b;
+    }
+}
+
 TEST(case_properties, classify_upper_and_lower_letters) {
     EXPECT_TRUE(is_upper(U'Ä'));
     EXPECT_TRUE(is_upper(U'Ω'));
