@@ -26,6 +26,7 @@
 #include "state/database.hpp"
 #include "parse/frame_parser.hpp"
 #include "pipeline/pipeline.hpp"
+#include "runtime/step_writer.hpp"
 #include "web/assets.hpp"
 
 namespace crisisd::app {
@@ -115,7 +116,7 @@ std::vector<admin::asset> console_assets() {
 
 }  // namespace
 
-struct daemon::impl final : admin::daemon_access {
+struct daemon::impl final : admin::daemon_access, runtime::step_writer_events {
     asio::io_context& io;
     config::settings settings;
     daemon_options options;
@@ -123,6 +124,7 @@ struct daemon::impl final : admin::daemon_access {
 
     admin::metrics metrics;
     std::unique_ptr<state::database> store;
+    std::unique_ptr<runtime::step_writer> writer;  // after store: it writes to it
     std::map<std::string, std::unique_ptr<notify::channel>> channels;
     std::unique_ptr<outbox::delivery_loop> delivery;
     std::unique_ptr<pipeline::pipeline> pipe;
@@ -398,21 +400,17 @@ struct daemon::impl final : admin::daemon_access {
         }
     }
 
-    // Snapshots of the incidents this step or a command changed, in the same transaction as the
+    // Snapshots of the incidents this step or a command changed go in the same transaction as the
     // step's actions: after a crash the outbox and the incidents agree. What a tick changes
     // without an action (an escalation skipped after an acknowledgement) is recomputed by the
     // engine after a restore, so it needs no snapshot of its own.
-    // Snapshots of the incidents this step (or a command) changed, into the open transaction;
-    // returns their ids, which must be written again should the transaction fail.
-    std::vector<std::uint64_t> save_incidents() {
+    std::vector<std::uint64_t> changed_incidents() {
         std::vector<std::uint64_t> ids = touched;
         ids.insert(ids.end(), step.opened.begin(), step.opened.end());
         ids.insert(ids.end(), step.resolved.begin(), step.resolved.end());
         for (const auto& a : step.actions) ids.push_back(a.incident_id);
         std::sort(ids.begin(), ids.end());
         ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-        for (auto id : ids)
-            if (const auto* inc = pipe->incidents().find(id)) store->incidents().save(*inc);
         touched.clear();
         return ids;
     }
@@ -429,114 +427,24 @@ struct daemon::impl final : admin::daemon_access {
             detail = "shutting down";
             return false;
         }
-        if (!unsaved.empty() || !unsaved_incidents.empty()) {
-            detail = "the state database refuses writes (" + store_error + "): " + std::to_string(unsaved.size()) +
+        if (writer->backlogged()) {
+            detail = "the state database refuses writes (" + writer->error() + "): " + std::to_string(writer->unsaved_actions()) +
                      " action(s) wait to be recorded before they are sent";
             return false;
         }
         return true;
     }
 
-    // --- when the state database refuses a write ---
-    // An action is sent only once it is in the outbox. When the database cannot take a step's
-    // transaction (disk full, I/O error), its actions and incident snapshots are kept here and
-    // written again every second; /healthz reports it, crisisd_outbox_write_errors_total counts
-    // it, and the pages go out as soon as the database takes them. Nothing is dropped.
-    struct unsaved_action {
-        incident::action action;
-        std::string payload;
-    };
-    std::vector<unsaved_action> unsaved;
-    std::vector<std::uint64_t> unsaved_incidents;
-    std::string store_error;
-    std::chrono::steady_clock::time_point unsaved_retry_at{};
-
-    void keep_unsaved(const std::vector<unsaved_action>& actions, const std::vector<std::uint64_t>& ids, bool failed) {
-        const bool first = unsaved.empty() && unsaved_incidents.empty();
-        unsaved.insert(unsaved.end(), actions.begin(), actions.end());
-        unsaved_incidents.insert(unsaved_incidents.end(), ids.begin(), ids.end());
-        std::sort(unsaved_incidents.begin(), unsaved_incidents.end());
-        unsaved_incidents.erase(std::unique(unsaved_incidents.begin(), unsaved_incidents.end()), unsaved_incidents.end());
-        if (!failed) return;
-        store_error = store->last_error();
-        metrics.outbox_write_failed();
-        unsaved_retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-        if (first)
-            core::log_error("state database refuses writes (" + store_error + "): " + std::to_string(unsaved.size()) +
-                            " action(s) are kept in memory and written again every second; nothing is sent "
-                            "before it is recorded");
+    // --- step_writer_events: what the step writer reports ---
+    void write_failed() override { metrics.outbox_write_failed(); }
+    void duplicate_refused(const incident::action&) override { metrics.duplicate_action(); }
+    void action_queued(const incident::action& a) override {
+        log.emitted(a);
+        if (options.observer) options.observer->action_queued(a);
     }
-
-    // One transaction for actions and incident snapshots; the actions it newly queued, or
-    // nullopt when the database refused it (then none of it was kept).
-    std::optional<std::vector<const incident::action*>> write_actions(const std::vector<unsaved_action>& actions,
-                                                                      const std::vector<std::uint64_t>& incident_ids,
-                                                                      bool in_transaction) {
-        if (!in_transaction) store->begin();
-        std::vector<const incident::action*> queued;
-        for (const auto& u : actions) {
-            const auto& a = u.action;
-            const auto r = store->actions().enqueue(a.idempotency_key, a.incident_id, a.channel, incident::to_string(a.kind),
-                                          u.payload, a.at);
-            if (r == state::action_store::enqueue_result::queued) queued.push_back(&a);
-            else if (r == state::action_store::enqueue_result::duplicate) refuse_duplicate(u);
-        }
-        for (auto id : incident_ids)
-            if (const auto* inc = pipe->incidents().find(id)) store->incidents().save(*inc);
-        // With the actions, so a restart never hands out an id that a recorded action carries.
-        store->counter().save_next_incident_id(pipe->incidents().next_id());
-        if (!store->commit()) return std::nullopt;
-        return queued;
-    }
-
-    // Every action is new by construction (incident numbers only grow), so a key already in the
-    // outbox means state was lost or a bug: the action is not sent (the key may be an old post's
-    // at the destination), and it is not dropped silently either: an error in the log and a dead
-    // letter of its own, which crisisd_outbox_dead_letters counts and the admin API lists.
-    std::uint64_t duplicates = 0;
-    void refuse_duplicate(const unsaved_action& u) {
-        const auto& a = u.action;
-        const std::string why = "not sent: the outbox already holds an action with key " + a.idempotency_key +
-                                " (state lost or a bug); check the incident numbering";
-        core::log_error("incident " + std::to_string(a.incident_id) + ": " + why);
-        metrics.duplicate_action();
-        store->actions().record_refused(a.idempotency_key + "#duplicate-" + std::to_string(++duplicates) + "-" +
-                                  std::to_string(a.at.time_since_epoch().count()),
-                              a.incident_id, a.channel, incident::to_string(a.kind), u.payload, a.at, why);
-        refused_duplicates = true;
-    }
-    bool refused_duplicates = false;
-
-    void announce(const std::vector<const incident::action*>& queued) {
-        if (refused_duplicates) {
-            refused_duplicates = false;
-            update_outbox_metrics();
-        }
-        for (const auto* a : queued) {
-            log.emitted(*a);
-            if (options.observer) options.observer->action_queued(*a);
-        }
-        if (queued.empty()) return;
+    void outbox_changed(bool wake) override {
         update_outbox_metrics();
-        delivery->wake();
-    }
-
-    void retry_unsaved(bool now = false) {
-        if (unsaved.empty() && unsaved_incidents.empty()) return;
-        if (!now && std::chrono::steady_clock::now() < unsaved_retry_at) return;
-        auto queued = write_actions(unsaved, unsaved_incidents, false);
-        if (!queued) {
-            store_error = store->last_error();
-            metrics.outbox_write_failed();
-            unsaved_retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-            return;
-        }
-        core::log(core::log_level::notice, "state database takes writes again: " + std::to_string(queued->size()) +
-                                               " kept action(s) recorded and on their way");
-        announce(*queued);
-        unsaved.clear();
-        unsaved_incidents.clear();
-        store_error.clear();
+        if (wake) delivery->wake();
     }
 
     // --- the pipeline ---
@@ -547,8 +455,6 @@ struct daemon::impl final : admin::daemon_access {
 
     void handle_step(std::optional<std::chrono::steady_clock::time_point> arrival) {
         if (step.empty() && touched.empty()) return;
-        // One transaction (one fsync) for the step's actions and incident snapshots.
-        store->begin();
         for (auto id : step.opened) {
             const auto* inc = pipe->incidents().find(id);
             if (!inc) continue;
@@ -571,21 +477,11 @@ struct daemon::impl final : admin::daemon_access {
         for (auto id : step.resolved) follow_up(id, "resolved", clock.now());
         log.forget(step.retired);
         note_suppressed();
-        std::vector<unsaved_action> actions;
+        std::vector<runtime::pending_action> actions;
         actions.reserve(step.actions.size());
         for (const auto& a : step.actions)
             actions.push_back({a, action_payload(a, pipe->incidents().find(a.incident_id), console_url)});
-        // Written before anything is sent: a crash after the commit still delivers them.
-        const auto ids = save_incidents();
-        if (unsaved.empty() && unsaved_incidents.empty()) {
-            if (auto queued = write_actions(actions, {}, true)) announce(*queued);
-            else keep_unsaved(actions, ids, true);
-        } else {
-            // Kept actions go first, so each channel still gets its actions in order.
-            store->commit();
-            keep_unsaved(actions, ids, false);
-            retry_unsaved(true);
-        }
+        writer->write(pipe->incidents(), std::move(actions), changed_incidents());
         std::size_t open = 0;
         for (const auto& inc : pipe->incidents().incidents())
             if (inc.state != incident::incident_state::resolved) ++open;
@@ -773,7 +669,7 @@ struct daemon::impl final : admin::daemon_access {
         tick_timer.async_wait([this](boost::system::error_code ec) {
             if (ec || !running) return;
             auto now = clock.now();
-            retry_unsaved();
+            writer->retry(pipe->incidents());
             pipe->tick(now, step);
             log.sample(*pipe, now);
             metrics.live_keys(pipe->live_keys());
@@ -1069,6 +965,7 @@ std::variant<std::unique_ptr<daemon>, create_error> daemon::create(asio::io_cont
     auto opened = state::database::open(im->settings.storage.path);
     if (auto* e = std::get_if<state::open_error>(&opened)) return create_error{e->message, e->kind};
     im->store = std::move(std::get<std::unique_ptr<state::database>>(opened));
+    im->writer = std::make_unique<runtime::step_writer>(*im->store, *options.clock, *im);
 
     pipeline::pipeline_settings ps;
     ps.rules = im->settings.rules;
