@@ -26,6 +26,7 @@
 #include "state/database.hpp"
 #include "parse/frame_parser.hpp"
 #include "pipeline/pipeline.hpp"
+#include "runtime/commands.hpp"
 #include "runtime/step_writer.hpp"
 #include "web/assets.hpp"
 
@@ -74,16 +75,6 @@ std::string action_payload(const incident::action& a, const incident::incident* 
 
 namespace {
 
-std::string_view to_string(incident::command_result r) {
-    switch (r) {
-        case incident::command_result::done: return "done";
-        case incident::command_result::already_done: return "already done";
-        case incident::command_result::not_found: return "no such incident or step";
-        case incident::command_result::not_allowed: return "not allowed in this state";
-    }
-    return "done";
-}
-
 admin::command_status to_status(incident::command_result r) {
     switch (r) {
         case incident::command_result::done: return admin::command_status::done;
@@ -116,7 +107,7 @@ std::vector<admin::asset> console_assets() {
 
 }  // namespace
 
-struct daemon::impl final : admin::daemon_access, runtime::step_writer_events {
+struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, runtime::command_events {
     asio::io_context& io;
     config::settings settings;
     daemon_options options;
@@ -125,6 +116,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events {
     admin::metrics metrics;
     std::unique_ptr<state::database> store;
     std::unique_ptr<runtime::step_writer> writer;  // after store: it writes to it
+    std::unique_ptr<runtime::commands> cmds;
     std::map<std::string, std::unique_ptr<notify::channel>> channels;
     std::unique_ptr<outbox::delivery_loop> delivery;
     std::unique_ptr<pipeline::pipeline> pipe;
@@ -277,50 +269,30 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events {
 
     admin::command_outcome command(std::string_view verb, std::uint64_t id, std::optional<std::size_t> step_index,
                                    std::string_view who) override {
-        auto now = clock.now();
-        step.clear();
-        incident::command_result r;
-        auto& eng = pipe->incidents();
-        if (verb == "ack") r = eng.acknowledge(id, who, now);
-        else if (verb == "resolve") {
-            bool was_open = eng.find(id) && eng.find(id)->state != incident::incident_state::resolved;
-            r = eng.resolve(id, who, now, step.actions);
-            if (was_open && r == incident::command_result::done) step.resolved.push_back(id);
-        } else if (verb == "approve") r = eng.approve(id, step_index.value_or(0), who, now, step.actions);
-        else if (verb == "veto") r = eng.veto(id, step_index.value_or(0), who, now);
-        else return {admin::command_status::bad_request, "unknown command"};
-        if (options.observer) options.observer->command(verb, id, who, to_string(r));
-        const auto* target = eng.find(id);
-        core::log(core::log_level::notice,
-                  "incident " + std::to_string(id) + " " + std::string(verb) + " by " + std::string(who) + ": " +
-                      std::string(to_string(r)) +
-                      (target ? " rule=" + target->rule + " key=" + target->key : std::string()) +
-                      (step_index ? " step=" + std::to_string(*step_index) : std::string()));
-        if (r == incident::command_result::done) {
-            if (verb == "ack") follow_up(id, "acknowledged", now);
-            touched.push_back(id);
-        }
+        const auto r = cmds->apply(verb, id, step_index, who, pipe->incidents(), step, touched);
+        if (!r) return {admin::command_status::bad_request, "unknown command"};
+        const bool known = pipe->incidents().find(id) != nullptr;
         handle_step(std::nullopt);
         publish();
-        if (r == incident::command_result::not_found && !target) return {to_status(r), missing_incident(id)};
-        return {to_status(r), std::string(to_string(r))};
+        if (*r == incident::command_result::not_found && !known) return {to_status(*r), missing_incident(id)};
+        return {to_status(*r), std::string(runtime::describe(*r))};
     }
 
     admin::command_outcome silence(std::string_view rule, std::string_view key, std::chrono::seconds length,
                                    std::string_view who) override {
-        bool known = false;
-        for (const auto& r : settings.rules) known = known || r.name == rule;
-        if (!known) return {admin::command_status::not_found, "no such rule"};
-        auto now = clock.now();
-        auto r = pipe->incidents().silence(rule, key, now + length, who, now);
-        // Kept in the state database so a restart does not unmute a rule someone muted.
-        if (r == incident::command_result::done)
-            store->silences().save({std::string(rule), std::string(key), std::string(who), now + length});
-        if (r == incident::command_result::done)
-            silences.push_back({std::string(rule), std::string(key), std::string(who), now + length});
-        core::log_info("silence " + std::string(rule) + (key.empty() ? "" : "/" + std::string(key)) + " for " +
-                       core::format_duration(length) + " by " + std::string(who) + ": " + std::string(to_string(r)));
-        return {to_status(r), std::string(to_string(r))};
+        const auto r = cmds->silence(settings.rules, rule, key, length, who, pipe->incidents());
+        if (!r) return {admin::command_status::not_found, "no such rule"};
+        return {to_status(*r), std::string(runtime::describe(*r))};
+    }
+
+    // --- command_events: what the commands report ---
+    void command_applied(std::string_view verb, std::uint64_t id, std::string_view who,
+                         std::string_view result) override {
+        if (options.observer) options.observer->command(verb, id, who, result);
+    }
+    void follow_up(std::uint64_t id, std::string_view event, core::timestamp now,
+                   std::vector<incident::action>& out) override {
+        add_follow_ups(id, event, now, out);
     }
 
     std::string dead_letters_json() override {
@@ -343,13 +315,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events {
         return out;
     }
 
-    // The audit log lives in the state database; its time is the daemon's clock, like the
-    // incident history it sits beside. A write the database refuses is logged, never fatal.
-    void audit(const admin::audit_entry& e) override {
-        if (!store->audit().append(clock.now(), e.who, e.address, e.action, e.target, e.outcome))
-            core::log_error("audit: the state database refused an entry (" + store->last_error() + "): " + e.who + " " +
-                            e.action + " " + e.target + ": " + e.outcome);
-    }
+    void audit(const admin::audit_entry& e) override { cmds->audit(e.who, e.address, e.action, e.target, e.outcome); }
 
     std::string audit_json(std::size_t limit) override {
         std::string out;
@@ -374,7 +340,8 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events {
     // pager channel this incident was sent to, even when the playbook's on_resolve does not
     // name them: otherwise the page would stay open there. Keys are per incident, event and
     // channel, so a repeated command adds nothing.
-    void follow_up(std::uint64_t id, std::string_view event, core::timestamp now) {
+    void add_follow_ups(std::uint64_t id, std::string_view event, core::timestamp now,
+                        std::vector<incident::action>& out) {
         const auto* inc = pipe->incidents().find(id);
         if (!inc) return;
         std::vector<std::string> seen;
@@ -386,7 +353,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events {
             if (traits == nullptr || !traits->follows(event)) continue;
             seen.push_back(rec.channel);
             bool planned = false;
-            for (const auto& a : step.actions) planned = planned || (a.channel == rec.channel && a.event == event);
+            for (const auto& a : out) planned = planned || (a.channel == rec.channel && a.event == event);
             if (planned) continue;
             incident::action a;
             a.idempotency_key = std::to_string(id) + "/" + std::string(event) + "/" + rec.channel;
@@ -396,7 +363,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events {
             a.event = std::string(event);
             a.text = "incident " + std::to_string(id) + " " + std::string(event);
             a.at = now;
-            step.actions.push_back(std::move(a));
+            out.push_back(std::move(a));
         }
     }
 
@@ -474,7 +441,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events {
                                                    " key=" + inc->key);
             if (options.observer) options.observer->incident_resolved(*inc);
         }
-        for (auto id : step.resolved) follow_up(id, "resolved", clock.now());
+        for (auto id : step.resolved) add_follow_ups(id, "resolved", clock.now(), step.actions);
         log.forget(step.retired);
         note_suppressed();
         std::vector<runtime::pending_action> actions;
@@ -774,13 +741,6 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events {
     std::vector<std::unique_ptr<source_runtime>> retired_sources;
 
     // --- reload ---
-    // Silences set through the API: the engine cannot list them, and a reload builds a new one.
-    struct silence_record {
-        std::string rule, key, who;
-        core::timestamp until{};
-    };
-    std::vector<silence_record> silences;
-
     std::string reload(config::settings next, std::vector<std::string>& notes) {
         // Channels carry deliveries in flight and the outbox refers to them by name, so they are
         // built once; a playbook naming a channel that is not running would dead-letter pages.
@@ -831,11 +791,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events {
         std::vector<incident::action> none;  // a reload restarts no wait, so it emits nothing
         engine.restore(pipe->incidents().incidents(), incident::engine::restore_reason::reload, now, none);
         engine.set_next_id(std::max(engine.next_id(), pipe->incidents().next_id()));
-        std::erase_if(silences, [&](const silence_record& s) {
-            return s.until <= now || std::none_of(next.rules.begin(), next.rules.end(),
-                                                  [&](const auto& r) { return r.name == s.rule; });
-        });
-        for (const auto& s : silences) engine.silence(s.rule, s.key, s.until, s.who, now);
+        cmds->carry_silences(engine, next.rules, now);
         if (fresh) {
             // Rules whose state means the same (state::rule_fingerprint: same matching, keying,
             // window and baseline) hand their windows, baselines and firing state to the new
@@ -966,6 +922,7 @@ std::variant<std::unique_ptr<daemon>, create_error> daemon::create(asio::io_cont
     if (auto* e = std::get_if<state::open_error>(&opened)) return create_error{e->message, e->kind};
     im->store = std::move(std::get<std::unique_ptr<state::database>>(opened));
     im->writer = std::make_unique<runtime::step_writer>(*im->store, *options.clock, *im);
+    im->cmds = std::make_unique<runtime::commands>(*im->store, *options.clock, *im);
 
     pipeline::pipeline_settings ps;
     ps.rules = im->settings.rules;
@@ -996,19 +953,8 @@ std::variant<std::unique_ptr<daemon>, create_error> daemon::create(asio::io_cont
         if (restored.unreadable > 0)
             core::log_warning("state database: ignoring " + std::to_string(restored.unreadable) + " unreadable detector snapshot(s)");
     }
-    // Silences still running when the daemon stopped.
-    {
-        std::size_t unreadable = 0;
-        const auto now = options.clock->now();
-        for (auto& s : im->store->silences().running(now, unreadable)) {
-            im->pipe->incidents().silence(s.rule, s.key, s.until, s.who, now);
-            core::log_info("restored silence of " + s.rule + (s.key.empty() ? "" : "/" + s.key) + " until " +
-                           core::format_rfc3339(s.until));
-            // A reload rebuilds the engine from this list.
-            im->silences.push_back({std::move(s.rule), std::move(s.key), std::move(s.who), s.until});
-        }
-        if (unreadable > 0) core::log_warning("state database: ignoring " + std::to_string(unreadable) + " unreadable silence(s)");
-    }
+    // Silences still running when the daemon stopped (a reload rebuilds the engine from them too).
+    im->cmds->restore_silences(im->pipe->incidents());
     // Incidents open before a restart stay open, with their step timers and history; resolved
     // ones come back for storage.resolved_grace (the console shows them), older ones stay in
     // the database until the retention sweep.

@@ -2,37 +2,20 @@
 
 #include <gtest/gtest.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <csignal>
-#include <filesystem>
 
 #include "fakes/manual_clock.hpp"
+#include "unit/runtime/support.hpp"
 
 using namespace crisisd;
 using namespace std::chrono_literals;
+using crisisd::runtime_test::t0;
+using crisisd::runtime_test::temp_db;
+using crisisd::runtime_test::open;
+using crisisd::runtime_test::engine_with;
 
 namespace {
-
-const core::timestamp t0 = core::timestamp{} + std::chrono::hours(24 * 20000);
-
-struct temp_db {
-    std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                ("crisisd-runtime-" + std::to_string(::getpid()) + "-" +
-                                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    temp_db() { std::filesystem::remove_all(dir); }
-    ~temp_db() { std::filesystem::remove_all(dir); }
-    std::string path() const { return (dir / "state.db").string(); }
-};
-
-std::unique_ptr<state::database> open(const std::string& path) {
-    auto r = state::database::open(path);
-    if (auto* e = std::get_if<state::open_error>(&r)) {
-        ADD_FAILURE() << e->message;
-        return nullptr;
-    }
-    return std::move(std::get<std::unique_ptr<state::database>>(r));
-}
 
 // What the writer reported, in order.
 struct recorder final : runtime::step_writer_events {
@@ -46,23 +29,6 @@ struct recorder final : runtime::step_writer_events {
         wakes += wake ? 1 : 0;
     }
 };
-
-// An engine holding open incidents 1..n (restored, as after a restart, with no playbook steps).
-incident::engine engine_with(std::uint64_t n) {
-    incident::engine eng(incident::engine_settings{});
-    std::vector<incident::incident> saved;
-    for (std::uint64_t id = 1; id <= n; ++id) {
-        incident::incident inc;
-        inc.id = id;
-        inc.rule = "outage";
-        inc.key = "k" + std::to_string(id);
-        inc.opened_at = t0;
-        saved.push_back(inc);
-    }
-    std::vector<incident::action> none;
-    eng.restore(std::move(saved), incident::engine::restore_reason::restart, t0, none);
-    return eng;
-}
 
 runtime::pending_action page(std::uint64_t incident_id, std::string key, std::size_t payload_bytes = 2) {
     incident::action a;
