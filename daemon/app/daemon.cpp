@@ -21,12 +21,12 @@
 #include "ingest/websocket_source.hpp"
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
-#include "notify/traits.hpp"
 #include "outbox/delivery.hpp"
 #include "state/database.hpp"
 #include "parse/frame_parser.hpp"
 #include "pipeline/pipeline.hpp"
 #include "runtime/commands.hpp"
+#include "runtime/follow_ups.hpp"
 #include "runtime/step_writer.hpp"
 #include "web/assets.hpp"
 
@@ -116,7 +116,8 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
     admin::metrics metrics;
     std::unique_ptr<state::database> store;
     std::unique_ptr<runtime::step_writer> writer;  // after store: it writes to it
-    std::unique_ptr<runtime::commands> cmds;
+    std::unique_ptr<runtime::follow_ups> follow;
+    std::unique_ptr<runtime::commands> cmds;  // after follow: it uses it
     std::map<std::string, std::unique_ptr<notify::channel>> channels;
     std::unique_ptr<outbox::delivery_loop> delivery;
     std::unique_ptr<pipeline::pipeline> pipe;
@@ -290,10 +291,6 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
                          std::string_view result) override {
         if (options.observer) options.observer->command(verb, id, who, result);
     }
-    void follow_up(std::uint64_t id, std::string_view event, core::timestamp now,
-                   std::vector<incident::action>& out) override {
-        add_follow_ups(id, event, now, out);
-    }
 
     std::string dead_letters_json() override {
         std::string out;
@@ -334,37 +331,6 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         }
         w.end_array().end_object();
         return out;
-    }
-
-    // PagerDuty learns of acknowledgement and resolution, Alertmanager of resolution, on every
-    // pager channel this incident was sent to, even when the playbook's on_resolve does not
-    // name them: otherwise the page would stay open there. Keys are per incident, event and
-    // channel, so a repeated command adds nothing.
-    void add_follow_ups(std::uint64_t id, std::string_view event, core::timestamp now,
-                        std::vector<incident::action>& out) {
-        const auto* inc = pipe->incidents().find(id);
-        if (!inc) return;
-        std::vector<std::string> seen;
-        for (const auto& rec : store->actions().for_incident(id)) {
-            if (rec.kind != "notify" || std::find(seen.begin(), seen.end(), rec.channel) != seen.end()) continue;
-            auto ch = channels.find(rec.channel);
-            if (ch == channels.end()) continue;
-            const notify::channel_traits* traits = notify::traits_of(ch->second->type());
-            if (traits == nullptr || !traits->follows(event)) continue;
-            seen.push_back(rec.channel);
-            bool planned = false;
-            for (const auto& a : out) planned = planned || (a.channel == rec.channel && a.event == event);
-            if (planned) continue;
-            incident::action a;
-            a.idempotency_key = std::to_string(id) + "/" + std::string(event) + "/" + rec.channel;
-            a.incident_id = id;
-            a.kind = incident::action_kind::notify;
-            a.channel = rec.channel;
-            a.event = std::string(event);
-            a.text = "incident " + std::to_string(id) + " " + std::string(event);
-            a.at = now;
-            out.push_back(std::move(a));
-        }
     }
 
     // Snapshots of the incidents this step or a command changed go in the same transaction as the
@@ -441,7 +407,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
                                                    " key=" + inc->key);
             if (options.observer) options.observer->incident_resolved(*inc);
         }
-        for (auto id : step.resolved) add_follow_ups(id, "resolved", clock.now(), step.actions);
+        for (auto id : step.resolved) follow->add(pipe->incidents(), id, "resolved", clock.now(), step.actions);
         log.forget(step.retired);
         note_suppressed();
         std::vector<runtime::pending_action> actions;
@@ -922,7 +888,13 @@ std::variant<std::unique_ptr<daemon>, create_error> daemon::create(asio::io_cont
     if (auto* e = std::get_if<state::open_error>(&opened)) return create_error{e->message, e->kind};
     im->store = std::move(std::get<std::unique_ptr<state::database>>(opened));
     im->writer = std::make_unique<runtime::step_writer>(*im->store, *options.clock, *im);
-    im->cmds = std::make_unique<runtime::commands>(*im->store, *options.clock, *im);
+    {
+        // The channels built below, by name: a channel that cannot be built fails create().
+        std::map<std::string, std::string, std::less<>> channel_types;
+        for (const auto& c : im->settings.channels) channel_types.emplace(c.name, c.type);
+        im->follow = std::make_unique<runtime::follow_ups>(*im->store, std::move(channel_types));
+    }
+    im->cmds = std::make_unique<runtime::commands>(*im->store, *options.clock, *im, *im->follow);
 
     pipeline::pipeline_settings ps;
     ps.rules = im->settings.rules;

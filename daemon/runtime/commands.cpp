@@ -16,8 +16,9 @@ std::string_view describe(incident::command_result r) {
     return "done";
 }
 
-commands::commands(state::database& store, const core::clock& clock, command_events& events)
-    : store_(store), clock_(clock), events_(events) {}
+commands::commands(state::database& store, const core::clock& clock, command_events& events,
+                   const follow_ups& follow)
+    : store_(store), clock_(clock), events_(events), follow_(follow) {}
 
 std::optional<incident::command_result> commands::apply(std::string_view verb, std::uint64_t id,
                                                         std::optional<std::size_t> step_index, std::string_view who,
@@ -42,7 +43,7 @@ std::optional<incident::command_result> commands::apply(std::string_view verb, s
                   std::string(describe(r)) + (target ? " rule=" + target->rule + " key=" + target->key : std::string()) +
                   (step_index ? " step=" + std::to_string(*step_index) : std::string()));
     if (r == incident::command_result::done) {
-        if (verb == "ack") events_.follow_up(id, "acknowledged", now, step.actions);
+        if (verb == "ack") follow_.add(incidents, id, "acknowledged", now, step.actions);
         touched.push_back(id);
     }
     return r;

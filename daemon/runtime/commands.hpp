@@ -7,7 +7,8 @@
 // Silences set here are kept in the state database, so a restart does not unmute a rule someone
 // muted, and in memory, because the engine cannot list them and a reload builds a new engine.
 //
-// Owns the list of running silences; the database, the clock and the events outlive it. Not
+// Owns the list of running silences; the database, the clock, the events and the follow-ups
+// outlive it. Not
 // thread-safe: called on the daemon's thread, between two mentions.
 #include <chrono>
 #include <cstdint>
@@ -19,6 +20,7 @@
 #include "core/clock.hpp"
 #include "incident/engine.hpp"
 #include "pipeline/pipeline.hpp"
+#include "runtime/follow_ups.hpp"
 #include "state/database.hpp"
 
 namespace crisisd::runtime {
@@ -33,18 +35,15 @@ public:
     // Every command on an incident, whatever its result (the demo's timeline shows them).
     virtual void command_applied(std::string_view verb, std::uint64_t id, std::string_view who,
                                  std::string_view result) = 0;
-    // An incident was acknowledged or resolved by a person: the pager channels it reached
-    // should hear of it. Actions go into `out`, after those the command planned.
-    virtual void follow_up(std::uint64_t id, std::string_view event, core::timestamp now,
-                           std::vector<incident::action>& out) = 0;
 };
 
 class commands {
 public:
-    commands(state::database& store, const core::clock& clock, command_events& events);
+    commands(state::database& store, const core::clock& clock, command_events& events, const follow_ups& follow);
 
     // Applies ack, resolve, approve or veto to `incidents`; nullopt for any other verb. The
-    // actions it planned (a statement approved, a resolution's notices, follow-ups) and the
+    // actions it planned (a statement approved, a resolution's notices, an acknowledgement's
+    // follow-ups) and the
     // resolved id go into `step` (cleared first); an incident it changed into `touched`.
     std::optional<incident::command_result> apply(std::string_view verb, std::uint64_t id,
                                                   std::optional<std::size_t> step_index, std::string_view who,
@@ -77,6 +76,7 @@ private:
     state::database& store_;
     const core::clock& clock_;
     command_events& events_;
+    const follow_ups& follow_;
     std::vector<silence_record> silences_;
 };
 

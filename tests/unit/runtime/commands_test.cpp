@@ -14,22 +14,13 @@ using crisisd::runtime_test::temp_db;
 
 namespace {
 
-// What the commands reported; a follow-up is one action per event, as a pager channel's would be.
+// What the commands reported.
 struct recorder final : runtime::command_events {
     std::vector<std::string> applied;
     void command_applied(std::string_view verb, std::uint64_t id, std::string_view who,
                          std::string_view result) override {
         applied.push_back(std::string(verb) + " " + std::to_string(id) + " " + std::string(who) + ": " +
                           std::string(result));
-    }
-    void follow_up(std::uint64_t id, std::string_view event, core::timestamp now,
-                   std::vector<incident::action>& out) override {
-        incident::action a;
-        a.idempotency_key = std::to_string(id) + "/" + std::string(event) + "/pager";
-        a.incident_id = id;
-        a.event = std::string(event);
-        a.at = now;
-        out.push_back(std::move(a));
     }
 };
 
@@ -44,7 +35,11 @@ struct commands_test : ::testing::Test {
     std::unique_ptr<state::database> db = open(tmp.path());
     crisisd::testing::manual_clock clock{t0 + 1min};
     recorder events;
-    runtime::commands cmds{*db, clock, events};
+    // A PagerDuty channel "pager", which incident 1 was paged on.
+    bool paged = db->actions().enqueue("1/open/0/pager", 1, "pager", "notify", "{}", t0) ==
+                 state::action_store::enqueue_result::queued;
+    runtime::follow_ups follow{*db, {{"pager", "pagerduty"}}};
+    runtime::commands cmds{*db, clock, events, follow};
     incident::engine eng = engine_with(2);
     pipeline::step_result step;
     std::vector<std::uint64_t> touched;
@@ -53,6 +48,7 @@ struct commands_test : ::testing::Test {
 }  // namespace
 
 TEST_F(commands_test, an_acknowledgement_is_applied_reported_and_followed_up) {
+    ASSERT_TRUE(paged);
     step.opened.push_back(99);  // a command starts its own step
     auto r = cmds.apply("ack", 1, std::nullopt, "alice", eng, step, touched);
     ASSERT_TRUE(r);
@@ -102,7 +98,7 @@ TEST_F(commands_test, silences_are_kept_for_restarts_and_reloads) {
 
     // A restart: a new runtime over the same database.
     recorder other_events;
-    runtime::commands restarted(*db, clock, other_events);
+    runtime::commands restarted(*db, clock, other_events, follow);
     incident::engine fresh(incident::engine_settings{});
     restarted.restore_silences(fresh);
     EXPECT_TRUE(fresh.silenced("outage", "any", clock.now()));
