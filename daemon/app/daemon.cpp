@@ -21,11 +21,13 @@
 #include "ingest/websocket_source.hpp"
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
-#include "notify/traits.hpp"
 #include "outbox/delivery.hpp"
 #include "state/database.hpp"
 #include "parse/frame_parser.hpp"
 #include "pipeline/pipeline.hpp"
+#include "runtime/commands.hpp"
+#include "runtime/follow_ups.hpp"
+#include "runtime/step_writer.hpp"
 #include "web/assets.hpp"
 
 namespace crisisd::app {
@@ -73,16 +75,6 @@ std::string action_payload(const incident::action& a, const incident::incident* 
 
 namespace {
 
-std::string_view to_string(incident::command_result r) {
-    switch (r) {
-        case incident::command_result::done: return "done";
-        case incident::command_result::already_done: return "already done";
-        case incident::command_result::not_found: return "no such incident or step";
-        case incident::command_result::not_allowed: return "not allowed in this state";
-    }
-    return "done";
-}
-
 admin::command_status to_status(incident::command_result r) {
     switch (r) {
         case incident::command_result::done: return admin::command_status::done;
@@ -115,7 +107,7 @@ std::vector<admin::asset> console_assets() {
 
 }  // namespace
 
-struct daemon::impl final : admin::daemon_access {
+struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, runtime::command_events {
     asio::io_context& io;
     config::settings settings;
     daemon_options options;
@@ -123,6 +115,9 @@ struct daemon::impl final : admin::daemon_access {
 
     admin::metrics metrics;
     std::unique_ptr<state::database> store;
+    std::unique_ptr<runtime::step_writer> writer;  // after store: it writes to it
+    std::unique_ptr<runtime::follow_ups> follow;
+    std::unique_ptr<runtime::commands> cmds;  // after follow: it uses it
     std::map<std::string, std::unique_ptr<notify::channel>> channels;
     std::unique_ptr<outbox::delivery_loop> delivery;
     std::unique_ptr<pipeline::pipeline> pipe;
@@ -275,50 +270,26 @@ struct daemon::impl final : admin::daemon_access {
 
     admin::command_outcome command(std::string_view verb, std::uint64_t id, std::optional<std::size_t> step_index,
                                    std::string_view who) override {
-        auto now = clock.now();
-        step.clear();
-        incident::command_result r;
-        auto& eng = pipe->incidents();
-        if (verb == "ack") r = eng.acknowledge(id, who, now);
-        else if (verb == "resolve") {
-            bool was_open = eng.find(id) && eng.find(id)->state != incident::incident_state::resolved;
-            r = eng.resolve(id, who, now, step.actions);
-            if (was_open && r == incident::command_result::done) step.resolved.push_back(id);
-        } else if (verb == "approve") r = eng.approve(id, step_index.value_or(0), who, now, step.actions);
-        else if (verb == "veto") r = eng.veto(id, step_index.value_or(0), who, now);
-        else return {admin::command_status::bad_request, "unknown command"};
-        if (options.observer) options.observer->command(verb, id, who, to_string(r));
-        const auto* target = eng.find(id);
-        core::log(core::log_level::notice,
-                  "incident " + std::to_string(id) + " " + std::string(verb) + " by " + std::string(who) + ": " +
-                      std::string(to_string(r)) +
-                      (target ? " rule=" + target->rule + " key=" + target->key : std::string()) +
-                      (step_index ? " step=" + std::to_string(*step_index) : std::string()));
-        if (r == incident::command_result::done) {
-            if (verb == "ack") follow_up(id, "acknowledged", now);
-            touched.push_back(id);
-        }
+        const auto r = cmds->apply(verb, id, step_index, who, pipe->incidents(), step, touched);
+        if (!r) return {admin::command_status::bad_request, "unknown command"};
+        const bool known = pipe->incidents().find(id) != nullptr;
         handle_step(std::nullopt);
         publish();
-        if (r == incident::command_result::not_found && !target) return {to_status(r), missing_incident(id)};
-        return {to_status(r), std::string(to_string(r))};
+        if (*r == incident::command_result::not_found && !known) return {to_status(*r), missing_incident(id)};
+        return {to_status(*r), std::string(runtime::describe(*r))};
     }
 
     admin::command_outcome silence(std::string_view rule, std::string_view key, std::chrono::seconds length,
                                    std::string_view who) override {
-        bool known = false;
-        for (const auto& r : settings.rules) known = known || r.name == rule;
-        if (!known) return {admin::command_status::not_found, "no such rule"};
-        auto now = clock.now();
-        auto r = pipe->incidents().silence(rule, key, now + length, who, now);
-        // Kept in the state database so a restart does not unmute a rule someone muted.
-        if (r == incident::command_result::done)
-            store->silences().save({std::string(rule), std::string(key), std::string(who), now + length});
-        if (r == incident::command_result::done)
-            silences.push_back({std::string(rule), std::string(key), std::string(who), now + length});
-        core::log_info("silence " + std::string(rule) + (key.empty() ? "" : "/" + std::string(key)) + " for " +
-                       core::format_duration(length) + " by " + std::string(who) + ": " + std::string(to_string(r)));
-        return {to_status(r), std::string(to_string(r))};
+        const auto r = cmds->silence(settings.rules, rule, key, length, who, pipe->incidents());
+        if (!r) return {admin::command_status::not_found, "no such rule"};
+        return {to_status(*r), std::string(runtime::describe(*r))};
+    }
+
+    // --- command_events: what the commands report ---
+    void command_applied(std::string_view verb, std::uint64_t id, std::string_view who,
+                         std::string_view result) override {
+        if (options.observer) options.observer->command(verb, id, who, result);
     }
 
     std::string dead_letters_json() override {
@@ -341,13 +312,7 @@ struct daemon::impl final : admin::daemon_access {
         return out;
     }
 
-    // The audit log lives in the state database; its time is the daemon's clock, like the
-    // incident history it sits beside. A write the database refuses is logged, never fatal.
-    void audit(const admin::audit_entry& e) override {
-        if (!store->audit().append(clock.now(), e.who, e.address, e.action, e.target, e.outcome))
-            core::log_error("audit: the state database refused an entry (" + store->last_error() + "): " + e.who + " " +
-                            e.action + " " + e.target + ": " + e.outcome);
-    }
+    void audit(const admin::audit_entry& e) override { cmds->audit(e.who, e.address, e.action, e.target, e.outcome); }
 
     std::string audit_json(std::size_t limit) override {
         std::string out;
@@ -368,51 +333,17 @@ struct daemon::impl final : admin::daemon_access {
         return out;
     }
 
-    // PagerDuty learns of acknowledgement and resolution, Alertmanager of resolution, on every
-    // pager channel this incident was sent to, even when the playbook's on_resolve does not
-    // name them: otherwise the page would stay open there. Keys are per incident, event and
-    // channel, so a repeated command adds nothing.
-    void follow_up(std::uint64_t id, std::string_view event, core::timestamp now) {
-        const auto* inc = pipe->incidents().find(id);
-        if (!inc) return;
-        std::vector<std::string> seen;
-        for (const auto& rec : store->actions().for_incident(id)) {
-            if (rec.kind != "notify" || std::find(seen.begin(), seen.end(), rec.channel) != seen.end()) continue;
-            auto ch = channels.find(rec.channel);
-            if (ch == channels.end()) continue;
-            const notify::channel_traits* traits = notify::traits_of(ch->second->type());
-            if (traits == nullptr || !traits->follows(event)) continue;
-            seen.push_back(rec.channel);
-            bool planned = false;
-            for (const auto& a : step.actions) planned = planned || (a.channel == rec.channel && a.event == event);
-            if (planned) continue;
-            incident::action a;
-            a.idempotency_key = std::to_string(id) + "/" + std::string(event) + "/" + rec.channel;
-            a.incident_id = id;
-            a.kind = incident::action_kind::notify;
-            a.channel = rec.channel;
-            a.event = std::string(event);
-            a.text = "incident " + std::to_string(id) + " " + std::string(event);
-            a.at = now;
-            step.actions.push_back(std::move(a));
-        }
-    }
-
-    // Snapshots of the incidents this step or a command changed, in the same transaction as the
+    // Snapshots of the incidents this step or a command changed go in the same transaction as the
     // step's actions: after a crash the outbox and the incidents agree. What a tick changes
     // without an action (an escalation skipped after an acknowledgement) is recomputed by the
     // engine after a restore, so it needs no snapshot of its own.
-    // Snapshots of the incidents this step (or a command) changed, into the open transaction;
-    // returns their ids, which must be written again should the transaction fail.
-    std::vector<std::uint64_t> save_incidents() {
+    std::vector<std::uint64_t> changed_incidents() {
         std::vector<std::uint64_t> ids = touched;
         ids.insert(ids.end(), step.opened.begin(), step.opened.end());
         ids.insert(ids.end(), step.resolved.begin(), step.resolved.end());
         for (const auto& a : step.actions) ids.push_back(a.incident_id);
         std::sort(ids.begin(), ids.end());
         ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-        for (auto id : ids)
-            if (const auto* inc = pipe->incidents().find(id)) store->incidents().save(*inc);
         touched.clear();
         return ids;
     }
@@ -429,114 +360,24 @@ struct daemon::impl final : admin::daemon_access {
             detail = "shutting down";
             return false;
         }
-        if (!unsaved.empty() || !unsaved_incidents.empty()) {
-            detail = "the state database refuses writes (" + store_error + "): " + std::to_string(unsaved.size()) +
+        if (writer->backlogged()) {
+            detail = "the state database refuses writes (" + writer->error() + "): " + std::to_string(writer->unsaved_actions()) +
                      " action(s) wait to be recorded before they are sent";
             return false;
         }
         return true;
     }
 
-    // --- when the state database refuses a write ---
-    // An action is sent only once it is in the outbox. When the database cannot take a step's
-    // transaction (disk full, I/O error), its actions and incident snapshots are kept here and
-    // written again every second; /healthz reports it, crisisd_outbox_write_errors_total counts
-    // it, and the pages go out as soon as the database takes them. Nothing is dropped.
-    struct unsaved_action {
-        incident::action action;
-        std::string payload;
-    };
-    std::vector<unsaved_action> unsaved;
-    std::vector<std::uint64_t> unsaved_incidents;
-    std::string store_error;
-    std::chrono::steady_clock::time_point unsaved_retry_at{};
-
-    void keep_unsaved(const std::vector<unsaved_action>& actions, const std::vector<std::uint64_t>& ids, bool failed) {
-        const bool first = unsaved.empty() && unsaved_incidents.empty();
-        unsaved.insert(unsaved.end(), actions.begin(), actions.end());
-        unsaved_incidents.insert(unsaved_incidents.end(), ids.begin(), ids.end());
-        std::sort(unsaved_incidents.begin(), unsaved_incidents.end());
-        unsaved_incidents.erase(std::unique(unsaved_incidents.begin(), unsaved_incidents.end()), unsaved_incidents.end());
-        if (!failed) return;
-        store_error = store->last_error();
-        metrics.outbox_write_failed();
-        unsaved_retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-        if (first)
-            core::log_error("state database refuses writes (" + store_error + "): " + std::to_string(unsaved.size()) +
-                            " action(s) are kept in memory and written again every second; nothing is sent "
-                            "before it is recorded");
+    // --- step_writer_events: what the step writer reports ---
+    void write_failed() override { metrics.outbox_write_failed(); }
+    void duplicate_refused(const incident::action&) override { metrics.duplicate_action(); }
+    void action_queued(const incident::action& a) override {
+        log.emitted(a);
+        if (options.observer) options.observer->action_queued(a);
     }
-
-    // One transaction for actions and incident snapshots; the actions it newly queued, or
-    // nullopt when the database refused it (then none of it was kept).
-    std::optional<std::vector<const incident::action*>> write_actions(const std::vector<unsaved_action>& actions,
-                                                                      const std::vector<std::uint64_t>& incident_ids,
-                                                                      bool in_transaction) {
-        if (!in_transaction) store->begin();
-        std::vector<const incident::action*> queued;
-        for (const auto& u : actions) {
-            const auto& a = u.action;
-            const auto r = store->actions().enqueue(a.idempotency_key, a.incident_id, a.channel, incident::to_string(a.kind),
-                                          u.payload, a.at);
-            if (r == state::action_store::enqueue_result::queued) queued.push_back(&a);
-            else if (r == state::action_store::enqueue_result::duplicate) refuse_duplicate(u);
-        }
-        for (auto id : incident_ids)
-            if (const auto* inc = pipe->incidents().find(id)) store->incidents().save(*inc);
-        // With the actions, so a restart never hands out an id that a recorded action carries.
-        store->counter().save_next_incident_id(pipe->incidents().next_id());
-        if (!store->commit()) return std::nullopt;
-        return queued;
-    }
-
-    // Every action is new by construction (incident numbers only grow), so a key already in the
-    // outbox means state was lost or a bug: the action is not sent (the key may be an old post's
-    // at the destination), and it is not dropped silently either: an error in the log and a dead
-    // letter of its own, which crisisd_outbox_dead_letters counts and the admin API lists.
-    std::uint64_t duplicates = 0;
-    void refuse_duplicate(const unsaved_action& u) {
-        const auto& a = u.action;
-        const std::string why = "not sent: the outbox already holds an action with key " + a.idempotency_key +
-                                " (state lost or a bug); check the incident numbering";
-        core::log_error("incident " + std::to_string(a.incident_id) + ": " + why);
-        metrics.duplicate_action();
-        store->actions().record_refused(a.idempotency_key + "#duplicate-" + std::to_string(++duplicates) + "-" +
-                                  std::to_string(a.at.time_since_epoch().count()),
-                              a.incident_id, a.channel, incident::to_string(a.kind), u.payload, a.at, why);
-        refused_duplicates = true;
-    }
-    bool refused_duplicates = false;
-
-    void announce(const std::vector<const incident::action*>& queued) {
-        if (refused_duplicates) {
-            refused_duplicates = false;
-            update_outbox_metrics();
-        }
-        for (const auto* a : queued) {
-            log.emitted(*a);
-            if (options.observer) options.observer->action_queued(*a);
-        }
-        if (queued.empty()) return;
+    void outbox_changed(bool wake) override {
         update_outbox_metrics();
-        delivery->wake();
-    }
-
-    void retry_unsaved(bool now = false) {
-        if (unsaved.empty() && unsaved_incidents.empty()) return;
-        if (!now && std::chrono::steady_clock::now() < unsaved_retry_at) return;
-        auto queued = write_actions(unsaved, unsaved_incidents, false);
-        if (!queued) {
-            store_error = store->last_error();
-            metrics.outbox_write_failed();
-            unsaved_retry_at = std::chrono::steady_clock::now() + std::chrono::seconds(1);
-            return;
-        }
-        core::log(core::log_level::notice, "state database takes writes again: " + std::to_string(queued->size()) +
-                                               " kept action(s) recorded and on their way");
-        announce(*queued);
-        unsaved.clear();
-        unsaved_incidents.clear();
-        store_error.clear();
+        if (wake) delivery->wake();
     }
 
     // --- the pipeline ---
@@ -547,8 +388,6 @@ struct daemon::impl final : admin::daemon_access {
 
     void handle_step(std::optional<std::chrono::steady_clock::time_point> arrival) {
         if (step.empty() && touched.empty()) return;
-        // One transaction (one fsync) for the step's actions and incident snapshots.
-        store->begin();
         for (auto id : step.opened) {
             const auto* inc = pipe->incidents().find(id);
             if (!inc) continue;
@@ -568,24 +407,14 @@ struct daemon::impl final : admin::daemon_access {
                                                    " key=" + inc->key);
             if (options.observer) options.observer->incident_resolved(*inc);
         }
-        for (auto id : step.resolved) follow_up(id, "resolved", clock.now());
+        for (auto id : step.resolved) follow->add(pipe->incidents(), id, "resolved", clock.now(), step.actions);
         log.forget(step.retired);
         note_suppressed();
-        std::vector<unsaved_action> actions;
+        std::vector<runtime::pending_action> actions;
         actions.reserve(step.actions.size());
         for (const auto& a : step.actions)
             actions.push_back({a, action_payload(a, pipe->incidents().find(a.incident_id), console_url)});
-        // Written before anything is sent: a crash after the commit still delivers them.
-        const auto ids = save_incidents();
-        if (unsaved.empty() && unsaved_incidents.empty()) {
-            if (auto queued = write_actions(actions, {}, true)) announce(*queued);
-            else keep_unsaved(actions, ids, true);
-        } else {
-            // Kept actions go first, so each channel still gets its actions in order.
-            store->commit();
-            keep_unsaved(actions, ids, false);
-            retry_unsaved(true);
-        }
+        writer->write(pipe->incidents(), std::move(actions), changed_incidents());
         std::size_t open = 0;
         for (const auto& inc : pipe->incidents().incidents())
             if (inc.state != incident::incident_state::resolved) ++open;
@@ -773,7 +602,7 @@ struct daemon::impl final : admin::daemon_access {
         tick_timer.async_wait([this](boost::system::error_code ec) {
             if (ec || !running) return;
             auto now = clock.now();
-            retry_unsaved();
+            writer->retry(pipe->incidents());
             pipe->tick(now, step);
             log.sample(*pipe, now);
             metrics.live_keys(pipe->live_keys());
@@ -878,13 +707,6 @@ struct daemon::impl final : admin::daemon_access {
     std::vector<std::unique_ptr<source_runtime>> retired_sources;
 
     // --- reload ---
-    // Silences set through the API: the engine cannot list them, and a reload builds a new one.
-    struct silence_record {
-        std::string rule, key, who;
-        core::timestamp until{};
-    };
-    std::vector<silence_record> silences;
-
     std::string reload(config::settings next, std::vector<std::string>& notes) {
         // Channels carry deliveries in flight and the outbox refers to them by name, so they are
         // built once; a playbook naming a channel that is not running would dead-letter pages.
@@ -935,11 +757,7 @@ struct daemon::impl final : admin::daemon_access {
         std::vector<incident::action> none;  // a reload restarts no wait, so it emits nothing
         engine.restore(pipe->incidents().incidents(), incident::engine::restore_reason::reload, now, none);
         engine.set_next_id(std::max(engine.next_id(), pipe->incidents().next_id()));
-        std::erase_if(silences, [&](const silence_record& s) {
-            return s.until <= now || std::none_of(next.rules.begin(), next.rules.end(),
-                                                  [&](const auto& r) { return r.name == s.rule; });
-        });
-        for (const auto& s : silences) engine.silence(s.rule, s.key, s.until, s.who, now);
+        cmds->carry_silences(engine, next.rules, now);
         if (fresh) {
             // Rules whose state means the same (state::rule_fingerprint: same matching, keying,
             // window and baseline) hand their windows, baselines and firing state to the new
@@ -1069,6 +887,14 @@ std::variant<std::unique_ptr<daemon>, create_error> daemon::create(asio::io_cont
     auto opened = state::database::open(im->settings.storage.path);
     if (auto* e = std::get_if<state::open_error>(&opened)) return create_error{e->message, e->kind};
     im->store = std::move(std::get<std::unique_ptr<state::database>>(opened));
+    im->writer = std::make_unique<runtime::step_writer>(*im->store, *options.clock, *im);
+    {
+        // The channels built below, by name: a channel that cannot be built fails create().
+        std::map<std::string, std::string, std::less<>> channel_types;
+        for (const auto& c : im->settings.channels) channel_types.emplace(c.name, c.type);
+        im->follow = std::make_unique<runtime::follow_ups>(*im->store, std::move(channel_types));
+    }
+    im->cmds = std::make_unique<runtime::commands>(*im->store, *options.clock, *im, *im->follow);
 
     pipeline::pipeline_settings ps;
     ps.rules = im->settings.rules;
@@ -1099,19 +925,8 @@ std::variant<std::unique_ptr<daemon>, create_error> daemon::create(asio::io_cont
         if (restored.unreadable > 0)
             core::log_warning("state database: ignoring " + std::to_string(restored.unreadable) + " unreadable detector snapshot(s)");
     }
-    // Silences still running when the daemon stopped.
-    {
-        std::size_t unreadable = 0;
-        const auto now = options.clock->now();
-        for (auto& s : im->store->silences().running(now, unreadable)) {
-            im->pipe->incidents().silence(s.rule, s.key, s.until, s.who, now);
-            core::log_info("restored silence of " + s.rule + (s.key.empty() ? "" : "/" + s.key) + " until " +
-                           core::format_rfc3339(s.until));
-            // A reload rebuilds the engine from this list.
-            im->silences.push_back({std::move(s.rule), std::move(s.key), std::move(s.who), s.until});
-        }
-        if (unreadable > 0) core::log_warning("state database: ignoring " + std::to_string(unreadable) + " unreadable silence(s)");
-    }
+    // Silences still running when the daemon stopped (a reload rebuilds the engine from them too).
+    im->cmds->restore_silences(im->pipe->incidents());
     // Incidents open before a restart stay open, with their step timers and history; resolved
     // ones come back for storage.resolved_grace (the console shows them), older ones stay in
     // the database until the retention sweep.
