@@ -309,31 +309,6 @@ void lower_ascii(const char* p, std::size_t n, const char* limit, char* out) {
     for (; c < n; ++c) out[c] = (p[c] >= 'A' && p[c] <= 'Z') ? static_cast<char>(p[c] + 0x20) : p[c];
 }
 
-// text::append_utf8 into a buffer; returns the bytes written.
-std::size_t put_utf8(char32_t cp, char* out) {
-    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = text::replacement_character;
-    if (cp < 0x80) {
-        out[0] = static_cast<char>(cp);
-        return 1;
-    }
-    if (cp < 0x800) {
-        out[0] = static_cast<char>(0xC0 | (cp >> 6));
-        out[1] = static_cast<char>(0x80 | (cp & 0x3F));
-        return 2;
-    }
-    if (cp < 0x10000) {
-        out[0] = static_cast<char>(0xE0 | (cp >> 12));
-        out[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out[2] = static_cast<char>(0x80 | (cp & 0x3F));
-        return 3;
-    }
-    out[0] = static_cast<char>(0xF0 | (cp >> 18));
-    out[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-    out[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-    out[3] = static_cast<char>(0x80 | (cp & 0x3F));
-    return 4;
-}
-
 // append_lower() of a word with non-ASCII bytes, written to `out` (at most 3 bytes per input
 // byte), in the same pass as python_isupper() of the word (`upper`). Latin-1 letters (C3 xx: the
 // umlauts, ß, é ...) are folded without decoding. Returns the length written.
@@ -371,7 +346,7 @@ std::size_t fold_word(std::string_view w, char* out, bool& upper) {
         }
         const auto d = text::decode_utf8(w, i);
         if (!d.valid) {
-            n += put_utf8(text::replacement_character, out + n);  // neither upper nor lower case
+            n += text::encode_utf8(text::replacement_character, out + n);  // neither upper nor lower case
             i += d.length;
             continue;
         }
@@ -379,7 +354,7 @@ std::size_t fold_word(std::string_view w, char* out, bool& upper) {
         const char32_t lower = text::to_lower(cp);
         if (lower != cp) {
             has_upper = true;
-            n += put_utf8(lower, out + n);
+            n += text::encode_utf8(lower, out + n);
         } else {
             has_lower |= text::is_lower(cp);
             if (cp == 0x2019) {

@@ -27,7 +27,30 @@ decoded_char decode_utf8(std::string_view s, std::size_t pos) noexcept;
 void append_utf8(char32_t cp, std::string& out);
 
 // Writes the UTF-8 encoding of `cp` (as append_utf8 does) to out[0..4) and returns its length.
-std::size_t encode_utf8(char32_t cp, char* out) noexcept;
+// Inline: the scorer's case folding calls it per non-ASCII letter.
+inline std::size_t encode_utf8(char32_t cp, char* out) noexcept {
+    if ((cp >= 0xD800 && cp <= 0xDFFF) || cp > 0x10FFFF) cp = replacement_character;
+    if (cp < 0x80) {
+        out[0] = static_cast<char>(cp);
+        return 1;
+    }
+    if (cp < 0x800) {
+        out[0] = static_cast<char>(0xC0 | (cp >> 6));
+        out[1] = static_cast<char>(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        out[0] = static_cast<char>(0xE0 | (cp >> 12));
+        out[1] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out[2] = static_cast<char>(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    out[0] = static_cast<char>(0xF0 | (cp >> 18));
+    out[1] = static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out[2] = static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out[3] = static_cast<char>(0x80 | (cp & 0x3F));
+    return 4;
+}
 
 // Unicode simple lower-case mapping for Basic Latin, Latin-1, Latin Extended-A/B (common
 // letters), Greek, Cyrillic, Armenian, Latin Extended Additional (incl. capital sharp s U+1E9E -> ß)
