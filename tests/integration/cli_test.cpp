@@ -63,6 +63,33 @@ TEST(cli, check_config_refuses_wrong_statement_times) {
 // An admin listener beyond loopback needs tokens and TLS (or a reverse proxy that does TLS).
 TEST(cli, check_config_refuses_an_exposed_admin_listener) { expect_check_config_golden("admin_exposed"); }
 
+// ${file:} and config files are read only when they are regular files of a bounded size: a
+// device never ends (/dev/zero took 2.1 GB and printed OK with a cut value), a FIFO blocks for ever
+// (check-config hung; a reload would have blocked the event loop). Each is a config error, at once.
+TEST(cli, check_config_refuses_secret_files_that_never_end_block_or_are_huge) {
+    auto dir = fs::temp_directory_path() / ("crisisd-cli-secrets-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+    std::ofstream(dir / "huge") << std::string(100000, 'x');
+    const std::pair<std::string, std::string> cases[] = {
+        {"/dev/zero", "it is not a regular file"},
+        {(dir / "fifo").string(), "it is not a regular file"},
+        {(dir / "huge").string(), "it is larger than 65536 bytes"},
+    };
+    for (const auto& [secret, why] : cases) {
+        std::ofstream(dir / "crisisd.yaml") << "sources:\n"
+                                               "  - { name: ingest, type: http, listen: \"127.0.0.1:0\", token: \"${file:"
+                                            << secret << "}\" }\n";
+        child_process p({CRISISD_BINARY, "check-config", "--config", (dir / "crisisd.yaml").string()});
+        EXPECT_EQ(p.wait_exit(20s), 78) << secret << ": " << p.stderr_text();
+        EXPECT_NE(p.stderr_text().find("cannot read secret file '" + secret + "': " + why), std::string::npos)
+            << p.stderr_text();
+        EXPECT_EQ(p.stdout_text(), "") << secret;
+    }
+    fs::remove_all(dir);
+}
+
 TEST(cli, check_config_says_ok_for_a_good_config) {
     child_process p({CRISISD_BINARY, "check-config", "--config",
                      (fs::path(CRISISD_TEST_DATA) / "config/good/main.yaml").string()});

@@ -10,8 +10,15 @@
 
 namespace crisisd::config::detail {
 
-// Reads a whole file (config, include, ${file:} secret); false with a reason a person can act on.
-bool read_text_file(const std::filesystem::path& path, std::string& out, std::string& why);
+// How large a file config/ reads may be: a config or include file, and a ${file:} secret (a
+// token or password; a larger one is a wrong path, such as a log or a disk image).
+inline constexpr std::size_t max_config_bytes = 8u << 20;
+inline constexpr std::size_t max_secret_bytes = 64u << 10;
+
+// Reads a whole regular file (config, include, ${file:} secret) of at most `max_bytes`; false
+// with a reason a person can act on. Never blocks: devices, FIFOs and sockets are refused.
+bool read_text_file(const std::filesystem::path& path, std::string& out, std::string& why,
+                    std::size_t max_bytes = max_config_bytes);
 
 struct secret_problem {
     std::size_t offset = 0;  // byte offset of the offending "${" in the input
