@@ -10,6 +10,7 @@
 #include <set>
 #include <sstream>
 
+#include "core/file_read.hpp"
 #include "core/base64.hpp"
 
 namespace crisisd::admin {
@@ -174,27 +175,18 @@ tokens_file parse_tokens(std::string_view text, const std::string& path) {
 }
 
 tokens_file load_tokens(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        tokens_file out;
-        const int err = errno;
-        if (err == ENOENT) {
-            out.state = tokens_file::status::missing;
-            return out;
-        }
-        out.state = tokens_file::status::invalid;
-        out.errors.push_back(path + ": error: cannot read the tokens file: " + std::strerror(err));
-        return out;
+    // Read on every reload, on the event loop: a FIFO or device there must not block or flood it.
+    std::string text;
+    const auto r = core::read_regular_file(path, text, 1u << 20);
+    tokens_file out;
+    switch (r.status) {
+        case core::file_read_status::ok: return parse_tokens(text, path);
+        case core::file_read_status::missing: out.state = tokens_file::status::missing; return out;
+        case core::file_read_status::refused: break;
     }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) {
-        tokens_file out;
-        out.state = tokens_file::status::invalid;
-        out.errors.push_back(path + ": error: cannot read the tokens file");
-        return out;
-    }
-    return parse_tokens(text.str(), path);
+    out.state = tokens_file::status::invalid;
+    out.errors.push_back(path + ": error: cannot read the tokens file: " + r.why);
+    return out;
 }
 
 std::string new_token() {

@@ -1,8 +1,6 @@
 #include "config/detail/secrets.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "core/file_read.hpp"
 
 #include <cerrno>
 #include <cstdlib>
@@ -17,51 +15,9 @@ constexpr std::string_view how_to = "write ${env:NAME} or ${file:PATH}";
 }  // namespace
 
 bool read_text_file(const std::filesystem::path& path, std::string& out, std::string& why, std::size_t max_bytes) {
-    // O_NONBLOCK so that opening a FIFO nobody writes to returns at once (and fstat then refuses
-    // it) instead of hanging check-config, or the event loop on a reload.
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
-    if (fd < 0) {
-        why = std::strerror(errno);
-        return false;
-    }
-    struct closer {
-        int fd;
-        ~closer() { ::close(fd); }
-    } close_at_end{fd};
-    struct stat st {};
-    if (::fstat(fd, &st) != 0) {
-        why = std::strerror(errno);
-        return false;
-    }
-    if (S_ISDIR(st.st_mode)) {
-        why = "it is a directory";
-        return false;
-    }
-    // A device (/dev/zero, /dev/urandom), FIFO or socket may never end or block for ever.
-    if (!S_ISREG(st.st_mode)) {
-        why = "it is not a regular file (a device, FIFO or socket can block or never end)";
-        return false;
-    }
-    const auto too_large = [&] {
-        why = "it is larger than " + std::to_string(max_bytes) + " bytes";
-        return false;
-    };
-    if (static_cast<std::uintmax_t>(st.st_size) > max_bytes) return too_large();
-    out.clear();
-    // Read at most one byte past the limit: a file that grows while it is read is caught too.
-    char buf[65536];
-    for (;;) {
-        const ::ssize_t n = ::read(fd, buf, sizeof buf);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            why = std::string("read error: ") + std::strerror(errno);
-            return false;
-        }
-        if (n == 0) break;
-        out.append(buf, static_cast<std::size_t>(n));
-        if (out.size() > max_bytes) return too_large();
-    }
-    return true;
+    const auto r = core::read_regular_file(path, out, max_bytes);
+    why = r.why;
+    return r.status == core::file_read_status::ok;
 }
 
 
