@@ -219,16 +219,18 @@ mention_result pipeline::process(const core::mention& m, core::timestamp now, st
     if (lang.empty()) lang = text::guess_language(s.plain);
     result.lang = lang;
     bool scored = false;
+    std::uint64_t author = 0;  // once per mention, with the score: a mention may match many rules
     for (auto rule : s.hits) {
         if (!s.matcher->accepts(rule, lang, m.source)) continue;
         if (!scored) {
             result.compound = s.scorer.score(s.plain, lang).compound;
+            author = detection_author(m);
             scored = true;
         }
         result.matched = true;
         s.build_key(rule, m, lang);
         s.remember(rule, s.key, m, lang, result.compound, now);
-        detect::observation o{detection_author(m), result.compound};
+        detect::observation o{author, result.compound};
         s.detector.observe(rule, s.key, o, now, s.signals);
     }
     if (result.matched) ++s.matched;
