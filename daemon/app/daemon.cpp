@@ -997,8 +997,10 @@ std::variant<std::unique_ptr<daemon>, create_error> daemon::create(asio::io_cont
     im->api = std::make_unique<admin::api>(im->settings.admin, im->metrics, *im, std::move(assets));
     // A tokens file that is gone or broken does not stop paging: the API then answers 401 and
     // the journal and crisisd_admin_tokens_file_errors_total say why.
-    im->api->load_tokens();
+    // The demo's own token comes first, so that a demo without a tokens file is not told that
+    // the console will refuse everything.
     if (!options.extra_admin_token.empty()) im->api->add_token("demo", admin::role::admin, options.extra_admin_token);
+    im->api->load_tokens();
 
     for (const auto& s : im->settings.sources)
         if (auto err = im->add_source(s); !err.empty()) return create_error{err, std::nullopt};
