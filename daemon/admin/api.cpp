@@ -98,6 +98,8 @@ std::string_view status_name(command_status s) {
     return "done";
 }
 
+constexpr std::size_t max_silence_text = 256;
+
 // POST /api/v1/silences: {"rule": "isp-outage", "key": "liwest", "duration": "2h"}. `note`
 // gets what was asked and how it ended, for the audit log.
 net::http_response_out silence_request(daemon_access& daemon, std::string_view body, std::string_view who,
@@ -118,6 +120,10 @@ net::http_response_out silence_request(daemon_access& daemon, std::string_view b
     auto length = text("duration");
     if (!rule || rule->empty()) return error_response(400, "'rule' must be a rule name");
     if (!key) return error_response(400, "'key' must be a string (omit it to silence every key)");
+    // Keys are topics, source names and languages from the config: none is near this long, and a
+    // silence row is kept and shown for its whole life, so a megabyte key is refused, not stored.
+    if (rule->size() > max_silence_text || key->size() > max_silence_text)
+        return error_response(400, "'rule' and 'key' must be at most " + std::to_string(max_silence_text) + " bytes");
     note.target = "rule " + rule->substr(0, 128) + (key->empty() ? "" : " key " + key->substr(0, 128));
     if (!length || length->empty()) return error_response(400, "'duration' must be a duration like 2h");
     auto d = core::parse_duration(*length);

@@ -10,7 +10,9 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
@@ -113,6 +115,46 @@ document_scan scan_documents(const std::string& text) {
     return scan;
 }
 
+// Bounds on one document's tree, checked before any section reads it. No setting needs a string
+// near 64 KiB (statements are bounded by their channels far below; keywords, names and URLs are
+// short), and a 10 MB value is a mistake or an attack that would otherwise be copied into every
+// module's settings and every reload. Aliases share nodes, so a few lines can make a tree of
+// billions of nodes when walked; the visit bound turns that into an error instead of a hang.
+constexpr std::size_t max_scalar_bytes = 64u << 10;
+constexpr std::size_t max_node_visits = 1'000'000;
+
+struct tree_problem {
+    YAML::Mark mark;
+    std::string message;
+};
+
+std::optional<tree_problem> check_tree(const YAML::Node& root) {
+    std::size_t visits = 0;
+    std::vector<YAML::Node> pending{root};
+    while (!pending.empty()) {
+        YAML::Node node = pending.back();
+        pending.pop_back();
+        if (++visits > max_node_visits) {
+            return tree_problem{root.Mark(), "the config is too large when its aliases are expanded (over " +
+                                                 std::to_string(max_node_visits) + " values)"};
+        }
+        if (node.IsScalar() && node.Scalar().size() > max_scalar_bytes) {
+            return tree_problem{node.Mark(), "a value of " + std::to_string(node.Scalar().size()) +
+                                                 " bytes; at most " + std::to_string(max_scalar_bytes) +
+                                                 " bytes are allowed"};
+        }
+        if (node.IsSequence()) {
+            for (const auto& child : node) pending.push_back(child);
+        } else if (node.IsMap()) {
+            for (const auto& kv : node) {
+                pending.push_back(kv.first);
+                pending.push_back(kv.second);
+            }
+        }
+    }
+    return std::nullopt;
+}
+
 class loader {
 public:
     load_result from_file(const fs::path& path) {
@@ -188,7 +230,12 @@ private:
                 return std::nullopt;
             }
             if (scan.documents == 0) return YAML::Node();
-            return YAML::Load(doc.text());
+            YAML::Node root = YAML::Load(doc.text());
+            if (auto problem = check_tree(root)) {
+                ctx_.error(doc.at(problem->mark), problem->message);
+                return std::nullopt;
+            }
+            return root;
         } catch (const YAML::Exception& e) {
             ctx_.error(doc.at(e.mark), "invalid YAML: " + e.msg);
             return std::nullopt;

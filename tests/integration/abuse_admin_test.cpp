@@ -265,6 +265,11 @@ TEST_F(abuse_admin, each_role_may_do_only_its_part_and_every_command_is_audited)
     EXPECT_EQ(status("GET", "/metrics", viewer_token), 200);
     EXPECT_EQ(status("POST", "/api/v1/incidents/1/ack", viewer_token), 403);
     EXPECT_EQ(status("POST", "/api/v1/silences", viewer_token, R"({"rule":"acme-outage","duration":"1h"})"), 403);
+    // A silence key no detector could ever make is refused, not stored and shown for 30 days.
+    const std::string huge_key(100000, 'k');
+    EXPECT_EQ(status("POST", "/api/v1/silences", responder_token,
+                     R"({"rule":"acme-outage","key":")" + huge_key + R"(","duration":"1h"})"),
+              400);
     // responder: ack, resolve, silence; never approve or veto.
     EXPECT_EQ(status("POST", "/api/v1/incidents/1/steps/1/approve", responder_token), 403);
     EXPECT_EQ(status("POST", "/api/v1/incidents/1/steps/1/veto", responder_token), 403);

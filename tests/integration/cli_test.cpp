@@ -90,6 +90,34 @@ TEST(cli, check_config_refuses_secret_files_that_never_end_block_or_are_huge) {
     fs::remove_all(dir);
 }
 
+// A 10 MB statement passed check-config and was copied into every module's settings on each
+// reload; an alias bomb of a few lines expanded into billions of values when walked.
+TEST(cli, check_config_refuses_huge_values_and_alias_bombs) {
+    auto dir = fs::temp_directory_path() / ("crisisd-cli-huge-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::ofstream(dir / "huge.yaml") << "statements:\n  - name: holding\n    text: \"" << std::string(100000, 'x')
+                                     << "\"\n";
+    std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
+    for (int i = 1; i < 9; ++i) {
+        bomb += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [";
+        for (int j = 0; j < 10; ++j) bomb += std::string(j ? ", " : "") + "*a" + std::to_string(i - 1);
+        bomb += "]\n";
+    }
+    std::ofstream(dir / "bomb.yaml") << bomb;
+    const std::pair<std::string, std::string> cases[] = {
+        {"huge.yaml", "huge.yaml:3:11: error: a value of 100000 bytes; at most 65536 bytes are allowed"},
+        {"bomb.yaml", "bomb.yaml:1:1: error: the config is too large when its aliases are expanded"},
+    };
+    for (const auto& [file, expected] : cases) {
+        child_process p({CRISISD_BINARY, "check-config", "--config", (dir / file).string()});
+        EXPECT_EQ(p.wait_exit(20s), 78) << file << ": " << p.stderr_text();
+        EXPECT_NE(p.stderr_text().find(expected), std::string::npos) << p.stderr_text();
+        EXPECT_EQ(p.stdout_text(), "") << file;
+    }
+    fs::remove_all(dir);
+}
+
 TEST(cli, check_config_says_ok_for_a_good_config) {
     child_process p({CRISISD_BINARY, "check-config", "--config",
                      (fs::path(CRISISD_TEST_DATA) / "config/good/main.yaml").string()});

@@ -11,8 +11,9 @@
 namespace crisisd::config::detail {
 
 // How large a file config/ reads may be: a config or include file, and a ${file:} secret (a
-// token or password; a larger one is a wrong path, such as a log or a disk image).
-inline constexpr std::size_t max_config_bytes = 8u << 20;
+// token or password; a larger one is a wrong path, such as a log or a disk image). The largest
+// real config we know (hundreds of rules and statements in several languages) is well under 1 MiB.
+inline constexpr std::size_t max_config_bytes = 4u << 20;
 inline constexpr std::size_t max_secret_bytes = 64u << 10;
 
 // Reads a whole regular file (config, include, ${file:} secret) of at most `max_bytes`; false
