@@ -638,6 +638,29 @@ struct detector::impl {
                k.now >= k.cooldown_until && k.baseline.mean <= std::max(r.settings.min_baseline_rate, 1e-3);
     }
 
+    void shift(core::duration delta) {
+        for (rule_state& r : rules) {
+            const std::int64_t buckets = delta.count() / r.bucket_us;
+            for (key_state* k = r.newest; k != nullptr; k = k->older) shift_key(*k, delta, buckets);
+        }
+    }
+
+    static void shift_key(key_state& k, core::duration delta, std::int64_t buckets) {
+        // Author entries are relative to seq_base, so they move with it; the ring is indexed by
+        // seq modulo its size, so its contents turn by the same number of places.
+        k.seq_base += buckets;
+        k.first_seq += buckets;
+        k.head_seq += buckets;
+        const auto slots = static_cast<std::int64_t>(bucket_slots);
+        const auto turn = static_cast<std::size_t>(((buckets % slots) + slots) % slots);
+        std::rotate(k.ring.begin(), k.ring.begin() + static_cast<std::ptrdiff_t>((bucket_slots - turn) % bucket_slots),
+                    k.ring.end());
+        k.now += delta;
+        k.fire_since += delta;
+        k.clear_since += delta;
+        k.cooldown_until += delta;
+    }
+
     void tick(core::timestamp t, std::vector<signal>& out) {
         for (std::size_t ri = 0; ri < rules.size(); ++ri) {
             rule_state& r = rules[ri];
@@ -852,6 +875,7 @@ void detector::observe(std::size_t rule, std::string_view key, const observation
 }
 
 void detector::tick(core::timestamp t, std::vector<signal>& out) { impl_->tick(t, out); }
+void detector::shift(core::duration delta) { impl_->shift(delta); }
 
 std::optional<metrics_snapshot> detector::metrics(std::size_t rule, std::string_view key, core::timestamp t) const {
     const key_state* k = impl_->find(rule, key);

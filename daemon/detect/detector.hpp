@@ -87,6 +87,11 @@ public:
     // Re-evaluates every live key at time t (clearing needs this: a storm ends by silence).
     void tick(core::timestamp t, std::vector<signal>& out);
 
+    // Moves every key's window, holds and cooldown by `delta`, to whole buckets: the caller's
+    // timeline stepped (the wall clock was set) and the windows follow it with their contents,
+    // so a key neither goes blind for a step back nor drops its window for a step forward.
+    void shift(core::duration delta);
+
     // Current metrics of a key; nullopt when the key is not live.
     std::optional<metrics_snapshot> metrics(std::size_t rule, std::string_view key, core::timestamp t) const;
 

@@ -461,6 +461,29 @@ struct engine::impl {
         std::sort(retired.end() - static_cast<std::ptrdiff_t>(leaving.size()), retired.end());
     }
 
+    void shift(core::duration delta) {
+        for (incident& inc : incidents) {
+            inc.opened_at += delta;
+            if (inc.acknowledged_at) *inc.acknowledged_at += delta;
+            if (inc.resolved_at) *inc.resolved_at += delta;
+            for (step_status& st : inc.steps)
+                if (st.due) *st.due += delta;
+            for (history_entry& h : inc.history) h.at += delta;
+        }
+        // Both queues keep their order under one shift; they are rebuilt because a set's keys
+        // cannot be changed in place.
+        auto moved = [delta](std::set<std::pair<core::timestamp, std::uint64_t>>& queue,
+                             std::unordered_map<std::uint64_t, core::timestamp>& of) {
+            std::set<std::pair<core::timestamp, std::uint64_t>> next;
+            for (const auto& [at, id] : queue) next.emplace(at + delta, id);
+            queue = std::move(next);
+            for (auto& [id, at] : of) at += delta;
+        };
+        moved(due_queue, due_of);
+        moved(retire_queue, retire_of);
+        for (auto& [key, s] : silences) s.until += delta;
+    }
+
     // ---- transitions ----------------------------------------------------------------------
 
     std::uint64_t open(const opening& o, core::timestamp now, std::vector<action>& out) {
@@ -652,6 +675,7 @@ std::optional<core::timestamp> engine::next_deadline() const {
 }
 
 void engine::retire(core::timestamp now, std::vector<std::uint64_t>& retired) { impl_->retire(now, retired); }
+void engine::shift(core::duration delta) { impl_->shift(delta); }
 
 command_result engine::acknowledge(std::uint64_t id, std::string_view who, core::timestamp now) {
     incident* inc = impl_->lookup(id);

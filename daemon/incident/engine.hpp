@@ -157,6 +157,11 @@ public:
     // O(1) when none is due. Retirement is not a deadline: call it on the regular tick.
     void retire(core::timestamp now, std::vector<std::uint64_t>& retired);
 
+    // Moves every time the engine holds by `delta`: incident times and history, due steps,
+    // retirement and silences. The caller's timeline stepped (the wall clock was set); every wait
+    // keeps the length it had left, and the times shown follow the clock people read.
+    void shift(core::duration delta);
+
     command_result acknowledge(std::uint64_t id, std::string_view who, core::timestamp now);
     command_result approve(std::uint64_t id, std::size_t step, std::string_view who, core::timestamp now,
                            std::vector<action>& out);

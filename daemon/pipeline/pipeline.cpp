@@ -252,6 +252,17 @@ void pipeline::tick(core::timestamp now, step_result& out) {
 std::size_t pipeline::remembered_keys() const { return impl_->memory.size(); }
 
 std::optional<core::timestamp> pipeline::next_deadline() const { return impl_->engine.next_deadline(); }
+
+void pipeline::shift(core::duration delta) {
+    auto& s = *impl_;
+    s.detector.shift(delta);
+    s.engine.shift(delta);
+    s.next_prune += delta;
+    for (auto& [key, mem] : s.memory)
+        for (auto& e : mem.samples) e.at += delta;
+    for (auto& [id, samples] : s.evidence_by_incident)
+        for (auto& e : samples) e.at += delta;
+}
 incident::engine& pipeline::incidents() { return impl_->engine; }
 const incident::engine& pipeline::incidents() const { return impl_->engine; }
 

@@ -93,6 +93,9 @@ public:
     // The earliest time tick() has scheduled work (a veto wait, an escalation), if any; the
     // detector is also re-evaluated by the caller at a steady cadence for clearing.
     std::optional<core::timestamp> next_deadline() const;
+    // The caller's timeline stepped by `delta` (the wall clock was set): the detector's windows,
+    // the engine's incidents, waits and silences, and the evidence all move with it.
+    void shift(core::duration delta);
 
     incident::engine& incidents();
     const incident::engine& incidents() const;

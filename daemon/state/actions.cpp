@@ -76,6 +76,8 @@ action_store::action_store(detail::connection& c)
       started_(c.db, "UPDATE actions SET started = attempts + 1 WHERE seq = ?1"),
       sent_since_(c.db,
                   "SELECT COUNT(*) FROM actions WHERE channel = ?1 AND kind = ?2 AND state = 'sent' AND done_us >= ?3"),
+      shift_pending_(c.db, "UPDATE actions SET next_attempt_us = next_attempt_us + ?1 WHERE state = 'pending'"),
+      shift_done_(c.db, "UPDATE actions SET done_us = done_us + ?1 WHERE done_us >= ?2"),
       dead_list_(c.db, "SELECT " CRISISD_RECORD_COLUMNS
                        " FROM actions WHERE state = 'dead' ORDER BY done_us DESC, seq DESC LIMIT ?1"),
       count_(c.db, "SELECT COUNT(*) FROM actions WHERE state = ?1"),
@@ -136,6 +138,14 @@ bool action_store::mark_started(std::int64_t seq) {
 std::size_t action_store::count_sent_since(std::string_view channel, std::string_view kind, core::timestamp since) {
     sent_since_.bind(1, channel).bind(2, kind).bind(3, micros(since));
     return read_count(sent_since_);
+}
+
+bool action_store::shift(core::duration delta, core::timestamp done_since) {
+    const auto us = std::chrono::duration_cast<std::chrono::microseconds>(delta).count();
+    shift_pending_.bind(1, us);
+    shift_done_.bind(1, us).bind(2, micros(done_since));
+    const bool pending = c_.run(shift_pending_);
+    return c_.run(shift_done_) && pending;
 }
 
 std::vector<record> action_store::dead_letters(std::size_t limit) {

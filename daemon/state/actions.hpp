@@ -67,6 +67,9 @@ public:
 
     // Records of `kind` on `channel` delivered at or after `since` (the statement cap).
     std::size_t count_sent_since(std::string_view channel, std::string_view kind, core::timestamp since);
+    // Moves pending records' next attempts, and the delivery times of records done at or after
+    // `done_since`, by `delta` (the timeline stepped: database::shift_times).
+    bool shift(core::duration delta, core::timestamp done_since);
     // Dead letters, newest first, at most `limit`.
     std::vector<record> dead_letters(std::size_t limit);
 
@@ -79,8 +82,8 @@ public:
 
 private:
     detail::connection& c_;
-    detail::statement insert_, insert_dead_, due_, next_, sent_, retry_, dead_, started_, sent_since_, dead_list_,
-        count_, by_incident_, by_key_;
+    detail::statement insert_, insert_dead_, due_, next_, sent_, retry_, dead_, started_, sent_since_, shift_pending_,
+        shift_done_, dead_list_, count_, by_incident_, by_key_;
 };
 
 }  // namespace crisisd::state

@@ -427,6 +427,13 @@ database::swept database::sweep(core::timestamp now, core::duration retention) {
 }
 
 std::uint64_t database::full_checkpoints() const { return impl_->checkpoints->complete(); }
+bool database::shift_times(core::duration delta, core::timestamp now) {
+    if (!begin()) return false;
+    actions().shift(delta, now - std::chrono::hours(2));
+    silences().shift(delta, now);
+    return commit();
+}
+
 int database::log_frames() const { return impl_->checkpoints->log_frames(); }
 
 }  // namespace crisisd::state

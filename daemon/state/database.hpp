@@ -89,6 +89,13 @@ public:
     };
     swept sweep(core::timestamp now, core::duration retention);
 
+    // The daemon's timeline stepped by `delta` (the wall clock was set; core::clock::take_step):
+    // pending actions' next attempts, running silences, and the delivery times of actions done
+    // in the two hours before `now` (the old timeline's; the hourly statement cap counts them)
+    // move with it, so a retry does not wait an extra hour and a cap does not reset early.
+    // One transaction; false when the database refused it (nothing moved).
+    bool shift_times(core::duration delta, core::timestamp now);
+
     // The write-ahead log is checkpointed on a background thread after commits
     // (detail/checkpointer.hpp says why): how many checkpoints copied the whole log so far, and
     // the log's length in frames after the last commit.

@@ -45,4 +45,14 @@ std::size_t silence_store::forget_ended(core::timestamp now) {
     return n;
 }
 
+bool silence_store::shift(core::duration delta, core::timestamp now) {
+    std::size_t unreadable = 0;
+    bool ok = true;
+    for (auto s : running(now, unreadable)) {
+        s.until += delta;
+        ok = save(s) && ok;
+    }
+    return ok;
+}
+
 }  // namespace crisisd::state

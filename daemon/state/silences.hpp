@@ -27,6 +27,8 @@ public:
     std::vector<silence> running(core::timestamp now, std::size_t& unreadable);
     // Drops silences that ended before `now` (the retention sweep).
     std::size_t forget_ended(core::timestamp now);
+    // Moves every running silence's end by `delta` (the timeline stepped); false on a refused write.
+    bool shift(core::duration delta, core::timestamp now);
 
 private:
     detail::meta_table& meta_;

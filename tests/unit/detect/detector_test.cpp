@@ -725,3 +725,51 @@ TEST(detector_snapshot, cooldown_survives_a_restart) {
 
 }  // namespace
 }  // namespace crisisd::detect
+
+namespace crisisd::detect {
+namespace {
+
+// The wall clock set back an hour: without a shift the next mentions are an hour older than the
+// window's head and are ignored, so the key is blind for the whole hour.
+TEST(detector_shift, a_step_back_keeps_the_window_and_the_next_mentions_count) {
+    harness h(rule(all_of({cond(metric::unique_authors, comparison::ge, 10)})));
+    h.burst(t0, 9, -0.8);
+    EXPECT_EQ(h.fires(), 0u);
+    h.d.shift(-1h);
+    EXPECT_EQ(h.m(t0 - 1h + 2s).unique_authors, 9.0);
+    h.see(t0 - 1h + 2s, neg(5000));
+    EXPECT_EQ(h.fires(), 1u);
+}
+
+// Set forward: without a shift the window would be an hour old and empty at the next mention.
+TEST(detector_shift, a_step_forward_keeps_the_window_instead_of_emptying_it) {
+    harness h(rule(all_of({cond(metric::unique_authors, comparison::ge, 10)})));
+    h.burst(t0, 9, -0.8);
+    h.d.shift(1h);
+    EXPECT_EQ(h.m(t0 + 1h + 2s).unique_authors, 9.0);
+    h.see(t0 + 1h + 2s, neg(5000));
+    EXPECT_EQ(h.fires(), 1u);
+    // The window still ends its length after the (shifted) mentions.
+    EXPECT_EQ(h.m(t0 + 1h + 6min).unique_authors, 0.0);
+}
+
+// Shifts that are not whole buckets, both ways: the ring turns with the buckets, so mentions
+// stay in the buckets they were in relative to each other and leave the window on time.
+TEST(detector_shift, the_ring_turns_with_a_shift_of_any_size) {
+    for (core::duration delta : {core::duration{-3h - 7s}, core::duration{+11s}, core::duration{+2h + 3min + 1s}}) {
+        harness h(rule(all_of({cond(metric::count, comparison::ge, 1000)})));
+        for (int i = 0; i < 5; ++i) h.see(t0 + i * 1min, neg(static_cast<std::uint64_t>(100 + i)));
+        h.d.shift(delta);
+        const core::timestamp now = t0 + 4min + delta;
+        EXPECT_EQ(h.m(now).count, 5.0) << delta.count();
+        // The oldest mention leaves the window a minute later, the newest five; a shift moves
+        // whole buckets (5 s here), so each is checked a bucket and more either side.
+        EXPECT_EQ(h.m(now + 1min - 10s).count, 5.0) << delta.count();
+        EXPECT_EQ(h.m(now + 1min + 10s).count, 4.0) << delta.count();
+        EXPECT_EQ(h.m(now + 5min - 10s).count, 1.0) << delta.count();
+        EXPECT_EQ(h.m(now + 5min + 10s).count, 0.0) << delta.count();
+    }
+}
+
+}  // namespace
+}  // namespace crisisd::detect

@@ -1207,3 +1207,43 @@ TEST(engine_retention, next_deadline_matches_a_scan_of_every_step_over_randomize
 }  // namespace retention
 }  // namespace
 }  // namespace crisisd::incident
+
+namespace crisisd::incident {
+namespace {
+
+// The wall clock set forward past the veto wait: without the shift the statement went out at the
+// next tick, a second after the incident opened. With it, the wait keeps the length it had left.
+TEST(engine_shift, a_step_forward_keeps_the_veto_wait_it_had_left) {
+    engine e(outage_settings());
+    std::vector<action> out;
+    const auto id = e.open(outage(), t0, out);
+    out.clear();
+    e.tick(t0 + 1min, out);
+    e.shift(700s);
+    e.tick(t0 + 1min + 700s + 1s, out);
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(e.next_deadline(), t0 + 3min + 700s);
+    EXPECT_EQ(e.veto(id, holding_step, "anna", t0 + 2min + 700s), command_result::done);
+    e.tick(t0 + 3min + 700s, out);
+    EXPECT_TRUE(of_kind(out, action_kind::statement).empty());
+}
+
+// Set back an hour: without the shift the statement and the escalation waited an extra hour.
+// Times already recorded move too, so the incident's history reads in the clock people see.
+TEST(engine_shift, a_step_back_keeps_waits_silences_and_history_in_step) {
+    engine e(outage_settings());
+    std::vector<action> out;
+    const auto id = e.open(outage(), t0, out);
+    EXPECT_EQ(e.silence("isp-outage", "other", t0 + 1h, "anna", t0), command_result::done);
+    out.clear();
+    e.shift(-1h);
+    e.tick(t0 - 1h + 3min, out);
+    ASSERT_EQ(of_kind(out, action_kind::statement).size(), 1u);
+    EXPECT_EQ(e.find(id)->opened_at, t0 - 1h);
+    EXPECT_EQ(e.find(id)->history.front().at, t0 - 1h);
+    EXPECT_TRUE(e.silenced("isp-outage", "other", t0 - 1h + 59min));
+    EXPECT_FALSE(e.silenced("isp-outage", "other", t0 + 1min));
+}
+
+}  // namespace
+}  // namespace crisisd::incident

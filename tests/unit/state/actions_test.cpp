@@ -258,3 +258,32 @@ TEST(action_store, a_refused_action_is_a_dead_letter_at_once) {
     EXPECT_EQ(dead[0].last_error, "not sent: duplicate");
     EXPECT_EQ(db->actions().count(state::record_state::dead), 1u);
 }
+
+// The wall clock set back an hour: a page waiting 10 s for its retry must not wait an hour and
+// 10 s, a statement posted a minute ago still counts against the hourly cap, and a silence keeps
+// the time it had left.
+TEST(state_database, a_timeline_step_moves_retries_recent_deliveries_and_silences) {
+    temp_db tmp;
+    auto s = open(tmp.path());
+    s->actions().enqueue("page", 1, "pager", "notify", "{}", t0);
+    s->actions().enqueue("post", 1, "brand", "statement", "{}", t0);
+    s->actions().enqueue("old", 1, "brand2", "statement", "{}", t0 - 5h);
+    auto due = s->actions().due(t0);
+    ASSERT_EQ(due.size(), 3u);
+    for (const auto& r : due)
+        if (r.key == "page") s->actions().mark_retry(r.seq, t0 + 10s, "HTTP 503");
+        else if (r.key == "post") s->actions().mark_sent(r.seq, t0 - 1min);
+        else if (r.key == "old") s->actions().mark_sent(r.seq, t0 - 5h);
+    s->silences().save(state::silence{"isp-outage", "", "anna", t0 + 30min});
+
+    ASSERT_TRUE(s->shift_times(-1h, t0));
+    EXPECT_EQ(s->actions().next_attempt(), t0 + 10s - 1h);
+    EXPECT_EQ(s->actions().count_sent_since("brand", "statement", t0 - 2h), 1u);
+    EXPECT_EQ(s->actions().count_sent_since("brand", "statement", t0 - 1h - 1min), 1u);
+    EXPECT_EQ(s->actions().count_sent_since("brand", "statement", t0 - 1h - 1min + 1us), 0u);
+    EXPECT_EQ(s->actions().find("old")->done_at, t0 - 5h);  // history long past stays as it was
+    std::size_t unreadable = 0;
+    auto running = s->silences().running(t0 - 1h, unreadable);
+    ASSERT_EQ(running.size(), 1u);
+    EXPECT_EQ(running[0].until, t0 - 30min);
+}
