@@ -9,7 +9,7 @@
 
 #include "admin/api.hpp"
 #include "admin/metrics.hpp"
-#include "app/incident_log.hpp"
+#include "report/incident_log.hpp"
 #include "core/json_writer.hpp"
 #include "incident/codec.hpp"
 #include "core/log.hpp"
@@ -87,7 +87,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
     std::map<std::string, std::unique_ptr<notify::channel>> channels;
     std::unique_ptr<outbox::delivery_loop> delivery;
     std::unique_ptr<pipeline::pipeline> pipe;
-    incident_log log;
+    report::incident_log log;
     std::unique_ptr<admin::api> api;
     std::unique_ptr<net::http_server> admin_server;
 
@@ -197,8 +197,8 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         return "pending";
     }
 
-    incident_log::view_options view(bool detail) const {
-        incident_log::view_options o;
+    report::incident_log::view_options view(bool detail) const {
+        report::incident_log::view_options o;
         o.now = clock.now();
         o.detail = detail;
         const core::clock* c = &clock;

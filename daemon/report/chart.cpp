@@ -1,4 +1,4 @@
-#include "app/chart.hpp"
+#include "report/chart.hpp"
 
 #include <algorithm>
 #include <array>
@@ -7,7 +7,7 @@
 #include <ctime>
 #include <optional>
 
-namespace crisisd::app {
+namespace crisisd::report {
 namespace {
 
 // Layout, in SVG user units (pixels at 100 %).
@@ -430,4 +430,4 @@ std::string chart_recorder::render(const pipeline::pipeline& p) const {
     return s;
 }
 
-}  // namespace crisisd::app
+}  // namespace crisisd::report
