@@ -186,15 +186,9 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         : io(i), settings(std::move(s)), options(o), clock(*o.clock), tick_timer(i) {}
 
     // --- daemon_access (admin API) ---
-    std::string action_status(const incident::action& a) const {
+    report::delivery_status action_status(const incident::action& a) const {
         auto rec = store->actions().find(a.idempotency_key);
-        if (!rec) return "pending";
-        switch (rec->state) {
-            case outbox::record_state::sent: return "sent";
-            case outbox::record_state::dead: return "failed";
-            case outbox::record_state::pending: return "pending";
-        }
-        return "pending";
+        return report::delivery_status_of(rec ? &*rec : nullptr);
     }
 
     report::incident_log::view_options view(bool detail) const {

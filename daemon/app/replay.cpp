@@ -187,8 +187,8 @@ int replay_command(const std::vector<std::string>& args) {
         report::incident_log::view_options vo;
         vo.now = now.value_or(core::timestamp{});
         vo.detail = false;
-        auto json = log.write_all(pipe, settings->playbooks, [](const incident::action&) { return std::string("sent"); },
-                                  vo, false, pipe.processed());
+        auto sent = [](const incident::action&) { return report::delivery_status::sent; };
+        auto json = log.write_all(pipe, settings->playbooks, sent, vo, false, pipe.processed());
         std::ofstream out(*report_path, std::ios::binary);
         out << json << '\n';
         if (!out) {

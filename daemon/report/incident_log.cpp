@@ -36,6 +36,25 @@ void maybe_time(core::json_writer& w, std::string_view k, const std::optional<co
 
 }  // namespace
 
+std::string_view to_string(delivery_status s) {
+    switch (s) {
+        case delivery_status::pending: return "pending";
+        case delivery_status::sent: return "sent";
+        case delivery_status::failed: return "failed";
+    }
+    return "pending";
+}
+
+delivery_status delivery_status_of(const state::record* rec) {
+    if (rec == nullptr) return delivery_status::pending;
+    switch (rec->state) {
+        case state::record_state::sent: return delivery_status::sent;
+        case state::record_state::dead: return delivery_status::failed;
+        case state::record_state::pending: return delivery_status::pending;
+    }
+    return delivery_status::pending;
+}
+
 const std::vector<incident::action>& incident_log::actions(std::uint64_t id) const {
     auto it = actions_.find(id);
     return it == actions_.end() ? no_actions : it->second;
@@ -129,7 +148,7 @@ void incident_log::write_actions(core::json_writer& w, const incident::incident&
             .member("phase", a.on_resolve ? "resolve" : "open")
             .member("channel", a.channel)
             .member("kind", incident::to_string(a.kind))
-            .member("status", status(a))
+            .member("status", to_string(status(a)))
             .member("at", core::format_rfc3339(a.at));
         // The report keeps what was posted, byte for byte.
         if (a.kind == incident::action_kind::statement) w.member("text", a.text);
@@ -149,7 +168,8 @@ void incident_log::write_actions(core::json_writer& w, const incident::incident&
                 .member("phase", s.on_resolve ? "resolve" : "open")
                 .member("channel", ch)
                 .member("kind", incident::to_string(incident::action_kind_of(s.kind)))
-                .member("status", s.state == incident::step_state::vetoed ? "vetoed" : "pending");
+                .member("status", s.state == incident::step_state::vetoed ? incident::to_string(s.state)
+                                                                         : to_string(delivery_status::pending));
             maybe_time(w, "at", s.due);
             if (s.kind == incident::step_kind::statement) w.member("text", s.preview);
             w.end_object();
@@ -182,10 +202,10 @@ void incident_log::write_steps(core::json_writer& w, const incident::incident& i
         if (s.fresh_approval) w.member("changed_since_opening", true);
         w.member("text", s.preview);
         if (!s.language.empty()) w.member("language", s.language);
-        std::string delivery;
+        std::optional<delivery_status> delivery;
         for (const auto& a : emitted)
             if (a.step == s.index && a.on_resolve == s.on_resolve && a.event != "veto_restarted") delivery = status(a);
-        if (!delivery.empty()) w.member("status", delivery);
+        if (delivery) w.member("status", to_string(*delivery));
         maybe_time(w, "due", s.due);
         w.key("due_in_ms");
         if (s.due && s.state == incident::step_state::scheduled && o.wall_ms)

@@ -15,6 +15,7 @@
 #include "core/json_writer.hpp"
 #include "incident/engine.hpp"
 #include "pipeline/pipeline.hpp"
+#include "state/actions.hpp"
 
 namespace crisisd::report {
 
@@ -23,8 +24,14 @@ struct series_point {
     double rate = 0, baseline_rate = 0, negative_ratio = 0, count = 0;
 };
 
-// "sent" | "failed" | "pending" for an emitted action (live: from the outbox; replay: "sent").
-using action_status_fn = std::function<std::string(const incident::action&)>;
+// What became of an emitted action, as the incident view names it.
+enum class delivery_status { pending, sent, failed };
+std::string_view to_string(delivery_status s);  // "pending" | "sent" | "failed"
+// From the action's outbox record: none yet is pending, a dead letter failed.
+delivery_status delivery_status_of(const state::record* rec);
+
+// The status of an emitted action (live: from the outbox; replay: sent).
+using action_status_fn = std::function<delivery_status(const incident::action&)>;
 
 class incident_log {
 public:

@@ -64,7 +64,7 @@ TEST(incident_log, writes_the_view_with_emitted_and_pending_actions) {
 
     incident_log::view_options o;
     o.now = t0 + 15s;
-    auto status = [](const incident::action&) { return std::string("sent"); };
+    auto status = [](const incident::action&) { return delivery_status::sent; };
     auto doc = boost::json::parse(log.write_all(*p, playbooks, status, o, true, std::nullopt));
     const auto& inc = doc.at("incidents").at(0).as_object();
     EXPECT_EQ(inc.at("state").as_string(), "open");
@@ -90,6 +90,20 @@ TEST(incident_log, writes_the_view_with_emitted_and_pending_actions) {
     auto lean = boost::json::parse(log.write_all(*p, playbooks, status, o, false, 12));
     EXPECT_FALSE(lean.at("incidents").at(0).as_object().contains("steps"));
     EXPECT_EQ(lean.at("mentions_processed").as_int64(), 12);
+}
+
+// The view's delivery status of an action follows its outbox record; the record's state is read
+// back from the database by the names it was written with.
+TEST(incident_log, delivery_status_follows_the_outbox_record) {
+    EXPECT_EQ(delivery_status_of(nullptr), delivery_status::pending);
+    state::record r;
+    for (auto [st, want] : {std::pair{state::record_state::pending, "pending"}, std::pair{state::record_state::sent, "sent"},
+                            std::pair{state::record_state::dead, "failed"}}) {
+        r.state = st;
+        EXPECT_EQ(to_string(delivery_status_of(&r)), want);
+        EXPECT_EQ(state::record_state_from_string(state::to_string(st)), st);
+    }
+    EXPECT_FALSE(state::record_state_from_string("lost"));
 }
 
 }  // namespace
