@@ -9,8 +9,9 @@
 
 #include "admin/api.hpp"
 #include "admin/metrics.hpp"
-#include "app/incident_log.hpp"
+#include "report/incident_log.hpp"
 #include "core/json_writer.hpp"
+#include "incident/codec.hpp"
 #include "core/log.hpp"
 #include "ingest/dedup_window.hpp"
 #include "ingest/file_source.hpp"
@@ -35,42 +36,7 @@ namespace crisisd::app {
 namespace asio = boost::asio;
 
 std::string action_payload(const incident::action& a, const incident::incident* inc, std::string_view console_url) {
-    std::string out;
-    core::json_writer w(out);
-    w.begin_object()
-        .member("idempotency_key", a.idempotency_key)
-        .member("kind", incident::to_string(a.kind))
-        .member("channel", a.channel)
-        .member("text", a.text)
-        .member("at", core::format_rfc3339(a.at));
-    if (!a.event.empty()) w.member("event", a.event);
-    // How it was approved travels with a statement: the outbox refuses `required` without an approver.
-    if (a.kind == incident::action_kind::statement)
-        w.member("statement", a.statement).member("language", a.language)
-            .member("approval", incident::to_string(a.approval_mode)).member("approved_by", a.approved_by);
-    if (inc) {
-        w.key("incident").begin_object();
-        w.member("id", static_cast<std::uint64_t>(inc->id))
-            .member("rule", inc->rule)
-            .member("key", inc->key)
-            .member("severity", inc->severity)
-            .member("state", incident::to_string(inc->state))
-            .member("opened_at", core::format_rfc3339(inc->opened_at));
-        if (inc->resolved_at) w.member("resolved_at", core::format_rfc3339(*inc->resolved_at));
-        w.key("evidence").begin_object();
-        w.member("count", inc->evidence.count)
-            .member("negative_count", inc->evidence.negative_count)
-            .member("negative_ratio", inc->evidence.negative_ratio)
-            .member("unique_authors", inc->evidence.unique_authors)
-            .member("volume_ratio", inc->evidence.volume_ratio)
-            .member("rate", inc->evidence.rate)
-            .member("baseline_rate", inc->evidence.baseline_rate);
-        w.end_object();
-        w.end_object();
-        if (!console_url.empty()) w.member("console_url", std::string(console_url) + "#incident-" + std::to_string(inc->id));
-    }
-    w.end_object();
-    return out;
+    return incident::action_to_json(a, inc, console_url);
 }
 
 namespace {
@@ -121,7 +87,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
     std::map<std::string, std::unique_ptr<notify::channel>> channels;
     std::unique_ptr<outbox::delivery_loop> delivery;
     std::unique_ptr<pipeline::pipeline> pipe;
-    incident_log log;
+    report::incident_log log;
     std::unique_ptr<admin::api> api;
     std::unique_ptr<net::http_server> admin_server;
 
@@ -220,19 +186,13 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         : io(i), settings(std::move(s)), options(o), clock(*o.clock), tick_timer(i) {}
 
     // --- daemon_access (admin API) ---
-    std::string action_status(const incident::action& a) const {
+    report::delivery_status action_status(const incident::action& a) const {
         auto rec = store->actions().find(a.idempotency_key);
-        if (!rec) return "pending";
-        switch (rec->state) {
-            case outbox::record_state::sent: return "sent";
-            case outbox::record_state::dead: return "failed";
-            case outbox::record_state::pending: return "pending";
-        }
-        return "pending";
+        return report::delivery_status_of(rec ? &*rec : nullptr);
     }
 
-    incident_log::view_options view(bool detail) const {
-        incident_log::view_options o;
+    report::incident_log::view_options view(bool detail) const {
+        report::incident_log::view_options o;
         o.now = clock.now();
         o.detail = detail;
         const core::clock* c = &clock;

@@ -86,7 +86,8 @@ private:
 };
 
 // Builds the JSON body every channel receives for an action (incident fields, never mention
-// text beyond the engine's summary), shared by run, demo and replay.
+// text beyond the engine's summary), shared by run, demo and replay. The shape is the codec's
+// (incident::action_to_json, read back by incident::action_from_json).
 std::string action_payload(const incident::action& a, const incident::incident* inc, std::string_view console_url);
 
 }  // namespace crisisd::app

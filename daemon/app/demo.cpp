@@ -18,7 +18,7 @@
 #include "app/cli.hpp"
 #include "app/daemon.hpp"
 #include "app/demo_files.hpp"
-#include "app/timeline.hpp"
+#include "app/timeline_observer.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
 #include "net/websocket_server.hpp"
@@ -138,14 +138,15 @@ int demo_command(const std::vector<std::string>& args) {
     // The story's clock starts a little before its first post, at `speed` times wall time.
     core::scaled_clock clock(scenario.front().at - std::chrono::seconds(20), speed);
     bool colour = ::isatty(STDOUT_FILENO) != 0;
-    timeline tl(stdout, &clock, colour);
+    report::timeline tl(stdout, &clock, colour);
+    timeline_observer watching(tl);
     core::set_log_threshold(core::log_level::warning);  // the timeline tells the story
 
     // A made-up admin token that lives only in this process; 256 bits like `ctl token add`'s.
     auto token = admin::new_token();
     daemon_options dopt;
     dopt.clock = &clock;
-    dopt.observer = &tl;
+    dopt.observer = &watching;
     dopt.extra_admin_token = token;
     auto created = daemon::create(io, std::move(*settings), dopt);
     if (auto* e = std::get_if<create_error>(&created)) {

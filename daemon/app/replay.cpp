@@ -8,10 +8,10 @@
 #include <cstdio>
 #include <fstream>
 
-#include "app/chart.hpp"
+#include "report/chart.hpp"
 #include "app/cli.hpp"
-#include "app/incident_log.hpp"
-#include "app/timeline.hpp"
+#include "report/incident_log.hpp"
+#include "report/timeline.hpp"
 #include "core/log.hpp"
 #include "parse/frame_parser.hpp"
 #include "parse/generic.hpp"
@@ -56,13 +56,13 @@ int replay_command(const std::vector<std::string>& args) {
     auto& pipe = *std::get<std::unique_ptr<pipeline::pipeline>>(created);
 
     bool quiet = o.flag("--quiet");
-    timeline tl(stdout, nullptr, !quiet && ::isatty(STDOUT_FILENO));
-    incident_log log;
+    report::timeline tl(stdout, nullptr, !quiet && ::isatty(STDOUT_FILENO));
+    report::incident_log log;
     pipeline::step_result step;
     std::uint64_t opened = 0;
-    std::optional<chart_recorder> chart;
+    std::optional<report::chart_recorder> chart;
     if (o.value("--chart")) {
-        chart_options co;
+        report::chart_options co;
         co.title = input_path->substr(input_path->rfind('/') + 1);
         chart.emplace(co);
     }
@@ -184,11 +184,11 @@ int replay_command(const std::vector<std::string>& args) {
     }
 
     if (auto report_path = o.value("--report")) {
-        incident_log::view_options vo;
+        report::incident_log::view_options vo;
         vo.now = now.value_or(core::timestamp{});
         vo.detail = false;
-        auto json = log.write_all(pipe, settings->playbooks, [](const incident::action&) { return std::string("sent"); },
-                                  vo, false, pipe.processed());
+        auto sent = [](const incident::action&) { return report::delivery_status::sent; };
+        auto json = log.write_all(pipe, settings->playbooks, sent, vo, false, pipe.processed());
         std::ofstream out(*report_path, std::ios::binary);
         out << json << '\n';
         if (!out) {

@@ -149,4 +149,25 @@ json_writer& json_writer::raw(std::string_view json) {
     return *this;
 }
 
+char* put_fixed4(char* p, double v) {
+    const double scaled = v * 10000.0;
+    const double magnitude = std::fabs(scaled);
+    const double fraction = magnitude - std::trunc(magnitude);
+    if (!(std::fabs(v) <= 1.0) || std::fabs(fraction - 0.5) < 1e-6) {
+        return std::to_chars(p, p + 32, v, std::chars_format::fixed, 4).ptr;
+    }
+    // Away from a tie, adding 0.5 and truncating is llround(|scaled|): |scaled| <= 10^4, so the
+    // sum's rounding error (< 2^-38) cannot carry it across an integer.
+    const auto n = static_cast<unsigned>(magnitude + 0.5);
+    if (std::signbit(v)) *p++ = '-';  // to_chars keeps the sign of -0.00001 ("-0.0000")
+    const unsigned decimals = n % 10000;
+    p[0] = static_cast<char>('0' + n / 10000);
+    p[1] = '.';
+    p[2] = static_cast<char>('0' + decimals / 1000);
+    p[3] = static_cast<char>('0' + decimals / 100 % 10);
+    p[4] = static_cast<char>('0' + decimals / 10 % 10);
+    p[5] = static_cast<char>('0' + decimals % 10);
+    return p + 6;
+}
+
 }  // namespace crisisd::core

@@ -10,59 +10,6 @@
 
 namespace crisisd::incident {
 
-std::string_view to_string(incident_state s) {
-    switch (s) {
-        case incident_state::open: return "open";
-        case incident_state::acknowledged: return "acknowledged";
-        case incident_state::resolved: return "resolved";
-    }
-    return "unknown";
-}
-
-std::string_view to_string(step_state s) {
-    switch (s) {
-        case step_state::scheduled: return "scheduled";
-        case step_state::awaiting_approval: return "awaiting_approval";
-        case step_state::emitted: return "emitted";
-        case step_state::vetoed: return "vetoed";
-        case step_state::skipped: return "skipped";
-    }
-    return "unknown";
-}
-
-std::string_view to_string(action_kind k) {
-    switch (k) {
-        case action_kind::notify: return "notify";
-        case action_kind::statement: return "statement";
-    }
-    return "unknown";
-}
-
-std::string_view to_string(step_kind k) {
-    switch (k) {
-        case step_kind::notify: return "notify";
-        case step_kind::statement: return "statement";
-        case step_kind::escalate: return "escalate";
-    }
-    return "unknown";
-}
-
-std::string_view to_string(approval a) {
-    switch (a) {
-        case approval::automatic: return "auto";
-        case approval::veto: return "veto";
-        case approval::required: return "required";
-    }
-    return "required";
-}
-
-std::optional<approval> approval_from_string(std::string_view s) {
-    if (s == "auto") return approval::automatic;
-    if (s == "veto") return approval::veto;
-    if (s == "required") return approval::required;
-    return std::nullopt;
-}
-
 step_identity identity_of(const step_settings& s) {
     step_identity id;
     id.kind = s.kind;

@@ -13,26 +13,10 @@
 
 #include "core/time.hpp"
 #include "detect/detector.hpp"
+#include "incident/names.hpp"
 #include "incident/settings.hpp"
 
 namespace crisisd::incident {
-
-enum class incident_state { open, acknowledged, resolved };
-enum class action_kind { notify, statement };
-enum class step_state {
-    scheduled,         // waiting for its time (escalate `after`, veto `wait`)
-    awaiting_approval, // approval: required, nobody approved yet
-    emitted,           // handed to the outbox as an action
-    vetoed,
-    skipped,           // escalation not needed (acknowledged) or incident resolved first
-};
-
-std::string_view to_string(incident_state s);
-std::string_view to_string(step_state s);
-std::string_view to_string(action_kind k);
-std::string_view to_string(step_kind k);
-std::string_view to_string(approval a);  // "auto" | "veto" | "required", as in the config
-std::optional<approval> approval_from_string(std::string_view s);
 
 // Something to deliver. The idempotency key is stable across restarts: the same incident and
 // step always yield the same key, so the outbox can refuse a second copy.

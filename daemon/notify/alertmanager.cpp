@@ -20,22 +20,23 @@ public:
         : http_channel(s, ex), endpoint_(without_trailing_slashes(s.url) + "/api/v2/alerts") {}
 
     boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
-        auto p = parse_payload(d.payload);
+        auto p = incident::action_from_json(d.payload);
         if (!p) co_return bad_payload();
+        const auto inc = p->incident.value_or(incident::incident_summary{});
         bool resolved = p->event == "resolved";
-        auto starts = p->has_incident ? p->opened_at : p->at;
-        auto ends = resolved ? (p->resolved_at ? *p->resolved_at : p->at) : p->at + firing_lifetime;
+        auto starts = p->incident ? inc.opened_at : p->at;
+        auto ends = resolved ? inc.resolved_at.value_or(p->at) : p->at + firing_lifetime;
         if (ends <= starts) ends = starts + std::chrono::seconds(1);
-        boost::json::object labels{{"alertname", p->rule.empty() ? std::string("crisisd") : p->rule},
+        boost::json::object labels{{"alertname", inc.rule.empty() ? std::string("crisisd") : inc.rule},
                                    {"source", "crisisd"},
-                                   {"incident_id", std::to_string(p->incident_id)}};
+                                   {"incident_id", std::to_string(inc.id)}};
         // The label set is the alert's identity: a state database created anew numbers from 1
         // again, and its incident 1 must not be taken for the old one.
         if (!d.instance.empty()) labels["crisisd_instance"] = d.instance;
-        if (!p->key.empty()) labels["key"] = p->key;
-        if (!p->severity.empty()) labels["severity"] = p->severity;
+        if (!inc.key.empty()) labels["key"] = inc.key;
+        if (!inc.severity.empty()) labels["severity"] = inc.severity;
         boost::json::object annotations{{"summary", headline(*p)}};
-        if (p->kind == "statement") annotations["statement"] = p->text;
+        if (p->kind == incident::action_kind::statement) annotations["statement"] = p->text;
         boost::json::object alert{{"labels", std::move(labels)},
                                   {"annotations", std::move(annotations)},
                                   {"startsAt", core::format_rfc3339(starts)},

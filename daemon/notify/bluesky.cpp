@@ -63,9 +63,9 @@ public:
         : http_channel(fixed(s), ex), base_(settings_.url) {}
 
     boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
-        auto p = parse_payload(d.payload);
+        auto p = incident::action_from_json(d.payload);
         if (!p) co_return bad_payload();
-        if (p->kind != "statement")
+        if (p->kind != incident::action_kind::statement)
             co_return make_result(outcome::failed, 0, "bluesky posts statements only; use a pager channel");
         if (access_.empty()) {
             if (auto failed = co_await login()) co_return *failed;
@@ -193,7 +193,7 @@ private:
         co_return r;
     }
 
-    std::string record_body(const action_payload& p, const std::string& rkey) const {
+    std::string record_body(const incident::action_payload& p, const std::string& rkey) const {
         boost::json::object record{{"$type", collection}, {"text", p.text}, {"createdAt", created_at(p.at)}};
         if (p.language.size() == 2) record["langs"] = boost::json::array{boost::json::string(p.language)};
         return boost::json::serialize(boost::json::object{

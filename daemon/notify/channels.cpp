@@ -33,12 +33,13 @@ std::string platform_key(const delivery& d) { return d.instance.empty() ? d.key 
 
 namespace detail {
 
-std::string headline(const action_payload& p) {
+std::string headline(const incident::action_payload& p) {
     std::string out;
-    if (!p.severity.empty()) out += "[" + p.severity + "] ";
-    if (p.has_incident) {
-        out += "incident " + std::to_string(p.incident_id);
-        if (!p.rule.empty()) out += " (" + p.rule + (p.key.empty() ? "" : " / " + p.key) + ")";
+    if (p.incident && !p.incident->severity.empty()) out += "[" + p.incident->severity + "] ";
+    if (p.incident) {
+        const auto& inc = *p.incident;
+        out += "incident " + std::to_string(inc.id);
+        if (!inc.rule.empty()) out += " (" + inc.rule + (inc.key.empty() ? "" : " / " + inc.key) + ")";
         if (!p.event.empty()) out += " " + p.event;
         if (!p.text.empty()) out += ": ";
     }
@@ -73,7 +74,7 @@ public:
     using http_channel::http_channel;
 
     boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
-        auto p = detail::parse_payload(d.payload);
+        auto p = incident::action_from_json(d.payload);
         if (!p) co_return bad_payload();
         std::string text = detail::headline(*p);
         if (!p->console_url.empty()) text += " <" + p->console_url + "|open in crisisd>";

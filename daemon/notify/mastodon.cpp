@@ -35,9 +35,9 @@ public:
         : http_channel(s, ex), endpoint_(without_trailing_slashes(s.url) + "/api/v1/statuses") {}
 
     boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
-        auto p = parse_payload(d.payload);
+        auto p = incident::action_from_json(d.payload);
         if (!p) co_return bad_payload();
-        if (p->kind != "statement")
+        if (p->kind != incident::action_kind::statement)
             co_return make_result(outcome::failed, 0, "mastodon posts statements only; use a pager channel");
         boost::json::object status{{"status", p->text}, {"visibility", settings_.visibility}};
         if (p->language.size() == 2) status["language"] = p->language;

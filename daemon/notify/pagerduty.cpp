@@ -25,10 +25,11 @@ public:
     pagerduty_channel(const channel_settings& s, boost::asio::any_io_executor ex) : http_channel(fixed(s), ex) {}
 
     boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
-        auto p = parse_payload(d.payload);
+        auto p = incident::action_from_json(d.payload);
         if (!p) co_return bad_payload();
-        if (p->kind != "notify")
+        if (p->kind != incident::action_kind::notify)
             co_return make_result(outcome::failed, 0, "pagerduty pages people; it does not post statements");
+        const auto inc = p->incident.value_or(incident::incident_summary{});
         std::string_view action = "trigger";
         if (p->event == "acknowledged") action = "acknowledge";
         else if (p->event == "resolved") action = "resolve";
@@ -36,20 +37,20 @@ public:
         // to the open alert instead of paging twice. The instance keeps incident 1 of a state
         // database created anew from attaching to incident 1 of the old one.
         std::string dedup = "crisisd/" + (d.instance.empty() ? std::string() : d.instance + "/") +
-                            (p->rule.empty() ? std::string("incident") : p->rule) + "/" +
-                            std::to_string(p->incident_id);
+                            (inc.rule.empty() ? std::string("incident") : inc.rule) + "/" +
+                            std::to_string(inc.id);
         boost::json::object body{{"routing_key", settings_.routing_key}, {"event_action", action}, {"dedup_key", dedup}};
         if (action == "trigger") {
             auto summary = headline(*p);
             if (summary.size() > 1024) summary.resize(1024);
-            boost::json::object details{{"incident_id", p->incident_id}, {"event", p->event}};
-            if (p->has_incident) details["opened_at"] = core::format_rfc3339(p->opened_at);
+            boost::json::object details{{"incident_id", inc.id}, {"event", p->event}};
+            if (p->incident) details["opened_at"] = core::format_rfc3339(inc.opened_at);
             body["payload"] = boost::json::object{{"summary", summary},
                                                   {"source", "crisisd"},
-                                                  {"severity", pd_severity(p->severity)},
+                                                  {"severity", pd_severity(inc.severity)},
                                                   {"timestamp", core::format_rfc3339(p->at)},
-                                                  {"component", p->key},
-                                                  {"class", p->rule},
+                                                  {"component", inc.key},
+                                                  {"class", inc.rule},
                                                   {"custom_details", std::move(details)}};
             body["client"] = "crisisd";
             if (!p->console_url.empty()) body["client_url"] = p->console_url;

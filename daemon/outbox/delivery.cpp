@@ -5,18 +5,24 @@
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <functional>
 #include <map>
 #include <random>
 #include <set>
 
 #include "core/log.hpp"
+#include "incident/codec.hpp"
 
 namespace crisisd::outbox {
 
 namespace asio = boost::asio;
+
+namespace {
+// The outbox stores an action's kind by its name (incident/names.hpp).
+bool is_statement(const record& rec) {
+    return incident::action_kind_from_string(rec.kind) == incident::action_kind::statement;
+}
+}  // namespace
 
 struct delivery_loop::impl : std::enable_shared_from_this<impl> {
     asio::any_io_executor ex;
@@ -100,25 +106,19 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
     // or damaged row) is never posted. Statements written before approval travelled with them
     // carry no approval field and are let through.
     bool refused_unapproved(const record& rec, core::timestamp now) {
-        if (rec.kind != "statement") return false;
+        if (!is_statement(rec)) return false;
         std::string why;
-        boost::system::error_code ec;
-        auto doc = boost::json::parse(rec.payload, ec);
-        if (ec || !doc.is_object()) {
+        auto payload = incident::action_from_json(rec.payload);
+        if (!payload) {
             why = "refused: statement payload is not a JSON object";
+        } else if (!payload->has_approval) {
+            return false;
+        } else if (!payload->approval_mode) {
+            why = "refused: unknown approval mode";
+        } else if (*payload->approval_mode == incident::approval::required && payload->approved_by.empty()) {
+            why = "refused: approval required and no approver recorded";
         } else {
-            const auto& o = doc.get_object();
-            const auto* mode = o.if_contains("approval");
-            const auto* by = o.if_contains("approved_by");
-            const bool has_approver = by != nullptr && by->is_string() && !by->get_string().empty();
-            if (mode == nullptr) return false;
-            if (!mode->is_string() ||
-                (mode->get_string() != "auto" && mode->get_string() != "veto" && mode->get_string() != "required"))
-                why = "refused: unknown approval mode";
-            else if (mode->get_string() == "required" && !has_approver)
-                why = "refused: approval required and no approver recorded";
-            else
-                return false;
+            return false;
         }
         core::log_error("outbox: statement " + rec.key + " on " + rec.channel + " not posted: " + why);
         ++refused;
@@ -132,7 +132,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
     // incidents (or an attacker provoking them) must not make the brand spam its timeline.
     bool over_statement_cap(const record& rec, const notify::channel& ch, core::timestamp now) {
         int cap = ch.settings().statements_per_hour;
-        if (cap <= 0 || rec.kind != "statement") return false;
+        if (cap <= 0 || !is_statement(rec)) return false;
         auto posted = db.actions().count_sent_since(rec.channel, rec.kind, now - std::chrono::hours(1));
         if (posted < static_cast<std::size_t>(cap)) return false;
         auto why = "skipped: statement cap of " + std::to_string(cap) + " per hour reached on channel " + rec.channel;
@@ -154,7 +154,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
         notify::delivery d{rec.key, rec.kind, rec.payload, std::max(rec.attempts, rec.started) + 1, db.instance_id()};
         // Only statements pay for this extra durable write: a duplicate page is harmless, a
         // duplicate public post is not, and the channel needs to know to check first.
-        if (rec.kind == "statement" && !db.actions().mark_started(rec.seq)) {
+        if (is_statement(rec) && !db.actions().mark_started(rec.seq)) {
             core::log_error("outbox: statement " + rec.key + " not posted yet: cannot record the attempt (" +
                             db.last_error() + "); trying again in 1 s");
             held_until[rec.seq] = clock.now() + write_retry;

@@ -14,7 +14,7 @@ void follow_ups::add(const incident::engine& incidents, std::uint64_t id, std::s
     if (!incidents.find(id)) return;
     std::vector<std::string> seen;
     for (const auto& rec : store_.actions().for_incident(id)) {
-        if (rec.kind != "notify" || std::find(seen.begin(), seen.end(), rec.channel) != seen.end()) continue;
+        if (incident::action_kind_from_string(rec.kind) != incident::action_kind::notify || std::find(seen.begin(), seen.end(), rec.channel) != seen.end()) continue;
         auto type = channel_types_.find(rec.channel);
         if (type == channel_types_.end()) continue;
         const notify::channel_traits* traits = notify::traits_of(type->second);

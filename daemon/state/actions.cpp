@@ -19,7 +19,7 @@ record read_record(const detail::statement& s) {
     r.kind = s.text(4);
     r.payload = s.text(5);
     auto st = s.text(6);
-    r.state = st == "sent" ? record_state::sent : st == "dead" ? record_state::dead : record_state::pending;
+    r.state = record_state_from_string(st).value_or(record_state::pending);
     r.attempts = static_cast<int>(s.integer(7));
     r.created_at = from_micros(s.integer(8));
     r.next_attempt = from_micros(s.integer(9));
@@ -52,6 +52,12 @@ std::string_view to_string(record_state s) {
         case record_state::dead: return "dead";
     }
     return "pending";
+}
+
+std::optional<record_state> record_state_from_string(std::string_view s) {
+    for (auto st : {record_state::pending, record_state::sent, record_state::dead})
+        if (to_string(st) == s) return st;
+    return std::nullopt;
 }
 
 action_store::action_store(detail::connection& c)

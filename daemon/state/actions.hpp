@@ -16,7 +16,8 @@
 namespace crisisd::state {
 
 enum class record_state { pending, sent, dead };
-std::string_view to_string(record_state s);
+std::string_view to_string(record_state s);  // the `state` column
+std::optional<record_state> record_state_from_string(std::string_view s);
 
 struct record {
     std::int64_t seq = 0;  // insertion order; delivery order within a channel

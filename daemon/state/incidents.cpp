@@ -1,6 +1,6 @@
 #include "state/incidents.hpp"
 
-#include "state/incident_snapshot.hpp"
+#include "incident/codec.hpp"
 
 namespace crisisd::state {
 
@@ -11,7 +11,7 @@ incident_store::incident_store(detail::connection& c)
       count_(c.db, "SELECT COUNT(*) FROM incidents") {}
 
 bool incident_store::save(const incident::incident& inc) {
-    save_.bind(1, static_cast<std::int64_t>(inc.id)).bind(2, incident_to_json(inc));
+    save_.bind(1, static_cast<std::int64_t>(inc.id)).bind(2, incident::incident_to_json(inc));
     if (inc.state == incident::incident_state::resolved && inc.resolved_at) save_.bind(3, detail::micros(*inc.resolved_at));
     else save_.bind_null(3);
     return c_.run(save_);
@@ -21,7 +21,7 @@ incident_store::loaded incident_store::live(core::timestamp resolved_since) {
     loaded out;
     live_.bind(1, detail::micros(resolved_since));
     while (live_.step() == SQLITE_ROW) {
-        if (auto inc = incident_from_json(live_.text(0))) out.incidents.push_back(std::move(*inc));
+        if (auto inc = incident::incident_from_json(live_.text(0))) out.incidents.push_back(std::move(*inc));
         else ++out.unreadable;
     }
     live_.reset();

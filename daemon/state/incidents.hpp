@@ -1,5 +1,5 @@
 #pragma once
-// Incident snapshots (state/incident_snapshot.hpp), so incidents, their history and their step
+// Incident snapshots (the snapshot shape of incident/codec.hpp), so incidents, their history and their step
 // timers survive a restart. Each row also carries the incident's resolution time (indexed), so
 // start-up reads only live incidents and the retention sweep finds old ones without reading
 // snapshots. Owned by state::database; not thread-safe.

@@ -1,5 +1,6 @@
 // Playbooks (what happens when an incident opens and resolves) and the statement library.
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <chrono>
 #include <filesystem>
@@ -8,6 +9,7 @@
 #include "config/detail/sections.hpp"
 #include "config/detail/templates.hpp"
 #include "core/time_zone.hpp"
+#include "incident/names.hpp"
 #include "incident/settings.hpp"
 
 namespace crisisd::config::detail {
@@ -46,12 +48,12 @@ std::optional<incident::step_settings> read_statement_step(context& ctx, const f
     // No default: whether a public post needs a person is a decision the author must write down.
     std::optional<std::size_t> mode;
     if (const field* approval = m.require("approval")) {
-        mode = read_choice(ctx, *approval, {"auto", "veto", "required"});
-        if (mode) {
-            s.approval_mode = *mode == 0   ? incident::approval::automatic
-                              : *mode == 1 ? incident::approval::veto
-                                           : incident::approval::required;
-        }
+        // The modes by their names in incident/names.hpp, in the order diagnostics list them.
+        const std::array<std::string_view, 3> modes{to_string(incident::approval::automatic),
+                                                    to_string(incident::approval::veto),
+                                                    to_string(incident::approval::required)};
+        mode = read_choice(ctx, *approval, modes);
+        if (mode) s.approval_mode = incident::approval_from_string(modes[*mode]).value_or(incident::approval::required);
     }
     const field* wait = m.find("wait");
     if (wait) {
@@ -104,7 +106,9 @@ void read_steps(context& ctx, const field& f, std::vector<incident::step_setting
             return;
         }
         const field& step = m.fields().front();
-        if (step.key == "notify") {
+        // The mapping above admits only the three kinds' names.
+        const auto kind = incident::step_kind_from_string(step.key).value_or(step_kind::notify);
+        if (kind == step_kind::notify) {
             incident::step_settings s;
             s.kind = step_kind::notify;
             if (auto v = read_string_list(ctx, step, true)) {
@@ -116,7 +120,7 @@ void read_steps(context& ctx, const field& f, std::vector<incident::step_setting
                 s.channels = std::move(*v);
                 out.push_back(std::move(s));
             }
-        } else if (step.key == "statement") {
+        } else if (kind == step_kind::statement) {
             if (auto s = read_statement_step(ctx, step)) out.push_back(std::move(*s));
         } else {
             if (on_resolve) {

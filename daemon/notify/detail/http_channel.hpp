@@ -84,6 +84,6 @@ std::unique_ptr<channel> make_mastodon(const channel_settings& s, boost::asio::a
 std::unique_ptr<channel> make_bluesky(const channel_settings& s, boost::asio::any_io_executor ex);
 
 // "[critical] incident 7 opened: <summary>" — the line people see in chat and on pagers.
-std::string headline(const action_payload& p);
+std::string headline(const incident::action_payload& p);
 
 }  // namespace crisisd::notify::detail

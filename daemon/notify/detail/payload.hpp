@@ -1,35 +1,16 @@
 #pragma once
-// The action payload the daemon writes to the outbox (app::action_payload), read back by the
-// channels that turn it into a remote API's own format.
+// Channels read the action payload the outbox hands them with the incident codec
+// (incident::action_from_json, included here for them); what is left here are the helpers for
+// the answers of remote APIs.
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
 
 #include "core/time.hpp"
+#include "incident/codec.hpp"
 
 namespace crisisd::notify::detail {
-
-struct action_payload {
-    std::string kind;   // notify | statement
-    std::string event;  // notify: opened | escalated | acknowledged | resolved
-    std::string text;
-    std::string statement;
-    std::string language;
-    core::timestamp at{};
-    std::string console_url;
-    bool has_incident = false;
-    std::uint64_t incident_id = 0;
-    std::string rule;
-    std::string key;
-    std::string severity;
-    std::string state;
-    core::timestamp opened_at{};
-    std::optional<core::timestamp> resolved_at;
-};
-
-// nullopt when the payload is not a JSON object; missing fields stay empty.
-std::optional<action_payload> parse_payload(std::string_view json);
 
 // "HTTP <status>: <short body>" for dead letters and logs; the body is cut at 200 bytes.
 std::string describe_response(int status, std::string_view body);

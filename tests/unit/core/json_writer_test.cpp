@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <charconv>
+
 using crisisd::core::json_writer;
 
 TEST(json_writer, writes_nested_values_with_commas) {
@@ -22,4 +24,16 @@ TEST(json_writer, replaces_invalid_utf8_so_output_stays_valid) {
     std::string out;
     json_writer(out).value(std::string_view("ok \xC3\xA4 bad \xFF\xC3 end"));
     EXPECT_EQ(out, "\"ok \xC3\xA4 bad \xEF\xBF\xBD\xEF\xBF\xBD end\"");
+}
+
+// `crisisd score`'s fast path prints what the library prints, ties and signs included.
+TEST(put_fixed4, matches_to_chars_fixed_four) {
+    auto expect_same = [](double v) {
+        char fast[32], slow[32];
+        std::string_view a(fast, static_cast<std::size_t>(crisisd::core::put_fixed4(fast, v) - fast));
+        std::string_view b(slow, static_cast<std::size_t>(std::to_chars(slow, slow + 32, v, std::chars_format::fixed, 4).ptr - slow));
+        EXPECT_EQ(a, b) << v;
+    };
+    for (int i = -20000; i <= 20000; ++i) expect_same(i / 19999.0);
+    for (double v : {0.0, -0.0, -0.00001, 0.00005, -0.00005, 0.12345, 1.0, -1.0, 1.5, 123.456}) expect_same(v);
 }

@@ -1,8 +1,10 @@
-#include "app/incident_log.hpp"
+#include "report/incident_log.hpp"
 
 #include <algorithm>
 
-namespace crisisd::app {
+#include "incident/codec.hpp"
+
+namespace crisisd::report {
 namespace {
 
 const std::vector<incident::action> no_actions;
@@ -26,28 +28,32 @@ std::optional<incident::step_identity> step_of(const std::vector<incident::playb
     return std::nullopt;
 }
 
-std::string_view kind_name(incident::step_kind k) {
-    switch (k) {
-        case incident::step_kind::notify: return "notify";
-        case incident::step_kind::statement: return "statement";
-        case incident::step_kind::escalate: return "escalate";
-    }
-    return "notify";
-}
-
-void write_metrics(core::json_writer& w, const detect::metrics_snapshot& m) {
-    w.member("count", m.count)
-        .member("negative_count", m.negative_count)
-        .member("negative_ratio", m.negative_ratio)
-        .member("mean_compound", m.mean_compound)
-        .member("unique_authors", m.unique_authors)
-        .member("rate", m.rate)
-        .member("baseline_rate", m.baseline_rate)
-        .member("volume_ratio", m.volume_ratio)
-        .member("zscore", m.zscore);
+void maybe_time(core::json_writer& w, std::string_view k, const std::optional<core::timestamp>& t) {
+    w.key(k);
+    if (t) w.value(core::format_rfc3339(*t));
+    else w.null();
 }
 
 }  // namespace
+
+std::string_view to_string(delivery_status s) {
+    switch (s) {
+        case delivery_status::pending: return "pending";
+        case delivery_status::sent: return "sent";
+        case delivery_status::failed: return "failed";
+    }
+    return "pending";
+}
+
+delivery_status delivery_status_of(const state::record* rec) {
+    if (rec == nullptr) return delivery_status::pending;
+    switch (rec->state) {
+        case state::record_state::sent: return delivery_status::sent;
+        case state::record_state::dead: return delivery_status::failed;
+        case state::record_state::pending: return delivery_status::pending;
+    }
+    return delivery_status::pending;
+}
 
 const std::vector<incident::action>& incident_log::actions(std::uint64_t id) const {
     auto it = actions_.find(id);
@@ -94,17 +100,27 @@ void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, cons
         .member("severity", inc.severity)
         .member("state", incident::to_string(inc.state))
         .member("opened_at", core::format_rfc3339(inc.opened_at));
-    w.key("acknowledged_at");
-    if (inc.acknowledged_at) w.value(core::format_rfc3339(*inc.acknowledged_at));
-    else w.null();
-    w.key("resolved_at");
-    if (inc.resolved_at) w.value(core::format_rfc3339(*inc.resolved_at));
-    else w.null();
-
+    maybe_time(w, "acknowledged_at", inc.acknowledged_at);
+    maybe_time(w, "resolved_at", inc.resolved_at);
     w.key("evidence").begin_object();
-    write_metrics(w, inc.evidence);
+    incident::write_evidence(w, inc.evidence, incident::evidence_form::full);
+    write_samples(w, p, inc.id);
+    w.end_object();
+    write_actions(w, inc, playbooks, status);
+    if (o.detail) {
+        write_steps(w, inc, playbooks, status, o);
+        w.key("history").begin_array();
+        for (const auto& h : inc.history)
+            w.begin_object().member("at", core::format_rfc3339(h.at)).member("who", h.who).member("what", h.what).end_object();
+        w.end_array();
+        write_series(w, inc.id);
+    }
+    w.end_object();
+}
+
+void incident_log::write_samples(core::json_writer& w, const pipeline::pipeline& p, std::uint64_t id) {
     w.key("samples").begin_array();
-    for (const auto& s : p.evidence(inc.id)) {
+    for (const auto& s : p.evidence(id)) {
         w.begin_object()
             .member("id", s.id)
             .member("author", s.author)
@@ -117,19 +133,22 @@ void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, cons
             .member("at", core::format_rfc3339(s.at))
             .end_object();
     }
-    w.end_array().end_object();
+    w.end_array();
+}
 
-    // Actions: every emitted one with its delivery status, then statement steps that were
-    // vetoed or are still waiting, so a report shows what did not go out too.
-    const auto& emitted = actions(inc.id);
+// Every emitted action with its delivery status, then statement steps that were vetoed or are
+// still waiting, so a report shows what did not go out too.
+void incident_log::write_actions(core::json_writer& w, const incident::incident& inc,
+                                 const std::vector<incident::playbook_settings>& playbooks,
+                                 const action_status_fn& status) const {
     w.key("actions").begin_array();
-    for (const auto& a : emitted) {
+    for (const auto& a : actions(inc.id)) {
         w.begin_object()
             .member("step", static_cast<std::uint64_t>(a.step))
             .member("phase", a.on_resolve ? "resolve" : "open")
             .member("channel", a.channel)
             .member("kind", incident::to_string(a.kind))
-            .member("status", status(a))
+            .member("status", to_string(status(a)))
             .member("at", core::format_rfc3339(a.at));
         // The report keeps what was posted, byte for byte.
         if (a.kind == incident::action_kind::statement) w.member("text", a.text);
@@ -142,76 +161,74 @@ void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, cons
             continue;
         if (s.kind == incident::step_kind::escalate && s.state != incident::step_state::vetoed) continue;
         const auto st = step_of(playbooks, inc.playbook, s);
-        std::vector<std::string> channels = st ? st->channels : std::vector<std::string>{};
-        for (const auto& ch : channels) {
+        if (!st) continue;
+        for (const auto& ch : st->channels) {
             w.begin_object()
                 .member("step", static_cast<std::uint64_t>(s.index))
                 .member("phase", s.on_resolve ? "resolve" : "open")
                 .member("channel", ch)
-                .member("kind", s.kind == incident::step_kind::statement ? "statement" : "notify")
-                .member("status", s.state == incident::step_state::vetoed ? "vetoed" : "pending");
-            w.key("at");
-            if (s.due) w.value(core::format_rfc3339(*s.due));
-            else w.null();
+                .member("kind", incident::to_string(incident::action_kind_of(s.kind)))
+                .member("status", s.state == incident::step_state::vetoed ? incident::to_string(s.state)
+                                                                         : to_string(delivery_status::pending));
+            maybe_time(w, "at", s.due);
             if (s.kind == incident::step_kind::statement) w.member("text", s.preview);
             w.end_object();
         }
     }
     w.end_array();
+}
 
-    if (o.detail) {
-        w.key("steps").begin_array();
-        for (const auto& s : inc.steps) {
-            const auto st = step_of(playbooks, inc.playbook, s);
-            w.begin_object()
-                .member("index", static_cast<std::uint64_t>(s.index))
-                .member("phase", s.on_resolve ? "resolve" : "open")
-                .member("kind", kind_name(s.kind))
-                .member("state", incident::to_string(s.state));
-            w.key("channels").begin_array();
-            if (st)
-                for (const auto& ch : st->channels) w.value(ch);
-            w.end_array();
-            if (st && s.kind == incident::step_kind::statement) {
-                w.member("statement", st->statement)
-                    .member("approval", incident::to_string(s.fresh_approval ? incident::approval::required
-                                                                              : st->approval_mode));
-            }
-            if (s.fresh_approval) w.member("changed_since_opening", true);
-            w.member("text", s.preview);
-            if (!s.language.empty()) w.member("language", s.language);
-            std::string delivery;
-            for (const auto& a : emitted)
-                if (a.step == s.index && a.on_resolve == s.on_resolve && a.event != "veto_restarted") delivery = status(a);
-            if (!delivery.empty()) w.member("status", delivery);
-            w.key("due");
-            if (s.due) w.value(core::format_rfc3339(*s.due));
-            else w.null();
-            w.key("due_in_ms");
-            if (s.due && s.state == incident::step_state::scheduled && o.wall_ms)
-                w.value(std::max<std::int64_t>(0, o.wall_ms(*s.due - o.now)));
-            else
-                w.null();
-            w.end_object();
+void incident_log::write_steps(core::json_writer& w, const incident::incident& inc,
+                               const std::vector<incident::playbook_settings>& playbooks, const action_status_fn& status,
+                               const view_options& o) const {
+    const auto& emitted = actions(inc.id);
+    w.key("steps").begin_array();
+    for (const auto& s : inc.steps) {
+        const auto st = step_of(playbooks, inc.playbook, s);
+        w.begin_object()
+            .member("index", static_cast<std::uint64_t>(s.index))
+            .member("phase", s.on_resolve ? "resolve" : "open")
+            .member("kind", incident::to_string(s.kind))
+            .member("state", incident::to_string(s.state));
+        w.key("channels").begin_array();
+        if (st)
+            for (const auto& ch : st->channels) w.value(ch);
+        w.end_array();
+        if (st && s.kind == incident::step_kind::statement) {
+            w.member("statement", st->statement)
+                .member("approval", incident::to_string(s.fresh_approval ? incident::approval::required
+                                                                          : st->approval_mode));
         }
-        w.end_array();
-        w.key("history").begin_array();
-        for (const auto& h : inc.history)
-            w.begin_object().member("at", core::format_rfc3339(h.at)).member("who", h.who).member("what", h.what).end_object();
-        w.end_array();
-        w.key("series").begin_array();
-        for (const auto& pt : series(inc.id)) {
-            w.begin_object()
-                .member("at", core::format_rfc3339(pt.at))
-                .member("rate", pt.rate)
-                .member("baseline_rate", pt.baseline_rate)
-                .member("negative_ratio", pt.negative_ratio)
-                .member("count", pt.count)
-                .end_object();
-        }
-        w.end_array();
+        if (s.fresh_approval) w.member("changed_since_opening", true);
+        w.member("text", s.preview);
+        if (!s.language.empty()) w.member("language", s.language);
+        std::optional<delivery_status> delivery;
+        for (const auto& a : emitted)
+            if (a.step == s.index && a.on_resolve == s.on_resolve && a.event != "veto_restarted") delivery = status(a);
+        if (delivery) w.member("status", to_string(*delivery));
+        maybe_time(w, "due", s.due);
+        w.key("due_in_ms");
+        if (s.due && s.state == incident::step_state::scheduled && o.wall_ms)
+            w.value(std::max<std::int64_t>(0, o.wall_ms(*s.due - o.now)));
+        else
+            w.null();
+        w.end_object();
     }
-    w.end_object();
+    w.end_array();
+}
+
+void incident_log::write_series(core::json_writer& w, std::uint64_t id) const {
+    w.key("series").begin_array();
+    for (const auto& pt : series(id)) {
+        w.begin_object()
+            .member("at", core::format_rfc3339(pt.at))
+            .member("rate", pt.rate)
+            .member("baseline_rate", pt.baseline_rate)
+            .member("negative_ratio", pt.negative_ratio)
+            .member("count", pt.count)
+            .end_object();
+    }
+    w.end_array();
 }
 
 std::string incident_log::write_all(const pipeline::pipeline& p, const std::vector<incident::playbook_settings>& playbooks,
@@ -234,4 +251,4 @@ std::string incident_log::write_all(const pipeline::pipeline& p, const std::vect
     return out;
 }
 
-}  // namespace crisisd::app
+}  // namespace crisisd::report

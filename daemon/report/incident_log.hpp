@@ -2,7 +2,9 @@
 // What the shell remembers about each incident beyond the engine's state: the actions emitted
 // for it (to report their delivery status) and a short history of its key's metrics (for the
 // console's chart). Shared by the live daemon, replay and the demo; serialises incidents for
-// the admin API and for reports (`--report`).
+// the admin API and for reports (`--report`): the incident view, built from the codec's pieces
+// (incident/codec.hpp: names, evidence) and what only the view has (delivery status, samples,
+// series, countdowns). One owner; not thread-safe.
 #include <cstdint>
 #include <deque>
 #include <functional>
@@ -13,16 +15,23 @@
 #include "core/json_writer.hpp"
 #include "incident/engine.hpp"
 #include "pipeline/pipeline.hpp"
+#include "state/actions.hpp"
 
-namespace crisisd::app {
+namespace crisisd::report {
 
 struct series_point {
     core::timestamp at{};
     double rate = 0, baseline_rate = 0, negative_ratio = 0, count = 0;
 };
 
-// "sent" | "failed" | "pending" for an emitted action (live: from the outbox; replay: "sent").
-using action_status_fn = std::function<std::string(const incident::action&)>;
+// What became of an emitted action, as the incident view names it.
+enum class delivery_status { pending, sent, failed };
+std::string_view to_string(delivery_status s);  // "pending" | "sent" | "failed"
+// From the action's outbox record: none yet is pending, a dead letter failed.
+delivery_status delivery_status_of(const state::record* rec);
+
+// The status of an emitted action (live: from the outbox; replay: sent).
+using action_status_fn = std::function<delivery_status(const incident::action&)>;
 
 class incident_log {
 public:
@@ -58,10 +67,18 @@ public:
                           std::optional<std::uint64_t> mentions_processed) const;
 
 private:
+    static void write_samples(core::json_writer& w, const pipeline::pipeline& p, std::uint64_t id);
+    void write_actions(core::json_writer& w, const incident::incident& inc,
+                       const std::vector<incident::playbook_settings>& playbooks, const action_status_fn& status) const;
+    void write_steps(core::json_writer& w, const incident::incident& inc,
+                     const std::vector<incident::playbook_settings>& playbooks, const action_status_fn& status,
+                     const view_options& o) const;
+    void write_series(core::json_writer& w, std::uint64_t id) const;
+
     std::map<std::uint64_t, std::vector<incident::action>> actions_;
     // A deque: a full chart drops its oldest point at every tick, which a vector would pay for
     // by moving all the others (half the CPU of a long replay did exactly that).
     std::map<std::uint64_t, std::deque<series_point>> series_;
 };
 
-}  // namespace crisisd::app
+}  // namespace crisisd::report

@@ -17,7 +17,7 @@
 #include "core/time.hpp"
 #include "pipeline/pipeline.hpp"
 
-namespace crisisd::app {
+namespace crisisd::report {
 
 struct chart_options {
     core::duration step = std::chrono::seconds(5);  // sampling step in event time
@@ -48,4 +48,4 @@ private:
     std::map<std::pair<std::size_t, std::string>, std::vector<point>> series_;
 };
 
-}  // namespace crisisd::app
+}  // namespace crisisd::report

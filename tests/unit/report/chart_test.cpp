@@ -1,11 +1,11 @@
 // `crisisd replay --chart`: the SVG shows each key's story with its incidents.
-#include "app/chart.hpp"
+#include "report/chart.hpp"
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 
-namespace crisisd::app {
+namespace crisisd::report {
 namespace {
 
 using namespace std::chrono_literals;
@@ -66,4 +66,4 @@ TEST(chart, says_so_when_nothing_matched) {
 }
 
 }  // namespace
-}  // namespace crisisd::app
+}  // namespace crisisd::report

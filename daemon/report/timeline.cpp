@@ -1,9 +1,11 @@
-#include "app/timeline.hpp"
+#include "report/timeline.hpp"
 
 #include <cmath>
 #include <cstdio>
 
-namespace crisisd::app {
+#include "incident/codec.hpp"
+
+namespace crisisd::report {
 namespace {
 
 constexpr std::string_view red = "\x1b[1;31m", green = "\x1b[1;32m", yellow = "\x1b[33m", blue = "\x1b[36m",
@@ -20,21 +22,13 @@ std::string fixed(double v, int decimals) {
     return buf;
 }
 
+// What a person wants to see of a delivered action: its text, on one line.
 std::string payload_text(const std::string& payload) {
-    // The payload is our own JSON; the text field is what a person wants to see.
-    auto k = payload.find("\"text\":\"");
-    if (k == std::string::npos) return {};
-    std::string out;
-    for (std::size_t i = k + 8; i < payload.size(); ++i) {
-        char c = payload[i];
-        if (c == '\\' && i + 1 < payload.size()) {
-            char n = payload[++i];
-            out += n == 'n' ? ' ' : n;
-            continue;
-        }
-        if (c == '"') break;
-        out += c;
-    }
+    auto p = incident::action_from_json(payload);
+    if (!p) return {};
+    std::string out = std::move(p->text);
+    for (char& c : out)
+        if (static_cast<unsigned char>(c) < 0x20) c = ' ';
     return out;
 }
 
@@ -118,7 +112,7 @@ void timeline::action_queued(const incident::action& a) {
 
 void timeline::action_delivered(const state::record& r) {
     auto t = r.done_at.value_or(now());
-    if (r.kind == "statement") {
+    if (incident::action_kind_from_string(r.kind) == incident::action_kind::statement) {
         line(t, "✉", green, "  posted to " + r.channel + ": \"" + payload_text(r.payload) + "\"");
     } else {
         line(t, "✓", dim, "  " + r.channel + " notified: " + payload_text(r.payload));
@@ -138,4 +132,4 @@ void timeline::command(std::string_view verb, std::uint64_t id, std::string_view
          std::string(who) + " " + std::string(verb) + " on incident #" + std::to_string(id) + ": " + std::string(result));
 }
 
-}  // namespace crisisd::app
+}  // namespace crisisd::report
