@@ -1,6 +1,15 @@
 #include "cluster/settings.hpp"
 
 namespace crisisd::cluster {
+namespace {
+
+// As the config writes them: "3s", "1500ms".
+std::string shown(std::chrono::milliseconds d) {
+    auto ms = d.count();
+    return ms % 1000 == 0 ? std::to_string(ms / 1000) + "s" : std::to_string(ms) + "ms";
+}
+
+}  // namespace
 
 bool valid_name(const std::string& s) {
     if (s.empty() || s.size() > 64) return false;
@@ -25,7 +34,9 @@ std::vector<std::string> validate(const cluster_settings& s) {
     // answer, or its timeout, before the owner's own deadline; otherwise a healthy owner would
     // blink out of ownership between two renewals.
     else if (l.renew_interval + s.nats.request_timeout >= l.ttl - l.safety_margin)
-        out.push_back("renew interval + request timeout must be shorter than lease ttl - safety margin");
+        out.push_back("renew_interval (" + shown(l.renew_interval) + ") + request_timeout (" + shown(s.nats.request_timeout) +
+                      ") must be shorter than ttl (" + shown(l.ttl) + ") - safety_margin (" + shown(l.safety_margin) +
+                      "), or a healthy owner would fall silent between two renewals");
     return out;
 }
 

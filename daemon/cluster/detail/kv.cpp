@@ -2,6 +2,8 @@
 
 #include "cluster/detail/nats.hpp"
 
+#include <algorithm>
+
 namespace crisisd::cluster::detail {
 namespace {
 
@@ -26,31 +28,46 @@ std::unique_ptr<kv_bucket> kv_bucket::open(nats_connection& conn, const lease_se
     cfg.TTL = std::chrono::duration_cast<std::chrono::nanoseconds>(s.ttl).count();
     cfg.Replicas = s.replicas;
     cfg.StorageType = js_FileStorage;
-    kvStore* kv = nullptr;
-    natsStatus st = js_CreateKeyValue(&kv, conn.handles().js, &cfg);
+    // Creating an R3 stream waits for the meta leader and then for the new stream's own leader,
+    // which takes seconds on a busy cluster: that one request gets a long wait of its own, while the
+    // bucket handle used for leases keeps the short request timeout (a renewal round must never
+    // stall for seconds).
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = std::max<std::int64_t>(10000, conn.settings().request_timeout.count());
+    jsCtx* admin = nullptr;
+    natsStatus st = natsConnection_JetStream(&admin, conn.handles().connection, &jo);
     if (st != NATS_OK) {
-        // It exists with a different configuration (or another replica raced us): bind and check.
-        std::string create_error = nats_error(st);
-        st = js_KeyValue(&kv, conn.handles().js, s.bucket.c_str());
-        if (st != NATS_OK) {
-            error = "lease bucket " + s.bucket + ": " + create_error;
-            return nullptr;
-        }
-        kvStatus* status = nullptr;
-        st = kvStore_Status(&status, kv);
-        if (st != NATS_OK) {
-            kvStore_Destroy(kv);
-            error = "lease bucket " + s.bucket + ": " + nats_error(st);
-            return nullptr;
-        }
-        auto ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(kvStatus_TTL(status))).count();
-        kvStatus_Destroy(status);
-        if (ttl_ms != s.ttl.count()) {
-            kvStore_Destroy(kv);
-            error = "lease bucket " + s.bucket + " exists with ttl " + std::to_string(ttl_ms) + " ms, not the configured " +
-                    std::to_string(s.ttl.count()) + " ms; delete it or use the same ttl";
-            return nullptr;
-        }
+        error = "lease bucket " + s.bucket + ": " + nats_error(st);
+        return nullptr;
+    }
+    kvStore* kv = nullptr;
+    st = js_CreateKeyValue(&kv, admin, &cfg);
+    std::string create_error = st == NATS_OK ? std::string() : nats_error(st);
+    if (kv) kvStore_Destroy(kv);
+    kv = nullptr;
+    jsCtx_Destroy(admin);
+    // It exists now, made by us or by another replica (perhaps with another configuration): bind
+    // with the short-timeout context and check what matters for fencing.
+    st = js_KeyValue(&kv, conn.handles().js, s.bucket.c_str());
+    if (st != NATS_OK) {
+        error = "lease bucket " + s.bucket + ": " + (create_error.empty() ? nats_error(st) : create_error);
+        return nullptr;
+    }
+    kvStatus* status = nullptr;
+    st = kvStore_Status(&status, kv);
+    if (st != NATS_OK) {
+        kvStore_Destroy(kv);
+        error = "lease bucket " + s.bucket + ": " + nats_error(st);
+        return nullptr;
+    }
+    auto ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(kvStatus_TTL(status))).count();
+    kvStatus_Destroy(status);
+    if (ttl_ms != s.ttl.count()) {
+        kvStore_Destroy(kv);
+        error = "lease bucket " + s.bucket + " exists with ttl " + std::to_string(ttl_ms) + " ms, not the configured " +
+                std::to_string(s.ttl.count()) + " ms; delete it or use the same ttl";
+        return nullptr;
     }
     return std::unique_ptr<kv_bucket>(new kv_bucket(conn, s.bucket, kv));
 }
