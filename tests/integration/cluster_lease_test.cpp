@@ -248,5 +248,47 @@ TEST_F(cluster_leases, leases_keep_renewing_when_one_nats_node_is_killed) {
     }
 }
 
+TEST_F(cluster_leases, killing_the_buckets_leader_pauses_owners_but_never_doubles_them) {
+    holder a("alpha", nats.urls()), b("beta", nats.urls());
+    a.start();
+    b.start();
+    ASSERT_TRUE(split(a, b, 8, 8));
+    // The worst single NATS failure for leases: the server leading the bucket's stream. Until the
+    // other two elect a new leader (seconds), no renewal is stored; owners fall silent at their
+    // deadlines and take their partitions back afterwards.
+    auto leader = nats.stream_leader("KV_leases", 1);
+    int victim = -1;
+    for (int i = 0; i < nats_cluster::size; ++i)
+        if (nats_cluster::node_name(i) == leader) victim = i;
+    ASSERT_GE(victim, 0) << "no leader for KV_leases: " << leader;
+    nats.kill_node(victim);
+    int doubled = 0;
+    auto both = [&] {
+        auto now = mono_clock::now();
+        for (int p = 0; p < 16; ++p) doubled += a.leases().may_send(p, now) && b.leases().may_send(p, now);
+    };
+    int survivor = (victim + 1) % nats_cluster::size;
+    ASSERT_TRUE(poll_until(
+        [&] {
+            both();
+            auto now_leader = nats.stream_leader("KV_leases", survivor);
+            return !now_leader.empty() && now_leader != leader;
+        },
+        60s, 100ms));
+    // Rounds that started after the new leader was there, and a settled split.
+    auto ra = a.rounds(), rb = b.rounds();
+    ASSERT_TRUE(poll_until(
+        [&] {
+            both();
+            return a.rounds() > ra + 2 && b.rounds() > rb + 2 && a.owned().size() == 8 && b.owned().size() == 8;
+        },
+        60s))
+        << a.owned().size() << "/" << b.owned().size() << "\n"
+        << nats.logs();
+    EXPECT_EQ(doubled, 0);
+    std::cout << "leases lost while node " << victim << " (the bucket's leader) was replaced: " << a.lost() + b.lost()
+              << "\n";
+}
+
 }  // namespace
 }  // namespace crisisd::testing
