@@ -114,6 +114,10 @@ lease_round partition_leases::tick() {
         for (const auto& e : entries) {
             if (starts_with(e.key, "m.")) {
                 if (!e.deleted && !e.value.empty() && e.key.size() > 2) members.push_back(e.key.substr(2));
+                // We wrote our incarnation just before this snapshot: another one means another writer.
+                if (e.key.size() > 2 && e.key.compare(2, std::string::npos, name_) == 0 && !e.deleted &&
+                    !e.value.empty() && e.value != incarnation_ && membership.outcome == detail::kv_outcome::ok)
+                    round.name_in_use = true;
                 continue;
             }
             if (!starts_with(e.key, "p.")) continue;

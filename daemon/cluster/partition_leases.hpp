@@ -58,6 +58,10 @@ struct lease_round {
     std::vector<int> released;   // given up for fair share
     int members = 0;             // live replicas seen (0 when the bucket could not be read)
     int renew_failures = 0;      // renewals without an answer this round
+    // Another live process writes this replica's member key: two replicas were given one name.
+    // Leases stay exclusive (each process only renews its own incarnation's writes), but fair
+    // share counts them as one member; the runtime should log this as a configuration error.
+    bool name_in_use = false;
     std::string error;           // the last NATS error of the round, if any
 };
 

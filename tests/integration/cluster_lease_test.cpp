@@ -78,6 +78,7 @@ public:
     std::vector<int> owned() const { return leases_->owned(mono_clock::now()); }
     long rounds() const { return rounds_.load(); }
     long lost() const { return lost_.load(); }
+    long name_conflicts() const { return name_conflicts_.load(); }
 
     // When this holder's write that acquired p was sent, for the last acquisition of p.
     std::optional<mono_time> acquired_at(int p) const {
@@ -98,6 +99,7 @@ private:
             for (int p : round.acquired)
                 if (auto d = leases_->deadline(p)) acquired_at_[p] = *d - s.ttl + s.safety_margin;
             lost_ += static_cast<long>(round.lost.size());
+            if (round.name_in_use) ++name_conflicts_;
             ++rounds_;
             cv_.wait_for(lock, s.renew_interval, [&] { return stopping_; });
         }
@@ -111,7 +113,7 @@ private:
     std::condition_variable cv_;
     bool stopping_ = false;
     std::map<int, mono_time> acquired_at_;
-    std::atomic<long> rounds_{0}, lost_{0};
+    std::atomic<long> rounds_{0}, lost_{0}, name_conflicts_{0};
     std::thread thread_;
 };
 
@@ -288,6 +290,21 @@ TEST_F(cluster_leases, killing_the_buckets_leader_pauses_owners_but_never_double
     EXPECT_EQ(doubled, 0);
     std::cout << "leases lost while node " << victim << " (the bucket's leader) was replaced: " << a.lost() + b.lost()
               << "\n";
+}
+
+TEST_F(cluster_leases, two_processes_given_one_name_are_told_and_never_share_a_partition) {
+    holder a("alpha", nats.urls()), twin("alpha", nats.urls());
+    a.start();
+    twin.start();
+    int doubled = 0;
+    ASSERT_TRUE(poll_until(
+        [&] {
+            auto now = mono_clock::now();
+            for (int p = 0; p < 16; ++p) doubled += a.leases().may_send(p, now) && twin.leases().may_send(p, now);
+            return a.name_conflicts() > 0 && twin.name_conflicts() > 0 && a.owned().size() + twin.owned().size() == 16;
+        },
+        30s));
+    EXPECT_EQ(doubled, 0);
 }
 
 }  // namespace
