@@ -1,6 +1,9 @@
 #include "cluster/mention_stream.hpp"
 
 #include <algorithm>
+#include <deque>
+#include <mutex>
+#include <unordered_map>
 
 #include "cluster/detail/nats.hpp"
 
@@ -10,6 +13,98 @@ namespace {
 std::int64_t nanos(std::chrono::milliseconds d) { return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count(); }
 
 }  // namespace
+
+struct mention_stream::batch_state {
+    jsCtx* js = nullptr;   // its own context: the acknowledgement callback belongs to it
+    std::mutex m;
+    std::unordered_map<std::string, std::deque<std::size_t>> waiting;   // msg id → batch indexes
+    std::vector<publish_result>* results = nullptr;
+};
+
+namespace {
+
+void on_publish_ack(jsCtx*, natsMsg* msg, jsPubAck* pa, jsPubAckErr* pae, void* closure) {
+    auto* b = static_cast<mention_stream::batch_state*>(closure);
+    const char* id = nullptr;
+    natsMsgHeader_Get(msg, "Nats-Msg-Id", &id);
+    {
+        std::lock_guard lock(b->m);
+        auto it = id ? b->waiting.find(id) : b->waiting.end();
+        if (it != b->waiting.end() && !it->second.empty() && b->results) {
+            auto& r = (*b->results)[it->second.front()];
+            it->second.pop_front();
+            if (pa) {
+                r.result = pa->Duplicate ? publish_result::outcome::duplicate : publish_result::outcome::stored;
+                r.sequence = pa->Sequence;
+                r.error.clear();
+            } else if (pae) {
+                r.error = pae->ErrText ? pae->ErrText : natsStatus_GetText(pae->Err);
+            }
+        }
+    }
+    natsMsg_Destroy(msg);
+}
+
+}  // namespace
+
+mention_stream::mention_stream(nats_connection& conn, stream_settings settings)
+    : conn_(conn), settings_(std::move(settings)), batch_(std::make_unique<batch_state>()) {}
+
+mention_stream::~mention_stream() {
+    if (batch_->js) jsCtx_Destroy(batch_->js);
+}
+
+std::vector<publish_result> mention_stream::publish_batch(const std::vector<outgoing_mention>& batch) {
+    std::vector<publish_result> results(batch.size());
+    for (auto& r : results) r.error = "no acknowledgement";
+    if (!batch_->js) {
+        jsOptions jo;
+        jsOptions_Init(&jo);
+        jo.Wait = conn_.settings().request_timeout.count();
+        jo.PublishAsync.MaxPending = 4096;
+        jo.PublishAsync.AckHandler = on_publish_ack;
+        jo.PublishAsync.AckHandlerClosure = batch_.get();
+        natsStatus st = natsConnection_JetStream(&batch_->js, conn_.handles().connection, &jo);
+        if (st != NATS_OK) {
+            batch_->js = nullptr;
+            for (auto& r : results) r.error = detail::nats_error(st);
+            return results;
+        }
+    }
+    {
+        std::lock_guard lock(batch_->m);
+        batch_->waiting.clear();
+        for (std::size_t i = 0; i < batch.size(); ++i) batch_->waiting[batch[i].msg_id].push_back(i);
+        batch_->results = &results;
+    }
+    for (std::size_t i = 0; i < batch.size(); ++i) {
+        const auto& m = batch[i];
+        if (m.partition < 0 || m.partition >= settings_.partitions) {
+            results[i].error = "no partition " + std::to_string(m.partition);
+            continue;
+        }
+        natsMsg* msg = nullptr;
+        auto subj = subject(m.partition);
+        natsStatus st = natsMsg_Create(&msg, subj.c_str(), nullptr, m.payload.data(), static_cast<int>(m.payload.size()));
+        if (st == NATS_OK) st = natsMsgHeader_Set(msg, "Nats-Msg-Id", m.msg_id.c_str());
+        if (st == NATS_OK) st = js_PublishMsgAsync(batch_->js, &msg, nullptr);
+        if (st != NATS_OK) results[i].error = detail::nats_error(st);
+        natsMsg_Destroy(msg);   // no-op when the library took it
+    }
+    jsPubOptions po;
+    jsPubOptions_Init(&po);
+    po.MaxWait = conn_.settings().request_timeout.count() * 4;
+    if (js_PublishAsyncComplete(batch_->js, &po) != NATS_OK) {
+        // Whatever is still unacknowledged stays "no acknowledgement": the caller publishes it
+        // again, and the message id makes that safe.
+        natsMsgList pending{nullptr, 0};
+        if (js_PublishAsyncGetPendingList(&pending, batch_->js) == NATS_OK) natsMsgList_Destroy(&pending);
+    }
+    std::lock_guard lock(batch_->m);
+    batch_->results = nullptr;
+    batch_->waiting.clear();
+    return results;
+}
 
 int partition_of(std::string_view rule, std::string_view key, int partitions) {
     std::uint64_t h = 14695981039346656037ull;

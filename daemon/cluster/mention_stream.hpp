@@ -59,22 +59,39 @@ struct publish_result {
     std::string error;
 };
 
+struct outgoing_mention {
+    int partition = 0;
+    std::string msg_id;
+    std::string payload;
+};
+
 class mention_stream {
 public:
     // Creates the stream (or binds to it when it exists); nullptr and `error` on failure.
     static std::unique_ptr<mention_stream> open(nats_connection& conn, stream_settings settings, std::string& error);
+    ~mention_stream();
+    mention_stream(const mention_stream&) = delete;
+    mention_stream& operator=(const mention_stream&) = delete;
 
     // Publishes `payload` to `partition`'s subject with `msg_id` as Nats-Msg-Id; blocks until the
     // stream has stored it (R3: a quorum has) or the request timed out.
     publish_result publish(int partition, const std::string& msg_id, std::string_view payload);
 
+    // Publishes a batch pipelined (many in flight, one wait for all acknowledgements): the way to
+    // publish at intake rates, where one round trip per mention would cap a replica at a few
+    // thousand a second. results[i] belongs to batch[i]. One thread at a time.
+    std::vector<publish_result> publish_batch(const std::vector<outgoing_mention>& batch);
+
     std::string subject(int partition) const { return settings_.subject_prefix + "." + std::to_string(partition); }
     const stream_settings& settings() const noexcept { return settings_; }
 
+    struct batch_state;
+
 private:
-    mention_stream(nats_connection& conn, stream_settings settings) : conn_(conn), settings_(std::move(settings)) {}
+    mention_stream(nats_connection& conn, stream_settings settings);
     nats_connection& conn_;
     stream_settings settings_;
+    std::unique_ptr<batch_state> batch_;   // the async context and the batch in flight
 };
 
 // One message fetched from a partition; keeps the client's message alive until acknowledged.

@@ -124,5 +124,34 @@ TEST_F(cluster_stream, the_next_owner_resumes_after_the_last_acknowledged_messag
     EXPECT_EQ(got[1].payload, "5");
 }
 
+TEST_F(cluster_stream, a_pipelined_batch_keeps_each_results_place_and_drops_its_duplicates) {
+    using outcome = cluster::publish_result::outcome;
+    // 100 mentions of one source spread over the partitions, ten of them received twice.
+    std::vector<cluster::outgoing_mention> batch;
+    std::vector<int> per_partition(16);
+    for (int i = 0; i < 100; ++i) {
+        int p = cluster::partition_of("rule", "key-" + std::to_string(i), 16);
+        ++per_partition[static_cast<std::size_t>(p)];
+        batch.push_back({p, cluster::message_id("ingest", "m-" + std::to_string(i), p), std::to_string(i)});
+    }
+    for (int i = 0; i < 10; ++i) batch.push_back(batch[static_cast<std::size_t>(i * 7)]);
+    auto results = stream->publish_batch(batch);
+    ASSERT_EQ(results.size(), 110u);
+    for (std::size_t i = 0; i < 100; ++i) EXPECT_EQ(results[i].result, outcome::stored) << i << ": " << results[i].error;
+    for (std::size_t i = 100; i < 110; ++i) {
+        EXPECT_EQ(results[i].result, outcome::duplicate) << i << ": " << results[i].error;
+        EXPECT_EQ(results[i].sequence, results[(i - 100) * 7].sequence);
+    }
+    // A partition's consumer sees each of its mentions once.
+    int p = batch[0].partition;
+    auto c = consumer(*conn, p);
+    ASSERT_TRUE(c);
+    std::string last_id;
+    for (std::size_t i = 0; i < 100; ++i)
+        if (batch[i].partition == p) last_id = batch[i].msg_id;
+    auto got = fetch_through(*c, last_id);
+    EXPECT_EQ(static_cast<int>(got.size()), per_partition[static_cast<std::size_t>(p)]);
+}
+
 }  // namespace
 }  // namespace crisisd::testing
