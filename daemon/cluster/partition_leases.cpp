@@ -65,8 +65,14 @@ bool partition_leases::take(int p, std::uint64_t expected, lease_round& round) {
 
 lease_round partition_leases::tick() {
     lease_round round;
-    auto membership = bucket_->put("m." + name_, incarnation_);
-    if (membership.outcome != detail::kv_outcome::ok) round.error = membership.error;
+    // Membership is written by compare-and-set on our own last write: if it fails, someone else
+    // wrote our member key since, which the snapshot below tells apart from mere expiry.
+    const std::string member_key = "m." + name_;
+    auto membership = member_revision_ == 0 ? bucket_->put(member_key, incarnation_)
+                                            : bucket_->write(member_key, incarnation_, member_revision_);
+    bool member_conflict = membership.outcome == detail::kv_outcome::conflict;
+    if (membership.outcome == detail::kv_outcome::ok) member_revision_ = membership.revision;
+    else if (!member_conflict) round.error = membership.error;
 
     for (int p = 0; p < settings_.partitions; ++p) {
         std::optional<held_lease> cur;
@@ -103,6 +109,7 @@ lease_round partition_leases::tick() {
     if (!bucket_->snapshot(entries, error)) {
         // Without a view of the others, neither take nor give: renewals alone keep what we hold.
         round.error = error;
+        if (member_conflict) member_revision_ = 0;
         return round;
     }
     std::vector<std::string> members{name_};
@@ -114,9 +121,7 @@ lease_round partition_leases::tick() {
         for (const auto& e : entries) {
             if (starts_with(e.key, "m.")) {
                 if (!e.deleted && !e.value.empty() && e.key.size() > 2) members.push_back(e.key.substr(2));
-                // We wrote our incarnation just before this snapshot: another one means another writer.
-                if (e.key.size() > 2 && e.key.compare(2, std::string::npos, name_) == 0 && !e.deleted &&
-                    !e.value.empty() && e.value != incarnation_ && membership.outcome == detail::kv_outcome::ok)
+                if (member_conflict && e.key == member_key && !e.deleted && !e.value.empty() && e.value != incarnation_)
                     round.name_in_use = true;
                 continue;
             }
@@ -139,6 +144,11 @@ lease_round partition_leases::tick() {
         }
         for (std::size_t i = 0; i < owners.size(); ++i)
             if (!seen[i] && held_[i]) drop(static_cast<int>(i), round.lost);   // expired under us
+    }
+    if (member_conflict) {
+        // Taken by another process of our name, or lapsed while we were away: write ourselves again.
+        auto again = bucket_->put(member_key, incarnation_);
+        member_revision_ = again.outcome == detail::kv_outcome::ok ? again.revision : 0;
     }
     std::sort(members.begin(), members.end());
     members.erase(std::unique(members.begin(), members.end()), members.end());
@@ -171,6 +181,7 @@ void partition_leases::release_all() {
         if (cur) bucket_->write(partition_key(p), "", cur->revision);
     }
     bucket_->put("m." + name_, "");
+    member_revision_ = 0;
 }
 
 bool partition_leases::may_send(int partition, mono_time now, std::uint64_t epoch_) const {

@@ -114,6 +114,7 @@ private:
     std::string value_;   // name_ + ' ' + incarnation_
     lease_settings settings_;
     std::unique_ptr<detail::kv_bucket> bucket_;
+    std::uint64_t member_revision_ = 0;   // our last write of m.<name>; 0: none known (tick thread only)
 
     mutable std::mutex m_;
     std::vector<std::optional<held_lease>> held_;   // by partition; guarded by m_

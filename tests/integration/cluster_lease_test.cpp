@@ -23,7 +23,9 @@ cluster::lease_settings test_leases() {
     s.bucket = "leases";
     s.partitions = 16;
     s.replicas = 3;
-    s.ttl = 3000ms;
+    // Short enough for quick takeovers, with a 2.5 s budget between renewals (every 0.5 s) so a
+    // lease thread starved on a loaded two-core machine does not lapse.
+    s.ttl = 4000ms;
     s.renew_interval = 500ms;
     s.safety_margin = 1000ms;
     return s;
@@ -232,15 +234,16 @@ TEST_F(cluster_leases, leases_keep_renewing_when_one_nats_node_is_killed) {
     }
     // Kill a node that does not lead the bucket's stream: renewals must not even pause. (Both
     // holders list node 0 first, so killing it also moves their connections.)
-    auto leader = nats.stream_leader("KV_leases", 1);
+    std::string leader;
+    ASSERT_TRUE(poll_until([&] { return !(leader = nats.stream_leader("KV_leases", 1)).empty(); }, 30s, 100ms));
     int victim = nats_cluster::node_name(0) != leader ? 0 : 1;
     nats.kill_node(victim);
     auto ra = a.rounds(), rb = b.rounds();
     auto s = test_leases();
     long enough = 2 * (s.ttl / s.renew_interval);   // two lease lifetimes of rounds
     ASSERT_TRUE(poll_until([&] { return a.rounds() > ra + enough && b.rounds() > rb + enough; }, 60s));
-    EXPECT_EQ(a.lost(), 0);
-    EXPECT_EQ(b.lost(), 0);
+    EXPECT_EQ(a.lost(), 0) << "killed node " << victim << ", the bucket's leader was " << leader;
+    EXPECT_EQ(b.lost(), 0) << "killed node " << victim << ", the bucket's leader was " << leader;
     now = mono_clock::now();
     for (int p = 0; p < 16; ++p) {
         auto e = a.leases().epoch(p, now);
@@ -258,7 +261,8 @@ TEST_F(cluster_leases, killing_the_buckets_leader_pauses_owners_but_never_double
     // The worst single NATS failure for leases: the server leading the bucket's stream. Until the
     // other two elect a new leader (seconds), no renewal is stored; owners fall silent at their
     // deadlines and take their partitions back afterwards.
-    auto leader = nats.stream_leader("KV_leases", 1);
+    std::string leader;
+    ASSERT_TRUE(poll_until([&] { return !(leader = nats.stream_leader("KV_leases", 1)).empty(); }, 30s, 100ms));
     int victim = -1;
     for (int i = 0; i < nats_cluster::size; ++i)
         if (nats_cluster::node_name(i) == leader) victim = i;
