@@ -101,7 +101,8 @@ public:
     const std::string& name() const noexcept { return name_; }
     const std::string& incarnation() const noexcept { return incarnation_; }
     const lease_settings& settings() const noexcept { return settings_; }
-    long takeovers() const noexcept { return acquisitions_.load(); }
+    // Leases acquired since start (first takes, takeovers and take-backs), for a metric.
+    long acquisitions() const noexcept { return acquisitions_.load(); }
 
 private:
     static std::string partition_key(int p) { return "p." + std::to_string(p); }
