@@ -246,7 +246,7 @@ private:
         if (root.IsNull()) return;  // an empty file is an empty config
         mapping top(ctx_, root, ctx_.at(root), "a config file",
                     {"sources", "channels", "rules", "playbooks", "statements", "status_url", "time_zone",
-                     "next_update_in", "admin", "storage", "include"});
+                     "next_update_in", "admin", "storage", "cluster", "include"});
         if (!top.valid()) return;
         const field* includes = nullptr;
         for (const field& f : top.fields()) {
@@ -279,6 +279,8 @@ private:
                 if (once(f, admin_at_)) read_admin(ctx_, f, config_.admin);
             } else if (f.key == "storage") {
                 if (once(f, storage_at_)) read_storage(ctx_, f, config_.storage);
+            } else if (f.key == "cluster") {
+                if (once(f, cluster_at_)) read_cluster(ctx_, f, config_.cluster);
             } else {
                 includes = &f;
             }
@@ -287,7 +289,7 @@ private:
         if (includes != nullptr) read_includes(*includes);
     }
 
-    // admin, storage, status_url, time_zone and next_update_in are single settings; lists merge
+    // admin, storage, cluster, status_url, time_zone and next_update_in are single settings; lists merge
     // across files but these cannot.
     bool once(const field& f, std::optional<location>& first) {
         if (first) {
@@ -346,6 +348,7 @@ private:
     std::vector<std::pair<fs::path, std::string>> stack_;  // identity, name shown; for cycles
     std::optional<location> admin_at_;
     std::optional<location> storage_at_;
+    std::optional<location> cluster_at_;
     std::optional<location> status_url_at_;
     std::optional<location> time_zone_at_;
     std::optional<location> next_update_in_at_;

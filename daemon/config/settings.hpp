@@ -1,9 +1,11 @@
 #pragma once
 // The whole validated configuration: every module's settings struct, nothing YAML-shaped.
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "admin/settings.hpp"
+#include "cluster/settings.hpp"
 #include "core/time.hpp"
 #include "core/time_zone.hpp"
 #include "incident/settings.hpp"
@@ -30,6 +32,9 @@ struct settings {
     core::duration next_update_in = std::chrono::minutes(30);
     admin::admin_settings admin;
     state::storage_settings storage;
+    // Present: this process is one replica of a cluster on NATS JetStream (issue 15). Absent: the
+    // single-process mode with its SQLite file, unchanged.
+    std::optional<cluster::cluster_settings> cluster;
 };
 
 }  // namespace crisisd::config

@@ -29,5 +29,6 @@ std::optional<core::time_zone> read_time_zone(context& ctx, const field& f);
 std::optional<core::duration> read_next_update_in(context& ctx, const field& f);
 void read_admin(context& ctx, const field& f, admin::admin_settings& out);
 void read_storage(context& ctx, const field& f, state::storage_settings& out);
+void read_cluster(context& ctx, const field& f, std::optional<cluster::cluster_settings>& out);
 
 }  // namespace crisisd::config::detail

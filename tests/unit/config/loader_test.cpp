@@ -166,6 +166,36 @@ TEST(config_loader, storage_resolved_grace_is_read) {
     EXPECT_EQ(r.config.storage.resolved_grace, std::chrono::hours(36));
 }
 
+TEST(config_loader, no_cluster_section_means_single_process) {
+    const auto r = load_string("", "empty.yaml");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_FALSE(r.config.cluster.has_value());
+}
+
+TEST(config_loader, cluster_section_is_read_with_its_defaults) {
+    const auto r = load_string(
+        "cluster:\n"
+        "  name: replica-2\n"
+        "  nats:\n"
+        "    servers: [nats://10.0.0.1:4222, tls://nats-b.example:4222]\n"
+        "    credentials_file: creds/crisisd.creds\n"
+        "    tls: {ca_file: ca.pem}\n"
+        "  leases: {ttl: 8s, safety_margin: 2s}\n",
+        "c.yaml", "/etc/crisisd");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    ASSERT_TRUE(r.config.cluster.has_value());
+    const auto& c = *r.config.cluster;
+    EXPECT_EQ(c.name, "replica-2");
+    EXPECT_EQ(c.nats.servers.size(), 2u);
+    EXPECT_EQ(c.nats.credentials_file, "/etc/crisisd/creds/crisisd.creds");
+    EXPECT_TRUE(c.nats.tls.enabled);
+    EXPECT_EQ(c.nats.tls.ca_file, "/etc/crisisd/ca.pem");
+    EXPECT_EQ(c.leases.partitions, 16);
+    EXPECT_EQ(c.leases.ttl, 8s);
+    EXPECT_EQ(c.leases.renew_interval, 1s);
+    EXPECT_EQ(c.leases.safety_margin, 2s);
+}
+
 TEST(config_loader, rule_defaults_match_the_detector_defaults) {
     const auto r = load_string("rules:\n  - name: r\n    match: {keywords: [x]}\n    fire_when: [count >= 1]\n",
                                "r.yaml");

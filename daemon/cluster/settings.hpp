@@ -1,0 +1,59 @@
+#pragma once
+// Settings of the cluster module: how to reach NATS and how partitions are leased. Plain structs,
+// filled by config/ (a `cluster:` section) or by tests; the module never sees YAML.
+#include <chrono>
+#include <string>
+#include <vector>
+
+namespace crisisd::cluster {
+
+struct tls_settings {
+    bool enabled = false;       // also implied by a tls:// server URL
+    std::string ca_file;        // PEM roots that sign the servers' certificates (empty: system roots)
+    std::string cert_file;      // client certificate chain, for servers that require mutual TLS
+    std::string key_file;       // its private key
+    std::string server_name;    // name expected in the servers' certificates (empty: the URL's host)
+};
+
+struct nats_settings {
+    std::vector<std::string> servers;   // nats://host:port or tls://host:port, tried in this order
+    std::string credentials_file;       // a NATS .creds file (user JWT + nkey seed); empty: none
+    tls_settings tls;
+    std::string client_name;            // shown by the servers' monitoring (connz)
+    std::chrono::milliseconds connect_timeout{2000};
+    // Every JetStream request (a lease write, a read) waits this long for its answer. It bounds how
+    // late a renewal can be noticed as failed, so it must stay well below the lease TTL.
+    std::chrono::milliseconds request_timeout{1000};
+    std::chrono::milliseconds reconnect_wait{250};
+    // Only the listed servers, never those a server announces. A replica normally wants the
+    // announced ones (it survives the loss of the servers it was given); tests turn this on to cut
+    // one replica off through a proxy.
+    bool ignore_discovered_servers = false;
+};
+
+struct lease_settings {
+    std::string bucket = "crisisd_leases";   // the key-value bucket (stream KV_<bucket>)
+    int partitions = 16;
+    int replicas = 3;                          // the bucket's replication: R3 survives one lost server
+    // A lease lives `ttl` after its last write (the bucket's max age). The owner renews every
+    // `renew_interval` and considers itself owner only until its last successful renewal (when the
+    // request was sent, on the monotonic clock) + ttl - safety_margin. The margin covers the NATS
+    // servers' clocks running fast against ours and the time between checking and acting.
+    std::chrono::milliseconds ttl{6000};
+    std::chrono::milliseconds renew_interval{1000};
+    std::chrono::milliseconds safety_margin{1500};
+};
+
+struct cluster_settings {
+    std::string name;   // this replica's name, unique in the cluster: letters, digits, '-', '_'
+    nats_settings nats;
+    lease_settings leases;
+};
+
+// Problems that make these settings unusable, one sentence each; empty when they are fine.
+std::vector<std::string> validate(const cluster_settings& s);
+
+// True when `s` may be a key token or bucket name: [A-Za-z0-9_-]+, at most 64 characters.
+bool valid_name(const std::string& s);
+
+}  // namespace crisisd::cluster

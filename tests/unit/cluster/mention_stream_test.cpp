@@ -1,0 +1,47 @@
+// The pure parts of the mention stream: where a (rule, key) goes, and the de-duplication id.
+#include "cluster/mention_stream.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace crisisd::cluster {
+namespace {
+
+TEST(partition_of, is_pinned_so_every_replica_and_version_agrees) {
+    // Values of FNV-1a 64 over rule, a zero byte and key (checked against an independent
+    // implementation); changing them moves keys between owners of a running cluster.
+    EXPECT_EQ(partition_of("isp-outage", "acme", 16), 5);
+    EXPECT_EQ(partition_of("isp-outage", "globex", 16), 12);
+    EXPECT_EQ(partition_of("billing", "acme", 16), 10);
+    EXPECT_EQ(partition_of("billing", "acme", 1024), 330);
+}
+
+TEST(partition_of, separates_rule_from_key) {
+    // Without the separator ("ab", "c") and ("a", "bc") would hash the same bytes.
+    int differ = 0;
+    for (int i = 0; i < 20; ++i) {
+        std::string r = "rule" + std::to_string(i);
+        differ += partition_of(r + "x", "y", 1024) != partition_of(r, "xy", 1024);
+    }
+    EXPECT_GE(differ, 18);
+}
+
+TEST(partition_of, spreads_keys_evenly) {
+    std::vector<int> count(16);
+    for (int i = 0; i < 16000; ++i) ++count[static_cast<std::size_t>(partition_of("rule", "key-" + std::to_string(i), 16))];
+    for (int c : count) {
+        EXPECT_GT(c, 800);
+        EXPECT_LT(c, 1200);
+    }
+}
+
+TEST(message_id, names_source_mention_and_partition_without_control_characters) {
+    EXPECT_EQ(message_id("mastodon", "109876", 3), "mastodon:109876:3");
+    EXPECT_EQ(message_id("ingest", "a\r\nb", 0), "ingest:a??b:0");
+    // One mention matched on two partitions is two messages, not a duplicate.
+    EXPECT_NE(message_id("s", "m", 1), message_id("s", "m", 2));
+}
+
+}  // namespace
+}  // namespace crisisd::cluster
