@@ -69,6 +69,16 @@ std::optional<config::settings> load_config_or_report(const std::string& path) {
         std::fprintf(stderr, "%s: error: %s\n", path.c_str(), e->c_str());
         return std::nullopt;
     }
+    // The cluster module (leases, fencing, the partitioned stream) exists, but the runtime does
+    // not yet run on it: a replica started with `cluster:` would page and post beside its peers
+    // as if it were alone. Refusing the section is the honest answer until it does.
+    if (result.config.cluster) {
+        std::fprintf(stderr,
+                     "%s: error: 'cluster': running crisisd as several replicas is not available in this version "
+                     "(the runtime does not use the cluster yet); remove the section to run one process\n",
+                     path.c_str());
+        return std::nullopt;
+    }
     return std::move(result.config);
 }
 

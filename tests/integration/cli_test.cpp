@@ -118,6 +118,23 @@ TEST(cli, check_config_refuses_huge_values_and_alias_bombs) {
     fs::remove_all(dir);
 }
 
+// The runtime does not run on the cluster module yet: a config asking for replicas is refused,
+// never started as a lone process that would page and post beside its peers.
+TEST(cli, a_cluster_section_is_refused_until_replicas_are_supported) {
+    auto dir = fs::temp_directory_path() / ("crisisd-cli-cluster-" + std::to_string(::getpid()));
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    std::ofstream(dir / "crisisd.yaml") << "cluster:\n  name: replica-1\n  nats: { servers: [\"nats://127.0.0.1:4222\"] }\n";
+    for (const char* command : {"check-config", "run"}) {
+        child_process p({CRISISD_BINARY, command, "--config", (dir / "crisisd.yaml").string()});
+        EXPECT_EQ(p.wait_exit(20s), 78) << command << ": " << p.stderr_text();
+        EXPECT_NE(p.stderr_text().find("'cluster': running crisisd as several replicas is not available"),
+                  std::string::npos)
+            << p.stderr_text();
+    }
+    fs::remove_all(dir);
+}
+
 TEST(cli, check_config_says_ok_for_a_good_config) {
     child_process p({CRISISD_BINARY, "check-config", "--config",
                      (fs::path(CRISISD_TEST_DATA) / "config/good/main.yaml").string()});
