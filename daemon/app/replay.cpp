@@ -2,17 +2,15 @@
 // the machine goes, through the live daemon's runtime (runtime/): intake with its
 // de-duplication and rate limits, the step handler with follow-ups, the step writer and the
 // tick. Time is a simulated clock that follows each mention's created_at; the tick runs once a
-// second of event time, or at the engine's next deadline. The state database is a temporary one
-// that goes with the run, and nothing is delivered: the actions the playbook would have taken
-// stay in its outbox and are reported as "sent".
+// second of event time, or at the engine's next deadline. The state database is an in-memory
+// one that goes with the run, and nothing is delivered: channels are recorders that take each
+// action as it is queued, and the report lists it as "sent".
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
-#include <filesystem>
 #include <fstream>
 #include <map>
-#include <random>
 
 #include "app/chart.hpp"
 #include "app/cli.hpp"
@@ -30,21 +28,6 @@
 namespace crisisd::app {
 
 namespace {
-
-// A directory of the run's own for the state database; removed with everything in it.
-struct temp_dir {
-    std::filesystem::path path;
-    temp_dir() {
-        std::random_device rd;
-        path = std::filesystem::temp_directory_path() /
-               ("crisisd-replay-" + std::to_string(::getpid()) + "-" + std::to_string(rd()));
-        std::filesystem::create_directories(path);
-    }
-    ~temp_dir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-};
 
 // Nothing to count per source in a replay; the summary line counts what was skipped.
 struct quiet_probe final : runtime::source_probe {
@@ -93,9 +76,13 @@ struct replayer final : runtime::step_writer_events,
         for (const auto& c : settings.channels) channel_types.emplace(c.name, c.type);
         follow = std::make_unique<runtime::follow_ups>(*store, std::move(channel_types));
         steps = std::make_unique<runtime::step_handler>(det, *writer, *follow, clock, *this);
+        // No detector snapshots (nothing restarts from this database); the retention sweep runs
+        // daily in event time, so a year of stream does not pile a year of incidents up in it
+        // (hourly, as live, it was a sixth of a year's replay for nothing a day would not do).
         runtime::housekeeping_settings hs;
+        hs.retention = settings.storage.retention;
         hs.save_detector_every.reset();
-        hs.sweep_every.reset();
+        hs.sweep_every = std::chrono::hours(24);
         keeper = std::make_unique<runtime::housekeeping>(*store, det, *writer, *steps, clock, *this, hs);
         in = std::make_unique<runtime::intake>(*store, det, clock, exec, *this);
         return "";
@@ -148,7 +135,11 @@ struct replayer final : runtime::step_writer_events,
     // --- what the runtime reports ---
     void write_failed() override {}
     void duplicate_refused(const incident::action&) override {}
+    // Replay's channels are recorders that take every action at once: it is marked sent at its
+    // event time, so the outbox holds what a run whose channels all answered would hold, and the
+    // retention sweep can let its incident go (it keeps incidents with pending actions).
     void action_queued(const incident::action& a) override {
+        if (auto rec = store->actions().find(a.idempotency_key)) store->actions().mark_sent(rec->seq, clock.now());
         log.emitted(a);
         if (!quiet) {
             tl.set_time(clock.now());
@@ -291,10 +282,10 @@ int replay_command(const std::vector<std::string>& args) {
     // The runtime logs what the timeline shows; only errors go to stderr here.
     core::set_log_threshold(core::log_level::error);
     timeline tl(stdout, nullptr, !quiet && ::isatty(STDOUT_FILENO));
-    temp_dir dir;
     replayer r(*settings, quiet, tl);
-    if (auto err = r.build(std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created)),
-                           (dir.path / "state.db").string());
+    // SQLite's in-memory database: the outbox, snapshots and counters of a run that keeps none
+    // of them, at no cost in disk writes.
+    if (auto err = r.build(std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created)), ":memory:");
         !err.empty()) {
         std::fprintf(stderr, "crisisd replay: %s\n", err.c_str());
         return exit_failure;
