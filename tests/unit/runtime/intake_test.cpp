@@ -159,3 +159,35 @@ TEST_F(intake_test, once_stopping_frames_are_refused_and_queued_ones_still_drain
     EXPECT_EQ(det.pipe->processed(), 1u);
     EXPECT_TRUE(in.idle());
 }
+
+namespace {
+
+// A Jetstream post at stream position `time_us`, rkey unique per position.
+std::string jetstream_post(std::int64_t time_us) {
+    return R"({"did":"did:plc:a","time_us":)" + std::to_string(time_us) +
+           R"(,"kind":"commit","commit":{"operation":"create","collection":"app.bsky.feed.post","rkey":"r)" +
+           std::to_string(time_us) + R"(","rev":"v1","record":{"text":"the outage again"}}})";
+}
+
+}  // namespace
+
+TEST_F(intake_test, a_restart_skips_what_the_saved_cursor_says_was_processed_and_saves_it_again) {
+    ASSERT_TRUE(db->cursors().save("jet", 2'000'000));
+    probe p;
+    runtime::lane_settings s;
+    s.name = "jet";
+    auto& src = in.add(s, parse::make_parser(parse::parser_settings{"jetstream", 1 << 20, {}, {}}), nullptr, p);
+    in.resume_jetstream(src, ingest::jetstream_resume("wss://jetstream.example/subscribe", {"app.bsky.feed.post"}, {}));
+    // The reconnect URL asks for a few seconds before the saved position.
+    EXPECT_NE(src.resume()->url().find("cursor="), std::string::npos);
+    EXPECT_EQ(in.offer(src, jetstream_post(1'000'000)), "");  // replayed overlap: processed last run
+    EXPECT_EQ(in.offer(src, jetstream_post(2'000'000)), "");
+    EXPECT_EQ(det.pipe->processed(), 0u);
+    EXPECT_EQ(p.skipped_reasons.size(), 2u);
+    EXPECT_EQ(in.offer(src, jetstream_post(3'000'000)), "");
+    EXPECT_EQ(det.pipe->processed(), 1u);
+    src.save_position();
+    const auto saved = db->cursors().load("jet");
+    ASSERT_TRUE(saved.found && saved.position);
+    EXPECT_EQ(*saved.position, 3'000'000);
+}
