@@ -19,7 +19,6 @@
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
 #include "outbox/delivery.hpp"
-#include "runtime/action_payload.hpp"
 #include "runtime/commands.hpp"
 #include "runtime/follow_ups.hpp"
 #include "runtime/housekeeping.hpp"
@@ -33,10 +32,6 @@
 namespace crisisd::app {
 
 namespace asio = boost::asio;
-
-std::string action_payload(const incident::action& a, const incident::incident* inc, std::string_view console_url) {
-    return runtime::action_payload(a, inc, console_url);
-}
 
 namespace {
 

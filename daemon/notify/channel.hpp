@@ -1,5 +1,5 @@
 #pragma once
-// A channel delivers one action (its JSON payload, see app::action_payload) to one destination.
+// A channel delivers one action (its JSON payload, see runtime::action_payload) to one destination.
 // Implementations say whether the destination accepted it, refused it for good, or failed in a
 // way worth retrying; the outbox's delivery loop decides when to retry. Channels live on the
 // daemon's event loop and are not thread-safe; one delivery per channel is in flight at a time.

@@ -1,5 +1,5 @@
 #pragma once
-// The action payload the daemon writes to the outbox (app::action_payload), read back by the
+// The action payload the daemon writes to the outbox (runtime::action_payload), read back by the
 // channels that turn it into a remote API's own format.
 #include <cstdint>
 #include <optional>
