@@ -196,3 +196,39 @@ TEST_F(replay_live, the_same_stream_gives_the_same_incidents_actions_and_times) 
     // The follow-up is there on both sides: PagerDuty hears of the resolution from replay too.
     EXPECT_EQ(std::get<3>(b[0].actions.back()), "resolved");
 }
+
+// The bundled demo scenario replayed with the demo's own config reproduces what
+// `demo --headless --report` recorded: the same incidents and actions, at the same event times
+// within the demo's tick (250 ms of wall time at 120x is 30 s of story time).
+TEST(replay_demo, the_demo_scenario_replayed_gives_the_demo_report) {
+    const auto dir = crisisd::testing::make_temp_dir("crisisd-replay-demo");
+    child_process demo({CRISISD_BINARY, "demo", "--headless", "--report", (dir / "demo.json").string(), "--dir",
+                        (dir / "demo").string()});
+    ASSERT_EQ(demo.wait_exit(120s), 0) << demo.stderr_text();
+    // The demo's config names the scenario stream as its source; replay reads the same posts
+    // from the file the demo was built with.
+    const auto scenario = fs::path(CRISISD_TEST_DATA).parent_path().parent_path() / "demo" / "outage-scenario.jsonl";
+    child_process rp({CRISISD_BINARY, "replay", "--config", (dir / "demo" / "crisisd.yaml").string(), "--input",
+                      scenario.string(), "--report", (dir / "replay.json").string(), "--quiet"});
+    ASSERT_EQ(rp.wait_exit(30s), 0) << rp.stderr_text();
+    const auto a = incidents_of(json::parse(read_file(dir / "demo.json")));
+    const auto b = incidents_of(json::parse(read_file(dir / "replay.json")));
+    ASSERT_EQ(a.size(), b.size());
+    ASSERT_FALSE(a.empty());
+    for (std::size_t i = 0; i < a.size(); ++i) {
+        EXPECT_EQ(a[i].rule, b[i].rule);
+        EXPECT_EQ(a[i].key, b[i].key);
+        EXPECT_EQ(a[i].state, b[i].state);
+        EXPECT_EQ(a[i].count, b[i].count);
+        EXPECT_LE(std::abs(a[i].opened - b[i].opened), 30.0);
+        EXPECT_LE(std::abs(a[i].resolved - b[i].resolved), 30.0);
+        ASSERT_EQ(a[i].actions.size(), b[i].actions.size());
+        for (std::size_t k = 0; k < a[i].actions.size(); ++k) {
+            EXPECT_EQ(std::get<0>(a[i].actions[k]), std::get<0>(b[i].actions[k])) << k;
+            EXPECT_EQ(std::get<1>(a[i].actions[k]), std::get<1>(b[i].actions[k])) << k;
+            EXPECT_EQ(std::get<3>(a[i].actions[k]), std::get<3>(b[i].actions[k])) << k;
+            EXPECT_LE(std::abs(std::get<4>(a[i].actions[k]) - std::get<4>(b[i].actions[k])), 30.0) << k;
+        }
+    }
+    fs::remove_all(dir);
+}
