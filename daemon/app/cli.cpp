@@ -123,6 +123,37 @@ int create_exit_code(const create_error& e) {
     return *e.state == state::open_failure::refused ? exit_state_refused : exit_state_unavailable;
 }
 
+namespace {
+
+// SIGHUP (systemctl reload): the new file is loaded and validated in full before anything
+// changes; a bad one is reported problem by problem and the running configuration stays.
+void reload_from(const std::string& path, daemon& d) {
+    auto loaded = config::load_file(path);
+    if (!loaded.ok()) {
+        for (const auto& diag : loaded.errors) core::log_error(diag.to_string());
+        core::log_error("reload: " + std::to_string(loaded.errors.size()) +
+                        " problem(s) in the configuration; the running configuration stays");
+        d.audit_reload(path, "refused: " + std::to_string(loaded.errors.size()) + " problem(s) in the configuration");
+        return;
+    }
+    std::vector<std::string> notes;
+    if (auto err = d.reload(std::move(loaded.config), notes); !err.empty()) {
+        core::log_error(path + ": error: " + err);
+        core::log_error("reload: the running configuration stays");
+        d.audit_reload(path, "refused: " + err);
+        return;
+    }
+    std::string outcome = "done";
+    for (const auto& n : notes) {
+        core::log(core::log_level::notice, "reload: " + n);
+        outcome += "; " + n;
+    }
+    core::log_info("reload: configuration from " + path + " is in effect");
+    d.audit_reload(path, outcome);
+}
+
+}  // namespace
+
 int run_command(const std::vector<std::string>& args) {
     options o{args};
     if (auto bad = o.unknown({"--config"}, {}); !bad.empty()) {
@@ -162,34 +193,10 @@ int run_command(const std::vector<std::string>& args) {
 
     boost::asio::steady_timer status_timer(io);
 
-    // SIGHUP (systemctl reload): the new file is loaded and validated in full before anything
-    // changes; a bad one is reported problem by problem and the running configuration stays.
     auto reload = [&] {
         notifier.reloading();
         core::log_info("received SIGHUP, reloading " + path);
-        auto loaded = config::load_file(path);
-        if (!loaded.ok()) {
-            for (const auto& diag : loaded.errors) core::log_error(diag.to_string());
-            core::log_error("reload: " + std::to_string(loaded.errors.size()) +
-                            " problem(s) in the configuration; the running configuration stays");
-            d->audit_reload(path, "refused: " + std::to_string(loaded.errors.size()) + " problem(s) in the configuration");
-        } else {
-            std::vector<std::string> notes;
-            auto err = d->reload(std::move(loaded.config), notes);
-            if (!err.empty()) {
-                core::log_error(path + ": error: " + err);
-                core::log_error("reload: the running configuration stays");
-                d->audit_reload(path, "refused: " + err);
-            } else {
-                std::string outcome = "done";
-                for (const auto& n : notes) {
-                    core::log(core::log_level::notice, "reload: " + n);
-                    outcome += "; " + n;
-                }
-                core::log_info("reload: configuration from " + path + " is in effect");
-                d->audit_reload(path, outcome);
-            }
-        }
+        reload_from(path, *d);
         notifier.ready("running");
     };
 

@@ -1,3 +1,6 @@
+// The daemon's wiring: the runtime (runtime/: intake, step handler, tick, commands, reload) is
+// given an Asio executor, the live clock, the real channels, the admin API and /metrics. What
+// the runtime decides lives there; this file connects it to sockets and reports.
 #include "app/daemon.hpp"
 
 #include <boost/asio/co_spawn.hpp>
@@ -10,34 +13,26 @@
 #include "admin/api.hpp"
 #include "admin/metrics.hpp"
 #include "report/incident_log.hpp"
+#include "app/sources.hpp"
 #include "core/json_writer.hpp"
 #include "incident/codec.hpp"
 #include "core/log.hpp"
-#include "ingest/dedup_window.hpp"
-#include "ingest/file_source.hpp"
-#include "ingest/frame_queue.hpp"
-#include "ingest/http_source.hpp"
-#include "ingest/jetstream_resume.hpp"
-#include "ingest/rate_limiter.hpp"
-#include "ingest/websocket_source.hpp"
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
 #include "outbox/delivery.hpp"
-#include "state/database.hpp"
-#include "parse/frame_parser.hpp"
-#include "pipeline/pipeline.hpp"
 #include "runtime/commands.hpp"
 #include "runtime/follow_ups.hpp"
+#include "runtime/housekeeping.hpp"
+#include "runtime/intake.hpp"
+#include "runtime/rule_reload.hpp"
+#include "runtime/step_handler.hpp"
 #include "runtime/step_writer.hpp"
+#include "state/database.hpp"
 #include "web/assets.hpp"
 
 namespace crisisd::app {
 
 namespace asio = boost::asio;
-
-std::string action_payload(const incident::action& a, const incident::incident* inc, std::string_view console_url) {
-    return incident::action_to_json(a, inc, console_url);
-}
 
 namespace {
 
@@ -71,119 +66,79 @@ std::vector<admin::asset> console_assets() {
     return out;
 }
 
+// The runtime's executor on the daemon's io_context.
+struct asio_executor final : runtime::executor {
+    asio::io_context& io;
+    explicit asio_executor(asio::io_context& i) : io(i) {}
+    void post(std::function<void()> fn) override { asio::post(io, std::move(fn)); }
+};
+
+// Channels carry deliveries in flight and the outbox refers to them by name, so they are built
+// once; a reload that changes them is refused whole rather than applied in half.
+bool same_channels(const std::vector<notify::channel_settings>& x, const std::vector<notify::channel_settings>& y) {
+    auto same = [](const notify::channel_settings& a, const notify::channel_settings& b) {
+        return a.name == b.name && a.type == b.type && a.url == b.url && a.headers == b.headers &&
+               a.ca_file == b.ca_file && a.path == b.path && a.timeout == b.timeout && a.token == b.token &&
+               a.visibility == b.visibility && a.routing_key == b.routing_key && a.identifier == b.identifier &&
+               a.password == b.password && a.statements_per_hour == b.statements_per_hour &&
+               a.retry.initial == b.retry.initial && a.retry.max == b.retry.max &&
+               a.retry.max_attempts == b.retry.max_attempts;
+    };
+    return std::equal(x.begin(), x.end(), y.begin(), y.end(), same);
+}
+
+pipeline::pipeline_settings pipeline_settings_of(const config::settings& s) {
+    pipeline::pipeline_settings ps;
+    ps.rules = s.rules;
+    ps.incidents.playbooks = s.playbooks;
+    ps.incidents.statements = s.statements;
+    ps.incidents.resolved_grace = s.storage.resolved_grace;
+    return ps;
+}
+
 }  // namespace
 
-struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, runtime::command_events {
+struct daemon::impl final : admin::daemon_access,
+                            runtime::step_writer_events,
+                            runtime::command_events,
+                            runtime::step_events,
+                            runtime::tick_events,
+                            runtime::intake_events {
     asio::io_context& io;
     config::settings settings;
     daemon_options options;
     const core::clock& clock;
+    runtime::live_clock rclock;
+    asio_executor exec;
 
     admin::metrics metrics;
     std::unique_ptr<state::database> store;
+    runtime::detection det;
     std::unique_ptr<runtime::step_writer> writer;  // after store: it writes to it
     std::unique_ptr<runtime::follow_ups> follow;
     std::unique_ptr<runtime::commands> cmds;  // after follow: it uses it
+    std::unique_ptr<runtime::step_handler> steps;
+    std::unique_ptr<runtime::housekeeping> keeper;
+    std::unique_ptr<runtime::intake> in;  // after store: saves cursors when it goes
     std::map<std::string, std::unique_ptr<notify::channel>> channels;
     std::unique_ptr<outbox::delivery_loop> delivery;
-    std::unique_ptr<pipeline::pipeline> pipe;
     report::incident_log log;
     std::unique_ptr<admin::api> api;
     std::unique_ptr<net::http_server> admin_server;
-
-    struct source_runtime final : ingest::source_events {
-        // Whatever carries the frames (websocket, file, HTTP ingest), started and stopped alike.
-        struct transport {
-            virtual ~transport() = default;
-            virtual void start() = 0;
-            virtual void stop() = 0;
-        };
-        template <class Source>
-        struct transport_of final : transport {
-            std::unique_ptr<Source> source;
-            explicit transport_of(std::unique_ptr<Source> s) : source(std::move(s)) {}
-            void start() override {
-                if constexpr (requires { source->port(); }) return;  // http: bound in create()
-                else source->start();
-            }
-            void stop() override { source->stop(); }
-        };
-
-        impl* owner = nullptr;
-        std::string name;
-        admin::source_meter& meter;  // per-frame counters without a lookup
-        // Frames waiting for the pipeline (websocket and file sources; HTTP ingest is direct).
-        std::optional<ingest::frame_queue> queue;
-        bool ready = false;  // listed in impl::ready_sources
-        std::unique_ptr<parse::frame_parser> parser;
-        ingest::dedup_window dedup{16384};
-        std::optional<ingest::jetstream_resume> resume;  // jetstream only
-        std::int64_t replayed_up_to = 0;  // positions at or below this were processed before a restart
-        std::unique_ptr<transport> ws;  // the transport, whatever its type
-        bool connected = false;
-        bool trusted = false;  // `trusted: true`: the authors its frames name are believed
-        ingest::rate_limiter limiter;  // `max_rate`
-
-        source_runtime(impl* o, const ingest::source_settings& s, std::unique_ptr<parse::frame_parser> p)
-            : owner(o),
-              name(s.name),
-              meter(o->metrics.source(name)),
-              parser(std::move(p)),
-              trusted(s.trusted),
-              limiter(s.max_rate) {}
-        ~source_runtime() override { save_position(); }
-
-        void restore_position() {
-            const auto saved = owner->store->cursors().load(name);
-            if (!saved.found) return;
-            if (!saved.position) {
-                core::log_warning("source " + name + ": ignoring unreadable saved cursor");
-                return;
-            }
-            replayed_up_to = *saved.position;
-            resume->restore(replayed_up_to);
-            core::log_info("source " + name + ": resuming after time_us " + std::to_string(replayed_up_to));
-        }
-        void advance(std::int64_t position) {
-            if (!resume || position <= 0) return;
-            resume->advance(position);
-            if (resume->should_persist()) save_position();
-        }
-        void save_position() {
-            if (!resume || resume->position() <= 0 || !owner->store) return;
-            owner->store->cursors().save(name, resume->position());
-            resume->persisted();
-        }
-
-        void on_connected(bool up) override {
-            connected = up;
-            if (!up) save_position();
-            owner->metrics.source_connected(name, up);
-            if (owner->options.observer) owner->options.observer->source_state(name, up, "");
-            core::log(up ? core::log_level::info : core::log_level::warning,
-                      "source " + name + (up ? ": connected" : ": disconnected"));
-        }
-        void on_frame_rejected(std::string_view reason) override {
-            meter.received();
-            owner->metrics.mention_rejected(name, reason);
-        }
-        void on_reconnect() override { owner->metrics.source_reconnect(name); }
-        void on_fatal(std::string_view message) override {
-            core::log_error("source " + name + ": " + std::string(message) + " (not retrying; fix the configuration)");
-            if (owner->options.observer) owner->options.observer->source_state(name, false, message);
-        }
-    };
-    std::vector<std::unique_ptr<source_runtime>> sources;
+    std::unique_ptr<sources> srcs;  // after intake: its transports feed it
 
     asio::steady_timer tick_timer;
     bool running = false;
     bool stopping = false;
-    core::mention scratch_mention;
-    pipeline::step_result step;
-    std::string console_url;
+    int ticks_since_publish = 0;
 
     impl(asio::io_context& i, config::settings s, daemon_options o)
-        : io(i), settings(std::move(s)), options(o), clock(*o.clock), tick_timer(i) {}
+        : io(i), settings(std::move(s)), options(o), clock(*o.clock), rclock(*o.clock), exec(i), tick_timer(i) {}
+
+    std::optional<create_error> build();
+    void build_runtime();
+    std::optional<create_error> restore();
+    std::optional<create_error> build_delivery();
 
     // --- daemon_access (admin API) ---
     report::delivery_status action_status(const incident::action& a) const {
@@ -203,16 +158,16 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
     }
 
     std::string incidents_json() override {
-        return log.write_all(*pipe, settings.playbooks, [this](const incident::action& a) { return action_status(a); },
+        return log.write_all(*det.pipe, settings.playbooks, [this](const incident::action& a) { return action_status(a); },
                              view(true), true, std::nullopt);
     }
 
     std::optional<std::string> incident_json(std::uint64_t id) override {
-        const auto* inc = pipe->incidents().find(id);
+        const auto* inc = det.pipe->incidents().find(id);
         if (!inc) return std::nullopt;
         std::string out;
         core::json_writer w(out);
-        log.write(w, *pipe, *inc, settings.playbooks, [this](const incident::action& a) { return action_status(a); },
+        log.write(w, *det.pipe, *inc, settings.playbooks, [this](const incident::action& a) { return action_status(a); },
                   view(true));
         return out;
     }
@@ -222,7 +177,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
     // but reading one back per request would put SQLite on the admin path for a record nobody
     // can act on any more, so the API says where it went instead.
     std::string missing_incident(std::uint64_t id) override {
-        if (id == 0 || id >= pipe->incidents().next_id()) return "no such incident";
+        if (id == 0 || id >= det.pipe->incidents().next_id()) return "no such incident";
         return "incident " + std::to_string(id) + " was resolved more than " +
                core::format_duration(std::chrono::floor<std::chrono::seconds>(settings.storage.resolved_grace)) +
                " ago and is no longer held in memory (storage.resolved_grace); its record stays in the state database";
@@ -230,10 +185,10 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
 
     admin::command_outcome command(std::string_view verb, std::uint64_t id, std::optional<std::size_t> step_index,
                                    std::string_view who) override {
-        const auto r = cmds->apply(verb, id, step_index, who, pipe->incidents(), step, touched);
+        const auto r = cmds->apply(verb, id, step_index, who, det.pipe->incidents(), det.step, det.touched);
         if (!r) return {admin::command_status::bad_request, "unknown command"};
-        const bool known = pipe->incidents().find(id) != nullptr;
-        handle_step(std::nullopt);
+        const bool known = det.pipe->incidents().find(id) != nullptr;
+        steps->handle();
         publish();
         if (*r == incident::command_result::not_found && !known) return {to_status(*r), missing_incident(id)};
         return {to_status(*r), std::string(runtime::describe(*r))};
@@ -241,7 +196,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
 
     admin::command_outcome silence(std::string_view rule, std::string_view key, std::chrono::seconds length,
                                    std::string_view who) override {
-        const auto r = cmds->silence(settings.rules, rule, key, length, who, pipe->incidents());
+        const auto r = cmds->silence(settings.rules, rule, key, length, who, det.pipe->incidents());
         if (!r) return {admin::command_status::not_found, "no such rule"};
         return {to_status(*r), std::string(runtime::describe(*r))};
     }
@@ -252,7 +207,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         if (options.observer) options.observer->command(verb, id, who, result);
     }
 
-    std::string dead_letters_json() override {
+std::string dead_letters_json() override {
         std::string out;
         core::json_writer w(out);
         w.begin_object().key("dead_letters").begin_array();
@@ -293,28 +248,6 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         return out;
     }
 
-    // Snapshots of the incidents this step or a command changed go in the same transaction as the
-    // step's actions: after a crash the outbox and the incidents agree. What a tick changes
-    // without an action (an escalation skipped after an acknowledgement) is recomputed by the
-    // engine after a restore, so it needs no snapshot of its own.
-    std::vector<std::uint64_t> changed_incidents() {
-        std::vector<std::uint64_t> ids = touched;
-        ids.insert(ids.end(), step.opened.begin(), step.opened.end());
-        ids.insert(ids.end(), step.resolved.begin(), step.resolved.end());
-        for (const auto& a : step.actions) ids.push_back(a.incident_id);
-        std::sort(ids.begin(), ids.end());
-        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-        touched.clear();
-        return ids;
-    }
-    std::vector<std::uint64_t> touched;  // incidents changed by a command since the last save
-    static bool has_live_step(const incident::incident& inc) {
-        return std::any_of(inc.steps.begin(), inc.steps.end(), [](const incident::step_status& st) {
-            return st.state == incident::step_state::awaiting_approval ||
-                   (st.state == incident::step_state::scheduled && st.due);
-        });
-    }
-
     bool healthy(std::string& detail) override {
         if (stopping) {
             detail = "shutting down";
@@ -328,7 +261,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         return true;
     }
 
-    // --- step_writer_events: what the step writer reports ---
+    // --- step_writer_events ---
     void write_failed() override { metrics.outbox_write_failed(); }
     void duplicate_refused(const incident::action&) override { metrics.duplicate_action(); }
     void action_queued(const incident::action& a) override {
@@ -340,237 +273,52 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         if (wake) delivery->wake();
     }
 
-    // --- the pipeline ---
+    // --- step_events ---
+    void incident_opened(const incident::incident& inc, double latency) override {
+        metrics.incident_opened(inc.rule, latency);
+        if (options.observer) options.observer->incident_opened(inc);
+    }
+    void incident_resolved(const incident::incident& inc) override {
+        metrics.incident_resolved(inc.rule);
+        if (options.observer) options.observer->incident_resolved(inc);
+    }
+    void incident_suppressed(std::string_view rule) override {
+        metrics.incident_suppressed(rule, "max_incidents_per_hour");
+    }
+    void incidents_retired(const std::vector<std::uint64_t>& ids) override { log.forget(ids); }
+    void open_incidents(std::size_t n) override { metrics.open_incidents(n); }
+
+    // --- tick_events ---
+    void ticked(core::timestamp now, const pipeline::pipeline& p) override {
+        log.sample(p, now);
+        metrics.live_keys(p.live_keys());
+        metrics.evicted_keys(p.detector().evicted_keys());
+    }
+
+    // --- intake_events ---
+    void mentions_processed(std::uint64_t n) override { metrics.mentions_processed(n); }
+    void stepped(runtime::clock::monotonic_time arrival) override {
+        steps->handle(arrival);
+        publish();
+    }
+
     void publish() {
         // The full incident list is costly to render; only consoles listening need it.
         if (api && api->has_listeners()) api->publish("incidents", incidents_json());
     }
 
-    void handle_step(std::optional<std::chrono::steady_clock::time_point> arrival) {
-        if (step.empty() && touched.empty()) return;
-        for (auto id : step.opened) {
-            const auto* inc = pipe->incidents().find(id);
-            if (!inc) continue;
-            double latency = 0;
-            if (arrival)
-                latency = std::chrono::duration<double>(std::chrono::steady_clock::now() - *arrival).count();
-            metrics.incident_opened(inc->rule, latency);
-            core::log(core::log_level::notice, "incident " + std::to_string(id) + " opened: rule=" + inc->rule +
-                                                   " key=" + inc->key + " severity=" + inc->severity);
-            if (options.observer) options.observer->incident_opened(*inc);
-        }
-        for (auto id : step.resolved) {
-            const auto* inc = pipe->incidents().find(id);
-            if (!inc) continue;
-            metrics.incident_resolved(inc->rule);
-            core::log(core::log_level::notice, "incident " + std::to_string(id) + " resolved: rule=" + inc->rule +
-                                                   " key=" + inc->key);
-            if (options.observer) options.observer->incident_resolved(*inc);
-        }
-        for (auto id : step.resolved) follow->add(pipe->incidents(), id, "resolved", clock.now(), step.actions);
-        log.forget(step.retired);
-        note_suppressed();
-        std::vector<runtime::pending_action> actions;
-        actions.reserve(step.actions.size());
-        for (const auto& a : step.actions)
-            actions.push_back({a, action_payload(a, pipe->incidents().find(a.incident_id), console_url)});
-        writer->write(pipe->incidents(), std::move(actions), changed_incidents());
-        std::size_t open = 0;
-        for (const auto& inc : pipe->incidents().incidents())
-            if (inc.state != incident::incident_state::resolved) ++open;
-        metrics.open_incidents(open);
-        step.clear();
-    }
-
-    // Incidents a rule's max_incidents_per_hour kept from opening: one warning when a rule
-    // starts refusing, one line with the count when it opens an incident again. A burst also
-    // ends when an hour passes without a refusal (the rule may simply have gone quiet).
-    struct suppression_burst {
-        std::uint64_t refused = 0;
-        core::timestamp last{};
-    };
-    std::map<std::string, suppression_burst> suppressing;  // by rule name
-    void note_suppressed() {
-        const auto now = clock.now();
-        for (const auto& s : step.suppressed) {
-            const auto& rule = pipe->rule(s.rule);
-            metrics.incident_suppressed(rule.name, "max_incidents_per_hour");
-            auto [it, first] = suppressing.try_emplace(rule.name);
-            if (!first && now - it->second.last > std::chrono::hours(1)) {
-                it->second = suppression_burst{};
-                first = true;
-            }
-            ++it->second.refused;
-            it->second.last = now;
-            if (first)
-                core::log_warning("rule " + rule.name + ": " + std::to_string(s.opened_last_hour) +
-                                  " incidents opened in the last hour, its max_incidents_per_hour; key " + s.key +
-                                  " and further keys open no incident until fewer opened in the hour before");
-        }
-        for (auto id : step.opened) {
-            const auto* inc = pipe->incidents().find(id);
-            auto it = inc ? suppressing.find(inc->rule) : suppressing.end();
-            if (it == suppressing.end()) continue;
-            core::log(core::log_level::notice, "rule " + it->first + ": opens incidents again; " +
-                                                   std::to_string(it->second.refused) +
-                                                   " firing key(s) opened none while it was at its cap");
-            suppressing.erase(it);
-        }
-    }
-
     void update_outbox_metrics() {
-        metrics.outbox_state(store->actions().count(state::record_state::pending), store->actions().count(state::record_state::dead));
-    }
-
-    // Returns "" when the frame was taken (a mention, or a valid frame that is not one), else
-    // the reject reason; HTTP ingest reports it per line.
-    std::string_view on_frame(source_runtime& src, std::string_view frame) {
-        if (stopping) return "shutting_down";
-        auto arrival = std::chrono::steady_clock::now();
-        src.meter.received();
-        src.meter.message_at(arrival.time_since_epoch().count());
-        auto reason = process_frame(src, frame, arrival);
-        if (processed_unreported > 0) {
-            metrics.mentions_processed(processed_unreported);
-            processed_unreported = 0;
-        }
-        return reason;
-    }
-
-    // --- the queue between websocket/file sources and the pipeline ---
-    // Sources put frames into their own bounded queue (sized and with the overflow policy from
-    // their config); one drain on the io thread feeds the pipeline, which is single-threaded, in
-    // batches and round-robin over the sources, so one busy stream cannot starve another and
-    // sockets and timers get a turn between batches.
-    std::vector<source_runtime*> ready_sources;  // sources with queued frames
-    bool drain_posted = false;
-    std::uint64_t processed_unreported = 0;  // mentions processed since metrics last heard
-    static constexpr std::size_t drain_batch = 1024;
-
-    void enqueue(source_runtime& src, std::string_view frame) {
-        if (stopping) return;
-        auto arrival = std::chrono::steady_clock::now().time_since_epoch().count();
-        src.meter.received();
-        src.meter.message_at(arrival);
-        auto& q = *src.queue;
-        auto pushed = q.push(frame, arrival);
-        if (pushed == ingest::frame_queue::push_result::full) {
-            // Only a source without flow control gets here; "block" still loses nothing: the
-            // oldest frame goes through the pipeline now to make room.
-            process_front(src);
-            pushed = q.push(frame, arrival);
-        }
-        if (pushed == ingest::frame_queue::push_result::queued_dropped_oldest) src.meter.dropped();
-        if (!src.ready) {
-            src.ready = true;
-            ready_sources.push_back(&src);
-        }
-        if (!drain_posted) {
-            drain_posted = true;
-            asio::post(io, [this] { drain(); });
-        }
-    }
-
-    void process_front(source_runtime& src) {
-        auto& q = *src.queue;
-        using steady = std::chrono::steady_clock;
-        process_frame(src, q.front(), steady::time_point(steady::duration(q.front_tag())));
-        q.pop();
-    }
-
-    void drain() {
-        drain_posted = false;
-        std::size_t budget = drain_batch;
-        while (budget > 0 && !ready_sources.empty()) {
-            const std::size_t share = std::max<std::size_t>(budget / ready_sources.size(), 1);
-            for (std::size_t i = 0; i < ready_sources.size() && budget > 0;) {
-                auto& src = *ready_sources[i];
-                for (std::size_t n = 0; n < share && budget > 0 && !src.queue->empty(); ++n, --budget)
-                    process_front(src);
-                if (src.queue->empty()) {
-                    src.ready = false;
-                    ready_sources.erase(ready_sources.begin() + static_cast<std::ptrdiff_t>(i));
-                } else {
-                    ++i;
-                }
-            }
-        }
-        if (processed_unreported > 0) {
-            metrics.mentions_processed(processed_unreported);
-            processed_unreported = 0;
-        }
-        if (!ready_sources.empty() && !drain_posted) {
-            drain_posted = true;
-            asio::post(io, [this] { drain(); });
-        }
-    }
-
-    // Parse, dedup, pipeline, and the step's consequences. "" or the reject reason.
-    std::string_view process_frame(source_runtime& src, std::string_view frame,
-                                   std::chrono::steady_clock::time_point arrival) {
-        auto& m = scratch_mention;
-        auto r = src.parser->parse(frame, m);
-        if (r.kind == parse::frame_kind::rejected) {
-            metrics.mention_rejected(src.name, parse::to_string(r.reason));
-            return parse::to_string(r.reason);
-        }
-        // A restart resumes a few seconds before the saved position; what it replays up to that
-        // position was processed by the previous run.
-        const bool replayed = r.position > 0 && r.position <= src.replayed_up_to;
-        if (r.kind == parse::frame_kind::ignored || replayed || !src.dedup.first_time(src.parser->dedup_key())) {
-            metrics.source_frame(src.name, r.kind == parse::frame_kind::ignored ? "ignored" : "duplicate");
-            src.advance(r.position);
-            return {};
-        }
-        if (r.kind == parse::frame_kind::deleted) {
-            metrics.source_frame(src.name, "deleted");
-            src.advance(r.position);
-            return {};
-        }
-        // Identity comes from the source: its configured name, and its authors believed only
-        // when the platform vouches for them or the source is trusted.
-        m.source = src.name;
-        m.author_vouched = m.author_vouched || src.trusted;
-        if (!src.limiter.admit(arrival)) {
-            metrics.mention_rejected(src.name, ingest::rate_limiter::reason);
-            src.advance(r.position);
-            return ingest::rate_limiter::reason;
-        }
-        pipe->process(m, clock.now(), step);
-        ++processed_unreported;
-        src.advance(r.position);
-        if (!step.empty()) {
-            handle_step(arrival);
-            publish();
-        }
-        return {};
+        metrics.outbox_state(store->actions().count(state::record_state::pending),
+                             store->actions().count(state::record_state::dead));
     }
 
     void schedule_tick() {
-        // Detection clears by silence and veto waits end with no mention arriving, so the
-        // pipeline is driven by a timer too: every 250 ms of wall time, or sooner when the
-        // engine has a deadline.
-        auto wait = std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::milliseconds(250));
-        if (auto next = pipe->next_deadline()) {
-            auto now = clock.now();
-            auto until = *next > now ? std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                                           clock.wall_delay(*next - now))
-                                     : std::chrono::steady_clock::duration::zero();
-            wait = std::min(wait, until);
-        }
-        tick_timer.expires_after(wait);
+        // Every 250 ms of wall time, or sooner when the engine has a deadline.
+        const auto wait = keeper->next_wait(std::chrono::milliseconds(250));
+        tick_timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait));
         tick_timer.async_wait([this](boost::system::error_code ec) {
             if (ec || !running) return;
-            auto now = clock.now();
-            writer->retry(pipe->incidents());
-            pipe->tick(now, step);
-            log.sample(*pipe, now);
-            metrics.live_keys(pipe->live_keys());
-            metrics.evicted_keys(pipe->detector().evicted_keys());
-            if (std::chrono::steady_clock::now() - detector_saved_at >= std::chrono::seconds(60)) save_detector();
-            if (std::chrono::steady_clock::now() - swept_at >= std::chrono::hours(1)) sweep_state();
-            bool changed = !step.empty();
-            handle_step(std::nullopt);
+            const bool changed = keeper->tick();
             if (changed || ++ticks_since_publish >= 4) {
                 // Consoles also get a refresh every second for the chart and the countdowns.
                 ticks_since_publish = 0;
@@ -579,169 +327,19 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
             schedule_tick();
         });
     }
-    int ticks_since_publish = 0;
 
-    // Detector windows and baselines go to the state database every minute and at shutdown, so
-    // a restart (or a crash, losing at most a minute) neither blinds nor startles the detector.
-    std::chrono::steady_clock::time_point detector_saved_at = std::chrono::steady_clock::now();
-    void save_detector() {
-        detector_saved_at = std::chrono::steady_clock::now();
-        store->begin();
-        store->detectors().save(*pipe);
-        store->commit();
-    }
-
-    // storage.retention: what was resolved long ago leaves the database, hourly and at start,
-    // so the file stays flat however long crisisd runs (an index finds the old incidents).
-    std::chrono::steady_clock::time_point swept_at = std::chrono::steady_clock::now();
-    void sweep_state() {
-        swept_at = std::chrono::steady_clock::now();
-        const auto gone = store->sweep(clock.now(), settings.storage.retention);
-        if (gone.incidents > 0 || gone.actions > 0)
-            core::log_info("state database: " + std::to_string(gone.incidents) + " incident(s) resolved over " +
-                           core::format_duration(settings.storage.retention) + " ago left it, with " +
-                           std::to_string(gone.actions) + " action(s)");
-    }
-
-    // Builds one source's runtime (parser, transport) and adds it to `sources`; an HTTP source
-    // binds its listener here. Error text, with nothing added, when it cannot be built.
-    std::string add_source(const ingest::source_settings& s) {
-        parse::parser_settings ps_format;
-        ps_format.format = s.format;
-        ps_format.max_bytes = s.max_message_bytes;
-        ps_format.field_map = s.field_map;
-        ps_format.only_when = s.only_when;
-        auto parser = parse::make_parser(ps_format);
-        if (!parser) return "source '" + s.name + "': unknown format '" + s.format + "'";
-        sources.push_back(std::make_unique<source_runtime>(this, s, std::move(parser)));
-        auto* src = sources.back().get();
-        using runtime = source_runtime;
-        if (s.type != "http") src->queue.emplace(io.get_executor(), s.queue_capacity, s.queue_overflow);
-        auto deliver = [this, src](std::string_view frame) { enqueue(*src, frame); };
-        if (s.type == "websocket") {
-            auto ws = std::make_unique<ingest::websocket_source>(io.get_executor(), s, deliver, *src);
-            if (s.format == "jetstream") {
-                std::vector<std::string> collections = s.collections;
-                if (collections.empty()) collections.emplace_back("app.bsky.feed.post");
-                src->resume.emplace(s.url, std::move(collections), s.dids,
-                                    std::chrono::duration_cast<std::chrono::microseconds>(s.resume_lookback));
-                src->restore_position();
-                ws->set_url_provider([src] { return src->resume->url(); });
-            }
-            if (!s.subscribe.empty()) ws->set_subscribe_messages(s.subscribe);
-            ws->set_flow_control(&*src->queue);
-            src->ws = std::make_unique<runtime::transport_of<ingest::websocket_source>>(std::move(ws));
-        } else if (s.type == "file") {
-            auto file = std::make_unique<ingest::file_source>(
-                io.get_executor(), s, deliver,
-                [name = s.name](const std::string& error) {
-                    if (error.empty()) core::log_info("source " + name + ": end of input");
-                },
-                *src);
-            file->set_flow_control(&*src->queue);
-            src->ws = std::make_unique<runtime::transport_of<ingest::file_source>>(std::move(file));
-        } else if (s.type == "http") {
-            ingest::http_source_settings hs;
-            hs.name = s.name;
-            hs.listen = s.listen;
-            hs.token = s.token;
-            hs.max_body_bytes = s.max_body_bytes;
-            hs.max_line_bytes = s.max_message_bytes;
-            auto http = std::make_unique<ingest::http_source>(
-                io.get_executor(), hs, [this, src](std::string_view line) { return on_frame(*src, line); }, *src);
-            // Bound here rather than in start(), so a taken port is a start-up error with a reason.
-            if (auto err = http->start(); !err.empty()) {
-                sources.pop_back();
-                return "source '" + s.name + "': " + err;
-            }
-            src->ws = std::make_unique<runtime::transport_of<ingest::http_source>>(std::move(http));
-        } else {
-            sources.pop_back();
-            return "source '" + s.name + "': type '" + s.type + "' is not supported by run";
-        }
-        metrics.source_connected(s.name, s.type == "http");
-        return "";
-    }
-    // Sources a reload stopped: kept until the daemon goes, since their transports may still
-    // have handlers in flight that call back into them.
-    std::vector<std::unique_ptr<source_runtime>> retired_sources;
-
-    // --- reload ---
     std::string reload(config::settings next, std::vector<std::string>& notes) {
-        // Channels carry deliveries in flight and the outbox refers to them by name, so they are
-        // built once; a playbook naming a channel that is not running would dead-letter pages.
-        // Rather than half a reload, none.
-        auto same_channel = [](const notify::channel_settings& a, const notify::channel_settings& b) {
-            return a.name == b.name && a.type == b.type && a.url == b.url && a.headers == b.headers &&
-                   a.ca_file == b.ca_file && a.path == b.path && a.timeout == b.timeout && a.token == b.token &&
-                   a.visibility == b.visibility && a.routing_key == b.routing_key && a.identifier == b.identifier &&
-                   a.password == b.password && a.statements_per_hour == b.statements_per_hour &&
-                   a.retry.initial == b.retry.initial && a.retry.max == b.retry.max &&
-                   a.retry.max_attempts == b.retry.max_attempts;
-        };
-        if (!std::equal(next.channels.begin(), next.channels.end(), settings.channels.begin(), settings.channels.end(),
-                        same_channel))
+        if (!same_channels(next.channels, settings.channels))
             return "channels changed: channels take effect at a restart (systemctl restart crisisd), "
                    "so nothing of this configuration was applied";
-        auto now = clock.now();
-        incident::engine_settings es;
-        es.playbooks = next.playbooks;
-        es.statements = next.statements;
-        es.resolved_grace = next.storage.resolved_grace;
+        if (auto err = runtime::reload_rules(det, settings.rules, pipeline_settings_of(next), *cmds, clock.now(), notes);
+            !err.empty())
+            return err;
         settings.storage.resolved_grace = next.storage.resolved_grace;
-        std::vector<std::string> changed_rules;
-        for (const auto& r : next.rules) {
-            auto old = std::find_if(settings.rules.begin(), settings.rules.end(),
-                                    [&](const auto& o) { return o.name == r.name; });
-            if (old == settings.rules.end()) changed_rules.push_back(r.name + " (new)");
-            else if (!same_rule(*old, r)) changed_rules.push_back(r.name);
-        }
-        for (const auto& o : settings.rules)
-            if (std::none_of(next.rules.begin(), next.rules.end(), [&](const auto& r) { return r.name == o.name; }))
-                changed_rules.push_back(o.name + " (removed)");
-        bool same_order = next.rules.size() == settings.rules.size() &&
-                          std::equal(next.rules.begin(), next.rules.end(), settings.rules.begin(),
-                                     [](const auto& a, const auto& b) { return a.name == b.name; });
-        std::unique_ptr<pipeline::pipeline> fresh;
-        if (!changed_rules.empty() || !same_order) {
-            pipeline::pipeline_settings ps;
-            ps.rules = next.rules;
-            ps.incidents = es;
-            auto created = pipeline::pipeline::create(std::move(ps));
-            if (auto* e = std::get_if<std::string>(&created)) return *e;
-            fresh = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));
-        }
-        // The incident engine is rebuilt for the new playbooks; incidents move over as they do
-        // across a restart, so open ones keep their steps, timers and numbers.
-        incident::engine engine(es);
-        std::vector<incident::action> none;  // a reload restarts no wait, so it emits nothing
-        engine.restore(pipe->incidents().incidents(), incident::engine::restore_reason::reload, now, none);
-        engine.set_next_id(std::max(engine.next_id(), pipe->incidents().next_id()));
-        cmds->carry_silences(engine, next.rules, now);
-        if (fresh) {
-            // Rules whose state means the same (state::rule_fingerprint: same matching, keying,
-            // window and baseline) hand their windows, baselines and firing state to the new
-            // pipeline, as they would across a restart; a changed threshold does not blind them.
-            const auto carried = state::carry_detector_state(*pipe, *fresh);
-            std::size_t unchanged = 0, retuned = 0;
-            for (std::size_t i = 0; i < carried.size(); ++i)
-                if (carried[i]) ++(same_rule(pipe->rule(pipe->rule_index(fresh->rule(i).name)), fresh->rule(i)) ? unchanged : retuned);
-            fresh->incidents() = std::move(engine);
-            pipe = std::move(fresh);
-            std::string list;
-            for (const auto& n : changed_rules) list += (list.empty() ? "" : ", ") + n;
-            notes.push_back("rules changed: " + (list.empty() ? std::string("order only") : list) +
-                            "; detector state kept by " + std::to_string(unchanged) + " unchanged rule(s) and " +
-                            std::to_string(retuned) +
-                            " whose conditions alone changed, the others start afresh");
-        } else {
-            pipe->incidents() = std::move(engine);
-        }
-
         auto restart_needed = [&](std::string_view what) {
             notes.push_back(std::string(what) + " changed: the running value stays until the next restart");
         };
-        reload_sources(next.sources, notes);
+        srcs->reload(settings.sources, next.sources, running, notes);
         const auto& a = settings.admin;
         const auto& b = next.admin;
         if (b.listen != a.listen || b.tokens_file != a.tokens_file || b.hosts != a.hosts ||
@@ -755,85 +353,145 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         settings.rules = std::move(next.rules);
         settings.playbooks = std::move(next.playbooks);
         settings.statements = std::move(next.statements);
-        metrics.live_keys(pipe->live_keys());
+        metrics.live_keys(det.pipe->live_keys());
         // Steps the new playbooks changed now wait for approval: saved, so a restart agrees.
-        for (const auto& inc : pipe->incidents().incidents())
-            if (has_live_step(inc)) touched.push_back(inc.id);
-        handle_step(std::nullopt);
+        steps->touch_live_steps();
+        steps->handle();
         publish();
         return "";
     }
-
-    // Sources whose settings did not change keep running (no reconnect, no gap); changed ones are
-    // stopped and started with the new settings, removed ones stopped, new ones started.
-    void reload_sources(const std::vector<ingest::source_settings>& next, std::vector<std::string>& notes) {
-        auto find = [](const std::vector<ingest::source_settings>& list, const std::string& name) {
-            return std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.name == name; });
-        };
-        std::string stopped, started;
-        // Stop first, so a changed HTTP source can bind its port again.
-        for (auto it = sources.begin(); it != sources.end();) {
-            auto wanted = find(next, (*it)->name);
-            auto was = find(settings.sources, (*it)->name);
-            if (wanted != next.end() && was != settings.sources.end() && *wanted == *was) {
-                ++it;
-                continue;
-            }
-            stopped += (stopped.empty() ? "" : ", ") + (*it)->name;
-            if (wanted == next.end()) metrics.source_removed((*it)->name);
-            (*it)->ws->stop();
-            (*it)->save_position();
-            retired_sources.push_back(std::move(*it));
-            it = sources.erase(it);
-        }
-        std::vector<ingest::source_settings> kept;
-        for (const auto& s : next) {
-            bool running_now = std::any_of(sources.begin(), sources.end(), [&](const auto& r) { return r->name == s.name; });
-            if (running_now) {
-                kept.push_back(s);
-                continue;
-            }
-            if (auto err = add_source(s); !err.empty()) {
-                core::log_error("reload: " + err + "; the source is not running");
-                continue;
-            }
-            if (running) sources.back()->ws->start();
-            started += (started.empty() ? "" : ", ") + s.name;
-            kept.push_back(s);
-        }
-        if (!stopped.empty()) notes.push_back("sources stopped: " + stopped);
-        if (!started.empty()) notes.push_back("sources started: " + started);
-        settings.sources = std::move(kept);
-    }
-
-    static bool same_group(const detect::condition_group& a, const detect::condition_group& b) {
-        return a.all == b.all && a.hold == b.hold &&
-               std::equal(a.conditions.begin(), a.conditions.end(), b.conditions.begin(), b.conditions.end(),
-                          [](const auto& x, const auto& y) {
-                              return x.what == y.what && x.op == y.op && x.threshold == y.threshold;
-                          });
-    }
-    // Everything that shapes a rule's detector state or the incidents it opens.
-    static bool same_rule(const pipeline::rule_settings& a, const pipeline::rule_settings& b) {
-        const auto &m = a.match, &n = b.match;
-        const auto &d = a.detect, &e = b.detect;
-        return a.severity == b.severity && a.playbook == b.playbook &&
-               a.max_incidents_per_hour == b.max_incidents_per_hour && m.keywords == n.keywords &&
-               m.exclude == n.exclude && m.languages == n.languages && m.sources == n.sources &&
-               d.group_by == e.group_by && d.window == e.window && d.baseline == e.baseline &&
-               d.min_baseline_rate == e.min_baseline_rate && d.negative_threshold == e.negative_threshold &&
-               d.max_per_author == e.max_per_author && d.max_keys == e.max_keys && d.cooldown == e.cooldown &&
-               same_group(d.fire_when, e.fire_when) && same_group(d.clear_when, e.clear_when);
-    }
 };
+
+// The runtime's parts, on the state database that build() opened.
+void daemon::impl::build_runtime() {
+    writer = std::make_unique<runtime::step_writer>(*store, clock, *this);
+    // The channels built later, by name: a channel that cannot be built fails create().
+    std::map<std::string, std::string, std::less<>> channel_types;
+    for (const auto& c : settings.channels) channel_types.emplace(c.name, c.type);
+    follow = std::make_unique<runtime::follow_ups>(*store, std::move(channel_types));
+    cmds = std::make_unique<runtime::commands>(*store, clock, *this, *follow);
+    steps = std::make_unique<runtime::step_handler>(det, *writer, *follow, rclock, *this);
+    runtime::housekeeping_settings hs;
+    hs.retention = settings.storage.retention;
+    keeper = std::make_unique<runtime::housekeeping>(*store, det, *writer, *steps, rclock, *this, hs);
+    in = std::make_unique<runtime::intake>(*store, det, rclock, exec, *this);
+}
+
+// Incident numbers, detector state, silences and incidents as the last run left them.
+std::optional<create_error> daemon::impl::restore() {
+    keeper->sweep();
+    // Incident numbers continue after a restart, so idempotency keys never collide with those
+    // of actions already in the outbox (state::counters says how).
+    const auto next = store->counter().next_incident_id();
+    if (next.counter_unreadable) core::log_warning("state database: ignoring unreadable next_incident_id");
+    if (next.counter_missing)
+        core::log_warning("state database: next_incident_id is missing; incident numbers continue at " +
+                          std::to_string(next.id) + ", after the highest one the outbox holds");
+    auto& pipe = *det.pipe;
+    pipe.incidents().set_next_id(next.id);
+    const auto restored = store->detectors().restore(pipe);
+    if (restored.rules > 0)
+        core::log_info("restored detector state of " + std::to_string(restored.rules) + " rule(s), " +
+                       std::to_string(pipe.live_keys()) + " key(s)");
+    if (restored.changed > 0)
+        core::log_info(std::to_string(restored.changed) + " rule(s) changed since their detector state was saved; they start fresh");
+    if (restored.unreadable > 0)
+        core::log_warning("state database: ignoring " + std::to_string(restored.unreadable) + " unreadable detector snapshot(s)");
+    // Silences still running when the daemon stopped (a reload rebuilds the engine from them too).
+    cmds->restore_silences(pipe.incidents());
+    // Incidents open before a restart stay open, with their step timers and history; resolved
+    // ones come back for storage.resolved_grace (the console shows them), older ones stay in
+    // the database until the retention sweep.
+    auto loaded = store->incidents().live(clock.now() - settings.storage.resolved_grace);
+    for (std::size_t i = 0; i < loaded.unreadable; ++i) core::log_warning("state database: ignoring an unreadable incident snapshot");
+    if (loaded.incidents.empty()) return std::nullopt;
+    std::size_t live = 0;
+    for (const auto& inc : loaded.incidents) live += inc.state != incident::incident_state::resolved ? 1 : 0;
+    // Actions (a veto wait restarted) are written at start(), once the console has its URL.
+    pipe.incidents().restore(std::move(loaded.incidents), incident::engine::restore_reason::restart, clock.now(),
+                             det.step.actions);
+    steps->touch_live_steps();
+    if (live > 0) core::log_info("restored " + std::to_string(live) + " open incident(s) from the state database");
+    return std::nullopt;
+}
+
+// Channels and the delivery loop that sends the outbox to them.
+std::optional<create_error> daemon::impl::build_delivery() {
+    notify::log_sink sink = [](std::string_view channel, const notify::delivery& d) {
+        core::log(core::log_level::notice, "channel " + std::string(channel) + ": " + d.payload);
+    };
+    for (const auto& c : settings.channels) {
+        std::string error;
+        auto ch = notify::make_channel(c, io.get_executor(), sink, error);
+        if (!ch) return create_error{error, std::nullopt};
+        channels.emplace(c.name, std::move(ch));
+    }
+    std::map<std::string, notify::channel*> by_name;
+    for (auto& [name, ch] : channels) by_name.emplace(name, ch.get());
+    outbox::delivery_events events;
+    events.on_attempt = [this](const state::record& r, const notify::delivery_result& res) {
+        metrics.action(r.channel, notify::to_string(res.result));
+        if (res.result == notify::outcome::retry) {
+            core::log_warning("delivery to " + r.channel + " failed (" + res.detail + "), will retry");
+            if (options.observer) options.observer->action_retry(r, res.detail);
+        }
+    };
+    events.on_sent = [this](const state::record& r) {
+        metrics.delivered(r.channel, std::chrono::duration<double>(clock.now() - r.created_at).count());
+        update_outbox_metrics();
+        if (options.observer) options.observer->action_delivered(r);
+        publish();
+    };
+    events.on_dead = [this](const state::record& r, std::string_view why) {
+        metrics.action(r.channel, "dead");
+        update_outbox_metrics();
+        core::log_error("delivery to " + r.channel + " given up (" + std::string(why) + "): action " + r.key);
+        if (options.observer) options.observer->action_dead(r, why);
+        publish();
+    };
+    // Counted as crisisd_actions_total{outcome="refused"}; the delivery loop logs the error.
+    events.on_refused = [this](const state::record& r, std::string_view why) {
+        metrics.action(r.channel, "refused");
+        update_outbox_metrics();
+        if (options.observer) options.observer->action_dead(r, why);
+        publish();
+    };
+    delivery = std::make_unique<outbox::delivery_loop>(io.get_executor(), *store, std::move(by_name), clock,
+                                                       std::move(events));
+    return std::nullopt;
+}
+
+std::optional<create_error> daemon::impl::build() {
+    auto opened = state::database::open(settings.storage.path);
+    if (auto* e = std::get_if<state::open_error>(&opened)) return create_error{e->message, e->kind};
+    store = std::move(std::get<std::unique_ptr<state::database>>(opened));
+    auto created = pipeline::pipeline::create(pipeline_settings_of(settings));
+    if (auto* e = std::get_if<std::string>(&created)) return create_error{*e, std::nullopt};
+    det.pipe = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));
+    build_runtime();
+    if (auto err = restore()) return err;
+    if (auto err = build_delivery()) return err;
+
+    api = std::make_unique<admin::api>(settings.admin, metrics, *this, console_assets());
+    // A tokens file that is gone or broken does not stop paging: the API then answers 401 and
+    // the journal and crisisd_admin_tokens_file_errors_total say why. The demo's own token comes
+    // first, so that a demo without a tokens file is not told the console will refuse everything.
+    if (!options.extra_admin_token.empty()) api->add_token("demo", admin::role::admin, options.extra_admin_token);
+    api->load_tokens();
+
+    srcs = std::make_unique<sources>(io.get_executor(), *in, metrics, options.observer);
+    for (const auto& s : settings.sources)
+        if (auto err = srcs->add(s); !err.empty()) return create_error{err, std::nullopt};
+    update_outbox_metrics();
+    return std::nullopt;
+}
 
 daemon::daemon(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
 daemon::~daemon() {
     if (impl_) {
         impl_->running = false;
         impl_->tick_timer.cancel();
-        for (auto& s : impl_->sources)
-            if (s->ws) s->ws->stop();
+        if (impl_->srcs) impl_->srcs->stop();
         if (impl_->delivery) impl_->delivery->stop();
         if (impl_->admin_server) impl_->admin_server->stop();
     }
@@ -843,128 +501,7 @@ std::variant<std::unique_ptr<daemon>, create_error> daemon::create(asio::io_cont
                                                                   daemon_options options) {
     if (!options.clock) return create_error{"daemon needs a clock", std::nullopt};
     auto im = std::make_unique<impl>(io, std::move(settings), options);
-
-    auto opened = state::database::open(im->settings.storage.path);
-    if (auto* e = std::get_if<state::open_error>(&opened)) return create_error{e->message, e->kind};
-    im->store = std::move(std::get<std::unique_ptr<state::database>>(opened));
-    im->writer = std::make_unique<runtime::step_writer>(*im->store, *options.clock, *im);
-    {
-        // The channels built below, by name: a channel that cannot be built fails create().
-        std::map<std::string, std::string, std::less<>> channel_types;
-        for (const auto& c : im->settings.channels) channel_types.emplace(c.name, c.type);
-        im->follow = std::make_unique<runtime::follow_ups>(*im->store, std::move(channel_types));
-    }
-    im->cmds = std::make_unique<runtime::commands>(*im->store, *options.clock, *im, *im->follow);
-
-    pipeline::pipeline_settings ps;
-    ps.rules = im->settings.rules;
-    ps.incidents.playbooks = im->settings.playbooks;
-    ps.incidents.statements = im->settings.statements;
-    ps.incidents.resolved_grace = im->settings.storage.resolved_grace;
-    auto created = pipeline::pipeline::create(std::move(ps));
-    if (auto* e = std::get_if<std::string>(&created)) return create_error{*e, std::nullopt};
-    im->pipe = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));
-    im->sweep_state();
-    // Incident numbers continue after a restart, so idempotency keys never collide with those
-    // of actions already in the outbox (state::counters says how).
-    {
-        const auto next = im->store->counter().next_incident_id();
-        if (next.counter_unreadable) core::log_warning("state database: ignoring unreadable next_incident_id");
-        if (next.counter_missing)
-            core::log_warning("state database: next_incident_id is missing; incident numbers continue at " +
-                              std::to_string(next.id) + ", after the highest one the outbox holds");
-        im->pipe->incidents().set_next_id(next.id);
-    }
-    {
-        auto restored = im->store->detectors().restore(*im->pipe);
-        if (restored.rules > 0)
-            core::log_info("restored detector state of " + std::to_string(restored.rules) + " rule(s), " +
-                           std::to_string(im->pipe->live_keys()) + " key(s)");
-        if (restored.changed > 0)
-            core::log_info(std::to_string(restored.changed) + " rule(s) changed since their detector state was saved; they start fresh");
-        if (restored.unreadable > 0)
-            core::log_warning("state database: ignoring " + std::to_string(restored.unreadable) + " unreadable detector snapshot(s)");
-    }
-    // Silences still running when the daemon stopped (a reload rebuilds the engine from them too).
-    im->cmds->restore_silences(im->pipe->incidents());
-    // Incidents open before a restart stay open, with their step timers and history; resolved
-    // ones come back for storage.resolved_grace (the console shows them), older ones stay in
-    // the database until the retention sweep.
-    {
-        auto loaded = im->store->incidents().live(options.clock->now() - im->settings.storage.resolved_grace);
-        for (std::size_t i = 0; i < loaded.unreadable; ++i)
-            core::log_warning("state database: ignoring an unreadable incident snapshot");
-        auto& saved = loaded.incidents;
-        if (!saved.empty()) {
-            std::size_t live = 0;
-            for (const auto& inc : saved) live += inc.state != incident::incident_state::resolved ? 1 : 0;
-            // Actions (a veto wait restarted) are written at start(), once the console has its URL.
-            auto& restored = im->pipe->incidents();
-            restored.restore(std::move(saved), incident::engine::restore_reason::restart, options.clock->now(),
-                             im->step.actions);
-            for (const auto& inc : restored.incidents())
-                if (impl::has_live_step(inc)) im->touched.push_back(inc.id);
-            if (live > 0) core::log_info("restored " + std::to_string(live) + " open incident(s) from the state database");
-        }
-    }
-
-    auto* raw = im.get();
-    notify::log_sink sink = [raw](std::string_view channel, const notify::delivery& d) {
-        core::log(core::log_level::notice, "channel " + std::string(channel) + ": " + d.payload);
-        (void)raw;
-    };
-    for (const auto& c : im->settings.channels) {
-        std::string error;
-        auto ch = notify::make_channel(c, io.get_executor(), sink, error);
-        if (!ch) return create_error{error, std::nullopt};
-        im->channels.emplace(c.name, std::move(ch));
-    }
-    std::map<std::string, notify::channel*> by_name;
-    for (auto& [name, ch] : im->channels) by_name.emplace(name, ch.get());
-    outbox::delivery_events events;
-    events.on_attempt = [raw](const state::record& r, const notify::delivery_result& res) {
-        raw->metrics.action(r.channel, notify::to_string(res.result));
-        if (res.result == notify::outcome::retry) {
-            core::log_warning("delivery to " + r.channel + " failed (" + res.detail + "), will retry");
-            if (raw->options.observer) raw->options.observer->action_retry(r, res.detail);
-        }
-    };
-    events.on_sent = [raw](const state::record& r) {
-        auto latency = std::chrono::duration<double>(raw->clock.now() - r.created_at).count();
-        raw->metrics.delivered(r.channel, latency);
-        raw->update_outbox_metrics();
-        if (raw->options.observer) raw->options.observer->action_delivered(r);
-        raw->publish();
-    };
-    events.on_dead = [raw](const state::record& r, std::string_view why) {
-        raw->metrics.action(r.channel, "dead");
-        raw->update_outbox_metrics();
-        core::log_error("delivery to " + r.channel + " given up (" + std::string(why) + "): action " + r.key);
-        if (raw->options.observer) raw->options.observer->action_dead(r, why);
-        raw->publish();
-    };
-    // Counted as crisisd_actions_total{outcome="refused"}; the delivery loop logs the error.
-    events.on_refused = [raw](const state::record& r, std::string_view why) {
-        raw->metrics.action(r.channel, "refused");
-        raw->update_outbox_metrics();
-        if (raw->options.observer) raw->options.observer->action_dead(r, why);
-        raw->publish();
-    };
-    im->delivery = std::make_unique<outbox::delivery_loop>(io.get_executor(), *im->store, std::move(by_name),
-                                                           *options.clock, std::move(events));
-
-    auto assets = console_assets();
-    im->api = std::make_unique<admin::api>(im->settings.admin, im->metrics, *im, std::move(assets));
-    // A tokens file that is gone or broken does not stop paging: the API then answers 401 and
-    // the journal and crisisd_admin_tokens_file_errors_total say why.
-    // The demo's own token comes first, so that a demo without a tokens file is not told that
-    // the console will refuse everything.
-    if (!options.extra_admin_token.empty()) im->api->add_token("demo", admin::role::admin, options.extra_admin_token);
-    im->api->load_tokens();
-
-    for (const auto& s : im->settings.sources)
-        if (auto err = im->add_source(s); !err.empty()) return create_error{err, std::nullopt};
-    im->update_outbox_metrics();
+    if (auto err = im->build()) return std::move(*err);
     return std::unique_ptr<daemon>(new daemon(std::move(im)));
 }
 
@@ -980,37 +517,40 @@ std::string daemon::start() {
     s.api->set_port(s.admin_server->port());
     auto host = s.settings.admin.listen.substr(0, s.settings.admin.listen.rfind(':'));
     if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-    s.console_url = std::string(s.settings.admin.cert_file.empty() ? "http://" : "https://") + host + ":" + std::to_string(s.admin_server->port()) + "/";
+    const auto console_url = std::string(s.settings.admin.cert_file.empty() ? "http://" : "https://") + host + ":" +
+                             std::to_string(s.admin_server->port()) + "/";
+    s.steps->set_console_url(console_url);
     s.running = true;
     // What restoring the incidents decided (a veto wait restarted, a changed step waiting for
     // approval) is recorded and announced before anything else happens.
-    s.handle_step(std::nullopt);
+    s.steps->handle();
     s.delivery->start();
     // Connect channels ahead of the first page, so it does not wait for TCP and TLS.
-    for (auto& [name, ch] : s.channels)
-        asio::co_spawn(s.io, ch->warm_up(), asio::detached);
-    for (auto& src : s.sources) src->ws->start();
+    for (auto& [name, ch] : s.channels) asio::co_spawn(s.io, ch->warm_up(), asio::detached);
+    s.srcs->start();
     s.schedule_tick();
-    core::log_info("admin API and console on " + s.console_url);
+    core::log_info("admin API and console on " + console_url);
     return "";
 }
 
 void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> done) {
     auto& s = *impl_;
     s.stopping = true;
-    for (auto& src : s.sources) src->ws->stop();
+    s.in->stop();
+    s.srcs->stop();
     auto timer = std::make_shared<asio::steady_timer>(s.io);
     auto started = std::chrono::steady_clock::now();
     auto poll = std::make_shared<std::function<void()>>();
     *poll = [this, timer, started, deadline, done, poll]() {
         auto& st = *impl_;
         // Frames already queued are mentions received: they go through the pipeline first.
-        bool flushed = st.ready_sources.empty() && st.delivery->in_flight() == 0 && st.delivery->idle();
+        bool flushed = st.in->idle() && st.delivery->in_flight() == 0 && st.delivery->idle();
         if (flushed || std::chrono::steady_clock::now() - started >= deadline) {
             if (!flushed) core::log_warning("shutdown: deliveries still pending; they stay in the outbox for next start");
             st.running = false;
             st.tick_timer.cancel();
-            st.save_detector();
+            st.keeper->save_detector();
+            st.in->save_positions();
             st.delivery->stop();
             st.admin_server->stop();
             done();
@@ -1036,19 +576,19 @@ void daemon::audit_reload(std::string_view what, std::string_view outcome) {
 std::uint16_t daemon::admin_port() const { return impl_->admin_server ? impl_->admin_server->port() : 0; }
 
 bool daemon::quiescent() const {
-    for (const auto& inc : impl_->pipe->incidents().incidents())
+    for (const auto& inc : impl_->det.pipe->incidents().incidents())
         if (inc.state != incident::incident_state::resolved) return false;
     return impl_->store->actions().count(state::record_state::pending) == 0 && impl_->delivery->in_flight() == 0;
 }
 
-std::uint64_t daemon::mentions_processed() const { return impl_->pipe->processed(); }
+std::uint64_t daemon::mentions_processed() const { return impl_->det.pipe->processed(); }
 // Counted by id, not by the incidents in memory: resolved ones leave after storage.resolved_grace.
-std::size_t daemon::incidents_opened() const { return impl_->pipe->incidents().next_id() - 1; }
+std::size_t daemon::incidents_opened() const { return impl_->det.pipe->incidents().next_id() - 1; }
 
 std::string daemon::report_json() const {
     auto& s = *impl_;
-    return s.log.write_all(*s.pipe, s.settings.playbooks, [&s](const incident::action& a) { return s.action_status(a); },
-                           s.view(false), false, s.pipe->processed());
+    return s.log.write_all(*s.det.pipe, s.settings.playbooks, [&s](const incident::action& a) { return s.action_status(a); },
+                           s.view(false), false, s.det.pipe->processed());
 }
 
 }  // namespace crisisd::app

@@ -1,8 +1,9 @@
 #pragma once
-// The live daemon: sources → pipeline → outbox → channels, with the admin API beside them, all
-// on one io_context thread (so pipeline, incident engine and outbox need no locks). `crisisd
-// run` and `crisisd demo` both run this; the demo only adds a scenario server, a scaled clock
-// and a terminal timeline.
+// The live daemon: sources → runtime (runtime/: intake, pipeline, step handler, tick) → outbox →
+// channels, with the admin API beside them, all on one io_context thread (so pipeline, incident
+// engine and outbox need no locks). `crisisd run` and `crisisd demo` both run this; the demo
+// only adds a scenario server, a scaled clock and a terminal timeline. `crisisd replay` drives
+// the same runtime without it (app/replay.cpp).
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>
@@ -84,10 +85,5 @@ private:
     explicit daemon(std::unique_ptr<impl> i);
     std::unique_ptr<impl> impl_;
 };
-
-// Builds the JSON body every channel receives for an action (incident fields, never mention
-// text beyond the engine's summary), shared by run, demo and replay. The shape is the codec's
-// (incident::action_to_json, read back by incident::action_from_json).
-std::string action_payload(const incident::action& a, const incident::incident* inc, std::string_view console_url);
 
 }  // namespace crisisd::app

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 
 #include "admin/tokens.hpp"
 #include "app/cli.hpp"
@@ -66,6 +67,93 @@ bool port_free(std::uint16_t port) {
     return ok;
 }
 
+// The demo's files go to a fresh directory (or --dir), so a person can read the config it runs.
+std::optional<std::filesystem::path> demo_dir(const options& o) {
+    std::filesystem::path dir;
+    if (auto d = o.value("--dir")) {
+        dir = *d;
+        std::filesystem::create_directories(dir);
+    } else {
+        std::string tmpl = (std::filesystem::temp_directory_path() / "crisisd-demo-XXXXXX").string();
+        if (!::mkdtemp(tmpl.data())) {
+            std::perror("crisisd demo: mkdtemp");
+            return std::nullopt;
+        }
+        dir = tmpl;
+    }
+    std::filesystem::create_directories(dir / "rules");
+    std::filesystem::create_directories(dir / "playbooks");
+    for (auto name : {"rules/isp-outage.yaml", "playbooks/isp-outage.yaml"})
+        std::ofstream(dir / name, std::ios::binary) << demo_files::embedded(name);
+    return dir;
+}
+
+// The demo's config with its placeholders filled in, written to `path`.
+void write_demo_config(const std::filesystem::path& path, const std::filesystem::path& dir,
+                       const std::string& scenario_url, const std::string& listen) {
+    std::string yaml(demo_files::embedded("demo/crisisd-demo.yaml"));
+    yaml = replace_all(yaml, "@SCENARIO_URL@", scenario_url);
+    yaml = replace_all(yaml, "@OUTBOX_PATH@", (dir / "outbox.jsonl").string());
+    yaml = replace_all(yaml, "@ADMIN_LISTEN@", listen);
+    yaml = replace_all(yaml, "@STATE_PATH@", (dir / "state.db").string());
+    std::ofstream(path, std::ios::binary) << yaml;
+}
+
+// Sends each post of the story when the story's clock reaches its time, and ends a headless
+// demo once every incident has cleared and every action was delivered (or gives up).
+struct scenario_player {
+    asio::io_context& io;
+    const std::vector<scenario_line>& scenario;
+    net::websocket_server& server;
+    const core::clock& clock;
+    timeline& tl;
+    daemon& d;
+    bool headless;
+    asio::steady_timer timer{io};
+    std::size_t next = 0;
+    bool finished_story = false;
+    bool done = false;
+    int exit_code = exit_ok;
+
+    void finish(bool ok) {
+        if (done) return;
+        done = true;
+        if (!ok) exit_code = exit_failure;
+        d.shutdown(std::chrono::seconds(5), [this] {
+            server.stop();
+            io.stop();
+        });
+    }
+
+    void play() {
+        const auto now = clock.now();
+        const auto story_end = scenario.back().at;
+        if (server.connection_count() > 0)
+            while (next < scenario.size() && scenario[next].at <= now) server.broadcast(scenario[next++].json);
+        if (next == scenario.size() && !finished_story) {
+            finished_story = true;
+            tl.note("the story's last post has been sent; waiting for the incident to clear");
+        }
+        if (finished_story && d.quiescent() && d.incidents_opened() > 0 && now > story_end) {
+            tl.note("all incidents resolved and every action delivered");
+            if (headless) return finish(true);
+            std::printf("\nThe story is over. The console stays up at http://127.0.0.1:%u/ — press Ctrl-C to leave.\n",
+                        d.admin_port());
+            std::fflush(stdout);
+            return;
+        }
+        if (now > story_end + std::chrono::minutes(30)) {
+            tl.note(d.incidents_opened() == 0 ? "no incident was opened: the demo's rule did not fire"
+                                              : "the incident did not clear in time");
+            if (headless) return finish(false);
+        }
+        timer.expires_after(std::chrono::milliseconds(20));
+        timer.async_wait([this](boost::system::error_code ec) {
+            if (!ec && !done) play();
+        });
+    }
+};
+
 }  // namespace
 
 int demo_command(const std::vector<std::string>& args) {
@@ -87,25 +175,8 @@ int demo_command(const std::vector<std::string>& args) {
             return exit_usage;
         }
     }
-
-    // The demo's files go to a fresh directory, so a person can read the config it runs.
-    std::filesystem::path dir;
-    if (auto d = o.value("--dir")) {
-        dir = *d;
-        std::filesystem::create_directories(dir);
-    } else {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "crisisd-demo-XXXXXX").string();
-        if (!::mkdtemp(tmpl.data())) {
-            std::perror("crisisd demo: mkdtemp");
-            return exit_failure;
-        }
-        dir = tmpl;
-    }
-    std::filesystem::create_directories(dir / "rules");
-    std::filesystem::create_directories(dir / "playbooks");
-    for (auto name : {"rules/isp-outage.yaml", "playbooks/isp-outage.yaml"}) {
-        std::ofstream(dir / name, std::ios::binary) << demo_files::embedded(name);
-    }
+    const auto dir = demo_dir(o);
+    if (!dir) return exit_failure;
     auto scenario = load_scenario(demo_files::embedded("demo/outage-scenario.jsonl"));
     if (scenario.empty()) {
         std::fprintf(stderr, "crisisd demo: the embedded scenario is empty\n");
@@ -121,14 +192,8 @@ int demo_command(const std::vector<std::string>& args) {
     std::string listen = o.value("--listen").value_or(headless ? "127.0.0.1:0" : "127.0.0.1:9464");
     if (!o.value("--listen") && !headless && !port_free(9464)) listen = "127.0.0.1:0";
     auto scenario_url = "ws://127.0.0.1:" + std::to_string(scenario_server.port()) + "/stream";
-
-    std::string yaml(demo_files::embedded("demo/crisisd-demo.yaml"));
-    yaml = replace_all(yaml, "@SCENARIO_URL@", scenario_url);
-    yaml = replace_all(yaml, "@OUTBOX_PATH@", (dir / "outbox.jsonl").string());
-    yaml = replace_all(yaml, "@ADMIN_LISTEN@", listen);
-    yaml = replace_all(yaml, "@STATE_PATH@", (dir / "state.db").string());
-    auto config_path = dir / "crisisd.yaml";
-    std::ofstream(config_path, std::ios::binary) << yaml;
+    const auto config_path = *dir / "crisisd.yaml";
+    write_demo_config(config_path, *dir, scenario_url, listen);
     auto settings = load_config_or_report(config_path.string());
     if (!settings) return exit_config;
     // More people than the demo's own admin token (the browser test signs in as a viewer and
@@ -163,65 +228,14 @@ int demo_command(const std::vector<std::string>& args) {
     std::printf("  config    %s\n", config_path.string().c_str());
     std::printf("  stream    %s (a real websocket server in this process)\n", scenario_url.c_str());
     std::printf("  console   http://127.0.0.1:%u/   access token: %s\n", d->admin_port(), token.c_str());
-    std::printf("  outbox    %s (the brand account's posts)\n\n", (dir / "outbox.jsonl").string().c_str());
+    std::printf("  outbox    %s (the brand account's posts)\n\n", (*dir / "outbox.jsonl").string().c_str());
     std::fflush(stdout);
 
-    // The scenario player: sends each post when the story's clock reaches its time.
-    asio::steady_timer player(io);
-    std::size_t next = 0;
-    bool finished_story = false;
-    auto story_end = scenario.back().at;
-    auto give_up = story_end + std::chrono::minutes(30);
-    std::function<void()> play;
-    int exit_code = exit_ok;
-    bool done = false;
-    auto finish = [&](bool ok) {
-        if (done) return;
-        done = true;
-        if (!ok) exit_code = exit_failure;
-        d->shutdown(std::chrono::seconds(5), [&] {
-            scenario_server.stop();
-            io.stop();
-        });
-    };
-    play = [&] {
-        auto now = clock.now();
-        if (scenario_server.connection_count() > 0) {
-            while (next < scenario.size() && scenario[next].at <= now) scenario_server.broadcast(scenario[next++].json);
-        }
-        if (next == scenario.size() && !finished_story) {
-            finished_story = true;
-            tl.note("the story's last post has been sent; waiting for the incident to clear");
-        }
-        if (finished_story && d->quiescent() && d->incidents_opened() > 0 && now > story_end) {
-            tl.note("all incidents resolved and every action delivered");
-            if (headless) {
-                finish(true);
-                return;
-            }
-            std::printf("\nThe story is over. The console stays up at http://127.0.0.1:%u/ — press Ctrl-C to leave.\n",
-                        d->admin_port());
-            std::fflush(stdout);
-            return;
-        }
-        if (now > give_up) {
-            tl.note(d->incidents_opened() == 0 ? "no incident was opened: the demo's rule did not fire"
-                                               : "the incident did not clear in time");
-            if (headless) {
-                finish(false);
-                return;
-            }
-        }
-        player.expires_after(std::chrono::milliseconds(20));
-        player.async_wait([&](boost::system::error_code ec) {
-            if (!ec && !done) play();
-        });
-    };
-    play();
-
+    scenario_player player{io, scenario, scenario_server, clock, tl, *d, headless};
+    player.play();
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](boost::system::error_code ec, int) {
-        if (!ec) finish(true);
+        if (!ec) player.finish(true);
     });
     io.run();
 
@@ -234,8 +248,8 @@ int demo_command(const std::vector<std::string>& args) {
         }
     }
     std::printf("\n%llu mentions processed, %zu incident(s). Files: %s\n",
-                static_cast<unsigned long long>(d->mentions_processed()), d->incidents_opened(), dir.string().c_str());
-    return exit_code;
+                static_cast<unsigned long long>(d->mentions_processed()), d->incidents_opened(), dir->string().c_str());
+    return player.exit_code;
 }
 
 }  // namespace crisisd::app

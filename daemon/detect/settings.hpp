@@ -31,12 +31,14 @@ struct condition {
     metric what = metric::count;
     comparison op = comparison::ge;
     double threshold = 0;
+    bool operator==(const condition&) const = default;
 };
 
 struct condition_group {
     bool all = true;  // all: every condition must hold; any: one suffices
     std::vector<condition> conditions;
     core::duration hold{0};  // `for:` — the group must hold this long before it takes effect
+    bool operator==(const condition_group&) const = default;
 };
 
 // Fields a rule's detector state can be keyed by; combine with |.
@@ -53,6 +55,7 @@ struct detector_settings {
     condition_group fire_when;
     condition_group clear_when;
     core::duration cooldown{0};  // after clearing, no new fire for this long
+    bool operator==(const detector_settings&) const = default;
 };
 
 }  // namespace crisisd::detect

@@ -11,6 +11,7 @@ struct match_settings {
     std::vector<std::string> exclude;    // any of them vetoes the match
     std::vector<std::string> languages;  // empty: any language
     std::vector<std::string> sources;    // empty: any source
+    bool operator==(const match_settings&) const = default;
 };
 
 // The rule's topic ({topic} in statements, the first part of its incident keys): its first

@@ -20,6 +20,9 @@ struct rule_settings {
     // a flood of keys, real or provoked, pages and posts a bounded number of times.
     static constexpr unsigned default_max_incidents_per_hour = 10;
     unsigned max_incidents_per_hour = default_max_incidents_per_hour;
+    // Reload compares definitions with it; whether detector state carries over is
+    // state::rule_fingerprint's question, not this one.
+    bool operator==(const rule_settings&) const = default;
 };
 
 // Parts of an incident key that come from the wire (source, language) are cut to this many

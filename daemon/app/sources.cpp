@@ -1,0 +1,204 @@
+#include "app/sources.hpp"
+
+#include <algorithm>
+
+#include "core/log.hpp"
+#include "ingest/file_source.hpp"
+#include "ingest/frame_queue.hpp"
+#include "ingest/http_source.hpp"
+#include "ingest/websocket_source.hpp"
+
+namespace crisisd::app {
+
+namespace {
+
+// ingest::frame_queue as the runtime's frame_buffer (the transport waits on it for room).
+struct queue_buffer final : runtime::frame_buffer {
+    ingest::frame_queue q;
+    queue_buffer(boost::asio::any_io_executor ex, std::size_t capacity, ingest::overflow_policy policy)
+        : q(std::move(ex), capacity, policy) {}
+    push_result push(std::string_view frame, std::int64_t tag) override {
+        switch (q.push(frame, tag)) {
+            case ingest::frame_queue::push_result::queued: return push_result::queued;
+            case ingest::frame_queue::push_result::queued_dropped_oldest: return push_result::queued_dropped_oldest;
+            case ingest::frame_queue::push_result::full: return push_result::full;
+        }
+        return push_result::full;
+    }
+    bool empty() const override { return q.empty(); }
+    std::string_view front() const override { return q.front(); }
+    std::int64_t front_tag() const override { return q.front_tag(); }
+    void pop() override { q.pop(); }
+};
+
+// Whatever carries the frames (websocket, file, HTTP ingest), started and stopped alike.
+struct transport {
+    virtual ~transport() = default;
+    virtual void start() = 0;
+    virtual void stop() = 0;
+};
+template <class Source>
+struct transport_of final : transport {
+    std::unique_ptr<Source> source;
+    explicit transport_of(std::unique_ptr<Source> s) : source(std::move(s)) {}
+    void start() override {
+        if constexpr (requires { source->port(); }) return;  // http: bound when built
+        else source->start();
+    }
+    void stop() override { source->stop(); }
+};
+
+}  // namespace
+
+struct sources::wiring final : ingest::source_events, runtime::source_probe {
+    std::string name;
+    admin::metrics& metrics;
+    admin::source_meter& meter;  // per-frame counters without a lookup
+    daemon_observer* observer;
+    std::unique_ptr<queue_buffer> queue;  // websocket and file sources; HTTP ingest is direct
+    runtime::lane* lane = nullptr;
+    std::unique_ptr<transport> carrier;
+
+    wiring(std::string n, admin::metrics& m, daemon_observer* o)
+        : name(std::move(n)), metrics(m), meter(m.source(name)), observer(o) {}
+
+    // --- source_events: what the transport reports ---
+    void on_connected(bool up) override {
+        if (!up && lane) lane->save_position();
+        metrics.source_connected(name, up);
+        if (observer) observer->source_state(name, up, "");
+        core::log(up ? core::log_level::info : core::log_level::warning,
+                  "source " + name + (up ? ": connected" : ": disconnected"));
+    }
+    void on_frame_rejected(std::string_view reason) override {
+        meter.received();
+        metrics.mention_rejected(name, reason);
+    }
+    void on_reconnect() override { metrics.source_reconnect(name); }
+    void on_fatal(std::string_view message) override {
+        core::log_error("source " + name + ": " + std::string(message) + " (not retrying; fix the configuration)");
+        if (observer) observer->source_state(name, false, message);
+    }
+
+    // --- source_probe: what intake reports ---
+    void received(runtime::clock::monotonic_time arrival) override {
+        meter.received();
+        meter.message_at(arrival.time_since_epoch().count());
+    }
+    void dropped() override { meter.dropped(); }
+    void rejected(std::string_view reason) override { metrics.mention_rejected(name, reason); }
+    void skipped(std::string_view why) override { metrics.source_frame(name, why); }
+};
+
+sources::sources(boost::asio::any_io_executor ex, runtime::intake& intake, admin::metrics& metrics,
+                 daemon_observer* observer)
+    : ex_(std::move(ex)), intake_(intake), metrics_(metrics), observer_(observer) {}
+
+sources::~sources() { stop(); }
+
+std::string sources::add(const ingest::source_settings& s) {
+    parse::parser_settings ps;
+    ps.format = s.format;
+    ps.max_bytes = s.max_message_bytes;
+    ps.field_map = s.field_map;
+    ps.only_when = s.only_when;
+    auto parser = parse::make_parser(ps);
+    if (!parser) return "source '" + s.name + "': unknown format '" + s.format + "'";
+    auto w = std::make_unique<wiring>(s.name, metrics_, observer_);
+    if (s.type != "http") w->queue = std::make_unique<queue_buffer>(ex_, s.queue_capacity, s.queue_overflow);
+    runtime::lane_settings ls{s.name, s.trusted, s.max_rate};
+    auto* raw = w.get();
+    auto deliver = [this, raw](std::string_view frame) { intake_.enqueue(*raw->lane, frame); };
+    if (s.type == "websocket") {
+        auto ws = std::make_unique<ingest::websocket_source>(ex_, s, deliver, *w);
+        w->lane = &intake_.add(ls, std::move(parser), w->queue.get(), *w);
+        if (s.format == "jetstream") {
+            std::vector<std::string> collections = s.collections;
+            if (collections.empty()) collections.emplace_back("app.bsky.feed.post");
+            intake_.resume_jetstream(*w->lane, ingest::jetstream_resume(s.url, std::move(collections), s.dids,
+                                                                         std::chrono::duration_cast<std::chrono::microseconds>(s.resume_lookback)));
+            ws->set_url_provider([lane = w->lane] { return lane->resume()->url(); });
+        }
+        if (!s.subscribe.empty()) ws->set_subscribe_messages(s.subscribe);
+        ws->set_flow_control(&w->queue->q);
+        w->carrier = std::make_unique<transport_of<ingest::websocket_source>>(std::move(ws));
+    } else if (s.type == "file") {
+        auto file = std::make_unique<ingest::file_source>(
+            ex_, s, deliver,
+            [name = s.name](const std::string& error) {
+                if (error.empty()) core::log_info("source " + name + ": end of input");
+            },
+            *w);
+        file->set_flow_control(&w->queue->q);
+        w->lane = &intake_.add(ls, std::move(parser), w->queue.get(), *w);
+        w->carrier = std::make_unique<transport_of<ingest::file_source>>(std::move(file));
+    } else if (s.type == "http") {
+        ingest::http_source_settings hs;
+        hs.name = s.name;
+        hs.listen = s.listen;
+        hs.token = s.token;
+        hs.max_body_bytes = s.max_body_bytes;
+        hs.max_line_bytes = s.max_message_bytes;
+        auto http = std::make_unique<ingest::http_source>(
+            ex_, hs, [this, raw](std::string_view line) { return intake_.offer(*raw->lane, line); }, *w);
+        // Bound here rather than in start(), so a taken port is a start-up error with a reason.
+        if (auto err = http->start(); !err.empty()) return "source '" + s.name + "': " + err;
+        w->lane = &intake_.add(ls, std::move(parser), nullptr, *w);
+        w->carrier = std::make_unique<transport_of<ingest::http_source>>(std::move(http));
+    } else {
+        return "source '" + s.name + "': type '" + s.type + "' is not supported by run";
+    }
+    metrics_.source_connected(s.name, s.type == "http");
+    live_.push_back(std::move(w));
+    return "";
+}
+
+void sources::start() {
+    for (auto& w : live_) w->carrier->start();
+}
+
+void sources::stop() {
+    for (auto& w : live_)
+        if (w->carrier) w->carrier->stop();
+}
+
+void sources::reload(std::vector<ingest::source_settings>& running, const std::vector<ingest::source_settings>& next,
+                     bool started, std::vector<std::string>& notes) {
+    auto find = [](const std::vector<ingest::source_settings>& list, const std::string& name) {
+        return std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.name == name; });
+    };
+    std::string stopped, added;
+    // Stop first, so a changed HTTP source can bind its port again.
+    for (auto it = live_.begin(); it != live_.end();) {
+        auto wanted = find(next, (*it)->name);
+        auto was = find(running, (*it)->name);
+        if (wanted != next.end() && was != running.end() && *wanted == *was) {
+            ++it;
+            continue;
+        }
+        stopped += (stopped.empty() ? "" : ", ") + (*it)->name;
+        if (wanted == next.end()) metrics_.source_removed((*it)->name);
+        (*it)->carrier->stop();
+        intake_.remove(*(*it)->lane);
+        retired_.push_back(std::move(*it));
+        it = live_.erase(it);
+    }
+    std::vector<ingest::source_settings> kept;
+    for (const auto& s : next) {
+        const bool running_now = std::any_of(live_.begin(), live_.end(), [&](const auto& w) { return w->name == s.name; });
+        if (!running_now) {
+            if (auto err = add(s); !err.empty()) {
+                core::log_error("reload: " + err + "; the source is not running");
+                continue;
+            }
+            if (started) live_.back()->carrier->start();
+            added += (added.empty() ? "" : ", ") + s.name;
+        }
+        kept.push_back(s);
+    }
+    if (!stopped.empty()) notes.push_back("sources stopped: " + stopped);
+    if (!added.empty()) notes.push_back("sources started: " + added);
+    running = std::move(kept);
+}
+
+}  // namespace crisisd::app
