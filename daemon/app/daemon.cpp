@@ -882,6 +882,8 @@ daemon::~daemon() {
 std::variant<std::unique_ptr<daemon>, create_error> daemon::create(asio::io_context& io, config::settings settings,
                                                                   daemon_options options) {
     if (!options.clock) return create_error{"daemon needs a clock", std::nullopt};
+    // Listeners keep descriptors free for channels out of this (issue 13).
+    net::raise_open_files_limit();
     auto im = std::make_unique<impl>(io, std::move(settings), options);
 
     auto opened = state::database::open(im->settings.storage.path);
@@ -1012,6 +1014,8 @@ std::string daemon::start() {
     auto& s = *impl_;
     net::http_server_options o;
     o.listen = s.settings.admin.listen;
+    o.check_head = [&s](const net::http_request_in& head) { return s.api->check_head(head); };
+    o.reserve_descriptors = 16;  // ingest keeps more free, so the admin API outlasts a flood there
     o.cert_file = s.settings.admin.cert_file;
     o.key_file = s.settings.admin.key_file;
     s.admin_server = std::make_unique<net::http_server>(
