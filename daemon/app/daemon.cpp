@@ -131,6 +131,8 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
             virtual ~transport() = default;
             virtual void start() = 0;
             virtual void stop() = 0;
+            // Takes changed settings without a restart when it can (an HTTP listener's token).
+            virtual bool update(const ingest::source_settings&) { return false; }
         };
         template <class Source>
         struct transport_of final : transport {
@@ -141,6 +143,10 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
                 else source->start();
             }
             void stop() override { source->stop(); }
+            bool update(const ingest::source_settings& s) override {
+                if constexpr (requires { source->port(); }) return source->update(ingest::http_settings_of(s)).empty();
+                else return false;
+            }
         };
 
         impl* owner = nullptr;
@@ -691,12 +697,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
             file->set_flow_control(&*src->queue);
             src->ws = std::make_unique<runtime::transport_of<ingest::file_source>>(std::move(file));
         } else if (s.type == "http") {
-            ingest::http_source_settings hs;
-            hs.name = s.name;
-            hs.listen = s.listen;
-            hs.token = s.token;
-            hs.max_body_bytes = s.max_body_bytes;
-            hs.max_line_bytes = s.max_message_bytes;
+            const auto hs = ingest::http_settings_of(s);
             auto http = std::make_unique<ingest::http_source>(
                 io.get_executor(), hs, [this, src](std::string_view line) { return on_frame(*src, line); }, *src);
             // Bound here rather than in start(), so a taken port is a start-up error with a reason.
@@ -733,6 +734,11 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
                         same_channel))
             return "channels changed: channels take effect at a restart (systemctl restart crisisd), "
                    "so nothing of this configuration was applied";
+        // An HTTP source whose address cannot be bound would stop ingest; the running one stays.
+        for (const auto& src : next.sources)
+            if (src.type == "http")
+                if (auto err = ingest::http_source::check_listen(io.get_executor(), src.listen); !err.empty())
+                    return "source '" + src.name + "': " + err + "; nothing of this configuration was applied";
         auto now = clock.now();
         incident::engine_settings es;
         es.playbooks = next.playbooks;
@@ -825,7 +831,8 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         for (auto it = sources.begin(); it != sources.end();) {
             auto wanted = find(next, (*it)->name);
             auto was = find(settings.sources, (*it)->name);
-            if (wanted != next.end() && was != settings.sources.end() && *wanted == *was) {
+            if (wanted != next.end() && was != settings.sources.end() &&
+                (*wanted == *was || (ingest::http_update_in_place(*was, *wanted) && (*it)->ws->update(*wanted)))) {
                 ++it;
                 continue;
             }
