@@ -852,6 +852,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
             }
             if (auto err = add_source(s); !err.empty()) {
                 core::log_error("reload: " + err + "; the source is not running");
+                metrics.source_connected(s.name, false);  // its gauge must not keep the old source's 1
                 continue;
             }
             if (running) sources.back()->ws->start();

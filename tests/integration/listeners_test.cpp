@@ -185,7 +185,8 @@ TEST_F(listeners, idle_connections_beyond_the_caps_leave_healthz_and_the_escalat
     ::getrlimit(RLIMIT_NOFILE, &rl);
     rl.rlim_cur = rl.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &rl);
-    ASSERT_GE(rl.rlim_cur, 600u) << "the test needs 600 descriptors";
+    if (rl.rlim_cur < 600) GTEST_SKIP() << "the test needs 600 descriptors; the hard limit is " << rl.rlim_cur;
+    if (!fs::exists("/usr/bin/prlimit")) GTEST_SKIP() << "needs /usr/bin/prlimit (util-linux)";
 
     crisisd::testing::http_receiver pager;
     pager.start();
@@ -321,6 +322,8 @@ TEST_F(listeners, a_reload_whose_new_address_cannot_be_bound_fails_and_keeps_the
                  "      - notify: [pager]");
     start();
     ASSERT_FALSE(HasFatalFailure());
+    // Served, so the event loop (and with it the SIGHUP handler) runs.
+    ASSERT_EQ(post(storm("before-"), "").status, 202);
     // Someone else holds the address the new configuration names.
     boost::asio::io_context io;
     boost::asio::ip::tcp::acceptor taken(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
