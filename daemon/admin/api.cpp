@@ -605,4 +605,18 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
     co_return error_response(500, "unexpected outcome");
 }
 
+std::optional<net::http_response_out> api::check_head(const net::http_request_in& head) {
+    auto& s = *impl_;
+    // Every request that may carry a body needs a token (the reads that do not, /healthz, the
+    // console's files and the event stream, have none), so a body without one is never read.
+    if (!s.host_allowed(head.header("Host"))) {
+        s.refused(head, "host", "", "request", "refused: foreign Host " + head.header("Host").substr(0, 100));
+        return error_response(421, "this server does not answer for that Host; add it to admin.hosts");
+    }
+    if (s.bearer(head)) return std::nullopt;
+    s.refused(head, "unauthenticated", "", "sign-in",
+              head.header("Authorization").empty() ? "refused: no token" : "refused: invalid token");
+    return unauthorised("a valid bearer token is required");
+}
+
 }  // namespace crisisd::admin

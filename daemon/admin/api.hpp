@@ -104,6 +104,10 @@ public:
     void set_port(std::uint16_t port);
 
     boost::asio::awaitable<net::http_response_out> handle(const net::http_request_in& req);
+    // For the listener's head check (net::http_server_options::check_head): a request with a
+    // body is refused on its headers (foreign Host, no valid token) before the body is read, as
+    // handle() would refuse it after. Audited like handle()'s refusals.
+    std::optional<net::http_response_out> check_head(const net::http_request_in& head);
 
     // Pushes an event to every console listening on /api/v1/events.
     void publish(std::string_view event, std::string_view json);

@@ -17,6 +17,7 @@
 #include "core/json_writer.hpp"
 #include "incident/codec.hpp"
 #include "core/log.hpp"
+#include "ingest/http_source.hpp"
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
 #include "outbox/delivery.hpp"
@@ -301,6 +302,13 @@ std::string dead_letters_json() override {
         steps->handle(arrival);
         publish();
     }
+    // Steps of frames handled in one go (an HTTP body's slice, a drain batch) are committed
+    // together, right after, before the loop turns to anything else (issue 13: group commit).
+    void frames_arriving() override {
+        if (writer->holding()) return;
+        writer->hold();
+        asio::post(io, [this] { writer->release(det.pipe->incidents()); });
+    }
 
     void publish() {
         // The full incident list is costly to render; only consoles listening need it.
@@ -332,6 +340,11 @@ std::string dead_letters_json() override {
         if (!same_channels(next.channels, settings.channels))
             return "channels changed: channels take effect at a restart (systemctl restart crisisd), "
                    "so nothing of this configuration was applied";
+        // An HTTP source whose address cannot be bound would stop ingest; the running one stays.
+        for (const auto& src : next.sources)
+            if (src.type == "http")
+                if (auto err = ingest::http_source::check_listen(io.get_executor(), src.listen); !err.empty())
+                    return "source '" + src.name + "': " + err + "; nothing of this configuration was applied";
         if (auto err = runtime::reload_rules(det, settings.rules, pipeline_settings_of(next), *cmds, clock.now(), notes);
             !err.empty())
             return err;
@@ -500,6 +513,8 @@ daemon::~daemon() {
 std::variant<std::unique_ptr<daemon>, create_error> daemon::create(asio::io_context& io, config::settings settings,
                                                                   daemon_options options) {
     if (!options.clock) return create_error{"daemon needs a clock", std::nullopt};
+    // Listeners keep descriptors free for channels out of this (issue 13).
+    net::raise_open_files_limit();
     auto im = std::make_unique<impl>(io, std::move(settings), options);
     if (auto err = im->build()) return std::move(*err);
     return std::unique_ptr<daemon>(new daemon(std::move(im)));
@@ -509,6 +524,8 @@ std::string daemon::start() {
     auto& s = *impl_;
     net::http_server_options o;
     o.listen = s.settings.admin.listen;
+    o.check_head = [&s](const net::http_request_in& head) { return s.api->check_head(head); };
+    o.reserve_descriptors = 16;  // ingest keeps more free, so the admin API outlasts a flood there
     o.cert_file = s.settings.admin.cert_file;
     o.key_file = s.settings.admin.key_file;
     s.admin_server = std::make_unique<net::http_server>(
@@ -549,6 +566,7 @@ void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> 
             if (!flushed) core::log_warning("shutdown: deliveries still pending; they stay in the outbox for next start");
             st.running = false;
             st.tick_timer.cancel();
+            while (st.writer->holding()) st.writer->release(st.det.pipe->incidents());
             st.keeper->save_detector();
             st.in->save_positions();
             st.delivery->stop();

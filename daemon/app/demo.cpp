@@ -106,7 +106,7 @@ struct scenario_player {
     const std::vector<scenario_line>& scenario;
     net::websocket_server& server;
     const core::clock& clock;
-    timeline& tl;
+    report::timeline& tl;
     daemon& d;
     bool headless;
     asio::steady_timer timer{io};

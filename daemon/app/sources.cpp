@@ -36,6 +36,8 @@ struct transport {
     virtual ~transport() = default;
     virtual void start() = 0;
     virtual void stop() = 0;
+    // Takes changed settings without a restart when it can (an HTTP listener's token).
+    virtual bool update(const ingest::source_settings&) { return false; }
 };
 template <class Source>
 struct transport_of final : transport {
@@ -46,6 +48,10 @@ struct transport_of final : transport {
         else source->start();
     }
     void stop() override { source->stop(); }
+    bool update(const ingest::source_settings& s) override {
+        if constexpr (requires { source->port(); }) return source->update(ingest::http_settings_of(s)).empty();
+        else return false;
+    }
 };
 
 }  // namespace
@@ -133,12 +139,7 @@ std::string sources::add(const ingest::source_settings& s) {
         w->lane = &intake_.add(ls, std::move(parser), w->queue.get(), *w);
         w->carrier = std::make_unique<transport_of<ingest::file_source>>(std::move(file));
     } else if (s.type == "http") {
-        ingest::http_source_settings hs;
-        hs.name = s.name;
-        hs.listen = s.listen;
-        hs.token = s.token;
-        hs.max_body_bytes = s.max_body_bytes;
-        hs.max_line_bytes = s.max_message_bytes;
+        const auto hs = ingest::http_settings_of(s);
         auto http = std::make_unique<ingest::http_source>(
             ex_, hs, [this, raw](std::string_view line) { return intake_.offer(*raw->lane, line); }, *w);
         // Bound here rather than in start(), so a taken port is a start-up error with a reason.
@@ -172,7 +173,8 @@ void sources::reload(std::vector<ingest::source_settings>& running, const std::v
     for (auto it = live_.begin(); it != live_.end();) {
         auto wanted = find(next, (*it)->name);
         auto was = find(running, (*it)->name);
-        if (wanted != next.end() && was != running.end() && *wanted == *was) {
+        if (wanted != next.end() && was != running.end() &&
+            (*wanted == *was || (ingest::http_update_in_place(*was, *wanted) && (*it)->carrier->update(*wanted)))) {
             ++it;
             continue;
         }
@@ -189,6 +191,7 @@ void sources::reload(std::vector<ingest::source_settings>& running, const std::v
         if (!running_now) {
             if (auto err = add(s); !err.empty()) {
                 core::log_error("reload: " + err + "; the source is not running");
+                metrics_.source_connected(s.name, false);  // its gauge must not keep the old source's 1
                 continue;
             }
             if (started) live_.back()->carrier->start();

@@ -12,7 +12,10 @@
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl/ssl_stream.hpp>
+#include <sys/resource.h>
+
 #include <atomic>
+#include <map>
 #include <deque>
 #include <mutex>
 #include <type_traits>
@@ -42,6 +45,60 @@ constexpr std::size_t sse_queue_limit = 1024;
 // drain_timeout) so the client sees the answer instead of a reset connection.
 constexpr std::size_t drain_limit = 64 * 1024 * 1024;
 constexpr auto drain_timeout = std::chrono::seconds(5);
+
+// Request bodies held by every server of the process (see set_request_bytes_in_flight_limit).
+std::atomic<std::size_t> bytes_in_flight_limit{64u << 20};
+std::atomic<std::size_t> bytes_in_flight{0};
+// Connections open on every server of the process: with the lowest free descriptor number, it
+// tells how close the process is to RLIMIT_NOFILE without listing /proc/self/fd per accept.
+std::atomic<std::size_t> server_connections{0};
+std::atomic<std::size_t> open_files_limit{0};
+
+std::size_t current_open_files_limit() {
+    auto cached = open_files_limit.load(std::memory_order_relaxed);
+    if (cached != 0) return cached;
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+    cached = rl.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : static_cast<std::size_t>(rl.rlim_cur);
+    open_files_limit.store(cached, std::memory_order_relaxed);
+    return cached;
+}
+
+// A share of the process-wide body budget, returned when the request is done with its body.
+class body_reservation {
+public:
+    body_reservation() = default;
+    explicit body_reservation(std::size_t bytes) : bytes_(bytes) {}
+    body_reservation(body_reservation&& o) noexcept : bytes_(std::exchange(o.bytes_, 0)) {}
+    body_reservation& operator=(body_reservation&& o) noexcept {
+        release();
+        bytes_ = std::exchange(o.bytes_, 0);
+        return *this;
+    }
+    ~body_reservation() { release(); }
+
+    static std::optional<body_reservation> take(std::size_t bytes) {
+        if (bytes == 0) return body_reservation{};
+        const auto limit = bytes_in_flight_limit.load(std::memory_order_relaxed);
+        auto now = bytes_in_flight.load(std::memory_order_relaxed);
+        do {
+            if (now + bytes > limit) return std::nullopt;
+        } while (!bytes_in_flight.compare_exchange_weak(now, now + bytes, std::memory_order_relaxed));
+        return body_reservation{bytes};
+    }
+
+private:
+    void release() {
+        if (bytes_ != 0) bytes_in_flight.fetch_sub(bytes_, std::memory_order_relaxed);
+        bytes_ = 0;
+    }
+    std::size_t bytes_ = 0;
+};
+
+// Sent, without waiting, to a connection refused before any of it was read (over a cap).
+constexpr std::string_view refused_response =
+    "HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nRetry-After: 1\r\n"
+    "Connection: close\r\nContent-Length: 24\r\n\r\ntoo many connections now\n";
 
 class sse_sink final : public sse_stream, public std::enable_shared_from_this<sse_sink> {
 public:
@@ -161,19 +218,68 @@ struct http_server_state : std::enable_shared_from_this<http_server_state> {
     asio::any_io_executor ex;
     asio::strand<asio::any_io_executor> strand;
     tcp::acceptor acceptor;
-    http_server_options options;
     http_handler handler;
     std::shared_ptr<asio::ssl::context> ssl_ctx;
     std::atomic<std::uint16_t> bound_port{0};
     std::atomic<std::uint64_t> accepted{0};
+    std::atomic<std::uint64_t> refused{0};
     connection_set<std::function<void()>> connections;  // each one's closer
+    log_throttle refusals;  // on the accept strand
 
     http_server_state(asio::any_io_executor e, http_server_options o, http_handler h)
         : ex(std::move(e)),
           strand(asio::make_strand(ex)),
           acceptor(strand),
-          options(std::move(o)),
-          handler(std::move(h)) {}
+          handler(std::move(h)),
+          options_(std::make_shared<const http_server_options>(std::move(o))) {}
+
+    // The settings in force; a request keeps the ones it started with, update() swaps them.
+    std::shared_ptr<const http_server_options> options() const {
+        std::lock_guard lock(mutex_);
+        return options_;
+    }
+    void set_options(http_server_options o) {
+        auto next = std::make_shared<const http_server_options>(std::move(o));
+        std::lock_guard lock(mutex_);
+        options_ = std::move(next);
+    }
+
+    // Counts a connection from `address` against the caps; false (nothing counted) when over one.
+    bool admit(const std::string& address, int fd, const http_server_options& o, std::string& why) {
+        if (o.reserve_descriptors > 0) {
+            const auto limit = current_open_files_limit();
+            // Linux hands out the lowest free number, so fd + 1 descriptors are open at least;
+            // connections closed below it leave holes that the process-wide count still sees.
+            const auto used = std::max(static_cast<std::size_t>(fd) + 1, server_connections.load() + 16);
+            if (limit != 0 && used + o.reserve_descriptors > limit) {
+                why = std::to_string(used) + " of " + std::to_string(limit) + " descriptors in use, " +
+                      std::to_string(o.reserve_descriptors) + " kept for channels and the admin API";
+                return false;
+            }
+        }
+        std::lock_guard lock(mutex_);
+        if (o.max_connections > 0 && open_ >= o.max_connections) {
+            why = "at its cap of " + std::to_string(o.max_connections) + " connections";
+            return false;
+        }
+        auto& mine = per_address_[address];
+        if (o.max_connections_per_address > 0 && mine >= o.max_connections_per_address) {
+            if (mine == 0) per_address_.erase(address);
+            why = "at its cap of " + std::to_string(o.max_connections_per_address) + " connections from " + address;
+            return false;
+        }
+        ++mine;
+        ++open_;
+        server_connections.fetch_add(1, std::memory_order_relaxed);
+        return true;
+    }
+    void release(const std::string& address) {
+        std::lock_guard lock(mutex_);
+        auto it = per_address_.find(address);
+        if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
+        --open_;
+        server_connections.fetch_sub(1, std::memory_order_relaxed);
+    }
 
     void stop() {
         auto to_close = connections.close();
@@ -187,6 +293,12 @@ struct http_server_state : std::enable_shared_from_this<http_server_state> {
 
     template <class Stream>
     void begin_session(Stream stream);
+
+private:
+    mutable std::mutex mutex_;  // guards the fields below
+    std::shared_ptr<const http_server_options> options_;
+    std::size_t open_ = 0;
+    std::map<std::string, std::size_t, std::less<>> per_address_;
 };
 
 }  // namespace detail
@@ -203,6 +315,10 @@ struct session {
 
     session(Stream s, std::shared_ptr<detail::http_server_state> srv, std::string r)
         : stream(std::move(s)), server(std::move(srv)), remote(std::move(r)) {}
+    // Admitted against the caps by begin_session; given back when the last reference goes.
+    ~session() { server->release(remote); }
+    session(const session&) = delete;
+    session& operator=(const session&) = delete;
 
     beast::tcp_stream& tcp() { return beast::get_lowest_layer(stream); }
 };
@@ -283,6 +399,48 @@ asio::awaitable<void> stream_events(std::shared_ptr<session<Stream>> s, unsigned
     s->tcp().close();
 }
 
+// Answers a request refused before its body was read (and so closes the connection): the
+// body still on its way is read and discarded, so the client sees the answer, not a reset.
+template <class Stream>
+asio::awaitable<void> refuse_request(std::shared_ptr<session<Stream>> s, unsigned version, http_response_out out) {
+    http::response<http::string_body> res{http::status::ok, version};
+    res.result(static_cast<unsigned>(out.status));
+    res.set(http::field::content_type, out.content_type);
+    for (const auto& [name, value] : out.headers) res.set(name, value);
+    res.body() = std::move(out.body);
+    res.keep_alive(false);
+    res.prepare_payload();
+    s->tcp().expires_after(write_timeout);
+    auto [ec, n] = co_await http::async_write(s->stream, res, nothrow);
+    (void)n;
+    if (!ec) co_await drain_after_reject(s);
+}
+
+// A read that failed: 413 for a body over the limit, 400 for a malformed request, nothing for a
+// connection that went away or timed out. True when the client ended the connection cleanly.
+template <class Stream>
+asio::awaitable<bool> answer_read_error(std::shared_ptr<session<Stream>> s, unsigned version,
+                                        boost::system::error_code read_ec) {
+    if (read_ec == http::error::body_limit) {
+        // Named, not a temporary in the co_await: GCC 12 destroys such temporaries twice.
+        http_response_out too_large{413, "text/plain; charset=utf-8", {}, "request body too large\n", {}};
+        co_await refuse_request(s, version, std::move(too_large));
+        co_return false;
+    }
+    if (read_ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
+        read_ec != http::error::end_of_stream) {
+        // A malformed request: say so once, then close.
+        http::response<http::string_body> res{http::status::bad_request, 11};
+        res.set(http::field::content_type, "text/plain; charset=utf-8");
+        res.body() = "bad request: " + read_ec.message() + "\n";
+        res.keep_alive(false);
+        res.prepare_payload();
+        s->tcp().expires_after(write_timeout);
+        co_await http::async_write(s->stream, res, nothrow);
+    }
+    co_return read_ec == http::error::end_of_stream;
+}
+
 template <class Stream>
 asio::awaitable<void> run_session(std::shared_ptr<session<Stream>> s) {
     auto& server = *s->server;
@@ -295,48 +453,86 @@ asio::awaitable<void> run_session(std::shared_ptr<session<Stream>> s) {
         }
     }
     bool graceful = true;
+    bool first = true;
     for (;;) {
+        const auto options = server.options();  // this request's; update() may swap them meanwhile
         http::request_parser<http::string_body> parser;
-        parser.body_limit(server.options.body_limit);
-        s->tcp().expires_after(server.options.idle_timeout);
-        auto [read_ec, read_n] = co_await http::async_read(s->stream, s->buffer, parser, nothrow);
-        (void)read_n;
-        if (read_ec == http::error::body_limit) {
-            http::response<http::string_body> res{http::status::payload_too_large, parser.get().version()};
-            res.set(http::field::content_type, "text/plain; charset=utf-8");
-            res.body() = "request body too large\n";
-            res.keep_alive(false);
-            res.prepare_payload();
-            s->tcp().expires_after(write_timeout);
-            auto [ec, n] = co_await http::async_write(s->stream, res, nothrow);
-            (void)n;
-            if (!ec) co_await drain_after_reject(s);
-            graceful = false;
+        parser.body_limit(options->body_limit);
+        if (!first && s->buffer.size() == 0) {
+            // Between requests a keep-alive connection may idle; the next request's headers
+            // then have header_timeout from their first byte.
+            s->tcp().expires_after(options->idle_timeout);
+            auto [ec, n] = co_await s->stream.async_read_some(s->buffer.prepare(4096), nothrow);
+            s->buffer.commit(n);
+            if (ec) {
+                graceful = ec == asio::error::eof;
+                break;
+            }
+        }
+        first = false;
+        s->tcp().expires_after(options->header_timeout);
+        auto [head_ec, head_n] = co_await http::async_read_header(s->stream, s->buffer, parser, nothrow);
+        (void)head_n;
+        if (head_ec) {
+            graceful = co_await answer_read_error(s, parser.get().version(), head_ec);
             break;
         }
-        if (read_ec) {
-            if (read_ec.category() == http::make_error_code(http::error::end_of_stream).category() &&
-                read_ec != http::error::end_of_stream) {
-                // A malformed request: say so once, then close.
-                http::response<http::string_body> res{http::status::bad_request, 11};
-                res.set(http::field::content_type, "text/plain; charset=utf-8");
-                res.body() = "bad request: " + read_ec.message() + "\n";
-                res.keep_alive(false);
-                res.prepare_payload();
-                s->tcp().expires_after(write_timeout);
-                co_await http::async_write(s->stream, res, nothrow);
+        const auto& head = parser.get();
+        http_request_in in;
+        in.method = std::string(head.method_string());
+        in.target = std::string(head.target());
+        for (const auto& field : head)
+            in.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+        in.remote_address = s->remote;
+
+        body_reservation reserved;
+        if (!parser.is_done()) {
+            // A body follows. It is judged by the headers first (a token), then must fit the
+            // process's budget of bodies in memory, and only then is it read.
+            std::optional<http_response_out> refusal;
+            if (options->check_head) {
+                try {
+                    refusal = options->check_head(in);
+                } catch (const std::exception& e) {
+                    core::log_error("http head check for " + in.method + " " + in.target + ": " + e.what());
+                    refusal = http_response_out{500, "text/plain; charset=utf-8", {}, "internal error\n", {}};
+                }
             }
-            graceful = read_ec == http::error::end_of_stream;
-            break;
+            if (!refusal) {
+                const std::uint64_t declared = parser.content_length().value_or(options->body_limit);
+                if (auto taken = body_reservation::take(static_cast<std::size_t>(declared))) {
+                    reserved = std::move(*taken);
+                } else {
+                    refusal = http_response_out{503, "text/plain; charset=utf-8", {{"Retry-After", "1"}},
+                                                "busy: too many request bodies in flight; try again\n", {}};
+                }
+            }
+            if (refusal) {
+                co_await refuse_request(s, head.version(), std::move(*refusal));
+                graceful = false;
+                break;
+            }
+            if (beast::iequals(head[http::field::expect], "100-continue")) {
+                // The client waits for this before sending a large body (curl does, for a while).
+                static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+                s->tcp().expires_after(write_timeout);
+                auto [ec, n] = co_await asio::async_write(s->stream, asio::buffer(go_on), nothrow);
+                (void)n;
+                if (ec) {
+                    graceful = false;
+                    break;
+                }
+            }
+            s->tcp().expires_after(options->idle_timeout);
+            auto [body_ec, body_n] = co_await http::async_read(s->stream, s->buffer, parser, nothrow);
+            (void)body_n;
+            if (body_ec) {
+                graceful = co_await answer_read_error(s, parser.get().version(), body_ec);
+                break;
+            }
         }
         auto request = parser.release();
-        http_request_in in;
-        in.method = std::string(request.method_string());
-        in.target = std::string(request.target());
-        for (const auto& field : request)
-            in.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
         in.body = std::move(request.body());
-        in.remote_address = s->remote;
 
         http_response_out out;
         try {
@@ -388,8 +584,22 @@ asio::awaitable<void> run_session(std::shared_ptr<session<Stream>> s) {
 template <class Stream>
 void detail::http_server_state::begin_session(Stream stream) {
     accepted.fetch_add(1, std::memory_order_relaxed);
+    auto& socket = beast::get_lowest_layer(stream).socket();
     boost::system::error_code remote_ec;
-    auto remote = beast::get_lowest_layer(stream).socket().remote_endpoint(remote_ec).address().to_string();
+    auto remote = socket.remote_endpoint(remote_ec).address().to_string();
+    std::string why;
+    if (!admit(remote, socket.native_handle(), *options(), why)) {
+        // Refused before anything is read: a canned answer if the socket takes it at once (no
+        // waiting on a client we cannot afford), then the descriptor is given back.
+        refused.fetch_add(1, std::memory_order_relaxed);
+        refusals.warn("http listener " + std::to_string(bound_port.load()) + " refuses connections: " + why);
+        boost::system::error_code ignored;
+        socket.non_blocking(true, ignored);
+        if constexpr (std::is_same_v<Stream, beast::tcp_stream>)
+            socket.write_some(asio::buffer(refused_response), ignored);
+        socket.close(ignored);
+        return;
+    }
     auto s = std::make_shared<session<Stream>>(std::move(stream), shared_from_this(), std::move(remote));
     std::weak_ptr<session<Stream>> weak = s;
     s->id = connections.add([weak] {
@@ -405,34 +615,81 @@ http_server::http_server(asio::any_io_executor ex, http_server_options options, 
 
 http_server::~http_server() { stop(); }
 
-boost::system::error_code http_server::start() {
+namespace {
+
+// host:port → an endpoint; a host name ("localhost") is resolved, blocking: only at start-up
+// and reload.
+tcp::endpoint resolve_listen(asio::any_io_executor ex, const std::string& listen, boost::system::error_code& ec) {
+    auto where = parse_host_port(listen);
+    if (!where) {
+        ec = asio::error::invalid_argument;
+        return {};
+    }
+    auto address = asio::ip::make_address(where->host, ec);
+    if (!ec) return tcp::endpoint(address, where->port);
+    tcp::resolver resolver(ex);
+    auto results = resolver.resolve(where->host, std::to_string(where->port), ec);
+    if (ec) return {};
+    if (results.empty()) {
+        ec = asio::error::host_not_found;
+        return {};
+    }
+    ec = {};
+    return results.begin()->endpoint();
+}
+
+}  // namespace
+
+boost::system::error_code http_server::start() { return start_on(-1); }
+
+boost::system::error_code http_server::start_on(int listening_fd) {
     boost::system::error_code ec;
     auto& s = *impl_;
-    auto where = parse_host_port(s.options.listen);
-    if (!where) return asio::error::invalid_argument;
-    if (!s.options.cert_file.empty() || !s.options.key_file.empty()) {
-        s.ssl_ctx = detail::make_server_context(s.options.cert_file, s.options.key_file, ec);
+    const auto options = s.options();
+    if (!options->cert_file.empty() || !options->key_file.empty()) {
+        s.ssl_ctx = detail::make_server_context(options->cert_file, options->key_file, ec);
         if (ec) return ec;
     }
-    tcp::endpoint endpoint;
-    auto address = asio::ip::make_address(where->host, ec);
-    if (ec) {
-        // A host name ("localhost"): resolved once, at startup, so blocking is fine here.
-        tcp::resolver resolver(s.ex);
-        auto results = resolver.resolve(where->host, std::to_string(where->port), ec);
-        if (ec) return ec;
-        if (results.empty()) return asio::error::host_not_found;
-        endpoint = results.begin()->endpoint();
-    } else {
-        endpoint = tcp::endpoint(address, where->port);
-    }
-    s.bound_port = detail::listen_on(s.acceptor, endpoint, ec);
+    const auto endpoint = resolve_listen(s.ex, options->listen, ec);
     if (ec) return ec;
+    if (listening_fd >= 0) {
+        s.acceptor.assign(endpoint.protocol(), listening_fd, ec);
+        if (ec) return ec;
+        boost::system::error_code ignored;
+        s.bound_port = s.acceptor.local_endpoint(ignored).port();
+    } else {
+        s.bound_port = detail::listen_on(s.acceptor, endpoint, ec);
+        if (ec) return ec;
+    }
     asio::co_spawn(s.strand,
                    detail::accept_connections(s.acceptor, s.ex, s.ssl_ctx, "http server",
                                               [self = impl_](auto stream) { self->begin_session(std::move(stream)); }),
                    detail::log_completion{"http accept loop"});
     return {};
+}
+
+int http_server::stop_keeping_listener() {
+    auto& s = *impl_;
+    int fd = -1;
+    if (s.acceptor.is_open()) {
+        // release() cancels the pending accept (the loop ends) and gives up the descriptor.
+        boost::system::error_code ec;
+        fd = s.acceptor.release(ec);
+        if (ec) fd = -1;
+    }
+    s.stop();
+    return fd;
+}
+
+boost::system::error_code check_listen_address(asio::any_io_executor ex, const std::string& listen) {
+    boost::system::error_code ec;
+    const auto endpoint = resolve_listen(ex, listen, ec);
+    if (ec) return ec;
+    tcp::acceptor probe(ex);
+    detail::listen_on(probe, endpoint, ec);
+    boost::system::error_code ignored;
+    probe.close(ignored);
+    return ec;
 }
 
 std::uint16_t http_server::port() const { return impl_->bound_port.load(); }
@@ -442,5 +699,33 @@ void http_server::stop() { impl_->stop(); }
 std::uint64_t http_server::connections_accepted() const { return impl_->accepted.load(); }
 
 std::size_t http_server::connections_open() const { return impl_->connections.size(); }
+
+std::uint64_t http_server::connections_refused() const { return impl_->refused.load(); }
+
+void http_server::update(http_server_options options) {
+    auto current = impl_->options();
+    options.listen = current->listen;
+    options.cert_file = current->cert_file;
+    options.key_file = current->key_file;
+    impl_->set_options(std::move(options));
+}
+
+void set_request_bytes_in_flight_limit(std::size_t bytes) { bytes_in_flight_limit.store(bytes); }
+
+std::size_t request_bytes_in_flight() { return bytes_in_flight.load(); }
+
+std::size_t raise_open_files_limit() {
+    rlimit rl{};
+    if (::getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+    if (rl.rlim_cur < rl.rlim_max) {
+        rlimit raised = rl;
+        raised.rlim_cur = rl.rlim_max;
+        // Under the systemd unit (LimitNOFILE sets both) there is nothing to raise, and its
+        // seccomp filter refuses setrlimit anyway: keeping the soft limit is fine then.
+        if (::setrlimit(RLIMIT_NOFILE, &raised) == 0) rl = raised;
+    }
+    open_files_limit.store(0);  // read again on next use
+    return rl.rlim_cur == RLIM_INFINITY ? std::size_t{1} << 20 : static_cast<std::size_t>(rl.rlim_cur);
+}
 
 }  // namespace crisisd::net

@@ -55,6 +55,7 @@ void intake::remove(lane& l) { l.save_position(); }
 
 std::string_view intake::offer(lane& l, std::string_view frame) {
     if (stopping_) return "shutting_down";
+    events_.frames_arriving();
     const auto arrival = clock_.monotonic();
     l.probe_.received(arrival);
     auto reason = process(l, frame, arrival);
@@ -99,6 +100,7 @@ void intake::process_front(lane& l) {
 }
 
 void intake::drain(std::size_t batch) {
+    if (!ready_.empty()) events_.frames_arriving();
     std::size_t budget = batch;
     while (budget > 0 && !ready_.empty()) {
         // An even share per source and pass, so a deep queue waits its turn behind shallow ones.

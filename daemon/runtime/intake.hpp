@@ -60,6 +60,9 @@ public:
     virtual void mentions_processed(std::uint64_t n) = 0;
     // A mention left a step to handle; `arrival` is when its frame came in.
     virtual void stepped(clock::monotonic_time arrival) = 0;
+    // Frames are about to be processed (an offered one, a drain batch): the live daemon holds the
+    // step writer so what they step is committed together, right after (group commit).
+    virtual void frames_arriving() {}
 };
 
 struct lane_settings {

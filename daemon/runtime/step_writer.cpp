@@ -24,6 +24,30 @@ step_writer::step_writer(state::database& store, const core::clock& clock, step_
 
 void step_writer::write(const incident::engine& incidents, std::vector<pending_action> actions,
                         const std::vector<std::uint64_t>& incident_ids) {
+    if (holds_ > 0) {
+        // Snapshots are taken at release(), of the incidents as they are then: the newest state.
+        held_.insert(held_.end(), std::make_move_iterator(actions.begin()), std::make_move_iterator(actions.end()));
+        held_incidents_.insert(held_incidents_.end(), incident_ids.begin(), incident_ids.end());
+        return;
+    }
+    commit_step(incidents, std::move(actions), incident_ids);
+}
+
+void step_writer::release(const incident::engine& incidents) {
+    if (holds_ == 0 || --holds_ > 0) return;
+    if (held_.empty() && held_incidents_.empty()) return;
+    std::sort(held_incidents_.begin(), held_incidents_.end());
+    held_incidents_.erase(std::unique(held_incidents_.begin(), held_incidents_.end()), held_incidents_.end());
+    auto actions = std::move(held_);
+    auto ids = std::move(held_incidents_);
+    held_.clear();
+    held_incidents_.clear();
+    ++group_commits_;
+    commit_step(incidents, std::move(actions), ids);
+}
+
+void step_writer::commit_step(const incident::engine& incidents, std::vector<pending_action> actions,
+                              const std::vector<std::uint64_t>& incident_ids) {
     // One transaction (one fsync) for the step's incident snapshots and actions, written before
     // anything is sent: a crash after the commit still delivers them.
     store_.begin();

@@ -53,6 +53,16 @@ public:
     void write(const incident::engine& incidents, std::vector<pending_action> actions,
                const std::vector<std::uint64_t>& incident_ids);
 
+    // Group commit: from hold() to the matching release(), write() gathers its steps instead of
+    // committing each, and the outermost release() writes them all in one transaction (one fsync
+    // for a storm of incidents rather than one each). Nothing gathered is announced, so nothing
+    // is sent, before that commit. Holds nest. Intake holds around a batch of frames and
+    // releases before the event loop does anything else.
+    void hold() { ++holds_; }
+    void release(const incident::engine& incidents);
+    bool holding() const { return holds_ > 0; }
+    std::uint64_t group_commits() const { return group_commits_; }  // transactions written by release()
+
     // Writes the backlog again when its second has passed (every tick calls this).
     void retry(const incident::engine& incidents) { retry_backlog(incidents, false); }
 
@@ -73,6 +83,8 @@ private:
     void refuse_duplicate(const pending_action& u);
     void announce(const std::vector<const incident::action*>& queued);
     void note_failure();
+    void commit_step(const incident::engine& incidents, std::vector<pending_action> actions,
+                     const std::vector<std::uint64_t>& incident_ids);
 
     state::database& store_;
     const core::clock& clock_;
@@ -85,6 +97,10 @@ private:
     core::timestamp retry_at_{};
     std::uint64_t duplicates_ = 0;  // makes each refused duplicate's dead-letter key unique
     bool refused_duplicates_ = false;
+    int holds_ = 0;
+    std::vector<pending_action> held_;         // steps gathered while holding, in order
+    std::vector<std::uint64_t> held_incidents_;
+    std::uint64_t group_commits_ = 0;
 };
 
 }  // namespace crisisd::runtime

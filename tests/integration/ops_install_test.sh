@@ -49,6 +49,11 @@ sed "s#/run/credentials/crisisd.service/#$work/creds/#g" "$root$etc/crisisd/cris
 "$root$prefix/bin/crisisd" check-config --config "$root$etc/crisisd/check.yaml" >"$work/check.log" 2>&1 ||
   { cat "$work/check.log"; fail "the installed example configuration does not pass check-config"; }
 
+# Issue 13: a flood the listeners' caps miss must not take the host with it.
+for key in MemoryMax TasksMax LimitNOFILE; do
+  grep -q "^$key=" "$unit" || fail "the unit sets no $key="
+done
+
 if command -v systemd-analyze >/dev/null; then
   # systemd-analyze checks that the ExecStart binary exists; point it at the one in DESTDIR.
   sed "s#^ExecStart=$prefix/bin/crisisd#ExecStart=$root$prefix/bin/crisisd#" "$unit" > "$work/crisisd.service"

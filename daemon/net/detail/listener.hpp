@@ -29,6 +29,33 @@ namespace crisisd::net::detail {
 std::uint16_t listen_on(boost::asio::ip::tcp::acceptor& acceptor, const boost::asio::ip::tcp::endpoint& endpoint,
                         boost::system::error_code& ec);
 
+// A warning that may repeat many times a second (accept failing with EMFILE, connections
+// refused at a cap) is logged at most once per `every`, saying how many were left unsaid, so a
+// flood cannot also flood the journal. Not thread-safe: one strand uses it.
+class log_throttle {
+public:
+    explicit log_throttle(std::chrono::steady_clock::duration every = std::chrono::seconds(10)) : every_(every) {}
+    void warn(const std::string& message) {
+        const auto now = std::chrono::steady_clock::now();
+        if (logged_once_ && now - last_ < every_) {
+            ++unsaid_;
+            return;
+        }
+        std::string line = message;
+        if (unsaid_ > 0) line += " (" + std::to_string(unsaid_) + " more like it since the last report)";
+        core::log_warning(line);
+        logged_once_ = true;
+        last_ = now;
+        unsaid_ = 0;
+    }
+
+private:
+    std::chrono::steady_clock::duration every_;
+    std::chrono::steady_clock::time_point last_{};
+    bool logged_once_ = false;
+    std::uint64_t unsaid_ = 0;
+};
+
 // Accepts until the acceptor is closed. Each connection gets a strand of its own on `ex` and goes
 // to `serve` as a beast::tcp_stream, or, when `tls` is set, as a beast::ssl_stream over one whose
 // handshake is serve's to do (under its own deadline). `what` names the server in the log.
@@ -38,13 +65,14 @@ boost::asio::awaitable<void> accept_connections(boost::asio::ip::tcp::acceptor& 
                                                 std::shared_ptr<boost::asio::ssl::context> tls, std::string what,
                                                 Serve serve) {
     namespace beast = boost::beast;
+    log_throttle throttle;
     for (;;) {
         auto [ec, socket] = co_await acceptor.async_accept(boost::asio::make_strand(ex), nothrow);
         if (ec) {
             if (!acceptor.is_open() || ec == boost::asio::error::operation_aborted) co_return;
             // Out of file descriptors and the like: keep serving the open connections and
-            // try again shortly instead of spinning.
-            core::log_warning(what + " accept: " + ec.message());
+            // try again shortly instead of spinning (the pending connection stays queued).
+            throttle.warn(what + " accept: " + ec.message());
             boost::asio::steady_timer pause(acceptor.get_executor(), std::chrono::milliseconds(100));
             co_await pause.async_wait(nothrow);
             continue;

@@ -2,6 +2,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <gtest/gtest.h>
 
+#include <array>
+#include <atomic>
+#include <boost/asio/write.hpp>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -252,6 +255,93 @@ TEST_F(http_server_test, stop_ends_open_event_streams) {
     std::lock_guard lock(m);
     EXPECT_TRUE(closed_seen);
     EXPECT_FALSE(live->is_open());
+}
+
+// Issue 13: what a flood at a listener may take.
+namespace {
+// A blocking loopback TCP connection for the tests below, which must send half requests.
+asio::ip::tcp::socket raw_connection(asio::io_context& io, const std::string& from, std::uint16_t port) {
+    asio::ip::tcp::socket sock(io);
+    sock.open(asio::ip::tcp::v4());
+    sock.bind({asio::ip::make_address(from), 0});
+    sock.connect({asio::ip::make_address("127.0.0.1"), port});
+    return sock;
+}
+
+// Everything the server sends until it closes the connection.
+std::string read_to_close(asio::ip::tcp::socket& sock) {
+    std::string out;
+    std::array<char, 4096> buf;
+    boost::system::error_code ec;
+    for (;;) {
+        auto n = sock.read_some(asio::buffer(buf), ec);
+        out.append(buf.data(), n);
+        if (ec) return out;
+    }
+}
+}  // namespace
+
+TEST_F(http_server_test, a_client_trickling_its_headers_is_cut_off_at_the_header_deadline) {
+    http_server_options options;
+    options.header_timeout = 200ms;
+    options.idle_timeout = 60s;
+    start(options, [](const http_request_in&) -> asio::awaitable<http_response_out> { co_return http_response_out{}; });
+    asio::io_context io;
+    auto sock = raw_connection(io, "127.0.0.1", server_->port());
+    asio::write(sock, asio::buffer(std::string_view("GET / HTTP/1.1\r\nHost: x\r\n")));
+    // The server closes the connection; the read returns (with nothing: no answer is owed).
+    EXPECT_EQ(read_to_close(sock), "");
+}
+
+TEST_F(http_server_test, connections_beyond_the_per_address_cap_get_503_and_others_still_connect) {
+    http_server_options options;
+    options.max_connections_per_address = 2;
+    start(options, [](const http_request_in&) -> asio::awaitable<http_response_out> { co_return http_response_out{}; });
+    asio::io_context io;
+    auto a = raw_connection(io, "127.0.0.2", server_->port());
+    auto b = raw_connection(io, "127.0.0.2", server_->port());
+    // Both are counted once accepted: wait until the server says so.
+    for (int i = 0; i < 400 && server_->connections_open() < 2; ++i) std::this_thread::sleep_for(5ms);
+    ASSERT_EQ(server_->connections_open(), 2u);
+    auto c = raw_connection(io, "127.0.0.2", server_->port());
+    EXPECT_NE(read_to_close(c).find("503 Service Unavailable"), std::string::npos);
+    EXPECT_EQ(server_->connections_refused(), 1u);
+    EXPECT_EQ(send({"GET", base_ + "/", {}, "", 5s}).status, 200) << "another address is not capped";
+}
+
+TEST_F(http_server_test, a_head_check_refuses_before_the_body_is_read) {
+    std::atomic<int> handled{0};
+    http_server_options options;
+    options.check_head = [](const http_request_in& head) -> std::optional<http_response_out> {
+        if (head.header("Authorization") == "Bearer ok") return std::nullopt;
+        return http_response_out{401, "text/plain", {}, "no\n", {}};
+    };
+    start(options, [&](const http_request_in& in) -> asio::awaitable<http_response_out> {
+        ++handled;
+        http_response_out out;
+        out.body = std::to_string(in.body.size());
+        co_return out;
+    });
+    const auto before = request_bytes_in_flight();
+    auto refused = send({"POST", base_ + "/in", {}, std::string(500000, 'x'), 5s});
+    EXPECT_EQ(refused.status, 401);
+    EXPECT_EQ(handled.load(), 0);
+    auto allowed = send({"POST", base_ + "/in", {{"Authorization", "Bearer ok"}}, std::string(1000, 'x'), 5s});
+    EXPECT_EQ(allowed.status, 200);
+    EXPECT_EQ(allowed.body, "1000");
+    // Given back once the server is done with the request, just after the answer went out.
+    for (int i = 0; i < 400 && request_bytes_in_flight() != before; ++i) std::this_thread::sleep_for(5ms);
+    EXPECT_EQ(request_bytes_in_flight(), before) << "each body's share of the budget is given back";
+}
+
+TEST_F(http_server_test, bodies_beyond_the_process_budget_get_503) {
+    set_request_bytes_in_flight_limit(100);
+    start({}, [](const http_request_in&) -> asio::awaitable<http_response_out> { co_return http_response_out{}; });
+    auto res = send({"POST", base_ + "/in", {}, std::string(1000, 'x'), 5s});
+    set_request_bytes_in_flight_limit(64u << 20);
+    EXPECT_EQ(res.status, 503);
+    EXPECT_EQ(res.header("retry-after"), "1");
+    EXPECT_EQ(send({"POST", base_ + "/in", {}, std::string(50, 'x'), 5s}).status, 200);
 }
 
 }  // namespace

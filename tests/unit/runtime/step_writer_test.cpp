@@ -65,6 +65,36 @@ TEST_F(step_writer, one_step_is_one_transaction_of_snapshots_actions_and_the_nex
     EXPECT_EQ(db->counter().next_incident_id().id, 3u);
 }
 
+// Group commit (issue 13): steps written while held reach the database, and are announced,
+// only at the outermost release(), all in one transaction.
+TEST_F(step_writer, held_steps_are_written_together_at_the_outermost_release) {
+    auto eng = engine_with(3);
+    writer.hold();
+    writer.hold();  // holds nest: intake inside a drain
+    for (std::uint64_t id = 1; id <= 3; ++id) {
+        std::vector<runtime::pending_action> actions;
+        actions.push_back(page(id, std::to_string(id) + "/open/0/pager"));
+        writer.write(eng, std::move(actions), {id});
+    }
+    EXPECT_TRUE(events.queued.empty()) << "nothing is announced (so sent) before it is committed";
+    EXPECT_EQ(db->actions().count(state::record_state::pending), 0u);
+    writer.release(eng);
+    EXPECT_TRUE(writer.holding());
+    EXPECT_EQ(db->incidents().count(), 0u);
+    writer.release(eng);
+
+    EXPECT_FALSE(writer.holding());
+    EXPECT_EQ(writer.group_commits(), 1u);
+    EXPECT_EQ(events.queued, (std::vector<std::string>{"1/open/0/pager", "2/open/0/pager", "3/open/0/pager"}));
+    EXPECT_EQ(events.wakes, 1);
+    EXPECT_EQ(db->actions().count(state::record_state::pending), 3u);
+    EXPECT_EQ(db->incidents().count(), 3u);
+    EXPECT_EQ(db->counter().next_incident_id().id, 4u);
+
+    writer.release(eng);  // an unmatched release is harmless
+    EXPECT_EQ(writer.group_commits(), 1u);
+}
+
 TEST_F(step_writer, snapshots_alone_announce_nothing) {
     auto eng = engine_with(1);
     writer.write(eng, {}, {1});
