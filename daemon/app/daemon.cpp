@@ -6,6 +6,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
 #include <map>
+#include <span>
 
 #include "admin/api.hpp"
 #include "admin/metrics.hpp"
@@ -247,6 +248,13 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
                              view(true), true, std::nullopt);
     }
 
+    std::vector<std::uint64_t> live_incident_ids() override {
+        std::vector<std::uint64_t> ids;
+        pipe->incidents().for_each_open([&](const incident::incident& inc) { ids.push_back(inc.id); });
+        return ids;
+    }
+    std::string now_rfc3339() override { return core::format_rfc3339(clock.now()); }
+
     std::optional<std::string> incident_json(std::uint64_t id) override {
         const auto* inc = pipe->incidents().find(id);
         if (!inc) return std::nullopt;
@@ -274,7 +282,6 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         if (!r) return {admin::command_status::bad_request, "unknown command"};
         const bool known = pipe->incidents().find(id) != nullptr;
         handle_step(std::nullopt);
-        publish();
         if (*r == incident::command_result::not_found && !known) return {to_status(*r), missing_incident(id)};
         return {to_status(*r), std::string(runtime::describe(*r))};
     }
@@ -381,9 +388,9 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
     }
 
     // --- the pipeline ---
-    void publish() {
-        // The full incident list is costly to render; only consoles listening need it.
-        if (api && api->has_listeners()) api->publish("incidents", incidents_json());
+    // The console feed learns which incidents changed; it renders them on the next tick.
+    void publish(std::uint64_t id) {
+        if (api) api->incidents_changed(std::span(&id, 1));
     }
 
     void handle_step(std::optional<std::chrono::steady_clock::time_point> arrival) {
@@ -414,7 +421,9 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         actions.reserve(step.actions.size());
         for (const auto& a : step.actions)
             actions.push_back({a, action_payload(a, pipe->incidents().find(a.incident_id), console_url)});
-        writer->write(pipe->incidents(), std::move(actions), changed_incidents());
+        auto changed = changed_incidents();
+        if (api) api->incidents_changed(changed);
+        writer->write(pipe->incidents(), std::move(actions), changed);
         std::size_t open = 0;
         for (const auto& inc : pipe->incidents().incidents())
             if (inc.state != incident::incident_state::resolved) ++open;
@@ -579,10 +588,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         pipe->process(m, clock.now(), step);
         ++processed_unreported;
         src.advance(r.position);
-        if (!step.empty()) {
-            handle_step(arrival);
-            publish();
-        }
+        if (!step.empty()) handle_step(arrival);
         return {};
     }
 
@@ -609,17 +615,13 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
             metrics.evicted_keys(pipe->detector().evicted_keys());
             if (std::chrono::steady_clock::now() - detector_saved_at >= std::chrono::seconds(60)) save_detector();
             if (std::chrono::steady_clock::now() - swept_at >= std::chrono::hours(1)) sweep_state();
-            bool changed = !step.empty();
             handle_step(std::nullopt);
-            if (changed || ++ticks_since_publish >= 4) {
-                // Consoles also get a refresh every second for the chart and the countdowns.
-                ticks_since_publish = 0;
-                publish();
-            }
+            // Once a tick, however many incidents changed since the last (consoles count down
+            // and poll their chart themselves).
+            if (api) api->flush_feed();
             schedule_tick();
         });
     }
-    int ticks_since_publish = 0;
 
     // Detector windows and baselines go to the state database every minute and at shutdown, so
     // a restart (or a crash, losing at most a minute) neither blinds nor startles the detector.
@@ -800,7 +802,6 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         for (const auto& inc : pipe->incidents().incidents())
             if (has_live_step(inc)) touched.push_back(inc.id);
         handle_step(std::nullopt);
-        publish();
         return "";
     }
 
@@ -974,21 +975,21 @@ std::variant<std::unique_ptr<daemon>, create_error> daemon::create(asio::io_cont
         raw->metrics.delivered(r.channel, latency);
         raw->update_outbox_metrics();
         if (raw->options.observer) raw->options.observer->action_delivered(r);
-        raw->publish();
+        raw->publish(r.incident_id);
     };
     events.on_dead = [raw](const state::record& r, std::string_view why) {
         raw->metrics.action(r.channel, "dead");
         raw->update_outbox_metrics();
         core::log_error("delivery to " + r.channel + " given up (" + std::string(why) + "): action " + r.key);
         if (raw->options.observer) raw->options.observer->action_dead(r, why);
-        raw->publish();
+        raw->publish(r.incident_id);
     };
     // Counted as crisisd_actions_total{outcome="refused"}; the delivery loop logs the error.
     events.on_refused = [raw](const state::record& r, std::string_view why) {
         raw->metrics.action(r.channel, "refused");
         raw->update_outbox_metrics();
         if (raw->options.observer) raw->options.observer->action_dead(r, why);
-        raw->publish();
+        raw->publish(r.incident_id);
     };
     im->delivery = std::make_unique<outbox::delivery_loop>(io.get_executor(), *im->store, std::move(by_name),
                                                            *options.clock, std::move(events));
