@@ -374,7 +374,7 @@ const keepResolved = 50;
 function setIncidents(list) {
   list.sort((a, b) => b.id - a.id);
   let resolved = 0;
-  state.incidents = list.filter(i => isOpen(i) || ++resolved <= keepResolved);
+  state.incidents = list.filter(i => isOpen(i) || i.id === state.selected || ++resolved <= keepResolved);
 }
 // Puts incidents in (replacing those with the same id) and takes `gone` ids out.
 function upsert(incs, gone = []) {
@@ -428,14 +428,17 @@ function pickFirst() {  // On a wide screen, show the newest open incident when 
 
 // The chart (and samples) of the incident on screen move with every tick of the daemon, which
 // the feed does not send: the one open incident shown is read again every few seconds.
+// An incident opened from a link that the console does not hold (resolved a while ago) is read
+// once, too.
 async function refreshSelected() {
-  const inc = state.incidents.find(i => i.id === state.selected);
-  if (!state.token || !inc || !isOpen(inc) || document.hidden) return;
+  const id = state.selected;
+  const inc = state.incidents.find(i => i.id === id);
+  if (!state.token || id === null || (inc && !isOpen(inc)) || document.hidden) return;
   try {
-    const r = await fetch("/api/v1/incidents/" + inc.id, { headers: auth() });
+    const r = await fetch("/api/v1/incidents/" + id, { headers: auth() });
     if (!r.ok) return;
     const body = await r.json();
-    if (body.id === inc.id) { upsert([body]); render(); }
+    if (body.id === id && state.selected === id) { upsert([body]); render(); }
   } catch { /* the next round or the feed brings it */ }
 }
 
@@ -569,7 +572,12 @@ $("login").addEventListener("submit", async (e) => {
   signedIn(token, session);
 });
 $("logout").addEventListener("click", signOut);
-window.addEventListener("hashchange", () => { selectFromHash(); render(); if (state.selected !== null) window.scrollTo(0, 0); });
+window.addEventListener("hashchange", () => {
+  selectFromHash();
+  render();
+  if (state.selected !== null) window.scrollTo(0, 0);
+  if (state.selected !== null && !state.incidents.some(i => i.id === state.selected)) refreshSelected();
+});
 
 selectFromHash();
 render();
