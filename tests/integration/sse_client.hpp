@@ -64,6 +64,10 @@ public:
         std::lock_guard lock(m_);
         return events_;
     }
+    std::size_t size() const {
+        std::lock_guard lock(m_);
+        return events_.size();
+    }
     std::size_t count(const std::string& name) const {
         std::lock_guard lock(m_);
         std::size_t n = 0;
@@ -76,6 +80,7 @@ public:
 private:
     void read_loop() {
         std::string buf;
+        std::size_t scanned = 0;  // of buf, known to hold no blank line (a list can be megabytes)
         bool in_body = false;
         char chunk[65536];
         for (;;) {
@@ -93,9 +98,10 @@ private:
                 in_body = true;
             }
             // Events end with a blank line; "event:" names it, "data:" lines carry it.
-            for (auto end = buf.find("\n\n"); end != std::string::npos; end = buf.find("\n\n")) {
-                std::string block = buf.substr(0, end);
-                buf.erase(0, end + 2);
+            std::size_t start = 0;
+            for (auto end = buf.find("\n\n", scanned); end != std::string::npos; end = buf.find("\n\n", start)) {
+                std::string block = buf.substr(start, end - start);
+                start = end + 2;
                 event e;
                 std::size_t pos = 0;
                 while (pos <= block.size()) {
@@ -110,6 +116,8 @@ private:
                 std::lock_guard lock(m_);
                 events_.push_back(std::move(e));
             }
+            buf.erase(0, start);
+            scanned = buf.empty() ? 0 : buf.size() - 1;
         }
         {
             std::lock_guard lock(m_);
