@@ -156,6 +156,7 @@ command_outcome daemon_access::silence(std::string_view, std::string_view, std::
 
 std::string daemon_access::missing_incident(std::uint64_t) { return "no such incident"; }
 std::vector<std::uint64_t> daemon_access::live_incident_ids() { return {}; }
+std::optional<std::string> daemon_access::incident_feed_json(std::uint64_t id) { return incident_json(id); }
 std::string daemon_access::now_rfc3339() { return ""; }
 std::string daemon_access::dead_letters_json() { return "{\"dead_letters\":[]}"; }
 void daemon_access::audit(const audit_entry&) {}

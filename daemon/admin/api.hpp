@@ -70,6 +70,10 @@ public:
     // The daemon's time (RFC 3339), which the console measures ages against. The default: "".
     virtual std::string now_rfc3339();
     virtual std::optional<std::string> incident_json(std::uint64_t id) = 0;
+    // The incident as the console feed sends it: incident_json() without the chart's points,
+    // which change every tick (the console reads them for the incident on screen). The default:
+    // incident_json().
+    virtual std::optional<std::string> incident_feed_json(std::uint64_t id);
     // The 404 message for an incident incident_json() does not know. The default: "no such incident".
     virtual std::string missing_incident(std::uint64_t id);
     // verb: ack | resolve | approve | veto; step only for approve/veto.

@@ -123,7 +123,7 @@ void feed::flush() {
         core::json_writer w(changes);
         w.begin_object().key("incidents").begin_array();
         for (auto id : ids) {
-            if (auto one = daemon_.incident_json(id))
+            if (auto one = daemon_.incident_feed_json(id))
                 w.raw(*one);
             else
                 removed.push_back(id);
@@ -142,7 +142,7 @@ void feed::flush() {
             core::json_writer w(*list);
             w.begin_object().key("incidents").begin_array();
             for (auto id : live)
-                if (auto one = daemon_.incident_json(id)) w.raw(*one);
+                if (auto one = daemon_.incident_feed_json(id)) w.raw(*one);
             w.end_array().member("now", daemon_.now_rfc3339()).end_object();
         }
         return *list;

@@ -11,7 +11,8 @@
 //
 // The daemon notes changed incidents as they happen (mark(), cheap) and calls flush() once per
 // tick: each changed incident is rendered once for every client, however often it changed, and
-// the live list at most once per flush for all clients that need it.
+// the live list at most once per flush for all clients that need it. Incidents are rendered
+// without their chart (daemon_access::incident_feed_json), whose points change every tick.
 //
 // Each client is bounded in bytes (admin_settings::event_stream_buffer), with latest-snapshot
 // semantics: a change is queued only while what the client has not read yet leaves room for it.

@@ -255,13 +255,16 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
     }
     std::string now_rfc3339() override { return core::format_rfc3339(clock.now()); }
 
-    std::optional<std::string> incident_json(std::uint64_t id) override {
+    std::optional<std::string> incident_json(std::uint64_t id) override { return render_incident(id, true); }
+    std::optional<std::string> incident_feed_json(std::uint64_t id) override { return render_incident(id, false); }
+    std::optional<std::string> render_incident(std::uint64_t id, bool chart) {
         const auto* inc = pipe->incidents().find(id);
         if (!inc) return std::nullopt;
         std::string out;
         core::json_writer w(out);
-        log.write(w, *pipe, *inc, settings.playbooks, [this](const incident::action& a) { return action_status(a); },
-                  view(true));
+        auto o = view(true);
+        o.series = chart;
+        log.write(w, *pipe, *inc, settings.playbooks, [this](const incident::action& a) { return action_status(a); }, o);
         return out;
     }
 

@@ -199,6 +199,8 @@ void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, cons
         for (const auto& h : inc.history)
             w.begin_object().member("at", core::format_rfc3339(h.at)).member("who", h.who).member("what", h.what).end_object();
         w.end_array();
+    }
+    if (o.detail && o.series) {
         w.key("series").begin_array();
         for (const auto& pt : series(inc.id)) {
             w.begin_object()

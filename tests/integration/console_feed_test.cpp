@@ -133,6 +133,9 @@ TEST_F(console_feed, a_client_that_never_reads_keeps_memory_bounded_and_another_
     sse_client reader(port_, true);
     ASSERT_TRUE(wait_until([&] { return reader.count("incidents") == 1; }, 20s));
     EXPECT_EQ(open_ids(reader.events()).size(), static_cast<std::size_t>(before));
+    // Without the charts, whose points change every tick; the API by id has them.
+    EXPECT_EQ(reader.events().front().data.find("\"series\""), std::string::npos);
+    EXPECT_NE(admin_request(port_, "GET", "/api/v1/incidents/1").body.find("\"series\""), std::string::npos);
     EXPECT_EQ(metric_now("crisisd_admin_event_streams"), 2);
 
     // The burst, while the stalled client reads nothing: ten at a time, each ten seen by the

@@ -11,9 +11,8 @@
 // daemon refuses the rest with 403 anyway).
 // The feed sends the live list (incidents not resolved) on connect, then only the incidents that
 // changed ("changes"); the console keeps the list and applies each change to it. Resolved ones
-// stay below the live list while this page is open (the last 50). The chart of the incident on
-// screen is fetched again every few seconds, since the feed does not resend an incident whose only
-// change is a new chart point.
+// stay below the live list while this page is open (the last 50). The feed leaves out the charts,
+// whose points change every tick: the incident on screen is read with its chart every few seconds.
 "use strict";
 
 const store = {
@@ -380,7 +379,12 @@ function setIncidents(list) {
 function upsert(incs, gone = []) {
   const now = Date.now();
   const byId = new Map(state.incidents.map(i => [i.id, i]));
-  for (const inc of incs) byId.set(inc.id, stamp(inc, now));
+  for (const inc of incs) {
+    // The feed leaves the chart out: the points read last stay until the next read.
+    const old = byId.get(inc.id);
+    if (inc.series === undefined && old && old.series) inc.series = old.series;
+    byId.set(inc.id, stamp(inc, now));
+  }
   for (const id of gone) byId.delete(id);
   setIncidents([...byId.values()]);
 }
@@ -389,7 +393,11 @@ function upsert(incs, gone = []) {
 // ones seen before stay below it.
 function apply(list) {
   const now = Date.now();
-  const live = (list.incidents || []).map(i => stamp(i, now));
+  const held = new Map(state.incidents.map(i => [i.id, i]));
+  const live = (list.incidents || []).map(i => {
+    if (i.series === undefined && held.get(i.id)?.series) i.series = held.get(i.id).series;
+    return stamp(i, now);
+  });
   setIncidents(live.concat(state.incidents.filter(i => !isOpen(i) && !live.some(l => l.id === i.id))));
   state.synced = true;
   state.receivedAt = now;
@@ -422,7 +430,7 @@ function applyHistory(list) {
 function pickFirst() {  // On a wide screen, show the newest open incident when nothing was chosen.
   if (state.selected === null && !location.hash && window.matchMedia("(min-width: 801px)").matches) {
     const first = state.incidents.find(isOpen);
-    if (first) state.selected = first.id;
+    if (first) { state.selected = first.id; refreshSelected(); }
   }
 }
 
@@ -433,7 +441,8 @@ function pickFirst() {  // On a wide screen, show the newest open incident when 
 async function refreshSelected() {
   const id = state.selected;
   const inc = state.incidents.find(i => i.id === id);
-  if (!state.token || id === null || (inc && !isOpen(inc)) || document.hidden) return;
+  // A resolved incident's chart no longer moves: read once.
+  if (!state.token || id === null || (inc && !isOpen(inc) && inc.series !== undefined) || document.hidden) return;
   try {
     const r = await fetch("/api/v1/incidents/" + id, { headers: auth() });
     if (!r.ok) return;
@@ -576,7 +585,9 @@ window.addEventListener("hashchange", () => {
   selectFromHash();
   render();
   if (state.selected !== null) window.scrollTo(0, 0);
-  if (state.selected !== null && !state.incidents.some(i => i.id === state.selected)) refreshSelected();
+  // Not held (resolved a while ago), or held without its chart (the feed leaves it out).
+  const inc = state.incidents.find(i => i.id === state.selected);
+  if (state.selected !== null && (!inc || inc.series === undefined)) refreshSelected();
 });
 
 selectFromHash();
