@@ -805,6 +805,8 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         for (const auto& inc : pipe->incidents().incidents())
             if (has_live_step(inc)) touched.push_back(inc.id);
         handle_step(std::nullopt);
+        // New playbooks and statements may change how any open incident reads: consoles get them all.
+        if (api) api->incidents_changed(live_incident_ids());
         return "";
     }
 
