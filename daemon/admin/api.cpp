@@ -1,4 +1,5 @@
 #include "admin/api.hpp"
+#include "admin/feed.hpp"
 
 #include <openssl/crypto.h>
 
@@ -160,6 +161,9 @@ command_outcome daemon_access::silence(std::string_view, std::string_view, std::
 }
 
 std::string daemon_access::missing_incident(std::uint64_t) { return "no such incident"; }
+std::vector<std::uint64_t> daemon_access::live_incident_ids() { return {}; }
+std::optional<std::string> daemon_access::incident_feed_json(std::uint64_t id) { return incident_json(id); }
+std::string daemon_access::now_rfc3339() { return ""; }
 std::string daemon_access::dead_letters_json() { return "{\"dead_letters\":[]}"; }
 void daemon_access::audit(const audit_entry&) {}
 std::string daemon_access::audit_json(std::size_t) { return "{\"audit\":[]}"; }
@@ -190,15 +194,16 @@ struct api::impl {
     };
     std::map<std::string, failure_window> failures;
 
-    std::mutex streams_mutex;
-    struct stream_entry {
-        std::weak_ptr<net::sse_stream> stream;
-        token_digest digest;  // the token that opened it: revoked, the stream closes
-    };
-    std::vector<stream_entry> streams;
+    // The console's live feed; each stream remembers the token that opened it, so revoking the
+    // token closes it.
+    feed events;
 
     impl(admin_settings s, metrics& mm, daemon_access& d, std::vector<asset> a)
-        : settings(std::move(s)), m(mm), daemon(d), assets(std::move(a)) {
+        : settings(std::move(s)),
+          m(mm),
+          daemon(d),
+          assets(std::move(a)),
+          events(d, mm, settings.max_event_streams, settings.event_stream_buffer) {
         compute_hosts(0);
     }
 
@@ -333,20 +338,7 @@ struct api::impl {
     }
 
     void close_revoked_streams() {
-        std::vector<std::shared_ptr<net::sse_stream>> revoked;
-        {
-            std::lock_guard lock(streams_mutex);
-            for (auto it = streams.begin(); it != streams.end();) {
-                auto s = it->stream.lock();
-                if (s && token_valid(it->digest)) {
-                    ++it;
-                    continue;
-                }
-                if (s) revoked.push_back(std::move(s));
-                it = streams.erase(it);
-            }
-        }
-        for (auto& s : revoked) s->close();
+        events.close_if_not([this](const token_digest& d) { return token_valid(d); });
     }
 };
 
@@ -408,26 +400,9 @@ void api::set_port(std::uint16_t port) {
     impl_->compute_hosts(port);
 }
 
-bool api::has_listeners() const {
-    std::lock_guard lock(impl_->streams_mutex);
-    for (const auto& w : impl_->streams)
-        if (auto st = w.stream.lock(); st && st->is_open()) return true;
-    return false;
-}
+void api::incidents_changed(std::span<const std::uint64_t> ids) { impl_->events.mark(ids); }
 
-void api::publish(std::string_view event, std::string_view json) {
-    std::lock_guard lock(impl_->streams_mutex);
-    auto& streams = impl_->streams;
-    for (auto it = streams.begin(); it != streams.end();) {
-        auto s = it->stream.lock();
-        if (!s || !s->is_open()) {
-            it = streams.erase(it);
-            continue;
-        }
-        s->send(json, event);
-        ++it;
-    }
-}
+void api::flush_feed() { impl_->events.flush(); }
 
 boost::asio::awaitable<net::http_response_out> api::handle(const net::http_request_in& req) {
     auto& s = *impl_;
@@ -480,12 +455,19 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
             s.refused(req, "unauthenticated", "", "sign-in", "refused: no valid ticket");
             co_return unauthorised("a fresh ticket from POST /api/v1/events/ticket is required");
         }
+        // The place is taken now, so streams opened at the same moment cannot all pass the cap
+        // before any of them is attached; it is given back if no stream comes of it.
+        auto place = s.events.admit(who->digest);
+        if (!place) {
+            auto r = error_response(503, "too many event streams are open (admin.max_event_streams is " +
+                                             std::to_string(s.settings.max_event_streams) +
+                                             "); close a console or raise the limit");
+            r.headers.emplace_back("Retry-After", "10");
+            co_return r;
+        }
         net::http_response_out r;
-        auto digest = who->digest;
-        r.on_stream = [this, digest](std::shared_ptr<net::sse_stream> stream) {
-            stream->send(impl_->daemon.incidents_json(), "incidents");
-            std::lock_guard lock(impl_->streams_mutex);
-            impl_->streams.push_back({stream, digest});
+        r.on_stream = [this, place](std::shared_ptr<net::sse_stream> stream) {
+            impl_->events.attach(place, std::move(stream));
         };
         co_return r;
     }

@@ -14,7 +14,8 @@
 //   GET  /api/v1/session                              viewer: {"name","role"}
 //   GET  /api/v1/incidents, /api/v1/incidents/{id}    viewer
 //   POST /api/v1/events/ticket                        viewer: {"ticket","expires_in"}
-//   GET  /api/v1/events?ticket=T                      the ticket (single use, 30 s)
+//   GET  /api/v1/events?ticket=T                      the ticket (single use, 30 s); the live feed
+//                                                     (admin/feed.hpp), 503 at max_event_streams
 //   POST /api/v1/incidents/{id}/ack|resolve           responder
 //   POST /api/v1/silences {"rule","key","duration"}   responder
 //   POST /api/v1/incidents/{id}/steps/{n}/approve|veto  approver
@@ -24,12 +25,14 @@
 // daemon_access::audit; refusals at most once a minute per address, token name and action, the rest
 // of that minute counted into one further entry, so a flood of bad tokens cannot fill the disk.
 //
-// Thread-safety: handle(), publish() and the token calls may be made from any thread.
+// Thread-safety: handle(), incidents_changed() and the token calls may be made from any thread;
+// flush_feed() from the daemon's thread, one call at a time.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -62,7 +65,15 @@ class daemon_access {
 public:
     virtual ~daemon_access() = default;
     virtual std::string incidents_json() = 0;  // {"incidents":[…]}, newest first
+    // The incidents not resolved (the console's live list), in any order. The default: none.
+    virtual std::vector<std::uint64_t> live_incident_ids();
+    // The daemon's time (RFC 3339), which the console measures ages against. The default: "".
+    virtual std::string now_rfc3339();
     virtual std::optional<std::string> incident_json(std::uint64_t id) = 0;
+    // The incident as the console feed sends it: incident_json() without the chart's points,
+    // which change every tick (the console reads them for the incident on screen). The default:
+    // incident_json().
+    virtual std::optional<std::string> incident_feed_json(std::uint64_t id);
     // The 404 message for an incident incident_json() does not know. The default: "no such incident".
     virtual std::string missing_incident(std::uint64_t id);
     // verb: ack | resolve | approve | veto; step only for approve/veto.
@@ -109,10 +120,12 @@ public:
     // handle() would refuse it after. Audited like handle()'s refusals.
     std::optional<net::http_response_out> check_head(const net::http_request_in& head);
 
-    // Pushes an event to every console listening on /api/v1/events.
-    void publish(std::string_view event, std::string_view json);
-    // Whether any console is listening, so callers can skip rendering an event nobody gets.
-    bool has_listeners() const;
+    // Notes incidents that changed (opened, updated, resolved, forgotten) for the consoles'
+    // live feed. Cheap: nothing is rendered until flush_feed().
+    void incidents_changed(std::span<const std::uint64_t> ids);
+    // Sends the consoles what changed since the last call (admin/feed.hpp); call once per tick,
+    // from the thread that may call daemon_access.
+    void flush_feed();
 
 private:
     struct impl;

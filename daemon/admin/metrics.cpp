@@ -93,6 +93,18 @@ struct metrics::impl {
             .Name("crisisd_admin_tokens_file_errors_total")
             .Help("Loads of the tokens file that failed (unreadable or invalid); the tokens loaded before stay")
             .Register(*registry);
+    pm::Family<pm::Gauge>& event_streams =
+        pm::BuildGauge().Name("crisisd_admin_event_streams").Help("Console event streams open").Register(*registry);
+    pm::Family<pm::Counter>& event_streams_refused =
+        pm::BuildCounter()
+            .Name("crisisd_admin_event_streams_refused_total")
+            .Help("Console event streams refused because admin.max_event_streams were open")
+            .Register(*registry);
+    pm::Family<pm::Counter>& event_streams_behind =
+        pm::BuildCounter()
+            .Name("crisisd_admin_event_stream_resyncs_total")
+            .Help("Times a console fell admin.event_stream_buffer behind and got the live list again instead of the changes")
+            .Register(*registry);
     pm::Family<pm::Gauge>& build_info =
         pm::BuildGauge().Name("crisisd_build_info").Help("Always 1; labels carry the version").Register(*registry);
 
@@ -107,6 +119,9 @@ struct metrics::impl {
     pm::Counter& evicted_total = evicted.Add({});
     pm::Gauge& admin_tokens_gauge = admin_tokens.Add({});
     pm::Counter& admin_tokens_errors_total = admin_tokens_errors.Add({});
+    pm::Gauge& event_streams_gauge = event_streams.Add({});
+    pm::Counter& event_streams_refused_total = event_streams_refused.Add({});
+    pm::Counter& event_streams_behind_total = event_streams_behind.Add({});
 
     pm::Family<pm::Counter>& source_frames = pm::BuildCounter()
                                                  .Name("crisisd_source_frames_total")
@@ -228,6 +243,9 @@ void metrics::admin_refused(std::string_view reason) {
 }
 void metrics::admin_tokens(std::size_t n) { impl_->admin_tokens_gauge.Set(static_cast<double>(n)); }
 void metrics::admin_tokens_file_error() { impl_->admin_tokens_errors_total.Increment(); }
+void metrics::event_streams(std::size_t n) { impl_->event_streams_gauge.Set(static_cast<double>(n)); }
+void metrics::event_stream_refused() { impl_->event_streams_refused_total.Increment(); }
+void metrics::event_stream_behind() { impl_->event_streams_behind_total.Increment(); }
 
 std::string metrics::render() const {
     {

@@ -79,6 +79,12 @@ public:
     void admin_refused(std::string_view reason);
     void admin_tokens(std::size_t n);
     void admin_tokens_file_error();
+    // The console feed (admin/feed.hpp): streams open (crisisd_admin_event_streams), one refused
+    // at admin.max_event_streams (crisisd_admin_event_streams_refused_total), and a client that
+    // fell a whole buffer behind and is owed the live list (crisisd_admin_event_stream_resyncs_total).
+    void event_streams(std::size_t n);
+    void event_stream_refused();
+    void event_stream_behind();
 
     // The Prometheus text exposition (version 0.0.4) of everything above.
     std::string render() const;

@@ -1,4 +1,5 @@
 #pragma once
+#include <cstddef>
 #include <string>
 #include <vector>
 
@@ -17,6 +18,10 @@ struct admin_settings {
     bool behind_proxy = false;  // a reverse proxy in front terminates TLS
     std::string cert_file;      // PEM chain; with key_file the admin API speaks HTTPS
     std::string key_file;
+    // The console's live feed (admin/feed.hpp): at most this many event streams at once (more
+    // are refused with 503), each holding at most this many bytes not yet read by its client.
+    std::size_t max_event_streams = 16;
+    std::size_t event_stream_buffer = 1u << 20;
 };
 
 }  // namespace crisisd::admin

@@ -9,6 +9,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
 #include <map>
+#include <span>
 
 #include "admin/api.hpp"
 #include "admin/metrics.hpp"
@@ -131,7 +132,6 @@ struct daemon::impl final : admin::daemon_access,
     asio::steady_timer tick_timer;
     bool running = false;
     bool stopping = false;
-    int ticks_since_publish = 0;
 
     impl(asio::io_context& i, config::settings s, daemon_options o)
         : io(i), settings(std::move(s)), options(o), clock(*o.clock), rclock(*o.clock), exec(i), tick_timer(i) {}
@@ -163,13 +163,24 @@ struct daemon::impl final : admin::daemon_access,
                              view(true), true, std::nullopt);
     }
 
-    std::optional<std::string> incident_json(std::uint64_t id) override {
+    std::vector<std::uint64_t> live_incident_ids() override {
+        std::vector<std::uint64_t> ids;
+        det.pipe->incidents().for_each_open([&](const incident::incident& inc) { ids.push_back(inc.id); });
+        return ids;
+    }
+    std::string now_rfc3339() override { return core::format_rfc3339(clock.now()); }
+
+    std::optional<std::string> incident_json(std::uint64_t id) override { return render_incident(id, true); }
+    std::optional<std::string> incident_feed_json(std::uint64_t id) override { return render_incident(id, false); }
+    std::optional<std::string> render_incident(std::uint64_t id, bool chart) {
         const auto* inc = det.pipe->incidents().find(id);
         if (!inc) return std::nullopt;
         std::string out;
         core::json_writer w(out);
+        auto o = view(true);
+        o.series = chart;
         log.write(w, *det.pipe, *inc, settings.playbooks, [this](const incident::action& a) { return action_status(a); },
-                  view(true));
+                  o);
         return out;
     }
 
@@ -190,7 +201,6 @@ struct daemon::impl final : admin::daemon_access,
         if (!r) return {admin::command_status::bad_request, "unknown command"};
         const bool known = det.pipe->incidents().find(id) != nullptr;
         steps->handle();
-        publish();
         if (*r == incident::command_result::not_found && !known) return {to_status(*r), missing_incident(id)};
         return {to_status(*r), std::string(runtime::describe(*r))};
     }
@@ -288,6 +298,9 @@ std::string dead_letters_json() override {
     }
     void incidents_retired(const std::vector<std::uint64_t>& ids) override { log.forget(ids); }
     void open_incidents(std::size_t n) override { metrics.open_incidents(n); }
+    void incidents_changed(const std::vector<std::uint64_t>& ids) override {
+        if (api) api->incidents_changed(ids);
+    }
 
     // --- tick_events ---
     void ticked(core::timestamp now, const pipeline::pipeline& p) override {
@@ -300,7 +313,6 @@ std::string dead_letters_json() override {
     void mentions_processed(std::uint64_t n) override { metrics.mentions_processed(n); }
     void stepped(runtime::clock::monotonic_time arrival) override {
         steps->handle(arrival);
-        publish();
     }
     // Steps of frames handled in one go (an HTTP body's slice, a drain batch) are committed
     // together, right after, before the loop turns to anything else (issue 13: group commit).
@@ -310,9 +322,9 @@ std::string dead_letters_json() override {
         asio::post(io, [this] { writer->release(det.pipe->incidents()); });
     }
 
-    void publish() {
-        // The full incident list is costly to render; only consoles listening need it.
-        if (api && api->has_listeners()) api->publish("incidents", incidents_json());
+    // The console feed learns which incidents changed; it renders them on the next tick.
+    void publish(std::uint64_t id) {
+        if (api) api->incidents_changed(std::span(&id, 1));
     }
 
     void update_outbox_metrics() {
@@ -326,12 +338,10 @@ std::string dead_letters_json() override {
         tick_timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait));
         tick_timer.async_wait([this](boost::system::error_code ec) {
             if (ec || !running) return;
-            const bool changed = keeper->tick();
-            if (changed || ++ticks_since_publish >= 4) {
-                // Consoles also get a refresh every second for the chart and the countdowns.
-                ticks_since_publish = 0;
-                publish();
-            }
+            keeper->tick();
+            // Once a tick, however many incidents changed since the last (consoles count down
+            // and poll their chart themselves).
+            if (api) api->flush_feed();
             schedule_tick();
         });
     }
@@ -370,7 +380,8 @@ std::string dead_letters_json() override {
         // Steps the new playbooks changed now wait for approval: saved, so a restart agrees.
         steps->touch_live_steps();
         steps->handle();
-        publish();
+        // New playbooks and statements may change how any open incident reads: consoles get them all.
+        if (api) api->incidents_changed(live_incident_ids());
         return "";
     }
 };
@@ -453,21 +464,21 @@ std::optional<create_error> daemon::impl::build_delivery() {
         metrics.delivered(r.channel, std::chrono::duration<double>(clock.now() - r.created_at).count());
         update_outbox_metrics();
         if (options.observer) options.observer->action_delivered(r);
-        publish();
+        publish(r.incident_id);
     };
     events.on_dead = [this](const state::record& r, std::string_view why) {
         metrics.action(r.channel, "dead");
         update_outbox_metrics();
         core::log_error("delivery to " + r.channel + " given up (" + std::string(why) + "): action " + r.key);
         if (options.observer) options.observer->action_dead(r, why);
-        publish();
+        publish(r.incident_id);
     };
     // Counted as crisisd_actions_total{outcome="refused"}; the delivery loop logs the error.
     events.on_refused = [this](const state::record& r, std::string_view why) {
         metrics.action(r.channel, "refused");
         update_outbox_metrics();
         if (options.observer) options.observer->action_dead(r, why);
-        publish();
+        publish(r.incident_id);
     };
     delivery = std::make_unique<outbox::delivery_loop>(io.get_executor(), *store, std::move(by_name), clock,
                                                        std::move(events));

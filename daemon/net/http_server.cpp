@@ -128,6 +128,7 @@ public:
         {
             std::lock_guard lock(mutex_);
             if (closed_ || queue_.size() >= sse_queue_limit) return false;
+            queued_ += text.size();
             queue_.push_back(std::move(text));
         }
         wake();
@@ -137,6 +138,11 @@ public:
     bool is_open() const override {
         std::lock_guard lock(mutex_);
         return !closed_;
+    }
+
+    std::size_t queued_bytes() const override {
+        std::lock_guard lock(mutex_);
+        return queued_ + writing_;
     }
 
     void close() override {
@@ -160,12 +166,16 @@ public:
         if (run_now && callback) asio::post(strand_, std::move(callback));
     }
 
-    // Connection side, on the strand.
+    // Connection side, on the strand. Called again only once the previous batch is written,
+    // so what it hands out is the write in progress until then.
     std::string take() {
         std::lock_guard lock(mutex_);
         std::string out;
+        out.reserve(queued_);
         for (auto& item : queue_) out += item;
         queue_.clear();
+        queued_ = 0;
+        writing_ = out.size();
         return out;
     }
 
@@ -177,6 +187,7 @@ public:
             finished_ = true;
             callback = std::move(callback_);
             queue_.clear();
+            queued_ = writing_ = 0;
         }
         if (callback) {
             try {
@@ -198,6 +209,8 @@ private:
     asio::steady_timer wake_;
     mutable std::mutex mutex_;
     std::deque<std::string> queue_;
+    std::size_t queued_ = 0;   // bytes in queue_
+    std::size_t writing_ = 0;  // bytes of the batch take() handed out last
     bool closed_ = false;
     bool finished_ = false;
     std::function<void()> callback_;

@@ -55,6 +55,9 @@ public:
     // cannot keep up loses events rather than growing memory.
     virtual bool send(std::string_view data, std::string_view event = {}) = 0;
     virtual bool is_open() const = 0;
+    // Bytes sent but not yet taken by the socket: the queue and the write in progress. A
+    // publisher that bounds each client by bytes reads this instead of counting events.
+    virtual std::size_t queued_bytes() const = 0;
     // Ends the response and closes the connection.
     virtual void close() = 0;
     // Called once, on the connection's strand, when the client went away or close() was done.

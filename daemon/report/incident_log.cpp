@@ -113,7 +113,7 @@ void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, cons
         for (const auto& h : inc.history)
             w.begin_object().member("at", core::format_rfc3339(h.at)).member("who", h.who).member("what", h.what).end_object();
         w.end_array();
-        write_series(w, inc.id);
+        if (o.series) write_series(w, inc.id);
     }
     w.end_object();
 }

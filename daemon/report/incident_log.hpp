@@ -53,6 +53,7 @@ public:
         // Wall-clock milliseconds until a scenario time (the demo runs on a scaled clock).
         std::function<std::int64_t(core::duration)> wall_ms;
         bool detail = true;  // steps, samples, history, series (API) or the report's lean form
+        bool series = true;  // with detail: the chart's points (the console feed leaves them out)
     };
 
     // One incident as JSON: the admin API's and the console's view (detail) or the report's.

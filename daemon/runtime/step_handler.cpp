@@ -37,7 +37,9 @@ void step_handler::handle(std::optional<clock::monotonic_time> arrival) {
     actions.reserve(step.actions.size());
     for (const auto& a : step.actions)
         actions.push_back({a, action_payload(a, incidents.find(a.incident_id), console_url_)});
-    writer_.write(incidents, std::move(actions), changed_incidents());
+    auto changed = changed_incidents();
+    events_.incidents_changed(changed);
+    writer_.write(incidents, std::move(actions), std::move(changed));
     std::size_t open = 0;
     for (const auto& inc : incidents.incidents())
         if (inc.state != incident::incident_state::resolved) ++open;

@@ -33,6 +33,9 @@ public:
     // Incidents whose resolved grace ran out left the engine; what is kept per incident can go.
     virtual void incidents_retired(const std::vector<std::uint64_t>& ids) = 0;
     virtual void open_incidents(std::size_t n) = 0;
+    // The incidents this step changed (opened, resolved, acted on, or touched by a command),
+    // before they are written: the console feed renders them on the next tick.
+    virtual void incidents_changed(const std::vector<std::uint64_t>&) {}
 };
 
 class step_handler {

@@ -4,7 +4,8 @@
 // incident appear without reloading the page, checks that a viewer's console shows the statement
 // without the buttons to veto, approve or acknowledge, vetoes the holding statement as the
 // approver, checks that nothing for it reached the brand account's outbox, and saves screenshots
-// (desktop and phone) under the output folder.
+// (desktop and phone) under the output folder. The live feed is counted by event: the list comes
+// once, and the incident appearing and then being vetoed arrive as changes, not as the list again.
 //
 //   node console_test.mjs --crisisd PATH/crisisd --out DIR
 //
@@ -85,6 +86,19 @@ try {
            "--disable-background-networking", "--disable-component-update", "--disable-sync"],
     viewport: { width: 1280, height: 900 },
   });
+  // Counts the live feed's events by name in every page (window.__feedEvents), without touching
+  // the console's own code.
+  await browser.addInitScript(() => {
+    window.__feedEvents = {};
+    const add = EventSource.prototype.addEventListener;
+    EventSource.prototype.addEventListener = function (name, fn, opts) {
+      return add.call(this, name, function (e) {
+        window.__feedEvents[name] = (window.__feedEvents[name] || 0) + 1;
+        return fn.call(this, e);
+      }, opts);
+    };
+  });
+  const feedEvents = (p) => p.evaluate(() => ({ ...window.__feedEvents }));
   const page = await browser.newPage();
   const consoleErrors = [];
   page.on("pageerror", (e) => consoleErrors.push(String(e)));
@@ -117,6 +131,9 @@ try {
   const item = await page.waitForSelector("#incidents li.incident", { timeout: 90000 });
   const id = Number(await item.getAttribute("data-id"));
   check(id > 0, "incident #" + id + " appeared without reloading the page");
+  const seenAtOpen = await feedEvents(page);
+  check(seenAtOpen.incidents === 1 && seenAtOpen.changes >= 1,
+        "it came as a change; the list was sent once, on connect: " + JSON.stringify(seenAtOpen));
   const veto = await page.waitForSelector(`#decisions .decision[data-id="${id}"] [data-action=veto]`, { timeout: 30000 });
   const decision = await page.$(`#decisions .decision[data-id="${id}"]`);
   const text = (await decision.$eval("[data-statement-text]", (e) => e.textContent)).trim();
@@ -127,10 +144,12 @@ try {
   check(await decision.$("[data-action=approve]") !== null, "the approver is offered approve and veto");
 
   // The same decision for a viewer: the text, but no button to veto, approve or acknowledge.
+  // Its page learns of the veto only from the feed (the approver's page also has the command's answer).
   const pv = await browser.newPage();
   await pv.goto(url);
   await pv.waitForSelector("#who:not([hidden])", { timeout: 5000 });  // the token kept from the approver's sign-in
   await pv.click("#logout");
+  const listsBefore = (await feedEvents(pv)).incidents || 0;
   await pv.fill("#token", viewerToken);
   await pv.click("#login button[type=submit]");
   await pv.waitForFunction(() => /Vera Viewer \(viewer\)/.test(document.getElementById("who-name").textContent), null, { timeout: 5000 });
@@ -138,9 +157,19 @@ try {
   check((await seen.textContent()).trim() === text, "the viewer sees the statement text");
   check(await pv.$$eval("[data-action]", (b) => b.length) === 0, "the viewer gets no veto, approve, acknowledge or resolve button");
   await pv.screenshot({ path: join(out, "console-viewer.png"), fullPage: true });
-  await pv.close();
+  // The viewer's own feed has sent its list (the decision may have come from the REST read first).
+  await pv.waitForFunction((n) => (window.__feedEvents.incidents || 0) > n, listsBefore, { timeout: 10000 });
+  const viewerBefore = await feedEvents(pv);
 
   await veto.click();
+  // The delta: the viewer's console shows the statement gone from the decisions, with no new list.
+  await pv.waitForFunction(() => !document.querySelector(`#decisions .decision`), null, { timeout: 10000 });
+  const viewerAfter = await feedEvents(pv);
+  check(viewerAfter.incidents === viewerBefore.incidents && (viewerAfter.changes || 0) > (viewerBefore.changes || 0),
+        "the viewer's console applied the veto from a change, without the list being resent: " +
+        JSON.stringify(viewerBefore) + " → " + JSON.stringify(viewerAfter));
+  await pv.close();
+
   await page.click(`#incidents li.incident[data-id="${id}"] a`);
   await page.waitForSelector(`#detail .step[data-phase=open][data-state=vetoed]`, { timeout: 10000 });
   check(true, "the statement step shows as vetoed");

@@ -460,7 +460,8 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
 }
 
 void read_admin(context& ctx, const field& f, admin::admin_settings& out) {
-    mapping m(ctx, f, {"listen", "tokens_file", "hosts", "metrics_open", "behind_proxy", "cert_file", "key_file"});
+    mapping m(ctx, f, {"listen", "tokens_file", "hosts", "metrics_open", "behind_proxy", "cert_file", "key_file",
+                       "max_event_streams", "event_stream_buffer_kib"});
     const field* listen = m.find("listen");
     if (listen) {
         if (auto v = read_string(ctx, *listen)) {
@@ -483,6 +484,11 @@ void read_admin(context& ctx, const field& f, admin::admin_settings& out) {
         if (auto v = read_flag(ctx, *open)) out.metrics_open = *v;
     if (const field* proxy = m.find("behind_proxy"))
         if (auto v = read_flag(ctx, *proxy)) out.behind_proxy = *v;
+    // The console feed: each stream holds at most the buffer unread, so the two bound its memory.
+    if (const field* n = m.find("max_event_streams"))
+        if (auto v = read_integer(ctx, *n, 1, 1024)) out.max_event_streams = static_cast<std::size_t>(*v);
+    if (const field* b = m.find("event_stream_buffer_kib"))
+        if (auto v = read_integer(ctx, *b, 16, 65536)) out.event_stream_buffer = static_cast<std::size_t>(*v) << 10;
     const field* cert = m.find("cert_file");
     const field* key = m.find("key_file");
     if (cert)

@@ -9,6 +9,10 @@
 // EventSource, which cannot send headers) opens with a single-use ticket fetched with it. The
 // daemon names the person and their role; the console offers only what that role may do (the
 // daemon refuses the rest with 403 anyway).
+// The feed sends the live list (incidents not resolved) on connect, then only the incidents that
+// changed ("changes"); the console keeps the list and applies each change to it. Resolved ones
+// stay below the live list while this page is open (the last 50). The feed leaves out the charts,
+// whose points change every tick: the incident on screen is read with its chart every few seconds.
 "use strict";
 
 const store = {
@@ -17,12 +21,13 @@ const store = {
 };
 
 const state = {
-  incidents: [],
+  incidents: [],           // live ones and the recently resolved, newest first
+  synced: false,           // the live list has come over the feed
   selected: null,          // incident id shown in the detail pane
   token: store.get("crisisd-token"),
   name: "",                // from the daemon's session: the token's holder
   role: "",                // viewer | responder | approver | admin
-  receivedAt: Date.now(),  // when `incidents` arrived: countdowns run from here
+  receivedAt: Date.now(),  // when the last list arrived: countdowns of steps not stamped run from here
   lastEvent: 0,            // last message on the live feed
   live: false,
   busy: new Set(),         // "id/verb" commands in flight
@@ -99,7 +104,7 @@ function tick() {
 
 function msLeft(step) {
   if (step.due_in_ms === null || step.due_in_ms === undefined) return null;
-  return Math.max(0, step.due_in_ms - (Date.now() - state.receivedAt));
+  return Math.max(0, step.due_in_ms - (Date.now() - (step.receivedAt ?? state.receivedAt)));
 }
 
 // Statements a person can still stop or must still allow.
@@ -358,16 +363,92 @@ function selectFromHash() {
   state.error = "";
 }
 
+// Each incident's steps count down from when that incident arrived: with changes, incidents
+// arrive at different times.
+function stamp(inc, at) {
+  for (const s of inc.steps || []) s.receivedAt = at;
+  return inc;
+}
+const keepResolved = 50;
+function setIncidents(list) {
+  list.sort((a, b) => b.id - a.id);
+  let resolved = 0;
+  state.incidents = list.filter(i => isOpen(i) || i.id === state.selected || ++resolved <= keepResolved);
+}
+// Puts incidents in (replacing those with the same id) and takes `gone` ids out.
+function upsert(incs, gone = []) {
+  const now = Date.now();
+  const byId = new Map(state.incidents.map(i => [i.id, i]));
+  for (const inc of incs) {
+    // The feed leaves the chart out: the points read last stay until the next read.
+    const old = byId.get(inc.id);
+    if (inc.series === undefined && old && old.series) inc.series = old.series;
+    byId.set(inc.id, stamp(inc, now));
+  }
+  for (const id of gone) byId.delete(id);
+  setIncidents([...byId.values()]);
+}
+
+// The live list (on connect or after falling behind): it replaces every live incident; resolved
+// ones seen before stay below it.
 function apply(list) {
-  state.incidents = list.incidents || [];
-  state.receivedAt = Date.now();
+  const now = Date.now();
+  const held = new Map(state.incidents.map(i => [i.id, i]));
+  const live = (list.incidents || []).map(i => {
+    if (i.series === undefined && held.get(i.id)?.series) i.series = held.get(i.id).series;
+    return stamp(i, now);
+  });
+  setIncidents(live.concat(state.incidents.filter(i => !isOpen(i) && !live.some(l => l.id === i.id))));
+  state.synced = true;
+  state.receivedAt = now;
   if (list.now) skew = Date.parse(list.now) - Date.now();
-  // On a wide screen, show the newest open incident when nothing was chosen.
+  pickFirst();
+  render();
+}
+
+// What changed since the last event: the incidents (a resolved one leaves the live list) and the
+// ids the daemon no longer holds.
+function applyChanges(delta) {
+  upsert(delta.incidents || [], delta.removed || []);
+  if (delta.now) skew = Date.parse(delta.now) - Date.now();
+  pickFirst();
+  render();
+}
+
+// The REST list (everything the daemon holds): before the feed's list it fills the console;
+// after it, it only adds the resolved incidents the feed does not send.
+function applyHistory(list) {
+  const known = new Set(state.incidents.map(i => i.id));
+  const fresh = (list.incidents || []).filter(i => !known.has(i.id) && (!state.synced || !isOpen(i)));
+  if (!state.synced) state.receivedAt = Date.now();
+  if (list.now && !state.synced) skew = Date.parse(list.now) - Date.now();
+  upsert(fresh);
+  pickFirst();
+  render();
+}
+
+function pickFirst() {  // On a wide screen, show the newest open incident when nothing was chosen.
   if (state.selected === null && !location.hash && window.matchMedia("(min-width: 801px)").matches) {
     const first = state.incidents.find(isOpen);
-    if (first) state.selected = first.id;
+    if (first) { state.selected = first.id; refreshSelected(); }
   }
-  render();
+}
+
+// The chart (and samples) of the incident on screen move with every tick of the daemon, which
+// the feed does not send: the one open incident shown is read again every few seconds.
+// An incident opened from a link that the console does not hold (resolved a while ago) is read
+// once, too.
+async function refreshSelected() {
+  const id = state.selected;
+  const inc = state.incidents.find(i => i.id === id);
+  // A resolved incident's chart no longer moves: read once.
+  if (!state.token || id === null || (inc && !isOpen(inc) && inc.series !== undefined) || document.hidden) return;
+  try {
+    const r = await fetch("/api/v1/incidents/" + id, { headers: auth() });
+    if (!r.ok) return;
+    const body = await r.json();
+    if (body.id === id && state.selected === id) { upsert([body]); render(); }
+  } catch { /* the next round or the feed brings it */ }
 }
 
 async function command(id, verb) {
@@ -385,8 +466,7 @@ async function command(id, verb) {
       else state.error = (body.error || ("HTTP " + r.status)) + (r.status === 409 ? " (it may already have happened)" : "");
       if (state.selected !== id) state.selected = id;
     } else if (body.id !== undefined) {
-      state.incidents = state.incidents.map(i => i.id === body.id ? body : i);
-      state.receivedAt = Date.now();
+      upsert([body]);
     }
   } catch (e) {
     state.error = "crisisd did not answer (" + e.message + "). Nothing was changed; try again.";
@@ -423,9 +503,21 @@ async function connect() {
     state.lastEvent = Date.now();
     apply(JSON.parse(e.data));
   });
+  es.addEventListener("now", (e) => {
+    state.live = true;
+    state.lastEvent = Date.now();
+    const now = JSON.parse(e.data).now;
+    if (now) skew = Date.parse(now) - Date.now();
+  });
+  es.addEventListener("changes", (e) => {
+    state.live = true;
+    state.lastEvent = Date.now();
+    applyChanges(JSON.parse(e.data));
+  });
   es.onopen = () => { state.live = true; state.lastEvent = Date.now(); renderLive(); };
   es.onerror = () => {
     es.close();
+    state.synced = false;
     if (feed === es) feed = null;
     state.live = false; renderLive();
     feedTimer = setTimeout(connect, 2000);
@@ -436,7 +528,7 @@ async function load() {
   try {
     const r = await fetch("/api/v1/incidents", { headers: auth() });
     if (r.status === 401) { signOut(); return; }
-    if (r.ok) apply(await r.json());
+    if (r.ok) applyHistory(await r.json());
   } catch { /* the live feed brings it */ }
 }
 
@@ -455,6 +547,7 @@ function signOut() {
   state.token = "";
   state.name = state.role = "";
   state.incidents = [];
+  state.synced = false;
   state.live = false;
   store.set("crisisd-token", "");
   clearTimeout(feedTimer);
@@ -488,7 +581,14 @@ $("login").addEventListener("submit", async (e) => {
   signedIn(token, session);
 });
 $("logout").addEventListener("click", signOut);
-window.addEventListener("hashchange", () => { selectFromHash(); render(); if (state.selected !== null) window.scrollTo(0, 0); });
+window.addEventListener("hashchange", () => {
+  selectFromHash();
+  render();
+  if (state.selected !== null) window.scrollTo(0, 0);
+  // Not held (resolved a while ago), or held without its chart (the feed leaves it out).
+  const inc = state.incidents.find(i => i.id === state.selected);
+  if (state.selected !== null && (!inc || inc.series === undefined)) refreshSelected();
+});
 
 selectFromHash();
 render();
@@ -504,6 +604,7 @@ setInterval(() => {
   tick();
   renderLive();
 }, 1000);
+setInterval(refreshSelected, 5000);
 window.addEventListener("resize", () => {
   const inc = state.incidents.find(i => i.id === state.selected);
   if (inc && $("chart")) drawChart($("chart"), inc);

@@ -200,6 +200,9 @@ TEST_F(http_server_test, streams_server_sent_events_until_closed) {
         out.on_stream = [](std::shared_ptr<sse_stream> stream) {
             EXPECT_TRUE(stream->send("{\"n\":1}"));
             EXPECT_TRUE(stream->send("line one\nline two", "incident"));
+            // Nothing is written before on_stream returns: both events wait, counted in bytes.
+            constexpr std::string_view both = "data: {\"n\":1}\n\nevent: incident\ndata: line one\ndata: line two\n\n";
+            EXPECT_EQ(stream->queued_bytes(), both.size());
             stream->close();
             EXPECT_FALSE(stream->send("too late"));
         };
