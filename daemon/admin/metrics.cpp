@@ -77,6 +77,11 @@ struct metrics::impl {
             .Name("crisisd_incidents_suppressed_total")
             .Help("Firing keys that opened no incident: reason max_incidents_per_hour (the rule's cap)")
             .Register(*registry);
+    pm::Counter& clock_steps = pm::BuildCounter()
+                                   .Name("crisisd_clock_steps_total")
+                                   .Help("Times the wall clock was set and crisisd moved windows, waits and silences with it")
+                                   .Register(*registry)
+                                   .Add({});
     pm::Family<pm::Counter>& duplicate_actions =
         pm::BuildCounter()
             .Name("crisisd_outbox_duplicate_actions_total")
@@ -237,6 +242,7 @@ void metrics::incident_suppressed(std::string_view rule, std::string_view reason
     impl_->incidents_suppressed.Add({{"rule", std::string(rule)}, {"reason", std::string(reason)}}).Increment();
 }
 void metrics::duplicate_action() { impl_->duplicate_actions.Add({}).Increment(); }
+void metrics::clock_stepped() { impl_->clock_steps.Increment(); }
 
 void metrics::admin_refused(std::string_view reason) {
     impl_->admin_refused.Add({{"reason", std::string(reason)}}).Increment();

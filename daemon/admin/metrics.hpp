@@ -76,6 +76,8 @@ public:
     void incident_suppressed(std::string_view rule, std::string_view reason);
     // crisisd_outbox_duplicate_actions_total: an action whose key the outbox already held.
     void duplicate_action();
+    // crisisd_clock_steps_total: the wall clock was set and crisisd moved its timeline with it.
+    void clock_stepped();
     void admin_refused(std::string_view reason);
     void admin_tokens(std::size_t n);
     void admin_tokens_file_error();

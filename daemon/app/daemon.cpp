@@ -303,6 +303,7 @@ std::string dead_letters_json() override {
     }
 
     // --- tick_events ---
+    void clock_stepped(core::duration) override { metrics.clock_stepped(); }
     void ticked(core::timestamp now, const pipeline::pipeline& p) override {
         log.sample(p, now);
         metrics.live_keys(p.live_keys());
@@ -338,6 +339,9 @@ std::string dead_letters_json() override {
         tick_timer.expires_after(std::chrono::duration_cast<std::chrono::steady_clock::duration>(wait));
         tick_timer.async_wait([this](boost::system::error_code ec) {
             if (ec || !running) return;
+            // A set wall clock is noticed here, before the tick runs on the moved timeline.
+            const auto before = rclock.now();
+            if (auto step = rclock.take_step()) keeper->rebase(*step, before);
             keeper->tick();
             // Once a tick, however many incidents changed since the last (consoles count down
             // and poll their chart themselves).

@@ -35,7 +35,7 @@ public:
 };
 
 struct daemon_options {
-    const core::clock* clock = nullptr;   // required; outlives the daemon
+    core::clock* clock = nullptr;   // required; outlives the daemon
     daemon_observer* observer = nullptr;  // optional
     std::string extra_admin_token;        // the demo's console token
 };

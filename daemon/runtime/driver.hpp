@@ -5,6 +5,7 @@
 // Implementations say their own thread-safety; the runtime calls them from its one thread.
 #include <chrono>
 #include <functional>
+#include <optional>
 
 #include "core/clock.hpp"
 
@@ -29,13 +30,14 @@ public:
 // core::clock's time, with the steady clock beside it: run and demo.
 class live_clock final : public clock {
 public:
-    explicit live_clock(const core::clock& time) : time_(time) {}
+    explicit live_clock(core::clock& time) : time_(time) {}
     core::timestamp now() const override { return time_.now(); }
     std::chrono::nanoseconds wall_delay(core::duration d) const override { return time_.wall_delay(d); }
+    std::optional<core::duration> take_step() override { return time_.take_step(); }
     monotonic_time monotonic() const override { return std::chrono::steady_clock::now(); }
 
 private:
-    const core::clock& time_;
+    core::clock& time_;
 };
 
 // Time that moves only when told (replay and tests); the monotonic clock moves with it.

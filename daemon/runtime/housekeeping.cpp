@@ -9,6 +9,19 @@ housekeeping::housekeeping(state::database& store, detection& det, step_writer& 
     : store_(store), det_(det), writer_(writer), steps_(steps), clock_(clock), events_(events),
       settings_(settings), detector_saved_at_(clock.monotonic()), swept_at_(clock.monotonic()) {}
 
+void housekeeping::rebase(core::duration delta, core::timestamp before) {
+    const auto shown = core::format_duration(std::chrono::round<std::chrono::seconds>(delta < core::duration::zero() ? -delta : delta));
+    core::log_warning(std::string("the wall clock was set ") + (delta < core::duration::zero() ? "back" : "forward") + " by " +
+                      shown + "; detection windows, veto waits, escalations, silences and retries moved with it, "
+                      "each keeping the time it had left");
+    det_.pipe->shift(delta);
+    if (!store_.shift_times(delta, before))
+        core::log_error("state database: moving retry and silence times failed (" + store_.last_error() +
+                        "); pending retries run on the old times");
+    steps_.touch_live_steps();
+    events_.clock_stepped(delta);
+}
+
 bool housekeeping::tick() {
     const auto now = clock_.now();
     auto& pipe = *det_.pipe;

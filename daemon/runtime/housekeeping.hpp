@@ -24,6 +24,8 @@ public:
     virtual ~tick_events() = default;
     // The pipeline was ticked at `now` (charts and sparklines sample it here).
     virtual void ticked(core::timestamp now, const pipeline::pipeline& p) = 0;
+    // The timeline stepped by `delta` (the wall clock was set) and everything moved with it.
+    virtual void clock_stepped(core::duration) {}
 };
 
 // How often, in monotonic time, the database is written; nullopt: never. Replay, whose database
@@ -46,6 +48,12 @@ public:
 
     void save_detector();
     void sweep();
+    // The clock's timeline stepped by `delta` (core::clock::take_step; `before` is the last time
+    // read before the step): the pipeline's windows, incidents, waits and silences, and the
+    // database's retries, recent deliveries and silences move by the same amount, so a wait
+    // keeps the length it had left and a key keeps its window. Logged; incidents with a live
+    // step are saved again with their new times.
+    void rebase(core::duration delta, core::timestamp before);
 
 
 private:
