@@ -13,6 +13,8 @@
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
 #include "ingest/dedup_window.hpp"
+#include "app/feed_intake.hpp"
+#include "ingest/feed_source.hpp"
 #include "ingest/file_source.hpp"
 #include "ingest/frame_queue.hpp"
 #include "ingest/http_source.hpp"
@@ -648,7 +650,9 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
     std::string add_source(const ingest::source_settings& s) {
         parse::parser_settings ps_format;
         ps_format.format = s.format;
-        ps_format.max_bytes = s.max_message_bytes;
+        // Item frames are written by crisisd from a document no larger than the limit; JSON escaping may
+        // make one a little longer than what it was cut from.
+        ps_format.max_bytes = s.format == "item" ? s.max_message_bytes * 2 + 4096 : s.max_message_bytes;
         ps_format.field_map = s.field_map;
         ps_format.only_when = s.only_when;
         auto parser = parse::make_parser(ps_format);
@@ -656,7 +660,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
         sources.push_back(std::make_unique<source_runtime>(this, s, std::move(parser)));
         auto* src = sources.back().get();
         using runtime = source_runtime;
-        if (s.type != "http") src->queue.emplace(io.get_executor(), s.queue_capacity, s.queue_overflow);
+        if (s.type != "http" && s.type != "facebook") src->queue.emplace(io.get_executor(), s.queue_capacity, s.queue_overflow);
         auto deliver = [this, src](std::string_view frame) { enqueue(*src, frame); };
         if (s.type == "websocket") {
             auto ws = std::make_unique<ingest::websocket_source>(io.get_executor(), s, deliver, *src);
@@ -695,11 +699,25 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
                 return "source '" + s.name + "': " + err;
             }
             src->ws = std::make_unique<runtime::transport_of<ingest::http_source>>(std::move(http));
+        } else if (s.type == "feed") {
+            ingest::feed_source_settings fs;
+            fs.name = s.name;
+            fs.url = s.url;
+            fs.ca_file = s.ca_file;
+            fs.interval = s.interval;
+            fs.max_document_bytes = s.max_message_bytes;
+            auto intake = std::make_shared<app::feed_intake>(
+                s.name, s.max_message_bytes, *store, clock,
+                app::feed_intake::hooks{deliver, [this, name = s.name](std::string_view kind) { metrics.source_frame(name, kind); },
+                                        [src](std::string_view reason) { src->on_frame_rejected(reason); }});
+            auto feed = std::make_unique<ingest::feed_source>(
+                io.get_executor(), fs, [intake](std::string_view doc) { intake->on_document(doc); }, *src);
+            src->ws = std::make_unique<runtime::transport_of<ingest::feed_source>>(std::move(feed));
         } else {
             sources.pop_back();
             return "source '" + s.name + "': type '" + s.type + "' is not supported by run";
         }
-        metrics.source_connected(s.name, s.type == "http");
+        metrics.source_connected(s.name, s.type == "http" || s.type == "facebook");
         return "";
     }
     // Sources a reload stopped: kept until the daemon goes, since their transports may still
