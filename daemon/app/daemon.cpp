@@ -14,8 +14,10 @@
 #include "core/log.hpp"
 #include "ingest/dedup_window.hpp"
 #include "app/feed_intake.hpp"
+#include "ingest/facebook_source.hpp"
 #include "ingest/feed_source.hpp"
 #include "ingest/file_source.hpp"
+#include "parse/facebook.hpp"
 #include "ingest/frame_queue.hpp"
 #include "ingest/http_source.hpp"
 #include "ingest/jetstream_resume.hpp"
@@ -699,6 +701,31 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
                 return "source '" + s.name + "': " + err;
             }
             src->ws = std::make_unique<runtime::transport_of<ingest::http_source>>(std::move(http));
+        } else if (s.type == "facebook") {
+            ingest::facebook_source_settings fs;
+            fs.name = s.name;
+            fs.listen = s.listen;
+            fs.verify_token = s.verify_token;
+            fs.app_secret = s.app_secret;
+            fs.max_body_bytes = s.max_body_bytes;
+            // A signed delivery's posts and comments, each as one frame, processed while Meta waits.
+            auto on_body = [this, src, limit = s.max_body_bytes](std::string_view body) -> std::string_view {
+                auto changes = parse::read_facebook_webhook(body, limit);
+                if (changes.error) {
+                    src->on_frame_rejected(parse::to_string(*changes.error));
+                    return parse::to_string(*changes.error);
+                }
+                for (std::size_t i = 0; i < changes.ignored; ++i) metrics.source_frame(src->name, "ignored");
+                for (std::size_t i = 0; i < changes.unusable; ++i) src->on_frame_rejected("missing_id");
+                for (const auto& frame : changes.frames) on_frame(*src, frame);
+                return {};
+            };
+            auto fb = std::make_unique<ingest::facebook_source>(io.get_executor(), fs, on_body, *src);
+            if (auto err = fb->start(); !err.empty()) {
+                sources.pop_back();
+                return "source '" + s.name + "': " + err;
+            }
+            src->ws = std::make_unique<runtime::transport_of<ingest::facebook_source>>(std::move(fb));
         } else if (s.type == "feed") {
             ingest::feed_source_settings fs;
             fs.name = s.name;
