@@ -761,6 +761,7 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
                    a.ca_file == b.ca_file && a.path == b.path && a.timeout == b.timeout && a.token == b.token &&
                    a.visibility == b.visibility && a.routing_key == b.routing_key && a.identifier == b.identifier &&
                    a.password == b.password && a.statements_per_hour == b.statements_per_hour &&
+                   a.page_id == b.page_id && a.graph_version == b.graph_version &&
                    a.retry.initial == b.retry.initial && a.retry.max == b.retry.max &&
                    a.retry.max_attempts == b.retry.max_attempts;
         };

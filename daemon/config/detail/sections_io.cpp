@@ -402,7 +402,7 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
     for_each_entry(ctx, f, [&](const YAML::Node& item, const location& at) {
         mapping m(ctx, item, at, "each entry of 'channels'",
                   {"name", "type", "url", "headers", "ca_file", "path", "timeout", "base_url", "token", "visibility",
-                   "routing_key", "identifier", "password", "statements_per_hour", "retry"});
+                   "routing_key", "identifier", "password", "statements_per_hour", "retry", "page_id", "graph_version"});
         if (!m.valid()) return;
         m.set_owner("channel");
         notify::channel_settings c;
@@ -443,7 +443,7 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
         const bool posts = traits.posts_statements;
         // A key that only some types take is refused on the others, naming the types that take it.
         for (std::string_view key : {"headers", "path", "base_url", "token", "visibility", "routing_key", "identifier",
-                                     "password"}) {
+                                     "password", "page_id", "graph_version"}) {
             if (traits.key(key) == nullptr) not_for_type(ctx, m, key, "channels of type " + types_taking(key));
         }
         if (!http) {
@@ -477,6 +477,21 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
         if (auto v = read_key("routing_key").second) c.routing_key = *v;
         if (auto v = read_key("identifier").second) c.identifier = *v;
         if (auto v = read_key("password").second) c.password = *v;
+        if (auto [where, v] = read_key("page_id"); v) {
+            // A Page id is digits (or the Page's username); anything else would change the path.
+            if (v->empty() || v->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                                  std::string::npos)
+                ctx.error(value_at(ctx, *where), "'page_id' must be the Page's id or username (got " + shown(where->value) + ")");
+            else c.page_id = *v;
+        }
+        if (auto [where, v] = read_key("graph_version"); v) {
+            // "v23.0": the Graph API version is part of every path, so it is checked like one.
+            const bool ok = v->size() >= 4 && (*v)[0] == 'v' && v->find('.') != std::string::npos &&
+                            v->find_first_not_of("0123456789.", 1) == std::string::npos;
+            if (ok) c.graph_version = *v;
+            else ctx.error(value_at(ctx, *where), "'graph_version' must be a Graph API version like v23.0 (got " +
+                                                      shown(where->value) + ")");
+        }
         if (traits.key("headers") != nullptr) {
             if (const field* headers = m.find("headers")) {
                 if (headers->value && !headers->value.IsNull() && !headers->value.IsMap()) {
