@@ -79,7 +79,9 @@ void feed_intake::on_document(std::string_view xml) {
             hooks_.rejected("missing_id");
             continue;
         }
-        if (!seen.remember(source_, it->id, now)) {
+        // A write the database refused (disk full) is not taken for "seen": the item goes on, and
+        // the daemon's duplicate window keeps a later poll from counting it twice.
+        if (seen.remember(source_, it->id, now) == state::feed_item_store::remembered::seen) {
             ++duplicates;
             continue;
         }

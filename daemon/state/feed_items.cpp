@@ -24,10 +24,10 @@ bool feed_item_store::mark_polled(std::string_view source, core::timestamp now) 
     return c_.run(mark_);
 }
 
-bool feed_item_store::remember(std::string_view source, std::string_view id, core::timestamp now) {
+feed_item_store::remembered feed_item_store::remember(std::string_view source, std::string_view id, core::timestamp now) {
     insert_.bind(1, source).bind(2, id).bind(3, detail::micros(now));
-    const bool ok = c_.run(insert_);
-    return ok && sqlite3_changes(c_.db) > 0;
+    if (!c_.run(insert_)) return remembered::failed;
+    return sqlite3_changes(c_.db) > 0 ? remembered::new_id : remembered::seen;
 }
 
 std::size_t feed_item_store::forget_oldest(std::string_view source, std::size_t keep) {

@@ -21,8 +21,10 @@ public:
     // Whether the source has completed a poll before (mark_polled), in this database.
     bool polled(std::string_view source);
     bool mark_polled(std::string_view source, core::timestamp now);
-    // True when the id was new (and is now remembered), false when it was seen before.
-    bool remember(std::string_view source, std::string_view id, core::timestamp now);
+    // Whether the id was new (and is now remembered) or seen before; `failed` when the database
+    // refused the write (disk full), so the caller cannot tell and should not drop the item.
+    enum class remembered { new_id, seen, failed };
+    remembered remember(std::string_view source, std::string_view id, core::timestamp now);
     // Drops all but the `keep` most recently remembered ids of the source; how many went.
     std::size_t forget_oldest(std::string_view source, std::size_t keep);
     std::size_t count(std::string_view source);

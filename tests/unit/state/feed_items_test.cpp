@@ -14,6 +14,7 @@
 namespace crisisd::state {
 namespace {
 
+using R = feed_item_store::remembered;
 const core::timestamp t0 = core::timestamp{std::chrono::sys_days{std::chrono::year{2026} / 12 / 4}};
 
 struct temp_db {
@@ -44,9 +45,9 @@ TEST(feed_items, seen_ids_and_polled_feeds_survive_a_reopen) {
         ASSERT_TRUE(db);
         auto& f = db->feed_items();
         EXPECT_FALSE(f.polled("forum"));
-        EXPECT_TRUE(f.remember("forum", "topic-1", t0));
-        EXPECT_FALSE(f.remember("forum", "topic-1", t0));
-        EXPECT_TRUE(f.remember("news", "topic-1", t0));  // ids are per source
+        EXPECT_EQ(R::new_id, f.remember("forum", "topic-1", t0));
+        EXPECT_EQ(R::seen, f.remember("forum", "topic-1", t0));
+        EXPECT_EQ(R::new_id, f.remember("news", "topic-1", t0));  // ids are per source
         EXPECT_TRUE(f.mark_polled("forum", t0));
     }
     auto db = open_ok(tmp.path());
@@ -54,8 +55,8 @@ TEST(feed_items, seen_ids_and_polled_feeds_survive_a_reopen) {
     auto& f = db->feed_items();
     EXPECT_TRUE(f.polled("forum"));
     EXPECT_FALSE(f.polled("news"));
-    EXPECT_FALSE(f.remember("forum", "topic-1", t0));
-    EXPECT_TRUE(f.remember("forum", "topic-2", t0));
+    EXPECT_EQ(R::seen, f.remember("forum", "topic-1", t0));
+    EXPECT_EQ(R::new_id, f.remember("forum", "topic-2", t0));
 }
 
 TEST(feed_items, only_the_newest_ids_are_kept_past_the_cap) {
@@ -68,8 +69,8 @@ TEST(feed_items, only_the_newest_ids_are_kept_past_the_cap) {
     EXPECT_EQ(f.forget_oldest("forum", 4), 6u);
     EXPECT_EQ(f.count("forum"), 4u);
     EXPECT_EQ(f.count("other"), 1u);
-    EXPECT_FALSE(f.remember("forum", "t9", t0));
-    EXPECT_TRUE(f.remember("forum", "t0", t0));  // forgotten: new again
+    EXPECT_EQ(R::seen, f.remember("forum", "t9", t0));
+    EXPECT_EQ(R::new_id, f.remember("forum", "t0", t0));  // forgotten: new again
 }
 
 TEST(feed_items, a_version_2_database_gains_the_feed_tables) {
@@ -86,7 +87,7 @@ TEST(feed_items, a_version_2_database_gains_the_feed_tables) {
     sqlite3_close(raw);
     auto db = open_ok(tmp.path());
     ASSERT_TRUE(db);
-    EXPECT_TRUE(db->feed_items().remember("forum", "a", t0));
+    EXPECT_EQ(R::new_id, db->feed_items().remember("forum", "a", t0));
 }
 
 }  // namespace
