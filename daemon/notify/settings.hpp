@@ -34,6 +34,8 @@ struct channel_settings {
     std::string routing_key;  // pagerduty: the integration key (a secret)
     std::string identifier;   // bluesky: handle or DID
     std::string password;     // bluesky: app password (a secret)
+    std::string page_id;      // facebook: the Page posted to
+    std::string graph_version = "v23.0";  // facebook: the Graph API version in every path
 
     // Statements accepted per rolling hour, on every channel type; 0 means no cap, and only a
     // config that says so gets it. Over the cap a statement is dead-lettered with the reason, so

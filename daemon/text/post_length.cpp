@@ -143,6 +143,7 @@ post_limit post_limit_of(length_rule rule) {
     switch (rule) {
         case length_rule::mastodon: return {500, length_unit::characters, 0};
         case length_rule::bluesky: return {300, length_unit::graphemes, 3000};
+        case length_rule::facebook: return {63206, length_unit::characters, 0};
         case length_rule::code_points: break;
     }
     return {};
@@ -156,6 +157,7 @@ std::size_t text_length(length_rule rule, std::string_view utf8) {
     switch (rule) {
         case length_rule::mastodon: return mastodon_length(utf8);
         case length_rule::bluesky: return count_graphemes(utf8);
+        case length_rule::facebook:
         case length_rule::code_points: break;
     }
     return count_code_points(utf8);

@@ -27,6 +27,7 @@ enum class length_rule {
     code_points,  // no network limit; length shown in code points
     mastodon,     // 500 characters (code points; a link counts 23)
     bluesky,      // 300 graphemes and 3000 bytes (app.bsky.feed.post: maxGraphemes, maxLength)
+    facebook,     // 63206 characters (code points), a Page post's message limit
 };
 
 // The limit of `rule`; code_points has none (max and max_bytes 0).

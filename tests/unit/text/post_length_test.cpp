@@ -22,6 +22,9 @@ TEST(post_limit, mastodon_counts_characters_bluesky_graphemes_and_bytes) {
     EXPECT_EQ(post_limit_of(length_rule::bluesky).max_bytes, 3000u);
     EXPECT_EQ(post_limit_of(length_rule::code_points).max, 0u);
     EXPECT_EQ(post_limit_of(length_rule::code_points).max_bytes, 0u);
+    EXPECT_EQ(post_limit_of(length_rule::facebook).max, 63206u);  // a Page post's message
+    EXPECT_EQ(post_limit_of(length_rule::facebook).unit, length_unit::characters);
+    EXPECT_EQ(text_length(length_rule::facebook, "Störung behoben \U0001F44D"), 17u);
     EXPECT_EQ(unit_name(length_unit::graphemes), "graphemes");
 }
 
