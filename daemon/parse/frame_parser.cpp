@@ -9,11 +9,11 @@
 namespace crisisd::parse {
 
 const std::vector<std::string_view>& known_formats() {
-    static const std::vector<std::string_view> formats{"generic", "jetstream", "mastodon"};
+    static const std::vector<std::string_view> formats{"generic", "jetstream", "mastodon", "x"};
     return formats;
 }
 
-bool format_vouches_for_authors(std::string_view format) { return format == "jetstream" || format == "mastodon"; }
+bool format_vouches_for_authors(std::string_view format) { return format == "jetstream" || format == "mastodon" || format == "x"; }
 
 const std::vector<std::string_view>& mappable_fields() {
     static const std::vector<std::string_view> fields{"id", "text", "created_at", "source", "author", "lang", "url"};
@@ -24,6 +24,7 @@ std::unique_ptr<frame_parser> make_parser(const parser_settings& settings) {
     if (settings.format == "generic") return detail::make_generic(settings);
     if (settings.format == "jetstream") return detail::make_jetstream(settings);
     if (settings.format == "mastodon") return detail::make_mastodon(settings);
+    if (settings.format == "x") return detail::make_x(settings);
     return nullptr;
 }
 
