@@ -19,6 +19,7 @@
 #include "ingest/jetstream_resume.hpp"
 #include "ingest/rate_limiter.hpp"
 #include "ingest/websocket_source.hpp"
+#include "ingest/x_source.hpp"
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
 #include "outbox/delivery.hpp"
@@ -671,6 +672,10 @@ struct daemon::impl final : admin::daemon_access, runtime::step_writer_events, r
             if (!s.subscribe.empty()) ws->set_subscribe_messages(s.subscribe);
             ws->set_flow_control(&*src->queue);
             src->ws = std::make_unique<runtime::transport_of<ingest::websocket_source>>(std::move(ws));
+        } else if (s.type == "x") {
+            auto x = std::make_unique<ingest::x_source>(io.get_executor(), s, deliver, *src);
+            x->set_flow_control(&*src->queue);
+            src->ws = std::make_unique<runtime::transport_of<ingest::x_source>>(std::move(x));
         } else if (s.type == "file") {
             auto file = std::make_unique<ingest::file_source>(
                 io.get_executor(), s, deliver,

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/time.hpp"
+#include "ingest/x_settings.hpp"
 
 namespace crisisd::ingest {
 
@@ -33,7 +34,7 @@ struct rate_limit {
 
 struct source_settings {
     std::string name;
-    std::string type = "websocket";  // websocket | file | http
+    std::string type = "websocket";  // websocket | file | http | x
     std::string url;                 // websocket: ws:// or wss://
     std::string format = "generic";  // generic | jetstream | mastodon
     std::string path;                // file: a JSONL file, "-" for stdin
@@ -75,6 +76,9 @@ struct source_settings {
     // http: a reverse proxy terminates TLS in front of the listener; required (with a token)
     // for a listener beyond loopback, since crisisd's ingest listener speaks plain HTTP.
     bool behind_proxy = false;
+    // x: the filtered stream's rules, stall timeout, backfill and back-off (url is the API's
+    // base, token the app's bearer token).
+    x_stream_settings x;
 
     // Every field: a reload restarts a source exactly when this differs.
     bool operator==(const source_settings&) const = default;

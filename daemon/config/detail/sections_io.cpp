@@ -7,6 +7,7 @@
 
 #include "config/detail/listen.hpp"
 #include "config/detail/sections.hpp"
+#include "config/detail/source_x.hpp"
 #include "notify/traits.hpp"
 
 namespace crisisd::config::detail {
@@ -177,7 +178,8 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
         mapping m(ctx, item, at, "each entry of 'sources'",
                   {"name", "type", "url", "format", "path", "ca_file", "token", "max_message_bytes",
                    "reconnect", "collections", "dids", "subscribe", "fields", "only_when", "listen",
-                   "max_body_bytes", "queue", "trusted", "max_rate", "behind_proxy"});
+                   "max_body_bytes", "queue", "trusted", "max_rate", "behind_proxy", "compression",
+                   x_source_keys[0], x_source_keys[1], x_source_keys[2], x_source_keys[3]});
         if (!m.valid()) return;
         m.set_owner("source");
         ingest::source_settings s;
@@ -190,25 +192,27 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
         }
         bool type_known = true;
         if (const field* type = m.find("type")) {
-            if (auto v = read_choice(ctx, *type, {"websocket", "file", "http"})) {
-                s.type = *v == 0 ? "websocket" : *v == 1 ? "file" : "http";
+            if (auto v = read_choice(ctx, *type, {"websocket", "file", "http", "x"})) {
+                s.type = *v == 0 ? "websocket" : *v == 1 ? "file" : *v == 2 ? "http" : "x";
+                if (s.type == "x") apply_x_source_defaults(s);
             } else {
                 type_known = false;
             }
         }
-        if (const field* format = m.find("format")) {
+        if (const field* format = s.type == "x" ? nullptr : m.find("format")) {
             if (auto v = read_choice(ctx, *format, {"generic", "jetstream", "mastodon"}))
                 s.format = *v == 0 ? "generic" : *v == 1 ? "jetstream" : "mastodon";
         }
         read_source_format_keys(ctx, m, s);
-        if (const field* token = m.find("token")) {
+        if (const field* token = s.type == "x" ? nullptr : m.find("token")) {
             if (auto v = read_secret(ctx, *token, true)) s.token = *v;
         }
         if (const field* max = m.find("max_message_bytes")) {
             if (auto v = read_integer(ctx, *max, 1, std::uint64_t{1} << 30)) s.max_message_bytes = *v;
         }
         if (const field* reconnect = m.find("reconnect")) {
-            mapping r(ctx, *reconnect, {"initial", "max"});
+            mapping r(ctx, *reconnect, {"initial", "max", x_reconnect_keys[0], x_reconnect_keys[1], x_reconnect_keys[2]});
+            read_x_reconnect(ctx, r, s);
             const field* initial = r.find("initial");
             const field* max = r.find("max");
             std::optional<core::duration> i, x;
@@ -256,6 +260,8 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
             not_for_type(ctx, m, "max_body_bytes", "sources of type http");
         }
         if (s.type != "websocket") not_for_type(ctx, m, "subscribe", "sources of type websocket");
+        if (s.type != "x") refuse_x_keys(ctx, m);
+        read_compression(ctx, m, s);
         if (s.type == "http") {
             not_for_type(ctx, m, "path", "sources of type file");
             not_for_type(ctx, m, "url", "sources of type websocket");
@@ -304,6 +310,8 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
                     ctx.error(ctx.at(ca->key_node), "'ca_file' only applies to wss:// urls");
                 }
             }
+        } else if (s.type == "x") {
+            read_x_source(ctx, m, s);
         } else {
             not_for_type(ctx, m, "url", "sources of type websocket");
             not_for_type(ctx, m, "ca_file", "sources of type websocket");
