@@ -94,6 +94,7 @@ struct fake_x::state : std::enable_shared_from_this<state> {
     std::size_t keep_alives = 0;
     std::deque<int> post_statuses;
     bool lose_next = false;
+    int lose_status = 0;
     std::vector<post> timeline;
     std::vector<std::chrono::system_clock::time_point> posted_at;
     std::uint64_t next_post_id = 1862760000000000001ULL;
@@ -391,7 +392,8 @@ struct fake_x::state : std::enable_shared_from_this<state> {
         reply r{201, json::serialize(json::object{{"data", {{"id", p.id}, {"text", p.text}, {"edit_history_tweet_ids", json::array{json::string(p.id)}}}}}), {}, false};
         if (lose_next) {
             lose_next = false;
-            r.lose = true;
+            if (lose_status == 0) r.lose = true;
+            else r = {lose_status, problem(lose_status, "Service Unavailable", "upstream timed out"), {}, false};
         }
         return r;
     }
@@ -487,9 +489,10 @@ void fake_x::script_post_statuses(std::vector<int> statuses) {
     std::lock_guard lock(state_->mutex);
     state_->post_statuses.assign(statuses.begin(), statuses.end());
 }
-void fake_x::lose_next_answer() {
+void fake_x::lose_next_answer(int status) {
     std::lock_guard lock(state_->mutex);
     state_->lose_next = true;
+    state_->lose_status = status;
 }
 std::vector<fake_x::post> fake_x::posts() const {
     std::lock_guard lock(state_->mutex);

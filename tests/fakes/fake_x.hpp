@@ -66,8 +66,9 @@ public:
 
     // --- posting ---
     void script_post_statuses(std::vector<int> statuses);
-    // The next POST /2/tweets creates the post and then closes the connection unanswered.
-    void lose_next_answer();
+    // The next POST /2/tweets creates the post, then closes the connection unanswered (status
+    // 0) or answers `status` (a 5xx from a proxy in front), as if the answer was lost.
+    void lose_next_answer(int status = 0);
     std::vector<post> posts() const;
     int post_calls() const;
     int timeline_calls() const;
