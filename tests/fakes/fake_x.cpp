@@ -63,6 +63,7 @@ struct reply {
     std::string body;
     std::vector<std::pair<std::string, std::string>> headers;
     bool lose = false;  // close the connection instead of answering
+    bool hold = false;  // answer only after release()
 };
 
 }  // namespace
@@ -94,6 +95,8 @@ struct fake_x::state : std::enable_shared_from_this<state> {
     std::size_t keep_alives = 0;
     std::deque<int> post_statuses;
     bool lose_next = false;
+    bool hold_next = false;
+    bool released = false;
     int lose_status = 0;
     std::vector<post> timeline;
     std::vector<std::chrono::system_clock::time_point> posted_at;
@@ -140,6 +143,18 @@ struct fake_x::state : std::enable_shared_from_this<state> {
                 r = handle(req.method(), path, target, auth, req.body());
             }
             changed.notify_all();
+            if (r.hold) {
+                asio::steady_timer timer(io);
+                for (;;) {
+                    {
+                        std::lock_guard lock(mutex);
+                        if (released) break;
+                    }
+                    timer.expires_after(std::chrono::milliseconds(2));
+                    auto [tec] = co_await timer.async_wait(nothrow);
+                    if (tec) co_return;
+                }
+            }
             if (r.lose) {
                 boost::system::error_code ignored;
                 socket.shutdown(tcp::socket::shutdown_both, ignored);
@@ -390,6 +405,10 @@ struct fake_x::state : std::enable_shared_from_this<state> {
         timeline.push_back(p);
         posted_at.push_back(std::chrono::system_clock::now());
         reply r{201, json::serialize(json::object{{"data", {{"id", p.id}, {"text", p.text}, {"edit_history_tweet_ids", json::array{json::string(p.id)}}}}}), {}, false};
+        if (hold_next) {
+            hold_next = false;
+            r.hold = true;
+        }
         if (lose_next) {
             lose_next = false;
             if (lose_status == 0) r.lose = true;
@@ -493,6 +512,19 @@ void fake_x::lose_next_answer(int status) {
     std::lock_guard lock(state_->mutex);
     state_->lose_next = true;
     state_->lose_status = status;
+}
+void fake_x::hold_next_answer() {
+    std::lock_guard lock(state_->mutex);
+    state_->hold_next = true;
+    state_->released = false;
+}
+void fake_x::release() {
+    std::lock_guard lock(state_->mutex);
+    state_->released = true;
+}
+bool fake_x::wait_for_post_calls(int n, std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(state_->mutex);
+    return state_->changed.wait_for(lock, timeout, [&] { return state_->post_calls >= n; });
 }
 std::vector<fake_x::post> fake_x::posts() const {
     std::lock_guard lock(state_->mutex);

@@ -69,6 +69,11 @@ public:
     // The next POST /2/tweets creates the post, then closes the connection unanswered (status
     // 0) or answers `status` (a 5xx from a proxy in front), as if the answer was lost.
     void lose_next_answer(int status = 0);
+    // The next POST /2/tweets creates the post at once but holds its answer until release(): a
+    // client killed meanwhile never learns that it posted.
+    void hold_next_answer();
+    void release();
+    bool wait_for_post_calls(int n, std::chrono::milliseconds timeout) const;
     std::vector<post> posts() const;
     int post_calls() const;
     int timeline_calls() const;

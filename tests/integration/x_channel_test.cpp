@@ -12,6 +12,7 @@
 #include "child_process.hpp"
 #include "fakes/fake_x.hpp"
 #include "support.hpp"
+#include "x_crash_scenario.hpp"
 
 namespace fs = std::filesystem;
 namespace json = boost::json;
@@ -167,4 +168,13 @@ TEST_F(x_channel, a_429_waits_for_the_rate_limit_reset_then_posts_once) {
     EXPECT_EQ(x_.posts().size(), 1u);
     // x-rate-limit-reset was a second ahead: not retried after the channel's own 50 ms.
     EXPECT_GE(std::chrono::steady_clock::now() - begun, 900ms);
+}
+
+// The crash trial once under ctest (crash_loop --network x runs it a hundred times): SIGKILL with
+// the post in flight, restart, exactly one post.
+TEST(x_channel_crash, killed_with_the_post_in_flight_then_restarted_posts_exactly_once) {
+    auto r = crisisd::testing::run_x_crash_trial(CRISISD_BINARY);
+    EXPECT_TRUE(r.ok) << r.why;
+    EXPECT_EQ(r.posts, 1u);
+    EXPECT_GE(r.timeline_calls, 1);
 }
