@@ -11,6 +11,7 @@
 #include "ingest/frame_queue.hpp"
 #include "ingest/http_source.hpp"
 #include "ingest/websocket_source.hpp"
+#include "ingest/x_source.hpp"
 #include "parse/facebook.hpp"
 
 namespace crisisd::app {
@@ -36,7 +37,8 @@ struct queue_buffer final : runtime::frame_buffer {
     void pop() override { q.pop(); }
 };
 
-// Whatever carries the frames (websocket, file, HTTP ingest), started and stopped alike.
+// Whatever carries the frames (websocket, X, file, HTTP ingest, feed,
+// Facebook), started and stopped alike.
 struct transport {
     virtual ~transport() = default;
     virtual void start() = 0;
@@ -135,6 +137,11 @@ std::string sources::add(const ingest::source_settings& s) {
         if (!s.subscribe.empty()) ws->set_subscribe_messages(s.subscribe);
         ws->set_flow_control(&w->queue->q);
         w->carrier = std::make_unique<transport_of<ingest::websocket_source>>(std::move(ws));
+    } else if (s.type == "x") {
+        auto x = std::make_unique<ingest::x_source>(ex_, s, deliver, *w);
+        x->set_flow_control(&w->queue->q);
+        w->lane = &intake_.add(ls, std::move(parser), w->queue.get(), *w);
+        w->carrier = std::make_unique<transport_of<ingest::x_source>>(std::move(x));
     } else if (s.type == "file") {
         auto file = std::make_unique<ingest::file_source>(
             ex_, s, deliver,

@@ -1,6 +1,6 @@
 #pragma once
-// The running sources: each configured source's transport (websocket, file, HTTP ingest, feed
-// polling, Facebook webhooks), its
+// The running sources: each configured source's transport (websocket, X's filtered
+// stream, file, HTTP ingest, feed polling, Facebook webhooks), its
 // frame queue and its metrics, wired to a lane of the runtime's intake, which does the rest
 // (runtime/intake.hpp). A reload keeps unchanged sources running, restarts changed ones and
 // stops removed ones. Owned by the daemon; used on its io thread only.

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/time.hpp"
+#include "ingest/x_settings.hpp"
 
 namespace crisisd::ingest {
 
@@ -33,9 +34,9 @@ struct rate_limit {
 
 struct source_settings {
     std::string name;
-    std::string type = "websocket";  // websocket | file | http | feed | facebook
-    std::string url;                 // websocket: ws:// or wss://; feed: http:// or https://
-    std::string format = "generic";  // generic | jetstream | mastodon; "item" for feed and facebook
+    std::string type = "websocket";  // websocket | file | http | feed | facebook | x
+    std::string url;                 // websocket: ws:// or wss://; feed: http:// or https://; x: the API's base
+    std::string format = "generic";  // generic | jetstream | mastodon | x; "item" for feed and facebook
     std::string path;                // file: a JSONL file, "-" for stdin
     std::string ca_file;             // wss: extra trust anchor (PEM); system store otherwise
     std::string token;               // resolved secret: websocket sends Authorization: Bearer; http requires it
@@ -81,6 +82,9 @@ struct source_settings {
     // app secret every POST is signed with (X-Hub-Signature-256); both resolved secrets.
     std::string verify_token;
     std::string app_secret;
+    // x: the filtered stream's rules, stall timeout, backfill and back-off (url is the API's
+    // base, token the app's bearer token).
+    x_stream_settings x;
 
     // Every field: a reload restarts a source exactly when this differs.
     bool operator==(const source_settings&) const = default;

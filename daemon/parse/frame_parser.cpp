@@ -9,12 +9,12 @@
 namespace crisisd::parse {
 
 const std::vector<std::string_view>& known_formats() {
-    static const std::vector<std::string_view> formats{"generic", "jetstream", "mastodon", "item"};
+    static const std::vector<std::string_view> formats{"generic", "jetstream", "mastodon", "x", "item"};
     return formats;
 }
 
 bool format_vouches_for_authors(std::string_view format) {
-    return format == "jetstream" || format == "mastodon" || format == "item";
+    return format == "jetstream" || format == "mastodon" || format == "x" || format == "item";
 }
 
 const std::vector<std::string_view>& mappable_fields() {
@@ -27,6 +27,7 @@ std::unique_ptr<frame_parser> make_parser(const parser_settings& settings) {
     if (settings.format == "jetstream") return detail::make_jetstream(settings);
     if (settings.format == "mastodon") return detail::make_mastodon(settings);
     if (settings.format == "item") return detail::make_item(settings);
+    if (settings.format == "x") return detail::make_x(settings);
     return nullptr;
 }
 

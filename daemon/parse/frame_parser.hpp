@@ -1,5 +1,5 @@
 #pragma once
-// One interface for every wire format a source can speak (generic, jetstream, mastodon): a
+// One interface for every wire format a source can speak (generic, jetstream, mastodon, x): a
 // frame goes in, and out comes a mention, or the news that the frame was housekeeping
 // (ignored), a deletion, or unusable (rejected, with a reason that is a metric label).
 //
@@ -62,7 +62,7 @@ public:
 
 // Which wire format and its options. Plain data, filled from a source's config.
 struct parser_settings {
-    // generic | jetstream | mastodon | item. `item` is the canonical generic object written by
+    // generic | jetstream | mastodon | x | item. `item` is the canonical generic object written by
     // crisisd itself from a platform document (feed items, Facebook changes): never configured,
     // its authors are vouched for by the platform that named them.
     std::string format = "generic";

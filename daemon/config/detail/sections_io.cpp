@@ -7,6 +7,7 @@
 
 #include "config/detail/listen.hpp"
 #include "config/detail/sections.hpp"
+#include "config/detail/source_x.hpp"
 #include "notify/traits.hpp"
 
 namespace crisisd::config::detail {
@@ -178,7 +179,8 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
                   {"name", "type", "url", "format", "path", "ca_file", "token", "max_message_bytes",
                    "reconnect", "collections", "dids", "subscribe", "fields", "only_when", "listen",
                    "max_body_bytes", "queue", "trusted", "max_rate", "behind_proxy", "interval", "verify_token",
-                   "app_secret"});
+                   "app_secret", "compression", x_source_keys[0], x_source_keys[1], x_source_keys[2],
+                   x_source_keys[3]});
         if (!m.valid()) return;
         m.set_owner("source");
         ingest::source_settings s;
@@ -191,14 +193,15 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
         }
         bool type_known = true;
         if (const field* type = m.find("type")) {
-            static constexpr std::string_view types[] = {"websocket", "file", "http", "feed", "facebook"};
+            static constexpr std::string_view types[] = {"websocket", "file", "http", "feed", "facebook", "x"};
             if (auto v = read_choice(ctx, *type, types)) {
                 s.type = std::string(types[*v]);
+                if (s.type == "x") apply_x_source_defaults(s);
             } else {
                 type_known = false;
             }
         }
-        if (const field* format = m.find("format")) {
+        if (const field* format = s.type == "x" ? nullptr : m.find("format")) {
             if (auto v = read_choice(ctx, *format, {"generic", "jetstream", "mastodon"}))
                 s.format = *v == 0 ? "generic" : *v == 1 ? "jetstream" : "mastodon";
         }
@@ -211,14 +214,15 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
             s.format = "item";
         }
         read_source_format_keys(ctx, m, s);
-        if (const field* token = m.find("token")) {
+        if (const field* token = s.type == "x" ? nullptr : m.find("token")) {
             if (auto v = read_secret(ctx, *token, true)) s.token = *v;
         }
         if (const field* max = m.find("max_message_bytes")) {
             if (auto v = read_integer(ctx, *max, 1, std::uint64_t{1} << 30)) s.max_message_bytes = *v;
         }
         if (const field* reconnect = m.find("reconnect")) {
-            mapping r(ctx, *reconnect, {"initial", "max"});
+            mapping r(ctx, *reconnect, {"initial", "max", x_reconnect_keys[0], x_reconnect_keys[1], x_reconnect_keys[2]});
+            read_x_reconnect(ctx, r, s);
             const field* initial = r.find("initial");
             const field* max = r.find("max");
             std::optional<core::duration> i, x;
@@ -272,6 +276,8 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
             not_for_type(ctx, m, "verify_token", "sources of type facebook");
             not_for_type(ctx, m, "app_secret", "sources of type facebook");
         }
+        if (s.type != "x") refuse_x_keys(ctx, m);
+        read_compression(ctx, m, s);
         if (listener) {
             not_for_type(ctx, m, "path", "sources of type file");
             not_for_type(ctx, m, "url", "sources of type websocket and feed");
@@ -358,6 +364,8 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
                     ctx.error(ctx.at(ca->key_node), "'ca_file' only applies to wss:// urls");
                 }
             }
+        } else if (s.type == "x") {
+            read_x_source(ctx, m, s);
         } else {
             not_for_type(ctx, m, "url", "sources of type websocket and feed");
             not_for_type(ctx, m, "ca_file", "sources of type websocket and feed");

@@ -90,5 +90,6 @@ std::unique_ptr<frame_parser> make_generic(const parser_settings& settings);
 std::unique_ptr<frame_parser> make_jetstream(const parser_settings& settings);
 std::unique_ptr<frame_parser> make_mastodon(const parser_settings& settings);
 std::unique_ptr<frame_parser> make_item(const parser_settings& settings);
+std::unique_ptr<frame_parser> make_x(const parser_settings& settings);
 
 }  // namespace crisisd::parse::detail
