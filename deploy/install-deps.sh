@@ -9,14 +9,14 @@ mode=${1:---test}
 runtime_pkgs=(
   ca-certificates
   libboost-json1.81.0 libyaml-cpp0.7 libsimdjson14 libprometheus-cpp-core1.0 libprometheus-cpp-pull1.0
-  libsqlite3-0 libssl3 libvectorscan5 libsystemd0 zlib1g tzdata
+  libsqlite3-0 libssl3 libvectorscan5 libsystemd0 zlib1g libexpat1 tzdata
   libnats3.4
 )
 build_pkgs=(
   build-essential cmake ninja-build ccache pkg-config git
   libboost1.81-dev libboost-json1.81-dev
   libsimdjson-dev libyaml-cpp-dev prometheus-cpp-dev libsqlite3-dev libssl-dev libvectorscan-dev
-  libsystemd-dev zlib1g-dev libnats-dev
+  libsystemd-dev zlib1g-dev libnats-dev libexpat1-dev
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 test_pkgs=(

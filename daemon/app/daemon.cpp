@@ -83,6 +83,7 @@ bool same_channels(const std::vector<notify::channel_settings>& x, const std::ve
                a.ca_file == b.ca_file && a.path == b.path && a.timeout == b.timeout && a.token == b.token &&
                a.visibility == b.visibility && a.routing_key == b.routing_key && a.identifier == b.identifier &&
                a.password == b.password && a.statements_per_hour == b.statements_per_hour &&
+               a.page_id == b.page_id && a.graph_version == b.graph_version &&
                a.retry.initial == b.retry.initial && a.retry.max == b.retry.max &&
                a.retry.max_attempts == b.retry.max_attempts;
     };
@@ -507,7 +508,7 @@ std::optional<create_error> daemon::impl::build() {
     if (!options.extra_admin_token.empty()) api->add_token("demo", admin::role::admin, options.extra_admin_token);
     api->load_tokens();
 
-    srcs = std::make_unique<sources>(io.get_executor(), *in, metrics, options.observer);
+    srcs = std::make_unique<sources>(io.get_executor(), *in, metrics, options.observer, *store, clock);
     for (const auto& s : settings.sources)
         if (auto err = srcs->add(s); !err.empty()) return create_error{err, std::nullopt};
     update_outbox_metrics();

@@ -1,12 +1,18 @@
 #include "app/sources.hpp"
 
 #include <algorithm>
+#include <type_traits>
 
+#include "app/feed_intake.hpp"
 #include "core/log.hpp"
+#include "ingest/facebook_source.hpp"
+#include "ingest/feed_source.hpp"
 #include "ingest/file_source.hpp"
 #include "ingest/frame_queue.hpp"
 #include "ingest/http_source.hpp"
 #include "ingest/websocket_source.hpp"
+#include "ingest/x_source.hpp"
+#include "parse/facebook.hpp"
 
 namespace crisisd::app {
 
@@ -31,7 +37,8 @@ struct queue_buffer final : runtime::frame_buffer {
     void pop() override { q.pop(); }
 };
 
-// Whatever carries the frames (websocket, file, HTTP ingest), started and stopped alike.
+// Whatever carries the frames (websocket, X, file, HTTP ingest, feed,
+// Facebook), started and stopped alike.
 struct transport {
     virtual ~transport() = default;
     virtual void start() = 0;
@@ -44,12 +51,12 @@ struct transport_of final : transport {
     std::unique_ptr<Source> source;
     explicit transport_of(std::unique_ptr<Source> s) : source(std::move(s)) {}
     void start() override {
-        if constexpr (requires { source->port(); }) return;  // http: bound when built
+        if constexpr (requires { source->port(); }) return;  // http, facebook: bound when built
         else source->start();
     }
     void stop() override { source->stop(); }
     bool update(const ingest::source_settings& s) override {
-        if constexpr (requires { source->port(); }) return source->update(ingest::http_settings_of(s)).empty();
+        if constexpr (std::is_same_v<Source, ingest::http_source>) return source->update(ingest::http_settings_of(s)).empty();
         else return false;
     }
 };
@@ -97,21 +104,23 @@ struct sources::wiring final : ingest::source_events, runtime::source_probe {
 };
 
 sources::sources(boost::asio::any_io_executor ex, runtime::intake& intake, admin::metrics& metrics,
-                 daemon_observer* observer)
-    : ex_(std::move(ex)), intake_(intake), metrics_(metrics), observer_(observer) {}
+                 daemon_observer* observer, state::database& store, const core::clock& clock)
+    : ex_(std::move(ex)), intake_(intake), metrics_(metrics), observer_(observer), store_(store), clock_(clock) {}
 
 sources::~sources() { stop(); }
 
 std::string sources::add(const ingest::source_settings& s) {
     parse::parser_settings ps;
     ps.format = s.format;
-    ps.max_bytes = s.max_message_bytes;
+    // Item frames are written by crisisd from a document no larger than the limit; JSON escaping may
+    // make one a little longer than what it was cut from.
+    ps.max_bytes = s.format == "item" ? s.max_message_bytes * 2 + 4096 : s.max_message_bytes;
     ps.field_map = s.field_map;
     ps.only_when = s.only_when;
     auto parser = parse::make_parser(ps);
     if (!parser) return "source '" + s.name + "': unknown format '" + s.format + "'";
     auto w = std::make_unique<wiring>(s.name, metrics_, observer_);
-    if (s.type != "http") w->queue = std::make_unique<queue_buffer>(ex_, s.queue_capacity, s.queue_overflow);
+    if (s.type != "http" && s.type != "facebook") w->queue = std::make_unique<queue_buffer>(ex_, s.queue_capacity, s.queue_overflow);
     runtime::lane_settings ls{s.name, s.trusted, s.max_rate};
     auto* raw = w.get();
     auto deliver = [this, raw](std::string_view frame) { intake_.enqueue(*raw->lane, frame); };
@@ -128,6 +137,11 @@ std::string sources::add(const ingest::source_settings& s) {
         if (!s.subscribe.empty()) ws->set_subscribe_messages(s.subscribe);
         ws->set_flow_control(&w->queue->q);
         w->carrier = std::make_unique<transport_of<ingest::websocket_source>>(std::move(ws));
+    } else if (s.type == "x") {
+        auto x = std::make_unique<ingest::x_source>(ex_, s, deliver, *w);
+        x->set_flow_control(&w->queue->q);
+        w->lane = &intake_.add(ls, std::move(parser), w->queue.get(), *w);
+        w->carrier = std::make_unique<transport_of<ingest::x_source>>(std::move(x));
     } else if (s.type == "file") {
         auto file = std::make_unique<ingest::file_source>(
             ex_, s, deliver,
@@ -146,10 +160,49 @@ std::string sources::add(const ingest::source_settings& s) {
         if (auto err = http->start(); !err.empty()) return "source '" + s.name + "': " + err;
         w->lane = &intake_.add(ls, std::move(parser), nullptr, *w);
         w->carrier = std::make_unique<transport_of<ingest::http_source>>(std::move(http));
+    } else if (s.type == "facebook") {
+        ingest::facebook_source_settings fs;
+        fs.name = s.name;
+        fs.listen = s.listen;
+        fs.verify_token = s.verify_token;
+        fs.app_secret = s.app_secret;
+        fs.max_body_bytes = s.max_body_bytes;
+        // A signed delivery's posts and comments, each as one frame, processed while Meta waits.
+        auto on_body = [this, raw, limit = s.max_body_bytes](std::string_view body) -> std::string_view {
+            auto changes = parse::read_facebook_webhook(body, limit);
+            if (changes.error) {
+                raw->on_frame_rejected(parse::to_string(*changes.error));
+                return parse::to_string(*changes.error);
+            }
+            for (std::size_t i = 0; i < changes.ignored; ++i) metrics_.source_frame(raw->name, "ignored");
+            for (std::size_t i = 0; i < changes.unusable; ++i) raw->on_frame_rejected("missing_id");
+            for (const auto& frame : changes.frames) intake_.offer(*raw->lane, frame);
+            return {};
+        };
+        auto fb = std::make_unique<ingest::facebook_source>(ex_, fs, on_body, *w);
+        // Bound here rather than in start(), as for HTTP ingest.
+        if (auto err = fb->start(); !err.empty()) return "source '" + s.name + "': " + err;
+        w->lane = &intake_.add(ls, std::move(parser), nullptr, *w);
+        w->carrier = std::make_unique<transport_of<ingest::facebook_source>>(std::move(fb));
+    } else if (s.type == "feed") {
+        ingest::feed_source_settings fs;
+        fs.name = s.name;
+        fs.url = s.url;
+        fs.ca_file = s.ca_file;
+        fs.interval = s.interval;
+        fs.max_document_bytes = s.max_message_bytes;
+        auto intake = std::make_shared<feed_intake>(
+            s.name, s.max_message_bytes, store_, clock_,
+            feed_intake::hooks{deliver, [this, name = s.name](std::string_view kind) { metrics_.source_frame(name, kind); },
+                               [raw](std::string_view reason) { raw->on_frame_rejected(reason); }});
+        auto feed = std::make_unique<ingest::feed_source>(
+            ex_, fs, [intake](std::string_view doc) { intake->on_document(doc); }, *w);
+        w->lane = &intake_.add(ls, std::move(parser), w->queue.get(), *w);
+        w->carrier = std::make_unique<transport_of<ingest::feed_source>>(std::move(feed));
     } else {
         return "source '" + s.name + "': type '" + s.type + "' is not supported by run";
     }
-    metrics_.source_connected(s.name, s.type == "http");
+    metrics_.source_connected(s.name, s.type == "http" || s.type == "facebook");
     live_.push_back(std::move(w));
     return "";
 }

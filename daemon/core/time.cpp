@@ -1,6 +1,9 @@
 #include "core/time.hpp"
 
 #include <array>
+#include <cctype>
+#include <charconv>
+#include <vector>
 #include <cstdio>
 
 namespace crisisd::core {
@@ -156,6 +159,69 @@ std::string format_duration(duration d) {
     emit(milliseconds{}, "ms");
     emit(microseconds{}, "us");
     return out;
+}
+
+namespace {
+
+int month_number(std::string_view m) {
+    static constexpr std::array<std::string_view, 12> names{"jan", "feb", "mar", "apr", "may", "jun",
+                                                            "jul", "aug", "sep", "oct", "nov", "dec"};
+    if (m.size() < 3) return 0;
+    std::string lower;
+    for (char c : m.substr(0, 3)) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    for (std::size_t i = 0; i < names.size(); ++i)
+        if (names[i] == lower) return static_cast<int>(i) + 1;
+    return 0;
+}
+
+bool read_int(std::string_view s, int& out) {
+    auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
+    return ec == std::errc{} && end == s.data() + s.size();
+}
+
+}  // namespace
+
+std::optional<core::timestamp> parse_rfc822(std::string_view text) {
+    std::vector<std::string_view> words;
+    for (std::size_t i = 0; i < text.size();) {
+        while (i < text.size() && (text[i] == ' ' || text[i] == '\t' || text[i] == ',')) ++i;
+        std::size_t j = i;
+        while (j < text.size() && text[j] != ' ' && text[j] != '\t' && text[j] != ',') ++j;
+        if (j > i) words.push_back(text.substr(i, j - i));
+        i = j;
+    }
+    std::size_t w = 0;
+    if (!words.empty() && !words[0].empty() && std::isalpha(static_cast<unsigned char>(words[0][0]))) ++w;  // day name
+    if (words.size() < w + 4) return std::nullopt;
+    int day = 0, year = 0, hour = 0, minute = 0, second = 0;
+    const int month = month_number(words[w + 1]);
+    if (!read_int(words[w], day) || month == 0 || !read_int(words[w + 2], year)) return std::nullopt;
+    if (words[w + 2].size() == 2) year += year < 50 ? 2000 : 1900;
+    const auto clock = words[w + 3];
+    if (clock.size() != 5 && clock.size() != 8) return std::nullopt;
+    if (!read_int(clock.substr(0, 2), hour) || clock[2] != ':' || !read_int(clock.substr(3, 2), minute)) return std::nullopt;
+    if (clock.size() == 8 && (clock[5] != ':' || !read_int(clock.substr(6, 2), second))) return std::nullopt;
+    int offset_minutes = 0;
+    if (words.size() > w + 4) {
+        const auto zone = words[w + 4];
+        if ((zone[0] == '+' || zone[0] == '-') && zone.size() == 5) {
+            int hh = 0, mm = 0;
+            if (!read_int(zone.substr(1, 2), hh) || !read_int(zone.substr(3, 2), mm)) return std::nullopt;
+            offset_minutes = (hh * 60 + mm) * (zone[0] == '-' ? -1 : 1);
+        } else {
+            // RFC 822's named zones; anything else (military letters) is read as UTC.
+            static constexpr std::array<std::pair<std::string_view, int>, 8> named{
+                {{"EST", -5}, {"EDT", -4}, {"CST", -6}, {"CDT", -5}, {"MST", -7}, {"MDT", -6}, {"PST", -8}, {"PDT", -7}}};
+            for (const auto& [n, h] : named)
+                if (zone == n) offset_minutes = h * 60;
+        }
+    }
+    using namespace std::chrono;
+    const year_month_day ymd{std::chrono::year(year), std::chrono::month(static_cast<unsigned>(month)),
+                             std::chrono::day(static_cast<unsigned>(day))};
+    if (!ymd.ok() || hour > 23 || minute > 59 || second > 60) return std::nullopt;
+    const auto t = sys_days(ymd) + hours(hour) + minutes(minute) + seconds(second) - minutes(offset_minutes);
+    return core::timestamp(duration_cast<core::duration>(t.time_since_epoch()));
 }
 
 }  // namespace crisisd::core

@@ -18,6 +18,11 @@ std::string format_rfc3339(timestamp t);
 // number of digits, truncated to microseconds) and a space instead of 'T'.
 std::optional<timestamp> parse_rfc3339(std::string_view text);
 
+// RFC 822 / RFC 1123 dates as RSS and HTTP (Retry-After, Last-Modified) write them: "Sat, 07 Sep
+// 2002 09:42:31 GMT" or "+0200"; the day name and the seconds are optional, two-digit years are
+// read as 19xx/20xx, named US zones are known, other zone letters are read as UTC.
+std::optional<timestamp> parse_rfc822(std::string_view text);
+
 // "250ms", "30s", "5m", "6h", "1d", and sums such as "1h30m". Zero is "0" or "0s".
 std::optional<duration> parse_duration(std::string_view text);
 

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "core/time.hpp"
+#include "ingest/x_settings.hpp"
 
 namespace crisisd::ingest {
 
@@ -33,9 +34,9 @@ struct rate_limit {
 
 struct source_settings {
     std::string name;
-    std::string type = "websocket";  // websocket | file | http
-    std::string url;                 // websocket: ws:// or wss://
-    std::string format = "generic";  // generic | jetstream | mastodon
+    std::string type = "websocket";  // websocket | file | http | feed | facebook | x
+    std::string url;                 // websocket: ws:// or wss://; feed: http:// or https://; x: the API's base
+    std::string format = "generic";  // generic | jetstream | mastodon | x; "item" for feed and facebook
     std::string path;                // file: a JSONL file, "-" for stdin
     std::string ca_file;             // wss: extra trust anchor (PEM); system store otherwise
     std::string token;               // resolved secret: websocket sends Authorization: Bearer; http requires it
@@ -58,7 +59,7 @@ struct source_settings {
     // must meet to be read at all ({"/0", "EVENT"}); see parse::parser_settings.
     std::vector<std::pair<std::string, std::string>> field_map;
     std::vector<std::pair<std::string, std::string>> only_when;
-    // http: the ingest listener (host:port) and the request size limit.
+    // http, facebook: the listener (host:port) and the request size limit.
     std::string listen = "127.0.0.1:9465";
     std::size_t max_body_bytes = 8 << 20;
     // websocket, file: frames waiting for the pipeline (config `queue: {capacity, overflow}`).
@@ -72,9 +73,18 @@ struct source_settings {
     // Mentions beyond this rate are not fed to detection; each is counted as
     // crisisd_mentions_rejected_total{reason="rate_limited"} (and answered so per line by HTTP ingest).
     rate_limit max_rate;
-    // http: a reverse proxy terminates TLS in front of the listener; required (with a token)
+    // http, facebook: a reverse proxy terminates TLS in front of the listener; required (with a token)
     // for a listener beyond loopback, since crisisd's ingest listener speaks plain HTTP.
     bool behind_proxy = false;
+    // feed: how often the feed is fetched (at least 1s; the config's default 60s).
+    core::duration interval = std::chrono::seconds(60);
+    // facebook: the webhook subscription's verify token (answered in the GET handshake) and the
+    // app secret every POST is signed with (X-Hub-Signature-256); both resolved secrets.
+    std::string verify_token;
+    std::string app_secret;
+    // x: the filtered stream's rules, stall timeout, backfill and back-off (url is the API's
+    // base, token the app's bearer token).
+    x_stream_settings x;
 
     // Every field: a reload restarts a source exactly when this differs.
     bool operator==(const source_settings&) const = default;

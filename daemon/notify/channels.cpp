@@ -145,6 +145,8 @@ std::unique_ptr<channel> make_channel(const channel_settings& settings, boost::a
     if (t == "alertmanager") return detail::make_alertmanager(settings, ex);
     if (t == "mastodon") return detail::make_mastodon(settings, ex);
     if (t == "bluesky") return detail::make_bluesky(settings, ex);
+    if (t == "facebook") return detail::make_facebook(settings, ex);
+    if (t == "x") return detail::make_x(settings, ex);
     if (t == "file") return std::make_unique<file_channel>(settings);
     if (t == "log") return std::make_unique<log_channel>(settings, log);
     error = "channel '" + settings.name + "': unknown type '" + t + "'";

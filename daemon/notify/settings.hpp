@@ -22,18 +22,20 @@ struct channel_settings {
     std::string type;
     // webhook, slack: the endpoint. pagerduty: the Events API v2 enqueue URL (default the public
     // one). alertmanager: its base URL (http://host:9093). mastodon, bluesky: the instance or
-    // PDS base URL (config key `base_url`).
+    // PDS base URL, x: the API's (config key `base_url`).
     std::string url;
     std::map<std::string, std::string> headers;  // webhook: extra headers (values may be secrets)
     std::string ca_file;                          // https: extra trust anchor (PEM)
     std::string path;                             // file: JSONL file actions are appended to
     core::duration timeout = std::chrono::seconds(10);
 
-    std::string token;        // mastodon: access token with write:statuses (a secret)
+    std::string token;        // mastodon: access token with write:statuses; x: OAuth 2.0 user-context token (secrets)
     std::string visibility = "public";  // mastodon: public | unlisted | private | direct
     std::string routing_key;  // pagerduty: the integration key (a secret)
     std::string identifier;   // bluesky: handle or DID
     std::string password;     // bluesky: app password (a secret)
+    std::string page_id;      // facebook: the Page posted to
+    std::string graph_version = "v23.0";  // facebook: the Graph API version in every path
 
     // Statements accepted per rolling hour, on every channel type; 0 means no cap, and only a
     // config that says so gets it. Over the cap a statement is dead-lettered with the reason, so

@@ -64,10 +64,15 @@ inline constexpr channel_key mastodon_keys[] = {
     {"base_url", true, plain}, {"token", true, must_refer}, {"visibility", false, plain}};
 inline constexpr channel_key bluesky_keys[] = {
     {"base_url", false, plain}, {"identifier", true, plain}, {"password", true, must_refer}};
+inline constexpr channel_key facebook_keys[] = {
+    {"base_url", false, plain}, {"token", true, must_refer}, {"page_id", true, plain}, {"graph_version", false, plain}};
+// X: an OAuth 2.0 user-context access token of the brand account (tweet.read tweet.write
+// users.read), read from a file; base_url defaults to https://api.x.com.
+inline constexpr channel_key x_keys[] = {{"base_url", false, plain}, {"token", true, must_refer}};
 }  // namespace detail
 
 // Every channel type, in the order config diagnostics list them.
-inline constexpr std::array<channel_traits, 8> channel_types{{
+inline constexpr std::array<channel_traits, 10> channel_types{{
     {"webhook", true, false, text::length_rule::code_points, false, false, detail::webhook_keys},
     {"file", false, false, text::length_rule::code_points, false, false, detail::file_keys},
     {"log", false, false, text::length_rule::code_points, false, false, {}},
@@ -76,6 +81,8 @@ inline constexpr std::array<channel_traits, 8> channel_types{{
     {"alertmanager", true, false, text::length_rule::code_points, false, true, detail::alertmanager_keys},
     {"mastodon", true, true, text::length_rule::mastodon, false, false, detail::mastodon_keys},
     {"bluesky", true, true, text::length_rule::bluesky, false, false, detail::bluesky_keys},
+    {"facebook", true, true, text::length_rule::facebook, false, false, detail::facebook_keys},
+    {"x", true, true, text::length_rule::x, false, false, detail::x_keys},
 }};
 
 // The traits of `type`; nullptr for a name that is no channel type.

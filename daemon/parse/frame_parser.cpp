@@ -9,11 +9,13 @@
 namespace crisisd::parse {
 
 const std::vector<std::string_view>& known_formats() {
-    static const std::vector<std::string_view> formats{"generic", "jetstream", "mastodon"};
+    static const std::vector<std::string_view> formats{"generic", "jetstream", "mastodon", "x", "item"};
     return formats;
 }
 
-bool format_vouches_for_authors(std::string_view format) { return format == "jetstream" || format == "mastodon"; }
+bool format_vouches_for_authors(std::string_view format) {
+    return format == "jetstream" || format == "mastodon" || format == "x" || format == "item";
+}
 
 const std::vector<std::string_view>& mappable_fields() {
     static const std::vector<std::string_view> fields{"id", "text", "created_at", "source", "author", "lang", "url"};
@@ -24,28 +26,35 @@ std::unique_ptr<frame_parser> make_parser(const parser_settings& settings) {
     if (settings.format == "generic") return detail::make_generic(settings);
     if (settings.format == "jetstream") return detail::make_jetstream(settings);
     if (settings.format == "mastodon") return detail::make_mastodon(settings);
+    if (settings.format == "item") return detail::make_item(settings);
+    if (settings.format == "x") return detail::make_x(settings);
     return nullptr;
 }
 
 namespace detail {
-namespace {
 
-// The canonical format as generic_parser reads it (a fast single pass over the object).
+// The canonical format as generic_parser reads it (a fast single pass over the object). As
+// format "item" its frames are written by crisisd itself from a platform's document (a feed's
+// item, a Facebook change): the platform named the author, so the author is vouched for.
 class canonical_parser final : public frame_parser {
 public:
-    explicit canonical_parser(std::size_t max_bytes) : parser_(max_bytes) {}
+    explicit canonical_parser(std::size_t max_bytes, bool vouched = false) : parser_(max_bytes), vouched_(vouched) {}
     frame_result parse(std::string_view frame, core::mention& out) override {
         key_.clear();
         if (auto r = parser_.parse(frame, out)) return frame_result::reject(*r);
         key_ = out.id;
+        out.author_vouched = vouched_ && !out.author.empty();
         return frame_result::make(frame_kind::mention);
     }
     std::string_view dedup_key() const override { return key_; }
 
 private:
     generic_parser parser_;
+    bool vouched_;
     std::string key_;
 };
+
+namespace {
 
 // Producers with their own shape: each field read through a JSON Pointer.
 class mapped_parser final : public json_frame_parser {
@@ -104,6 +113,10 @@ private:
 };
 
 }  // namespace
+
+std::unique_ptr<frame_parser> make_item(const parser_settings& settings) {
+    return std::make_unique<canonical_parser>(settings.max_bytes, true);
+}
 
 std::unique_ptr<frame_parser> make_generic(const parser_settings& settings) {
     if (settings.field_map.empty() && settings.only_when.empty())

@@ -1,5 +1,5 @@
 #pragma once
-// One interface for every wire format a source can speak (generic, jetstream, mastodon): a
+// One interface for every wire format a source can speak (generic, jetstream, mastodon, x): a
 // frame goes in, and out comes a mention, or the news that the frame was housekeeping
 // (ignored), a deletion, or unusable (rejected, with a reason that is a metric label).
 //
@@ -62,7 +62,10 @@ public:
 
 // Which wire format and its options. Plain data, filled from a source's config.
 struct parser_settings {
-    std::string format = "generic";  // generic | jetstream | mastodon
+    // generic | jetstream | mastodon | x | item. `item` is the canonical generic object written by
+    // crisisd itself from a platform document (feed items, Facebook changes): never configured,
+    // its authors are vouched for by the platform that named them.
+    std::string format = "generic";
     std::size_t max_bytes = 1 << 20;  // larger frames are rejected as oversized before parsing
     // generic only: where each mention field is found, as RFC 6901 JSON Pointers, e.g.
     // {"text", "/data/body"}. Fields not listed are read from their canonical top-level key.

@@ -61,6 +61,17 @@ constexpr const char* migration_2 = R"sql(
     CREATE INDEX IF NOT EXISTS incidents_resolved ON incidents(resolved_us);
 )sql";
 
+// 2 → 3: the feed source's memory of items it has seen and of feeds it has polled.
+constexpr const char* migration_3 = R"sql(
+    CREATE TABLE IF NOT EXISTS feed_items (
+        source TEXT NOT NULL,
+        id TEXT NOT NULL,
+        seen_us INTEGER NOT NULL,
+        UNIQUE(source, id)
+    );
+    CREATE TABLE IF NOT EXISTS feed_sources (source TEXT PRIMARY KEY, first_polled_us INTEGER NOT NULL);
+)sql";
+
 constexpr std::array<const char*, 5> tables_1 = {"actions", "meta", "incidents", "instance", "audit"};
 // What crisisd wrote before issue 11 lacked the instance and audit tables; version 1's
 // migration adds them.
@@ -182,6 +193,8 @@ std::optional<open_error> inspect(const std::string& path, std::uintmax_t size) 
         }
         sqlite3_finalize(s);
     }
+    if (v >= 3 && (!tables.contains("feed_items") || !tables.contains("feed_sources")))
+        return refused(path, "misses the feed tables that schema version " + std::to_string(v) + " has");
     return std::nullopt;
 }
 
@@ -232,6 +245,18 @@ std::string migrate(sqlite3* db) {
             return "migrating to schema version 2: " + problem;
         }
         core::log_info("state database: migrated to schema version 2");
+        version = 2;
+    }
+    if (version == 2) {
+        std::string problem = exec(db, "BEGIN IMMEDIATE");
+        if (problem.empty()) problem = exec(db, migration_3);
+        if (problem.empty()) problem = exec(db, "PRAGMA user_version = 3");
+        if (problem.empty()) problem = exec(db, "COMMIT");
+        if (!problem.empty()) {
+            exec(db, "ROLLBACK");
+            return "migrating to schema version 3: " + problem;
+        }
+        core::log_info("state database: migrated to schema version 3");
     }
     return "";
 }
@@ -266,12 +291,14 @@ struct database::impl {
     std::optional<cursor_store> cursors;
     std::optional<counters> counter;
     std::optional<audit_log> audit;
+    std::optional<feed_item_store> feeds;
     std::optional<detail::statement> begin, commit, rollback;
 
     ~impl() {
         begin.reset();
         commit.reset();
         rollback.reset();
+        feeds.reset();
         audit.reset();
         counter.reset();
         cursors.reset();
@@ -368,6 +395,7 @@ std::variant<std::unique_ptr<database>, open_error> database::open(const std::st
         im->cursors.emplace(*im->meta);
         im->counter.emplace(im->conn, *im->meta);
         im->audit.emplace(im->conn);
+        im->feeds.emplace(im->conn);
         im->begin.emplace(im->conn.db, "BEGIN IMMEDIATE");
         im->commit.emplace(im->conn.db, "COMMIT");
         im->rollback.emplace(im->conn.db, "ROLLBACK");
@@ -388,6 +416,7 @@ silence_store& database::silences() { return *impl_->silences; }
 cursor_store& database::cursors() { return *impl_->cursors; }
 counters& database::counter() { return *impl_->counter; }
 audit_log& database::audit() { return *impl_->audit; }
+feed_item_store& database::feed_items() { return *impl_->feeds; }
 
 bool database::begin() {
     auto& c = impl_->conn;

@@ -23,6 +23,7 @@
 #include "state/counters.hpp"
 #include "state/cursors.hpp"
 #include "state/detector_snapshots.hpp"
+#include "state/feed_items.hpp"
 #include "state/incidents.hpp"
 #include "state/silences.hpp"
 
@@ -30,8 +31,9 @@ namespace crisisd::state {
 
 // The schema this build writes. 1: the layout crisisd wrote before versions existed (which left
 // user_version 0): actions, meta, incidents, instance, audit. 2: incidents carry resolved_us,
-// indexed, for start-up and the retention sweep.
-constexpr int schema_version = 2;
+// indexed, for start-up and the retention sweep. 3: feed_items and feed_sources, what each feed
+// source has seen (feed_items.hpp).
+constexpr int schema_version = 3;
 
 enum class open_failure {
     // Could not be opened now (directory missing or not writable, permission, I/O, locked):
@@ -73,6 +75,7 @@ public:
     cursor_store& cursors();
     counters& counter();
     audit_log& audit();
+    feed_item_store& feed_items();
 
     // Groups the writes made until commit() into one transaction (one fsync). Not nestable.
     // commit() is false when any write since begin() failed or the commit itself did: then

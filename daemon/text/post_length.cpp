@@ -137,12 +137,43 @@ link link_at(std::string_view s, char32_t before) {
     return l;
 }
 
+// ---- X's weights ------------------------------------------------------------------------------
+
+// twitter-text v3: the ranges that weigh 100 (one character); everything else weighs 200.
+std::size_t x_weight(char32_t c) {
+    const bool light = c <= 0x10FF || (c >= 0x2000 && c <= 0x200D) || (c >= 0x2010 && c <= 0x201F) ||
+                       (c >= 0x2032 && c <= 0x2037);
+    return light ? 1 : 2;
+}
+
+// A domain written without a protocol at the start of `s` ("liwest.at/status"), which X links
+// too: letter-digit-hyphen labels, at least one dot, a last label of two or more letters, and
+// any path up to the next space. Its length in bytes (ASCII), or 0.
+std::size_t bare_domain_at(std::string_view s, char32_t before) {
+    if (blocks_link(before) || before == '.' || before == '-' || before == '/') return 0;
+    std::size_t end = 0;
+    while (end < s.size() && (ascii_alnum(s[end]) || s[end] == '-' || s[end] == '.')) ++end;
+    while (end > 0 && s[end - 1] == '.') --end;
+    const std::string_view host = s.substr(0, end);
+    const std::size_t last_dot = host.rfind('.');
+    if (last_dot == std::string_view::npos || last_dot == 0) return 0;
+    const std::string_view tld = host.substr(last_dot + 1);
+    if (tld.size() < 2 || !std::all_of(tld.begin(), tld.end(), [](char c) { return ascii_alnum(c) && !(c >= '0' && c <= '9'); }))
+        return 0;
+    if (host.find("..") != std::string_view::npos) return 0;
+    if (end < s.size() && s[end] == '/')
+        while (end < s.size() && s[end] > 0x20 && s[end] < 0x7F) ++end;
+    return end;
+}
+
 }  // namespace
 
 post_limit post_limit_of(length_rule rule) {
     switch (rule) {
         case length_rule::mastodon: return {500, length_unit::characters, 0};
         case length_rule::bluesky: return {300, length_unit::graphemes, 3000};
+        case length_rule::facebook: return {63206, length_unit::characters, 0};
+        case length_rule::x: return {280, length_unit::characters, 0};
         case length_rule::code_points: break;
     }
     return {};
@@ -156,6 +187,8 @@ std::size_t text_length(length_rule rule, std::string_view utf8) {
     switch (rule) {
         case length_rule::mastodon: return mastodon_length(utf8);
         case length_rule::bluesky: return count_graphemes(utf8);
+        case length_rule::x: return x_length(utf8);
+        case length_rule::facebook:
         case length_rule::code_points: break;
     }
     return count_code_points(utf8);
@@ -211,6 +244,33 @@ std::size_t mastodon_length(std::string_view utf8) {
         i += d.length;
         before = d.code_point;
         ++n;
+    }
+    return n;
+}
+
+std::size_t x_length(std::string_view utf8) {
+    constexpr std::size_t x_link_length = 23;
+    std::size_t n = 0;
+    char32_t before = 0;
+    for (std::size_t i = 0; i < utf8.size();) {
+        std::size_t bytes = 0;
+        bool known = false;
+        if (const link l = link_at(utf8.substr(i), before); l.bytes != 0) {
+            bytes = l.bytes;
+            known = l.known;
+        } else {
+            bytes = bare_domain_at(utf8.substr(i), before);
+        }
+        if (bytes != 0) {
+            n += known ? x_link_length : std::max(x_link_length, bytes);  // ASCII: bytes = characters of weight 1
+            i += bytes;
+            before = static_cast<unsigned char>(utf8[i - 1]);
+            continue;
+        }
+        const decoded_char d = decode_utf8(utf8, i);
+        i += d.length;
+        before = d.code_point;
+        n += x_weight(d.code_point);
     }
     return n;
 }

@@ -27,6 +27,8 @@ enum class length_rule {
     code_points,  // no network limit; length shown in code points
     mastodon,     // 500 characters (code points; a link counts 23)
     bluesky,      // 300 graphemes and 3000 bytes (app.bsky.feed.post: maxGraphemes, maxLength)
+    facebook,     // 63206 characters (code points), a Page post's message limit
+    x,            // 280 weighted characters (twitter-text v3: wide characters 2, a link 23)
 };
 
 // The limit of `rule`; code_points has none (max and max_bytes 0).
@@ -35,7 +37,7 @@ post_limit post_limit_of(length_rule rule);
 // "characters" or "graphemes".
 std::string_view unit_name(length_unit unit);
 
-// Counts what `rule`'s limit counts: mastodon_length, graphemes, or code points.
+// Counts what `rule`'s limit counts: mastodon_length, graphemes, x_length, or code points.
 std::size_t text_length(length_rule rule, std::string_view utf8);
 
 // Unicode code points; an invalid sequence counts as one (as it decodes to one U+FFFD).
@@ -53,5 +55,13 @@ std::size_t count_graphemes(std::string_view utf8);
 // domain crisisd does not know to be one Mastodon accepts counts as written, but at least 23.
 // "@user@domain" mentions count as written (Mastodon counts "@user").
 std::size_t mastodon_length(std::string_view utf8);
+
+// X's weighted count (twitter-text's v3 configuration, which X applies to POST /2/tweets): a
+// code point in U+0000-U+10FF, U+2000-U+200D, U+2010-U+201F or U+2032-U+2037 counts 1, every
+// other one 2 (CJK, emoji); every link counts 23 whatever its length. An upper bound again: an
+// emoji sequence counts 2 per code point (X counts the sequence 2), a link whose host crisisd
+// does not know to be one counts as written but at least 23, and a bare domain ("liwest.at",
+// which X links without a protocol) counts at least 23.
+std::size_t x_length(std::string_view utf8);
 
 }  // namespace crisisd::text

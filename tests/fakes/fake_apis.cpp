@@ -487,4 +487,150 @@ std::size_t fake_pagerduty::alerts_opened() const {
     return state_->opened;
 }
 
+// --- fake_graph ---
+
+namespace {
+
+std::string form_field(std::string_view form, std::string_view name) {
+    auto hex = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+    while (!form.empty()) {
+        auto amp = form.find('&');
+        auto pair = form.substr(0, amp);
+        form.remove_prefix(amp == std::string_view::npos ? form.size() : amp + 1);
+        auto eq = pair.find('=');
+        if (eq == std::string_view::npos || pair.substr(0, eq) != name) continue;
+        std::string out;
+        for (std::size_t i = eq + 1; i < pair.size(); ++i) {
+            if (pair[i] == '%' && i + 2 < pair.size()) {
+                out += static_cast<char>(hex(pair[i + 1]) * 16 + hex(pair[i + 2]));
+                i += 2;
+            } else {
+                out += pair[i] == '+' ? ' ' : pair[i];
+            }
+        }
+        return out;
+    }
+    return {};
+}
+
+net::http_response_out graph_error(int code, int subcode, std::string_view message) {
+    json::object e{{"message", message}, {"type", "OAuthException"}, {"code", code}, {"fbtrace_id", "AbCdEfGh"}};
+    if (subcode != 0) e["error_subcode"] = subcode;
+    return reply(400, json::serialize(json::object{{"error", e}}));
+}
+
+}  // namespace
+
+struct fake_graph::state {
+    std::string page, token, version;
+    mutable std::mutex mutex;
+    mutable std::condition_variable arrived;
+    std::vector<post> posts;
+    std::size_t feed_requests = 0, lookups = 0;
+    int hold = 0;
+    std::chrono::milliseconds hold_for{0};
+    int rate_limited = 0;
+    std::atomic<bool> released{false};
+    std::atomic<bool> stopping{false};
+
+    asio::awaitable<net::http_response_out> handle(const net::http_request_in& in) {
+        const std::string prefix = "/" + version + "/" + page;
+        const std::string path(in.path());
+        bool held = false;
+        std::chrono::milliseconds held_for{0};
+        net::http_response_out out;
+        {
+            std::lock_guard lock(mutex);
+            if (in.method == "GET" && path == prefix + "/posts") {
+                ++lookups;
+                if (form_field(query_of(in.target), "access_token") != token)
+                    co_return graph_error(190, 463, "Error validating access token: Session has expired.");
+                json::array data;
+                for (auto it = posts.rbegin(); it != posts.rend(); ++it)
+                    data.push_back(json::object{{"id", it->id}, {"message", it->message},
+                                                {"created_time", "2026-12-04T07:40:00+0000"}});
+                co_return reply(200, json::serialize(json::object{{"data", data}}));
+            }
+            if (in.method != "POST" || path != prefix + "/feed")
+                co_return graph_error(2500, 0, "Unknown path components");
+            ++feed_requests;
+            if (form_field(in.body, "access_token") != token) {
+                out = graph_error(190, 463, "Error validating access token: Session has expired.");
+            } else if (rate_limited > 0) {
+                --rate_limited;
+                out = graph_error(32, 0, "(#32) Page request limit reached");
+            } else {
+                posts.push_back({page + "_" + std::to_string(900000000 + posts.size()), form_field(in.body, "message")});
+                out = reply(200, json::serialize(json::object{{"id", posts.back().id}}));
+                if (hold > 0) {
+                    --hold;
+                    held = true;
+                    held_for = hold_for;
+                }
+            }
+        }
+        arrived.notify_all();
+        if (held) {
+            asio::steady_timer timer(co_await asio::this_coro::executor);
+            const auto until = std::chrono::steady_clock::now() + held_for;
+            while (!released.load() && !stopping.load() &&
+                   (held_for.count() == 0 || std::chrono::steady_clock::now() < until)) {
+                timer.expires_after(std::chrono::milliseconds(2));
+                co_await timer.async_wait(asio::use_awaitable);
+            }
+        }
+        co_return out;
+    }
+
+    static std::string_view query_of(std::string_view target) {
+        auto q = target.find('?');
+        return q == std::string_view::npos ? std::string_view() : target.substr(q + 1);
+    }
+};
+
+fake_graph::fake_graph(std::string page_id, std::string token, std::string version)
+    : state_(std::make_shared<state>()) {
+    state_->page = std::move(page_id);
+    state_->token = std::move(token);
+    state_->version = std::move(version);
+}
+fake_graph::~fake_graph() { stop(); }
+std::uint16_t fake_graph::start() {
+    server_ = std::make_unique<detail::fake_server>();
+    auto s = state_;
+    return server_->start([s](const net::http_request_in& in) { return s->handle(in); }, 0);
+}
+void fake_graph::stop() {
+    state_->stopping = true;
+    if (server_) server_->stop();
+}
+std::string fake_graph::base_url() const { return server_->base(); }
+void fake_graph::hold_next(int n, std::chrono::milliseconds hold_for) {
+    std::lock_guard lock(state_->mutex);
+    state_->hold = n;
+    state_->hold_for = hold_for;
+    state_->released = false;
+}
+void fake_graph::release() { state_->released = true; }
+void fake_graph::rate_limit_next(int n) {
+    std::lock_guard lock(state_->mutex);
+    state_->rate_limited = n;
+}
+std::vector<fake_graph::post> fake_graph::posts() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->posts;
+}
+std::size_t fake_graph::feed_requests() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->feed_requests;
+}
+std::size_t fake_graph::lookups() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->lookups;
+}
+bool fake_graph::wait_for_feed_requests(std::size_t n, std::chrono::milliseconds timeout) const {
+    std::unique_lock lock(state_->mutex);
+    return state_->arrived.wait_for(lock, timeout, [&] { return state_->feed_requests >= n; });
+}
+
 }  // namespace crisisd::testing

@@ -121,4 +121,40 @@ private:
     std::unique_ptr<detail::fake_server> server_;
 };
 
+// The Graph API for one Facebook Page (tests/data/facebook/README.md): POST /{version}/{page}/feed
+// with form fields message and access_token posts and answers {"id"}; GET
+// /{version}/{page}/posts lists the Page's posts newest first ({"data":[{id,message,
+// created_time}]}). A wrong token is 400 with error code 190/463 (expired); scripted rate limits
+// are 400 with code 32. The API has no idempotency key: every accepted POST is a new post.
+class fake_graph {
+public:
+    struct post {
+        std::string id;
+        std::string message;
+    };
+
+    fake_graph(std::string page_id, std::string token, std::string version = "v23.0");
+    ~fake_graph();
+    std::uint16_t start();
+    void stop();
+    std::string base_url() const;
+
+    // The next n POSTs are acted on (the post is made) but their answer is held until release()
+    // (or `hold_for` passes, when it is not zero): a client that gives up or is killed meanwhile
+    // never learns that it posted.
+    void hold_next(int n, std::chrono::milliseconds hold_for = std::chrono::milliseconds(0));
+    void release();
+    void rate_limit_next(int n);
+
+    std::vector<post> posts() const;
+    std::size_t feed_requests() const;  // POST …/feed received
+    std::size_t lookups() const;        // GET …/posts received
+    bool wait_for_feed_requests(std::size_t n, std::chrono::milliseconds timeout) const;
+
+private:
+    struct state;
+    std::shared_ptr<state> state_;
+    std::unique_ptr<detail::fake_server> server_;
+};
+
 }  // namespace crisisd::testing

@@ -1,4 +1,4 @@
-// Fuzz target for a wire format that needs no settings but its name (jetstream, mastodon),
+// Fuzz target for a wire format that needs no settings but its name (jetstream, mastodon, x),
 // given at build time as CRISISD_FUZZ_FORMAT: any bytes must give a result, never a crash, and
 // a mention or a deletion must carry what the pipeline relies on.
 #include <cstddef>

@@ -1,9 +1,11 @@
 #pragma once
 // One crash trial, shared by the delivery_crash_test and the crash_loop tool: the real crisisd
-// binary pages a webhook and posts a statement to a fake Mastodon that holds its answer; crisisd
-// is SIGKILLed while the statement request is in flight, then restarted on the same state
-// database. The trial passes when Mastodon ends with exactly one status and the page arrived at
-// least once.
+// binary pages a webhook and posts a statement to a fake network (Mastodon, or a Facebook Page
+// through the Graph API) that holds its answer; crisisd is SIGKILLed while the statement
+// request is in flight, then restarted on the same state database. The trial passes when the
+// network ends with exactly one post and the page arrived at least once. Mastodon's
+// Idempotency-Key makes the repeat safe; the Graph API has none, so the restarted crisisd must
+// find the post among the Page's posts instead of posting again.
 #include <signal.h>
 #include <stdlib.h>
 
@@ -40,7 +42,7 @@ inline std::string crash_mention(int n, const std::string& author, const std::st
     return boost::json::serialize(o);
 }
 
-inline crash_trial_result run_crash_trial(const std::string& binary) {
+inline crash_trial_result run_crash_trial(const std::string& binary, const std::string& network = "mastodon") {
     using namespace std::chrono_literals;
     namespace fs = std::filesystem;
     crash_trial_result out;
@@ -66,9 +68,27 @@ inline crash_trial_result run_crash_trial(const std::string& binary) {
     }
     http_receiver pager;
     pager.start();
+    const bool facebook = network == "facebook";
     fake_mastodon mastodon("brand-token");
-    mastodon.start();
-    mastodon.hold_next(1);
+    fake_graph graph("104820508212345", "brand-token");
+    std::string brand_channel;
+    if (facebook) {
+        graph.start();
+        graph.hold_next(1);
+        brand_channel = "    type: facebook\n    base_url: \"" + graph.base_url() + "\"\n    page_id: \"104820508212345\"\n";
+    } else {
+        mastodon.start();
+        mastodon.hold_next(1);
+        brand_channel = "    type: mastodon\n    base_url: \"" + mastodon.base_url() + "\"\n";
+    }
+    auto in_flight = [&](std::chrono::milliseconds t) {
+        return facebook ? graph.wait_for_feed_requests(1, t) : mastodon.wait_for_requests(1, t);
+    };
+    auto release = [&] { facebook ? graph.release() : mastodon.release(); };
+    // The restarted daemon asked again: Mastodon with the same key, the Page by reading its posts.
+    auto asked_again = [&] { return facebook ? graph.lookups() >= 1 : mastodon.requests() >= 2; };
+    auto posts = [&] { return facebook ? graph.posts().size() : mastodon.statuses().size(); };
+    auto requests = [&] { return facebook ? graph.feed_requests() : mastodon.requests(); };
     std::ofstream(dir / "token") << "brand-token";
     std::ofstream(dir / "crisisd.yaml") << R"(
 sources:
@@ -80,9 +100,7 @@ sources:
 channels:
   - { name: pager, type: webhook, url: ")" << pager.url("/hook") << R"(", retry: { initial: 50ms, max: 200ms } }
   - name: brand
-    type: mastodon
-    base_url: ")" << mastodon.base_url() << R"("
-    token: "${file:)" << (dir / "token").string() << R"(}"
+)" << brand_channel << R"(    token: "${file:)" << (dir / "token").string() << R"(}"
     timeout: 30s
     retry: { initial: 50ms, max: 200ms }
 rules:
@@ -123,24 +141,24 @@ storage: { path: ")" << (dir / "state.db").string() << R"(" }
                                     "acme is broken again, worst provider ever. Disgusting."};
         for (int i = 0; i < 10; ++i)
             ws.broadcast(crash_mention(i, "@angry" + std::to_string(i % 5), complaints[i % 3]));
-        if (!mastodon.wait_for_requests(1, 15s)) {
-            out.why = "the statement never reached Mastodon: " + d.stderr_text();
+        if (!in_flight(15s)) {
+            out.why = "the statement never reached " + network + ": " + d.stderr_text();
             return out;
         }
-        // The statement request is held by Mastodon (which already posted it): kill now.
+        // The statement request is held by the network (which already posted it): kill now.
         d.signal(SIGKILL);
         d.wait_exit(10s);
         first_log = d.stderr_text();
     }
-    mastodon.release();
+    release();
     ws.stop();  // the restarted daemon must work from its state database, not from new mentions
     {
         child_process d(argv);
-        bool done = wait_until([&] { return mastodon.requests() >= 2 && pager.count() >= 1; }, 20s);
+        bool done = wait_until([&] { return asked_again() && pager.count() >= 1; }, 20s);
         // Give a duplicate the chance to show up.
         std::this_thread::sleep_for(100ms);
-        out.statuses = mastodon.statuses().size();
-        out.statement_requests = mastodon.requests();
+        out.statuses = posts();
+        out.statement_requests = requests();
         out.pages = pager.count();
         if (!done) {
             out.why = "after restart: " + std::to_string(out.statement_requests) + " statement request(s), " +

@@ -7,6 +7,7 @@
 
 #include "config/detail/listen.hpp"
 #include "config/detail/sections.hpp"
+#include "config/detail/source_x.hpp"
 #include "notify/traits.hpp"
 
 namespace crisisd::config::detail {
@@ -177,7 +178,9 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
         mapping m(ctx, item, at, "each entry of 'sources'",
                   {"name", "type", "url", "format", "path", "ca_file", "token", "max_message_bytes",
                    "reconnect", "collections", "dids", "subscribe", "fields", "only_when", "listen",
-                   "max_body_bytes", "queue", "trusted", "max_rate", "behind_proxy"});
+                   "max_body_bytes", "queue", "trusted", "max_rate", "behind_proxy", "interval", "verify_token",
+                   "app_secret", "compression", x_source_keys[0], x_source_keys[1], x_source_keys[2],
+                   x_source_keys[3]});
         if (!m.valid()) return;
         m.set_owner("source");
         ingest::source_settings s;
@@ -190,25 +193,36 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
         }
         bool type_known = true;
         if (const field* type = m.find("type")) {
-            if (auto v = read_choice(ctx, *type, {"websocket", "file", "http"})) {
-                s.type = *v == 0 ? "websocket" : *v == 1 ? "file" : "http";
+            static constexpr std::string_view types[] = {"websocket", "file", "http", "feed", "facebook", "x"};
+            if (auto v = read_choice(ctx, *type, types)) {
+                s.type = std::string(types[*v]);
+                if (s.type == "x") apply_x_source_defaults(s);
             } else {
                 type_known = false;
             }
         }
-        if (const field* format = m.find("format")) {
+        if (const field* format = s.type == "x" ? nullptr : m.find("format")) {
             if (auto v = read_choice(ctx, *format, {"generic", "jetstream", "mastodon"}))
                 s.format = *v == 0 ? "generic" : *v == 1 ? "jetstream" : "mastodon";
         }
+        // Feeds and Facebook have one wire format each, read by crisisd into canonical items.
+        const bool own_format = s.type == "feed" || s.type == "facebook";
+        if (own_format) {
+            if (const field* format = m.find("format"))
+                ctx.error(ctx.at(format->key_node), "'format' does not apply to sources of type " + s.type +
+                                                        " (crisisd reads their documents itself)");
+            s.format = "item";
+        }
         read_source_format_keys(ctx, m, s);
-        if (const field* token = m.find("token")) {
+        if (const field* token = s.type == "x" ? nullptr : m.find("token")) {
             if (auto v = read_secret(ctx, *token, true)) s.token = *v;
         }
         if (const field* max = m.find("max_message_bytes")) {
             if (auto v = read_integer(ctx, *max, 1, std::uint64_t{1} << 30)) s.max_message_bytes = *v;
         }
         if (const field* reconnect = m.find("reconnect")) {
-            mapping r(ctx, *reconnect, {"initial", "max"});
+            mapping r(ctx, *reconnect, {"initial", "max", x_reconnect_keys[0], x_reconnect_keys[1], x_reconnect_keys[2]});
+            read_x_reconnect(ctx, r, s);
             const field* initial = r.find("initial");
             const field* max = r.find("max");
             std::optional<core::duration> i, x;
@@ -250,22 +264,45 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
             out.push_back(std::move(s));
             return;
         }
-        if (s.type != "http") not_for_type(ctx, m, "behind_proxy", "sources of type http");
-        if (s.type != "http") {
-            not_for_type(ctx, m, "listen", "sources of type http");
-            not_for_type(ctx, m, "max_body_bytes", "sources of type http");
+        const bool listener = s.type == "http" || s.type == "facebook";
+        if (!listener) {
+            not_for_type(ctx, m, "behind_proxy", "sources of type http and facebook");
+            not_for_type(ctx, m, "listen", "sources of type http and facebook");
+            not_for_type(ctx, m, "max_body_bytes", "sources of type http and facebook");
         }
         if (s.type != "websocket") not_for_type(ctx, m, "subscribe", "sources of type websocket");
-        if (s.type == "http") {
+        if (s.type != "feed") not_for_type(ctx, m, "interval", "sources of type feed");
+        if (s.type != "facebook") {
+            not_for_type(ctx, m, "verify_token", "sources of type facebook");
+            not_for_type(ctx, m, "app_secret", "sources of type facebook");
+        }
+        if (s.type != "x") refuse_x_keys(ctx, m);
+        read_compression(ctx, m, s);
+        if (listener) {
             not_for_type(ctx, m, "path", "sources of type file");
-            not_for_type(ctx, m, "url", "sources of type websocket");
-            not_for_type(ctx, m, "ca_file", "sources of type websocket");
+            not_for_type(ctx, m, "url", "sources of type websocket and feed");
+            not_for_type(ctx, m, "ca_file", "sources of type websocket and feed");
             not_for_type(ctx, m, "reconnect", "sources of type websocket");
             // A request is processed while its client waits: the request is the back-pressure.
-            not_for_type(ctx, m, "queue", "sources of type websocket and file");
-            if (s.format != "generic") {
+            not_for_type(ctx, m, "queue", "sources of type websocket, file and feed");
+            if (s.type == "http" && s.format != "generic") {
                 if (const field* format = m.find("format"))
                     ctx.error(value_at(ctx, *format), "sources of type http take the generic format");
+            }
+            if (s.type == "facebook") {
+                s.listen = "127.0.0.1:9466";  // beside HTTP ingest's 9465
+                // Meta signs every delivery with the app secret and proves the subscription with
+                // the verify token: both are needed, and like every secret they come by reference.
+                not_for_type(ctx, m, "token", "sources of type websocket and http");
+                if (const field* v = m.require("verify_token")) {
+                    if (auto t = read_secret(ctx, *v, true)) s.verify_token = *t;
+                }
+                if (const field* a = m.require("app_secret")) {
+                    if (auto t = read_secret(ctx, *a, true)) {
+                        if (t->empty()) ctx.error(value_at(ctx, *a), "'app_secret' must not be empty");
+                        s.app_secret = *t;
+                    }
+                }
             }
             if (const field* proxy = m.find("behind_proxy")) {
                 if (auto v = read_flag(ctx, *proxy)) s.behind_proxy = *v;
@@ -279,7 +316,7 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
                 // sent over plain HTTP could be read on the way: both doors need closing.
                 if (valid_listen(s.listen) && !is_loopback_listen(s.listen)) {
                     const std::string where = "'listen' " + s.listen + " is beyond loopback";
-                    if (m.find("token") == nullptr)
+                    if (s.type == "http" && m.find("token") == nullptr)
                         ctx.error(value_at(ctx, *listen), where + ": an ingest listener there needs a 'token'");
                     if (!s.behind_proxy)
                         ctx.error(value_at(ctx, *listen),
@@ -289,6 +326,29 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
             }
             if (const field* max = m.find("max_body_bytes")) {
                 if (auto v = read_integer(ctx, *max, 1, std::uint64_t{1} << 30)) s.max_body_bytes = *v;
+            }
+        } else if (s.type == "feed") {
+            not_for_type(ctx, m, "path", "sources of type file");
+            not_for_type(ctx, m, "token", "sources of type websocket and http");
+            not_for_type(ctx, m, "reconnect", "sources of type websocket");
+            if (const field* url = m.require("url")) {
+                if (auto v = read_secret(ctx, *url, false)) {
+                    s.url = *v;
+                    check_url(ctx, *url, s.url, {"http://", "https://"}, "http:// or https://");
+                }
+            }
+            if (const field* ca = m.find("ca_file")) {
+                if (auto v = read_string(ctx, *ca)) s.ca_file = resolve_path(ctx, *v);
+                if (!s.url.empty() && s.url.rfind("https://", 0) != 0)
+                    ctx.error(ctx.at(ca->key_node), "'ca_file' only applies to https:// urls");
+            }
+            if (const field* interval = m.find("interval")) {
+                if (auto v = read_duration(ctx, *interval, false, "60s")) {
+                    // Polling faster than once a second is not reading a feed, it is hammering a server.
+                    if (*v < std::chrono::seconds(1))
+                        ctx.error(value_at(ctx, *interval), "'interval' must be at least 1s (got " + shown(interval->value) + ")");
+                    else s.interval = *v;
+                }
             }
         } else if (s.type == "websocket") {
             not_for_type(ctx, m, "path", "sources of type file");
@@ -304,10 +364,12 @@ void read_sources(context& ctx, const field& f, std::vector<ingest::source_setti
                     ctx.error(ctx.at(ca->key_node), "'ca_file' only applies to wss:// urls");
                 }
             }
+        } else if (s.type == "x") {
+            read_x_source(ctx, m, s);
         } else {
-            not_for_type(ctx, m, "url", "sources of type websocket");
-            not_for_type(ctx, m, "ca_file", "sources of type websocket");
-            not_for_type(ctx, m, "token", "sources of type websocket");
+            not_for_type(ctx, m, "url", "sources of type websocket and feed");
+            not_for_type(ctx, m, "ca_file", "sources of type websocket and feed");
+            not_for_type(ctx, m, "token", "sources of type websocket and http");
             not_for_type(ctx, m, "reconnect", "sources of type websocket");
             if (const field* path = m.require("path")) {
                 if (auto v = read_string(ctx, *path)) {
@@ -348,7 +410,7 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
     for_each_entry(ctx, f, [&](const YAML::Node& item, const location& at) {
         mapping m(ctx, item, at, "each entry of 'channels'",
                   {"name", "type", "url", "headers", "ca_file", "path", "timeout", "base_url", "token", "visibility",
-                   "routing_key", "identifier", "password", "statements_per_hour", "retry"});
+                   "routing_key", "identifier", "password", "statements_per_hour", "retry", "page_id", "graph_version"});
         if (!m.valid()) return;
         m.set_owner("channel");
         notify::channel_settings c;
@@ -389,7 +451,7 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
         const bool posts = traits.posts_statements;
         // A key that only some types take is refused on the others, naming the types that take it.
         for (std::string_view key : {"headers", "path", "base_url", "token", "visibility", "routing_key", "identifier",
-                                     "password"}) {
+                                     "password", "page_id", "graph_version"}) {
             if (traits.key(key) == nullptr) not_for_type(ctx, m, key, "channels of type " + types_taking(key));
         }
         if (!http) {
@@ -423,6 +485,21 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
         if (auto v = read_key("routing_key").second) c.routing_key = *v;
         if (auto v = read_key("identifier").second) c.identifier = *v;
         if (auto v = read_key("password").second) c.password = *v;
+        if (auto [where, v] = read_key("page_id"); v) {
+            // A Page id is digits (or the Page's username); anything else would change the path.
+            if (v->empty() || v->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=
+                                  std::string::npos)
+                ctx.error(value_at(ctx, *where), "'page_id' must be the Page's id or username (got " + shown(where->value) + ")");
+            else c.page_id = *v;
+        }
+        if (auto [where, v] = read_key("graph_version"); v) {
+            // "v23.0": the Graph API version is part of every path, so it is checked like one.
+            const bool ok = v->size() >= 4 && (*v)[0] == 'v' && v->find('.') != std::string::npos &&
+                            v->find_first_not_of("0123456789.", 1) == std::string::npos;
+            if (ok) c.graph_version = *v;
+            else ctx.error(value_at(ctx, *where), "'graph_version' must be a Graph API version like v23.0 (got " +
+                                                      shown(where->value) + ")");
+        }
         if (traits.key("headers") != nullptr) {
             if (const field* headers = m.find("headers")) {
                 if (headers->value && !headers->value.IsNull() && !headers->value.IsMap()) {

@@ -82,6 +82,8 @@ std::unique_ptr<channel> make_pagerduty(const channel_settings& s, boost::asio::
 std::unique_ptr<channel> make_alertmanager(const channel_settings& s, boost::asio::any_io_executor ex);
 std::unique_ptr<channel> make_mastodon(const channel_settings& s, boost::asio::any_io_executor ex);
 std::unique_ptr<channel> make_bluesky(const channel_settings& s, boost::asio::any_io_executor ex);
+std::unique_ptr<channel> make_facebook(const channel_settings& s, boost::asio::any_io_executor ex);
+std::unique_ptr<channel> make_x(const channel_settings& s, boost::asio::any_io_executor ex);
 
 // "[critical] incident 7 opened: <summary>" — the line people see in chat and on pagers.
 std::string headline(const incident::action_payload& p);

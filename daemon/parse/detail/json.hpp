@@ -89,5 +89,7 @@ inline void primary_language(std::string_view tag, std::string& out) {
 std::unique_ptr<frame_parser> make_generic(const parser_settings& settings);
 std::unique_ptr<frame_parser> make_jetstream(const parser_settings& settings);
 std::unique_ptr<frame_parser> make_mastodon(const parser_settings& settings);
+std::unique_ptr<frame_parser> make_item(const parser_settings& settings);
+std::unique_ptr<frame_parser> make_x(const parser_settings& settings);
 
 }  // namespace crisisd::parse::detail

@@ -404,7 +404,7 @@ TEST(config_loader, source_queue_capacity_and_overflow_policy) {
         "s.yaml");
     ASSERT_EQ(bad.errors.size(), 2u) << all_errors(bad);
     EXPECT_NE(all_errors(bad).find("block"), std::string::npos) << all_errors(bad);
-    EXPECT_NE(all_errors(bad).find("'queue' only applies to sources of type websocket and file"), std::string::npos)
+    EXPECT_NE(all_errors(bad).find("'queue' only applies to sources of type websocket, file and feed"), std::string::npos)
         << all_errors(bad);
 }
 

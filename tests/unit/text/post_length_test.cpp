@@ -22,6 +22,9 @@ TEST(post_limit, mastodon_counts_characters_bluesky_graphemes_and_bytes) {
     EXPECT_EQ(post_limit_of(length_rule::bluesky).max_bytes, 3000u);
     EXPECT_EQ(post_limit_of(length_rule::code_points).max, 0u);
     EXPECT_EQ(post_limit_of(length_rule::code_points).max_bytes, 0u);
+    EXPECT_EQ(post_limit_of(length_rule::facebook).max, 63206u);  // a Page post's message
+    EXPECT_EQ(post_limit_of(length_rule::facebook).unit, length_unit::characters);
+    EXPECT_EQ(text_length(length_rule::facebook, "Störung behoben \U0001F44D"), 17u);
     EXPECT_EQ(unit_name(length_unit::graphemes), "graphemes");
 }
 
@@ -77,6 +80,27 @@ TEST(mastodon_length, a_link_it_cannot_vouch_for_counts_as_written_but_at_least_
     // Not a link for Mastodon either: glued to a word.
     EXPECT_EQ(mastodon_length("xhttps://liwest.at"), 18u);
     EXPECT_EQ(mastodon_length("https://"), 8u);
+}
+
+// X (twitter-text v3): Latin and most punctuation 1, CJK and emoji 2, every link 23, a bare domain
+// too (at least 23: counted as written when longer), and 280 the limit.
+TEST(x_length, weighs_characters_and_links_as_x_does) {
+    EXPECT_EQ(post_limit_of(length_rule::x).max, 280u);
+    EXPECT_EQ(post_limit_of(length_rule::x).unit, length_unit::characters);
+    EXPECT_EQ(x_length("St\u00f6rung in Linz"), 15u);                 // U+00F6 weighs 1
+    EXPECT_EQ(x_length("\u2014\u201c\u2026"), 4u);                    // dash and quote 1 each, ellipsis (U+2026) 2
+    EXPECT_EQ(x_length("\u969c\u5bb3"), 4u);                           // CJK: 2 each
+    EXPECT_EQ(x_length("\U0001F64F"), 2u);                              // an emoji: 2
+    EXPECT_EQ(x_length("\U0001F468\u200D\U0001F469"), 5u);             // a ZWJ sequence (the joiner weighs 1): X counts 2
+    EXPECT_EQ(x_length("https://liwest.at/a/long/path/to/the/status/page"), 23u);
+    EXPECT_EQ(x_length("see http://a.at"), 4u + 23u);                  // short links count 23 too
+    EXPECT_EQ(x_length("status: liwest.at"), 8u + 23u);                // X links a bare domain
+    EXPECT_EQ(x_length("status.liwest-internal.example/page/that/is/long"), 48u);  // longer than 23: as written
+    EXPECT_EQ(x_length("Update um 10.00 Uhr, z.B. hier"), 30u);        // neither is a domain
+    std::string over(281, 'a'), at(280, 'a');
+    EXPECT_GT(text_length(length_rule::x, over), 280u);
+    EXPECT_EQ(text_length(length_rule::x, at), 280u);
+    EXPECT_EQ(text_length(length_rule::x, times("\u969c", 140)), 280u);
 }
 
 TEST(text_length, counts_in_the_unit_of_each_type) {
