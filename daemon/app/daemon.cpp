@@ -13,7 +13,9 @@
 
 #include "admin/api.hpp"
 #include "admin/metrics.hpp"
+#include "report/admin_views.hpp"
 #include "report/incident_log.hpp"
+#include "app/cli.hpp"
 #include "app/sources.hpp"
 #include "core/json_writer.hpp"
 #include "incident/codec.hpp"
@@ -26,6 +28,7 @@
 #include "runtime/follow_ups.hpp"
 #include "runtime/housekeeping.hpp"
 #include "runtime/intake.hpp"
+#include "runtime/restore.hpp"
 #include "runtime/rule_reload.hpp"
 #include "runtime/step_handler.hpp"
 #include "runtime/step_writer.hpp"
@@ -89,15 +92,6 @@ bool same_channels(const std::vector<notify::channel_settings>& x, const std::ve
     return std::equal(x.begin(), x.end(), y.begin(), y.end(), same);
 }
 
-pipeline::pipeline_settings pipeline_settings_of(const config::settings& s) {
-    pipeline::pipeline_settings ps;
-    ps.rules = s.rules;
-    ps.incidents.playbooks = s.playbooks;
-    ps.incidents.statements = s.statements;
-    ps.incidents.resolved_grace = s.storage.resolved_grace;
-    return ps;
-}
-
 }  // namespace
 
 struct daemon::impl final : admin::daemon_access,
@@ -138,7 +132,6 @@ struct daemon::impl final : admin::daemon_access,
 
     std::optional<create_error> build();
     void build_runtime();
-    std::optional<create_error> restore();
     std::optional<create_error> build_delivery();
 
     // --- daemon_access (admin API) ---
@@ -184,15 +177,8 @@ struct daemon::impl final : admin::daemon_access,
         return out;
     }
 
-    // An incident resolved longer than storage.resolved_grace ago has left memory (ids below
-    // next_id were all opened). Its snapshot, actions and history stay in the state database,
-    // but reading one back per request would put SQLite on the admin path for a record nobody
-    // can act on any more, so the API says where it went instead.
     std::string missing_incident(std::uint64_t id) override {
-        if (id == 0 || id >= det.pipe->incidents().next_id()) return "no such incident";
-        return "incident " + std::to_string(id) + " was resolved more than " +
-               core::format_duration(std::chrono::floor<std::chrono::seconds>(settings.storage.resolved_grace)) +
-               " ago and is no longer held in memory (storage.resolved_grace); its record stays in the state database";
+        return report::missing_incident(id, det.pipe->incidents().next_id(), settings.storage.resolved_grace);
     }
 
     admin::command_outcome command(std::string_view verb, std::uint64_t id, std::optional<std::size_t> step_index,
@@ -218,46 +204,11 @@ struct daemon::impl final : admin::daemon_access,
         if (options.observer) options.observer->command(verb, id, who, result);
     }
 
-std::string dead_letters_json() override {
-        std::string out;
-        core::json_writer w(out);
-        w.begin_object().key("dead_letters").begin_array();
-        for (const auto& rec : store->actions().dead_letters(100)) {
-            w.begin_object()
-                .member("key", rec.key)
-                .member("incident_id", rec.incident_id)
-                .member("channel", rec.channel)
-                .member("kind", rec.kind)
-                .member("attempts", rec.attempts)
-                .member("error", rec.last_error)
-                .member("created_at", core::format_rfc3339(rec.created_at));
-            if (rec.done_at) w.member("dead_at", core::format_rfc3339(*rec.done_at));
-            w.end_object();
-        }
-        w.end_array().end_object();
-        return out;
-    }
+    std::string dead_letters_json() override { return report::dead_letters_json(store->actions().dead_letters(100)); }
 
     void audit(const admin::audit_entry& e) override { cmds->audit(e.who, e.address, e.action, e.target, e.outcome); }
 
-    std::string audit_json(std::size_t limit) override {
-        std::string out;
-        core::json_writer w(out);
-        w.begin_object().key("audit").begin_array();
-        for (const auto& rec : store->audit().newest(limit)) {
-            w.begin_object()
-                .member("seq", static_cast<std::int64_t>(rec.seq))
-                .member("at", core::format_rfc3339(rec.at))
-                .member("who", rec.who)
-                .member("address", rec.address)
-                .member("action", rec.action)
-                .member("target", rec.target)
-                .member("outcome", rec.outcome)
-                .end_object();
-        }
-        w.end_array().end_object();
-        return out;
-    }
+    std::string audit_json(std::size_t limit) override { return report::audit_json(store->audit().newest(limit)); }
 
     bool healthy(std::string& detail) override {
         if (stopping) {
@@ -405,44 +356,6 @@ void daemon::impl::build_runtime() {
     in = std::make_unique<runtime::intake>(*store, det, rclock, exec, *this);
 }
 
-// Incident numbers, detector state, silences and incidents as the last run left them.
-std::optional<create_error> daemon::impl::restore() {
-    keeper->sweep();
-    // Incident numbers continue after a restart, so idempotency keys never collide with those
-    // of actions already in the outbox (state::counters says how).
-    const auto next = store->counter().next_incident_id();
-    if (next.counter_unreadable) core::log_warning("state database: ignoring unreadable next_incident_id");
-    if (next.counter_missing)
-        core::log_warning("state database: next_incident_id is missing; incident numbers continue at " +
-                          std::to_string(next.id) + ", after the highest one the outbox holds");
-    auto& pipe = *det.pipe;
-    pipe.incidents().set_next_id(next.id);
-    const auto restored = store->detectors().restore(pipe);
-    if (restored.rules > 0)
-        core::log_info("restored detector state of " + std::to_string(restored.rules) + " rule(s), " +
-                       std::to_string(pipe.live_keys()) + " key(s)");
-    if (restored.changed > 0)
-        core::log_info(std::to_string(restored.changed) + " rule(s) changed since their detector state was saved; they start fresh");
-    if (restored.unreadable > 0)
-        core::log_warning("state database: ignoring " + std::to_string(restored.unreadable) + " unreadable detector snapshot(s)");
-    // Silences still running when the daemon stopped (a reload rebuilds the engine from them too).
-    cmds->restore_silences(pipe.incidents());
-    // Incidents open before a restart stay open, with their step timers and history; resolved
-    // ones come back for storage.resolved_grace (the console shows them), older ones stay in
-    // the database until the retention sweep.
-    auto loaded = store->incidents().live(clock.now() - settings.storage.resolved_grace);
-    for (std::size_t i = 0; i < loaded.unreadable; ++i) core::log_warning("state database: ignoring an unreadable incident snapshot");
-    if (loaded.incidents.empty()) return std::nullopt;
-    std::size_t live = 0;
-    for (const auto& inc : loaded.incidents) live += inc.state != incident::incident_state::resolved ? 1 : 0;
-    // Actions (a veto wait restarted) are written at start(), once the console has its URL.
-    pipe.incidents().restore(std::move(loaded.incidents), incident::engine::restore_reason::restart, clock.now(),
-                             det.step.actions);
-    steps->touch_live_steps();
-    if (live > 0) core::log_info("restored " + std::to_string(live) + " open incident(s) from the state database");
-    return std::nullopt;
-}
-
 // Channels and the delivery loop that sends the outbox to them.
 std::optional<create_error> daemon::impl::build_delivery() {
     notify::log_sink sink = [](std::string_view channel, const notify::delivery& d) {
@@ -497,7 +410,7 @@ std::optional<create_error> daemon::impl::build() {
     if (auto* e = std::get_if<std::string>(&created)) return create_error{*e, std::nullopt};
     det.pipe = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));
     build_runtime();
-    if (auto err = restore()) return err;
+    runtime::restore_state({*store, det, *cmds, *steps, *keeper}, clock.now(), settings.storage.resolved_grace);
     if (auto err = build_delivery()) return err;
 
     api = std::make_unique<admin::api>(settings.admin, metrics, *this, console_assets());
