@@ -2,7 +2,6 @@
 // scripts. Every call sends the bearer token from --token-file or $CRISISD_TOKEN (never from the
 // command line, where `ps` would show it); the daemon knows the caller's name from the token.
 // `ctl token add` talks to no daemon: it makes a new token and the line for the tokens file.
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include "admin/client.hpp"
 #include "admin/tokens.hpp"
 #include "app/cli.hpp"
+#include "report/api_tables.hpp"
 
 namespace crisisd::app {
 namespace {
@@ -70,53 +70,6 @@ int call(const ctl_context& c, std::string method, const std::string& path, std:
         return exit_failure;
     }
     return exit_ok;
-}
-
-std::string text_of(const boost::json::object& o, std::string_view k) {
-    auto* v = o.if_contains(k);
-    if (!v) return "-";
-    if (v->is_string()) return std::string(v->get_string());
-    return boost::json::serialize(*v);
-}
-
-void print_list(const std::string& body) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(body, ec);
-    const boost::json::array* list = nullptr;
-    if (!ec && v.is_object())
-        if (auto* l = v.get_object().if_contains("incidents"); l && l->is_array()) list = &l->get_array();
-    if (!list) {
-        std::cout << body << "\n";
-        return;
-    }
-    std::printf("%-6s %-13s %-9s %-24s %-20s %s\n", "ID", "STATE", "SEVERITY", "RULE", "KEY", "OPENED");
-    for (const auto& item : *list) {
-        if (!item.is_object()) continue;
-        const auto& o = item.get_object();
-        std::printf("%-6s %-13s %-9s %-24s %-20s %s\n", text_of(o, "id").c_str(), text_of(o, "state").c_str(),
-                    text_of(o, "severity").c_str(), text_of(o, "rule").c_str(), text_of(o, "key").c_str(),
-                    text_of(o, "opened_at").c_str());
-    }
-}
-
-void print_audit(const std::string& body) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(body, ec);
-    const boost::json::array* list = nullptr;
-    if (!ec && v.is_object())
-        if (auto* l = v.get_object().if_contains("audit"); l && l->is_array()) list = &l->get_array();
-    if (!list) {
-        std::cout << body << "\n";
-        return;
-    }
-    std::printf("%-20s %-20s %-16s %-10s %-28s %s\n", "AT", "WHO", "ADDRESS", "ACTION", "TARGET", "OUTCOME");
-    for (const auto& item : *list) {
-        if (!item.is_object()) continue;
-        const auto& o = item.get_object();
-        std::printf("%-20s %-20s %-16s %-10s %-28s %s\n", text_of(o, "at").c_str(), text_of(o, "who").c_str(),
-                    text_of(o, "address").c_str(), text_of(o, "action").c_str(), text_of(o, "target").c_str(),
-                    text_of(o, "outcome").c_str());
-    }
 }
 
 // `ctl token add NAME ROLE`. It prints rather than appends to the tokens file: the file is the
@@ -204,14 +157,14 @@ int ctl_command(const std::vector<std::string>& args) {
     int rc = exit_ok;
     if (cmd == "list" && words.size() == 1) {
         rc = call(c, "GET", "/api/v1/incidents", "", out);
-        if (rc == exit_ok) print_list(out);
+        if (rc == exit_ok) std::cout << report::incident_table(out);
         return rc;
     }
     if (cmd == "audit" && words.size() == 1) {
         auto limit = o.value("--limit").value_or("50");
         if (!is_number(limit)) return wrong();
         rc = call(c, "GET", "/api/v1/audit?limit=" + limit, "", out);
-        if (rc == exit_ok) print_audit(out);
+        if (rc == exit_ok) std::cout << report::audit_table(out);
         return rc;
     }
     if (cmd == "dead-letters" && words.size() == 1) {

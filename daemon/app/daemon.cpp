@@ -15,10 +15,9 @@
 #include "admin/metrics.hpp"
 #include "report/admin_views.hpp"
 #include "report/incident_log.hpp"
+#include "report/live_views.hpp"
 #include "app/cli.hpp"
 #include "app/sources.hpp"
-#include "core/json_writer.hpp"
-#include "incident/codec.hpp"
 #include "core/log.hpp"
 #include "ingest/http_source.hpp"
 #include "net/http_server.hpp"
@@ -119,6 +118,7 @@ struct daemon::impl final : admin::daemon_access,
     std::map<std::string, std::unique_ptr<notify::channel>> channels;
     std::unique_ptr<outbox::delivery_loop> delivery;
     report::incident_log log;
+    std::unique_ptr<report::live_views> views;  // after store and log: it reads them
     std::unique_ptr<admin::api> api;
     std::unique_ptr<net::http_server> admin_server;
     std::unique_ptr<sources> srcs;  // after intake: its transports feed it
@@ -135,26 +135,7 @@ struct daemon::impl final : admin::daemon_access,
     std::optional<create_error> build_delivery();
 
     // --- daemon_access (admin API) ---
-    report::delivery_status action_status(const incident::action& a) const {
-        auto rec = store->actions().find(a.idempotency_key);
-        return report::delivery_status_of(rec ? &*rec : nullptr);
-    }
-
-    report::incident_log::view_options view(bool detail) const {
-        report::incident_log::view_options o;
-        o.now = clock.now();
-        o.detail = detail;
-        const core::clock* c = &clock;
-        o.wall_ms = [c](core::duration d) {
-            return std::chrono::duration_cast<std::chrono::milliseconds>(c->wall_delay(d)).count();
-        };
-        return o;
-    }
-
-    std::string incidents_json() override {
-        return log.write_all(*det.pipe, settings.playbooks, [this](const incident::action& a) { return action_status(a); },
-                             view(true), true, std::nullopt);
-    }
+    std::string incidents_json() override { return views->all_json(*det.pipe, settings.playbooks); }
 
     std::vector<std::uint64_t> live_incident_ids() override {
         std::vector<std::uint64_t> ids;
@@ -163,18 +144,11 @@ struct daemon::impl final : admin::daemon_access,
     }
     std::string now_rfc3339() override { return core::format_rfc3339(clock.now()); }
 
-    std::optional<std::string> incident_json(std::uint64_t id) override { return render_incident(id, true); }
-    std::optional<std::string> incident_feed_json(std::uint64_t id) override { return render_incident(id, false); }
-    std::optional<std::string> render_incident(std::uint64_t id, bool chart) {
-        const auto* inc = det.pipe->incidents().find(id);
-        if (!inc) return std::nullopt;
-        std::string out;
-        core::json_writer w(out);
-        auto o = view(true);
-        o.series = chart;
-        log.write(w, *det.pipe, *inc, settings.playbooks, [this](const incident::action& a) { return action_status(a); },
-                  o);
-        return out;
+    std::optional<std::string> incident_json(std::uint64_t id) override {
+        return views->one_json(*det.pipe, settings.playbooks, id, true);
+    }
+    std::optional<std::string> incident_feed_json(std::uint64_t id) override {
+        return views->one_json(*det.pipe, settings.playbooks, id, false);
     }
 
     std::string missing_incident(std::uint64_t id) override {
@@ -344,6 +318,7 @@ struct daemon::impl final : admin::daemon_access,
 // The runtime's parts, on the state database that build() opened.
 void daemon::impl::build_runtime() {
     writer = std::make_unique<runtime::step_writer>(*store, clock, *this);
+    views = std::make_unique<report::live_views>(clock, *store, log);
     // The channels built later, by name: a channel that cannot be built fails create().
     std::map<std::string, std::string, std::less<>> channel_types;
     for (const auto& c : settings.channels) channel_types.emplace(c.name, c.type);
@@ -533,8 +508,7 @@ std::size_t daemon::incidents_opened() const { return impl_->det.pipe->incidents
 
 std::string daemon::report_json() const {
     auto& s = *impl_;
-    return s.log.write_all(*s.det.pipe, s.settings.playbooks, [&s](const incident::action& a) { return s.action_status(a); },
-                           s.view(false), false, s.det.pipe->processed());
+    return s.views->report_json(*s.det.pipe, s.settings.playbooks);
 }
 
 }  // namespace crisisd::app
