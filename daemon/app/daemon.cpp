@@ -32,7 +32,6 @@
 #include "runtime/step_handler.hpp"
 #include "runtime/step_writer.hpp"
 #include "state/database.hpp"
-#include "web/assets.hpp"
 
 namespace crisisd::app {
 
@@ -48,26 +47,6 @@ admin::command_status to_status(incident::command_result r) {
         case incident::command_result::not_allowed: return admin::command_status::not_allowed;
     }
     return admin::command_status::done;
-}
-
-std::vector<admin::asset> console_assets() {
-    // Paths live as long as the program: the embedded files never change.
-    static const std::vector<std::string> paths = [] {
-        std::vector<std::string> p;
-        for (const auto& f : web::embedded_files()) p.push_back(f.name == "index.html" ? "/" : "/" + std::string(f.name));
-        return p;
-    }();
-    std::vector<admin::asset> out;
-    const auto& files = web::embedded_files();
-    for (std::size_t i = 0; i < files.size(); ++i) {
-        const auto& f = files[i];
-        std::string_view type = "application/octet-stream";
-        if (f.name.ends_with(".html")) type = "text/html; charset=utf-8";
-        else if (f.name.ends_with(".js")) type = "text/javascript; charset=utf-8";
-        else if (f.name.ends_with(".css")) type = "text/css; charset=utf-8";
-        out.push_back({paths[i], type, f.data});
-    }
-    return out;
 }
 
 // The runtime's executor on the daemon's io_context.
@@ -388,7 +367,7 @@ std::optional<create_error> daemon::impl::build() {
     runtime::restore_state({*store, det, *cmds, *steps, *keeper}, clock.now(), settings.storage.resolved_grace);
     if (auto err = build_delivery()) return err;
 
-    api = std::make_unique<admin::api>(settings.admin, metrics, *this, console_assets());
+    api = std::make_unique<admin::api>(settings.admin, metrics, *this, admin::console_assets());
     // A tokens file that is gone or broken does not stop paging: the API then answers 401 and
     // the journal and crisisd_admin_tokens_file_errors_total say why. The demo's own token comes
     // first, so that a demo without a tokens file is not told the console will refuse everything.
