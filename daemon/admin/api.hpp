@@ -99,6 +99,10 @@ struct asset {
     std::string_view body;
 };
 
+// The console's files as the API serves them (web/assets.hpp embeds them): index.html at "/",
+// the others at their names, each with its content type. They live as long as the program.
+std::vector<asset> console_assets();
+
 class api {
 public:
     api(admin_settings settings, metrics& m, daemon_access& daemon, std::vector<asset> assets);

@@ -199,4 +199,20 @@ std::string new_token() {
     return out;
 }
 
+bool valid_token_name(std::string_view name) {
+    bool printable = !name.empty() && name.size() <= 64;
+    for (unsigned char ch : name) printable = printable && ch >= 0x20 && ch != 0x7f;
+    return printable;
+}
+
+std::string token_file_line(std::string_view name, role r, std::string_view token) {
+    std::string line = "  - {name: \"";
+    for (char ch : name) {
+        if (ch == '"' || ch == '\\') line += '\\';
+        line += ch;
+    }
+    line += "\", role: " + std::string(to_string(r)) + ", sha256: \"" + to_hex(sha256(token)) + "\"}";
+    return line;
+}
+
 }  // namespace crisisd::admin

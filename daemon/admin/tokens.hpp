@@ -50,6 +50,12 @@ tokens_file parse_tokens(std::string_view text, const std::string& path);
 // invalid when it cannot be read or parsed (the caller keeps the tokens it had).
 tokens_file load_tokens(const std::string& path);
 
+// Whether `name` may name a token: 1-64 printable characters (the file quotes it).
+bool valid_token_name(std::string_view name);
+// The tokens file's line for `token` (its SHA-256, never the token), as `ctl token add` prints
+// it: `  - {name: "NAME", role: ROLE, sha256: "…"}`, the name quoted with `"` and `\` escaped.
+std::string token_file_line(std::string_view name, role r, std::string_view token);
+
 // A new token: 32 bytes from the system's CSPRNG, base64url without padding (43 characters).
 // Empty when no random bytes could be had.
 std::string new_token();

@@ -52,6 +52,15 @@ std::vector<std::string> options::unknown(const std::vector<std::string_view>& v
     return out;
 }
 
+pipeline::pipeline_settings pipeline_settings_of(const config::settings& s) {
+    pipeline::pipeline_settings ps;
+    ps.rules = s.rules;
+    ps.incidents.playbooks = s.playbooks;
+    ps.incidents.statements = s.statements;
+    ps.incidents.resolved_grace = s.storage.resolved_grace;
+    return ps;
+}
+
 std::optional<config::settings> load_config_or_report(const std::string& path) {
     auto result = config::load_file(path);
     if (!result.ok()) {
@@ -60,11 +69,7 @@ std::optional<config::settings> load_config_or_report(const std::string& path) {
     }
     // Keywords are compiled here too, so a rule Vectorscan cannot compile is a config error
     // at check time, not a surprise at start-up.
-    pipeline::pipeline_settings ps;
-    ps.rules = result.config.rules;
-    ps.incidents.playbooks = result.config.playbooks;
-    ps.incidents.statements = result.config.statements;
-    auto p = pipeline::pipeline::create(std::move(ps));
+    auto p = pipeline::pipeline::create(pipeline_settings_of(result.config));
     if (auto* e = std::get_if<std::string>(&p)) {
         std::fprintf(stderr, "%s: error: %s\n", path.c_str(), e->c_str());
         return std::nullopt;

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "config/settings.hpp"
+#include "pipeline/pipeline.hpp"
 
 namespace crisisd::app {
 
@@ -38,6 +39,9 @@ int ctl_command(const std::vector<std::string>& args);  // the admin API client 
 // Loads and validates a config file as check-config does (including compiling the rules'
 // keywords); prints every diagnostic to stderr and returns nullopt when there is one.
 std::optional<config::settings> load_config_or_report(const std::string& path);
+
+// The pipeline's part of a configuration: rules, playbooks, statements, resolved_grace.
+pipeline::pipeline_settings pipeline_settings_of(const config::settings& s);
 
 // Minimal option reading shared by the commands: "--name value" or "--name=value".
 struct options {

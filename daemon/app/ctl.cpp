@@ -2,9 +2,6 @@
 // scripts. Every call sends the bearer token from --token-file or $CRISISD_TOKEN (never from the
 // command line, where `ps` would show it); the daemon knows the caller's name from the token.
 // `ctl token add` talks to no daemon: it makes a new token and the line for the tokens file.
-#include <boost/asio/co_spawn.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <algorithm>
@@ -13,9 +10,10 @@
 #include <fstream>
 #include <iostream>
 
+#include "admin/client.hpp"
 #include "admin/tokens.hpp"
 #include "app/cli.hpp"
-#include "net/http_client.hpp"
+#include "report/api_tables.hpp"
 
 namespace crisisd::app {
 namespace {
@@ -59,86 +57,19 @@ std::optional<std::string> read_token(const options& o, std::string& error) {
 }
 
 int call(const ctl_context& c, std::string method, const std::string& path, std::string body, std::string& out) {
-    boost::asio::io_context io;
-    net::http_client client(io.get_executor());
-    net::http_request req;
-    req.method = std::move(method);
-    req.url = c.base + path;
-    req.timeout = std::chrono::seconds(10);
-    if (!c.token.empty()) req.headers.emplace_back("Authorization", "Bearer " + c.token);
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    req.body = std::move(body);
-    net::http_response resp;
-    bool done = false;
-    boost::asio::co_spawn(io, client.send(std::move(req)), [&](std::exception_ptr, net::http_response r) {
-        resp = std::move(r);
-        done = true;
-    });
-    io.run();
-    if (!done || resp.status == 0) {
-        std::fprintf(stderr, "crisisd ctl: %s: %s\n", c.base.c_str(), resp.error.empty() ? "no answer" : resp.error.c_str());
+    auto r = admin::call_api(c.base, c.token, std::move(method), path, std::move(body));
+    if (r.status == 0) {
+        std::fprintf(stderr, "crisisd ctl: %s: %s\n", c.base.c_str(), r.error.empty() ? "no answer" : r.error.c_str());
         return exit_unavailable;
     }
-    out = resp.body;
-    if (resp.status >= 300) {
-        std::string message = resp.body;
-        boost::system::error_code ec;
-        auto v = boost::json::parse(resp.body, ec);
-        if (!ec && v.is_object())
-            if (auto* e = v.get_object().if_contains("error"); e && e->is_string()) message = std::string(e->get_string());
-        std::fprintf(stderr, "crisisd ctl: HTTP %d: %s\n", resp.status, message.c_str());
-        if (resp.status == 401) std::fputs("crisisd ctl: pass --token-file or set CRISISD_TOKEN\n", stderr);
-        if (resp.status == 403) std::fputs("crisisd ctl: this token's role may not do that\n", stderr);
+    out = std::move(r.body);
+    if (r.status >= 300) {
+        std::fprintf(stderr, "crisisd ctl: HTTP %d: %s\n", r.status, r.error.c_str());
+        if (r.status == 401) std::fputs("crisisd ctl: pass --token-file or set CRISISD_TOKEN\n", stderr);
+        if (r.status == 403) std::fputs("crisisd ctl: this token's role may not do that\n", stderr);
         return exit_failure;
     }
     return exit_ok;
-}
-
-std::string text_of(const boost::json::object& o, std::string_view k) {
-    auto* v = o.if_contains(k);
-    if (!v) return "-";
-    if (v->is_string()) return std::string(v->get_string());
-    return boost::json::serialize(*v);
-}
-
-void print_list(const std::string& body) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(body, ec);
-    const boost::json::array* list = nullptr;
-    if (!ec && v.is_object())
-        if (auto* l = v.get_object().if_contains("incidents"); l && l->is_array()) list = &l->get_array();
-    if (!list) {
-        std::cout << body << "\n";
-        return;
-    }
-    std::printf("%-6s %-13s %-9s %-24s %-20s %s\n", "ID", "STATE", "SEVERITY", "RULE", "KEY", "OPENED");
-    for (const auto& item : *list) {
-        if (!item.is_object()) continue;
-        const auto& o = item.get_object();
-        std::printf("%-6s %-13s %-9s %-24s %-20s %s\n", text_of(o, "id").c_str(), text_of(o, "state").c_str(),
-                    text_of(o, "severity").c_str(), text_of(o, "rule").c_str(), text_of(o, "key").c_str(),
-                    text_of(o, "opened_at").c_str());
-    }
-}
-
-void print_audit(const std::string& body) {
-    boost::system::error_code ec;
-    auto v = boost::json::parse(body, ec);
-    const boost::json::array* list = nullptr;
-    if (!ec && v.is_object())
-        if (auto* l = v.get_object().if_contains("audit"); l && l->is_array()) list = &l->get_array();
-    if (!list) {
-        std::cout << body << "\n";
-        return;
-    }
-    std::printf("%-20s %-20s %-16s %-10s %-28s %s\n", "AT", "WHO", "ADDRESS", "ACTION", "TARGET", "OUTCOME");
-    for (const auto& item : *list) {
-        if (!item.is_object()) continue;
-        const auto& o = item.get_object();
-        std::printf("%-20s %-20s %-16s %-10s %-28s %s\n", text_of(o, "at").c_str(), text_of(o, "who").c_str(),
-                    text_of(o, "address").c_str(), text_of(o, "action").c_str(), text_of(o, "target").c_str(),
-                    text_of(o, "outcome").c_str());
-    }
 }
 
 // `ctl token add NAME ROLE`. It prints rather than appends to the tokens file: the file is the
@@ -150,9 +81,7 @@ int token_add(const std::string& name, const std::string& role_text) {
         std::fprintf(stderr, "crisisd ctl: unknown role '%s' (viewer, responder, approver or admin)\n", role_text.c_str());
         return exit_usage;
     }
-    bool printable = !name.empty() && name.size() <= 64;
-    for (unsigned char ch : name) printable = printable && ch >= 0x20 && ch != 0x7f;
-    if (!printable) {
+    if (!admin::valid_token_name(name)) {
         std::fputs("crisisd ctl: NAME must be 1-64 printable characters\n", stderr);
         return exit_usage;
     }
@@ -161,18 +90,11 @@ int token_add(const std::string& name, const std::string& role_text) {
         std::fputs("crisisd ctl: no random bytes from the system\n", stderr);
         return exit_failure;
     }
-    std::string quoted = "\"";
-    for (char ch : name) {
-        if (ch == '"' || ch == '\\') quoted += '\\';
-        quoted += ch;
-    }
-    quoted += '"';
     std::printf("# A new %s token for %s. Hand it over once: crisisd keeps only its SHA-256.\n", role_text.c_str(),
                 name.c_str());
     std::printf("%s\n", token.c_str());
     std::printf("# Add this line under 'tokens:' in the tokens file (admin.tokens_file), then reload crisisd:\n");
-    std::printf("  - {name: %s, role: %s, sha256: \"%s\"}\n", quoted.c_str(), role_text.c_str(),
-                admin::to_hex(admin::sha256(token)).c_str());
+    std::printf("%s\n", admin::token_file_line(name, *r, token).c_str());
     return exit_ok;
 }
 
@@ -235,14 +157,14 @@ int ctl_command(const std::vector<std::string>& args) {
     int rc = exit_ok;
     if (cmd == "list" && words.size() == 1) {
         rc = call(c, "GET", "/api/v1/incidents", "", out);
-        if (rc == exit_ok) print_list(out);
+        if (rc == exit_ok) std::cout << report::incident_table(out);
         return rc;
     }
     if (cmd == "audit" && words.size() == 1) {
         auto limit = o.value("--limit").value_or("50");
         if (!is_number(limit)) return wrong();
         rc = call(c, "GET", "/api/v1/audit?limit=" + limit, "", out);
-        if (rc == exit_ok) print_audit(out);
+        if (rc == exit_ok) std::cout << report::audit_table(out);
         return rc;
     }
     if (cmd == "dead-letters" && words.size() == 1) {

@@ -13,10 +13,11 @@
 
 #include "admin/api.hpp"
 #include "admin/metrics.hpp"
+#include "report/admin_views.hpp"
 #include "report/incident_log.hpp"
+#include "report/live_views.hpp"
+#include "app/cli.hpp"
 #include "app/sources.hpp"
-#include "core/json_writer.hpp"
-#include "incident/codec.hpp"
 #include "core/log.hpp"
 #include "ingest/http_source.hpp"
 #include "net/http_server.hpp"
@@ -26,11 +27,11 @@
 #include "runtime/follow_ups.hpp"
 #include "runtime/housekeeping.hpp"
 #include "runtime/intake.hpp"
+#include "runtime/restore.hpp"
 #include "runtime/rule_reload.hpp"
 #include "runtime/step_handler.hpp"
 #include "runtime/step_writer.hpp"
 #include "state/database.hpp"
-#include "web/assets.hpp"
 
 namespace crisisd::app {
 
@@ -46,26 +47,6 @@ admin::command_status to_status(incident::command_result r) {
         case incident::command_result::not_allowed: return admin::command_status::not_allowed;
     }
     return admin::command_status::done;
-}
-
-std::vector<admin::asset> console_assets() {
-    // Paths live as long as the program: the embedded files never change.
-    static const std::vector<std::string> paths = [] {
-        std::vector<std::string> p;
-        for (const auto& f : web::embedded_files()) p.push_back(f.name == "index.html" ? "/" : "/" + std::string(f.name));
-        return p;
-    }();
-    std::vector<admin::asset> out;
-    const auto& files = web::embedded_files();
-    for (std::size_t i = 0; i < files.size(); ++i) {
-        const auto& f = files[i];
-        std::string_view type = "application/octet-stream";
-        if (f.name.ends_with(".html")) type = "text/html; charset=utf-8";
-        else if (f.name.ends_with(".js")) type = "text/javascript; charset=utf-8";
-        else if (f.name.ends_with(".css")) type = "text/css; charset=utf-8";
-        out.push_back({paths[i], type, f.data});
-    }
-    return out;
 }
 
 // The runtime's executor on the daemon's io_context.
@@ -88,15 +69,6 @@ bool same_channels(const std::vector<notify::channel_settings>& x, const std::ve
                a.retry.max_attempts == b.retry.max_attempts;
     };
     return std::equal(x.begin(), x.end(), y.begin(), y.end(), same);
-}
-
-pipeline::pipeline_settings pipeline_settings_of(const config::settings& s) {
-    pipeline::pipeline_settings ps;
-    ps.rules = s.rules;
-    ps.incidents.playbooks = s.playbooks;
-    ps.incidents.statements = s.statements;
-    ps.incidents.resolved_grace = s.storage.resolved_grace;
-    return ps;
 }
 
 }  // namespace
@@ -126,6 +98,7 @@ struct daemon::impl final : admin::daemon_access,
     std::map<std::string, std::unique_ptr<notify::channel>> channels;
     std::unique_ptr<outbox::delivery_loop> delivery;
     report::incident_log log;
+    std::unique_ptr<report::live_views> views;  // after store and log: it reads them
     std::unique_ptr<admin::api> api;
     std::unique_ptr<net::http_server> admin_server;
     std::unique_ptr<sources> srcs;  // after intake: its transports feed it
@@ -139,30 +112,10 @@ struct daemon::impl final : admin::daemon_access,
 
     std::optional<create_error> build();
     void build_runtime();
-    std::optional<create_error> restore();
     std::optional<create_error> build_delivery();
 
     // --- daemon_access (admin API) ---
-    report::delivery_status action_status(const incident::action& a) const {
-        auto rec = store->actions().find(a.idempotency_key);
-        return report::delivery_status_of(rec ? &*rec : nullptr);
-    }
-
-    report::incident_log::view_options view(bool detail) const {
-        report::incident_log::view_options o;
-        o.now = clock.now();
-        o.detail = detail;
-        const core::clock* c = &clock;
-        o.wall_ms = [c](core::duration d) {
-            return std::chrono::duration_cast<std::chrono::milliseconds>(c->wall_delay(d)).count();
-        };
-        return o;
-    }
-
-    std::string incidents_json() override {
-        return log.write_all(*det.pipe, settings.playbooks, [this](const incident::action& a) { return action_status(a); },
-                             view(true), true, std::nullopt);
-    }
+    std::string incidents_json() override { return views->all_json(*det.pipe, settings.playbooks); }
 
     std::vector<std::uint64_t> live_incident_ids() override {
         std::vector<std::uint64_t> ids;
@@ -171,29 +124,15 @@ struct daemon::impl final : admin::daemon_access,
     }
     std::string now_rfc3339() override { return core::format_rfc3339(clock.now()); }
 
-    std::optional<std::string> incident_json(std::uint64_t id) override { return render_incident(id, true); }
-    std::optional<std::string> incident_feed_json(std::uint64_t id) override { return render_incident(id, false); }
-    std::optional<std::string> render_incident(std::uint64_t id, bool chart) {
-        const auto* inc = det.pipe->incidents().find(id);
-        if (!inc) return std::nullopt;
-        std::string out;
-        core::json_writer w(out);
-        auto o = view(true);
-        o.series = chart;
-        log.write(w, *det.pipe, *inc, settings.playbooks, [this](const incident::action& a) { return action_status(a); },
-                  o);
-        return out;
+    std::optional<std::string> incident_json(std::uint64_t id) override {
+        return views->one_json(*det.pipe, settings.playbooks, id, true);
+    }
+    std::optional<std::string> incident_feed_json(std::uint64_t id) override {
+        return views->one_json(*det.pipe, settings.playbooks, id, false);
     }
 
-    // An incident resolved longer than storage.resolved_grace ago has left memory (ids below
-    // next_id were all opened). Its snapshot, actions and history stay in the state database,
-    // but reading one back per request would put SQLite on the admin path for a record nobody
-    // can act on any more, so the API says where it went instead.
     std::string missing_incident(std::uint64_t id) override {
-        if (id == 0 || id >= det.pipe->incidents().next_id()) return "no such incident";
-        return "incident " + std::to_string(id) + " was resolved more than " +
-               core::format_duration(std::chrono::floor<std::chrono::seconds>(settings.storage.resolved_grace)) +
-               " ago and is no longer held in memory (storage.resolved_grace); its record stays in the state database";
+        return report::missing_incident(id, det.pipe->incidents().next_id(), settings.storage.resolved_grace);
     }
 
     admin::command_outcome command(std::string_view verb, std::uint64_t id, std::optional<std::size_t> step_index,
@@ -219,46 +158,11 @@ struct daemon::impl final : admin::daemon_access,
         if (options.observer) options.observer->command(verb, id, who, result);
     }
 
-std::string dead_letters_json() override {
-        std::string out;
-        core::json_writer w(out);
-        w.begin_object().key("dead_letters").begin_array();
-        for (const auto& rec : store->actions().dead_letters(100)) {
-            w.begin_object()
-                .member("key", rec.key)
-                .member("incident_id", rec.incident_id)
-                .member("channel", rec.channel)
-                .member("kind", rec.kind)
-                .member("attempts", rec.attempts)
-                .member("error", rec.last_error)
-                .member("created_at", core::format_rfc3339(rec.created_at));
-            if (rec.done_at) w.member("dead_at", core::format_rfc3339(*rec.done_at));
-            w.end_object();
-        }
-        w.end_array().end_object();
-        return out;
-    }
+    std::string dead_letters_json() override { return report::dead_letters_json(store->actions().dead_letters(100)); }
 
     void audit(const admin::audit_entry& e) override { cmds->audit(e.who, e.address, e.action, e.target, e.outcome); }
 
-    std::string audit_json(std::size_t limit) override {
-        std::string out;
-        core::json_writer w(out);
-        w.begin_object().key("audit").begin_array();
-        for (const auto& rec : store->audit().newest(limit)) {
-            w.begin_object()
-                .member("seq", static_cast<std::int64_t>(rec.seq))
-                .member("at", core::format_rfc3339(rec.at))
-                .member("who", rec.who)
-                .member("address", rec.address)
-                .member("action", rec.action)
-                .member("target", rec.target)
-                .member("outcome", rec.outcome)
-                .end_object();
-        }
-        w.end_array().end_object();
-        return out;
-    }
+    std::string audit_json(std::size_t limit) override { return report::audit_json(store->audit().newest(limit)); }
 
     bool healthy(std::string& detail) override {
         if (stopping) {
@@ -394,6 +298,7 @@ std::string dead_letters_json() override {
 // The runtime's parts, on the state database that build() opened.
 void daemon::impl::build_runtime() {
     writer = std::make_unique<runtime::step_writer>(*store, clock, *this);
+    views = std::make_unique<report::live_views>(clock, *store, log);
     // The channels built later, by name: a channel that cannot be built fails create().
     std::map<std::string, std::string, std::less<>> channel_types;
     for (const auto& c : settings.channels) channel_types.emplace(c.name, c.type);
@@ -404,44 +309,6 @@ void daemon::impl::build_runtime() {
     hs.retention = settings.storage.retention;
     keeper = std::make_unique<runtime::housekeeping>(*store, det, *writer, *steps, rclock, *this, hs);
     in = std::make_unique<runtime::intake>(*store, det, rclock, exec, *this);
-}
-
-// Incident numbers, detector state, silences and incidents as the last run left them.
-std::optional<create_error> daemon::impl::restore() {
-    keeper->sweep();
-    // Incident numbers continue after a restart, so idempotency keys never collide with those
-    // of actions already in the outbox (state::counters says how).
-    const auto next = store->counter().next_incident_id();
-    if (next.counter_unreadable) core::log_warning("state database: ignoring unreadable next_incident_id");
-    if (next.counter_missing)
-        core::log_warning("state database: next_incident_id is missing; incident numbers continue at " +
-                          std::to_string(next.id) + ", after the highest one the outbox holds");
-    auto& pipe = *det.pipe;
-    pipe.incidents().set_next_id(next.id);
-    const auto restored = store->detectors().restore(pipe);
-    if (restored.rules > 0)
-        core::log_info("restored detector state of " + std::to_string(restored.rules) + " rule(s), " +
-                       std::to_string(pipe.live_keys()) + " key(s)");
-    if (restored.changed > 0)
-        core::log_info(std::to_string(restored.changed) + " rule(s) changed since their detector state was saved; they start fresh");
-    if (restored.unreadable > 0)
-        core::log_warning("state database: ignoring " + std::to_string(restored.unreadable) + " unreadable detector snapshot(s)");
-    // Silences still running when the daemon stopped (a reload rebuilds the engine from them too).
-    cmds->restore_silences(pipe.incidents());
-    // Incidents open before a restart stay open, with their step timers and history; resolved
-    // ones come back for storage.resolved_grace (the console shows them), older ones stay in
-    // the database until the retention sweep.
-    auto loaded = store->incidents().live(clock.now() - settings.storage.resolved_grace);
-    for (std::size_t i = 0; i < loaded.unreadable; ++i) core::log_warning("state database: ignoring an unreadable incident snapshot");
-    if (loaded.incidents.empty()) return std::nullopt;
-    std::size_t live = 0;
-    for (const auto& inc : loaded.incidents) live += inc.state != incident::incident_state::resolved ? 1 : 0;
-    // Actions (a veto wait restarted) are written at start(), once the console has its URL.
-    pipe.incidents().restore(std::move(loaded.incidents), incident::engine::restore_reason::restart, clock.now(),
-                             det.step.actions);
-    steps->touch_live_steps();
-    if (live > 0) core::log_info("restored " + std::to_string(live) + " open incident(s) from the state database");
-    return std::nullopt;
 }
 
 // Channels and the delivery loop that sends the outbox to them.
@@ -498,10 +365,10 @@ std::optional<create_error> daemon::impl::build() {
     if (auto* e = std::get_if<std::string>(&created)) return create_error{*e, std::nullopt};
     det.pipe = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));
     build_runtime();
-    if (auto err = restore()) return err;
+    runtime::restore_state({*store, det, *cmds, *steps, *keeper}, clock.now(), settings.storage.resolved_grace);
     if (auto err = build_delivery()) return err;
 
-    api = std::make_unique<admin::api>(settings.admin, metrics, *this, console_assets());
+    api = std::make_unique<admin::api>(settings.admin, metrics, *this, admin::console_assets());
     // A tokens file that is gone or broken does not stop paging: the API then answers 401 and
     // the journal and crisisd_admin_tokens_file_errors_total say why. The demo's own token comes
     // first, so that a demo without a tokens file is not told the console will refuse everything.
@@ -621,8 +488,7 @@ std::size_t daemon::incidents_opened() const { return impl_->det.pipe->incidents
 
 std::string daemon::report_json() const {
     auto& s = *impl_;
-    return s.log.write_all(*s.det.pipe, s.settings.playbooks, [&s](const incident::action& a) { return s.action_status(a); },
-                           s.view(false), false, s.det.pipe->processed());
+    return s.views->report_json(*s.det.pipe, s.settings.playbooks);
 }
 
 }  // namespace crisisd::app

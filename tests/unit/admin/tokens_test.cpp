@@ -65,3 +65,22 @@ TEST(admin_tokens, roles_grow_by_inclusion) {
     EXPECT_EQ(parse_role("responder"), role::responder);
     EXPECT_FALSE(parse_role("root"));
 }
+
+// `ctl token add` prints this line: the file's own parser must read back what it says.
+TEST(admin_tokens, the_printed_line_is_one_the_file_accepts) {
+    const std::string token = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const auto line = token_file_line("Anna \"On call\" \\ Berger", role::approver, token);
+    EXPECT_EQ(line, "  - {name: \"Anna \\\"On call\\\" \\\\ Berger\", role: approver, sha256: \"" +
+                        to_hex(sha256(token)) + "\"}");
+    const auto file = parse_tokens("tokens:\n" + line + "\n", "tokens.yaml");
+    ASSERT_EQ(file.tokens.size(), 1u) << (file.errors.empty() ? "" : file.errors[0]);
+    EXPECT_EQ(file.tokens[0].name, "Anna \"On call\" \\ Berger");
+    EXPECT_EQ(file.tokens[0].granted, role::approver);
+}
+
+TEST(admin_tokens, names_are_short_and_printable) {
+    EXPECT_TRUE(valid_token_name("Anna Berger"));
+    EXPECT_FALSE(valid_token_name(""));
+    EXPECT_FALSE(valid_token_name(std::string(65, 'a')));
+    EXPECT_FALSE(valid_token_name("tab\there"));
+}
