@@ -9,6 +9,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
+#include <cstdint>
 #include <optional>
 #include <regex>
 #include <string>
@@ -50,6 +51,12 @@ public:
         }
         for (auto& t : readers_)
             if (t.joinable()) t.join();
+    }
+
+    // The port a log line announces (`pattern`'s first group is the number); 0 when none came.
+    std::uint16_t wait_for_port(const std::string& pattern, std::chrono::milliseconds timeout) {
+        auto port = wait_for_stderr(pattern, timeout);
+        return port ? static_cast<std::uint16_t>(std::stoi(*port)) : 0;
     }
 
     // Waits until a stderr line matches `pattern`; returns the match's first group (or whole).

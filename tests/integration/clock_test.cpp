@@ -79,12 +79,10 @@ storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
         daemon_ = std::make_unique<child_process>(std::vector<std::string>{
             "/usr/bin/env", "LD_PRELOAD=" CRISISD_CLOCK_SHIFT, "CRISISD_TEST_CLOCK_OFFSET_FILE=" + (dir_ / "offset").string(),
             CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-        auto port = daemon_->wait_for_stderr(R"(source ingest: HTTP ingest on .* \(port (\d+)\))", 20s);
-        ASSERT_TRUE(port) << daemon_->stderr_text();
-        ingest_ = static_cast<std::uint16_t>(std::stoi(*port));
-        auto admin = daemon_->wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
-        ASSERT_TRUE(admin) << daemon_->stderr_text();
-        admin_ = static_cast<std::uint16_t>(std::stoi(*admin));
+        ingest_ = daemon_->wait_for_port(R"(source ingest: HTTP ingest on .* \(port (\d+)\))", 20s);
+        ASSERT_NE(ingest_, 0) << daemon_->stderr_text();
+        admin_ = daemon_->wait_for_port(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
+        ASSERT_NE(admin_, 0) << daemon_->stderr_text();
     }
 
     // Angry mentions from authors first .. first+n-1, in one request.

@@ -195,9 +195,8 @@ storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
 )";
         daemon_ = std::make_unique<child_process>(
             std::vector<std::string>{CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-        auto admin = daemon_->wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
-        ASSERT_TRUE(admin) << daemon_->stderr_text();
-        admin_ = static_cast<std::uint16_t>(std::stoi(*admin));
+        admin_ = daemon_->wait_for_port(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
+        ASSERT_NE(admin_, 0) << daemon_->stderr_text();
     }
     void stop() {
         if (!daemon_) return;
