@@ -64,8 +64,9 @@ public:
     // the daemon's thread, between two mentions, so none is lost. Rules, playbooks and
     // statements take effect at once; open incidents, their step timers, silences and incident
     // numbering carry over, and so does all detector state when no rule's definition changed.
-    // Sections bound to sockets and files (sources, channels, admin, storage) keep their running
-    // values; `notes` says which would need a restart. Returns "" when swapped, else why
+    // Only sources whose settings changed are restarted (sources::source_set::reload); changed
+    // channels refuse the whole reload; admin and storage keep their running values, and
+    // `notes` says which would need a restart. Returns "" when swapped, else why
     // nothing changed (a keyword Vectorscan cannot compile).
     std::string reload(config::settings next, std::vector<std::string>& notes);
 
