@@ -73,6 +73,17 @@ void timeline::source_state(std::string_view source, bool connected, std::string
     line(now(), connected ? "~" : "!", connected ? dim : yellow, t);
 }
 
+void timeline::mention(std::string_view source, std::string_view author, std::string_view text) {
+    // The source padded to the demo's longest name, so the posts line up under each other.
+    std::string t(source);
+    if (t.size() < 8) t.resize(8, ' ');
+    t += ' ';
+    t += author;
+    t += ": ";
+    for (char c : text) t += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+    line(now(), "·", dim, t);
+}
+
 void timeline::incident_opened(const incident::incident& inc) {
     const auto& e = inc.evidence;
     line(inc.opened_at, "▲", red,

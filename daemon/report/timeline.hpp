@@ -22,6 +22,8 @@ public:
     void note_at(core::timestamp t, std::string_view text);
 
     void source_state(std::string_view source, bool connected, std::string_view detail);
+    // A post as it reached crisisd, with the configured source it came on (the demo's story).
+    void mention(std::string_view source, std::string_view author, std::string_view text);
     void incident_opened(const incident::incident& inc);
     void incident_resolved(const incident::incident& inc);
     void action_queued(const incident::action& a);
