@@ -14,8 +14,8 @@
 #include <boost/asio/as_tuple.hpp>
 #include <vector>
 
-#include "core/json_writer.hpp"
 #include "demo/stand_in.hpp"
+#include "demo/wire.hpp"
 #include "net/http_client.hpp"
 
 namespace crisisd::demo {
@@ -23,10 +23,6 @@ namespace {
 
 namespace asio = boost::asio;
 constexpr auto nothrow = asio::as_tuple(asio::use_awaitable);
-
-constexpr std::string_view page_id = "104820508212345";
-// The Page's post the comments are written under (the company's morning post).
-constexpr std::string_view page_post = "104820508212345_901234567890123";
 
 std::string hex_hmac_sha256(std::string_view key, std::string_view data) {
     unsigned char digest[EVP_MAX_MD_SIZE];
@@ -39,39 +35,6 @@ std::string hex_hmac_sha256(std::string_view key, std::string_view data) {
         out += hex[digest[i] >> 4];
         out += hex[digest[i] & 0xF];
     }
-    return out;
-}
-
-// "Clara Fuchs (7012…)" → name and id: crisisd names a commenter "name (id)", and so does the
-// scenario, so live and replay count the same people.
-std::pair<std::string, std::string> name_and_id(const std::string& author) {
-    auto open = author.rfind(" (");
-    if (open == std::string::npos || !author.ends_with(')')) return {author, ""};
-    return {author.substr(0, open), author.substr(open + 2, author.size() - open - 3)};
-}
-
-std::string delivery_json(const std::vector<post>& comments) {
-    std::string out;
-    core::json_writer w(out);
-    const auto unix_seconds = [](core::timestamp t) {
-        return static_cast<std::int64_t>(std::chrono::duration_cast<std::chrono::seconds>(t.time_since_epoch()).count());
-    };
-    w.begin_object().member("object", "page").key("entry").begin_array();
-    w.begin_object().member("id", page_id).member("time", unix_seconds(comments.back().at)).key("changes").begin_array();
-    for (const auto& c : comments) {
-        const auto [name, id] = name_and_id(c.author);
-        w.begin_object().member("field", "feed").key("value").begin_object();
-        w.key("from").begin_object().member("id", id).member("name", name).end_object();
-        w.member("message", c.text)
-            .member("post_id", page_post)
-            .member("comment_id", c.id)
-            .member("parent_id", page_post)
-            .member("created_time", unix_seconds(c.at))
-            .member("item", "comment")
-            .member("verb", "add");
-        w.end_object().end_object();
-    }
-    w.end_array().end_object().end_array().end_object();
     return out;
 }
 
@@ -133,7 +96,7 @@ private:
     }
 
     asio::awaitable<void> deliver(const std::vector<post>& batch) {
-        const auto body = delivery_json(batch);
+        const auto body = facebook_delivery(batch);
         const auto signature = "sha256=" + hex_hmac_sha256(app_secret_, body);
         while (!stopped_) {
             net::http_request r;

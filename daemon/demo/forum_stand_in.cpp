@@ -1,10 +1,9 @@
 // The demo's forum: an Atom feed of the forum's latest posts that grows as the story goes, served
 // the way a cache-aware origin serves it (ETag, 304 Not Modified when If-None-Match matches).
-// Entries carry the post as their title and no body, so what crisisd reads is the post's text.
 #include <boost/asio/use_awaitable.hpp>
-#include <deque>
 
 #include "demo/stand_in.hpp"
+#include "demo/wire.hpp"
 #include "net/http_server.hpp"
 
 namespace crisisd::demo {
@@ -13,16 +12,8 @@ namespace {
 // What the feed lists: the newest this many posts, as forums do.
 constexpr std::size_t listed = 50;
 
-std::string entry_xml(const post& p) {
-    const auto at = core::format_rfc3339(p.at);
-    return "  <entry>\n    <id>" + xml_escaped(p.id) + "</id>\n    <title type=\"text\">" + xml_escaped(p.text) +
-           "</title>\n    <link rel=\"alternate\" type=\"text/html\" href=\"" + xml_escaped(p.url) +
-           "\"/>\n    <author><name>" + xml_escaped(p.author) + "</name></author>\n    <published>" + at +
-           "</published>\n    <updated>" + at + "</updated>\n  </entry>\n";
-}
-
 // Threads from before the story: in the feed when crisisd first polls it, so they are history.
-std::deque<post> older_threads() {
+std::vector<post> older_threads() {
     const auto day_before = [](const char* t) { return core::parse_rfc3339(t).value_or(core::timestamp{}); };
     return {
         {"forum", "tag:forum.linz-online.example,2026:post-4790", "resi_ooe", "",
@@ -49,7 +40,7 @@ public:
     bool ready() const override { return polled_; }
     void publish(const post& p) override {
         posts_.push_back(p);
-        if (posts_.size() > listed) posts_.pop_front();
+        if (posts_.size() > listed) posts_.erase(posts_.begin());
         unserved_.push_back(p);
         ++version_;
     }
@@ -73,7 +64,7 @@ private:
             return r;
         }
         r.content_type = "application/atom+xml; charset=utf-8";
-        r.body = document();
+        r.body = atom_feed(url(), posts_);
         if (!polled_) {
             polled_ = true;
             note("forum: crisisd read the feed for the first time; its " + std::to_string(posts_.size()) +
@@ -84,17 +75,7 @@ private:
         return r;
     }
 
-    std::string document() const {
-        std::string xml =
-            "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n<feed xmlns=\"http://www.w3.org/2005/Atom\" xml:lang=\"de\">\n"
-            "  <id>tag:forum.linz-online.example,2026:latest</id>\n  <title>Linz online – neueste Beiträge</title>\n"
-            "  <link rel=\"self\" href=\"" + xml_escaped(url()) + "\"/>\n  <updated>" +
-            core::format_rfc3339(posts_.back().at) + "</updated>\n";
-        for (auto it = posts_.rbegin(); it != posts_.rend(); ++it) xml += entry_xml(*it);  // newest first
-        return xml + "</feed>\n";
-    }
-
-    std::deque<post> posts_;
+    std::vector<post> posts_;  // oldest first
     std::vector<post> unserved_;
     std::uint64_t version_ = 1;
     bool polled_ = false;

@@ -18,6 +18,7 @@
 
 #include "core/json_writer.hpp"
 #include "demo/stand_in.hpp"
+#include "demo/wire.hpp"
 
 namespace crisisd::demo {
 namespace {
@@ -32,29 +33,6 @@ constexpr auto keep_alive_every = std::chrono::seconds(20);  // X's documented i
 struct rule {
     std::string id, value, tag;
 };
-
-std::string author_id_of(std::string_view username) {
-    return std::to_string(1500000000000000000ULL + std::hash<std::string_view>{}(username) % 100000000000000000ULL);
-}
-
-// One stream line: the post, its author from expansions=author_id, and the rule it matched.
-std::string stream_line(const post& p, const rule& matched) {
-    const std::string username = p.author.starts_with('@') ? p.author.substr(1) : p.author;
-    const auto author_id = author_id_of(username);
-    std::string out;
-    core::json_writer w(out);
-    w.begin_object().key("data").begin_object();
-    w.member("id", p.id).member("text", p.text).member("author_id", author_id).member("created_at", core::format_rfc3339(p.at));
-    if (!p.lang.empty()) w.member("lang", p.lang);
-    w.key("edit_history_tweet_ids").begin_array().value(p.id).end_array();
-    w.end_object();
-    w.key("includes").begin_object().key("users").begin_array();
-    w.begin_object().member("id", author_id).member("name", username).member("username", username).end_object();
-    w.end_array().end_object();
-    w.key("matching_rules").begin_array().begin_object().member("id", matched.id).member("tag", matched.tag).end_object().end_array();
-    w.end_object();
-    return out;
-}
 
 std::string chunk(std::string_view data) {
     char size[32];
@@ -90,7 +68,7 @@ public:
     void publish(const post& p) override {
         // The post matches the rule crisisd asked for (the first one it added), as X would say.
         const rule matched = rules_.empty() ? rule{"0", "", ""} : rules_.front();
-        const auto line = chunk(stream_line(p, matched) + "\r\n");
+        const auto line = chunk(x_stream_line(p, matched.id, matched.tag) + "\r\n");
         for (auto& s : streams_) {
             s->out.push_back(line);
             s->wake.cancel();
