@@ -60,8 +60,19 @@ void timeline::line(core::timestamp t, std::string_view marker, std::string_view
     s += text;
     if (colour_ && !colour.empty()) s += reset;
     s += '\n';
+    if (held_) {
+        kept_ += s;
+        return;
+    }
     std::fwrite(s.data(), 1, s.size(), out_);
     std::fflush(out_);
+}
+
+void timeline::release() {
+    held_ = false;
+    std::fwrite(kept_.data(), 1, kept_.size(), out_);
+    std::fflush(out_);
+    kept_.clear();
 }
 
 void timeline::note(std::string_view text) { line(now(), " ", {}, text); }

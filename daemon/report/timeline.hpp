@@ -32,6 +32,11 @@ public:
     void action_dead(const state::record& r, std::string_view why);
     void command(std::string_view verb, std::uint64_t id, std::string_view who, std::string_view result);
 
+    // While held, lines are kept and written by release(), in order (the demo prints its header
+    // while the daemon starts and its sources already report).
+    void hold() { held_ = true; }
+    void release();
+
     // Replay has no clock: it sets the time of each event before reporting it.
     void set_time(core::timestamp t) { fixed_ = t; }
 
@@ -43,6 +48,8 @@ private:
     bool colour_;
     core::timestamp fixed_{};
     std::string last_date_;
+    bool held_ = false;
+    std::string kept_;
 };
 
 }  // namespace crisisd::report
