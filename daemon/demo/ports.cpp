@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <random>
+
 namespace crisisd::demo {
 namespace {
 
@@ -28,6 +30,16 @@ std::uint16_t bind_loopback(std::uint16_t port) {
 }  // namespace
 
 bool loopback_port_free(std::uint16_t port) { return bind_loopback(port) == port; }
-std::uint16_t free_loopback_port() { return bind_loopback(0); }
+// Below Linux's ephemeral range (32768–60999 by default), so no outgoing connection can take the
+// port between this check and crisisd's bind; only a process binding it on purpose could.
+std::uint16_t free_loopback_port() {
+    std::random_device seed;
+    std::uniform_int_distribution<int> below_ephemeral(20000, 32000);
+    for (int attempt = 0; attempt < 50; ++attempt) {
+        const auto port = static_cast<std::uint16_t>(below_ephemeral(seed));
+        if (loopback_port_free(port)) return port;
+    }
+    return bind_loopback(0);
+}
 
 }  // namespace crisisd::demo

@@ -7,8 +7,9 @@
 namespace crisisd::demo {
 
 bool loopback_port_free(std::uint16_t port);
-// A port the kernel had free a moment ago (0 when none could be had). Another process could take
-// it before crisisd binds it; the demo then fails to start and says so, it does not misdeliver.
+// A port that was free a moment ago, outside the kernel's ephemeral range (0 when none could be
+// had). A process that binds it on purpose before crisisd does makes the demo fail to start,
+// saying so; nothing is misdelivered.
 std::uint16_t free_loopback_port();
 
 }  // namespace crisisd::demo

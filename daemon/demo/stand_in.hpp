@@ -7,7 +7,6 @@
 //
 // Thread-safety: none. Everything runs on the demo's one io_context thread (the daemon's too).
 #include <boost/asio/any_io_executor.hpp>
-#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -52,8 +51,9 @@ private:
     note_fn note_;
 };
 
-// The four networks. Each make_* starts listening on a free loopback port and returns nullptr
-// with `error` set when it cannot; the accessors give what the demo's config names.
+// The four networks. The ones crisisd connects to start listening on a free loopback port in
+// their make_* (nullptr with `error` set when they cannot); their url() is what the demo's config
+// names. Facebook is the other way round: Meta calls crisisd's listener.
 
 // Mastodon's streaming API: a websocket that sends {"stream":[…],"event":"update","payload":
 // "<Status as a JSON string>"}, the status's HTML content, language and account included.
