@@ -2,8 +2,8 @@
 // The live daemon: sources → runtime (runtime/: intake, pipeline, step handler, tick) → outbox →
 // channels, with the admin API beside them, all on one io_context thread (so pipeline, incident
 // engine and outbox need no locks). `crisisd run` and `crisisd demo` both run this; the demo
-// only adds a scenario server, a scaled clock and a terminal timeline. `crisisd replay` drives
-// the same runtime without it (runtime/replay_driver.hpp).
+// only adds its networks' stand-ins (demo/), a scaled clock and a terminal timeline. `crisisd
+// replay` drives the same runtime without it (runtime/replay_driver.hpp).
 #include <boost/asio/io_context.hpp>
 #include <cstdint>
 #include <functional>

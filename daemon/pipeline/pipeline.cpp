@@ -103,7 +103,7 @@ struct pipeline::impl {
         std::size_t cap = settings.evidence_samples;
         if (cap == 0) return;
         if (samples.size() >= cap && samples.back().compound <= compound) return;
-        evidence_sample s{m.id, m.author, plain, m.url, std::string(lang), m.network, m.author_vouched, compound, now};
+        evidence_sample s{m.id, m.author, plain, m.url, std::string(lang), m.network, m.source, m.author_vouched, compound, now};
         auto pos = std::upper_bound(samples.begin(), samples.end(), compound,
                                     [](double c, const evidence_sample& e) { return c < e.compound; });
         samples.insert(pos, std::move(s));

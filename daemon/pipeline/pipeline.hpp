@@ -24,10 +24,10 @@ struct pipeline_settings {
 };
 
 // A mention kept as evidence of an incident (never used in anything posted publicly).
-// `network` is what the sender said the mention came from; `author_vouched` whether anyone but
-// the sender stands behind `author` (see detection_author).
+// `source` is the configured source it arrived on, `network` what the sender said it came from;
+// `author_vouched` whether anyone but the sender stands behind `author` (see detection_author).
 struct evidence_sample {
-    std::string id, author, text, url, lang, network;
+    std::string id, author, text, url, lang, network, source;
     bool author_vouched = false;
     double compound = 0;
     core::timestamp at{};

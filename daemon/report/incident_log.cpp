@@ -125,6 +125,7 @@ void incident_log::write_samples(core::json_writer& w, const pipeline::pipeline&
             .member("id", s.id)
             .member("author", s.author)
             .member("author_vouched", s.author_vouched)
+            .member("source", s.source)
             .member("network", s.network)
             .member("text", s.text)
             .member("url", s.url)

@@ -60,8 +60,19 @@ void timeline::line(core::timestamp t, std::string_view marker, std::string_view
     s += text;
     if (colour_ && !colour.empty()) s += reset;
     s += '\n';
+    if (held_) {
+        kept_ += s;
+        return;
+    }
     std::fwrite(s.data(), 1, s.size(), out_);
     std::fflush(out_);
+}
+
+void timeline::release() {
+    held_ = false;
+    std::fwrite(kept_.data(), 1, kept_.size(), out_);
+    std::fflush(out_);
+    kept_.clear();
 }
 
 void timeline::note(std::string_view text) { line(now(), " ", {}, text); }
@@ -71,6 +82,17 @@ void timeline::source_state(std::string_view source, bool connected, std::string
     std::string t = "source " + std::string(source) + (connected ? " connected" : " disconnected");
     if (!detail.empty()) t += " (" + std::string(detail) + ")";
     line(now(), connected ? "~" : "!", connected ? dim : yellow, t);
+}
+
+void timeline::mention(std::string_view source, std::string_view author, std::string_view text) {
+    // The source padded to the demo's longest name, so the posts line up under each other.
+    std::string t(source);
+    if (t.size() < 8) t.resize(8, ' ');
+    t += ' ';
+    t += author;
+    t += ": ";
+    for (char c : text) t += static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+    line(now(), "·", dim, t);
 }
 
 void timeline::incident_opened(const incident::incident& inc) {

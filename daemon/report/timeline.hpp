@@ -22,6 +22,8 @@ public:
     void note_at(core::timestamp t, std::string_view text);
 
     void source_state(std::string_view source, bool connected, std::string_view detail);
+    // A post as it reached crisisd, with the configured source it came on (the demo's story).
+    void mention(std::string_view source, std::string_view author, std::string_view text);
     void incident_opened(const incident::incident& inc);
     void incident_resolved(const incident::incident& inc);
     void action_queued(const incident::action& a);
@@ -29,6 +31,11 @@ public:
     void action_retry(const state::record& r, std::string_view detail);
     void action_dead(const state::record& r, std::string_view why);
     void command(std::string_view verb, std::uint64_t id, std::string_view who, std::string_view result);
+
+    // While held, lines are kept and written by release(), in order (the demo prints its header
+    // while the daemon starts and its sources already report).
+    void hold() { held_ = true; }
+    void release();
 
     // Replay has no clock: it sets the time of each event before reporting it.
     void set_time(core::timestamp t) { fixed_ = t; }
@@ -41,6 +48,8 @@ private:
     bool colour_;
     core::timestamp fixed_{};
     std::string last_date_;
+    bool held_ = false;
+    std::string kept_;
 };
 
 }  // namespace crisisd::report

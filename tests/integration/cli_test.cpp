@@ -152,10 +152,23 @@ TEST(cli, demo_headless_plays_the_story_and_writes_the_report) {
     EXPECT_NE(out.find("INCIDENT #1 OPENED"), std::string::npos) << out;
     EXPECT_NE(out.find("posted to brand-account"), std::string::npos) << out;
     EXPECT_NE(out.find("INCIDENT #1 RESOLVED"), std::string::npos) << out;
+    // The story is heard where it is told: on Mastodon's stream, the Facebook Page's webhook
+    // (after Meta's handshake), X's filtered stream (after the rule sync) and the forum's feed
+    // (whose older posts are history), each post on the timeline with its source.
+    EXPECT_NE(out.find("page: crisisd answered Meta's subscription handshake"), std::string::npos) << out;
+    EXPECT_NE(out.find("x: crisisd added the stream rule \"liwest OR @liwest\""), std::string::npos) << out;
+    EXPECT_NE(out.find("its 2 older post(s) are history"), std::string::npos) << out;
+    for (const char* post : {"· mastodon @karin@mastodon.at: Coffee first", "· page     Uwe Berger (",
+                             "· x        @clara_linz: Schon wieder Internetstörung bei Liwest",
+                             "· forum    uwe_ooe: Hat jemand Erfahrung mit dem Liwest Glasfaser Tarif?"})
+        EXPECT_NE(out.find(post), std::string::npos) << post << "\n" << out;
+    EXPECT_NE(out.find("97 mentions processed (posts per source: forum 8, mastodon 35, page 26, x 28)"), std::string::npos)
+        << out;
     auto json = read_file(report);
     EXPECT_NE(json.find(R"("rule":"isp-outage")"), std::string::npos) << json;
     EXPECT_NE(json.find(R"("status":"sent")"), std::string::npos) << json;
     EXPECT_NE(json.find(R"("mentions_processed":97)"), std::string::npos) << json;
+    EXPECT_NE(json.find(R"("source":")"), std::string::npos) << "evidence names its sources: " << json;
     auto outbox = read_file(dir / "outbox.jsonl");
     EXPECT_NE(outbox.find("Wir wissen von der Störung bei Liwest"), std::string::npos) << outbox;
     fs::remove_all(dir);

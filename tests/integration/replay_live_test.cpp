@@ -5,6 +5,7 @@
 // follow-up agree only when replay de-duplicates and follows up as the live daemon does.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/json.hpp>
 #include <chrono>
 #include <cmath>
@@ -93,7 +94,8 @@ storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
 // One incident as both sides write it (the live API and the replay report share the shape).
 struct seen {
     std::string rule, key, state;
-    double opened = 0, resolved = 0, count = 0;
+    double opened = 0, resolved = 0, count = 0, authors = 0;
+    std::vector<std::string> sample_sources;  // the configured source of each evidence sample
     std::vector<std::tuple<std::string, std::string, std::string, std::string, double>> actions;  // channel kind phase event at
 };
 
@@ -108,6 +110,9 @@ std::vector<seen> incidents_of(const json::value& doc) {
         s.opened = seconds(o.at("opened_at"));
         if (!o.at("resolved_at").is_null()) s.resolved = seconds(o.at("resolved_at"));
         s.count = o.at("evidence").at("count").to_number<double>();
+        s.authors = o.at("evidence").at("unique_authors").to_number<double>();
+        for (const auto& x : o.at("evidence").at("samples").as_array())
+            s.sample_sources.emplace_back(x.at("source").as_string());
         for (const auto& a : o.at("actions").as_array()) {
             const auto& ao = a.as_object();
             const auto* ev = ao.if_contains("event");
@@ -198,36 +203,55 @@ TEST_F(replay_live, the_same_stream_gives_the_same_incidents_actions_and_times) 
 }
 
 // The bundled demo scenario replayed with the demo's own config reproduces what
-// `demo --headless --report` recorded: the same incidents and actions, at the same event times
-// within the demo's tick (250 ms of wall time at 120x is 30 s of story time).
+// `demo --headless --report` recorded: the same incidents and actions, at the same event times.
+// The demo tells the story on four networks (Mastodon, the Facebook Page's webhook, X's stream,
+// a forum's feed); the scenario names each line's source, so replay counts every mention on the
+// lane of the source it came on live, with the same authors. Times agree within two of the demo's
+// ticks (250 ms of wall time at 120x is 30 s of story time): one for the tick itself, one for the
+// networks' delivery on a loaded machine (a webhook POST or a stream write late by 100 ms of wall
+// time is 12 s of story time). Forum posts arrive up to a poll interval (1 s of wall time, two
+// minutes of story) late; the scenario puts none where that could change what the rule sees.
 TEST(replay_demo, the_demo_scenario_replayed_gives_the_demo_report) {
     const auto dir = crisisd::testing::make_temp_dir("crisisd-replay-demo");
     child_process demo({CRISISD_BINARY, "demo", "--headless", "--report", (dir / "demo.json").string(), "--dir",
                         (dir / "demo").string()});
     ASSERT_EQ(demo.wait_exit(120s), 0) << demo.stderr_text();
-    // The demo's config names the scenario stream as its source; replay reads the same posts
-    // from the file the demo was built with.
+    // Replay reads the same posts from the file the demo was built with.
     const auto scenario = fs::path(CRISISD_TEST_DATA).parent_path().parent_path() / "demo" / "outage-scenario.jsonl";
     child_process rp({CRISISD_BINARY, "replay", "--config", (dir / "demo" / "crisisd.yaml").string(), "--input",
                       scenario.string(), "--report", (dir / "replay.json").string(), "--quiet"});
     ASSERT_EQ(rp.wait_exit(30s), 0) << rp.stderr_text();
-    const auto a = incidents_of(json::parse(read_file(dir / "demo.json")));
-    const auto b = incidents_of(json::parse(read_file(dir / "replay.json")));
+    const auto live = json::parse(read_file(dir / "demo.json"));
+    const auto replayed = json::parse(read_file(dir / "replay.json"));
+    // Every post of the story, from all four networks, reached detection once; the forum's older
+    // posts were history and counted nowhere.
+    EXPECT_EQ(live.at("mentions_processed").to_number<double>(), 97);
+    EXPECT_EQ(replayed.at("mentions_processed").to_number<double>(), 97);
+    const auto a = incidents_of(live);
+    const auto b = incidents_of(replayed);
     ASSERT_EQ(a.size(), b.size());
     ASSERT_FALSE(a.empty());
+    const std::vector<std::string> sources{"mastodon", "page", "x", "forum"};
     for (std::size_t i = 0; i < a.size(); ++i) {
         EXPECT_EQ(a[i].rule, b[i].rule);
         EXPECT_EQ(a[i].key, b[i].key);
         EXPECT_EQ(a[i].state, b[i].state);
         EXPECT_EQ(a[i].count, b[i].count);
-        EXPECT_LE(std::abs(a[i].opened - b[i].opened), 30.0);
-        EXPECT_LE(std::abs(a[i].resolved - b[i].resolved), 30.0);
+        EXPECT_EQ(a[i].authors, b[i].authors) << "the same people, whichever network they wrote on";
+        EXPECT_LE(std::abs(a[i].opened - b[i].opened), 60.0);
+        EXPECT_LE(std::abs(a[i].resolved - b[i].resolved), 60.0);
+        // Evidence names the configured source each sample came on, live and replayed alike.
+        for (const auto* side : {&a[i], &b[i]}) {
+            ASSERT_FALSE(side->sample_sources.empty());
+            for (const auto& src : side->sample_sources)
+                EXPECT_NE(std::find(sources.begin(), sources.end(), src), sources.end()) << src;
+        }
         ASSERT_EQ(a[i].actions.size(), b[i].actions.size());
         for (std::size_t k = 0; k < a[i].actions.size(); ++k) {
             EXPECT_EQ(std::get<0>(a[i].actions[k]), std::get<0>(b[i].actions[k])) << k;
             EXPECT_EQ(std::get<1>(a[i].actions[k]), std::get<1>(b[i].actions[k])) << k;
             EXPECT_EQ(std::get<3>(a[i].actions[k]), std::get<3>(b[i].actions[k])) << k;
-            EXPECT_LE(std::abs(std::get<4>(a[i].actions[k]) - std::get<4>(b[i].actions[k])), 30.0) << k;
+            EXPECT_LE(std::abs(std::get<4>(a[i].actions[k]) - std::get<4>(b[i].actions[k])), 60.0) << k;
         }
     }
     fs::remove_all(dir);

@@ -320,7 +320,7 @@ function renderDetail() {
       const url = safeUrl(s.url);
       return el("li", { class: "sample" },
         el("div", { class: "row" },
-          el("span", { class: "quiet" }, (s.author || "unknown") + (s.at ? " · " + clock(s.at) : "")),
+          el("span", { class: "quiet" }, (s.author || "unknown") + (s.source ? " · on " + s.source : "") + (s.at ? " · " + clock(s.at) : "")),
           el("span", { class: "score", title: "sentiment (−1 … 1)" }, (s.compound ?? 0).toFixed(2))),
         el("div", { class: "sample-text", lang: s.lang || null }, s.text),
         url ? el("a", { href: url, target: "_blank", rel: "noopener noreferrer nofollow" }, "open at source ↗") : null);

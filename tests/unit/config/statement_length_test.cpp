@@ -233,14 +233,26 @@ TEST_F(statement_lengths, the_shipped_demo_config_loads) {
     scratch s;
     s.write("rules/isp-outage.yaml", read(source_dir / "rules/isp-outage.yaml"));
     s.write("playbooks/isp-outage.yaml", read(source_dir / "playbooks/isp-outage.yaml"));
+    // The secrets the demo writes beside its config (crisisd demo makes them up per run).
+    for (const char* name : {"facebook-verify-token", "facebook-app-secret", "x-bearer-token"})
+        s.write(std::string("secrets/") + name, "demo-secret");
     std::string yaml = read(source_dir / "demo/crisisd-demo.yaml");
-    yaml = replace_all(yaml, "@SCENARIO_URL@", "ws://127.0.0.1:9/scenario");
+    yaml = replace_all(yaml, "@MASTODON_URL@", "ws://127.0.0.1:9/api/v1/streaming?stream=hashtag&tag=liwest");
+    yaml = replace_all(yaml, "@FACEBOOK_LISTEN@", "127.0.0.1:9466");
+    yaml = replace_all(yaml, "@X_URL@", "http://127.0.0.1:9");
+    yaml = replace_all(yaml, "@FORUM_URL@", "http://127.0.0.1:9/latest.atom");
     yaml = replace_all(yaml, "@OUTBOX_PATH@", (s.dir() / "outbox.jsonl").string());
     yaml = replace_all(yaml, "@ADMIN_LISTEN@", "127.0.0.1:9464");
     yaml = replace_all(yaml, "@STATE_PATH@", (s.dir() / "state.db").string());
     const auto r = load_file(s.write("crisisd.yaml", yaml));
     EXPECT_TRUE(r.ok()) << all_errors(r);
     EXPECT_EQ(r.config.statements.size(), 2u);
+    // The story's four networks, each read by its own source type.
+    ASSERT_EQ(r.config.sources.size(), 4u);
+    EXPECT_EQ(r.config.sources[0].format, "mastodon");
+    EXPECT_EQ(r.config.sources[1].type, "facebook");
+    EXPECT_EQ(r.config.sources[2].type, "x");
+    EXPECT_EQ(r.config.sources[3].type, "feed");
 }
 
 TEST_F(statement_lengths, the_shipped_deploy_config_loads) {

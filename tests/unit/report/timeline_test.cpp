@@ -59,4 +59,26 @@ TEST(timeline, shows_a_notification_and_tolerates_a_damaged_payload) {
 }
 
 }  // namespace
+TEST(timeline, shows_a_post_with_the_source_it_came_on_on_one_line) {
+    const auto out = printed([](timeline& tl) { tl.mention("page", "Clara Fuchs (7012)", "Kein Internet.\nSeit 8 Uhr."); });
+    EXPECT_EQ(out, "── 2026-11-26 (UTC) ──\n08:00:00  · page     Clara Fuchs (7012): Kein Internet. Seit 8 Uhr.\n");
+}
+
+TEST(timeline, keeps_lines_while_held_and_writes_them_in_order_on_release) {
+    std::FILE* out = std::tmpfile();
+    timeline tl(out, nullptr, false);
+    tl.set_time(t0);
+    tl.hold();
+    tl.note("first");
+    tl.source_state("x", true, "");
+    EXPECT_EQ(std::ftell(out), 0) << "nothing written while held";
+    tl.release();
+    tl.note("after");
+    std::string s(static_cast<std::size_t>(std::ftell(out)), '\0');
+    std::rewind(out);
+    s.resize(std::fread(s.data(), 1, s.size(), out));
+    std::fclose(out);
+    EXPECT_EQ(s, "── 2026-11-26 (UTC) ──\n08:00:00    first\n08:00:00  ~ source x connected\n08:00:00    after\n");
+}
+
 }  // namespace crisisd::report

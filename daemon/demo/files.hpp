@@ -4,7 +4,7 @@
 #include <string_view>
 #include <vector>
 
-namespace crisisd::app::demo_files {
+namespace crisisd::demo::files {
 
 struct embedded_file {
     std::string_view name;  // path relative to the project root: "demo/outage-scenario.jsonl"
@@ -14,4 +14,4 @@ struct embedded_file {
 const std::vector<embedded_file>& embedded_files();
 std::string_view embedded(std::string_view name);
 
-}  // namespace crisisd::app::demo_files
+}  // namespace crisisd::demo::files
