@@ -18,9 +18,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "child_process.hpp"
-#include "delivery_crash_scenario.hpp"
-#include "support.hpp"
+#include "stream_fixture.hpp"
 
 namespace {
 
@@ -52,22 +50,13 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
     return n;
 }
 
-struct ctl_result {
-    int code = -1;
-    std::string out, err;
-};
-
-ctl_result ctl(std::vector<std::string> words, const std::string& url = "", const fs::path& token_file = {}) {
+crisisd::testing::finished_process ctl(std::vector<std::string> words, const std::string& url = "",
+                                       const fs::path& token_file = {}) {
     std::vector<std::string> argv{CRISISD_BINARY, "ctl"};
     if (!url.empty()) argv.insert(argv.end(), {"--url", url});
     if (!token_file.empty()) argv.insert(argv.end(), {"--token-file", token_file.string()});
     argv.insert(argv.end(), words.begin(), words.end());
-    child_process p(argv);
-    ctl_result r;
-    r.code = p.wait_exit(20s).value_or(-1);
-    r.out = p.stdout_text();
-    r.err = p.stderr_text();
-    return r;
+    return crisisd::testing::run_to_exit(argv);
 }
 
 // The start of a raw GET (for the event stream, which never ends): status line, headers and
@@ -96,23 +85,19 @@ std::string raw_get(std::uint16_t port, const std::string& target) {
     return got;
 }
 
-class abuse_admin : public ::testing::Test {
+class abuse_admin : public crisisd::testing::stream_fixture {
 protected:
+    abuse_admin() : stream_fixture("crisisd-abuse-admin") {}
+
     void SetUp() override {
-        dir_ = crisisd::testing::make_temp_dir("crisisd-abuse-admin");
-        ASSERT_FALSE(ws_.start());
-        tokens_ = crisisd::testing::write_admin_tokens(dir_, people());
-    }
-    void TearDown() override {
-        ws_.stop();
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
+        stream_fixture::SetUp();
+        crisisd::testing::write_admin_tokens(dir_, people());
     }
 
     void write_config(const std::string& admin_extra = "") {
-        std::ofstream(dir_ / "crisisd.yaml") << R"(
+        crisisd::testing::write_config(dir_, R"(
 sources:
-  - { name: stream, type: websocket, url: "ws://127.0.0.1:)" << ws_.port() << R"(/s" }
+  - { name: stream, type: websocket, url: ")" + stream_url() + R"(" }
 channels:
   - { name: pager, type: log }
   - { name: brand, type: log }
@@ -137,28 +122,26 @@ statements:
     approved_by: "Head of Communications"
     approved_at: "2026-11-01"
     text: { en: "We know about the outage and are working on it." }
-admin: { listen: "127.0.0.1:0", tokens_file: ")" << tokens_.string() << "\"" << admin_extra << R"( }
-storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
-)";
+)",
+                                       admin_extra);
     }
 
+    // crisisd on the config; port_ is its admin port once it has started (0 when it did not).
     std::unique_ptr<child_process> start() {
-        auto d = std::make_unique<child_process>(
-            std::vector<std::string>{CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-        auto port = d->wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 60s);
-        if (!port) {
-            ADD_FAILURE() << d->stderr_text();
-            return d;
-        }
-        port_ = static_cast<std::uint16_t>(std::stoi(*port));
+        auto d = std::make_unique<child_process>(crisisd::testing::crisisd_run(dir_));
+        port_ = started(*d);
+        if (port_ == 0) ADD_FAILURE() << d->stderr_text();
         return d;
     }
+
+    // The tokens file the config names.
+    fs::path tokens() const { return crisisd::testing::admin_tokens_path(dir_); }
 
     // Opens incident 1 (a page, then a statement waiting for approval).
     void open_incident(child_process& d) {
         ASSERT_TRUE(wait_until([&] { return ws_.connection_count() == 1; }, 10s)) << d.stderr_text();
         for (int i = 0; i < 8; ++i)
-            ws_.broadcast(crisisd::testing::crash_mention(i, "@angry" + std::to_string(i),
+            ws_.broadcast(crisisd::testing::mention_json(i, "@angry" + std::to_string(i),
                                                           "acme outage again, this is terrible and awful!"));
         ASSERT_TRUE(wait_until([&] { return admin_request(port_, "GET", "/api/v1/incidents/1").status == 200; }, 15s))
             << d.stderr_text();
@@ -187,11 +170,7 @@ storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
         return false;
     }
 
-    fs::path dir_;
-    fs::path tokens_;
     std::uint16_t port_ = 0;
-    crisisd::testing::io_thread io_;
-    crisisd::net::websocket_server ws_{io_.executor(), {}};
 };
 
 }  // namespace
@@ -324,7 +303,7 @@ TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_tok
     EXPECT_EQ(status("GET", "/api/v1/incidents", responder_token), 200);
 
     // A hash that is not 64 hex digits: the file is refused as a whole, the old tokens stay.
-    std::ofstream(tokens_) << "tokens:\n  - {name: \"Rita Responder\", role: responder, sha256: \"abc123\"}\n";
+    std::ofstream(tokens()) << "tokens:\n  - {name: \"Rita Responder\", role: responder, sha256: \"abc123\"}\n";
     d->signal(SIGHUP);
     ASSERT_TRUE(d->wait_for_stderr("'sha256' must be 64 hex digits", 10s)) << d->stderr_text();
     ASSERT_TRUE(d->wait_for_stderr("was not loaded .* stay valid", 10s)) << d->stderr_text();
@@ -332,7 +311,7 @@ TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_tok
     EXPECT_EQ(metric(crisisd::testing::http_get(port_, "/metrics"), "crisisd_admin_tokens_file_errors_total"), 1);
 
     // Deleted: every token from it is revoked.
-    fs::remove(tokens_);
+    fs::remove(tokens());
     d->signal(SIGHUP);
     ASSERT_TRUE(d->wait_for_stderr("is gone: every token from it is revoked", 10s)) << d->stderr_text();
     EXPECT_EQ(status("GET", "/api/v1/incidents", responder_token), 401);
@@ -351,7 +330,7 @@ TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_tok
     ASSERT_FALSE(yaml.empty()) << added.out;
     EXPECT_EQ(yaml.find(token), std::string::npos) << "only the hash goes into the file";
     const auto loads = count_of(d->stderr_text(), "token(s) from");
-    std::ofstream(tokens_) << "tokens:\n" << yaml << "\n";
+    std::ofstream(tokens()) << "tokens:\n" << yaml << "\n";
     d->signal(SIGHUP);
     ASSERT_TRUE(wait_until([&] { return count_of(d->stderr_text(), "token(s) from") > loads; }, 10s))
         << d->stderr_text();
@@ -369,7 +348,7 @@ TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_tok
         if (line.starts_with("  - ")) admin_yaml = line;
         else if (!line.empty() && line.front() != '#') admin_token = line;
     }
-    std::ofstream(tokens_) << "tokens:\n" << yaml << "\n" << admin_yaml << "\n";
+    std::ofstream(tokens()) << "tokens:\n" << yaml << "\n" << admin_yaml << "\n";
     d->signal(SIGHUP);
     ASSERT_TRUE(wait_until([&] { return admin_request(port_, "GET", "/api/v1/audit", {}, admin_token).status == 200; }, 10s));
     auto log = boost::json::parse(admin_request(port_, "GET", "/api/v1/audit?limit=50", {}, admin_token).body);

@@ -12,11 +12,8 @@
 #include <fstream>
 #include <regex>
 
-#include "child_process.hpp"
 #include "core/time.hpp"
-#include "support.hpp"
-#include "fakes/io_thread.hpp"
-#include "net/websocket_server.hpp"
+#include "stream_fixture.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
@@ -24,6 +21,7 @@ namespace json = boost::json;
 using crisisd::testing::admin_get;
 using crisisd::testing::admin_request;
 using crisisd::testing::child_process;
+using crisisd::testing::crisisd_run;
 using crisisd::testing::wait_until;
 
 namespace {
@@ -49,28 +47,20 @@ std::vector<json::object> json_lines(const fs::path& path) {
 
 std::string str(const json::value& v) { return std::string(v.as_string()); }
 
-class abuse_approval : public ::testing::Test {
+class abuse_approval : public crisisd::testing::stream_fixture {
 protected:
-    void SetUp() override {
-        dir_ = crisisd::testing::make_temp_dir("crisisd-approval");
-        tokens_ = crisisd::testing::write_admin_tokens(dir_);
-        ASSERT_FALSE(ws_.start());
-    }
-    void TearDown() override {
-        ws_.stop();
-        fs::remove_all(dir_);
-    }
+    abuse_approval() : stream_fixture("crisisd-approval") {}
 
     void write_config(const std::string& steps) {
-        std::ofstream(dir_ / "crisisd.yaml") << R"(
+        crisisd::testing::write_config(dir_, R"(
 sources:
   - name: stream
     type: websocket
-    url: "ws://127.0.0.1:)" << ws_.port() << R"(/stream"
+    url: ")" + stream_url() + R"("
     reconnect: { initial: 100ms, max: 500ms }
 channels:
-  - { name: pager, type: file, path: ")" << pager().string() << R"(" }
-  - { name: brand, type: file, path: ")" << brand().string() << R"(" }
+  - { name: pager, type: file, path: ")" + pager().string() + R"(" }
+  - { name: brand, type: file, path: ")" + brand().string() + R"(" }
 rules:
   - name: acme-outage
     match: { keywords: ["acme"] }
@@ -82,7 +72,7 @@ rules:
     playbook: outage
 playbooks:
   - name: outage
-    steps:)" << steps << R"(
+    steps:)" + steps + R"(
 statements:
   - name: holding
     approved_by: "Head of Communications"
@@ -92,23 +82,13 @@ statements:
     approved_by: "Head of Communications"
     approved_at: "2026-11-01"
     text: { en: "The outage goes on; incident {incident_id}. Next update by {next_update}." }
-admin: { listen: "127.0.0.1:0", tokens_file: ")" << tokens_.string() << R"(" }
-storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
-)";
+)");
     }
 
     fs::path pager() const { return dir_ / "pager.jsonl"; }
     fs::path brand() const { return dir_ / "brand.jsonl"; }
 
-    child_process run() { return child_process({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()}); }
-
-    // The admin port once crisisd listens and the stream is connected; 0 when it does not.
-    std::uint16_t started(child_process& d) {
-        auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
-        if (!port) return 0;
-        if (!wait_until([&] { return ws_.connection_count() == 1; }, 10s)) return 0;
-        return static_cast<std::uint16_t>(std::stoi(*port));
-    }
+    child_process run() { return child_process(crisisd_run(dir_)); }
 
     void storm() {
         for (int i = 0; i < 6; ++i) {
@@ -169,9 +149,6 @@ storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
         EXPECT_EQ(str(posted.at("idempotency_key")).substr(0, 9), "1/open/2/");
     }
 
-    fs::path dir_, tokens_;
-    crisisd::testing::io_thread io_;
-    crisisd::net::websocket_server ws_{io_.executor(), {}};
     int sent_ = 0;
 };
 
@@ -315,7 +292,8 @@ TEST_F(abuse_approval, an_overdue_veto_wait_restarts_and_responders_are_told) {
 // incident opens) is what it posts and what its report keeps, {next_update} included, although
 // minutes of demo time pass between the two.
 TEST(abuse_approval_demo, the_posted_statement_is_the_one_shown_for_the_veto) {
-    auto dir = crisisd::testing::make_temp_dir("crisisd-approval-demo");
+    const crisisd::testing::temp_dir tmp("crisisd-approval-demo");
+    const auto& dir = tmp.path;
     child_process d({CRISISD_BINARY, "demo", "--headless", "--report", (dir / "report.json").string(), "--dir",
                      (dir / "demo").string()});
     ASSERT_EQ(d.wait_exit(120s), 0) << d.stderr_text() << d.stdout_text();
@@ -326,13 +304,11 @@ TEST(abuse_approval_demo, the_posted_statement_is_the_one_shown_for_the_veto) {
     ASSERT_TRUE(std::regex_search(out, posted, std::regex("posted to [^:]+: \"([^\n]*)\""))) << out;
     EXPECT_EQ(posted[1].str(), shown[1].str());
 
-    auto report = json::parse(std::string(std::istreambuf_iterator<char>(std::ifstream(dir / "report.json").rdbuf()), {}));
+    auto report = json::parse(crisisd::testing::read_file(dir / "report.json"));
     std::vector<std::string> texts;
     for (const auto& inc : report.at("incidents").as_array())
         for (const auto& a : inc.at("actions").as_array())
             if (str(a.at("kind")) == "statement" && a.as_object().contains("text")) texts.push_back(str(a.at("text")));
     ASSERT_FALSE(texts.empty()) << json::serialize(report);
     EXPECT_EQ(texts.front(), shown[1].str());
-    std::error_code ec;
-    fs::remove_all(dir, ec);
 }

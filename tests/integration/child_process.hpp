@@ -8,8 +8,9 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <cstdint>
+#include <filesystem>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <string>
@@ -144,5 +145,30 @@ private:
     std::vector<std::string> stdout_lines_, stderr_lines_;
     std::vector<std::thread> readers_;
 };
+
+// How a command that was run to its end went: its exit status (-1 when it did not end in time)
+// and what it wrote.
+struct finished_process {
+    int code = -1;
+    std::string out, err;
+};
+
+inline finished_process run_to_exit(std::vector<std::string> argv,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    child_process p(std::move(argv));
+    finished_process r;
+    r.code = p.wait_exit(timeout).value_or(-1);
+    r.out = p.stdout_text();
+    r.err = p.stderr_text();
+    return r;
+}
+
+#ifdef CRISISD_BINARY
+// `crisisd run` on the crisisd.yaml in `dir` (support.hpp's write_config writes it there).
+// CRISISD_BINARY is the binary the integration tests and tools are built against.
+inline std::vector<std::string> crisisd_run(const std::filesystem::path& dir) {
+    return {CRISISD_BINARY, "run", "--config", (dir / "crisisd.yaml").string()};
+}
+#endif
 
 }  // namespace crisisd::testing
