@@ -26,7 +26,9 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using crisisd::testing::admin_get;
 using crisisd::testing::admin_request;
+using crisisd::testing::approved_statement;
 using crisisd::testing::child_process;
+using crisisd::testing::crisisd_ctl;
 using crisisd::testing::metric;
 using crisisd::testing::test_admin_token;
 using crisisd::testing::test_token;
@@ -48,15 +50,6 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
     std::size_t n = 0;
     for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
     return n;
-}
-
-crisisd::testing::finished_process ctl(std::vector<std::string> words, const std::string& url = "",
-                                       const fs::path& token_file = {}) {
-    std::vector<std::string> argv{CRISISD_BINARY, "ctl"};
-    if (!url.empty()) argv.insert(argv.end(), {"--url", url});
-    if (!token_file.empty()) argv.insert(argv.end(), {"--token-file", token_file.string()});
-    argv.insert(argv.end(), words.begin(), words.end());
-    return crisisd::testing::run_to_exit(argv);
 }
 
 // The start of a raw GET (for the event stream, which never ends): status line, headers and
@@ -118,11 +111,7 @@ playbooks:
       - notify: [pager]
       - statement: { name: holding, channel: brand, approval: required }
 statements:
-  - name: holding
-    approved_by: "Head of Communications"
-    approved_at: "2026-11-01"
-    text: { en: "We know about the outage and are working on it." }
-)",
+)" + approved_statement("holding", "We know about the outage and are working on it."),
                                        admin_extra);
     }
 
@@ -225,8 +214,7 @@ TEST_F(abuse_admin, reads_need_a_token_and_a_foreign_host_is_refused) {
     auto metrics = admin_get(port_, "/metrics");
     EXPECT_GE(metric(metrics, R"(crisisd_admin_refused_total{reason="unauthenticated"})"), 6) << metrics;
     EXPECT_GE(metric(metrics, R"(crisisd_admin_refused_total{reason="host"})"), 3) << metrics;
-    d->signal(SIGTERM);
-    d->wait_exit(10s);
+    d->terminate(10s);
 }
 
 TEST_F(abuse_admin, each_role_may_do_only_its_part_and_every_command_is_audited) {
@@ -283,14 +271,14 @@ TEST_F(abuse_admin, each_role_may_do_only_its_part_and_every_command_is_audited)
 
     // crisisd ctl audit prints the entries.
     std::ofstream(dir_ / "admin-token") << test_admin_token << "\n";
-    auto printed = ctl({"audit", "--limit", "100"}, "http://127.0.0.1:" + std::to_string(port_), dir_ / "admin-token");
+    const auto url = "http://127.0.0.1:" + std::to_string(port_);
+    auto printed = crisisd_ctl({"audit", "--limit", "100"}, url, dir_ / "admin-token");
     EXPECT_EQ(printed.code, 0) << printed.err;
     EXPECT_NE(printed.out.find("Rita Responder"), std::string::npos) << printed.out;
     EXPECT_NE(printed.out.find("incident 1 step 1"), std::string::npos) << printed.out;
-    auto denied = ctl({"audit"}, "http://127.0.0.1:" + std::to_string(port_), {});
+    auto denied = crisisd_ctl({"audit"}, url);
     EXPECT_NE(denied.code, 0);
-    d->signal(SIGTERM);
-    d->wait_exit(10s);
+    d->terminate(10s);
 }
 
 TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_token_add_works) {
@@ -318,7 +306,7 @@ TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_tok
     EXPECT_EQ(status("GET", "/api/v1/incidents", test_admin_token), 401);
 
     // ctl token add: a fresh token and the line that grants it.
-    auto added = ctl({"token", "add", "Nina Night", "responder"});
+    auto added = crisisd_ctl({"token", "add", "Nina Night", "responder"});
     ASSERT_EQ(added.code, 0) << added.err;
     std::istringstream lines(added.out);
     std::string line, token, yaml;
@@ -341,7 +329,7 @@ TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_tok
     EXPECT_EQ(admin_request(port_, "GET", "/api/v1/audit", {}, token).status, 403);
 
     // Reloads are in the audit log (read with a new admin token).
-    auto admin = ctl({"token", "add", "Otto Admin", "admin"});
+    auto admin = crisisd_ctl({"token", "add", "Otto Admin", "admin"});
     std::istringstream more(admin.out);
     std::string admin_token, admin_yaml;
     while (std::getline(more, line)) {
@@ -356,6 +344,5 @@ TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_tok
     for (const auto& e : log.at("audit").as_array())
         if (e.at("action").as_string() == "reload") ++reloads;
     EXPECT_GE(reloads, 3u) << boost::json::serialize(log);
-    d->signal(SIGTERM);
-    d->wait_exit(10s);
+    d->terminate(10s);
 }

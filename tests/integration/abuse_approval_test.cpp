@@ -20,6 +20,7 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using crisisd::testing::admin_get;
 using crisisd::testing::admin_request;
+using crisisd::testing::approved_statement;
 using crisisd::testing::child_process;
 using crisisd::testing::crisisd_run;
 using crisisd::testing::wait_until;
@@ -74,15 +75,9 @@ playbooks:
   - name: outage
     steps:)" + steps + R"(
 statements:
-  - name: holding
-    approved_by: "Head of Communications"
-    approved_at: "2026-11-01"
-    text: { en: "We know about the outage and are working on it. Next update by {next_update}." }
-  - name: update
-    approved_by: "Head of Communications"
-    approved_at: "2026-11-01"
-    text: { en: "The outage goes on; incident {incident_id}. Next update by {next_update}." }
-)");
+)" + approved_statement("holding", "We know about the outage and are working on it. Next update by {next_update}.") +
+                                           approved_statement("update", "The outage goes on; incident {incident_id}. "
+                                                                        "Next update by {next_update}."));
     }
 
     fs::path pager() const { return dir_ / "pager.jsonl"; }
@@ -167,8 +162,7 @@ TEST_F(abuse_approval, a_reload_cannot_bypass_required_approval) {
     d.signal(SIGHUP);
     ASSERT_TRUE(d.wait_for_stderr("is in effect", 10s)) << d.stderr_text();
     expect_step_2_waits_then_posts_on_approval(admin, d);
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 // Finding 2 across a restart: the snapshot records the escalation; the new configuration's
@@ -180,16 +174,14 @@ TEST_F(abuse_approval, a_restart_with_a_changed_playbook_cannot_bypass_required_
         auto admin = started(d);
         ASSERT_NE(admin, 0) << d.stderr_text();
         open_incident(admin);
-        d.signal(SIGTERM);
-        ASSERT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+        ASSERT_EQ(d.terminate(15s), 0) << d.stderr_text();
     }
     write_config(statement_steps);
     auto d = run();
     auto admin = started(d);
     ASSERT_NE(admin, 0) << d.stderr_text();
     expect_step_2_waits_then_posts_on_approval(admin, d);
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 // Defence in depth: a `required` statement without an approver, written straight into the state
@@ -200,8 +192,7 @@ TEST_F(abuse_approval, the_outbox_refuses_a_forged_unapproved_statement) {
     {
         auto d = run();  // creates the state database
         ASSERT_NE(started(d), 0) << d.stderr_text();
-        d.signal(SIGTERM);
-        ASSERT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+        ASSERT_EQ(d.terminate(15s), 0) << d.stderr_text();
     }
     {
         sqlite3* db = nullptr;
@@ -233,8 +224,7 @@ TEST_F(abuse_approval, the_outbox_refuses_a_forged_unapproved_statement) {
     auto metrics = admin_get(admin, "/metrics");
     EXPECT_EQ(crisisd::testing::metric(metrics, R"(crisisd_actions_total{channel="brand",outcome="refused"})"), 1)
         << metrics;
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 // Finding 6: a veto wait that ran out while crisisd was down does not post at start; it waits
@@ -284,8 +274,7 @@ TEST_F(abuse_approval, an_overdue_veto_wait_restarts_and_responders_are_told) {
     ASSERT_EQ(approve(admin, 1), 200);
     ASSERT_TRUE(wait_until([&] { return json_lines(brand()).size() == 1; }, 10s)) << d.stderr_text();
     EXPECT_EQ(str(json_lines(brand()).at(0).at("text")), shown);
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 // Finding 7: the demo's holding statement as shown for the veto (its timeline prints it when the

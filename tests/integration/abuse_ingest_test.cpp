@@ -48,8 +48,7 @@ protected:
     }
     void TearDown() override {
         if (daemon_) {
-            daemon_->signal(SIGTERM);
-            daemon_->wait_exit(15s);
+            daemon_->terminate(15s);
         }
         fs::remove_all(dir_);
     }

@@ -58,7 +58,8 @@ std::vector<std::string> storm(const std::string& prefix, int n, const std::stri
 // Writes the test's config: `sections` after an HTTP ingest source (crisisd::testing::write_config
 // adds the admin listener and the state database).
 void write_config(const temp_dir& d, const std::string& sections) {
-    crisisd::testing::write_config(d.path, "sources:\n  - { name: ingest, type: http, listen: \"127.0.0.1:0\" }\n" + sections);
+    crisisd::testing::write_config(d.path,
+                                   "sources:\n  - { name: ingest, type: http, listen: \"127.0.0.1:0\" }\n" + sections);
 }
 
 // A rule that fires on five mentions in ten seconds.
@@ -74,11 +75,7 @@ std::string rule(const std::string& name, const std::string& extra) {
 }
 
 const std::string statement_library =
-    "statements:\n"
-    "  - name: outage\n"
-    "    approved_by: Head of Communications\n"
-    "    approved_at: 2026-11-01\n"
-    "    text: { en: \"We know about the {topic} outage.\" }\n";
+    "statements:\n" + crisisd::testing::approved_statement("outage", "We know about the {topic} outage.");
 
 // `rules`, whose playbook "holding" posts the outage statement to the webhook "site" at `url`.
 std::string holding_on_site(const std::string& url, const std::string& rules) {
@@ -104,8 +101,7 @@ struct running {
     }
     json::array incidents() { return json::parse(admin_get(admin, "/api/v1/incidents")).at("incidents").as_array(); }
     void stop() {
-        d.signal(SIGTERM);
-        d.wait_exit(15s);
+        d.terminate(15s);
     }
 };
 
@@ -149,12 +145,13 @@ TEST(abuse_statements, a_wire_value_never_reaches_a_posted_statement) {
     temp_dir d;
     crisisd::testing::http_receiver site;
     site.start();
-    write_config(d, holding_on_site(site.url("/hook"), rule("by-source", "    match: { keywords: [acme] }\n"
-                                                                         "    group_by: source\n"
-                                                                         "    playbook: holding\n") +
-                                                           rule("by-language", "    match: { keywords: [acme], languages: [en] }\n"
-                                                                               "    group_by: [topic, lang]\n"
-                                                                               "    playbook: holding\n")));
+    write_config(d, holding_on_site(site.url("/hook"),
+                                    rule("by-source", "    match: { keywords: [acme] }\n"
+                                                      "    group_by: source\n"
+                                                      "    playbook: holding\n") +
+                                        rule("by-language", "    match: { keywords: [acme], languages: [en] }\n"
+                                                            "    group_by: [topic, lang]\n"
+                                                            "    playbook: holding\n")));
     child_process check({CRISISD_BINARY, "check-config", "--config", crisisd::testing::config_path(d.path).string()});
     ASSERT_EQ(check.wait_exit(30s).value_or(-1), 0) << check.stderr_text();
 
@@ -198,9 +195,10 @@ TEST(abuse_statements, a_webhook_takes_six_statements_an_hour_unless_configured_
     crisisd::testing::http_receiver site;
     site.start();
     write_config(d, holding_on_site(site.url("/hook"),
-                                    rule("acme-outage", "    match: { keywords: [acme], languages: [de, en, fr, it, es, nl, pt] }\n"
-                                                        "    group_by: [topic, lang]\n"
-                                                        "    playbook: holding\n")));
+                                    rule("acme-outage",
+                                         "    match: { keywords: [acme], languages: [de, en, fr, it, es, nl, pt] }\n"
+                                         "    group_by: [topic, lang]\n"
+                                         "    playbook: holding\n")));
     running r(d);
     ASSERT_TRUE(r.started()) << r.d.stderr_text();
     std::vector<std::string> lines;
@@ -265,7 +263,8 @@ TEST(abuse_statements, a_recreated_state_database_never_reuses_an_old_posts_key)
                         rule("acme-outage", "    match: { keywords: [acme] }\n"
                                             "    playbook: holding\n") +
                         "playbooks:\n"
-                        "  - { name: holding, steps: [ { statement: { name: outage, channel: brand, approval: auto } } ] }\n" +
+                        "  - { name: holding, steps: [ { statement: { name: outage, channel: brand, "
+                        "approval: auto } } ] }\n" +
                         statement_library);
     {
         running r(d);

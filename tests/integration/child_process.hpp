@@ -79,6 +79,13 @@ public:
     }
 
     void signal(int sig) { ::kill(pid_, sig); }
+
+    // SIGTERM, then the exit status as wait_exit gives it: how a test stops crisisd and checks
+    // that it shut down cleanly.
+    std::optional<int> terminate(std::chrono::milliseconds timeout) {
+        signal(SIGTERM);
+        return wait_exit(timeout);
+    }
     pid_t pid() const { return pid_; }
 
     // Exit status (or 128 + signal); nullopt when it did not exit in time.
@@ -168,6 +175,17 @@ inline finished_process run_to_exit(std::vector<std::string> argv,
 // CRISISD_BINARY is the binary the integration tests and tools are built against.
 inline std::vector<std::string> crisisd_run(const std::filesystem::path& dir) {
     return {CRISISD_BINARY, "run", "--config", (dir / "crisisd.yaml").string()};
+}
+
+// `crisisd ctl words…` run to its end, against `url` and with the token in `token_file` when
+// they are given.
+inline finished_process crisisd_ctl(const std::vector<std::string>& words, const std::string& url = {},
+                                    const std::filesystem::path& token_file = {}) {
+    std::vector<std::string> argv{CRISISD_BINARY, "ctl"};
+    if (!url.empty()) argv.insert(argv.end(), {"--url", url});
+    if (!token_file.empty()) argv.insert(argv.end(), {"--token-file", token_file.string()});
+    argv.insert(argv.end(), words.begin(), words.end());
+    return run_to_exit(std::move(argv));
 }
 #endif
 

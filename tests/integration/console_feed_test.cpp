@@ -167,8 +167,7 @@ TEST_F(console_feed, a_client_that_never_reads_keeps_memory_bounded_and_another_
     EXPECT_EQ(live.size(), static_cast<std::size_t>(before + burst - 1));
     EXPECT_EQ(live.count(7), 0u) << "a resolved incident is not in the live list";
 
-    d->signal(SIGTERM);
-    EXPECT_EQ(d->wait_exit(20s), 0) << d->stderr_text();
+    EXPECT_EQ(d->terminate(20s), 0) << d->stderr_text();
 }
 
 TEST_F(console_feed, a_stream_over_the_cap_is_refused_and_counted) {
@@ -191,6 +190,5 @@ TEST_F(console_feed, a_stream_over_the_cap_is_refused_and_counted) {
     sse_client again(port_, true);
     ASSERT_TRUE(wait_until([&] { return again.count("incidents") == 1; }, 20s)) << again.status_line();
 
-    d->signal(SIGTERM);
-    EXPECT_EQ(d->wait_exit(20s), 0) << d->stderr_text();
+    EXPECT_EQ(d->terminate(20s), 0) << d->stderr_text();
 }

@@ -19,14 +19,9 @@ namespace {
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using crisisd::testing::child_process;
+using crisisd::testing::crisisd_ctl;
 using crisisd::testing::metric;
 using crisisd::testing::wait_until;
-
-crisisd::testing::finished_process ctl(const std::string& url, const fs::path& token, std::vector<std::string> words) {
-    std::vector<std::string> argv{CRISISD_BINARY, "ctl", "--url", url, "--token-file", token.string()};
-    argv.insert(argv.end(), words.begin(), words.end());
-    return crisisd::testing::run_to_exit(argv);
-}
 
 TEST(delivery_admin, pagerduty_follows_the_incident_and_ctl_commands_it) {
     const crisisd::testing::temp_dir tmp("crisisd-admin");
@@ -81,24 +76,24 @@ playbooks:
     EXPECT_EQ(metric(metrics, R"(crisisd_actions_total{channel="oncall",outcome="retry"})"), 2) << metrics;
     EXPECT_EQ(metric(metrics, R"(crisisd_actions_total{channel="oncall",outcome="sent"})"), 1) << metrics;
 
-    auto list = ctl(url, dir / "token", {"list"});
+    auto list = crisisd_ctl({"list"}, url, dir / "token");
     EXPECT_EQ(list.code, 0) << list.err;
     EXPECT_NE(list.out.find("acme-outage"), std::string::npos) << list.out;
 
-    auto ack = ctl(url, dir / "token", {"ack", "1"});
+    auto ack = crisisd_ctl({"ack", "1"}, url, dir / "token");
     EXPECT_EQ(ack.code, 0) << ack.err;
     EXPECT_TRUE(wait_until([&] { return pd.alert_state(dedup) == "acknowledged"; }, 10s));
-    auto resolve = ctl(url, dir / "token", {"resolve", "1"});
+    auto resolve = crisisd_ctl({"resolve", "1"}, url, dir / "token");
     EXPECT_EQ(resolve.code, 0) << resolve.err;
     EXPECT_TRUE(wait_until([&] { return pd.alert_state(dedup) == "resolved"; }, 10s)) << d.stderr_text();
     EXPECT_EQ(pd.alerts_opened(), 1u);
 
-    auto silence = ctl(url, dir / "token", {"silence", "acme-outage", "--for", "2h"});
+    auto silence = crisisd_ctl({"silence", "acme-outage", "--for", "2h"}, url, dir / "token");
     EXPECT_EQ(silence.code, 0) << silence.err;
     EXPECT_NE(silence.out.find("\"duration\":\"2h\""), std::string::npos) << silence.out;
-    auto unknown = ctl(url, dir / "token", {"silence", "no-such-rule", "--for", "2h"});
+    auto unknown = crisisd_ctl({"silence", "no-such-rule", "--for", "2h"}, url, dir / "token");
     EXPECT_EQ(unknown.code, 1);
-    auto no_token = ctl(url, dir / "missing-token-file", {"ack", "1"});
+    auto no_token = crisisd_ctl({"ack", "1"}, url, dir / "missing-token-file");
     EXPECT_NE(no_token.code, 0);
     // Silenced: a new storm opens nothing (the old incident is resolved, so this would be #2).
     for (int i = 20; i < 30; ++i)
@@ -106,13 +101,11 @@ playbooks:
                                                      "acme down again, horrible, so angry!"));
     std::this_thread::sleep_for(300ms);
     EXPECT_EQ(pd.alerts_opened(), 1u);
-    d.signal(SIGTERM);
-    d.wait_exit(10s);
+    d.terminate(10s);
     // The silence outlives a restart.
     child_process again(crisisd::testing::crisisd_run(dir));
     EXPECT_TRUE(again.wait_for_stderr("restored silence of acme-outage until", 60s)) << again.stderr_text();
-    again.signal(SIGTERM);
-    again.wait_exit(10s);
+    again.terminate(10s);
 }
 
 }  // namespace

@@ -98,11 +98,7 @@ playbooks:
       - notify: [pager]
       - statement: { name: holding, channel: brand, approval: auto }
 statements:
-  - name: holding
-    approved_by: "Head of Communications"
-    approved_at: "2026-11-01"
-    text: { en: "We know about the {topic} outage and are working on it." }
-)");
+)" + approved_statement("holding", "We know about the {topic} outage and are working on it."));
     std::vector<std::string> argv{binary, "run", "--config", config_path(dir).string()};
     std::string first_log;
     {
@@ -160,8 +156,7 @@ statements:
             out.why = "the page for incident 1 never arrived";
             return out;
         }
-        d.signal(SIGTERM);
-        d.wait_exit(10s);
+        d.terminate(10s);
     }
     out.ok = true;
     return out;

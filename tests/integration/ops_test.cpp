@@ -16,12 +16,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "net/http_client.hpp"
 #include "stream_fixture.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using crisisd::testing::admin_get;
+using crisisd::testing::admin_request;
 using crisisd::testing::child_process;
 using crisisd::testing::crisisd_run;
 using crisisd::testing::http_get;
@@ -30,21 +30,8 @@ using crisisd::testing::wait_until;
 
 namespace {
 
-crisisd::net::http_response call(std::uint16_t port, const std::string& method, const std::string& path,
-                                  const std::string& token, const std::string& body = {}) {
-    boost::asio::io_context io;
-    crisisd::net::http_client client(io.get_executor());
-    crisisd::net::http_request req;
-    req.method = method;
-    req.url = "http://127.0.0.1:" + std::to_string(port) + path;
-    req.headers.emplace_back("Authorization", "Bearer " + token);
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    req.body = body;
-    return crisisd::testing::run_sync(io, client.send(req));
-}
-
 int http_post(std::uint16_t port, const std::string& path, const std::string& token, const std::string& body) {
-    return call(port, "POST", path, token, body).status;
+    return admin_request(port, "POST", path, body, token).status;
 }
 
 // The rules of the open incidents and of resolved ones, as the admin API lists them.
@@ -252,8 +239,7 @@ TEST_F(ops, bad_config_on_reload_keeps_the_running_one_and_mentions_flow) {
     ASSERT_TRUE(processed(admin)) << d.stderr_text();
     EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))
         << admin_get(admin, "/api/v1/incidents");
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 // A reload and a restart agree on "the same rule" (state::rule_fingerprint): a rule whose
@@ -278,8 +264,7 @@ TEST_F(ops, a_reload_that_only_changes_a_threshold_keeps_the_rule_state) {
     send("alpha", 4);
     EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))
         << admin_get(admin, "/api/v1/incidents");
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(ops, good_config_swaps_and_only_changed_rules_lose_their_state) {
@@ -322,8 +307,7 @@ TEST_F(ops, good_config_swaps_and_only_changed_rules_lose_their_state) {
     auto after = boost::json::parse(admin_get(admin, "/api/v1/incidents/1")).as_object();
     EXPECT_EQ(after.at("rule").as_string(), boost::json::parse(before).as_object().at("rule").as_string());
     EXPECT_NE(after.at("state").as_string(), "resolved");
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(ops, metrics_pass_promtool_check_metrics) {
@@ -347,8 +331,7 @@ TEST_F(ops, metrics_pass_promtool_check_metrics) {
         EXPECT_EQ(::pclose(p), 0) << out << "\n--- exposition ---\n" << exposition;
     }
     EXPECT_EQ(out, "") << out;
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(ops, silences_survive_a_restart_and_then_a_reload) {
@@ -359,8 +342,7 @@ TEST_F(ops, silences_survive_a_restart_and_then_a_reload) {
         ASSERT_NE(admin, 0) << first.stderr_text();
         ASSERT_EQ(http_post(admin, "/api/v1/silences", crisisd::testing::test_admin_token, R"({"rule":"alpha","duration":"2h"})"), 200)
             << first.stderr_text();
-        first.signal(SIGTERM);
-        ASSERT_EQ(first.wait_exit(15s), 0) << first.stderr_text();
+        ASSERT_EQ(first.terminate(15s), 0) << first.stderr_text();
     }
     child_process d(crisisd_run(dir_));
     auto admin = started(d);
@@ -375,8 +357,7 @@ TEST_F(ops, silences_survive_a_restart_and_then_a_reload) {
     ASSERT_TRUE(processed(admin)) << d.stderr_text();
     EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"beta"}; }, 10s))
         << "alpha is still silenced: " << admin_get(admin, "/api/v1/incidents");
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(ops, a_reload_rotates_the_admin_tokens) {
@@ -395,8 +376,8 @@ TEST_F(ops, a_reload_rotates_the_admin_tokens) {
         << "the old token still works";
     EXPECT_EQ(http_post(admin, "/api/v1/silences", rotated, silence), 200) << d.stderr_text();
     // The console's sign-in check agrees, and names the token's holder and role.
-    EXPECT_EQ(call(admin, "GET", "/api/v1/session", crisisd::testing::test_admin_token).status, 401);
-    auto session = call(admin, "GET", "/api/v1/session", rotated);
+    EXPECT_EQ(admin_request(admin, "GET", "/api/v1/session", {}, crisisd::testing::test_admin_token).status, 401);
+    auto session = admin_request(admin, "GET", "/api/v1/session", {}, rotated);
     EXPECT_EQ(session.status, 200);
     EXPECT_EQ(session.body, R"({"name":"Night Shift","role":"responder"})");
 
@@ -411,8 +392,7 @@ TEST_F(ops, a_reload_rotates_the_admin_tokens) {
     d.signal(SIGHUP);
     ASSERT_TRUE(d.wait_for_stderr("admin tokens: tokens file .* is gone", 10s)) << d.stderr_text();
     EXPECT_EQ(http_post(admin, "/api/v1/silences", rotated, silence), 401) << d.stderr_text();
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(ops, reload_starts_and_stops_sources_and_leaves_unchanged_ones_connected) {
@@ -453,8 +433,7 @@ TEST_F(ops, reload_starts_and_stops_sources_and_leaves_unchanged_ones_connected)
     EXPECT_EQ(ws_.connection_count(), 1u);
     send("alpha", 1);
     EXPECT_TRUE(processed(admin)) << d.stderr_text();
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
     second.stop();
 }
 
@@ -475,6 +454,5 @@ TEST_F(ops, a_channel_change_on_reload_applies_nothing_and_says_restart) {
     ASSERT_TRUE(processed(admin)) << d.stderr_text();
     EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))
         << admin_get(admin, "/api/v1/incidents");
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }

@@ -140,8 +140,7 @@ TEST_F(replay_live, the_same_stream_gives_the_same_incidents_actions_and_times) 
     ASSERT_TRUE(wait_until([&] { return pd_.events().size() == 2; }, 10s)) << d.stderr_text();
     const double live_processed =
         crisisd::testing::metric(admin_get(admin, "/metrics"), "crisisd_mentions_processed_total");
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0);
+    EXPECT_EQ(d.terminate(15s), 0);
 
     child_process rp({CRISISD_BINARY, "replay", "--config", crisisd::testing::config_path(dir_).string(), "--input",
                       (dir_ / "stream.jsonl").string(), "--report", (dir_ / "report.json").string(), "--quiet"});

@@ -12,6 +12,7 @@
 
 using namespace std::chrono_literals;
 using crisisd::testing::admin_get;
+using crisisd::testing::approved_statement;
 using crisisd::testing::child_process;
 using crisisd::testing::crisisd_run;
 using crisisd::testing::http_get;
@@ -63,11 +64,7 @@ playbooks:
     on_resolve:
       - notify: [pager]
 statements:
-  - name: holding
-    approved_by: "Head of Communications"
-    approved_at: "2026-11-01"
-    text: { en: "We know about the {topic} outage and are working on it." }
-)");
+)" + approved_statement("holding", "We know about the {topic} outage and are working on it."));
     }
     void TearDown() override {
         receiver_.stop();
@@ -149,8 +146,7 @@ TEST_F(spine, opens_one_incident_pages_posts_and_resolves) {
     EXPECT_EQ(metric(metrics, R"(crisisd_source_connected{source="stream"})"), 1) << metrics;
     EXPECT_EQ(metric(metrics, "crisisd_outbox_pending"), 0) << metrics;
 
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(spine, a_state_database_that_refuses_writes_holds_the_page_back_and_loses_nothing) {
@@ -184,8 +180,7 @@ TEST_F(spine, a_state_database_that_refuses_writes_holds_the_page_back_and_loses
     EXPECT_EQ(pages[0].at("idempotency_key").as_string(), "1/open/0/pager");
     EXPECT_EQ(bodies(receiver_.requests(), "/brand").size(), 1u);
     EXPECT_EQ(metric(admin_get(admin, "/metrics"), "crisisd_outbox_pending"), 0);
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(spine, keeps_the_stream_after_the_server_drops_it) {
@@ -203,6 +198,5 @@ TEST_F(spine, keeps_the_stream_after_the_server_drops_it) {
                            10s));
     auto metrics = admin_get(admin, "/metrics");
     EXPECT_GE(metric(metrics, R"(crisisd_source_reconnects_total{source="stream"})"), 1) << metrics;
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0);
+    EXPECT_EQ(d.terminate(15s), 0);
 }

@@ -143,6 +143,17 @@ inline std::filesystem::path write_config(const std::filesystem::path& dir, cons
     return path;
 }
 
+// One entry of a config's `statements:` list: the English text `text`, with the approval every
+// test gives its statements (the Head of Communications, 2026-11-01).
+inline std::string approved_statement(const std::string& name, const std::string& text) {
+    return "  - name: " + name +
+           "\n"
+           "    approved_by: \"Head of Communications\"\n"
+           "    approved_at: \"2026-11-01\"\n"
+           "    text: { en: \"" +
+           text + "\" }\n";
+}
+
 // The log lines crisisd announces its listeners with; the group is the port
 // (child_process::wait_for_port).
 inline const std::string console_line = R"(console on http://127\.0\.0\.1:(\d+)/)";

@@ -103,6 +103,5 @@ playbooks:
         [&] { return metric(admin_get(port, "/metrics"), "crisisd_mentions_processed_total") == 20; }, 20s))
         << d.stderr_text();
     EXPECT_NE(server.offered().find("permessage-deflate"), std::string::npos) << server.offered();
-    d.signal(SIGTERM);
-    d.wait_exit(15s);
+    d.terminate(15s);
 }
