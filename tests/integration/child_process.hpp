@@ -1,6 +1,7 @@
 #pragma once
 // Runs the real crisisd binary as a child process for integration tests: captures stdout and
-// stderr line by line on background threads, waits for a line, sends signals, reaps it.
+// stderr line by line on background threads, waits for a line, sends signals, reaps it. Also:
+// a command run to its end (run_to_exit), and the command lines of `crisisd run` and `crisisd ctl`.
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -86,6 +87,7 @@ public:
         signal(SIGTERM);
         return wait_exit(timeout);
     }
+
     pid_t pid() const { return pid_; }
 
     // Exit status (or 128 + signal); nullopt when it did not exit in time.
