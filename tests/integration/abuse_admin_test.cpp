@@ -18,9 +18,7 @@
 #include <fstream>
 #include <sstream>
 
-#include "child_process.hpp"
-#include "delivery_crash_scenario.hpp"
-#include "support.hpp"
+#include "stream_fixture.hpp"
 
 namespace {
 
@@ -28,7 +26,9 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using crisisd::testing::admin_get;
 using crisisd::testing::admin_request;
+using crisisd::testing::approved_statement;
 using crisisd::testing::child_process;
+using crisisd::testing::crisisd_ctl;
 using crisisd::testing::metric;
 using crisisd::testing::test_admin_token;
 using crisisd::testing::test_token;
@@ -50,24 +50,6 @@ std::size_t count_of(const std::string& text, const std::string& needle) {
     std::size_t n = 0;
     for (auto pos = text.find(needle); pos != std::string::npos; pos = text.find(needle, pos + 1)) ++n;
     return n;
-}
-
-struct ctl_result {
-    int code = -1;
-    std::string out, err;
-};
-
-ctl_result ctl(std::vector<std::string> words, const std::string& url = "", const fs::path& token_file = {}) {
-    std::vector<std::string> argv{CRISISD_BINARY, "ctl"};
-    if (!url.empty()) argv.insert(argv.end(), {"--url", url});
-    if (!token_file.empty()) argv.insert(argv.end(), {"--token-file", token_file.string()});
-    argv.insert(argv.end(), words.begin(), words.end());
-    child_process p(argv);
-    ctl_result r;
-    r.code = p.wait_exit(20s).value_or(-1);
-    r.out = p.stdout_text();
-    r.err = p.stderr_text();
-    return r;
 }
 
 // The start of a raw GET (for the event stream, which never ends): status line, headers and
@@ -96,23 +78,19 @@ std::string raw_get(std::uint16_t port, const std::string& target) {
     return got;
 }
 
-class abuse_admin : public ::testing::Test {
+class abuse_admin : public crisisd::testing::stream_fixture {
 protected:
+    abuse_admin() : stream_fixture("crisisd-abuse-admin") {}
+
     void SetUp() override {
-        dir_ = crisisd::testing::make_temp_dir("crisisd-abuse-admin");
-        ASSERT_FALSE(ws_.start());
-        tokens_ = crisisd::testing::write_admin_tokens(dir_, people());
-    }
-    void TearDown() override {
-        ws_.stop();
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
+        stream_fixture::SetUp();
+        crisisd::testing::write_admin_tokens(dir_, people());
     }
 
     void write_config(const std::string& admin_extra = "") {
-        std::ofstream(dir_ / "crisisd.yaml") << R"(
+        crisisd::testing::write_config(dir_, R"(
 sources:
-  - { name: stream, type: websocket, url: "ws://127.0.0.1:)" << ws_.port() << R"(/s" }
+  - { name: stream, type: websocket, url: ")" + stream_url() + R"(" }
 channels:
   - { name: pager, type: log }
   - { name: brand, type: log }
@@ -133,32 +111,26 @@ playbooks:
       - notify: [pager]
       - statement: { name: holding, channel: brand, approval: required }
 statements:
-  - name: holding
-    approved_by: "Head of Communications"
-    approved_at: "2026-11-01"
-    text: { en: "We know about the outage and are working on it." }
-admin: { listen: "127.0.0.1:0", tokens_file: ")" << tokens_.string() << "\"" << admin_extra << R"( }
-storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
-)";
+)" + approved_statement("holding", "We know about the outage and are working on it."),
+                                       admin_extra);
     }
 
+    // crisisd on the config; port_ is its admin port once it has started (0 when it did not).
     std::unique_ptr<child_process> start() {
-        auto d = std::make_unique<child_process>(
-            std::vector<std::string>{CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-        auto port = d->wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 60s);
-        if (!port) {
-            ADD_FAILURE() << d->stderr_text();
-            return d;
-        }
-        port_ = static_cast<std::uint16_t>(std::stoi(*port));
+        auto d = std::make_unique<child_process>(crisisd::testing::crisisd_run(dir_));
+        port_ = started(*d);
+        if (port_ == 0) ADD_FAILURE() << d->stderr_text();
         return d;
     }
+
+    // The tokens file the config names.
+    fs::path tokens() const { return crisisd::testing::admin_tokens_path(dir_); }
 
     // Opens incident 1 (a page, then a statement waiting for approval).
     void open_incident(child_process& d) {
         ASSERT_TRUE(wait_until([&] { return ws_.connection_count() == 1; }, 10s)) << d.stderr_text();
         for (int i = 0; i < 8; ++i)
-            ws_.broadcast(crisisd::testing::crash_mention(i, "@angry" + std::to_string(i),
+            ws_.broadcast(crisisd::testing::mention_json(i, "@angry" + std::to_string(i),
                                                           "acme outage again, this is terrible and awful!"));
         ASSERT_TRUE(wait_until([&] { return admin_request(port_, "GET", "/api/v1/incidents/1").status == 200; }, 15s))
             << d.stderr_text();
@@ -187,11 +159,7 @@ storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
         return false;
     }
 
-    fs::path dir_;
-    fs::path tokens_;
     std::uint16_t port_ = 0;
-    crisisd::testing::io_thread io_;
-    crisisd::net::websocket_server ws_{io_.executor(), {}};
 };
 
 }  // namespace
@@ -246,8 +214,7 @@ TEST_F(abuse_admin, reads_need_a_token_and_a_foreign_host_is_refused) {
     auto metrics = admin_get(port_, "/metrics");
     EXPECT_GE(metric(metrics, R"(crisisd_admin_refused_total{reason="unauthenticated"})"), 6) << metrics;
     EXPECT_GE(metric(metrics, R"(crisisd_admin_refused_total{reason="host"})"), 3) << metrics;
-    d->signal(SIGTERM);
-    d->wait_exit(10s);
+    d->terminate(10s);
 }
 
 TEST_F(abuse_admin, each_role_may_do_only_its_part_and_every_command_is_audited) {
@@ -304,14 +271,14 @@ TEST_F(abuse_admin, each_role_may_do_only_its_part_and_every_command_is_audited)
 
     // crisisd ctl audit prints the entries.
     std::ofstream(dir_ / "admin-token") << test_admin_token << "\n";
-    auto printed = ctl({"audit", "--limit", "100"}, "http://127.0.0.1:" + std::to_string(port_), dir_ / "admin-token");
+    const auto url = "http://127.0.0.1:" + std::to_string(port_);
+    auto printed = crisisd_ctl({"audit", "--limit", "100"}, url, dir_ / "admin-token");
     EXPECT_EQ(printed.code, 0) << printed.err;
     EXPECT_NE(printed.out.find("Rita Responder"), std::string::npos) << printed.out;
     EXPECT_NE(printed.out.find("incident 1 step 1"), std::string::npos) << printed.out;
-    auto denied = ctl({"audit"}, "http://127.0.0.1:" + std::to_string(port_), {});
+    auto denied = crisisd_ctl({"audit"}, url);
     EXPECT_NE(denied.code, 0);
-    d->signal(SIGTERM);
-    d->wait_exit(10s);
+    d->terminate(10s);
 }
 
 TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_token_add_works) {
@@ -324,7 +291,7 @@ TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_tok
     EXPECT_EQ(status("GET", "/api/v1/incidents", responder_token), 200);
 
     // A hash that is not 64 hex digits: the file is refused as a whole, the old tokens stay.
-    std::ofstream(tokens_) << "tokens:\n  - {name: \"Rita Responder\", role: responder, sha256: \"abc123\"}\n";
+    std::ofstream(tokens()) << "tokens:\n  - {name: \"Rita Responder\", role: responder, sha256: \"abc123\"}\n";
     d->signal(SIGHUP);
     ASSERT_TRUE(d->wait_for_stderr("'sha256' must be 64 hex digits", 10s)) << d->stderr_text();
     ASSERT_TRUE(d->wait_for_stderr("was not loaded .* stay valid", 10s)) << d->stderr_text();
@@ -332,14 +299,14 @@ TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_tok
     EXPECT_EQ(metric(crisisd::testing::http_get(port_, "/metrics"), "crisisd_admin_tokens_file_errors_total"), 1);
 
     // Deleted: every token from it is revoked.
-    fs::remove(tokens_);
+    fs::remove(tokens());
     d->signal(SIGHUP);
     ASSERT_TRUE(d->wait_for_stderr("is gone: every token from it is revoked", 10s)) << d->stderr_text();
     EXPECT_EQ(status("GET", "/api/v1/incidents", responder_token), 401);
     EXPECT_EQ(status("GET", "/api/v1/incidents", test_admin_token), 401);
 
     // ctl token add: a fresh token and the line that grants it.
-    auto added = ctl({"token", "add", "Nina Night", "responder"});
+    auto added = crisisd_ctl({"token", "add", "Nina Night", "responder"});
     ASSERT_EQ(added.code, 0) << added.err;
     std::istringstream lines(added.out);
     std::string line, token, yaml;
@@ -351,7 +318,7 @@ TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_tok
     ASSERT_FALSE(yaml.empty()) << added.out;
     EXPECT_EQ(yaml.find(token), std::string::npos) << "only the hash goes into the file";
     const auto loads = count_of(d->stderr_text(), "token(s) from");
-    std::ofstream(tokens_) << "tokens:\n" << yaml << "\n";
+    std::ofstream(tokens()) << "tokens:\n" << yaml << "\n";
     d->signal(SIGHUP);
     ASSERT_TRUE(wait_until([&] { return count_of(d->stderr_text(), "token(s) from") > loads; }, 10s))
         << d->stderr_text();
@@ -362,14 +329,14 @@ TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_tok
     EXPECT_EQ(admin_request(port_, "GET", "/api/v1/audit", {}, token).status, 403);
 
     // Reloads are in the audit log (read with a new admin token).
-    auto admin = ctl({"token", "add", "Otto Admin", "admin"});
+    auto admin = crisisd_ctl({"token", "add", "Otto Admin", "admin"});
     std::istringstream more(admin.out);
     std::string admin_token, admin_yaml;
     while (std::getline(more, line)) {
         if (line.starts_with("  - ")) admin_yaml = line;
         else if (!line.empty() && line.front() != '#') admin_token = line;
     }
-    std::ofstream(tokens_) << "tokens:\n" << yaml << "\n" << admin_yaml << "\n";
+    std::ofstream(tokens()) << "tokens:\n" << yaml << "\n" << admin_yaml << "\n";
     d->signal(SIGHUP);
     ASSERT_TRUE(wait_until([&] { return admin_request(port_, "GET", "/api/v1/audit", {}, admin_token).status == 200; }, 10s));
     auto log = boost::json::parse(admin_request(port_, "GET", "/api/v1/audit?limit=50", {}, admin_token).body);
@@ -377,6 +344,5 @@ TEST_F(abuse_admin, tokens_file_broken_keeps_old_set_deleted_revokes_and_ctl_tok
     for (const auto& e : log.at("audit").as_array())
         if (e.at("action").as_string() == "reload") ++reloads;
     EXPECT_GE(reloads, 3u) << boost::json::serialize(log);
-    d->signal(SIGTERM);
-    d->wait_exit(10s);
+    d->terminate(10s);
 }

@@ -12,18 +12,17 @@
 #include <fstream>
 #include <regex>
 
-#include "child_process.hpp"
 #include "core/time.hpp"
-#include "support.hpp"
-#include "fakes/io_thread.hpp"
-#include "net/websocket_server.hpp"
+#include "stream_fixture.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 namespace json = boost::json;
 using crisisd::testing::admin_get;
 using crisisd::testing::admin_request;
+using crisisd::testing::approved_statement;
 using crisisd::testing::child_process;
+using crisisd::testing::crisisd_run;
 using crisisd::testing::wait_until;
 
 namespace {
@@ -49,28 +48,20 @@ std::vector<json::object> json_lines(const fs::path& path) {
 
 std::string str(const json::value& v) { return std::string(v.as_string()); }
 
-class abuse_approval : public ::testing::Test {
+class abuse_approval : public crisisd::testing::stream_fixture {
 protected:
-    void SetUp() override {
-        dir_ = crisisd::testing::make_temp_dir("crisisd-approval");
-        tokens_ = crisisd::testing::write_admin_tokens(dir_);
-        ASSERT_FALSE(ws_.start());
-    }
-    void TearDown() override {
-        ws_.stop();
-        fs::remove_all(dir_);
-    }
+    abuse_approval() : stream_fixture("crisisd-approval") {}
 
     void write_config(const std::string& steps) {
-        std::ofstream(dir_ / "crisisd.yaml") << R"(
+        crisisd::testing::write_config(dir_, R"(
 sources:
   - name: stream
     type: websocket
-    url: "ws://127.0.0.1:)" << ws_.port() << R"(/stream"
+    url: ")" + stream_url() + R"("
     reconnect: { initial: 100ms, max: 500ms }
 channels:
-  - { name: pager, type: file, path: ")" << pager().string() << R"(" }
-  - { name: brand, type: file, path: ")" << brand().string() << R"(" }
+  - { name: pager, type: file, path: ")" + pager().string() + R"(" }
+  - { name: brand, type: file, path: ")" + brand().string() + R"(" }
 rules:
   - name: acme-outage
     match: { keywords: ["acme"] }
@@ -82,33 +73,17 @@ rules:
     playbook: outage
 playbooks:
   - name: outage
-    steps:)" << steps << R"(
+    steps:)" + steps + R"(
 statements:
-  - name: holding
-    approved_by: "Head of Communications"
-    approved_at: "2026-11-01"
-    text: { en: "We know about the outage and are working on it. Next update by {next_update}." }
-  - name: update
-    approved_by: "Head of Communications"
-    approved_at: "2026-11-01"
-    text: { en: "The outage goes on; incident {incident_id}. Next update by {next_update}." }
-admin: { listen: "127.0.0.1:0", tokens_file: ")" << tokens_.string() << R"(" }
-storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
-)";
+)" + approved_statement("holding", "We know about the outage and are working on it. Next update by {next_update}.") +
+                                           approved_statement("update", "The outage goes on; incident {incident_id}. "
+                                                                        "Next update by {next_update}."));
     }
 
     fs::path pager() const { return dir_ / "pager.jsonl"; }
     fs::path brand() const { return dir_ / "brand.jsonl"; }
 
-    child_process run() { return child_process({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()}); }
-
-    // The admin port once crisisd listens and the stream is connected; 0 when it does not.
-    std::uint16_t started(child_process& d) {
-        auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
-        if (!port) return 0;
-        if (!wait_until([&] { return ws_.connection_count() == 1; }, 10s)) return 0;
-        return static_cast<std::uint16_t>(std::stoi(*port));
-    }
+    child_process run() { return child_process(crisisd_run(dir_)); }
 
     void storm() {
         for (int i = 0; i < 6; ++i) {
@@ -169,9 +144,6 @@ storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
         EXPECT_EQ(str(posted.at("idempotency_key")).substr(0, 9), "1/open/2/");
     }
 
-    fs::path dir_, tokens_;
-    crisisd::testing::io_thread io_;
-    crisisd::net::websocket_server ws_{io_.executor(), {}};
     int sent_ = 0;
 };
 
@@ -190,8 +162,7 @@ TEST_F(abuse_approval, a_reload_cannot_bypass_required_approval) {
     d.signal(SIGHUP);
     ASSERT_TRUE(d.wait_for_stderr("is in effect", 10s)) << d.stderr_text();
     expect_step_2_waits_then_posts_on_approval(admin, d);
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 // Finding 2 across a restart: the snapshot records the escalation; the new configuration's
@@ -203,16 +174,14 @@ TEST_F(abuse_approval, a_restart_with_a_changed_playbook_cannot_bypass_required_
         auto admin = started(d);
         ASSERT_NE(admin, 0) << d.stderr_text();
         open_incident(admin);
-        d.signal(SIGTERM);
-        ASSERT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+        ASSERT_EQ(d.terminate(15s), 0) << d.stderr_text();
     }
     write_config(statement_steps);
     auto d = run();
     auto admin = started(d);
     ASSERT_NE(admin, 0) << d.stderr_text();
     expect_step_2_waits_then_posts_on_approval(admin, d);
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 // Defence in depth: a `required` statement without an approver, written straight into the state
@@ -223,8 +192,7 @@ TEST_F(abuse_approval, the_outbox_refuses_a_forged_unapproved_statement) {
     {
         auto d = run();  // creates the state database
         ASSERT_NE(started(d), 0) << d.stderr_text();
-        d.signal(SIGTERM);
-        ASSERT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+        ASSERT_EQ(d.terminate(15s), 0) << d.stderr_text();
     }
     {
         sqlite3* db = nullptr;
@@ -256,8 +224,7 @@ TEST_F(abuse_approval, the_outbox_refuses_a_forged_unapproved_statement) {
     auto metrics = admin_get(admin, "/metrics");
     EXPECT_EQ(crisisd::testing::metric(metrics, R"(crisisd_actions_total{channel="brand",outcome="refused"})"), 1)
         << metrics;
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 // Finding 6: a veto wait that ran out while crisisd was down does not post at start; it waits
@@ -307,15 +274,15 @@ TEST_F(abuse_approval, an_overdue_veto_wait_restarts_and_responders_are_told) {
     ASSERT_EQ(approve(admin, 1), 200);
     ASSERT_TRUE(wait_until([&] { return json_lines(brand()).size() == 1; }, 10s)) << d.stderr_text();
     EXPECT_EQ(str(json_lines(brand()).at(0).at("text")), shown);
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 // Finding 7: the demo's holding statement as shown for the veto (its timeline prints it when the
 // incident opens) is what it posts and what its report keeps, {next_update} included, although
 // minutes of demo time pass between the two.
 TEST(abuse_approval_demo, the_posted_statement_is_the_one_shown_for_the_veto) {
-    auto dir = crisisd::testing::make_temp_dir("crisisd-approval-demo");
+    const crisisd::testing::temp_dir tmp("crisisd-approval-demo");
+    const auto& dir = tmp.path;
     child_process d({CRISISD_BINARY, "demo", "--headless", "--report", (dir / "report.json").string(), "--dir",
                      (dir / "demo").string()});
     ASSERT_EQ(d.wait_exit(120s), 0) << d.stderr_text() << d.stdout_text();
@@ -326,13 +293,11 @@ TEST(abuse_approval_demo, the_posted_statement_is_the_one_shown_for_the_veto) {
     ASSERT_TRUE(std::regex_search(out, posted, std::regex("posted to [^:]+: \"([^\n]*)\""))) << out;
     EXPECT_EQ(posted[1].str(), shown[1].str());
 
-    auto report = json::parse(std::string(std::istreambuf_iterator<char>(std::ifstream(dir / "report.json").rdbuf()), {}));
+    auto report = json::parse(crisisd::testing::read_file(dir / "report.json"));
     std::vector<std::string> texts;
     for (const auto& inc : report.at("incidents").as_array())
         for (const auto& a : inc.at("actions").as_array())
             if (str(a.at("kind")) == "statement" && a.as_object().contains("text")) texts.push_back(str(a.at("text")));
     ASSERT_FALSE(texts.empty()) << json::serialize(report);
     EXPECT_EQ(texts.front(), shown[1].str());
-    std::error_code ec;
-    fs::remove_all(dir, ec);
 }

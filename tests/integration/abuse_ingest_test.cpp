@@ -10,11 +10,8 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 #include "child_process.hpp"
-#include "fakes/io_thread.hpp"
-#include "net/http_client.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -51,8 +48,7 @@ protected:
     }
     void TearDown() override {
         if (daemon_) {
-            daemon_->signal(SIGTERM);
-            daemon_->wait_exit(15s);
+            daemon_->terminate(15s);
         }
         fs::remove_all(dir_);
     }
@@ -60,42 +56,28 @@ protected:
     // Starts crisisd with the given HTTP sources (YAML list items) and rules; learns the admin
     // port and each named source's ingest port from the log.
     void start(const std::string& sources, const std::string& rules, const std::vector<std::string>& names) {
-        std::ofstream(dir_ / "crisisd.yaml") << "sources:\n"
-                                             << sources << R"(
+        crisisd::testing::write_config(dir_, "sources:\n" + sources + R"(
 channels:
-  - { name: pager, type: file, path: ")" << (dir_ / "pages.jsonl").string() << R"(" }
+  - { name: pager, type: file, path: ")" + (dir_ / "pages.jsonl").string() + R"(" }
 rules:
-)" << rules << R"(
+)" + rules + R"(
 playbooks:
   - name: page
     steps:
       - notify: [pager]
-admin: { listen: "127.0.0.1:0", tokens_file: ")" << crisisd::testing::write_admin_tokens(dir_).string() << R"(" }
-storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
-)";
-        daemon_ = std::make_unique<child_process>(
-            std::vector<std::string>{CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+)");
+        daemon_ = std::make_unique<child_process>(crisisd::testing::crisisd_run(dir_));
         for (const auto& name : names) {
-            auto port = daemon_->wait_for_stderr("source " + name + R"(: HTTP ingest on .* \(port (\d+)\))", 20s);
-            ASSERT_TRUE(port) << daemon_->stderr_text();
-            ports_[name] = static_cast<std::uint16_t>(std::stoi(*port));
+            ports_[name] = daemon_->wait_for_port(crisisd::testing::ingest_line(name), 20s);
+            ASSERT_NE(ports_[name], 0) << daemon_->stderr_text();
         }
-        auto admin = daemon_->wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
-        ASSERT_TRUE(admin) << daemon_->stderr_text();
-        admin_ = static_cast<std::uint16_t>(std::stoi(*admin));
+        admin_ = daemon_->wait_for_port(crisisd::testing::console_line, 20s);
+        ASSERT_NE(admin_, 0) << daemon_->stderr_text();
     }
 
     crisisd::net::http_response post(const std::string& source, const std::string& body,
                                      const std::string& token = {}) {
-        boost::asio::io_context io;
-        crisisd::net::http_client client(io.get_executor());
-        crisisd::net::http_request req;
-        req.method = "POST";
-        req.url = "http://127.0.0.1:" + std::to_string(ports_.at(source)) + "/api/v1/mentions";
-        req.headers.emplace_back("Content-Type", "application/x-ndjson");
-        if (!token.empty()) req.headers.emplace_back("Authorization", "Bearer " + token);
-        req.body = body;
-        return crisisd::testing::run_sync(io, client.send(req));
+        return crisisd::testing::post_mentions(ports_.at(source), body, token);
     }
 
     double processed() { return metric(admin_get(admin_, "/metrics"), "crisisd_mentions_processed_total"); }
@@ -271,9 +253,6 @@ TEST(abuse_ingest_config, check_config_refuses_an_ingest_listener_beyond_loopbac
         const auto code = p.wait_exit(20s);
         fs::current_path(cwd);
         EXPECT_EQ(code, 78) << name;
-        std::ifstream expected(dir / "bad" / (name + ".expected"));
-        std::stringstream text;
-        text << expected.rdbuf();
-        EXPECT_EQ(p.stderr_text(), text.str()) << name;
+        EXPECT_EQ(p.stderr_text(), crisisd::testing::read_file(dir / "bad" / (name + ".expected"))) << name;
     }
 }

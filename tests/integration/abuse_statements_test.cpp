@@ -24,15 +24,8 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using crisisd::testing::admin_get;
 using crisisd::testing::child_process;
+using crisisd::testing::temp_dir;
 using crisisd::testing::wait_until;
-
-struct temp_dir {
-    fs::path path = crisisd::testing::make_temp_dir("crisisd-abuse");
-    ~temp_dir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
-};
 
 // One mention in the generic wire format, with the fields a sender chooses.
 std::string wire_mention(const std::string& id, const std::string& author, const std::string& lang,
@@ -46,15 +39,11 @@ std::string wire_mention(const std::string& id, const std::string& author, const
     return json::serialize(o);
 }
 
-int post_mentions(const std::string& port, const std::vector<std::string>& lines) {
-    boost::asio::io_context io;
-    crisisd::net::http_client client(io.get_executor());
-    crisisd::net::http_request req;
-    req.method = "POST";
-    req.url = "http://127.0.0.1:" + port + "/api/v1/mentions";
-    req.headers.emplace_back("Content-Type", "application/x-ndjson");
-    for (const auto& l : lines) req.body += l + "\n";
-    return crisisd::testing::run_sync(io, client.send(req)).status;
+// The status of one POST of `lines` (NDJSON) to the ingest source.
+int post_mentions(std::uint16_t port, const std::vector<std::string>& lines) {
+    std::string body;
+    for (const auto& l : lines) body += l + "\n";
+    return crisisd::testing::post_mentions(port, body).status;
 }
 
 // `n` mentions of acme from distinct authors, each `lang` and claiming `source`.
@@ -66,18 +55,14 @@ std::vector<std::string> storm(const std::string& prefix, int n, const std::stri
     return out;
 }
 
-// The config parts every test shares: an HTTP ingest source, the admin listener and the state
-// database; rules that fire on five mentions in ten seconds.
-std::string common(const temp_dir& d) {
-    return "sources:\n"
-           "  - { name: ingest, type: http, listen: \"127.0.0.1:0\" }\n"
-           "admin: { listen: \"127.0.0.1:0\", tokens_file: \"" +
-           crisisd::testing::write_admin_tokens(d.path).string() +
-           "\" }\n"
-           "storage: { path: \"" +
-           (d.path / "state.db").string() + "\" }\n";
+// Writes the test's config: `sections` after an HTTP ingest source (crisisd::testing::write_config
+// adds the admin listener and the state database).
+void write_config(const temp_dir& d, const std::string& sections) {
+    crisisd::testing::write_config(d.path,
+                                   "sources:\n  - { name: ingest, type: http, listen: \"127.0.0.1:0\" }\n" + sections);
 }
 
+// A rule that fires on five mentions in ten seconds.
 std::string rule(const std::string& name, const std::string& extra) {
     return "  - name: " + name +
            "\n"
@@ -90,29 +75,33 @@ std::string rule(const std::string& name, const std::string& extra) {
 }
 
 const std::string statement_library =
-    "statements:\n"
-    "  - name: outage\n"
-    "    approved_by: Head of Communications\n"
-    "    approved_at: 2026-11-01\n"
-    "    text: { en: \"We know about the {topic} outage.\" }\n";
+    "statements:\n" + crisisd::testing::approved_statement("outage", "We know about the {topic} outage.");
+
+// `rules`, whose playbook "holding" posts the outage statement to the webhook "site" at `url`.
+std::string holding_on_site(const std::string& url, const std::string& rules) {
+    return "channels:\n"
+           "  - { name: site, type: webhook, url: \"" +
+           url + "\", retry: { initial: 20ms, max: 100ms } }\n"
+                 "rules:\n" +
+           rules +
+           "playbooks:\n"
+           "  - { name: holding, steps: [ { statement: { name: outage, channel: site, approval: auto } } ] }\n" +
+           statement_library;
+}
 
 struct running {
     child_process d;
     std::uint16_t admin = 0;
-    std::string ingest;
-    explicit running(const fs::path& config) : d({CRISISD_BINARY, "run", "--config", config.string()}) {}
+    std::uint16_t ingest = 0;
+    explicit running(const temp_dir& dir) : d(crisisd::testing::crisisd_run(dir.path)) {}
     bool started() {
-        auto a = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 60s);
-        auto i = d.wait_for_stderr(R"(HTTP ingest on \S+ \(port (\d+))", 10s);
-        if (!a || !i) return false;
-        admin = static_cast<std::uint16_t>(std::stoi(*a));
-        ingest = *i;
-        return true;
+        admin = d.wait_for_port(crisisd::testing::console_line, 60s);
+        ingest = d.wait_for_port(crisisd::testing::ingest_line("ingest"), 10s);
+        return admin != 0 && ingest != 0;
     }
     json::array incidents() { return json::parse(admin_get(admin, "/api/v1/incidents")).at("incidents").as_array(); }
     void stop() {
-        d.signal(SIGTERM);
-        d.wait_exit(15s);
+        d.terminate(15s);
     }
 };
 
@@ -136,18 +125,10 @@ bool settled(const json::array& incidents, std::size_t expected) {
 // placeholder (the golden bad/topic_from_wire.yaml has the whole text).
 TEST(abuse_statements, check_config_refuses_a_topic_that_a_mention_could_write) {
     temp_dir d;
-    std::ofstream(d.path / "crisisd.yaml") << common(d)
-                                           << "channels:\n"
-                                              "  - { name: site, type: webhook, url: \"http://127.0.0.1:9/hook\" }\n"
-                                              "rules:\n"
-                                           << rule("acme-outage", "    match: { keywords: [acme] }\n"
-                                                                  "    group_by: [topic, lang]\n"
-                                                                  "    playbook: holding\n")
-                                           << "playbooks:\n"
-                                              "  - { name: holding, steps: [ { statement: { name: outage, channel: "
-                                              "site, approval: auto } } ] }\n"
-                                           << statement_library;
-    child_process check({CRISISD_BINARY, "check-config", "--config", (d.path / "crisisd.yaml").string()});
+    write_config(d, holding_on_site("http://127.0.0.1:9/hook", rule("acme-outage", "    match: { keywords: [acme] }\n"
+                                                                                  "    group_by: [topic, lang]\n"
+                                                                                  "    playbook: holding\n")));
+    child_process check({CRISISD_BINARY, "check-config", "--config", crisisd::testing::config_path(d.path).string()});
     EXPECT_EQ(check.wait_exit(30s).value_or(-1), 78);
     EXPECT_NE(check.stderr_text().find("uses {topic}, but rule 'acme-outage', whose playbook 'holding' posts it, groups "
                                        "by lang without listing its languages"),
@@ -164,26 +145,17 @@ TEST(abuse_statements, a_wire_value_never_reaches_a_posted_statement) {
     temp_dir d;
     crisisd::testing::http_receiver site;
     site.start();
-    std::ofstream(d.path / "crisisd.yaml")
-        << common(d)
-        << "channels:\n"
-           "  - { name: site, type: webhook, url: \""
-        << site.url("/hook")
-        << "\", retry: { initial: 20ms, max: 100ms } }\n"
-           "rules:\n"
-        << rule("by-source", "    match: { keywords: [acme] }\n"
-                             "    group_by: source\n"
-                             "    playbook: holding\n")
-        << rule("by-language", "    match: { keywords: [acme], languages: [en] }\n"
-                               "    group_by: [topic, lang]\n"
-                               "    playbook: holding\n")
-        << "playbooks:\n"
-           "  - { name: holding, steps: [ { statement: { name: outage, channel: site, approval: auto } } ] }\n"
-        << statement_library;
-    child_process check({CRISISD_BINARY, "check-config", "--config", (d.path / "crisisd.yaml").string()});
+    write_config(d, holding_on_site(site.url("/hook"),
+                                    rule("by-source", "    match: { keywords: [acme] }\n"
+                                                      "    group_by: source\n"
+                                                      "    playbook: holding\n") +
+                                        rule("by-language", "    match: { keywords: [acme], languages: [en] }\n"
+                                                            "    group_by: [topic, lang]\n"
+                                                            "    playbook: holding\n")));
+    child_process check({CRISISD_BINARY, "check-config", "--config", crisisd::testing::config_path(d.path).string()});
     ASSERT_EQ(check.wait_exit(30s).value_or(-1), 0) << check.stderr_text();
 
-    running r(d.path / "crisisd.yaml");
+    running r(d);
     ASSERT_TRUE(r.started()) << r.d.stderr_text();
     ASSERT_EQ(post_mentions(r.ingest, storm("w", 10, "en-CEO-arrested", "acme/CEO-arrested")), 202);
     json::array incidents;
@@ -222,20 +194,12 @@ TEST(abuse_statements, a_webhook_takes_six_statements_an_hour_unless_configured_
     temp_dir d;
     crisisd::testing::http_receiver site;
     site.start();
-    std::ofstream(d.path / "crisisd.yaml")
-        << common(d)
-        << "channels:\n"
-           "  - { name: site, type: webhook, url: \""
-        << site.url("/hook")
-        << "\", retry: { initial: 20ms, max: 100ms } }\n"
-           "rules:\n"
-        << rule("acme-outage", "    match: { keywords: [acme], languages: [de, en, fr, it, es, nl, pt] }\n"
-                               "    group_by: [topic, lang]\n"
-                               "    playbook: holding\n")
-        << "playbooks:\n"
-           "  - { name: holding, steps: [ { statement: { name: outage, channel: site, approval: auto } } ] }\n"
-        << statement_library;
-    running r(d.path / "crisisd.yaml");
+    write_config(d, holding_on_site(site.url("/hook"),
+                                    rule("acme-outage",
+                                         "    match: { keywords: [acme], languages: [de, en, fr, it, es, nl, pt] }\n"
+                                         "    group_by: [topic, lang]\n"
+                                         "    playbook: holding\n")));
+    running r(d);
     ASSERT_TRUE(r.started()) << r.d.stderr_text();
     std::vector<std::string> lines;
     for (std::string lang : {"de", "en", "fr", "it", "es", "nl", "pt"})
@@ -257,18 +221,16 @@ TEST(abuse_statements, a_webhook_takes_six_statements_an_hour_unless_configured_
 // max_incidents_per_hour: three keys fire, two open incidents, the third is refused and said so.
 TEST(abuse_statements, a_rule_opens_at_most_its_max_incidents_per_hour) {
     temp_dir d;
-    std::ofstream(d.path / "crisisd.yaml")
-        << common(d)
-        << "channels:\n"
-           "  - { name: log, type: log }\n"
-           "rules:\n"
-        << rule("acme-outage", "    match: { keywords: [acme], languages: [de, en, fr] }\n"
-                               "    group_by: [topic, lang]\n"
-                               "    max_incidents_per_hour: 2\n"
-                               "    playbook: page\n")
-        << "playbooks:\n"
-           "  - { name: page, steps: [ { notify: [log] } ] }\n";
-    running r(d.path / "crisisd.yaml");
+    write_config(d, "channels:\n"
+                    "  - { name: log, type: log }\n"
+                    "rules:\n" +
+                        rule("acme-outage", "    match: { keywords: [acme], languages: [de, en, fr] }\n"
+                                            "    group_by: [topic, lang]\n"
+                                            "    max_incidents_per_hour: 2\n"
+                                            "    playbook: page\n") +
+                        "playbooks:\n"
+                        "  - { name: page, steps: [ { notify: [log] } ] }\n");
+    running r(d);
     ASSERT_TRUE(r.started()) << r.d.stderr_text();
     std::vector<std::string> lines;
     for (std::string lang : {"de", "en", "fr"})
@@ -293,20 +255,19 @@ TEST(abuse_statements, a_recreated_state_database_never_reuses_an_old_posts_key)
     crisisd::testing::fake_mastodon mastodon("brand-token");
     mastodon.start();
     std::ofstream(d.path / "token") << "brand-token";
-    std::ofstream(d.path / "crisisd.yaml")
-        << common(d)
-        << "channels:\n"
-           "  - { name: brand, type: mastodon, base_url: \""
-        << mastodon.base_url() << "\", token: \"${file:" << (d.path / "token").string()
-        << "}\", retry: { initial: 20ms, max: 100ms } }\n"
-           "rules:\n"
-        << rule("acme-outage", "    match: { keywords: [acme] }\n"
-                               "    playbook: holding\n")
-        << "playbooks:\n"
-           "  - { name: holding, steps: [ { statement: { name: outage, channel: brand, approval: auto } } ] }\n"
-        << statement_library;
+    write_config(d, "channels:\n"
+                    "  - { name: brand, type: mastodon, base_url: \"" +
+                        mastodon.base_url() + "\", token: \"${file:" + (d.path / "token").string() +
+                        "}\", retry: { initial: 20ms, max: 100ms } }\n"
+                        "rules:\n" +
+                        rule("acme-outage", "    match: { keywords: [acme] }\n"
+                                            "    playbook: holding\n") +
+                        "playbooks:\n"
+                        "  - { name: holding, steps: [ { statement: { name: outage, channel: brand, "
+                        "approval: auto } } ] }\n" +
+                        statement_library);
     {
-        running r(d.path / "crisisd.yaml");
+        running r(d);
         ASSERT_TRUE(r.started()) << r.d.stderr_text();
         EXPECT_TRUE(r.d.wait_for_stderr("created a new state database at " + (d.path / "state.db").string() +
                                             R"( \(instance [0-9a-f]{32}\))",
@@ -317,7 +278,7 @@ TEST(abuse_statements, a_recreated_state_database_never_reuses_an_old_posts_key)
         r.stop();
     }
     for (const char* suffix : {"", "-wal", "-shm"}) fs::remove(d.path / ("state.db" + std::string(suffix)));
-    running r(d.path / "crisisd.yaml");
+    running r(d);
     ASSERT_TRUE(r.started()) << r.d.stderr_text();
     EXPECT_TRUE(r.d.wait_for_stderr("created a new state database at", 1s)) << r.d.stderr_text();
     ASSERT_EQ(post_mentions(r.ingest, storm("b", 6, "en")), 202);
@@ -339,19 +300,17 @@ TEST(abuse_statements, a_recreated_state_database_never_reuses_an_old_posts_key)
 // One rule paging a webhook on every incident, and a first run whose incident 1 is paged: the
 // state database the two tests below then take apart.
 void page_incident_one(const temp_dir& d, crisisd::testing::http_receiver& pager) {
-    std::ofstream(d.path / "crisisd.yaml")
-        << common(d)
-        << "channels:\n"
-           "  - { name: pager, type: webhook, url: \""
-        << pager.url("/page")
-        << "\", retry: { initial: 20ms, max: 100ms } }\n"
-           "rules:\n"
-        << rule("acme-outage", "    match: { keywords: [acme] }\n"
-                               "    playbook: page\n")
-        << "playbooks:\n"
-           "  - { name: page, steps: [ { notify: [pager] } ] }\n";
+    write_config(d, "channels:\n"
+                    "  - { name: pager, type: webhook, url: \"" +
+                        pager.url("/page") +
+                        "\", retry: { initial: 20ms, max: 100ms } }\n"
+                        "rules:\n" +
+                        rule("acme-outage", "    match: { keywords: [acme] }\n"
+                                            "    playbook: page\n") +
+                        "playbooks:\n"
+                        "  - { name: page, steps: [ { notify: [pager] } ] }\n");
     {
-        running r(d.path / "crisisd.yaml");
+        running r(d);
         ASSERT_TRUE(r.started()) << r.d.stderr_text();
         ASSERT_EQ(post_mentions(r.ingest, storm("a", 6, "en")), 202);
         ASSERT_TRUE(pager.wait_for(1, 20s)) << r.d.stderr_text();
@@ -373,7 +332,7 @@ TEST(abuse_statements, lost_meta_rows_do_not_number_a_new_incident_like_an_old_o
     if (!fs::exists(shell)) GTEST_SKIP() << "no " << shell;
     child_process wipe({shell.string(), (d.path / "state.db").string(), "DELETE FROM meta; DELETE FROM incidents;"});
     ASSERT_EQ(wipe.wait_exit(10s).value_or(-1), 0) << wipe.stderr_text();
-    running r(d.path / "crisisd.yaml");
+    running r(d);
     ASSERT_TRUE(r.started()) << r.d.stderr_text();
     ASSERT_EQ(post_mentions(r.ingest, storm("b", 6, "en")), 202);
     EXPECT_TRUE(pager.wait_for(2, 20s)) << "the second incident's page was dropped\n" << r.d.stderr_text();
@@ -411,7 +370,7 @@ TEST(abuse_statements, an_unexpected_duplicate_action_is_an_error_and_a_dead_let
                          "next_attempt_us) VALUES('2/open/0/pager', 0, 'pager', 'notify', '{}', 'sent', 0, 0);"
                          "DELETE FROM incidents; DELETE FROM meta;"});
     ASSERT_EQ(forge.wait_exit(10s).value_or(-1), 0) << forge.stderr_text();
-    running r(d.path / "crisisd.yaml");
+    running r(d);
     ASSERT_TRUE(r.started()) << r.d.stderr_text();
     ASSERT_EQ(post_mentions(r.ingest, storm("b", 6, "en")), 202);
     EXPECT_TRUE(r.d.wait_for_stderr("incident 2: not sent: the outbox already holds an action with key 2/open/0/pager",

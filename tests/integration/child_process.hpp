@@ -1,6 +1,7 @@
 #pragma once
 // Runs the real crisisd binary as a child process for integration tests: captures stdout and
-// stderr line by line on background threads, waits for a line, sends signals, reaps it.
+// stderr line by line on background threads, waits for a line, sends signals, reaps it. Also:
+// a command run to its end (run_to_exit), and the command lines of `crisisd run` and `crisisd ctl`.
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -8,8 +9,9 @@
 
 #include <chrono>
 #include <condition_variable>
-#include <mutex>
 #include <cstdint>
+#include <filesystem>
+#include <mutex>
 #include <optional>
 #include <regex>
 #include <string>
@@ -78,6 +80,14 @@ public:
     }
 
     void signal(int sig) { ::kill(pid_, sig); }
+
+    // SIGTERM, then the exit status as wait_exit gives it: how a test stops crisisd and checks
+    // that it shut down cleanly.
+    std::optional<int> terminate(std::chrono::milliseconds timeout) {
+        signal(SIGTERM);
+        return wait_exit(timeout);
+    }
+
     pid_t pid() const { return pid_; }
 
     // Exit status (or 128 + signal); nullopt when it did not exit in time.
@@ -144,5 +154,41 @@ private:
     std::vector<std::string> stdout_lines_, stderr_lines_;
     std::vector<std::thread> readers_;
 };
+
+// How a command that was run to its end went: its exit status (-1 when it did not end in time)
+// and what it wrote.
+struct finished_process {
+    int code = -1;
+    std::string out, err;
+};
+
+inline finished_process run_to_exit(std::vector<std::string> argv,
+                                    std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+    child_process p(std::move(argv));
+    finished_process r;
+    r.code = p.wait_exit(timeout).value_or(-1);
+    r.out = p.stdout_text();
+    r.err = p.stderr_text();
+    return r;
+}
+
+#ifdef CRISISD_BINARY
+// `crisisd run` on the crisisd.yaml in `dir` (support.hpp's write_config writes it there).
+// CRISISD_BINARY is the binary the integration tests and tools are built against.
+inline std::vector<std::string> crisisd_run(const std::filesystem::path& dir) {
+    return {CRISISD_BINARY, "run", "--config", (dir / "crisisd.yaml").string()};
+}
+
+// `crisisd ctl words…` run to its end, against `url` and with the token in `token_file` when
+// they are given.
+inline finished_process crisisd_ctl(const std::vector<std::string>& words, const std::string& url = {},
+                                    const std::filesystem::path& token_file = {}) {
+    std::vector<std::string> argv{CRISISD_BINARY, "ctl"};
+    if (!url.empty()) argv.insert(argv.end(), {"--url", url});
+    if (!token_file.empty()) argv.insert(argv.end(), {"--token-file", token_file.string()});
+    argv.insert(argv.end(), words.begin(), words.end());
+    return run_to_exit(std::move(argv));
+}
+#endif
 
 }  // namespace crisisd::testing

@@ -10,21 +10,13 @@
 #include <thread>
 
 #include "child_process.hpp"
+#include "support.hpp"
 
 using namespace std::chrono_literals;
 using crisisd::testing::child_process;
+using crisisd::testing::read_file;
+using crisisd::testing::temp_dir;
 namespace fs = std::filesystem;
-
-namespace {
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
-
-}  // namespace
 
 namespace {
 
@@ -67,9 +59,8 @@ TEST(cli, check_config_refuses_an_exposed_admin_listener) { expect_check_config_
 // device never ends (/dev/zero took 2.1 GB and printed OK with a cut value), a FIFO blocks for ever
 // (check-config hung; a reload would have blocked the event loop). Each is a config error, at once.
 TEST(cli, check_config_refuses_secret_files_that_never_end_block_or_are_huge) {
-    auto dir = fs::temp_directory_path() / ("crisisd-cli-secrets-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    const temp_dir tmp("crisisd-cli-secrets");
+    const fs::path& dir = tmp.path;
     ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
     std::ofstream(dir / "huge") << std::string(100000, 'x');
     const std::pair<std::string, std::string> cases[] = {
@@ -87,15 +78,13 @@ TEST(cli, check_config_refuses_secret_files_that_never_end_block_or_are_huge) {
             << p.stderr_text();
         EXPECT_EQ(p.stdout_text(), "") << secret;
     }
-    fs::remove_all(dir);
 }
 
 // A 10 MB statement passed check-config and was copied into every module's settings on each
 // reload; an alias bomb of a few lines expanded into billions of values when walked.
 TEST(cli, check_config_refuses_huge_values_and_alias_bombs) {
-    auto dir = fs::temp_directory_path() / ("crisisd-cli-huge-" + std::to_string(::getpid()));
-    fs::remove_all(dir);
-    fs::create_directories(dir);
+    const temp_dir tmp("crisisd-cli-huge");
+    const fs::path& dir = tmp.path;
     std::ofstream(dir / "huge.yaml") << "statements:\n  - name: holding\n    text: \"" << std::string(100000, 'x')
                                      << "\"\n";
     std::string bomb = "a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n";
@@ -115,7 +104,6 @@ TEST(cli, check_config_refuses_huge_values_and_alias_bombs) {
         EXPECT_NE(p.stderr_text().find(expected), std::string::npos) << p.stderr_text();
         EXPECT_EQ(p.stdout_text(), "") << file;
     }
-    fs::remove_all(dir);
 }
 
 // The runtime does not run on the cluster module yet: a config asking for replicas is refused,

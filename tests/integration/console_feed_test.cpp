@@ -13,15 +13,12 @@
 #include <set>
 #include <sstream>
 
-#include "child_process.hpp"
-#include "net/websocket_server.hpp"
 #include "sse_client.hpp"
-#include "support.hpp"
+#include "stream_fixture.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
 using crisisd::testing::admin_request;
 using crisisd::testing::child_process;
 using crisisd::testing::metric;
@@ -39,9 +36,9 @@ long status_kb(pid_t pid, const std::string& field) {
 
 // One rule per topic ("topic17"), each opening an incident on its first angry mention and
 // staying open: `rules` incidents can be open at once.
-std::string feed_config(const fs::path& dir, std::uint16_t ws_port, int rules, const std::string& admin_extra) {
+std::string feed_config(const std::string& stream_url, int rules) {
     std::ostringstream c;
-    c << "sources:\n  - { name: stream, type: websocket, url: \"ws://127.0.0.1:" << ws_port << "/s\" }\n"
+    c << "sources:\n  - { name: stream, type: websocket, url: \"" << stream_url << "\" }\n"
       << "channels:\n  - { name: pager, type: log }\n"
       << "rules:\n";
     for (int i = 0; i < rules; ++i)
@@ -50,36 +47,19 @@ std::string feed_config(const fs::path& dir, std::uint16_t ws_port, int rules, c
           << "    fire_when: { all: [negative_count >= 1] }\n"
           << "    clear_when: { all: [count < 1], for: 1h }\n"
           << "    severity: critical\n    playbook: page\n";
-    c << "playbooks:\n  - name: page\n    steps:\n      - notify: [pager]\n"
-      << "admin: { listen: \"127.0.0.1:0\", tokens_file: \"" << crisisd::testing::write_admin_tokens(dir).string()
-      << "\"" << admin_extra << " }\n"
-      << "storage: { path: \"" << (dir / "state.db").string() << "\" }\n";
+    c << "playbooks:\n  - name: page\n    steps:\n      - notify: [pager]\n";
     return c.str();
 }
 
-class console_feed : public ::testing::Test {
+class console_feed : public crisisd::testing::stream_fixture {
 protected:
-    void SetUp() override {
-        dir_ = crisisd::testing::make_temp_dir("crisisd-console-feed");
-        ASSERT_FALSE(ws_.start());
-    }
-    void TearDown() override {
-        ws_.stop();
-        std::error_code ec;
-        fs::remove_all(dir_, ec);
-    }
+    console_feed() : stream_fixture("crisisd-console-feed") {}
 
     std::unique_ptr<child_process> start(int rules, const std::string& admin_extra = "") {
-        std::ofstream(dir_ / "crisisd.yaml") << feed_config(dir_, ws_.port(), rules, admin_extra);
-        auto d = std::make_unique<child_process>(
-            std::vector<std::string>{CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-        auto port = d->wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 60s);
-        if (!port) {
-            ADD_FAILURE() << d->stderr_text();
-            return d;
-        }
-        port_ = static_cast<std::uint16_t>(std::stoi(*port));
-        EXPECT_TRUE(wait_until([&] { return ws_.connection_count() == 1; }, 10s)) << d->stderr_text();
+        crisisd::testing::write_config(dir_, feed_config(stream_url(), rules), admin_extra);
+        auto d = std::make_unique<child_process>(crisisd::testing::crisisd_run(dir_));
+        port_ = started(*d);
+        if (port_ == 0) ADD_FAILURE() << d->stderr_text();
         return d;
     }
 
@@ -95,10 +75,7 @@ protected:
         return metric(admin_request(port_, "GET", "/metrics").body, series);
     }
 
-    fs::path dir_;
     std::uint16_t port_ = 0;
-    crisisd::testing::io_thread io_;
-    crisisd::net::websocket_server ws_{io_.executor(), {}};
 };
 
 // What a console that applies the feed believes is open: the live list, then each change.
@@ -190,8 +167,7 @@ TEST_F(console_feed, a_client_that_never_reads_keeps_memory_bounded_and_another_
     EXPECT_EQ(live.size(), static_cast<std::size_t>(before + burst - 1));
     EXPECT_EQ(live.count(7), 0u) << "a resolved incident is not in the live list";
 
-    d->signal(SIGTERM);
-    EXPECT_EQ(d->wait_exit(20s), 0) << d->stderr_text();
+    EXPECT_EQ(d->terminate(20s), 0) << d->stderr_text();
 }
 
 TEST_F(console_feed, a_stream_over_the_cap_is_refused_and_counted) {
@@ -214,6 +190,5 @@ TEST_F(console_feed, a_stream_over_the_cap_is_refused_and_counted) {
     sse_client again(port_, true);
     ASSERT_TRUE(wait_until([&] { return again.count("incidents") == 1; }, 20s)) << again.status_line();
 
-    d->signal(SIGTERM);
-    EXPECT_EQ(d->wait_exit(20s), 0) << d->stderr_text();
+    EXPECT_EQ(d->terminate(20s), 0) << d->stderr_text();
 }

@@ -4,54 +4,44 @@
 // survive a restart.
 #include <gtest/gtest.h>
 
-#include "delivery_crash_scenario.hpp"
-#include "net/http_client.hpp"
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "child_process.hpp"
+#include "fakes/fake_apis.hpp"
+#include "fakes/io_thread.hpp"
+#include "net/websocket_server.hpp"
+#include "support.hpp"
 
 namespace {
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using crisisd::testing::child_process;
+using crisisd::testing::crisisd_ctl;
 using crisisd::testing::metric;
 using crisisd::testing::wait_until;
 
-struct ctl_result {
-    int code = -1;
-    std::string out, err;
-};
-
-ctl_result ctl(const std::string& url, const fs::path& token, std::vector<std::string> words) {
-    std::vector<std::string> argv{CRISISD_BINARY, "ctl", "--url", url, "--token-file", token.string()};
-    argv.insert(argv.end(), words.begin(), words.end());
-    child_process p(argv);
-    ctl_result r;
-    r.code = p.wait_exit(20s).value_or(-1);
-    r.out = p.stdout_text();
-    r.err = p.stderr_text();
-    return r;
-}
-
 TEST(delivery_admin, pagerduty_follows_the_incident_and_ctl_commands_it) {
-    auto tmpl = (fs::temp_directory_path() / "crisisd-admin-XXXXXX").string();
-    ASSERT_TRUE(::mkdtemp(tmpl.data()));
-    fs::path dir = tmpl;
+    const crisisd::testing::temp_dir tmp("crisisd-admin");
+    const fs::path& dir = tmp.path;
     crisisd::testing::io_thread io;
     crisisd::net::websocket_server ws(io.executor(), {});
     ASSERT_FALSE(ws.start());
     crisisd::testing::fake_pagerduty pd;
     pd.start();
     pd.script_statuses({500, 500});
-    const auto tokens = crisisd::testing::write_admin_tokens(dir);
     std::ofstream(dir / "token") << crisisd::testing::test_admin_token << "\n";
     std::ofstream(dir / "routing") << "0123456789abcdef0123456789abcdef";
-    std::ofstream(dir / "crisisd.yaml") << R"(
+    crisisd::testing::write_config(dir, R"(
 sources:
-  - { name: stream, type: websocket, url: "ws://127.0.0.1:)" << ws.port() << R"(/s", trusted: true }
+  - { name: stream, type: websocket, url: "ws://127.0.0.1:)" + std::to_string(ws.port()) + R"(/s", trusted: true }
 channels:
   - name: oncall
     type: pagerduty
-    url: ")" << pd.url() << R"("
-    routing_key: "${file:)" << (dir / "routing").string() << R"(}"
+    url: ")" + pd.url() + R"("
+    routing_key: "${file:)" + (dir / "routing").string() + R"(}"
     retry: { initial: 20ms, max: 100ms }
 rules:
   - name: acme-outage
@@ -66,16 +56,14 @@ rules:
     playbook: page
 playbooks:
   - { name: page, steps: [ { notify: [oncall] } ] }
-admin: { listen: "127.0.0.1:0", tokens_file: ")" << tokens.string() << R"(" }
-storage: { path: ")" << (dir / "state.db").string() << R"(" }
-)";
-    child_process d({CRISISD_BINARY, "run", "--config", (dir / "crisisd.yaml").string()});
-    auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 60s);
-    ASSERT_TRUE(port) << d.stderr_text();
-    std::string url = "http://127.0.0.1:" + *port;
+)");
+    child_process d(crisisd::testing::crisisd_run(dir));
+    const auto port = d.wait_for_port(crisisd::testing::console_line, 60s);
+    ASSERT_NE(port, 0) << d.stderr_text();
+    const std::string url = "http://127.0.0.1:" + std::to_string(port);
     ASSERT_TRUE(wait_until([&] { return ws.connection_count() == 1; }, 10s));
     for (int i = 0; i < 10; ++i)
-        ws.broadcast(crisisd::testing::crash_mention(i, "@angry" + std::to_string(i % 5),
+        ws.broadcast(crisisd::testing::mention_json(i, "@angry" + std::to_string(i % 5),
                                                      "acme outage again, this is terrible and awful!"));
     // "crisisd/<instance id>/acme-outage/1": the state database's instance keeps a recreated
     // database's incident 1 from attaching to this one.
@@ -84,44 +72,40 @@ storage: { path: ")" << (dir / "state.db").string() << R"(" }
     EXPECT_TRUE(dedup.starts_with("crisisd/") && dedup.ends_with("/acme-outage/1") && dedup.size() == 8 + 32 + 14)
         << dedup;
     ASSERT_TRUE(wait_until([&] { return pd.alert_state(dedup) == "triggered"; }, 15s)) << d.stderr_text();
-    auto metrics = crisisd::testing::admin_get(static_cast<std::uint16_t>(std::stoi(*port)), "/metrics");
+    auto metrics = crisisd::testing::admin_get(port, "/metrics");
     EXPECT_EQ(metric(metrics, R"(crisisd_actions_total{channel="oncall",outcome="retry"})"), 2) << metrics;
     EXPECT_EQ(metric(metrics, R"(crisisd_actions_total{channel="oncall",outcome="sent"})"), 1) << metrics;
 
-    auto list = ctl(url, dir / "token", {"list"});
+    auto list = crisisd_ctl({"list"}, url, dir / "token");
     EXPECT_EQ(list.code, 0) << list.err;
     EXPECT_NE(list.out.find("acme-outage"), std::string::npos) << list.out;
 
-    auto ack = ctl(url, dir / "token", {"ack", "1"});
+    auto ack = crisisd_ctl({"ack", "1"}, url, dir / "token");
     EXPECT_EQ(ack.code, 0) << ack.err;
     EXPECT_TRUE(wait_until([&] { return pd.alert_state(dedup) == "acknowledged"; }, 10s));
-    auto resolve = ctl(url, dir / "token", {"resolve", "1"});
+    auto resolve = crisisd_ctl({"resolve", "1"}, url, dir / "token");
     EXPECT_EQ(resolve.code, 0) << resolve.err;
     EXPECT_TRUE(wait_until([&] { return pd.alert_state(dedup) == "resolved"; }, 10s)) << d.stderr_text();
     EXPECT_EQ(pd.alerts_opened(), 1u);
 
-    auto silence = ctl(url, dir / "token", {"silence", "acme-outage", "--for", "2h"});
+    auto silence = crisisd_ctl({"silence", "acme-outage", "--for", "2h"}, url, dir / "token");
     EXPECT_EQ(silence.code, 0) << silence.err;
     EXPECT_NE(silence.out.find("\"duration\":\"2h\""), std::string::npos) << silence.out;
-    auto unknown = ctl(url, dir / "token", {"silence", "no-such-rule", "--for", "2h"});
+    auto unknown = crisisd_ctl({"silence", "no-such-rule", "--for", "2h"}, url, dir / "token");
     EXPECT_EQ(unknown.code, 1);
-    auto no_token = ctl(url, dir / "missing-token-file", {"ack", "1"});
+    auto no_token = crisisd_ctl({"ack", "1"}, url, dir / "missing-token-file");
     EXPECT_NE(no_token.code, 0);
     // Silenced: a new storm opens nothing (the old incident is resolved, so this would be #2).
     for (int i = 20; i < 30; ++i)
-        ws.broadcast(crisisd::testing::crash_mention(i, "@other" + std::to_string(i % 5),
+        ws.broadcast(crisisd::testing::mention_json(i, "@other" + std::to_string(i % 5),
                                                      "acme down again, horrible, so angry!"));
     std::this_thread::sleep_for(300ms);
     EXPECT_EQ(pd.alerts_opened(), 1u);
-    d.signal(SIGTERM);
-    d.wait_exit(10s);
+    d.terminate(10s);
     // The silence outlives a restart.
-    child_process again({CRISISD_BINARY, "run", "--config", (dir / "crisisd.yaml").string()});
+    child_process again(crisisd::testing::crisisd_run(dir));
     EXPECT_TRUE(again.wait_for_stderr("restored silence of acme-outage until", 60s)) << again.stderr_text();
-    again.signal(SIGTERM);
-    again.wait_exit(10s);
-    std::error_code ec;
-    fs::remove_all(dir, ec);
+    again.terminate(10s);
 }
 
 }  // namespace

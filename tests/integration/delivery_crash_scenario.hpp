@@ -7,9 +7,7 @@
 // Idempotency-Key makes the repeat safe; the Graph API has none, so the restarted crisisd must
 // find the post among the Page's posts instead of posting again.
 #include <signal.h>
-#include <stdlib.h>
 
-#include <boost/json.hpp>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -33,32 +31,12 @@ struct crash_trial_result {
     std::size_t pages = 0;
 };
 
-inline std::string crash_mention(int n, const std::string& author, const std::string& text) {
-    boost::json::object o;
-    o["id"] = "m-" + std::to_string(n);
-    o["author"] = author;
-    o["lang"] = "en";
-    o["text"] = text;
-    return boost::json::serialize(o);
-}
-
 inline crash_trial_result run_crash_trial(const std::string& binary, const std::string& network = "mastodon") {
     using namespace std::chrono_literals;
     namespace fs = std::filesystem;
     crash_trial_result out;
-    auto tmpl = (fs::temp_directory_path() / "crisisd-crash-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data())) {
-        out.why = "mkdtemp failed";
-        return out;
-    }
-    fs::path dir = tmpl;
-    struct cleanup {
-        fs::path d;
-        ~cleanup() {
-            std::error_code ec;
-            fs::remove_all(d, ec);
-        }
-    } cleaner{dir};
+    const temp_dir tmp("crisisd-crash");
+    const fs::path& dir = tmp.path;
 
     io_thread io;
     net::websocket_server ws(io.executor(), {});
@@ -90,17 +68,17 @@ inline crash_trial_result run_crash_trial(const std::string& binary, const std::
     auto posts = [&] { return facebook ? graph.posts().size() : mastodon.statuses().size(); };
     auto requests = [&] { return facebook ? graph.feed_requests() : mastodon.requests(); };
     std::ofstream(dir / "token") << "brand-token";
-    std::ofstream(dir / "crisisd.yaml") << R"(
+    write_config(dir, R"(
 sources:
   - name: stream
     type: websocket
-    url: "ws://127.0.0.1:)" << ws.port() << R"(/stream"
+    url: "ws://127.0.0.1:)" + std::to_string(ws.port()) + R"(/stream"
     trusted: true
     reconnect: { initial: 50ms, max: 200ms }
 channels:
-  - { name: pager, type: webhook, url: ")" << pager.url("/hook") << R"(", retry: { initial: 50ms, max: 200ms } }
+  - { name: pager, type: webhook, url: ")" + pager.url("/hook") + R"(", retry: { initial: 50ms, max: 200ms } }
   - name: brand
-)" << brand_channel << R"(    token: "${file:)" << (dir / "token").string() << R"(}"
+)" + brand_channel + R"(    token: "${file:)" + (dir / "token").string() + R"(}"
     timeout: 30s
     retry: { initial: 50ms, max: 200ms }
 rules:
@@ -120,18 +98,12 @@ playbooks:
       - notify: [pager]
       - statement: { name: holding, channel: brand, approval: auto }
 statements:
-  - name: holding
-    approved_by: "Head of Communications"
-    approved_at: "2026-11-01"
-    text: { en: "We know about the {topic} outage and are working on it." }
-admin: { listen: "127.0.0.1:0" }
-storage: { path: ")" << (dir / "state.db").string() << R"(" }
-)";
-    std::vector<std::string> argv{binary, "run", "--config", (dir / "crisisd.yaml").string()};
+)" + approved_statement("holding", "We know about the {topic} outage and are working on it."));
+    std::vector<std::string> argv{binary, "run", "--config", config_path(dir).string()};
     std::string first_log;
     {
         child_process d(argv);
-        if (!d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s) ||
+        if (d.wait_for_port(console_line, 20s) == 0 ||
             !wait_until([&] { return ws.connection_count() == 1; }, 10s)) {
             out.why = "crisisd did not start: " + d.stderr_text();
             return out;
@@ -140,7 +112,7 @@ storage: { path: ")" << (dir / "state.db").string() << R"(" }
                                     "acme down for hours. Horrible service, so angry.",
                                     "acme is broken again, worst provider ever. Disgusting."};
         for (int i = 0; i < 10; ++i)
-            ws.broadcast(crash_mention(i, "@angry" + std::to_string(i % 5), complaints[i % 3]));
+            ws.broadcast(mention_json(i, "@angry" + std::to_string(i % 5), complaints[i % 3]));
         if (!in_flight(15s)) {
             out.why = "the statement never reached " + network + ": " + d.stderr_text();
             return out;
@@ -184,8 +156,7 @@ storage: { path: ")" << (dir / "state.db").string() << R"(" }
             out.why = "the page for incident 1 never arrived";
             return out;
         }
-        d.signal(SIGTERM);
-        d.wait_exit(10s);
+        d.terminate(10s);
     }
     out.ok = true;
     return out;

@@ -16,37 +16,22 @@
 #include <filesystem>
 #include <fstream>
 
-#include "child_process.hpp"
-#include "support.hpp"
-#include "fakes/io_thread.hpp"
-#include "net/http_client.hpp"
-#include "net/websocket_server.hpp"
+#include "stream_fixture.hpp"
 
 using namespace std::chrono_literals;
 namespace fs = std::filesystem;
-using crisisd::testing::child_process;
 using crisisd::testing::admin_get;
+using crisisd::testing::admin_request;
+using crisisd::testing::child_process;
+using crisisd::testing::crisisd_run;
 using crisisd::testing::http_get;
 using crisisd::testing::metric;
 using crisisd::testing::wait_until;
 
 namespace {
 
-crisisd::net::http_response call(std::uint16_t port, const std::string& method, const std::string& path,
-                                  const std::string& token, const std::string& body = {}) {
-    boost::asio::io_context io;
-    crisisd::net::http_client client(io.get_executor());
-    crisisd::net::http_request req;
-    req.method = method;
-    req.url = "http://127.0.0.1:" + std::to_string(port) + path;
-    req.headers.emplace_back("Authorization", "Bearer " + token);
-    if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
-    req.body = body;
-    return crisisd::testing::run_sync(io, client.send(req));
-}
-
 int http_post(std::uint16_t port, const std::string& path, const std::string& token, const std::string& body) {
-    return call(port, "POST", path, token, body).status;
+    return admin_request(port, "POST", path, body, token).status;
 }
 
 // The rules of the open incidents and of resolved ones, as the admin API lists them.
@@ -140,39 +125,29 @@ private:
     const char* name_;
 };
 
-class ops : public ::testing::Test {
+class ops : public crisisd::testing::stream_fixture {
 protected:
-    void SetUp() override {
-        dir_ = crisisd::testing::make_temp_dir("crisisd-ops");
-        tokens_ = crisisd::testing::write_admin_tokens(dir_);
-        ASSERT_FALSE(ws_.start());
-    }
-    void TearDown() override {
-        ws_.stop();
-        fs::remove_all(dir_);
-    }
+    ops() : stream_fixture("crisisd-ops") {}
 
     // A config with a websocket source on the test server, any further sources, and the given
     // rules (YAML list items).
     void write_config(const std::string& rules, const std::string& more_sources = "") {
-        std::ofstream(dir_ / "crisisd.yaml") << R"(
+        crisisd::testing::write_config(dir_, R"(
 sources:
   - name: stream
     type: websocket
-    url: "ws://127.0.0.1:)" << ws_.port() << R"(/stream"
+    url: ")" + stream_url() + R"("
     reconnect: { initial: 100ms, max: 500ms }
-)" << more_sources << R"(
+)" + more_sources + R"(
 channels:
-  - { name: pager, type: file, path: ")" << (dir_ / "pages.jsonl").string() << R"(" }
+  - { name: pager, type: file, path: ")" + (dir_ / "pages.jsonl").string() + R"(" }
 rules:
-)" << rules << R"(
+)" + rules + R"(
 playbooks:
   - name: page
     steps:
       - notify: [pager]
-admin: { listen: "127.0.0.1:0", tokens_file: ")" << tokens_.string() << R"(" }
-storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
-)";
+)");
     }
 
     // A rule that fires on the seventh mention of `word` within ten minutes.
@@ -180,13 +155,6 @@ storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
         return "  - name: " + name + "\n    match: { keywords: [\"" + word + "\"]" + extra +
                " }\n    window: 10m\n    baseline: 1h\n    fire_when: { all: [count >= 7] }\n"
                "    clear_when: { all: [count < 1], for: 1h }\n    severity: warning\n    playbook: page\n";
-    }
-
-    std::uint16_t start(child_process& d) {
-        auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
-        if (!port) return 0;
-        if (!wait_until([&] { return ws_.connection_count() == 1; }, 10s)) return 0;
-        return static_cast<std::uint16_t>(std::stoi(*port));
     }
 
     void send(const std::string& word, int count) {
@@ -200,11 +168,18 @@ storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
                           10s);
     }
 
-    fs::path dir_;
-    fs::path tokens_;
+    // Changes the first `from` in the written config into `to`.
+    void edit_config(const std::string& from, const std::string& to) {
+        const auto path = crisisd::testing::config_path(dir_);
+        auto text = crisisd::testing::read_file(path);
+        text.replace(text.find(from), from.size(), to);
+        std::ofstream(path) << text;
+    }
+
+    // The tokens file the config names (rewritten and removed by the token rotation test).
+    fs::path tokens() const { return crisisd::testing::admin_tokens_path(dir_); }
+
     int sent_ = 0;
-    crisisd::testing::io_thread io_;
-    crisisd::net::websocket_server ws_{io_.executor(), {}};
 };
 
 }  // namespace
@@ -217,12 +192,12 @@ TEST_F(ops, tells_systemd_ready_reloading_watchdog_and_stopping) {
     notify_listener listener(name);
     scoped_env socket_env("NOTIFY_SOCKET", name);
     scoped_env watchdog_env("WATCHDOG_USEC", "300000");
-    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+    child_process d(crisisd_run(dir_));
 
     auto ready = listener.wait_for("READY=1", 0, 20s);
     ASSERT_TRUE(ready) << listener.all() << d.stderr_text();
     // Ready means listening and connecting: the admin port answers and the source is up.
-    auto admin = start(d);
+    auto admin = started(d);
     ASSERT_NE(admin, 0) << d.stderr_text();
     EXPECT_EQ(http_get(admin, "/healthz"), "ok\n");
 
@@ -245,19 +220,15 @@ TEST_F(ops, tells_systemd_ready_reloading_watchdog_and_stopping) {
 
 TEST_F(ops, bad_config_on_reload_keeps_the_running_one_and_mentions_flow) {
     write_config(rule("alpha", "alpha"));
-    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-    auto admin = start(d);
+    child_process d(crisisd_run(dir_));
+    auto admin = started(d);
     ASSERT_NE(admin, 0) << d.stderr_text();
     send("alpha", 3);
     ASSERT_TRUE(processed(admin)) << d.stderr_text();
 
     // A typo'd key and a bad duration: both reported with file:line:col, nothing changes.
-    std::ofstream(dir_ / "crisisd.yaml", std::ios::app) << "rulez: []\n";
-    {
-        auto text = std::string(std::istreambuf_iterator<char>(std::ifstream(dir_ / "crisisd.yaml").rdbuf()), {});
-        text.replace(text.find("window: 10m"), 11, "window: ten");
-        std::ofstream(dir_ / "crisisd.yaml") << text;
-    }
+    std::ofstream(crisisd::testing::config_path(dir_), std::ios::app) << "rulez: []\n";
+    edit_config("window: 10m", "window: ten");
     d.signal(SIGHUP);
     ASSERT_TRUE(d.wait_for_stderr("running configuration stays", 10s)) << d.stderr_text();
     EXPECT_TRUE(d.wait_for_stderr(R"(crisisd\.yaml:\d+:\d+: error: .*window)", 1s)) << d.stderr_text();
@@ -268,16 +239,15 @@ TEST_F(ops, bad_config_on_reload_keeps_the_running_one_and_mentions_flow) {
     ASSERT_TRUE(processed(admin)) << d.stderr_text();
     EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))
         << admin_get(admin, "/api/v1/incidents");
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 // A reload and a restart agree on "the same rule" (state::rule_fingerprint): a rule whose
 // threshold alone changed keeps its window across a reload, as it would across a restart.
 TEST_F(ops, a_reload_that_only_changes_a_threshold_keeps_the_rule_state) {
     write_config(rule("alpha", "alpha"));
-    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-    auto admin = start(d);
+    child_process d(crisisd_run(dir_));
+    auto admin = started(d);
     ASSERT_NE(admin, 0) << d.stderr_text();
     send("alpha", 4);
     ASSERT_TRUE(processed(admin)) << d.stderr_text();
@@ -294,14 +264,13 @@ TEST_F(ops, a_reload_that_only_changes_a_threshold_keeps_the_rule_state) {
     send("alpha", 4);
     EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))
         << admin_get(admin, "/api/v1/incidents");
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(ops, good_config_swaps_and_only_changed_rules_lose_their_state) {
     write_config(rule("alpha", "alpha") + rule("beta", "beta"));
-    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-    auto admin = start(d);
+    child_process d(crisisd_run(dir_));
+    auto admin = started(d);
     ASSERT_NE(admin, 0) << d.stderr_text();
     send("alpha", 4);
     send("beta", 4);
@@ -338,15 +307,14 @@ TEST_F(ops, good_config_swaps_and_only_changed_rules_lose_their_state) {
     auto after = boost::json::parse(admin_get(admin, "/api/v1/incidents/1")).as_object();
     EXPECT_EQ(after.at("rule").as_string(), boost::json::parse(before).as_object().at("rule").as_string());
     EXPECT_NE(after.at("state").as_string(), "resolved");
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(ops, metrics_pass_promtool_check_metrics) {
     if (!fs::exists("/usr/bin/promtool")) GTEST_SKIP() << "promtool (Debian package prometheus) is not installed";
     write_config(rule("alpha", "alpha"));
-    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-    auto admin = start(d);
+    child_process d(crisisd_run(dir_));
+    auto admin = started(d);
     ASSERT_NE(admin, 0) << d.stderr_text();
     send("alpha", 8);  // an incident, a page: every family has samples
     ASSERT_TRUE(processed(admin));
@@ -363,23 +331,21 @@ TEST_F(ops, metrics_pass_promtool_check_metrics) {
         EXPECT_EQ(::pclose(p), 0) << out << "\n--- exposition ---\n" << exposition;
     }
     EXPECT_EQ(out, "") << out;
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(ops, silences_survive_a_restart_and_then_a_reload) {
     write_config(rule("alpha", "alpha") + rule("beta", "beta"));
     {
-        child_process first({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-        auto admin = start(first);
+        child_process first(crisisd_run(dir_));
+        auto admin = started(first);
         ASSERT_NE(admin, 0) << first.stderr_text();
         ASSERT_EQ(http_post(admin, "/api/v1/silences", crisisd::testing::test_admin_token, R"({"rule":"alpha","duration":"2h"})"), 200)
             << first.stderr_text();
-        first.signal(SIGTERM);
-        ASSERT_EQ(first.wait_exit(15s), 0) << first.stderr_text();
+        ASSERT_EQ(first.terminate(15s), 0) << first.stderr_text();
     }
-    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-    auto admin = start(d);
+    child_process d(crisisd_run(dir_));
+    auto admin = started(d);
     ASSERT_NE(admin, 0) << d.stderr_text();
 
     // beta changes, so the reload builds a new pipeline and incident engine.
@@ -391,44 +357,42 @@ TEST_F(ops, silences_survive_a_restart_and_then_a_reload) {
     ASSERT_TRUE(processed(admin)) << d.stderr_text();
     EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"beta"}; }, 10s))
         << "alpha is still silenced: " << admin_get(admin, "/api/v1/incidents");
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(ops, a_reload_rotates_the_admin_tokens) {
     write_config(rule("alpha", "alpha"));
-    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-    auto admin = start(d);
+    child_process d(crisisd_run(dir_));
+    auto admin = started(d);
     ASSERT_NE(admin, 0) << d.stderr_text();
     const std::string silence = R"({"rule":"alpha","duration":"1h"})";
     ASSERT_EQ(http_post(admin, "/api/v1/silences", crisisd::testing::test_admin_token, silence), 200) << d.stderr_text();
 
     const std::string rotated = "rotated-token-for-the-night-shift-0001";
-    std::ofstream(tokens_) << crisisd::testing::tokens_yaml({{"Night Shift", "responder", rotated}});
+    std::ofstream(tokens()) << crisisd::testing::tokens_yaml({{"Night Shift", "responder", rotated}});
     d.signal(SIGHUP);
     ASSERT_TRUE(d.wait_for_stderr("is in effect", 10s)) << d.stderr_text();
     EXPECT_EQ(http_post(admin, "/api/v1/silences", crisisd::testing::test_admin_token, silence), 401)
         << "the old token still works";
     EXPECT_EQ(http_post(admin, "/api/v1/silences", rotated, silence), 200) << d.stderr_text();
     // The console's sign-in check agrees, and names the token's holder and role.
-    EXPECT_EQ(call(admin, "GET", "/api/v1/session", crisisd::testing::test_admin_token).status, 401);
-    auto session = call(admin, "GET", "/api/v1/session", rotated);
+    EXPECT_EQ(admin_request(admin, "GET", "/api/v1/session", {}, crisisd::testing::test_admin_token).status, 401);
+    auto session = admin_request(admin, "GET", "/api/v1/session", {}, rotated);
     EXPECT_EQ(session.status, 200);
     EXPECT_EQ(session.body, R"({"name":"Night Shift","role":"responder"})");
 
     // A file that cannot be parsed on reload keeps the tokens that work, and says so; a file
     // that is gone revokes them (a deliberate change with issue 11: deleting the file is how
     // an operator shuts the door).
-    std::ofstream(tokens_) << "tokens: [ {name: broken\n";
+    std::ofstream(tokens()) << "tokens: [ {name: broken\n";
     d.signal(SIGHUP);
     ASSERT_TRUE(d.wait_for_stderr("admin tokens: tokens file .* was not loaded", 10s)) << d.stderr_text();
     EXPECT_EQ(http_post(admin, "/api/v1/silences", rotated, silence), 200) << d.stderr_text();
-    std::filesystem::remove(tokens_);
+    std::filesystem::remove(tokens());
     d.signal(SIGHUP);
     ASSERT_TRUE(d.wait_for_stderr("admin tokens: tokens file .* is gone", 10s)) << d.stderr_text();
     EXPECT_EQ(http_post(admin, "/api/v1/silences", rotated, silence), 401) << d.stderr_text();
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(ops, reload_starts_and_stops_sources_and_leaves_unchanged_ones_connected) {
@@ -437,8 +401,8 @@ TEST_F(ops, reload_starts_and_stops_sources_and_leaves_unchanged_ones_connected)
     auto second_source = "  - name: second\n    type: websocket\n    url: \"ws://127.0.0.1:" + std::to_string(second.port()) +
                          "/stream\"\n    reconnect: { initial: 100ms, max: 500ms }\n";
     write_config(rule("alpha", "alpha"));
-    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-    auto admin = start(d);
+    child_process d(crisisd_run(dir_));
+    auto admin = started(d);
     ASSERT_NE(admin, 0) << d.stderr_text();
     auto accepted = ws_.connections_accepted();
 
@@ -469,24 +433,19 @@ TEST_F(ops, reload_starts_and_stops_sources_and_leaves_unchanged_ones_connected)
     EXPECT_EQ(ws_.connection_count(), 1u);
     send("alpha", 1);
     EXPECT_TRUE(processed(admin)) << d.stderr_text();
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
     second.stop();
 }
 
 TEST_F(ops, a_channel_change_on_reload_applies_nothing_and_says_restart) {
     write_config(rule("alpha", "alpha"));
-    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-    auto admin = start(d);
+    child_process d(crisisd_run(dir_));
+    auto admin = started(d);
     ASSERT_NE(admin, 0) << d.stderr_text();
 
     // A new rule and a pager writing somewhere else: the rule must not arrive without its channel.
     write_config(rule("alpha", "alpha") + rule("gamma", "gamma"));
-    {
-        auto text = std::string(std::istreambuf_iterator<char>(std::ifstream(dir_ / "crisisd.yaml").rdbuf()), {});
-        text.replace(text.find("pages.jsonl"), 11, "other.jsonl");
-        std::ofstream(dir_ / "crisisd.yaml") << text;
-    }
+    edit_config("pages.jsonl", "other.jsonl");
     d.signal(SIGHUP);
     ASSERT_TRUE(d.wait_for_stderr("running configuration stays", 10s)) << d.stderr_text();
     EXPECT_TRUE(d.wait_for_stderr("channels changed: .*restart", 1s)) << d.stderr_text();
@@ -495,6 +454,5 @@ TEST_F(ops, a_channel_change_on_reload_applies_nothing_and_says_restart) {
     ASSERT_TRUE(processed(admin)) << d.stderr_text();
     EXPECT_TRUE(wait_until([&] { return incident_rules(admin) == std::vector<std::string>{"alpha"}; }, 10s))
         << admin_get(admin, "/api/v1/incidents");
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }

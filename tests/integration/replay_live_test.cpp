@@ -11,13 +11,10 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 
 #include "child_process.hpp"
 #include "core/time.hpp"
 #include "fakes/fake_apis.hpp"
-#include "fakes/io_thread.hpp"
-#include "net/http_client.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -25,16 +22,10 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using crisisd::testing::admin_get;
 using crisisd::testing::child_process;
+using crisisd::testing::read_file;
 using crisisd::testing::wait_until;
 
 namespace {
-
-std::string read_file(const fs::path& p) {
-    std::ifstream in(p);
-    std::stringstream s;
-    s << in.rdbuf();
-    return s.str();
-}
 
 double seconds(const json::value& rfc3339) {
     auto t = crisisd::core::parse_rfc3339(std::string(rfc3339.as_string()));
@@ -48,14 +39,14 @@ protected:
         dir_ = crisisd::testing::make_temp_dir("crisisd-replay-live");
         pd_.start();
         std::ofstream(dir_ / "routing") << "0123456789abcdef0123456789abcdef";
-        std::ofstream(dir_ / "crisisd.yaml") << R"(
+        crisisd::testing::write_config(dir_, R"(
 sources:
   - { name: ingest, type: http, listen: "127.0.0.1:0", trusted: true }
 channels:
   - name: oncall
     type: pagerduty
-    url: ")" << pd_.url() << R"("
-    routing_key: "${file:)" << (dir_ / "routing").string() << R"(}"
+    url: ")" + pd_.url() + R"("
+    routing_key: "${file:)" + (dir_ / "routing").string() + R"(}"
 rules:
   - name: acme-outage
     match: { keywords: ["acme"] }
@@ -67,24 +58,11 @@ rules:
     playbook: page
 playbooks:
   - { name: page, steps: [ { notify: [oncall] } ] }
-admin: { listen: "127.0.0.1:0", tokens_file: ")" << crisisd::testing::write_admin_tokens(dir_).string() << R"(" }
-storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
-)";
+)");
     }
     void TearDown() override {
         pd_.stop();
         fs::remove_all(dir_);
-    }
-
-    crisisd::net::http_response post(std::uint16_t port, const std::string& body) {
-        boost::asio::io_context io;
-        crisisd::net::http_client client(io.get_executor());
-        crisisd::net::http_request req;
-        req.method = "POST";
-        req.url = "http://127.0.0.1:" + std::to_string(port) + "/api/v1/mentions";
-        req.headers.emplace_back("Content-Type", "application/x-ndjson");
-        req.body = body;
-        return crisisd::testing::run_sync(io, client.send(req));
     }
 
     fs::path dir_;
@@ -128,12 +106,11 @@ std::vector<seen> incidents_of(const json::value& doc) {
 }  // namespace
 
 TEST_F(replay_live, the_same_stream_gives_the_same_incidents_actions_and_times) {
-    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-    auto ingest = d.wait_for_stderr(R"(source ingest: HTTP ingest on .* \(port (\d+)\))", 20s);
-    ASSERT_TRUE(ingest) << d.stderr_text();
-    auto admin_port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
-    ASSERT_TRUE(admin_port) << d.stderr_text();
-    const auto admin = static_cast<std::uint16_t>(std::stoi(*admin_port));
+    child_process d(crisisd::testing::crisisd_run(dir_));
+    const auto ingest = d.wait_for_port(crisisd::testing::ingest_line("ingest"), 20s);
+    ASSERT_NE(ingest, 0) << d.stderr_text();
+    const auto admin = d.wait_for_port(crisisd::testing::console_line, 20s);
+    ASSERT_NE(admin, 0) << d.stderr_text();
 
     // The stream, stamped with the time it is sent (live, event time is the daemon's clock), and
     // kept as the recording replay reads. Frame s-0 comes twice, as after a reconnect.
@@ -151,7 +128,7 @@ TEST_F(replay_live, the_same_stream_gives_the_same_incidents_actions_and_times) 
         body += json::serialize(o) + "\n";
     }
     std::ofstream(dir_ / "stream.jsonl") << body;
-    auto r = post(static_cast<std::uint16_t>(std::stoi(*ingest)), body);
+    auto r = crisisd::testing::post_mentions(ingest, body);
     ASSERT_EQ(r.status, 202) << r.body;
 
     // Live: opened, paged, cleared by silence, and PagerDuty told of the resolution.
@@ -168,10 +145,9 @@ TEST_F(replay_live, the_same_stream_gives_the_same_incidents_actions_and_times) 
     ASSERT_TRUE(wait_until([&] { return pd_.events().size() == 2; }, 10s)) << d.stderr_text();
     const double live_processed =
         crisisd::testing::metric(admin_get(admin, "/metrics"), "crisisd_mentions_processed_total");
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0);
+    EXPECT_EQ(d.terminate(15s), 0);
 
-    child_process rp({CRISISD_BINARY, "replay", "--config", (dir_ / "crisisd.yaml").string(), "--input",
+    child_process rp({CRISISD_BINARY, "replay", "--config", crisisd::testing::config_path(dir_).string(), "--input",
                       (dir_ / "stream.jsonl").string(), "--report", (dir_ / "report.json").string(), "--quiet"});
     ASSERT_EQ(rp.wait_exit(30s), 0) << rp.stderr_text();
     const auto replayed = json::parse(read_file(dir_ / "report.json"));
@@ -212,7 +188,8 @@ TEST_F(replay_live, the_same_stream_gives_the_same_incidents_actions_and_times) 
 // time is 12 s of story time). Forum posts arrive up to a poll interval (1 s of wall time, two
 // minutes of story) late; the scenario puts none where that could change what the rule sees.
 TEST(replay_demo, the_demo_scenario_replayed_gives_the_demo_report) {
-    const auto dir = crisisd::testing::make_temp_dir("crisisd-replay-demo");
+    const crisisd::testing::temp_dir tmp("crisisd-replay-demo");
+    const auto& dir = tmp.path;
     child_process demo({CRISISD_BINARY, "demo", "--headless", "--report", (dir / "demo.json").string(), "--dir",
                         (dir / "demo").string()});
     ASSERT_EQ(demo.wait_exit(120s), 0) << demo.stderr_text();
@@ -254,5 +231,4 @@ TEST(replay_demo, the_demo_scenario_replayed_gives_the_demo_report) {
             EXPECT_LE(std::abs(std::get<4>(a[i].actions[k]) - std::get<4>(b[i].actions[k])), 60.0) << k;
         }
     }
-    fs::remove_all(dir);
 }

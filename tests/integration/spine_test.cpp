@@ -6,20 +6,15 @@
 #include <sys/resource.h>
 
 #include <boost/json.hpp>
-#include <filesystem>
-#include <fstream>
 
-#include "child_process.hpp"
-#include "support.hpp"
 #include "fakes/http_receiver.hpp"
-#include "fakes/io_thread.hpp"
-#include "net/http_client.hpp"
-#include "net/websocket_server.hpp"
+#include "stream_fixture.hpp"
 
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
-using crisisd::testing::child_process;
 using crisisd::testing::admin_get;
+using crisisd::testing::approved_statement;
+using crisisd::testing::child_process;
+using crisisd::testing::crisisd_run;
 using crisisd::testing::http_get;
 using crisisd::testing::metric;
 using crisisd::testing::wait_until;
@@ -34,23 +29,22 @@ std::vector<boost::json::object> bodies(const std::vector<crisisd::testing::reco
     return out;
 }
 
-class spine : public ::testing::Test {
+class spine : public crisisd::testing::stream_fixture {
 protected:
     void SetUp() override {
-        dir_ = crisisd::testing::make_temp_dir();
-        ASSERT_FALSE(ws_.start());
+        stream_fixture::SetUp();
         receiver_.start();
-        std::ofstream(dir_ / "crisisd.yaml") << R"(
+        crisisd::testing::write_config(dir_, R"(
 sources:
   - name: stream
     type: websocket
-    url: "ws://127.0.0.1:)" << ws_.port() << R"(/stream"
+    url: ")" + stream_url() + R"("
     trusted: true  # its authors count as themselves (generic JSON from our own producer)
     max_message_bytes: 4096
     reconnect: { initial: 100ms, max: 500ms }
 channels:
-  - { name: pager, type: webhook, url: ")" << receiver_.url("/hook") << R"(" }
-  - { name: brand, type: webhook, url: ")" << receiver_.url("/brand") << R"(" }
+  - { name: pager, type: webhook, url: ")" + receiver_.url("/hook") + R"(" }
+  - { name: brand, type: webhook, url: ")" + receiver_.url("/brand") + R"(" }
 rules:
   - name: acme-outage
     match: { keywords: ["acme", "#acme"] }
@@ -70,34 +64,22 @@ playbooks:
     on_resolve:
       - notify: [pager]
 statements:
-  - name: holding
-    approved_by: "Head of Communications"
-    approved_at: "2026-11-01"
-    text: { en: "We know about the {topic} outage and are working on it." }
-admin: { listen: "127.0.0.1:0", tokens_file: ")" << crisisd::testing::write_admin_tokens(dir_).string() << R"(" }
-storage: { path: ")" << (dir_ / "state.db").string() << R"(" }
-)";
+)" + approved_statement("holding", "We know about the {topic} outage and are working on it."));
     }
     void TearDown() override {
-        ws_.stop();
         receiver_.stop();
-        fs::remove_all(dir_);
+        stream_fixture::TearDown();
     }
 
-    fs::path dir_;
-    crisisd::testing::io_thread io_;
-    crisisd::net::websocket_server ws_{io_.executor(), {}};
     crisisd::testing::http_receiver receiver_;
 };
 
 }  // namespace
 
 TEST_F(spine, opens_one_incident_pages_posts_and_resolves) {
-    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-    auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
-    ASSERT_TRUE(port) << d.stderr_text();
-    auto admin = static_cast<std::uint16_t>(std::stoi(*port));
-    ASSERT_TRUE(wait_until([&] { return ws_.connection_count() == 1; }, 10s)) << d.stderr_text();
+    child_process d(crisisd_run(dir_));
+    const auto admin = started(d);
+    ASSERT_NE(admin, 0) << d.stderr_text();
 
     int n = 0;
     ws_.broadcast(crisisd::testing::mention_json(++n, "@ann", "Ordering a new acme router today."));
@@ -164,16 +146,13 @@ TEST_F(spine, opens_one_incident_pages_posts_and_resolves) {
     EXPECT_EQ(metric(metrics, R"(crisisd_source_connected{source="stream"})"), 1) << metrics;
     EXPECT_EQ(metric(metrics, "crisisd_outbox_pending"), 0) << metrics;
 
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(spine, a_state_database_that_refuses_writes_holds_the_page_back_and_loses_nothing) {
-    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-    auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
-    ASSERT_TRUE(port) << d.stderr_text();
-    auto admin = static_cast<std::uint16_t>(std::stoi(*port));
-    ASSERT_TRUE(wait_until([&] { return ws_.connection_count() == 1; }, 10s)) << d.stderr_text();
+    child_process d(crisisd_run(dir_));
+    const auto admin = started(d);
+    ASSERT_NE(admin, 0) << d.stderr_text();
 
     // The disk refuses: a file size limit on the running daemon below where SQLite writes, so
     // every write fails with EFBIG, as on a full disk.
@@ -201,16 +180,13 @@ TEST_F(spine, a_state_database_that_refuses_writes_holds_the_page_back_and_loses
     EXPECT_EQ(pages[0].at("idempotency_key").as_string(), "1/open/0/pager");
     EXPECT_EQ(bodies(receiver_.requests(), "/brand").size(), 1u);
     EXPECT_EQ(metric(admin_get(admin, "/metrics"), "crisisd_outbox_pending"), 0);
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
+    EXPECT_EQ(d.terminate(15s), 0) << d.stderr_text();
 }
 
 TEST_F(spine, keeps_the_stream_after_the_server_drops_it) {
-    child_process d({CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
-    auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
-    ASSERT_TRUE(port) << d.stderr_text();
-    auto admin = static_cast<std::uint16_t>(std::stoi(*port));
-    ASSERT_TRUE(wait_until([&] { return ws_.connection_count() == 1; }, 10s));
+    child_process d(crisisd_run(dir_));
+    const auto admin = started(d);
+    ASSERT_NE(admin, 0) << d.stderr_text();
     ws_.broadcast(crisisd::testing::mention_json(1, "@a", "acme is fine"));
     ASSERT_TRUE(wait_until([&] { return metric(admin_get(admin, "/metrics"), "crisisd_mentions_processed_total") == 1; },
                            10s));
@@ -222,6 +198,5 @@ TEST_F(spine, keeps_the_stream_after_the_server_drops_it) {
                            10s));
     auto metrics = admin_get(admin, "/metrics");
     EXPECT_GE(metric(metrics, R"(crisisd_source_reconnects_total{source="stream"})"), 1) << metrics;
-    d.signal(SIGTERM);
-    EXPECT_EQ(d.wait_exit(15s), 0);
+    EXPECT_EQ(d.terminate(15s), 0);
 }

@@ -9,15 +9,12 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
-#include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <thread>
 
 #include "child_process.hpp"
 #include "support.hpp"
 
-namespace fs = std::filesystem;
 namespace asio = boost::asio;
 namespace beast = boost::beast;
 using namespace std::chrono_literals;
@@ -88,9 +85,9 @@ TEST(ws_compression, a_source_with_compression_deflate_negotiates_it_and_reads_c
         messages.push_back(crisisd::testing::mention_json(i, "@user" + std::to_string(i),
                                                           "liwest is down again in Linz, the same complaint as everyone"));
     deflate_server server(messages);
-    const fs::path dir = crisisd::testing::make_temp_dir("crisisd-ws-deflate");
-    std::ofstream(dir / "crisisd.yaml") << R"(sources:
-  - { name: ws, type: websocket, url: "ws://127.0.0.1:)" << server.port() << R"(/", compression: deflate }
+    const crisisd::testing::temp_dir dir("crisisd-ws-deflate");
+    crisisd::testing::write_config(dir.path, R"(sources:
+  - { name: ws, type: websocket, url: "ws://127.0.0.1:)" + std::to_string(server.port()) + R"(/", compression: deflate }
 channels:
   - { name: pager, type: log }
 rules:
@@ -98,20 +95,13 @@ rules:
       clear_when: { all: [count < 1], for: 1h }, severity: critical, playbook: p }
 playbooks:
   - { name: p, steps: [ { notify: [pager] } ] }
-admin: { listen: "127.0.0.1:0", tokens_file: ")" << crisisd::testing::write_admin_tokens(dir).string() << R"(" }
-storage: { path: ")" << (dir / "state.db").string() << R"(" }
-)";
-    {
-        child_process d({CRISISD_BINARY, "run", "--config", (dir / "crisisd.yaml").string()});
-        auto admin = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
-        ASSERT_TRUE(admin) << d.stderr_text();
-        const auto port = static_cast<std::uint16_t>(std::stoi(*admin));
-        ASSERT_TRUE(wait_until(
-            [&] { return metric(admin_get(port, "/metrics"), "crisisd_mentions_processed_total") == 20; }, 20s))
-            << d.stderr_text();
-        EXPECT_NE(server.offered().find("permessage-deflate"), std::string::npos) << server.offered();
-        d.signal(SIGTERM);
-        d.wait_exit(15s);
-    }
-    fs::remove_all(dir);
+)");
+    child_process d(crisisd::testing::crisisd_run(dir.path));
+    const auto port = d.wait_for_port(crisisd::testing::console_line, 20s);
+    ASSERT_NE(port, 0) << d.stderr_text();
+    ASSERT_TRUE(wait_until(
+        [&] { return metric(admin_get(port, "/metrics"), "crisisd_mentions_processed_total") == 20; }, 20s))
+        << d.stderr_text();
+    EXPECT_NE(server.offered().find("permessage-deflate"), std::string::npos) << server.offered();
+    d.terminate(15s);
 }

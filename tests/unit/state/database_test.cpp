@@ -10,6 +10,8 @@
 #include <fstream>
 #include <iterator>
 
+#include "unit/state/temp_db.hpp"
+
 namespace crisisd::state {
 namespace {
 
@@ -17,26 +19,8 @@ using namespace std::chrono_literals;
 
 const core::timestamp t0 = core::timestamp{std::chrono::sys_days{std::chrono::year{2026} / 11 / 26}};
 
-struct temp_db {
-    std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                ("crisisd-state-" + std::to_string(::getpid()) + "-" +
-                                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    temp_db() {
-        std::filesystem::remove_all(dir);
-        std::filesystem::create_directories(dir);
-    }
-    ~temp_db() { std::filesystem::remove_all(dir); }
-    std::string path() const { return (dir / "state.db").string(); }
-};
-
-std::unique_ptr<database> open_ok(const std::string& path) {
-    auto r = database::open(path);
-    if (auto* e = std::get_if<open_error>(&r)) {
-        ADD_FAILURE() << e->message;
-        return nullptr;
-    }
-    return std::move(std::get<std::unique_ptr<database>>(r));
-}
+using crisisd::testing::open_ok;
+using crisisd::testing::temp_db;
 
 open_error open_fails(const std::string& path) {
     auto r = database::open(path);

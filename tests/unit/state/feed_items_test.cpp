@@ -5,11 +5,9 @@
 
 #include <gtest/gtest.h>
 #include <sqlite3.h>
-#include <unistd.h>
-
-#include <filesystem>
 
 #include "state/database.hpp"
+#include "unit/state/temp_db.hpp"
 
 namespace crisisd::state {
 namespace {
@@ -17,26 +15,8 @@ namespace {
 using R = feed_item_store::remembered;
 const core::timestamp t0 = core::timestamp{std::chrono::sys_days{std::chrono::year{2026} / 12 / 4}};
 
-struct temp_db {
-    std::filesystem::path dir = std::filesystem::temp_directory_path() /
-                                ("crisisd-feeds-" + std::to_string(::getpid()) + "-" +
-                                 ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    temp_db() {
-        std::filesystem::remove_all(dir);
-        std::filesystem::create_directories(dir);
-    }
-    ~temp_db() { std::filesystem::remove_all(dir); }
-    std::string path() const { return (dir / "state.db").string(); }
-};
-
-std::unique_ptr<database> open_ok(const std::string& path) {
-    auto r = database::open(path);
-    if (auto* e = std::get_if<open_error>(&r)) {
-        ADD_FAILURE() << e->message;
-        return nullptr;
-    }
-    return std::move(std::get<std::unique_ptr<database>>(r));
-}
+using crisisd::testing::open_ok;
+using crisisd::testing::temp_db;
 
 TEST(feed_items, seen_ids_and_polled_feeds_survive_a_reopen) {
     temp_db tmp;
