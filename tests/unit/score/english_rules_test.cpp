@@ -131,6 +131,20 @@ TEST(english_scoring, links_handles_hashtags_and_elongations) {
     EXPECT_NEAR(compound("sooo good"), compound("so good"), 1e-12);
 }
 
+// Runs anywhere in a word: at its start, middle and end, long ones, in upper case, and no run
+// where a letter repeats only twice or the repeated byte is no letter a-z.
+TEST(english_scoring, elongations_anywhere_in_a_word) {
+    EXPECT_NEAR(compound("wonderfulll"), compound("wonderful"), 1e-12);           // run at 8..10
+    EXPECT_NEAR(compound("wonderrrful"), compound("wonderful"), 1e-12);           // run at 5..7
+    EXPECT_NEAR(compound("wonderfuuuul"), compound("wonderful"), 1e-12);          // run across 8
+    EXPECT_NEAR(compound("goooooooooooooooooood"), compound("good"), 1e-12);     // run of 19
+    EXPECT_NEAR(compound("a verylongwordhere gooood"), compound("a verylongwordhere good"), 1e-12);
+    EXPECT_NEAR(compound("WONDERFULLL day"), compound("WONDERFUL day"), 1e-12);
+    EXPECT_EQ(compound("goood!!!"), compound("goood!!!"));
+    EXPECT_EQ(compound("wonderfull"), 0.0);  // "ll" is no run: unknown as written
+    EXPECT_EQ(compound("good111"), 0.0);     // digits are no letters
+}
+
 TEST(english_scoring, duplicate_lexicon_entries_keep_the_last_value_like_the_port) {
     // "lol" is listed as 2.9 and later 1.8.
     EXPECT_NEAR(compound("lol"), 1.8 / std::sqrt(1.8 * 1.8 + 15), 1e-9);
