@@ -220,6 +220,17 @@ std::string_view replace_emoji(std::string_view text, const lexicons& lex, scrat
             i = j;
             continue;
         }
+        // A valid two-byte character (umlauts, ß, é) is no emoji unless it is (c) or (r): copied
+        // without a decode_utf8() call.
+        if (b >= 0xC2 && b <= 0xDF && i + 1 < text.size()) {
+            const auto b1 = static_cast<unsigned char>(text[i + 1]);
+            if ((b1 & 0xC0) == 0x80 && !(b == 0xC2 && (b1 == 0xA9 || b1 == 0xAE))) {
+                s.clean.append(text.data() + i, 2);
+                prev_space = false;
+                i += 2;
+                continue;
+            }
+        }
         const auto d = text::decode_utf8(text, i);
         const char32_t cp = d.code_point;
         if (cp < 0x2000 && cp != 0xA9 && cp != 0xAE) {  // no single-code-point emoji below U+2000 except (c) (r)

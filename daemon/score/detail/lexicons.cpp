@@ -347,7 +347,7 @@ void load_german(word_table& table) {
 
 }  // namespace
 
-std::string_view lexicons::describe_emoji(char32_t cp) const noexcept {
+std::string_view lexicons::find_emoji(char32_t cp) const noexcept {
     const auto it = std::lower_bound(emoji.begin(), emoji.end(), cp,
                                      [](const emoji_description& e, char32_t c) { return e.code_point < c; });
     if (it == emoji.end() || it->code_point != cp) return {};
@@ -360,6 +360,9 @@ const lexicons& lexicons::instance() {
         load_english(l->english, true);
         load_english(l->english_modern, false);
         load_emoji(l->emoji);
+        for (const emoji_description& e : l->emoji) {
+            if (e.code_point < 0x20000) l->emoji_blocks[e.code_point >> 10] |= std::uint64_t{1} << ((e.code_point >> 4) & 63);
+        }
         load_german(l->german);
         l->german.for_each([&](std::string_view key, const entry& e) {
             if (key.size() >= 4 && e.has(entry::has_valence) && key.find(' ') == std::string_view::npos) {
