@@ -2,11 +2,49 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
 #include <unordered_map>
+
+#include "score/detail/word_table.hpp"
 
 namespace {
 
 using crisisd::score::detail::lexicons;
+using crisisd::score::detail::word_table;
+
+// The presence filter in front of the slots must never hide a key, before or after the table
+// grows; absent keys (which it mostly answers) stay absent.
+TEST(word_table, finds_every_key_and_no_absent_one_as_it_grows) {
+    word_table t;
+    for (int i = 0; i < 20000; ++i) {
+        t.upsert("w" + std::to_string(i)).valence = i;
+        if (i % 997 == 0 || i == 19999) {
+            for (int k = 0; k <= i; ++k) {
+                const auto* e = t.find("w" + std::to_string(k));
+                ASSERT_NE(e, nullptr) << k << " of " << i;
+                ASSERT_EQ(e->valence, k);
+            }
+        }
+    }
+    for (int i = 0; i < 20000; ++i) {
+        EXPECT_EQ(t.find("x" + std::to_string(i)), nullptr);
+        EXPECT_EQ(t.find("w" + std::to_string(i + 20000)), nullptr);
+    }
+    EXPECT_EQ(t.find(""), nullptr);
+}
+
+// Every key of the loaded lexicons is found through find().
+TEST(lexicons, every_loaded_key_is_found) {
+    const lexicons& lex = lexicons::instance();
+    for (const word_table* table : {&lex.english, &lex.english_modern, &lex.german}) {
+        std::size_t keys = 0;
+        table->for_each([&](std::string_view key, const auto& e) {
+            ++keys;
+            EXPECT_EQ(table->find(key), &e) << key;
+        });
+        EXPECT_EQ(keys, table->size());
+    }
+}
 
 // describe_emoji() answers most code points from a bitmap of 16-code-point blocks before it
 // searches: it must agree with the plain lookup for every code point up to U+20000 and beyond.
