@@ -197,7 +197,17 @@ bool may_contain_emoji(std::string_view text) {
 std::string_view replace_emoji(std::string_view text, const lexicons& lex, scratch& s) {
     s.emoji_spans.clear();
     if (!may_contain_emoji(text)) return text;
+    // Characters that stay as they are are not copied one run at a time: text[copied, i) is
+    // appended in one piece when something changes (an emoji with a description, a dropped
+    // modifier, an invalid sequence), and a text where nothing does (a typographic apostrophe or a
+    // flag, no described emoji) is tokenised in place.
     s.clean.clear();
+    std::size_t copied = 0;
+    bool changed = false;
+    const auto flush = [&](std::size_t upto) {
+        s.clean.append(text.data() + copied, upto - copied);
+        changed = true;
+    };
     bool prev_space = true;
     for (std::size_t i = 0; i < text.size();) {
         const auto b = static_cast<unsigned char>(text[i]);
@@ -215,17 +225,15 @@ std::string_view replace_emoji(std::string_view text, const lexicons& lex, scrat
                 }
             }
             while (j < text.size() && static_cast<unsigned char>(text[j]) < 0x80) ++j;
-            s.clean.append(text.data() + i, j - i);
             prev_space = text[j - 1] == ' ';
             i = j;
             continue;
         }
-        // A valid two-byte character (umlauts, ß, é) is no emoji unless it is (c) or (r): copied
+        // A valid two-byte character (umlauts, ß, é) is no emoji unless it is (c) or (r): kept
         // without a decode_utf8() call.
         if (b >= 0xC2 && b <= 0xDF && i + 1 < text.size()) {
             const auto b1 = static_cast<unsigned char>(text[i + 1]);
             if ((b1 & 0xC0) == 0x80 && !(b == 0xC2 && (b1 == 0xA9 || b1 == 0xAE))) {
-                s.clean.append(text.data() + i, 2);
                 prev_space = false;
                 i += 2;
                 continue;
@@ -234,7 +242,6 @@ std::string_view replace_emoji(std::string_view text, const lexicons& lex, scrat
         const auto d = text::decode_utf8(text, i);
         const char32_t cp = d.code_point;
         if (cp < 0x2000 && cp != 0xA9 && cp != 0xAE) {  // no single-code-point emoji below U+2000 except (c) (r)
-            s.clean.append(text.substr(i, d.length));
             prev_space = false;
             i += d.length;
             continue;
@@ -243,11 +250,14 @@ std::string_view replace_emoji(std::string_view text, const lexicons& lex, scrat
         // are presentation details. Python appends U+FE0F to the description ("red heart\uFE0F"),
         // which makes the last description word unreachable in the lexicon.
         if (cp == 0xFE0F || cp == 0xFE0E || cp == 0x200D || (cp >= 0x1F3FB && cp <= 0x1F3FF)) {
+            flush(i);
             i += d.length;
+            copied = i;
             continue;
         }
         const std::string_view description = d.valid ? lex.describe_emoji(cp) : std::string_view{};
         if (!description.empty()) {
+            flush(i);
             if (!prev_space) s.clean.push_back(' ');
             const std::size_t start = s.clean.size();
             s.clean.append(description);
@@ -257,16 +267,19 @@ std::string_view replace_emoji(std::string_view text, const lexicons& lex, scrat
             s.clean.push_back(' ');
             prev_space = true;
             i += d.length;
+            copied = i;
             continue;
         }
-        if (d.valid) {
-            s.clean.append(text.substr(i, d.length));
-        } else {
+        if (!d.valid) {
+            flush(i);
             text::append_utf8(text::replacement_character, s.clean);
+            copied = i + d.length;
         }
         prev_space = false;
         i += d.length;
     }
+    if (!changed) return text;
+    flush(text.size());
     return s.clean;
 }
 
