@@ -142,6 +142,12 @@ bool is_link_or_handle(std::string_view raw) {
 
 const entry* find_shortened(const detail::word_table& table, std::string_view w);
 
+// A lower-cased token that starts with "http://", "https://", or "@" and a letter, digit or "_".
+bool is_web_address_or_handle(std::string_view w) {
+    if (w.size() > 1 && w[0] == '@') return is_ascii_alnum(w[1]) || w[1] == '_';
+    return w.starts_with("http://") || w.starts_with("https://");
+}
+
 // Elongated words ("goooood", "sooo", "neeein"): runs of three or more identical letters are
 // tried shortened to two, then to one letter, when the word as written is unknown.
 bool has_letter_run(std::string_view w) {
@@ -775,6 +781,10 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
             t.lower = std::string_view(lower + used, length);
             used += length;
         }
+        // A link or handle is a neutral token: no lexicon key starts with "http://", "https://"
+        // or "@" and a word character (lexicons_test checks), so it is not looked up - a URL's
+        // hash, letter-run scan ("www") and shortened lookups were ~200 instructions.
+        if ((seen & k_punct) != 0 && is_web_address_or_handle(t.lower)) continue;
         t.e = lex.english.find(t.lower);
         if (t.e != nullptr) {
             t.word = t.e->word;

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <string>
 #include <unordered_map>
 
@@ -31,6 +32,20 @@ TEST(word_table, finds_every_key_and_no_absent_one_as_it_grows) {
         EXPECT_EQ(t.find("w" + std::to_string(i + 20000)), nullptr);
     }
     EXPECT_EQ(t.find(""), nullptr);
+}
+
+// The English tokenizer does not look up links and handles; that is exact only while no key of
+// the English tables could match one, shortened or not.
+TEST(lexicons, no_english_key_is_a_link_or_handle) {
+    const lexicons& lex = lexicons::instance();
+    for (const word_table* table : {&lex.english, &lex.english_modern}) {
+        table->for_each([&](std::string_view key, const auto&) {
+            const bool handle = key.size() > 1 && key[0] == '@' &&
+                                (std::isalnum(static_cast<unsigned char>(key[1])) != 0 || key[1] == '_');
+            EXPECT_FALSE(handle) << key;
+            EXPECT_FALSE(key.starts_with("http://") || key.starts_with("https://")) << key;
+        });
+    }
 }
 
 // Every key of the loaded lexicons is found through find().
