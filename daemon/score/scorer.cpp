@@ -85,7 +85,7 @@ static_assert(std::endian::native == std::endian::little, "the 8-byte word trick
 // U+2028/9, U+202F, U+205F, U+3000, U+FEFF): only those need decoding to find a token's end.
 enum : std::uint16_t {
     k_space = 1, k_punct = 2, k_upper = 4, k_lower = 8, k_high = 16, k_bang = 32, k_quest = 64, k_space_py = 128,
-    k_space_lead = 256, k_clause = 512,
+    k_space_lead = 256, k_clause = 512, k_colon = 1024,
 };
 constexpr std::array<std::uint16_t, 256> byte_class = [] {
     std::array<std::uint16_t, 256> t{};
@@ -103,6 +103,7 @@ constexpr std::array<std::uint16_t, 256> byte_class = [] {
         if ((k & k_space) != 0 || (c >= 0x1C && c <= 0x1F)) k |= k_space_py;
         if (c == 0xC2 || c == 0xE1 || c == 0xE2 || c == 0xE3 || c == 0xEF) k |= k_space_lead;
         if (c == ',' || c == '.' || c == ';' || c == ':' || c == '!' || c == '?') k |= k_clause;
+        if (c == ':') k |= k_colon;
         t[static_cast<std::size_t>(c)] = k;
     }
     return t;
@@ -132,12 +133,16 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
     return true;
 }
 
-// Links and @handles carry no sentiment and, left in, would count as neutral words.
-bool is_link_or_handle(std::string_view raw) {
+// Links and @handles carry no sentiment and, left in, would count as neutral words. `colon`: the
+// token has a ':' (from the tokenizer's byte classes), without which it has no "://" either -
+// most tokens with punctuation are words with a comma or a full stop, which then cost one test.
+bool is_link_or_handle(std::string_view raw, bool colon) {
     while (!raw.empty() && (raw.front() == '(' || raw.front() == '<' || raw.front() == '"')) raw.remove_prefix(1);
-    if (starts_with_ci(raw, "http://") || starts_with_ci(raw, "https://") || starts_with_ci(raw, "www.")) return true;
-    if (raw.find("://") != std::string_view::npos) return true;
-    return raw.size() > 1 && raw.front() == '@' && (is_ascii_alnum(raw[1]) || raw[1] == '_');
+    if (raw.size() > 1 && raw.front() == '@' && (is_ascii_alnum(raw[1]) || raw[1] == '_')) return true;
+    if (starts_with_ci(raw, "www.")) return true;
+    if (!colon) return false;
+    if (starts_with_ci(raw, "http://") || starts_with_ci(raw, "https://")) return true;
+    return raw.find("://") != std::string_view::npos;
 }
 
 const entry* find_shortened(const detail::word_table& table, std::string_view w);
@@ -476,7 +481,7 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
         const std::string_view raw = clean.substr(i, j - i);
         const std::size_t start = i;
         i = j;
-        if ((seen & k_punct) != 0 && is_link_or_handle(raw)) continue;
+        if ((seen & k_punct) != 0 && is_link_or_handle(raw, (seen & k_colon) != 0)) continue;
         if ((seen & (k_bang | k_quest)) != 0) {
             for (const char c : raw) {
                 s.exclamations += c == '!';

@@ -116,6 +116,8 @@ TEST(german_scoring, elongations_hashtags_handles_and_links) {
     EXPECT_LT(de("neeein, schon wieder offline"), 0);
     EXPECT_NEAR(de("#Ausfall"), de("Ausfall"), 1e-12);
     EXPECT_NEAR(de("@telekom Ausfall https://example.com/status?x=1"), de("Ausfall"), 1e-12);
+    EXPECT_NEAR(de("Ausfall ftp://files.example/x (www.example.de) <HTTPS://x.example> @_ops"), de("Ausfall"), 1e-12);
+    EXPECT_NEAR(de("Ausfall: heute"), de("Ausfall heute"), 1e-12);  // a word with a colon is no link
 }
 
 TEST(german_scoring, emoji_and_emoticons_are_language_neutral) {
