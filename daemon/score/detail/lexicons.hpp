@@ -39,6 +39,10 @@ struct lexicons {
     // Most non-ASCII characters of a text that can start an emoji are none (’ “ … regional
     // indicators, and the parts of ZWJ sequences): they are answered without a binary search.
     std::array<std::uint64_t, 0x20000 / 16 / 64> emoji_blocks{};
+    // Index into `emoji` of the first entry at or above each block of 16 code points (one more for
+    // the end): a described emoji is then found among the few of its block, not by a binary
+    // search of ~3,500 entries whose every step is a coin toss for the branch predictor.
+    std::vector<std::uint16_t> emoji_block_start;
 
     // The description of a single-code-point emoji, or "".
     std::string_view describe_emoji(char32_t cp) const noexcept {
