@@ -46,6 +46,16 @@ std::optional<reject_reason> read_string(simdjson::dom::element v, std::string& 
     }
 }
 
+// read_string() for a field only read during the parse: a view into the document, no copy (a
+// timestamp is longer than std::string's inline buffer, so a copy was an allocation a mention).
+std::optional<reject_reason> read_view(simdjson::dom::element v, std::string_view& target) {
+    switch (v.type()) {
+        case simdjson::dom::element_type::STRING: target = std::string_view(v); return std::nullopt;
+        case simdjson::dom::element_type::NULL_VALUE: return std::nullopt;
+        default: return reject_reason::bad_field;
+    }
+}
+
 }  // namespace
 
 std::optional<reject_reason> generic_parser::parse(std::string_view frame, core::mention& out) {
@@ -56,7 +66,7 @@ std::optional<reject_reason> generic_parser::parse(std::string_view frame, core:
     simdjson::dom::object obj;
     if (root.get_object().get(obj) != simdjson::SUCCESS) return reject_reason::malformed_json;
 
-    std::string created_at;
+    std::string_view created_at;  // valid until the next parse
     bool has_text = false;
     for (auto [key, v] : obj) {
         std::optional<reject_reason> r;
@@ -68,7 +78,7 @@ std::optional<reject_reason> generic_parser::parse(std::string_view frame, core:
         else if (key == "author") r = read_string(v, out.author, false);
         else if (key == "lang") r = read_string(v, out.lang, false);
         else if (key == "url") r = read_string(v, out.url, false);
-        else if (key == "created_at") r = read_string(v, created_at, false);
+        else if (key == "created_at") r = read_view(v, created_at);
         else if (key == "html") {
             if (!v.is_bool()) return reject_reason::bad_field;
             out.html = bool(v);

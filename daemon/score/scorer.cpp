@@ -9,6 +9,10 @@
 #include <utility>
 #include <vector>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "score/detail/lexicons.hpp"
 #include "text/normalize.hpp"
 #include "text/utf8.hpp"
@@ -33,7 +37,7 @@ enum class language { english, german };
 
 struct token {
     std::string_view lower;  // the word after the punctuation strip, case-folded (typographic
-                             // apostrophe folded to '); followed by a space in scratch::lower
+                             // apostrophe folded to '); a view into scratch::lower
     const entry* e = nullptr;
     bool foreign = false;     // German text, entry from the English lexicon: valence only
     bool upper = false;       // Python str.isupper()
@@ -56,8 +60,10 @@ struct en_token {
 // steady-state scoring does not touch the heap.
 struct scratch {
     std::string clean;
-    std::string lower;     // German tokens' folded text
-    std::string en_lower;  // English tokens' lower-cased text
+    // The text with its ASCII letters lower-cased at [0, n), then the folded forms of tokens with
+    // non-ASCII bytes: an ASCII token's lower-case form is a view at its own offset (lower_text()).
+    std::string lower;
+    std::string key;  // a German multi-word key whose words are not one space apart in the text
     std::vector<token> tokens;        // German
     std::vector<en_token> en_tokens;  // English
     std::vector<double> sentiments;
@@ -79,7 +85,7 @@ static_assert(std::endian::native == std::endian::little, "the 8-byte word trick
 // U+2028/9, U+202F, U+205F, U+3000, U+FEFF): only those need decoding to find a token's end.
 enum : std::uint16_t {
     k_space = 1, k_punct = 2, k_upper = 4, k_lower = 8, k_high = 16, k_bang = 32, k_quest = 64, k_space_py = 128,
-    k_space_lead = 256, k_clause = 512,
+    k_space_lead = 256, k_clause = 512, k_colon = 1024,
 };
 constexpr std::array<std::uint16_t, 256> byte_class = [] {
     std::array<std::uint16_t, 256> t{};
@@ -97,6 +103,7 @@ constexpr std::array<std::uint16_t, 256> byte_class = [] {
         if ((k & k_space) != 0 || (c >= 0x1C && c <= 0x1F)) k |= k_space_py;
         if (c == 0xC2 || c == 0xE1 || c == 0xE2 || c == 0xE3 || c == 0xEF) k |= k_space_lead;
         if (c == ',' || c == '.' || c == ';' || c == ':' || c == '!' || c == '?') k |= k_clause;
+        if (c == ':') k |= k_colon;
         t[static_cast<std::size_t>(c)] = k;
     }
     return t;
@@ -126,15 +133,25 @@ bool starts_with_ci(std::string_view s, std::string_view prefix) {
     return true;
 }
 
-// Links and @handles carry no sentiment and, left in, would count as neutral words.
-bool is_link_or_handle(std::string_view raw) {
+// Links and @handles carry no sentiment and, left in, would count as neutral words. `colon`: the
+// token has a ':' (from the tokenizer's byte classes), without which it has no "://" either -
+// most tokens with punctuation are words with a comma or a full stop, which then cost one test.
+bool is_link_or_handle(std::string_view raw, bool colon) {
     while (!raw.empty() && (raw.front() == '(' || raw.front() == '<' || raw.front() == '"')) raw.remove_prefix(1);
-    if (starts_with_ci(raw, "http://") || starts_with_ci(raw, "https://") || starts_with_ci(raw, "www.")) return true;
-    if (raw.find("://") != std::string_view::npos) return true;
-    return raw.size() > 1 && raw.front() == '@' && (is_ascii_alnum(raw[1]) || raw[1] == '_');
+    if (raw.size() > 1 && raw.front() == '@' && (is_ascii_alnum(raw[1]) || raw[1] == '_')) return true;
+    if (starts_with_ci(raw, "www.")) return true;
+    if (!colon) return false;
+    if (starts_with_ci(raw, "http://") || starts_with_ci(raw, "https://")) return true;
+    return raw.find("://") != std::string_view::npos;
 }
 
 const entry* find_shortened(const detail::word_table& table, std::string_view w);
+
+// A lower-cased token that starts with "http://", "https://", or "@" and a letter, digit or "_".
+bool is_web_address_or_handle(std::string_view w) {
+    if (w.size() > 1 && w[0] == '@') return is_ascii_alnum(w[1]) || w[1] == '_';
+    return w.starts_with("http://") || w.starts_with("https://");
+}
 
 // Elongated words ("goooood", "sooo", "neeein"): runs of three or more identical letters are
 // tried shortened to two, then to one letter, when the word as written is unknown.
@@ -191,7 +208,17 @@ bool may_contain_emoji(std::string_view text) {
 std::string_view replace_emoji(std::string_view text, const lexicons& lex, scratch& s) {
     s.emoji_spans.clear();
     if (!may_contain_emoji(text)) return text;
+    // Characters that stay as they are are not copied one run at a time: text[copied, i) is
+    // appended in one piece when something changes (an emoji with a description, a dropped
+    // modifier, an invalid sequence), and a text where nothing does (a typographic apostrophe or a
+    // flag, no described emoji) is tokenised in place.
     s.clean.clear();
+    std::size_t copied = 0;
+    bool changed = false;
+    const auto flush = [&](std::size_t upto) {
+        s.clean.append(text.data() + copied, upto - copied);
+        changed = true;
+    };
     bool prev_space = true;
     for (std::size_t i = 0; i < text.size();) {
         const auto b = static_cast<unsigned char>(text[i]);
@@ -209,15 +236,23 @@ std::string_view replace_emoji(std::string_view text, const lexicons& lex, scrat
                 }
             }
             while (j < text.size() && static_cast<unsigned char>(text[j]) < 0x80) ++j;
-            s.clean.append(text.data() + i, j - i);
             prev_space = text[j - 1] == ' ';
             i = j;
             continue;
         }
+        // A valid two-byte character (umlauts, ß, é) is no emoji unless it is (c) or (r): kept
+        // without a decode_utf8() call.
+        if (b >= 0xC2 && b <= 0xDF && i + 1 < text.size()) {
+            const auto b1 = static_cast<unsigned char>(text[i + 1]);
+            if ((b1 & 0xC0) == 0x80 && !(b == 0xC2 && (b1 == 0xA9 || b1 == 0xAE))) {
+                prev_space = false;
+                i += 2;
+                continue;
+            }
+        }
         const auto d = text::decode_utf8(text, i);
         const char32_t cp = d.code_point;
         if (cp < 0x2000 && cp != 0xA9 && cp != 0xAE) {  // no single-code-point emoji below U+2000 except (c) (r)
-            s.clean.append(text.substr(i, d.length));
             prev_space = false;
             i += d.length;
             continue;
@@ -226,11 +261,14 @@ std::string_view replace_emoji(std::string_view text, const lexicons& lex, scrat
         // are presentation details. Python appends U+FE0F to the description ("red heart\uFE0F"),
         // which makes the last description word unreachable in the lexicon.
         if (cp == 0xFE0F || cp == 0xFE0E || cp == 0x200D || (cp >= 0x1F3FB && cp <= 0x1F3FF)) {
+            flush(i);
             i += d.length;
+            copied = i;
             continue;
         }
         const std::string_view description = d.valid ? lex.describe_emoji(cp) : std::string_view{};
         if (!description.empty()) {
+            flush(i);
             if (!prev_space) s.clean.push_back(' ');
             const std::size_t start = s.clean.size();
             s.clean.append(description);
@@ -240,16 +278,19 @@ std::string_view replace_emoji(std::string_view text, const lexicons& lex, scrat
             s.clean.push_back(' ');
             prev_space = true;
             i += d.length;
+            copied = i;
             continue;
         }
-        if (d.valid) {
-            s.clean.append(text.substr(i, d.length));
-        } else {
+        if (!d.valid) {
+            flush(i);
             text::append_utf8(text::replacement_character, s.clean);
+            copied = i + d.length;
         }
         prev_space = false;
         i += d.length;
     }
+    if (!changed) return text;
+    flush(text.size());
     return s.clean;
 }
 
@@ -307,6 +348,27 @@ void lower_ascii(const char* p, std::size_t n, const char* limit, char* out) {
         std::memcpy(out + c, &w, 8);
     }
     for (; c < n; ++c) out[c] = (p[c] >= 'A' && p[c] <= 'Z') ? static_cast<char>(p[c] + 0x20) : p[c];
+}
+
+// The whole text lower-cased (ASCII letters; other bytes as they are) into out[0, n), once per
+// text: tokens' lower-case forms are then views, not a lower_ascii() call and copy each, which
+// cost ~40 instructions a token on the mixed benchmark stream against ~0.4 a byte here.
+void lower_text(std::string_view text, char* out) {
+    const char* const p = text.data();
+    const std::size_t n = text.size();
+    std::size_t c = 0;
+#if defined(__SSE2__)
+    // Signed compares: bytes >= 0x80 are negative and never in 'A'..'Z'.
+    const __m128i before_a = _mm_set1_epi8('A' - 1);
+    const __m128i after_z = _mm_set1_epi8('Z' + 1);
+    const __m128i bit = _mm_set1_epi8(0x20);
+    for (; c + 16 <= n; c += 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + c));
+        const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, before_a), _mm_cmplt_epi8(v, after_z));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(out + c), _mm_or_si128(v, _mm_and_si128(upper, bit)));
+    }
+#endif
+    lower_ascii(p + c, n - c, p + n, out + c);
 }
 
 // append_lower() of a word with non-ASCII bytes, written to `out` (at most 3 bytes per input
@@ -377,21 +439,18 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
     s.tokens.clear();
     s.exclamations = 0;
     s.questions = 0;
-    // Tokens keep string_views into `lower`, which is sized once per text: folding never
-    // produces more than 3 bytes per input byte (an invalid byte becomes U+FFFD), each token is
-    // followed by a space (so the words of a multi-word entry are one contiguous key), and
-    // lower_ascii() may write 7 bytes past the end.
+    // Tokens keep string_views into `lower`, which is sized once per text: the lower-cased text,
+    // then non-ASCII tokens folded one after another (never more than 3 bytes per input byte: an
+    // invalid byte becomes U+FFFD).
     if (s.lower.size() < 4 * clean.size() + 16) s.lower.resize(4 * clean.size() + 16);
     char* const lower = s.lower.data();
-    const char* const limit = clean.data() + clean.size();
-    std::size_t used = 0;
-    // Lower-cases `w` at lower + used; `upper` gets python_isupper(w) for non-ASCII words.
+    lower_text(clean, lower);
+    std::size_t used = clean.size();
+    // An ASCII `w` is the lower-cased text at its own offset; others are folded at lower + used,
+    // and `upper` gets python_isupper(w).
     const auto fold = [&](std::string_view w, bool ascii, bool& upper) {
-        char* out = lower + used;
-        if (ascii) {
-            lower_ascii(w.data(), w.size(), limit, out);
-            return std::string_view(out, w.size());
-        }
+        if (ascii) return std::string_view(lower + (w.data() - clean.data()), w.size());
+        char* const out = lower + used;
         return std::string_view(out, fold_word(w, out, upper));
     };
     std::size_t span = 0;
@@ -422,7 +481,7 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
         const std::string_view raw = clean.substr(i, j - i);
         const std::size_t start = i;
         i = j;
-        if ((seen & k_punct) != 0 && is_link_or_handle(raw)) continue;
+        if ((seen & k_punct) != 0 && is_link_or_handle(raw, (seen & k_colon) != 0)) continue;
         if ((seen & (k_bang | k_quest)) != 0) {
             for (const char c : raw) {
                 s.exclamations += c == '!';
@@ -466,8 +525,7 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
             if (known || stripped.empty()) folded = whole;  // kept as written, already folded
         }
         if (folded.data() == nullptr) folded = fold(stripped, ascii, upper);
-        used += folded.size();
-        lower[used++] = ' ';
+        if (!ascii) used += folded.size();
         // Built in place: a token assembled on the stack and copied into the vector costs a
         // store-forwarding stall per token.
         token& t = s.tokens.emplace_back();
@@ -663,11 +721,12 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
     s.en_tokens.clear();
     s.exclamations = 0;
     s.questions = 0;
-    // Tokens keep string_views into `lower`: lower-casing never lengthens a token, so sizing it
-    // to the text once keeps it from reallocating (lower_ascii() may write 7 bytes past the end).
-    if (s.en_lower.size() < clean.size() + 8) s.en_lower.resize(clean.size() + 8);
-    char* const lower = s.en_lower.data();
-    std::size_t used = 0;
+    // Tokens keep string_views into `lower`: the lower-cased text, then the tokens with non-ASCII
+    // bytes lower-cased one after another (lower_token() never lengthens a token).
+    if (s.lower.size() < 2 * clean.size() + 8) s.lower.resize(2 * clean.size() + 8);
+    char* const lower = s.lower.data();
+    lower_text(clean, lower);
+    std::size_t used = clean.size();
     std::size_t span = 0;
     const std::size_t n = clean.size();
     std::size_t i = 0;
@@ -714,20 +773,23 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
         // store-forwarding stall per token.
         en_token& t = s.en_tokens.emplace_back();
         bool run = false;
-        std::size_t length = 0;
         if ((seen & k_high) == 0) {
-            // ASCII (most tokens): lower_token() with the case flags from the byte classes (the
-            // marks js_strip() removed have no case) and the letter-run scan only when needed.
-            length = raw.size();
-            lower_ascii(raw.data(), length, clean.data() + n, lower + used);
+            // ASCII (most tokens): the lower-cased text at the token's own offset, with the case
+            // flags from the byte classes (the marks js_strip() removed have no case) and the
+            // letter-run scan only when needed.
+            t.lower = std::string_view(lower + (raw.data() - clean.data()), raw.size());
             t.upper = (seen & k_upper) != 0 && (seen & k_lower) == 0;
             t.cased = (seen & k_upper) != 0;
             t.nt = (seen & k_punct) != 0 && raw.find("n't") != std::string_view::npos;
         } else {
-            length = lower_token(raw, lower + used, t, run);
+            const std::size_t length = lower_token(raw, lower + used, t, run);
+            t.lower = std::string_view(lower + used, length);
+            used += length;
         }
-        t.lower = std::string_view(lower + used, length);
-        used += length;
+        // A link or handle is a neutral token: no lexicon key starts with "http://", "https://"
+        // or "@" and a word character (lexicons_test checks), so it is not looked up - a URL's
+        // hash, letter-run scan ("www") and shortened lookups were ~200 instructions.
+        if ((seen & k_punct) != 0 && is_web_address_or_handle(t.lower)) continue;
         t.e = lex.english.find(t.lower);
         if (t.e != nullptr) {
             t.word = t.e->word;
@@ -960,8 +1022,8 @@ void lookup_german(const lexicons& lex, token& t) {
 
 class german_rules {
 public:
-    german_rules(const lexicons& lex, std::vector<token>& tokens, bool cap_diff)
-        : lex_(lex), t_(tokens), cap_diff_(cap_diff) {
+    german_rules(const lexicons& lex, std::vector<token>& tokens, std::string& key, bool cap_diff)
+        : lex_(lex), t_(tokens), key_(key), cap_diff_(cap_diff) {
         for (std::size_t i = 0; i < t_.size(); ++i) {
             if (own(i) && t_[i].e->has(entry::weder)) {
                 first_weder_ = i;
@@ -1072,19 +1134,36 @@ private:
                 }
             }
             if (!fits) continue;
-            // Consecutive tokens' folded words lie one after another in scratch::lower, each
-            // followed by a space: the key "w1 w2 (w3)" needs no copy.
-            const char* first = t_[i].lower.data();
-            const token& end = t_[i + length - 1];
-            const std::string_view key(first, static_cast<std::size_t>(end.lower.data() + end.lower.size() - first));
-            const entry* e = lex_.german.find(key);
+            const entry* e = lex_.german.find(phrase_key(i, length));
             if (e != nullptr && e->has(entry::has_valence)) return {e, length};
         }
         return {nullptr, 0};
     }
 
+    // "w1 w2 (w3)": ASCII words one space apart in the text are that key in the lower-cased text
+    // already (no copy); other words are joined in key_.
+    std::string_view phrase_key(std::size_t i, std::size_t length) const {
+        bool adjacent = true;
+        for (std::size_t k = i + 1; k < i + length && adjacent; ++k) {
+            const std::string_view prev = t_[k - 1].lower;
+            adjacent = t_[k].lower.data() == prev.data() + prev.size() + 1 && prev.data()[prev.size()] == ' ';
+        }
+        const token& end = t_[i + length - 1];
+        if (adjacent) {
+            const char* first = t_[i].lower.data();
+            return {first, static_cast<std::size_t>(end.lower.data() + end.lower.size() - first)};
+        }
+        key_.clear();
+        for (std::size_t k = i; k < i + length; ++k) {
+            if (k > i) key_ += ' ';
+            key_ += t_[k].lower;
+        }
+        return key_;
+    }
+
     const lexicons& lex_;
     std::vector<token>& t_;
+    std::string& key_;
     bool cap_diff_;
     std::size_t first_weder_ = static_cast<std::size_t>(-1);
 };
@@ -1099,7 +1178,7 @@ bool cap_differential(const std::vector<token>& tokens) {
 
 sentiment score_german(const lexicons& lex, std::string_view clean, scratch& s) {
     tokenize_german(lex, clean, s, [&](token& t) { lookup_german(lex, t); });
-    german_rules rules(lex, s.tokens, cap_differential(s.tokens));
+    german_rules rules(lex, s.tokens, s.key, cap_differential(s.tokens));
     s.sentiments.clear();
     for (std::size_t i = 0; i < s.tokens.size(); ++i) s.sentiments.push_back(rules.valence(i));
     for (std::size_t b = 0; b < s.tokens.size(); ++b) {

@@ -6,6 +6,10 @@
 #include <cstdint>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "text/utf8.hpp"
 
 namespace crisisd::text {
@@ -70,6 +74,22 @@ void fold_case(std::string_view utf8, std::string& out) {
     char* o = out.data() + start;
     std::size_t i = 0;
     while (i < n) {
+#if defined(__SSE2__)
+        // Sixteen bytes lower-cased and stored at once; when some are not ASCII, only the ASCII
+        // ones before the first are kept (the rest is stored again later), so a German or emoji
+        // text is not copied byte by byte from its first umlaut to the end of its 8-byte word,
+        // which was about half of this function on the mixed benchmark stream.
+        if (i + 16 <= n) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
+            const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm_or_si128(v, _mm_and_si128(upper, _mm_set1_epi8(0x20))));
+            const auto high = static_cast<unsigned>(_mm_movemask_epi8(v));
+            const std::size_t ascii = high == 0 ? 16 : static_cast<std::size_t>(std::countr_zero(high));
+            o += ascii;
+            i += ascii;
+            if (ascii == 16) continue;
+        } else
+#endif
         if (i + 8 <= n) {
             std::uint64_t w = 0;
             std::memcpy(&w, in + i, sizeof w);

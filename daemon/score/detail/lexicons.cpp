@@ -347,7 +347,14 @@ void load_german(word_table& table) {
 
 }  // namespace
 
-std::string_view lexicons::describe_emoji(char32_t cp) const noexcept {
+std::string_view lexicons::find_emoji(char32_t cp) const noexcept {
+    if (cp < 0x20000) {
+        const std::size_t block = cp >> 4;
+        for (std::size_t i = emoji_block_start[block]; i < emoji_block_start[block + 1]; ++i) {
+            if (emoji[i].code_point == cp) return emoji[i].description;
+        }
+        return {};
+    }
     const auto it = std::lower_bound(emoji.begin(), emoji.end(), cp,
                                      [](const emoji_description& e, char32_t c) { return e.code_point < c; });
     if (it == emoji.end() || it->code_point != cp) return {};
@@ -360,6 +367,14 @@ const lexicons& lexicons::instance() {
         load_english(l->english, true);
         load_english(l->english_modern, false);
         load_emoji(l->emoji);
+        for (const emoji_description& e : l->emoji) {
+            if (e.code_point < 0x20000) l->emoji_blocks[e.code_point >> 10] |= std::uint64_t{1} << ((e.code_point >> 4) & 63);
+        }
+        l->emoji_block_start.resize(0x20000 / 16 + 1);
+        for (std::size_t block = 0, i = 0; block < l->emoji_block_start.size(); ++block) {
+            while (i < l->emoji.size() && l->emoji[i].code_point < block * 16) ++i;
+            l->emoji_block_start[block] = static_cast<std::uint16_t>(i);  // ~3,500 emoji: fits (lexicons_test)
+        }
         load_german(l->german);
         l->german.for_each([&](std::string_view key, const entry& e) {
             if (key.size() >= 4 && e.has(entry::has_valence) && key.find(' ') == std::string_view::npos) {

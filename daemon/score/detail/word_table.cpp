@@ -2,7 +2,7 @@
 
 namespace crisisd::score::detail {
 
-word_table::word_table() : slots_(1024), mask_(1023) {}
+word_table::word_table() : slots_(1024), mask_(1023), filter_(1024 / 16), filter_mask_(1024 / 16 - 1) {}
 
 entry& word_table::upsert(std::string_view key) {
     if ((records_.size() + 1) * 2 > slots_.size()) grow();
@@ -12,6 +12,7 @@ entry& word_table::upsert(std::string_view key) {
         const std::uint64_t s = slots_[i];
         if (s == 0) {
             slots_[i] = (std::uint64_t{tag} << 32) | static_cast<std::uint32_t>(records_.size() + 1);
+            add_to_filter(h);
             record& r = records_.emplace_back();
             r.key_offset = static_cast<std::uint32_t>(arena_.size());
             r.key_length = static_cast<std::uint32_t>(key.size());
@@ -29,9 +30,13 @@ void word_table::grow() {
     std::vector<std::uint64_t> old = std::move(slots_);
     slots_.assign(old.size() * 2, 0);
     mask_ = slots_.size() - 1;
+    filter_.assign(slots_.size() / 16, 0);
+    filter_mask_ = filter_.size() - 1;
     for (const std::uint64_t s : old) {
         if (s == 0) continue;
-        std::size_t i = hash(key_of(records_[static_cast<std::uint32_t>(s) - 1])) & mask_;
+        const std::uint64_t h = hash(key_of(records_[static_cast<std::uint32_t>(s) - 1]));
+        add_to_filter(h);
+        std::size_t i = h & mask_;
         while (slots_[i] != 0) i = (i + 1) & mask_;
         slots_[i] = s;
     }

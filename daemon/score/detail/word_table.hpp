@@ -47,6 +47,7 @@ public:
     // Same, with `h` = hash(key) computed by the caller (one hash for lookups in several tables).
     // Inline: it runs for every token, often twice.
     const entry* find(std::string_view key, std::uint64_t h) const noexcept {
+        if (!maybe_present(h)) return nullptr;
         const auto tag = static_cast<std::uint32_t>(h >> 32);
         for (std::size_t i = h & mask_;; i = (i + 1) & mask_) {
             const std::uint64_t s = slots_[i];
@@ -133,6 +134,18 @@ private:
     }
     void grow();
 
+    // Most lookups are for words the table does not have (most tokens carry no sentiment, and a
+    // German word is also tried in the English table and at its compound split points). A bit per
+    // hash (a one-function Bloom filter, >= 8 bits per key, so about 1 in 9 absent words pass) turns
+    // those into one bit test in a table of 1/16 of the slots' size, instead of a walk along the
+    // probe sequence (2.5 slots on average for an absent word in a half-full table), each step a
+    // branch on a tag compare.
+    bool maybe_present(std::uint64_t h) const noexcept {
+        return ((filter_[(h >> filter_shift) & filter_mask_] >> ((h >> 14) & 63)) & 1) != 0;
+    }
+    void add_to_filter(std::uint64_t h) noexcept { filter_[(h >> filter_shift) & filter_mask_] |= std::uint64_t{1} << ((h >> 14) & 63); }
+    static constexpr unsigned filter_shift = 20;  // bits 14..19 pick the bit, 20.. the word (tags use 32..63)
+
     // Open addressing with linear probing, at most half full. A slot is 8 bytes: the upper 32 bits
     // of the key's hash (the position comes from the lower bits) and the record index + 1 (0:
     // empty), so a probe for an unknown word - most tokens - touches one small cache line, and
@@ -141,6 +154,8 @@ private:
     std::vector<record> records_;
     std::string arena_;
     std::size_t mask_ = 0;
+    std::vector<std::uint64_t> filter_;  // slots_.size() / 16 words: 4 bits per slot
+    std::size_t filter_mask_ = 0;
 };
 
 }  // namespace crisisd::score::detail

@@ -119,6 +119,28 @@ TEST(english_scoring, emoji_are_scored_through_their_descriptions) {
     EXPECT_GT(compound("ok :)"), compound("ok"));  // emoticons are lexicon entries
 }
 
+// Modifiers (skin tones, ZWJ, U+FE0F) are dropped and an invalid byte reads as U+FFFD wherever
+// they stand between kept text and described emoji; text without a described emoji (a flag, a
+// typographic apostrophe) is read as it is.
+TEST(english_scoring, emoji_modifiers_and_invalid_bytes_anywhere_in_the_text) {
+    const scorer s;
+    for (const std::string_view lang : {"en", "de"}) {
+        const auto same = [&](std::string_view a, std::string_view b) {
+            const auto x = s.score(a, lang);
+            const auto y = s.score(b, lang);
+            EXPECT_EQ(x.compound, y.compound) << a << " / " << b << " " << lang;
+            EXPECT_EQ(x.pos, y.pos) << a;
+            EXPECT_EQ(x.neu, y.neu) << a;
+        };
+        same("good 👍🏽 \xFF day 🤦\u200D♂\uFE0F ok", "good 👍 \xEF\xBF\xBD day 🤦♂ ok");
+        same("\xC3 👍🏽great", "\xEF\xBF\xBD 👍great");
+        same("great 👍\xE2\x82", "great 👍\xEF\xBF\xBD");
+        same("I don’t like it 🇩🇪", "I don't like it 🇩🇪");
+        same("nicht gut 🇩🇪 ’", "nicht gut 🇩🇪 ’");
+        EXPECT_GT(s.score("great 😀", lang).compound, s.score("great", lang).compound) << lang;
+    }
+}
+
 TEST(english_scoring, links_handles_hashtags_and_elongations) {
     EXPECT_EQ(compound("@happy_user https://good.example/great"), 0.0);
     // Links and handles are neutral tokens, as in the port: they count for ALL-CAPS emphasis.
@@ -129,6 +151,20 @@ TEST(english_scoring, links_handles_hashtags_and_elongations) {
     // crisisd addition: elongated words are looked up shortened.
     EXPECT_NEAR(compound("goooood"), compound("good"), 1e-12);
     EXPECT_NEAR(compound("sooo good"), compound("so good"), 1e-12);
+}
+
+// Runs anywhere in a word: at its start, middle and end, long ones, in upper case, and no run
+// where a letter repeats only twice or the repeated byte is no letter a-z.
+TEST(english_scoring, elongations_anywhere_in_a_word) {
+    EXPECT_NEAR(compound("wonderfulll"), compound("wonderful"), 1e-12);           // run at 8..10
+    EXPECT_NEAR(compound("wonderrrful"), compound("wonderful"), 1e-12);           // run at 5..7
+    EXPECT_NEAR(compound("wonderfuuuul"), compound("wonderful"), 1e-12);          // run across 8
+    EXPECT_NEAR(compound("goooooooooooooooooood"), compound("good"), 1e-12);     // run of 19
+    EXPECT_NEAR(compound("a verylongwordhere gooood"), compound("a verylongwordhere good"), 1e-12);
+    EXPECT_NEAR(compound("WONDERFULLL day"), compound("WONDERFUL day"), 1e-12);
+    EXPECT_EQ(compound("goood!!!"), compound("goood!!!"));
+    EXPECT_EQ(compound("wonderfull"), 0.0);  // "ll" is no run: unknown as written
+    EXPECT_EQ(compound("good111"), 0.0);     // digits are no letters
 }
 
 TEST(english_scoring, duplicate_lexicon_entries_keep_the_last_value_like_the_port) {

@@ -110,9 +110,14 @@ TEST(german_scoring, umlauts_and_sharp_s_with_and_without_transliteration) {
 
 TEST(german_scoring, elongations_hashtags_handles_and_links) {
     EXPECT_NEAR(de("suuuper"), de("super"), 1e-12);
+    EXPECT_NEAR(de("störunggg"), de("störung"), 1e-12);        // after an umlaut, at the end
+    EXPECT_NEAR(de("Katastrophhhe"), de("Katastrophe"), 1e-12);  // in the middle
+    EXPECT_NEAR(de("katastrophaaal"), de("katastrophal"), 1e-12);
     EXPECT_LT(de("neeein, schon wieder offline"), 0);
     EXPECT_NEAR(de("#Ausfall"), de("Ausfall"), 1e-12);
     EXPECT_NEAR(de("@telekom Ausfall https://example.com/status?x=1"), de("Ausfall"), 1e-12);
+    EXPECT_NEAR(de("Ausfall ftp://files.example/x (www.example.de) <HTTPS://x.example> @_ops"), de("Ausfall"), 1e-12);
+    EXPECT_NEAR(de("Ausfall: heute"), de("Ausfall heute"), 1e-12);  // a word with a colon is no link
 }
 
 TEST(german_scoring, emoji_and_emoticons_are_language_neutral) {

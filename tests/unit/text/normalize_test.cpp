@@ -82,13 +82,13 @@ std::string folded_by_code_point(std::string_view s) {
 
 TEST(fold_case, agrees_with_code_point_folding_at_every_offset_and_byte) {
     // Every byte value, and runs of ASCII of every length between non-ASCII characters (so the
-    // eight-byte path starts and stops at every alignment), including invalid sequences.
+    // eight- and sixteen-byte paths start and stop at every alignment), including invalid sequences.
     const std::string_view pieces[] = {"ÄÖÜ", "ß", "ẞ", "É×Þ", "😡", "🤦‍♂️", "🇩🇪", "\xC3", "\xC3(", "\xE2\x82",
                                        "\xF0\x9F", "\xFF", "Ω", "Ж", "Ｚ", "\xC3\x97", "@Acme_DE", "https://X.example/A"};
     std::string text;
     for (int round = 0; round < 40; ++round) {
         for (std::size_t k = 0; k < std::size(pieces); ++k) {
-            text.append(std::string(static_cast<std::size_t>((round + k) % 11), static_cast<char>('A' + (round + k) % 26)));
+            text.append(std::string(static_cast<std::size_t>((round + k) % 19), static_cast<char>('A' + (round + k) % 26)));
             text.append(pieces[(k * 7 + static_cast<std::size_t>(round)) % std::size(pieces)]);
         }
     }
