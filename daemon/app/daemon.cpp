@@ -22,6 +22,7 @@
 #include "ingest/http_source.hpp"
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
+#include "outbox/channel_tokens.hpp"
 #include "outbox/delivery.hpp"
 #include "runtime/commands.hpp"
 #include "runtime/follow_ups.hpp"
@@ -64,7 +65,8 @@ bool same_channels(const std::vector<notify::channel_settings>& x, const std::ve
                a.ca_file == b.ca_file && a.path == b.path && a.timeout == b.timeout && a.token == b.token &&
                a.visibility == b.visibility && a.routing_key == b.routing_key && a.identifier == b.identifier &&
                a.password == b.password && a.statements_per_hour == b.statements_per_hour &&
-               a.page_id == b.page_id && a.graph_version == b.graph_version &&
+               a.page_id == b.page_id && a.graph_version == b.graph_version && a.client_id == b.client_id &&
+               a.client_secret == b.client_secret && a.refresh_token == b.refresh_token &&
                a.retry.initial == b.retry.initial && a.retry.max == b.retry.max &&
                a.retry.max_attempts == b.retry.max_attempts;
     };
@@ -95,6 +97,7 @@ struct daemon::impl final : admin::daemon_access,
     std::unique_ptr<runtime::step_handler> steps;
     std::unique_ptr<runtime::housekeeping> keeper;
     std::unique_ptr<runtime::intake> in;  // after store: saves cursors when it goes
+    std::unique_ptr<outbox::database_token_store> tokens;  // after store, before channels: they use it
     std::map<std::string, std::unique_ptr<notify::channel>> channels;
     std::unique_ptr<outbox::delivery_loop> delivery;
     report::incident_log log;
@@ -316,9 +319,10 @@ std::optional<create_error> daemon::impl::build_delivery() {
     notify::log_sink sink = [](std::string_view channel, const notify::delivery& d) {
         core::log(core::log_level::notice, "channel " + std::string(channel) + ": " + d.payload);
     };
+    tokens = std::make_unique<outbox::database_token_store>(*store, clock);
     for (const auto& c : settings.channels) {
         std::string error;
-        auto ch = notify::make_channel(c, io.get_executor(), sink, error);
+        auto ch = notify::make_channel(c, io.get_executor(), sink, error, tokens.get());
         if (!ch) return create_error{error, std::nullopt};
         channels.emplace(c.name, std::move(ch));
     }
