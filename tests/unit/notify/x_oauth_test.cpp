@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
+#include <fstream>
+#include <iterator>
 
 #include "core/base64.hpp"
 #include "fakes/fake_x.hpp"
@@ -26,17 +28,23 @@ TEST(x_oauth, the_refresh_form_is_url_encoded_and_names_the_client_only_when_pub
     EXPECT_EQ(detail::basic_credentials("Aladdin", "opensesame"), "Basic " + core::to_base64("Aladdin:opensesame"));
 }
 
+std::string x_data(const std::string& name) {
+    std::ifstream in(std::string(CRISISD_TEST_DATA) + "/x/" + name);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
 TEST(x_oauth, a_token_answer_is_read_with_its_rotated_refresh_token_or_its_error) {
-    auto ok = detail::parse_token_answer(
-        R"({"token_type":"bearer","expires_in":7200,"access_token":"at","scope":"tweet.write offline.access","refresh_token":"rt2"})");
+    auto ok = detail::parse_token_answer(x_data("oauth2-token-200.json"));
     ASSERT_TRUE(ok);
-    EXPECT_EQ(ok->access_token, "at");
-    EXPECT_EQ(ok->refresh_token, "rt2");
+    EXPECT_EQ(ok->access_token.substr(0, 8), "bWZ4ZXJD");
+    EXPECT_EQ(ok->refresh_token.substr(0, 8), "cXl2cDhU");
     EXPECT_EQ(ok->expires_in, 7200s);
-    auto err = detail::parse_token_answer(R"({"error":"invalid_request","error_description":"Value passed for the token was invalid."})");
+    auto err = detail::parse_token_answer(x_data("oauth2-token-invalid.json"));
     ASSERT_TRUE(err);
     EXPECT_EQ(err->error, "invalid_request");
+    EXPECT_EQ(err->error_description, "Value passed for the token was invalid.");
     EXPECT_TRUE(err->access_token.empty());
+    EXPECT_EQ(detail::parse_token_answer(x_data("oauth2-token-unauthorized-client.json"))->error, "unauthorized_client");
     EXPECT_EQ(detail::parse_token_answer(R"({"access_token":"at","expires_in":"60"})")->expires_in, 60s);
     EXPECT_FALSE(detail::parse_token_answer("<html>502</html>"));
 }
