@@ -192,6 +192,8 @@ private:
             // The access token waits behind the save (ensure_access checks unsaved_ first).
             access_ = answer->access_token;
             access_until_ = asked + use_for(answer->expires_in);
+            core::log_info("channel " + settings_.name + ": new access token from X, valid " +
+                           core::format_duration(answer->expires_in));
             if (!answer->refresh_token.empty() && answer->refresh_token != refresh_) {
                 refresh_ = answer->refresh_token;
                 if (!save_refresh_token()) {
@@ -240,15 +242,18 @@ private:
 
     header_list bearer() const { return {{"Authorization", "Bearer " + access_}}; }
 
-    // One API request with a current access token. A 401 means X no longer takes the token
-    // (it lapsed early or its grant was renewed elsewhere): refreshed once and asked again,
+    // One API request with a current access token. A 401 on a token held from before means X
+    // no longer takes it (it lapsed early, or was revoked): refreshed once and asked again,
     // which is safe because a 401 request did nothing. nullopt with `failure` set when no token
     // could be had.
     boost::asio::awaitable<std::optional<net::http_response>> call(std::string method, std::string url, std::string body,
                                                                     delivery_result& failure) {
+        // A token fetched for this very request that meets a 401 is not stale: asking X for
+        // another would only spend one more refresh token on the same refusal.
+        const bool held = !access_.empty() && std::chrono::steady_clock::now() < access_until_;
         if (!co_await ensure_access(failure)) co_return std::nullopt;
         auto resp = co_await request(method, url, bearer(), body);
-        if (resp.status != 401) co_return resp;
+        if (resp.status != 401 || !held) co_return resp;
         core::log_info("channel " + settings_.name + ": X refused the access token (401); refreshing it");
         access_.clear();
         if (!co_await ensure_access(failure)) co_return std::nullopt;
