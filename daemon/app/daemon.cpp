@@ -20,6 +20,7 @@
 #include "core/log.hpp"
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
+#include "outbox/channel_tokens.hpp"
 #include "outbox/delivery.hpp"
 #include "runtime/commands.hpp"
 #include "runtime/follow_ups.hpp"
@@ -79,6 +80,7 @@ struct daemon::impl final : admin::daemon_access,
     std::unique_ptr<runtime::step_handler> steps;
     std::unique_ptr<runtime::housekeeping> keeper;
     std::unique_ptr<runtime::intake> in;  // after store: saves cursors when it goes
+    std::unique_ptr<outbox::database_token_store> tokens;  // after store, before channels: they use it
     std::map<std::string, std::unique_ptr<notify::channel>> channels;
     std::unique_ptr<outbox::delivery_loop> delivery;
     report::incident_log log;
@@ -300,9 +302,10 @@ std::optional<create_error> daemon::impl::build_delivery() {
     notify::log_sink sink = [](std::string_view channel, const notify::delivery& d) {
         core::log(core::log_level::notice, "channel " + std::string(channel) + ": " + d.payload);
     };
+    tokens = std::make_unique<outbox::database_token_store>(*store, clock);
     for (const auto& c : settings.channels) {
         std::string error;
-        auto ch = notify::make_channel(c, io.get_executor(), sink, error);
+        auto ch = notify::make_channel(c, io.get_executor(), sink, error, tokens.get());
         if (!ch) return create_error{error, std::nullopt};
         channels.emplace(c.name, std::move(ch));
     }

@@ -36,20 +36,41 @@ std::string format_rfc3339(timestamp t) {
     year_month_day ymd{day};
     hh_mm_ss<duration> hms{t - day};
     auto ms = duration_cast<milliseconds>(hms.subseconds()).count();
-    std::array<char, 40> buf{};
-    int n;
-    if (ms != 0) {
-        n = std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", static_cast<int>(ymd.year()),
-                          static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                          static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                          static_cast<int>(hms.seconds().count()), static_cast<int>(ms));
-    } else {
-        n = std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02dZ", static_cast<int>(ymd.year()),
-                          static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
-                          static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
-                          static_cast<int>(hms.seconds().count()));
+    const int year = static_cast<int>(ymd.year());
+    if (year < 0 || year > 9999) {
+        // Out of the four-digit years: rare enough for printf.
+        std::array<char, 48> buf{};
+        const int n = std::snprintf(buf.data(), buf.size(), "%04d-%02u-%02uT%02d:%02d:%02d.%03dZ", year,
+                                    static_cast<unsigned>(ymd.month()), static_cast<unsigned>(ymd.day()),
+                                    static_cast<int>(hms.hours().count()), static_cast<int>(hms.minutes().count()),
+                                    static_cast<int>(hms.seconds().count()), static_cast<int>(ms));
+        std::string out(buf.data(), static_cast<std::size_t>(n));
+        if (ms == 0) out.erase(out.size() - 5, 4);  // "….000Z" → "…Z"
+        return out;
     }
-    return std::string(buf.data(), static_cast<std::size_t>(n));
+    // Digits by hand: every mention a webhook or a feed brings is stamped with this, and printf's
+    // format parsing was a tenth of the Facebook source's work.
+    char buf[24] = "0000-00-00T00:00:00.000";
+    auto two = [&](int at, unsigned v) {
+        buf[at] = static_cast<char>('0' + v / 10);
+        buf[at + 1] = static_cast<char>('0' + v % 10);
+    };
+    two(0, static_cast<unsigned>(year / 100));
+    two(2, static_cast<unsigned>(year % 100));
+    two(5, static_cast<unsigned>(ymd.month()));
+    two(8, static_cast<unsigned>(ymd.day()));
+    two(11, static_cast<unsigned>(hms.hours().count()));
+    two(14, static_cast<unsigned>(hms.minutes().count()));
+    two(17, static_cast<unsigned>(hms.seconds().count()));
+    std::size_t n = 19;
+    if (ms != 0) {
+        buf[20] = static_cast<char>('0' + ms / 100);
+        buf[21] = static_cast<char>('0' + ms / 10 % 10);
+        buf[22] = static_cast<char>('0' + ms % 10);
+        n = 23;
+    }
+    buf[n++] = 'Z';
+    return std::string(buf, n);
 }
 
 std::optional<timestamp> parse_rfc3339(std::string_view s) {

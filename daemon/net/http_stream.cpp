@@ -34,12 +34,17 @@ struct http_stream::impl {
     std::vector<std::pair<std::string, std::string>> headers;
     int status = 0;
     bool closed = false;
-    char piece[16 * 1024];
+    char piece[64 * 1024];
 
     impl(asio::any_io_executor e, http_stream_options o) : ex(std::move(e)), options(std::move(o)) {
         // A stream has no end to wait for: the body is unbounded, each piece is bounded by
         // the buffer handed to the parser.
         parser.body_limit(boost::none);
+        // Beast reads at most the buffer's free capacity (at least 512 bytes) from the socket:
+        // a buffer left at its first size read a busy X stream a post or two per wakeup, each
+        // paying a syscall, a timer reset and a round through the executor. Room for 64 KiB
+        // takes what the socket holds in one read.
+        buffer.reserve(sizeof piece);
     }
 
     beast::tcp_stream& tcp_layer() { return secure ? secure->next_layer() : *plain; }

@@ -12,6 +12,7 @@
 
 #include "core/time.hpp"
 #include "notify/settings.hpp"
+#include "notify/token_store.hpp"
 
 namespace crisisd::net {
 class http_client;
@@ -65,8 +66,10 @@ protected:
 using log_sink = std::function<void(std::string_view channel, const delivery& d)>;
 
 // Builds the channel for settings.type; nullptr with an error text for an unknown type.
+// `tokens` keeps credentials the platform rotates (the x channel's refresh token) across
+// restarts; it must outlive the channel. nullptr: kept in memory only.
 std::unique_ptr<channel> make_channel(const channel_settings& settings, boost::asio::any_io_executor ex,
-                                      const log_sink& log, std::string& error);
+                                      const log_sink& log, std::string& error, token_store* tokens = nullptr);
 
 // Maps an HTTP status to an outcome per PROTOCOLS.md: 2xx sent; 408, 429 and 5xx retry;
 // any other 4xx (and 3xx) failed for good, because repeating the request cannot help.

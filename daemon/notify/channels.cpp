@@ -137,7 +137,7 @@ private:
 }  // namespace
 
 std::unique_ptr<channel> make_channel(const channel_settings& settings, boost::asio::any_io_executor ex,
-                                      const log_sink& log, std::string& error) {
+                                      const log_sink& log, std::string& error, token_store* tokens) {
     const auto& t = settings.type;
     if (t == "webhook") return std::make_unique<webhook_channel>(settings, ex);
     if (t == "slack") return std::make_unique<slack_channel>(settings, ex);
@@ -146,7 +146,7 @@ std::unique_ptr<channel> make_channel(const channel_settings& settings, boost::a
     if (t == "mastodon") return detail::make_mastodon(settings, ex);
     if (t == "bluesky") return detail::make_bluesky(settings, ex);
     if (t == "facebook") return detail::make_facebook(settings, ex);
-    if (t == "x") return detail::make_x(settings, ex);
+    if (t == "x") return detail::make_x(settings, ex, tokens);
     if (t == "file") return std::make_unique<file_channel>(settings);
     if (t == "log") return std::make_unique<log_channel>(settings, log);
     error = "channel '" + settings.name + "': unknown type '" + t + "'";

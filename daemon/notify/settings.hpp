@@ -31,13 +31,19 @@ struct channel_settings {
     std::string path;                             // file: JSONL file actions are appended to
     core::duration timeout = std::chrono::seconds(10);
 
-    std::string token;        // mastodon: access token with write:statuses; x: OAuth 2.0 user-context token (secrets)
+    std::string token;        // mastodon: access token with write:statuses; facebook: Page access token (secrets)
     std::string visibility = "public";  // mastodon: public | unlisted | private | direct
     std::string routing_key;  // pagerduty: the integration key (a secret)
     std::string identifier;   // bluesky: handle or DID
     std::string password;     // bluesky: app password (a secret)
     std::string page_id;      // facebook: the Page posted to
     std::string graph_version = "v23.0";  // facebook: the Graph API version in every path
+    // x: the app's OAuth 2.0 client (client_secret only for a confidential client, a secret) and
+    // the brand account's first refresh token (a secret; its successors live in the state
+    // database, notify/token_store.hpp).
+    std::string client_id;
+    std::string client_secret;
+    std::string refresh_token;
 
     // Statements accepted per rolling hour, on every channel type; 0 means no cap, and only a
     // config that says so gets it. Over the cap a statement is dead-lettered with the reason, so

@@ -68,9 +68,13 @@ inline constexpr channel_key bluesky_keys[] = {
     {"base_url", false, plain}, {"identifier", true, plain}, {"password", true, must_refer}};
 inline constexpr channel_key facebook_keys[] = {
     {"base_url", false, plain}, {"token", true, must_refer}, {"page_id", true, plain}, {"graph_version", false, plain}};
-// X: an OAuth 2.0 user-context access token of the brand account (tweet.read tweet.write
-// users.read), read from a file; base_url defaults to https://api.x.com.
-inline constexpr channel_key x_keys[] = {{"base_url", false, plain}, {"token", true, must_refer}};
+// X: OAuth 2.0 user context with the refresh-token flow. The app's client id (and secret, for a
+// confidential client) and the brand account's first refresh token (scopes tweet.read
+// tweet.write users.read offline.access); base_url defaults to https://api.x.com.
+inline constexpr channel_key x_keys[] = {{"base_url", false, plain},
+                                         {"client_id", true, may_refer},
+                                         {"client_secret", false, must_refer},
+                                         {"refresh_token", true, must_refer}};
 }  // namespace detail
 
 // Every channel type, in the order config diagnostics list them.

@@ -5,14 +5,21 @@
 // there is the attempt that landed. X itself refuses a text identical to a recent post of the
 // account with 403 (duplicate content): that too is looked up, and counts as posted only when
 // the identical post is one made since the action.
-// A refused token (401) or a refused post (403) is for a person to fix: dead letter at once,
-// no retry loop. 429: retry after x-rate-limit-reset. See tests/data/x/README.md.
+//
+// Access tokens come from the refresh-token grant (POST /2/oauth2/token): they live about two
+// hours and are renewed before they lapse and on a 401. X's refresh tokens are single-use: each
+// refresh spends the token presented and answers with its successor, which is saved (the state
+// database, through token_store) before the access token that came with it is used. A refresh
+// X refuses (spent, revoked, the app's client refused) is for a person: dead letter at once.
+// A refused post (403) is too; 429: retry after x-rate-limit-reset. See tests/data/x/README.md.
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
 #include <charconv>
 
+#include "core/log.hpp"
 #include "notify/detail/http_channel.hpp"
+#include "notify/detail/oauth.hpp"
 
 namespace crisisd::notify::detail {
 namespace {
@@ -72,7 +79,8 @@ std::string comparable(std::string_view text) {
 
 class x_channel final : public http_channel {
 public:
-    x_channel(const channel_settings& s, boost::asio::any_io_executor ex) : http_channel(fixed(s), ex), base_(settings_.url) {}
+    x_channel(const channel_settings& s, boost::asio::any_io_executor ex, token_store* tokens)
+        : http_channel(fixed(s), ex), base_(settings_.url), tokens_(tokens) {}
 
     boost::asio::awaitable<delivery_result> deliver(const delivery& d) override {
         auto p = incident::action_from_json(d.payload);
@@ -85,26 +93,28 @@ public:
             if (landed.result != outcome::retry || landed.status != 404) co_return landed;
         }
         std::string body = boost::json::serialize(boost::json::object{{"text", p->text}});
-        auto resp = co_await request("POST", base_ + "/2/tweets", auth(), std::move(body));
-        if (resp.status == 201 || resp.status == 200) {
+        delivery_result failure;
+        auto resp = co_await call("POST", base_ + "/2/tweets", std::move(body), failure);
+        if (!resp) co_return failure;
+        if (resp->status == 201 || resp->status == 200) {
             std::string id;
             boost::system::error_code ec;
-            auto v = boost::json::parse(resp.body, ec);
+            auto v = boost::json::parse(resp->body, ec);
             if (!ec && v.is_object())
                 if (auto* data = v.get_object().if_contains("data"); data && data->is_object())
                     id = json_field(data->get_object(), "id");
-            co_return make_result(outcome::sent, resp.status, id.empty() ? "" : "posted as " + id);
+            co_return make_result(outcome::sent, resp->status, id.empty() ? "" : "posted as " + id);
         }
         // X refuses the same text twice. The earlier one may be this very attempt, sent again by
         // the HTTP client on a connection X closed after posting, or an older statement with
         // the same words: only a post since the action counts as this one.
-        if (resp.status == 403 && duplicate_content(resp.body)) {
+        if (resp->status == 403 && duplicate_content(resp->body)) {
             auto landed = co_await find_post(*p);
             if (landed.result == outcome::sent) co_return landed;
-            if (landed.status == 404) co_return judge_post(resp);  // an older post: a person decides
-            co_return landed;                                       // unknown: look again later
+            if (landed.status == 404) co_return judge_post(*resp);  // an older post: a person decides
+            co_return landed;                                        // unknown: look again later
         }
-        co_return judge_post(resp);
+        co_return judge_post(*resp);
     }
     std::string_view type() const override { return "x"; }
 
@@ -115,14 +125,147 @@ private:
         return s;
     }
 
-    header_list auth() const { return {{"Authorization", "Bearer " + settings_.token}}; }
+    // --- the refresh-token grant ---
+
+    // The refresh token to present: the configured one, unless the state database holds a
+    // successor of that very token (same origin), which is newer. A configured token that is not
+    // the stored chain's origin was put there by a person after the chain: it wins.
+    void load_refresh_token() {
+        loaded_ = true;
+        origin_ = token_fingerprint(settings_.refresh_token);
+        refresh_ = settings_.refresh_token;
+        if (!tokens_) return;
+        auto stored = tokens_->load(settings_.name);
+        if (!stored) return;
+        if (stored->origin == origin_) {
+            refresh_ = stored->token;
+            core::log_info("channel " + settings_.name + ": using the refresh token X last handed over (state database)");
+        } else {
+            core::log(core::log_level::notice, "channel " + settings_.name +
+                                                   ": the configured refresh token is a new one; it replaces the token "
+                                                   "kept in the state database");
+        }
+    }
+
+    // Saves the successor X handed over; until that worked, nothing is sent with its access
+    // token (a restart would otherwise present a spent token while X holds a post made with it).
+    bool save_refresh_token() {
+        if (!tokens_ || tokens_->save(settings_.name, {refresh_, origin_})) {
+            unsaved_ = false;
+            return true;
+        }
+        unsaved_ = true;
+        return false;
+    }
+
+    delivery_result unsaved_failure() const {
+        auto why = tokens_ ? tokens_->last_error() : std::string();
+        return make_result(outcome::retry, 0,
+                           "X handed over a new refresh token that could not be saved to the state database" +
+                               (why.empty() ? std::string() : " (" + why + ")") +
+                               "; it is kept in memory and nothing is posted until it is saved");
+    }
+
+    // A usable access token, refreshing when there is none or it is due. false with `failure`
+    // set when there is none to be had now.
+    boost::asio::awaitable<bool> ensure_access(delivery_result& failure) {
+        if (!loaded_) load_refresh_token();
+        if (unsaved_ && !save_refresh_token()) {
+            failure = unsaved_failure();
+            co_return false;
+        }
+        if (!access_.empty() && std::chrono::steady_clock::now() < access_until_) co_return true;
+        co_return co_await refresh(failure);
+    }
+
+    boost::asio::awaitable<bool> refresh(delivery_result& failure) {
+        access_.clear();
+        const bool confidential = !settings_.client_secret.empty();
+        header_list h{{"Content-Type", "application/x-www-form-urlencoded"}};
+        if (confidential) h.emplace_back("Authorization", basic_credentials(settings_.client_id, settings_.client_secret));
+        const auto asked = std::chrono::steady_clock::now();
+        auto resp = co_await request("POST", base_ + "/2/oauth2/token", std::move(h),
+                                     refresh_form(refresh_, settings_.client_id, confidential));
+        auto answer = parse_token_answer(resp.body);
+        if (resp.status == 200 && answer && !answer->access_token.empty()) {
+            // X rotates: the token just presented is spent, and only the successor works now.
+            // The access token waits behind the save (ensure_access checks unsaved_ first).
+            access_ = answer->access_token;
+            access_until_ = asked + use_for(answer->expires_in);
+            core::log_info("channel " + settings_.name + ": new access token from X, valid " +
+                           core::format_duration(answer->expires_in));
+            if (!answer->refresh_token.empty() && answer->refresh_token != refresh_) {
+                refresh_ = answer->refresh_token;
+                if (!save_refresh_token()) {
+                    failure = unsaved_failure();
+                    core::log_error("channel " + settings_.name + ": " + failure.detail);
+                    co_return false;
+                }
+            }
+            co_return true;
+        }
+        failure = refresh_refused(resp, answer);
+        if (failure.result == outcome::failed) core::log_error("channel " + settings_.name + ": " + failure.detail);
+        co_return false;
+    }
+
+    // What a token endpoint's refusal means. RFC 6749 §5.2: 400 invalid_grant (X answers a
+    // spent or revoked refresh token with invalid_request, "Value passed for the token was
+    // invalid"), 401 invalid_client; neither gets better by asking again.
+    static delivery_result refresh_refused(const net::http_response& resp, const std::optional<token_answer>& answer) {
+        if (resp.status == 0 || classify_http_status(resp.status) == outcome::retry) {
+            auto r = judge(resp);
+            r.result = outcome::retry;
+            r.detail = "refreshing the access token: " + (r.detail.empty() ? describe_response(resp.status, resp.body) : r.detail);
+            return r;
+        }
+        std::string why = "HTTP " + std::to_string(resp.status);
+        if (answer && !answer->error.empty()) {
+            why += " " + answer->error;
+            if (!answer->error_description.empty()) why += ": " + answer->error_description;
+        } else if (resp.status != 200) {
+            why = describe_response(resp.status, resp.body);
+        }
+        if (resp.status == 200)
+            return make_result(outcome::retry, 200, "refreshing the access token: X's answer holds no access token");
+        const bool client = answer && (answer->error == "invalid_client" || answer->error == "unauthorized_client");
+        if (client)
+            return make_result(outcome::failed, resp.status,
+                               "X refused the app's OAuth 2.0 client (" + why +
+                                   "): check the channel's client_id and client_secret against the app's keys");
+        return make_result(outcome::failed, resp.status,
+                           "X refused the refresh token (" + why +
+                               "): it is spent, revoked or expired; authorize the app again as the brand account "
+                               "(scopes tweet.read tweet.write users.read offline.access), put the new refresh token "
+                               "in the channel's refresh_token file and restart crisisd");
+    }
+
+    header_list bearer() const { return {{"Authorization", "Bearer " + access_}}; }
+
+    // One API request with a current access token. A 401 on a token held from before means X
+    // no longer takes it (it lapsed early, or was revoked): refreshed once and asked again,
+    // which is safe because a 401 request did nothing. nullopt with `failure` set when no token
+    // could be had.
+    boost::asio::awaitable<std::optional<net::http_response>> call(std::string method, std::string url, std::string body,
+                                                                    delivery_result& failure) {
+        // A token fetched for this very request that meets a 401 is not stale: asking X for
+        // another would only spend one more refresh token on the same refusal.
+        const bool held = !access_.empty() && std::chrono::steady_clock::now() < access_until_;
+        if (!co_await ensure_access(failure)) co_return std::nullopt;
+        auto resp = co_await request(method, url, bearer(), body);
+        if (resp.status != 401 || !held) co_return resp;
+        core::log_info("channel " + settings_.name + ": X refused the access token (401); refreshing it");
+        access_.clear();
+        if (!co_await ensure_access(failure)) co_return std::nullopt;
+        co_return co_await request(std::move(method), std::move(url), bearer(), std::move(body));
+    }
 
     static delivery_result refused(const net::http_response& resp) {
         auto why = problem_text(resp.body);
         if (resp.status == 401)
             return make_result(outcome::failed, 401,
-                               "X refused the token (HTTP 401" + (why.empty() ? std::string() : ": " + why) +
-                                   "): it is wrong, expired or revoked; put a fresh user-context token in the channel's token file");
+                               "X refused the access token (HTTP 401" + (why.empty() ? std::string() : ": " + why) +
+                                   ") even as freshly refreshed: the grant lacks a scope or the account is locked");
         return make_result(outcome::failed, resp.status,
                            "X refused the post (HTTP 403" + (why.empty() ? std::string() : ": " + why) +
                                "): the account may not post this, or lacks the tweet.write scope");
@@ -158,22 +301,23 @@ private:
     // The account's id, learnt once (GET /2/users/me). nullopt with `failure` set otherwise.
     boost::asio::awaitable<std::optional<std::string>> account(delivery_result& failure) {
         if (!user_id_.empty()) co_return user_id_;
-        auto resp = co_await request("GET", base_ + "/2/users/me", auth(), {});
-        if (resp.status == 401 || resp.status == 403) {
-            failure = refused(resp);
+        auto resp = co_await call("GET", base_ + "/2/users/me", {}, failure);
+        if (!resp) co_return std::nullopt;
+        if (resp->status == 401 || resp->status == 403) {
+            failure = refused(*resp);
             co_return std::nullopt;
         }
-        if (resp.status == 200) {
+        if (resp->status == 200) {
             boost::system::error_code ec;
-            auto v = boost::json::parse(resp.body, ec);
+            auto v = boost::json::parse(resp->body, ec);
             if (!ec && v.is_object())
                 if (auto* data = v.get_object().if_contains("data"); data && data->is_object())
                     user_id_ = json_field(data->get_object(), "id");
             if (!user_id_.empty()) co_return user_id_;
         }
-        failure = judge(resp);
+        failure = judge(*resp);
         failure.result = outcome::retry;
-        failure.detail = "users/me: " + (failure.detail.empty() ? describe_response(resp.status, resp.body) : failure.detail);
+        failure.detail = "users/me: " + (failure.detail.empty() ? describe_response(resp->status, resp->body) : failure.detail);
         co_return std::nullopt;
     }
 
@@ -188,16 +332,17 @@ private:
         auto since = std::chrono::time_point_cast<std::chrono::seconds>(p.at - std::chrono::minutes(1));
         auto url = base_ + "/2/users/" + *id + "/tweets?max_results=100&tweet.fields=created_at&start_time=" +
                    core::format_rfc3339(since);
-        auto resp = co_await request("GET", url, auth(), {});
-        if (resp.status == 401 || resp.status == 403) co_return refused(resp);
-        if (resp.status != 200) {
-            auto r = judge(resp);
+        auto resp = co_await call("GET", url, {}, failure);
+        if (!resp) co_return failure;
+        if (resp->status == 401 || resp->status == 403) co_return refused(*resp);
+        if (resp->status != 200) {
+            auto r = judge(*resp);
             r.result = outcome::retry;
-            r.detail = "reading the account's posts: " + (r.detail.empty() ? describe_response(resp.status, resp.body) : r.detail);
+            r.detail = "reading the account's posts: " + (r.detail.empty() ? describe_response(resp->status, resp->body) : r.detail);
             co_return r;
         }
         boost::system::error_code ec;
-        auto v = boost::json::parse(resp.body, ec);
+        auto v = boost::json::parse(resp->body, ec);
         if (ec || !v.is_object()) co_return make_result(outcome::retry, 200, "reading the account's posts: not JSON");
         const auto wanted = comparable(p.text);
         if (auto* data = v.get_object().if_contains("data"); data && data->is_array()) {
@@ -212,12 +357,19 @@ private:
 
     std::string base_;
     std::string user_id_;
+    token_store* tokens_;
+    bool loaded_ = false;
+    bool unsaved_ = false;     // refresh_ is a successor not yet in the state database
+    std::string refresh_;      // the refresh token to present next
+    std::string origin_;       // token_fingerprint of the configured refresh token
+    std::string access_;       // empty: none usable
+    std::chrono::steady_clock::time_point access_until_{};
 };
 
 }  // namespace
 
-std::unique_ptr<channel> make_x(const channel_settings& s, boost::asio::any_io_executor ex) {
-    return std::make_unique<x_channel>(s, ex);
+std::unique_ptr<channel> make_x(const channel_settings& s, boost::asio::any_io_executor ex, token_store* tokens) {
+    return std::make_unique<x_channel>(s, ex, tokens);
 }
 
 }  // namespace crisisd::notify::detail

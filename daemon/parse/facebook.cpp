@@ -100,9 +100,12 @@ webhook_changes read_facebook_webhook(std::string_view body, std::size_t max_byt
                     url += "?comment_id=" + std::string(local);
                 }
             }
+            const auto message = detail::string_or_empty(value, "message");
             std::string frame;
+            // One allocation for the line: the text, the other fields and their keys and quotes.
+            frame.reserve(message.size() + id.size() + author.size() + url.size() + 96);
             core::json_writer w(frame);
-            w.begin_object().member("id", std::string(id)).member("text", detail::string_or_empty(value, "message"));
+            w.begin_object().member("id", id).member("text", message);
             if (!author.empty()) w.member("author", author);
             if (!url.empty()) w.member("url", url);
             // Unix seconds; outside years 1970..9999 it is not a time (and seconds that large

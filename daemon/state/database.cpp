@@ -72,6 +72,16 @@ constexpr const char* migration_3 = R"sql(
     CREATE TABLE IF NOT EXISTS feed_sources (source TEXT PRIMARY KEY, first_polled_us INTEGER NOT NULL);
 )sql";
 
+// 3 → 4: credentials a platform rotates as they are used (X's refresh token), per channel.
+constexpr const char* migration_4 = R"sql(
+    CREATE TABLE IF NOT EXISTS channel_tokens (
+        channel TEXT PRIMARY KEY,
+        token TEXT NOT NULL,
+        origin TEXT NOT NULL,
+        updated_us INTEGER NOT NULL
+    );
+)sql";
+
 constexpr std::array<const char*, 5> tables_1 = {"actions", "meta", "incidents", "instance", "audit"};
 // What crisisd wrote before issue 11 lacked the instance and audit tables; version 1's
 // migration adds them.
@@ -195,6 +205,8 @@ std::optional<open_error> inspect(const std::string& path, std::uintmax_t size) 
     }
     if (v >= 3 && (!tables.contains("feed_items") || !tables.contains("feed_sources")))
         return refused(path, "misses the feed tables that schema version " + std::to_string(v) + " has");
+    if (v >= 4 && !tables.contains("channel_tokens"))
+        return refused(path, "misses the table channel_tokens that schema version " + std::to_string(v) + " has");
     return std::nullopt;
 }
 
@@ -257,6 +269,18 @@ std::string migrate(sqlite3* db) {
             return "migrating to schema version 3: " + problem;
         }
         core::log_info("state database: migrated to schema version 3");
+        version = 3;
+    }
+    if (version == 3) {
+        std::string problem = exec(db, "BEGIN IMMEDIATE");
+        if (problem.empty()) problem = exec(db, migration_4);
+        if (problem.empty()) problem = exec(db, "PRAGMA user_version = 4");
+        if (problem.empty()) problem = exec(db, "COMMIT");
+        if (!problem.empty()) {
+            exec(db, "ROLLBACK");
+            return "migrating to schema version 4: " + problem;
+        }
+        core::log_info("state database: migrated to schema version 4");
     }
     return "";
 }
@@ -292,12 +316,14 @@ struct database::impl {
     std::optional<counters> counter;
     std::optional<audit_log> audit;
     std::optional<feed_item_store> feeds;
+    std::optional<channel_token_store> tokens;
     std::optional<detail::statement> begin, commit, rollback;
 
     ~impl() {
         begin.reset();
         commit.reset();
         rollback.reset();
+        tokens.reset();
         feeds.reset();
         audit.reset();
         counter.reset();
@@ -396,6 +422,7 @@ std::variant<std::unique_ptr<database>, open_error> database::open(const std::st
         im->counter.emplace(im->conn, *im->meta);
         im->audit.emplace(im->conn);
         im->feeds.emplace(im->conn);
+        im->tokens.emplace(im->conn);
         im->begin.emplace(im->conn.db, "BEGIN IMMEDIATE");
         im->commit.emplace(im->conn.db, "COMMIT");
         im->rollback.emplace(im->conn.db, "ROLLBACK");
@@ -417,6 +444,7 @@ cursor_store& database::cursors() { return *impl_->cursors; }
 counters& database::counter() { return *impl_->counter; }
 audit_log& database::audit() { return *impl_->audit; }
 feed_item_store& database::feed_items() { return *impl_->feeds; }
+channel_token_store& database::channel_tokens() { return *impl_->tokens; }
 
 bool database::begin() {
     auto& c = impl_->conn;

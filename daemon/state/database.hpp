@@ -20,6 +20,7 @@
 #include "core/time.hpp"
 #include "state/actions.hpp"
 #include "state/audit.hpp"
+#include "state/channel_tokens.hpp"
 #include "state/counters.hpp"
 #include "state/cursors.hpp"
 #include "state/detector_snapshots.hpp"
@@ -32,8 +33,9 @@ namespace crisisd::state {
 // The schema this build writes. 1: the layout crisisd wrote before versions existed (which left
 // user_version 0): actions, meta, incidents, instance, audit. 2: incidents carry resolved_us,
 // indexed, for start-up and the retention sweep. 3: feed_items and feed_sources, what each feed
-// source has seen (feed_items.hpp).
-constexpr int schema_version = 3;
+// source has seen (feed_items.hpp). 4: channel_tokens, credentials a platform rotates as they
+// are used (channel_tokens.hpp).
+constexpr int schema_version = 4;
 
 enum class open_failure {
     // Could not be opened now (directory missing or not writable, permission, I/O, locked):
@@ -76,6 +78,7 @@ public:
     counters& counter();
     audit_log& audit();
     feed_item_store& feed_items();
+    channel_token_store& channel_tokens();
 
     // Groups the writes made until commit() into one transaction (one fsync). Not nestable.
     // commit() is false when any write since begin() failed or the commit itself did: then

@@ -15,11 +15,14 @@
 #include <boost/json/value.hpp>
 #include <condition_variable>
 #include <deque>
+#include <map>
+#include <set>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <thread>
 
+#include "core/base64.hpp"
 #include "core/time.hpp"
 
 namespace crisisd::testing {
@@ -58,6 +61,39 @@ std::size_t code_points(std::string_view s) {
     return n;
 }
 
+// application/x-www-form-urlencoded → name=value pairs, %XX and '+' decoded.
+std::map<std::string, std::string> form_fields(std::string_view body) {
+    auto decode = [](std::string_view v) {
+        std::string out;
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            if (v[i] == '+') {
+                out += ' ';
+            } else if (v[i] == '%' && i + 2 < v.size()) {
+                out += static_cast<char>(std::stoi(std::string(v.substr(i + 1, 2)), nullptr, 16));
+                i += 2;
+            } else {
+                out += v[i];
+            }
+        }
+        return out;
+    };
+    std::map<std::string, std::string> out;
+    while (!body.empty()) {
+        auto amp = body.find('&');
+        auto part = body.substr(0, amp);
+        auto eq = part.find('=');
+        if (eq != std::string_view::npos) out[decode(part.substr(0, eq))] = decode(part.substr(eq + 1));
+        if (amp == std::string_view::npos) break;
+        body.remove_prefix(amp + 1);
+    }
+    return out;
+}
+
+// RFC 6749 §5.2's error document, as X sends it.
+std::string oauth_error(std::string_view error, std::string_view description) {
+    return json::serialize(json::object{{"error", error}, {"error_description", description}});
+}
+
 struct reply {
     int status = 200;
     std::string body;
@@ -69,7 +105,8 @@ struct reply {
 }  // namespace
 
 struct fake_x::state : std::enable_shared_from_this<state> {
-    std::string app_token, user_token;
+    std::string app_token;
+    std::string client_id, client_secret;
     asio::io_context io;
     std::optional<tcp::acceptor> acceptor;
     std::thread thread;
@@ -102,6 +139,52 @@ struct fake_x::state : std::enable_shared_from_this<state> {
     std::vector<std::chrono::system_clock::time_point> posted_at;
     std::uint64_t next_post_id = 1862760000000000001ULL;
     int post_calls = 0, timeline_calls = 0;
+    std::set<std::string> live_refresh;
+    std::map<std::string, std::chrono::steady_clock::time_point> access_tokens;  // token → lapses at
+    int next_token = 1;
+    bool lose_next_token = false;
+    std::vector<token_request> token_requests;
+
+    bool user_ok(const std::string& auth) const {
+        if (auth.rfind("Bearer ", 0) != 0) return false;
+        auto it = access_tokens.find(auth.substr(7));
+        return it != access_tokens.end() && std::chrono::steady_clock::now() < it->second;
+    }
+
+    // POST /2/oauth2/token, grant_type=refresh_token (X's OAuth 2.0 page; RFC 6749 §6).
+    reply token(const std::string& auth, const std::string& body) {
+        auto form = form_fields(body);
+        token_request tr{form["refresh_token"], 0, {}};
+        auto refuse = [&](int status, const std::string& error, const std::string& description) {
+            tr.status = status;
+            tr.error = error;
+            token_requests.push_back(tr);
+            return reply{status, oauth_error(error, description), {}, false};
+        };
+        // A confidential client authenticates with Basic credentials; X answers their absence so.
+        if (auth != "Basic " + core::to_base64(client_id + ":" + client_secret))
+            return refuse(401, "unauthorized_client", "Missing valid authorization header");
+        if (form["grant_type"] != "refresh_token")
+            return refuse(400, "unsupported_grant_type", "Only refresh_token is granted here");
+        if (!live_refresh.contains(tr.refresh_token))
+            return refuse(400, "invalid_request", "Value passed for the token was invalid.");
+        // Single-use: the token presented is spent, its successor comes with the access token.
+        live_refresh.erase(tr.refresh_token);
+        const int n = next_token++;
+        std::string refresh = "x-refresh-" + std::to_string(n), access = "x-access-" + std::to_string(n);
+        live_refresh.insert(refresh);
+        access_tokens[access] = std::chrono::steady_clock::now() + std::chrono::hours(2);
+        tr.status = 200;
+        token_requests.push_back(tr);
+        reply r{200, json::serialize(json::object{{"token_type", "bearer"}, {"expires_in", 7200}, {"access_token", access},
+                                                  {"scope", "tweet.write users.read tweet.read offline.access"},
+                                                  {"refresh_token", refresh}}), {}, false};
+        if (lose_next_token) {
+            lose_next_token = false;
+            r.lose = true;
+        }
+        return r;
+    }
 
     std::size_t open_streams() const {
         std::size_t n = 0;
@@ -297,14 +380,15 @@ struct fake_x::state : std::enable_shared_from_this<state> {
             }
             return post_rules(body);
         }
+        if (path == "/2/oauth2/token" && method == http::verb::post) return token(auth, body);
         if (path == "/2/tweets" && method == http::verb::post) return post_tweet(auth, body);
         if (path == "/2/users/me" && method == http::verb::get) {
-            if (auth != "Bearer " + user_token) return {401, problem(401, "Unauthorized", "Unauthorized"), {}, false};
+            if (!user_ok(auth)) return {401, problem(401, "Unauthorized", "Unauthorized"), {}, false};
             r.body = R"({"data":{"id":"1700000000000000001","name":"LIWEST","username":"liwest"}})";
             return r;
         }
         if (path.rfind("/2/users/", 0) == 0 && path.size() > 16 && path.substr(path.size() - 7) == "/tweets") {
-            if (auth != "Bearer " + user_token) return {401, problem(401, "Unauthorized", "Unauthorized"), {}, false};
+            if (!user_ok(auth)) return {401, problem(401, "Unauthorized", "Unauthorized"), {}, false};
             ++timeline_calls;
             if (path != "/2/users/1700000000000000001/tweets")
                 return {404, problem(404, "Not Found Error", "Could not find user"), {}, false};
@@ -377,7 +461,7 @@ struct fake_x::state : std::enable_shared_from_this<state> {
 
     reply post_tweet(const std::string& auth, const std::string& body) {
         ++post_calls;
-        if (auth != "Bearer " + user_token) return {401, problem(401, "Unauthorized", "Unauthorized"), {}, false};
+        if (!user_ok(auth)) return {401, problem(401, "Unauthorized", "Unauthorized"), {}, false};
         if (!post_statuses.empty()) {
             int status = post_statuses.front();
             post_statuses.pop_front();
@@ -418,9 +502,11 @@ struct fake_x::state : std::enable_shared_from_this<state> {
     }
 };
 
-fake_x::fake_x(std::string app_token, std::string user_token) : state_(std::make_shared<state>()) {
+fake_x::fake_x(std::string app_token) : state_(std::make_shared<state>()) {
     state_->app_token = std::move(app_token);
-    state_->user_token = std::move(user_token);
+    state_->client_id = client_id();
+    state_->client_secret = client_secret();
+    state_->live_refresh.insert(first_refresh_token());
 }
 
 fake_x::~fake_x() { stop(); }
@@ -537,6 +623,28 @@ int fake_x::post_calls() const {
 int fake_x::timeline_calls() const {
     std::lock_guard lock(state_->mutex);
     return state_->timeline_calls;
+}
+
+void fake_x::grant(const std::string& refresh_token) {
+    std::lock_guard lock(state_->mutex);
+    state_->live_refresh.insert(refresh_token);
+}
+void fake_x::revoke() {
+    std::lock_guard lock(state_->mutex);
+    state_->live_refresh.clear();
+    state_->access_tokens.clear();
+}
+void fake_x::expire_access_tokens() {
+    std::lock_guard lock(state_->mutex);
+    for (auto& [token, until] : state_->access_tokens) until = std::chrono::steady_clock::now();
+}
+void fake_x::lose_next_token_answer() {
+    std::lock_guard lock(state_->mutex);
+    state_->lose_next_token = true;
+}
+std::vector<fake_x::token_request> fake_x::token_requests() const {
+    std::lock_guard lock(state_->mutex);
+    return state_->token_requests;
 }
 
 }  // namespace crisisd::testing

@@ -3,9 +3,11 @@
 // (GET /2/tweets/search/stream, HTTP/1.1 chunked, one JSON object per line, "\r\n"
 // keep-alives, backfill_minutes, in-stream error objects, scripted 429 and 5xx on connect), its
 // rules (GET and POST /2/tweets/search/stream/rules with add and delete, duplicates refused),
-// and posting (POST /2/tweets with a user-context token, 403 for duplicate content, scripted
-// 429 with x-rate-limit-reset, GET /2/users/me and GET /2/users/:id/tweets). The app bearer
-// token guards the stream and rules, the user token posting: 401 otherwise.
+// posting (POST /2/tweets with a user-context token, 403 for duplicate content, scripted 429
+// with x-rate-limit-reset, GET /2/users/me and GET /2/users/:id/tweets), and the OAuth 2.0
+// refresh-token grant (POST /2/oauth2/token: a confidential client's Basic credentials,
+// single-use refresh tokens rotated on every refresh, access tokens that lapse). The app bearer
+// token guards the stream and rules, a live access token posting: 401 otherwise.
 //
 // Runs its own io_context on its own thread, on 127.0.0.1; every member is thread-safe.
 #include <chrono>
@@ -37,7 +39,14 @@ public:
         std::string text;
     };
 
-    fake_x(std::string app_token = "x-app-bearer", std::string user_token = "x-user-token");
+    // One refresh by the client: the refresh token it presented and X's answer.
+    struct token_request {
+        std::string refresh_token;
+        int status = 0;
+        std::string error;  // the OAuth error of a refusal
+    };
+
+    explicit fake_x(std::string app_token = "x-app-bearer");
     ~fake_x();
     std::uint16_t start();
     void stop();
@@ -78,6 +87,22 @@ public:
     int post_calls() const;
     int timeline_calls() const;
     std::string user_id() const { return "1700000000000000001"; }
+
+    // --- OAuth 2.0 (the brand account's grant to the app) ---
+    std::string client_id() const { return "eC1jbGllbnQtaWQ6MTpjaQ"; }
+    std::string client_secret() const { return "x-client-secret-of-the-app"; }
+    // The refresh token the brand account's authorization handed over: what the config holds.
+    std::string first_refresh_token() const { return "x-refresh-0"; }
+    // A person authorizes the app again: one more live refresh token (the old ones stay as they are).
+    void grant(const std::string& refresh_token);
+    // The account revokes the app: every refresh and access token stops working.
+    void revoke();
+    // Every access token handed out so far lapses now (as two hours passing would do).
+    void expire_access_tokens();
+    // The next refresh is done (the presented token spent, a successor issued) but its answer
+    // is lost: the connection closes unanswered.
+    void lose_next_token_answer();
+    std::vector<token_request> token_requests() const;
 
 private:
     struct state;

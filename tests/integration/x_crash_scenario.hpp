@@ -3,7 +3,9 @@
 // the real crisisd binary posts a statement to a stand-in X that posts it and holds the answer;
 // crisisd is SIGKILLed while the request is in flight, then restarted on the same state database.
 // X has no idempotency key, so only the look at the account's posts before the re-send keeps it
-// to one post. The trial passes when X ends with exactly one post and the step is sent.
+// to one post. The restart must also present the refresh token X rotated in the first run (kept
+// in the state database): the configured one is spent at the stand-in. The trial passes when X
+// ends with exactly one post and the step is sent.
 #include <signal.h>
 #include <stdlib.h>
 
@@ -47,7 +49,8 @@ inline x_crash_result run_x_crash_trial(const std::string& binary) {
     fake_x x;
     x.start();
     x.hold_next_answer();
-    std::ofstream(dir / "x-user-token") << "x-user-token";
+    std::ofstream(dir / "x-refresh-token") << x.first_refresh_token();
+    std::ofstream(dir / "x-client-secret") << x.client_secret();
     std::ofstream(dir / "crisisd.yaml") << R"(
 sources:
   - { name: ingest, type: http, listen: "127.0.0.1:0", trusted: true }
@@ -55,7 +58,9 @@ channels:
   - name: brand-x
     type: x
     base_url: ")" << x.base_url() << R"("
-    token: "${file:)" << (dir / "x-user-token").string() << R"(}"
+    client_id: ")" << x.client_id() << R"("
+    client_secret: "${file:)" << (dir / "x-client-secret").string() << R"(}"
+    refresh_token: "${file:)" << (dir / "x-refresh-token").string() << R"(}"
     timeout: 30s
     retry: { initial: 50ms, max: 200ms }
 rules:

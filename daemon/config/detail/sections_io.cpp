@@ -410,7 +410,8 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
     for_each_entry(ctx, f, [&](const YAML::Node& item, const location& at) {
         mapping m(ctx, item, at, "each entry of 'channels'",
                   {"name", "type", "url", "headers", "ca_file", "path", "timeout", "base_url", "token", "visibility",
-                   "routing_key", "identifier", "password", "statements_per_hour", "retry", "page_id", "graph_version"});
+                   "routing_key", "identifier", "password", "statements_per_hour", "retry", "page_id", "graph_version",
+                   "client_id", "client_secret", "refresh_token"});
         if (!m.valid()) return;
         m.set_owner("channel");
         notify::channel_settings c;
@@ -451,7 +452,8 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
         const bool posts = traits.posts_statements;
         // A key that only some types take is refused on the others, naming the types that take it.
         for (std::string_view key : {"headers", "path", "base_url", "token", "visibility", "routing_key", "identifier",
-                                     "password", "page_id", "graph_version"}) {
+                                     "password", "page_id", "graph_version", "client_id", "client_secret",
+                                     "refresh_token"}) {
             if (traits.key(key) == nullptr) not_for_type(ctx, m, key, "channels of type " + types_taking(key));
         }
         if (!http) {
@@ -485,6 +487,9 @@ void read_channels(context& ctx, const field& f, std::vector<notify::channel_set
         if (auto v = read_key("routing_key").second) c.routing_key = *v;
         if (auto v = read_key("identifier").second) c.identifier = *v;
         if (auto v = read_key("password").second) c.password = *v;
+        if (auto v = read_key("client_id").second) c.client_id = *v;
+        if (auto v = read_key("client_secret").second) c.client_secret = *v;
+        if (auto v = read_key("refresh_token").second) c.refresh_token = *v;
         if (auto [where, v] = read_key("page_id"); v) {
             // A Page id is digits (or the Page's username); anything else would change the path.
             if (v->empty() || v->find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-") !=

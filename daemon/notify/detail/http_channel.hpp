@@ -2,6 +2,7 @@
 // Shared plumbing of the channels that speak HTTP: one keep-alive client per channel (so each
 // destination host keeps its warm connection), JSON requests with the channel's timeout, and
 // the mapping of transport failures to "retry".
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -47,7 +48,9 @@ protected:
         req.method = std::move(method);
         req.url = std::move(url);
         req.timeout = std::chrono::duration_cast<std::chrono::milliseconds>(settings_.timeout);
-        if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+        // JSON unless the caller names another type (an OAuth form).
+        const bool typed = std::any_of(headers.begin(), headers.end(), [](const auto& h) { return h.first == "Content-Type"; });
+        if (!body.empty() && !typed) req.headers.emplace_back("Content-Type", "application/json");
         req.headers.emplace_back("User-Agent", "crisisd");
         for (auto& h : headers) req.headers.push_back(std::move(h));
         req.body = std::move(body);
@@ -83,7 +86,7 @@ std::unique_ptr<channel> make_alertmanager(const channel_settings& s, boost::asi
 std::unique_ptr<channel> make_mastodon(const channel_settings& s, boost::asio::any_io_executor ex);
 std::unique_ptr<channel> make_bluesky(const channel_settings& s, boost::asio::any_io_executor ex);
 std::unique_ptr<channel> make_facebook(const channel_settings& s, boost::asio::any_io_executor ex);
-std::unique_ptr<channel> make_x(const channel_settings& s, boost::asio::any_io_executor ex);
+std::unique_ptr<channel> make_x(const channel_settings& s, boost::asio::any_io_executor ex, token_store* tokens);
 
 // "[critical] incident 7 opened: <summary>" — the line people see in chat and on pagers.
 std::string headline(const incident::action_payload& p);

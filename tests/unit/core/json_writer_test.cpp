@@ -37,3 +37,13 @@ TEST(put_fixed4, matches_to_chars_fixed_four) {
     for (int i = -20000; i <= 20000; ++i) expect_same(i / 19999.0);
     for (double v : {0.0, -0.0, -0.00001, 0.00005, -0.00005, 0.12345, 1.0, -1.0, 1.5, 123.456}) expect_same(v);
 }
+
+// Runs of plain text are copied whole: what needs escaping still is, wherever it falls in a run.
+TEST(json_writer, escapes_at_the_edges_of_plain_runs) {
+    std::string out;
+    json_writer(out).value(std::string_view("\"Störung\" in Linz\t\xE2\x80\x93 \\ok\x7F\x1F"));
+    EXPECT_EQ(out, "\"\\\"Störung\\\" in Linz\\t\xE2\x80\x93 \\\\ok\x7F\\u001f\"");
+    out.clear();
+    json_writer(out).value(std::string_view(""));
+    EXPECT_EQ(out, "\"\"");
+}

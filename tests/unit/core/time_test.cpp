@@ -21,6 +21,15 @@ TEST(time, applies_numeric_offsets) {
     EXPECT_EQ(format_rfc3339(*z), "2026-05-25T14:23:28.757Z");
 }
 
+// Every field zero-padded, milliseconds only when there are some, at both ends of four-digit years.
+TEST(time, formats_every_field_padded_and_milliseconds_only_when_set) {
+    EXPECT_EQ(format_rfc3339(*parse_rfc3339("1970-01-01T00:00:00Z")), "1970-01-01T00:00:00Z");
+    EXPECT_EQ(format_rfc3339(*parse_rfc3339("0999-02-03T04:05:06.007Z")), "0999-02-03T04:05:06.007Z");
+    EXPECT_EQ(format_rfc3339(*parse_rfc3339("9999-12-31T23:59:59.999Z")), "9999-12-31T23:59:59.999Z");
+    EXPECT_EQ(format_rfc3339(*parse_rfc3339("2026-12-05T01:02:03.040Z")), "2026-12-05T01:02:03.040Z");
+    EXPECT_EQ(format_rfc3339(timestamp(std::chrono::sys_days{std::chrono::year{10000} / 1 / 1})), "10000-01-01T00:00:00Z");
+}
+
 TEST(time, keeps_microseconds_and_truncates_beyond) {
     auto t = parse_rfc3339("2022-08-30T21:38:22.123456789Z");
     ASSERT_TRUE(t);
