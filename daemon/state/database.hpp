@@ -32,8 +32,9 @@ namespace crisisd::state {
 // The schema this build writes. 1: the layout crisisd wrote before versions existed (which left
 // user_version 0): actions, meta, incidents, instance, audit. 2: incidents carry resolved_us,
 // indexed, for start-up and the retention sweep. 3: feed_items and feed_sources, what each feed
-// source has seen (feed_items.hpp).
-constexpr int schema_version = 3;
+// source has seen (feed_items.hpp). 4: silences and cursors in tables of their own, moved out of
+// meta (silences.hpp, cursors.hpp).
+constexpr int schema_version = 4;
 
 enum class open_failure {
     // Could not be opened now (directory missing or not writable, permission, I/O, locked):

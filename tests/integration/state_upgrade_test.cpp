@@ -1,7 +1,7 @@
-// The state database across versions, through the real binary (issue 12, "Upgrade"): a database
-// written by crisisd before schema versions (tests/data/state/v1_state.sql, made by
-// make_v1_state.sh with that binary) is read by today's — incidents, silences, cursors, detector
-// snapshots and actions intact — and a database from a newer crisisd or a damaged file is
+// The state database across versions, through the real binary (issue 12, "Upgrade"): databases
+// written by crisisd before schema versions and at schema version 3 (tests/data/state/
+// v1_state.sql and v3_state.sql, made by make_state.sh with those binaries) are read by today's
+// — incidents, silences, cursors, detector snapshots and actions intact — and a database from a newer crisisd or a damaged file is
 // refused with its own exit code and left byte for byte as it was.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -109,18 +109,22 @@ storage: { path: ")" << db_.string() << R"(", resolved_grace: 3650d, retention: 
     void TearDown() override { std::filesystem::remove_all(dir_); }
 
     std::vector<std::string> run_argv() const { return {CRISISD_BINARY, "run", "--config", config_.string()}; }
+    void read_intact(const char* fixture, int from_version, const std::vector<std::string>& migrations);
 };
 
-TEST_F(state_upgrade, a_database_from_before_schema_versions_is_read_intact) {
-    sql(db_, read_file(std::filesystem::path(CRISISD_TEST_DATA) / "state" / "v1_state.sql"));
-    ASSERT_EQ(user_version(db_), 0);
+// Starts today's crisisd on a committed fixture (both hold the same story, see make_state.sh)
+// and checks that everything in it came through: incidents with their history and steps,
+// the silence, the Jetstream cursor, both detector snapshots, the actions and the counter.
+void state_upgrade::read_intact(const char* fixture, int from_version, const std::vector<std::string>& migrations) {
+    sql(db_, read_file(std::filesystem::path(CRISISD_TEST_DATA) / "state" / fixture));
+    ASSERT_EQ(user_version(db_), from_version);
 
     child_process d(run_argv());
     auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
     ASSERT_TRUE(port) << d.stderr_text();
     const auto admin = static_cast<std::uint16_t>(std::stoi(*port));
     const auto log = d.stderr_text();
-    EXPECT_NE(log.find("migrated to schema version 2"), std::string::npos) << log;
+    for (const auto& m : migrations) EXPECT_NE(log.find(m), std::string::npos) << m << "\n" << log;
     EXPECT_EQ(log.find("created a new state database"), std::string::npos) << log;
     EXPECT_NE(log.find("restored detector state of 2 rule(s)"), std::string::npos) << log;
     EXPECT_NE(log.find("restored silence of isp-outage/liwest until 2100-01-01T00:00:00Z"), std::string::npos) << log;
@@ -144,11 +148,25 @@ TEST_F(state_upgrade, a_database_from_before_schema_versions_is_read_intact) {
 
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
-    EXPECT_EQ(user_version(db_), 3);  // migrated through 2 to 3 (the feed tables)
+    EXPECT_EQ(user_version(db_), 4);
     // The three actions are still there, still sent, and nothing was added to them.
     EXPECT_EQ(scalar(db_, "SELECT COUNT(*) FROM actions"), 3);
     EXPECT_EQ(scalar(db_, "SELECT COUNT(*) FROM actions WHERE state = 'sent'"), 3);
     EXPECT_EQ(scalar(db_, "SELECT value FROM meta WHERE key = 'next_incident_id'"), 3);
+    // Silences and cursors live in their own tables now (schema version 4), not in meta.
+    EXPECT_EQ(scalar(db_, "SELECT until_us FROM silences WHERE rule = 'isp-outage' AND key = 'liwest'"), 4102444800000000);
+    EXPECT_EQ(scalar(db_, "SELECT position FROM cursors WHERE source = 'bsky'"), 1764756000123456);
+    EXPECT_EQ(scalar(db_, "SELECT COUNT(*) FROM meta WHERE key LIKE 'silence/%' OR key LIKE 'jetstream_cursor:%'"), 0);
+}
+
+TEST_F(state_upgrade, a_database_from_before_schema_versions_is_read_intact) {
+    read_intact("v1_state.sql", 0,
+                {"migrated to schema version 2", "migrated to schema version 3", "migrated to schema version 4"});
+}
+
+// Made by the crisisd of dc75cb8 (schema version 3), whose silences and cursors were meta rows.
+TEST_F(state_upgrade, a_version_3_database_is_read_intact) {
+    read_intact("v3_state.sql", 3, {"migrated to schema version 4 (1 silence(s) and 1 cursor(s) moved out of meta"});
 }
 
 // storage.retention: at start (and hourly) incidents resolved longer ago leave the database with
@@ -184,13 +202,13 @@ TEST_F(state_upgrade, resolved_incidents_past_retention_leave_the_database_at_st
 
 TEST_F(state_upgrade, a_database_from_a_newer_crisisd_is_refused_untouched) {
     sql(db_, read_file(std::filesystem::path(CRISISD_TEST_DATA) / "state" / "v1_state.sql"));
-    sql(db_, "PRAGMA user_version = 4");
+    sql(db_, "PRAGMA user_version = 99");
     const auto before = read_file(db_);
 
     child_process d(run_argv());
     EXPECT_EQ(d.wait_exit(15s), exit_state_refused) << d.stderr_text();
     const auto err = d.stderr_text();
-    EXPECT_NE(err.find("state database " + db_.string() + " was written by a newer crisisd (schema version 4"),
+    EXPECT_NE(err.find("state database " + db_.string() + " was written by a newer crisisd (schema version 99"),
               std::string::npos)
         << err;
     EXPECT_NE(err.find("run the newer crisisd"), std::string::npos) << err;
