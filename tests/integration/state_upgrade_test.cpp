@@ -169,10 +169,10 @@ TEST_F(state_upgrade, a_version_3_database_is_read_intact) {
     read_intact("v3_state.sql", 3, {"migrated to schema version 4 (1 silence(s) and 1 cursor(s) moved out of meta"});
 }
 
-// storage.retention: at start (and hourly) incidents resolved longer ago leave the database with
-// their actions; resolved_grace: start-up reads only the live ones. The fixture's incident 2 is
-// made to have been resolved two days ago (the shortest retention is an hour, as the grace is at
-// least one), whenever the test runs.
+// storage.retention: at start (and every quarter of the retention) incidents resolved longer ago
+// leave the database with their actions; resolved_grace: start-up reads only the live ones. The
+// fixture's incident 2 is made to have been resolved two days ago, whenever the test runs; the
+// retention here is an hour.
 TEST_F(state_upgrade, resolved_incidents_past_retention_leave_the_database_at_start) {
     sql(db_, read_file(std::filesystem::path(CRISISD_TEST_DATA) / "state" / "v1_state.sql"));
     const auto two_days_ago = std::chrono::duration_cast<std::chrono::microseconds>(
