@@ -293,6 +293,7 @@ void daemon::impl::build_runtime() {
     steps = std::make_unique<runtime::step_handler>(det, *writer, *follow, rclock, *this);
     runtime::housekeeping_settings hs;
     hs.retention = settings.storage.retention;
+    hs.sweep_every = settings.storage.sweep_interval();  // follows storage.retention
     keeper = std::make_unique<runtime::housekeeping>(*store, det, *writer, *steps, rclock, *this, hs);
     in = std::make_unique<runtime::intake>(*store, det, rclock, exec, *this);
 }

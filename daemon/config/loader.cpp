@@ -177,6 +177,7 @@ public:
 private:
     load_result finish() {
         ctx_.check_references();
+        check_short_grace(ctx_, config_, grace_at_);
         resolve_statement_fields(ctx_, config_);  // before the lengths: they measure the real URLs and zones
         check_statement_lengths(ctx_, config_);
         std::stable_sort(diags_.begin(), diags_.end(), [](const diagnostic& a, const diagnostic& b) {
@@ -278,7 +279,7 @@ private:
             } else if (f.key == "admin") {
                 if (once(f, admin_at_)) read_admin(ctx_, f, config_.admin);
             } else if (f.key == "storage") {
-                if (once(f, storage_at_)) read_storage(ctx_, f, config_.storage);
+                if (once(f, storage_at_)) read_storage(ctx_, f, config_.storage, grace_at_);
             } else if (f.key == "cluster") {
                 if (once(f, cluster_at_)) read_cluster(ctx_, f, config_.cluster);
             } else {
@@ -348,6 +349,7 @@ private:
     std::vector<std::pair<fs::path, std::string>> stack_;  // identity, name shown; for cycles
     std::optional<location> admin_at_;
     std::optional<location> storage_at_;
+    std::optional<location> grace_at_;  // where storage.resolved_grace was set
     std::optional<location> cluster_at_;
     std::optional<location> status_url_at_;
     std::optional<location> time_zone_at_;

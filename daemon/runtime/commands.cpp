@@ -66,15 +66,13 @@ std::optional<incident::command_result> commands::silence(const std::vector<pipe
 }
 
 void commands::restore_silences(incident::engine& incidents) {
-    std::size_t unreadable = 0;
     const auto now = clock_.now();
-    for (auto& s : store_.silences().running(now, unreadable)) {
+    for (auto& s : store_.silences().running(now)) {
         incidents.silence(s.rule, s.key, s.until, s.who, now);
         core::log_info("restored silence of " + s.rule + (s.key.empty() ? "" : "/" + s.key) + " until " +
                        core::format_rfc3339(s.until));
         silences_.push_back({std::move(s.rule), std::move(s.key), std::move(s.who), s.until});
     }
-    if (unreadable > 0) core::log_warning("state database: ignoring " + std::to_string(unreadable) + " unreadable silence(s)");
 }
 
 void commands::carry_silences(incident::engine& incidents, const std::vector<pipeline::rule_settings>& rules,

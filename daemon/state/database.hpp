@@ -34,8 +34,9 @@ namespace crisisd::state {
 // user_version 0): actions, meta, incidents, instance, audit. 2: incidents carry resolved_us,
 // indexed, for start-up and the retention sweep. 3: feed_items and feed_sources, what each feed
 // source has seen (feed_items.hpp). 4: channel_tokens, credentials a platform rotates as they
-// are used (channel_tokens.hpp).
-constexpr int schema_version = 4;
+// are used (channel_tokens.hpp). 5: silences and cursors in tables of their own, moved out of
+// meta (silences.hpp, cursors.hpp).
+constexpr int schema_version = 5;
 
 enum class open_failure {
     // Could not be opened now (directory missing or not writable, permission, I/O, locked):

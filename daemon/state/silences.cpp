@@ -1,58 +1,37 @@
 #include "state/silences.hpp"
 
-#include <charconv>
-#include <optional>
-#include <string_view>
-
 namespace crisisd::state {
-namespace {
 
-constexpr std::string_view prefix = "silence/";
-
-std::optional<silence> parse(std::string_view name, std::string_view value) {
-    name.remove_prefix(prefix.size());
-    const auto slash = name.find('/');
-    const auto space = value.find(' ');
-    if (slash == std::string_view::npos || space == std::string_view::npos) return std::nullopt;
-    std::int64_t us = 0;
-    auto [end, ec] = std::from_chars(value.data(), value.data() + space, us);
-    if (ec != std::errc{} || end != value.data() + space) return std::nullopt;
-    return silence{std::string(name.substr(0, slash)), std::string(name.substr(slash + 1)),
-                   std::string(value.substr(space + 1)), detail::from_micros(us)};
-}
-
-}  // namespace
+silence_store::silence_store(detail::connection& c)
+    : c_(c),
+      save_(c.db, "INSERT OR REPLACE INTO silences(rule, key, until_us, who) VALUES(?1, ?2, ?3, ?4)"),
+      running_(c.db, "SELECT rule, key, until_us, who FROM silences WHERE until_us > ?1 ORDER BY rule, key"),
+      forget_(c.db, "DELETE FROM silences WHERE until_us <= ?1"),
+      shift_(c.db, "UPDATE silences SET until_us = until_us + ?1 WHERE until_us > ?2") {}
 
 bool silence_store::save(const silence& s) {
-    return meta_.set(std::string(prefix) + s.rule + "/" + s.key, std::to_string(detail::micros(s.until)) + " " + s.who);
+    save_.bind(1, s.rule).bind(2, s.key).bind(3, detail::micros(s.until)).bind(4, s.who);
+    return c_.run(save_);
 }
 
-std::vector<silence> silence_store::running(core::timestamp now, std::size_t& unreadable) {
+std::vector<silence> silence_store::running(core::timestamp now) {
     std::vector<silence> out;
-    unreadable = 0;
-    for (const auto& [name, value] : meta_.with_prefix(prefix)) {
-        auto s = parse(name, value);
-        if (!s) ++unreadable;
-        else if (s->until > now) out.push_back(std::move(*s));
-    }
+    running_.bind(1, detail::micros(now));
+    while (running_.step() == SQLITE_ROW)
+        out.push_back(silence{running_.text(0), running_.text(1), running_.text(3), detail::from_micros(running_.integer(2))});
+    running_.reset();
     return out;
 }
 
 std::size_t silence_store::forget_ended(core::timestamp now) {
-    std::size_t n = 0;
-    for (const auto& [name, value] : meta_.with_prefix(prefix))
-        if (auto s = parse(name, value); s && s->until <= now && meta_.erase(name)) ++n;
-    return n;
+    forget_.bind(1, detail::micros(now));
+    if (!c_.run(forget_)) return 0;
+    return static_cast<std::size_t>(sqlite3_changes(c_.db));
 }
 
 bool silence_store::shift(core::duration delta, core::timestamp now) {
-    std::size_t unreadable = 0;
-    bool ok = true;
-    for (auto s : running(now, unreadable)) {
-        s.until += delta;
-        ok = save(s) && ok;
-    }
-    return ok;
+    shift_.bind(1, detail::micros(core::timestamp{} + delta)).bind(2, detail::micros(now));
+    return c_.run(shift_);
 }
 
 }  // namespace crisisd::state

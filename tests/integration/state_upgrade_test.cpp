@@ -1,7 +1,7 @@
-// The state database across versions, through the real binary (issue 12, "Upgrade"): a database
-// written by crisisd before schema versions (tests/data/state/v1_state.sql, made by
-// make_v1_state.sh with that binary) is read by today's — incidents, silences, cursors, detector
-// snapshots and actions intact — and a database from a newer crisisd or a damaged file is
+// The state database across versions, through the real binary (issue 12, "Upgrade"): databases
+// written by crisisd before schema versions and at schema version 3 (tests/data/state/
+// v1_state.sql and v3_state.sql, made by make_state.sh with those binaries) are read by today's
+// — incidents, silences, cursors, detector snapshots and actions intact — and a database from a newer crisisd or a damaged file is
 // refused with its own exit code and left byte for byte as it was.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
@@ -109,18 +109,22 @@ storage: { path: ")" << db_.string() << R"(", resolved_grace: 3650d, retention: 
     void TearDown() override { std::filesystem::remove_all(dir_); }
 
     std::vector<std::string> run_argv() const { return {CRISISD_BINARY, "run", "--config", config_.string()}; }
+    void read_intact(const char* fixture, int from_version, const std::vector<std::string>& migrations);
 };
 
-TEST_F(state_upgrade, a_database_from_before_schema_versions_is_read_intact) {
-    sql(db_, read_file(std::filesystem::path(CRISISD_TEST_DATA) / "state" / "v1_state.sql"));
-    ASSERT_EQ(user_version(db_), 0);
+// Starts today's crisisd on a committed fixture (both hold the same story, see make_state.sh)
+// and checks that everything in it came through: incidents with their history and steps,
+// the silence, the Jetstream cursor, both detector snapshots, the actions and the counter.
+void state_upgrade::read_intact(const char* fixture, int from_version, const std::vector<std::string>& migrations) {
+    sql(db_, read_file(std::filesystem::path(CRISISD_TEST_DATA) / "state" / fixture));
+    ASSERT_EQ(user_version(db_), from_version);
 
     child_process d(run_argv());
     auto port = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 20s);
     ASSERT_TRUE(port) << d.stderr_text();
     const auto admin = static_cast<std::uint16_t>(std::stoi(*port));
     const auto log = d.stderr_text();
-    EXPECT_NE(log.find("migrated to schema version 2"), std::string::npos) << log;
+    for (const auto& m : migrations) EXPECT_NE(log.find(m), std::string::npos) << m << "\n" << log;
     EXPECT_EQ(log.find("created a new state database"), std::string::npos) << log;
     EXPECT_NE(log.find("restored detector state of 2 rule(s)"), std::string::npos) << log;
     EXPECT_NE(log.find("restored silence of isp-outage/liwest until 2100-01-01T00:00:00Z"), std::string::npos) << log;
@@ -144,17 +148,32 @@ TEST_F(state_upgrade, a_database_from_before_schema_versions_is_read_intact) {
 
     d.signal(SIGTERM);
     EXPECT_EQ(d.wait_exit(15s), 0) << d.stderr_text();
-    EXPECT_EQ(user_version(db_), 4);  // migrated through 2 and 3 (the feed tables) to 4 (channel tokens)
+    EXPECT_EQ(user_version(db_), 5);  // migrated through 2 and 3 (the feed tables), 4 (channel tokens) and 5 (silences, cursors)
     // The three actions are still there, still sent, and nothing was added to them.
     EXPECT_EQ(scalar(db_, "SELECT COUNT(*) FROM actions"), 3);
     EXPECT_EQ(scalar(db_, "SELECT COUNT(*) FROM actions WHERE state = 'sent'"), 3);
     EXPECT_EQ(scalar(db_, "SELECT value FROM meta WHERE key = 'next_incident_id'"), 3);
+    // Silences and cursors live in their own tables now (schema version 5), not in meta.
+    EXPECT_EQ(scalar(db_, "SELECT until_us FROM silences WHERE rule = 'isp-outage' AND key = 'liwest'"), 4102444800000000);
+    EXPECT_EQ(scalar(db_, "SELECT position FROM cursors WHERE source = 'bsky'"), 1764756000123456);
+    EXPECT_EQ(scalar(db_, "SELECT COUNT(*) FROM meta WHERE key LIKE 'silence/%' OR key LIKE 'jetstream_cursor:%'"), 0);
 }
 
-// storage.retention: at start (and hourly) incidents resolved longer ago leave the database with
-// their actions; resolved_grace: start-up reads only the live ones. The fixture's incident 2 is
-// made to have been resolved two days ago (the shortest retention is an hour, as the grace is at
-// least one), whenever the test runs.
+TEST_F(state_upgrade, a_database_from_before_schema_versions_is_read_intact) {
+    read_intact("v1_state.sql", 0,
+                {"migrated to schema version 2", "migrated to schema version 3", "migrated to schema version 4",
+                 "migrated to schema version 5"});
+}
+
+// Made by the crisisd of dc75cb8 (schema version 3), whose silences and cursors were meta rows.
+TEST_F(state_upgrade, a_version_3_database_is_read_intact) {
+    read_intact("v3_state.sql", 3, {"migrated to schema version 4", "migrated to schema version 5 (1 silence(s) and 1 cursor(s) moved out of meta"});
+}
+
+// storage.retention: at start (and every quarter of the retention) incidents resolved longer ago
+// leave the database with their actions; resolved_grace: start-up reads only the live ones. The
+// fixture's incident 2 is made to have been resolved two days ago, whenever the test runs; the
+// retention here is an hour.
 TEST_F(state_upgrade, resolved_incidents_past_retention_leave_the_database_at_start) {
     sql(db_, read_file(std::filesystem::path(CRISISD_TEST_DATA) / "state" / "v1_state.sql"));
     const auto two_days_ago = std::chrono::duration_cast<std::chrono::microseconds>(

@@ -28,7 +28,12 @@ std::optional<core::time_zone> read_time_zone(context& ctx, const field& f);
 // A next_update_in (top level or a playbook's): whole minutes from 5m to 12h.
 std::optional<core::duration> read_next_update_in(context& ctx, const field& f);
 void read_admin(context& ctx, const field& f, admin::admin_settings& out);
-void read_storage(context& ctx, const field& f, state::storage_settings& out);
+// `grace_at` receives where resolved_grace was set, for the check against the rules' caps
+// (check_short_grace), which needs every rule read first.
+void read_storage(context& ctx, const field& f, state::storage_settings& out, std::optional<location>& grace_at);
+// A resolved_grace under an hour is refused while a rule counts incidents per hour
+// (max_incidents_per_hour counts the last hour's incidents among those in memory).
+void check_short_grace(context& ctx, const settings& config, const std::optional<location>& grace_at);
 void read_cluster(context& ctx, const field& f, std::optional<cluster::cluster_settings>& out);
 
 }  // namespace crisisd::config::detail

@@ -591,7 +591,7 @@ void read_admin(context& ctx, const field& f, admin::admin_settings& out) {
     }
 }
 
-void read_storage(context& ctx, const field& f, state::storage_settings& out) {
+void read_storage(context& ctx, const field& f, state::storage_settings& out, std::optional<location>& grace_at) {
     mapping m(ctx, f, {"path", "retention", "resolved_grace"});
     if (const field* path = m.find("path")) {
         if (auto v = read_string(ctx, *path)) {
@@ -607,12 +607,14 @@ void read_storage(context& ctx, const field& f, state::storage_settings& out) {
         if (auto v = read_duration(ctx, *r, false, "90d")) out.retention = *v;
     if (const field* grace = m.find("resolved_grace")) {
         if (auto d = read_duration(ctx, *grace, false, "24h")) {
-            if (*d < std::chrono::hours(1))
-                ctx.error(value_at(ctx, *grace),
-                          "'resolved_grace' must be at least 1h (max_incidents_per_hour counts the last hour's "
-                          "incidents in memory)");
-            else
+            if (*d < state::storage_settings::min_resolved_grace) {
+                ctx.error(value_at(ctx, *grace), "'resolved_grace' must be at least " +
+                                                     core::format_duration(state::storage_settings::min_resolved_grace) +
+                                                     " (the console and the API show what was just resolved)");
+            } else {
                 out.resolved_grace = *d;
+                grace_at = value_at(ctx, *grace);
+            }
         }
     }
     // What leaves memory must not leave the database first: the console and a restart read it there.
@@ -620,6 +622,17 @@ void read_storage(context& ctx, const field& f, state::storage_settings& out) {
         ctx.error(ctx.at(f.key_node), "'retention' (" + core::format_duration(out.retention) +
                                           ") must not be shorter than 'resolved_grace' (" +
                                           core::format_duration(out.resolved_grace) + ")");
+}
+
+void check_short_grace(context& ctx, const settings& config, const std::optional<location>& grace_at) {
+    if (!grace_at || config.storage.resolved_grace >= std::chrono::hours(1)) return;
+    for (const auto& r : config.rules) {
+        if (r.max_incidents_per_hour == 0) continue;
+        ctx.error(*grace_at, "'resolved_grace' under 1h (" + core::format_duration(config.storage.resolved_grace) +
+                                 ") needs 'max_incidents_per_hour: 0' on every rule: rule '" + r.name +
+                                 "' counts its last hour's incidents among those in memory");
+        return;
+    }
 }
 
 }  // namespace crisisd::config::detail

@@ -1,6 +1,7 @@
 #pragma once
-// The `meta` key/value table (schema version 1): the storage of silences, cursors, counters and
-// detector snapshots, each under its own key prefix that only its store knows. Private to state/.
+// The `meta` key/value table (schema version 1): the storage of counters and detector snapshots
+// (silences and cursors too, until schema version 4), each under its own key prefix that only its
+// store knows. Private to state/.
 // Not thread-safe.
 #include <optional>
 #include <string>

@@ -166,6 +166,31 @@ TEST(config_loader, storage_resolved_grace_is_read) {
     EXPECT_EQ(r.config.storage.resolved_grace, std::chrono::hours(36));
 }
 
+// A short retention (the soak's): allowed when no rule counts incidents per hour, and the
+// retention sweep follows it instead of running hourly.
+TEST(config_loader, short_grace_and_retention_without_hourly_caps) {
+    const auto r = load_string(
+        "channels: [{ name: pager, type: log }]\n"
+        "playbooks: [{ name: page, steps: [{ notify: [pager] }] }]\n"
+        "rules:\n"
+        "  - { name: pulse, match: { keywords: [outage] }, fire_when: { all: [count >= 5] }, playbook: page, "
+        "max_incidents_per_hour: 0 }\n"
+        "storage: { path: \":memory:\", retention: 1m, resolved_grace: 20s }\n",
+        "s.yaml");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    EXPECT_EQ(r.config.storage.resolved_grace, std::chrono::seconds(20));
+    EXPECT_EQ(r.config.storage.sweep_interval(), std::chrono::seconds(15));
+}
+
+TEST(config_loader, sweep_interval_is_a_quarter_of_retention_between_10s_and_an_hour) {
+    crisisd::state::storage_settings s;
+    EXPECT_EQ(s.sweep_interval(), std::chrono::hours(1));  // 90 days: hourly, as before
+    s.retention = std::chrono::hours(2);
+    EXPECT_EQ(s.sweep_interval(), std::chrono::minutes(30));
+    s.retention = std::chrono::seconds(20);
+    EXPECT_EQ(s.sweep_interval(), std::chrono::seconds(10));
+}
+
 TEST(config_loader, no_cluster_section_means_single_process) {
     const auto r = load_string("", "empty.yaml");
     ASSERT_TRUE(r.ok()) << all_errors(r);

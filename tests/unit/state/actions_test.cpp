@@ -282,8 +282,7 @@ TEST(state_database, a_timeline_step_moves_retries_recent_deliveries_and_silence
     EXPECT_EQ(s->actions().count_sent_since("brand", "statement", t0 - 1h - 1min), 1u);
     EXPECT_EQ(s->actions().count_sent_since("brand", "statement", t0 - 1h - 1min + 1us), 0u);
     EXPECT_EQ(s->actions().find("old")->done_at, t0 - 5h);  // history long past stays as it was
-    std::size_t unreadable = 0;
-    auto running = s->silences().running(t0 - 1h, unreadable);
+    auto running = s->silences().running(t0 - 1h);
     ASSERT_EQ(running.size(), 1u);
     EXPECT_EQ(running[0].until, t0 - 30min);
 }

@@ -106,6 +106,74 @@ TEST(state_database, an_unversioned_database_is_migrated_and_keeps_its_incidents
     EXPECT_EQ(user_version(tmp.path()), schema_version);
 }
 
+std::int64_t count_of(const std::string& path, const char* query) {
+    sqlite3* raw = nullptr;
+    sqlite3_open(path.c_str(), &raw);
+    sqlite3_stmt* s = nullptr;
+    sqlite3_prepare_v2(raw, query, -1, &s, nullptr);
+    sqlite3_step(s);
+    const auto v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    sqlite3_close(raw);
+    return v;
+}
+
+// Schema 3 kept silences and cursors as meta rows; migration 4 moves them into their tables,
+// readable rows exactly, and leaves nothing of them behind but a silence it could not read.
+TEST(state_database, version_3_silences_and_cursors_move_out_of_meta) {
+    temp_db tmp;
+    {
+        auto db = open_ok(tmp.path());
+        ASSERT_TRUE(db);
+        db->counter().save_next_incident_id(7);
+    }
+    sql(tmp.path(), R"(
+        DROP TABLE silences; DROP TABLE cursors;
+        INSERT INTO meta VALUES('silence/isp-outage/liwest', '4102444800000000 Anna Berger');
+        INSERT INTO meta VALUES('silence/magenta-tv/', '4102444800000001 Ben');
+        INSERT INTO meta VALUES('silence/isp-outage/a/b c', '4102444800000002 Carla Dorn');
+        INSERT INTO meta VALUES('silence/broken', 'no time here');
+        INSERT INTO meta VALUES('jetstream_cursor:bsky', '1764756000123456');
+        INSERT INTO meta VALUES('jetstream_cursor:odd', 'yesterday');
+        PRAGMA user_version = 3;
+    )");
+    auto db = open_ok(tmp.path());
+    ASSERT_TRUE(db);
+    const auto now = core::timestamp{core::duration{1764756000000000}};
+    auto running = db->silences().running(now);
+    ASSERT_EQ(running.size(), 3u);
+    EXPECT_EQ(running[0].rule, "isp-outage");
+    EXPECT_EQ(running[0].key, "a/b c");  // a key may hold '/' and spaces
+    EXPECT_EQ(running[0].who, "Carla Dorn");
+    EXPECT_EQ(running[1].key, "liwest");
+    EXPECT_EQ(running[1].who, "Anna Berger");
+    EXPECT_EQ(running[1].until, core::timestamp{core::duration{4102444800000000}});
+    EXPECT_EQ(running[2].rule, "magenta-tv");
+    EXPECT_EQ(running[2].key, "");
+    auto bsky = db->cursors().load("bsky");
+    EXPECT_TRUE(bsky.found);
+    EXPECT_EQ(bsky.position, 1764756000123456);
+    auto odd = db->cursors().load("odd");
+    EXPECT_TRUE(odd.found);
+    EXPECT_FALSE(odd.position.has_value()) << "found but unreadable, as before";
+    EXPECT_FALSE(db->cursors().load("none").found);
+    EXPECT_EQ(db->counter().next_incident_id().id, 7u) << "other meta rows stay";
+    db.reset();
+    EXPECT_EQ(user_version(tmp.path()), schema_version);
+    EXPECT_EQ(count_of(tmp.path(), "SELECT COUNT(*) FROM meta WHERE key LIKE 'jetstream_cursor:%'"), 0);
+    EXPECT_EQ(count_of(tmp.path(), "SELECT COUNT(*) FROM meta WHERE key LIKE 'silence/%'"), 1)
+        << "only the unreadable silence stays in meta";
+}
+
+TEST(state_database, a_version_5_database_without_its_silences_table_is_refused) {
+    temp_db tmp;
+    open_ok(tmp.path());
+    sql(tmp.path(), "DROP TABLE silences");
+    auto e = open_fails(tmp.path());
+    EXPECT_EQ(e.kind, open_failure::refused);
+    EXPECT_NE(e.message.find("misses the silences and cursors tables"), std::string::npos) << e.message;
+}
+
 TEST(state_database, a_database_from_a_newer_crisisd_is_refused_and_left_alone) {
     temp_db tmp;
     open_ok(tmp.path());
@@ -202,8 +270,7 @@ TEST(state_database, retention_drops_old_resolved_incidents_with_their_finished_
     EXPECT_TRUE(db->actions().for_incident(1).empty());
     EXPECT_EQ(db->actions().for_incident(2).size(), 1u);
     EXPECT_EQ(db->counter().next_incident_id().id, 5u) << "numbers that left stay used";
-    std::size_t unreadable = 0;
-    EXPECT_EQ(db->silences().running(now, unreadable).size(), 1u);
+    EXPECT_EQ(db->silences().running(now).size(), 1u);
 }
 
 // The file stays flat: a year of incidents opening and leaving does not grow it past what the

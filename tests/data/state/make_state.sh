@@ -1,9 +1,11 @@
 #!/bin/sh
-# Makes v1_state.sql: a state database written by crisisd as it was before schema versions
-# (commit 58c8465, user_version 0), dumped as text so a review can read it. The upgrade test
-# (tests/integration/state_upgrade_test.cpp) loads it and starts today's crisisd on it.
+# Makes a committed state database: one written by a given crisisd, dumped as text (with its
+# schema version) so a review can read it. The upgrade test (tests/integration/
+# state_upgrade_test.cpp) loads each and starts today's crisisd on it:
+#   v1_state.sql  crisisd before schema versions (commit 58c8465, user_version 0)
+#   v3_state.sql  crisisd at dc75cb8 (schema version 3, silences and cursors still meta rows)
 #
-# Usage: make_v1_state.sh OLD_CRISISD > v1_state.sql
+# Usage: make_state.sh OLD_CRISISD > vN_state.sql
 # What it holds: rule isp-outage's incident 1 (open) and rule magenta-tv's incident 2 (resolved
 # by "Anna Berger"), their notify actions (sent), a silence of isp-outage/liwest, both rules'
 # detector snapshots, and a Jetstream cursor. Two edits after the run, both in the shape that
@@ -50,3 +52,5 @@ UPDATE meta SET value = '4102444800000000' || substr(value, instr(value, ' '))
 INSERT INTO meta(key, value) VALUES('jetstream_cursor:bsky', '1764756000123456');
 SQL
 sqlite3 "$work/state.db" .dump
+version=$(sqlite3 "$work/state.db" 'PRAGMA user_version')
+[ "$version" = 0 ] || echo "PRAGMA user_version = $version;"
