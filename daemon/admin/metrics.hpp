@@ -78,6 +78,18 @@ public:
     void duplicate_action();
     // crisisd_clock_steps_total: the wall clock was set and crisisd moved its timeline with it.
     void clock_stepped();
+    // Cluster mode (issue 15): the partition leases as the lease thread sees them
+    // (crisisd_cluster_*). The series appear with the first call, so a single process has none.
+    struct cluster_lease_figures {
+        int owned = 0;
+        int members = 0;
+        double lease_remaining_seconds = 0;
+        bool connected = false;
+        long renew_failures = 0;  // running totals
+        long acquisitions = 0;
+        long losses = 0;
+    };
+    void cluster_leases(const cluster_lease_figures& f);
     void admin_refused(std::string_view reason);
     void admin_tokens(std::size_t n);
     void admin_tokens_file_error();

@@ -27,6 +27,7 @@
 #include "runtime/follow_ups.hpp"
 #include "runtime/housekeeping.hpp"
 #include "runtime/intake.hpp"
+#include "runtime/lease_keeper.hpp"
 #include "runtime/restore.hpp"
 #include "runtime/rule_reload.hpp"
 #include "runtime/step_handler.hpp"
@@ -102,6 +103,9 @@ struct daemon::impl final : admin::daemon_access,
     std::unique_ptr<admin::api> api;
     std::unique_ptr<net::http_server> admin_server;
     std::unique_ptr<sources> srcs;  // after intake: its transports feed it
+    // Cluster mode (issue 15), lease preview: the replica's partition leases. Declared last so
+    // that its thread, which posts to exec, is joined first.
+    std::unique_ptr<runtime::lease_keeper> leases;
 
     asio::steady_timer tick_timer;
     bool running = false;
@@ -213,7 +217,23 @@ struct daemon::impl final : admin::daemon_access,
         log.sample(p, now);
         metrics.live_keys(p.live_keys());
         metrics.evicted_keys(p.detector().evicted_keys());
+        if (leases) update_cluster_metrics();
     }
+
+    void update_cluster_metrics() {
+        const auto st = leases->status();
+        admin::metrics::cluster_lease_figures f;
+        f.owned = st.owned;
+        f.members = st.members;
+        f.lease_remaining_seconds = st.lease_remaining_seconds;
+        f.connected = st.connected;
+        f.renew_failures = st.renew_failures;
+        f.acquisitions = st.acquisitions;
+        f.losses = st.losses;
+        metrics.cluster_leases(f);
+    }
+
+    std::optional<create_error> build_cluster();
 
     // --- intake_events ---
     void mentions_processed(std::uint64_t n) override { metrics.mentions_processed(n); }
@@ -357,6 +377,20 @@ std::optional<create_error> daemon::impl::build_delivery() {
     return std::nullopt;
 }
 
+// Cluster mode: the lease thread. What a round changed is only logged (by the keeper) for now:
+// the partitioned intake that would start and stop per-partition work is not built yet, which is
+// why the preview sends nothing (daemon::start) rather than page beside its peers.
+std::optional<create_error> daemon::impl::build_cluster() {
+    if (!settings.cluster) return std::nullopt;
+    std::string error;
+    leases = runtime::lease_keeper::open(*settings.cluster, exec, nullptr, error);
+    if (!leases) return create_error{"cluster: " + error, std::nullopt};
+    core::log_warning("cluster: replica " + settings.cluster->name +
+                      " runs the lease preview: it holds partition leases and shows them in /metrics, "
+                      "but it sends no page or statement (the clustered runtime is not complete)");
+    return std::nullopt;
+}
+
 std::optional<create_error> daemon::impl::build() {
     auto opened = state::database::open(settings.storage.path);
     if (auto* e = std::get_if<state::open_error>(&opened)) return create_error{e->message, e->kind};
@@ -379,7 +413,7 @@ std::optional<create_error> daemon::impl::build() {
     for (const auto& s : settings.sources)
         if (auto err = srcs->add(s); !err.empty()) return create_error{err, std::nullopt};
     update_outbox_metrics();
-    return std::nullopt;
+    return build_cluster();
 }
 
 daemon::daemon(std::unique_ptr<impl> i) : impl_(std::move(i)) {}
@@ -389,6 +423,7 @@ daemon::~daemon() {
         impl_->tick_timer.cancel();
         if (impl_->srcs) impl_->srcs->stop();
         if (impl_->delivery) impl_->delivery->stop();
+        if (impl_->leases) impl_->leases->stop(false);
         if (impl_->admin_server) impl_->admin_server->stop();
     }
 }
@@ -424,10 +459,12 @@ std::string daemon::start() {
     // What restoring the incidents decided (a veto wait restarted, a changed step waiting for
     // approval) is recorded and announced before anything else happens.
     s.steps->handle();
-    s.delivery->start();
+    // The lease preview must not page or post beside its peers: its outbox is not sent.
+    if (!s.leases) s.delivery->start();
     // Connect channels ahead of the first page, so it does not wait for TCP and TLS.
     for (auto& [name, ch] : s.channels) asio::co_spawn(s.io, ch->warm_up(), asio::detached);
     s.srcs->start();
+    if (s.leases) s.leases->start();
     s.schedule_tick();
     core::log_info("admin API and console on " + console_url);
     return "";
@@ -453,6 +490,8 @@ void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> 
             st.keeper->save_detector();
             st.in->save_positions();
             st.delivery->stop();
+            // Peers take the partitions over at once instead of after the lease TTL.
+            if (st.leases) st.leases->stop(true);
             st.admin_server->stop();
             done();
             *poll = nullptr;  // break the self-reference
