@@ -62,9 +62,11 @@ pipeline::pipeline_settings pipeline_settings_of(const config::settings& s) {
     return ps;
 }
 
-bool cluster_preview() {
+std::string cluster_preview() {
     const char* v = std::getenv("CRISISD_CLUSTER_PREVIEW");
-    return v && std::string_view(v) == "leases";
+    if (!v) return "";
+    const std::string_view mode(v);
+    return mode == "leases" || mode == "partitions" ? std::string(mode) : "";
 }
 
 std::optional<config::settings> load_config_or_report(const std::string& path) {
@@ -84,7 +86,7 @@ std::optional<config::settings> load_config_or_report(const std::string& path) {
     // replica started with `cluster:` would page and post beside its peers as if it were alone.
     // Refusing the section is the honest answer until it does; the lease preview (leases and
     // their metrics, nothing sent) is for tests and is asked for by name (cluster_preview()).
-    if (result.config.cluster && !cluster_preview()) {
+    if (result.config.cluster && cluster_preview().empty()) {
         std::fprintf(stderr,
                      "%s: error: 'cluster': running crisisd as several replicas is not available in this version "
                      "(the runtime does not use the cluster yet); remove the section to run one process\n",

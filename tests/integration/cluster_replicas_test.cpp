@@ -6,12 +6,15 @@
 // only as the lease preview (CRISISD_CLUSTER_PREVIEW=leases), which sends nothing.
 #include <gtest/gtest.h>
 
+#include <array>
 #include <chrono>
 #include <deque>
 #include <filesystem>
 #include <fstream>
 
 #include "child_process.hpp"
+#include "fakes/io_thread.hpp"
+#include "net/http_client.hpp"
 #include "nats_cluster.hpp"
 #include "support.hpp"
 
@@ -25,6 +28,40 @@ using crisisd::testing::wait_until;
 namespace {
 
 constexpr int partitions = 8;
+const std::string ingest_token = "cluster-test-ingest-token-0123456789abcdef";
+
+// Every replica has the same source, rule and channels: one page when ten authors complain.
+std::string partitions_config(const fs::path& folder) {
+    std::ofstream(folder / "ingest-token") << ingest_token;
+    return R"(sources:
+  - { name: ingest, type: http, listen: "127.0.0.1:0", token: "${file:)" +
+           (folder / "ingest-token").string() + R"(}", trusted: true }
+channels:
+  - { name: pager, type: file, path: ")" + (folder / "pages.jsonl").string() + R"(" }
+rules:
+  - name: acme-outage
+    match: { keywords: ["acme"] }
+    window: 10m
+    baseline: 1h
+    fire_when: { all: [unique_authors >= 10] }
+    clear_when: { all: [count < 1], for: 1h }
+    severity: critical
+    playbook: outage
+playbooks:
+  - name: outage
+    steps:
+      - notify: [pager]
+)";
+}
+
+// Lines in a file (0 when it does not exist).
+std::size_t lines_in(const fs::path& file) {
+    std::ifstream in(file);
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) ++n;
+    return n;
+}
 
 class cluster_replicas : public ::testing::Test {
 protected:
@@ -45,27 +82,37 @@ protected:
 
     struct replica {
         std::string name;
+        fs::path folder;
         std::unique_ptr<child_process> process;
         std::uint16_t admin = 0;
+        std::uint16_t ingest = 0;   // the partitions preview's HTTP ingest
     };
 
-    replica& start_replica(const std::string& name) {
+    replica& start_replica(const std::string& name, const std::string& mode = "leases") {
         const auto folder = dir_ / name;
         fs::create_directories(folder);
         std::string servers;
         for (const auto& u : nats_.urls()) servers += (servers.empty() ? "\"" : ", \"") + u + "\"";
-        std::ofstream(folder / "crisisd.yaml") << "admin: { listen: \"127.0.0.1:0\", tokens_file: \""
+        std::ofstream config(folder / "crisisd.yaml");
+        if (mode == "partitions") config << partitions_config(folder);
+        config << "admin: { listen: \"127.0.0.1:0\", tokens_file: \""
                                                << crisisd::testing::write_admin_tokens(folder).string() << "\" }\n"
                                                << "storage: { path: \"" << (folder / "state.db").string() << "\" }\n"
                                                << "cluster:\n  name: " << name << "\n  partitions: " << partitions
                                                << "\n  nats: { servers: [" << servers << "] }\n";
+        config.close();
         replica r;
         r.name = name;
+        r.folder = folder;
         r.process = std::make_unique<child_process>(std::vector<std::string>{
-            "/usr/bin/env", "CRISISD_CLUSTER_PREVIEW=leases", CRISISD_BINARY, "run", "--config",
+            "/usr/bin/env", "CRISISD_CLUSTER_PREVIEW=" + mode, CRISISD_BINARY, "run", "--config",
             (folder / "crisisd.yaml").string()});
         r.admin = r.process->wait_for_port(R"(console on http://127\.0\.0\.1:(\d+)/)", 30s);
         EXPECT_NE(r.admin, 0) << r.process->stderr_text();
+        if (mode == "partitions") {
+            r.ingest = r.process->wait_for_port(R"(source ingest: HTTP ingest on .* \(port (\d+)\))", 5s);
+            EXPECT_NE(r.ingest, 0) << r.process->stderr_text();
+        }
         replicas_.push_back(std::move(r));
         return replicas_.back();
     }
@@ -74,6 +121,35 @@ protected:
         return metric(admin_get(r.admin, "/metrics"), series);
     }
     static double owned(const replica& r) { return figure(r, "crisisd_cluster_partitions_owned"); }
+
+    double total(const std::string& series) const {
+        double sum = 0;
+        for (const auto& r : replicas_)
+            sum += std::max(0.0, figure(r, series));
+        return sum;
+    }
+
+    // One NDJSON body to one replica's HTTP ingest.
+    static void ingest(const replica& r, const std::string& body) {
+        boost::asio::io_context io;
+        crisisd::net::http_client client(io.get_executor());
+        crisisd::net::http_request req;
+        req.method = "POST";
+        req.url = "http://127.0.0.1:" + std::to_string(r.ingest) + "/api/v1/mentions";
+        req.headers.emplace_back("Content-Type", "application/x-ndjson");
+        req.headers.emplace_back("Authorization", "Bearer " + ingest_token);
+        req.body = body;
+        auto res = crisisd::testing::run_sync(io, client.send(req));
+        ASSERT_EQ(res.status, 202) << res.body;
+    }
+    static std::string angry(int n) {
+        return R"({"id":"m)" + std::to_string(n) + R"(","lang":"en","author":"@user)" + std::to_string(n) +
+               R"(","text":"acme is down again, this is terrible and awful!"})" + "\n";
+    }
+    static std::string unrelated(int n) {
+        return R"({"id":"u)" + std::to_string(n) + R"(","lang":"en","author":"@other)" + std::to_string(n) +
+               R"(","text":"lovely weather at the lake today"})" + "\n";
+    }
 
     std::string logs() const {
         std::string out;
@@ -127,3 +203,37 @@ TEST_F(cluster_replicas, a_replica_stopped_with_sigterm_releases_its_share_to_th
 }
 
 }  // namespace
+
+// The partitions preview: mentions sent to any replica, some to all three, are counted once
+// across the cluster (each on its home partition's owner), and the key's ten authors, spread
+// over three fronts, open one incident on the key's owner, which pages once.
+TEST_F(cluster_replicas, mentions_sent_to_any_replica_are_counted_once_and_a_firing_key_pages_once) {
+    auto& a = start_replica("replica-a", "partitions");
+    auto& b = start_replica("replica-b", "partitions");
+    auto& c = start_replica("replica-c", "partitions");
+    ASSERT_FALSE(HasFailure());
+    ASSERT_TRUE(wait_until([&] { return owned(a) + owned(b) + owned(c) == partitions && owned(a) > 0 && owned(b) > 0 &&
+                                        owned(c) > 0; },
+                           30s))
+        << logs();
+    const std::array<replica*, 3> fronts{&a, &b, &c};
+    int distinct = 0;
+    for (int i = 1; i <= 12; ++i, ++distinct) {
+        // Every fourth mention reaches all three fronts: a client retrying elsewhere.
+        if (i % 4 == 0)
+            for (auto* f : fronts) ingest(*f, angry(i));
+        else
+            ingest(*fronts[static_cast<std::size_t>(i % 3)], angry(i));
+    }
+    for (int i = 1; i <= 9; ++i, ++distinct) ingest(*fronts[static_cast<std::size_t>(i % 3)], unrelated(i));
+    ASSERT_FALSE(HasFailure());
+    ASSERT_TRUE(wait_until([&] { return total("crisisd_mentions_processed_total") >= distinct; }, 30s))
+        << total("crisisd_mentions_processed_total") << "\n"
+        << logs();
+    auto pages = [&] { return lines_in(a.folder / "pages.jsonl") + lines_in(b.folder / "pages.jsonl") +
+                              lines_in(c.folder / "pages.jsonl"); };
+    ASSERT_TRUE(wait_until([&] { return pages() >= 1; }, 30s)) << logs();
+    EXPECT_EQ(total("crisisd_mentions_processed_total"), distinct);
+    EXPECT_EQ(total("crisisd_incidents_opened_total{rule=\"acme-outage\"}"), 1);
+    EXPECT_EQ(pages(), 1u);
+}
