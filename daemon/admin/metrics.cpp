@@ -7,6 +7,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -152,6 +153,7 @@ struct metrics::impl {
     // Issue 15: present only in cluster mode (a single process has no leases to show).
     struct cluster_series {
         pm::Gauge& owned;
+        pm::Family<pm::Gauge>& by_partition;
         pm::Gauge& members;
         pm::Gauge& remaining;
         pm::Gauge& connected;
@@ -170,6 +172,10 @@ struct metrics::impl {
             };
             cluster.reset(new cluster_series{
                 gauge("crisisd_cluster_partitions_owned", "Partitions whose lease this replica holds and may act on"),
+                pm::BuildGauge()
+                    .Name("crisisd_cluster_partition_owned")
+                    .Help("1 for each partition whose lease this replica holds and may act on, 0 for the others")
+                    .Register(*registry),
                 gauge("crisisd_cluster_members", "Live replicas seen in the last lease round"),
                 gauge("crisisd_cluster_lease_remaining_seconds",
                       "Seconds until the soonest deadline of the leases held: how long this replica could still act "
@@ -283,6 +289,9 @@ void metrics::clock_stepped() { impl_->clock_steps.Increment(); }
 void metrics::cluster_leases(const cluster_lease_figures& f) {
     auto& c = impl_->cluster_of();
     c.owned.Set(f.owned);
+    for (int p = 0; p < f.partitions; ++p)
+        c.by_partition.Add({{"partition", std::to_string(p)}})
+            .Set(std::find(f.owned_partitions.begin(), f.owned_partitions.end(), p) != f.owned_partitions.end() ? 1 : 0);
     c.members.Set(f.members);
     c.remaining.Set(f.lease_remaining_seconds);
     c.connected.Set(f.connected ? 1 : 0);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace prometheus {
 class Counter;
@@ -82,6 +83,8 @@ public:
     // (crisisd_cluster_*). The series appear with the first call, so a single process has none.
     struct cluster_lease_figures {
         int owned = 0;
+        int partitions = 0;
+        std::vector<int> owned_partitions;
         int members = 0;
         double lease_remaining_seconds = 0;
         bool connected = false;

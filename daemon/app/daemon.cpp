@@ -238,6 +238,8 @@ struct daemon::impl final : admin::daemon_access,
         const auto st = leases->status();
         admin::metrics::cluster_lease_figures f;
         f.owned = st.owned;
+        f.partitions = st.partitions;
+        f.owned_partitions = st.owned_partitions;
         f.members = st.members;
         f.lease_remaining_seconds = st.lease_remaining_seconds;
         f.connected = st.connected;

@@ -95,6 +95,7 @@ lease_status lease_keeper::status() const {
     s.partitions = leases_->settings().partitions;
     const auto owned = leases_->owned(now);
     s.owned = static_cast<int>(owned.size());
+    s.owned_partitions = owned;
     std::optional<cluster::mono_time> soonest;
     for (int p : owned)
         if (auto d = leases_->deadline(p); d && (!soonest || *d < *soonest)) soonest = *d;

@@ -19,6 +19,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "cluster/nats_connection.hpp"
 #include "cluster/partition_leases.hpp"
@@ -31,6 +32,7 @@ namespace crisisd::runtime {
 struct lease_status {
     int partitions = 0;           // the cluster's partition count
     int owned = 0;                // partitions this replica may act on now
+    std::vector<int> owned_partitions;   // which
     int members = 0;              // live replicas seen in the last round (0: unknown)
     // Seconds until the soonest deadline among the owned partitions (0 when none is owned): how
     // long this replica could keep acting if NATS stopped answering now.
