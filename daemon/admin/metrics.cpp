@@ -160,6 +160,10 @@ struct metrics::impl {
         pm::Counter& renew_failures;
         pm::Counter& acquisitions;
         pm::Counter& losses;
+        pm::Gauge& publish_queue;
+        pm::Counter& published;
+        pm::Counter& publish_failures;
+        pm::Counter& publish_dropped;
     };
     std::unique_ptr<cluster_series> cluster;
     cluster_series& cluster_of() {
@@ -186,6 +190,12 @@ struct metrics::impl {
                         "Partition leases taken: first takes, takeovers of a dead replica's partitions, take-backs"),
                 counter("crisisd_cluster_leases_lost_total",
                         "Partition leases lost: taken over by another replica, or not renewed before the deadline"),
+                gauge("crisisd_cluster_publish_queue", "Mention messages waiting to be published to the mention stream"),
+                counter("crisisd_cluster_published_total",
+                        "Mention messages the mention stream stored (or already held: a duplicate)"),
+                counter("crisisd_cluster_publish_failures_total", "Mention messages whose publish failed and was retried"),
+                counter("crisisd_cluster_publish_dropped_total",
+                        "Mention messages lost to a full publish queue while NATS did not take them"),
             });
         }
         return *cluster;
@@ -303,6 +313,10 @@ void metrics::cluster_leases(const cluster_lease_figures& f) {
     follow(c.renew_failures, f.renew_failures);
     follow(c.acquisitions, f.acquisitions);
     follow(c.losses, f.losses);
+    c.publish_queue.Set(static_cast<double>(f.publish_queue));
+    follow(c.published, f.published);
+    follow(c.publish_failures, f.publish_failures);
+    follow(c.publish_dropped, f.publish_dropped);
 }
 
 void metrics::admin_refused(std::string_view reason) {

@@ -91,6 +91,11 @@ public:
         long renew_failures = 0;  // running totals
         long acquisitions = 0;
         long losses = 0;
+        // The partitioned intake (the partitions preview; all 0 otherwise).
+        long publish_queue = 0;      // matched mentions waiting to be published
+        long published = 0;          // running totals
+        long publish_failures = 0;
+        long publish_dropped = 0;
     };
     void cluster_leases(const cluster_lease_figures& f);
     void admin_refused(std::string_view reason);

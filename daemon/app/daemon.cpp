@@ -246,6 +246,13 @@ struct daemon::impl final : admin::daemon_access,
         f.renew_failures = st.renew_failures;
         f.acquisitions = st.acquisitions;
         f.losses = st.losses;
+        if (cintake) {
+            const auto is = cintake->status();
+            f.publish_queue = is.queued;
+            f.published = is.published;
+            f.publish_failures = is.publish_failures;
+            f.publish_dropped = is.dropped;
+        }
         metrics.cluster_leases(f);
     }
 

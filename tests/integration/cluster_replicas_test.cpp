@@ -237,6 +237,9 @@ TEST_F(cluster_replicas, mentions_sent_to_any_replica_are_counted_once_and_a_fir
     EXPECT_EQ(total("crisisd_mentions_processed_total"), distinct);
     EXPECT_EQ(total("crisisd_incidents_opened_total{rule=\"acme-outage\"}"), 1);
     EXPECT_EQ(pages(), 1u);
+    // Every received copy was published (duplicates too: the stream drops them), none lost.
+    EXPECT_GE(total("crisisd_cluster_published_total"), distinct);
+    EXPECT_EQ(total("crisisd_cluster_publish_dropped_total"), 0);
 }
 
 // SIGKILL of the key's owner: its partitions move to a survivor within 10 s, and mentions the
