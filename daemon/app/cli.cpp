@@ -89,7 +89,8 @@ std::optional<config::settings> load_config_or_report(const std::string& path) {
     if (result.config.cluster && cluster_preview().empty()) {
         std::fprintf(stderr,
                      "%s: error: 'cluster': running crisisd as several replicas is not available in this version "
-                     "(the runtime does not use the cluster yet); remove the section to run one process\n",
+                     "(a replica does not yet take over a dead one's incidents and outbox); remove the section to run one "
+                     "process\n",
                      path.c_str());
         return std::nullopt;
     }
