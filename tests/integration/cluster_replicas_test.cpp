@@ -32,13 +32,14 @@ constexpr int partitions = 8;
 const std::string ingest_token = "cluster-test-ingest-token-0123456789abcdef";
 
 // Every replica has the same source, rule and channels: one page when ten authors complain.
-std::string partitions_config(const fs::path& folder) {
+std::string partitions_config(const fs::path& folder, bool with_statement = false) {
     std::ofstream(folder / "ingest-token") << ingest_token;
     return R"(sources:
   - { name: ingest, type: http, listen: "127.0.0.1:0", token: "${file:)" +
            (folder / "ingest-token").string() + R"(}", trusted: true }
 channels:
   - { name: pager, type: file, path: ")" + (folder / "pages.jsonl").string() + R"(" }
+  - { name: brand, type: file, path: ")" + (folder / "brand.jsonl").string() + R"(" }
 rules:
   - name: acme-outage
     match: { keywords: ["acme"] }
@@ -52,7 +53,14 @@ playbooks:
   - name: outage
     steps:
       - notify: [pager]
-)";
+)" + (with_statement ? R"(      - statement: { name: holding, channel: brand, approval: veto, wait: 5s }
+statements:
+  - name: holding
+    approved_by: "Head of Communications"
+    approved_at: "2026-11-01"
+    text: { en: "We know about the outage and are working on it." }
+)"
+                        : "");
 }
 
 // Lines in a file (0 when it does not exist).
@@ -89,13 +97,13 @@ protected:
         std::uint16_t ingest = 0;   // the partitions preview's HTTP ingest
     };
 
-    replica& start_replica(const std::string& name, const std::string& mode = "leases") {
+    replica& start_replica(const std::string& name, const std::string& mode = "leases", bool with_statement = false) {
         const auto folder = dir_ / name;
         fs::create_directories(folder);
         std::string servers;
         for (const auto& u : nats_.urls()) servers += (servers.empty() ? "\"" : ", \"") + u + "\"";
         std::ofstream config(folder / "crisisd.yaml");
-        if (mode == "partitions") config << partitions_config(folder);
+        if (mode == "partitions") config << partitions_config(folder, with_statement);
         config << "admin: { listen: \"127.0.0.1:0\", tokens_file: \""
                                                << crisisd::testing::write_admin_tokens(folder).string() << "\" }\n"
                                                << "storage: { path: \"" << (folder / "state.db").string() << "\" }\n"
@@ -293,4 +301,33 @@ TEST_F(cluster_replicas, when_the_keys_owner_is_killed_a_survivor_takes_its_part
     EXPECT_EQ(survivors_total("crisisd_incidents_opened_total{rule=\"acme-outage\"}"), 1);
     EXPECT_EQ(pages(), 1u);
     EXPECT_EQ(lines_in(owner.folder / "pages.jsonl"), 0u) << dead;
+}
+
+// Fencing of a returning owner: the key's owner opens the incident and pages, then freezes
+// (SIGSTOP: alive, silent, its sockets open) while its statement's veto wait runs. A survivor
+// takes the partition over; when the old owner wakes, its statement is due, and it must not post
+// it: its lease ran out while it was frozen.
+TEST_F(cluster_replicas, an_owner_frozen_past_its_lease_posts_nothing_when_it_wakes) {
+    auto& a = start_replica("replica-a", "partitions", true);
+    auto& b = start_replica("replica-b", "partitions", true);
+    ASSERT_FALSE(HasFailure());
+    ASSERT_TRUE(wait_until([&] { return owned(a) == partitions / 2 && owned(b) == partitions / 2; }, 30s)) << logs();
+    const int key_partition = crisisd::cluster::partition_of("acme-outage", "acme", partitions);
+    const std::string series = "crisisd_cluster_partition_owned{partition=\"" + std::to_string(key_partition) + "\"}";
+    replica& owner = figure(a, series) == 1 ? a : b;
+    replica& other = &owner == &a ? b : a;
+    for (int i = 1; i <= 10; ++i) ingest(i % 2 ? a : b, angry(i));
+    ASSERT_TRUE(wait_until([&] { return lines_in(owner.folder / "pages.jsonl") == 1; }, 30s)) << logs();
+
+    owner.process->signal(SIGSTOP);
+    const bool taken = wait_until([&] { return figure(other, series) == 1; }, 20s);
+    owner.process->signal(SIGCONT);
+    ASSERT_TRUE(taken) << logs();
+    // Awake, its veto wait is over and the statement written; the fence holds it.
+    ASSERT_TRUE(owner.process->wait_for_stderr("action .*/brand held", 20s).has_value()) << logs();
+    EXPECT_EQ(lines_in(owner.folder / "brand.jsonl"), 0u);
+    EXPECT_EQ(lines_in(other.folder / "brand.jsonl"), 0u);
+    EXPECT_EQ(lines_in(owner.folder / "pages.jsonl") + lines_in(other.folder / "pages.jsonl"), 1u);
+    // And it learns that the partition moved.
+    EXPECT_TRUE(owner.process->wait_for_stderr("lost partition", 10s).has_value()) << logs();
 }
