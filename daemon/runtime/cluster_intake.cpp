@@ -195,6 +195,7 @@ void cluster_intake::consume_loop() {
                     if (error != last_error) core::log_warning("cluster: partition " + std::to_string(p) + ": " + error);
                     last_error = error;
                     consumers.erase(p);
+                    std::this_thread::sleep_for(wait);
                     continue;
                 }
             }
@@ -203,6 +204,8 @@ void cluster_intake::consume_loop() {
             if (!c->fetch(*batch, 256, wait, error)) {
                 if (error != last_error) core::log_warning("cluster: partition " + std::to_string(p) + ": " + error);
                 last_error = error;
+                // A fetch can fail at once (NATS reconnecting): no spinning until the lease lapses.
+                std::this_thread::sleep_for(wait);
                 continue;
             }
             if (batch->empty()) continue;
