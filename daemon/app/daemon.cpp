@@ -21,9 +21,7 @@
 #include "report/incident_log.hpp"
 #include "report/live_views.hpp"
 #include "app/cli.hpp"
-#include "app/sources.hpp"
 #include "core/log.hpp"
-#include "ingest/http_source.hpp"
 #include "net/http_server.hpp"
 #include "notify/channel.hpp"
 #include "outbox/delivery.hpp"
@@ -37,6 +35,7 @@
 #include "runtime/rule_reload.hpp"
 #include "runtime/step_handler.hpp"
 #include "runtime/step_writer.hpp"
+#include "sources/source_set.hpp"
 #include "state/database.hpp"
 
 namespace crisisd::app {
@@ -61,21 +60,6 @@ struct asio_executor final : runtime::executor {
     explicit asio_executor(asio::io_context& i) : io(i) {}
     void post(std::function<void()> fn) override { asio::post(io, std::move(fn)); }
 };
-
-// Channels carry deliveries in flight and the outbox refers to them by name, so they are built
-// once; a reload that changes them is refused whole rather than applied in half.
-bool same_channels(const std::vector<notify::channel_settings>& x, const std::vector<notify::channel_settings>& y) {
-    auto same = [](const notify::channel_settings& a, const notify::channel_settings& b) {
-        return a.name == b.name && a.type == b.type && a.url == b.url && a.headers == b.headers &&
-               a.ca_file == b.ca_file && a.path == b.path && a.timeout == b.timeout && a.token == b.token &&
-               a.visibility == b.visibility && a.routing_key == b.routing_key && a.identifier == b.identifier &&
-               a.password == b.password && a.statements_per_hour == b.statements_per_hour &&
-               a.page_id == b.page_id && a.graph_version == b.graph_version &&
-               a.retry.initial == b.retry.initial && a.retry.max == b.retry.max &&
-               a.retry.max_attempts == b.retry.max_attempts;
-    };
-    return std::equal(x.begin(), x.end(), y.begin(), y.end(), same);
-}
 
 }  // namespace
 
@@ -107,7 +91,7 @@ struct daemon::impl final : admin::daemon_access,
     std::unique_ptr<report::live_views> views;  // after store and log: it reads them
     std::unique_ptr<admin::api> api;
     std::unique_ptr<net::http_server> admin_server;
-    std::unique_ptr<sources> srcs;  // after intake: its transports feed it
+    std::unique_ptr<sources::source_set> srcs;  // after intake: its transports feed it
     // Cluster mode (issue 15), lease preview: the replica's partition leases. Declared last so
     // that its thread, which posts to exec, is joined first.
     std::unique_ptr<runtime::lease_keeper> leases;
@@ -327,14 +311,14 @@ struct daemon::impl final : admin::daemon_access,
     }
 
     std::string reload(config::settings next, std::vector<std::string>& notes) {
-        if (!same_channels(next.channels, settings.channels))
+        // Channels carry deliveries in flight and the outbox refers to them by name, so they are
+        // built once; a reload that changes them is refused whole rather than applied in half.
+        if (next.channels != settings.channels)
             return "channels changed: channels take effect at a restart (systemctl restart crisisd), "
                    "so nothing of this configuration was applied";
         // An HTTP source whose address cannot be bound would stop ingest; the running one stays.
-        for (const auto& src : next.sources)
-            if (src.type == "http")
-                if (auto err = ingest::http_source::check_listen(io.get_executor(), src.listen); !err.empty())
-                    return "source '" + src.name + "': " + err + "; nothing of this configuration was applied";
+        if (auto err = srcs->check(next.sources); !err.empty())
+            return err + "; nothing of this configuration was applied";
         if (auto err = runtime::reload_rules(det, settings.rules, pipeline_settings_of(next), *cmds, clock.now(), notes);
             !err.empty())
             return err;
@@ -474,7 +458,7 @@ std::optional<create_error> daemon::impl::build() {
     if (!options.extra_admin_token.empty()) api->add_token("demo", admin::role::admin, options.extra_admin_token);
     api->load_tokens();
 
-    srcs = std::make_unique<sources>(io.get_executor(), *in, metrics, options.observer, *store, clock);
+    srcs = std::make_unique<sources::source_set>(io.get_executor(), *in, metrics, options.observer, *store, clock);
     for (const auto& s : settings.sources)
         if (auto err = srcs->add(s); !err.empty()) return create_error{err, std::nullopt};
     update_outbox_metrics();

@@ -15,16 +15,16 @@
 #include "config/settings.hpp"
 #include "core/clock.hpp"
 #include "incident/engine.hpp"
+#include "sources/source_set.hpp"
 #include "state/database.hpp"
 
 namespace crisisd::app {
 
-// What happened, for a human watching (the demo's timeline, the journal). All calls come from
-// the daemon's thread.
-class daemon_observer {
+// What happened, for a human watching (the demo's timeline, the journal): sources coming and
+// going (sources::status_listener::source_state), incidents, actions, commands. All calls come
+// from the daemon's thread.
+class daemon_observer : public sources::status_listener {
 public:
-    virtual ~daemon_observer() = default;
-    virtual void source_state(std::string_view source, bool connected, std::string_view detail) = 0;
     virtual void incident_opened(const incident::incident& inc) = 0;
     virtual void incident_resolved(const incident::incident& inc) = 0;
     virtual void action_queued(const incident::action& a) = 0;
@@ -64,8 +64,9 @@ public:
     // the daemon's thread, between two mentions, so none is lost. Rules, playbooks and
     // statements take effect at once; open incidents, their step timers, silences and incident
     // numbering carry over, and so does all detector state when no rule's definition changed.
-    // Sections bound to sockets and files (sources, channels, admin, storage) keep their running
-    // values; `notes` says which would need a restart. Returns "" when swapped, else why
+    // Only sources whose settings changed are restarted (sources::source_set::reload); changed
+    // channels refuse the whole reload; admin and storage keep their running values, and
+    // `notes` says which would need a restart. Returns "" when swapped, else why
     // nothing changed (a keyword Vectorscan cannot compile).
     std::string reload(config::settings next, std::vector<std::string>& notes);
 

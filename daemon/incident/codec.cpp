@@ -166,7 +166,7 @@ incident_summary read_summary(const json::object& o) {
     }
     s.rule = str(o, "rule");
     s.key = str(o, "key");
-    s.severity = str(o, "severity");
+    s.severity = severity_level_from_string(str(o, "severity"));
     s.state = incident_state_from_string(str(o, "state"));
     s.opened_at = maybe_rfc3339(o, "opened_at").value_or(core::timestamp{});
     s.resolved_at = maybe_rfc3339(o, "resolved_at");
@@ -205,7 +205,7 @@ std::string incident_to_json(const incident& inc) {
         .member("id", inc.id)
         .member("rule", inc.rule)
         .member("key", inc.key)
-        .member("severity", inc.severity)
+        .member("severity", to_string(inc.severity))
         .member("playbook", inc.playbook)
         .member("state", to_string(inc.state))
         .member("opened_at_us", micros(inc.opened_at));
@@ -239,7 +239,7 @@ std::optional<incident> incident_from_json(std::string_view text) {
     inc.id = static_cast<std::uint64_t>(integer(o, "id"));
     inc.rule = str(o, "rule");
     inc.key = str(o, "key");
-    inc.severity = str(o, "severity");
+    inc.severity = severity_level_from_string(str(o, "severity")).value_or(severity_level::warning);
     inc.playbook = str(o, "playbook");
     inc.state = or_first(incident_state_from_string(str(o, "state")));
     inc.opened_at = at_us(o, "opened_at_us");
@@ -269,7 +269,7 @@ std::string action_to_json(const action& a, const incident* inc, std::string_vie
         .member("channel", a.channel)
         .member("text", a.text)
         .member("at", core::format_rfc3339(a.at));
-    if (!a.event.empty()) w.member("event", a.event);
+    if (a.event != action_event::none) w.member("event", to_string(a.event));
     // How it was approved travels with a statement: the outbox refuses `required` without an approver.
     if (a.kind == action_kind::statement)
         w.member("statement", a.statement)
@@ -281,7 +281,7 @@ std::string action_to_json(const action& a, const incident* inc, std::string_vie
         w.member("id", static_cast<std::uint64_t>(inc->id))
             .member("rule", inc->rule)
             .member("key", inc->key)
-            .member("severity", inc->severity)
+            .member("severity", to_string(inc->severity))
             .member("state", to_string(inc->state))
             .member("opened_at", core::format_rfc3339(inc->opened_at));
         if (inc->resolved_at) w.member("resolved_at", core::format_rfc3339(*inc->resolved_at));
@@ -306,7 +306,7 @@ std::optional<action_payload> action_from_json(std::string_view text) {
     p.channel = str(o, "channel");
     p.text = str(o, "text");
     p.at = maybe_rfc3339(o, "at").value_or(core::timestamp{});
-    p.event = str(o, "event");
+    p.event = action_event_from_string(str(o, "event"));
     p.statement = str(o, "statement");
     p.language = str(o, "language");
     if (const auto* mode = o.if_contains("approval")) {

@@ -33,7 +33,8 @@ void write_evidence(core::json_writer& w, const detect::metrics_snapshot& m, evi
 // The snapshot shape (see above).
 std::string incident_to_json(const incident& inc);
 // nullopt for a snapshot that is not a JSON object with a numeric id; unknown enum names read as
-// the first value (open, scheduled, notify), an unreadable step identity as none (changed).
+// the first value (open, scheduled, notify), an unknown or missing severity as warning (a
+// rule's default), an unreadable step identity as none (changed).
 std::optional<incident> incident_from_json(std::string_view json);
 
 // The body every channel receives for an action (and the outbox stores). `inc` adds the
@@ -45,7 +46,7 @@ struct incident_summary {
     std::uint64_t id = 0;
     std::string rule;
     std::string key;
-    std::string severity;
+    std::optional<severity_level> severity;  // nullopt: missing or unknown
     std::optional<incident_state> state;  // nullopt: missing or unknown
     core::timestamp opened_at{};
     std::optional<core::timestamp> resolved_at;
@@ -59,7 +60,9 @@ struct action_payload {
     std::string channel;
     std::string text;
     core::timestamp at{};
-    std::string event;  // notify: opened | escalated | acknowledged | resolved | veto_restarted
+    // notify: opened, escalated, acknowledged, resolved, veto_restarted; none when the payload
+    // has no event (a statement); nullopt for a name this crisisd does not know.
+    std::optional<action_event> event = action_event::none;
     std::string statement;
     std::string language;
     // Statements carry how they were approved; payloads written before that carry nothing.

@@ -141,7 +141,7 @@ struct engine::impl {
     std::optional<std::string> field(std::string_view name, const incident& inc, core::timestamp now) const {
         if (name == "topic") return configured_topic(playbook_of(inc), inc.key);
         if (name == "rule") return inc.rule;
-        if (name == "severity") return inc.severity;
+        if (name == "severity") return std::string(to_string(inc.severity));
         if (name == "incident_id") return std::to_string(inc.id);
         const playbook_settings* pb = playbook_of(inc);
         // Times in the playbook's zone ("14:30"; "14:30 UTC" without one): incident/template.hpp.
@@ -164,14 +164,14 @@ struct engine::impl {
         return out;
     }
 
-    std::string summary(const incident& inc, std::string_view event, core::timestamp now) const {
-        std::string s = "[" + inc.severity + "] " + inc.rule + ": " + inc.key + " — incident " +
+    std::string summary(const incident& inc, action_event event, core::timestamp now) const {
+        std::string s = "[" + std::string(to_string(inc.severity)) + "] " + inc.rule + ": " + inc.key + " — incident " +
                         std::to_string(inc.id) + " ";
-        if (event == "opened") {
+        if (event == action_event::opened) {
             const detect::metrics_snapshot& e = inc.evidence;
             s += "opened (" + compact(e.count) + " mentions, " + compact(e.negative_count) + " negative, " +
                  compact(e.unique_authors) + " authors, volume x" + compact(e.volume_ratio) + ")";
-        } else if (event == "escalated") {
+        } else if (event == action_event::escalated) {
             s += "escalated: not acknowledged after " +
                  core::format_duration(std::chrono::floor<std::chrono::seconds>(now - inc.opened_at));
         } else {
@@ -314,8 +314,9 @@ struct engine::impl {
                      ": \"" + a.text + "\"");
             out.push_back(std::move(a));
         } else {
-            const std::string event =
-                id.kind == step_kind::escalate ? "escalated" : (st.on_resolve ? "resolved" : "opened");
+            const action_event event = id.kind == step_kind::escalate ? action_event::escalated
+                                       : st.on_resolve                 ? action_event::resolved
+                                                                       : action_event::opened;
             const std::string text = summary(inc, event, now);
             std::vector<std::string_view> sent;
             std::string channels;
@@ -447,7 +448,7 @@ struct engine::impl {
         inc.opened_at = now;
         inc.evidence = o.evidence;
         inc.languages = o.languages;
-        note(inc, now, system_actor, "opened");
+        note(inc, now, system_actor, std::string(to_string(action_event::opened)));
         if (const playbook_settings* pb = playbook_of(inc)) {
             auto add = [&inc](const step_settings& s, bool on_resolve) {
                 step_status st;
@@ -476,7 +477,7 @@ struct engine::impl {
         inc.state = incident_state::resolved;
         inc.resolved_at = now;
         open_by_key.erase(open_key(inc.rule, inc.key));
-        note(inc, now, who, "resolved");
+        note(inc, now, who, std::string(to_string(action_event::resolved)));
         for (step_status& st : inc.steps) {
             if (st.on_resolve) continue;
             if (st.state == step_state::scheduled || st.state == step_state::awaiting_approval) {
@@ -548,7 +549,7 @@ struct engine::impl {
             if (channels != nullptr) break;
         }
         if (channels == nullptr) return;
-        const std::string text = "[" + inc.severity + "] " + inc.rule + ": " + inc.key + " — incident " +
+        const std::string text = "[" + std::string(to_string(inc.severity)) + "] " + inc.rule + ": " + inc.key + " — incident " +
                                  std::to_string(inc.id) + ": statement " + id.statement + " goes out on " +
                                  id.channels.front() + " at " + when +
                                  " unless vetoed (its veto wait ran out while crisisd was down)";
@@ -566,7 +567,7 @@ struct engine::impl {
             a.on_resolve = st.on_resolve;
             a.kind = action_kind::notify;
             a.channel = ch;
-            a.event = "veto_restarted";
+            a.event = action_event::veto_restarted;
             a.text = text;
             a.at = now;
             out.push_back(std::move(a));
@@ -631,7 +632,7 @@ command_result engine::acknowledge(std::uint64_t id, std::string_view who, core:
     if (inc->state == incident_state::resolved) return command_result::not_allowed;
     inc->state = incident_state::acknowledged;
     inc->acknowledged_at = now;
-    impl_->note(*inc, now, who, "acknowledged");
+    impl_->note(*inc, now, who, std::string(to_string(action_event::acknowledged)));
     for (step_status& st : inc->steps) {
         if (st.on_resolve || st.state != step_state::scheduled) continue;
         const auto& rec = st.identity;

@@ -27,7 +27,7 @@ struct action {
     bool on_resolve = false;
     action_kind kind = action_kind::notify;
     std::string channel;
-    std::string event;      // notify: "opened" | "escalated" | "resolved"
+    action_event event = action_event::none;  // notify: opened, escalated, resolved, acknowledged, veto_restarted
     std::string statement;  // statement: its name
     std::string language;   // statement: language chosen
     std::string text;       // statement: the text as shown for approval or veto; notify: a one-line summary
@@ -79,14 +79,16 @@ struct step_status {
 struct history_entry {
     core::timestamp at{};
     std::string who;   // "crisisd" for automatic transitions, else the person
-    std::string what;  // "opened", "acknowledged", "vetoed step 2", …
+    // The incident's own transitions are named as the action events are ("opened",
+    // "acknowledged", "resolved"); people's decisions say more ("vetoed step 2", …).
+    std::string what;
 };
 
 struct incident {
     std::uint64_t id = 0;
     std::string rule;
     std::string key;
-    std::string severity;
+    severity_level severity = severity_level::warning;
     std::string playbook;
     incident_state state = incident_state::open;
     core::timestamp opened_at{};
@@ -102,7 +104,7 @@ struct incident {
 struct opening {
     std::string rule;
     std::string key;
-    std::string severity;
+    severity_level severity = severity_level::warning;
     std::string playbook;  // may be empty: record only
     detect::metrics_snapshot evidence;
     std::map<std::string, std::size_t> languages;

@@ -1,6 +1,6 @@
 #pragma once
 // The `feed` source's transport: polls one RSS or Atom URL every `interval` and hands each new
-// document to a handler (which reads the items; see app/feed_intake.hpp). HTTP as a polite
+// document to a handler (which reads the items; see sources/feed_intake.hpp). HTTP as a polite
 // feed reader speaks it (RFC 9110/9111): conditional GET with the last ETag (If-None-Match) and
 // Last-Modified (If-Modified-Since), so an unchanged feed costs a 304 and no parsing; gzip
 // accepted and inflated up to the size limit; on 429 and 503 the next poll waits for

@@ -23,7 +23,7 @@ public:
         auto p = incident::action_from_json(d.payload);
         if (!p) co_return bad_payload();
         const auto inc = p->incident.value_or(incident::incident_summary{});
-        bool resolved = p->event == "resolved";
+        bool resolved = p->event == incident::action_event::resolved;
         auto starts = p->incident ? inc.opened_at : p->at;
         auto ends = resolved ? inc.resolved_at.value_or(p->at) : p->at + firing_lifetime;
         if (ends <= starts) ends = starts + std::chrono::seconds(1);
@@ -34,7 +34,7 @@ public:
         // again, and its incident 1 must not be taken for the old one.
         if (!d.instance.empty()) labels["crisisd_instance"] = d.instance;
         if (!inc.key.empty()) labels["key"] = inc.key;
-        if (!inc.severity.empty()) labels["severity"] = inc.severity;
+        if (inc.severity) labels["severity"] = incident::to_string(*inc.severity);
         boost::json::object annotations{{"summary", headline(*p)}};
         if (p->kind == incident::action_kind::statement) annotations["statement"] = p->text;
         boost::json::object alert{{"labels", std::move(labels)},

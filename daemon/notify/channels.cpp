@@ -35,12 +35,12 @@ namespace detail {
 
 std::string headline(const incident::action_payload& p) {
     std::string out;
-    if (p.incident && !p.incident->severity.empty()) out += "[" + p.incident->severity + "] ";
+    if (p.incident && p.incident->severity) out += "[" + std::string(incident::to_string(*p.incident->severity)) + "] ";
     if (p.incident) {
         const auto& inc = *p.incident;
         out += "incident " + std::to_string(inc.id);
         if (!inc.rule.empty()) out += " (" + inc.rule + (inc.key.empty() ? "" : " / " + inc.key) + ")";
-        if (!p.event.empty()) out += " " + p.event;
+        if (p.event && *p.event != incident::action_event::none) out += " " + std::string(incident::to_string(*p.event));
         if (!p.text.empty()) out += ": ";
     }
     out += p.text;

@@ -10,14 +10,10 @@ namespace {
 
 constexpr std::string_view default_url = "https://events.pagerduty.com/v2/enqueue";
 
-// PagerDuty knows four severities; rule severities are free text, so the common words map onto
-// them and anything unknown pages as an error rather than being refused with a 400.
-std::string_view pd_severity(std::string_view s) {
-    if (s == "critical" || s == "error" || s == "warning" || s == "info") return s;
-    if (s == "high" || s == "major" || s == "page") return "error";
-    if (s == "medium" || s == "minor" || s == "warn") return "warning";
-    if (s == "low" || s == "notice") return "info";
-    return "error";
+// PagerDuty knows four severities, crisisd's three among them; a payload without one (or with
+// one this crisisd does not know) pages as an error rather than being refused with a 400.
+std::string_view pd_severity(std::optional<incident::severity_level> s) {
+    return s ? incident::to_string(*s) : "error";
 }
 
 class pagerduty_channel final : public http_channel {
@@ -31,8 +27,8 @@ public:
             co_return make_result(outcome::failed, 0, "pagerduty pages people; it does not post statements");
         const auto inc = p->incident.value_or(incident::incident_summary{});
         std::string_view action = "trigger";
-        if (p->event == "acknowledged") action = "acknowledge";
-        else if (p->event == "resolved") action = "resolve";
+        if (p->event == incident::action_event::acknowledged) action = "acknowledge";
+        else if (p->event == incident::action_event::resolved) action = "resolve";
         // One alert per incident, whatever step or retry sends it: a repeated trigger attaches
         // to the open alert instead of paging twice. The instance keeps incident 1 of a state
         // database created anew from attaching to incident 1 of the old one.
@@ -43,7 +39,7 @@ public:
         if (action == "trigger") {
             auto summary = headline(*p);
             if (summary.size() > 1024) summary.resize(1024);
-            boost::json::object details{{"incident_id", inc.id}, {"event", p->event}};
+            boost::json::object details{{"incident_id", inc.id}, {"event", p->event ? incident::to_string(*p->event) : std::string_view()}};
             if (p->incident) details["opened_at"] = core::format_rfc3339(inc.opened_at);
             body["payload"] = boost::json::object{{"summary", summary},
                                                   {"source", "crisisd"},

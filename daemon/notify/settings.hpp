@@ -14,6 +14,8 @@ struct retry_settings {
     core::duration initial = std::chrono::seconds(1);
     core::duration max = std::chrono::seconds(60);
     int max_attempts = 30;
+
+    bool operator==(const retry_settings&) const = default;
 };
 
 struct channel_settings {
@@ -43,6 +45,9 @@ struct channel_settings {
     static constexpr int default_statements_per_hour = 6;
     int statements_per_hour = default_statements_per_hour;
     retry_settings retry;
+
+    // Every field: a reload compares the running channels with the new ones this way.
+    bool operator==(const channel_settings&) const = default;
 };
 
 }  // namespace crisisd::notify

@@ -9,6 +9,7 @@
 #include <span>
 #include <string_view>
 
+#include "incident/names.hpp"
 #include "text/post_length.hpp"
 
 namespace crisisd::notify {
@@ -47,9 +48,10 @@ struct channel_traits {
             if (k.name == name) return &k;
         return nullptr;
     }
-    // Whether a channel of this type learns of `event` ("acknowledged", "resolved") on its own.
-    bool follows(std::string_view event) const {
-        return (event == "acknowledged" && follows_acknowledge) || (event == "resolved" && follows_resolve);
+    // Whether a channel of this type learns of `event` (acknowledged, resolved) on its own.
+    bool follows(incident::action_event event) const {
+        return (event == incident::action_event::acknowledged && follows_acknowledge) ||
+               (event == incident::action_event::resolved && follows_resolve);
     }
 };
 

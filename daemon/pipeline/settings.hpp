@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "detect/settings.hpp"
+#include "incident/names.hpp"
 #include "match/settings.hpp"
 
 namespace crisisd::pipeline {
@@ -13,7 +14,7 @@ struct rule_settings {
     std::string name;
     match::match_settings match;
     detect::detector_settings detect;
-    std::string severity = "warning";
+    incident::severity_level severity = incident::severity_level::warning;
     std::string playbook;  // empty: incidents are only recorded
     // New incidents the rule may open per rolling hour (config `max_incidents_per_hour`); 0: no
     // cap, only when written down. Over it a firing key opens no incident (pipeline::suppressed):

@@ -97,7 +97,7 @@ void incident_log::write(core::json_writer& w, const pipeline::pipeline& p, cons
     w.member("id", static_cast<std::uint64_t>(inc.id))
         .member("rule", inc.rule)
         .member("key", inc.key)
-        .member("severity", inc.severity)
+        .member("severity", incident::to_string(inc.severity))
         .member("state", incident::to_string(inc.state))
         .member("opened_at", core::format_rfc3339(inc.opened_at));
     maybe_time(w, "acknowledged_at", inc.acknowledged_at);
@@ -152,7 +152,7 @@ void incident_log::write_actions(core::json_writer& w, const incident::incident&
             .member("at", core::format_rfc3339(a.at));
         // The report keeps what was posted, byte for byte.
         if (a.kind == incident::action_kind::statement) w.member("text", a.text);
-        if (!a.event.empty()) w.member("event", a.event);
+        if (a.event != incident::action_event::none) w.member("event", incident::to_string(a.event));
         w.end_object();
     }
     for (const auto& s : inc.steps) {
@@ -204,7 +204,7 @@ void incident_log::write_steps(core::json_writer& w, const incident::incident& i
         if (!s.language.empty()) w.member("language", s.language);
         std::optional<delivery_status> delivery;
         for (const auto& a : emitted)
-            if (a.step == s.index && a.on_resolve == s.on_resolve && a.event != "veto_restarted") delivery = status(a);
+            if (a.step == s.index && a.on_resolve == s.on_resolve && a.event != incident::action_event::veto_restarted) delivery = status(a);
         if (delivery) w.member("status", to_string(*delivery));
         maybe_time(w, "due", s.due);
         w.key("due_in_ms");

@@ -76,7 +76,7 @@ void timeline::source_state(std::string_view source, bool connected, std::string
 void timeline::incident_opened(const incident::incident& inc) {
     const auto& e = inc.evidence;
     line(inc.opened_at, "▲", red,
-         "INCIDENT #" + std::to_string(inc.id) + " OPENED  " + inc.rule + " / " + inc.key + "  [" + inc.severity + "]");
+         "INCIDENT #" + std::to_string(inc.id) + " OPENED  " + inc.rule + " / " + inc.key + "  [" + std::string(incident::to_string(inc.severity)) + "]");
     line(inc.opened_at, " ", {},
          "  evidence: " + fixed(e.negative_count, 0) + " negative of " + fixed(e.count, 0) + " mentions (" +
              fixed(e.negative_ratio * 100, 0) + "%), " + fixed(e.unique_authors, 0) + " different authors, " +
@@ -106,7 +106,7 @@ void timeline::action_queued(const incident::action& a) {
     if (a.kind == incident::action_kind::statement) {
         line(a.at, "→", blue, "  statement \"" + a.statement + "\" (" + a.language + ") queued for " + a.channel);
     } else {
-        line(a.at, "→", blue, "  notify " + a.channel + " (" + a.event + ")");
+        line(a.at, "→", blue, "  notify " + a.channel + " (" + std::string(incident::to_string(a.event)) + ")");
     }
 }
 

@@ -43,7 +43,7 @@ std::optional<incident::command_result> commands::apply(std::string_view verb, s
                   std::string(describe(r)) + (target ? " rule=" + target->rule + " key=" + target->key : std::string()) +
                   (step_index ? " step=" + std::to_string(*step_index) : std::string()));
     if (r == incident::command_result::done) {
-        if (verb == "ack") follow_.add(incidents, id, "acknowledged", now, step.actions);
+        if (verb == "ack") follow_.add(incidents, id, incident::action_event::acknowledged, now, step.actions);
         touched.push_back(id);
     }
     return r;

@@ -9,7 +9,7 @@ namespace crisisd::runtime {
 follow_ups::follow_ups(state::database& store, std::map<std::string, std::string, std::less<>> channel_types)
     : store_(store), channel_types_(std::move(channel_types)) {}
 
-void follow_ups::add(const incident::engine& incidents, std::uint64_t id, std::string_view event,
+void follow_ups::add(const incident::engine& incidents, std::uint64_t id, incident::action_event event,
                      core::timestamp now, std::vector<incident::action>& out) const {
     if (!incidents.find(id)) return;
     std::vector<std::string> seen;
@@ -24,13 +24,14 @@ void follow_ups::add(const incident::engine& incidents, std::uint64_t id, std::s
             return a.channel == rec.channel && a.event == event;
         });
         if (planned) continue;
+        const std::string name(incident::to_string(event));
         incident::action a;
-        a.idempotency_key = std::to_string(id) + "/" + std::string(event) + "/" + rec.channel;
+        a.idempotency_key = std::to_string(id) + "/" + name + "/" + rec.channel;
         a.incident_id = id;
         a.kind = incident::action_kind::notify;
         a.channel = rec.channel;
-        a.event = std::string(event);
-        a.text = "incident " + std::to_string(id) + " " + std::string(event);
+        a.event = event;
+        a.text = "incident " + std::to_string(id) + " " + name;
         a.at = now;
         out.push_back(std::move(a));
     }

@@ -25,9 +25,9 @@ public:
     follow_ups(state::database& store, std::map<std::string, std::string, std::less<>> channel_types);
 
     // Appends to `out` one notify action per channel that paged incident `id` and follows
-    // `event` ("acknowledged", "resolved"), unless `out` already plans that event there. Keys
+    // `event` (acknowledged, resolved), unless `out` already plans that event there. Keys
     // are per incident, event and channel, so a repeated command adds nothing to the outbox.
-    void add(const incident::engine& incidents, std::uint64_t id, std::string_view event, core::timestamp now,
+    void add(const incident::engine& incidents, std::uint64_t id, incident::action_event event, core::timestamp now,
              std::vector<incident::action>& out) const;
 
 private:

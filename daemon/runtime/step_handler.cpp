@@ -20,7 +20,7 @@ void step_handler::handle(std::optional<clock::monotonic_time> arrival) {
         if (!inc) continue;
         const double latency = arrival ? std::chrono::duration<double>(clock_.monotonic() - *arrival).count() : 0;
         core::log(core::log_level::notice, "incident " + std::to_string(id) + " opened: rule=" + inc->rule +
-                                               " key=" + inc->key + " severity=" + inc->severity);
+                                               " key=" + inc->key + " severity=" + std::string(incident::to_string(inc->severity)));
         events_.incident_opened(*inc, latency);
     }
     for (auto id : step.resolved) {
@@ -30,7 +30,7 @@ void step_handler::handle(std::optional<clock::monotonic_time> arrival) {
                   "incident " + std::to_string(id) + " resolved: rule=" + inc->rule + " key=" + inc->key);
         events_.incident_resolved(*inc);
     }
-    for (auto id : step.resolved) follow_.add(incidents, id, "resolved", clock_.now(), step.actions);
+    for (auto id : step.resolved) follow_.add(incidents, id, incident::action_event::resolved, clock_.now(), step.actions);
     if (!step.retired.empty()) events_.incidents_retired(step.retired);
     note_suppressed();
     std::vector<pending_action> actions;

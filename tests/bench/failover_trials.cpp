@@ -127,6 +127,8 @@ struct outcome {
     double takeover_s = -1;
     std::size_t pages = 0, statements = 0;
     bool counted_once = false;
+    double counted = 0;   // the dead replica's last count plus the survivors'
+    int distinct = 0;
     std::string why;   // set when the trial could not run (setup)
     bool ok() const {
         return why.empty() && takeover_s >= 0 && takeover_s <= 10 && pages == 1 && statements == 1 && counted_once;
@@ -211,7 +213,9 @@ outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::st
     };
     // A killed owner's fetched, unacknowledged batch comes back after the stream's ack wait (10 s).
     wait_until([&] { return counted() >= distinct && all_lines("brand.jsonl") >= 1; }, 25s);
-    o.counted_once = counted() == distinct;
+    o.counted = counted();
+    o.distinct = distinct;
+    o.counted_once = o.counted == distinct;
     o.pages = all_lines("pages.jsonl");
     o.statements = all_lines("brand.jsonl");
     stop_all();
@@ -258,8 +262,8 @@ int main(int argc, char** argv) {
         ++total;
         if (o.ok()) ++ok;
         else ++failures;
-        std::printf("trial %d (%s): %s takeover=%.1fs pages=%zu statements=%zu counted_once=%s%s%s\n", t, m.c_str(),
-                    o.ok() ? "ok" : "FAILED", o.takeover_s, o.pages, o.statements, o.counted_once ? "yes" : "no",
+        std::printf("trial %d (%s): %s takeover=%.1fs pages=%zu statements=%zu counted=%g/%d%s%s\n", t, m.c_str(),
+                    o.ok() ? "ok" : "FAILED", o.takeover_s, o.pages, o.statements, o.counted, o.distinct,
                     o.why.empty() ? "" : " why=", o.why.c_str());
         std::fflush(stdout);
     }

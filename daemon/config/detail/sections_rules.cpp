@@ -213,7 +213,7 @@ void read_rules(context& ctx, const field& f, std::vector<pipeline::rule_setting
         }
         if (const field* x = m.find("severity")) {
             if (auto v = read_choice(ctx, *x, {"info", "warning", "critical"})) {
-                r.severity = *v == 0 ? "info" : *v == 1 ? "warning" : "critical";
+                r.severity = *v == 0 ? incident::severity_level::info : *v == 1 ? incident::severity_level::warning : incident::severity_level::critical;
             }
         }
         if (const field* x = m.find("playbook")) {

@@ -38,7 +38,7 @@ measured measure(const std::string& tpl, const poster& who, text::length_rule ru
         if (!v && who.rule != nullptr) {
             if (name == "topic") v = pipeline::longest_key(*who.rule);
             if (name == "rule") v = who.rule->name;
-            if (name == "severity") v = who.rule->severity;
+            if (name == "severity") v = std::string(incident::to_string(who.rule->severity));
         }
         if (v) m.placeholders = true;  // a value that varies: the text "can be" this long
         if (!v && name == "status_url" && !who.playbook->status_url.empty()) v = who.playbook->status_url;

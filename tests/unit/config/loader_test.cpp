@@ -88,7 +88,7 @@ TEST(config_loader, single_file_fills_every_section) {
     EXPECT_EQ(d.clear_when.conditions[1].what, detect::metric::mean_compound);
     EXPECT_EQ(d.clear_when.conditions[1].op, detect::comparison::gt);
     EXPECT_EQ(d.cooldown, 30min);
-    EXPECT_EQ(rule.severity, "critical");
+    EXPECT_EQ(rule.severity, crisisd::incident::severity_level::critical);
     EXPECT_EQ(rule.playbook, "outage-holding-statement");
 
     namespace incident = crisisd::incident;
@@ -137,7 +137,7 @@ TEST(config_loader, includes_merge_lists_in_sorted_order) {
     EXPECT_EQ(c.rules[1].name, "billing-anger");
     EXPECT_EQ(c.rules[1].detect.group_by, crisisd::detect::group_source);
     EXPECT_EQ(c.rules[1].detect.fire_when.conditions[0].what, crisisd::detect::metric::zscore);
-    EXPECT_EQ(c.rules[1].severity, "info");
+    EXPECT_EQ(c.rules[1].severity, crisisd::incident::severity_level::info);
     EXPECT_EQ(c.rules[1].playbook, "");
     ASSERT_EQ(c.playbooks.size(), 1u);
     EXPECT_EQ(c.playbooks[0].steps[0].channels, (std::vector<std::string>{"oncall"}));
@@ -204,7 +204,7 @@ TEST(config_loader, rule_defaults_match_the_detector_defaults) {
     EXPECT_EQ(d.group_by, crisisd::detect::group_topic);
     EXPECT_EQ(d.window, 5min);
     EXPECT_EQ(d.baseline, 6h);
-    EXPECT_EQ(r.config.rules[0].severity, "warning");
+    EXPECT_EQ(r.config.rules[0].severity, crisisd::incident::severity_level::warning);
     EXPECT_TRUE(d.clear_when.conditions.empty());
 }
 

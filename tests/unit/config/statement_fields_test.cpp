@@ -205,7 +205,7 @@ TEST(config_status_url, the_engine_posts_the_configured_url) {
         incident::opening o;
         o.rule = "isp-outage";
         o.key = pb;
-        o.severity = "critical";
+        o.severity = incident::severity_level::critical;
         o.playbook = pb;
         o.languages = {{"de", 3}};
         const auto id = e.open(o, t0, out);
@@ -337,7 +337,7 @@ TEST(config_topic, the_engine_posts_no_topic_the_configuration_does_not_know) {
     std::vector<incident::action> out;
     incident::opening o;
     o.rule = "a";
-    o.severity = "warning";
+    o.severity = incident::severity_level::warning;
     o.playbook = "outage";
     o.languages = {{"en", 3}};
     o.key = "acme/CEO-arrested";

@@ -14,7 +14,10 @@ template <class E>
 void expect_names_round_trip(std::initializer_list<E> all, std::optional<E> (*from)(std::string_view)) {
     for (E e : all) EXPECT_EQ(from(to_string(e)), e) << to_string(e);
     EXPECT_FALSE(from("maybe"));
-    EXPECT_FALSE(from(""));
+    // An empty name is none of them, except action_event::none's (an action without an event).
+    if constexpr (!std::is_same_v<E, action_event>) {
+        EXPECT_FALSE(from(""));
+    }
 }
 
 TEST(names, every_enum_round_trips_and_unknown_names_are_refused) {
@@ -27,6 +30,23 @@ TEST(names, every_enum_round_trips_and_unknown_names_are_refused) {
     expect_names_round_trip({step_kind::notify, step_kind::statement, step_kind::escalate}, step_kind_from_string);
     expect_names_round_trip({approval::automatic, approval::veto, approval::required}, approval_from_string);
     EXPECT_EQ(to_string(approval::automatic), "auto");  // the config's spelling
+    expect_names_round_trip({action_event::none, action_event::opened, action_event::escalated,
+                             action_event::acknowledged, action_event::resolved, action_event::veto_restarted},
+                            action_event_from_string);
+    expect_names_round_trip({severity_level::info, severity_level::warning, severity_level::critical},
+                            severity_level_from_string);
+    // The names on the wire, in payloads, snapshots and the config, as they always were.
+    EXPECT_EQ(to_string(action_event::none), "");
+    EXPECT_EQ(to_string(action_event::opened), "opened");
+    EXPECT_EQ(to_string(action_event::escalated), "escalated");
+    EXPECT_EQ(to_string(action_event::acknowledged), "acknowledged");
+    EXPECT_EQ(to_string(action_event::resolved), "resolved");
+    EXPECT_EQ(to_string(action_event::veto_restarted), "veto_restarted");
+    EXPECT_EQ(to_string(severity_level::info), "info");
+    EXPECT_EQ(to_string(severity_level::warning), "warning");
+    EXPECT_EQ(to_string(severity_level::critical), "critical");
+    EXPECT_FALSE(action_event_from_string("ack"));
+    EXPECT_FALSE(severity_level_from_string("major"));
     EXPECT_EQ(action_kind_of(step_kind::escalate), action_kind::notify);
     EXPECT_EQ(action_kind_of(step_kind::statement), action_kind::statement);
 }
@@ -36,7 +56,7 @@ TEST(incident_snapshot, round_trips_every_field) {
     inc.id = 42;
     inc.rule = "isp-outage";
     inc.key = "liwest";
-    inc.severity = "critical";
+    inc.severity = severity_level::critical;
     inc.playbook = "outage-holding-statement";
     inc.state = incident_state::acknowledged;
     inc.opened_at = *core::parse_rfc3339("2026-11-26T08:17:00.123456Z");
@@ -73,6 +93,7 @@ TEST(incident_snapshot, round_trips_every_field) {
     ASSERT_TRUE(back);
     EXPECT_EQ(back->id, 42u);
     EXPECT_EQ(back->rule, inc.rule);
+    EXPECT_EQ(back->severity, severity_level::critical);
     EXPECT_EQ(back->state, incident_state::acknowledged);
     EXPECT_EQ(back->opened_at, inc.opened_at);
     EXPECT_EQ(back->acknowledged_at, inc.acknowledged_at);
@@ -161,7 +182,7 @@ incident open_incident() {
     inc.id = 3;
     inc.rule = "isp-outage";
     inc.key = "liwest";
-    inc.severity = "critical";
+    inc.severity = severity_level::critical;
     inc.state = incident_state::acknowledged;
     inc.opened_at = *core::parse_rfc3339("2026-11-26T08:17:00Z");
     inc.evidence = {40, 30, 0.75, -0.6, 25, 12.5, 1.5, 8.25, 4};
@@ -183,12 +204,43 @@ TEST(action_payload, writes_the_wire_format) {
     action n;
     n.idempotency_key = "3/acknowledged/pd";
     n.channel = "pd";
-    n.event = "acknowledged";
+    n.event = action_event::acknowledged;
     n.text = "incident 3 acknowledged";
     n.at = *core::parse_rfc3339("2026-11-26T08:21:00Z");
     EXPECT_EQ(action_to_json(n, nullptr, "https://ignored.example/"),
               R"({"idempotency_key":"3/acknowledged/pd","kind":"notify","channel":"pd",)"
               R"("text":"incident 3 acknowledged","at":"2026-11-26T08:21:00Z","event":"acknowledged"})");
+}
+
+// Every event a notify action carries, and each severity, spelled on the wire as before.
+TEST(action_payload, writes_every_event_and_severity_by_its_name) {
+    auto inc = open_incident();
+    for (auto [level, name] : {std::pair{severity_level::info, "info"}, std::pair{severity_level::warning, "warning"}}) {
+        inc.severity = level;
+        action n;
+        n.idempotency_key = "3/open/0/pd";
+        n.channel = "pd";
+        n.event = action_event::opened;
+        n.text = "t";
+        n.at = *core::parse_rfc3339("2026-11-26T08:21:00Z");
+        const auto json = action_to_json(n, &inc, "");
+        EXPECT_NE(json.find(std::string(R"("severity":")") + name + "\""), std::string::npos) << json;
+        EXPECT_NE(json.find(R"("at":"2026-11-26T08:21:00Z","event":"opened","incident":{)"), std::string::npos) << json;
+    }
+    for (auto [event, name] : {std::pair{action_event::escalated, "escalated"}, std::pair{action_event::resolved, "resolved"},
+                               std::pair{action_event::veto_restarted, "veto_restarted"}}) {
+        action n;
+        n.idempotency_key = "k";
+        n.channel = "pd";
+        n.event = event;
+        n.at = *core::parse_rfc3339("2026-11-26T08:21:00Z");
+        EXPECT_EQ(action_to_json(n, nullptr, ""),
+                  std::string(R"({"idempotency_key":"k","kind":"notify","channel":"pd","text":"","at":"2026-11-26T08:21:00Z","event":")") +
+                      name + "\"}");
+        auto back = action_from_json(action_to_json(n, nullptr, ""));
+        ASSERT_TRUE(back);
+        EXPECT_EQ(back->event, event);
+    }
 }
 
 TEST(action_payload, reads_back_what_was_written) {
@@ -212,7 +264,7 @@ TEST(action_payload, reads_back_what_was_written) {
     EXPECT_EQ(p->incident->id, 3u);
     EXPECT_EQ(p->incident->rule, "isp-outage");
     EXPECT_EQ(p->incident->key, "liwest");
-    EXPECT_EQ(p->incident->severity, "critical");
+    EXPECT_EQ(p->incident->severity, severity_level::critical);
     EXPECT_EQ(p->incident->state, incident_state::acknowledged);
     EXPECT_EQ(p->incident->opened_at, inc.opened_at);
     EXPECT_EQ(p->incident->resolved_at, inc.resolved_at);
@@ -232,12 +284,15 @@ TEST(action_payload, reads_damaged_and_old_payloads_without_guessing) {
     ASSERT_TRUE(old->incident);
     EXPECT_EQ(old->incident->id, 0u);
     EXPECT_FALSE(old->incident->state);
-    auto odd = action_from_json(R"({"kind":"tweet","approval":7})");
+    EXPECT_FALSE(old->incident->severity);
+    EXPECT_EQ(old->event, action_event::none);  // a statement's payload has no event
+    auto odd = action_from_json(R"({"kind":"tweet","approval":7,"event":"exploded"})");
     ASSERT_TRUE(odd);
     EXPECT_FALSE(odd->kind);
     EXPECT_TRUE(odd->has_approval);
     EXPECT_FALSE(odd->approval_mode);
     EXPECT_FALSE(odd->incident);
+    EXPECT_FALSE(odd->event);  // a name this crisisd does not know
 }
 
 }  // namespace

@@ -79,7 +79,7 @@ opening outage(std::map<std::string, std::size_t> languages = {{"de", 30}, {"en"
     opening o;
     o.rule = "isp-outage";
     o.key = "liwest";
-    o.severity = "critical";
+    o.severity = severity_level::critical;
     o.playbook = "outage-holding-statement";
     o.evidence.count = 42;
     o.evidence.negative_count = 30;
@@ -111,7 +111,7 @@ TEST(engine_open, notifies_every_channel_at_once) {
     EXPECT_EQ(out[0].kind, action_kind::notify);
     EXPECT_EQ(out[0].channel, "oncall-pagerduty");
     EXPECT_EQ(out[1].channel, "comms-slack");
-    EXPECT_EQ(out[0].event, "opened");
+    EXPECT_EQ(out[0].event, action_event::opened);
     EXPECT_EQ(out[0].idempotency_key, "1/open/0/oncall-pagerduty");
     EXPECT_EQ(out[1].idempotency_key, "1/open/0/comms-slack");
     EXPECT_EQ(out[0].at, t0);
@@ -220,7 +220,7 @@ TEST(engine_required, never_approved_is_never_posted_but_escalation_fires) {
     EXPECT_TRUE(of_kind(out, action_kind::statement).empty());
     const auto notes = of_kind(out, action_kind::notify);
     ASSERT_EQ(notes.size(), 1u);
-    EXPECT_EQ(notes[0]->event, "escalated");
+    EXPECT_EQ(notes[0]->event, action_event::escalated);
     EXPECT_EQ(notes[0]->channel, "comms-lead");
     EXPECT_EQ(notes[0]->at, t0 + 10min);
     EXPECT_EQ(notes[0]->idempotency_key, "1/open/2/comms-lead");
@@ -276,7 +276,7 @@ TEST(engine_escalate, acknowledged_before_the_deadline_skips_escalation) {
     EXPECT_EQ(e.find(id)->state, incident_state::acknowledged);
     EXPECT_EQ(e.find(id)->acknowledged_at, t0 + 5min);
     e.tick(t0 + 1h, out);
-    for (const auto& a : out) EXPECT_NE(a.event, "escalated");
+    for (const auto& a : out) EXPECT_NE(a.event, action_event::escalated);
     EXPECT_EQ(e.find(id)->steps[escalate_index].state, step_state::skipped);
     // Acknowledging stops escalation, not the holding statement.
     EXPECT_EQ(of_kind(out, action_kind::statement).size(), 1u);
@@ -292,7 +292,7 @@ TEST(engine_escalate, escalation_without_unless_fires_even_when_acknowledged) {
     out.clear();
     e.tick(t0 + 10min, out);
     ASSERT_EQ(of_kind(out, action_kind::notify).size(), 1u);
-    EXPECT_EQ(out.back().event, "escalated");
+    EXPECT_EQ(out.back().event, action_event::escalated);
 }
 
 TEST(engine_resolve, runs_on_resolve_and_skips_pending_steps) {
@@ -309,7 +309,7 @@ TEST(engine_resolve, runs_on_resolve_and_skips_pending_steps) {
     EXPECT_EQ(inc->steps[escalate_index].state, step_state::skipped);
     EXPECT_EQ(inc->steps[resolved_statement].state, step_state::awaiting_approval);
     ASSERT_EQ(out.size(), 1u);
-    EXPECT_EQ(out[0].event, "resolved");
+    EXPECT_EQ(out[0].event, action_event::resolved);
     EXPECT_EQ(out[0].idempotency_key, "1/resolve/4/comms-slack");
     EXPECT_TRUE(out[0].on_resolve);
     e.tick(t0 + 1h, out);
@@ -872,7 +872,7 @@ TEST(engine_identity, a_changed_escalation_runs_as_recorded) {
     e.tick(t0 + 10min, out);
     ASSERT_EQ(out.size(), 2u);  // the holding statement at 3 min, then the escalation
     EXPECT_EQ(out[1].channel, "comms-lead");
-    EXPECT_EQ(out[1].event, "escalated");
+    EXPECT_EQ(out[1].event, action_event::escalated);
 }
 
 TEST(engine_identity, a_statement_replaced_by_a_page_is_not_posted) {
@@ -902,7 +902,7 @@ TEST(engine_identity, steps_without_a_recorded_identity_count_as_changed) {
     EXPECT_EQ(e.find(1)->steps[escalate_index].state, step_state::scheduled);
     e.tick(t0 + 10min, out);
     ASSERT_EQ(out.size(), 1u);
-    EXPECT_EQ(out[0].event, "escalated");
+    EXPECT_EQ(out[0].event, action_event::escalated);
 }
 
 // Defence in depth inside the engine: a `required` statement that somehow is scheduled (a damaged
@@ -932,7 +932,7 @@ TEST(engine_restart, an_overdue_veto_wait_waits_again_and_responders_are_told) {
     ASSERT_EQ(out.size(), 2u);
     for (const auto& a : out) {
         EXPECT_EQ(a.kind, action_kind::notify);
-        EXPECT_EQ(a.event, "veto_restarted");
+        EXPECT_EQ(a.event, action_event::veto_restarted);
         EXPECT_NE(a.text.find("unless vetoed"), std::string::npos) << a.text;
     }
     EXPECT_EQ(out[0].channel, "oncall-pagerduty");

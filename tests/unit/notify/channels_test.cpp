@@ -286,11 +286,11 @@ TEST(channel_traits, one_row_per_type_the_factory_makes) {
         for (const auto& k : t.keys) EXPECT_EQ(t.key(k.name), &k);
     }
     EXPECT_EQ(traits_of("twitter"), nullptr);
-    EXPECT_TRUE(traits_of("pagerduty")->follows("acknowledged"));
-    EXPECT_TRUE(traits_of("pagerduty")->follows("resolved"));
-    EXPECT_FALSE(traits_of("alertmanager")->follows("acknowledged"));
-    EXPECT_TRUE(traits_of("alertmanager")->follows("resolved"));
-    EXPECT_FALSE(traits_of("webhook")->follows("resolved"));
+    EXPECT_TRUE(traits_of("pagerduty")->follows(incident::action_event::acknowledged));
+    EXPECT_TRUE(traits_of("pagerduty")->follows(incident::action_event::resolved));
+    EXPECT_FALSE(traits_of("alertmanager")->follows(incident::action_event::acknowledged));
+    EXPECT_TRUE(traits_of("alertmanager")->follows(incident::action_event::resolved));
+    EXPECT_FALSE(traits_of("webhook")->follows(incident::action_event::resolved));
     EXPECT_TRUE(traits_of("mastodon")->posts_statements);
     EXPECT_TRUE(traits_of("bluesky")->posts_statements);
     EXPECT_FALSE(traits_of("slack")->posts_statements);

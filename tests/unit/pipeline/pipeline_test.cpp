@@ -34,7 +34,7 @@ pipeline::pipeline_settings outage_settings() {
                                      cond(detect::metric::volume_ratio, detect::comparison::ge, 4)};
     r.detect.clear_when.conditions = {cond(detect::metric::negative_count, detect::comparison::lt, 2)};
     r.detect.clear_when.hold = 3min;
-    r.severity = "critical";
+    r.severity = incident::severity_level::critical;
     r.playbook = "holding";
 
     incident::playbook_settings pb;

@@ -42,18 +42,18 @@ struct follow_ups_test : ::testing::Test {
 
 TEST_F(follow_ups_test, an_acknowledgement_reaches_pagerduty_only) {
     std::vector<incident::action> out;
-    follow.add(eng, 1, "acknowledged", t0 + 1min, out);
+    follow.add(eng, 1, incident::action_event::acknowledged, t0 + 1min, out);
     ASSERT_EQ(keys(out), (std::vector<std::string>{"1/acknowledged/pager"}));
     EXPECT_EQ(out[0].kind, incident::action_kind::notify);
     EXPECT_EQ(out[0].channel, "pager");
-    EXPECT_EQ(out[0].event, "acknowledged");
+    EXPECT_EQ(out[0].event, incident::action_event::acknowledged);
     EXPECT_EQ(out[0].text, "incident 1 acknowledged");
     EXPECT_EQ(out[0].at, t0 + 1min);
 }
 
 TEST_F(follow_ups_test, a_resolution_reaches_every_pager_that_follows_it_once) {
     std::vector<incident::action> out;
-    follow.add(eng, 1, "resolved", t0, out);
+    follow.add(eng, 1, incident::action_event::resolved, t0, out);
     auto got = keys(out);
     std::sort(got.begin(), got.end());
     EXPECT_EQ(got, (std::vector<std::string>{"1/resolved/am", "1/resolved/pager"}));
@@ -62,14 +62,14 @@ TEST_F(follow_ups_test, a_resolution_reaches_every_pager_that_follows_it_once) {
 TEST_F(follow_ups_test, what_the_playbook_already_plans_is_not_doubled) {
     std::vector<incident::action> out(1);
     out[0].channel = "pager";
-    out[0].event = "resolved";
-    follow.add(eng, 1, "resolved", t0, out);
+    out[0].event = incident::action_event::resolved;
+    follow.add(eng, 1, incident::action_event::resolved, t0, out);
     EXPECT_EQ(keys(out), (std::vector<std::string>{"", "1/resolved/am"}));
 }
 
 TEST_F(follow_ups_test, nothing_for_an_incident_never_paged_or_not_held) {
     std::vector<incident::action> out;
-    follow.add(eng, 2, "resolved", t0, out);
-    follow.add(eng, 9, "resolved", t0, out);
+    follow.add(eng, 2, incident::action_event::resolved, t0, out);
+    follow.add(eng, 9, incident::action_event::resolved, t0, out);
     EXPECT_TRUE(out.empty());
 }

@@ -111,9 +111,9 @@ TEST_F(rule_reload_test, a_severity_change_is_a_change_but_keeps_the_state) {
     // later cannot be forgotten by a hand-written comparison and silently not applied.
     feed("outage", 5);
     auto next = running;
-    next[0].severity = "critical";
+    next[0].severity = incident::severity_level::critical;
     EXPECT_EQ(runtime::reload_rules(det, running, settings_of(next), cmds, clock.now(), notes), "");
-    EXPECT_EQ(det.pipe->rule(det.pipe->rule_index("alpha")).severity, "critical");
+    EXPECT_EQ(det.pipe->rule(det.pipe->rule_index("alpha")).severity, incident::severity_level::critical);
     EXPECT_EQ(live_keys_of("alpha"), 1u);
 }
 

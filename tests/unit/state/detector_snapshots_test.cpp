@@ -130,7 +130,7 @@ TEST(detector_state, a_changed_threshold_keeps_the_state) {
     }
     auto tuned = outage_rule();
     tuned.detect.fire_when.conditions[0].threshold = 30;
-    tuned.severity = "critical";
+    tuned.severity = incident::severity_level::critical;
     auto p = make({tuned});
     auto store = db.open();
     EXPECT_EQ(store->detectors().restore(*p).rules, 1u);
@@ -203,7 +203,7 @@ TEST(detector_state, restart_and_reload_agree_on_what_keeps_the_state) {
         {"for:", [](auto& r) { r.detect.fire_when.hold = 2min; }, true},
         {"cooldown", [](auto& r) { r.detect.cooldown = 1h; }, true},
         {"max_keys", [](auto& r) { r.detect.max_keys = 50; }, true},
-        {"severity", [](auto& r) { r.severity = "critical"; }, true},
+        {"severity", [](auto& r) { r.severity = incident::severity_level::critical; }, true},
         {"max_incidents_per_hour", [](auto& r) { r.max_incidents_per_hour = 1; }, true},
         {"keywords", [](auto& r) { r.match.keywords.push_back("magenta"); }, false},
         {"exclusions", [](auto& r) { r.match.exclude = {"fixed"}; }, false},

@@ -1,9 +1,8 @@
-#include "app/sources.hpp"
+#include "sources/source_set.hpp"
 
 #include <algorithm>
 #include <type_traits>
 
-#include "app/feed_intake.hpp"
 #include "core/log.hpp"
 #include "ingest/facebook_source.hpp"
 #include "ingest/feed_source.hpp"
@@ -13,8 +12,10 @@
 #include "ingest/websocket_source.hpp"
 #include "ingest/x_source.hpp"
 #include "parse/facebook.hpp"
+#include "sources/feed_intake.hpp"
+#include "state/database.hpp"
 
-namespace crisisd::app {
+namespace crisisd::sources {
 
 namespace {
 
@@ -63,16 +64,16 @@ struct transport_of final : transport {
 
 }  // namespace
 
-struct sources::wiring final : ingest::source_events, runtime::source_probe {
+struct source_set::wiring final : ingest::source_events, runtime::source_probe {
     std::string name;
     admin::metrics& metrics;
     admin::source_meter& meter;  // per-frame counters without a lookup
-    daemon_observer* observer;
+    status_listener* observer;
     std::unique_ptr<queue_buffer> queue;  // websocket and file sources; HTTP ingest is direct
     runtime::lane* lane = nullptr;
     std::unique_ptr<transport> carrier;
 
-    wiring(std::string n, admin::metrics& m, daemon_observer* o)
+    wiring(std::string n, admin::metrics& m, status_listener* o)
         : name(std::move(n)), metrics(m), meter(m.source(name)), observer(o) {}
 
     // --- source_events: what the transport reports ---
@@ -103,13 +104,13 @@ struct sources::wiring final : ingest::source_events, runtime::source_probe {
     void skipped(std::string_view why) override { metrics.source_frame(name, why); }
 };
 
-sources::sources(boost::asio::any_io_executor ex, runtime::intake& intake, admin::metrics& metrics,
-                 daemon_observer* observer, state::database& store, const core::clock& clock)
-    : ex_(std::move(ex)), intake_(intake), metrics_(metrics), observer_(observer), store_(store), clock_(clock) {}
+source_set::source_set(boost::asio::any_io_executor ex, runtime::intake& intake, admin::metrics& metrics,
+                       status_listener* listener, state::database& store, const core::clock& clock)
+    : ex_(std::move(ex)), intake_(intake), metrics_(metrics), listener_(listener), store_(store), clock_(clock) {}
 
-sources::~sources() { stop(); }
+source_set::~source_set() { stop(); }
 
-std::string sources::add(const ingest::source_settings& s) {
+std::string source_set::add(const ingest::source_settings& s) {
     parse::parser_settings ps;
     ps.format = s.format;
     // Item frames are written by crisisd from a document no larger than the limit; JSON escaping may
@@ -119,86 +120,14 @@ std::string sources::add(const ingest::source_settings& s) {
     ps.only_when = s.only_when;
     auto parser = parse::make_parser(ps);
     if (!parser) return "source '" + s.name + "': unknown format '" + s.format + "'";
-    auto w = std::make_unique<wiring>(s.name, metrics_, observer_);
-    if (s.type != "http" && s.type != "facebook") w->queue = std::make_unique<queue_buffer>(ex_, s.queue_capacity, s.queue_overflow);
-    runtime::lane_settings ls{s.name, s.trusted, s.max_rate};
-    auto* raw = w.get();
-    auto deliver = [this, raw](std::string_view frame) { intake_.enqueue(*raw->lane, frame); };
-    if (s.type == "websocket") {
-        auto ws = std::make_unique<ingest::websocket_source>(ex_, s, deliver, *w);
-        w->lane = &intake_.add(ls, std::move(parser), w->queue.get(), *w);
-        if (s.format == "jetstream") {
-            std::vector<std::string> collections = s.collections;
-            if (collections.empty()) collections.emplace_back("app.bsky.feed.post");
-            intake_.resume_jetstream(*w->lane, ingest::jetstream_resume(s.url, std::move(collections), s.dids,
-                                                                         std::chrono::duration_cast<std::chrono::microseconds>(s.resume_lookback)));
-            ws->set_url_provider([lane = w->lane] { return lane->resume()->url(); });
-        }
-        if (!s.subscribe.empty()) ws->set_subscribe_messages(s.subscribe);
-        ws->set_flow_control(&w->queue->q);
-        w->carrier = std::make_unique<transport_of<ingest::websocket_source>>(std::move(ws));
-    } else if (s.type == "x") {
-        auto x = std::make_unique<ingest::x_source>(ex_, s, deliver, *w);
-        x->set_flow_control(&w->queue->q);
-        w->lane = &intake_.add(ls, std::move(parser), w->queue.get(), *w);
-        w->carrier = std::make_unique<transport_of<ingest::x_source>>(std::move(x));
-    } else if (s.type == "file") {
-        auto file = std::make_unique<ingest::file_source>(
-            ex_, s, deliver,
-            [name = s.name](const std::string& error) {
-                if (error.empty()) core::log_info("source " + name + ": end of input");
-            },
-            *w);
-        file->set_flow_control(&w->queue->q);
-        w->lane = &intake_.add(ls, std::move(parser), w->queue.get(), *w);
-        w->carrier = std::make_unique<transport_of<ingest::file_source>>(std::move(file));
-    } else if (s.type == "http") {
-        const auto hs = ingest::http_settings_of(s);
-        auto http = std::make_unique<ingest::http_source>(
-            ex_, hs, [this, raw](std::string_view line) { return intake_.offer(*raw->lane, line); }, *w);
-        // Bound here rather than in start(), so a taken port is a start-up error with a reason.
-        if (auto err = http->start(); !err.empty()) return "source '" + s.name + "': " + err;
-        w->lane = &intake_.add(ls, std::move(parser), nullptr, *w);
-        w->carrier = std::make_unique<transport_of<ingest::http_source>>(std::move(http));
-    } else if (s.type == "facebook") {
-        ingest::facebook_source_settings fs;
-        fs.name = s.name;
-        fs.listen = s.listen;
-        fs.verify_token = s.verify_token;
-        fs.app_secret = s.app_secret;
-        fs.max_body_bytes = s.max_body_bytes;
-        // A signed delivery's posts and comments, each as one frame, processed while Meta waits.
-        auto on_body = [this, raw, limit = s.max_body_bytes](std::string_view body) -> std::string_view {
-            auto changes = parse::read_facebook_webhook(body, limit);
-            if (changes.error) {
-                raw->on_frame_rejected(parse::to_string(*changes.error));
-                return parse::to_string(*changes.error);
-            }
-            for (std::size_t i = 0; i < changes.ignored; ++i) metrics_.source_frame(raw->name, "ignored");
-            for (std::size_t i = 0; i < changes.unusable; ++i) raw->on_frame_rejected("missing_id");
-            for (const auto& frame : changes.frames) intake_.offer(*raw->lane, frame);
-            return {};
-        };
-        auto fb = std::make_unique<ingest::facebook_source>(ex_, fs, on_body, *w);
-        // Bound here rather than in start(), as for HTTP ingest.
-        if (auto err = fb->start(); !err.empty()) return "source '" + s.name + "': " + err;
-        w->lane = &intake_.add(ls, std::move(parser), nullptr, *w);
-        w->carrier = std::make_unique<transport_of<ingest::facebook_source>>(std::move(fb));
+    auto w = std::make_unique<wiring>(s.name, metrics_, listener_);
+    const runtime::lane_settings ls{s.name, s.trusted, s.max_rate};
+    if (s.type == "websocket" || s.type == "x" || s.type == "file") {
+        build_stream(s, *w, ls, std::move(parser));
+    } else if (s.type == "http" || s.type == "facebook") {
+        if (auto err = build_listener(s, *w, ls, std::move(parser)); !err.empty()) return "source '" + s.name + "': " + err;
     } else if (s.type == "feed") {
-        ingest::feed_source_settings fs;
-        fs.name = s.name;
-        fs.url = s.url;
-        fs.ca_file = s.ca_file;
-        fs.interval = s.interval;
-        fs.max_document_bytes = s.max_message_bytes;
-        auto intake = std::make_shared<feed_intake>(
-            s.name, s.max_message_bytes, store_, clock_,
-            feed_intake::hooks{deliver, [this, name = s.name](std::string_view kind) { metrics_.source_frame(name, kind); },
-                               [raw](std::string_view reason) { raw->on_frame_rejected(reason); }});
-        auto feed = std::make_unique<ingest::feed_source>(
-            ex_, fs, [intake](std::string_view doc) { intake->on_document(doc); }, *w);
-        w->lane = &intake_.add(ls, std::move(parser), w->queue.get(), *w);
-        w->carrier = std::make_unique<transport_of<ingest::feed_source>>(std::move(feed));
+        build_feed(s, *w, ls, std::move(parser));
     } else {
         return "source '" + s.name + "': type '" + s.type + "' is not supported by run";
     }
@@ -207,16 +136,116 @@ std::string sources::add(const ingest::source_settings& s) {
     return "";
 }
 
-void sources::start() {
+void source_set::build_stream(const ingest::source_settings& s, wiring& w, runtime::lane_settings ls,
+                              std::unique_ptr<parse::frame_parser> parser) {
+    w.queue = std::make_unique<queue_buffer>(ex_, s.queue_capacity, s.queue_overflow);
+    auto deliver = [this, raw = &w](std::string_view frame) { intake_.enqueue(*raw->lane, frame); };
+    if (s.type == "websocket") {
+        auto ws = std::make_unique<ingest::websocket_source>(ex_, s, deliver, w);
+        w.lane = &intake_.add(ls, std::move(parser), w.queue.get(), w);
+        if (s.format == "jetstream") {
+            std::vector<std::string> collections = s.collections;
+            if (collections.empty()) collections.emplace_back("app.bsky.feed.post");
+            intake_.resume_jetstream(*w.lane, ingest::jetstream_resume(s.url, std::move(collections), s.dids,
+                                                                        std::chrono::duration_cast<std::chrono::microseconds>(s.resume_lookback)));
+            ws->set_url_provider([lane = w.lane] { return lane->resume()->url(); });
+        }
+        if (!s.subscribe.empty()) ws->set_subscribe_messages(s.subscribe);
+        ws->set_flow_control(&w.queue->q);
+        w.carrier = std::make_unique<transport_of<ingest::websocket_source>>(std::move(ws));
+    } else if (s.type == "x") {
+        auto x = std::make_unique<ingest::x_source>(ex_, s, deliver, w);
+        x->set_flow_control(&w.queue->q);
+        w.lane = &intake_.add(ls, std::move(parser), w.queue.get(), w);
+        w.carrier = std::make_unique<transport_of<ingest::x_source>>(std::move(x));
+    } else {
+        auto file = std::make_unique<ingest::file_source>(
+            ex_, s, deliver,
+            [name = s.name](const std::string& error) {
+                if (error.empty()) core::log_info("source " + name + ": end of input");
+            },
+            w);
+        file->set_flow_control(&w.queue->q);
+        w.lane = &intake_.add(ls, std::move(parser), w.queue.get(), w);
+        w.carrier = std::make_unique<transport_of<ingest::file_source>>(std::move(file));
+    }
+}
+
+// Bound here rather than in start(), so a taken port is a start-up error with a reason.
+std::string source_set::build_listener(const ingest::source_settings& s, wiring& w, runtime::lane_settings ls,
+                                       std::unique_ptr<parse::frame_parser> parser) {
+    if (s.type == "http") {
+        auto http = std::make_unique<ingest::http_source>(
+            ex_, ingest::http_settings_of(s), [this, raw = &w](std::string_view line) { return intake_.offer(*raw->lane, line); },
+            w);
+        if (auto err = http->start(); !err.empty()) return err;
+        w.lane = &intake_.add(ls, std::move(parser), nullptr, w);
+        w.carrier = std::make_unique<transport_of<ingest::http_source>>(std::move(http));
+        return "";
+    }
+    ingest::facebook_source_settings fs;
+    fs.name = s.name;
+    fs.listen = s.listen;
+    fs.verify_token = s.verify_token;
+    fs.app_secret = s.app_secret;
+    fs.max_body_bytes = s.max_body_bytes;
+    // A signed delivery's posts and comments, each as one frame, processed while Meta waits.
+    auto on_body = [this, raw = &w, limit = s.max_body_bytes](std::string_view body) -> std::string_view {
+        auto changes = parse::read_facebook_webhook(body, limit);
+        if (changes.error) {
+            raw->on_frame_rejected(parse::to_string(*changes.error));
+            return parse::to_string(*changes.error);
+        }
+        for (std::size_t i = 0; i < changes.ignored; ++i) metrics_.source_frame(raw->name, "ignored");
+        for (std::size_t i = 0; i < changes.unusable; ++i) raw->on_frame_rejected("missing_id");
+        for (const auto& frame : changes.frames) intake_.offer(*raw->lane, frame);
+        return {};
+    };
+    auto fb = std::make_unique<ingest::facebook_source>(ex_, fs, on_body, w);
+    if (auto err = fb->start(); !err.empty()) return err;
+    w.lane = &intake_.add(ls, std::move(parser), nullptr, w);
+    w.carrier = std::make_unique<transport_of<ingest::facebook_source>>(std::move(fb));
+    return "";
+}
+
+void source_set::build_feed(const ingest::source_settings& s, wiring& w, runtime::lane_settings ls,
+                            std::unique_ptr<parse::frame_parser> parser) {
+    w.queue = std::make_unique<queue_buffer>(ex_, s.queue_capacity, s.queue_overflow);
+    ingest::feed_source_settings fs;
+    fs.name = s.name;
+    fs.url = s.url;
+    fs.ca_file = s.ca_file;
+    fs.interval = s.interval;
+    fs.max_document_bytes = s.max_message_bytes;
+    auto items = std::make_shared<feed_intake>(
+        s.name, s.max_message_bytes, store_, clock_,
+        feed_intake::hooks{[this, raw = &w](std::string_view frame) { intake_.enqueue(*raw->lane, frame); },
+                           [this, name = s.name](std::string_view kind) { metrics_.source_frame(name, kind); },
+                           [raw = &w](std::string_view reason) { raw->on_frame_rejected(reason); }});
+    auto feed = std::make_unique<ingest::feed_source>(
+        ex_, fs, [items](std::string_view doc) { items->on_document(doc); }, w);
+    w.lane = &intake_.add(ls, std::move(parser), w.queue.get(), w);
+    w.carrier = std::make_unique<transport_of<ingest::feed_source>>(std::move(feed));
+}
+
+void source_set::start() {
     for (auto& w : live_) w->carrier->start();
 }
 
-void sources::stop() {
+void source_set::stop() {
     for (auto& w : live_)
         if (w->carrier) w->carrier->stop();
 }
 
-void sources::reload(std::vector<ingest::source_settings>& running, const std::vector<ingest::source_settings>& next,
+std::string source_set::check(const std::vector<ingest::source_settings>& next) const {
+    for (const auto& src : next)
+        if (src.type == "http")
+            if (auto err = ingest::http_source::check_listen(ex_, src.listen); !err.empty())
+                return "source '" + src.name + "': " + err;
+    return "";
+}
+
+void source_set::reload(std::vector<ingest::source_settings>& running, const std::vector<ingest::source_settings>& next,
                      bool started, std::vector<std::string>& notes) {
     auto find = [](const std::vector<ingest::source_settings>& list, const std::string& name) {
         return std::find_if(list.begin(), list.end(), [&](const auto& x) { return x.name == name; });
@@ -257,4 +286,4 @@ void sources::reload(std::vector<ingest::source_settings>& running, const std::v
     running = std::move(kept);
 }
 
-}  // namespace crisisd::app
+}  // namespace crisisd::sources

@@ -1,4 +1,4 @@
-#include "app/feed_intake.hpp"
+#include "sources/feed_intake.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -8,7 +8,7 @@
 #include "parse/feed.hpp"
 #include "state/database.hpp"
 
-namespace crisisd::app {
+namespace crisisd::sources {
 
 namespace {
 
@@ -101,4 +101,4 @@ void feed_intake::on_document(std::string_view xml) {
     for (const auto& f : frames) hooks_.deliver(f);
 }
 
-}  // namespace crisisd::app
+}  // namespace crisisd::sources

@@ -21,7 +21,7 @@ namespace crisisd::state {
 class database;
 }
 
-namespace crisisd::app {
+namespace crisisd::sources {
 
 class feed_intake {
 public:
@@ -44,4 +44,4 @@ private:
     hooks hooks_;
 };
 
-}  // namespace crisisd::app
+}  // namespace crisisd::sources
