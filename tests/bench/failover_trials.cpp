@@ -3,7 +3,7 @@
 // a key's ten angry authors (and unrelated mentions) to the replicas, and SIGKILLs the key's
 // owner at a random moment:
 //   idle — before any of the key's mentions;
-//   mid  — after k of them (k random), the rest sent to the survivors;
+//   mid  — after k of them (k random) were counted, the rest sent to the survivors;
 //   veto — after the page, while the statement's 5 s veto wait runs.
 // It reports per trial and per moment: the takeover time (kill → a survivor holds the key's
 // partition), pages and statements on the file channels of all three, and whether the mentions
@@ -190,7 +190,14 @@ outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::st
     };
     for (int i = 0; i < before; ++i, ++distinct) angry(i, rs[static_cast<std::size_t>(i % 3)]);
     if (moment == "veto") wait_until([&] { return lines_in(rs[owner].folder / "pages.jsonl") >= 1; }, 20s);
-    else if (before > 0) wait_until([&] { return figure(rs[owner], "crisisd_cluster_publish_queue") == 0; }, 5s);
+    // The owner's count dies with it: read it once everything sent so far is counted somewhere,
+    // or a mention it counts after the reading would look lost.
+    auto counted_now = [&] {
+        double sum = 0;
+        for (const auto& r : rs) sum += std::max(0.0, figure(r, "crisisd_mentions_processed_total"));
+        return sum;
+    };
+    wait_until([&] { return counted_now() >= distinct; }, 10s);
     double counted_by_owner = std::max(0.0, figure(rs[owner], "crisisd_mentions_processed_total"));
 
     rs[owner].process->signal(SIGKILL);
