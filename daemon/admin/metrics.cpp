@@ -7,6 +7,7 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <mutex>
@@ -148,6 +149,57 @@ struct metrics::impl {
 
 
     impl() { build_info.Add({{"version", "0.1.0"}}).Set(1); }
+
+    // Issue 15: present only in cluster mode (a single process has no leases to show).
+    struct cluster_series {
+        pm::Gauge& owned;
+        pm::Family<pm::Gauge>& by_partition;
+        pm::Gauge& members;
+        pm::Gauge& remaining;
+        pm::Gauge& connected;
+        pm::Counter& renew_failures;
+        pm::Counter& acquisitions;
+        pm::Counter& losses;
+        pm::Gauge& publish_queue;
+        pm::Counter& published;
+        pm::Counter& publish_failures;
+        pm::Counter& publish_dropped;
+    };
+    std::unique_ptr<cluster_series> cluster;
+    cluster_series& cluster_of() {
+        if (!cluster) {
+            auto gauge = [&](const char* name, const char* help) -> pm::Gauge& {
+                return pm::BuildGauge().Name(name).Help(help).Register(*registry).Add({});
+            };
+            auto counter = [&](const char* name, const char* help) -> pm::Counter& {
+                return pm::BuildCounter().Name(name).Help(help).Register(*registry).Add({});
+            };
+            cluster.reset(new cluster_series{
+                gauge("crisisd_cluster_partitions_owned", "Partitions whose lease this replica holds and may act on"),
+                pm::BuildGauge()
+                    .Name("crisisd_cluster_partition_owned")
+                    .Help("1 for each partition whose lease this replica holds and may act on, 0 for the others")
+                    .Register(*registry),
+                gauge("crisisd_cluster_members", "Live replicas seen in the last lease round"),
+                gauge("crisisd_cluster_lease_remaining_seconds",
+                      "Seconds until the soonest deadline of the leases held: how long this replica could still act "
+                      "if NATS stopped answering now"),
+                gauge("crisisd_cluster_nats_connected", "1 while the NATS client has a live connection"),
+                counter("crisisd_cluster_lease_renew_failures_total", "Lease renewals that got no answer from NATS"),
+                counter("crisisd_cluster_lease_acquisitions_total",
+                        "Partition leases taken: first takes, takeovers of a dead replica's partitions, take-backs"),
+                counter("crisisd_cluster_leases_lost_total",
+                        "Partition leases lost: taken over by another replica, or not renewed before the deadline"),
+                gauge("crisisd_cluster_publish_queue", "Mention messages waiting to be published to the mention stream"),
+                counter("crisisd_cluster_published_total",
+                        "Mention messages the mention stream stored (or already held: a duplicate)"),
+                counter("crisisd_cluster_publish_failures_total", "Mention messages whose publish failed and was retried"),
+                counter("crisisd_cluster_publish_dropped_total",
+                        "Mention messages lost to a full publish queue while NATS did not take them"),
+            });
+        }
+        return *cluster;
+    }
 };
 
 metrics::metrics() : impl_(std::make_unique<impl>()) {}
@@ -243,6 +295,29 @@ void metrics::incident_suppressed(std::string_view rule, std::string_view reason
 }
 void metrics::duplicate_action() { impl_->duplicate_actions.Add({}).Increment(); }
 void metrics::clock_stepped() { impl_->clock_steps.Increment(); }
+
+void metrics::cluster_leases(const cluster_lease_figures& f) {
+    auto& c = impl_->cluster_of();
+    c.owned.Set(f.owned);
+    for (int p = 0; p < f.partitions; ++p)
+        c.by_partition.Add({{"partition", std::to_string(p)}})
+            .Set(std::find(f.owned_partitions.begin(), f.owned_partitions.end(), p) != f.owned_partitions.end() ? 1 : 0);
+    c.members.Set(f.members);
+    c.remaining.Set(f.lease_remaining_seconds);
+    c.connected.Set(f.connected ? 1 : 0);
+    // The lease thread keeps running totals; the counters follow them and never go down.
+    auto follow = [](pm::Counter& counter, long total) {
+        const double now = static_cast<double>(total);
+        if (now > counter.Value()) counter.Increment(now - counter.Value());
+    };
+    follow(c.renew_failures, f.renew_failures);
+    follow(c.acquisitions, f.acquisitions);
+    follow(c.losses, f.losses);
+    c.publish_queue.Set(static_cast<double>(f.publish_queue));
+    follow(c.published, f.published);
+    follow(c.publish_failures, f.publish_failures);
+    follow(c.publish_dropped, f.publish_dropped);
+}
 
 void metrics::admin_refused(std::string_view reason) {
     impl_->admin_refused.Add({{"reason", std::string(reason)}}).Increment();

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace prometheus {
 class Counter;
@@ -78,6 +79,25 @@ public:
     void duplicate_action();
     // crisisd_clock_steps_total: the wall clock was set and crisisd moved its timeline with it.
     void clock_stepped();
+    // Cluster mode (issue 15): the partition leases as the lease thread sees them
+    // (crisisd_cluster_*). The series appear with the first call, so a single process has none.
+    struct cluster_lease_figures {
+        int owned = 0;
+        int partitions = 0;
+        std::vector<int> owned_partitions;
+        int members = 0;
+        double lease_remaining_seconds = 0;
+        bool connected = false;
+        long renew_failures = 0;  // running totals
+        long acquisitions = 0;
+        long losses = 0;
+        // The partitioned intake (the partitions preview; all 0 otherwise).
+        long publish_queue = 0;      // matched mentions waiting to be published
+        long published = 0;          // running totals
+        long publish_failures = 0;
+        long publish_dropped = 0;
+    };
+    void cluster_leases(const cluster_lease_figures& f);
     void admin_refused(std::string_view reason);
     void admin_tokens(std::size_t n);
     void admin_tokens_file_error();

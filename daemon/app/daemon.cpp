@@ -4,11 +4,15 @@
 #include "app/daemon.hpp"
 
 #include <boost/asio/co_spawn.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
+#include <limits>
 #include <map>
+#include <set>
 #include <span>
 
 #include "admin/api.hpp"
@@ -25,7 +29,9 @@
 #include "runtime/commands.hpp"
 #include "runtime/follow_ups.hpp"
 #include "runtime/housekeeping.hpp"
+#include "runtime/cluster_intake.hpp"
 #include "runtime/intake.hpp"
+#include "runtime/lease_keeper.hpp"
 #include "runtime/restore.hpp"
 #include "runtime/rule_reload.hpp"
 #include "runtime/step_handler.hpp"
@@ -88,6 +94,17 @@ struct daemon::impl final : admin::daemon_access,
     std::unique_ptr<admin::api> api;
     std::unique_ptr<net::http_server> admin_server;
     std::unique_ptr<sources::source_set> srcs;  // after intake: its transports feed it
+    // Cluster mode (issue 15), lease preview: the replica's partition leases. Declared last so
+    // that its thread, which posts to exec, is joined first.
+    std::unique_ptr<runtime::lease_keeper> leases;
+    std::string cluster_mode;                            // cluster_preview(): "leases" or "partitions"
+    std::unique_ptr<runtime::cluster_intake> cintake;    // "partitions"; after leases: it uses them
+    // The partition and lease epoch each incident's actions are fenced by: the epoch under which
+    // its first action was written. An action of an incident not here (written by an earlier run)
+    // is held: this replica cannot tell whether its partition moved meanwhile.
+    std::map<std::uint64_t, std::pair<int, std::uint64_t>> fences;
+    std::set<std::int64_t> fenced_logged;                // records whose hold was logged
+    std::unique_ptr<asio::thread_pool> confirm_pool;     // confirm() blocks: off the event loop
 
     asio::steady_timer tick_timer;
     bool running = false;
@@ -167,6 +184,7 @@ struct daemon::impl final : admin::daemon_access,
     void write_failed() override { metrics.outbox_write_failed(); }
     void duplicate_refused(const incident::action&) override { metrics.duplicate_action(); }
     void action_queued(const incident::action& a) override {
+        if (cintake) fence_incident(a.incident_id);
         log.emitted(a);
         if (options.observer) options.observer->action_queued(a);
     }
@@ -199,6 +217,59 @@ struct daemon::impl final : admin::daemon_access,
         log.sample(p, now);
         metrics.live_keys(p.live_keys());
         metrics.evicted_keys(p.detector().evicted_keys());
+        if (leases) update_cluster_metrics();
+    }
+
+    void update_cluster_metrics() {
+        const auto st = leases->status();
+        admin::metrics::cluster_lease_figures f;
+        f.owned = st.owned;
+        f.partitions = st.partitions;
+        f.owned_partitions = st.owned_partitions;
+        f.members = st.members;
+        f.lease_remaining_seconds = st.lease_remaining_seconds;
+        f.connected = st.connected;
+        f.renew_failures = st.renew_failures;
+        f.acquisitions = st.acquisitions;
+        f.losses = st.losses;
+        if (cintake) {
+            const auto is = cintake->status();
+            f.publish_queue = is.queued;
+            f.published = is.published;
+            f.publish_failures = is.publish_failures;
+            f.publish_dropped = is.dropped;
+        }
+        metrics.cluster_leases(f);
+    }
+
+    std::optional<create_error> build_cluster();
+
+    void fence_incident(std::uint64_t id) {
+        if (fences.count(id)) return;
+        const auto* inc = det.pipe->incidents().find(id);
+        if (!inc) return;
+        const int p = cintake->partition_of_incident(inc->rule, inc->key);
+        const auto epoch = leases->leases().epoch(p, cluster::mono_clock::now());
+        // Not ours when it was written: never sendable here (no epoch is the maximum).
+        fences.emplace(id, std::make_pair(p, epoch.value_or(std::numeric_limits<std::uint64_t>::max())));
+    }
+
+    // Right before a send: the lease the incident's actions were written under still holds; a
+    // public statement also asks the bucket (one round trip, on confirm_pool).
+    asio::awaitable<bool> may_deliver(const state::record& r) {
+        auto it = fences.find(r.incident_id);
+        bool ok = it != fences.end() &&
+                  leases->leases().may_send(it->second.first, cluster::mono_clock::now(), it->second.second);
+        if (ok && r.kind == "statement") {
+            const int p = it->second.first;
+            ok = co_await asio::co_spawn(
+                confirm_pool->get_executor(), [this, p]() -> asio::awaitable<bool> { co_return leases->leases().confirm(p); },
+                asio::use_awaitable);
+            ok = ok && leases->leases().may_send(p, cluster::mono_clock::now(), it->second.second);
+        }
+        if (!ok && fenced_logged.insert(r.seq).second)
+            core::log_warning("cluster: action " + r.key + " held: this replica does not hold the lease it was written under");
+        co_return ok;
     }
 
     // --- intake_events ---
@@ -340,8 +411,35 @@ std::optional<create_error> daemon::impl::build_delivery() {
         if (options.observer) options.observer->action_dead(r, why);
         publish(r.incident_id);
     };
+    if (cintake) events.fence = [this](const state::record& r) { return may_deliver(r); };
     delivery = std::make_unique<outbox::delivery_loop>(io.get_executor(), *store, std::move(by_name), clock,
                                                        std::move(events));
+    return std::nullopt;
+}
+
+// Cluster mode: the lease thread. What a round changed is only logged (by the keeper) for now:
+// the partitioned intake that would start and stop per-partition work is not built yet, which is
+// why the preview sends nothing (daemon::start) rather than page beside its peers.
+std::optional<create_error> daemon::impl::build_cluster() {
+    if (!settings.cluster) return std::nullopt;
+    std::string error;
+    cluster_mode = cluster_preview();
+    leases = runtime::lease_keeper::open(*settings.cluster, exec, nullptr, error);
+    if (!leases) return create_error{"cluster: " + error, std::nullopt};
+    if (cluster_mode != "partitions") {
+        core::log_warning("cluster: replica " + settings.cluster->name +
+                          " runs the lease preview: it holds partition leases and shows them in /metrics, "
+                          "but it sends no page or statement (the clustered runtime is not complete)");
+        return std::nullopt;
+    }
+    cintake = runtime::cluster_intake::open(*leases, settings.cluster->leases.partitions, det, rclock, exec, *this, error);
+    if (!cintake) return create_error{"cluster: " + error, std::nullopt};
+    in->set_router(cintake.get());
+    confirm_pool = std::make_unique<asio::thread_pool>(1);
+    core::log_warning("cluster: replica " + settings.cluster->name +
+                      " runs the partitions preview: intake and detection are partitioned and sends are fenced by "
+                      "the leases, but a new owner starts a partition's incidents afresh (the clustered runtime "
+                      "is not complete)");
     return std::nullopt;
 }
 
@@ -354,6 +452,7 @@ std::optional<create_error> daemon::impl::build() {
     det.pipe = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));
     build_runtime();
     runtime::restore_state({*store, det, *cmds, *steps, *keeper}, clock.now(), settings.storage.resolved_grace);
+    if (auto err = build_cluster()) return err;
     if (auto err = build_delivery()) return err;
 
     api = std::make_unique<admin::api>(settings.admin, metrics, *this, admin::console_assets());
@@ -377,6 +476,8 @@ daemon::~daemon() {
         impl_->tick_timer.cancel();
         if (impl_->srcs) impl_->srcs->stop();
         if (impl_->delivery) impl_->delivery->stop();
+        if (impl_->cintake) impl_->cintake->stop(std::chrono::milliseconds(0));
+        if (impl_->leases) impl_->leases->stop(false);
         if (impl_->admin_server) impl_->admin_server->stop();
     }
 }
@@ -412,10 +513,13 @@ std::string daemon::start() {
     // What restoring the incidents decided (a veto wait restarted, a changed step waiting for
     // approval) is recorded and announced before anything else happens.
     s.steps->handle();
-    s.delivery->start();
+    // The lease preview must not page or post beside its peers: its outbox is not sent.
+    if (!s.leases || s.cintake) s.delivery->start();
     // Connect channels ahead of the first page, so it does not wait for TCP and TLS.
     for (auto& [name, ch] : s.channels) asio::co_spawn(s.io, ch->warm_up(), asio::detached);
     s.srcs->start();
+    if (s.leases) s.leases->start();
+    if (s.cintake) s.cintake->start();
     s.schedule_tick();
     core::log_info("admin API and console on " + console_url);
     return "";
@@ -440,7 +544,11 @@ void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> 
             while (st.writer->holding()) st.writer->release(st.det.pipe->incidents());
             st.keeper->save_detector();
             st.in->save_positions();
+            // What the front took is published before the replica goes.
+            if (st.cintake) st.cintake->stop(std::chrono::seconds(2));
             st.delivery->stop();
+            // Peers take the partitions over at once instead of after the lease TTL.
+            if (st.leases) st.leases->stop(true);
             st.admin_server->stop();
             done();
             *poll = nullptr;  // break the self-reference

@@ -74,6 +74,13 @@ lease_round partition_leases::tick() {
     if (membership.outcome == detail::kv_outcome::ok) member_revision_ = membership.revision;
     else if (!member_conflict) round.error = membership.error;
 
+    // Renewals refused by compare-and-set while we were within our deadline. Within the deadline
+    // the entry cannot have expired, so nobody else can have written it: the newer revision is a
+    // renewal of ours whose answer we missed (a timeout under load). The snapshot below tells:
+    // our value at a later revision is adopted and the lease kept, under the same epoch; anything
+    // else loses it. Dropping at once, as before, made a loaded replica lose and take back its own
+    // leases, and the take-back's new epoch fenced off the work planned under the old one.
+    std::vector<int> conflicted;
     for (int p = 0; p < settings_.partitions; ++p) {
         std::optional<held_lease> cur;
         {
@@ -96,7 +103,7 @@ lease_round partition_leases::tick() {
             h->sent = sent;
             h->deadline = owner_deadline(sent, settings_.ttl, settings_.safety_margin);
         } else if (w.outcome == detail::kv_outcome::conflict) {
-            drop(p, round.lost);
+            conflicted.push_back(p);
         } else {
             ++round.renew_failures;
             round.error = w.error;
@@ -110,6 +117,8 @@ lease_round partition_leases::tick() {
         // Without a view of the others, neither take nor give: renewals alone keep what we hold.
         round.error = error;
         if (member_conflict) member_revision_ = 0;
+        std::lock_guard lock(m_);
+        for (int p : conflicted) drop(p, round.lost);
         return round;
     }
     std::vector<std::string> members{name_};
@@ -132,6 +141,8 @@ lease_round partition_leases::tick() {
             auto i = static_cast<std::size_t>(p);
             seen[i] = true;
             revisions[i] = e.revision;
+            if (held_[i] && !e.deleted && e.value == value_ && e.revision > held_[i]->revision)
+                held_[i]->revision = e.revision;   // a renewal of ours whose answer we missed
             bool ours_now = held_[i] && held_[i]->revision == e.revision && e.value == value_;
             if (held_[i] && !ours_now) {
                 // What the bucket says wins over what we believe: someone wrote since our last

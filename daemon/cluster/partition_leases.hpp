@@ -26,8 +26,10 @@
 //   compare-and-set: nobody else can have held it while it carried our value. It comes back as a
 //   new epoch. An entry of an earlier incarnation is left to expire: that process may still be
 //   alive (two replicas misconfigured with one name) and acting until its own deadline.
-// - A renewal failing with a conflict loses the lease at once; one failing for want of an answer
-//   (leader election, lost connection) keeps it until the deadline, then drops it.
+// - A renewal failing with a conflict loses the lease unless the round's snapshot shows our own
+//   value at a later revision: within the deadline the entry cannot have expired, so that is a
+//   renewal of ours whose answer was lost, and the lease (and its epoch) is kept. One failing for
+//   want of an answer (leader election, lost connection) keeps it until the deadline, then drops it.
 //
 // Thread-safety: tick() and release_all() block on NATS requests and must be called from one
 // thread at a time (the runtime's lease thread). confirm() blocks too but may run on any thread; a

@@ -162,6 +162,12 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
             timer.cancel();
             co_return;
         }
+        if (events.fence && !co_await events.fence(rec)) {
+            held_until[rec.seq] = clock.now() + write_retry;
+            busy.erase(rec.channel);
+            timer.cancel();
+            co_return;
+        }
         auto result = co_await ch->deliver(d);
         const auto& policy = ch->settings().retry;
         auto now = clock.now();

@@ -10,6 +10,7 @@
 // attempt is told (delivery::attempt > 1) that the first may have landed.
 // Runs on the daemon's event loop; not thread-safe.
 #include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <map>
 #include <memory>
@@ -34,6 +35,10 @@ struct delivery_events {
     // A statement refused without an attempt (dead-lettered with `why`): it claims approval
     // `required` but names no approver, or its approval record is unreadable.
     std::function<void(const record&, std::string_view why)> on_refused;
+    // Cluster mode (issue 15): asked right before a record is handed to its channel (after a
+    // statement's attempt is marked started); false holds the record, unsent, and asks again a
+    // second later. Unset: every record may be sent.
+    std::function<boost::asio::awaitable<bool>(const record&)> fence;
 };
 
 class delivery_loop {

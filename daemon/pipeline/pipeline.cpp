@@ -205,6 +205,29 @@ std::uint64_t detection_author(const core::mention& m) {
 }
 
 mention_result pipeline::process(const core::mention& m, core::timestamp now, step_result& out) {
+    static const key_filter everything;
+    return process(m, now, out, everything);
+}
+
+void pipeline::route(const core::mention& m, std::vector<std::pair<std::size_t, std::string>>& out) {
+    auto& s = *impl_;
+    out.clear();
+    s.plain.clear();
+    if (m.html) text::strip_html(m.text, s.plain);
+    else s.plain.assign(m.text);
+    s.folded.clear();
+    text::fold_case(s.plain, s.folded);
+    s.scanner.scan(s.folded, s.hits);
+    std::string_view lang = m.lang;
+    if (lang.empty()) lang = text::guess_language(s.plain);
+    for (auto rule : s.hits) {
+        if (!s.matcher->accepts(rule, lang, m.source)) continue;
+        s.build_key(rule, m, lang);
+        out.emplace_back(rule, s.key);
+    }
+}
+
+mention_result pipeline::process(const core::mention& m, core::timestamp now, step_result& out, const key_filter& only) {
     auto& s = *impl_;
     ++s.processed;
     mention_result result;
@@ -222,6 +245,10 @@ mention_result pipeline::process(const core::mention& m, core::timestamp now, st
     std::uint64_t author = 0;  // once per mention, with the score: a mention may match many rules
     for (auto rule : s.hits) {
         if (!s.matcher->accepts(rule, lang, m.source)) continue;
+        if (only) {
+            s.build_key(rule, m, lang);
+            if (!only(rule, s.key)) continue;
+        }
         if (!scored) {
             result.compound = s.scorer.score(s.plain, lang).compound;
             author = detection_author(m);

@@ -4,6 +4,7 @@
 // code; they differ only in where time comes from (the clock, or each mention's event time).
 // Not thread-safe: one owner (the pipeline thread).
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <variant>
@@ -87,6 +88,13 @@ public:
     // One mention at time `now`. Appends to `out`. `m.source` must be the configured source's
     // name (matching, grouping and the anonymous author depend on it).
     mention_result process(const core::mention& m, core::timestamp now, step_result& out);
+    // Cluster mode (issue 15): only the (rule, key) pairs `only` accepts are observed; the
+    // others belong to partitions another replica owns.
+    using key_filter = std::function<bool(std::size_t rule, std::string_view key)>;
+    mention_result process(const core::mention& m, core::timestamp now, step_result& out, const key_filter& only);
+    // The (rule index, key) pairs process() would observe for `m`, observing nothing: where a
+    // replica publishes the mention to. Replaces `out`.
+    void route(const core::mention& m, std::vector<std::pair<std::size_t, std::string>>& out);
     // Timers: clearing by silence, veto waits, escalations; and resolved incidents leaving
     // memory once their grace ran out (out.retired).
     void tick(core::timestamp now, step_result& out);

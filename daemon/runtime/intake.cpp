@@ -170,6 +170,11 @@ std::string_view intake::admit(lane& l, core::mention& m, const parse::frame_res
         l.advance(r.position);
         return ingest::rate_limiter::reason;
     }
+    if (router_) {
+        router_->route(m, arrival);
+        l.advance(r.position);
+        return {};
+    }
     det_.pipe->process(m, clock_.now(), det_.step);
     ++unreported_;
     l.advance(r.position);

@@ -65,6 +65,14 @@ public:
     virtual void frames_arriving() {}
 };
 
+// Cluster mode (issue 15): where admitted mentions go instead of the pipeline; the partition's
+// owner runs them through it (cluster_intake.hpp). Called on the runtime's thread.
+class mention_router {
+public:
+    virtual ~mention_router() = default;
+    virtual void route(const core::mention& m, clock::monotonic_time arrival) = 0;
+};
+
 struct lane_settings {
     std::string name;
     bool trusted = false;           // `trusted: true`: the authors its frames name are believed
@@ -121,6 +129,9 @@ public:
     // A frame the caller parsed already (replay reads a mention's time before it is processed):
     // the rest of offer(). `dedup_key` as the parser gave it.
     std::string_view offer_parsed(lane& l, core::mention& m, const parse::frame_result& r, std::string_view dedup_key);
+    // Cluster mode: admitted mentions go to `router` (which outlives intake) instead of the
+    // pipeline, and are counted by the replica that processes them.
+    void set_router(mention_router* router) { router_ = router; }
     // Processes queued frames, round-robin, at most `batch` of them (the posted drain's turn).
     void drain(std::size_t batch = drain_batch);
 
@@ -150,6 +161,7 @@ private:
     std::vector<lane*> ready_;  // lanes with queued frames
     core::mention scratch_;
     std::uint64_t unreported_ = 0;
+    mention_router* router_ = nullptr;
     bool drain_posted_ = false;
     bool stopping_ = false;
 };

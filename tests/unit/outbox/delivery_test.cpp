@@ -50,6 +50,7 @@ struct loop_fixture : ::testing::Test {
     std::map<std::string, int> outcomes;  // "channel/outcome" -> count, like crisisd_actions_total
     std::vector<std::string> dead;
     std::vector<std::string> refused;
+    std::function<boost::asio::awaitable<bool>(const record&)> fence;
 
     void add(const notify::channel_settings& s) {
         std::string error;
@@ -67,6 +68,7 @@ struct loop_fixture : ::testing::Test {
         ev.on_refused = [this](const record& r, std::string_view why) {
             refused.push_back(r.key + ": " + std::string(why));
         };
+        if (fence) ev.fence = fence;
         return std::make_unique<delivery_loop>(io.get_executor(), *db, raw, clock, ev);
     }
     void run_until(const std::function<bool()>& done, std::chrono::milliseconds limit = 5s) {
@@ -111,6 +113,33 @@ TEST_F(loop_fixture, a_failing_receiver_gets_everything_in_order_once_it_recover
     EXPECT_EQ(outcomes["hook/sent"], 5);
     EXPECT_TRUE(dead.empty());
     EXPECT_EQ(db->actions().find("a1")->attempts, 7);
+}
+
+// Cluster mode (issue 15): the fence is asked right before each send; a record it refuses stays
+// pending, unsent, and goes out once the fence allows it (the replica holds the lease again).
+TEST_F(loop_fixture, a_record_the_fence_refuses_stays_pending_until_it_allows_it) {
+    testing::http_receiver hook;
+    hook.start();
+    add(fast("hook", "webhook", hook.url("/in")));
+    db->actions().enqueue("a1", 1, "hook", "notify", notify_json(1), clock.now());
+    int asked = 0;
+    bool allow = false;
+    fence = [&](const record& r) -> boost::asio::awaitable<bool> {
+        EXPECT_EQ(r.key, "a1");
+        ++asked;
+        co_return allow;
+    };
+    auto l = loop();
+    l->start();
+    run_until([&] { return asked >= 1; });
+    ASSERT_GE(asked, 1);
+    EXPECT_EQ(hook.count(), 0u);
+    EXPECT_EQ(db->actions().count(record_state::pending), 1u);
+    allow = true;
+    run_until([&] { return db->actions().count(record_state::sent) == 1; });
+    EXPECT_EQ(db->actions().count(record_state::sent), 1u);
+    EXPECT_EQ(hook.count(), 1u);
+    EXPECT_GE(asked, 2);
 }
 
 TEST_F(loop_fixture, a_delivery_the_database_cannot_record_is_not_sent_again_and_recorded_later) {

@@ -374,3 +374,33 @@ TEST(pipeline, a_rule_opens_at_most_max_incidents_per_hour) {
 TEST(pipeline, max_incidents_per_hour_defaults_to_ten) {
     EXPECT_EQ(pipeline::rule_settings{}.max_incidents_per_hour, 10u);
 }
+
+// Cluster mode (issue 15): route() names the (rule, key) pairs a mention goes to without
+// observing it, and a key filter leaves the pairs of other partitions to their owners.
+TEST(pipeline, route_names_the_pairs_and_a_key_filter_observes_only_those_it_accepts) {
+    auto p = make();
+    std::vector<std::pair<std::size_t, std::string>> pairs;
+    p->route(post("@a", "Liwest Totalausfall!!"), pairs);
+    ASSERT_EQ(pairs.size(), 1u);
+    EXPECT_EQ(pairs[0].first, 0u);
+    EXPECT_EQ(pairs[0].second, "Liwest");
+    p->route(post("@a", "Heute schönes Wetter in Linz"), pairs);
+    EXPECT_TRUE(pairs.empty());
+    EXPECT_EQ(p->live_keys(), 0u);   // routing observed nothing
+
+    pipeline::step_result out;
+    const pipeline::pipeline::key_filter elsewhere = [](std::size_t, std::string_view) { return false; };
+    auto t = t0;
+    for (int i = 0; i < 30; ++i)
+        p->process(post("@angry" + std::to_string(i), "Liwest Totalausfall, kein Internet. Frechheit!!"), t += 5s, out,
+                   elsewhere);
+    EXPECT_TRUE(out.empty());
+    EXPECT_EQ(p->live_keys(), 0u);
+
+    const pipeline::pipeline::key_filter here = [](std::size_t rule, std::string_view key) {
+        return rule == 0 && key == "Liwest";
+    };
+    for (int i = 0; i < 30 && out.opened.empty(); ++i)
+        p->process(post("@angry" + std::to_string(i), "Liwest Totalausfall, kein Internet. Frechheit!!"), t += 5s, out, here);
+    EXPECT_EQ(out.opened.size(), 1u);
+}

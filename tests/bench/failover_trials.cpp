@@ -1,0 +1,284 @@
+// failover_trials: issue 15's failover trials. Each trial starts three crisisd replicas (the
+// partitions preview, CRISISD_CLUSTER_PREVIEW=partitions) on one three-node NATS cluster, sends
+// a key's ten angry authors (and unrelated mentions) to the replicas, and SIGKILLs the key's
+// owner at a random moment:
+//   idle — before any of the key's mentions;
+//   mid  — after k of them (k random) were counted, the rest sent to the survivors;
+//   veto — after the page, while the statement's 5 s veto wait runs.
+// It reports per trial and per moment: the takeover time (kill → a survivor holds the key's
+// partition), pages and statements on the file channels of all three, and whether the mentions
+// were counted exactly once (the dead replica's last count plus the survivors'). Until a
+// partition's incidents and outbox move with its lease, `mid` and `veto` are expected to lose
+// the page or the statement: the tool measures how far the preview is from the issue's bar.
+//
+//   failover_trials [--trials N] [--moment idle|mid|veto|random] [--binary PATH]
+// Exit 0 when every trial met the bar (takeover ≤ 10 s, one page, one statement, exact counts).
+#include <algorithm>
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "child_process.hpp"
+#include "cluster/mention_stream.hpp"
+#include "fakes/io_thread.hpp"
+#include "nats_cluster.hpp"
+#include "net/http_client.hpp"
+#include "support.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using crisisd::testing::child_process;
+using crisisd::testing::wait_until;
+
+namespace {
+
+constexpr int partitions = 8;
+const std::string ingest_token = "failover-trials-ingest-token-0123456789abcdef";
+
+struct replica {
+    std::string name;
+    fs::path folder;
+    std::unique_ptr<child_process> process;
+    std::uint16_t admin = 0;
+    std::uint16_t ingest = 0;
+    bool alive = true;
+};
+
+double figure(const replica& r, const std::string& series) {
+    if (!r.alive) return -1;
+    return crisisd::testing::metric(crisisd::testing::admin_get(r.admin, "/metrics"), series);
+}
+
+std::size_t lines_in(const fs::path& file) {
+    std::ifstream in(file);
+    std::size_t n = 0;
+    for (std::string line; std::getline(in, line);)
+        if (!line.empty()) ++n;
+    return n;
+}
+
+bool start(replica& r, const std::string& binary, const std::vector<std::string>& servers) {
+    fs::create_directories(r.folder);
+    std::ofstream(r.folder / "ingest-token") << ingest_token;
+    std::string list;
+    for (const auto& u : servers) list += (list.empty() ? "\"" : ", \"") + u + "\"";
+    std::ofstream(r.folder / "crisisd.yaml") << R"(sources:
+  - { name: ingest, type: http, listen: "127.0.0.1:0", token: "${file:)"
+                                             << (r.folder / "ingest-token").string() << R"(}", trusted: true }
+channels:
+  - { name: pager, type: file, path: ")" << (r.folder / "pages.jsonl").string() << R"(" }
+  - { name: brand, type: file, path: ")" << (r.folder / "brand.jsonl").string() << R"(" }
+rules:
+  - name: acme-outage
+    match: { keywords: ["acme"] }
+    window: 10m
+    baseline: 1h
+    fire_when: { all: [unique_authors >= 10] }
+    clear_when: { all: [count < 1], for: 1h }
+    severity: critical
+    playbook: outage
+playbooks:
+  - name: outage
+    steps:
+      - notify: [pager]
+      - statement: { name: holding, channel: brand, approval: veto, wait: 5s }
+statements:
+  - name: holding
+    approved_by: "Head of Communications"
+    approved_at: "2026-11-01"
+    text: { en: "We know about the outage and are working on it." }
+admin: { listen: "127.0.0.1:0", tokens_file: ")" << crisisd::testing::write_admin_tokens(r.folder).string() << R"(" }
+storage: { path: ")" << (r.folder / "state.db").string() << R"(" }
+cluster:
+  name: )" << r.name << "\n  partitions: " << partitions << "\n  nats: { servers: [" << list << "] }\n";
+    r.process = std::make_unique<child_process>(std::vector<std::string>{
+        "/usr/bin/env", "CRISISD_CLUSTER_PREVIEW=partitions", binary, "run", "--config", (r.folder / "crisisd.yaml").string()});
+    r.admin = r.process->wait_for_port(R"(console on http://127\.0\.0\.1:(\d+)/)", 30s);
+    r.ingest = r.process->wait_for_port(R"(source ingest: HTTP ingest on .* \(port (\d+)\))", 5s);
+    return r.admin != 0 && r.ingest != 0;
+}
+
+bool ingest(const replica& r, const std::string& body) {
+    boost::asio::io_context io;
+    crisisd::net::http_client client(io.get_executor());
+    crisisd::net::http_request req;
+    req.method = "POST";
+    req.url = "http://127.0.0.1:" + std::to_string(r.ingest) + "/api/v1/mentions";
+    req.headers.emplace_back("Content-Type", "application/x-ndjson");
+    req.headers.emplace_back("Authorization", "Bearer " + ingest_token);
+    req.body = body;
+    return crisisd::testing::run_sync(io, client.send(req)).status == 202;
+}
+
+std::string mention(const std::string& id, const std::string& author, const std::string& text) {
+    return R"({"id":")" + id + R"(","lang":"en","author":")" + author + R"(","text":")" + text + "\"}\n";
+}
+
+struct outcome {
+    std::string moment;
+    double takeover_s = -1;
+    std::size_t pages = 0, statements = 0;
+    bool counted_once = false;
+    double counted = 0;   // the dead replica's last count plus the survivors'
+    int distinct = 0;
+    std::string why;   // set when the trial could not run (setup)
+    bool ok() const {
+        return why.empty() && takeover_s >= 0 && takeover_s <= 10 && pages == 1 && statements == 1 && counted_once;
+    }
+};
+
+outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::string& binary,
+              const crisisd::testing::nats_cluster& nats, const fs::path& dir) {
+    outcome o;
+    o.moment = moment;
+    std::deque<replica> rs;
+    for (const char* s : {"a", "b", "c"}) {
+        replica r;
+        r.name = "t" + std::to_string(n) + "-" + s;
+        r.folder = dir / r.name;
+        rs.push_back(std::move(r));
+    }
+    auto stop_all = [&] {
+        for (auto& r : rs)
+            if (r.alive && r.process) {
+                r.process->signal(SIGTERM);
+                r.process->wait_exit(20s);
+            }
+    };
+    for (auto& r : rs)
+        if (!start(r, binary, nats.urls())) {
+            o.why = "replica " + r.name + " did not start: " + (r.process ? r.process->stderr_text() : "");
+            stop_all();
+            return o;
+        }
+    auto owned = [&](const replica& r) { return figure(r, "crisisd_cluster_partitions_owned"); };
+    // Leases of an earlier trial's killed replica lapse first (its member key for one ttl).
+    if (!wait_until([&] { return owned(rs[0]) > 0 && owned(rs[1]) > 0 && owned(rs[2]) > 0 &&
+                                 owned(rs[0]) + owned(rs[1]) + owned(rs[2]) == partitions; },
+                    60s)) {
+        o.why = "the partitions did not split over the three replicas";
+        stop_all();
+        return o;
+    }
+    const int kp = crisisd::cluster::partition_of("acme-outage", "acme", partitions);
+    const std::string series = "crisisd_cluster_partition_owned{partition=\"" + std::to_string(kp) + "\"}";
+    std::size_t owner = 0;
+    for (std::size_t i = 0; i < rs.size(); ++i)
+        if (figure(rs[i], series) == 1) owner = i;
+    std::vector<std::size_t> survivors;
+    for (std::size_t i = 0; i < rs.size(); ++i)
+        if (i != owner) survivors.push_back(i);
+
+    const std::string prefix = "t" + std::to_string(n) + "-";
+    int distinct = 0;
+    // Unrelated mentions to every front, some homed on the owner's partitions.
+    for (int i = 0; i < 6; ++i, ++distinct)
+        ingest(rs[static_cast<std::size_t>(i % 3)], mention(prefix + "u" + std::to_string(i), "@other" + std::to_string(i),
+                                                            "lovely weather at the lake today"));
+    const int before = moment == "idle" ? 0 : moment == "veto" ? 10 : std::uniform_int_distribution<int>(1, 9)(rng);
+    auto angry = [&](int i, const replica& to) {
+        ingest(to, mention(prefix + "m" + std::to_string(i), "@user" + std::to_string(i),
+                           "acme is down again, this is terrible and awful!"));
+    };
+    for (int i = 0; i < before; ++i, ++distinct) angry(i, rs[static_cast<std::size_t>(i % 3)]);
+    if (moment == "veto") wait_until([&] { return lines_in(rs[owner].folder / "pages.jsonl") >= 1; }, 20s);
+    // The owner's count dies with it: read it once everything sent so far is counted somewhere,
+    // or a mention it counts after the reading would look lost.
+    auto counted_now = [&] {
+        double sum = 0;
+        for (const auto& r : rs) sum += std::max(0.0, figure(r, "crisisd_mentions_processed_total"));
+        return sum;
+    };
+    wait_until([&] { return counted_now() >= distinct; }, 10s);
+    double counted_by_owner = std::max(0.0, figure(rs[owner], "crisisd_mentions_processed_total"));
+
+    rs[owner].process->signal(SIGKILL);
+    rs[owner].process->wait_exit(10s);
+    rs[owner].alive = false;
+    const auto killed = std::chrono::steady_clock::now();
+    for (int i = before; i < 10; ++i, ++distinct) angry(i, rs[survivors[static_cast<std::size_t>(i % 2)]]);
+    if (wait_until([&] { return figure(rs[survivors[0]], series) == 1 || figure(rs[survivors[1]], series) == 1; }, 30s))
+        o.takeover_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - killed).count();
+
+    auto all_lines = [&](const char* file) {
+        std::size_t sum = 0;
+        for (const auto& r : rs) sum += lines_in(r.folder / file);
+        return sum;
+    };
+    auto counted = [&] {
+        double sum = counted_by_owner;
+        for (auto i : survivors) sum += std::max(0.0, figure(rs[i], "crisisd_mentions_processed_total"));
+        return sum;
+    };
+    // A killed owner's fetched, unacknowledged batch comes back after the stream's ack wait (10 s).
+    wait_until([&] { return counted() >= distinct && all_lines("brand.jsonl") >= 1; }, 25s);
+    o.counted = counted();
+    o.distinct = distinct;
+    o.counted_once = o.counted == distinct;
+    o.pages = all_lines("pages.jsonl");
+    o.statements = all_lines("brand.jsonl");
+    stop_all();
+    return o;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    int trials = 10;
+    std::string moment = "random";
+    std::string binary = CRISISD_BINARY;
+    for (int i = 1; i < argc; ++i) {
+        std::string a = argv[i];
+        if (a == "--trials" && i + 1 < argc) trials = std::atoi(argv[++i]);
+        else if (a == "--moment" && i + 1 < argc) moment = argv[++i];
+        else if (a == "--binary" && i + 1 < argc) binary = argv[++i];
+        else {
+            std::fprintf(stderr, "usage: failover_trials [--trials N] [--moment idle|mid|veto|random] [--binary PATH]\n");
+            return 64;
+        }
+    }
+    crisisd::testing::nats_cluster nats;
+    if (!nats.available()) {
+        std::fprintf(stderr, "nats-server is not installed\n");
+        return 69;
+    }
+    std::string why;
+    if (!nats.start(why)) {
+        std::fprintf(stderr, "%s\n", why.c_str());
+        return 69;
+    }
+    const auto dir = crisisd::testing::make_temp_dir("crisisd-failover");
+    std::mt19937 rng(std::random_device{}());
+    const std::array<const char*, 3> moments{"idle", "mid", "veto"};
+    std::map<std::string, std::pair<int, int>> by_moment;   // ok, total
+    std::vector<double> takeovers;
+    int failures = 0;
+    for (int t = 1; t <= trials; ++t) {
+        const std::string m = moment == "random" ? moments[std::uniform_int_distribution<std::size_t>(0, 2)(rng)] : moment;
+        auto o = trial(t, m, rng, binary, nats, dir);
+        if (o.takeover_s >= 0) takeovers.push_back(o.takeover_s);
+        auto& [ok, total] = by_moment[m];
+        ++total;
+        if (o.ok()) ++ok;
+        else ++failures;
+        std::printf("trial %d (%s): %s takeover=%.1fs pages=%zu statements=%zu counted=%g/%d%s%s\n", t, m.c_str(),
+                    o.ok() ? "ok" : "FAILED", o.takeover_s, o.pages, o.statements, o.counted, o.distinct,
+                    o.why.empty() ? "" : " why=", o.why.c_str());
+        std::fflush(stdout);
+    }
+    std::sort(takeovers.begin(), takeovers.end());
+    for (const auto& [m, r] : by_moment) std::printf("%s: %d of %d trials met the bar\n", m.c_str(), r.first, r.second);
+    if (!takeovers.empty())
+        std::printf("takeover: p50 %.1f s, max %.1f s over %zu kills\n", takeovers[takeovers.size() / 2], takeovers.back(),
+                    takeovers.size());
+    fs::remove_all(dir);
+    return failures == 0 ? 0 : 1;
+}
