@@ -429,3 +429,41 @@ TEST_F(listeners, at_a_full_address_cap_the_longest_idle_connection_makes_room_a
     EXPECT_EQ(round_trip(probe, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(admin_) + "\r\n\r\n"), 200) << daemon_->stderr_text();
     EXPECT_EQ(healthz(), "ok\n");
 }
+
+// Out of descriptors at start (RLIMIT_NOFILE too small for epoll, the state database, a listener
+// or the signal pipe) passes, like a state directory not mounted yet: crisisd exits 75, which
+// the unit restarts with back-off, never 78 (a config error it would not restart) or 1. Each
+// limit from 4 up fails at a different step, until one is enough to start.
+TEST_F(listeners, out_of_descriptors_at_start_exits_75_at_every_step) {
+    if (!fs::exists("/usr/bin/prlimit")) GTEST_SKIP() << "needs /usr/bin/prlimit (util-linux)";
+    write_config("    listen: \"127.0.0.1:0\"\n",
+                 "{ name: pager, type: file, path: \"" + (dir_ / "pages.jsonl").string() + "\" }",
+                 "      - notify: [pager]");
+    int exits_75 = 0;
+    bool started = false;
+    for (int n = 4; n <= 64 && !started; ++n) {
+        fs::remove(dir_ / "state.db");
+        const auto limit = "--nofile=" + std::to_string(n) + ":" + std::to_string(n);
+        child_process d({"/usr/bin/prlimit", limit, CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+        std::optional<int> code;
+        ASSERT_TRUE(wait_until(
+            [&] {
+                code = d.wait_exit(20ms);
+                started = !code && d.stderr_text().find("crisisd running with") != std::string::npos;
+                return code || started;
+            },
+            20s))
+            << "limit " << n << ": neither exited nor started\n" << d.stderr_text();
+        if (started) {
+            d.signal(SIGTERM);
+            EXPECT_EQ(d.wait_exit(15s), 0);
+            break;
+        }
+        // The dynamic loader needs a few descriptors of its own before crisisd runs at all.
+        if (*code == 127 && d.stderr_text().find("error while loading shared libraries") != std::string::npos) continue;
+        EXPECT_EQ(*code, 75) << "limit " << n << "\n" << d.stderr_text();
+        if (*code == 75) ++exits_75;
+    }
+    EXPECT_TRUE(started) << "64 descriptors should be enough to start";
+    EXPECT_GE(exits_75, 3) << "the smallest limits should have failed at several steps";
+}
