@@ -300,7 +300,7 @@ struct http_server_state : std::enable_shared_from_this<http_server_state> {
             evicted_.fetch_add(1, std::memory_order_relaxed);
         }
         const auto id = ++next_slot_;
-        slots_.emplace(id, slot{address, per_address, std::nullopt, {}});
+        slots_.emplace(id, slot{address, per_address, std::nullopt, false, {}});
         if (per_address) ++per_address_[address];
         server_connections.fetch_add(1, std::memory_order_relaxed);
         return id;
@@ -310,11 +310,14 @@ struct http_server_state : std::enable_shared_from_this<http_server_state> {
         std::lock_guard lock(mutex_);
         if (auto it = slots_.find(id); it != slots_.end()) it->second.close = std::move(closer);
     }
-    // Whether the connection waits for the first byte of a request (and since when).
-    void set_idle(std::uint64_t id, bool idle) {
+    // Whether the connection waits for the first byte of a request (and since when); `served`:
+    // it has answered a request before.
+    void set_idle(std::uint64_t id, bool idle, bool served) {
         std::lock_guard lock(mutex_);
-        if (auto it = slots_.find(id); it != slots_.end())
+        if (auto it = slots_.find(id); it != slots_.end()) {
             it->second.idle_since = idle ? std::optional(std::chrono::steady_clock::now()) : std::nullopt;
+            it->second.served = it->second.served || served;
+        }
     }
     // Gives the slot back; nothing when it was evicted (given back then).
     void release(std::uint64_t id) {
@@ -342,6 +345,7 @@ private:
         std::string address;
         bool counted_per_address = false;
         std::optional<std::chrono::steady_clock::time_point> idle_since;
+        bool served = false;
         std::function<void()> close;
     };
     using slot_iterator = std::map<std::uint64_t, slot>::iterator;
@@ -350,15 +354,22 @@ private:
         auto it = per_address_.find(address);
         return it == per_address_.end() ? 0 : it->second;
     }
-    // The idle connection (with a closer) idle the longest: of `address` when given, of any
-    // address otherwise. A linear walk: it runs only at a cap, and the caps are small.
+    // The idle connection (with a closer) to close for a new one: of `address` when given, of
+    // any address otherwise. One that never got a request through goes before a kept-alive one
+    // that did (a flood of connections then eats itself rather than a client's pool), and of
+    // those the one idle longest. A linear walk: it runs only at a cap, and the caps are small.
     slot_iterator longest_idle(const std::string* address) {
         auto best = slots_.end();
         for (auto it = slots_.begin(); it != slots_.end(); ++it) {
             const auto& c = it->second;
             if (!c.idle_since || !c.close) continue;
             if (address && (!c.counted_per_address || c.address != *address)) continue;
-            if (best == slots_.end() || *c.idle_since < *best->second.idle_since) best = it;
+            if (best == slots_.end()) {
+                best = it;
+                continue;
+            }
+            const auto& b = best->second;
+            if (c.served != b.served ? !c.served : *c.idle_since < *b.idle_since) best = it;
         }
         return best;
     }
@@ -549,9 +560,9 @@ asio::awaitable<void> run_session(std::shared_ptr<session<Stream>> s) {
             // requests), the connection is idle: a cap may close it to let a new one in.
             if (first) s->tcp().expires_at(first_headers_due);
             else s->tcp().expires_after(options->idle_timeout);
-            server.set_idle(s->slot, true);
+            server.set_idle(s->slot, true, !first);
             auto [ec, n] = co_await s->stream.async_read_some(s->buffer.prepare(4096), nothrow);
-            server.set_idle(s->slot, false);
+            server.set_idle(s->slot, false, false);
             s->buffer.commit(n);
             if (ec) {
                 graceful = ec == asio::error::eof;

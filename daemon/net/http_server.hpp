@@ -92,8 +92,9 @@ struct http_server_options {
     // that trickles its headers (slowloris) is cut off after this.
     std::chrono::milliseconds header_timeout{10000};
     // Connections open at once, on this listener and from one peer address; 0: no cap. At a cap
-    // the connection idle longest (waiting for a request to begin) is closed to make room; when
-    // none is idle, the new connection is answered 503 and closed at once. A peer connecting from
+    // an idle connection (waiting for a request to begin) is closed to make room: one that never
+    // sent a request before a kept-alive one, then the one idle longest; when none is idle, the
+    // new connection is answered 503 and closed at once. A peer connecting from
     // the connection's own local address (this host: loopback clients, a proxy on the same
     // machine) shares that address with every local client, so only the listener cap counts it.
     std::size_t max_connections = 512;

@@ -349,6 +349,27 @@ TEST_F(http_server_test, at_the_per_address_cap_the_longest_idle_connection_make
     EXPECT_NE(read_to_close(b).find("200 OK"), std::string::npos) << "the other one was left alone";
 }
 
+TEST_F(http_server_test, a_connection_that_never_sent_a_request_makes_room_before_a_kept_alive_one) {
+    http_server_options options;
+    options.max_connections_per_address = 2;
+    start(options, [](const http_request_in&) -> asio::awaitable<http_response_out> { co_return http_response_out{}; });
+    asio::io_context io;
+    // a has answered a request and idles longer than b, which never sent anything.
+    auto a = raw_connection(io, "127.0.0.2", server_->port());
+    asio::write(a, asio::buffer(std::string_view("GET / HTTP/1.1\r\nHost: x\r\n\r\n")));
+    std::array<char, 4096> buf;
+    auto got = a.read_some(asio::buffer(buf));
+    ASSERT_NE(std::string_view(buf.data(), got).find("200 OK"), std::string_view::npos);
+    auto b = raw_connection(io, "127.0.0.2", server_->port());
+    for (int i = 0; i < 400 && server_->connections_open() < 2; ++i) std::this_thread::sleep_for(5ms);
+    ASSERT_EQ(server_->connections_open(), 2u);
+    auto c = raw_connection(io, "127.0.0.2", server_->port());
+    EXPECT_EQ(read_to_close(b), "") << "the connection that never sent a request goes first";
+    asio::write(a, asio::buffer(std::string_view("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+    EXPECT_NE(read_to_close(a).find("200 OK"), std::string::npos) << "the kept-alive client keeps its connection";
+    EXPECT_EQ(server_->connections_evicted(), 1u);
+}
+
 TEST_F(http_server_test, a_head_check_refuses_before_the_body_is_read) {
     std::atomic<int> handled{0};
     http_server_options options;
