@@ -171,7 +171,7 @@ struct daemon::impl final : admin::daemon_access,
         }
         if (writer->backlogged()) {
             detail = "the state database refuses writes (" + writer->error() + "): " + std::to_string(writer->unsaved_actions()) +
-                     " action(s) wait to be recorded before they are sent";
+                     " action(s) wait to be recorded; pages among them go out meanwhile, statements only once recorded";
             return false;
         }
         return true;
