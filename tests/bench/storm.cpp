@@ -666,9 +666,10 @@ int main(int argc, char** argv) {
                     if (send_all(fd, req)) r = read_response(fd, steady::now() + 60s);
                     // Crossed a rotation: wait (up to 15 s) for the token the reload brought, then
                     // send the batch again (its ids are the same: a duplicate is dropped).
-                    for (int again = 0; r.status == 401 && again < 3 && !stop; ++again) {
+                    // Not cut short by the end of the run: a batch sent is seen through.
+                    for (int again = 0; r.status == 401 && again < 3; ++again) {
                         ++token_retries;
-                        for (int w = 0; w < 300 && current_token() == token && !stop; ++w)
+                        for (int w = 0; w < 300 && current_token() == token; ++w)
                             std::this_thread::sleep_for(50ms);
                         token = current_token();
                         req = request_text("POST", ingest_port, "/api/v1/mentions", token, body, "application/x-ndjson");
@@ -969,7 +970,7 @@ int main(int argc, char** argv) {
                 ++reloads_sent;
                 next += o.reload_every;
                 // The senders switch once the reload is done (or refused: READY=1 either way).
-                if (crisisd::testing::wait_until([&] { return notify.ready() > ready_before || stop; }, 15s) && !stop) {
+                if (crisisd::testing::wait_until([&] { return notify.ready() > ready_before; }, 15s)) {
                     std::lock_guard lock(token_m);
                     ingest_token = token_for(generation);
                     ++rotations;
@@ -1019,6 +1020,7 @@ int main(int argc, char** argv) {
         std::vector<double> healthz_ms;
         std::map<int, std::uint64_t> healthz_status;
         std::vector<std::string> healthz_bodies;  // what the answers other than 200 said (a few)
+        std::atomic<std::uint64_t> healthz_window_max_us{0};  // since the last progress line
         std::thread healthz([&] {
             const auto req = request_text("GET", admin_port, "/healthz", "", "");
             auto next = steady::now();
@@ -1026,6 +1028,12 @@ int main(int argc, char** argv) {
                 auto t = steady::now();
                 auto r = one_request(admin_port, req, 30s);
                 healthz_ms.push_back(ms_since(t));
+                {
+                    const auto us = static_cast<std::uint64_t>(healthz_ms.back() * 1000);
+                    auto seen_max = healthz_window_max_us.load();
+                    while (us > seen_max && !healthz_window_max_us.compare_exchange_weak(seen_max, us)) {
+                    }
+                }
                 ++healthz_status[r.status];
                 if (r.status != 200 && healthz_bodies.size() < 8) {
                     std::string first_line;  // numbers masked, so one kind of answer is shown once
@@ -1073,11 +1081,17 @@ int main(int argc, char** argv) {
                 crisisd_exit_at = std::chrono::duration<double>(steady::now() - t0).count();
                 break;
             }
-            std::printf("  t=%4.0fs  sent %llu (accepted %llu)  storms %d  pages %zu  idle open %llu  rss %llu MB\n",
+            // The machine's load average beside /healthz's slowest answer: the tool shares the
+            // machine, and a loop that waits for a CPU answers late as surely as a blocked one.
+            std::string load;
+            std::getline(std::ifstream("/proc/loadavg"), load);
+            std::printf("  t=%4.0fs  sent %llu (accepted %llu)  storms %d  pages %zu  idle open %llu  rss %llu MB  "
+                        "/healthz max %.0f ms  loadavg %s\n",
                         std::chrono::duration<double>(steady::now() - t0).count(),
                         static_cast<unsigned long long>(bg_sent.load()), static_cast<unsigned long long>(bg_accepted.load()),
                         storms_started.load(), rx.pages().size(), static_cast<unsigned long long>(idle_open.load()),
-                        static_cast<unsigned long long>(rss_peak_sampled / 1024));
+                        static_cast<unsigned long long>(rss_peak_sampled / 1024),
+                        static_cast<double>(healthz_window_max_us.exchange(0)) / 1000.0, load.substr(0, 14).c_str());
             std::fflush(stdout);
         }
         const double load_s = std::chrono::duration<double>(steady::now() - t0).count();
