@@ -5,12 +5,15 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <cerrno>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <functional>
 #include <iostream>
 #include <optional>
+#include <string_view>
+#include <system_error>
 
 #include "app/daemon.hpp"
 #include "app/systemd.hpp"
@@ -133,8 +136,18 @@ int check_config_command(const std::vector<std::string>& args) {
     return exit_ok;
 }
 
+bool is_temporary_shortage(std::string_view message) {
+    // The messages come from strerror (through std::error_code, boost::system, SQLite's own
+    // text aside), so strerror's own words are what to look for, in whatever locale is set.
+    for (int e : {EMFILE, ENFILE, ENOBUFS, ENOMEM})
+        if (message.find(std::generic_category().message(e)) != std::string_view::npos) return true;
+    return false;
+}
+
 int create_exit_code(const create_error& e) {
-    if (!e.state) return exit_config;
+    // A listener that cannot get a socket (out of descriptors) is no config error: a restart
+    // with back-off may well succeed.
+    if (!e.state) return is_temporary_shortage(e.message) ? exit_temporary : exit_config;
     return *e.state == state::open_failure::refused ? exit_state_refused : exit_state_unavailable;
 }
 
@@ -188,13 +201,16 @@ int run_command(const std::vector<std::string>& args) {
     dopt.clock = &clock;
     auto created = daemon::create(io, std::move(*settings), dopt);
     if (auto* e = std::get_if<create_error>(&created)) {
-        core::log_error(e->message);
-        return create_exit_code(*e);
+        const int code = create_exit_code(*e);
+        core::log_error(e->message + (!e->state && code == exit_temporary
+                                          ? "; crisisd exits with 75 so that systemd tries again"
+                                          : ""));
+        return code;
     }
     auto d = std::move(std::get<std::unique_ptr<daemon>>(created));
     if (auto err = d->start(); !err.empty()) {
         core::log_error(err);
-        return exit_failure;
+        return is_temporary_shortage(err) ? exit_temporary : exit_failure;
     }
 
     systemd::notifier notifier;
@@ -272,8 +288,12 @@ int main(int argc, char** argv) {
         }
         if (cmd == "help" || cmd == "--help" || cmd == "-h") return usage(exit_ok);
     } catch (const std::exception& e) {
-        std::fprintf(stderr, "crisisd %s: %s\n", cmd.c_str(), e.what());
-        return exit_failure;
+        // Asio throws when it cannot get descriptors for its own machinery (epoll, the signal
+        // pipe) at start: out of descriptors, which passes, rather than a crisisd failure.
+        const bool temporary = is_temporary_shortage(e.what());
+        std::fprintf(stderr, "crisisd %s: %s%s\n", cmd.c_str(), e.what(),
+                     temporary && cmd == "run" ? "; crisisd exits with 75 so that systemd tries again" : "");
+        return temporary ? exit_temporary : exit_failure;
     }
     std::fprintf(stderr, "crisisd: unknown command '%s'\n\n", cmd.c_str());
     return usage(exit_usage);

@@ -16,18 +16,23 @@ int main(int argc, char** argv);
 // (written by a newer crisisd, or corrupt): the systemd unit names both in
 // RestartPreventExitStatus, since a restart would only repeat them. A state database out of
 // reach (directory not mounted yet, permissions) is 75, EX_TEMPFAIL, which the unit does
-// restart: the next try may find it.
+// restart: the next try may find it. So is any other start-up failure for want of a resource
+// that comes back (out of descriptors or memory: EMFILE, ENFILE, ENOBUFS, ENOMEM).
 constexpr int exit_ok = 0;
 constexpr int exit_failure = 1;
 constexpr int exit_usage = 64;
 constexpr int exit_state_refused = 65;
 constexpr int exit_no_input = 66;
 constexpr int exit_state_unavailable = 75;
+constexpr int exit_temporary = 75;  // EX_TEMPFAIL, the same code for any cause that passes
 constexpr int exit_config = 78;
 
 struct create_error;
 // The exit code for a daemon that could not be created (see the codes above).
 int create_exit_code(const create_error& e);
+// Whether an error's text says a resource ran short that comes back by itself (descriptors,
+// memory for sockets): start-up failing on it exits exit_temporary, not as a config error.
+bool is_temporary_shortage(std::string_view message);
 
 int run_command(const std::vector<std::string>& args);
 int check_config_command(const std::vector<std::string>& args);

@@ -174,7 +174,7 @@ struct daemon::impl final : admin::daemon_access,
         }
         if (writer->backlogged()) {
             detail = "the state database refuses writes (" + writer->error() + "): " + std::to_string(writer->unsaved_actions()) +
-                     " action(s) wait to be recorded before they are sent";
+                     " action(s) wait to be recorded; pages among them go out meanwhile, statements only once recorded";
             return false;
         }
         return true;
@@ -191,6 +191,24 @@ struct daemon::impl final : admin::daemon_access,
     void outbox_changed(bool wake) override {
         update_outbox_metrics();
         if (wake) delivery->wake();
+    }
+    // Pages do not wait for a full disk: the outbox sends them from memory (issue 13).
+    void page_unrecorded(const runtime::pending_action& p) override {
+        state::record rec;
+        rec.key = p.action.idempotency_key;
+        rec.incident_id = p.action.incident_id;
+        rec.channel = p.action.channel;
+        rec.kind = incident::to_string(p.action.kind);
+        rec.payload = p.payload;
+        rec.created_at = p.action.at;
+        rec.next_attempt = p.action.at;
+        if (delivery) delivery->deliver_unrecorded(std::move(rec));  // else it waits for its row
+    }
+    std::optional<core::timestamp> page_sent_from_memory(const incident::action& a) override {
+        return delivery ? delivery->unrecorded_sent_at(a.idempotency_key) : std::nullopt;
+    }
+    void page_recorded(const incident::action& a) override {
+        if (delivery) delivery->recorded(a.idempotency_key);
     }
 
     // --- step_events ---

@@ -238,6 +238,7 @@ struct http_server_state : std::enable_shared_from_this<http_server_state> {
     std::atomic<std::uint64_t> refused{0};
     connection_set<std::function<void()>> connections;  // each one's closer
     log_throttle refusals;  // on the accept strand
+    log_throttle evictions;  // on the accept strand
 
     http_server_state(asio::any_io_executor e, http_server_options o, http_handler h)
         : ex(std::move(e)),
@@ -257,8 +258,16 @@ struct http_server_state : std::enable_shared_from_this<http_server_state> {
         options_ = std::move(next);
     }
 
-    // Counts a connection from `address` against the caps; false (nothing counted) when over one.
-    bool admit(const std::string& address, int fd, const http_server_options& o, std::string& why) {
+    // Counts a connection from `address` against the caps: its slot (never 0), or 0 (nothing
+    // counted, `why` says which limit) when it cannot be let in. At a cap, the longest-idle
+    // connection (one waiting for the first byte of a request, fresh or kept alive) that counts
+    // against that cap makes room: its closer is put in `evict` for the caller to run once the
+    // lock is let go. A connection in the middle of a request is never taken this way; its
+    // headers are bounded by header_timeout. A peer whose address is the connection's own local
+    // address is a process on this host (a monitor, systemd's health check, a reverse proxy on
+    // the same machine): those all share one address, so the per-address cap does not count it.
+    std::uint64_t admit(const std::string& address, bool same_host, int fd, const http_server_options& o,
+                        std::string& why, std::function<void()>& evict) {
         if (o.reserve_descriptors > 0) {
             const auto limit = current_open_files_limit();
             // Linux hands out the lowest free number, so fd + 1 descriptors are open at least;
@@ -267,31 +276,53 @@ struct http_server_state : std::enable_shared_from_this<http_server_state> {
             if (limit != 0 && used + o.reserve_descriptors > limit) {
                 why = std::to_string(used) + " of " + std::to_string(limit) + " descriptors in use, " +
                       std::to_string(o.reserve_descriptors) + " kept for channels and the admin API";
-                return false;
+                return 0;
             }
         }
+        const bool per_address = o.max_connections_per_address > 0 && !same_host;
         std::lock_guard lock(mutex_);
-        if (o.max_connections > 0 && open_ >= o.max_connections) {
-            why = "at its cap of " + std::to_string(o.max_connections) + " connections";
-            return false;
+        if (per_address && count_of(address) >= o.max_connections_per_address) {
+            auto victim = longest_idle(&address);
+            if (victim == slots_.end()) {
+                why = "at its cap of " + std::to_string(o.max_connections_per_address) + " connections from " +
+                      address + ", none of them idle";
+                return 0;
+            }
+            evict = take(victim);
+            evicted_.fetch_add(1, std::memory_order_relaxed);
+        } else if (o.max_connections > 0 && slots_.size() >= o.max_connections) {
+            auto victim = longest_idle(nullptr);
+            if (victim == slots_.end()) {
+                why = "at its cap of " + std::to_string(o.max_connections) + " connections, none of them idle";
+                return 0;
+            }
+            evict = take(victim);
+            evicted_.fetch_add(1, std::memory_order_relaxed);
         }
-        auto& mine = per_address_[address];
-        if (o.max_connections_per_address > 0 && mine >= o.max_connections_per_address) {
-            if (mine == 0) per_address_.erase(address);
-            why = "at its cap of " + std::to_string(o.max_connections_per_address) + " connections from " + address;
-            return false;
-        }
-        ++mine;
-        ++open_;
+        const auto id = ++next_slot_;
+        slots_.emplace(id, slot{address, per_address, std::nullopt, false, {}});
+        if (per_address) ++per_address_[address];
         server_connections.fetch_add(1, std::memory_order_relaxed);
-        return true;
+        return id;
     }
-    void release(const std::string& address) {
+    // The connection's closer, once it has one (until then it cannot be evicted).
+    void attach(std::uint64_t id, std::function<void()> closer) {
         std::lock_guard lock(mutex_);
-        auto it = per_address_.find(address);
-        if (it != per_address_.end() && --it->second == 0) per_address_.erase(it);
-        --open_;
-        server_connections.fetch_sub(1, std::memory_order_relaxed);
+        if (auto it = slots_.find(id); it != slots_.end()) it->second.close = std::move(closer);
+    }
+    // Whether the connection waits for the first byte of a request (and since when); `served`:
+    // it has answered a request before.
+    void set_idle(std::uint64_t id, bool idle, bool served) {
+        std::lock_guard lock(mutex_);
+        if (auto it = slots_.find(id); it != slots_.end()) {
+            it->second.idle_since = idle ? std::optional(std::chrono::steady_clock::now()) : std::nullopt;
+            it->second.served = it->second.served || served;
+        }
+    }
+    // Gives the slot back; nothing when it was evicted (given back then).
+    void release(std::uint64_t id) {
+        std::lock_guard lock(mutex_);
+        if (auto it = slots_.find(id); it != slots_.end()) (void)take(it);
     }
 
     void stop() {
@@ -307,11 +338,60 @@ struct http_server_state : std::enable_shared_from_this<http_server_state> {
     template <class Stream>
     void begin_session(Stream stream);
 
+    std::uint64_t evicted() const { return evicted_.load(std::memory_order_relaxed); }
+
 private:
+    struct slot {
+        std::string address;
+        bool counted_per_address = false;
+        std::optional<std::chrono::steady_clock::time_point> idle_since;
+        bool served = false;
+        std::function<void()> close;
+    };
+    using slot_iterator = std::map<std::uint64_t, slot>::iterator;
+
+    std::size_t count_of(const std::string& address) const {
+        auto it = per_address_.find(address);
+        return it == per_address_.end() ? 0 : it->second;
+    }
+    // The idle connection (with a closer) to close for a new one: of `address` when given, of
+    // any address otherwise. One that never got a request through goes before a kept-alive one
+    // that did (a flood of connections then eats itself rather than a client's pool), and of
+    // those the one idle longest. A linear walk: it runs only at a cap, and the caps are small.
+    slot_iterator longest_idle(const std::string* address) {
+        auto best = slots_.end();
+        for (auto it = slots_.begin(); it != slots_.end(); ++it) {
+            const auto& c = it->second;
+            if (!c.idle_since || !c.close) continue;
+            if (address && (!c.counted_per_address || c.address != *address)) continue;
+            if (best == slots_.end()) {
+                best = it;
+                continue;
+            }
+            const auto& b = best->second;
+            if (c.served != b.served ? !c.served : *c.idle_since < *b.idle_since) best = it;
+        }
+        return best;
+    }
+    // Removes a slot and its counts; returns its closer (for an eviction).
+    std::function<void()> take(slot_iterator it) {
+        auto& c = it->second;
+        if (c.counted_per_address) {
+            auto pa = per_address_.find(c.address);
+            if (pa != per_address_.end() && --pa->second == 0) per_address_.erase(pa);
+        }
+        auto closer = std::move(c.close);
+        slots_.erase(it);
+        server_connections.fetch_sub(1, std::memory_order_relaxed);
+        return closer;
+    }
+
     mutable std::mutex mutex_;  // guards the fields below
     std::shared_ptr<const http_server_options> options_;
-    std::size_t open_ = 0;
+    std::uint64_t next_slot_ = 0;
+    std::map<std::uint64_t, slot> slots_;  // the connections the caps count
     std::map<std::string, std::size_t, std::less<>> per_address_;
+    std::atomic<std::uint64_t> evicted_{0};
 };
 
 }  // namespace detail
@@ -324,12 +404,13 @@ struct session {
     beast::flat_buffer buffer;
     std::shared_ptr<detail::http_server_state> server;
     std::string remote;
-    std::uint64_t id = 0;
+    std::uint64_t slot;    // its place under the caps (http_server_state::admit)
+    std::uint64_t id = 0;  // in the server's connection set
 
-    session(Stream s, std::shared_ptr<detail::http_server_state> srv, std::string r)
-        : stream(std::move(s)), server(std::move(srv)), remote(std::move(r)) {}
+    session(Stream s, std::shared_ptr<detail::http_server_state> srv, std::string r, std::uint64_t sl)
+        : stream(std::move(s)), server(std::move(srv)), remote(std::move(r)), slot(sl) {}
     // Admitted against the caps by begin_session; given back when the last reference goes.
-    ~session() { server->release(remote); }
+    ~session() { server->release(slot); }
     session(const session&) = delete;
     session& operator=(const session&) = delete;
 
@@ -467,23 +548,30 @@ asio::awaitable<void> run_session(std::shared_ptr<session<Stream>> s) {
     }
     bool graceful = true;
     bool first = true;
+    // The first request's headers are due header_timeout after the accept, however the bytes
+    // trickle in; later ones header_timeout after their first byte.
+    const auto first_headers_due = std::chrono::steady_clock::now() + server.options()->header_timeout;
     for (;;) {
         const auto options = server.options();  // this request's; update() may swap them meanwhile
         http::request_parser<http::string_body> parser;
         parser.body_limit(options->body_limit);
-        if (!first && s->buffer.size() == 0) {
-            // Between requests a keep-alive connection may idle; the next request's headers
-            // then have header_timeout from their first byte.
-            s->tcp().expires_after(options->idle_timeout);
+        if (s->buffer.size() == 0) {
+            // Waiting for a request to begin (a fresh connection, or a keep-alive one between
+            // requests), the connection is idle: a cap may close it to let a new one in.
+            if (first) s->tcp().expires_at(first_headers_due);
+            else s->tcp().expires_after(options->idle_timeout);
+            server.set_idle(s->slot, true, !first);
             auto [ec, n] = co_await s->stream.async_read_some(s->buffer.prepare(4096), nothrow);
+            server.set_idle(s->slot, false, false);
             s->buffer.commit(n);
             if (ec) {
                 graceful = ec == asio::error::eof;
                 break;
             }
         }
+        if (first) s->tcp().expires_at(first_headers_due);
+        else s->tcp().expires_after(options->header_timeout);
         first = false;
-        s->tcp().expires_after(options->header_timeout);
         auto [head_ec, head_n] = co_await http::async_read_header(s->stream, s->buffer, parser, nothrow);
         (void)head_n;
         if (head_ec) {
@@ -598,10 +686,19 @@ template <class Stream>
 void detail::http_server_state::begin_session(Stream stream) {
     accepted.fetch_add(1, std::memory_order_relaxed);
     auto& socket = beast::get_lowest_layer(stream).socket();
-    boost::system::error_code remote_ec;
-    auto remote = socket.remote_endpoint(remote_ec).address().to_string();
+    boost::system::error_code remote_ec, local_ec;
+    const auto peer = socket.remote_endpoint(remote_ec).address();
+    const bool same_host = !remote_ec && socket.local_endpoint(local_ec).address() == peer && !local_ec;
+    auto remote = peer.to_string();
     std::string why;
-    if (!admit(remote, socket.native_handle(), *options(), why)) {
+    std::function<void()> evict;
+    const auto place = admit(remote, same_host, socket.native_handle(), *options(), why, evict);
+    if (evict) {
+        evictions.warn("http listener " + std::to_string(bound_port.load()) +
+                       " closes idle connections to make room for new ones (at a connection cap)");
+        evict();
+    }
+    if (place == 0) {
         // Refused before anything is read: a canned answer if the socket takes it at once (no
         // waiting on a client we cannot afford), then the descriptor is given back.
         refused.fetch_add(1, std::memory_order_relaxed);
@@ -613,13 +710,15 @@ void detail::http_server_state::begin_session(Stream stream) {
         socket.close(ignored);
         return;
     }
-    auto s = std::make_shared<session<Stream>>(std::move(stream), shared_from_this(), std::move(remote));
+    auto s = std::make_shared<session<Stream>>(std::move(stream), shared_from_this(), std::move(remote), place);
     std::weak_ptr<session<Stream>> weak = s;
-    s->id = connections.add([weak] {
+    auto closer = [weak] {
         if (auto live = weak.lock())
             asio::post(live->tcp().get_executor(), [live] { live->tcp().close(); });
-    });
+    };
+    s->id = connections.add(closer);
     if (s->id == 0) return;  // stopped meanwhile; the stream closes with s
+    attach(place, closer);
     asio::co_spawn(s->tcp().get_executor(), run_session(s), detail::log_completion{"http session"});
 }
 
@@ -714,6 +813,8 @@ std::uint64_t http_server::connections_accepted() const { return impl_->accepted
 std::size_t http_server::connections_open() const { return impl_->connections.size(); }
 
 std::uint64_t http_server::connections_refused() const { return impl_->refused.load(); }
+
+std::uint64_t http_server::connections_evicted() const { return impl_->evicted(); }
 
 void http_server::update(http_server_options options) {
     auto current = impl_->options();

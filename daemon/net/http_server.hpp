@@ -4,7 +4,8 @@
 // turn the answer into a server-sent-events stream. Keep-alive, a request body limit (413),
 // optional TLS, a strand per connection.
 //
-// What a flood of clients can take is bounded: connections per listener and per peer address,
+// What a flood of clients can take is bounded: connections per listener and per peer address
+// (at a cap the longest-idle connection makes room for the new one),
 // the time to send a request's headers, the descriptors left to the rest of the process, and
 // the request bodies held in memory by all servers together. A request's headers can be judged
 // (check_head, for a token) before its body is read, so an unauthenticated upload costs no memory.
@@ -90,8 +91,12 @@ struct http_server_options {
     // From a connection's first byte (or its accept) to the end of a request's headers: a client
     // that trickles its headers (slowloris) is cut off after this.
     std::chrono::milliseconds header_timeout{10000};
-    // Connections open at once, on this listener and from one peer address; 0: no cap. Beyond
-    // them a new connection is answered 503 and closed at once.
+    // Connections open at once, on this listener and from one peer address; 0: no cap. At a cap
+    // an idle connection (waiting for a request to begin) is closed to make room: one that never
+    // sent a request before a kept-alive one, then the one idle longest; when none is idle, the
+    // new connection is answered 503 and closed at once. A peer connecting from
+    // the connection's own local address (this host: loopback clients, a proxy on the same
+    // machine) shares that address with every local client, so only the listener cap counts it.
     std::size_t max_connections = 512;
     std::size_t max_connections_per_address = 64;
     // Descriptors (of RLIMIT_NOFILE) this listener leaves to the rest of the process: a new
@@ -144,6 +149,7 @@ public:
     std::uint64_t connections_accepted() const;  // since start
     std::size_t connections_open() const;
     std::uint64_t connections_refused() const;  // at a cap or the descriptor reserve, since start
+    std::uint64_t connections_evicted() const;  // idle ones closed to make room at a cap, since start
 
     // Swaps the settings that apply to new requests and connections (token checks, limits,
     // timeouts) without closing the listener. `listen`, cert_file and key_file are ignored:

@@ -41,6 +41,19 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
     // cannot be written it waits (its channel's later records wait behind it, as they must).
     std::map<std::int64_t, core::timestamp> held_until;
     static constexpr auto write_retry = std::chrono::seconds(1);
+
+    // Pages the database could not record, sent from memory (see deliver_unrecorded), by key;
+    // `order` keeps them in the order they came, which is each channel's order too.
+    struct memory_page {
+        record rec;
+        core::timestamp next_attempt{};
+        bool in_flight = false;
+        std::optional<core::timestamp> sent_at;
+        bool recorded = false;  // its row exists now; an attempt in flight still ends here
+        bool gave_up = false;   // left to its row, once written
+    };
+    std::map<std::string, memory_page> memory;
+    std::vector<std::string> order;
     std::mt19937_64 rng{std::random_device{}()};
 
     impl(asio::any_io_executor e, state::database& s, std::map<std::string, notify::channel*> c, const core::clock& clk,
@@ -65,6 +78,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
             auto now = clock.now();
             std::erase_if(unrecorded, [](auto& u) { return u.second(); });
             std::erase_if(held_until, [&](const auto& h) { return h.second <= now; });
+            std::optional<core::timestamp> memory_next = start_memory_pages(now);
             for (auto& rec : db.actions().due(now)) {
                 if (busy.count(rec.channel) || unrecorded.count(rec.seq) || held_until.count(rec.seq)) continue;
                 auto it = channels.find(rec.channel);
@@ -86,6 +100,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
                 });
             }
             auto next = db.actions().next_attempt();
+            if (memory_next && (!next || *memory_next < *next)) next = memory_next;
             if (!unrecorded.empty() || !held_until.empty()) {
                 // Writes to try again, or a held statement: come back soon, whatever else is due.
                 timer.expires_after(clock.wall_delay(write_retry));
@@ -99,6 +114,85 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
             boost::system::error_code ec;
             co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ec));
         }
+    }
+
+    // Starts the first due page from memory on each idle channel; returns when the next one
+    // not yet due is (nullopt when none waits).
+    std::optional<core::timestamp> start_memory_pages(core::timestamp now) {
+        std::optional<core::timestamp> next;
+        std::set<std::string> seen;  // channels whose first waiting page was looked at
+        for (const auto& key : order) {
+            auto it = memory.find(key);
+            if (it == memory.end()) continue;
+            auto& page = it->second;
+            if (page.sent_at || page.in_flight || page.gave_up || !seen.insert(page.rec.channel).second) continue;
+            if (busy.count(page.rec.channel)) continue;
+            if (page.next_attempt > now) {
+                if (!next || page.next_attempt < *next) next = page.next_attempt;
+                continue;
+            }
+            auto ch = channels.find(page.rec.channel);
+            if (ch == channels.end()) continue;  // recorded later, then dead-lettered as any other
+            page.in_flight = true;
+            busy.insert(page.rec.channel);
+            asio::co_spawn(ex, deliver_from_memory(key, ch->second), [](std::exception_ptr e) {
+                if (e) {
+                    try {
+                        std::rethrow_exception(e);
+                    } catch (const std::exception& x) {
+                        core::log_error(std::string("outbox: delivery from memory failed: ") + x.what());
+                    }
+                }
+            });
+        }
+        return next;
+    }
+
+    asio::awaitable<void> deliver_from_memory(std::string key, notify::channel* ch) {
+        auto self = shared_from_this();
+        auto rec = memory.at(key).rec;
+        notify::delivery d{rec.key, rec.kind, rec.payload, rec.attempts + 1, db.instance_id()};
+        auto result = co_await ch->deliver(d);
+        auto now = clock.now();
+        if (events.on_attempt) events.on_attempt(rec, result);
+        busy.erase(rec.channel);
+        timer.cancel();
+        auto it = memory.find(key);
+        if (it == memory.end()) co_return;
+        auto& page = it->second;
+        page.in_flight = false;
+        ++page.rec.attempts;
+        if (result.result == notify::outcome::sent) {
+            page.sent_at = now;
+            page.rec.state = record_state::sent;
+            page.rec.done_at = now;
+            if (events.on_sent) events.on_sent(page.rec);
+            if (page.recorded) {
+                // Its row was written (pending) while this attempt was out: mark it sent there.
+                if (auto row = db.actions().find(key)) {
+                    record_outcome(*row, [this, seq = row->seq, now] { return db.actions().mark_sent(seq, now); });
+                }
+                forget(key);
+            }
+            co_return;
+        }
+        const auto& policy = ch->settings().retry;
+        if (page.recorded || result.result == notify::outcome::failed || page.rec.attempts >= policy.max_attempts) {
+            // Its row (written now, or once the disk takes writes) is delivered, retried and
+            // dead-lettered the usual way; memory only saves the wait for the disk.
+            if (!page.recorded)
+                core::log_warning("outbox: page " + key + " on " + rec.channel + " not delivered from memory (" +
+                                  result.detail + "); it goes out once it is recorded");
+            page.gave_up = true;
+            if (page.recorded) forget(key);
+            co_return;
+        }
+        page.next_attempt = now + backoff(policy, page.rec.attempts, result.retry_after);
+    }
+
+    void forget(const std::string& key) {
+        memory.erase(key);
+        std::erase(order, key);
     }
 
     // Defence in depth: the engine posts a `required` statement only on a person's approval and
@@ -236,5 +330,34 @@ bool delivery_loop::idle() const {
 std::size_t delivery_loop::in_flight() const { return impl_->busy.size(); }
 
 std::uint64_t delivery_loop::refused() const { return impl_->refused; }
+
+void delivery_loop::deliver_unrecorded(record rec) {
+    if (is_statement(rec)) return;  // never sent before it is recorded
+    auto& m = *impl_;
+    const auto key = rec.key;
+    if (m.memory.count(key)) return;
+    rec.seq = 0;
+    m.memory.emplace(key, impl::memory_page{std::move(rec), {}, false, std::nullopt, false, false});
+    m.order.push_back(key);
+    wake();
+}
+
+std::optional<core::timestamp> delivery_loop::unrecorded_sent_at(const std::string& key) const {
+    auto it = impl_->memory.find(key);
+    return it == impl_->memory.end() ? std::nullopt : it->second.sent_at;
+}
+
+void delivery_loop::recorded(const std::string& key) {
+    auto& m = *impl_;
+    auto it = m.memory.find(key);
+    if (it == m.memory.end()) return;
+    if (it->second.in_flight) {
+        it->second.recorded = true;
+        return;
+    }
+    m.forget(key);
+}
+
+std::size_t delivery_loop::unrecorded_pages() const { return impl_->memory.size(); }
 
 }  // namespace crisisd::outbox

@@ -8,12 +8,21 @@
 // statement whose payload says approval `required` but names no approver is never posted.
 // Statements are marked started in the actions store before they are sent, so after a crash the next
 // attempt is told (delivery::attempt > 1) that the first may have landed.
+//
+// Pages go out even while the state database refuses writes (disk full): the step writer hands
+// each page it could not record to deliver_unrecorded(), which sends it from memory (in order on
+// its channel, retried with the channel's policy while it stays unrecorded). A page is
+// at-least-once (its idempotency key makes a second send harmless), so this trades a possible
+// duplicate for not waiting on a disk. Statements never take this path: a statement is posted
+// only once it is recorded. When the row is finally written, unrecorded_sent_at() tells the
+// writer to record it as sent rather than send it again, and recorded() lets memory go of it.
 // Runs on the daemon's event loop; not thread-safe.
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "core/clock.hpp"
@@ -56,6 +65,17 @@ public:
     std::size_t in_flight() const;
     // Statements refused for want of a recorded approval since start.
     std::uint64_t refused() const;
+
+    // A page (kind notify) whose row the database refused: delivered from memory now (`rec`
+    // has no seq). Statements are refused here: they are never sent before they are recorded.
+    void deliver_unrecorded(record rec);
+    // When the unrecorded page with this key was delivered from memory; nullopt when it was not
+    // (yet): its row is then written pending and delivered as any other.
+    std::optional<core::timestamp> unrecorded_sent_at(const std::string& key) const;
+    // The page's row is written now: memory lets go of it. A delivery still in flight records
+    // its outcome on the row when it ends (its channel is busy meanwhile, so the row waits).
+    void recorded(const std::string& key);
+    std::size_t unrecorded_pages() const;  // held in memory now
 
 private:
     struct impl;

@@ -73,14 +73,23 @@ std::optional<std::vector<const incident::action*>> step_writer::write_actions(
         const auto& a = u.action;
         const auto r = store_.actions().enqueue(a.idempotency_key, a.incident_id, a.channel,
                                                 incident::to_string(a.kind), u.payload, a.at);
-        if (r == state::action_store::enqueue_result::queued) queued.push_back(&a);
-        else if (r == state::action_store::enqueue_result::duplicate) refuse_duplicate(u);
+        if (r == state::action_store::enqueue_result::queued) {
+            queued.push_back(&a);
+            // A page sent from memory while the disk was full is recorded as sent, not sent again.
+            if (a.kind == incident::action_kind::notify)
+                if (auto sent = events_.page_sent_from_memory(a))
+                    if (auto row = store_.actions().find(a.idempotency_key)) store_.actions().mark_sent(row->seq, *sent);
+        } else if (r == state::action_store::enqueue_result::duplicate) {
+            refuse_duplicate(u);
+        }
     }
     for (auto id : incident_ids)
         if (const auto* inc = incidents.find(id)) store_.incidents().save(*inc);
     // With the actions, so a restart never hands out an id that a recorded action carries.
     store_.counter().save_next_incident_id(incidents.next_id());
     if (!store_.commit()) return std::nullopt;
+    for (const auto& u : actions)
+        if (u.action.kind == incident::action_kind::notify) events_.page_recorded(u.action);
     return queued;
 }
 
@@ -94,14 +103,17 @@ void step_writer::keep(std::vector<pending_action> actions, const std::vector<st
     note_failure();
     if (first)
         core::log_error("state database refuses writes (" + error_ + "): " + std::to_string(unsaved_.size()) +
-                        " action(s) are kept in memory and written again every second; nothing is sent "
-                        "before it is recorded");
+                        " action(s) are kept in memory and written again every second; pages are sent from "
+                        "memory meanwhile, statements only once they are recorded");
 }
 
 void step_writer::note_failure() {
     error_ = store_.last_error();
     events_.write_failed();
     retry_at_ = clock_.now() + retry_every_;
+    // Pages do not wait for the disk (at-least-once; their keys make a second send harmless).
+    for (; handed_out_ < unsaved_.size(); ++handed_out_)
+        if (unsaved_[handed_out_].action.kind == incident::action_kind::notify) events_.page_unrecorded(unsaved_[handed_out_]);
 }
 
 void step_writer::retry_backlog(const incident::engine& incidents, bool now) {
@@ -119,6 +131,7 @@ void step_writer::retry_backlog(const incident::engine& incidents, bool now) {
                                            " kept action(s) recorded and on their way");
     announce(*queued);
     unsaved_.clear();
+    handed_out_ = 0;
     unsaved_incidents_.clear();
     error_.clear();
 }

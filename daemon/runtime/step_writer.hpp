@@ -7,13 +7,17 @@
 // When the database refuses a transaction (disk full, I/O error) nothing is dropped: the
 // step's actions and snapshot ids are kept, in order, and written again once a second of wall
 // time has passed (as the clock it is given converts it) or ahead of the next step, so each
-// channel still gets its actions in order. A key the outbox already holds is refused: never
-// sent, recorded as a dead letter of its own.
+// channel still gets its actions in order. Pages among them need not wait for the disk (they
+// are at-least-once): each is handed to page_unrecorded() once, to be sent from memory, and
+// when its row is written at last it is written as sent if it went out meanwhile. Statements
+// wait: nothing is posted that was not recorded. A key the outbox already holds is refused:
+// never sent, recorded as a dead letter of its own.
 //
 // Owns only its backlog; the database, the clock and the events outlive it. The incident
 // engine is passed per call, because a reload replaces it. Not thread-safe: one thread (the
 // daemon's) drives it, as it drives the pipeline.
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -41,6 +45,13 @@ public:
     virtual void action_queued(const incident::action& a) = 0;
     // The outbox's pending or dead counts may have changed; `wake` when there is something to send.
     virtual void outbox_changed(bool wake) = 0;
+    // A page (never a statement) the database refused to record: send it from memory now.
+    // Called once per page, in order. Ignored by default (it then waits for its row).
+    virtual void page_unrecorded(const pending_action&) {}
+    // When that page was sent from memory (its row is then written as sent); nullopt: not yet.
+    virtual std::optional<core::timestamp> page_sent_from_memory(const incident::action&) { return std::nullopt; }
+    // Its row is written now: memory may let go of it.
+    virtual void page_recorded(const incident::action&) {}
 };
 
 class step_writer {
@@ -92,6 +103,7 @@ private:
     core::duration retry_every_;  // one second of wall time, in the clock's time
 
     std::vector<pending_action> unsaved_;
+    std::size_t handed_out_ = 0;  // unsaved_[0, handed_out_) were offered to page_unrecorded
     std::vector<std::uint64_t> unsaved_incidents_;  // sorted, unique
     std::string error_;
     core::timestamp retry_at_{};

@@ -13,7 +13,8 @@
 //             closes them; --uploads clients sending 8 MiB bodies without a token, slowly;
 //             --streams console event-stream clients (ticket flow) that never read; the playbook
 //             pages a recording receiver and, beside it, a webhook that answers 500 and one that
-//             hangs for a minute; SIGHUP with a rewritten config every --reload-every; the state
+//             hangs for a minute; SIGHUP with a rewritten config and a new ingest token (its
+//             secret file rewritten; the senders switch) every --reload-every; the state
 //             disk full for --disk-full (see below).
 //   measures  pages received vs incidents opened (every incident paged at least once); page
 //             latency, receive time minus the incident's opened_at; /healthz latency sampled every
@@ -404,8 +405,23 @@ int main(int argc, char** argv) {
 
     int exit_code = 0;
     try {
-        const std::string ingest_token = "storm-ingest-token-0c5e2a7d91f4";
-        std::ofstream(dir / "ingest-token") << ingest_token;
+        // The ingest token rotates with every reload: a new secret file, then SIGHUP; the senders
+        // take the new token once crisisd says the reload is done (READY=1), and a request that
+        // meets the other token meanwhile (401) is sent again with the newest one.
+        auto token_for = [](int gen) { return "storm-ingest-token-" + std::to_string(gen) + "-0c5e2a7d91f4"; };
+        std::mutex token_m;
+        std::string ingest_token = token_for(0);
+        auto current_token = [&] {
+            std::lock_guard lock(token_m);
+            return ingest_token;
+        };
+        auto write_token = [&](int gen) {
+            auto tmp = dir / "ingest-token.new";
+            std::ofstream(tmp) << token_for(gen);
+            fs::rename(tmp, dir / "ingest-token");
+        };
+        write_token(0);
+        std::atomic<std::uint64_t> token_retries{0}, token_retry_failures{0};
         crisisd::testing::write_admin_tokens(dir);
         const std::string& admin_token = crisisd::testing::test_admin_token;
 
@@ -506,12 +522,29 @@ int main(int argc, char** argv) {
                         body += std::to_string(n % 89);
                         body += "\"}\n";
                     }
-                    req = request_text("POST", ingest_port, "/api/v1/mentions", ingest_token, body,
-                                       "application/x-ndjson");
+                    auto token = current_token();
+                    req = request_text("POST", ingest_port, "/api/v1/mentions", token, body, "application/x-ndjson");
                     bg_sent += static_cast<std::uint64_t>(o.batch);
                     ++bg_requests;
                     raw_response r;
                     if (send_all(fd, req)) r = read_response(fd, steady::now() + 60s);
+                    // Crossed a rotation: wait (up to 15 s) for the token the reload brought, then
+                    // send the batch again (its ids are the same: a duplicate is dropped).
+                    // Not cut short by the end of the run: a batch sent is seen through.
+                    for (int again = 0; r.status == 401 && again < 3; ++again) {
+                        ++token_retries;
+                        for (int w = 0; w < 300 && current_token() == token; ++w)
+                            std::this_thread::sleep_for(50ms);
+                        token = current_token();
+                        req = request_text("POST", ingest_port, "/api/v1/mentions", token, body, "application/x-ndjson");
+                        if (fd < 0 || !r.keep_alive) {
+                            if (fd >= 0) ::close(fd);
+                            fd = connect_to(ingest_port, 30s);
+                        }
+                        r = {};
+                        if (fd >= 0 && send_all(fd, req)) r = read_response(fd, steady::now() + 60s);
+                        if (r.status == 401 && again == 2) ++token_retry_failures;
+                    }
                     {
                         std::lock_guard lock(bg_m);
                         ++bg_status[r.status];
@@ -787,17 +820,25 @@ int main(int argc, char** argv) {
         }
 
         // --- reloads: rewrite the config, SIGHUP.
-        std::atomic<int> reloads_sent{0};
+        std::atomic<int> reloads_sent{0}, rotations{0};
         threads.emplace_back([&] {
             auto next = steady::now() + o.reload_every;
             while (!stop) {
                 std::this_thread::sleep_for(50ms);
                 if (steady::now() < next) continue;
                 ++generation;
+                write_token(generation);
                 write_config();
+                const int ready_before = notify.ready();
                 d.signal(SIGHUP);
                 ++reloads_sent;
                 next += o.reload_every;
+                // The senders switch once the reload is done (or refused: READY=1 either way).
+                if (crisisd::testing::wait_until([&] { return notify.ready() > ready_before; }, 15s)) {
+                    std::lock_guard lock(token_m);
+                    ingest_token = token_for(generation);
+                    ++rotations;
+                }
             }
         });
 
@@ -842,6 +883,8 @@ int main(int argc, char** argv) {
         // --- samplers: /healthz every 100 ms, RSS every second.
         std::vector<double> healthz_ms;
         std::map<int, std::uint64_t> healthz_status;
+        std::vector<std::string> healthz_bodies;  // what the answers other than 200 said (a few)
+        std::atomic<std::uint64_t> healthz_window_max_us{0};  // since the last progress line
         std::thread healthz([&] {
             const auto req = request_text("GET", admin_port, "/healthz", "", "");
             auto next = steady::now();
@@ -849,7 +892,21 @@ int main(int argc, char** argv) {
                 auto t = steady::now();
                 auto r = one_request(admin_port, req, 30s);
                 healthz_ms.push_back(ms_since(t));
+                {
+                    const auto us = static_cast<std::uint64_t>(healthz_ms.back() * 1000);
+                    auto seen_max = healthz_window_max_us.load();
+                    while (us > seen_max && !healthz_window_max_us.compare_exchange_weak(seen_max, us)) {
+                    }
+                }
                 ++healthz_status[r.status];
+                if (r.status != 200 && healthz_bodies.size() < 8) {
+                    std::string first_line;  // numbers masked, so one kind of answer is shown once
+                    for (char c : r.body.substr(0, r.body.find('\n')).substr(0, 200))
+                        if (!std::isdigit(static_cast<unsigned char>(c))) first_line += c;
+                        else if (first_line.empty() || first_line.back() != '#') first_line += '#';
+                    if (std::find(healthz_bodies.begin(), healthz_bodies.end(), first_line) == healthz_bodies.end())
+                        healthz_bodies.push_back(first_line);
+                }
                 next += 100ms;
                 if (next < steady::now()) next = steady::now();
                 std::this_thread::sleep_until(next);
@@ -888,11 +945,17 @@ int main(int argc, char** argv) {
                 crisisd_exit_at = std::chrono::duration<double>(steady::now() - t0).count();
                 break;
             }
-            std::printf("  t=%4.0fs  sent %llu (accepted %llu)  storms %d  pages %zu  idle open %llu  rss %llu MB\n",
+            // The machine's load average beside /healthz's slowest answer: the tool shares the
+            // machine, and a loop that waits for a CPU answers late as surely as a blocked one.
+            std::string load;
+            std::getline(std::ifstream("/proc/loadavg"), load);
+            std::printf("  t=%4.0fs  sent %llu (accepted %llu)  storms %d  pages %zu  idle open %llu  rss %llu MB  "
+                        "/healthz max %.0f ms  loadavg %s\n",
                         std::chrono::duration<double>(steady::now() - t0).count(),
                         static_cast<unsigned long long>(bg_sent.load()), static_cast<unsigned long long>(bg_accepted.load()),
                         storms_started.load(), rx.pages().size(), static_cast<unsigned long long>(idle_open.load()),
-                        static_cast<unsigned long long>(rss_peak_sampled / 1024));
+                        static_cast<unsigned long long>(rss_peak_sampled / 1024),
+                        static_cast<double>(healthz_window_max_us.exchange(0)) / 1000.0, load.substr(0, 14).c_str());
             std::fflush(stdout);
         }
         const double load_s = std::chrono::duration<double>(steady::now() - t0).count();
@@ -996,6 +1059,9 @@ int main(int argc, char** argv) {
                     u(rx.hanging_requests()));
         std::printf("  reloads             %d SIGHUPs, %d RELOADING=1 and %d READY=1 (incl. start) on the notify socket\n",
                     reloads_sent.load(), notify.reloading(), notify.ready());
+        std::printf("  token rotations     %d (each reload writes a new ingest secret); %llu requests crossed one "
+                    "(401) and were sent again with the new token, %llu of them still refused\n",
+                    rotations.load(), u(token_retries), u(token_retry_failures));
         if (can_fill)
             std::printf("  disk full           %s; %llu MiB filler from t=%.1fs to t=%.1fs%s%s\n", disk_mode.c_str(),
                         u(filled_mib), full_from_s.load(), full_to_s.load(), fill_error.empty() ? "" : "; error: ",
@@ -1021,6 +1087,7 @@ int main(int argc, char** argv) {
             std::printf("  /healthz: p50 %.1f ms, p99 %.1f ms, max %.0f ms (%zu samples;%s)   <= 100 ms: %s\n",
                         pct(healthz_ms, 0.5), pct(healthz_ms, 0.99), pct(healthz_ms, 1.0), healthz_ms.size(), st.c_str(),
                         verdict(!healthz_ms.empty() && pct(healthz_ms, 1.0) <= 100 && !healthz_status.count(0)));
+            for (const auto& b : healthz_bodies) std::printf("    an answer other than 200 said: %s\n", b.c_str());
         }
         std::printf("  peak RSS (VmHWM) %.1f MB                                      <= 128 MB: %s\n",
                     static_cast<double>(vmhwm) / 1024.0, verdict(vmhwm > 0 && vmhwm <= 128 * 1024));

@@ -339,3 +339,131 @@ TEST_F(listeners, a_reload_whose_new_address_cannot_be_bound_fails_and_keeps_the
     EXPECT_EQ(gauge(R"(crisisd_source_connected{source="ingest"})"), 1);
     EXPECT_EQ(healthz(), "ok\n");
 }
+
+namespace {
+
+// One HTTP/1.1 exchange on an open connection: the answer's status, 0 when none came (closed).
+int round_trip(int fd, const std::string& request) {
+    if (::send(fd, request.data(), request.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(request.size())) return 0;
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    std::string in;
+    char buf[4096];
+    for (;;) {
+        const auto end = in.find("\r\n\r\n");
+        if (end != std::string::npos) {
+            std::smatch m;
+            const std::string head = in.substr(0, end);
+            const std::size_t length = std::regex_search(head, m, std::regex(R"(Content-Length: (\d+))", std::regex::icase))
+                                           ? std::stoul(m[1])
+                                           : 0;
+            if (in.size() >= end + 4 + length) return std::stoi(in.substr(9, 3));
+        }
+        const auto n = ::recv(fd, buf, sizeof buf, 0);
+        if (n <= 0) return 0;
+        in.append(buf, static_cast<std::size_t>(n));
+    }
+}
+
+// Whether the server closed `fd` (a read sees the end), waiting up to 10 s.
+bool closed_by_server(int fd) {
+    timeval tv{10, 0};
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    char b;
+    return ::recv(fd, &b, 1, 0) == 0;
+}
+
+}  // namespace
+
+// Finding of the storm run: the per-address cap turned away clients of an address whose
+// connections sat idle. An address at its cap now has its longest-idle connection closed to
+// make room; and 127.0.0.1, which every local client shares (a monitor, systemd, a proxy on the
+// host), is not held to the per-address cap at all, so idle connections from it leave /healthz
+// answerable. Both used to get 503.
+TEST_F(listeners, at_a_full_address_cap_the_longest_idle_connection_makes_room_and_local_probes_get_in) {
+    write_config("    listen: \"127.0.0.1:0\"\n",
+                 "{ name: pager, type: file, path: \"" + (dir_ / "pages.jsonl").string() + "\" }",
+                 "      - notify: [pager]");
+    start();
+    ASSERT_FALSE(HasFatalFailure());
+
+    // 32 keep-alive connections from 127.0.0.2 (ingest's per-address cap), each after one
+    // request, then idle between requests; the first is the one idle longest.
+    auto request = [&](const std::string& id) {
+        const std::string b = R"({"id":")" + id + R"(","author":"@a","lang":"en","text":"hello"})" "\n";
+        return "POST /api/v1/mentions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/x-ndjson\r\n"
+               "Content-Length: " + std::to_string(b.size()) + "\r\n\r\n" + b;
+    };
+    std::vector<int> kept;
+    for (int i = 0; i < 32; ++i) {
+        int fd = idle_connection("127.0.0.2", ingest_);
+        ASSERT_GE(fd, 0);
+        idle_.push_back(fd);
+        kept.push_back(fd);
+        ASSERT_EQ(round_trip(fd, request("k-" + std::to_string(i))), 202) << "connection " << i;
+    }
+    // The 33rd from the same address gets in; the longest-idle one is closed for it.
+    int extra = idle_connection("127.0.0.2", ingest_);
+    ASSERT_GE(extra, 0);
+    idle_.push_back(extra);
+    EXPECT_EQ(round_trip(extra, request("extra")), 202) << daemon_->stderr_text();
+    EXPECT_TRUE(closed_by_server(kept.front())) << "the longest-idle connection should have made room";
+    EXPECT_TRUE(daemon_->wait_for_stderr("closes idle connections to make room", 10s)) << daemon_->stderr_text();
+    // The connection in use since is idle more briefly than the second one: that one goes next.
+    int another = idle_connection("127.0.0.2", ingest_);
+    ASSERT_GE(another, 0);
+    idle_.push_back(another);
+    EXPECT_EQ(round_trip(another, request("another")), 202);
+    EXPECT_TRUE(closed_by_server(kept[1]));
+
+    // 100 silent connections from 127.0.0.1 to the admin listener (its per-address cap is 64),
+    // then the probe every monitor makes from the same address.
+    for (int i = 0; i < 100; ++i) {
+        int fd = idle_connection("127.0.0.1", admin_);
+        ASSERT_GE(fd, 0);
+        idle_.push_back(fd);
+    }
+    int probe = idle_connection("127.0.0.1", admin_);
+    ASSERT_GE(probe, 0);
+    idle_.push_back(probe);
+    EXPECT_EQ(round_trip(probe, "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(admin_) + "\r\n\r\n"), 200) << daemon_->stderr_text();
+    EXPECT_EQ(healthz(), "ok\n");
+}
+
+// Out of descriptors at start (RLIMIT_NOFILE too small for epoll, the state database, a listener
+// or the signal pipe) passes, like a state directory not mounted yet: crisisd exits 75, which
+// the unit restarts with back-off, never 78 (a config error it would not restart) or 1. Each
+// limit from 4 up fails at a different step, until one is enough to start.
+TEST_F(listeners, out_of_descriptors_at_start_exits_75_at_every_step) {
+    if (!fs::exists("/usr/bin/prlimit")) GTEST_SKIP() << "needs /usr/bin/prlimit (util-linux)";
+    write_config("    listen: \"127.0.0.1:0\"\n",
+                 "{ name: pager, type: file, path: \"" + (dir_ / "pages.jsonl").string() + "\" }",
+                 "      - notify: [pager]");
+    int exits_75 = 0;
+    bool started = false;
+    for (int n = 4; n <= 64 && !started; ++n) {
+        fs::remove(dir_ / "state.db");
+        const auto limit = "--nofile=" + std::to_string(n) + ":" + std::to_string(n);
+        child_process d({"/usr/bin/prlimit", limit, CRISISD_BINARY, "run", "--config", (dir_ / "crisisd.yaml").string()});
+        std::optional<int> code;
+        ASSERT_TRUE(wait_until(
+            [&] {
+                code = d.wait_exit(20ms);
+                started = !code && d.stderr_text().find("crisisd running with") != std::string::npos;
+                return code || started;
+            },
+            20s))
+            << "limit " << n << ": neither exited nor started\n" << d.stderr_text();
+        if (started) {
+            d.signal(SIGTERM);
+            EXPECT_EQ(d.wait_exit(15s), 0);
+            break;
+        }
+        // The dynamic loader needs a few descriptors of its own before crisisd runs at all.
+        if (*code == 127 && d.stderr_text().find("error while loading shared libraries") != std::string::npos) continue;
+        EXPECT_EQ(*code, 75) << "limit " << n << "\n" << d.stderr_text();
+        if (*code == 75) ++exits_75;
+    }
+    EXPECT_TRUE(started) << "64 descriptors should be enough to start";
+    EXPECT_GE(exits_75, 3) << "the smallest limits should have failed at several steps";
+}

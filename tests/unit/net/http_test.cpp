@@ -4,6 +4,9 @@
 
 #include <array>
 #include <atomic>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <mutex>
 #include <optional>
@@ -296,20 +299,75 @@ TEST_F(http_server_test, a_client_trickling_its_headers_is_cut_off_at_the_header
     EXPECT_EQ(read_to_close(sock), "");
 }
 
-TEST_F(http_server_test, connections_beyond_the_per_address_cap_get_503_and_others_still_connect) {
+TEST_F(http_server_test, connections_beyond_the_per_address_cap_get_503_when_none_is_idle_and_others_still_connect) {
+    http_server_options options;
+    options.max_connections_per_address = 2;
+    std::atomic<int> entered{0};
+    std::atomic<bool> go_on{false};
+    start(options, [&](const http_request_in&) -> asio::awaitable<http_response_out> {
+        // Holds the request in the middle (not idle) until the test lets it go.
+        ++entered;
+        asio::steady_timer wait(co_await asio::this_coro::executor);
+        while (!go_on) {
+            wait.expires_after(5ms);
+            co_await wait.async_wait(asio::use_awaitable);
+        }
+        co_return http_response_out{};
+    });
+    asio::io_context io;
+    auto a = raw_connection(io, "127.0.0.2", server_->port());
+    auto b = raw_connection(io, "127.0.0.2", server_->port());
+    for (auto* s : {&a, &b}) asio::write(*s, asio::buffer(std::string_view("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")));
+    for (int i = 0; i < 400 && entered < 2; ++i) std::this_thread::sleep_for(5ms);
+    ASSERT_EQ(entered.load(), 2);
+    auto c = raw_connection(io, "127.0.0.2", server_->port());
+    EXPECT_NE(read_to_close(c).find("503 Service Unavailable"), std::string::npos);
+    EXPECT_EQ(server_->connections_refused(), 1u);
+    EXPECT_EQ(server_->connections_evicted(), 0u);
+    go_on = true;
+    EXPECT_EQ(send({"GET", base_ + "/", {}, "", 5s}).status, 200) << "another address is not capped";
+}
+
+TEST_F(http_server_test, at_the_per_address_cap_the_longest_idle_connection_makes_room) {
     http_server_options options;
     options.max_connections_per_address = 2;
     start(options, [](const http_request_in&) -> asio::awaitable<http_response_out> { co_return http_response_out{}; });
     asio::io_context io;
     auto a = raw_connection(io, "127.0.0.2", server_->port());
+    for (int i = 0; i < 400 && server_->connections_open() < 1; ++i) std::this_thread::sleep_for(5ms);
     auto b = raw_connection(io, "127.0.0.2", server_->port());
-    // Both are counted once accepted: wait until the server says so.
+    for (int i = 0; i < 400 && server_->connections_open() < 2; ++i) std::this_thread::sleep_for(5ms);
+    ASSERT_EQ(server_->connections_open(), 2u);
+    // Neither has sent a byte: both wait for a request, a the longer. c's request is answered.
+    auto c = raw_connection(io, "127.0.0.2", server_->port());
+    asio::write(c, asio::buffer(std::string_view("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+    EXPECT_NE(read_to_close(c).find("200 OK"), std::string::npos);
+    EXPECT_EQ(read_to_close(a), "") << "the longest-idle connection is closed";
+    EXPECT_EQ(server_->connections_evicted(), 1u);
+    EXPECT_EQ(server_->connections_refused(), 0u);
+    asio::write(b, asio::buffer(std::string_view("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+    EXPECT_NE(read_to_close(b).find("200 OK"), std::string::npos) << "the other one was left alone";
+}
+
+TEST_F(http_server_test, a_connection_that_never_sent_a_request_makes_room_before_a_kept_alive_one) {
+    http_server_options options;
+    options.max_connections_per_address = 2;
+    start(options, [](const http_request_in&) -> asio::awaitable<http_response_out> { co_return http_response_out{}; });
+    asio::io_context io;
+    // a has answered a request and idles longer than b, which never sent anything.
+    auto a = raw_connection(io, "127.0.0.2", server_->port());
+    asio::write(a, asio::buffer(std::string_view("GET / HTTP/1.1\r\nHost: x\r\n\r\n")));
+    std::array<char, 4096> buf;
+    auto got = a.read_some(asio::buffer(buf));
+    ASSERT_NE(std::string_view(buf.data(), got).find("200 OK"), std::string_view::npos);
+    auto b = raw_connection(io, "127.0.0.2", server_->port());
     for (int i = 0; i < 400 && server_->connections_open() < 2; ++i) std::this_thread::sleep_for(5ms);
     ASSERT_EQ(server_->connections_open(), 2u);
     auto c = raw_connection(io, "127.0.0.2", server_->port());
-    EXPECT_NE(read_to_close(c).find("503 Service Unavailable"), std::string::npos);
-    EXPECT_EQ(server_->connections_refused(), 1u);
-    EXPECT_EQ(send({"GET", base_ + "/", {}, "", 5s}).status, 200) << "another address is not capped";
+    EXPECT_EQ(read_to_close(b), "") << "the connection that never sent a request goes first";
+    asio::write(a, asio::buffer(std::string_view("GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")));
+    EXPECT_NE(read_to_close(a).find("200 OK"), std::string::npos) << "the kept-alive client keeps its connection";
+    EXPECT_EQ(server_->connections_evicted(), 1u);
 }
 
 TEST_F(http_server_test, a_head_check_refuses_before_the_body_is_read) {

@@ -271,4 +271,51 @@ TEST_F(loop_fixture, a_required_statement_without_an_approver_is_refused) {
 }
 
 }  // namespace
+// Pages the database could not record (issue 13): sent from memory, in order on their channel
+// and retried while they fail; a statement handed over is never sent; a page whose row is
+// written afterwards is not sent again by the loop.
+TEST_F(loop_fixture, unrecorded_pages_go_out_from_memory_in_order_and_statements_never_do) {
+    testing::http_receiver hook;
+    hook.start();
+    hook.script_statuses({500});
+    add(fast("hook", "webhook", hook.url("/in")));
+    auto l = loop();
+    l->start();
+    auto unrecorded = [&](std::string key, std::string kind) {
+        record r;
+        r.key = std::move(key);
+        r.incident_id = 1;
+        r.channel = "hook";
+        r.kind = std::move(kind);
+        r.payload = notify_json(1);
+        r.created_at = r.next_attempt = clock.now();
+        l->deliver_unrecorded(std::move(r));
+    };
+    unrecorded("p1", "notify");
+    unrecorded("s1", "statement");
+    unrecorded("p2", "notify");
+    run_until([&] { return l->unrecorded_sent_at("p1") && l->unrecorded_sent_at("p2"); });
+    ASSERT_TRUE(l->unrecorded_sent_at("p1"));
+    ASSERT_TRUE(l->unrecorded_sent_at("p2"));
+    EXPECT_FALSE(l->unrecorded_sent_at("s1"));
+    std::vector<std::string> keys;
+    for (const auto& r : hook.requests()) keys.push_back(r.header("Idempotency-Key").substr(33));
+    EXPECT_EQ(keys, (std::vector<std::string>{"p1", "p1", "p2"})) << "p1 retried after a 500, then p2; never s1";
+    EXPECT_EQ(l->unrecorded_pages(), 2u);
+
+    // The rows are written now, as the step writer writes them: sent, since they went out.
+    for (const char* key : {"p1", "p2"}) {
+        ASSERT_EQ(db->actions().enqueue(key, 1, "hook", "notify", notify_json(1), clock.now()),
+                  state::action_store::enqueue_result::queued);
+        ASSERT_TRUE(db->actions().mark_sent(db->actions().find(key)->seq, *l->unrecorded_sent_at(key)));
+        l->recorded(key);
+    }
+    EXPECT_EQ(l->unrecorded_pages(), 0u);
+    // A page recorded as pending goes out through the database as usual (after the others).
+    db->actions().enqueue("p3", 1, "hook", "notify", notify_json(3), clock.now());
+    l->wake();
+    run_until([&] { return db->actions().count(record_state::sent) == 3; });
+    EXPECT_EQ(hook.count(), 4u) << "p1 and p2 were not sent again";
+}
+
 }  // namespace crisisd::outbox

@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <csignal>
+#include <map>
 
 #include "fakes/manual_clock.hpp"
 #include "unit/runtime/support.hpp"
@@ -28,6 +29,15 @@ struct recorder final : runtime::step_writer_events {
         ++changed;
         wakes += wake ? 1 : 0;
     }
+    // Pages handed out to be sent from memory, which of them "went out", and which were recorded.
+    std::vector<std::string> unrecorded, recorded;
+    std::map<std::string, core::timestamp> sent;
+    void page_unrecorded(const runtime::pending_action& p) override { unrecorded.push_back(p.action.idempotency_key); }
+    std::optional<core::timestamp> page_sent_from_memory(const incident::action& a) override {
+        auto it = sent.find(a.idempotency_key);
+        return it == sent.end() ? std::nullopt : std::optional(it->second);
+    }
+    void page_recorded(const incident::action& a) override { recorded.push_back(a.idempotency_key); }
 };
 
 runtime::pending_action page(std::uint64_t incident_id, std::string key, std::size_t payload_bytes = 2) {
@@ -188,4 +198,44 @@ TEST_F(step_writer, a_clock_set_back_does_not_stall_the_retry) {
     writer.retry(eng);
     EXPECT_FALSE(writer.backlogged());
     EXPECT_EQ(events.queued, (std::vector<std::string>{"1/open/0/pager"}));
+}
+
+// Pages do not wait for a full disk: each refused page is handed out once to be sent from memory
+// (a statement never is); when the disk takes writes, a page that went out meanwhile is recorded
+// as sent, one that did not as pending, and both are reported recorded.
+TEST_F(step_writer, refused_pages_are_handed_out_once_and_recorded_as_sent_when_they_went_out) {
+    auto eng = engine_with(3);
+    std::signal(SIGXFSZ, SIG_IGN);
+    rlimit saved{};
+    ASSERT_EQ(::getrlimit(RLIMIT_FSIZE, &saved), 0);
+    rlimit tiny = saved;
+    tiny.rlim_cur = 4096;
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &tiny), 0);
+
+    std::vector<runtime::pending_action> first;
+    first.push_back(page(1, "1/open/0/pager", 64000));
+    auto statement = page(1, "1/open/1/brand", 64000);
+    statement.action.kind = incident::action_kind::statement;
+    first.push_back(statement);
+    writer.write(eng, std::move(first), {1});
+    EXPECT_EQ(events.unrecorded, (std::vector<std::string>{"1/open/0/pager"})) << "never a statement";
+    std::vector<runtime::pending_action> second;
+    second.push_back(page(2, "2/open/0/pager", 64000));
+    writer.write(eng, std::move(second), {2});
+    clock.advance(1s);
+    writer.retry(eng);  // fails again: nothing handed out twice
+    EXPECT_EQ(events.unrecorded, (std::vector<std::string>{"1/open/0/pager", "2/open/0/pager"}));
+    EXPECT_TRUE(events.queued.empty());
+
+    events.sent["1/open/0/pager"] = t0 + 500ms;  // the first page went out from memory
+    ASSERT_EQ(::setrlimit(RLIMIT_FSIZE, &saved), 0);
+    clock.advance(1s);
+    writer.retry(eng);
+    ASSERT_FALSE(writer.backlogged());
+    EXPECT_EQ(events.recorded, (std::vector<std::string>{"1/open/0/pager", "2/open/0/pager"}));
+    auto sent = db->actions().find("1/open/0/pager");
+    ASSERT_TRUE(sent);
+    EXPECT_EQ(sent->state, state::record_state::sent) << "not to be sent again";
+    EXPECT_EQ(db->actions().find("2/open/0/pager")->state, state::record_state::pending);
+    EXPECT_EQ(db->actions().find("1/open/1/brand")->state, state::record_state::pending);
 }
