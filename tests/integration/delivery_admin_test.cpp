@@ -6,7 +6,6 @@
 
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "child_process.hpp"
 #include "fakes/fake_apis.hpp"
@@ -99,7 +98,12 @@ playbooks:
     for (int i = 20; i < 30; ++i)
         ws.broadcast(crisisd::testing::mention_json(i, "@other" + std::to_string(i % 5),
                                                      "acme down again, horrible, so angry!"));
-    std::this_thread::sleep_for(300ms);
+    // Once crisisd has processed all twenty mentions the storm has been judged (a silenced key
+    // is decided while its mention is processed): no incident was opened and nothing was paged.
+    const auto figures = [&] { return crisisd::testing::admin_get(port, "/metrics"); };
+    ASSERT_TRUE(wait_until([&] { return metric(figures(), "crisisd_mentions_processed_total") == 20; }, 15s))
+        << figures();
+    EXPECT_EQ(metric(figures(), R"(crisisd_incidents_opened_total{rule="acme-outage"})"), 1) << figures();
     EXPECT_EQ(pd.alerts_opened(), 1u);
     d.terminate(10s);
     // The silence outlives a restart.
