@@ -226,6 +226,7 @@ struct daemon::impl final : admin::daemon_access,
     void incidents_retired(const std::vector<std::uint64_t>& ids) override { log.forget(ids); }
     void open_incidents(std::size_t n) override { metrics.open_incidents(n); }
     void incidents_changed(const std::vector<std::uint64_t>& ids) override {
+        log.changed(ids);
         if (api) api->incidents_changed(ids);
     }
 
@@ -305,6 +306,7 @@ struct daemon::impl final : admin::daemon_access,
 
     // The console feed learns which incidents changed; it renders them on the next tick.
     void publish(std::uint64_t id) {
+        log.changed(std::span(&id, 1));
         if (api) api->incidents_changed(std::span(&id, 1));
     }
 
@@ -365,6 +367,7 @@ struct daemon::impl final : admin::daemon_access,
         steps->touch_live_steps();
         steps->handle();
         // New playbooks and statements may change how any open incident reads: consoles get them all.
+        log.forget_views();  // a settled incident's steps may read the playbooks' channels
         if (api) api->incidents_changed(live_incident_ids());
         return "";
     }
