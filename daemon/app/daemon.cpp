@@ -118,7 +118,9 @@ struct daemon::impl final : admin::daemon_access,
     std::optional<create_error> build_delivery();
 
     // --- daemon_access (admin API) ---
-    std::string incidents_json() override { return views->all_json(*det.pipe, settings.playbooks); }
+    std::string incidents_json(std::optional<std::size_t> resolved_limit) override {
+        return views->all_json(*det.pipe, settings.playbooks, resolved_limit);
+    }
 
     std::vector<std::uint64_t> live_incident_ids() override {
         std::vector<std::uint64_t> ids;

@@ -268,7 +268,8 @@ std::string incident_log::write_all(const pipeline::pipeline& p, const std::vect
 
 std::string incident_log::write_list(const pipeline::pipeline& p,
                                      const std::vector<incident::playbook_settings>& playbooks,
-                                     const action_status_fn& status, const view_options& o) const {
+                                     const action_status_fn& status, const view_options& o,
+                                     std::optional<std::size_t> resolved_limit) const {
     view_options detail = o;
     detail.detail = true;
     detail.series = true;
@@ -278,7 +279,12 @@ std::string incident_log::write_list(const pipeline::pipeline& p,
     w.key("incidents").begin_array();
     const auto& all = p.incidents().incidents();
     std::string one;
+    std::size_t resolved = 0, omitted = 0;
     for (auto it = all.rbegin(); it != all.rend(); ++it) {
+        if (resolved_limit && it->state == incident::incident_state::resolved && resolved++ >= *resolved_limit) {
+            ++omitted;
+            continue;
+        }
         if (auto c = rendered_.find(it->id); c != rendered_.end()) {
             w.raw(c->second);
             continue;
@@ -290,6 +296,7 @@ std::string incident_log::write_list(const pipeline::pipeline& p,
         if (settled(*it, status)) rendered_.emplace(it->id, one);
     }
     w.end_array();
+    if (resolved_limit) w.member("resolved_omitted", static_cast<std::uint64_t>(omitted));
     w.member("now", core::format_rfc3339(o.now));
     w.end_object();
     return out;

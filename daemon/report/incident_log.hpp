@@ -82,8 +82,12 @@ public:
     // no chart point: sample() walks open incidents only), so what a request costs grows with
     // the incidents that are open or changed, not with the resolved ones held for
     // storage.resolved_grace (issue 13: 2,000 held made each answer 62 ms of the event loop).
+    //
+    // With resolved_limit, only the newest resolved_limit resolved incidents are written (every
+    // open one still is), and "resolved_omitted" says how many were left out.
     std::string write_list(const pipeline::pipeline& p, const std::vector<incident::playbook_settings>& playbooks,
-                           const action_status_fn& status, const view_options& o) const;
+                           const action_status_fn& status, const view_options& o,
+                           std::optional<std::size_t> resolved_limit = std::nullopt) const;
 
 private:
     bool settled(const incident::incident& inc, const action_status_fn& status) const;

@@ -4,6 +4,7 @@
 // test: it prints numbers and never fails on a timing.
 //
 //   incident_list [--binary PATH] [--baseline PATH] [--incidents N] [--open K] [--requests R]
+//                 [--query ?resolved=0]
 //
 // For each binary (the baseline first): a config with N one-topic rules, N incidents opened over
 // a local websocket and all but the newest K resolved through the admin API (each resolution's
@@ -38,6 +39,7 @@ struct options {
     int incidents = 2000;
     int open = 10;
     int requests = 40;
+    std::string query;  // appended to the list's path: "?resolved=0" asks for the live list
 };
 
 double cpu_seconds(pid_t pid) {
@@ -115,7 +117,7 @@ result run(const std::string& binary, const options& o) {
     const double cpu0 = cpu_seconds(d.pid());
     for (int i = 0; i < o.requests; ++i) {
         const auto t0 = steady::now();
-        auto res = crisisd::testing::admin_request(port, "GET", "/api/v1/incidents");
+        auto res = crisisd::testing::admin_request(port, "GET", "/api/v1/incidents" + o.query);
         ms.push_back(std::chrono::duration<double, std::milli>(steady::now() - t0).count());
         r.bytes = res.body.size();
     }
@@ -148,15 +150,16 @@ int main(int argc, char** argv) {
         else if (a == "--incidents") o.incidents = std::stoi(v);
         else if (a == "--open") o.open = std::stoi(v);
         else if (a == "--requests") o.requests = std::stoi(v);
+        else if (a == "--query") o.query = v;
         else {
             std::fprintf(stderr, "usage: incident_list [--binary PATH] [--baseline PATH] [--incidents N] [--open K] "
-                                 "[--requests R]\n");
+                                 "[--requests R] [--query ?resolved=0]\n");
             return 2;
         }
     }
     if (o.open > o.incidents || o.requests < 1) return 2;
-    std::printf("%d incidents held (%d open), %d requests of GET /api/v1/incidents\n", o.incidents, o.open,
-                o.requests);
+    std::printf("%d incidents held (%d open), %d requests of GET /api/v1/incidents%s\n", o.incidents, o.open,
+                o.requests, o.query.c_str());
     result base;
     if (!o.baseline.empty()) {
         base = run(o.baseline, o);

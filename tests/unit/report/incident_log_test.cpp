@@ -151,6 +151,14 @@ TEST(incident_log, list_keeps_settled_views_until_they_change) {
     EXPECT_EQ(log.cached_views(), 0u);
     same_as_write_all();
 
+    // ?resolved=N: open incidents and the newest N resolved ones, and how many were left out.
+    auto none = boost::json::parse(log.write_list(*p, playbooks, status, o, 0));
+    EXPECT_TRUE(none.at("incidents").as_array().empty());
+    EXPECT_EQ(none.at("resolved_omitted").as_int64(), 1);
+    auto one = boost::json::parse(log.write_list(*p, playbooks, status, o, 1));
+    EXPECT_EQ(one.at("incidents").as_array().size(), 1u);
+    EXPECT_EQ(one.at("resolved_omitted").as_int64(), 0);
+
     // Retired from the engine's memory: out of the list and out of the cache.
     step.clear();
     p->tick(t0 + 20s + 25h, step);
