@@ -233,7 +233,10 @@ struct daemon::impl final : admin::daemon_access,
     }
 
     // --- tick_events ---
-    void clock_stepped(core::duration) override { metrics.clock_stepped(); }
+    void clock_stepped(core::duration) override {
+        metrics.clock_stepped();
+        log.forget_views();  // every time an incident shows moved with the clock (pipeline::shift)
+    }
     void ticked(core::timestamp now, const pipeline::pipeline& p) override {
         log.sample(p, now);
         metrics.live_keys(p.live_keys());

@@ -51,7 +51,8 @@ public:
     void forget(const std::vector<std::uint64_t>& retired);
 
     // What may change a settled incident's view (see write_list): the step handler's changed
-    // incidents (commands, steps), a delivery outcome, new playbooks (forget_views()).
+    // incidents (commands, steps), a delivery outcome; new playbooks (a reload) and a set wall
+    // clock (pipeline::shift moves every time shown) drop them all (forget_views()).
     void changed(std::span<const std::uint64_t> ids);
     void forget_views() { rendered_.clear(); }
     std::size_t cached_views() const { return rendered_.size(); }
