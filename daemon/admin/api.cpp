@@ -506,7 +506,17 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
             co_return json_response(200, boost::json::serialize(boost::json::object{
                                              {"name", who->name}, {"role", to_string(who->granted)}}));
         }
-        if (path == "/api/v1/incidents") co_return json_response(200, s.daemon.incidents_json());
+        if (path == "/api/v1/incidents") {
+            // ?resolved=N: a poller that wants the live list need not receive, nor crisisd render,
+            // the day of resolved incidents storage.resolved_grace keeps (issue 13).
+            std::optional<std::size_t> resolved;
+            if (auto l = query_value(req.target, "resolved"); !l.empty()) {
+                auto n = parse_number(l);
+                if (!n) co_return error_response(400, "'resolved' must be a number (0: none)");
+                resolved = static_cast<std::size_t>(std::min<std::uint64_t>(*n, 1000000));
+            }
+            co_return json_response(200, s.daemon.incidents_json(resolved));
+        }
         if (path == "/api/v1/dead-letters") {
             if (!allows(who->granted, role::admin)) co_return forbid("read dead letters", role::admin);
             co_return json_response(200, s.daemon.dead_letters_json());

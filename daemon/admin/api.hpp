@@ -64,7 +64,9 @@ struct audit_entry {
 class daemon_access {
 public:
     virtual ~daemon_access() = default;
-    virtual std::string incidents_json() = 0;  // {"incidents":[…]}, newest first
+    // {"incidents":[…]}, newest first: every incident held, or with `resolved_limit` every one
+    // not resolved and the newest resolved_limit resolved ones (GET /api/v1/incidents?resolved=N).
+    virtual std::string incidents_json(std::optional<std::size_t> resolved_limit) = 0;
     // The incidents not resolved (the console's live list), in any order. The default: none.
     virtual std::vector<std::uint64_t> live_incident_ids();
     // The daemon's time (RFC 3339), which the console measures ages against. The default: "".

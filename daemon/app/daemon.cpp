@@ -118,7 +118,9 @@ struct daemon::impl final : admin::daemon_access,
     std::optional<create_error> build_delivery();
 
     // --- daemon_access (admin API) ---
-    std::string incidents_json() override { return views->all_json(*det.pipe, settings.playbooks); }
+    std::string incidents_json(std::optional<std::size_t> resolved_limit) override {
+        return views->all_json(*det.pipe, settings.playbooks, resolved_limit);
+    }
 
     std::vector<std::uint64_t> live_incident_ids() override {
         std::vector<std::uint64_t> ids;
@@ -226,11 +228,15 @@ struct daemon::impl final : admin::daemon_access,
     void incidents_retired(const std::vector<std::uint64_t>& ids) override { log.forget(ids); }
     void open_incidents(std::size_t n) override { metrics.open_incidents(n); }
     void incidents_changed(const std::vector<std::uint64_t>& ids) override {
+        log.changed(ids);
         if (api) api->incidents_changed(ids);
     }
 
     // --- tick_events ---
-    void clock_stepped(core::duration) override { metrics.clock_stepped(); }
+    void clock_stepped(core::duration) override {
+        metrics.clock_stepped();
+        log.forget_views();  // every time an incident shows moved with the clock (pipeline::shift)
+    }
     void ticked(core::timestamp now, const pipeline::pipeline& p) override {
         log.sample(p, now);
         metrics.live_keys(p.live_keys());
@@ -305,6 +311,7 @@ struct daemon::impl final : admin::daemon_access,
 
     // The console feed learns which incidents changed; it renders them on the next tick.
     void publish(std::uint64_t id) {
+        log.changed(std::span(&id, 1));
         if (api) api->incidents_changed(std::span(&id, 1));
     }
 
@@ -365,6 +372,7 @@ struct daemon::impl final : admin::daemon_access,
         steps->touch_live_steps();
         steps->handle();
         // New playbooks and statements may change how any open incident reads: consoles get them all.
+        log.forget_views();  // a settled incident's steps may read the playbooks' channels
         if (api) api->incidents_changed(live_incident_ids());
         return "";
     }

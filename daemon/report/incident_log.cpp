@@ -69,7 +69,21 @@ void incident_log::forget(const std::vector<std::uint64_t>& retired) {
     for (std::uint64_t id : retired) {
         actions_.erase(id);
         series_.erase(id);
+        rendered_.erase(id);
     }
+}
+
+void incident_log::changed(std::span<const std::uint64_t> ids) {
+    for (std::uint64_t id : ids) rendered_.erase(id);
+}
+
+bool incident_log::settled(const incident::incident& inc, const action_status_fn& status) const {
+    if (inc.state != incident::incident_state::resolved) return false;
+    for (const auto& s : inc.steps)
+        if (s.state == incident::step_state::scheduled || s.state == incident::step_state::awaiting_approval) return false;
+    for (const auto& a : actions(inc.id))
+        if (status(a) == delivery_status::pending) return false;
+    return true;
 }
 
 void incident_log::sample(const pipeline::pipeline& p, core::timestamp now, std::size_t max_points) {
@@ -247,6 +261,42 @@ std::string incident_log::write_all(const pipeline::pipeline& p, const std::vect
     }
     w.end_array();
     if (mentions_processed) w.member("mentions_processed", *mentions_processed);
+    w.member("now", core::format_rfc3339(o.now));
+    w.end_object();
+    return out;
+}
+
+std::string incident_log::write_list(const pipeline::pipeline& p,
+                                     const std::vector<incident::playbook_settings>& playbooks,
+                                     const action_status_fn& status, const view_options& o,
+                                     std::optional<std::size_t> resolved_limit) const {
+    view_options detail = o;
+    detail.detail = true;
+    detail.series = true;
+    std::string out;
+    core::json_writer w(out);
+    w.begin_object();
+    w.key("incidents").begin_array();
+    const auto& all = p.incidents().incidents();
+    std::string one;
+    std::size_t resolved = 0, omitted = 0;
+    for (auto it = all.rbegin(); it != all.rend(); ++it) {
+        if (resolved_limit && it->state == incident::incident_state::resolved && resolved++ >= *resolved_limit) {
+            ++omitted;
+            continue;
+        }
+        if (auto c = rendered_.find(it->id); c != rendered_.end()) {
+            w.raw(c->second);
+            continue;
+        }
+        one.clear();
+        core::json_writer iw(one);
+        write(iw, p, *it, playbooks, status, detail);
+        w.raw(one);
+        if (settled(*it, status)) rendered_.emplace(it->id, one);
+    }
+    w.end_array();
+    if (resolved_limit) w.member("resolved_omitted", static_cast<std::uint64_t>(omitted));
     w.member("now", core::format_rfc3339(o.now));
     w.end_object();
     return out;

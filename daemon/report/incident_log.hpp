@@ -9,6 +9,8 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -44,9 +46,16 @@ public:
     // The newest max_points samples, oldest first.
     const std::deque<series_point>& series(std::uint64_t id) const;
 
-    // Incidents that left the engine's memory (pipeline::step_result::retired): their actions
-    // and chart go too, so the log stays as small as the engine.
+    // Incidents that left the engine's memory (pipeline::step_result::retired): their actions,
+    // chart and cached view go too, so the log stays as small as the engine.
     void forget(const std::vector<std::uint64_t>& retired);
+
+    // What may change a settled incident's view (see write_list): the step handler's changed
+    // incidents (commands, steps), a delivery outcome; new playbooks (a reload) and a set wall
+    // clock (pipeline::shift moves every time shown) drop them all (forget_views()).
+    void changed(std::span<const std::uint64_t> ids);
+    void forget_views() { rendered_.clear(); }
+    std::size_t cached_views() const { return rendered_.size(); }
 
     struct view_options {
         core::timestamp now{};
@@ -67,7 +76,22 @@ public:
                           const action_status_fn& status, const view_options& o, bool newest_first,
                           std::optional<std::uint64_t> mentions_processed) const;
 
+    // The admin API's list (GET /api/v1/incidents): write_all in detail, newest first, byte for
+    // byte, but a settled incident - resolved, no step scheduled or awaiting approval, every
+    // action sent or failed - is rendered once and its JSON kept until changed(), forget() or
+    // forget_views() drops it. Its view reads nothing that moves by itself then (no countdown,
+    // no chart point: sample() walks open incidents only), so what a request costs grows with
+    // the incidents that are open or changed, not with the resolved ones held for
+    // storage.resolved_grace (issue 13: 2,000 held made each answer 62 ms of the event loop).
+    //
+    // With resolved_limit, only the newest resolved_limit resolved incidents are written (every
+    // open one still is), and "resolved_omitted" says how many were left out.
+    std::string write_list(const pipeline::pipeline& p, const std::vector<incident::playbook_settings>& playbooks,
+                           const action_status_fn& status, const view_options& o,
+                           std::optional<std::size_t> resolved_limit = std::nullopt) const;
+
 private:
+    bool settled(const incident::incident& inc, const action_status_fn& status) const;
     static void write_samples(core::json_writer& w, const pipeline::pipeline& p, std::uint64_t id);
     void write_actions(core::json_writer& w, const incident::incident& inc,
                        const std::vector<incident::playbook_settings>& playbooks, const action_status_fn& status) const;
@@ -80,6 +104,8 @@ private:
     // A deque: a full chart drops its oldest point at every tick, which a vector would pay for
     // by moving all the others (half the CPU of a long replay did exactly that).
     std::map<std::uint64_t, std::deque<series_point>> series_;
+    // Settled incidents' views as write_list renders them: a cache, hence mutable.
+    mutable std::map<std::uint64_t, std::string> rendered_;
 };
 
 }  // namespace crisisd::report

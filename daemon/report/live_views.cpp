@@ -21,9 +21,10 @@ incident_log::view_options live_views::view(bool detail) const {
 }
 
 std::string live_views::all_json(const pipeline::pipeline& p,
-                                 const std::vector<incident::playbook_settings>& playbooks) const {
-    return log_.write_all(p, playbooks, [this](const incident::action& a) { return status(a); }, view(true), true,
-                          std::nullopt);
+                                 const std::vector<incident::playbook_settings>& playbooks,
+                                 std::optional<std::size_t> resolved_limit) const {
+    return log_.write_list(p, playbooks, [this](const incident::action& a) { return status(a); }, view(true),
+                           resolved_limit);
 }
 
 std::optional<std::string> live_views::one_json(const pipeline::pipeline& p,

@@ -21,8 +21,11 @@ public:
     live_views(const core::clock& clock, state::database& store, const incident_log& log)
         : clock_(clock), store_(store), log_(log) {}
 
-    // Every incident in memory, newest first, in detail (GET /api/v1/incidents).
-    std::string all_json(const pipeline::pipeline& p, const std::vector<incident::playbook_settings>& playbooks) const;
+    // Every incident in memory, newest first, in detail (GET /api/v1/incidents); settled
+    // incidents' views come from the log's cache (incident_log::write_list).
+    // With resolved_limit: every open incident and the newest resolved_limit resolved ones.
+    std::string all_json(const pipeline::pipeline& p, const std::vector<incident::playbook_settings>& playbooks,
+                         std::optional<std::size_t> resolved_limit = std::nullopt) const;
     // One incident in detail, with its chart's points or without (the console feed); nullopt
     // when it is not in memory.
     std::optional<std::string> one_json(const pipeline::pipeline& p,

@@ -170,6 +170,38 @@ TEST_F(console_feed, a_client_that_never_reads_keeps_memory_bounded_and_another_
     EXPECT_EQ(d->terminate(20s), 0) << d->stderr_text();
 }
 
+// GET /api/v1/incidents: every incident held, as before; ?resolved=N for a poller that wants the
+// live list without the resolved incidents storage.resolved_grace keeps (issue 13). A resolved
+// incident's view is kept between requests (incident_log::write_list) and still reads resolved.
+TEST_F(console_feed, the_incident_list_leaves_out_resolved_incidents_when_asked) {
+    auto d = start(3);
+    ASSERT_NE(port_, 0);
+    open_incidents(0, 3);
+    ASSERT_TRUE(wait_until([&] { return metric_now("crisisd_incidents_open") == 3; }, 60s)) << d->stderr_text();
+    ASSERT_EQ(admin_request(port_, "POST", "/api/v1/incidents/1/resolve").status, 200);
+    ASSERT_TRUE(wait_until([&] { return metric_now("crisisd_outbox_pending") == 0; }, 30s));
+
+    auto list = [&](const std::string& query) {
+        auto r = admin_request(port_, "GET", "/api/v1/incidents" + query);
+        EXPECT_EQ(r.status, 200) << r.body;
+        return boost::json::parse(r.body).as_object();
+    };
+    for (int twice = 0; twice < 2; ++twice) {
+        auto all = list("");
+        ASSERT_EQ(all.at("incidents").as_array().size(), 3u);
+        EXPECT_FALSE(all.contains("resolved_omitted"));
+        EXPECT_EQ(all.at("incidents").as_array().back().at("state").as_string(), "resolved");
+    }
+    auto live = list("?resolved=0");
+    ASSERT_EQ(live.at("incidents").as_array().size(), 2u);
+    for (const auto& inc : live.at("incidents").as_array()) EXPECT_NE(inc.at("state").as_string(), "resolved");
+    EXPECT_EQ(live.at("resolved_omitted").as_int64(), 1);
+    EXPECT_EQ(list("?resolved=5").at("incidents").as_array().size(), 3u);
+    EXPECT_EQ(admin_request(port_, "GET", "/api/v1/incidents?resolved=all").status, 400);
+
+    EXPECT_EQ(d->terminate(20s), 0) << d->stderr_text();
+}
+
 TEST_F(console_feed, a_stream_over_the_cap_is_refused_and_counted) {
     auto d = start(2, ", max_event_streams: 2");
     ASSERT_NE(port_, 0);

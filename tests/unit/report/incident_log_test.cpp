@@ -92,6 +92,83 @@ TEST(incident_log, writes_the_view_with_emitted_and_pending_actions) {
     EXPECT_EQ(lean.at("mentions_processed").as_int64(), 12);
 }
 
+// GET /api/v1/incidents answers from write_list: the same bytes as write_all's detailed list,
+// with a settled incident's view kept until something about it changes.
+TEST(incident_log, list_keeps_settled_views_until_they_change) {
+    std::vector<incident::playbook_settings> playbooks;
+    auto p = storm_pipeline(playbooks);
+    incident_log log;
+    pipeline::step_result step;
+    core::mention m;
+    m.lang = "en";
+    m.text = "Liwest is down again, terrible and awful service";
+    for (int i = 0; i < 12; ++i) {
+        m.id = "m" + std::to_string(i);
+        m.author = "@a" + std::to_string(i);
+        p->process(m, t0 + std::chrono::seconds(i), step);
+    }
+    for (const auto& a : step.actions) log.emitted(a);
+    ASSERT_EQ(p->incidents().incidents().size(), 1u);
+    const auto id = p->incidents().incidents()[0].id;
+    log.sample(*p, t0 + 15s);
+
+    incident_log::view_options o;
+    o.now = t0 + 15s;
+    o.wall_ms = [](core::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); };
+    std::string sent_or_not = "sent";
+    auto status = [&](const incident::action&) {
+        return sent_or_not == "sent" ? delivery_status::sent : delivery_status::pending;
+    };
+    auto same_as_write_all = [&] {
+        EXPECT_EQ(log.write_list(*p, playbooks, status, o), log.write_all(*p, playbooks, status, o, true, std::nullopt));
+    };
+
+    // Open, with a statement waiting out its veto: rendered on every request, never kept.
+    same_as_write_all();
+    EXPECT_EQ(log.cached_views(), 0u);
+
+    // Resolved with nothing pending: kept, and answered from the cache while nothing changes.
+    std::vector<incident::action> out;
+    ASSERT_EQ(p->incidents().resolve(id, "alice", t0 + 20s, out), incident::command_result::done);
+    for (const auto& a : out) log.emitted(a);
+    o.now = t0 + 21s;
+    same_as_write_all();
+    EXPECT_EQ(log.cached_views(), 1u);
+    const auto before = log.write_list(*p, playbooks, status, o);
+
+    // A change the log is told about (a delivery outcome, a command) renders it again.
+    sent_or_not = "pending";
+    EXPECT_EQ(log.write_list(*p, playbooks, status, o), before);  // not told: the cached view
+    log.changed(std::vector<std::uint64_t>{id});
+    EXPECT_EQ(log.cached_views(), 0u);
+    same_as_write_all();
+    EXPECT_EQ(log.cached_views(), 0u);  // an action pending again: not settled
+    EXPECT_NE(log.write_list(*p, playbooks, status, o), before);
+    sent_or_not = "sent";
+    same_as_write_all();
+    EXPECT_EQ(log.cached_views(), 1u);
+    log.forget_views();  // new playbooks
+    EXPECT_EQ(log.cached_views(), 0u);
+    same_as_write_all();
+
+    // ?resolved=N: open incidents and the newest N resolved ones, and how many were left out.
+    auto none = boost::json::parse(log.write_list(*p, playbooks, status, o, 0));
+    EXPECT_TRUE(none.at("incidents").as_array().empty());
+    EXPECT_EQ(none.at("resolved_omitted").as_int64(), 1);
+    auto one = boost::json::parse(log.write_list(*p, playbooks, status, o, 1));
+    EXPECT_EQ(one.at("incidents").as_array().size(), 1u);
+    EXPECT_EQ(one.at("resolved_omitted").as_int64(), 0);
+
+    // Retired from the engine's memory: out of the list and out of the cache.
+    step.clear();
+    p->tick(t0 + 20s + 25h, step);
+    ASSERT_EQ(step.retired, std::vector<std::uint64_t>{id});
+    log.forget(step.retired);
+    EXPECT_EQ(log.cached_views(), 0u);
+    auto doc = boost::json::parse(log.write_list(*p, playbooks, status, o));
+    EXPECT_TRUE(doc.at("incidents").as_array().empty());
+}
+
 // The view's delivery status of an action follows its outbox record; the record's state is read
 // back from the database by the names it was written with.
 TEST(incident_log, delivery_status_follows_the_outbox_record) {
