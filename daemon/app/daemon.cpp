@@ -21,6 +21,7 @@
 #include "app/cli.hpp"
 #include "core/log.hpp"
 #include "net/http_server.hpp"
+#include "net/poll.hpp"
 #include "notify/channel.hpp"
 #include "outbox/channel_tokens.hpp"
 #include "outbox/delivery.hpp"
@@ -190,15 +191,7 @@ struct daemon::impl final : admin::daemon_access,
     }
     // Pages do not wait for a full disk: the outbox sends them from memory (issue 13).
     void page_unrecorded(const runtime::pending_action& p) override {
-        state::record rec;
-        rec.key = p.action.idempotency_key;
-        rec.incident_id = p.action.incident_id;
-        rec.channel = p.action.channel;
-        rec.kind = incident::to_string(p.action.kind);
-        rec.payload = p.payload;
-        rec.created_at = p.action.at;
-        rec.next_attempt = p.action.at;
-        if (delivery) delivery->deliver_unrecorded(std::move(rec));  // else it waits for its row
+        if (delivery) delivery->deliver_unrecorded(runtime::unrecorded_row(p));  // else it waits for its row
     }
     std::optional<core::timestamp> page_sent_from_memory(const incident::action& a) override {
         return delivery ? delivery->unrecorded_sent_at(a.idempotency_key) : std::nullopt;
@@ -314,12 +307,7 @@ struct daemon::impl final : admin::daemon_access,
             notes.push_back(std::string(what) + " changed: the running value stays until the next restart");
         };
         srcs->reload(settings.sources, next.sources, running, notes);
-        const auto& a = settings.admin;
-        const auto& b = next.admin;
-        if (b.listen != a.listen || b.tokens_file != a.tokens_file || b.hosts != a.hosts ||
-            b.metrics_open != a.metrics_open || b.behind_proxy != a.behind_proxy || b.cert_file != a.cert_file ||
-            b.key_file != a.key_file)
-            restart_needed("admin");
+        if (admin::restart_needed(settings.admin, next.admin)) restart_needed("admin");
         // Tokens are rotated (and revoked) by editing the file and reloading, whatever else changed.
         if (api)
             if (auto note = api->load_tokens(); !note.empty()) notes.push_back("admin tokens: " + note);
@@ -484,10 +472,7 @@ std::string daemon::start() {
         s.io.get_executor(), o, [&s](const net::http_request_in& req) { return s.api->handle(req); });
     if (auto ec = s.admin_server->start()) return "admin listener " + s.settings.admin.listen + ": " + ec.message();
     s.api->set_port(s.admin_server->port());
-    auto host = s.settings.admin.listen.substr(0, s.settings.admin.listen.rfind(':'));
-    if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-    const auto console_url = std::string(s.settings.admin.cert_file.empty() ? "http://" : "https://") + host + ":" +
-                             std::to_string(s.admin_server->port()) + "/";
+    const auto console_url = admin::console_url(s.settings.admin, s.admin_server->port());
     s.steps->set_console_url(console_url);
     s.running = true;
     // What restoring the incidents decided (a veto wait restarted, a changed step waiting for
@@ -509,36 +494,23 @@ void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> 
     s.stopping = true;
     s.in->stop();
     s.srcs->stop();
-    auto timer = std::make_shared<asio::steady_timer>(s.io);
-    auto started = std::chrono::steady_clock::now();
-    auto poll = std::make_shared<std::function<void()>>();
-    *poll = [this, timer, started, deadline, done, poll]() {
-        auto& st = *impl_;
-        // Frames already queued are mentions received: they go through the pipeline first.
-        bool flushed = st.in->idle() && st.delivery->in_flight() == 0 && st.delivery->idle();
-        if (flushed || std::chrono::steady_clock::now() - started >= deadline) {
-            if (!flushed) core::log_warning("shutdown: deliveries still pending; they stay in the outbox for next start");
-            st.running = false;
-            st.tick_timer.cancel();
-            while (st.writer->holding()) st.writer->release(st.det.pipe->incidents());
-            st.keeper->save_detector();
-            st.in->save_positions();
-            // What the front took is published before the replica goes.
-            if (st.cluster) st.cluster->stop_intake(std::chrono::seconds(2));
-            st.delivery->stop();
-            // Peers take the partitions over at once instead of after the lease TTL.
-            if (st.cluster) st.cluster->stop(true);
-            st.admin_server->stop();
-            done();
-            *poll = nullptr;  // break the self-reference
-            return;
-        }
-        timer->expires_after(std::chrono::milliseconds(20));
-        timer->async_wait([poll](boost::system::error_code) {
-            if (*poll) (*poll)();
-        });
-    };
-    asio::post(s.io, [poll] { (*poll)(); });
+    // Frames already queued are mentions received: they go through the pipeline first.
+    auto drained = [&s] { return s.in->idle() && s.delivery->in_flight() == 0 && s.delivery->idle(); };
+    net::poll_until(s.io.get_executor(), drained, std::chrono::milliseconds(20), deadline, [&s, done](bool flushed) {
+        if (!flushed) core::log_warning("shutdown: deliveries still pending; they stay in the outbox for next start");
+        s.running = false;
+        s.tick_timer.cancel();
+        while (s.writer->holding()) s.writer->release(s.det.pipe->incidents());
+        s.keeper->save_detector();
+        s.in->save_positions();
+        // What the front took is published before the replica goes.
+        if (s.cluster) s.cluster->stop_intake(std::chrono::seconds(2));
+        s.delivery->stop();
+        // Peers take the partitions over at once instead of after the lease TTL.
+        if (s.cluster) s.cluster->stop(true);
+        s.admin_server->stop();
+        done();
+    });
 }
 
 std::string daemon::reload(config::settings next, std::vector<std::string>& notes) {
