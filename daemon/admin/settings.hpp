@@ -1,5 +1,6 @@
 #pragma once
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,5 +24,24 @@ struct admin_settings {
     std::size_t max_event_streams = 16;
     std::size_t event_stream_buffer = 1u << 20;
 };
+
+// Whether `next` changes what the running API was built with (its listener, TLS, tokens file,
+// hosts, /metrics' access, the proxy): such a change waits for a restart. The tokens file's
+// contents are read again on every reload.
+inline bool restart_needed(const admin_settings& running, const admin_settings& next) {
+    const auto& a = running;
+    const auto& b = next;
+    return b.listen != a.listen || b.tokens_file != a.tokens_file || b.hosts != a.hosts ||
+           b.metrics_open != a.metrics_open || b.behind_proxy != a.behind_proxy || b.cert_file != a.cert_file ||
+           b.key_file != a.key_file;
+}
+
+// The console's address as people are given it (statements link to it, the log names it): the
+// listen host, 127.0.0.1 for an empty or wildcard one, with the bound port; https with TLS.
+inline std::string console_url(const admin_settings& s, std::uint16_t port) {
+    auto host = s.listen.substr(0, s.listen.rfind(':'));
+    if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
+    return std::string(s.cert_file.empty() ? "http://" : "https://") + host + ":" + std::to_string(port) + "/";
+}
 
 }  // namespace crisisd::admin

@@ -10,9 +10,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <algorithm>
-#include <limits>
 #include <map>
-#include <set>
 #include <span>
 
 #include "admin/api.hpp"
@@ -23,15 +21,15 @@
 #include "app/cli.hpp"
 #include "core/log.hpp"
 #include "net/http_server.hpp"
+#include "net/poll.hpp"
 #include "notify/channel.hpp"
 #include "outbox/channel_tokens.hpp"
 #include "outbox/delivery.hpp"
 #include "runtime/commands.hpp"
 #include "runtime/follow_ups.hpp"
 #include "runtime/housekeeping.hpp"
-#include "runtime/cluster_intake.hpp"
+#include "runtime/cluster_node.hpp"
 #include "runtime/intake.hpp"
-#include "runtime/lease_keeper.hpp"
 #include "runtime/restore.hpp"
 #include "runtime/rule_reload.hpp"
 #include "runtime/step_handler.hpp"
@@ -60,6 +58,12 @@ struct asio_executor final : runtime::executor {
     asio::io_context& io;
     explicit asio_executor(asio::io_context& i) : io(i) {}
     void post(std::function<void()> fn) override { asio::post(io, std::move(fn)); }
+};
+
+// Work that blocks (a statement's lease confirmation in cluster mode), off the event loop.
+struct blocking_executor final : runtime::executor {
+    asio::thread_pool pool{1};
+    void post(std::function<void()> fn) override { asio::post(pool, std::move(fn)); }
 };
 
 }  // namespace
@@ -94,17 +98,10 @@ struct daemon::impl final : admin::daemon_access,
     std::unique_ptr<admin::api> api;
     std::unique_ptr<net::http_server> admin_server;
     std::unique_ptr<sources::source_set> srcs;  // after intake: its transports feed it
-    // Cluster mode (issue 15), lease preview: the replica's partition leases. Declared last so
-    // that its thread, which posts to exec, is joined first.
-    std::unique_ptr<runtime::lease_keeper> leases;
-    std::string cluster_mode;                            // cluster_preview(): "leases" or "partitions"
-    std::unique_ptr<runtime::cluster_intake> cintake;    // "partitions"; after leases: it uses them
-    // The partition and lease epoch each incident's actions are fenced by: the epoch under which
-    // its first action was written. An action of an incident not here (written by an earlier run)
-    // is held: this replica cannot tell whether its partition moved meanwhile.
-    std::map<std::uint64_t, std::pair<int, std::uint64_t>> fences;
-    std::set<std::int64_t> fenced_logged;                // records whose hold was logged
-    std::unique_ptr<asio::thread_pool> confirm_pool;     // confirm() blocks: off the event loop
+    // Cluster mode (issue 15), preview. Declared last so that its threads, which post to exec,
+    // are joined first; the confirm pool, whose work uses it, before it.
+    std::unique_ptr<runtime::cluster_node> cluster;
+    std::unique_ptr<blocking_executor> confirm_exec;
 
     asio::steady_timer tick_timer;
     bool running = false;
@@ -186,7 +183,7 @@ struct daemon::impl final : admin::daemon_access,
     void write_failed() override { metrics.outbox_write_failed(); }
     void duplicate_refused(const incident::action&) override { metrics.duplicate_action(); }
     void action_queued(const incident::action& a) override {
-        if (cintake) fence_incident(a.incident_id);
+        if (cluster) cluster->action_queued(a.incident_id);
         log.emitted(a);
         if (options.observer) options.observer->action_queued(a);
     }
@@ -196,15 +193,7 @@ struct daemon::impl final : admin::daemon_access,
     }
     // Pages do not wait for a full disk: the outbox sends them from memory (issue 13).
     void page_unrecorded(const runtime::pending_action& p) override {
-        state::record rec;
-        rec.key = p.action.idempotency_key;
-        rec.incident_id = p.action.incident_id;
-        rec.channel = p.action.channel;
-        rec.kind = incident::to_string(p.action.kind);
-        rec.payload = p.payload;
-        rec.created_at = p.action.at;
-        rec.next_attempt = p.action.at;
-        if (delivery) delivery->deliver_unrecorded(std::move(rec));  // else it waits for its row
+        if (delivery) delivery->deliver_unrecorded(runtime::unrecorded_row(p));  // else it waits for its row
     }
     std::optional<core::timestamp> page_sent_from_memory(const incident::action& a) override {
         return delivery ? delivery->unrecorded_sent_at(a.idempotency_key) : std::nullopt;
@@ -241,11 +230,11 @@ struct daemon::impl final : admin::daemon_access,
         log.sample(p, now);
         metrics.live_keys(p.live_keys());
         metrics.evicted_keys(p.detector().evicted_keys());
-        if (leases) update_cluster_metrics();
+        if (cluster) update_cluster_metrics();
     }
 
     void update_cluster_metrics() {
-        const auto st = leases->status();
+        const auto st = cluster->leases();
         admin::metrics::cluster_lease_figures f;
         f.owned = st.owned;
         f.partitions = st.partitions;
@@ -256,45 +245,16 @@ struct daemon::impl final : admin::daemon_access,
         f.renew_failures = st.renew_failures;
         f.acquisitions = st.acquisitions;
         f.losses = st.losses;
-        if (cintake) {
-            const auto is = cintake->status();
-            f.publish_queue = is.queued;
-            f.published = is.published;
-            f.publish_failures = is.publish_failures;
-            f.publish_dropped = is.dropped;
+        if (const auto is = cluster->intake()) {
+            f.publish_queue = is->queued;
+            f.published = is->published;
+            f.publish_failures = is->publish_failures;
+            f.publish_dropped = is->dropped;
         }
         metrics.cluster_leases(f);
     }
 
     std::optional<create_error> build_cluster();
-
-    void fence_incident(std::uint64_t id) {
-        if (fences.count(id)) return;
-        const auto* inc = det.pipe->incidents().find(id);
-        if (!inc) return;
-        const int p = cintake->partition_of_incident(inc->rule, inc->key);
-        const auto epoch = leases->leases().epoch(p, cluster::mono_clock::now());
-        // Not ours when it was written: never sendable here (no epoch is the maximum).
-        fences.emplace(id, std::make_pair(p, epoch.value_or(std::numeric_limits<std::uint64_t>::max())));
-    }
-
-    // Right before a send: the lease the incident's actions were written under still holds; a
-    // public statement also asks the bucket (one round trip, on confirm_pool).
-    asio::awaitable<bool> may_deliver(const state::record& r) {
-        auto it = fences.find(r.incident_id);
-        bool ok = it != fences.end() &&
-                  leases->leases().may_send(it->second.first, cluster::mono_clock::now(), it->second.second);
-        if (ok && r.kind == "statement") {
-            const int p = it->second.first;
-            ok = co_await asio::co_spawn(
-                confirm_pool->get_executor(), [this, p]() -> asio::awaitable<bool> { co_return leases->leases().confirm(p); },
-                asio::use_awaitable);
-            ok = ok && leases->leases().may_send(p, cluster::mono_clock::now(), it->second.second);
-        }
-        if (!ok && fenced_logged.insert(r.seq).second)
-            core::log_warning("cluster: action " + r.key + " held: this replica does not hold the lease it was written under");
-        co_return ok;
-    }
 
     // --- intake_events ---
     void mentions_processed(std::uint64_t n) override { metrics.mentions_processed(n); }
@@ -354,12 +314,7 @@ struct daemon::impl final : admin::daemon_access,
             notes.push_back(std::string(what) + " changed: the running value stays until the next restart");
         };
         srcs->reload(settings.sources, next.sources, running, notes);
-        const auto& a = settings.admin;
-        const auto& b = next.admin;
-        if (b.listen != a.listen || b.tokens_file != a.tokens_file || b.hosts != a.hosts ||
-            b.metrics_open != a.metrics_open || b.behind_proxy != a.behind_proxy || b.cert_file != a.cert_file ||
-            b.key_file != a.key_file)
-            restart_needed("admin");
+        if (admin::restart_needed(settings.admin, next.admin)) restart_needed("admin");
         // Tokens are rotated (and revoked) by editing the file and reloading, whatever else changed.
         if (api)
             if (auto note = api->load_tokens(); !note.empty()) notes.push_back("admin tokens: " + note);
@@ -437,35 +392,31 @@ std::optional<create_error> daemon::impl::build_delivery() {
         if (options.observer) options.observer->action_dead(r, why);
         publish(r.incident_id);
     };
-    if (cintake) events.fence = [this](const state::record& r) { return may_deliver(r); };
+    // The delivery loop awaits its fence; the cluster answers through a callback.
+    if (cluster && cluster->sends())
+        events.fence = [this](const state::record& r) {
+            return asio::async_initiate<const asio::use_awaitable_t<>, void(bool)>(
+                [this, &r](auto handler) {
+                    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+                    cluster->may_deliver(r, [h](bool ok) { std::move(*h)(ok); });
+                },
+                asio::use_awaitable);
+        };
     delivery = std::make_unique<outbox::delivery_loop>(io.get_executor(), *store, std::move(by_name), clock,
                                                        std::move(events));
     return std::nullopt;
 }
 
-// Cluster mode: the lease thread. What a round changed is only logged (by the keeper) for now:
-// the partitioned intake that would start and stop per-partition work is not built yet, which is
-// why the preview sends nothing (daemon::start) rather than page beside its peers.
+// Cluster mode's preview (cluster_preview()): the replica's leases and, for "partitions", its
+// partitioned intake and the fence on delivery.
 std::optional<create_error> daemon::impl::build_cluster() {
     if (!settings.cluster) return std::nullopt;
     std::string error;
-    cluster_mode = cluster_preview();
-    leases = runtime::lease_keeper::open(*settings.cluster, exec, nullptr, error);
-    if (!leases) return create_error{"cluster: " + error, std::nullopt};
-    if (cluster_mode != "partitions") {
-        core::log_warning("cluster: replica " + settings.cluster->name +
-                          " runs the lease preview: it holds partition leases and shows them in /metrics, "
-                          "but it sends no page or statement (the clustered runtime is not complete)");
-        return std::nullopt;
-    }
-    cintake = runtime::cluster_intake::open(*leases, settings.cluster->leases.partitions, det, rclock, exec, *this, error);
-    if (!cintake) return create_error{"cluster: " + error, std::nullopt};
-    in->set_router(cintake.get());
-    confirm_pool = std::make_unique<asio::thread_pool>(1);
-    core::log_warning("cluster: replica " + settings.cluster->name +
-                      " runs the partitions preview: intake and detection are partitioned and sends are fenced by "
-                      "the leases, but a new owner starts a partition's incidents afresh (the clustered runtime "
-                      "is not complete)");
+    confirm_exec = std::make_unique<blocking_executor>();
+    cluster = runtime::cluster_node::open(*settings.cluster, cluster_preview(), det, rclock, exec, *confirm_exec, *this,
+                                          error);
+    if (!cluster) return create_error{"cluster: " + error, std::nullopt};
+    if (auto* router = cluster->router()) in->set_router(router);
     return std::nullopt;
 }
 
@@ -502,8 +453,7 @@ daemon::~daemon() {
         impl_->tick_timer.cancel();
         if (impl_->srcs) impl_->srcs->stop();
         if (impl_->delivery) impl_->delivery->stop();
-        if (impl_->cintake) impl_->cintake->stop(std::chrono::milliseconds(0));
-        if (impl_->leases) impl_->leases->stop(false);
+        if (impl_->cluster) impl_->cluster->stop(false);
         if (impl_->admin_server) impl_->admin_server->stop();
     }
 }
@@ -530,22 +480,18 @@ std::string daemon::start() {
         s.io.get_executor(), o, [&s](const net::http_request_in& req) { return s.api->handle(req); });
     if (auto ec = s.admin_server->start()) return "admin listener " + s.settings.admin.listen + ": " + ec.message();
     s.api->set_port(s.admin_server->port());
-    auto host = s.settings.admin.listen.substr(0, s.settings.admin.listen.rfind(':'));
-    if (host.empty() || host == "0.0.0.0") host = "127.0.0.1";
-    const auto console_url = std::string(s.settings.admin.cert_file.empty() ? "http://" : "https://") + host + ":" +
-                             std::to_string(s.admin_server->port()) + "/";
+    const auto console_url = admin::console_url(s.settings.admin, s.admin_server->port());
     s.steps->set_console_url(console_url);
     s.running = true;
     // What restoring the incidents decided (a veto wait restarted, a changed step waiting for
     // approval) is recorded and announced before anything else happens.
     s.steps->handle();
     // The lease preview must not page or post beside its peers: its outbox is not sent.
-    if (!s.leases || s.cintake) s.delivery->start();
+    if (!s.cluster || s.cluster->sends()) s.delivery->start();
     // Connect channels ahead of the first page, so it does not wait for TCP and TLS.
     for (auto& [name, ch] : s.channels) asio::co_spawn(s.io, ch->warm_up(), asio::detached);
     s.srcs->start();
-    if (s.leases) s.leases->start();
-    if (s.cintake) s.cintake->start();
+    if (s.cluster) s.cluster->start();
     s.schedule_tick();
     core::log_info("admin API and console on " + console_url);
     return "";
@@ -556,36 +502,23 @@ void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> 
     s.stopping = true;
     s.in->stop();
     s.srcs->stop();
-    auto timer = std::make_shared<asio::steady_timer>(s.io);
-    auto started = std::chrono::steady_clock::now();
-    auto poll = std::make_shared<std::function<void()>>();
-    *poll = [this, timer, started, deadline, done, poll]() {
-        auto& st = *impl_;
-        // Frames already queued are mentions received: they go through the pipeline first.
-        bool flushed = st.in->idle() && st.delivery->in_flight() == 0 && st.delivery->idle();
-        if (flushed || std::chrono::steady_clock::now() - started >= deadline) {
-            if (!flushed) core::log_warning("shutdown: deliveries still pending; they stay in the outbox for next start");
-            st.running = false;
-            st.tick_timer.cancel();
-            while (st.writer->holding()) st.writer->release(st.det.pipe->incidents());
-            st.keeper->save_detector();
-            st.in->save_positions();
-            // What the front took is published before the replica goes.
-            if (st.cintake) st.cintake->stop(std::chrono::seconds(2));
-            st.delivery->stop();
-            // Peers take the partitions over at once instead of after the lease TTL.
-            if (st.leases) st.leases->stop(true);
-            st.admin_server->stop();
-            done();
-            *poll = nullptr;  // break the self-reference
-            return;
-        }
-        timer->expires_after(std::chrono::milliseconds(20));
-        timer->async_wait([poll](boost::system::error_code) {
-            if (*poll) (*poll)();
-        });
-    };
-    asio::post(s.io, [poll] { (*poll)(); });
+    // Frames already queued are mentions received: they go through the pipeline first.
+    auto drained = [&s] { return s.in->idle() && s.delivery->in_flight() == 0 && s.delivery->idle(); };
+    net::poll_until(s.io.get_executor(), drained, std::chrono::milliseconds(20), deadline, [&s, done](bool flushed) {
+        if (!flushed) core::log_warning("shutdown: deliveries still pending; they stay in the outbox for next start");
+        s.running = false;
+        s.tick_timer.cancel();
+        while (s.writer->holding()) s.writer->release(s.det.pipe->incidents());
+        s.keeper->save_detector();
+        s.in->save_positions();
+        // What the front took is published before the replica goes.
+        if (s.cluster) s.cluster->stop_intake(std::chrono::seconds(2));
+        s.delivery->stop();
+        // Peers take the partitions over at once instead of after the lease TTL.
+        if (s.cluster) s.cluster->stop(true);
+        s.admin_server->stop();
+        done();
+    });
 }
 
 std::string daemon::reload(config::settings next, std::vector<std::string>& notes) {

@@ -11,7 +11,6 @@
 #include "core/log.hpp"
 #include "parse/frame_parser.hpp"
 #include "pipeline/pipeline.hpp"
-#include "report/incident_log.hpp"
 #include "report/timeline.hpp"
 #include "runtime/replay_driver.hpp"
 
@@ -121,14 +120,8 @@ int replay_command(const std::vector<std::string>& args) {
         }
     }
     if (auto report_path = o.value("--report")) {
-        report::incident_log::view_options vo;
-        vo.now = counts.now.value_or(core::timestamp{});
-        vo.detail = false;
-        auto json = r.log().write_all(r.pipe(), settings->playbooks,
-                                    [](const incident::action&) { return report::delivery_status::sent; }, vo, false,
-                                    r.pipe().processed());
         std::ofstream out(*report_path, std::ios::binary);
-        out << json << '\n';
+        out << r.report_json(settings->playbooks, counts.now.value_or(core::timestamp{})) << '\n';
         if (!out) {
             std::fprintf(stderr, "crisisd replay: cannot write %s\n", report_path->c_str());
             return exit_failure;

@@ -152,4 +152,14 @@ void replay_driver::ticked(core::timestamp now, const pipeline::pipeline& p) {
     if (chart_) chart_->sample(p, now);
 }
 
+std::string replay_driver::report_json(const std::vector<incident::playbook_settings>& playbooks,
+                                       core::timestamp now) const {
+    report::incident_log::view_options vo;
+    vo.now = now;
+    vo.detail = false;
+    return log_.write_all(
+        *det_.pipe, playbooks, [](const incident::action&) { return report::delivery_status::sent; }, vo, false,
+        det_.pipe->processed());
+}
+
 }  // namespace crisisd::runtime

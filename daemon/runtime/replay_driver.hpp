@@ -75,6 +75,9 @@ public:
     std::uint64_t incidents_opened() const { return opened_; }
     const report::incident_log& log() const { return log_; }
     const std::optional<report::chart_recorder>& chart() const { return chart_; }
+    // --report's document: every incident as it stood at `now` (the recording's last event
+    // time), oldest first, each action shown sent (replay's channels take everything).
+    std::string report_json(const std::vector<incident::playbook_settings>& playbooks, core::timestamp now) const;
 
 private:
     // Nothing to count per source in a replay; the summary line counts what was skipped.

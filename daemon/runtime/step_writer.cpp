@@ -6,6 +6,18 @@
 
 namespace crisisd::runtime {
 
+state::record unrecorded_row(const pending_action& p) {
+    state::record rec;
+    rec.key = p.action.idempotency_key;
+    rec.incident_id = p.action.incident_id;
+    rec.channel = p.action.channel;
+    rec.kind = incident::to_string(p.action.kind);
+    rec.payload = p.payload;
+    rec.created_at = p.action.at;
+    rec.next_attempt = p.action.at;
+    return rec;
+}
+
 namespace {
 
 // One second of wall time in the clock's own time: a second for the system clock, `speed`

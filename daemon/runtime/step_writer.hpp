@@ -33,6 +33,10 @@ struct pending_action {
     std::string payload;
 };
 
+// The outbox row a page the database refused would have had: pending, due at once, no seq. The
+// delivery loop sends it from memory in that shape (page_unrecorded below).
+state::record unrecorded_row(const pending_action& p);
+
 // What the writer reports. All calls come from the thread that drives the writer.
 class step_writer_events {
 public:
