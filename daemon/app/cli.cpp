@@ -4,7 +4,6 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
-#include <boost/asio/steady_timer.hpp>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -16,7 +15,7 @@
 #include <system_error>
 
 #include "app/daemon.hpp"
-#include "app/systemd.hpp"
+#include "service/systemd.hpp"
 #include "config/loader.hpp"
 #include "core/log.hpp"
 #include "pipeline/pipeline.hpp"
@@ -213,16 +212,20 @@ int run_command(const std::vector<std::string>& args) {
         return is_temporary_shortage(err) ? exit_temporary : exit_failure;
     }
 
-    systemd::notifier notifier;
+    service::notifier notifier;
     // Fed by a timer on the same loop as the pipeline: if the loop wedges, the pings stop and
     // systemd restarts the service, which a separate thread would never notice.
-    std::optional<systemd::watchdog> dog;
+    std::optional<service::periodic_notice> dog, status;
     if (auto period = notifier.watchdog_period()) {
-        dog.emplace(io.get_executor(), notifier, *period);
+        dog.emplace(io.get_executor(), notifier, *period, [] { return std::string("WATCHDOG=1"); });
         dog->start();
     }
-
-    boost::asio::steady_timer status_timer(io);
+    // `systemctl status crisisd` shows what the daemon is doing, refreshed every 10 s.
+    if (notifier.enabled())
+        status.emplace(io.get_executor(), notifier, std::chrono::seconds(10), [&] {
+            return "STATUS=running: " + std::to_string(d->mentions_processed()) + " mentions processed, " +
+                   std::to_string(d->incidents_opened()) + " incident(s) since start";
+        });
 
     auto reload = [&] {
         notifier.reloading();
@@ -244,27 +247,18 @@ int run_command(const std::vector<std::string>& args) {
             core::log_info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
             // A second SIGTERM/SIGINT while draining is ignored; systemd's TimeoutStopSec backs the deadline.
             signals.async_wait([](boost::system::error_code, int) {});
-            d->shutdown(std::chrono::seconds(10), [&io, &dog, &status_timer] {
+            d->shutdown(std::chrono::seconds(10), [&io, &dog, &status] {
                 if (dog) dog->stop();
-                status_timer.cancel();
+                if (status) status->stop();
                 io.stop();
             });
         });
     };
     wait_for_signal();
 
-    // `systemctl status crisisd` shows what the daemon is doing, refreshed every 10 s.
-    std::function<void()> report_status = [&] {
-        notifier.status("running: " + std::to_string(d->mentions_processed()) + " mentions processed, " +
-                        std::to_string(d->incidents_opened()) + " incident(s) since start");
-        status_timer.expires_after(std::chrono::seconds(10));
-        status_timer.async_wait([&](boost::system::error_code ec) {
-            if (!ec) report_status();
-        });
-    };
     core::log_info("crisisd running with " + path);
     notifier.ready("running");
-    if (notifier.enabled()) report_status();
+    if (status) status->start();
     io.run();
     core::log_info("crisisd stopped");
     return exit_ok;

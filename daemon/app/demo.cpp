@@ -24,6 +24,41 @@
 #include "demo/ports.hpp"
 
 namespace crisisd::app {
+namespace {
+
+// How many times faster than the wall the story plays: 120 headless (seconds), 10 on a terminal
+// (minutes, to watch the console), or --speed; 0 for a value that is not one.
+double speed_of(const options& o, bool headless) {
+    auto s = o.value("--speed");
+    if (!s) return headless ? 120.0 : 10.0;
+    try {
+        const double v = std::stod(*s);
+        return v > 0 && v <= 10000 ? v : 0;
+    } catch (const std::exception&) {
+        return 0;
+    }
+}
+
+// The --report file and the closing line: how many posts each network delivered, what came of them.
+bool write_outcome(daemon& d, const demo::player& player, const std::filesystem::path& dir,
+                   const std::optional<std::string>& report) {
+    if (report) {
+        std::ofstream out(*report, std::ios::binary);
+        out << d.report_json() << '\n';
+        if (!out) {
+            std::fprintf(stderr, "crisisd demo: cannot write %s\n", report->c_str());
+            return false;
+        }
+    }
+    std::string heard;
+    for (const auto& [source, n] : player.delivered()) heard += (heard.empty() ? "" : ", ") + source + " " + std::to_string(n);
+    std::printf("\n%llu mentions processed (posts per source: %s), %zu incident(s). Files: %s\n",
+                static_cast<unsigned long long>(d.mentions_processed()), heard.c_str(), d.incidents_opened(),
+                dir.string().c_str());
+    return true;
+}
+
+}  // namespace
 
 int demo_command(const std::vector<std::string>& args) {
     namespace asio = boost::asio;
@@ -33,17 +68,10 @@ int demo_command(const std::vector<std::string>& args) {
         return exit_usage;
     }
     bool headless = o.flag("--headless");
-    double speed = headless ? 120.0 : 10.0;
-    if (auto s = o.value("--speed")) {
-        try {
-            speed = std::stod(*s);
-        } catch (const std::exception&) {
-            speed = 0;
-        }
-        if (speed <= 0 || speed > 10000) {
-            std::fprintf(stderr, "crisisd demo: --speed must be a number between 0 and 10000\n");
-            return exit_usage;
-        }
+    const double speed = speed_of(o, headless);
+    if (speed <= 0) {
+        std::fprintf(stderr, "crisisd demo: --speed must be a number between 0 and 10000\n");
+        return exit_usage;
     }
     const auto story = demo::load_scenario(demo::files::embedded("demo/outage-scenario.jsonl"));
     if (story.empty()) {
@@ -132,19 +160,7 @@ int demo_command(const std::vector<std::string>& args) {
     });
     io.run();
 
-    if (auto report = o.value("--report")) {
-        std::ofstream out(*report, std::ios::binary);
-        out << d->report_json() << '\n';
-        if (!out) {
-            std::fprintf(stderr, "crisisd demo: cannot write %s\n", report->c_str());
-            return exit_failure;
-        }
-    }
-    std::string heard;
-    for (const auto& [source, n] : player->delivered()) heard += (heard.empty() ? "" : ", ") + source + " " + std::to_string(n);
-    std::printf("\n%llu mentions processed (posts per source: %s), %zu incident(s). Files: %s\n",
-                static_cast<unsigned long long>(d->mentions_processed()), heard.c_str(), d->incidents_opened(),
-                dir->string().c_str());
+    if (!write_outcome(*d, *player, *dir, o.value("--report"))) return exit_failure;
     return exit_code;
 }
 

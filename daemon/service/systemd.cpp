@@ -1,4 +1,4 @@
-#include "app/systemd.hpp"
+#include "service/systemd.hpp"
 
 #include <systemd/sd-daemon.h>
 #include <time.h>
@@ -9,7 +9,7 @@
 
 #include "core/log.hpp"
 
-namespace crisisd::app::systemd {
+namespace crisisd::service {
 
 std::uint64_t monotonic_usec() {
     timespec ts{};
@@ -57,18 +57,19 @@ bool notifier::stopping() { return send("STOPPING=1\nSTATUS=shutting down"); }
 
 bool notifier::status(std::string_view text) { return send("STATUS=" + std::string(text)); }
 
-struct watchdog::impl : std::enable_shared_from_this<impl> {
+struct periodic_notice::impl : std::enable_shared_from_this<impl> {
     boost::asio::steady_timer timer;
     notifier& n;
     std::chrono::microseconds period;
+    std::function<std::string()> message;
     bool running = false;
 
-    impl(boost::asio::any_io_executor ex, notifier& no, std::chrono::microseconds p)
-        : timer(std::move(ex)), n(no), period(p) {}
+    impl(boost::asio::any_io_executor ex, notifier& no, std::chrono::microseconds p, std::function<std::string()> m)
+        : timer(std::move(ex)), n(no), period(p), message(std::move(m)) {}
 
     void ping() {
         if (!running) return;
-        n.send("WATCHDOG=1");
+        n.send(message());
         timer.expires_after(period);
         timer.async_wait([self = shared_from_this()](boost::system::error_code ec) {
             if (!ec) self->ping();
@@ -76,20 +77,21 @@ struct watchdog::impl : std::enable_shared_from_this<impl> {
     }
 };
 
-watchdog::watchdog(boost::asio::any_io_executor ex, notifier& n, std::chrono::microseconds period)
-    : impl_(std::make_shared<impl>(std::move(ex), n, period)) {}
+periodic_notice::periodic_notice(boost::asio::any_io_executor ex, notifier& n, std::chrono::microseconds period,
+                                 std::function<std::string()> message)
+    : impl_(std::make_shared<impl>(std::move(ex), n, period, std::move(message))) {}
 
-watchdog::~watchdog() { stop(); }
+periodic_notice::~periodic_notice() { stop(); }
 
-void watchdog::start() {
+void periodic_notice::start() {
     if (impl_->running || impl_->period.count() <= 0) return;
     impl_->running = true;
     impl_->ping();
 }
 
-void watchdog::stop() {
+void periodic_notice::stop() {
     impl_->running = false;
     impl_->timer.cancel();
 }
 
-}  // namespace crisisd::app::systemd
+}  // namespace crisisd::service

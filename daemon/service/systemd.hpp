@@ -1,21 +1,23 @@
 #pragma once
 // The service manager protocol through libsystemd: readiness, reload and stop notifications
-// (sd_notify) to $NOTIFY_SOCKET, and the watchdog fed from the event loop so that a stuck loop —
-// not merely a live process — is what systemd restarts.
+// (sd_notify) to $NOTIFY_SOCKET, and notices repeated from the event loop: the watchdog, so that
+// a stuck loop — not merely a live process — is what systemd restarts, and the status line
+// `systemctl status` shows.
 //
 // Outside systemd (no NOTIFY_SOCKET) every call is a cheap no-op, so `crisisd run` behaves the
 // same in a terminal, a container or a unit. notifier is not thread-safe: the daemon's thread
-// owns it. watchdog runs on the io_context it is given and must be stopped (or destroyed)
-// before that io_context.
+// owns it. periodic_notice runs on the io_context it is given and must be stopped (or
+// destroyed) before that io_context.
 #include <boost/asio/any_io_executor.hpp>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace crisisd::app::systemd {
+namespace crisisd::service {
 
 class notifier {
 public:
@@ -48,12 +50,14 @@ private:
     std::optional<std::chrono::microseconds> watchdog_period_;
 };
 
-// Sends WATCHDOG=1 every period from a timer on the event loop. When the loop blocks, the
-// pings stop and systemd restarts the service after WatchdogSec.
-class watchdog {
+// Sends what `message` returns ("WATCHDOG=1", "STATUS=…") at start and then every period, from
+// a timer on the event loop. For the watchdog that is the point: when the loop blocks, the pings
+// stop and systemd restarts the service after WatchdogSec.
+class periodic_notice {
 public:
-    watchdog(boost::asio::any_io_executor ex, notifier& n, std::chrono::microseconds period);
-    ~watchdog();
+    periodic_notice(boost::asio::any_io_executor ex, notifier& n, std::chrono::microseconds period,
+                    std::function<std::string()> message);
+    ~periodic_notice();
     void start();
     void stop();
 
@@ -65,4 +69,4 @@ private:
 // Microseconds of CLOCK_MONOTONIC, as systemd's MONOTONIC_USEC expects.
 std::uint64_t monotonic_usec();
 
-}  // namespace crisisd::app::systemd
+}  // namespace crisisd::service
