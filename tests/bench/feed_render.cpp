@@ -25,6 +25,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/loopback.hpp"
+#include "bench/topic_rules.hpp"
 #include "child_process.hpp"
 #include "net/websocket_server.hpp"
 #include "sse_client.hpp"
@@ -47,43 +49,6 @@ struct options {
     int stalled = 0;
 };
 
-double cpu_seconds(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), {});
-    // Fields after the command name (which may hold spaces) start after its ')'.
-    std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-    std::string field;
-    unsigned long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-        if (i == 14) utime = std::stoul(field);
-        if (i == 15) stime = std::stoul(field);
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-long status_kb(pid_t pid, const std::string& field) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.starts_with(field)) return std::stol(line.substr(field.size()));
-    return -1;
-}
-
-std::string config(const fs::path& dir, std::uint16_t ws_port, int rules) {
-    std::ostringstream c;
-    c << "sources:\n  - { name: stream, type: websocket, url: \"ws://127.0.0.1:" << ws_port << "/s\" }\n"
-      << "channels:\n  - { name: pager, type: log }\nrules:\n";
-    for (int i = 0; i < rules; ++i)
-        c << "  - name: outage-" << i << "\n    match: { keywords: [topic" << i << "] }\n"
-          << "    window: 10s\n    baseline: 1h\n    min_baseline_rate: 1\n"
-          << "    fire_when: { all: [negative_count >= 1] }\n    clear_when: { all: [count < 1], for: 1h }\n"
-          << "    severity: critical\n    playbook: page\n";
-    c << "playbooks:\n  - name: page\n    steps:\n      - notify: [pager]\n"
-      << "admin: { listen: \"127.0.0.1:0\", tokens_file: \"" << crisisd::testing::write_admin_tokens(dir).string()
-      << "\" }\nstorage: { path: \":memory:\" }\n";
-    return c.str();
-}
-
 struct phase {
     double cpu_share = 0, bytes_per_s = 0;
     std::size_t events = 0;
@@ -102,7 +67,7 @@ result run(const std::string& binary, const options& o) {
     crisisd::net::websocket_server ws(io.executor(), {});
     if (ws.start()) return r;
     const int rules = o.incidents + o.seconds * o.opens_per_second;
-    std::ofstream(dir / "crisisd.yaml") << config(dir, ws.port(), rules);
+    std::ofstream(dir / "crisisd.yaml") << crisisd::bench::topic_rules_config(dir, ws.port(), rules);
     child_process d({binary, "run", "--config", (dir / "crisisd.yaml").string()});
     auto port_text = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 120s);
     if (!port_text || !crisisd::testing::wait_until([&] { return ws.connection_count() == 1; }, 20s)) {
@@ -133,11 +98,11 @@ result run(const std::string& binary, const options& o) {
     auto measure = [&](phase& p, auto&& during) {
         const auto bytes0 = client.bytes();
         const auto events0 = client.size();
-        const double cpu0 = cpu_seconds(d.pid());
+        const double cpu0 = crisisd::bench::proc_cpu_seconds(d.pid());
         const auto t0 = steady::now();
         during();
         const double wall = std::chrono::duration<double>(steady::now() - t0).count();
-        p.cpu_share = (cpu_seconds(d.pid()) - cpu0) / wall;
+        p.cpu_share = (crisisd::bench::proc_cpu_seconds(d.pid()) - cpu0) / wall;
         p.bytes_per_s = static_cast<double>(client.bytes() - bytes0) / wall;
         p.events = client.size() - events0;
         p.open_after = crisisd::testing::metric(crisisd::testing::admin_request(port, "GET", "/metrics").body,
@@ -153,7 +118,7 @@ result run(const std::string& binary, const options& o) {
         }
         std::this_thread::sleep_until(start + std::chrono::seconds(o.seconds));
     });
-    r.peak_rss_kb = status_kb(d.pid(), "VmHWM:");
+    r.peak_rss_kb = static_cast<long>(crisisd::bench::proc_status_kb(d.pid(), "VmHWM:"));
     client.close();
     d.signal(SIGTERM);
     d.wait_exit(30s);

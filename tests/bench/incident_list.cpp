@@ -22,6 +22,8 @@
 #include <string>
 #include <vector>
 
+#include "bench/loopback.hpp"
+#include "bench/topic_rules.hpp"
 #include "child_process.hpp"
 #include "net/websocket_server.hpp"
 #include "support.hpp"
@@ -42,35 +44,6 @@ struct options {
     std::string query;  // appended to the list's path: "?resolved=0" asks for the live list
 };
 
-double cpu_seconds(pid_t pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-    std::string stat((std::istreambuf_iterator<char>(in)), {});
-    // Fields after the command name (which may hold spaces) start after its ')'.
-    std::istringstream rest(stat.substr(stat.rfind(')') + 2));
-    std::string field;
-    unsigned long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-        if (i == 14) utime = std::stoul(field);
-        if (i == 15) stime = std::stoul(field);
-    }
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
-}
-
-std::string config(const fs::path& dir, std::uint16_t ws_port, int rules) {
-    std::ostringstream c;
-    c << "sources:\n  - { name: stream, type: websocket, url: \"ws://127.0.0.1:" << ws_port << "/s\" }\n"
-      << "channels:\n  - { name: pager, type: log }\nrules:\n";
-    for (int i = 0; i < rules; ++i)
-        c << "  - name: outage-" << i << "\n    match: { keywords: [topic" << i << "] }\n"
-          << "    window: 10s\n    baseline: 1h\n    min_baseline_rate: 1\n"
-          << "    fire_when: { all: [negative_count >= 1] }\n    clear_when: { all: [count < 1], for: 1h }\n"
-          << "    severity: critical\n    playbook: page\n";
-    c << "playbooks:\n  - name: page\n    steps:\n      - notify: [pager]\n"
-      << "admin: { listen: \"127.0.0.1:0\", tokens_file: \"" << crisisd::testing::write_admin_tokens(dir).string()
-      << "\" }\nstorage: { path: \":memory:\" }\n";
-    return c.str();
-}
-
 struct result {
     std::size_t bytes = 0;
     double p50_ms = 0, max_ms = 0, cpu_ms = 0;
@@ -83,7 +56,7 @@ result run(const std::string& binary, const options& o) {
     crisisd::testing::io_thread io;
     crisisd::net::websocket_server ws(io.executor(), {});
     if (ws.start()) return r;
-    std::ofstream(dir / "crisisd.yaml") << config(dir, ws.port(), o.incidents);
+    std::ofstream(dir / "crisisd.yaml") << crisisd::bench::topic_rules_config(dir, ws.port(), o.incidents);
     child_process d({binary, "run", "--config", (dir / "crisisd.yaml").string()});
     auto port_text = d.wait_for_stderr(R"(console on http://127\.0\.0\.1:(\d+)/)", 120s);
     if (!port_text || !crisisd::testing::wait_until([&] { return ws.connection_count() == 1; }, 20s)) {
@@ -114,14 +87,14 @@ result run(const std::string& binary, const options& o) {
     }
 
     std::vector<double> ms;
-    const double cpu0 = cpu_seconds(d.pid());
+    const double cpu0 = crisisd::bench::proc_cpu_seconds(d.pid());
     for (int i = 0; i < o.requests; ++i) {
         const auto t0 = steady::now();
         auto res = crisisd::testing::admin_request(port, "GET", "/api/v1/incidents" + o.query);
         ms.push_back(std::chrono::duration<double, std::milli>(steady::now() - t0).count());
         r.bytes = res.body.size();
     }
-    r.cpu_ms = (cpu_seconds(d.pid()) - cpu0) * 1000 / o.requests;
+    r.cpu_ms = (crisisd::bench::proc_cpu_seconds(d.pid()) - cpu0) * 1000 / o.requests;
     std::sort(ms.begin(), ms.end());
     r.p50_ms = ms[ms.size() / 2];
     r.max_ms = ms.back();
