@@ -62,7 +62,8 @@ struct result {
 
 result run(const std::string& binary, const options& o) {
     result r;
-    auto dir = crisisd::testing::make_temp_dir("crisisd-feed-render");
+    const crisisd::testing::temp_dir tmp("crisisd-feed-render");  // removed on every return
+    const auto& dir = tmp.path;
     crisisd::testing::io_thread io;
     crisisd::net::websocket_server ws(io.executor(), {});
     if (ws.start()) return r;
@@ -120,11 +121,8 @@ result run(const std::string& binary, const options& o) {
     });
     r.peak_rss_kb = static_cast<long>(crisisd::bench::proc_status_kb(d.pid(), "VmHWM:"));
     client.close();
-    d.signal(SIGTERM);
-    d.wait_exit(30s);
+    d.terminate(30s);
     ws.stop();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
     r.ok = true;
     return r;
 }

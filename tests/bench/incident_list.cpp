@@ -52,7 +52,8 @@ struct result {
 
 result run(const std::string& binary, const options& o) {
     result r;
-    auto dir = crisisd::testing::make_temp_dir("crisisd-incident-list");
+    const crisisd::testing::temp_dir tmp("crisisd-incident-list");  // removed on every return
+    const auto& dir = tmp.path;
     crisisd::testing::io_thread io;
     crisisd::net::websocket_server ws(io.executor(), {});
     if (ws.start()) return r;
@@ -98,11 +99,8 @@ result run(const std::string& binary, const options& o) {
     std::sort(ms.begin(), ms.end());
     r.p50_ms = ms[ms.size() / 2];
     r.max_ms = ms.back();
-    d.signal(SIGTERM);
-    d.wait_exit(30s);
+    d.terminate(30s);
     ws.stop();
-    std::error_code ec;
-    fs::remove_all(dir, ec);
     r.ok = true;
     return r;
 }
