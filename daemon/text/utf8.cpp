@@ -2,7 +2,7 @@
 
 namespace crisisd::text {
 
-decoded_char decode_utf8(std::string_view s, std::size_t pos) noexcept {
+decoded_char detail::decode_utf8_slow(std::string_view s, std::size_t pos) noexcept {
     const auto b0 = static_cast<unsigned char>(s[pos]);
     if (b0 < 0x80) return {b0, 1, true};
     std::size_t need = 0;
@@ -110,6 +110,10 @@ char32_t to_lower(char32_t cp) noexcept {
 bool is_lower(char32_t cp) noexcept {
     if (cp < 0x80) return in(cp, 'a', 'z');
     if (cp < 0x100) return cp == 0xB5 || (cp >= 0xDF && cp != 0xF7);
+    // Above Latin Extended Additional the only mapping is fullwidth A-Z -> a-z: answered here
+    // rather than by the search below (ten to_lower() calls), which the scorer's German case
+    // folding ran for every typographic quote (U+2019 ...), ~375 instructions each.
+    if (cp >= 0x1F00) return in(cp, 0xFF41, 0xFF5A);
     if (to_lower(cp) != cp) return false;
     switch (cp) {
         case 0x131: case 0x138: case 0x149: case 0x17F: case 0x3C2: case 0x3D0:
