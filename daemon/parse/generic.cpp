@@ -70,33 +70,18 @@ std::optional<reject_reason> generic_parser::parse(std::string_view frame, core:
     bool has_text = false;
     for (auto [key, v] : obj) {
         std::optional<reject_reason> r;
-        // By the key's length first: a chain of string compares was ~40 instructions a field.
-        switch (key.size()) {
-            case 2:
-                if (key == "id") r = read_string(v, out.id, true);
-                break;
-            case 3:
-                if (key == "url") r = read_string(v, out.url, false);
-                break;
-            case 4:
-                if (key == "text") {
-                    has_text = true;
-                    r = read_string(v, out.text, false);
-                } else if (key == "lang") {
-                    r = read_string(v, out.lang, false);
-                } else if (key == "html") {
-                    if (!v.is_bool()) return reject_reason::bad_field;
-                    out.html = bool(v);
-                }
-                break;
-            case 6:
-                if (key == "source") r = read_string(v, out.network, false);
-                else if (key == "author") r = read_string(v, out.author, false);
-                break;
-            case 10:
-                if (key == "created_at") r = read_view(v, created_at);
-                break;
-            default: break;
+        if (key == "id") r = read_string(v, out.id, true);
+        else if (key == "text") {
+            has_text = true;
+            r = read_string(v, out.text, false);
+        } else if (key == "source") r = read_string(v, out.network, false);
+        else if (key == "author") r = read_string(v, out.author, false);
+        else if (key == "lang") r = read_string(v, out.lang, false);
+        else if (key == "url") r = read_string(v, out.url, false);
+        else if (key == "created_at") r = read_view(v, created_at);
+        else if (key == "html") {
+            if (!v.is_bool()) return reject_reason::bad_field;
+            out.html = bool(v);
         }
         if (r) return r;
     }
