@@ -121,7 +121,14 @@ void fold_case(std::string_view utf8, std::string& out) {
         const auto d = decode_utf8(utf8, i);
         const char32_t lower = d.valid ? to_lower(d.code_point) : replacement_character;
         if (lower == d.code_point && d.valid) {
-            std::memcpy(o, in + i, d.length);  // unchanged: copy the original bytes
+            // Unchanged: the original bytes, by fixed-size copies (a copy of d.length bytes was a
+            // library call for every emoji and typographic quote).
+            if (d.length == 4) {
+                std::memcpy(o, in + i, 4);
+            } else {
+                std::memcpy(o, in + i, 2);
+                if (d.length == 3) o[2] = in[i + 2];
+            }
             o += d.length;
         } else {
             char buf[4];

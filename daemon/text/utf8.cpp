@@ -52,7 +52,7 @@ constexpr bool even(char32_t cp) { return (cp & 1u) == 0; }
 // The mappings follow UnicodeData.txt's simple lower-case field for the scripts crisisd sees in
 // German and English social media (plus neighbours a keyword list might contain). No mapping here
 // makes the UTF-8 longer, so folding never needs more bytes than its input.
-char32_t to_lower(char32_t cp) noexcept {
+char32_t detail::to_lower_mapped(char32_t cp) noexcept {
     if (cp < 0x80) return in(cp, 'A', 'Z') ? cp + 0x20 : cp;
     if (cp < 0x100) return (in(cp, 0xC0, 0xDE) && cp != 0xD7) ? cp + 0x20 : cp;
     if (cp < 0x180) {
@@ -103,8 +103,7 @@ char32_t to_lower(char32_t cp) noexcept {
         if ((in(cp, 0x1E00, 0x1E95) || in(cp, 0x1EA0, 0x1EFF)) && even(cp)) return cp + 1;
         return cp;
     }
-    if (in(cp, 0xFF21, 0xFF3A)) return cp + 0x20;
-    return cp;
+    return cp;  // U+1F00 and above: to_lower() in utf8.hpp
 }
 
 bool is_lower(char32_t cp) noexcept {
