@@ -500,7 +500,7 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
             seen |= c;
             ++j;
         }
-        const std::string_view raw = clean.substr(i, j - i);
+        const std::string_view raw(clean.data() + i, j - i);  // i < j <= n: no substr() check
         const std::size_t start = i;
         i = j;
         if ((seen & k_punct) != 0 && is_link_or_handle(raw, (seen & k_colon) != 0)) continue;
@@ -784,7 +784,7 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
             seen |= c;
             ++j;
         }
-        const std::string_view piece = clean.substr(i, j - i);
+        const std::string_view piece(clean.data() + i, j - i);  // i < j <= n: no substr() check
         const std::size_t start = i;
         i = j;
         bool from_emoji = false;
