@@ -24,6 +24,10 @@ function(crisisd_test name)
     set(serial TRUE)
   endif()
   gtest_discover_tests(${name} PROPERTIES LABELS "${ARG_LABELS}" RUN_SERIAL ${serial} DISCOVERY_TIMEOUT 60)
+  # Collected for the unit_tests target (tests/CMakeLists.txt): the ASan stage builds only these.
+  if("unit" IN_LIST ARG_LABELS)
+    set_property(GLOBAL APPEND PROPERTY CRISISD_UNIT_TEST_TARGETS ${name})
+  endif()
 endfunction()
 
 # crisisd_embed(OUTPUT file.cpp NAMESPACE ns HEADER "x/y.hpp" BASE dir FILES a b ...)

@@ -21,7 +21,7 @@ build_pkgs=(
 )
 test_pkgs=(
   python3 curl openssl sqlite3
-  prometheus prometheus-alertmanager chromium chromium-driver
+  prometheus prometheus-alertmanager chromium
   nats-server
 )
 

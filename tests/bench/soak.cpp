@@ -43,6 +43,7 @@
 #include <vector>
 
 #include "bench/loopback.hpp"
+#include "bench/options.hpp"
 #include "child_process.hpp"
 #include "core/time.hpp"
 #include "net/http_server.hpp"
@@ -64,12 +65,6 @@ struct options {
     std::string binary = CRISISD_BINARY;
     fs::path dir = fs::temp_directory_path();
 };
-
-std::optional<std::chrono::milliseconds> parse_ms(const std::string& s) {
-    auto d = crisisd::core::parse_duration(s);
-    if (!d || d->count() <= 0) return std::nullopt;
-    return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
-}
 
 std::string config_duration(std::chrono::milliseconds d) { return std::to_string(d.count()) + "ms"; }
 
@@ -188,30 +183,19 @@ int main(int argc, char** argv) {
                      "            [--cycle 6s] [--retention 1m] [--grace 20s] [--binary PATH] [--dir DIR]\n");
         return 64;
     };
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        if (i + 1 >= argc) return usage();
-        std::string v = argv[++i];
-        auto dur = [&](std::chrono::milliseconds& out) {
-            auto d = parse_ms(v);
-            if (d) out = *d;
-            return d.has_value();
-        };
-        bool ok = true;
-        if (a == "--duration") ok = dur(o.duration);
-        else if (a == "--window") ok = dur(o.window);
-        else if (a == "--sample") ok = dur(o.sample);
-        else if (a == "--cycle") ok = dur(o.cycle);
-        else if (a == "--retention") ok = dur(o.retention);
-        else if (a == "--grace") ok = dur(o.grace);
-        else if (a == "--rate") o.rate = std::atof(v.c_str());
-        else if (a == "--senders") o.senders = std::max(1, std::atoi(v.c_str()));
-        else if (a == "--batch") o.batch = std::max(1, std::atoi(v.c_str()));
-        else if (a == "--binary") o.binary = v;
-        else if (a == "--dir") o.dir = v;
-        else return usage();
-        if (!ok) return usage();
-    }
+    namespace bench = crisisd::bench;
+    if (!bench::parse_options(argc, argv, {{"--duration", bench::duration_into(o.duration)},
+                                           {"--window", bench::duration_into(o.window)},
+                                           {"--sample", bench::duration_into(o.sample)},
+                                           {"--cycle", bench::duration_into(o.cycle)},
+                                           {"--retention", bench::duration_into(o.retention)},
+                                           {"--grace", bench::duration_into(o.grace)},
+                                           {"--rate", bench::number_into(o.rate)},
+                                           {"--senders", bench::int_into(o.senders, 1)},
+                                           {"--batch", bench::int_into(o.batch, 1)},
+                                           {"--binary", bench::text_into(o.binary)},
+                                           {"--dir", bench::text_into(o.dir)}}))
+        return usage();
 
     auto tmpl = (o.dir / "crisisd-soak-XXXXXX").string();
     if (!::mkdtemp(tmpl.data())) {

@@ -75,6 +75,7 @@
 #include <vector>
 
 #include "bench/loopback.hpp"
+#include "bench/options.hpp"
 #include "child_process.hpp"
 #include "core/time.hpp"
 #include "net/http_server.hpp"
@@ -108,12 +109,6 @@ struct options {
     fs::path dir = fs::temp_directory_path();
     std::uint64_t fill_limit_mib = 2048;
 };
-
-std::optional<std::chrono::milliseconds> parse_ms(const std::string& s) {
-    auto d = crisisd::core::parse_duration(s);
-    if (!d || d->count() <= 0) return std::nullopt;
-    return std::chrono::duration_cast<std::chrono::milliseconds>(*d);
-}
 
 double ms_since(steady::time_point t0) { return std::chrono::duration<double, std::milli>(steady::now() - t0).count(); }
 
@@ -334,35 +329,34 @@ int main(int argc, char** argv) {
                      "             [--batch N] [--binary PATH] [--dir DIR] [--fill-limit-mib N]\n");
         return 64;
     };
-    for (int i = 1; i < argc; ++i) {
-        std::string a = argv[i];
-        if (i + 1 >= argc) return usage();
-        std::string v = argv[++i];
-        auto dur = [&](std::chrono::milliseconds& out) {
-            auto d = parse_ms(v);
-            if (!d) return false;
-            out = *d;
-            return true;
-        };
-        bool ok = true;
-        if (a == "--duration") ok = dur(o.duration);
-        else if (a == "--rate") o.rate = std::atof(v.c_str());
-        else if (a == "--incidents") o.incidents = std::atoi(v.c_str());
-        else if (a == "--idle") o.idle = std::atoi(v.c_str());
-        else if (a == "--uploads") o.uploads = std::atoi(v.c_str());
-        else if (a == "--streams") o.streams = std::atoi(v.c_str());
-        else if (a == "--reload-every") ok = dur(o.reload_every);
-        else if (a == "--disk-full") ok = v == "0" ? (o.disk_full = 0ms, true) : dur(o.disk_full);
-        else if (a == "--watchdog") ok = dur(o.watchdog);
-        else if (a == "--keys") o.keys = std::max(1, std::atoi(v.c_str()));
-        else if (a == "--senders") o.senders = std::max(1, std::atoi(v.c_str()));
-        else if (a == "--batch") o.batch = std::max(1, std::atoi(v.c_str()));
-        else if (a == "--binary") o.binary = v;
-        else if (a == "--dir") o.dir = v;
-        else if (a == "--fill-limit-mib") o.fill_limit_mib = std::strtoull(v.c_str(), nullptr, 10);
-        else return usage();
-        if (!ok) return usage();
-    }
+    namespace bench = crisisd::bench;
+    if (!bench::parse_options(
+            argc, argv,
+            {{"--duration", bench::duration_into(o.duration)},
+             {"--rate", bench::number_into(o.rate)},
+             {"--incidents", bench::int_into(o.incidents)},
+             {"--idle", bench::int_into(o.idle)},
+             {"--uploads", bench::int_into(o.uploads)},
+             {"--streams", bench::int_into(o.streams)},
+             {"--reload-every", bench::duration_into(o.reload_every)},
+             {"--disk-full",
+              [&](const std::string& v) {
+                  if (v != "0") return bench::duration_into(o.disk_full)(v);
+                  o.disk_full = 0ms;  // no full disk
+                  return true;
+              }},
+             {"--watchdog", bench::duration_into(o.watchdog)},
+             {"--keys", bench::int_into(o.keys, 1)},
+             {"--senders", bench::int_into(o.senders, 1)},
+             {"--batch", bench::int_into(o.batch, 1)},
+             {"--binary", bench::text_into(o.binary)},
+             {"--dir", bench::text_into(o.dir)},
+             {"--fill-limit-mib",
+              [&](const std::string& v) {
+                  o.fill_limit_mib = std::strtoull(v.c_str(), nullptr, 10);
+                  return true;
+              }}}))
+        return usage();
     const double run_s = std::chrono::duration<double>(o.duration).count();
 
     // The state disk. A private mount namespace first, while this process has one thread (unshare

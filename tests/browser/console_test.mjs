@@ -161,6 +161,12 @@ try {
   await pv.waitForFunction((n) => (window.__feedEvents.incidents || 0) > n, listsBefore, { timeout: 10000 });
   const viewerBefore = await feedEvents(pv);
 
+  // When the statement would post, read before the veto (a vetoed step has no due time).
+  const api = async (path) => (await fetch(url + path, { headers: { Authorization: "Bearer " + token } })).json();
+  const scheduled = (await api("api/v1/incidents/" + id)).steps.find((s) => s.phase === "open" && s.state === "scheduled");
+  const due = Date.parse(scheduled?.due);
+  check(Number.isFinite(due), "the statement is scheduled with a due time: " + JSON.stringify(scheduled));
+
   await veto.click();
   // The delta: the viewer's console shows the statement gone from the decisions, with no new list.
   await pv.waitForFunction(() => !document.querySelector(`#decisions .decision`), null, { timeout: 10000 });
@@ -181,10 +187,13 @@ try {
 
   // Which statement was vetoed, from the API; then wait past its due time and read the outbox.
   check((await fetch(url + "api/v1/incidents/" + id)).status === 401, "the API refuses a read without a token");
-  const detail = await (await fetch(url + "api/v1/incidents/" + id, { headers: { Authorization: "Bearer " + token } })).json();
+  const detail = await api("api/v1/incidents/" + id);
   const vetoed = detail.steps.find((s) => s.phase === "open" && s.state === "vetoed");
   check(!!vetoed, "the API reports the step vetoed");
-  await new Promise((r) => setTimeout(r, 12000));  // the veto wait is 3 min of story = 9 s at 20x
+  // Only once the statement's due time has passed on the daemon's own (story) clock, plus a story
+  // minute (3 s at 20x) for a delivery to reach the outbox, does an empty outbox show the veto held.
+  await until(async () => Date.parse((await api("api/v1/incidents")).now) >= due + 60000, 30000,
+              "the story clock past the statement's due time");
   const outbox = join(demoDir, "outbox.jsonl");
   const posted = existsSync(outbox)
     ? readFileSync(outbox, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l))

@@ -115,15 +115,17 @@ TEST_F(console_feed, a_client_that_never_reads_keeps_memory_bounded_and_another_
     EXPECT_NE(admin_request(port_, "GET", "/api/v1/incidents/1").body.find("\"series\""), std::string::npos);
     EXPECT_EQ(metric_now("crisisd_admin_event_streams"), 2);
 
-    // The burst, while the stalled client reads nothing: ten at a time, each ten seen by the
-    // reading client before the next, so they span many ticks (each of which the old feed answered with the whole list).
+    // The burst, while the stalled client reads nothing: twenty at a time, each twenty seen by
+    // the reading client before the next, so they span fifteen ticks (each of which the old feed
+    // answered with the whole list); a tick is 250 ms, so more batches only make the test longer.
+    constexpr int batch = 20;
     long rss_peak = rss_before;
-    for (int i = before; i < before + burst; i += 10) {
-        open_incidents(i, i + 10);
+    for (int i = before; i < before + burst; i += batch) {
+        open_incidents(i, i + batch);
         ASSERT_TRUE(wait_until(
             [&] {
                 rss_peak = std::max(rss_peak, status_kb(d->pid(), "VmRSS:"));
-                return open_ids(reader.events()).size() == static_cast<std::size_t>(i + 10);
+                return open_ids(reader.events()).size() == static_cast<std::size_t>(i + batch);
             },
             60s));
     }
