@@ -318,6 +318,10 @@ void source_set::reload(std::vector<ingest::source_settings>& running, const std
             if (started && may_run(s)) {
                 live_.back()->carrier->start();
                 live_.back()->started = true;
+            } else if (started) {
+                notes.push_back("source " + s.name +
+                                " runs only on the replica holding its lease (a pull source new to this replica's "
+                                "configuration gets a lease at the next restart)");
             }
             added += (added.empty() ? "" : ", ") + s.name;
         }

@@ -188,10 +188,18 @@ public:
     // Another crisisd binary (a tool's --binary).
     void set_binary(std::string path) { binary_ = std::move(path); }
 
-    // Starts the three nodes; false with their logs in `why` when JetStream does not come up.
+    // Starts the three nodes; false with their logs in `why` when JetStream does not come up or
+    // cannot place a three-replica stream (every peer known to the meta leader: before that a
+    // replica's lease bucket fails with "no suitable peers for placement").
     bool start(std::string& why) {
         dir_ = make_temp_dir(prefix_);
-        return nats_.start(why);
+        if (!nats_.start(why)) return false;
+        if (!poll_until([&] { return r3_placeable(nats_.client_port(0)); }, std::chrono::seconds(30),
+                        std::chrono::milliseconds(200))) {
+            why = "JetStream could not place a three-replica stream\n" + nats_.logs();
+            return false;
+        }
+        return true;
     }
 
     // Starts a replica and waits for its console (and ingest) port; on failure the returned
@@ -273,6 +281,43 @@ public:
     std::deque<replica>& replicas() { return replicas_; }
 
 private:
+    // Creates and deletes a three-replica stream through the node on `port`.
+    static bool r3_placeable(std::uint16_t port) {
+        natsOptions* o = nullptr;
+        natsConnection* nc = nullptr;
+        jsCtx* js = nullptr;
+        bool ok = false;
+        const std::string url = "nats://127.0.0.1:" + std::to_string(port);
+        if (natsOptions_Create(&o) == NATS_OK && natsOptions_SetURL(o, url.c_str()) == NATS_OK &&
+            natsOptions_SetTimeout(o, 2000) == NATS_OK && natsOptions_SetAllowReconnect(o, false) == NATS_OK &&
+            natsConnection_Connect(&nc, o) == NATS_OK) {
+            jsOptions jo;
+            jsOptions_Init(&jo);
+            jo.Wait = 5000;
+            if (natsConnection_JetStream(&js, nc, &jo) == NATS_OK) {
+                jsStreamConfig sc;
+                jsStreamConfig_Init(&sc);
+                sc.Name = "crisisd_harness_probe";
+                const char* subjects[] = {"crisisd.harness.probe"};
+                sc.Subjects = subjects;
+                sc.SubjectsLen = 1;
+                sc.Replicas = 3;
+                sc.Storage = js_MemoryStorage;
+                jsStreamInfo* si = nullptr;
+                jsErrCode jerr = static_cast<jsErrCode>(0);
+                if (js_AddStream(&si, js, &sc, nullptr, &jerr) == NATS_OK) {
+                    ok = true;
+                    jsStreamInfo_Destroy(si);
+                    js_DeleteStream(js, sc.Name, nullptr, nullptr);
+                }
+            }
+        }
+        if (js) jsCtx_Destroy(js);
+        if (nc) natsConnection_Destroy(nc);
+        if (o) natsOptions_Destroy(o);
+        return ok;
+    }
+
     nats_cluster nats_;
     std::string binary_;
     std::string prefix_;
