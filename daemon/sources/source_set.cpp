@@ -257,6 +257,7 @@ void source_set::hold(const std::string& name, bool held) {
     auto it = std::find_if(live_.begin(), live_.end(), [&](const auto& w) { return w->name == name; });
     if (!held) {
         if (h != held_.end()) held_.erase(h);
+        if (!started_) return;  // not started yet, or stopping: nothing runs
         // A transport that has run is retired: a fresh one is built when the lease comes back,
         // so nothing of the old connection (its queue, its lane) outlives the lease.
         if (it != live_.end() && (*it)->started) {
@@ -272,6 +273,7 @@ void source_set::hold(const std::string& name, bool held) {
 }
 
 void source_set::stop() {
+    started_ = false;  // a lease gained while the daemon stops starts nothing (hold())
     for (auto& w : live_)
         if (w->carrier) w->carrier->stop();
 }
