@@ -166,6 +166,8 @@ struct metrics::impl {
         pm::Counter& publish_dropped;
     };
     std::unique_ptr<cluster_series> cluster;
+    // Cluster mode with pull sources only: which of them this replica runs.
+    pm::Family<pm::Gauge>* source_held = nullptr;
     cluster_series& cluster_of() {
         if (!cluster) {
             auto gauge = [&](const char* name, const char* help) -> pm::Gauge& {
@@ -295,6 +297,16 @@ void metrics::incident_suppressed(std::string_view rule, std::string_view reason
 }
 void metrics::duplicate_action() { impl_->duplicate_actions.Add({}).Increment(); }
 void metrics::clock_stepped() { impl_->clock_steps.Increment(); }
+
+void metrics::cluster_source_held(std::string_view source, bool held) {
+    std::lock_guard lock(impl_->m);
+    if (!impl_->source_held)
+        impl_->source_held = &pm::BuildGauge()
+                                  .Name("crisisd_cluster_source_held")
+                                  .Help("1 while this replica holds the pull source's lease and runs it")
+                                  .Register(*impl_->registry);
+    impl_->source_held->Add({{"source", std::string(source)}}).Set(held ? 1 : 0);
+}
 
 void metrics::cluster_leases(const cluster_lease_figures& f) {
     auto& c = impl_->cluster_of();

@@ -98,6 +98,9 @@ public:
         long publish_dropped = 0;
     };
     void cluster_leases(const cluster_lease_figures& f);
+    // crisisd_cluster_source_held{source}: 1 while this replica holds a pull source's lease and
+    // runs it (cluster mode; sources/source_leases.hpp).
+    void cluster_source_held(std::string_view source, bool held);
     void admin_refused(std::string_view reason);
     void admin_tokens(std::size_t n);
     void admin_tokens_file_error();

@@ -34,6 +34,7 @@
 #include "runtime/rule_reload.hpp"
 #include "runtime/step_handler.hpp"
 #include "runtime/step_writer.hpp"
+#include "sources/source_leases.hpp"
 #include "sources/source_set.hpp"
 #include "state/database.hpp"
 
@@ -102,6 +103,7 @@ struct daemon::impl final : admin::daemon_access,
     // are joined first; the confirm pool, whose work uses it, before it.
     std::unique_ptr<runtime::cluster_node> cluster;
     std::unique_ptr<blocking_executor> confirm_exec;
+    std::unique_ptr<sources::source_leases> source_leases;  // after srcs: its thread posts to them
 
     asio::steady_timer tick_timer;
     bool running = false;
@@ -231,6 +233,8 @@ struct daemon::impl final : admin::daemon_access,
         metrics.live_keys(p.live_keys());
         metrics.evicted_keys(p.detector().evicted_keys());
         if (cluster) update_cluster_metrics();
+        // A pull source stops by its lease's deadline, even while the lease thread waits on NATS.
+        if (source_leases) source_leases->reconcile();
     }
 
     void update_cluster_metrics() {
@@ -255,6 +259,7 @@ struct daemon::impl final : admin::daemon_access,
     }
 
     std::optional<create_error> build_cluster();
+    std::optional<create_error> build_source_leases();
 
     // --- intake_events ---
     void mentions_processed(std::uint64_t n) override { metrics.mentions_processed(n); }
@@ -420,6 +425,27 @@ std::optional<create_error> daemon::impl::build_cluster() {
     return std::nullopt;
 }
 
+// Cluster mode: each pull source runs on the one replica holding its lease (sources/source_leases.hpp).
+std::optional<create_error> daemon::impl::build_source_leases() {
+    if (!settings.cluster) return std::nullopt;
+    std::vector<std::string> pull;
+    for (const auto& s : settings.sources)
+        if (sources::is_pull_source(s)) pull.push_back(s.name);
+    if (pull.empty()) return std::nullopt;
+    srcs->lease_pull_sources();
+    std::string error;
+    source_leases = sources::source_leases::open(
+        *settings.cluster, std::move(pull), exec,
+        [this](const std::string& name, bool held) {
+            metrics.cluster_source_held(name, held);
+            srcs->hold(name, held);
+        },
+        error);
+    if (!source_leases) return create_error{"cluster: source leases: " + error, std::nullopt};
+    for (const auto& name : source_leases->names()) metrics.cluster_source_held(name, false);
+    return std::nullopt;
+}
+
 std::optional<create_error> daemon::impl::build() {
     auto opened = state::database::open(settings.storage.path);
     if (auto* e = std::get_if<state::open_error>(&opened)) return create_error{e->message, e->kind};
@@ -442,6 +468,7 @@ std::optional<create_error> daemon::impl::build() {
     srcs = std::make_unique<sources::source_set>(io.get_executor(), *in, metrics, options.observer, *store, clock);
     for (const auto& s : settings.sources)
         if (auto err = srcs->add(s); !err.empty()) return create_error{err, std::nullopt};
+    if (auto err = build_source_leases()) return err;
     update_outbox_metrics();
     return std::nullopt;
 }
@@ -453,6 +480,7 @@ daemon::~daemon() {
         impl_->tick_timer.cancel();
         if (impl_->srcs) impl_->srcs->stop();
         if (impl_->delivery) impl_->delivery->stop();
+        if (impl_->source_leases) impl_->source_leases->stop(false);
         if (impl_->cluster) impl_->cluster->stop(false);
         if (impl_->admin_server) impl_->admin_server->stop();
     }
@@ -492,6 +520,7 @@ std::string daemon::start() {
     for (auto& [name, ch] : s.channels) asio::co_spawn(s.io, ch->warm_up(), asio::detached);
     s.srcs->start();
     if (s.cluster) s.cluster->start();
+    if (s.source_leases) s.source_leases->start();
     s.schedule_tick();
     core::log_info("admin API and console on " + console_url);
     return "";
@@ -516,6 +545,7 @@ void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> 
         s.delivery->stop();
         // Peers take the partitions over at once instead of after the lease TTL.
         if (s.cluster) s.cluster->stop(true);
+        if (s.source_leases) s.source_leases->stop(true);  // the sources stopped first
         s.admin_server->stop();
         done();
     });

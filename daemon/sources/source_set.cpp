@@ -13,6 +13,7 @@
 #include "ingest/x_source.hpp"
 #include "parse/facebook.hpp"
 #include "sources/feed_intake.hpp"
+#include "sources/source_leases.hpp"
 #include "state/database.hpp"
 
 namespace crisisd::sources {
@@ -72,6 +73,8 @@ struct source_set::wiring final : ingest::source_events, runtime::source_probe {
     std::unique_ptr<queue_buffer> queue;  // websocket and file sources; HTTP ingest is direct
     runtime::lane* lane = nullptr;
     std::unique_ptr<transport> carrier;
+    ingest::source_settings settings;
+    bool started = false;
 
     wiring(std::string n, admin::metrics& m, status_listener* o)
         : name(std::move(n)), metrics(m), meter(m.source(name)), observer(o) {}
@@ -121,6 +124,7 @@ std::string source_set::add(const ingest::source_settings& s) {
     auto parser = parse::make_parser(ps);
     if (!parser) return "source '" + s.name + "': unknown format '" + s.format + "'";
     auto w = std::make_unique<wiring>(s.name, metrics_, listener_);
+    w->settings = s;
     const runtime::lane_settings ls{s.name, s.trusted, s.max_rate};
     if (s.type == "websocket" || s.type == "x" || s.type == "file") {
         build_stream(s, *w, ls, std::move(parser));
@@ -228,11 +232,48 @@ void source_set::build_feed(const ingest::source_settings& s, wiring& w, runtime
     w.carrier = std::make_unique<transport_of<ingest::feed_source>>(std::move(feed));
 }
 
+bool source_set::may_run(const ingest::source_settings& s) const {
+    return !leased_ || !is_pull_source(s) || std::find(held_.begin(), held_.end(), s.name) != held_.end();
+}
+
 void source_set::start() {
-    for (auto& w : live_) w->carrier->start();
+    started_ = true;
+    for (auto& w : live_)
+        if (!w->started && may_run(w->settings)) {
+            w->carrier->start();
+            w->started = true;
+        }
+}
+
+void source_set::retire(std::vector<std::unique_ptr<wiring>>::iterator it) {
+    (*it)->carrier->stop();
+    intake_.remove(*(*it)->lane);
+    retired_.push_back(std::move(*it));
+    live_.erase(it);
+}
+
+void source_set::hold(const std::string& name, bool held) {
+    const auto h = std::find(held_.begin(), held_.end(), name);
+    auto it = std::find_if(live_.begin(), live_.end(), [&](const auto& w) { return w->name == name; });
+    if (!held) {
+        if (h != held_.end()) held_.erase(h);
+        if (!started_) return;  // not started yet, or stopping: nothing runs
+        // A transport that has run is retired: a fresh one is built when the lease comes back,
+        // so nothing of the old connection (its queue, its lane) outlives the lease.
+        if (it != live_.end() && (*it)->started) {
+            retire(it);
+            metrics_.source_connected(name, false);
+            auto settings = (*retired_.back()).settings;
+            if (auto err = add(settings); !err.empty()) core::log_error("source " + name + ": " + err);
+        }
+        return;
+    }
+    if (h == held_.end()) held_.push_back(name);
+    if (started_) start();
 }
 
 void source_set::stop() {
+    started_ = false;  // a lease gained while the daemon stops starts nothing (hold())
     for (auto& w : live_)
         if (w->carrier) w->carrier->stop();
 }
@@ -276,7 +317,14 @@ void source_set::reload(std::vector<ingest::source_settings>& running, const std
                 metrics_.source_connected(s.name, false);  // its gauge must not keep the old source's 1
                 continue;
             }
-            if (started) live_.back()->carrier->start();
+            if (started && may_run(s)) {
+                live_.back()->carrier->start();
+                live_.back()->started = true;
+            } else if (started) {
+                notes.push_back("source " + s.name +
+                                " runs only on the replica holding its lease (a pull source new to this replica's "
+                                "configuration gets a lease at the next restart)");
+            }
             added += (added.empty() ? "" : ", ") + s.name;
         }
         kept.push_back(s);

@@ -49,6 +49,13 @@ public:
     // Before a reload touches anything: why `next` could not run (an HTTP source's address
     // cannot be bound, which would stop its ingest), or "".
     std::string check(const std::vector<ingest::source_settings>& next) const;
+    // Cluster mode: pull sources (is_pull_source, source_leases.hpp) run only while this replica
+    // holds their lease. Call before start(); from then on start() leaves them stopped until
+    // hold(name, true), and hold(name, false) stops one (its transport is retired and built
+    // afresh when held again, as a reload would).
+    void lease_pull_sources() { leased_ = true; }
+    void hold(const std::string& name, bool held);
+
     // Sources whose settings did not change keep running (no reconnect, no gap); `running` is
     // what the running ones were built from; it becomes what runs now.
     void reload(std::vector<ingest::source_settings>& running, const std::vector<ingest::source_settings>& next,
@@ -71,7 +78,14 @@ private:
     status_listener* listener_;
     state::database& store_;
     const core::clock& clock_;
+    // Whether a pull source may run now (always, outside cluster mode).
+    bool may_run(const ingest::source_settings& s) const;
+    void retire(std::vector<std::unique_ptr<wiring>>::iterator it);
+
     std::vector<std::unique_ptr<wiring>> live_;
+    bool leased_ = false;
+    bool started_ = false;
+    std::vector<std::string> held_;                     // leased pull sources this replica holds
     // Stopped by a reload: kept until the daemon goes, since their transports may still have
     // handlers in flight that call back into them.
     std::vector<std::unique_ptr<wiring>> retired_;

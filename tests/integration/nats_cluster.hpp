@@ -74,7 +74,9 @@ class nats_cluster {
 public:
     static constexpr int size = 3;
 
-    nats_cluster() : binary_(nats_server_binary()) {
+    // `advertise` false: the nodes do not announce each other to clients (no_advertise), so a
+    // client given one URL stays on it (a test cuts it off through a tcp_proxy).
+    explicit nats_cluster(bool advertise = true) : binary_(nats_server_binary()), advertise_(advertise) {
         auto tmpl = (std::filesystem::temp_directory_path() / "crisisd-nats-XXXXXX").string();
         if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp");
         dir_ = tmpl;
@@ -166,7 +168,8 @@ private:
           << "listen: 127.0.0.1:" << client_ports_[i] << "\n"
           << "jetstream {\n  store_dir: \"" << (dir_ / node_name(i)).string() << "\"\n"
           << "  max_memory_store: 64MB\n  max_file_store: 256MB\n}\n"
-          << "cluster {\n  name: crisisd-test\n  listen: 127.0.0.1:" << route_ports_[i] << "\n  routes: [\n";
+          << "cluster {\n  name: crisisd-test\n" << (advertise_ ? "" : "  no_advertise: true\n")
+          << "  listen: 127.0.0.1:" << route_ports_[i] << "\n  routes: [\n";
         for (int j = 0; j < size; ++j)
             if (j != i) f << "    nats-route://127.0.0.1:" << route_ports_[j] << "\n";
         f << "  ]\n}\n";
@@ -203,6 +206,7 @@ private:
     }
 
     std::string binary_;
+    bool advertise_ = true;
     std::filesystem::path dir_;
     std::array<std::uint16_t, size> client_ports_{};
     std::array<std::uint16_t, size> route_ports_{};

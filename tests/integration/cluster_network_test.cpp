@@ -1,0 +1,297 @@
+// Issue 15 through the real binary, on the network's side: crisisd replicas on a real three-node
+// NATS cluster (JetStream, R3), every process started by the test on free loopback ports
+// (cluster_support.hpp). Pull sources run on one replica, held by a lease; an owner cut off from
+// NATS falls silent and sends nothing stale when it comes back; a NATS node killed loses nothing;
+// three fronts share the load. Cluster mode runs as the partitions preview
+// (CRISISD_CLUSTER_PREVIEW=partitions).
+#include <gtest/gtest.h>
+
+#include <array>
+#include <chrono>
+#include <string>
+
+#include "cluster/mention_stream.hpp"
+#include "cluster_support.hpp"
+#include "fakes/http_receiver.hpp"
+#include "fakes/io_thread.hpp"
+#include "net/websocket_server.hpp"
+
+using namespace std::chrono_literals;
+namespace fs = std::filesystem;
+using crisisd::testing::cluster_harness;
+using crisisd::testing::figure;
+using crisisd::testing::ingest;
+using crisisd::testing::replica;
+using crisisd::testing::replica_spec;
+using crisisd::testing::wait_until;
+
+namespace {
+
+constexpr int partitions = 8;
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+class cluster_network : public ::testing::Test {
+protected:
+    explicit cluster_network(bool advertise = true) : cluster_("crisisd-network", advertise) {}
+    void SetUp() override {
+        if (!cluster_.available()) GTEST_SKIP() << "nats-server is not installed";
+        std::string why;
+        ASSERT_TRUE(cluster_.start(why)) << why;
+    }
+    std::string logs() const { return cluster_.logs(); }
+
+    cluster_harness cluster_;
+};
+
+// --- Pull sources held by a lease ---
+
+class cluster_sources : public cluster_network {
+protected:
+    void SetUp() override {
+        cluster_network::SetUp();
+        ASSERT_FALSE(ws_.start());
+    }
+    void TearDown() override { ws_.stop(); }
+
+    replica& start_with_stream(const std::string& name) {
+        replica_spec spec;
+        spec.name = name;
+        spec.partitions = partitions;
+        spec.body.extra_sources = "  - { name: stream, type: websocket, url: \"ws://127.0.0.1:" +
+                                  std::to_string(ws_.port()) +
+                                  "/stream\", trusted: true, reconnect: { initial: 100ms, max: 500ms } }\n";
+        return cluster_.start_replica(spec);
+    }
+    static double held(const replica& r) { return figure(r, "crisisd_cluster_source_held{source=\"stream\"}"); }
+
+    crisisd::testing::io_thread io_;
+    crisisd::net::websocket_server ws_{io_.executor(), {}};
+};
+
+TEST_F(cluster_sources, a_websocket_source_runs_on_one_replica_and_moves_to_the_survivor_when_its_holder_is_killed) {
+    auto& a = start_with_stream("replica-a");
+    auto& b = start_with_stream("replica-b");
+    ASSERT_TRUE(a.admin && b.admin && a.ingest && b.ingest) << logs();
+    ASSERT_TRUE(wait_until([&] { return held(a) + held(b) == 1 && ws_.connection_count() == 1; }, 20s))
+        << "a=" << held(a) << " b=" << held(b) << " connections=" << ws_.connection_count() << "\n"
+        << logs();
+    // Only the holder ever connected; the other one shows the source as not held.
+    EXPECT_EQ(ws_.connections_accepted(), 1u);
+    replica& holder = held(a) == 1 ? a : b;
+    replica& other = &holder == &a ? b : a;
+    EXPECT_EQ(held(other), 0);
+    EXPECT_EQ(figure(holder, "crisisd_source_connected{source=\"stream\"}"), 1);
+
+    cluster_harness::kill(holder);
+    const auto killed = std::chrono::steady_clock::now();
+    ASSERT_TRUE(wait_until([&] { return held(other) == 1 && ws_.connection_count() == 1; }, 20s)) << logs();
+    const double took = seconds_since(killed);
+    EXPECT_LE(took, 10.0) << took << " s from the kill to the survivor's connection";
+    EXPECT_EQ(ws_.connections_accepted(), 2u);
+    EXPECT_TRUE(other.process->wait_for_stderr("source stream is held by this replica", 1s).has_value());
+
+    // The survivor's source feeds the cluster: the key's ten authors page once.
+    for (int i = 1; i <= 10; ++i)
+        ws_.broadcast(R"({"id":"w)" + std::to_string(i) + R"(","lang":"en","author":"@user)" + std::to_string(i) +
+                      R"(","text":"acme is down again, this is terrible and awful!"})");
+    ASSERT_TRUE(wait_until([&] { return crisisd::testing::lines_in(other.folder / "pages.jsonl") == 1; }, 15s))
+        << logs();
+    // Each is counted by its home partition's owner: the survivor, once the dead one's share moved.
+    ASSERT_TRUE(wait_until([&] { return figure(other, "crisisd_mentions_processed_total") >= 10; }, 15s)) << logs();
+    EXPECT_EQ(figure(other, "crisisd_mentions_processed_total"), 10);
+}
+
+// A replica stopped with SIGTERM hands its source over at once (no lease time to wait out).
+TEST_F(cluster_sources, a_holder_stopped_with_sigterm_hands_the_source_over) {
+    auto& a = start_with_stream("replica-a");
+    auto& b = start_with_stream("replica-b");
+    ASSERT_TRUE(a.admin && b.admin) << logs();
+    ASSERT_TRUE(wait_until([&] { return held(a) + held(b) == 1 && ws_.connection_count() == 1; }, 20s)) << logs();
+    replica& holder = held(a) == 1 ? a : b;
+    replica& other = &holder == &a ? b : a;
+    const auto code = cluster_harness::stop(holder);
+    ASSERT_TRUE(code.has_value()) << logs();
+    EXPECT_EQ(*code, 0) << logs();
+    EXPECT_TRUE(holder.process->wait_for_stderr("released every source lease", 1s).has_value()) << logs();
+    ASSERT_TRUE(wait_until([&] { return held(other) == 1 && ws_.connection_count() == 1; }, 10s)) << logs();
+    EXPECT_EQ(ws_.connections_accepted(), 2u);
+}
+
+// --- An owner cut off from NATS ---
+
+// Each replica reaches NATS only through its own proxy (the nodes do not advertise each other),
+// so cutting a proxy cuts that replica off and nothing else.
+class cluster_partition : public cluster_network {
+protected:
+    cluster_partition() : cluster_network(false) {}
+    void SetUp() override {
+        cluster_network::SetUp();
+        if (IsSkipped()) return;
+        pager_.start();
+        proxies_[0] = std::make_unique<crisisd::testing::tcp_proxy>(cluster_.nats().client_port(0));
+        proxies_[1] = std::make_unique<crisisd::testing::tcp_proxy>(cluster_.nats().client_port(1));
+    }
+    replica& start_behind(int proxy, const std::string& name) {
+        replica_spec spec;
+        spec.name = name;
+        spec.partitions = partitions;
+        spec.servers = {proxies_[static_cast<std::size_t>(proxy)]->url()};
+        spec.body.with_statement = true;
+        spec.body.pager_url = pager_.url("/hook");
+        spec.body.brand_url = pager_.url("/brand");
+        // A short lease keeps the test short; the rules between the figures hold (cluster/settings).
+        spec.leases = "ttl: 4s, renew_interval: 500ms, safety_margin: 1s";
+        return cluster_.start_replica(spec);
+    }
+    std::size_t received(const std::string& target) const {
+        std::size_t n = 0;
+        for (const auto& r : pager_.requests())
+            if (r.target == target) ++n;
+        return n;
+    }
+
+    crisisd::testing::http_receiver pager_;
+    std::array<std::unique_ptr<crisisd::testing::tcp_proxy>, 2> proxies_;
+};
+
+TEST_F(cluster_partition, an_owner_cut_off_from_nats_stops_sending_a_standby_takes_over_and_nothing_stale_goes_out) {
+    auto& a = start_behind(0, "replica-a");
+    auto& b = start_behind(1, "replica-b");
+    ASSERT_TRUE(a.admin && b.admin && a.ingest && b.ingest) << logs();
+    ASSERT_TRUE(cluster_.wait_split(partitions, 20s)) << logs();
+    const int key_partition = crisisd::cluster::partition_of("acme-outage", "acme", partitions);
+    const auto series = crisisd::testing::partition_series(key_partition);
+    replica* owner_p = cluster_.owner_of(key_partition);
+    ASSERT_NE(owner_p, nullptr) << logs();
+    replica& owner = *owner_p;
+    replica& standby = &owner == &a ? b : a;
+    const int owner_proxy = &owner == &a ? 0 : 1;
+
+    // The key fires on its owner: one page; the statement's 5 s veto wait starts.
+    for (int i = 1; i <= 10; ++i) ASSERT_TRUE(ingest(i % 2 ? a : b, crisisd::testing::angry_mention("m" + std::to_string(i), i)));
+    ASSERT_TRUE(pager_.wait_for(1, 15s)) << logs();
+    ASSERT_EQ(received("/hook"), 1u);
+
+    // Cut off: the owner falls silent before its lease can lapse, the standby takes the partition.
+    proxies_[static_cast<std::size_t>(owner_proxy)]->cut();
+    const auto cut = std::chrono::steady_clock::now();
+    ASSERT_TRUE(wait_until([&] { return figure(owner, series) == 0; }, 10s)) << logs();
+    const double silent_after = seconds_since(cut);
+    EXPECT_LE(silent_after, 4.0) << "the owner acted " << silent_after << " s into a 4 s lease";
+    ASSERT_TRUE(wait_until([&] { return figure(standby, series) == 1; }, 15s)) << logs();
+    const double taken_after = seconds_since(cut);
+    EXPECT_LE(taken_after, 10.0) << taken_after;
+    // The statement fell due while the owner was cut off: the fence held it.
+    ASSERT_TRUE(owner.process->wait_for_stderr("action .*/brand held", 15s).has_value()) << logs();
+
+    // Back on NATS: it rejoins (connected, takes a fair share again) and still sends nothing stale.
+    const double acquired_before = figure(owner, "crisisd_cluster_lease_acquisitions_total");
+    proxies_[static_cast<std::size_t>(owner_proxy)]->heal();
+    ASSERT_TRUE(wait_until([&] { return figure(owner, "crisisd_cluster_nats_connected") == 1 &&
+                                        figure(owner, "crisisd_cluster_lease_acquisitions_total") > acquired_before &&
+                                        figure(owner, "crisisd_cluster_partitions_owned") > 0; },
+                           20s))
+        << logs();
+    ASSERT_TRUE(cluster_.wait_split(partitions, 15s)) << logs();
+    // Its statement is still in its outbox, unsent; the stand-in saw one page and no statement.
+    EXPECT_GE(figure(owner, "crisisd_outbox_pending"), 1) << logs();
+    EXPECT_EQ(received("/brand"), 0u);
+    EXPECT_EQ(received("/hook"), 1u);
+}
+
+// --- A NATS node killed ---
+
+TEST_F(cluster_network, a_nats_node_killed_mid_stream_loses_nothing_and_the_key_pages_once) {
+    std::array<replica*, 3> fronts{};
+    for (std::size_t i = 0; i < 3; ++i) {
+        replica_spec spec;
+        spec.name = "replica-" + std::to_string(i);
+        spec.partitions = partitions;
+        fronts[i] = &cluster_.start_replica(spec);
+        ASSERT_TRUE(fronts[i]->admin && fronts[i]->ingest) << logs();
+    }
+    ASSERT_TRUE(cluster_.wait_split(partitions, 20s)) << logs();
+    int distinct = 0;
+    auto send = [&](int from, int to, bool angry) {
+        for (int i = from; i < to; ++i, ++distinct) {
+            const auto id = (angry ? "m" : "u") + std::to_string(i);
+            ASSERT_TRUE(ingest(*fronts[static_cast<std::size_t>(i % 3)],
+                               angry ? crisisd::testing::angry_mention(id, i) : crisisd::testing::unrelated_mention(id, i)))
+                << logs();
+        }
+    };
+    send(0, 30, false);
+    // The node leading the mention stream goes: the stream elects a new leader, clients move.
+    std::string leader = cluster_.nats().stream_leader("crisisd_mentions", 0);
+    int victim = 0;
+    for (int i = 0; i < crisisd::testing::nats_cluster::size; ++i)
+        if (crisisd::testing::nats_cluster::node_name(i) == leader) victim = i;
+    cluster_.nats().kill_node(victim);
+    send(30, 60, false);
+    // The key's ten authors come once the cluster has settled on two nodes. While the bucket
+    // elects a leader, renewals can go unanswered past the deadline and partitions move; a key
+    // whose mentions straddle such a move is detected afresh by its new owner (a partition's
+    // detector state does not move with its lease yet), so it would not reach ten authors.
+    // Settled: what was sent after the kill is counted (the stream has a leader), every replica
+    // renewed its leases within the last renewal or two (the bucket has one), the split is whole.
+    ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_mentions_processed_total") >= distinct; }, 20s)) << logs();
+    ASSERT_TRUE(wait_until([&] {
+        for (auto* r : fronts)
+            if (figure(*r, "crisisd_cluster_lease_remaining_seconds") < 3) return false;
+        return true;
+    }, 20s)) << logs();
+    ASSERT_TRUE(cluster_.wait_split(partitions, 20s)) << logs();
+    send(0, 10, true);
+    ASSERT_FALSE(HasFailure());
+    ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_mentions_processed_total") >= distinct; }, 20s))
+        << cluster_.total("crisisd_mentions_processed_total") << " of " << distinct << "\n"
+        << logs();
+    ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_incidents_opened_total{rule=\"acme-outage\"}") >= 1; }, 10s))
+        << logs();
+    std::size_t pages = 0;
+    ASSERT_TRUE(wait_until([&] {
+        pages = 0;
+        for (auto* r : fronts) pages += crisisd::testing::lines_in(r->folder / "pages.jsonl");
+        return pages >= 1;
+    }, 10s)) << logs();
+    EXPECT_EQ(cluster_.total("crisisd_mentions_processed_total"), distinct);
+    EXPECT_EQ(cluster_.total("crisisd_incidents_opened_total{rule=\"acme-outage\"}"), 1);
+    EXPECT_EQ(pages, 1u);
+    EXPECT_EQ(cluster_.total("crisisd_cluster_publish_dropped_total"), 0);
+}
+
+// --- Load sharing ---
+
+TEST_F(cluster_network, three_fronts_fed_one_stream_round_robin_each_count_a_share_and_together_the_whole) {
+    std::array<replica*, 3> fronts{};
+    for (std::size_t i = 0; i < 3; ++i) {
+        replica_spec spec;
+        spec.name = "replica-" + std::to_string(i);
+        spec.partitions = partitions;
+        fronts[i] = &cluster_.start_replica(spec);
+        ASSERT_TRUE(fronts[i]->admin && fronts[i]->ingest) << logs();
+    }
+    ASSERT_TRUE(cluster_.wait_split(partitions, 20s)) << logs();
+    constexpr int total = 3000, batch = 100;
+    for (int start = 0, n = 0; start < total; start += batch, ++n) {
+        std::string body;
+        for (int i = start; i < start + batch; ++i)
+            body += i % 7 == 0 ? crisisd::testing::angry_mention("m" + std::to_string(i), i)
+                               : crisisd::testing::unrelated_mention("u" + std::to_string(i), i);
+        ASSERT_TRUE(ingest(*fronts[static_cast<std::size_t>(n % 3)], body)) << logs();
+    }
+    ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_mentions_processed_total") >= total; }, 20s))
+        << cluster_.total("crisisd_mentions_processed_total") << "\n"
+        << logs();
+    EXPECT_EQ(cluster_.total("crisisd_mentions_processed_total"), total);
+    for (auto* r : fronts) {
+        const double share = figure(*r, "crisisd_mentions_processed_total") / total;
+        EXPECT_GT(share, 0.0) << r->name;
+        EXPECT_LE(share, 0.6) << r->name << " counted " << share * 100 << " %";
+    }
+}
+
+}  // namespace
