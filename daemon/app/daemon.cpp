@@ -308,6 +308,19 @@ struct daemon::impl final : admin::daemon_access,
 
     std::optional<create_error> build_cluster();
 
+    // What names a statement's slot in the shared cap: its idempotency key, the same on whichever
+    // replica retries it once incident ids carry their partition (cluster/incident_ids.hpp). An
+    // id that does not (incidents numbered per replica) may be another replica's too, so its key
+    // is made this database's own: a retry by the next owner then takes a fresh slot, erring low.
+    std::string cap_slot_key(const state::record& r) const {
+        const auto* inc = det.pipe->incidents().find(r.incident_id);
+        if (inc && settings.cluster &&
+            cluster::partition_of(inc->rule, inc->key, settings.cluster->leases.partitions) ==
+                cluster::partition_of_incident(r.incident_id))
+            return r.key;
+        return r.key + "@" + store->instance_id();
+    }
+
     // --- intake_events ---
     void mentions_processed(std::uint64_t n) override { metrics.mentions_processed(n); }
     void stepped(runtime::clock::monotonic_time arrival) override {
@@ -460,7 +473,7 @@ std::optional<create_error> daemon::impl::build_delivery() {
         events.shared_cap = [this](const state::record& r, int cap) {
             using verdict = outbox::delivery_events::cap_verdict;
             return asio::async_initiate<const asio::use_awaitable_t<>, void(verdict)>(
-                [this, channel = r.channel, cap](auto handler) {
+                [this, channel = r.channel, key = cap_slot_key(r), cap](auto handler) {
                     auto h = std::make_shared<decltype(handler)>(std::move(handler));
                     if (!peers) {
                         asio::post(io, [h] { std::move(*h)(verdict::hold); });
@@ -468,8 +481,8 @@ std::optional<create_error> daemon::impl::build_delivery() {
                     }
                     const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                                          clock.now().time_since_epoch()).count();
-                    confirm_exec->post([this, h, channel, cap, now] {
-                        const auto taken = peers->reserve_statement(channel, cap, now);
+                    confirm_exec->post([this, h, channel, key, cap, now] {
+                        const auto taken = peers->reserve_statement(channel, cap, now, key);
                         const auto v = taken == cluster::cap_outcome::reserved   ? verdict::send
                                        : taken == cluster::cap_outcome::over_cap ? verdict::skip
                                                                              : verdict::hold;

@@ -14,7 +14,10 @@
 //   cap through around each full hour. The cap is at most 1000 (the config's bound), so the entry
 //   stays small.
 // - A slot is taken before the post and kept whatever the post's outcome: over-counting a failed
-//   post errs on the side of posting less, which is what the cap is for.
+//   post errs on the side of posting less, which is what the cap is for. Each slot carries a
+//   digest of the statement's idempotency key, so a retried attempt (after a timeout, a restart,
+//   or by the partition's next owner) finds its own slot instead of taking a second one: with a
+//   cap of one, the retry of a statement whose first attempt failed must still go out.
 // - Keys are "c.<channel>" with the channel name reduced to [A-Za-z0-9_-] (other bytes as '_'),
 //   since a key token may not carry dots or spaces; two channels whose names differ only there
 //   would share a cap (the config's names are the operator's own, and this only errs low).
@@ -35,12 +38,21 @@ namespace detail {
 class kv_bucket;
 }
 
-// The send times kept in an entry's value ("t1 t2 …", unix seconds); unreadable parts are skipped.
-std::vector<std::int64_t> parse_send_times(std::string_view value);
-std::string send_times_value(const std::vector<std::int64_t>& times);
-// Drops times more than an hour before `now`; then, when fewer than `cap` remain, adds `now` and
-// returns true (a slot taken); false leaves `times` pruned only.
-bool take_slot(std::vector<std::int64_t>& times, std::int64_t now, int cap);
+// One statement's slot: when it was taken (unix seconds) and the digest of its idempotency key.
+struct cap_slot {
+    std::int64_t at = 0;
+    std::string statement;   // slot_id(): 16 hex digits
+    bool operator==(const cap_slot&) const = default;
+};
+
+// The slots kept in an entry's value ("t1:id1 t2:id2 …"); unreadable parts are skipped.
+std::vector<cap_slot> parse_send_times(std::string_view value);
+std::string send_times_value(const std::vector<cap_slot>& slots);
+// The slot id of a statement's idempotency key (FNV-1a, hex): fixed size whatever the key holds.
+std::string slot_id(std::string_view idempotency_key);
+// Drops slots taken an hour or more before `now`; then true when `statement` holds a slot
+// already, or when fewer than `cap` remain (adding its slot); false leaves `slots` pruned only.
+bool take_slot(std::vector<cap_slot>& slots, std::int64_t now, int cap, const std::string& statement);
 // The bucket key of a channel's cap.
 std::string cap_key(std::string_view channel);
 
@@ -53,9 +65,11 @@ public:
     statement_caps(const statement_caps&) = delete;
     statement_caps& operator=(const statement_caps&) = delete;
 
-    // Takes one of `channel`'s `cap` slots of the rolling hour ending at `now` (unix seconds).
-    // Blocking: up to a few request timeouts.
-    cap_outcome reserve(std::string_view channel, int cap, std::int64_t now, std::string& error);
+    // Takes one of `channel`'s `cap` slots of the rolling hour ending at `now` (unix seconds) for
+    // the statement with `idempotency_key`, or finds the one it took before. Blocking: up to a few
+    // request timeouts.
+    cap_outcome reserve(std::string_view channel, int cap, std::int64_t now, std::string_view idempotency_key,
+                        std::string& error);
 
 private:
     explicit statement_caps(std::unique_ptr<detail::kv_bucket> b);

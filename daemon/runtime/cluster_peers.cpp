@@ -60,9 +60,10 @@ void cluster_peers::run() {
     }
 }
 
-cluster::cap_outcome cluster_peers::reserve_statement(const std::string& channel, int cap, std::int64_t now) {
+cluster::cap_outcome cluster_peers::reserve_statement(const std::string& channel, int cap, std::int64_t now,
+                                                     const std::string& idempotency_key) {
     std::string error;
-    auto r = caps_->reserve(channel, cap, now, error);
+    auto r = caps_->reserve(channel, cap, now, idempotency_key, error);
     if (r == cluster::cap_outcome::unavailable)
         core::log_warning("cluster: statement cap of channel " + channel + " not checked (" + error +
                           "); the statement waits");

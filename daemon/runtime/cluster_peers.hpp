@@ -47,9 +47,10 @@ public:
     std::optional<cluster::member> find(const std::string& name) const { return directory_->find(name); }
     int partitions() const noexcept { return directory_->partitions(); }
 
-    // Takes a slot of `channel`'s cluster-wide cap for a statement posted at `now` (unix
-    // seconds). Blocking.
-    cluster::cap_outcome reserve_statement(const std::string& channel, int cap, std::int64_t now);
+    // Takes a slot of `channel`'s cluster-wide cap for the statement `idempotency_key` posted at
+    // `now` (unix seconds), or finds the one an earlier attempt took. Blocking.
+    cluster::cap_outcome reserve_statement(const std::string& channel, int cap, std::int64_t now,
+                                           const std::string& idempotency_key);
 
 private:
     cluster_peers() = default;
