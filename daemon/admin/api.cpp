@@ -6,14 +6,21 @@
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
 #include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <map>
 #include <mutex>
+#include <variant>
 
 #include "core/log.hpp"
 #include "core/time.hpp"
+#include "net/http_client.hpp"
 
 namespace crisisd::admin {
 namespace {
@@ -24,6 +31,9 @@ constexpr auto ticket_lifetime = std::chrono::seconds(30);
 constexpr std::size_t max_tickets = 256;
 constexpr auto refusal_minute = std::chrono::minutes(1);
 constexpr std::size_t max_failure_windows = 4096;
+// A peer that has not answered in this long is named as unanswered: a console waits for the
+// slowest replica, so a hung one must cost seconds, not the client's own timeout.
+constexpr auto peer_timeout = std::chrono::milliseconds(2000);
 
 net::http_response_out json_response(int status, std::string body) {
     net::http_response_out r;
@@ -154,6 +164,73 @@ struct principal {
     token_digest digest{};
 };
 
+// A command's path: POST /api/v1/[cluster/]incidents/{id}/{ack|resolve} or
+// …/{id}/steps/{n}/{approve|veto}; `parts` starts at "incidents".
+struct command_path {
+    std::uint64_t id = 0;
+    std::string_view verb;
+    std::optional<std::size_t> step;
+};
+std::variant<command_path, net::http_response_out> parse_command(std::span<const std::string_view> parts) {
+    if (parts.size() < 3 || parts[0] != "incidents") return error_response(404, "not found");
+    auto id = parse_number(parts[1]);
+    if (!id) return error_response(400, "incident id must be a number");
+    command_path c{*id, {}, std::nullopt};
+    if (parts.size() == 3 && (parts[2] == "ack" || parts[2] == "resolve")) {
+        c.verb = parts[2];
+    } else if (parts.size() == 5 && parts[2] == "steps" && (parts[4] == "approve" || parts[4] == "veto")) {
+        auto n = parse_number(parts[3]);
+        if (!n) return error_response(400, "step must be a number");
+        c.step = static_cast<std::size_t>(*n);
+        c.verb = parts[4];
+    } else {
+        return error_response(404, "not found");
+    }
+    return c;
+}
+
+// The answer of a peer, passed on as it came; a peer that did not answer is a 502 naming it.
+net::http_response_out relayed(const peer_answer& a) {
+    if (a.status == 0)
+        return error_response(502, "replica " + a.name + " (the owner) did not answer: " + (a.error.empty() ? "no answer" : a.error));
+    return json_response(a.status, a.body);
+}
+
+// Helpers that build with initializer lists: GCC 12 refuses ("array used as initializer") an
+// initializer list whose life spans a co_await inside a coroutine, so coroutines call these.
+std::vector<peer> only(const peer& p) {
+    std::vector<peer> out;
+    out.push_back(p);
+    return out;
+}
+std::string forward_body(std::string_view who, std::string_view via) {
+    return boost::json::serialize(boost::json::object{{"who", who}, {"via", via}});
+}
+boost::json::object unanswered_entry(const peer_answer& a) {
+    return boost::json::object{{"name", a.name},
+                               {"error", a.status == 0 ? a.error : "HTTP " + std::to_string(a.status) + ": " + a.body}};
+}
+
+// One request sent to several peers (api::impl::fan_out).
+struct fan_out_call {
+    std::vector<peer> to;
+    std::string method;
+    std::string path;
+    std::string body;
+};
+
+// The string members of a JSON object body; nullopt when it is not one.
+std::optional<boost::json::object> json_object(std::string_view body) {
+    boost::system::error_code ec;
+    auto v = boost::json::parse(body, ec);
+    if (ec || !v.is_object()) return std::nullopt;
+    return std::move(v.as_object());
+}
+std::string string_member(const boost::json::object& o, std::string_view key) {
+    auto* v = o.if_contains(key);
+    return v && v->is_string() ? std::string(v->get_string()) : std::string();
+}
+
 }  // namespace
 
 command_outcome daemon_access::silence(std::string_view, std::string_view, std::chrono::seconds, std::string_view) {
@@ -197,6 +274,12 @@ struct api::impl {
     // The console's live feed; each stream remembers the token that opened it, so revoking the
     // token closes it.
     feed events;
+
+    // Cluster mode (set_cluster): peers and owners, and the token replicas present to each other
+    // (kept in memory: this replica sends it; only its digest is compared).
+    cluster_access* cluster = nullptr;
+    std::string peer_token;
+    std::optional<token_digest> peer_digest;
 
     impl(admin_settings s, metrics& mm, daemon_access& d, std::vector<asset> a)
         : settings(std::move(s)),
@@ -337,6 +420,61 @@ struct api::impl {
         for (const auto& x : write) daemon.audit(x);
     }
 
+    bool peer_authenticated(const net::http_request_in& req) const {
+        if (!peer_digest) return false;
+        auto h = req.header("Authorization");
+        constexpr std::string_view prefix = "Bearer ";
+        if (h.size() <= prefix.size() || std::string_view(h).substr(0, prefix.size()) != prefix) return false;
+        auto presented = std::string_view(h).substr(prefix.size());
+        if (presented.size() < min_token_length || presented.size() > 512) return false;
+        const auto d = sha256(presented);
+        return CRYPTO_memcmp(d.data(), peer_digest->data(), d.size()) == 0;
+    }
+
+    // Sends one request to each of `to` at once, with the peer token, and waits for every answer
+    // (each bounded by peer_timeout). On the event loop: the requests are asynchronous.
+    boost::asio::awaitable<std::vector<peer_answer>> fan_out(fan_out_call call) {
+        namespace asio = boost::asio;
+        const auto& to = call.to;
+        auto ex = co_await asio::this_coro::executor;
+        std::vector<peer_answer> out(to.size());
+        auto left = std::make_shared<std::size_t>(to.size());
+        asio::steady_timer all_in(ex, asio::steady_timer::time_point::max());
+        for (std::size_t i = 0; i < to.size(); ++i) {
+            out[i].name = to[i].name;
+            net::http_request req;
+            req.method = call.method;
+            req.url = to[i].url + call.path;
+            req.timeout = peer_timeout;
+            req.headers.emplace_back("Authorization", "Bearer " + peer_token);
+            if (!call.body.empty()) req.headers.emplace_back("Content-Type", "application/json");
+            req.body = call.body;
+            auto client = std::make_shared<net::http_client>(ex);
+            asio::co_spawn(ex, client->send(std::move(req)),
+                           [client, left, i, &out, &all_in](std::exception_ptr e, net::http_response r) {
+                               if (e) out[i].error = "request failed";
+                               else {
+                                   out[i].status = r.status;
+                                   out[i].body = std::move(r.body);
+                                   out[i].error = std::move(r.error);
+                               }
+                               if (--*left == 0) all_in.cancel();
+                           });
+        }
+        // This frame (and `out`) lives until every request has completed: each ends by its timeout.
+        if (*left > 0) {
+            boost::system::error_code ec;
+            co_await all_in.async_wait(asio::redirect_error(asio::use_awaitable, ec));
+        }
+        co_return out;
+    }
+
+    boost::asio::awaitable<net::http_response_out> handle_peer(const net::http_request_in& req);
+    boost::asio::awaitable<net::http_response_out> cluster_command(const net::http_request_in& req, const principal& who,
+                                                                   const command_path& c);
+    boost::asio::awaitable<net::http_response_out> cluster_silence(const net::http_request_in& req, const principal& who);
+    net::http_response_out local_command(const net::http_request_in& req, std::string_view who, const command_path& c);
+
     void close_revoked_streams() {
         events.close_if_not([this](const token_digest& d) { return token_valid(d); });
     }
@@ -398,6 +536,13 @@ void api::add_token(std::string name, role granted, std::string_view token) {
 void api::set_port(std::uint16_t port) {
     std::lock_guard lock(impl_->mutex);
     impl_->compute_hosts(port);
+}
+
+void api::set_cluster(cluster_access* cluster, std::string_view peer_token) {
+    std::lock_guard lock(impl_->mutex);
+    impl_->cluster = cluster;
+    impl_->peer_token = std::string(peer_token);
+    if (!peer_token.empty()) impl_->peer_digest = sha256(peer_token);
 }
 
 void api::incidents_changed(std::span<const std::uint64_t> ids) { impl_->events.mark(ids); }
@@ -479,6 +624,9 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
         co_return r;
     }
 
+    // Replicas of one cluster, with the peer token (and only they, and only there).
+    if (path.starts_with("/api/v1/cluster/")) co_return co_await s.handle_peer(req);
+
     // Everything else needs a token; which role depends on the call.
     auto who = s.bearer(req);
     if (!who) {
@@ -515,7 +663,12 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
                 if (!n) co_return error_response(400, "'resolved' must be a number (0: none)");
                 resolved = static_cast<std::size_t>(std::min<std::uint64_t>(*n, 1000000));
             }
-            co_return json_response(200, s.daemon.incidents_json(resolved));
+            auto local = s.daemon.incidents_json(resolved);
+            if (!s.cluster || s.peer_token.empty()) co_return json_response(200, std::move(local));
+            fan_out_call call{s.cluster->peers(), "GET", "/api/v1/cluster/incidents", ""};
+            if (resolved) call.path += "?resolved=" + std::to_string(*resolved);
+            auto answers = co_await s.fan_out(std::move(call));
+            co_return json_response(200, merge_incident_lists(s.cluster->self_name(), local, answers));
         }
         if (path == "/api/v1/dead-letters") {
             if (!allows(who->granted, role::admin)) co_return forbid("read dead letters", role::admin);
@@ -535,6 +688,14 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
         if (parts.size() == 4 && parts[0] == "api" && parts[1] == "v1" && parts[2] == "incidents") {
             auto id = parse_number(parts[3]);
             if (!id) co_return error_response(400, "incident id must be a number");
+            if (s.cluster && !s.peer_token.empty()) {
+                // The owner's view: a replica that lost the partition may still hold a stale copy.
+                if (auto route = s.cluster->route(*id); route.where == incident_route::kind::peer) {
+                    fan_out_call call{only(route.to), "GET", "/api/v1/cluster/incidents/" + std::to_string(*id), ""};
+                    auto answers = co_await s.fan_out(std::move(call));
+                    co_return relayed(answers.front());
+                }
+            }
             auto body = s.daemon.incident_json(*id);
             if (!body) co_return error_response(404, s.daemon.missing_incident(*id));
             co_return json_response(200, std::move(*body));
@@ -555,6 +716,7 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
     }
     if (path == "/api/v1/silences") {
         if (!allows(who->granted, role::responder)) co_return forbid("silence", role::responder);
+        if (s.cluster) co_return co_await s.cluster_silence(req, *who);
         audit_entry note{who->name, req.remote_address, "silence", "", ""};
         auto r = silence_request(s.daemon, req.body, who->name, note);
         s.daemon.audit(note);
@@ -562,39 +724,169 @@ boost::asio::awaitable<net::http_response_out> api::handle(const net::http_reque
     }
     // POST /api/v1/incidents/{id}/{ack|resolve}
     // POST /api/v1/incidents/{id}/steps/{n}/{approve|veto}
-    if (parts.size() < 5 || parts[0] != "api" || parts[1] != "v1" || parts[2] != "incidents")
-        co_return error_response(404, "not found");
-    auto id = parse_number(parts[3]);
-    if (!id) co_return error_response(400, "incident id must be a number");
-    std::string_view verb;
-    std::optional<std::size_t> step;
-    if (parts.size() == 5 && (parts[4] == "ack" || parts[4] == "resolve")) {
-        verb = parts[4];
-    } else if (parts.size() == 7 && parts[4] == "steps" && (parts[6] == "approve" || parts[6] == "veto")) {
-        auto n = parse_number(parts[5]);
-        if (!n) co_return error_response(400, "step must be a number");
-        step = static_cast<std::size_t>(*n);
-        verb = parts[6];
-    } else {
-        co_return error_response(404, "not found");
-    }
-    const role need = step ? role::approver : role::responder;
-    if (!allows(who->granted, need)) co_return forbid(verb, need);
-    auto outcome = s.daemon.command(verb, *id, step, who->name);
-    s.daemon.audit({who->name, req.remote_address, std::string(verb),
-                    "incident " + std::to_string(*id) + (step ? " step " + std::to_string(*step) : std::string()),
-                    std::string(status_name(outcome.status))});
+    if (parts.size() < 5 || parts[0] != "api" || parts[1] != "v1") co_return error_response(404, "not found");
+    auto parsed = parse_command(std::span(parts).subspan(2));
+    if (auto* r = std::get_if<net::http_response_out>(&parsed)) co_return std::move(*r);
+    const auto& c = std::get<command_path>(parsed);
+    const role need = c.step ? role::approver : role::responder;
+    if (!allows(who->granted, need)) co_return forbid(c.verb, need);
+    if (s.cluster) co_return co_await s.cluster_command(req, *who, c);
+    co_return s.local_command(req, who->name, c);
+}
+
+net::http_response_out api::impl::local_command(const net::http_request_in& req, std::string_view who,
+                                                const command_path& c) {
+    auto outcome = daemon.command(c.verb, c.id, c.step, who);
+    daemon.audit({std::string(who), req.remote_address, std::string(c.verb),
+                  "incident " + std::to_string(c.id) + (c.step ? " step " + std::to_string(*c.step) : std::string()),
+                  std::string(status_name(outcome.status))});
     switch (outcome.status) {
         case command_status::done:
         case command_status::already_done: {
-            auto body = s.daemon.incident_json(*id);
-            co_return json_response(200, body ? std::move(*body) : std::string("{}"));
+            auto body = daemon.incident_json(c.id);
+            return json_response(200, body ? std::move(*body) : std::string("{}"));
         }
-        case command_status::not_found: co_return error_response(404, outcome.message);
-        case command_status::not_allowed: co_return error_response(409, outcome.message);
-        case command_status::bad_request: co_return error_response(400, outcome.message);
+        case command_status::not_found: return error_response(404, outcome.message);
+        case command_status::not_allowed: return error_response(409, outcome.message);
+        case command_status::bad_request: return error_response(400, outcome.message);
     }
-    co_return error_response(500, "unexpected outcome");
+    return error_response(500, "unexpected outcome");
+}
+
+namespace {
+std::string command_target(const command_path& c) {
+    return "incident " + std::to_string(c.id) + (c.step ? " step " + std::to_string(*c.step) : std::string());
+}
+std::string command_path_text(const command_path& c) {
+    return "/api/v1/cluster/incidents/" + std::to_string(c.id) +
+           (c.step ? "/steps/" + std::to_string(*c.step) + "/" : std::string("/")) + std::string(c.verb);
+}
+}  // namespace
+
+// A person's command in cluster mode: applied here when this replica owns the incident's
+// partition, else sent to the owner with the peer token and the person's name (never the
+// person's token); the owner's answer is passed on.
+boost::asio::awaitable<net::http_response_out> api::impl::cluster_command(const net::http_request_in& req,
+                                                                          const principal& who, const command_path& c) {
+    const auto route = cluster->route(c.id);
+    if (route.where == incident_route::kind::here) co_return local_command(req, who.name, c);
+    if (!route.id_names_partition) {
+        const auto why = "incident " + std::to_string(c.id) + " is of partition " + std::to_string(route.partition) +
+                         ", which this replica no longer owns";
+        daemon.audit({who.name, req.remote_address, std::string(c.verb), command_target(c), "refused: " + why});
+        co_return error_response(409, why);
+    }
+    if (route.where == incident_route::kind::nobody || peer_token.empty()) {
+        const auto why = peer_token.empty()
+                             ? "incident " + std::to_string(c.id) + " belongs to partition " + std::to_string(route.partition) +
+                                   ", which another replica owns, and cluster.peer_token is not set to reach it"
+                             : "partition " + std::to_string(route.partition) + " of incident " + std::to_string(c.id) +
+                                   " has no owner at the moment; try again in a few seconds";
+        daemon.audit({who.name, req.remote_address, std::string(c.verb), command_target(c), "refused: " + why});
+        co_return error_response(503, why);
+    }
+    fan_out_call call{only(route.to), "POST", command_path_text(c), forward_body(who.name, cluster->self_name())};
+    auto answers = co_await fan_out(std::move(call));
+    const auto& a = answers.front();
+    daemon.audit({who.name, req.remote_address, std::string(c.verb), command_target(c),
+                  "forwarded to " + route.to.name + ": " +
+                      (a.status == 0 ? "no answer (" + a.error + ")" : "HTTP " + std::to_string(a.status))});
+    co_return relayed(a);
+}
+
+// A silence in cluster mode: set here, then on every peer (each owner mutes its own partitions'
+// keys). The answer names the replicas that set it and those that did not answer.
+boost::asio::awaitable<net::http_response_out> api::impl::cluster_silence(const net::http_request_in& req,
+                                                                          const principal& who) {
+    audit_entry note{who.name, req.remote_address, "silence", "", ""};
+    auto r = silence_request(daemon, req.body, who.name, note);
+    if (r.status != 200 || peer_token.empty()) {
+        daemon.audit(note);
+        co_return r;
+    }
+    auto body = json_object(req.body).value_or(boost::json::object{});
+    body["who"] = who.name;
+    body["via"] = cluster->self_name();
+    fan_out_call call{cluster->peers(), "POST", "/api/v1/cluster/silences", boost::json::serialize(body)};
+    auto answers = co_await fan_out(std::move(call));
+    boost::json::array set_on;
+    set_on.push_back(boost::json::string(cluster->self_name()));
+    boost::json::array unanswered;
+    for (const auto& a : answers) {
+        if (a.status == 200) set_on.push_back(boost::json::string(a.name));
+        else unanswered.push_back(unanswered_entry(a));
+    }
+    note.outcome += "; set on " + std::to_string(set_on.size()) + " replica(s)" +
+                    (unanswered.empty() ? "" : ", " + std::to_string(unanswered.size()) + " did not answer");
+    daemon.audit(note);
+    auto out = json_object(r.body).value_or(boost::json::object{});
+    out["replicas"] = std::move(set_on);
+    out["unanswered"] = std::move(unanswered);
+    r.body = boost::json::serialize(out);
+    co_return r;
+}
+
+// What peers may ask (admin/cluster.hpp): the peer token and nothing else opens it.
+boost::asio::awaitable<net::http_response_out> api::impl::handle_peer(const net::http_request_in& req) {
+    if (!cluster || !peer_authenticated(req)) {
+        refused(req, "unauthenticated", "", "peer", "refused: no valid peer token");
+        co_return unauthorised("the cluster's peer token is required");
+    }
+    auto path = req.path();
+    auto parts = split_path(path);
+    std::span<const std::string_view> rest = std::span(parts).subspan(3);  // after api/v1/cluster
+    const bool read = req.method == "GET" || req.method == "HEAD";
+    if (read) {
+        if (rest.size() == 1 && rest[0] == "incidents") {
+            std::optional<std::size_t> resolved;
+            if (auto l = query_value(req.target, "resolved"); !l.empty()) {
+                auto n = parse_number(l);
+                if (!n) co_return error_response(400, "'resolved' must be a number (0: none)");
+                resolved = static_cast<std::size_t>(std::min<std::uint64_t>(*n, 1000000));
+            }
+            co_return json_response(200, daemon.incidents_json(resolved));
+        }
+        if (rest.size() == 2 && rest[0] == "incidents") {
+            auto id = parse_number(rest[1]);
+            if (!id) co_return error_response(400, "incident id must be a number");
+            auto body = daemon.incident_json(*id);
+            if (!body) co_return error_response(404, daemon.missing_incident(*id));
+            co_return json_response(200, std::move(*body));
+        }
+        co_return error_response(404, "not found");
+    }
+    if (req.method != "POST") co_return error_response(405, "method not allowed");
+    auto body = json_object(req.body);
+    if (!body) co_return error_response(400, "body must be a JSON object");
+    const auto who = string_member(*body, "who");
+    const auto via = string_member(*body, "via");
+    if (who.empty() || via.empty()) co_return error_response(400, "'who' and 'via' are required");
+    const auto acting = forwarded_name(who, via);
+    if (rest.size() == 1 && rest[0] == "silences") {
+        audit_entry note{acting, req.remote_address, "silence", "", ""};
+        auto r = silence_request(daemon, req.body, acting, note);
+        daemon.audit(note);
+        co_return r;
+    }
+    auto parsed = parse_command(rest);
+    if (auto* r = std::get_if<net::http_response_out>(&parsed)) co_return std::move(*r);
+    const auto& c = std::get<command_path>(parsed);
+    // Only the owner applies a command, and it never forwards one further: a route that moved
+    // since the sender looked answers 409, and the person tries again.
+    if (const auto route = cluster->route(c.id); !route.id_names_partition) {
+        daemon.audit({acting, req.remote_address, std::string(c.verb), command_target(c),
+                      "refused: incident " + std::to_string(c.id) + " here is not of partition " +
+                          std::to_string(route.partition)});
+        co_return error_response(409, "incident " + std::to_string(c.id) + " on replica " + cluster->self_name() +
+                                          " is not of partition " + std::to_string(route.partition) +
+                                          ": send the command to the replica that shows it");
+    } else if (route.where != incident_route::kind::here) {
+        daemon.audit({acting, req.remote_address, std::string(c.verb), command_target(c),
+                      "refused: partition " + std::to_string(route.partition) + " is not owned here"});
+        co_return error_response(409, "replica " + cluster->self_name() + " does not own partition " +
+                                          std::to_string(route.partition) + " of incident " + std::to_string(c.id));
+    }
+    co_return local_command(req, acting, c);
 }
 
 std::optional<net::http_response_out> api::check_head(const net::http_request_in& head) {
@@ -605,7 +897,8 @@ std::optional<net::http_response_out> api::check_head(const net::http_request_in
         s.refused(head, "host", "", "request", "refused: foreign Host " + head.header("Host").substr(0, 100));
         return error_response(421, "this server does not answer for that Host; add it to admin.hosts");
     }
-    if (s.bearer(head)) return std::nullopt;
+    if (head.path().starts_with("/api/v1/cluster/") ? s.peer_authenticated(head) : s.bearer(head).has_value())
+        return std::nullopt;
     s.refused(head, "unauthenticated", "", "sign-in",
               head.header("Authorization").empty() ? "refused: no token" : "refused: invalid token");
     return unauthorised("a valid bearer token is required");

@@ -21,6 +21,18 @@
 //   POST /api/v1/incidents/{id}/steps/{n}/approve|veto  approver
 //   GET  /api/v1/dead-letters, /api/v1/audit?limit=N  admin
 //
+// In cluster mode (set_cluster(); admin/cluster.hpp has the model) the same calls cover the whole
+// cluster: the incident list merges every live replica's (naming each incident's replica, and any
+// replica that did not answer), one incident and its commands go to the owner of its partition,
+// and a silence is set on every replica. Replicas talk to each other with the peer token only:
+//
+//   GET  /api/v1/cluster/incidents[?resolved=N]       this replica's own incidents
+//   GET  /api/v1/cluster/incidents/{id}               one of them
+//   POST /api/v1/cluster/incidents/{id}/ack|resolve,  applied only while this replica owns the
+//        …/steps/{n}/approve|veto  {"who","via"}      incident's partition (else 409)
+//   POST /api/v1/cluster/silences {"rule","key","duration","who","via"}
+//
+// The peer token opens nothing else, and no person's token opens these.
 // Every command, and every refused request (401, 403, 421), is written to the audit log through
 // daemon_access::audit; refusals at most once a minute per address, token name and action, the rest
 // of that minute counted into one further entry, so a flood of bad tokens cannot fill the disk.
@@ -37,6 +49,7 @@
 #include <string_view>
 #include <vector>
 
+#include "admin/cluster.hpp"
 #include "admin/metrics.hpp"
 #include "admin/settings.hpp"
 #include "admin/tokens.hpp"
@@ -119,6 +132,10 @@ public:
     void add_token(std::string name, role granted, std::string_view token);
     // The port the listener is bound to (for port 0), so Host checks know it.
     void set_port(std::uint16_t port);
+    // Cluster mode: `cluster` (which outlives the api) names the peers and owners; `peer_token`
+    // is what replicas present to each other (empty: none is accepted, and the API shows and
+    // commands this replica's incidents only). Call before the listener starts.
+    void set_cluster(cluster_access* cluster, std::string_view peer_token);
 
     boost::asio::awaitable<net::http_response_out> handle(const net::http_request_in& req);
     // For the listener's head check (net::http_server_options::check_head): a request with a

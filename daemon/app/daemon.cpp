@@ -28,7 +28,10 @@
 #include "runtime/commands.hpp"
 #include "runtime/follow_ups.hpp"
 #include "runtime/housekeeping.hpp"
+#include "cluster/incident_ids.hpp"
+#include "cluster/mention_stream.hpp"
 #include "runtime/cluster_node.hpp"
+#include "runtime/cluster_peers.hpp"
 #include "runtime/intake.hpp"
 #include "runtime/restore.hpp"
 #include "runtime/rule_reload.hpp"
@@ -67,6 +70,51 @@ struct blocking_executor final : runtime::executor {
     void post(std::function<void()> fn) override { asio::post(pool, std::move(fn)); }
 };
 
+// The admin API's view of the cluster (admin/cluster.hpp): peers from the member directory,
+// owners from the leases. An incident's partition is in its id (cluster/incident_ids.hpp).
+struct cluster_routes final : admin::cluster_access {
+    runtime::cluster_peers& peers_;
+    runtime::cluster_node& node;
+    const incident::engine& incidents;
+    cluster_routes(runtime::cluster_peers& p, runtime::cluster_node& n, const incident::engine& e)
+        : peers_(p), node(n), incidents(e) {}
+
+    std::string self_name() override { return peers_.name(); }
+    std::vector<admin::peer> peers() override {
+        std::vector<admin::peer> out;
+        for (const auto& m : peers_.members())
+            if (m.name != peers_.name()) out.push_back({m.name, m.admin_url});
+        return out;
+    }
+    admin::incident_route route(std::uint64_t id) override {
+        admin::incident_route r;
+        r.partition = cluster::partition_of_incident(id);
+        const auto owned = node.leases().owned_partitions;
+        auto owns = [&](int p) { return std::find(owned.begin(), owned.end(), p) != owned.end(); };
+        // Until incidents are numbered by partition (cluster/incident_ids.hpp), an id held here
+        // may name another partition than its key's: such an incident is this replica's when it
+        // owns the key's partition, and nobody else's to command.
+        if (const auto* inc = incidents.find(id)) {
+            const int key_partition = cluster::partition_of(inc->rule, inc->key, peers_.partitions());
+            if (key_partition != r.partition) {
+                r.id_names_partition = false;
+                r.partition = key_partition;
+                if (!owns(key_partition)) r.where = admin::incident_route::kind::nobody;
+                return r;
+            }
+        }
+        if (owns(r.partition)) return r;  // here
+        r.where = admin::incident_route::kind::nobody;
+        const auto owner = peers_.owner(r.partition);
+        if (!owner || *owner == peers_.name()) return r;   // free, or ours in the bucket but lapsed here
+        if (auto m = peers_.find(*owner)) {
+            r.where = admin::incident_route::kind::peer;
+            r.to = {m->name, m->admin_url};
+        }
+        return r;
+    }
+};
+
 }  // namespace
 
 struct daemon::impl final : admin::daemon_access,
@@ -102,6 +150,10 @@ struct daemon::impl final : admin::daemon_access,
     // Cluster mode (issue 15), preview. Declared last so that its threads, which post to exec,
     // are joined first; the confirm pool, whose work uses it, before it.
     std::unique_ptr<runtime::cluster_node> cluster;
+    // The member directory and shared statement caps (opened once the listener is bound: its URL
+    // is announced), and the API's view of them. Before confirm_exec, whose work uses them.
+    std::unique_ptr<runtime::cluster_peers> peers;
+    std::unique_ptr<cluster_routes> routes;
     std::unique_ptr<blocking_executor> confirm_exec;
     std::unique_ptr<sources::source_leases> source_leases;  // after srcs: its thread posts to them
 
@@ -261,6 +313,19 @@ struct daemon::impl final : admin::daemon_access,
     std::optional<create_error> build_cluster();
     std::optional<create_error> build_source_leases();
 
+    // What names a statement's slot in the shared cap: its idempotency key, the same on whichever
+    // replica retries it once incident ids carry their partition (cluster/incident_ids.hpp). An
+    // id that does not (incidents numbered per replica) may be another replica's too, so its key
+    // is made this database's own: a retry by the next owner then takes a fresh slot, erring low.
+    std::string cap_slot_key(const state::record& r) const {
+        const auto* inc = det.pipe->incidents().find(r.incident_id);
+        if (inc && settings.cluster &&
+            cluster::partition_of(inc->rule, inc->key, settings.cluster->leases.partitions) ==
+                cluster::partition_of_incident(r.incident_id))
+            return r.key;
+        return r.key + "@" + store->instance_id();
+    }
+
     // --- intake_events ---
     void mentions_processed(std::uint64_t n) override { metrics.mentions_processed(n); }
     void stepped(runtime::clock::monotonic_time arrival) override {
@@ -407,6 +472,30 @@ std::optional<create_error> daemon::impl::build_delivery() {
                 },
                 asio::use_awaitable);
         };
+    // Statement caps hold across the cluster: a slot is taken from the shared count (on the
+    // blocking executor) before the post.
+    if (cluster && cluster->sends())
+        events.shared_cap = [this](const state::record& r, int cap) {
+            using verdict = outbox::delivery_events::cap_verdict;
+            return asio::async_initiate<const asio::use_awaitable_t<>, void(verdict)>(
+                [this, channel = r.channel, key = cap_slot_key(r), cap](auto handler) {
+                    auto h = std::make_shared<decltype(handler)>(std::move(handler));
+                    if (!peers) {
+                        asio::post(io, [h] { std::move(*h)(verdict::hold); });
+                        return;
+                    }
+                    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                                         clock.now().time_since_epoch()).count();
+                    confirm_exec->post([this, h, channel, key, cap, now] {
+                        const auto taken = peers->reserve_statement(channel, cap, now, key);
+                        const auto v = taken == cluster::cap_outcome::reserved   ? verdict::send
+                                       : taken == cluster::cap_outcome::over_cap ? verdict::skip
+                                                                             : verdict::hold;
+                        asio::post(io, [h, v] { std::move(*h)(v); });
+                    });
+                },
+                asio::use_awaitable);
+        };
     delivery = std::make_unique<outbox::delivery_loop>(io.get_executor(), *store, std::move(by_name), clock,
                                                        std::move(events));
     return std::nullopt;
@@ -482,6 +571,7 @@ daemon::~daemon() {
         if (impl_->delivery) impl_->delivery->stop();
         if (impl_->source_leases) impl_->source_leases->stop(false);
         if (impl_->cluster) impl_->cluster->stop(false);
+        if (impl_->peers) impl_->peers->stop(false);
         if (impl_->admin_server) impl_->admin_server->stop();
     }
 }
@@ -509,6 +599,20 @@ std::string daemon::start() {
     if (auto ec = s.admin_server->start()) return "admin listener " + s.settings.admin.listen + ": " + ec.message();
     s.api->set_port(s.admin_server->port());
     const auto console_url = admin::console_url(s.settings.admin, s.admin_server->port());
+    if (s.cluster) {
+        // Peers reach this replica's API at advertise_url, or where the console is.
+        auto url = s.settings.cluster->advertise_url.empty() ? console_url.substr(0, console_url.size() - 1)
+                                                              : s.settings.cluster->advertise_url;
+        std::string error;
+        const auto started = std::chrono::duration_cast<std::chrono::seconds>(s.clock.now().time_since_epoch()).count();
+        s.peers = runtime::cluster_peers::open(*s.settings.cluster, url, started, error);
+        if (!s.peers) return "cluster: member directory: " + error;
+        s.routes = std::make_unique<cluster_routes>(*s.peers, *s.cluster, s.det.pipe->incidents());
+        s.api->set_cluster(s.routes.get(), s.settings.cluster->peer_token);
+        if (s.settings.cluster->peer_token.empty())
+            core::log_warning("cluster: no peer_token: the admin API shows and commands this replica's incidents only");
+        s.peers->start();
+    }
     s.steps->set_console_url(console_url);
     s.running = true;
     // What restoring the incidents decided (a veto wait restarted, a changed step waiting for
@@ -546,6 +650,7 @@ void daemon::shutdown(std::chrono::milliseconds deadline, std::function<void()> 
         // Peers take the partitions over at once instead of after the lease TTL.
         if (s.cluster) s.cluster->stop(true);
         if (s.source_leases) s.source_leases->stop(true);  // the sources stopped first
+        if (s.peers) s.peers->stop(true);
         s.admin_server->stop();
         done();
     });

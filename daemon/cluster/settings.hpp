@@ -48,6 +48,15 @@ struct cluster_settings {
     std::string name;   // this replica's name, unique in the cluster: letters, digits, '-', '_'
     nats_settings nats;
     lease_settings leases;
+    // This replica's admin API as its peers reach it ("https://10.0.0.2:9464"), published in the
+    // member directory (cluster/directory.hpp). Empty: the admin listener's own address with the
+    // bound port (admin::console_url), right when replicas share a host or listen on a routable
+    // address, wrong behind NAT or a wildcard listen.
+    std::string advertise_url;
+    // What replicas present to one another's admin APIs (admin/cluster.hpp), from ${file:…} or
+    // ${env:…}; the same on every replica. Empty: each replica shows and commands only its own
+    // incidents, and a silence holds only where it was set.
+    std::string peer_token;
 };
 
 // Problems that make these settings unusable, one sentence each; empty when they are fine.

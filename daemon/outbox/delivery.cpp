@@ -262,6 +262,22 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
             timer.cancel();
             co_return;
         }
+        if (const int cap = ch->settings().statements_per_hour; events.shared_cap && cap > 0 && is_statement(rec)) {
+            const auto verdict = co_await events.shared_cap(rec, cap);
+            if (verdict != delivery_events::cap_verdict::send) {
+                if (verdict == delivery_events::cap_verdict::skip) {
+                    auto why = "skipped: statement cap of " + std::to_string(cap) + " per hour reached on channel " +
+                               rec.channel + " across the cluster";
+                    db.actions().mark_dead(rec.seq, clock.now(), why);
+                    if (events.on_dead) events.on_dead(rec, why);
+                } else {
+                    held_until[rec.seq] = clock.now() + write_retry;
+                }
+                busy.erase(rec.channel);
+                timer.cancel();
+                co_return;
+            }
+        }
         auto result = co_await ch->deliver(d);
         const auto& policy = ch->settings().retry;
         auto now = clock.now();

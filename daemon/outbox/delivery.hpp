@@ -48,6 +48,12 @@ struct delivery_events {
     // statement's attempt is marked started); false holds the record, unsent, and asks again a
     // second later. Unset: every record may be sent.
     std::function<boost::asio::awaitable<bool>(const record&)> fence;
+    // Cluster mode (issue 15): asked after the fence, for a statement on a channel with a cap
+    // (statements_per_hour, passed in), whether the cap of the whole cluster has room: send; hold
+    // (unsent, asked again a second later: the shared count could not be read); or skip, which
+    // dead-letters it as the local cap does. Unset: only the local cap counts.
+    enum class cap_verdict { send, hold, skip };
+    std::function<boost::asio::awaitable<cap_verdict>(const record&, int cap)> shared_cap;
 };
 
 class delivery_loop {

@@ -19,10 +19,19 @@ kv_bucket::~kv_bucket() {
 }
 
 std::unique_ptr<kv_bucket> kv_bucket::open(nats_connection& conn, const lease_settings& s, std::string& error) {
+    return open(conn, s.bucket, s.ttl, s.replicas, "crisisd partition leases", error);
+}
+
+std::unique_ptr<kv_bucket> kv_bucket::open(nats_connection& conn, const std::string& bucket, std::chrono::milliseconds ttl,
+                                           int replicas, const char* description, std::string& error) {
+    lease_settings s;
+    s.bucket = bucket;
+    s.ttl = ttl;
+    s.replicas = replicas;
     kvConfig cfg;
     kvConfig_Init(&cfg);
     cfg.Bucket = s.bucket.c_str();
-    cfg.Description = "crisisd partition leases";
+    cfg.Description = description;
     cfg.History = 1;
     // The C client passes TTL through as the stream's max age, which JetStream counts in nanoseconds.
     cfg.TTL = std::chrono::duration_cast<std::chrono::nanoseconds>(s.ttl).count();
@@ -38,7 +47,7 @@ std::unique_ptr<kv_bucket> kv_bucket::open(nats_connection& conn, const lease_se
     jsCtx* admin = nullptr;
     natsStatus st = natsConnection_JetStream(&admin, conn.handles().connection, &jo);
     if (st != NATS_OK) {
-        error = "lease bucket " + s.bucket + ": " + nats_error(st);
+        error = "bucket " + s.bucket + ": " + nats_error(st);
         return nullptr;
     }
     kvStore* kv = nullptr;
@@ -51,21 +60,21 @@ std::unique_ptr<kv_bucket> kv_bucket::open(nats_connection& conn, const lease_se
     // with the short-timeout context and check what matters for fencing.
     st = js_KeyValue(&kv, conn.handles().js, s.bucket.c_str());
     if (st != NATS_OK) {
-        error = "lease bucket " + s.bucket + ": " + (create_error.empty() ? nats_error(st) : create_error);
+        error = "bucket " + s.bucket + ": " + (create_error.empty() ? nats_error(st) : create_error);
         return nullptr;
     }
     kvStatus* status = nullptr;
     st = kvStore_Status(&status, kv);
     if (st != NATS_OK) {
         kvStore_Destroy(kv);
-        error = "lease bucket " + s.bucket + ": " + nats_error(st);
+        error = "bucket " + s.bucket + ": " + nats_error(st);
         return nullptr;
     }
     auto ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(kvStatus_TTL(status))).count();
     kvStatus_Destroy(status);
     if (ttl_ms != s.ttl.count()) {
         kvStore_Destroy(kv);
-        error = "lease bucket " + s.bucket + " exists with ttl " + std::to_string(ttl_ms) + " ms, not the configured " +
+        error = "bucket " + s.bucket + " exists with ttl " + std::to_string(ttl_ms) + " ms, not the configured " +
                 std::to_string(s.ttl.count()) + " ms; delete it or use the same ttl";
         return nullptr;
     }
@@ -153,6 +162,23 @@ bool kv_bucket::revision(const std::string& key, std::uint64_t& out, std::string
         return false;
     }
     out = kvEntry_Revision(e);
+    kvEntry_Destroy(e);
+    return true;
+}
+
+bool kv_bucket::get(const std::string& key, kv_entry& out, std::string& error) {
+    out = kv_entry{};
+    out.key = key;
+    kvEntry* e = nullptr;
+    natsStatus st = kvStore_Get(&e, store(kv_), key.c_str());
+    if (st == NATS_NOT_FOUND) return true;
+    if (st != NATS_OK) {
+        error = nats_error(st);
+        return false;
+    }
+    out.value.assign(static_cast<const char*>(kvEntry_Value(e)), static_cast<std::size_t>(kvEntry_ValueLen(e)));
+    out.revision = kvEntry_Revision(e);
+    out.deleted = kvEntry_Operation(e) != kvOp_Put;
     kvEntry_Destroy(e);
     return true;
 }

@@ -36,6 +36,10 @@ public:
     // exists with the same ttl; a bucket with another ttl is refused, since fencing is only
     // sound when the bucket drops a lease exactly when its owners think it does.
     static std::unique_ptr<kv_bucket> open(nats_connection& conn, const lease_settings& s, std::string& error);
+    // The same for a bucket of another purpose (the member directory, the statement caps):
+    // `description` is what the servers show for it.
+    static std::unique_ptr<kv_bucket> open(nats_connection& conn, const std::string& bucket, std::chrono::milliseconds ttl,
+                                           int replicas, const char* description, std::string& error);
     ~kv_bucket();
 
     // Writes `value` if the key's latest revision is `expected` (0: the key has no entry at all).
@@ -46,6 +50,8 @@ public:
     bool snapshot(std::vector<kv_entry>& out, std::string& error);
     // The latest revision of one key: 0 when absent, nullopt-like false on failure.
     bool revision(const std::string& key, std::uint64_t& out, std::string& error);
+    // The latest entry of one key (revision 0 when absent); false on failure.
+    bool get(const std::string& key, kv_entry& out, std::string& error);
 
 private:
     kv_bucket(nats_connection& conn, std::string bucket, void* kv);

@@ -26,6 +26,24 @@ bool nats_url(const std::string& s) {
     return false;
 }
 
+// http(s)://host:port with nothing after but an optional '/': peers append the API paths to it.
+bool advertise_url(const std::string& s) {
+    std::string_view v = s;
+    bool found = false;
+    for (std::string_view scheme : {"http://", "https://"})
+        if (v.starts_with(scheme)) {
+            v.remove_prefix(scheme.size());
+            found = true;
+        }
+    if (!found) return false;
+    if (v.ends_with('/')) v.remove_suffix(1);
+    auto colon = v.rfind(':');
+    if (colon == 0 || colon == std::string_view::npos || colon + 1 == v.size()) return false;
+    for (char c : v.substr(colon + 1))
+        if (c < '0' || c > '9') return false;
+    return v.find_first_of("/@ ?#") == std::string_view::npos;
+}
+
 std::chrono::milliseconds millis(core::duration d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d); }
 
 void read_tls(context& ctx, const field& f, cluster::tls_settings& out) {
@@ -70,7 +88,7 @@ void read_nats(context& ctx, const field& f, cluster::nats_settings& out) {
 }  // namespace
 
 void read_cluster(context& ctx, const field& f, std::optional<cluster::cluster_settings>& out) {
-    mapping m(ctx, f, {"name", "partitions", "nats", "leases"});
+    mapping m(ctx, f, {"name", "partitions", "nats", "leases", "advertise_url", "peer_token"});
     if (!m.valid()) return;
     m.set_owner("'cluster'");
     cluster::cluster_settings s;
@@ -109,6 +127,23 @@ void read_cluster(context& ctx, const field& f, std::optional<cluster::cluster_s
                 if (auto v = read_duration(ctx, *t, false, "1s")) s.leases.renew_interval = millis(*v);
             if (const field* t = lm.find("safety_margin"))
                 if (auto v = read_duration(ctx, *t, true, "1500ms")) s.leases.safety_margin = millis(*v);
+        }
+    }
+    if (const field* a = m.find("advertise_url")) {
+        if (auto v = read_string(ctx, *a)) {
+            if (advertise_url(*v)) s.advertise_url = v->back() == '/' ? v->substr(0, v->size() - 1) : *v;
+            else
+                ctx.error(value_at(ctx, *a), "'advertise_url' must be this replica's admin API as its peers reach it, "
+                                             "like http://10.0.0.2:9464 or https://crisisd-2.example.com:9464 (got \"" +
+                                                 *v + "\")");
+        }
+    }
+    if (const field* t = m.find("peer_token")) {
+        if (auto v = read_secret(ctx, *t, true)) {
+            // As admin tokens (admin/tokens.hpp): a shorter secret can be guessed.
+            if (v->size() < 22 || v->size() > 512)
+                ctx.error(value_at(ctx, *t), "'peer_token' must be 22 to 512 characters (crisisd ctl token makes one)");
+            else s.peer_token = *v;
         }
     }
     // The timing rules only make sense once the parts read cleanly.

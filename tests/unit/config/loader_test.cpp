@@ -221,6 +221,33 @@ TEST(config_loader, cluster_section_is_read_with_its_defaults) {
     EXPECT_EQ(c.leases.safety_margin, 2s);
 }
 
+TEST(config_loader, cluster_peer_token_and_advertise_url_are_read) {
+    ::setenv("CRISISD_TEST_PEER_TOKEN", "peer-token-for-the-loader-test-0123456789", 1);
+    const auto r = load_string(
+        "cluster:\n"
+        "  name: replica-2\n"
+        "  nats: {servers: [nats://10.0.0.1:4222]}\n"
+        "  advertise_url: https://replica-2.internal:9464/\n"
+        "  peer_token: ${env:CRISISD_TEST_PEER_TOKEN}\n",
+        "c.yaml");
+    ::unsetenv("CRISISD_TEST_PEER_TOKEN");
+    ASSERT_TRUE(r.ok()) << all_errors(r);
+    // The trailing '/' goes: peers append the API's paths.
+    EXPECT_EQ(r.config.cluster->advertise_url, "https://replica-2.internal:9464");
+    EXPECT_EQ(r.config.cluster->peer_token, "peer-token-for-the-loader-test-0123456789");
+}
+
+TEST(config_loader, a_short_cluster_peer_token_is_refused) {
+    ::setenv("CRISISD_TEST_PEER_TOKEN", "short", 1);
+    const auto r = load_string(
+        "cluster:\n  name: replica-2\n  nats: {servers: [nats://10.0.0.1:4222]}\n"
+        "  peer_token: ${env:CRISISD_TEST_PEER_TOKEN}\n",
+        "c.yaml");
+    ::unsetenv("CRISISD_TEST_PEER_TOKEN");
+    EXPECT_FALSE(r.ok());
+    EXPECT_NE(all_errors(r).find("'peer_token' must be 22 to 512 characters"), std::string::npos) << all_errors(r);
+}
+
 TEST(config_loader, rule_defaults_match_the_detector_defaults) {
     const auto r = load_string("rules:\n  - name: r\n    match: {keywords: [x]}\n    fire_when: [count >= 1]\n",
                                "r.yaml");

@@ -1,0 +1,73 @@
+#include "runtime/cluster_peers.hpp"
+
+#include "core/log.hpp"
+
+namespace crisisd::runtime {
+
+std::unique_ptr<cluster_peers> cluster_peers::open(const cluster::cluster_settings& settings, std::string admin_url,
+                                                   std::int64_t started, std::string& error) {
+    std::unique_ptr<cluster_peers> p(new cluster_peers());
+    p->name_ = settings.name;
+    p->interval_ = settings.leases.renew_interval;
+    auto nats = settings.nats;
+    nats.client_name = settings.name + "-directory";
+    p->conn_ = cluster::nats_connection::connect(nats, error);
+    if (!p->conn_) return nullptr;
+    cluster::directory_settings ds;
+    ds.ttl = settings.leases.ttl;
+    ds.replicas = settings.leases.replicas;
+    cluster::member self{settings.name, std::move(admin_url), started};
+    p->directory_ = cluster::directory::open(*p->conn_, std::move(self), ds, settings.leases, error);
+    if (!p->directory_) return nullptr;
+    p->caps_ = cluster::statement_caps::open(*p->conn_, settings.leases.replicas, error);
+    if (!p->caps_) return nullptr;
+    return p;
+}
+
+cluster_peers::~cluster_peers() { stop(false); }
+
+void cluster_peers::start() {
+    if (thread_.joinable()) return;
+    thread_ = std::thread([this] { run(); });
+}
+
+void cluster_peers::stop(bool leave) {
+    {
+        std::lock_guard lock(m_);
+        if (!thread_.joinable()) return;
+        stop_ = true;
+        leave_ = leave;
+    }
+    cv_.notify_all();
+    thread_.join();
+}
+
+void cluster_peers::run() {
+    std::unique_lock lock(m_);
+    while (!stop_) {
+        lock.unlock();
+        std::string error;
+        const bool ok = directory_->refresh(error);
+        if (!ok && error != last_error_)
+            core::log_warning("cluster: the member directory was not refreshed (" + error + "); peers as last seen");
+        last_error_ = ok ? "" : error;
+        lock.lock();
+        cv_.wait_for(lock, interval_, [this] { return stop_; });
+    }
+    if (leave_) {
+        lock.unlock();
+        directory_->leave();
+    }
+}
+
+cluster::cap_outcome cluster_peers::reserve_statement(const std::string& channel, int cap, std::int64_t now,
+                                                     const std::string& idempotency_key) {
+    std::string error;
+    auto r = caps_->reserve(channel, cap, now, idempotency_key, error);
+    if (r == cluster::cap_outcome::unavailable)
+        core::log_warning("cluster: statement cap of channel " + channel + " not checked (" + error +
+                          "); the statement waits");
+    return r;
+}
+
+}  // namespace crisisd::runtime
