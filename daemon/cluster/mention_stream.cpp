@@ -117,6 +117,14 @@ int partition_of(std::string_view rule, std::string_view key, int partitions) {
     mix(rule);
     mix(std::string_view("\0", 1));   // ("ab", "c") and ("a", "bc") are different pairs
     mix(key);
+    // FNV-1a's low bits depend only on the low bits of each byte (xor and an odd multiply carry
+    // upwards only), so `h % 16` would read four bits per byte and "<t>-outage"/"<t>" could land on
+    // one partition for every t. The finalizer of splitmix64 brings every bit down first.
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    h *= 0x94d049bb133111ebull;
+    h ^= h >> 31;
     return partitions > 0 ? static_cast<int>(h % static_cast<std::uint64_t>(partitions)) : 0;
 }
 

@@ -3,7 +3,7 @@
 // Any replica publishes what it matched; the owner of a partition consumes it.
 //
 // Design, and why:
-// - partition_of(rule, key) is FNV-1a over the bytes, not std::hash: every replica, whatever its
+// - partition_of(rule, key) is FNV-1a over the bytes with splitmix64's finalizer, not std::hash: every replica, whatever its
 //   build or machine, must send a (rule, key) to the same partition, and a change here moves keys
 //   between owners, so it is fixed and pinned by a unit test.
 // - De-duplication is JetStream's: each publish carries a Nats-Msg-Id and the stream drops a
