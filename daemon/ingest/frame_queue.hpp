@@ -48,6 +48,9 @@ public:
 
     // flow_control: drop_oldest always has room (it makes its own).
     bool has_room() const override { return policy_ == overflow_policy::drop_oldest || size_ < slots_.size(); }
+    std::size_t room() const override {
+        return policy_ == overflow_policy::drop_oldest ? static_cast<std::size_t>(-1) : slots_.size() - size_;
+    }
     boost::asio::awaitable<void> wait_for_room() override;
 
 private:
