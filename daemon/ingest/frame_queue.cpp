@@ -2,6 +2,7 @@
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cstring>
 
 namespace crisisd::ingest {
 
@@ -11,6 +12,8 @@ namespace {
 // A slot keeps its memory for the next frame, but not the memory of a rare huge frame: a full
 // queue of slots each holding a megabyte would be gigabytes nobody asked for.
 constexpr std::size_t keep_slot_bytes = 64 * 1024;
+// The smallest buffer a slot gets: most mentions fit in it.
+constexpr std::size_t min_slot_bytes = 512;
 }  // namespace
 
 frame_queue::frame_queue(asio::any_io_executor ex, std::size_t capacity, overflow_policy policy)
@@ -30,7 +33,15 @@ frame_queue::push_result frame_queue::push(std::string_view frame, std::int64_t 
     auto index = head_ + size_;
     if (index >= slots_.size()) index -= slots_.size();
     auto& s = slots_[index];
-    s.frame.assign(frame);
+    if (s.capacity < frame.size()) {
+        // Whole powers of two from min_slot_bytes: a slot settles after one or two frames.
+        std::size_t capacity = min_slot_bytes;
+        while (capacity < frame.size()) capacity *= 2;
+        s.bytes = std::make_unique_for_overwrite<char[]>(capacity);
+        s.capacity = capacity;
+    }
+    if (!frame.empty()) std::memcpy(s.bytes.get(), frame.data(), frame.size());
+    s.size = frame.size();
     s.tag = tag;
     ++size_;
     return result;
@@ -38,7 +49,10 @@ frame_queue::push_result frame_queue::push(std::string_view frame, std::int64_t 
 
 void frame_queue::pop() {
     auto& s = slots_[head_];
-    if (s.frame.capacity() > keep_slot_bytes) std::string().swap(s.frame);
+    if (s.capacity > keep_slot_bytes) {
+        s.bytes.reset();
+        s.capacity = 0;
+    }
     head_ = head_ + 1 == slots_.size() ? 0 : head_ + 1;
     --size_;
     if (waiting_) {

@@ -2,7 +2,9 @@
 // What every source reports, whatever its transport: frames for the parser, and events for
 // metrics (crisisd_source_connected, reconnects, rejected frames by reason).
 #include <boost/asio/awaitable.hpp>
+#include <cstddef>
 #include <functional>
+#include <span>
 #include <string_view>
 
 namespace crisisd::ingest {
@@ -10,6 +12,9 @@ namespace crisisd::ingest {
 // Called with each frame (one websocket message or one file line). The view is valid only
 // during the call; copy what you keep.
 using frame_handler = std::function<void(std::string_view frame)>;
+// Called with several frames at once, in order (all of one socket read a source had room for);
+// the views are valid only during the call.
+using frames_handler = std::function<void(std::span<const std::string_view> frames)>;
 
 // Implemented by the metrics side (a probe). Called on the source's executor.
 struct source_events {
@@ -30,6 +35,8 @@ struct source_events {
 struct flow_control {
     virtual ~flow_control() = default;
     virtual bool has_room() const = 0;
+    // How many frames it takes now without waiting (0 exactly when !has_room()).
+    virtual std::size_t room() const { return has_room() ? 1 : 0; }
     virtual boost::asio::awaitable<void> wait_for_room() = 0;
 };
 

@@ -27,6 +27,7 @@ struct websocket_source::impl : std::enable_shared_from_this<impl> {
     asio::strand<asio::any_io_executor> strand;
     source_settings settings;
     frame_handler on_frame;
+    frames_handler on_frames;  // when set, used instead of on_frame
     source_events& events;
     std::function<std::string()> url_provider;
     std::vector<std::string> subscribe_messages;
@@ -58,42 +59,65 @@ struct websocket_source::impl : std::enable_shared_from_this<impl> {
         return o;
     }
 
+    // Takes what one socket read brought, as many messages as the queue has room for, in one
+    // call of on_frames (or on_frame for each). Runs inside read_batch(), on the strand.
+    struct frame_sink final : net::websocket_client::message_sink {
+        impl& self;
+        std::uint64_t delivered = 0;
+        std::vector<std::string_view> frames;  // reused: no allocation per batch once warm
+        explicit frame_sink(impl& s) : self(s) {}
+        std::size_t room() override {
+            if (self.stopped) return 0;
+            return self.flow != nullptr ? self.flow->room() : static_cast<std::size_t>(-1);
+        }
+        void take(std::span<const net::websocket_client::message> batch) override {
+            delivered += batch.size();
+            if (self.stopped) return;
+            if (self.on_frames) {
+                frames.clear();
+                for (const auto& m : batch) frames.push_back(m.payload);
+                try {
+                    self.on_frames(frames);
+                } catch (const std::exception& e) {
+                    self.log(core::log_level::error, std::string("frame handler threw: ") + e.what());
+                }
+                return;
+            }
+            for (const auto& m : batch) {
+                try {
+                    self.on_frame(m.payload);
+                } catch (const std::exception& e) {
+                    self.log(core::log_level::error, std::string("frame handler threw: ") + e.what());
+                }
+            }
+        }
+        bool oversized() override {
+            self.events.on_frame_rejected("oversized");
+            return true;
+        }
+    };
+
     // One connection: returns why it ended ("" when stopped).
     asio::awaitable<std::string> stream(net::websocket_client& client, bool& healthy) {
         events.on_connected(true);
         const auto up_since = steady::now();
-        std::uint64_t delivered = 0;
         std::string reason;
         for (const auto& message : subscribe_messages) {
             reason = co_await client.write(message);
             if (!reason.empty()) break;
         }
-        std::string frame;
+        frame_sink sink(*this);
         while (reason.empty() && !stopped) {
-            auto result = co_await client.read(frame);
+            // The "block" overflow policy: while the pipeline is behind, the socket is not read
+            // (what is buffered stays there), so TCP pushes back on the sender.
+            while (flow != nullptr && !stopped && !flow->has_room()) co_await flow->wait_for_room();
             if (stopped) break;
-            switch (result.status) {
-                case net::websocket_client::read_status::message:
-                    ++delivered;
-                    // The "block" overflow policy: while the pipeline is behind, the message
-                    // waits here and the socket is not read, so TCP pushes back on the sender.
-                    while (flow != nullptr && !stopped && !flow->has_room()) co_await flow->wait_for_room();
-                    if (stopped) break;
-                    try {
-                        on_frame(frame);
-                    } catch (const std::exception& e) {
-                        log(core::log_level::error, std::string("frame handler threw: ") + e.what());
-                    }
-                    break;
-                case net::websocket_client::read_status::oversized:
-                    events.on_frame_rejected("oversized");
-                    break;
-                case net::websocket_client::read_status::closed:
-                    reason = result.error.empty() ? "connection closed" : result.error;
-                    break;
-            }
+            auto result = co_await client.read_batch(sink);
+            if (stopped) break;
+            if (result.status == net::websocket_client::read_status::closed)
+                reason = result.error.empty() ? "connection closed" : result.error;
         }
-        healthy = delivered > 0 || steady::now() - up_since >= healthy_uptime;
+        healthy = sink.delivered > 0 || steady::now() - up_since >= healthy_uptime;
         if (!stopped) events.on_connected(false);
         co_return stopped ? std::string{} : reason;
     }
@@ -154,6 +178,8 @@ void websocket_source::set_subscribe_messages(std::vector<std::string> messages)
 }
 
 void websocket_source::set_flow_control(flow_control* flow) { impl_->flow = flow; }
+
+void websocket_source::set_frames_handler(frames_handler on_frames) { impl_->on_frames = std::move(on_frames); }
 
 void websocket_source::start() {
     if (impl_->started) return;

@@ -1,6 +1,7 @@
 #pragma once
 // A websocket stream of mentions (Jetstream, Mastodon streaming, a generic producer): keeps
-// one connection up, hands every text or binary message to on_frame, and reconnects with
+// one connection up, hands every text or binary message to on_frame (or, batched per socket
+// read, to a frames handler), and reconnects with
 // exponential backoff and full jitter (reconnect_initial doubling up to reconnect_max; back to
 // initial after a connection that delivered messages or stayed up 30 s). Oversized messages
 // are skipped and reported as on_frame_rejected("oversized"); the stream keeps flowing.
@@ -39,6 +40,10 @@ public:
     // Back-pressure: with one set, a message waits (and the socket is not read) until it has
     // room, then goes to on_frame. Must outlive the source's reading. Set before start().
     void set_flow_control(flow_control* flow);
+    // Takes all the messages of one socket read (as many as the flow control has room for) in
+    // one call instead of on_frame per message: the per-frame costs of handing over (the
+    // arrival time, the queue's bookkeeping) are paid once per read. Set before start().
+    void set_frames_handler(frames_handler on_frames);
 
     void start();
     void stop();

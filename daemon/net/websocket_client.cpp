@@ -17,6 +17,7 @@
 #include <array>
 #include <cstring>
 #include <deque>
+#include <functional>
 #include <vector>
 
 #include "core/base64.hpp"
@@ -42,6 +43,9 @@ using tls_stream = beast::ssl_stream<beast::tcp_stream>;
 
 // One socket read takes up to this much: a couple of hundred typical mentions.
 constexpr std::size_t read_chunk = 64 * 1024;
+// A sink is handed at most this many messages at once (a full chunk of tiny messages would
+// be thousands).
+constexpr std::size_t max_batch = 1024;
 
 std::array<std::uint8_t, 4> random_mask() {
     std::array<std::uint8_t, 4> mask{};
@@ -263,53 +267,125 @@ struct websocket_client::impl : std::enable_shared_from_this<impl> {
     // --- reading ---
     // Sends a close frame with `code` and gives it a moment to leave (the connection is over
     // either way), then drops the connection.
-    asio::awaitable<void> end_with_close(std::uint16_t code, std::string& message) {
+    asio::awaitable<void> end_with_close(std::uint16_t code) {
         send(ws_opcode::close, detail::close_payload(code));
         co_await flush(std::chrono::milliseconds(200));
         shut();
-        message.clear();
     }
 
-    template <class Stream>
-    asio::awaitable<read_result> read_from(Stream& stream, std::string& message) {
-        read_result out;
-        // Taken before the first suspension and held to the end (see read()).
-        std::shared_ptr<impl> keep;
-        for (;;) {
+    // What deliver() found in the buffered bytes.
+    struct delivery {
+        enum kind { nothing, some, stopped_at_oversized, close, error } kind = nothing;
+        std::uint16_t close_code = 0;
+        std::string text;  // the close reason or the protocol error
+    };
+
+    // Messages waiting to be handed to a sink: views into `in` (whole single-frame messages
+    // lie there untouched until the next socket read), flushed before anything whose bytes
+    // live elsewhere or that must keep its place in the order.
+    std::vector<message> batch;
+
+    // Hands the sink every whole message in [begin, end), up to its room, without suspending.
+    // Consumed bytes are gone from the buffer whatever happens (no rewinding: the frame
+    // reader's state moves with them), which is why the sink's room is asked first.
+    delivery deliver(message_sink& sink) {
+        delivery out;
+        std::size_t room = sink.room();
+        bool handed = false;
+        auto flush = [&] {
+            if (batch.empty()) return;
+            sink.take(batch);
+            room -= batch.size();
+            batch.clear();
+            handed = true;
+        };
+        // Whether a payload lies in `in` (std::less: pointers into different objects compare
+        // only through it).
+        const auto in_buffer = [lo = in.data(), hi = in.data() + end](std::string_view p) {
+            return !std::less<const char*>{}(p.data(), lo) && !std::less<const char*>{}(hi, p.data() + p.size());
+        };
+        while (room > batch.size()) {
             std::string_view pending(in.data() + begin, end - begin);
             auto event = frames->next(pending);
             begin = end - pending.size();
             switch (event.kind) {
                 case frame_reader::kind::message:
-                    message.assign(event.payload);
-                    out.status = read_status::message;
-                    out.binary = event.binary;
-                    co_return out;
+                    if (in_buffer(event.payload)) {
+                        batch.push_back({event.payload, event.binary});
+                        if (batch.size() == max_batch) flush();
+                        continue;
+                    }
+                    // Assembled from fragments or inflated: it lives in the frame reader, and
+                    // the next frame may overwrite it.
+                    flush();
+                    sink.take(std::span<const message>(&batch.emplace_back(message{event.payload, event.binary}), 1));
+                    batch.clear();
+                    --room;
+                    handed = true;
+                    continue;
                 case frame_reader::kind::oversized:
-                    message.clear();
-                    out.status = read_status::oversized;
-                    co_return out;
+                    flush();
+                    if (!sink.oversized()) {
+                        out.kind = delivery::stopped_at_oversized;
+                        return out;
+                    }
+                    continue;
                 case frame_reader::kind::ping:
                     send(ws_opcode::pong, event.payload);
                     continue;
                 case frame_reader::kind::pong:
                     continue;
-                case frame_reader::kind::close: {
-                    out.error = "closed by server (code " + std::to_string(event.close_code) +
-                                (event.payload.empty() ? "" : ", " + std::string(event.payload)) + ")";
+                case frame_reader::kind::close:
+                    flush();
+                    out.kind = delivery::close;
+                    out.close_code = event.close_code;
+                    out.text = event.payload;
+                    return out;
+                case frame_reader::kind::error:
+                    flush();
+                    out.kind = delivery::error;
+                    out.text = event.error;
+                    return out;
+                case frame_reader::kind::need_more:
+                    flush();
+                    out.kind = handed ? delivery::some : delivery::nothing;
+                    return out;
+            }
+        }
+        flush();
+        out.kind = delivery::some;  // the sink is full; the rest waits in the buffer
+        return out;
+    }
+
+    template <class Stream>
+    asio::awaitable<read_result> read_from(Stream& stream, message_sink& sink) {
+        read_result out;
+        // Taken before the first suspension and held to the end (see read_batch()).
+        std::shared_ptr<impl> keep;
+        for (;;) {
+            auto found = deliver(sink);
+            switch (found.kind) {
+                case delivery::some:
+                    out.status = read_status::message;
+                    co_return out;
+                case delivery::stopped_at_oversized:
+                    out.status = read_status::oversized;
+                    co_return out;
+                case delivery::close:
+                    out.error = "closed by server (code " + std::to_string(found.close_code) +
+                                (found.text.empty() ? "" : ", " + found.text) + ")";
                     // Echo the server's code, as RFC 6455 asks; 1005 means it sent none.
                     if (!keep) keep = shared_from_this();
-                    co_await end_with_close(event.close_code == 1005 ? 1000 : event.close_code, message);
+                    co_await end_with_close(found.close_code == 1005 ? 1000 : found.close_code);
                     out.status = read_status::closed;
                     co_return out;
-                }
-                case frame_reader::kind::error:
-                    out.error = "protocol error: " + std::string(event.error);
+                case delivery::error:
+                    out.error = "protocol error: " + found.text;
                     if (!keep) keep = shared_from_this();
-                    co_await end_with_close(1002, message);
+                    co_await end_with_close(1002);
                     out.status = read_status::closed;
                     co_return out;
-                case frame_reader::kind::need_more:
+                case delivery::nothing:
                     break;
             }
             // Make room: keep the unread tail at the front, then fill the rest from the socket.
@@ -324,7 +400,6 @@ struct websocket_client::impl : std::enable_shared_from_this<impl> {
             if (!keep) keep = shared_from_this();
             auto [ec, n] = co_await stream.async_read_some(asio::buffer(in.data() + end, in.size() - end), nothrow);
             if (ec) {
-                message.clear();
                 out.status = read_status::closed;
                 out.error = idle_expired ? "idle timeout: nothing received for " +
                                                std::to_string(options.idle_timeout.count()) + " ms"
@@ -394,18 +469,41 @@ asio::awaitable<std::string> websocket_client::connect() {
     }
 }
 
-asio::awaitable<websocket_client::read_result> websocket_client::read(std::string& message) {
-    // No reference count taken here: most messages come out of the bytes already read without
-    // suspending, and copying impl_ for each is an atomic increment and decrement a message (perf
-    // put ~4% of the daemon's samples on it on the mixed ingest benchmark, though removing it
-    // gained ~1%). read_from() holds a reference across its suspensions instead, so a client
+namespace {
+// read(): one message at a time, copied out.
+struct one_message final : websocket_client::message_sink {
+    std::string& message;
+    bool binary = false;
+    bool done = false;
+    explicit one_message(std::string& m) : message(m) {}
+    std::size_t room() override { return done ? 0 : 1; }
+    void take(std::span<const websocket_client::message> batch) override {
+        message.assign(batch.front().payload);
+        binary = batch.front().binary;
+        done = true;
+    }
+    bool oversized() override { return false; }
+};
+}  // namespace
+
+asio::awaitable<websocket_client::read_result> websocket_client::read(std::string& into) {
+    one_message sink(into);
+    auto result = co_await read_batch(sink);
+    result.binary = sink.binary;
+    if (result.status != read_status::message) into.clear();
+    co_return result;
+}
+
+asio::awaitable<websocket_client::read_result> websocket_client::read_batch(message_sink& sink) {
+    // No reference count taken here: copying impl_ for each call is an atomic increment and
+    // decrement. read_from() holds a reference across its suspensions instead, so a client
     // destroyed meanwhile does not free what the read is using.
     impl* const self = impl_.get();
     try {
         if (!self->frames || (!self->open && self->begin == self->end))
             co_return read_result{read_status::closed, "not connected"};
-        if (self->secure) co_return co_await self->read_from(*self->secure, message);
-        co_return co_await self->read_from(*self->plain, message);
+        if (self->secure) co_return co_await self->read_from(*self->secure, sink);
+        co_return co_await self->read_from(*self->plain, sink);
     } catch (const std::exception& e) {
         co_return read_result{read_status::closed, std::string("internal: ") + e.what()};
     }

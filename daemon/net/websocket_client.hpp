@@ -8,7 +8,8 @@
 // crisisd sends is small and goes uncompressed, which RFC 7692 allows).
 //
 // The upgrade and framing are crisisd's own (detail/websocket_frames.hpp says why): a socket
-// read of up to 64 KiB, then each buffered message returned without touching the scheduler.
+// read of up to 64 KiB, then every whole message in it handed over in one plain loop
+// (read_batch), so a coroutine suspends and resumes once per socket read, not once per message.
 // Text messages are not UTF-8-validated here; the parsers do that for every message.
 //
 // Not thread-safe: use it from one coroutine at a time on its executor (a strand). One
@@ -16,8 +17,11 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <cstddef>
 #include <memory>
+#include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,8 +62,34 @@ public:
         std::string error;  // why the connection ended, for logs
         bool binary = false;
     };
-    // Reads the next message into `message` (its capacity is reused). Never throws.
-    boost::asio::awaitable<read_result> read(std::string& message);
+    // Reads the next message into `into` (its capacity is reused). Never throws.
+    boost::asio::awaitable<read_result> read(std::string& into);
+
+    struct message {
+        std::string_view payload;
+        bool binary = false;
+    };
+    // Where read_batch() puts messages. Called on the client's executor, inside read_batch().
+    class message_sink {
+    public:
+        // How many more messages take() accepts now (0: none; read_batch() returns at once).
+        virtual std::size_t room() = 0;
+        // Whole messages in arrival order, never more than room() said; all of them are taken.
+        // The views are valid only during the call.
+        virtual void take(std::span<const message> batch) = 0;
+        // A message over max_message_bytes was skipped. Returns whether to go on reading
+        // (false: read_batch() returns oversized).
+        virtual bool oversized() = 0;
+
+    protected:
+        ~message_sink() = default;
+    };
+    // Hands every whole message already buffered to `sink` (up to its room), in as few take()
+    // calls as the framing allows; reads the socket (once) only when nothing was buffered.
+    // Returns message once something was handed over or the sink's room ran out, oversized when
+    // the sink said stop at one, closed as read(). Control frames are answered on the way.
+    // Never throws.
+    boost::asio::awaitable<read_result> read_batch(message_sink& sink);
 
     // Queues one text message (subscribe requests) behind whatever is being sent. Returns
     // "not connected" before connect() succeeded or after the connection ended, else "": a

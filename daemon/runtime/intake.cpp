@@ -63,20 +63,24 @@ std::string_view intake::offer(lane& l, std::string_view frame) {
     return reason;
 }
 
-void intake::enqueue(lane& l, std::string_view frame) {
-    if (stopping_) return;
+void intake::enqueue(lane& l, std::string_view frame) { enqueue(l, std::span<const std::string_view>(&frame, 1)); }
+
+void intake::enqueue(lane& l, std::span<const std::string_view> frames) {
+    if (stopping_ || frames.empty()) return;
     const auto arrival = clock_.monotonic();
-    l.probe_.received(arrival);
     auto& q = *l.queue_;
     const auto tag = arrival.time_since_epoch().count();
-    auto pushed = q.push(frame, tag);
-    if (pushed == frame_buffer::push_result::full) {
-        // Only a source without flow control gets here; "block" still loses nothing: the
-        // oldest frame goes through the pipeline now to make room.
-        process_front(l);
-        pushed = q.push(frame, tag);
+    for (const auto frame : frames) {
+        l.probe_.received(arrival);
+        auto pushed = q.push(frame, tag);
+        if (pushed == frame_buffer::push_result::full) {
+            // Only a source without flow control gets here; "block" still loses nothing: the
+            // oldest frame goes through the pipeline now to make room.
+            process_front(l);
+            pushed = q.push(frame, tag);
+        }
+        if (pushed == frame_buffer::push_result::queued_dropped_oldest) l.probe_.dropped();
     }
-    if (pushed == frame_buffer::push_result::queued_dropped_oldest) l.probe_.dropped();
     if (!l.ready_) {
         l.ready_ = true;
         ready_.push_back(&l);

@@ -16,6 +16,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -123,6 +124,9 @@ public:
 
     // A queued source's frame: into its queue, drained later. Ignored once stopping.
     void enqueue(lane& l, std::string_view frame);
+    // Frames that arrived together (one socket read), in order: one arrival time and one
+    // drain request for all of them.
+    void enqueue(lane& l, std::span<const std::string_view> frames);
     // A frame processed now: "" when taken (a mention, or a valid frame that is not one), else
     // the reject reason.
     std::string_view offer(lane& l, std::string_view frame);

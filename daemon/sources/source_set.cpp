@@ -156,6 +156,7 @@ void source_set::build_stream(const ingest::source_settings& s, wiring& w, runti
         }
         if (!s.subscribe.empty()) ws->set_subscribe_messages(s.subscribe);
         ws->set_flow_control(&w.queue->q);
+        ws->set_frames_handler([this, raw = &w](std::span<const std::string_view> frames) { intake_.enqueue(*raw->lane, frames); });
         w.carrier = std::make_unique<transport_of<ingest::websocket_source>>(std::move(ws));
     } else if (s.type == "x") {
         auto x = std::make_unique<ingest::x_source>(ex_, s, deliver, w);

@@ -5,8 +5,11 @@
 //
 // Why not Beast's websocket stream: it completes every message read through the scheduler (a
 // post per message) and reads the socket in small pieces. A stream of 300-byte mentions then
-// spends more time in Asio than in parsing and scoring them. Here one socket read of 64 KiB
-// yields a couple of hundred messages, handed over in a plain loop.
+// spends more time in Asio than in parsing and scoring them (the hand-written reader was
+// measured 4x faster). Here one socket read of 64 KiB yields a couple of hundred messages,
+// handed over in a plain loop: websocket_client::read_batch gives all of them to the source at
+// once, which took the daemon's websocket read path from ~2,060 to ~1,000 instructions per
+// mention (callgrind, mixed stream of ~410-byte frames) against one coroutine round per message.
 //
 // Text messages are not UTF-8-checked here: every mention parser validates the JSON it reads
 // (simdjson) and rejects invalid UTF-8 with its own reason, so one bad message costs that

@@ -44,6 +44,23 @@ TEST(time, rejects_garbage) {
     EXPECT_FALSE(parse_rfc3339("yesterday"));
 }
 
+TEST(time, checks_the_calendar_and_counts_days_across_the_whole_four_digit_range) {
+    EXPECT_TRUE(parse_rfc3339("2024-02-29T00:00:00Z"));
+    EXPECT_TRUE(parse_rfc3339("2000-02-29T00:00:00Z"));
+    EXPECT_FALSE(parse_rfc3339("2023-02-29T00:00:00Z"));
+    EXPECT_FALSE(parse_rfc3339("1900-02-29T00:00:00Z"));
+    EXPECT_FALSE(parse_rfc3339("2026-04-31T00:00:00Z"));
+    EXPECT_FALSE(parse_rfc3339("2026-13-01T00:00:00Z"));
+    EXPECT_FALSE(parse_rfc3339("2026-00-01T00:00:00Z"));
+    EXPECT_FALSE(parse_rfc3339("2026-01-00T00:00:00Z"));
+    EXPECT_EQ(parse_rfc3339("1970-01-01T00:00:00Z")->time_since_epoch(), microseconds{0});
+    EXPECT_EQ(parse_rfc3339("1969-12-31T23:59:59.5Z")->time_since_epoch(), microseconds{-500000});
+    EXPECT_EQ(parse_rfc3339("0001-01-01T00:00:00Z")->time_since_epoch(), seconds{-62135596800});
+    EXPECT_EQ(parse_rfc3339("9999-12-31T23:59:60Z")->time_since_epoch(), seconds{253402300800});
+    for (auto t : {sys_days{year{1600} / 3 / 1}, sys_days{year{2026} / 11 / 26}})
+        EXPECT_EQ(parse_rfc3339(format_rfc3339(t)), t);
+}
+
 TEST(time, parses_durations) {
     EXPECT_EQ(parse_duration("5m"), crisisd::core::duration(minutes(5)));
     EXPECT_EQ(parse_duration("1h30m"), crisisd::core::duration(minutes(90)));

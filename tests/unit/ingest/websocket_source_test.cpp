@@ -4,7 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
 
 #include <atomic>
 #include <mutex>
@@ -89,6 +93,67 @@ TEST_F(websocket_source_test, an_oversized_frame_is_rejected_and_the_stream_cont
     EXPECT_EQ(events_.frames(), (std::vector<std::string>{"before", "after"}));
     EXPECT_EQ(events_.rejected(), std::vector<std::string>{"oversized"});
     EXPECT_EQ(server_->connections_accepted(), 1u) << "skipping a frame keeps the connection";
+}
+
+// A consumer that takes a few frames at a time and frees their room later, on the source's
+// thread: with a frames handler the source hands over whole socket reads, never more than the
+// room, and loses nothing while it waits.
+struct slow_consumer final : flow_control {
+    explicit slow_consumer(boost::asio::any_io_executor ex) : ex_(ex), room_signal_(ex) {
+        room_signal_.expires_at(boost::asio::steady_timer::time_point::max());
+    }
+    bool has_room() const override { return free_ > 0; }
+    std::size_t room() const override { return free_; }
+    boost::asio::awaitable<void> wait_for_room() override {
+        co_await room_signal_.async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    }
+    void take(std::span<const std::string_view> frames) {
+        std::lock_guard lock(mutex_);
+        if (frames.size() > free_) ++overfilled_;
+        free_ -= std::min(free_, frames.size());
+        for (auto f : frames) got_.emplace_back(f);
+        boost::asio::post(ex_, [this, n = frames.size()] {
+            free_ += n;
+            room_signal_.cancel();
+            room_signal_.expires_at(boost::asio::steady_timer::time_point::max());
+        });
+    }
+    std::vector<std::string> got() {
+        std::lock_guard lock(mutex_);
+        return got_;
+    }
+    int overfilled() {
+        std::lock_guard lock(mutex_);
+        return overfilled_;
+    }
+
+private:
+    boost::asio::any_io_executor ex_;
+    boost::asio::steady_timer room_signal_;
+    std::size_t free_ = 4;
+    std::mutex mutex_;
+    std::vector<std::string> got_;
+    int overfilled_ = 0;
+};
+
+TEST_F(websocket_source_test, a_frames_handler_gets_whole_reads_in_order_within_the_flow_controls_room) {
+    start_server();
+    slow_consumer consumer(client_io_.executor());
+    source_.emplace(client_io_.executor(), settings(), [this](std::string_view f) { events_.on_frame(f); }, events_);
+    source_->set_frames_handler([&](std::span<const std::string_view> frames) { consumer.take(frames); });
+    source_->set_flow_control(&consumer);
+    source_->start();
+    ASSERT_TRUE(eventually([&] { return server_->connection_count() == 1; }));
+    std::vector<std::string> sent;
+    for (int i = 0; i < 300; ++i) {
+        sent.push_back("{\"id\":\"m-" + std::to_string(i) + "\"}");
+        server_->broadcast(sent.back());
+    }
+    ASSERT_TRUE(eventually([&] { return consumer.got().size() == sent.size(); }));
+    source_->stop();
+    EXPECT_EQ(consumer.got(), sent);
+    EXPECT_EQ(consumer.overfilled(), 0);
+    EXPECT_TRUE(events_.frames().empty()) << "the frames handler replaces on_frame";
 }
 
 class resuming_source_test : public websocket_source_test {

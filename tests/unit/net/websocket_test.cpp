@@ -3,6 +3,7 @@
 
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/websocket.hpp>
+#include <algorithm>
 #include <atomic>
 #include <functional>
 
@@ -97,6 +98,58 @@ TEST_F(websocket_test, receives_messages_in_order_and_skips_oversized_ones) {
     EXPECT_EQ(r.status, read_status::message);
     EXPECT_EQ(message, "two");
     EXPECT_FALSE(r.binary);
+}
+
+// read_batch(): what one socket read brought goes to the sink in order, never more than its
+// room at once, with an oversized message reported in its place.
+struct recording_sink final : websocket_client::message_sink {
+    std::size_t limit = 3;
+    std::size_t largest_batch = 0;
+    std::vector<std::string> got;  // "<oversized>" where one was skipped
+    std::size_t room() override { return limit; }
+    void take(std::span<const websocket_client::message> batch) override {
+        EXPECT_LE(batch.size(), limit);
+        largest_batch = std::max(largest_batch, batch.size());
+        for (const auto& m : batch) got.emplace_back(m.payload);
+    }
+    bool oversized() override {
+        got.emplace_back("<oversized>");
+        return true;
+    }
+};
+
+TEST_F(websocket_test, read_batch_hands_over_buffered_messages_in_order_within_the_sinks_room) {
+    start();
+    websocket_client_options options;
+    options.url = url("ws", "127.0.0.1", "/");
+    options.max_message_bytes = 100;
+    websocket_client client(io_.get_executor(), options);
+    ASSERT_EQ(testing::run_sync(io_, client.connect()), "");
+    ASSERT_TRUE(eventually([&] { return server_->connection_count() == 1; }));
+    std::vector<std::string> sent;
+    for (int i = 0; i < 50; ++i) {
+        sent.push_back(i == 20 ? std::string("<oversized>") : "m-" + std::to_string(i));
+        server_->broadcast(i == 20 ? std::string(500, 'x') : sent.back());
+    }
+    recording_sink sink;
+    for (int reads = 0; sink.got.size() < sent.size() && reads < 1000; ++reads) {
+        auto r = testing::run_sync(io_, client.read_batch(sink));
+        ASSERT_EQ(r.status, read_status::message) << r.error;
+    }
+    EXPECT_EQ(sink.got, sent);
+    EXPECT_LE(sink.largest_batch, 3u);
+    // No room: nothing is taken and nothing is lost.
+    sink.limit = 0;
+    server_->broadcast("later");
+    auto r = testing::run_sync(io_, client.read_batch(sink));
+    EXPECT_EQ(r.status, read_status::message);
+    EXPECT_EQ(sink.got.size(), sent.size());
+    sink.limit = 3;
+    while (sink.got.size() == sent.size()) {
+        r = testing::run_sync(io_, client.read_batch(sink));
+        ASSERT_EQ(r.status, read_status::message) << r.error;
+    }
+    EXPECT_EQ(sink.got.back(), "later");
 }
 
 TEST_F(websocket_test, sends_messages_to_the_server) {
