@@ -301,11 +301,17 @@ std::string read_all(const fs::path& p) {
     return s.str();
 }
 
-// utime + stime of a process, in seconds.
-double cpu_seconds(pid_t pid) {
+// utime and stime of a process, in seconds: the split says whether a change saved work in
+// crisisd's own code or in system calls (socket reads, wakeups).
+struct cpu_times {
+    double user = 0;
+    double sys = 0;
+};
+
+cpu_times cpu_seconds(pid_t pid) {
     auto stat = read_all("/proc/" + std::to_string(pid) + "/stat");
     auto close = stat.rfind(')');
-    if (close == std::string::npos) return 0;
+    if (close == std::string::npos) return {};
     std::istringstream rest(stat.substr(close + 2));
     std::string field;
     unsigned long long utime = 0, stime = 0;
@@ -313,7 +319,8 @@ double cpu_seconds(pid_t pid) {
         if (i == 14) utime = std::stoull(field);
         if (i == 15) stime = std::stoull(field);
     }
-    return static_cast<double>(utime + stime) / static_cast<double>(::sysconf(_SC_CLK_TCK));
+    const auto tick = static_cast<double>(::sysconf(_SC_CLK_TCK));
+    return {static_cast<double>(utime) / tick, static_cast<double>(stime) / tick};
 }
 
 std::string status_field(pid_t pid, const std::string& name) {
@@ -478,18 +485,22 @@ int main(int argc, char** argv) {
         return 1;
     }
     const auto t0 = steady::now();
-    const double cpu0 = cpu_seconds(d.pid);
+    const cpu_times cpu0 = cpu_seconds(d.pid);
     const double start_count = processed;
     bool ok = wait_processed(total, processed, body);
     const auto t1 = steady::now();
-    const double cpu1 = cpu_seconds(d.pid);
+    const cpu_times cpu1 = cpu_seconds(d.pid);
     producer.join();
     const std::string hwm = status_field(d.pid, "VmHWM");
     const std::string threads = status_field(d.pid, "Threads");
 
     const double measured = processed - start_count;
     const double wall = std::chrono::duration<double>(t1 - t0).count();
-    const double cpu = cpu1 - cpu0;
+    const double user = cpu1.user - cpu0.user;
+    const double sys = cpu1.sys - cpu0.sys;
+    const double cpu = user + sys;
+    // 300k is the phrase stream's standing target; issue 12 asks 500k of the realistic mixed one.
+    const double target = mixed ? 500000 : 300000;
     std::printf("ingest_throughput: %s\n", binary.c_str());
     std::printf("  stream: %s", stream.c_str());
     if (mixed) {
@@ -504,8 +515,8 @@ int main(int argc, char** argv) {
     std::printf("\n  %.0f mentions (~%zu bytes each) after %llu warm-up, %s\n", measured, make_mention(123456).size(),
                 static_cast<unsigned long long>(warmup), ok ? "all processed" : "INCOMPLETE");
     std::printf("  wall:  %.3f s  -> %.0f mentions/s\n", wall, measured / wall);
-    std::printf("  cpu:   %.3f s of crisisd (user+sys) -> %.0f mentions per CPU-second (target 300000)\n", cpu,
-                cpu > 0 ? measured / cpu : 0.0);
+    std::printf("  cpu:   %.3f s of crisisd (user %.3f + sys %.3f) -> %.0f mentions per CPU-second (target %.0f)\n",
+                cpu, user, sys, cpu > 0 ? measured / cpu : 0.0, target);
     std::printf("  crisisd peak RSS (VmHWM): %s, threads: %s\n", hwm.c_str(), threads.c_str());
     std::printf("  received %.0f, rejected %.0f, dropped %.0f, processed %.0f\n",
                 sample(body, "crisisd_mentions_received_total"), sample(body, "crisisd_mentions_rejected_total"),
