@@ -48,6 +48,10 @@ struct delivery_events {
     // statement's attempt is marked started); false holds the record, unsent, and asks again a
     // second later. Unset: every record may be sent.
     std::function<boost::asio::awaitable<bool>(const record&)> fence;
+    // Cluster mode: the instance destinations see in keys (notify::platform_key) instead of the
+    // state database's own, so whichever replica sends an action sends it under the same key and
+    // the destination's idempotency check recognises a predecessor's attempt. Empty: the database's.
+    std::string instance;
 };
 
 class delivery_loop {

@@ -36,6 +36,9 @@ public:
     // exists with the same ttl; a bucket with another ttl is refused, since fencing is only
     // sound when the bucket drops a lease exactly when its owners think it does.
     static std::unique_ptr<kv_bucket> open(nats_connection& conn, const lease_settings& s, std::string& error);
+    // A bucket whose entries never expire (history 1): the partitions' state.
+    static std::unique_ptr<kv_bucket> open_durable(nats_connection& conn, const std::string& bucket, int replicas,
+                                                   std::string& error);
     ~kv_bucket();
 
     // Writes `value` if the key's latest revision is `expected` (0: the key has no entry at all).
@@ -46,6 +49,9 @@ public:
     bool snapshot(std::vector<kv_entry>& out, std::string& error);
     // The latest revision of one key: 0 when absent, nullopt-like false on failure.
     bool revision(const std::string& key, std::uint64_t& out, std::string& error);
+    // The latest value and revision of one key (revision 0 and no value when absent or deleted);
+    // false on failure.
+    bool get(const std::string& key, std::string& value, std::uint64_t& revision, std::string& error);
 
 private:
     kv_bucket(nats_connection& conn, std::string bucket, void* kv);
