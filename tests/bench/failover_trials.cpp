@@ -149,10 +149,16 @@ struct outcome {
     }
 };
 
-outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::string& binary,
-              const crisisd::testing::nats_cluster& nats, const fs::path& dir) {
+outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::string& binary, const fs::path& dir) {
     outcome o;
     o.moment = moment;
+    // A NATS cluster of its own per trial: the partitions' state lives there now, and a trial
+    // must not adopt the incident an earlier trial left open for the same key.
+    crisisd::testing::nats_cluster nats;
+    if (std::string why; !nats.start(why)) {
+        o.why = why;
+        return o;
+    }
     crisisd::testing::fake_mastodon mastodon("brand-token");
     mastodon.start();
     std::deque<replica> rs;
@@ -274,14 +280,8 @@ int main(int argc, char** argv) {
             return 64;
         }
     }
-    crisisd::testing::nats_cluster nats;
-    if (!nats.available()) {
+    if (!crisisd::testing::nats_cluster().available()) {
         std::fprintf(stderr, "nats-server is not installed\n");
-        return 69;
-    }
-    std::string why;
-    if (!nats.start(why)) {
-        std::fprintf(stderr, "%s\n", why.c_str());
         return 69;
     }
     const auto dir = crisisd::testing::make_temp_dir("crisisd-failover");
@@ -292,7 +292,7 @@ int main(int argc, char** argv) {
     int failures = 0;
     for (int t = 1; t <= trials; ++t) {
         const std::string m = moment == "random" ? moments[std::uniform_int_distribution<std::size_t>(0, moments.size() - 1)(rng)] : moment;
-        auto o = trial(t, m, rng, binary, nats, dir);
+        auto o = trial(t, m, rng, binary, dir);
         if (o.takeover_s >= 0) takeovers.push_back(o.takeover_s);
         auto& [ok, total] = by_moment[m];
         ++total;
