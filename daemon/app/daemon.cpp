@@ -98,7 +98,7 @@ struct daemon::impl final : admin::daemon_access,
     std::unique_ptr<admin::api> api;
     std::unique_ptr<net::http_server> admin_server;
     std::unique_ptr<sources::source_set> srcs;  // after intake: its transports feed it
-    // Cluster mode (issue 15), preview. Declared last so that its threads, which post to exec,
+    // Cluster mode (issue 15). Declared last so that its threads, which post to exec,
     // are joined first; the confirm pool, whose work uses it, before it.
     std::unique_ptr<runtime::cluster_node> cluster;
     std::unique_ptr<blocking_executor> confirm_exec;
@@ -416,13 +416,13 @@ std::optional<create_error> daemon::impl::build_delivery() {
     return std::nullopt;
 }
 
-// Cluster mode's preview (cluster_preview()): the replica's leases and, for "partitions", its
-// partitioned intake and the fence on delivery.
+// Cluster mode (cluster_mode()): the replica's leases and, for "partitions", its partitioned
+// intake, the partitions' state in JetStream and the fence on delivery.
 std::optional<create_error> daemon::impl::build_cluster() {
     if (!settings.cluster) return std::nullopt;
     std::string error;
     confirm_exec = std::make_unique<blocking_executor>();
-    cluster = runtime::cluster_node::open(*settings.cluster, cluster_preview(), det, *store, rclock, exec, *confirm_exec,
+    cluster = runtime::cluster_node::open(*settings.cluster, cluster_mode(), det, *store, rclock, exec, *confirm_exec,
                                           *this, error);
     if (!cluster) return create_error{"cluster: " + error, std::nullopt};
     runtime::cluster_node::hooks h;
@@ -506,7 +506,7 @@ std::string daemon::start() {
     // What restoring the incidents decided (a veto wait restarted, a changed step waiting for
     // approval) is recorded and announced before anything else happens.
     s.steps->handle();
-    // The lease preview must not page or post beside its peers: its outbox is not sent.
+    // The lease diagnostic must not page or post beside its peers: its outbox is not sent.
     if (!s.cluster || s.cluster->sends()) s.delivery->start();
     // Connect channels ahead of the first page, so it does not wait for TCP and TLS.
     for (auto& [name, ch] : s.channels) asio::co_spawn(s.io, ch->warm_up(), asio::detached);

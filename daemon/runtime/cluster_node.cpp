@@ -51,12 +51,16 @@ std::unique_ptr<cluster_node> cluster_node::open(const cluster::cluster_settings
     // What the database holds of partitions from an earlier run is not this replica's to act on:
     // each partition's state is the one in JetStream, adopted with its lease.
     det.pipe->incidents().drop([](const incident::incident&) { return true; });
+    // Restoring them may have planned actions (a veto wait restarted): not this replica's either.
+    det.step.clear();
     for (int p = 0; p < settings.leases.partitions; ++p) {
         store.actions().forget_partition(cluster::incident_id_partition_base, p);
         store.incidents().forget_partition(cluster::incident_id_partition_base, p);
     }
     node->install_ids();
     node->keeper_->set_change_handler([n = node.get()](const cluster::lease_round& round) { n->leases_changed(round); });
+    core::log_info("cluster: replica " + settings.name + " shares " + std::to_string(settings.leases.partitions) +
+                   " partitions with its peers; each partition's state is kept in JetStream");
     return node;
 }
 
@@ -89,6 +93,13 @@ void cluster_node::stop_intake(std::chrono::milliseconds deadline) {
 
 void cluster_node::stop(bool release) {
     stop_intake(std::chrono::milliseconds(0));
+    if (release && state_thread_.joinable()) {
+        // A graceful stop: what changed since the last write (deliveries, above all) is written
+        // before the leases go, so the next owner does not send it again.
+        flush();
+        std::unique_lock lock(m_);
+        cv_.wait_for(lock, std::chrono::seconds(2), [this] { return writes_.empty() && !busy_; });
+    }
     {
         std::lock_guard lock(m_);
         stop_ = true;
@@ -290,8 +301,11 @@ void cluster_node::state_loop() {
         std::optional<std::pair<int, write_job>> write;
         {
             std::unique_lock lock(m_);
+            busy_ = false;
+            cv_.notify_all();   // stop() may wait for the queue to drain
             cv_.wait(lock, [this] { return stop_ || !loads_.empty() || !writes_.empty(); });
             if (stop_) return;
+            busy_ = true;
             if (!loads_.empty()) {
                 load = loads_.front();
                 loads_.pop_front();
@@ -337,6 +351,7 @@ void cluster_node::state_loop() {
         }
         const int p = write->first;
         auto& job = write->second;
+        bool complained = false;
         for (;;) {
             if (!leases.may_send(p, cluster::mono_clock::now(), job.epoch)) break;   // lost: the next owner writes
             const auto w = store_state_->write(p, job.value, revision_[p]);
@@ -357,7 +372,12 @@ void cluster_node::state_loop() {
                 ex_.post([this, p, e = job.epoch, why = w.error] { refused(p, e, why); });
                 break;
             }
-            // Unreachable: try again, unless a newer state of the partition is waiting.
+            // Unreachable (or the value too large for the servers): try again, unless a newer
+            // state of the partition is waiting. Nothing waiting for this write is sent meanwhile.
+            if (!complained)
+                core::log_warning("cluster: partition " + std::to_string(p) + ": cannot write its state (" + w.error +
+                                  "); its sends wait, trying again");
+            complained = true;
             std::this_thread::sleep_for(std::chrono::milliseconds(100));
             std::lock_guard lock(m_);
             if (stop_) return;
@@ -393,6 +413,13 @@ void cluster_node::batch_processed(int p, std::uint64_t epoch, std::uint64_t las
     }
     run.last_stream_sequence = std::max(run.last_stream_sequence, last);
     run.counted += counted;
+    {
+        // A consumer made again while this epoch lasts (a fetch failed) starts after what was
+        // processed, not after what the adopted state said.
+        std::lock_guard lock(resume_m_);
+        if (auto it = resume_.find(p); it != resume_.end() && it->second.epoch == epoch)
+            it->second.after = run.last_stream_sequence;
+    }
     mark_dirty(p);
     run.waiting.push_back(waiter{run.gen + 1, std::move(done), counted});
 }

@@ -30,7 +30,7 @@
 // all the time (three times the consumption for three replicas) and still could not tell which
 // of the replayed mentions its predecessor had observed before a kill.
 //
-// The "leases" preview (CRISISD_CLUSTER_PREVIEW=leases, a diagnostic) holds leases and shows them
+// The "leases" diagnostic (CRISISD_CLUSTER_PREVIEW=leases) holds leases and shows them
 // in /metrics but sends nothing (sends() is false: the outbox is not started).
 //
 // Thread-safety: everything on the runtime's thread (the executor's), except what the lease,
@@ -82,9 +82,9 @@ public:
     };
     void set_hooks(hooks h) { hooks_ = std::move(h); }
 
-    // The partitioned intake, for intake::set_router(); nullptr in the lease preview.
+    // The partitioned intake, for intake::set_router(); nullptr in the lease diagnostic.
     mention_router* router() { return intake_.get(); }
-    // Whether the outbox is sent: the lease preview must not page or post beside its peers.
+    // Whether the outbox is sent: the lease diagnostic must not page or post beside its peers.
     bool sends() const { return intake_ != nullptr; }
     // The instance destinations see in action keys: one for the whole cluster (notify::platform_key).
     static constexpr const char* delivery_instance = "crisisd-cluster";
@@ -193,6 +193,7 @@ private:
     std::deque<std::pair<int, std::uint64_t>> loads_;   // (partition, epoch)
     std::map<int, write_job> writes_;                   // newest per partition
     bool stop_ = false;
+    bool busy_ = false;                                 // a load or write is under way
     std::map<int, std::uint64_t> revision_;             // state thread only
     std::thread state_thread_;
 };

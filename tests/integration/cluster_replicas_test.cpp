@@ -1,9 +1,9 @@
 // Issue 15 through the real binary: crisisd replicas on a real three-node NATS cluster (JetStream,
-// R3), every process started by the test on free loopback ports. The runtime runs the lease
-// thread; these tests hold it to what the replicas show in /metrics: the partitions split fairly,
-// a SIGKILLed replica's share moves to the survivor within 10 s, and a replica stopped with
-// SIGTERM hands its share over at once. Until the clustered runtime is complete, `cluster:` runs
-// only as the lease preview (CRISISD_CLUSTER_PREVIEW=leases), which sends nothing.
+// R3), every process started by the test on free loopback ports: the partitions split fairly, a
+// SIGKILLed replica's share moves to the survivor within 10 s, a replica stopped with SIGTERM
+// hands its share over at once (these with the lease diagnostic, CRISISD_CLUSTER_PREVIEW=leases,
+// which sends nothing), and the clustered runtime loses nothing when a key's owner dies: mentions
+// counted once, the key paged, its statement posted once after the veto wait.
 #include <gtest/gtest.h>
 
 #include <array>
@@ -94,7 +94,7 @@ protected:
         fs::path folder;
         std::unique_ptr<child_process> process;
         std::uint16_t admin = 0;
-        std::uint16_t ingest = 0;   // the partitions preview's HTTP ingest
+        std::uint16_t ingest = 0;   // HTTP ingest (partitions mode)
     };
 
     replica& start_replica(const std::string& name, const std::string& mode = "leases", bool with_statement = false) {
