@@ -289,9 +289,20 @@ void cluster_node::written(int p, std::uint64_t epoch, std::uint64_t gen) {
 void cluster_node::refused(int p, std::uint64_t epoch, const std::string& why) {
     auto& run = parts_[static_cast<std::size_t>(p)];
     if (run.epoch != epoch || run.at == phase::idle) return;
+    // Someone else wrote the partition's state under our lease (a stale owner whose clock ran
+    // slow, or a replica given our name): what this replica holds may be behind it. It lets go of
+    // the partition and, while the lease still holds, adopts the state anew.
     core::log_error("cluster: partition " + std::to_string(p) + ": its state was written by another replica (" + why +
-                    "); this replica stops acting on it");
-    drop(p, "given up");
+                    "); reading it again");
+    drop(p, "re-read");
+    if (!keeper_->leases().may_send(p, cluster::mono_clock::now(), epoch)) return;
+    run.at = phase::loading;
+    run.epoch = epoch;
+    {
+        std::lock_guard lock(m_);
+        loads_.emplace_back(p, epoch);
+    }
+    cv_.notify_all();
 }
 
 void cluster_node::state_loop() {

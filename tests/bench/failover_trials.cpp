@@ -113,8 +113,8 @@ admin: { listen: "127.0.0.1:0", tokens_file: ")" << crisisd::testing::write_admi
 storage: { path: ")" << (r.folder / "state.db").string() << R"(" }
 cluster:
   name: )" << r.name << "\n  partitions: " << partitions << "\n  nats: { servers: [" << list << "] }\n";
-    r.process = std::make_unique<child_process>(std::vector<std::string>{
-        "/usr/bin/env", "CRISISD_CLUSTER_PREVIEW=partitions", binary, "run", "--config", (r.folder / "crisisd.yaml").string()});
+    r.process = std::make_unique<child_process>(
+        std::vector<std::string>{binary, "run", "--config", (r.folder / "crisisd.yaml").string()});
     r.admin = r.process->wait_for_port(R"(console on http://127\.0\.0\.1:(\d+)/)", 30s);
     r.ingest = r.process->wait_for_port(R"(source ingest: HTTP ingest on .* \(port (\d+)\))", 5s);
     return r.admin != 0 && r.ingest != 0;
@@ -175,8 +175,17 @@ outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::st
                 r.process->wait_exit(20s);
             }
     };
+    // A NATS cluster just started may not yet place an R3 stream ("no suitable peers for
+    // placement"): crisisd then exits at start, as systemd would restart it, so does the tool.
+    auto started = [&](replica& r) {
+        for (int attempt = 0; attempt < 3; ++attempt) {
+            if (start(r, binary, nats.urls(), mastodon.base_url())) return true;
+            std::this_thread::sleep_for(2s);
+        }
+        return false;
+    };
     for (auto& r : rs)
-        if (!start(r, binary, nats.urls(), mastodon.base_url())) {
+        if (!started(r)) {
             o.why = "replica " + r.name + " did not start: " + (r.process ? r.process->stderr_text() : "");
             stop_all();
             return o;
