@@ -91,7 +91,7 @@ public:
         long renew_failures = 0;  // running totals
         long acquisitions = 0;
         long losses = 0;
-        // The partitioned intake (the partitions preview; all 0 otherwise).
+        // The partitioned intake (cluster mode; all 0 in the lease diagnostic).
         long publish_queue = 0;      // matched mentions waiting to be published
         long published = 0;          // running totals
         long publish_failures = 0;

@@ -64,11 +64,9 @@ pipeline::pipeline_settings pipeline_settings_of(const config::settings& s) {
     return ps;
 }
 
-std::string cluster_preview() {
+std::string cluster_mode() {
     const char* v = std::getenv("CRISISD_CLUSTER_PREVIEW");
-    if (!v) return "";
-    const std::string_view mode(v);
-    return mode == "leases" || mode == "partitions" ? std::string(mode) : "";
+    return v && std::string_view(v) == "leases" ? "leases" : "partitions";
 }
 
 std::optional<config::settings> load_config_or_report(const std::string& path) {
@@ -82,18 +80,6 @@ std::optional<config::settings> load_config_or_report(const std::string& path) {
     auto p = pipeline::pipeline::create(pipeline_settings_of(result.config));
     if (auto* e = std::get_if<std::string>(&p)) {
         std::fprintf(stderr, "%s: error: %s\n", path.c_str(), e->c_str());
-        return std::nullopt;
-    }
-    // The runtime runs the cluster's leases but not yet its partitioned intake and state: a
-    // replica started with `cluster:` would page and post beside its peers as if it were alone.
-    // Refusing the section is the honest answer until it does; the lease preview (leases and
-    // their metrics, nothing sent) is for tests and is asked for by name (cluster_preview()).
-    if (result.config.cluster && cluster_preview().empty()) {
-        std::fprintf(stderr,
-                     "%s: error: 'cluster': running crisisd as several replicas is not available in this version "
-                     "(a replica does not yet take over a dead one's incidents and outbox); remove the section to run one "
-                     "process\n",
-                     path.c_str());
         return std::nullopt;
     }
     return std::move(result.config);

@@ -43,15 +43,12 @@ int ctl_command(const std::vector<std::string>& args);  // the admin API client 
 
 // Loads and validates a config file as check-config does (including compiling the rules'
 // keywords); prints every diagnostic to stderr and returns nullopt when there is one.
-// Issue 15, until the clustered runtime keeps each partition's incidents and outbox in JetStream
-// (without that a new owner starts the partition afresh: a takeover can lose or repeat a page),
-// `cluster:` is refused unless CRISISD_CLUSTER_PREVIEW names a preview:
-// - "leases": the replica holds its partition leases and shows them in /metrics; it sends nothing.
-// - "partitions": also the partitioned intake (mentions published per partition, each partition's
-//   detection and incidents on its owner alone) and delivery fenced by the partition's lease.
-// Anything else (or unset) is "": refused.
-std::string cluster_preview();
 std::optional<config::settings> load_config_or_report(const std::string& path);
+// How a replica with `cluster:` runs (issue 15): "partitions", the clustered runtime (partitioned
+// intake, each partition's detection, incidents and delivery on its owner, its state in
+// JetStream); or, when CRISISD_CLUSTER_PREVIEW=leases asks for the diagnostic, "leases": the
+// replica holds partition leases and shows them in /metrics, and sends nothing.
+std::string cluster_mode();
 
 // The pipeline's part of a configuration: rules, playbooks, statements, resolved_grace.
 pipeline::pipeline_settings pipeline_settings_of(const config::settings& s);

@@ -147,7 +147,7 @@ struct daemon::impl final : admin::daemon_access,
     std::unique_ptr<admin::api> api;
     std::unique_ptr<net::http_server> admin_server;
     std::unique_ptr<sources::source_set> srcs;  // after intake: its transports feed it
-    // Cluster mode (issue 15), preview. Declared last so that its threads, which post to exec,
+    // Cluster mode (issue 15). Declared last so that its threads, which post to exec,
     // are joined first; the confirm pool, whose work uses it, before it.
     std::unique_ptr<runtime::cluster_node> cluster;
     // The member directory and shared statement caps (opened once the listener is bound: its URL
@@ -205,6 +205,7 @@ struct daemon::impl final : admin::daemon_access,
                                    std::string_view who) override {
         const auto r = cmds->silence(settings.rules, rule, key, length, who, det.pipe->incidents());
         if (!r) return {admin::command_status::not_found, "no such rule"};
+        if (cluster) cluster->silenced(rule, key);
         return {to_status(*r), std::string(runtime::describe(*r))};
     }
 
@@ -271,6 +272,8 @@ struct daemon::impl final : admin::daemon_access,
     void incidents_retired(const std::vector<std::uint64_t>& ids) override { log.forget(ids); }
     void open_incidents(std::size_t n) override { metrics.open_incidents(n); }
     void incidents_changed(const std::vector<std::uint64_t>& ids) override {
+        if (cluster)
+            for (auto id : ids) cluster->changed(id);
         log.changed(ids);
         if (api) api->incidents_changed(ids);
     }
@@ -379,6 +382,7 @@ struct daemon::impl final : admin::daemon_access,
         if (auto err = runtime::reload_rules(det, settings.rules, pipeline_settings_of(next), *cmds, clock.now(), notes);
             !err.empty())
             return err;
+        if (cluster) cluster->engine_replaced();
         settings.storage.resolved_grace = next.storage.resolved_grace;
         auto restart_needed = [&](std::string_view what) {
             notes.push_back(std::string(what) + " changed: the running value stays until the next restart");
@@ -436,6 +440,7 @@ std::optional<create_error> daemon::impl::build_delivery() {
     for (auto& [name, ch] : channels) by_name.emplace(name, ch.get());
     outbox::delivery_events events;
     events.on_attempt = [this](const state::record& r, const notify::delivery_result& res) {
+        if (cluster) cluster->changed(r.incident_id);
         metrics.action(r.channel, notify::to_string(res.result));
         if (res.result == notify::outcome::retry) {
             core::log_warning("delivery to " + r.channel + " failed (" + res.detail + "), will retry");
@@ -443,12 +448,14 @@ std::optional<create_error> daemon::impl::build_delivery() {
         }
     };
     events.on_sent = [this](const state::record& r) {
+        if (cluster) cluster->changed(r.incident_id);
         metrics.delivered(r.channel, std::chrono::duration<double>(clock.now() - r.created_at).count());
         update_outbox_metrics();
         if (options.observer) options.observer->action_delivered(r);
         publish(r.incident_id);
     };
     events.on_dead = [this](const state::record& r, std::string_view why) {
+        if (cluster) cluster->changed(r.incident_id);
         metrics.action(r.channel, "dead");
         update_outbox_metrics();
         core::log_error("delivery to " + r.channel + " given up (" + std::string(why) + "): action " + r.key);
@@ -457,12 +464,14 @@ std::optional<create_error> daemon::impl::build_delivery() {
     };
     // Counted as crisisd_actions_total{outcome="refused"}; the delivery loop logs the error.
     events.on_refused = [this](const state::record& r, std::string_view why) {
+        if (cluster) cluster->changed(r.incident_id);
         metrics.action(r.channel, "refused");
         update_outbox_metrics();
         if (options.observer) options.observer->action_dead(r, why);
         publish(r.incident_id);
     };
     // The delivery loop awaits its fence; the cluster answers through a callback.
+    if (cluster && cluster->sends()) events.instance = runtime::cluster_node::delivery_instance;
     if (cluster && cluster->sends())
         events.fence = [this](const state::record& r) {
             return asio::async_initiate<const asio::use_awaitable_t<>, void(bool)>(
@@ -501,15 +510,26 @@ std::optional<create_error> daemon::impl::build_delivery() {
     return std::nullopt;
 }
 
-// Cluster mode's preview (cluster_preview()): the replica's leases and, for "partitions", its
-// partitioned intake and the fence on delivery.
+// Cluster mode (cluster_mode()): the replica's leases and, for "partitions", its partitioned
+// intake, the partitions' state in JetStream and the fence on delivery.
 std::optional<create_error> daemon::impl::build_cluster() {
     if (!settings.cluster) return std::nullopt;
     std::string error;
     confirm_exec = std::make_unique<blocking_executor>();
-    cluster = runtime::cluster_node::open(*settings.cluster, cluster_preview(), det, rclock, exec, *confirm_exec, *this,
-                                          error);
+    cluster = runtime::cluster_node::open(*settings.cluster, cluster_mode(), det, *store, rclock, exec, *confirm_exec,
+                                          *this, error);
     if (!cluster) return create_error{"cluster: " + error, std::nullopt};
+    runtime::cluster_node::hooks h;
+    h.incidents_changed = [this](const std::vector<std::uint64_t>& ids) {
+        log.changed(ids);
+        if (api) api->incidents_changed(ids);
+        metrics.open_incidents(live_incident_ids().size());
+    };
+    h.outbox_changed = [this] {
+        update_outbox_metrics();
+        if (delivery) delivery->wake();
+    };
+    cluster->set_hooks(std::move(h));
     if (auto* router = cluster->router()) in->set_router(router);
     return std::nullopt;
 }
@@ -618,7 +638,7 @@ std::string daemon::start() {
     // What restoring the incidents decided (a veto wait restarted, a changed step waiting for
     // approval) is recorded and announced before anything else happens.
     s.steps->handle();
-    // The lease preview must not page or post beside its peers: its outbox is not sent.
+    // The lease diagnostic must not page or post beside its peers: its outbox is not sent.
     if (!s.cluster || s.cluster->sends()) s.delivery->start();
     // Connect channels ahead of the first page, so it does not wait for TCP and TLS.
     for (auto& [name, ch] : s.channels) asio::co_spawn(s.io, ch->warm_up(), asio::detached);

@@ -194,7 +194,8 @@ publish_result mention_stream::publish(int partition, const std::string& msg_id,
 }
 
 std::unique_ptr<partition_consumer> partition_consumer::open(nats_connection& conn, const stream_settings& settings,
-                                                             int partition, std::string& error) {
+                                                             int partition, std::string& error,
+                                                             std::optional<std::uint64_t> after) {
     std::string subject = settings.subject_prefix + "." + std::to_string(partition);
     std::string durable = "p" + std::to_string(partition);
     jsSubOptions so;
@@ -202,6 +203,19 @@ std::unique_ptr<partition_consumer> partition_consumer::open(nats_connection& co
     so.Stream = settings.name.c_str();
     so.Config.AckPolicy = js_AckAll;
     so.Config.DeliverPolicy = js_DeliverAll;
+    if (after) {
+        // A fresh consumer starting right after what the partition's state says was processed:
+        // whatever the last owner fetched and did not finish comes at once, not after its ack
+        // wait. The old one goes first (a consumer's start cannot be changed in place).
+        jsErrCode dcode = static_cast<jsErrCode>(0);
+        const natsStatus ds = js_DeleteConsumer(conn.handles().js, settings.name.c_str(), durable.c_str(), nullptr, &dcode);
+        if (ds != NATS_OK && ds != NATS_NOT_FOUND && dcode != JSConsumerNotFoundErr) {
+            error = "consumer " + durable + ": cannot reset it: " + detail::nats_error(ds);
+            return nullptr;
+        }
+        so.Config.DeliverPolicy = js_DeliverByStartSequence;
+        so.Config.OptStartSeq = *after + 1;
+    }
     so.Config.AckWait = nanos(settings.ack_wait);
     so.Config.FilterSubject = subject.c_str();
     natsSubscription* sub = nullptr;

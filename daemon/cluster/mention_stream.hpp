@@ -24,6 +24,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -105,9 +106,12 @@ struct stream_message {
 
 class partition_consumer {
 public:
-    // Binds to (or creates) the durable consumer of `partition`.
+    // Binds to (or creates) the durable consumer of `partition`. With `after`, the durable is
+    // made anew (deleted first) to deliver from stream sequence after + 1: the partition's new
+    // owner resumes where its state says, and messages its predecessor fetched without finishing
+    // come at once instead of after the ack wait.
     static std::unique_ptr<partition_consumer> open(nats_connection& conn, const stream_settings& settings, int partition,
-                                                    std::string& error);
+                                                    std::string& error, std::optional<std::uint64_t> after = std::nullopt);
     ~partition_consumer();
     partition_consumer(const partition_consumer&) = delete;
     partition_consumer& operator=(const partition_consumer&) = delete;

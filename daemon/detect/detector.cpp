@@ -719,7 +719,7 @@ struct detector::impl {
         }
     };
 
-    std::string save(std::size_t rule_index) const {
+    std::string save(std::size_t rule_index, const key_filter& keep = {}) const {
         std::string out;
         if (rule_index >= rules.size()) return out;
         const rule_state& r = rules[rule_index];
@@ -728,9 +728,12 @@ struct detector::impl {
         put(out, snapshot_version);
         put(out, r.bucket_us);
         put(out, static_cast<std::uint64_t>(stride));
-        put(out, static_cast<std::uint64_t>(r.keys.size()));
+        std::uint64_t n = 0;
+        for (const key_state* k = r.oldest; k != nullptr; k = k->newer) n += !keep || keep(k->name);
+        put(out, n);
         // Oldest first, so loading rebuilds the same least-recently-seen order.
         for (const key_state* k = r.oldest; k != nullptr; k = k->newer) {
+            if (keep && !keep(k->name)) continue;
             put(out, static_cast<std::uint64_t>(k->name.size()));
             out.append(k->name);
             put(out, k->now.time_since_epoch().count());
@@ -912,6 +915,23 @@ std::size_t detector::live_keys() const {
 std::uint64_t detector::evicted_keys() const { return impl_->evicted; }
 
 std::string detector::save_rule(std::size_t rule) const { return impl_->save(rule); }
+
+std::string detector::save_keys(std::size_t rule, const key_filter& keep) const { return impl_->save(rule, keep); }
+
+std::size_t detector::forget_keys(std::size_t rule, const key_filter& drop) {
+    if (rule >= impl_->rules.size()) return 0;
+    auto& r = impl_->rules[rule];
+    std::size_t n = 0;
+    for (key_state* k = r.oldest; k != nullptr;) {
+        key_state* next = k->newer;
+        if (drop(k->name)) {
+            impl_->erase(r, *k);
+            ++n;
+        }
+        k = next;
+    }
+    return n;
+}
 
 bool detector::load_rule(std::size_t rule, std::string_view bytes) { return impl_->load(rule, bytes); }
 

@@ -30,6 +30,7 @@
 //   Authors are exact up to 65,536 per key and window; beyond that new authors count as unknown.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -111,6 +112,12 @@ public:
     // Returns false, changing nothing, when the bytes are not a snapshot this build can read.
     std::string save_rule(std::size_t rule) const;
     bool load_rule(std::size_t rule, std::string_view bytes);
+    // Cluster mode (issue 15): a partition's owner saves only the keys of its partition, in
+    // save_rule()'s format, and forgets them when the partition moves to another replica (so a
+    // later take-back loads them afresh instead of keeping stale windows). O(live keys of the rule).
+    using key_filter = std::function<bool(std::string_view key)>;
+    std::string save_keys(std::size_t rule, const key_filter& keep) const;
+    std::size_t forget_keys(std::size_t rule, const key_filter& drop);
 
     // Observations dropped because they were older than their key's window start.
     std::uint64_t ignored_observations() const;

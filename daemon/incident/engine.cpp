@@ -79,6 +79,7 @@ struct engine::impl {
     std::unordered_map<std::uint64_t, std::size_t> by_id;
     std::unordered_map<std::string, std::uint64_t> open_by_key;  // rule + '\0' + key
     std::uint64_t next_id = 1;
+    std::function<std::uint64_t(std::string_view, std::string_view)> id_source;  // cluster mode
 
     // Incidents by the earliest due time of their scheduled steps, so next_deadline() and tick()
     // never walk incidents with nothing due (a year of them, in a long-running daemon).
@@ -440,7 +441,7 @@ struct engine::impl {
         if (is_silenced(o.rule, o.key, now)) return 0;
 
         incident inc;
-        inc.id = next_id++;
+        inc.id = id_source ? id_source(o.rule, o.key) : next_id++;
         inc.rule = o.rule;
         inc.key = o.key;
         inc.severity = o.severity;
@@ -714,6 +715,35 @@ bool engine::silenced(std::string_view rule, std::string_view key, core::timesta
 void engine::set_next_id(std::uint64_t id) { impl_->next_id = std::max<std::uint64_t>(id, 1); }
 
 std::uint64_t engine::next_id() const { return impl_->next_id; }
+
+void engine::set_id_source(std::function<std::uint64_t(std::string_view rule, std::string_view key)> source) {
+    impl_->id_source = std::move(source);
+}
+
+std::vector<std::uint64_t> engine::drop(const std::function<bool(const incident&)>& which) {
+    std::vector<std::uint64_t> dropped;
+    for (const incident& inc : impl_->incidents)
+        if (which(inc)) dropped.push_back(inc.id);
+    if (dropped.empty()) return dropped;
+    const std::set<std::uint64_t> gone(dropped.begin(), dropped.end());
+    for (std::uint64_t id : dropped) {
+        const incident& inc = impl_->incidents[impl_->by_id.at(id)];
+        if (auto it = impl_->open_by_key.find(open_key(inc.rule, inc.key)); it != impl_->open_by_key.end() && it->second == id)
+            impl_->open_by_key.erase(it);
+        if (auto d = impl_->due_of.find(id); d != impl_->due_of.end()) {
+            impl_->due_queue.erase({d->second, id});
+            impl_->due_of.erase(d);
+        }
+        if (auto d = impl_->retire_of.find(id); d != impl_->retire_of.end()) {
+            impl_->retire_queue.erase({d->second, id});
+            impl_->retire_of.erase(d);
+        }
+    }
+    std::erase_if(impl_->incidents, [&](const incident& inc) { return gone.contains(inc.id); });
+    impl_->by_id.clear();
+    for (std::size_t i = 0; i < impl_->incidents.size(); ++i) impl_->by_id.emplace(impl_->incidents[i].id, i);
+    return dropped;
+}
 
 void engine::restore(std::vector<incident> saved, restore_reason why, core::timestamp now, std::vector<action>& out) {
     for (incident& inc : saved) {

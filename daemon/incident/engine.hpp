@@ -163,6 +163,12 @@ public:
     // Ids continue from here (default 1), so numbering survives a restart.
     void set_next_id(std::uint64_t id);
     std::uint64_t next_id() const;
+    // Cluster mode (issue 15): ids come from `source` (the partition's sequence, see
+    // cluster/incident_ids.hpp) instead of next_id(). Empty: next_id() again.
+    void set_id_source(std::function<std::uint64_t(std::string_view rule, std::string_view key)> source);
+    // Lets go of the incidents `which` selects, at once and without actions (their partition
+    // moved to another replica, which carries them on); returns their ids. O(incidents).
+    std::vector<std::uint64_t> drop(const std::function<bool(const incident&)>& which);
 
     // Re-adopts incidents saved before a restart or held by the engine a reload replaces (as
     // returned by incidents()): open ones block a second open() for their rule+key again and their

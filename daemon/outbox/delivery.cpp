@@ -148,10 +148,12 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
         return next;
     }
 
+    std::string instance() const { return events.instance.empty() ? db.instance_id() : events.instance; }
+
     asio::awaitable<void> deliver_from_memory(std::string key, notify::channel* ch) {
         auto self = shared_from_this();
         auto rec = memory.at(key).rec;
-        notify::delivery d{rec.key, rec.kind, rec.payload, rec.attempts + 1, db.instance_id()};
+        notify::delivery d{rec.key, rec.kind, rec.payload, rec.attempts + 1, instance()};
         auto result = co_await ch->deliver(d);
         auto now = clock.now();
         if (events.on_attempt) events.on_attempt(rec, result);
@@ -245,7 +247,7 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
 
     asio::awaitable<void> deliver(record rec, notify::channel* ch) {
         auto self = shared_from_this();
-        notify::delivery d{rec.key, rec.kind, rec.payload, std::max(rec.attempts, rec.started) + 1, db.instance_id()};
+        notify::delivery d{rec.key, rec.kind, rec.payload, std::max(rec.attempts, rec.started) + 1, instance()};
         // Only statements pay for this extra durable write: a duplicate page is harmless, a
         // duplicate public post is not, and the channel needs to know to check first.
         if (is_statement(rec) && !db.actions().mark_started(rec.seq)) {

@@ -54,6 +54,10 @@ struct delivery_events {
     // dead-letters it as the local cap does. Unset: only the local cap counts.
     enum class cap_verdict { send, hold, skip };
     std::function<boost::asio::awaitable<cap_verdict>(const record&, int cap)> shared_cap;
+    // Cluster mode: the instance destinations see in keys (notify::platform_key) instead of the
+    // state database's own, so whichever replica sends an action sends it under the same key and
+    // the destination's idempotency check recognises a predecessor's attempt. Empty: the database's.
+    std::string instance;
 };
 
 class delivery_loop {

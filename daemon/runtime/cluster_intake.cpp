@@ -5,6 +5,7 @@
 #include <future>
 
 #include "core/log.hpp"
+#include "runtime/partition_state.hpp"
 
 namespace crisisd::runtime {
 
@@ -56,17 +57,18 @@ bool decode_stream_mention(std::string_view payload, core::mention& m, bool& cou
 
 std::unique_ptr<cluster_intake> cluster_intake::open(lease_keeper& keeper, int partitions, detection& det,
                                                      const clock& clock, executor& ex, intake_events& events,
-                                                     std::string& error) {
+                                                     partition_owner& owner, std::string& error) {
     cluster::stream_settings ss;
     ss.partitions = partitions;
     auto stream = cluster::mention_stream::open(keeper.connection(), ss, error);
     if (!stream) return nullptr;
     return std::unique_ptr<cluster_intake>(
-        new cluster_intake(keeper, std::move(stream), partitions, det, clock, ex, events));
+        new cluster_intake(keeper, std::move(stream), partitions, det, clock, ex, events, owner));
 }
 
 cluster_intake::cluster_intake(lease_keeper& keeper, std::unique_ptr<cluster::mention_stream> stream, int partitions,
-                               detection& det, const clock& clock, executor& ex, intake_events& events)
+                               detection& det, const clock& clock, executor& ex, intake_events& events,
+                               partition_owner& owner)
     : keeper_(keeper),
       stream_(std::move(stream)),
       partitions_(partitions),
@@ -74,7 +76,7 @@ cluster_intake::cluster_intake(lease_keeper& keeper, std::unique_ptr<cluster::me
       clock_(clock),
       ex_(ex),
       events_(events),
-      last_sequence_(static_cast<std::size_t>(partitions), 0) {}
+      owner_(owner) {}
 
 cluster_intake::~cluster_intake() { stop(std::chrono::milliseconds(0)); }
 
@@ -169,73 +171,89 @@ void cluster_intake::publish_loop() {
 }
 
 void cluster_intake::consume_loop() {
-    std::map<int, std::unique_ptr<cluster::partition_consumer>> consumers;
+    struct bound {
+        std::unique_ptr<cluster::partition_consumer> consumer;
+        std::uint64_t epoch = 0;
+    };
+    std::map<int, bound> consumers;
     std::string error, last_error;
     auto& leases = keeper_.leases();
     while (!consumer_stop_) {
         const auto owned = leases.owned(cluster::mono_clock::now());
-        // A partition no longer ours: its consumer goes, its unacknowledged messages go to the next owner.
+        // A partition no longer ours: its consumer goes, its unprocessed messages go to the next owner.
         std::erase_if(consumers, [&](const auto& c) {
             return std::find(owned.begin(), owned.end(), c.first) == owned.end();
         });
-        if (owned.empty()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        std::vector<std::pair<int, partition_owner::resume>> ready;
+        for (int p : owned)
+            if (auto r = owner_.resume_point(p)) ready.emplace_back(p, *r);
+        if (ready.empty()) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
             continue;
         }
         // Short waits: one thread serves every owned partition in turn.
-        const auto wait = std::chrono::milliseconds(std::max<long>(5, 100 / static_cast<long>(owned.size())));
-        for (int p : owned) {
+        const auto wait = std::chrono::milliseconds(std::max<long>(5, 100 / static_cast<long>(ready.size())));
+        for (const auto& [p, at] : ready) {
             if (consumer_stop_) break;
-            const auto epoch = leases.epoch(p, cluster::mono_clock::now());
-            if (!epoch) continue;
+            if (!leases.may_send(p, cluster::mono_clock::now(), at.epoch)) continue;
             auto& c = consumers[p];
-            if (!c) {
-                c = cluster::partition_consumer::open(keeper_.connection(), stream_->settings(), p, error);
-                if (!c) {
+            if (!c.consumer || c.epoch != at.epoch) {
+                // Adopted under this epoch: a consumer made anew, from the state's sequence on.
+                c.consumer.reset();
+                c.consumer = cluster::partition_consumer::open(keeper_.connection(), stream_->settings(), p, error, at.after);
+                if (!c.consumer) {
                     if (error != last_error) core::log_warning("cluster: partition " + std::to_string(p) + ": " + error);
                     last_error = error;
                     consumers.erase(p);
                     std::this_thread::sleep_for(wait);
                     continue;
                 }
+                c.epoch = at.epoch;
             }
             // Shared with the executor's job, which may outlive this loop at shutdown.
             auto batch = std::make_shared<std::vector<cluster::stream_message>>();
-            if (!c->fetch(*batch, 256, wait, error)) {
+            if (!c.consumer->fetch(*batch, 256, wait, error)) {
                 if (error != last_error) core::log_warning("cluster: partition " + std::to_string(p) + ": " + error);
                 last_error = error;
                 // A fetch can fail at once (NATS reconnecting): no spinning until the lease lapses.
+                consumers.erase(p);
                 std::this_thread::sleep_for(wait);
                 continue;
             }
             if (batch->empty()) continue;
-            // Processed on the runtime's thread; the promise is kept after the step writer's
-            // commit, which frames_arriving() posted ahead of it.
+            // Processed on the runtime's thread; the promise is kept once the partition's state
+            // naming the batch is written (after the step writer's commit, which
+            // frames_arriving() posted ahead of the state write).
             auto processed = std::make_shared<std::promise<bool>>();
             auto result = processed->get_future();
-            ex_.post([this, p, e = *epoch, batch, processed] {
-                const bool ok = process_batch(p, e, *batch);
-                ex_.post([processed, ok] { processed->set_value(ok); });
+            ex_.post([this, p = p, e = at.epoch, batch, processed] {
+                process_batch(p, e, *batch, [processed](bool ok) { processed->set_value(ok); });
             });
             // The executor may be stopping (shutdown): never wait for it forever.
             while (result.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready)
                 if (consumer_stop_) return;
-            if (result.get() && leases.may_send(p, cluster::mono_clock::now(), *epoch)) c->ack(batch->back());
+            if (result.get() && leases.may_send(p, cluster::mono_clock::now(), at.epoch)) c.consumer->ack(batch->back());
         }
     }
 }
 
-bool cluster_intake::process_batch(int p, std::uint64_t epoch, const std::vector<cluster::stream_message>& batch) {
-    if (!keeper_.leases().may_send(p, cluster::mono_clock::now(), epoch)) return false;
+void cluster_intake::process_batch(int p, std::uint64_t epoch, const std::vector<cluster::stream_message>& batch,
+                                   std::function<void(bool)> done) {
+    const auto stored = owner_.last_processed(p, epoch);
+    if (!stored || !keeper_.leases().may_send(p, cluster::mono_clock::now(), epoch)) {
+        done(false);
+        return;
+    }
     events_.frames_arriving();
     const auto filter = [this, p](std::size_t rule, std::string_view key) {
         return cluster::partition_of(det_.pipe->rule(rule).name, key, partitions_) == p;
     };
     std::uint64_t counted = 0;
-    auto& last = last_sequence_[static_cast<std::size_t>(p)];
+    std::uint64_t last = *stored;
+    const std::uint64_t processed_before = last;
     for (const auto& msg : batch) {
-        // Delivered again after an acknowledgement that did not arrive: observed already.
-        if (msg.sequence <= last) continue;
+        // Processed already, by this owner or a predecessor (the state says so): skipped.
+        if (already_processed(last, msg.sequence)) continue;
         last = msg.sequence;
         bool counts = false;
         if (!decode_stream_mention(msg.payload, decoded_, counts)) {
@@ -248,8 +266,11 @@ bool cluster_intake::process_batch(int p, std::uint64_t epoch, const std::vector
         if (counts) ++counted;
         if (!det_.step.empty()) events_.stepped(clock_.monotonic());
     }
-    if (counted > 0) events_.mentions_processed(counted);
-    return true;
+    if (last == processed_before) {
+        done(true);   // all seen before: nothing to write, the acknowledgement may go
+        return;
+    }
+    owner_.batch_processed(p, epoch, last, counted, std::move(done));
 }
 
 cluster_intake_status cluster_intake::status() const {

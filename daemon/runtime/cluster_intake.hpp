@@ -20,8 +20,10 @@
 // one matching two partitions would be counted twice; one message per mention names the single
 // replica that counts it. It costs one publish for every mention, matched or not.
 //
-// Not done yet (the lease preview, see app/cli.hpp): the partition's incident state and outbox
-// stay in this replica's SQLite database, so a new owner starts the partition's keys afresh.
+// Exactly once: the partition's owner (cluster_node) keeps the last processed stream sequence in
+// the partition's state; the consumer of a newly adopted partition is made anew to start right
+// after it, and a message at or below it (redelivered) is skipped. A batch is counted and
+// acknowledged once the state naming its last sequence is written.
 //
 // Thread-safety: route(), start() and stop() on the runtime's thread; the publisher and the
 // consumer are threads of their own that reach the pipeline only through the executor.
@@ -29,7 +31,9 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <map>
+#include <optional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -49,6 +53,27 @@ namespace crisisd::runtime {
 std::string encode_stream_mention(const core::mention& m, bool counts);
 bool decode_stream_mention(std::string_view payload, core::mention& m, bool& counts);
 
+// Who owns the partitions' state (cluster_node): where a partition's consumption resumes, what
+// was processed, and when a batch's effects are written (only then is it acknowledged).
+class partition_owner {
+public:
+    struct resume {
+        std::uint64_t epoch = 0;   // the lease epoch the partition was adopted under
+        std::uint64_t after = 0;   // its state's last processed stream sequence
+    };
+    virtual ~partition_owner() = default;
+    // Any thread: nullopt while the partition is not adopted (not owned, or its state is loading).
+    virtual std::optional<resume> resume_point(int p) const = 0;
+    // Runtime thread: messages at or below it were processed already (already_processed());
+    // nullopt when the partition is no longer adopted under `epoch` (nothing may be processed).
+    virtual std::optional<std::uint64_t> last_processed(int p, std::uint64_t epoch) const = 0;
+    // Runtime thread: messages of `p` up to `last` were observed under `epoch`, `counted` of them
+    // counted; `done(true)` (on the runtime's thread) once the partition's state naming them is
+    // written, false when the partition was lost first.
+    virtual void batch_processed(int p, std::uint64_t epoch, std::uint64_t last, std::uint64_t counted,
+                                 std::function<void(bool)> done) = 0;
+};
+
 struct cluster_intake_status {
     long queued = 0;            // messages waiting for the publisher
     long published = 0;         // stored by the stream (or found there already)
@@ -61,7 +86,8 @@ class cluster_intake final : public mention_router {
 public:
     // Opens the mention stream (blocking: before the event loop runs); nullptr and `error` on failure.
     static std::unique_ptr<cluster_intake> open(lease_keeper& keeper, int partitions, detection& det, const clock& clock,
-                                                executor& ex, intake_events& events, std::string& error);
+                                                executor& ex, intake_events& events, partition_owner& owner,
+                                                std::string& error);
     ~cluster_intake() override;
     cluster_intake(const cluster_intake&) = delete;
     cluster_intake& operator=(const cluster_intake&) = delete;
@@ -81,12 +107,14 @@ public:
 
 private:
     cluster_intake(lease_keeper& keeper, std::unique_ptr<cluster::mention_stream> stream, int partitions,
-                   detection& det, const clock& clock, executor& ex, intake_events& events);
+                   detection& det, const clock& clock, executor& ex, intake_events& events, partition_owner& owner);
     void publish_loop();
     void consume_loop();
-    // On the executor: observes a batch of partition `p` fetched under `epoch`; false when the
+    // On the executor: observes a batch of partition `p` fetched under `epoch`, skipping what the
+    // partition's state says was processed, and hands it to the owner; `done(false)` when the
     // lease no longer holds (nothing observed).
-    bool process_batch(int p, std::uint64_t epoch, const std::vector<cluster::stream_message>& batch);
+    void process_batch(int p, std::uint64_t epoch, const std::vector<cluster::stream_message>& batch,
+                       std::function<void(bool)> done);
 
     lease_keeper& keeper_;
     std::unique_ptr<cluster::mention_stream> stream_;
@@ -95,9 +123,9 @@ private:
     const clock& clock_;
     executor& ex_;
     intake_events& events_;
+    partition_owner& owner_;
     std::vector<std::pair<std::size_t, std::string>> pairs_;   // route() scratch (runtime thread)
     core::mention decoded_;                                    // process_batch scratch (runtime thread)
-    std::vector<std::uint64_t> last_sequence_;                 // by partition (runtime thread)
 
     mutable std::mutex m_;
     std::condition_variable cv_;

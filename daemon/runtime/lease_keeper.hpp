@@ -57,6 +57,8 @@ public:
     lease_keeper(const lease_keeper&) = delete;
     lease_keeper& operator=(const lease_keeper&) = delete;
 
+    // Replaces the change handler; before start() only.
+    void set_change_handler(change_handler on_change) { on_change_ = std::move(on_change); }
     // Starts the lease thread: the first round runs at once.
     void start();
     // Stops the thread; with `release`, gives every lease up first (a graceful shutdown, once the

@@ -177,4 +177,27 @@ std::optional<record> action_store::find(std::string_view key) {
     return out;
 }
 
+bool action_store::adopt(const record& r) {
+    // Rare (a partition taken over): prepared per call rather than kept.
+    detail::statement up(c_.db,
+                         "INSERT INTO actions(key, incident_id, channel, kind, payload, state, attempts, created_us, "
+                         "next_attempt_us, done_us, last_error, started) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+                         "?11, ?12) ON CONFLICT(key) DO UPDATE SET state = excluded.state, attempts = excluded.attempts, "
+                         "next_attempt_us = excluded.next_attempt_us, done_us = excluded.done_us, "
+                         "last_error = excluded.last_error, started = excluded.started");
+    up.bind(1, r.key).bind(2, static_cast<std::int64_t>(r.incident_id)).bind(3, r.channel).bind(4, r.kind);
+    up.bind(5, r.payload).bind(6, to_string(r.state)).bind(7, std::int64_t{r.attempts}).bind(8, micros(r.created_at));
+    up.bind(9, micros(r.next_attempt));
+    if (r.done_at) up.bind(10, micros(*r.done_at));
+    else up.bind_null(10);
+    up.bind(11, r.last_error).bind(12, std::int64_t{r.started});
+    return c_.run(up);
+}
+
+bool action_store::forget_partition(std::uint64_t base, int partition) {
+    detail::statement del(c_.db, "DELETE FROM actions WHERE incident_id % ?1 = ?2");
+    del.bind(1, static_cast<std::int64_t>(base)).bind(2, std::int64_t{partition});
+    return c_.run(del);
+}
+
 }  // namespace crisisd::state

@@ -77,6 +77,14 @@ public:
     std::size_t count(record_state s);
     std::vector<record> for_incident(std::uint64_t incident_id);
     std::optional<record> find(std::string_view key);
+    // Cluster mode (issue 15): a record as a partition's previous owner left it (state, attempts,
+    // started), inserted, or written over the row with its key. The delivery loop then carries
+    // it on as after a restart: an attempt started and not recorded is checked with the
+    // destination first.
+    bool adopt(const record& r);
+    // Deletes the records of the partition's incidents (incident_id % base == partition): the
+    // partition moved to another replica, whose state in JetStream is what counts.
+    bool forget_partition(std::uint64_t base, int partition);
 
     // Why the last write failed (the database's, shared by every store).
     const std::string& last_error() const { return c_.last_error; }

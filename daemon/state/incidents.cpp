@@ -66,4 +66,10 @@ std::size_t incident_store::count() {
     return n;
 }
 
+bool incident_store::forget_partition(std::uint64_t base, int partition) {
+    detail::statement del(c_.db, "DELETE FROM incidents WHERE id % ?1 = ?2");
+    del.bind(1, static_cast<std::int64_t>(base)).bind(2, std::int64_t{partition});
+    return c_.run(del);
+}
+
 }  // namespace crisisd::state

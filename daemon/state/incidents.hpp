@@ -38,6 +38,9 @@ public:
     forgotten forget_resolved_before(core::timestamp resolved_before);
 
     std::size_t count();
+    // Cluster mode (issue 15): deletes the snapshots of a partition's incidents (id % base ==
+    // partition), which live in JetStream with the partition's owner.
+    bool forget_partition(std::uint64_t base, int partition);
 
 private:
     detail::connection& c_;

@@ -1,18 +1,24 @@
-// failover_trials: issue 15's failover trials. Each trial starts three crisisd replicas (the
-// partitions preview, CRISISD_CLUSTER_PREVIEW=partitions) on one three-node NATS cluster, sends
-// a key's ten angry authors (and unrelated mentions) to the replicas, and SIGKILLs the key's
-// owner at a random moment:
-//   idle — before any of the key's mentions;
-//   mid  — after k of them (k random) were counted, the rest sent to the survivors;
-//   veto — after the page, while the statement's 5 s veto wait runs.
-// It reports per trial and per moment: the takeover time (kill → a survivor holds the key's
-// partition), pages and statements on the file channels of all three, and whether the mentions
-// were counted exactly once (the dead replica's last count plus the survivors'). Until a
-// partition's incidents and outbox move with its lease, `mid` and `veto` are expected to lose
-// the page or the statement: the tool measures how far the preview is from the issue's bar.
+// failover_trials: issue 15's failover trials. Each trial starts three crisisd replicas
+// (partitions mode) on one three-node NATS cluster, sends a key's ten angry authors (and
+// unrelated mentions) to the replicas, and SIGKILLs the key's owner at a random moment:
+//   idle     — before any of the key's mentions;
+//   mid      — after k of them (k random, 1..9) were counted, the rest sent to the survivors;
+//   veto     — after the page, at a random point of the statement's 5 s veto wait;
+//   inflight — while the statement's request is at the Mastodon stand-in (its answer held
+//              until the owner is dead: the post exists, the owner never learnt it).
+// The page goes to a file channel on each replica, the statement to one Mastodon stand-in
+// (tests/fakes, Idempotency-Key honoured as Mastodon does) shared by the three.
 //
-//   failover_trials [--trials N] [--moment idle|mid|veto|random] [--binary PATH]
-// Exit 0 when every trial met the bar (takeover ≤ 10 s, one page, one statement, exact counts).
+// Bar per trial: takeover (kill → a survivor holds the key's partition) ≤ 10 s; the page
+// delivered at least once (over the three file channels); exactly one status on the stand-in;
+// every mention counted exactly once. The count: crisisd_mentions_processed_total of the
+// survivors, plus the killed owner's as read right before the kill. So that this reading is the
+// owner's final count, the kill comes when everything sent so far is counted (the sum over the
+// three equals what was sent): a replica counts a mention only once the partition state naming
+// it is written to JetStream, so what it counted is exactly what a successor skips.
+//
+//   failover_trials [--trials N] [--moment idle|mid|veto|inflight|random] [--binary PATH]
+// Exit 0 when every trial met the bar.
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -24,10 +30,12 @@
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "child_process.hpp"
 #include "cluster/mention_stream.hpp"
+#include "fakes/fake_apis.hpp"
 #include "fakes/io_thread.hpp"
 #include "nats_cluster.hpp"
 #include "net/http_client.hpp"
@@ -65,9 +73,10 @@ std::size_t lines_in(const fs::path& file) {
     return n;
 }
 
-bool start(replica& r, const std::string& binary, const std::vector<std::string>& servers) {
+bool start(replica& r, const std::string& binary, const std::vector<std::string>& servers, const std::string& mastodon) {
     fs::create_directories(r.folder);
     std::ofstream(r.folder / "ingest-token") << ingest_token;
+    std::ofstream(r.folder / "brand-token") << "brand-token";
     std::string list;
     for (const auto& u : servers) list += (list.empty() ? "\"" : ", \"") + u + "\"";
     std::ofstream(r.folder / "crisisd.yaml") << R"(sources:
@@ -75,7 +84,12 @@ bool start(replica& r, const std::string& binary, const std::vector<std::string>
                                              << (r.folder / "ingest-token").string() << R"(}", trusted: true }
 channels:
   - { name: pager, type: file, path: ")" << (r.folder / "pages.jsonl").string() << R"(" }
-  - { name: brand, type: file, path: ")" << (r.folder / "brand.jsonl").string() << R"(" }
+  - name: brand
+    type: mastodon
+    base_url: ")" << mastodon << R"("
+    token: "${file:)" << (r.folder / "brand-token").string() << R"(}"
+    timeout: 30s
+    retry: { initial: 100ms, max: 500ms }
 rules:
   - name: acme-outage
     match: { keywords: ["acme"] }
@@ -99,8 +113,8 @@ admin: { listen: "127.0.0.1:0", tokens_file: ")" << crisisd::testing::write_admi
 storage: { path: ")" << (r.folder / "state.db").string() << R"(" }
 cluster:
   name: )" << r.name << "\n  partitions: " << partitions << "\n  nats: { servers: [" << list << "] }\n";
-    r.process = std::make_unique<child_process>(std::vector<std::string>{
-        "/usr/bin/env", "CRISISD_CLUSTER_PREVIEW=partitions", binary, "run", "--config", (r.folder / "crisisd.yaml").string()});
+    r.process = std::make_unique<child_process>(
+        std::vector<std::string>{binary, "run", "--config", (r.folder / "crisisd.yaml").string()});
     r.admin = r.process->wait_for_port(R"(console on http://127\.0\.0\.1:(\d+)/)", 30s);
     r.ingest = r.process->wait_for_port(R"(source ingest: HTTP ingest on .* \(port (\d+)\))", 5s);
     return r.admin != 0 && r.ingest != 0;
@@ -125,20 +139,28 @@ std::string mention(const std::string& id, const std::string& author, const std:
 struct outcome {
     std::string moment;
     double takeover_s = -1;
-    std::size_t pages = 0, statements = 0;
+    std::size_t pages = 0, statements = 0, statement_requests = 0;
     bool counted_once = false;
     double counted = 0;   // the dead replica's last count plus the survivors'
     int distinct = 0;
     std::string why;   // set when the trial could not run (setup)
     bool ok() const {
-        return why.empty() && takeover_s >= 0 && takeover_s <= 10 && pages == 1 && statements == 1 && counted_once;
+        return why.empty() && takeover_s >= 0 && takeover_s <= 10 && pages >= 1 && statements == 1 && counted_once;
     }
 };
 
-outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::string& binary,
-              const crisisd::testing::nats_cluster& nats, const fs::path& dir) {
+outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::string& binary, const fs::path& dir) {
     outcome o;
     o.moment = moment;
+    // A NATS cluster of its own per trial: the partitions' state lives there now, and a trial
+    // must not adopt the incident an earlier trial left open for the same key.
+    crisisd::testing::nats_cluster nats;
+    if (std::string why; !nats.start(why)) {
+        o.why = why;
+        return o;
+    }
+    crisisd::testing::fake_mastodon mastodon("brand-token");
+    mastodon.start();
     std::deque<replica> rs;
     for (const char* s : {"a", "b", "c"}) {
         replica r;
@@ -153,8 +175,17 @@ outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::st
                 r.process->wait_exit(20s);
             }
     };
+    // A NATS cluster just started may not yet place an R3 stream ("no suitable peers for
+    // placement"): crisisd then exits at start, as systemd would restart it, so does the tool.
+    auto started = [&](replica& r) {
+        for (int attempt = 0; attempt < 3; ++attempt) {
+            if (start(r, binary, nats.urls(), mastodon.base_url())) return true;
+            std::this_thread::sleep_for(2s);
+        }
+        return false;
+    };
     for (auto& r : rs)
-        if (!start(r, binary, nats.urls())) {
+        if (!started(r)) {
             o.why = "replica " + r.name + " did not start: " + (r.process ? r.process->stderr_text() : "");
             stop_all();
             return o;
@@ -183,13 +214,18 @@ outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::st
     for (int i = 0; i < 6; ++i, ++distinct)
         ingest(rs[static_cast<std::size_t>(i % 3)], mention(prefix + "u" + std::to_string(i), "@other" + std::to_string(i),
                                                             "lovely weather at the lake today"));
-    const int before = moment == "idle" ? 0 : moment == "veto" ? 10 : std::uniform_int_distribution<int>(1, 9)(rng);
+    const bool late = moment == "veto" || moment == "inflight";
+    const int before = moment == "idle" ? 0 : late ? 10 : std::uniform_int_distribution<int>(1, 9)(rng);
+    if (moment == "inflight") mastodon.hold_next(1);
     auto angry = [&](int i, const replica& to) {
         ingest(to, mention(prefix + "m" + std::to_string(i), "@user" + std::to_string(i),
                            "acme is down again, this is terrible and awful!"));
     };
     for (int i = 0; i < before; ++i, ++distinct) angry(i, rs[static_cast<std::size_t>(i % 3)]);
-    if (moment == "veto") wait_until([&] { return lines_in(rs[owner].folder / "pages.jsonl") >= 1; }, 20s);
+    if (late) wait_until([&] { return lines_in(rs[owner].folder / "pages.jsonl") >= 1; }, 20s);
+    if (moment == "veto")
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 4000)(rng)));
+    if (moment == "inflight" && !mastodon.wait_for_requests(1, 20s)) o.why = "the statement's request never came";
     // The owner's count dies with it: read it once everything sent so far is counted somewhere,
     // or a mention it counts after the reading would look lost.
     auto counted_now = [&] {
@@ -203,6 +239,8 @@ outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::st
     rs[owner].process->signal(SIGKILL);
     rs[owner].process->wait_exit(10s);
     rs[owner].alive = false;
+    // The stand-in posted the held status; the dead owner never hears so.
+    if (moment == "inflight") mastodon.release();
     const auto killed = std::chrono::steady_clock::now();
     for (int i = before; i < 10; ++i, ++distinct) angry(i, rs[survivors[static_cast<std::size_t>(i % 2)]]);
     if (wait_until([&] { return figure(rs[survivors[0]], series) == 1 || figure(rs[survivors[1]], series) == 1; }, 30s))
@@ -218,13 +256,18 @@ outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::st
         for (auto i : survivors) sum += std::max(0.0, figure(rs[i], "crisisd_mentions_processed_total"));
         return sum;
     };
-    // A killed owner's fetched, unacknowledged batch comes back after the stream's ack wait (10 s).
-    wait_until([&] { return counted() >= distinct && all_lines("brand.jsonl") >= 1; }, 25s);
+    // In flight: the survivor asks again with the same Idempotency-Key (the stand-in answers
+    // with the first status); otherwise one post.
+    const std::size_t asks = moment == "inflight" ? 2 : 1;
+    wait_until([&] { return counted() >= distinct && all_lines("pages.jsonl") >= 1 && mastodon.statuses().size() >= 1 &&
+                            mastodon.requests() >= asks; },
+               30s);
     o.counted = counted();
     o.distinct = distinct;
     o.counted_once = o.counted == distinct;
     o.pages = all_lines("pages.jsonl");
-    o.statements = all_lines("brand.jsonl");
+    o.statements = mastodon.statuses().size();
+    o.statement_requests = mastodon.requests();
     stop_all();
     return o;
 }
@@ -241,36 +284,32 @@ int main(int argc, char** argv) {
         else if (a == "--moment" && i + 1 < argc) moment = argv[++i];
         else if (a == "--binary" && i + 1 < argc) binary = argv[++i];
         else {
-            std::fprintf(stderr, "usage: failover_trials [--trials N] [--moment idle|mid|veto|random] [--binary PATH]\n");
+            std::fprintf(stderr,
+                         "usage: failover_trials [--trials N] [--moment idle|mid|veto|inflight|random] [--binary PATH]\n");
             return 64;
         }
     }
-    crisisd::testing::nats_cluster nats;
-    if (!nats.available()) {
+    if (!crisisd::testing::nats_cluster().available()) {
         std::fprintf(stderr, "nats-server is not installed\n");
-        return 69;
-    }
-    std::string why;
-    if (!nats.start(why)) {
-        std::fprintf(stderr, "%s\n", why.c_str());
         return 69;
     }
     const auto dir = crisisd::testing::make_temp_dir("crisisd-failover");
     std::mt19937 rng(std::random_device{}());
-    const std::array<const char*, 3> moments{"idle", "mid", "veto"};
+    const std::array<const char*, 4> moments{"idle", "mid", "veto", "inflight"};
     std::map<std::string, std::pair<int, int>> by_moment;   // ok, total
     std::vector<double> takeovers;
     int failures = 0;
     for (int t = 1; t <= trials; ++t) {
-        const std::string m = moment == "random" ? moments[std::uniform_int_distribution<std::size_t>(0, 2)(rng)] : moment;
-        auto o = trial(t, m, rng, binary, nats, dir);
+        const std::string m = moment == "random" ? moments[std::uniform_int_distribution<std::size_t>(0, moments.size() - 1)(rng)] : moment;
+        auto o = trial(t, m, rng, binary, dir);
         if (o.takeover_s >= 0) takeovers.push_back(o.takeover_s);
         auto& [ok, total] = by_moment[m];
         ++total;
         if (o.ok()) ++ok;
         else ++failures;
-        std::printf("trial %d (%s): %s takeover=%.1fs pages=%zu statements=%zu counted=%g/%d%s%s\n", t, m.c_str(),
-                    o.ok() ? "ok" : "FAILED", o.takeover_s, o.pages, o.statements, o.counted, o.distinct,
+        std::printf("trial %d (%s): %s takeover=%.1fs pages=%zu statements=%zu (requests %zu) counted=%g/%d%s%s\n", t,
+                    m.c_str(), o.ok() ? "ok" : "FAILED", o.takeover_s, o.pages, o.statements, o.statement_requests,
+                    o.counted, o.distinct,
                     o.why.empty() ? "" : " why=", o.why.c_str());
         std::fflush(stdout);
     }

@@ -106,20 +106,22 @@ TEST(cli, check_config_refuses_huge_values_and_alias_bombs) {
     }
 }
 
-// The runtime does not run on the cluster module yet: a config asking for replicas is refused,
-// never started as a lone process that would page and post beside its peers.
-TEST(cli, a_cluster_section_is_refused_until_replicas_are_supported) {
+// Issue 15: `cluster:` is a mode of its own now (no preview to ask for). check-config accepts it
+// without reaching NATS; run needs NATS and says so when none answers, never starting as a lone
+// process that would page and post beside its peers.
+TEST(cli, a_cluster_section_is_checked_offline_and_run_needs_nats) {
     auto dir = fs::temp_directory_path() / ("crisisd-cli-cluster-" + std::to_string(::getpid()));
     fs::remove_all(dir);
     fs::create_directories(dir);
-    std::ofstream(dir / "crisisd.yaml") << "cluster:\n  name: replica-1\n  nats: { servers: [\"nats://127.0.0.1:4222\"] }\n";
-    for (const char* command : {"check-config", "run"}) {
-        child_process p({CRISISD_BINARY, command, "--config", (dir / "crisisd.yaml").string()});
-        EXPECT_EQ(p.wait_exit(20s), 78) << command << ": " << p.stderr_text();
-        EXPECT_NE(p.stderr_text().find("'cluster': running crisisd as several replicas is not available"),
-                  std::string::npos)
-            << p.stderr_text();
-    }
+    // Port 1: nothing listens there.
+    std::ofstream(dir / "crisisd.yaml") << "storage: { path: \"" << (dir / "state.db").string()
+                                        << "\" }\ncluster:\n  name: replica-1\n  nats: { servers: [\"nats://127.0.0.1:1\"] }\n";
+    child_process check({CRISISD_BINARY, "check-config", "--config", (dir / "crisisd.yaml").string()});
+    EXPECT_EQ(check.wait_exit(20s), 0) << check.stderr_text();
+    EXPECT_EQ(check.stdout_text(), "OK\n");
+    child_process run({CRISISD_BINARY, "run", "--config", (dir / "crisisd.yaml").string()});
+    EXPECT_NE(run.wait_exit(20s), 0) << run.stderr_text();
+    EXPECT_NE(run.stderr_text().find("cluster: connect"), std::string::npos) << run.stderr_text();
     fs::remove_all(dir);
 }
 

@@ -81,6 +81,38 @@ std::unique_ptr<kv_bucket> kv_bucket::open(nats_connection& conn, const std::str
     return std::unique_ptr<kv_bucket>(new kv_bucket(conn, s.bucket, kv));
 }
 
+std::unique_ptr<kv_bucket> kv_bucket::open_durable(nats_connection& conn, const std::string& bucket, int replicas,
+                                                   std::string& error) {
+    kvConfig cfg;
+    kvConfig_Init(&cfg);
+    cfg.Bucket = bucket.c_str();
+    cfg.Description = "crisisd partition state";
+    cfg.History = 1;
+    cfg.Replicas = replicas;
+    cfg.StorageType = js_FileStorage;
+    jsOptions jo;
+    jsOptions_Init(&jo);
+    jo.Wait = std::max<std::int64_t>(10000, conn.settings().request_timeout.count());
+    jsCtx* admin = nullptr;
+    natsStatus st = natsConnection_JetStream(&admin, conn.handles().connection, &jo);
+    if (st != NATS_OK) {
+        error = "state bucket " + bucket + ": " + nats_error(st);
+        return nullptr;
+    }
+    kvStore* kv = nullptr;
+    st = js_CreateKeyValue(&kv, admin, &cfg);
+    std::string create_error = st == NATS_OK ? std::string() : nats_error(st);
+    if (kv) kvStore_Destroy(kv);
+    kv = nullptr;
+    jsCtx_Destroy(admin);
+    st = js_KeyValue(&kv, conn.handles().js, bucket.c_str());
+    if (st != NATS_OK) {
+        error = "state bucket " + bucket + ": " + (create_error.empty() ? nats_error(st) : create_error);
+        return nullptr;
+    }
+    return std::unique_ptr<kv_bucket>(new kv_bucket(conn, bucket, kv));
+}
+
 kv_write_result kv_bucket::publish(const std::string& key, const std::string& value, bool check, std::uint64_t expected) {
     kv_write_result r;
     std::string subject = "$KV." + bucket_ + "." + key;
@@ -180,6 +212,14 @@ bool kv_bucket::get(const std::string& key, kv_entry& out, std::string& error) {
     out.revision = kvEntry_Revision(e);
     out.deleted = kvEntry_Operation(e) != kvOp_Put;
     kvEntry_Destroy(e);
+    return true;
+}
+
+bool kv_bucket::get(const std::string& key, std::string& value, std::uint64_t& revision, std::string& error) {
+    kv_entry entry;
+    if (!get(key, entry, error)) return false;
+    revision = entry.revision;
+    value = entry.deleted ? std::string() : std::move(entry.value);
     return true;
 }
 

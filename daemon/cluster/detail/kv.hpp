@@ -40,6 +40,9 @@ public:
     // `description` is what the servers show for it.
     static std::unique_ptr<kv_bucket> open(nats_connection& conn, const std::string& bucket, std::chrono::milliseconds ttl,
                                            int replicas, const char* description, std::string& error);
+    // A bucket whose entries never expire (history 1): the partitions' state.
+    static std::unique_ptr<kv_bucket> open_durable(nats_connection& conn, const std::string& bucket, int replicas,
+                                                   std::string& error);
     ~kv_bucket();
 
     // Writes `value` if the key's latest revision is `expected` (0: the key has no entry at all).
@@ -52,6 +55,9 @@ public:
     bool revision(const std::string& key, std::uint64_t& out, std::string& error);
     // The latest entry of one key (revision 0 when absent); false on failure.
     bool get(const std::string& key, kv_entry& out, std::string& error);
+    // The latest value and revision of one key (revision 0 and no value when absent or deleted);
+    // false on failure.
+    bool get(const std::string& key, std::string& value, std::uint64_t& revision, std::string& error);
 
 private:
     kv_bucket(nats_connection& conn, std::string bucket, void* kv);

@@ -773,3 +773,30 @@ TEST(detector_shift, the_ring_turns_with_a_shift_of_any_size) {
 
 }  // namespace
 }  // namespace crisisd::detect
+
+namespace crisisd::detect {
+namespace {
+
+// Cluster mode: a partition's owner saves only its partition's keys and forgets them when the
+// partition moves; the saved bytes load like a whole rule's.
+TEST(detector_snapshot, save_keys_keeps_only_the_chosen_keys_and_forget_keys_drops_them) {
+    auto r = rule(all_of({cond(metric::count, comparison::ge, 1e9)}));
+    harness before(r);
+    before.see(t0, neg(1), "mine");
+    before.see(t0, neg(2), "mine");
+    before.see(t0, neg(3), "theirs");
+    const std::string bytes = before.d.save_keys(0, [](std::string_view key) { return key == "mine"; });
+
+    harness after(r);
+    ASSERT_TRUE(after.d.load_rule(0, bytes));
+    EXPECT_TRUE(after.d.tracks(0, "mine"));
+    EXPECT_FALSE(after.d.tracks(0, "theirs"));
+    EXPECT_DOUBLE_EQ(after.d.metrics(0, "mine", t0)->count, 2);
+
+    EXPECT_EQ(before.d.forget_keys(0, [](std::string_view key) { return key == "mine"; }), 1u);
+    EXPECT_FALSE(before.d.tracks(0, "mine"));
+    EXPECT_TRUE(before.d.tracks(0, "theirs"));
+}
+
+}  // namespace
+}  // namespace crisisd::detect

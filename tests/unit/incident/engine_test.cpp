@@ -1247,3 +1247,32 @@ TEST(engine_shift, a_step_back_keeps_waits_silences_and_history_in_step) {
 
 }  // namespace
 }  // namespace crisisd::incident
+
+namespace crisisd::incident {
+namespace {
+
+// Cluster mode: ids come from the partition's sequence, and a partition that moved away leaves
+// the engine without actions, its rule+key free for the next owner's copy.
+using namespace std::chrono_literals;
+
+TEST(engine_cluster, ids_come_from_the_id_source_and_drop_lets_incidents_go_without_actions) {
+    engine e(outage_settings());
+    e.set_id_source([](std::string_view, std::string_view) { return std::uint64_t{120007}; });
+    std::vector<action> out;
+    const auto id = e.open(outage(), t0, out);
+    EXPECT_EQ(id, 120007u);
+    EXPECT_EQ(out[0].idempotency_key, "120007/open/0/oncall-pagerduty");
+    ASSERT_NE(e.next_deadline(), std::nullopt);
+
+    out.clear();
+    const auto dropped = e.drop([](const incident& inc) { return inc.id % 10000 == 7; });
+    EXPECT_EQ(dropped, std::vector<std::uint64_t>{120007});
+    EXPECT_EQ(e.find(120007), nullptr);
+    EXPECT_EQ(e.find_open("isp-outage", "liwest"), nullptr);
+    EXPECT_EQ(e.next_deadline(), std::nullopt);
+    e.tick(t0 + 1h, out);
+    EXPECT_TRUE(out.empty());
+}
+
+}  // namespace
+}  // namespace crisisd::incident

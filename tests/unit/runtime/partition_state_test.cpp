@@ -1,0 +1,110 @@
+// A partition's state as it goes to JetStream (runtime/partition_state.hpp): what a new owner
+// reads must be what the old one wrote, and what it cannot read it refuses whole.
+#include <gtest/gtest.h>
+
+#include "runtime/partition_state.hpp"
+
+namespace crisisd::runtime {
+namespace {
+
+using namespace std::chrono_literals;
+
+const core::timestamp t0 = core::timestamp(std::chrono::duration_cast<core::duration>(1'790'000'000s));
+
+partition_state sample() {
+    partition_state s;
+    s.partition = 7;
+    s.epoch = 42;
+    s.next_sequence = 13;
+    s.last_stream_sequence = 98765;
+    s.counted = 321;
+    incident::incident inc;
+    inc.id = 120007;
+    inc.rule = "acme-outage";
+    inc.key = "acme";
+    inc.playbook = "outage";
+    inc.opened_at = t0;
+    incident::step_status st;
+    st.index = 1;
+    st.kind = incident::step_kind::statement;
+    st.due = t0 + 5s;
+    st.preview = "We know about the outage.";
+    inc.steps.push_back(st);
+    s.incidents.push_back(inc);
+    state::record r;
+    r.key = "120007/open/0/pager";
+    r.incident_id = 120007;
+    r.channel = "pager";
+    r.kind = "notify";
+    r.payload = R"({"event":"opened"})";
+    r.state = state::record_state::pending;
+    r.attempts = 1;
+    r.started = 2;
+    r.created_at = t0;
+    r.next_attempt = t0 + 3s;
+    r.last_error = "503";
+    s.records.push_back(r);
+    r.key = "120007/open/1/brand";
+    r.state = state::record_state::sent;
+    r.done_at = t0 + 6s;
+    r.last_error.clear();
+    s.records.push_back(r);
+    s.silences.push_back({"acme-outage", "", "ops@example.com", t0 + 1h});
+    s.detectors["acme-outage"] = std::string("\0\x01\xff binary", 10);
+    return s;
+}
+
+TEST(partition_state, round_trips_every_field) {
+    const auto in = sample();
+    const auto out = decode_partition_state(encode_partition_state(in));
+    ASSERT_TRUE(out.has_value());
+    EXPECT_EQ(out->partition, 7);
+    EXPECT_EQ(out->epoch, 42u);
+    EXPECT_EQ(out->next_sequence, 13u);
+    EXPECT_EQ(out->last_stream_sequence, 98765u);
+    EXPECT_EQ(out->counted, 321u);
+    ASSERT_EQ(out->incidents.size(), 1u);
+    EXPECT_EQ(out->incidents[0].id, 120007u);
+    ASSERT_EQ(out->incidents[0].steps.size(), 1u);
+    EXPECT_EQ(out->incidents[0].steps[0].due, t0 + 5s);
+    EXPECT_EQ(out->incidents[0].steps[0].preview, "We know about the outage.");
+    ASSERT_EQ(out->records.size(), 2u);
+    EXPECT_EQ(out->records[0].key, "120007/open/0/pager");
+    EXPECT_EQ(out->records[0].state, state::record_state::pending);
+    EXPECT_EQ(out->records[0].attempts, 1);
+    EXPECT_EQ(out->records[0].started, 2);
+    EXPECT_EQ(out->records[0].next_attempt, t0 + 3s);
+    EXPECT_EQ(out->records[0].last_error, "503");
+    EXPECT_FALSE(out->records[0].done_at.has_value());
+    EXPECT_EQ(out->records[1].state, state::record_state::sent);
+    EXPECT_EQ(out->records[1].done_at, t0 + 6s);
+    EXPECT_EQ(out->records[1].payload, R"({"event":"opened"})");
+    ASSERT_EQ(out->silences.size(), 1u);
+    EXPECT_EQ(out->silences[0].rule, "acme-outage");
+    EXPECT_EQ(out->silences[0].key, "");
+    EXPECT_EQ(out->silences[0].until, t0 + 1h);
+    ASSERT_EQ(out->detectors.count("acme-outage"), 1u);
+    EXPECT_EQ(out->detectors.at("acme-outage"), std::string("\0\x01\xff binary", 10));
+}
+
+TEST(partition_state, anything_unreadable_refuses_the_whole_state) {
+    EXPECT_FALSE(decode_partition_state("not json").has_value());
+    EXPECT_FALSE(decode_partition_state(R"({"v":2})").has_value());
+    EXPECT_FALSE(decode_partition_state(R"({"v":1,"incidents":["{broken"]})").has_value());
+    EXPECT_FALSE(decode_partition_state(R"({"v":1,"records":[{"key":"k","state":"maybe"}]})").has_value());
+    EXPECT_FALSE(decode_partition_state(R"({"v":1,"detectors":{"r":"zz"}})").has_value());
+    const auto empty = decode_partition_state(R"({"v":1})");
+    ASSERT_TRUE(empty.has_value());
+    EXPECT_EQ(empty->next_sequence, 1u);
+    EXPECT_EQ(empty->last_stream_sequence, 0u);
+}
+
+TEST(partition_state, a_message_at_or_below_the_stored_sequence_is_skipped) {
+    EXPECT_TRUE(already_processed(10, 9));
+    EXPECT_TRUE(already_processed(10, 10));
+    EXPECT_FALSE(already_processed(10, 11));
+    EXPECT_FALSE(already_processed(0, 1));
+}
+
+}  // namespace
+}  // namespace crisisd::runtime
