@@ -300,7 +300,10 @@ private:
                     }
                 }
             }
-            for (std::size_t i = 0; i < pairs_.size(); ++i) {
+            // Only the pairs polled this round: one accepted just now has no entry in `fds`, and
+            // reading its stale slot would block this thread (and every connection) on a read.
+            const std::size_t polled = (fds.size() - 2) / 2;
+            for (std::size_t i = 0; i < polled; ++i) {
                 auto& p = pairs_[i];
                 for (int side = 0; side < 2 && p.a >= 0; ++side) {
                     auto& f = fds[2 + 2 * i + static_cast<std::size_t>(side)];
