@@ -317,9 +317,10 @@ struct daemon::impl final : admin::daemon_access,
     std::optional<create_error> build_source_leases();
 
     // What names a statement's slot in the shared cap: its idempotency key, the same on whichever
-    // replica retries it once incident ids carry their partition (cluster/incident_ids.hpp). An
-    // id that does not (incidents numbered per replica) may be another replica's too, so its key
-    // is made this database's own: a retry by the next owner then takes a fresh slot, erring low.
+    // replica retries it, since cluster incident ids carry their partition (cluster/incident_ids.hpp).
+    // An id that does not (numbered before this database joined a cluster) may be another
+    // replica's too, so its key is made this database's own: a retry by the next owner then takes
+    // a fresh slot, erring low.
     std::string cap_slot_key(const state::record& r) const {
         const auto* inc = det.pipe->incidents().find(r.incident_id);
         if (inc && settings.cluster &&
