@@ -22,63 +22,72 @@ std::unique_ptr<kv_bucket> kv_bucket::open(nats_connection& conn, const lease_se
     return open(conn, s.bucket, s.ttl, s.replicas, "crisisd partition leases", error);
 }
 
-std::unique_ptr<kv_bucket> kv_bucket::open(nats_connection& conn, const std::string& bucket, std::chrono::milliseconds ttl,
-                                           int replicas, const char* description, std::string& error) {
-    lease_settings s;
-    s.bucket = bucket;
-    s.ttl = ttl;
-    s.replicas = replicas;
-    kvConfig cfg;
-    kvConfig_Init(&cfg);
-    cfg.Bucket = s.bucket.c_str();
-    cfg.Description = description;
-    cfg.History = 1;
-    // The C client passes TTL through as the stream's max age, which JetStream counts in nanoseconds.
-    cfg.TTL = std::chrono::duration_cast<std::chrono::nanoseconds>(s.ttl).count();
-    cfg.Replicas = s.replicas;
-    cfg.StorageType = js_FileStorage;
-    // Creating an R3 stream waits for the meta leader and then for the new stream's own leader,
-    // which takes seconds on a busy cluster: that one request gets a long wait of its own, while the
-    // bucket handle used for leases keeps the short request timeout (a renewal round must never
-    // stall for seconds).
+namespace {
+
+// Creates the bucket `cfg` describes unless it exists, then binds to it. Creating an R3 stream waits
+// for the meta leader and then for the new stream's own leader, which takes seconds on a busy
+// cluster: that one request gets a long wait of its own, while the handle returned keeps the
+// connection's short request timeout (a renewal round must never stall for seconds). nullptr and
+// `error` (prefixed with `label`) on failure.
+kvStore* create_and_bind(nats_connection& conn, const kvConfig& cfg, const std::string& label, std::string& error) {
     jsOptions jo;
     jsOptions_Init(&jo);
     jo.Wait = std::max<std::int64_t>(10000, conn.settings().request_timeout.count());
     jsCtx* admin = nullptr;
     natsStatus st = natsConnection_JetStream(&admin, conn.handles().connection, &jo);
     if (st != NATS_OK) {
-        error = "bucket " + s.bucket + ": " + nats_error(st);
+        error = label + ": " + nats_error(st);
         return nullptr;
     }
     kvStore* kv = nullptr;
-    st = js_CreateKeyValue(&kv, admin, &cfg);
+    kvConfig c = cfg;
+    st = js_CreateKeyValue(&kv, admin, &c);
     std::string create_error = st == NATS_OK ? std::string() : nats_error(st);
     if (kv) kvStore_Destroy(kv);
     kv = nullptr;
     jsCtx_Destroy(admin);
     // It exists now, made by us or by another replica (perhaps with another configuration): bind
-    // with the short-timeout context and check what matters for fencing.
-    st = js_KeyValue(&kv, conn.handles().js, s.bucket.c_str());
+    // with the short-timeout context.
+    st = js_KeyValue(&kv, conn.handles().js, cfg.Bucket);
     if (st != NATS_OK) {
-        error = "bucket " + s.bucket + ": " + (create_error.empty() ? nats_error(st) : create_error);
+        error = label + ": " + (create_error.empty() ? nats_error(st) : create_error);
         return nullptr;
     }
+    return kv;
+}
+
+}  // namespace
+
+std::unique_ptr<kv_bucket> kv_bucket::open(nats_connection& conn, const std::string& bucket, std::chrono::milliseconds ttl,
+                                           int replicas, const char* description, std::string& error) {
+    kvConfig cfg;
+    kvConfig_Init(&cfg);
+    cfg.Bucket = bucket.c_str();
+    cfg.Description = description;
+    cfg.History = 1;
+    // The C client passes TTL through as the stream's max age, which JetStream counts in nanoseconds.
+    cfg.TTL = std::chrono::duration_cast<std::chrono::nanoseconds>(ttl).count();
+    cfg.Replicas = replicas;
+    cfg.StorageType = js_FileStorage;
+    kvStore* kv = create_and_bind(conn, cfg, "bucket " + bucket, error);
+    if (!kv) return nullptr;
+    // What matters for fencing: the bucket drops an entry exactly when its owners think it does.
     kvStatus* status = nullptr;
-    st = kvStore_Status(&status, kv);
+    natsStatus st = kvStore_Status(&status, kv);
     if (st != NATS_OK) {
         kvStore_Destroy(kv);
-        error = "bucket " + s.bucket + ": " + nats_error(st);
+        error = "bucket " + bucket + ": " + nats_error(st);
         return nullptr;
     }
     auto ttl_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::nanoseconds(kvStatus_TTL(status))).count();
     kvStatus_Destroy(status);
-    if (ttl_ms != s.ttl.count()) {
+    if (ttl_ms != ttl.count()) {
         kvStore_Destroy(kv);
-        error = "bucket " + s.bucket + " exists with ttl " + std::to_string(ttl_ms) + " ms, not the configured " +
-                std::to_string(s.ttl.count()) + " ms; delete it or use the same ttl";
+        error = "bucket " + bucket + " exists with ttl " + std::to_string(ttl_ms) + " ms, not the configured " +
+                std::to_string(ttl.count()) + " ms; delete it or use the same ttl";
         return nullptr;
     }
-    return std::unique_ptr<kv_bucket>(new kv_bucket(conn, s.bucket, kv));
+    return std::unique_ptr<kv_bucket>(new kv_bucket(conn, bucket, kv));
 }
 
 std::unique_ptr<kv_bucket> kv_bucket::open_durable(nats_connection& conn, const std::string& bucket, int replicas,
@@ -90,26 +99,8 @@ std::unique_ptr<kv_bucket> kv_bucket::open_durable(nats_connection& conn, const 
     cfg.History = 1;
     cfg.Replicas = replicas;
     cfg.StorageType = js_FileStorage;
-    jsOptions jo;
-    jsOptions_Init(&jo);
-    jo.Wait = std::max<std::int64_t>(10000, conn.settings().request_timeout.count());
-    jsCtx* admin = nullptr;
-    natsStatus st = natsConnection_JetStream(&admin, conn.handles().connection, &jo);
-    if (st != NATS_OK) {
-        error = "state bucket " + bucket + ": " + nats_error(st);
-        return nullptr;
-    }
-    kvStore* kv = nullptr;
-    st = js_CreateKeyValue(&kv, admin, &cfg);
-    std::string create_error = st == NATS_OK ? std::string() : nats_error(st);
-    if (kv) kvStore_Destroy(kv);
-    kv = nullptr;
-    jsCtx_Destroy(admin);
-    st = js_KeyValue(&kv, conn.handles().js, bucket.c_str());
-    if (st != NATS_OK) {
-        error = "state bucket " + bucket + ": " + (create_error.empty() ? nats_error(st) : create_error);
-        return nullptr;
-    }
+    kvStore* kv = create_and_bind(conn, cfg, "state bucket " + bucket, error);
+    if (!kv) return nullptr;
     return std::unique_ptr<kv_bucket>(new kv_bucket(conn, bucket, kv));
 }
 
