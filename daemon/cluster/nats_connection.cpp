@@ -7,6 +7,9 @@
 namespace crisisd::cluster {
 namespace {
 
+// Unanswered pings after which the client calls its link dead and reconnects.
+constexpr int max_pings_out = 2;
+
 void on_disconnected(natsConnection*, void* closure) {
     static_cast<std::atomic<long>*>(closure)->fetch_add(1);
 }
@@ -26,6 +29,15 @@ std::string setup_options(natsOptions* o, const nats_settings& s, std::atomic<lo
     // A replica never gives up on NATS: while it is cut off, its leases lapse and fencing keeps it
     // quiet; when NATS comes back it rejoins.
     if (st == NATS_OK) st = natsOptions_SetMaxReconnect(o, -1);
+    // A link can die without a close reaching either end (a firewall or NAT that drops the flow, a
+    // cable, a frozen proxy): the socket stays open, every request times out, and the client only
+    // notices through its pings, which by default go every two minutes and give up after two
+    // unanswered ones. Until then it does not reconnect: a replica whose old flow is gone for
+    // good would stay out of the cluster for minutes after NATS is reachable again. Pinging every request_timeout calls a link dead within
+    // three silent intervals (the third tick finds two pings unanswered); the server answers a
+    // PING from its read loop at once, so a busy but live link is not mistaken for a dead one.
+    if (st == NATS_OK) st = natsOptions_SetPingInterval(o, s.request_timeout.count());
+    if (st == NATS_OK) st = natsOptions_SetMaxPingsOut(o, max_pings_out);
     if (st == NATS_OK) st = natsOptions_SetIgnoreDiscoveredServers(o, s.ignore_discovered_servers);
     if (st == NATS_OK) st = natsOptions_SetDisconnectedCB(o, on_disconnected, disconnects);
     if (st == NATS_OK && !s.client_name.empty()) st = natsOptions_SetName(o, s.client_name.c_str());

@@ -9,6 +9,7 @@
 // Also here: a loopback TCP proxy that a test puts between one client and one node and then cuts,
 // which is a lost connection for that client and nothing at all for the cluster.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -215,11 +216,15 @@ private:
 
 // Forwards loopback TCP connections from its own port to `target_port`. cut() closes every
 // forwarded connection and refuses new ones until heal(): a lost connection for whoever connects
-// through it, while the server behind it stays up.
+// through it, while the server behind it stays up. cut_silently() refuses new ones the same way but
+// leaves the forwarded connections open and never forwards on them again: what a link that goes
+// quiet looks like (a firewall or NAT that forgot the flows), where neither end hears a close.
+// Every socket it opens is close-on-exec: a process the test starts later must not keep a
+// forwarded connection open (a cut would then close nothing).
 class tcp_proxy {
 public:
     explicit tcp_proxy(std::uint16_t target_port) : target_port_(target_port) {
-        listener_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        listener_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
         int one = 1;
         ::setsockopt(listener_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         sockaddr_in a = loopback(0);
@@ -228,7 +233,7 @@ public:
             ::getsockname(listener_, reinterpret_cast<sockaddr*>(&a), &len) != 0)
             throw std::runtime_error("proxy listen");
         port_ = ntohs(a.sin_port);
-        if (::pipe(wake_) != 0) throw std::runtime_error("pipe");
+        if (::pipe2(wake_, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
         thread_ = std::thread([this] { run(); });
     }
     ~tcp_proxy() {
@@ -236,6 +241,7 @@ public:
         poke();
         thread_.join();
         for (auto& p : pairs_) close_pair(p);
+        for (auto& p : quiet_) close_pair(p);
         ::close(listener_);
         ::close(wake_[0]);
         ::close(wake_[1]);
@@ -248,6 +254,10 @@ public:
     void cut() {
         cut_ = true;
         poke();
+    }
+    void cut_silently() {
+        silence_ = true;
+        cut();
     }
     void heal() { cut_ = false; }
 
@@ -274,7 +284,15 @@ private:
     void run() {
         char buf[16384];
         while (!stop_) {
-            if (cut_)
+            // cut_ is read first: cut_silently() sets silence_ before cut_, so a cut seen here
+            // comes with its silence, and a silenced pair is never closed by mistake.
+            const bool cut = cut_;
+            if (silence_.exchange(false)) {
+                // Held open to the end, never read or written again.
+                quiet_.insert(quiet_.end(), pairs_.begin(), pairs_.end());
+                pairs_.clear();
+            }
+            if (cut)
                 for (auto& p : pairs_) close_pair(p);
             std::erase_if(pairs_, [](const pair_fds& p) { return p.a < 0; });
             std::vector<pollfd> fds{{listener_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
@@ -288,10 +306,10 @@ private:
                 [[maybe_unused]] auto n = ::read(wake_[0], drain, sizeof drain);
             }
             if (fds[0].revents & POLLIN) {
-                int c = ::accept(listener_, nullptr, nullptr);
+                int c = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
                 if (c >= 0 && cut_) ::close(c);
                 else if (c >= 0) {
-                    int s = ::socket(AF_INET, SOCK_STREAM, 0);
+                    int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
                     sockaddr_in t = loopback(target_port_);
                     if (::connect(s, reinterpret_cast<sockaddr*>(&t), sizeof t) == 0) pairs_.push_back({c, s});
                     else {
@@ -329,8 +347,9 @@ private:
     std::uint16_t port_ = 0;
     int listener_ = -1;
     int wake_[2] = {-1, -1};
-    std::atomic<bool> stop_{false}, cut_{false};
+    std::atomic<bool> stop_{false}, cut_{false}, silence_{false};
     std::vector<pair_fds> pairs_;
+    std::vector<pair_fds> quiet_;   // silenced by cut_silently()
     std::thread thread_;
 };
 
