@@ -75,9 +75,7 @@ struct blocking_executor final : runtime::executor {
 struct cluster_routes final : admin::cluster_access {
     runtime::cluster_peers& peers_;
     runtime::cluster_node& node;
-    const incident::engine& incidents;
-    cluster_routes(runtime::cluster_peers& p, runtime::cluster_node& n, const incident::engine& e)
-        : peers_(p), node(n), incidents(e) {}
+    cluster_routes(runtime::cluster_peers& p, runtime::cluster_node& n) : peers_(p), node(n) {}
 
     std::string self_name() override { return peers_.name(); }
     std::vector<admin::peer> peers() override {
@@ -91,18 +89,6 @@ struct cluster_routes final : admin::cluster_access {
         r.partition = cluster::partition_of_incident(id);
         const auto owned = node.leases().owned_partitions;
         auto owns = [&](int p) { return std::find(owned.begin(), owned.end(), p) != owned.end(); };
-        // Until incidents are numbered by partition (cluster/incident_ids.hpp), an id held here
-        // may name another partition than its key's: such an incident is this replica's when it
-        // owns the key's partition, and nobody else's to command.
-        if (const auto* inc = incidents.find(id)) {
-            const int key_partition = cluster::partition_of(inc->rule, inc->key, peers_.partitions());
-            if (key_partition != r.partition) {
-                r.id_names_partition = false;
-                r.partition = key_partition;
-                if (!owns(key_partition)) r.where = admin::incident_route::kind::nobody;
-                return r;
-            }
-        }
         if (owns(r.partition)) return r;  // here
         r.where = admin::incident_route::kind::nobody;
         const auto owner = peers_.owner(r.partition);
@@ -316,20 +302,6 @@ struct daemon::impl final : admin::daemon_access,
     std::optional<create_error> build_cluster();
     std::optional<create_error> build_source_leases();
 
-    // What names a statement's slot in the shared cap: its idempotency key, the same on whichever
-    // replica retries it, since cluster incident ids carry their partition (cluster/incident_ids.hpp).
-    // An id that does not (numbered before this database joined a cluster) may be another
-    // replica's too, so its key is made this database's own: a retry by the next owner then takes
-    // a fresh slot, erring low.
-    std::string cap_slot_key(const state::record& r) const {
-        const auto* inc = det.pipe->incidents().find(r.incident_id);
-        if (inc && settings.cluster &&
-            cluster::partition_of(inc->rule, inc->key, settings.cluster->leases.partitions) ==
-                cluster::partition_of_incident(r.incident_id))
-            return r.key;
-        return r.key + "@" + store->instance_id();
-    }
-
     // --- intake_events ---
     void mentions_processed(std::uint64_t n) override { metrics.mentions_processed(n); }
     void stepped(runtime::clock::monotonic_time arrival) override {
@@ -488,7 +460,7 @@ std::optional<create_error> daemon::impl::build_delivery() {
         events.shared_cap = [this](const state::record& r, int cap) {
             using verdict = outbox::delivery_events::cap_verdict;
             return asio::async_initiate<const asio::use_awaitable_t<>, void(verdict)>(
-                [this, channel = r.channel, key = cap_slot_key(r), cap](auto handler) {
+                [this, channel = r.channel, key = r.key, cap](auto handler) {
                     auto h = std::make_shared<decltype(handler)>(std::move(handler));
                     if (!peers) {
                         asio::post(io, [h] { std::move(*h)(verdict::hold); });
@@ -628,7 +600,7 @@ std::string daemon::start() {
         const auto started = std::chrono::duration_cast<std::chrono::seconds>(s.clock.now().time_since_epoch()).count();
         s.peers = runtime::cluster_peers::open(*s.settings.cluster, url, started, error);
         if (!s.peers) return "cluster: member directory: " + error;
-        s.routes = std::make_unique<cluster_routes>(*s.peers, *s.cluster, s.det.pipe->incidents());
+        s.routes = std::make_unique<cluster_routes>(*s.peers, *s.cluster);
         s.api->set_cluster(s.routes.get(), s.settings.cluster->peer_token);
         if (s.settings.cluster->peer_token.empty())
             core::log_warning("cluster: no peer_token: the admin API shows and commands this replica's incidents only");
