@@ -104,7 +104,7 @@ struct reply {
 
 }  // namespace
 
-struct fake_x::state : std::enable_shared_from_this<state> {
+struct fake_x::state {
     std::string app_token;
     std::string client_id, client_secret;
     asio::io_context io;
@@ -205,8 +205,11 @@ struct fake_x::state : std::enable_shared_from_this<state> {
         }
     }
 
+    // The coroutines hold no reference to the state: one suspended on a client's open connection
+    // when the fake stops would keep the state, its io_context and so itself alive (a leak under
+    // LeakSanitizer). The state outlives the io thread (fake_x and the thread each hold it), and
+    // destroying it destroys the io_context and with it every suspended coroutine.
     asio::awaitable<void> serve(tcp::socket socket) {
-        auto self = shared_from_this();
         beast::flat_buffer buffer;
         for (;;) {
             http::request<http::string_body> req;
@@ -349,7 +352,6 @@ struct fake_x::state : std::enable_shared_from_this<state> {
     }
 
     asio::awaitable<void> watch_peer(tcp::socket& socket, std::shared_ptr<session> s) {
-        auto self = shared_from_this();
         char sink[512];
         for (;;) {
             auto [ec, n] = co_await socket.async_read_some(asio::buffer(sink), nothrow);
