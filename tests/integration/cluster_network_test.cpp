@@ -42,6 +42,18 @@ protected:
         ASSERT_TRUE(cluster_.start(why)) << why;
     }
     std::string logs() const { return cluster_.logs(); }
+    // Three replicas with the standard body, each taking HTTP ingest, once they split the
+    // partitions; a failure is the test's (check HasFailure()).
+    void start_three_fronts(std::array<replica*, 3>& fronts) {
+        for (std::size_t i = 0; i < 3; ++i) {
+            replica_spec spec;
+            spec.name = "replica-" + std::to_string(i);
+            spec.partitions = partitions;
+            fronts[i] = &cluster_.start_replica(spec);
+            ASSERT_TRUE(fronts[i]->admin && fronts[i]->ingest) << logs();
+        }
+        ASSERT_TRUE(cluster_.wait_split(partitions, 20s)) << logs();
+    }
 
     cluster_harness cluster_;
 };
@@ -215,14 +227,8 @@ TEST_F(cluster_partition, an_owner_cut_off_from_nats_stops_sending_and_a_standby
 
 TEST_F(cluster_network, a_nats_node_killed_mid_stream_loses_nothing_and_the_key_pages_once) {
     std::array<replica*, 3> fronts{};
-    for (std::size_t i = 0; i < 3; ++i) {
-        replica_spec spec;
-        spec.name = "replica-" + std::to_string(i);
-        spec.partitions = partitions;
-        fronts[i] = &cluster_.start_replica(spec);
-        ASSERT_TRUE(fronts[i]->admin && fronts[i]->ingest) << logs();
-    }
-    ASSERT_TRUE(cluster_.wait_split(partitions, 20s)) << logs();
+    start_three_fronts(fronts);
+    ASSERT_FALSE(HasFailure());
     int distinct = 0;
     auto send = [&](int from, int to, bool angry) {
         for (int i = from; i < to; ++i, ++distinct) {
@@ -276,14 +282,8 @@ TEST_F(cluster_network, a_nats_node_killed_mid_stream_loses_nothing_and_the_key_
 
 TEST_F(cluster_network, three_fronts_fed_one_stream_round_robin_each_count_a_share_and_together_the_whole) {
     std::array<replica*, 3> fronts{};
-    for (std::size_t i = 0; i < 3; ++i) {
-        replica_spec spec;
-        spec.name = "replica-" + std::to_string(i);
-        spec.partitions = partitions;
-        fronts[i] = &cluster_.start_replica(spec);
-        ASSERT_TRUE(fronts[i]->admin && fronts[i]->ingest) << logs();
-    }
-    ASSERT_TRUE(cluster_.wait_split(partitions, 20s)) << logs();
+    start_three_fronts(fronts);
+    ASSERT_FALSE(HasFailure());
     constexpr int total = 3000, batch = 100;
     for (int start = 0, n = 0; start < total; start += batch, ++n) {
         std::string body;

@@ -13,6 +13,7 @@
 #include <fstream>
 
 #include "child_process.hpp"
+#include "cluster_support.hpp"
 #include "cluster/mention_stream.hpp"
 #include "fakes/io_thread.hpp"
 #include "net/http_client.hpp"
@@ -23,55 +24,14 @@ using namespace std::chrono_literals;
 namespace fs = std::filesystem;
 using crisisd::testing::admin_get;
 using crisisd::testing::child_process;
+using crisisd::testing::cluster_ingest_token;
+using crisisd::testing::lines_in;
 using crisisd::testing::metric;
 using crisisd::testing::wait_until;
 
 namespace {
 
 constexpr int partitions = 8;
-const std::string ingest_token = "cluster-test-ingest-token-0123456789abcdef";
-
-// Every replica has the same source, rule and channels: one page when ten authors complain.
-std::string partitions_config(const fs::path& folder, bool with_statement = false) {
-    std::ofstream(folder / "ingest-token") << ingest_token;
-    return R"(sources:
-  - { name: ingest, type: http, listen: "127.0.0.1:0", token: "${file:)" +
-           (folder / "ingest-token").string() + R"(}", trusted: true }
-channels:
-  - { name: pager, type: file, path: ")" + (folder / "pages.jsonl").string() + R"(" }
-  - { name: brand, type: file, path: ")" + (folder / "brand.jsonl").string() + R"(" }
-rules:
-  - name: acme-outage
-    match: { keywords: ["acme"] }
-    window: 10m
-    baseline: 1h
-    fire_when: { all: [unique_authors >= 10] }
-    clear_when: { all: [count < 1], for: 1h }
-    severity: critical
-    playbook: outage
-playbooks:
-  - name: outage
-    steps:
-      - notify: [pager]
-)" + (with_statement ? R"(      - statement: { name: holding, channel: brand, approval: veto, wait: 5s }
-statements:
-  - name: holding
-    approved_by: "Head of Communications"
-    approved_at: "2026-11-01"
-    text: { en: "We know about the outage and are working on it." }
-)"
-                        : "");
-}
-
-// Lines in a file (0 when it does not exist).
-std::size_t lines_in(const fs::path& file) {
-    std::ifstream in(file);
-    std::size_t n = 0;
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) ++n;
-    return n;
-}
-
 class cluster_replicas : public ::testing::Test {
 protected:
     void SetUp() override {
@@ -103,7 +63,11 @@ protected:
         std::string servers;
         for (const auto& u : nats_.urls()) servers += (servers.empty() ? "\"" : ", \"") + u + "\"";
         std::ofstream config(folder / "crisisd.yaml");
-        if (mode == "partitions") config << partitions_config(folder, with_statement);
+        if (mode == "partitions") {
+            crisisd::testing::body_options body;
+            body.with_statement = with_statement;
+            config << crisisd::testing::standard_body(folder, body);
+        }
         config << "admin: { listen: \"127.0.0.1:0\", tokens_file: \""
                                                << crisisd::testing::write_admin_tokens(folder).string() << "\" }\n"
                                                << "storage: { path: \"" << (folder / "state.db").string() << "\" }\n"
@@ -146,7 +110,7 @@ protected:
         req.method = "POST";
         req.url = "http://127.0.0.1:" + std::to_string(r.ingest) + "/api/v1/mentions";
         req.headers.emplace_back("Content-Type", "application/x-ndjson");
-        req.headers.emplace_back("Authorization", "Bearer " + ingest_token);
+        req.headers.emplace_back("Authorization", "Bearer " + cluster_ingest_token);
         req.body = body;
         auto res = crisisd::testing::run_sync(io, client.send(req));
         ASSERT_EQ(res.status, 202) << res.body;
