@@ -308,7 +308,7 @@ void metrics::cluster_source_held(std::string_view source, bool held) {
     impl_->source_held->Add({{"source", std::string(source)}}).Set(held ? 1 : 0);
 }
 
-void metrics::cluster_leases(const cluster_lease_figures& f) {
+void metrics::cluster_leases(const cluster::replica_figures& f) {
     auto& c = impl_->cluster_of();
     c.owned.Set(f.owned);
     for (int p = 0; p < f.partitions; ++p)

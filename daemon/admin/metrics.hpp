@@ -10,6 +10,8 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/replica_figures.hpp"
+
 namespace prometheus {
 class Counter;
 }
@@ -81,23 +83,7 @@ public:
     void clock_stepped();
     // Cluster mode (issue 15): the partition leases as the lease thread sees them
     // (crisisd_cluster_*). The series appear with the first call, so a single process has none.
-    struct cluster_lease_figures {
-        int owned = 0;
-        int partitions = 0;
-        std::vector<int> owned_partitions;
-        int members = 0;
-        double lease_remaining_seconds = 0;
-        bool connected = false;
-        long renew_failures = 0;  // running totals
-        long acquisitions = 0;
-        long losses = 0;
-        // The partitioned intake (cluster mode; all 0 in the lease diagnostic).
-        long publish_queue = 0;      // matched mentions waiting to be published
-        long published = 0;          // running totals
-        long publish_failures = 0;
-        long publish_dropped = 0;
-    };
-    void cluster_leases(const cluster_lease_figures& f);
+    void cluster_leases(const cluster::replica_figures& f);
     // crisisd_cluster_source_held{source}: 1 while this replica holds a pull source's lease and
     // runs it (cluster mode; sources/source_leases.hpp).
     void cluster_source_held(std::string_view source, bool held);

@@ -273,30 +273,9 @@ struct daemon::impl final : admin::daemon_access,
         log.sample(p, now);
         metrics.live_keys(p.live_keys());
         metrics.evicted_keys(p.detector().evicted_keys());
-        if (cluster) update_cluster_metrics();
+        if (cluster) metrics.cluster_leases(cluster->figures());
         // A pull source stops by its lease's deadline, even while the lease thread waits on NATS.
         if (source_leases) source_leases->reconcile();
-    }
-
-    void update_cluster_metrics() {
-        const auto st = cluster->leases();
-        admin::metrics::cluster_lease_figures f;
-        f.owned = st.owned;
-        f.partitions = st.partitions;
-        f.owned_partitions = st.owned_partitions;
-        f.members = st.members;
-        f.lease_remaining_seconds = st.lease_remaining_seconds;
-        f.connected = st.connected;
-        f.renew_failures = st.renew_failures;
-        f.acquisitions = st.acquisitions;
-        f.losses = st.losses;
-        if (const auto is = cluster->intake()) {
-            f.publish_queue = is->queued;
-            f.published = is->published;
-            f.publish_failures = is->publish_failures;
-            f.publish_dropped = is->dropped;
-        }
-        metrics.cluster_leases(f);
     }
 
     std::optional<create_error> build_cluster();
@@ -315,8 +294,12 @@ struct daemon::impl final : admin::daemon_access,
         asio::post(io, [this] { writer->release(det.pipe->incidents()); });
     }
 
-    // The console feed learns which incidents changed; it renders them on the next tick.
-    void publish(std::uint64_t id) {
+    // An action sent, given up or refused: its partition's state, the outbox gauges and the
+    // console feed (which renders the incident on the next tick) learn of it.
+    void delivery_settled(const state::record& r) {
+        if (cluster) cluster->changed(r.incident_id);
+        update_outbox_metrics();
+        const auto id = r.incident_id;
         log.changed(std::span(&id, 1));
         if (api) api->incidents_changed(std::span(&id, 1));
     }
@@ -421,63 +404,35 @@ std::optional<create_error> daemon::impl::build_delivery() {
         }
     };
     events.on_sent = [this](const state::record& r) {
-        if (cluster) cluster->changed(r.incident_id);
         metrics.delivered(r.channel, std::chrono::duration<double>(clock.now() - r.created_at).count());
-        update_outbox_metrics();
         if (options.observer) options.observer->action_delivered(r);
-        publish(r.incident_id);
+        delivery_settled(r);
     };
     events.on_dead = [this](const state::record& r, std::string_view why) {
-        if (cluster) cluster->changed(r.incident_id);
         metrics.action(r.channel, "dead");
-        update_outbox_metrics();
         core::log_error("delivery to " + r.channel + " given up (" + std::string(why) + "): action " + r.key);
         if (options.observer) options.observer->action_dead(r, why);
-        publish(r.incident_id);
+        delivery_settled(r);
     };
     // Counted as crisisd_actions_total{outcome="refused"}; the delivery loop logs the error.
     events.on_refused = [this](const state::record& r, std::string_view why) {
-        if (cluster) cluster->changed(r.incident_id);
         metrics.action(r.channel, "refused");
-        update_outbox_metrics();
         if (options.observer) options.observer->action_dead(r, why);
-        publish(r.incident_id);
+        delivery_settled(r);
     };
-    // The delivery loop awaits its fence; the cluster answers through a callback.
-    if (cluster && cluster->sends()) events.instance = runtime::cluster_node::delivery_instance;
-    if (cluster && cluster->sends())
-        events.fence = [this](const state::record& r) {
-            return asio::async_initiate<const asio::use_awaitable_t<>, void(bool)>(
-                [this, &r](auto handler) {
-                    auto h = std::make_shared<decltype(handler)>(std::move(handler));
-                    cluster->may_deliver(r, [h](bool ok) { std::move(*h)(ok); });
-                },
-                asio::use_awaitable);
-        };
-    // Statement caps hold across the cluster: a slot is taken from the shared count (on the
-    // blocking executor) before the post.
-    if (cluster && cluster->sends())
-        events.shared_cap = [this](const state::record& r, int cap) {
+    if (cluster && cluster->sends()) {
+        events.instance = runtime::cluster_node::delivery_instance;
+        events.fence = [this](const state::record& r, std::function<void(bool)> done) { cluster->may_deliver(r, done); };
+        // Statement caps hold across the cluster: a slot is taken from the shared count before the post.
+        events.shared_cap = [this](const state::record& r, int cap, auto done) {
             using verdict = outbox::delivery_events::cap_verdict;
-            return asio::async_initiate<const asio::use_awaitable_t<>, void(verdict)>(
-                [this, channel = r.channel, key = r.key, cap](auto handler) {
-                    auto h = std::make_shared<decltype(handler)>(std::move(handler));
-                    if (!peers) {
-                        asio::post(io, [h] { std::move(*h)(verdict::hold); });
-                        return;
-                    }
-                    const auto now = std::chrono::duration_cast<std::chrono::seconds>(
-                                         clock.now().time_since_epoch()).count();
-                    confirm_exec->post([this, h, channel, key, cap, now] {
-                        const auto taken = peers->reserve_statement(channel, cap, now, key);
-                        const auto v = taken == cluster::cap_outcome::reserved   ? verdict::send
-                                       : taken == cluster::cap_outcome::over_cap ? verdict::skip
-                                                                             : verdict::hold;
-                        asio::post(io, [h, v] { std::move(*h)(v); });
-                    });
-                },
-                asio::use_awaitable);
+            if (!peers) return done(verdict::hold);
+            peers->reserve_statement(r.channel, cap, clock.now(), r.key, *confirm_exec, [done](cluster::cap_outcome o) {
+                done(o == cluster::cap_outcome::reserved ? verdict::send
+                     : o == cluster::cap_outcome::over_cap ? verdict::skip : verdict::hold);
+            });
         };
+    }
     delivery = std::make_unique<outbox::delivery_loop>(io.get_executor(), *store, std::move(by_name), clock,
                                                        std::move(events));
     return std::nullopt;

@@ -2,6 +2,7 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -59,6 +60,18 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
     impl(asio::any_io_executor e, state::database& s, std::map<std::string, notify::channel*> c, const core::clock& clk,
          delivery_events ev)
         : ex(e), db(s), channels(std::move(c)), clock(clk), events(std::move(ev)), timer(e) {}
+
+    // Awaits an answer given through a callback once, from any thread (the fence and the shared
+    // cap answer from the cluster's threads); the coroutine resumes on the loop's executor.
+    template <class T, class Start>
+    asio::awaitable<T> ask(Start start) {
+        co_return co_await asio::async_initiate<const asio::use_awaitable_t<>, void(T)>(
+            [this, &start](auto handler) {
+                auto h = std::make_shared<decltype(handler)>(std::move(handler));
+                start(std::function<void(T)>([e = ex, h](T v) { asio::post(e, [h, v] { std::move(*h)(v); }); }));
+            },
+            asio::use_awaitable);
+    }
 
     core::duration backoff(const retry_policy& policy, int attempts, std::optional<core::duration> retry_after) {
         // Full jitter over [delay/2, delay]: spreads retries of many actions without ever
@@ -258,14 +271,15 @@ struct delivery_loop::impl : std::enable_shared_from_this<impl> {
             timer.cancel();
             co_return;
         }
-        if (events.fence && !co_await events.fence(rec)) {
+        if (events.fence && !co_await ask<bool>([&](auto done) { events.fence(rec, std::move(done)); })) {
             held_until[rec.seq] = clock.now() + write_retry;
             busy.erase(rec.channel);
             timer.cancel();
             co_return;
         }
         if (const int cap = ch->settings().statements_per_hour; events.shared_cap && cap > 0 && is_statement(rec)) {
-            const auto verdict = co_await events.shared_cap(rec, cap);
+            const auto verdict = co_await ask<delivery_events::cap_verdict>(
+                [&](auto done) { events.shared_cap(rec, cap, std::move(done)); });
             if (verdict != delivery_events::cap_verdict::send) {
                 if (verdict == delivery_events::cap_verdict::skip) {
                     auto why = "skipped: statement cap of " + std::to_string(cap) + " per hour reached on channel " +

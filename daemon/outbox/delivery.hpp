@@ -45,15 +45,16 @@ struct delivery_events {
     // `required` but names no approver, or its approval record is unreadable.
     std::function<void(const record&, std::string_view why)> on_refused;
     // Cluster mode (issue 15): asked right before a record is handed to its channel (after a
-    // statement's attempt is marked started); false holds the record, unsent, and asks again a
+    // statement's attempt is marked started); it answers through `done`, once, from any thread
+    // (the loop resumes on its own executor). false holds the record, unsent, and asks again a
     // second later. Unset: every record may be sent.
-    std::function<boost::asio::awaitable<bool>(const record&)> fence;
+    std::function<void(const record&, std::function<void(bool)> done)> fence;
     // Cluster mode (issue 15): asked after the fence, for a statement on a channel with a cap
     // (statements_per_hour, passed in), whether the cap of the whole cluster has room: send; hold
     // (unsent, asked again a second later: the shared count could not be read); or skip, which
-    // dead-letters it as the local cap does. Unset: only the local cap counts.
+    // dead-letters it as the local cap does. Answered like the fence. Unset: only the local cap counts.
     enum class cap_verdict { send, hold, skip };
-    std::function<boost::asio::awaitable<cap_verdict>(const record&, int cap)> shared_cap;
+    std::function<void(const record&, int cap, std::function<void(cap_verdict)> done)> shared_cap;
     // Cluster mode: the instance destinations see in keys (notify::platform_key) instead of the
     // state database's own, so whichever replica sends an action sends it under the same key and
     // the destination's idempotency check recognises a predecessor's attempt. Empty: the database's.

@@ -114,6 +114,28 @@ std::optional<cluster_intake_status> cluster_node::intake() const {
     return intake_->status();
 }
 
+cluster::replica_figures cluster_node::figures() const {
+    const auto st = keeper_->status();
+    cluster::replica_figures f;
+    f.owned = st.owned;
+    f.partitions = st.partitions;
+    f.owned_partitions = st.owned_partitions;
+    f.members = st.members;
+    f.lease_remaining_seconds = st.lease_remaining_seconds;
+    f.connected = st.connected;
+    f.renew_failures = st.renew_failures;
+    f.acquisitions = st.acquisitions;
+    f.losses = st.losses;
+    if (intake_) {
+        const auto is = intake_->status();
+        f.publish_queue = is.queued;
+        f.published = is.published;
+        f.publish_failures = is.publish_failures;
+        f.publish_dropped = is.dropped;
+    }
+    return f;
+}
+
 // ---- leases -------------------------------------------------------------------------------------
 
 void cluster_node::leases_changed(const cluster::lease_round& round) {

@@ -52,6 +52,7 @@
 #include <vector>
 
 #include "cluster/partition_store.hpp"
+#include "cluster/replica_figures.hpp"
 #include "cluster/settings.hpp"
 #include "runtime/cluster_intake.hpp"
 #include "runtime/lease_keeper.hpp"
@@ -114,6 +115,8 @@ public:
 
     lease_status leases() const { return keeper_->status(); }
     std::optional<cluster_intake_status> intake() const;
+    // Both, as /metrics shows them.
+    cluster::replica_figures figures() const;
 
     // partition_owner (cluster_intake)
     std::optional<resume> resume_point(int p) const override;

@@ -70,4 +70,13 @@ cluster::cap_outcome cluster_peers::reserve_statement(const std::string& channel
     return r;
 }
 
+void cluster_peers::reserve_statement(const std::string& channel, int cap, core::timestamp now,
+                                      const std::string& idempotency_key, executor& blocking,
+                                      std::function<void(cluster::cap_outcome)> done) {
+    const auto unix_seconds = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    blocking.post([this, channel, cap, unix_seconds, idempotency_key, done = std::move(done)] {
+        done(reserve_statement(channel, cap, unix_seconds, idempotency_key));
+    });
+}
+
 }  // namespace crisisd::runtime

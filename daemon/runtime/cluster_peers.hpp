@@ -12,6 +12,7 @@
 // reserve_statement() from any thread.
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -23,6 +24,8 @@
 #include "cluster/nats_connection.hpp"
 #include "cluster/settings.hpp"
 #include "cluster/statement_caps.hpp"
+#include "core/time.hpp"
+#include "runtime/driver.hpp"
 
 namespace crisisd::runtime {
 
@@ -51,6 +54,9 @@ public:
     // `now` (unix seconds), or finds the one an earlier attempt took. Blocking.
     cluster::cap_outcome reserve_statement(const std::string& channel, int cap, std::int64_t now,
                                            const std::string& idempotency_key);
+    // The same on `blocking` (never the event loop: it waits on NATS); `done` runs there.
+    void reserve_statement(const std::string& channel, int cap, core::timestamp now, const std::string& idempotency_key,
+                           executor& blocking, std::function<void(cluster::cap_outcome)> done);
 
 private:
     cluster_peers() = default;

@@ -50,7 +50,7 @@ struct loop_fixture : ::testing::Test {
     std::map<std::string, int> outcomes;  // "channel/outcome" -> count, like crisisd_actions_total
     std::vector<std::string> dead;
     std::vector<std::string> refused;
-    std::function<boost::asio::awaitable<bool>(const record&)> fence;
+    std::function<void(const record&, std::function<void(bool)>)> fence;
 
     void add(const notify::channel_settings& s) {
         std::string error;
@@ -124,10 +124,10 @@ TEST_F(loop_fixture, a_record_the_fence_refuses_stays_pending_until_it_allows_it
     db->actions().enqueue("a1", 1, "hook", "notify", notify_json(1), clock.now());
     int asked = 0;
     bool allow = false;
-    fence = [&](const record& r) -> boost::asio::awaitable<bool> {
+    fence = [&](const record& r, std::function<void(bool)> done) {
         EXPECT_EQ(r.key, "a1");
         ++asked;
-        co_return allow;
+        done(allow);
     };
     auto l = loop();
     l->start();

@@ -1,0 +1,26 @@
+#pragma once
+// What a replica reports of its place in the cluster (issue 15), as /metrics shows it
+// (crisisd_cluster_*): its leases as the lease thread last saw them and its partitioned intake.
+// A plain value, read by admin/metrics and filled by runtime/cluster_node.
+#include <vector>
+
+namespace crisisd::cluster {
+
+struct replica_figures {
+    int owned = 0;
+    int partitions = 0;
+    std::vector<int> owned_partitions;
+    int members = 0;
+    double lease_remaining_seconds = 0;
+    bool connected = false;
+    long renew_failures = 0;  // running totals
+    long acquisitions = 0;
+    long losses = 0;
+    // The partitioned intake (all 0 in the lease diagnostic).
+    long publish_queue = 0;  // matched mentions waiting to be published
+    long published = 0;      // running totals
+    long publish_failures = 0;
+    long publish_dropped = 0;
+};
+
+}  // namespace crisisd::cluster
