@@ -58,6 +58,16 @@ bool write_outcome(daemon& d, const demo::player& player, const std::filesystem:
     return true;
 }
 
+// The demo's configuration, its networks' addresses and the console's listener filled in.
+std::filesystem::path write_demo_config(const options& o, bool headless, const std::filesystem::path& dir,
+                                        demo::networks& networks) {
+    std::string listen = o.value("--listen").value_or(headless ? "127.0.0.1:0" : "127.0.0.1:9464");
+    if (!o.value("--listen") && !headless && !demo::loopback_port_free(9464)) listen = "127.0.0.1:0";
+    auto values = networks.config_values();
+    values.emplace_back("@ADMIN_LISTEN@", listen);
+    return demo::write_config(dir, values);
+}
+
 }  // namespace
 
 int demo_command(const std::vector<std::string>& args) {
@@ -87,11 +97,7 @@ int demo_command(const std::vector<std::string>& args) {
         std::fprintf(stderr, "crisisd demo: %s\n", error.c_str());
         return exit_failure;
     }
-    std::string listen = o.value("--listen").value_or(headless ? "127.0.0.1:0" : "127.0.0.1:9464");
-    if (!o.value("--listen") && !headless && !demo::loopback_port_free(9464)) listen = "127.0.0.1:0";
-    auto values = networks->config_values();
-    values.emplace_back("@ADMIN_LISTEN@", listen);
-    const auto config_path = demo::write_config(*dir, values);
+    const auto config_path = write_demo_config(o, headless, *dir, *networks);
     auto settings = load_config_or_report(config_path.string());
     if (!settings) return exit_config;
     // More people than the demo's own admin token (the browser test signs in as a viewer and

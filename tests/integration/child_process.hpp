@@ -2,6 +2,7 @@
 // Runs the real crisisd binary as a child process for integration tests: captures stdout and
 // stderr line by line on background threads, waits for a line, sends signals, reaps it. Also:
 // a command run to its end (run_to_exit), and the command lines of `crisisd run` and `crisisd ctl`.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -24,16 +25,16 @@ class child_process {
 public:
     explicit child_process(std::vector<std::string> argv) {
         int out[2], err[2];
-        if (::pipe(out) != 0 || ::pipe(err) != 0) throw std::runtime_error("pipe");
+        // Close-on-exec, and the child closes everything but its standard streams: a child must
+        // not hold the test's listening sockets or another child's pipes (started from another
+        // thread between a pipe() and its close), which kept ports bound and readers from EOF.
+        if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) throw std::runtime_error("pipe");
         pid_ = ::fork();
         if (pid_ < 0) throw std::runtime_error("fork");
         if (pid_ == 0) {
             ::dup2(out[1], STDOUT_FILENO);
             ::dup2(err[1], STDERR_FILENO);
-            ::close(out[0]);
-            ::close(err[0]);
-            ::close(out[1]);
-            ::close(err[1]);
+            ::close_range(3, ~0U, 0);
             std::vector<char*> args;
             for (auto& a : argv) args.push_back(a.data());
             args.push_back(nullptr);
