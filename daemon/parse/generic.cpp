@@ -266,31 +266,31 @@ inline const char* value(const char* p, const char* end, field f, core::mention&
     return nullptr;  // numbers, objects, arrays: the DOM reads them
 }
 
+// The position past `c` and the whitespace before it, or null when another character comes.
+inline const char* after(const char* p, const char* end, char c) {
+    if (p != end && *p == c) return p + 1;  // no whitespace: the usual case, one compare
+    p = skip_space(p, end);
+    return p != end && *p == c ? p + 1 : nullptr;
+}
+
 // True when the frame was read to its end; `out` and `st` then hold what read_dom() gives.
 bool read(std::string_view frame, core::mention& out, read_state& st) {
     const char* p = frame.data();
     const char* const end = p + frame.size();
+    if ((p = after(p, end, '{')) == nullptr) return false;
     p = skip_space(p, end);
-    if (p == end || *p != '{') return false;
-    p = skip_space(p + 1, end);
     if (p != end && *p == '}') return skip_space(p + 1, end) == end;
     for (;;) {
         if (p == end || *p != '"') return false;
         const key_result k = key(p + 1, end);
-        if (k.p == nullptr) return false;
-        p = skip_space(k.p, end);
-        if (p == end || *p != ':') return false;
-        p = skip_space(p + 1, end);
-        if (p == end) return false;
-        p = value(p, end, k.f, out, st);
-        if (p == nullptr) return false;
+        if (k.p == nullptr || (p = after(k.p, end, ':')) == nullptr) return false;
         p = skip_space(p, end);
-        if (p == end) return false;
-        if (*p == ',') {
-            p = skip_space(p + 1, end);
+        if (p == end || (p = value(p, end, k.f, out, st)) == nullptr) return false;
+        if (const char* next = after(p, end, ','); next != nullptr) {
+            p = skip_space(next, end);
             continue;
         }
-        return *p == '}' && skip_space(p + 1, end) == end;
+        return (p = after(p, end, '}')) != nullptr && skip_space(p, end) == end;
     }
 }
 
