@@ -121,3 +121,47 @@ TEST(matcher, treats_regex_metacharacters_literally) {
     EXPECT_EQ(hits(*m, "the c++ (beta) crashed"), std::vector<std::size_t>{0});
     EXPECT_TRUE(hits(*m, "axb").empty());
 }
+
+// A few single words are found without Vectorscan: the same rules must come out as through
+// Vectorscan for any text, folded or not (Vectorscan compares ASCII letters without case).
+TEST(matcher, a_few_single_words_are_found_as_vectorscan_finds_them) {
+    const std::vector<std::vector<match::match_settings>> configs = {
+        {words({"acme"})},
+        {words({"acme"}, {"acmefail"})},
+        {words({"acme"}), words({"störung", "#outage"})},
+        {words({"aa"}, {"@aa"})},
+        {words({"c++"}), words({"ä"})},
+    };
+    const std::vector<std::string> pieces = {"acme", "Acme", "ACME", "acmefail", "aa", "a", "A", " ", "  ", ".",
+                                             "#", "@", "c++", "C++", "ä", "Ä", "störung", "STÖRUNG", "😡", "x",
+                                             "\n", "outage", "#outage", "é", "_", "1"};
+    std::uint64_t r = 0x9E3779B97F4A7C15ull;
+    const auto next = [&] {
+        r ^= r << 13;
+        r ^= r >> 7;
+        r ^= r << 17;
+        return r;
+    };
+    std::size_t hit_texts = 0;
+    for (const auto& rules : configs) {
+        auto m = build(rules);
+        ASSERT_TRUE(m);
+        match::scanner fast(*m), reference(*m);
+        std::vector<std::size_t> a, b;
+        std::string text, folded;
+        for (int n = 0; n < 10000; ++n) {
+            text.clear();
+            const std::size_t count = next() % 40;
+            for (std::size_t k = 0; k < count; ++k) text += pieces[next() % pieces.size()];
+            folded.clear();
+            text::fold_case(text, folded);
+            for (const std::string* t : {&text, &folded}) {
+                fast.scan(*t, a);
+                reference.scan_with_vectorscan(*t, b);
+                ASSERT_EQ(a, b) << *t;
+                hit_texts += !a.empty();
+            }
+        }
+    }
+    EXPECT_GT(hit_texts, 5000u);  // both outcomes were exercised
+}
