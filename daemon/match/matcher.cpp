@@ -3,11 +3,6 @@
 #include <hs/hs.h>
 
 #include <algorithm>
-#include <bit>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 #include "text/normalize.hpp"
 
@@ -92,14 +87,9 @@ struct matcher_pattern {
 
 }  // namespace
 
-// Up to this many keywords, all single words, are searched for without Vectorscan (see
-// scanner::scan).
-constexpr std::size_t max_literal_patterns = 3;
-
 struct matcher::impl {
     hs_database_t* db = nullptr;
     std::vector<matcher_pattern> patterns;
-    bool literal_scan = false;  // every pattern is one word, and there are few
     std::vector<match_settings> rules;
     std::vector<std::string> topics;
     ~impl() {
@@ -150,8 +140,6 @@ std::variant<std::shared_ptr<const matcher>, compile_error> matcher::compile(con
             }
         }
     }
-    im->literal_scan = im->patterns.size() <= max_literal_patterns &&
-                       std::all_of(im->patterns.begin(), im->patterns.end(), [](const matcher_pattern& p) { return p.words.size() == 1; });
     if (!expressions.empty()) {
         std::vector<const char*> ptrs;
         for (auto& e : expressions) ptrs.push_back(e.c_str());
@@ -223,16 +211,6 @@ struct scanner::impl {
     hs_scratch_t* scratch = nullptr;
     std::vector<unsigned char> hit_state;  // per rule: bit 0 keyword hit, bit 1 exclude hit
     std::vector<std::size_t> touched;
-
-    // A match of pattern `id` ending at `to`.
-    void on_match(std::size_t id, std::size_t to) {
-        const auto& pat = owner->impl_->patterns[id];
-        const unsigned char bit = pat.exclude ? 2 : 1;
-        if ((hit_state[pat.rule] & bit) != 0) return;  // this rule already has this kind of hit
-        if (!boundary_ok(pat, text, to)) return;
-        if (hit_state[pat.rule] == 0) touched.push_back(pat.rule);
-        hit_state[pat.rule] |= bit;
-    }
     ~impl() {
         if (scratch) hs_free_scratch(scratch);
     }
@@ -247,95 +225,23 @@ scanner::~scanner() = default;
 scanner::scanner(scanner&&) noexcept = default;
 scanner& scanner::operator=(scanner&&) noexcept = default;
 
-namespace {
-
-char ascii_lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 0x20) : c; }
-
-// Calls on_end(end offset) for every occurrence of `word` in `text`, overlapping ones too, with
-// ASCII letters compared regardless of case and every other byte as it is: what Vectorscan
-// reports for the word's expression (literal bytes, HS_FLAG_CASELESS, no UTF-8 mode).
-template <typename OnEnd>
-void find_word(std::string_view text, std::string_view word, OnEnd&& on_end) {
-    const std::size_t n = word.size();
-    if (n == 0 || n > text.size()) return;
-    const char* const t = text.data();
-    const std::size_t last_start = text.size() - n;  // occurrences start at 0..last_start
-    const auto matches_at = [&](std::size_t i) {
-        for (std::size_t k = 0; k < n; ++k)
-            if (ascii_lower(t[i + k]) != ascii_lower(word[k])) return false;
-        return true;
-    };
-#if defined(__SSE2__)
-    // Sixteen start positions a step: those whose first and last byte fit (the filter of
-    // Muła's "SIMD-friendly substring search"), each then compared in full. A letter is
-    // compared in both cases rather than the text lower-cased.
-    if (last_start >= 15) {
-        const auto upper = [](char c) { return c >= 'a' && c <= 'z' ? static_cast<char>(c - 0x20) : c; };
-        const char first = ascii_lower(word.front()), last = ascii_lower(word.back());
-        const __m128i f1 = _mm_set1_epi8(first), f2 = _mm_set1_epi8(upper(first));
-        const __m128i l1 = _mm_set1_epi8(last), l2 = _mm_set1_epi8(upper(last));
-        const auto candidates = [&](std::size_t i) {
-            const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + i));
-            const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + i + n - 1));
-            const __m128i fa = _mm_or_si128(_mm_cmpeq_epi8(a, f1), _mm_cmpeq_epi8(a, f2));
-            const __m128i lb = _mm_or_si128(_mm_cmpeq_epi8(b, l1), _mm_cmpeq_epi8(b, l2));
-            return static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(fa, lb)));
-        };
-        const auto check = [&](std::size_t i, unsigned mask) {
-            for (; mask != 0; mask &= mask - 1) {
-                const std::size_t at = i + static_cast<std::size_t>(std::countr_zero(mask));
-                if (matches_at(at)) on_end(at + n);
-            }
-        };
-        std::size_t i = 0;
-        for (; i + 15 <= last_start; i += 16) check(i, candidates(i));
-        // The last starts: one more step ending at last_start, without the ones already seen.
-        if (i <= last_start) {
-            const std::size_t from = last_start - 15;
-            check(from, candidates(from) & (0xFFFFu << (i - from)));
-        }
-        return;
-    }
-#endif
-    const char first = ascii_lower(word.front()), last = ascii_lower(word.back());
-    for (std::size_t i = 0; i <= last_start; ++i) {
-        if (ascii_lower(t[i]) == first && ascii_lower(t[i + n - 1]) == last && matches_at(i)) on_end(i + n);
-    }
-}
-
-}  // namespace
-
 void scanner::scan(std::string_view folded_text, std::vector<std::size_t>& rules_hit) {
-    const matcher::impl& m = *impl_->owner->impl_;
-    if (!m.literal_scan) return scan_with_vectorscan(folded_text, rules_hit);
-    // A few single words are found here rather than by Vectorscan, whose fixed cost per scan
-    // dominates for such a database: with the one keyword of the mixed benchmark stream its scan
-    // was ~840 instructions a mention (callgrind, ~200-byte texts), with this search ~680. Every
-    // occurrence goes through the same check as a Vectorscan match (matcher_test compares the two).
-    rules_hit.clear();
-    if (!m.db || !impl_->scratch) return;  // as scan_with_vectorscan(): no database, no hits
-    impl_->touched.clear();
-    impl_->text = folded_text;
-    for (std::size_t id = 0; id < m.patterns.size(); ++id)
-        find_word(folded_text, m.patterns[id].words.front(), [&](std::size_t to) { impl_->on_match(id, to); });
-    finish(rules_hit);
-}
-
-void scanner::scan_with_vectorscan(std::string_view folded_text, std::vector<std::size_t>& rules_hit) {
     rules_hit.clear();
     auto* db = impl_->owner->impl_->db;
     if (!db || !impl_->scratch) return;
     impl_->touched.clear();
     impl_->text = folded_text;
     auto on_match = [](unsigned int id, unsigned long long, unsigned long long to, unsigned int, void* ctx) -> int {
-        static_cast<scanner::impl*>(ctx)->on_match(id, static_cast<std::size_t>(to));
+        auto* self = static_cast<scanner::impl*>(ctx);
+        const auto& pat = self->owner->impl_->patterns[id];
+        const unsigned char bit = pat.exclude ? 2 : 1;
+        if ((self->hit_state[pat.rule] & bit) != 0) return 0;  // this rule already has this kind of hit
+        if (!boundary_ok(pat, self->text, static_cast<std::size_t>(to))) return 0;
+        if (self->hit_state[pat.rule] == 0) self->touched.push_back(pat.rule);
+        self->hit_state[pat.rule] |= bit;
         return 0;
     };
     hs_scan(db, folded_text.data(), static_cast<unsigned>(folded_text.size()), 0, impl_->scratch, on_match, impl_.get());
-    finish(rules_hit);
-}
-
-void scanner::finish(std::vector<std::size_t>& rules_hit) {
     std::sort(impl_->touched.begin(), impl_->touched.end());
     for (auto r : impl_->touched) {
         if (impl_->hit_state[r] == 1) rules_hit.push_back(r);

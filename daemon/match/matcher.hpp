@@ -36,12 +36,8 @@ public:
     // that have a keyword hit and no exclude hit. Language and source filters are separate
     // (matcher::accepts) because they do not need the text.
     void scan(std::string_view folded_text, std::vector<std::size_t>& rules_hit);
-    // scan() through Vectorscan whatever the keywords (scan() finds a few single words itself):
-    // the reference the tests compare scan() with.
-    void scan_with_vectorscan(std::string_view folded_text, std::vector<std::size_t>& rules_hit);
 
 private:
-    void finish(std::vector<std::size_t>& rules_hit);
     struct impl;
     std::unique_ptr<impl> impl_;
 };
