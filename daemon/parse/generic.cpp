@@ -106,6 +106,9 @@ std::optional<reject_reason> read_dom(detail::padded_parser& json, std::string_v
 // `crisisd run`) a frame's whole parse with the DOM cost 3,517 instructions (padded copy, stage
 // 1, stage 2, the field loop and its copies, the timestamp), with this reader 2,000 (of them
 // ~275 simdjson's UTF-8 check and ~225 the timestamp): 1,517 fewer, ~9% of the mention's cost.
+// (Valgrind runs simdjson's AVX2 kernels; timed on this machine, where the DOM runs its AVX-512
+// ones, a frame took 148 ns against the DOM's 214: the gain in time is smaller than in
+// instructions, but it is one.)
 //
 // It only ever accepts: anything it does not read with certainty (a number, a nested value, a
 // \u escape, a control character, a key with an escape, a wrongly typed known field, invalid
