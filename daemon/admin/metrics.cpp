@@ -208,6 +208,9 @@ metrics::metrics() : impl_(std::make_unique<impl>()) {}
 metrics::~metrics() = default;
 
 void source_meter::received() { received_->Increment(); }
+void source_meter::received(std::size_t frames) {
+    if (frames != 0) received_->Increment(static_cast<double>(frames));
+}
 void source_meter::dropped() { dropped_->Increment(); }
 
 source_meter& metrics::source(std::string_view name) {

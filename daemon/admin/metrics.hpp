@@ -4,6 +4,7 @@
 // are created lazily per label set; the per-frame ones hang off a source_meter, so the hot path
 // does no lookup at all. Thread-safe (prometheus-cpp metrics are atomic; the caches are guarded).
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -24,6 +25,7 @@ namespace crisisd::admin {
 class source_meter {
 public:
     void received();  // crisisd_mentions_received_total{source}
+    void received(std::size_t frames);  // the same for a batch of frames, one counter update
     void dropped();   // crisisd_mentions_dropped_total{source}: lost to a full drop_oldest queue
     // A message arrived at `steady_ns` (steady_clock, nanoseconds since its epoch); /metrics
     // shows the age as crisisd_source_last_message_age_seconds{source}.

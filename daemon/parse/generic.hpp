@@ -1,7 +1,9 @@
 #pragma once
 // Parser for the `generic` wire format: one canonical mention per JSON object (DESIGN.md).
-// Owns a reusable simdjson parser and padded buffer, so steady-state parsing allocates only
-// when a mention's strings outgrow the capacity the target mention already has.
+// A flat object of strings, booleans and nulls is read by a hand-written pass; anything else
+// goes through a reusable simdjson DOM parser and padded buffer, which is the reference for
+// what a frame means. Steady-state parsing allocates only when a mention's strings outgrow the
+// capacity the target mention already has.
 // Not thread-safe: one parser per pipeline thread.
 #include <cstddef>
 #include <memory>
@@ -23,6 +25,13 @@ public:
     // Fills `out` (cleared first) from one JSON object. Returns nullopt on success, else why the
     // frame was rejected; `out` is unspecified then.
     std::optional<reject_reason> parse(std::string_view frame, core::mention& out);
+
+    // parse() through simdjson's DOM alone: what parse() must give for every frame (the unit
+    // tests and the fuzz target compare the two).
+    std::optional<reject_reason> parse_reference(std::string_view frame, core::mention& out);
+    // Whether parse() reads `frame` with its flat pass, without the DOM (for tests: a
+    // comparison of the two readings means something only for frames the flat pass reads).
+    static bool reads_flat(std::string_view frame);
 
 private:
     struct impl;

@@ -13,6 +13,7 @@
 // database, clock, executor, events and the shared detection outlive it. Not thread-safe: the
 // runtime's one thread calls everything.
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -49,6 +50,11 @@ class source_probe {
 public:
     virtual ~source_probe() = default;
     virtual void received(clock::monotonic_time arrival) = 0;
+    // `frames` frames arrived together (a socket read's batch): received() for each, unless the
+    // probe counts them at once.
+    virtual void received_batch(clock::monotonic_time arrival, std::size_t frames) {
+        for (std::size_t i = 0; i < frames; ++i) received(arrival);
+    }
     virtual void dropped() = 0;                        // lost to a full drop_oldest queue
     virtual void rejected(std::string_view reason) = 0;  // not a mention (bad frame, rate limit)
     virtual void skipped(std::string_view why) = 0;    // "ignored", "duplicate", "deleted"

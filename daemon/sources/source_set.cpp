@@ -102,6 +102,10 @@ struct source_set::wiring final : ingest::source_events, runtime::source_probe {
         meter.received();
         meter.message_at(arrival.time_since_epoch().count());
     }
+    void received_batch(runtime::clock::monotonic_time arrival, std::size_t frames) override {
+        meter.received(frames);
+        meter.message_at(arrival.time_since_epoch().count());
+    }
     void dropped() override { meter.dropped(); }
     void rejected(std::string_view reason) override { metrics.mention_rejected(name, reason); }
     void skipped(std::string_view why) override { metrics.source_frame(name, why); }
