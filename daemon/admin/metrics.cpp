@@ -168,6 +168,7 @@ struct metrics::impl {
     std::unique_ptr<cluster_series> cluster;
     // Cluster mode with pull sources only: which of them this replica runs.
     pm::Family<pm::Gauge>* source_held = nullptr;
+    pm::Family<pm::Counter>* source_cursor_writes = nullptr;
     cluster_series& cluster_of() {
         if (!cluster) {
             auto gauge = [&](const char* name, const char* help) -> pm::Gauge& {
@@ -306,6 +307,16 @@ void metrics::cluster_source_held(std::string_view source, bool held) {
                                   .Help("1 while this replica holds the pull source's lease and runs it")
                                   .Register(*impl_->registry);
     impl_->source_held->Add({{"source", std::string(source)}}).Set(held ? 1 : 0);
+}
+
+void metrics::cluster_source_cursor_written(std::string_view source) {
+    std::lock_guard lock(impl_->m);
+    if (!impl_->source_cursor_writes)
+        impl_->source_cursor_writes = &pm::BuildCounter()
+                                           .Name("crisisd_cluster_source_cursor_writes_total")
+                                           .Help("Resume points of a pull source this replica wrote to NATS for its next holder")
+                                           .Register(*impl_->registry);
+    impl_->source_cursor_writes->Add({{"source", std::string(source)}}).Increment();
 }
 
 void metrics::cluster_leases(const cluster_lease_figures& f) {

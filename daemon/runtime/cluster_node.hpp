@@ -84,6 +84,8 @@ public:
 
     // The partitioned intake, for intake::set_router(); nullptr in the lease diagnostic.
     mention_router* router() { return intake_.get(); }
+    // The same, for the front's publish counts (cluster_intake::routed/settled); nullptr alike.
+    const cluster_intake* front() const { return intake_.get(); }
     // Whether the outbox is sent: the lease diagnostic must not page or post beside its peers.
     bool sends() const { return intake_ != nullptr; }
     // The instance destinations see in action keys: one for the whole cluster (notify::platform_key).

@@ -8,12 +8,15 @@
 
 #include <array>
 #include <chrono>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "cluster/mention_stream.hpp"
 #include "cluster_support.hpp"
 #include "fakes/http_receiver.hpp"
 #include "fakes/io_thread.hpp"
+#include "net/http_server.hpp"
 #include "net/websocket_server.hpp"
 
 using namespace std::chrono_literals;
@@ -130,6 +133,123 @@ TEST_F(cluster_sources, a_holder_stopped_with_sigterm_hands_the_source_over) {
     EXPECT_TRUE(holder.process->wait_for_stderr("released every source lease", 1s).has_value()) << logs();
     ASSERT_TRUE(wait_until([&] { return held(other) == 1 && ws_.connection_count() == 1; }, 10s)) << logs();
     EXPECT_EQ(ws_.connections_accepted(), 2u);
+}
+
+// --- A moved feed resumes where its last holder stopped ---
+
+// A forum's RSS document: items "<prefix>1".."<prefix>n", newest first, each a complaint by its
+// own author. One ETag per version; a request that names the current one is answered 304.
+class rss_server {
+public:
+    rss_server()
+        : server_(io_.executor(), options(),
+                  [this](const crisisd::net::http_request_in& req) -> boost::asio::awaitable<crisisd::net::http_response_out> {
+                      co_return answer(req);
+                  }) {
+        if (auto ec = server_.start()) throw std::runtime_error(ec.message());
+    }
+    std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()) + "/latest.rss"; }
+    void serve(int items, std::string etag) {
+        std::string doc = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>forum</title>";
+        for (int i = items; i >= 1; --i)
+            doc += "<item><guid>topic-" + std::to_string(i) + "</guid><title>acme is down " + std::to_string(i) +
+                   "</title><description>awful</description><author>user" + std::to_string(i) +
+                   "@example.org</author></item>";
+        doc += "</channel></rss>";
+        std::lock_guard lock(m_);
+        doc_ = std::move(doc);
+        etag_ = std::move(etag);
+    }
+    // The If-None-Match of every request so far, in order.
+    std::vector<std::string> conditions() {
+        std::lock_guard lock(m_);
+        return conditions_;
+    }
+
+private:
+    static crisisd::net::http_server_options options() {
+        crisisd::net::http_server_options o;
+        o.listen = "127.0.0.1:0";
+        return o;
+    }
+    crisisd::net::http_response_out answer(const crisisd::net::http_request_in& req) {
+        std::lock_guard lock(m_);
+        conditions_.push_back(req.header("If-None-Match"));
+        crisisd::net::http_response_out r;
+        r.content_type = "application/rss+xml; charset=utf-8";
+        r.headers.emplace_back("ETag", etag_);
+        if (req.header("If-None-Match") == etag_) {
+            r.status = 304;
+        } else {
+            r.status = 200;
+            r.body = doc_;
+        }
+        return r;
+    }
+
+    crisisd::testing::io_thread io_;
+    std::mutex m_;
+    std::string doc_, etag_;
+    std::vector<std::string> conditions_;
+    crisisd::net::http_server server_;
+};
+
+class cluster_feed : public cluster_network {
+protected:
+    replica& start_with_feed(const std::string& name) {
+        replica_spec spec;
+        spec.name = name;
+        spec.partitions = partitions;
+        spec.body.extra_sources = "  - { name: forum, type: feed, url: \"" + forum_.url() + "\", interval: 1s }\n";
+        return cluster_.start_replica(spec);
+    }
+    static double held(const replica& r) { return figure(r, "crisisd_cluster_source_held{source=\"forum\"}"); }
+    static double frames(const replica& r, const std::string& kind) {
+        return figure(r, "crisisd_source_frames_total{kind=\"" + kind + "\",source=\"forum\"}");
+    }
+    static double writes(const replica& r) {
+        return figure(r, "crisisd_cluster_source_cursor_writes_total{source=\"forum\"}");
+    }
+
+    rss_server forum_;
+};
+
+TEST_F(cluster_feed, a_feed_moved_by_a_kill_resumes_where_its_holder_stopped_neither_recounting_nor_missing_items) {
+    forum_.serve(3, "\"v1\"");
+    auto& a = start_with_feed("replica-a");
+    auto& b = start_with_feed("replica-b");
+    ASSERT_TRUE(a.admin && b.admin) << logs();
+    ASSERT_TRUE(wait_until([&] { return held(a) + held(b) == 1; }, 20s)) << logs();
+    replica& holder = held(a) == 1 ? a : b;
+    replica& other = &holder == &a ? b : a;
+    // The first poll ever is history; the holder shares what it read.
+    ASSERT_TRUE(wait_until([&] { return frames(holder, "history") == 3 && writes(holder) >= 1; }, 20s)) << logs();
+
+    // Two new topics: counted once across the replicas, and shared once published.
+    forum_.serve(5, "\"v2\"");
+    ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_mentions_processed_total") == 2; }, 20s)) << logs();
+    ASSERT_TRUE(wait_until([&] { return writes(holder) >= 2; }, 10s)) << logs();
+    const double counted_before = std::max(0.0, figure(other, "crisisd_mentions_processed_total"));
+
+    // The holder dies; two more topics appear before the survivor takes the feed.
+    cluster_harness::kill(holder);
+    const auto asked_before = forum_.conditions().size();
+    forum_.serve(7, "\"v3\"");
+    ASSERT_TRUE(wait_until([&] { return held(other) == 1; }, 20s)) << logs();
+    EXPECT_TRUE(other.process->wait_for_stderr("source forum: resuming where " + holder.name + " stopped", 5s).has_value())
+        << logs();
+    // Its first poll is not history: the five known topics are duplicates, the two new ones count.
+    ASSERT_TRUE(wait_until([&] { return frames(other, "duplicate") >= 5; }, 20s)) << logs();
+    ASSERT_TRUE(wait_until([&] { return figure(other, "crisisd_mentions_processed_total") >= counted_before + 2; }, 20s))
+        << logs();
+    EXPECT_EQ(frames(other, "duplicate"), 5);
+    EXPECT_EQ(frames(other, "history"), -1);  // absent: nothing was history
+    EXPECT_EQ(figure(other, "crisisd_mentions_received_total{source=\"forum\"}"), 2);
+    EXPECT_EQ(figure(other, "crisisd_mentions_processed_total"), counted_before + 2);
+    // Its first request was conditional on the document its predecessor read last.
+    const auto asked = forum_.conditions();
+    ASSERT_GT(asked.size(), asked_before);
+    EXPECT_EQ(asked[asked_before], "\"v2\"");
 }
 
 // --- An owner cut off from NATS ---

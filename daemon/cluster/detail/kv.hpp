@@ -40,9 +40,11 @@ public:
     // `description` is what the servers show for it.
     static std::unique_ptr<kv_bucket> open(nats_connection& conn, const std::string& bucket, std::chrono::milliseconds ttl,
                                            int replicas, const char* description, std::string& error);
-    // A bucket whose entries never expire (history 1): the partitions' state.
+    // A bucket whose entries never expire (history 1): the partitions' state, the pull sources'
+    // resume points.
     static std::unique_ptr<kv_bucket> open_durable(nats_connection& conn, const std::string& bucket, int replicas,
-                                                   std::string& error);
+                                                   std::string& error,
+                                                   const char* description = "crisisd partition state");
     ~kv_bucket();
 
     // Writes `value` if the key's latest revision is `expected` (0: the key has no entry at all).
