@@ -164,6 +164,10 @@ struct metrics::impl {
         pm::Counter& published;
         pm::Counter& publish_failures;
         pm::Counter& publish_dropped;
+        pm::Gauge& max_payload;
+        pm::Gauge& state_largest;
+        pm::Gauge& state_too_large;
+        pm::Counter& state_compacted;
     };
     std::unique_ptr<cluster_series> cluster;
     // Cluster mode with pull sources only: which of them this replica runs.
@@ -199,6 +203,14 @@ struct metrics::impl {
                 counter("crisisd_cluster_publish_failures_total", "Mention messages whose publish failed and was retried"),
                 counter("crisisd_cluster_publish_dropped_total",
                         "Mention messages lost to a full publish queue while NATS did not take them"),
+                gauge("crisisd_cluster_max_payload_bytes",
+                      "The NATS servers' max_payload: the largest partition state they take"),
+                gauge("crisisd_cluster_state_largest_bytes",
+                      "The largest state value last made for a partition this replica owns"),
+                gauge("crisisd_cluster_state_too_large",
+                      "Owned partitions whose state is over max_payload: they send and acknowledge nothing until it fits"),
+                counter("crisisd_cluster_state_compacted_writes_total",
+                        "Partition state values that left finished resolved incidents out to fit max_payload"),
             });
         }
         return *cluster;
@@ -340,6 +352,10 @@ void metrics::cluster_leases(const cluster_lease_figures& f) {
     follow(c.published, f.published);
     follow(c.publish_failures, f.publish_failures);
     follow(c.publish_dropped, f.publish_dropped);
+    c.max_payload.Set(f.max_payload_bytes);
+    c.state_largest.Set(f.state_largest_bytes);
+    c.state_too_large.Set(f.state_too_large);
+    follow(c.state_compacted, f.state_compacted_writes);
 }
 
 void metrics::admin_refused(std::string_view reason) {

@@ -296,6 +296,11 @@ struct daemon::impl final : admin::daemon_access,
             f.publish_failures = is->publish_failures;
             f.publish_dropped = is->dropped;
         }
+        const auto sizes = cluster->state_sizes();
+        f.max_payload_bytes = static_cast<double>(sizes.max_payload);
+        f.state_largest_bytes = static_cast<double>(sizes.largest);
+        f.state_too_large = sizes.too_large;
+        f.state_compacted_writes = sizes.compacted_writes;
         metrics.cluster_leases(f);
     }
 

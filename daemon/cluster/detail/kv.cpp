@@ -127,6 +127,8 @@ kv_write_result kv_bucket::publish(const std::string& key, const std::string& va
     } else {
         r.outcome = kv_outcome::unavailable;
         r.error = nats_error(st);
+        // The client refuses it before sending: no server would take it, so trying again cannot help.
+        r.too_large = st == NATS_MAX_PAYLOAD;
     }
     if (ack) jsPubAck_Destroy(ack);
     return r;

@@ -21,6 +21,7 @@ struct kv_write_result {
     kv_outcome outcome = kv_outcome::unavailable;
     std::uint64_t revision = 0;   // the new revision when ok
     std::string error;            // why, when not ok
+    bool too_large = false;       // unavailable because the value exceeds the servers' max_payload
 };
 
 struct kv_entry {
