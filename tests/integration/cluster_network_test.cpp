@@ -252,6 +252,37 @@ TEST_F(cluster_feed, a_feed_moved_by_a_kill_resumes_where_its_holder_stopped_nei
     EXPECT_EQ(asked[asked_before], "\"v2\"");
 }
 
+// --- A partition state over the servers' max_payload ---
+
+// NATS with a max_payload far below the default, so that one incident's partition state does not
+// fit: the replica says what the servers take at start, and when the state outgrows it, logs an
+// error and shows the partition in crisisd_cluster_state_too_large (it sends nothing meanwhile).
+TEST(cluster_max_payload, a_partition_state_over_max_payload_is_logged_and_shown_in_the_metrics) {
+    cluster_harness cluster("crisisd-payload");
+    if (!cluster.available()) GTEST_SKIP() << "nats-server is not installed";
+    cluster.nats().set_max_payload(4096);
+    std::string why;
+    ASSERT_TRUE(cluster.start(why)) << why;
+    replica_spec spec;
+    spec.name = "replica-a";
+    spec.partitions = 1;
+    spec.body.with_statement = true;
+    auto& a = cluster.start_replica(spec);
+    ASSERT_TRUE(a.admin && a.ingest) << cluster.logs();
+    EXPECT_TRUE(a.process->wait_for_stderr("the NATS servers take messages up to 4096 bytes", 5s).has_value())
+        << cluster.logs();
+    ASSERT_TRUE(wait_until([&] { return figure(a, "crisisd_cluster_partitions_owned") == 1; }, 20s)) << cluster.logs();
+    EXPECT_EQ(figure(a, "crisisd_cluster_max_payload_bytes"), 4096);
+    EXPECT_EQ(figure(a, "crisisd_cluster_state_too_large"), 0);
+
+    std::string body;
+    for (int i = 1; i <= 10; ++i) body += crisisd::testing::angry_mention("big-" + std::to_string(i), i);
+    ASSERT_TRUE(ingest(a, body));
+    ASSERT_TRUE(a.process->wait_for_stderr(R"(partition 0: its state \(\d+ bytes\) is over the NATS servers' max_payload \(4096 bytes\))", 20s).has_value()) << cluster.logs();
+    ASSERT_TRUE(wait_until([&] { return figure(a, "crisisd_cluster_state_too_large") == 1; }, 10s)) << cluster.logs();
+    EXPECT_GT(figure(a, "crisisd_cluster_state_largest_bytes"), 4096 - 512);
+}
+
 // --- An owner cut off from NATS ---
 
 // Each replica reaches NATS only through its own proxy (the nodes do not advertise each other),
