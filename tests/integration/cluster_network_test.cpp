@@ -252,6 +252,35 @@ TEST_F(cluster_feed, a_feed_moved_by_a_kill_resumes_where_its_holder_stopped_nei
     EXPECT_EQ(asked[asked_before], "\"v2\"");
 }
 
+// SIGTERM: the holder writes where it stopped before it lets the feed go, so the survivor's first
+// poll counts only what came after.
+TEST_F(cluster_feed, a_feed_handed_over_by_sigterm_resumes_where_its_holder_stopped) {
+    forum_.serve(3, "\"v1\"");
+    auto& a = start_with_feed("replica-a");
+    auto& b = start_with_feed("replica-b");
+    ASSERT_TRUE(a.admin && b.admin) << logs();
+    ASSERT_TRUE(wait_until([&] { return held(a) + held(b) == 1; }, 20s)) << logs();
+    replica& holder = held(a) == 1 ? a : b;
+    replica& other = &holder == &a ? b : a;
+    ASSERT_TRUE(wait_until([&] { return frames(holder, "history") == 3; }, 20s)) << logs();
+    forum_.serve(4, "\"v2\"");
+    ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_mentions_processed_total") == 1; }, 20s)) << logs();
+    const double counted_before = std::max(0.0, figure(other, "crisisd_mentions_processed_total"));
+
+    const auto code = cluster_harness::stop(holder);
+    ASSERT_TRUE(code.has_value()) << logs();
+    EXPECT_EQ(*code, 0) << logs();
+    forum_.serve(6, "\"v3\"");
+    ASSERT_TRUE(wait_until([&] { return held(other) == 1; }, 10s)) << logs();
+    ASSERT_TRUE(wait_until([&] { return frames(other, "duplicate") >= 4; }, 20s)) << logs();
+    ASSERT_TRUE(wait_until([&] { return figure(other, "crisisd_mentions_processed_total") >= counted_before + 2; }, 20s))
+        << logs();
+    EXPECT_EQ(frames(other, "duplicate"), 4);
+    EXPECT_EQ(frames(other, "history"), -1);
+    EXPECT_EQ(figure(other, "crisisd_mentions_received_total{source=\"forum\"}"), 2);
+    EXPECT_EQ(figure(other, "crisisd_mentions_processed_total"), counted_before + 2);
+}
+
 // --- A partition state over the servers' max_payload ---
 
 // NATS with a max_payload far below the default, so that one incident's partition state does not
