@@ -1,8 +1,9 @@
 // Issue 15 through the real binary, on the network's side: crisisd replicas on a real three-node
 // NATS cluster (JetStream, R3), every process started by the test on free loopback ports
-// (cluster_support.hpp). Pull sources run on one replica, held by a lease; an owner cut off from
-// NATS falls silent and sends nothing stale when it comes back; a NATS node killed loses nothing;
-// three fronts share the load. Cluster mode runs as the partitions preview
+// (cluster_support.hpp). Pull sources run on one replica, held by a lease, and a moved one (a feed,
+// a Jetstream stream) resumes where its last holder stopped; a partition state over the servers'
+// max_payload is said and shown; an owner cut off from NATS falls silent and sends nothing stale
+// when it comes back; a NATS node killed loses nothing; three fronts share the load. Cluster mode runs as the partitions preview
 // (CRISISD_CLUSTER_PREVIEW=partitions).
 #include <gtest/gtest.h>
 
@@ -81,6 +82,21 @@ protected:
         return cluster_.start_replica(spec);
     }
     static double held(const replica& r) { return figure(r, "crisisd_cluster_source_held{source=\"stream\"}"); }
+
+    // The request target of every upgrade, once record_targets() was called (before ws_: its
+    // callback may run until ws_ stops).
+    void record_targets() {
+        ws_.on_connect([this](const crisisd::net::websocket_upgrade_info& info) {
+            std::lock_guard lock(targets_m_);
+            targets_.push_back(info.target);
+        });
+    }
+    std::vector<std::string> targets() {
+        std::lock_guard lock(targets_m_);
+        return targets_;
+    }
+    std::mutex targets_m_;
+    std::vector<std::string> targets_;
 
     crisisd::testing::io_thread io_;
     crisisd::net::websocket_server ws_{io_.executor(), {}};
@@ -310,6 +326,50 @@ TEST(cluster_max_payload, a_partition_state_over_max_payload_is_logged_and_shown
     ASSERT_TRUE(a.process->wait_for_stderr(R"(partition 0: its state \(\d+ bytes\) is over the NATS servers' max_payload \(4096 bytes\))", 20s).has_value()) << cluster.logs();
     ASSERT_TRUE(wait_until([&] { return figure(a, "crisisd_cluster_state_too_large") == 1; }, 10s)) << cluster.logs();
     EXPECT_GT(figure(a, "crisisd_cluster_state_largest_bytes"), 4096 - 512);
+}
+
+// A Jetstream source moved by SIGKILL connects with the cursor its last holder shared, not at the
+// live tail (its SQLite file never saw the stream).
+TEST_F(cluster_sources, a_jetstream_source_moved_by_a_kill_resumes_from_its_holders_cursor) {
+    record_targets();
+    auto start = [&](const std::string& name) -> replica& {
+        replica_spec spec;
+        spec.name = name;
+        spec.partitions = partitions;
+        spec.body.extra_sources = "  - { name: stream, type: websocket, format: jetstream, url: \"ws://127.0.0.1:" +
+                                  std::to_string(ws_.port()) +
+                                  "/subscribe\", reconnect: { initial: 100ms, max: 500ms } }\n";
+        return cluster_.start_replica(spec);
+    };
+    auto& a = start("replica-a");
+    auto& b = start("replica-b");
+    ASSERT_TRUE(a.admin && b.admin) << logs();
+    ASSERT_TRUE(wait_until([&] { return held(a) + held(b) == 1 && ws_.connection_count() == 1; }, 20s)) << logs();
+    replica& holder = held(a) == 1 ? a : b;
+    replica& other = &holder == &a ? b : a;
+    const std::int64_t p1 = 1'790'000'000'000'000;
+    auto post = [](std::int64_t time_us) {
+        return R"({"did":"did:plc:a","time_us":)" + std::to_string(time_us) +
+               R"(,"kind":"commit","commit":{"operation":"create","collection":"app.bsky.feed.post","rkey":"r)" +
+               std::to_string(time_us) + R"(","rev":"v1","record":{"text":"acme is down"}}})";
+    };
+    for (int i = 0; i < 3; ++i) ws_.broadcast(post(p1 + i));
+    ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_mentions_processed_total") == 3; }, 20s)) << logs();
+    ASSERT_TRUE(wait_until([&] { return figure(holder, "crisisd_cluster_source_cursor_writes_total{source=\"stream\"}") >= 1; }, 10s))
+        << logs();
+
+    cluster_harness::kill(holder);
+    ASSERT_TRUE(wait_until([&] { return held(other) == 1 && ws_.connections_accepted() == 2; }, 20s)) << logs();
+    const auto seen = targets();
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].find("cursor="), std::string::npos) << seen[0];  // the first holder: live tail
+    const std::string resumed = seen[1];
+    // The shared position less the 5 s look-back: one of the three processed.
+    const auto at = resumed.find("cursor=");
+    ASSERT_NE(at, std::string::npos) << resumed;
+    const std::int64_t cursor = std::stoll(resumed.substr(at + 7));
+    EXPECT_GE(cursor, p1 - 5'000'000) << resumed;
+    EXPECT_LE(cursor, p1 + 2 - 5'000'000) << resumed;
 }
 
 // --- An owner cut off from NATS ---
