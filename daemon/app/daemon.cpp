@@ -521,21 +521,13 @@ std::optional<create_error> daemon::impl::build_source_leases() {
     if (pull.empty()) return std::nullopt;
     srcs->lease_pull_sources();
     std::string error;
-    sources::source_leases::cursor_hooks ch;
-    ch.collect = [this](const std::string& name) { return srcs->cursor_of(name); };
-    ch.import = [this](const std::string& name, const sources::source_cursor& c) { srcs->resume_from(name, c); };
-    if (const auto* front = cluster ? cluster->front() : nullptr) {
-        ch.routed = [front] { return front->routed(); };
-        ch.settled = [front] { return front->settled(); };
-    }
-    ch.written = [this](const std::string& name) { metrics.cluster_source_cursor_written(name); };
     source_leases = sources::source_leases::open(
         *settings.cluster, std::move(pull), exec,
         [this](const std::string& name, bool held) {
             metrics.cluster_source_held(name, held);
             srcs->hold(name, held);
         },
-        std::move(ch), error);
+        srcs->shared_cursors(cluster ? cluster->front() : nullptr), error);
     if (!source_leases) return create_error{"cluster: source leases: " + error, std::nullopt};
     for (const auto& name : source_leases->names()) metrics.cluster_source_held(name, false);
     return std::nullopt;

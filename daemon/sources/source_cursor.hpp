@@ -14,9 +14,10 @@
 // front's queue has passed them): a holder killed in between leaves the older entry, and its
 // successor reads those mentions again, which the stream drops as duplicates (Nats-Msg-Id).
 //
-// Thread-safety: a value; pure functions.
+// Thread-safety: a value; pure functions. cursor_hooks says where each hook runs.
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -32,6 +33,21 @@ struct source_cursor {
     std::vector<std::string> items;     // feed: remembered item ids, oldest first
 
     bool operator==(const source_cursor&) const = default;
+};
+
+// How the shared resume points reach the sources and the front (source_leases.hpp uses them,
+// source_set::shared_cursors makes them). Each may be empty.
+struct cursor_hooks {
+    // Runtime thread: the source's resume point now, if it names only mentions already handed to
+    // the front (nullopt: nothing to share yet, or not at this moment).
+    std::function<std::optional<source_cursor>(const std::string& source)> collect;
+    // Runtime thread, before the source starts here: where its last holder stopped.
+    std::function<void(const std::string& source, const source_cursor& c)> import;
+    // Stream messages the front has taken so far (runtime thread), and how many of the first of
+    // them it has published (any thread). Empty: nothing is published (the lease diagnostic).
+    std::function<std::uint64_t()> routed, settled;
+    // Runtime thread: a resume point was written (crisisd_cluster_source_cursor_writes_total).
+    std::function<void(const std::string& source)> written;
 };
 
 // Ids kept in one entry: far more than a feed lists at once, and small enough (with ids of a

@@ -57,19 +57,7 @@ public:
     // Runs on the executor when this replica gains (true) or loses (false) a source.
     using hold_handler = std::function<void(const std::string& source, bool held)>;
 
-    // How the shared resume points reach the sources and the front. Each may be empty.
-    struct cursor_hooks {
-        // Runtime thread: the source's resume point now, if it names only mentions already
-        // handed to the front (nullopt: nothing to share yet, or not at this moment).
-        std::function<std::optional<source_cursor>(const std::string& source)> collect;
-        // Runtime thread, before the source starts here: where its last holder stopped.
-        std::function<void(const std::string& source, const source_cursor& c)> import;
-        // Stream messages the front has taken so far (runtime thread), and how many of the first
-        // of them it has published (any thread). Empty: nothing is published (lease diagnostic).
-        std::function<std::uint64_t()> routed, settled;
-        // Runtime thread: a resume point was written (crisisd_cluster_source_cursor_writes_total).
-        std::function<void(const std::string& source)> written;
-    };
+    using cursor_hooks = sources::cursor_hooks;   // source_cursor.hpp
 
     // Connects to NATS and opens the sources' lease bucket and the resume points' bucket
     // (blocking: before the event loop runs); nullptr and `error` when any fails. `names` are

@@ -11,6 +11,7 @@
 #include "ingest/http_source.hpp"
 #include "ingest/websocket_source.hpp"
 #include "ingest/x_source.hpp"
+#include "runtime/cluster_intake.hpp"
 #include "parse/facebook.hpp"
 #include "sources/feed_intake.hpp"
 #include "sources/source_leases.hpp"
@@ -280,6 +281,18 @@ void source_set::resume_from(const std::string& name, const source_cursor& c) {
         resumed_[name] = c;
     }
     if (auto err = add(settings); !err.empty()) core::log_error("source " + name + ": " + err);
+}
+
+cursor_hooks source_set::shared_cursors(const runtime::cluster_intake* front) {
+    cursor_hooks h;
+    h.collect = [this](const std::string& name) { return cursor_of(name); };
+    h.import = [this](const std::string& name, const source_cursor& c) { resume_from(name, c); };
+    if (front) {
+        h.routed = [front] { return front->routed(); };
+        h.settled = [front] { return front->settled(); };
+    }
+    h.written = [this](const std::string& name) { metrics_.cluster_source_cursor_written(name); };
+    return h;
 }
 
 bool source_set::may_run(const ingest::source_settings& s) const {

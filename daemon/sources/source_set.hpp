@@ -25,6 +25,9 @@
 namespace crisisd::state {
 class database;
 }
+namespace crisisd::runtime {
+class cluster_intake;
+}
 
 namespace crisisd::sources {
 
@@ -64,6 +67,9 @@ public:
     // again from where its last holder stopped (its SQLite cursor and feed items set first).
     std::optional<source_cursor> cursor_of(const std::string& name) const;
     void resume_from(const std::string& name, const source_cursor& c);
+    // Both as source_leases' hooks, with the front's publish counts (`front` may be null: the
+    // lease diagnostic publishes nothing) and the writes counted in the metrics.
+    cursor_hooks shared_cursors(const runtime::cluster_intake* front);
 
     // Sources whose settings did not change keep running (no reconnect, no gap); `running` is
     // what the running ones were built from; it becomes what runs now.
