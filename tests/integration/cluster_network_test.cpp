@@ -16,8 +16,8 @@
 #include "cluster/mention_stream.hpp"
 #include "cluster_support.hpp"
 #include "fakes/http_receiver.hpp"
+#include "feed_server.hpp"
 #include "fakes/io_thread.hpp"
-#include "net/http_server.hpp"
 #include "net/websocket_server.hpp"
 
 using namespace std::chrono_literals;
@@ -72,13 +72,15 @@ protected:
     }
     void TearDown() override { ws_.stop(); }
 
-    replica& start_with_stream(const std::string& name) {
+    // `options`: more of the source's keys; `path`: where on ws_ it connects.
+    replica& start_with_stream(const std::string& name, const std::string& options = "trusted: true",
+                               const std::string& path = "/stream") {
         replica_spec spec;
         spec.name = name;
         spec.partitions = partitions;
         spec.body.extra_sources = "  - { name: stream, type: websocket, url: \"ws://127.0.0.1:" +
-                                  std::to_string(ws_.port()) +
-                                  "/stream\", trusted: true, reconnect: { initial: 100ms, max: 500ms } }\n";
+                                  std::to_string(ws_.port()) + path + "\", " + options +
+                                  ", reconnect: { initial: 100ms, max: 500ms } }\n";
         return cluster_.start_replica(spec);
     }
     static double held(const replica& r) { return figure(r, "crisisd_cluster_source_held{source=\"stream\"}"); }
@@ -153,62 +155,14 @@ TEST_F(cluster_sources, a_holder_stopped_with_sigterm_hands_the_source_over) {
 
 // --- A moved feed resumes where its last holder stopped ---
 
-// A forum's RSS document: items "<prefix>1".."<prefix>n", newest first, each a complaint by its
-// own author. One ETag per version; a request that names the current one is answered 304.
-class rss_server {
-public:
-    rss_server()
-        : server_(io_.executor(), options(),
-                  [this](const crisisd::net::http_request_in& req) -> boost::asio::awaitable<crisisd::net::http_response_out> {
-                      co_return answer(req);
-                  }) {
-        if (auto ec = server_.start()) throw std::runtime_error(ec.message());
-    }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(server_.port()) + "/latest.rss"; }
-    void serve(int items, std::string etag) {
-        std::string doc = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>forum</title>";
-        for (int i = items; i >= 1; --i)
-            doc += "<item><guid>topic-" + std::to_string(i) + "</guid><title>acme is down " + std::to_string(i) +
-                   "</title><description>awful</description><author>user" + std::to_string(i) +
-                   "@example.org</author></item>";
-        doc += "</channel></rss>";
-        std::lock_guard lock(m_);
-        doc_ = std::move(doc);
-        etag_ = std::move(etag);
-    }
-    // The If-None-Match of every request so far, in order.
-    std::vector<std::string> conditions() {
-        std::lock_guard lock(m_);
-        return conditions_;
-    }
-
-private:
-    static crisisd::net::http_server_options options() {
-        crisisd::net::http_server_options o;
-        o.listen = "127.0.0.1:0";
-        return o;
-    }
-    crisisd::net::http_response_out answer(const crisisd::net::http_request_in& req) {
-        std::lock_guard lock(m_);
-        conditions_.push_back(req.header("If-None-Match"));
-        crisisd::net::http_response_out r;
-        r.content_type = "application/rss+xml; charset=utf-8";
-        r.headers.emplace_back("ETag", etag_);
-        if (req.header("If-None-Match") == etag_) {
-            r.status = 304;
-        } else {
-            r.status = 200;
-            r.body = doc_;
-        }
-        return r;
-    }
-
-    crisisd::testing::io_thread io_;
-    std::mutex m_;
-    std::string doc_, etag_;
-    std::vector<std::string> conditions_;
-    crisisd::net::http_server server_;
-};
+// A forum's RSS document: topics 1..n, newest first, each a complaint.
+std::string forum_rss(int topics) {
+    std::string doc = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>forum</title>";
+    for (int i = topics; i >= 1; --i)
+        doc += "<item><guid>topic-" + std::to_string(i) + "</guid><title>acme is down " + std::to_string(i) +
+               "</title><description>awful</description></item>";
+    return doc + "</channel></rss>";
+}
 
 class cluster_feed : public cluster_network {
 protected:
@@ -216,7 +170,8 @@ protected:
         replica_spec spec;
         spec.name = name;
         spec.partitions = partitions;
-        spec.body.extra_sources = "  - { name: forum, type: feed, url: \"" + forum_.url() + "\", interval: 1s }\n";
+        spec.body.extra_sources =
+            "  - { name: forum, type: feed, url: \"" + forum_.url("/latest.rss") + "\", interval: 1s }\n";
         return cluster_.start_replica(spec);
     }
     static double held(const replica& r) { return figure(r, "crisisd_cluster_source_held{source=\"forum\"}"); }
@@ -226,75 +181,84 @@ protected:
     static double writes(const replica& r) {
         return figure(r, "crisisd_cluster_source_cursor_writes_total{source=\"forum\"}");
     }
+    // Two replicas with the feed, once one holds it and its first poll (three topics) was
+    // history; `holder_` and `other_` are set, a failure is the test's (check HasFatalFailure()).
+    void start_two() {
+        forum_.serve("/latest.rss", forum_rss(3), "\"v1\"");
+        auto& a = start_with_feed("replica-a");
+        auto& b = start_with_feed("replica-b");
+        ASSERT_TRUE(a.admin && b.admin) << logs();
+        ASSERT_TRUE(wait_until([&] { return held(a) + held(b) == 1; }, 20s)) << logs();
+        holder_ = held(a) == 1 ? &a : &b;
+        other_ = holder_ == &a ? &b : &a;
+        ASSERT_TRUE(wait_until([&] { return frames(*holder_, "history") == 3; }, 20s)) << logs();
+    }
+    // After the holder went and the feed lists `listed` topics: the survivor's first poll counts
+    // `known` duplicates, nothing as history, and exactly the new ones as mentions.
+    void expect_survivor_counts_only_the_new(double known, double listed, double counted_before) {
+        replica& other = *other_;
+        ASSERT_TRUE(wait_until([&] { return frames(other, "duplicate") >= known; }, 20s)) << logs();
+        const double fresh = listed - known;
+        ASSERT_TRUE(wait_until([&] { return figure(other, "crisisd_mentions_processed_total") >= counted_before + fresh; },
+                               20s))
+            << logs();
+        EXPECT_EQ(frames(other, "duplicate"), known);
+        EXPECT_EQ(frames(other, "history"), -1);  // absent: nothing was history
+        EXPECT_EQ(figure(other, "crisisd_mentions_received_total{source=\"forum\"}"), fresh);
+        EXPECT_EQ(figure(other, "crisisd_mentions_processed_total"), counted_before + fresh);
+    }
 
-    rss_server forum_;
+    crisisd::testing::feed_server forum_;
+    replica* holder_ = nullptr;
+    replica* other_ = nullptr;
 };
 
 TEST_F(cluster_feed, a_feed_moved_by_a_kill_resumes_where_its_holder_stopped_neither_recounting_nor_missing_items) {
-    forum_.serve(3, "\"v1\"");
-    auto& a = start_with_feed("replica-a");
-    auto& b = start_with_feed("replica-b");
-    ASSERT_TRUE(a.admin && b.admin) << logs();
-    ASSERT_TRUE(wait_until([&] { return held(a) + held(b) == 1; }, 20s)) << logs();
-    replica& holder = held(a) == 1 ? a : b;
-    replica& other = &holder == &a ? b : a;
+    start_two();
+    ASSERT_FALSE(HasFatalFailure());
+    replica& holder = *holder_;
+    replica& other = *other_;
     // The first poll ever is history; the holder shares what it read.
-    ASSERT_TRUE(wait_until([&] { return frames(holder, "history") == 3 && writes(holder) >= 1; }, 20s)) << logs();
+    ASSERT_TRUE(wait_until([&] { return writes(holder) >= 1; }, 20s)) << logs();
 
     // Two new topics: counted once across the replicas, and shared once published.
-    forum_.serve(5, "\"v2\"");
+    forum_.serve("/latest.rss", forum_rss(5), "\"v2\"");
     ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_mentions_processed_total") == 2; }, 20s)) << logs();
     ASSERT_TRUE(wait_until([&] { return writes(holder) >= 2; }, 10s)) << logs();
     const double counted_before = std::max(0.0, figure(other, "crisisd_mentions_processed_total"));
 
     // The holder dies; two more topics appear before the survivor takes the feed.
     cluster_harness::kill(holder);
-    const auto asked_before = forum_.conditions().size();
-    forum_.serve(7, "\"v3\"");
+    const auto asked_before = forum_.requests().size();
+    forum_.serve("/latest.rss", forum_rss(7), "\"v3\"");
     ASSERT_TRUE(wait_until([&] { return held(other) == 1; }, 20s)) << logs();
     EXPECT_TRUE(other.process->wait_for_stderr("source forum: resuming where " + holder.name + " stopped", 5s).has_value())
         << logs();
     // Its first poll is not history: the five known topics are duplicates, the two new ones count.
-    ASSERT_TRUE(wait_until([&] { return frames(other, "duplicate") >= 5; }, 20s)) << logs();
-    ASSERT_TRUE(wait_until([&] { return figure(other, "crisisd_mentions_processed_total") >= counted_before + 2; }, 20s))
-        << logs();
-    EXPECT_EQ(frames(other, "duplicate"), 5);
-    EXPECT_EQ(frames(other, "history"), -1);  // absent: nothing was history
-    EXPECT_EQ(figure(other, "crisisd_mentions_received_total{source=\"forum\"}"), 2);
-    EXPECT_EQ(figure(other, "crisisd_mentions_processed_total"), counted_before + 2);
+    expect_survivor_counts_only_the_new(5, 7, counted_before);
     // Its first request was conditional on the document its predecessor read last.
-    const auto asked = forum_.conditions();
+    const auto asked = forum_.requests();
     ASSERT_GT(asked.size(), asked_before);
-    EXPECT_EQ(asked[asked_before], "\"v2\"");
+    EXPECT_EQ(asked[asked_before].if_none_match, "\"v2\"");
 }
 
 // SIGTERM: the holder writes where it stopped before it lets the feed go, so the survivor's first
 // poll counts only what came after.
 TEST_F(cluster_feed, a_feed_handed_over_by_sigterm_resumes_where_its_holder_stopped) {
-    forum_.serve(3, "\"v1\"");
-    auto& a = start_with_feed("replica-a");
-    auto& b = start_with_feed("replica-b");
-    ASSERT_TRUE(a.admin && b.admin) << logs();
-    ASSERT_TRUE(wait_until([&] { return held(a) + held(b) == 1; }, 20s)) << logs();
-    replica& holder = held(a) == 1 ? a : b;
-    replica& other = &holder == &a ? b : a;
-    ASSERT_TRUE(wait_until([&] { return frames(holder, "history") == 3; }, 20s)) << logs();
-    forum_.serve(4, "\"v2\"");
+    start_two();
+    ASSERT_FALSE(HasFatalFailure());
+    replica& holder = *holder_;
+    replica& other = *other_;
+    forum_.serve("/latest.rss", forum_rss(4), "\"v2\"");
     ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_mentions_processed_total") == 1; }, 20s)) << logs();
     const double counted_before = std::max(0.0, figure(other, "crisisd_mentions_processed_total"));
 
     const auto code = cluster_harness::stop(holder);
     ASSERT_TRUE(code.has_value()) << logs();
     EXPECT_EQ(*code, 0) << logs();
-    forum_.serve(6, "\"v3\"");
+    forum_.serve("/latest.rss", forum_rss(6), "\"v3\"");
     ASSERT_TRUE(wait_until([&] { return held(other) == 1; }, 10s)) << logs();
-    ASSERT_TRUE(wait_until([&] { return frames(other, "duplicate") >= 4; }, 20s)) << logs();
-    ASSERT_TRUE(wait_until([&] { return figure(other, "crisisd_mentions_processed_total") >= counted_before + 2; }, 20s))
-        << logs();
-    EXPECT_EQ(frames(other, "duplicate"), 4);
-    EXPECT_EQ(frames(other, "history"), -1);
-    EXPECT_EQ(figure(other, "crisisd_mentions_received_total{source=\"forum\"}"), 2);
-    EXPECT_EQ(figure(other, "crisisd_mentions_processed_total"), counted_before + 2);
+    expect_survivor_counts_only_the_new(4, 6, counted_before);
 }
 
 // --- A partition state over the servers' max_payload ---
@@ -332,17 +296,8 @@ TEST(cluster_max_payload, a_partition_state_over_max_payload_is_logged_and_shown
 // live tail (its SQLite file never saw the stream).
 TEST_F(cluster_sources, a_jetstream_source_moved_by_a_kill_resumes_from_its_holders_cursor) {
     record_targets();
-    auto start = [&](const std::string& name) -> replica& {
-        replica_spec spec;
-        spec.name = name;
-        spec.partitions = partitions;
-        spec.body.extra_sources = "  - { name: stream, type: websocket, format: jetstream, url: \"ws://127.0.0.1:" +
-                                  std::to_string(ws_.port()) +
-                                  "/subscribe\", reconnect: { initial: 100ms, max: 500ms } }\n";
-        return cluster_.start_replica(spec);
-    };
-    auto& a = start("replica-a");
-    auto& b = start("replica-b");
+    auto& a = start_with_stream("replica-a", "format: jetstream", "/subscribe");
+    auto& b = start_with_stream("replica-b", "format: jetstream", "/subscribe");
     ASSERT_TRUE(a.admin && b.admin) << logs();
     ASSERT_TRUE(wait_until([&] { return held(a) + held(b) == 1 && ws_.connection_count() == 1; }, 20s)) << logs();
     replica& holder = held(a) == 1 ? a : b;
