@@ -7,8 +7,9 @@
 // - A feed: whether it was ever polled (else its first poll is history), the ids of its latest
 //   documents (what feed_items remembers on one node) and the last document's validators, so the
 //   next holder's first request can be answered 304.
-// - Other pull sources (X's stream, plain websockets) have nothing to resume from; their entry
-//   only names the holder, which fences a stale holder out as for the others.
+// - Other pull sources (X's stream, plain websockets) have no cursor; their entry only names the
+//   holder, which fences a stale holder out as for the others. X's stream, moved, asks for
+//   backfill_minutes on its first connection (duplicates are dropped by post id).
 //
 // A holder writes it only once the mentions it names are published to the mention stream (the
 // front's queue has passed them): a holder killed in between leaves the older entry, and its

@@ -164,6 +164,10 @@ void source_set::build_stream(const ingest::source_settings& s, wiring& w, runti
     } else if (s.type == "x") {
         auto x = std::make_unique<ingest::x_source>(ex_, s, deliver, w);
         x->set_flow_control(&w.queue->q);
+        if (auto r = resumed_.find(s.name); r != resumed_.end()) {
+            x->backfill_first_connection();
+            resumed_.erase(r);
+        }
         w.lane = &intake_.add(ls, std::move(parser), w.queue.get(), w);
         w.carrier = std::make_unique<transport_of<ingest::x_source>>(std::move(x));
     } else {
@@ -280,6 +284,8 @@ void source_set::resume_from(const std::string& name, const source_cursor& c) {
                             "); its first poll here may count them again");
         resumed_[name] = c;
     }
+    // X's stream has no cursor; what it sent while the source moved comes with a backfill.
+    if (settings.type == "x") resumed_[name] = c;
     if (auto err = add(settings); !err.empty()) core::log_error("source " + name + ": " + err);
 }
 

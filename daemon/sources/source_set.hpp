@@ -101,7 +101,9 @@ private:
     bool leased_ = false;
     bool started_ = false;
     std::vector<std::string> held_;                     // leased pull sources this replica holds
-    std::map<std::string, source_cursor> resumed_;      // a moved feed's validators, for its next build
+    // A moved source's shared point, for its next build: a feed's validators; an X stream's
+    // first connection asks for backfill.
+    std::map<std::string, source_cursor> resumed_;
     // Stopped by a reload: kept until the daemon goes, since their transports may still have
     // handlers in flight that call back into them.
     std::vector<std::unique_ptr<wiring>> retired_;

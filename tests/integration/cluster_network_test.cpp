@@ -9,12 +9,14 @@
 
 #include <array>
 #include <chrono>
+#include <fstream>
 #include <mutex>
 #include <string>
 #include <vector>
 
 #include "cluster/mention_stream.hpp"
 #include "cluster_support.hpp"
+#include "fakes/fake_x.hpp"
 #include "fakes/http_receiver.hpp"
 #include "feed_server.hpp"
 #include "fakes/io_thread.hpp"
@@ -151,6 +153,40 @@ TEST_F(cluster_sources, a_holder_stopped_with_sigterm_hands_the_source_over) {
     EXPECT_TRUE(holder.process->wait_for_stderr("released every source lease", 1s).has_value()) << logs();
     ASSERT_TRUE(wait_until([&] { return held(other) == 1 && ws_.connection_count() == 1; }, 10s)) << logs();
     EXPECT_EQ(ws_.connections_accepted(), 2u);
+}
+
+// X's stream has no cursor: moved by a kill, its new holder's first connection asks for the
+// backfill a reconnect asks for (the first holder's first one does not), so the posts of the move
+// come again and are de-duplicated by id.
+TEST_F(cluster_network, an_x_stream_moved_by_a_kill_asks_for_backfill_on_its_first_connection) {
+    crisisd::testing::fake_x x;
+    x.start();
+    std::ofstream(cluster_.dir() / "x-bearer") << "x-app-bearer\n";
+    auto start = [&](const std::string& name) -> replica& {
+        replica_spec spec;
+        spec.name = name;
+        spec.partitions = partitions;
+        spec.body.extra_sources = "  - { name: x, type: x, url: \"" + x.base_url() + "\", bearer_token: \"${file:" +
+                                  (cluster_.dir() / "x-bearer").string() +
+                                  "}\", rules: [{ value: \"acme\", tag: acme }], backfill_minutes: 2, "
+                                  "reconnect: { initial: 100ms, max: 500ms } }\n";
+        return cluster_.start_replica(spec);
+    };
+    auto& a = start("replica-a");
+    auto& b = start("replica-b");
+    ASSERT_TRUE(a.admin && b.admin) << logs();
+    auto held = [](const replica& r) { return figure(r, "crisisd_cluster_source_held{source=\"x\"}"); };
+    ASSERT_TRUE(wait_until([&] { return held(a) + held(b) == 1 && x.stream_connects().size() == 1; }, 20s)) << logs();
+    replica& holder = held(a) == 1 ? a : b;
+    replica& other = &holder == &a ? b : a;
+    EXPECT_EQ(x.stream_connects().at(0).target.find("backfill_minutes"), std::string::npos)
+        << x.stream_connects().at(0).target;
+
+    cluster_harness::kill(holder);
+    ASSERT_TRUE(wait_until([&] { return held(other) == 1 && x.stream_connects().size() == 2; }, 20s)) << logs();
+    EXPECT_NE(x.stream_connects().at(1).target.find("backfill_minutes=2"), std::string::npos)
+        << x.stream_connects().at(1).target;
+    x.stop();
 }
 
 // --- A moved feed resumes where its last holder stopped ---
