@@ -164,10 +164,15 @@ struct metrics::impl {
         pm::Counter& published;
         pm::Counter& publish_failures;
         pm::Counter& publish_dropped;
+        pm::Gauge& max_payload;
+        pm::Gauge& state_largest;
+        pm::Gauge& state_too_large;
+        pm::Counter& state_compacted;
     };
     std::unique_ptr<cluster_series> cluster;
     // Cluster mode with pull sources only: which of them this replica runs.
     pm::Family<pm::Gauge>* source_held = nullptr;
+    pm::Family<pm::Counter>* source_cursor_writes = nullptr;
     cluster_series& cluster_of() {
         if (!cluster) {
             auto gauge = [&](const char* name, const char* help) -> pm::Gauge& {
@@ -198,6 +203,14 @@ struct metrics::impl {
                 counter("crisisd_cluster_publish_failures_total", "Mention messages whose publish failed and was retried"),
                 counter("crisisd_cluster_publish_dropped_total",
                         "Mention messages lost to a full publish queue while NATS did not take them"),
+                gauge("crisisd_cluster_max_payload_bytes",
+                      "The NATS servers' max_payload: the largest partition state they take"),
+                gauge("crisisd_cluster_state_largest_bytes",
+                      "The largest state value last made for a partition this replica owns"),
+                gauge("crisisd_cluster_state_too_large",
+                      "Owned partitions whose state is over max_payload: they send and acknowledge nothing until it fits"),
+                counter("crisisd_cluster_state_compacted_writes_total",
+                        "Partition state values that left finished resolved incidents out to fit max_payload"),
             });
         }
         return *cluster;
@@ -311,6 +324,16 @@ void metrics::cluster_source_held(std::string_view source, bool held) {
     impl_->source_held->Add({{"source", std::string(source)}}).Set(held ? 1 : 0);
 }
 
+void metrics::cluster_source_cursor_written(std::string_view source) {
+    std::lock_guard lock(impl_->m);
+    if (!impl_->source_cursor_writes)
+        impl_->source_cursor_writes = &pm::BuildCounter()
+                                           .Name("crisisd_cluster_source_cursor_writes_total")
+                                           .Help("Resume points of a pull source this replica wrote to NATS for its next holder")
+                                           .Register(*impl_->registry);
+    impl_->source_cursor_writes->Add({{"source", std::string(source)}}).Increment();
+}
+
 void metrics::cluster_leases(const cluster::replica_figures& f) {
     auto& c = impl_->cluster_of();
     c.owned.Set(f.owned);
@@ -332,6 +355,10 @@ void metrics::cluster_leases(const cluster::replica_figures& f) {
     follow(c.published, f.published);
     follow(c.publish_failures, f.publish_failures);
     follow(c.publish_dropped, f.publish_dropped);
+    c.max_payload.Set(f.max_payload_bytes);
+    c.state_largest.Set(f.state_largest_bytes);
+    c.state_too_large.Set(f.state_too_large);
+    follow(c.state_compacted, f.state_compacted_writes);
 }
 
 void metrics::admin_refused(std::string_view reason) {

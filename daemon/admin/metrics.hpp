@@ -89,6 +89,9 @@ public:
     // crisisd_cluster_source_held{source}: 1 while this replica holds a pull source's lease and
     // runs it (cluster mode; sources/source_leases.hpp).
     void cluster_source_held(std::string_view source, bool held);
+    // crisisd_cluster_source_cursor_writes_total{source}: the holder wrote a pull source's resume
+    // point to NATS, for the next holder (sources/source_cursor.hpp).
+    void cluster_source_cursor_written(std::string_view source);
     void admin_refused(std::string_view reason);
     void admin_tokens(std::size_t n);
     void admin_tokens_file_error();

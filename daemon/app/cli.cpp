@@ -92,6 +92,7 @@ constexpr const char* usage_text =
     "\n"
     "commands:\n"
     "  run --config FILE            run the daemon (default config /etc/crisisd/crisisd.yaml)\n"
+    "      [--discard-local-state]  cluster mode: give up a single node's open incidents and actions\n"
     "  check-config --config FILE   validate a configuration; exit 0 and OK, or 78 with every problem\n"
     "  score [--text] [--lang de|en]  score JSONL mentions (or plain text lines) from stdin\n"
     "  replay --config FILE --input FILE.jsonl [--report OUT.json] [--chart OUT.svg] [--quiet]\n"
@@ -132,6 +133,7 @@ bool is_temporary_shortage(std::string_view message) {
 int create_exit_code(const create_error& e) {
     // A listener that cannot get a socket (out of descriptors) is no config error: a restart
     // with back-off may well succeed.
+    if (e.single_node_state) return exit_state_not_drained;
     if (!e.state) return is_temporary_shortage(e.message) ? exit_temporary : exit_config;
     return *e.state == state::open_failure::refused ? exit_state_refused : exit_state_unavailable;
 }
@@ -169,7 +171,7 @@ void reload_from(const std::string& path, daemon& d) {
 
 int run_command(const std::vector<std::string>& args) {
     options o{args};
-    if (auto bad = o.unknown({"--config"}, {}); !bad.empty()) {
+    if (auto bad = o.unknown({"--config"}, {"--discard-local-state"}); !bad.empty()) {
         std::fprintf(stderr, "crisisd run: unknown argument '%s'\n", bad.front().c_str());
         return exit_usage;
     }
@@ -184,6 +186,7 @@ int run_command(const std::vector<std::string>& args) {
     core::system_clock clock;
     daemon_options dopt;
     dopt.clock = &clock;
+    dopt.discard_local_state = o.flag("--discard-local-state");
     auto created = daemon::create(io, std::move(*settings), dopt);
     if (auto* e = std::get_if<create_error>(&created)) {
         const int code = create_exit_code(*e);

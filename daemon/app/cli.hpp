@@ -26,6 +26,10 @@ constexpr int exit_no_input = 66;
 constexpr int exit_state_unavailable = 75;
 constexpr int exit_temporary = 75;  // EX_TEMPFAIL, the same code for any cause that passes
 constexpr int exit_config = 78;
+// Past sysexits' range, crisisd's own: a cluster replica started on a state database that holds a
+// single node's open incidents or undelivered actions, which cluster mode would lose
+// (state/handover.hpp). A restart would only repeat it; the unit names it too.
+constexpr int exit_state_not_drained = 79;
 
 struct create_error;
 // The exit code for a daemon that could not be created (see the codes above).

@@ -477,7 +477,7 @@ std::optional<create_error> daemon::impl::build_source_leases() {
             metrics.cluster_source_held(name, held);
             srcs->hold(name, held);
         },
-        error);
+        srcs->shared_cursors(cluster ? cluster->front() : nullptr), error);
     if (!source_leases) return create_error{"cluster: source leases: " + error, std::nullopt};
     for (const auto& name : source_leases->names()) metrics.cluster_source_held(name, false);
     return std::nullopt;
@@ -487,6 +487,13 @@ std::optional<create_error> daemon::impl::build() {
     auto opened = state::database::open(settings.storage.path);
     if (auto* e = std::get_if<state::open_error>(&opened)) return create_error{e->message, e->kind};
     store = std::move(std::get<std::unique_ptr<state::database>>(opened));
+    // Before NATS: a replica must not start on a single node's open incidents and outbox.
+    const bool partitioned = settings.cluster && cluster_mode() != "leases";
+    const auto handed = state::take_over(*store, partitioned ? settings.cluster->name : "", options.discard_local_state,
+                                         clock.now());
+    if (handed.refused || handed.failed)
+        return create_error{handed.message, handed.failed ? std::optional(state::open_failure::unavailable) : std::nullopt,
+                            handed.refused};
     auto created = pipeline::pipeline::create(pipeline_settings_of(settings));
     if (auto* e = std::get_if<std::string>(&created)) return create_error{*e, std::nullopt};
     det.pipe = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));

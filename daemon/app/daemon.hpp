@@ -38,6 +38,9 @@ struct daemon_options {
     core::clock* clock = nullptr;   // required; outlives the daemon
     daemon_observer* observer = nullptr;  // optional
     std::string extra_admin_token;        // the demo's console token
+    // `run --discard-local-state`: a replica starting on a database that holds single-node state
+    // gives it up instead of refusing to start (state/handover.hpp).
+    bool discard_local_state = false;
 };
 
 // Why daemon::create failed. `state` is set when the state database was the reason: refused
@@ -46,6 +49,8 @@ struct daemon_options {
 struct create_error {
     std::string message;
     std::optional<state::open_failure> state;
+    // Cluster mode on a database holding open incidents or undelivered actions of a single node.
+    bool single_node_state = false;
 };
 
 class daemon {

@@ -100,6 +100,10 @@ void nats_connection::close() {
     if (handles_->connection) natsConnection_Close(handles_->connection);
 }
 
+std::int64_t nats_connection::max_payload() const {
+    return handles_->connection ? natsConnection_GetMaxPayload(handles_->connection) : 0;
+}
+
 bool nats_connection::connected() const {
     return handles_->connection && natsConnection_Status(handles_->connection) == NATS_CONN_STATUS_CONNECTED;
 }

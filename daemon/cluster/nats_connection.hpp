@@ -9,6 +9,7 @@
 // reconnection with a server list, TLS and .creds authentication are a lot of protocol to own,
 // and Debian ships libnats. Its headers stay private to this module.
 #include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -32,6 +33,9 @@ public:
     void close();
     // True while the client has a live connection (not while it reconnects or after close()).
     bool connected() const;
+    // The largest message the server takes (its max_payload, 1 MiB by default), as it said when
+    // the client connected; 0 before that. A key-value entry (a partition's state) is one message.
+    std::int64_t max_payload() const;
     // Times the client lost its connection (counted by the disconnect callback).
     long disconnects() const noexcept { return disconnects_.load(); }
 

@@ -12,7 +12,8 @@
 //
 // A value is limited by the servers' max_payload (1 MiB by default): a partition holding more
 // (thousands of open incidents with long histories) cannot be written, and its owner stops
-// sending until it can (nothing is sent that is not written). More partitions make each smaller.
+// sending until it can (nothing is sent that is not written). More partitions make each smaller;
+// the runtime leaves finished resolved incidents out first (runtime/partition_state.hpp).
 //
 // Thread-safety: as nats_connection (calls block up to the request timeout; not on the event loop).
 #include <cstdint>
@@ -46,7 +47,9 @@ public:
     };
     loaded load(int partition);
 
-    enum class outcome { ok, conflict, unavailable };
+    // too_large: the value exceeds the servers' max_payload (max_payload()); the same value will
+    // never be taken, only a smaller one.
+    enum class outcome { ok, conflict, unavailable, too_large };
     struct written {
         outcome result = outcome::unavailable;
         std::uint64_t revision = 0;   // the new revision when ok
@@ -54,9 +57,12 @@ public:
     };
     // Writes `value` if the entry's revision is still `expected` (0: no entry yet).
     written write(int partition, std::string_view value, std::uint64_t expected);
+    // The largest value a write can carry: the servers' max_payload less room for the headers.
+    std::size_t value_limit() const;
 
 private:
-    explicit partition_store(std::unique_ptr<detail::kv_bucket> kv);
+    partition_store(nats_connection& conn, std::unique_ptr<detail::kv_bucket> kv);
+    nats_connection& conn_;
     std::unique_ptr<detail::kv_bucket> kv_;
 };
 

@@ -21,6 +21,11 @@ struct replica_figures {
     long published = 0;      // running totals
     long publish_failures = 0;
     long publish_dropped = 0;
+    // Partition state against the servers' max_payload (runtime/cluster_node.hpp).
+    double max_payload_bytes = 0;
+    double state_largest_bytes = 0;   // the largest state value last made for an owned partition
+    int state_too_large = 0;          // owned partitions whose state the servers refuse (they send nothing)
+    long state_compacted_writes = 0;  // running total
 };
 
 }  // namespace crisisd::cluster

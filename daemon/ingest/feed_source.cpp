@@ -80,7 +80,8 @@ struct feed_source::impl : std::enable_shared_from_this<impl> {
     bool up = false;
 
     impl(asio::any_io_executor ex, feed_source_settings s, document_handler h, source_events& e)
-        : strand(asio::make_strand(ex)), settings(std::move(s)), on_document(std::move(h)), events(e), wait_timer(strand) {}
+        : strand(asio::make_strand(ex)), settings(std::move(s)), on_document(std::move(h)), events(e), wait_timer(strand),
+          etag(settings.etag), last_modified(settings.last_modified) {}
 
     void log(core::log_level level, const std::string& text) const {
         core::log(level, "source " + settings.name + ": " + text);
@@ -197,6 +198,8 @@ void feed_source::start() {
     impl_->started = true;
     asio::co_spawn(impl_->strand, impl_->run(), net::detail::log_completion{"source " + impl_->settings.name});
 }
+
+feed_source::validators feed_source::last_validators() const { return {impl_->etag, impl_->last_modified}; }
 
 void feed_source::stop() {
     if (impl_->stopped.exchange(true)) return;

@@ -30,6 +30,9 @@ struct feed_source_settings {
     core::duration backoff_max = std::chrono::minutes(30);  // the longest wait after errors
     std::size_t max_document_bytes = 8 << 20;                // after inflating
     std::chrono::milliseconds timeout{30000};
+    // The validators of a document read before (a moved feed's last holder's): the first request
+    // is conditional on them.
+    std::string etag, last_modified;
 };
 
 class feed_source {
@@ -45,6 +48,12 @@ public:
 
     void start();
     void stop();
+    // The validators of the last document handed on (ETag, Last-Modified). On the executor's
+    // thread, as the handler runs: after the handler, they are that document's.
+    struct validators {
+        std::string etag, last_modified;
+    };
+    validators last_validators() const;
 
 private:
     struct impl;

@@ -95,6 +95,7 @@ struct x_source::impl : std::enable_shared_from_this<impl> {
     flow_control* flow = nullptr;
     std::atomic<bool> stopped{false};
     bool started = false;
+    bool backfill_first = false;
     asio::steady_timer wait_timer;
     net::http_stream* current = nullptr;  // strand only
     schedule network, http_errors, rate_limited;
@@ -363,7 +364,7 @@ struct x_source::impl : std::enable_shared_from_this<impl> {
         while (!stopped) {
             if (!first) events.on_reconnect();
             std::string url = base + "/2/tweets/search/stream?" + std::string(stream_query);
-            if (!first && settings.x.backfill_minutes > 0)
+            if ((!first || backfill_first) && settings.x.backfill_minutes > 0)
                 url += "&backfill_minutes=" + std::to_string(settings.x.backfill_minutes);
             first = false;
             net::http_stream_options o;
@@ -425,6 +426,8 @@ x_source::x_source(asio::any_io_executor ex, source_settings settings, frame_han
 x_source::~x_source() { stop(); }
 
 void x_source::set_flow_control(flow_control* flow) { impl_->flow = flow; }
+
+void x_source::backfill_first_connection() { impl_->backfill_first = true; }
 
 void x_source::start() {
     if (impl_->started) return;

@@ -33,6 +33,9 @@ public:
 
     // Back-pressure as websocket_source::set_flow_control. Set before start().
     void set_flow_control(flow_control* flow);
+    // Set before start(): the first connection asks for backfill too, as a reconnect does. For a
+    // source that moved from another replica of a cluster, whose stream ended moments ago.
+    void backfill_first_connection();
 
     void start();
     void stop();

@@ -118,9 +118,13 @@ void cluster_intake::route(const core::mention& m, clock::monotonic_time) {
         if (queue_.size() >= queue_limit) {
             // NATS unreachable for long: the oldest queued mention goes, as a full drop_oldest
             // source queue would, rather than memory without bound.
+            // Counted as settled at once, though a batch in flight is older: only after NATS was
+            // away this long, when a source's shared point may then run a batch ahead.
             queue_.pop_front();
             dropped_.fetch_add(1);
+            settled_.fetch_add(1);
         }
+        ++routed_;
         queue_.push_back({p, cluster::message_id(m.source, m.id, p), encode_stream_mention(m, p == home)});
     }
     cv_.notify_one();
@@ -140,7 +144,9 @@ void cluster_intake::publish_loop() {
             }
         }
         // Until every message of the batch is stored: a mention the front took is not lost to
-        // a leader election or a reconnect.
+        // a leader election or a reconnect. Settled as a whole, so settled() never passes a
+        // message still being retried.
+        const auto taken = batch.size();
         while (!batch.empty()) {
             auto results = stream_->publish_batch(batch);
             std::vector<cluster::outgoing_mention> again;
@@ -165,6 +171,7 @@ void cluster_intake::publish_loop() {
             std::unique_lock lock(m_);
             if (cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_ && !drain_; })) return;
         }
+        settled_.fetch_add(taken);
         // Whoever waits in stop() for an empty queue learns of it here.
         cv_.notify_all();
     }

@@ -101,6 +101,11 @@ public:
     void route(const core::mention& m, clock::monotonic_time arrival) override;
 
     cluster_intake_status status() const;
+    // Messages route() has queued so far (runtime thread), and how many of the first of them are
+    // published or dropped (any thread): a count taken after route() is passed once settled()
+    // reaches it. A pull source shares its resume point only then (sources/source_leases.hpp).
+    std::uint64_t routed() const { return routed_; }
+    std::uint64_t settled() const { return settled_.load(); }
     int partition_of_incident(std::string_view rule, std::string_view key) const;
 
     static constexpr std::size_t queue_limit = 200000;
@@ -139,6 +144,8 @@ private:
     std::atomic<long> publish_failures_{0};
     std::atomic<long> dropped_{0};
     std::atomic<long> consumed_{0};
+    std::uint64_t routed_ = 0;                   // runtime thread
+    std::atomic<std::uint64_t> settled_{0};
 };
 
 }  // namespace crisisd::runtime

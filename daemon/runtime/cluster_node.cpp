@@ -46,6 +46,10 @@ std::unique_ptr<cluster_node> cluster_node::open(const cluster::cluster_settings
     }
     node->store_state_ = cluster::partition_store::open(node->keeper_->connection(), settings.leases.replicas, error);
     if (!node->store_state_) return nullptr;
+    core::log_info("cluster: the NATS servers take messages up to " +
+                   std::to_string(node->keeper_->connection().max_payload()) +
+                   " bytes (max_payload): each partition's state (its incidents, outbox records, silences and "
+                   "detector windows) must fit in one, or the partition sends nothing until it does");
     node->intake_ = cluster_intake::open(*node->keeper_, settings.leases.partitions, det, clock, ex, events, *node, error);
     if (!node->intake_) return nullptr;
     // What the database holds of partitions from an earlier run is not this replica's to act on:
@@ -114,6 +118,17 @@ std::optional<cluster_intake_status> cluster_node::intake() const {
     return intake_->status();
 }
 
+cluster_node::state_size_status cluster_node::state_sizes() const {
+    state_size_status s;
+    if (!store_state_) return s;
+    s.max_payload = keeper_->connection().max_payload();
+    std::lock_guard lock(sizes_m_);
+    for (const auto& [p, bytes] : value_bytes_) s.largest = std::max(s.largest, bytes);
+    s.too_large = static_cast<int>(too_large_.size());
+    s.compacted_writes = compacted_writes_;
+    return s;
+}
+
 cluster::replica_figures cluster_node::figures() const {
     const auto st = keeper_->status();
     cluster::replica_figures f;
@@ -133,6 +148,11 @@ cluster::replica_figures cluster_node::figures() const {
         f.publish_failures = is.publish_failures;
         f.publish_dropped = is.dropped;
     }
+    const auto sizes = state_sizes();
+    f.max_payload_bytes = static_cast<double>(sizes.max_payload);
+    f.state_largest_bytes = static_cast<double>(sizes.largest);
+    f.state_too_large = sizes.too_large;
+    f.state_compacted_writes = sizes.compacted_writes;
     return f;
 }
 
@@ -163,6 +183,11 @@ void cluster_node::drop(int p, const char* why) {
     {
         std::lock_guard lock(resume_m_);
         resume_.erase(p);
+    }
+    {
+        std::lock_guard lock(sizes_m_);
+        value_bytes_.erase(p);
+        too_large_.erase(p);
     }
     if (run.at == phase::idle) return;
     auto waiting = std::move(run.waiting);
@@ -254,9 +279,22 @@ void cluster_node::flush() {
         if (!run.dirty || run.at != phase::ready) continue;
         run.dirty = false;
         ++run.gen;
-        auto value = encode_partition_state(snapshot(p));
+        auto fit = encode_partition_state_within(snapshot(p), store_state_->value_limit());
+        if (fit.left_out != run.left_out) {
+            if (fit.left_out > 0)
+                core::log_warning("cluster: partition " + std::to_string(p) + ": its state is over the NATS servers' "
+                                  "max_payload with every incident; " + std::to_string(fit.left_out) +
+                                  " resolved incident(s) with nothing left to do are left out of it (a new owner will "
+                                  "not list them)");
+            run.left_out = fit.left_out;
+        }
+        {
+            std::lock_guard lock(sizes_m_);
+            value_bytes_[p] = fit.value.size();
+            if (fit.left_out > 0) ++compacted_writes_;
+        }
         std::lock_guard lock(m_);
-        writes_[p] = write_job{run.epoch, run.gen, std::move(value)};
+        writes_[p] = write_job{run.epoch, run.gen, std::move(fit.value)};
         any = true;
     }
     if (any) cv_.notify_all();
@@ -388,6 +426,11 @@ void cluster_node::state_loop() {
         for (;;) {
             if (!leases.may_send(p, cluster::mono_clock::now(), job.epoch)) break;   // lost: the next owner writes
             const auto w = store_state_->write(p, job.value, revision_[p]);
+            if (w.result != cluster::partition_store::outcome::too_large) {
+                std::lock_guard lock(sizes_m_);
+                if (too_large_.erase(p) > 0)
+                    core::log_info("cluster: partition " + std::to_string(p) + ": its state fits again; it sends again");
+            }
             if (w.result == cluster::partition_store::outcome::ok) {
                 revision_[p] = w.revision;
                 ex_.post([this, p, e = job.epoch, g = job.gen] { written(p, e, g); });
@@ -405,8 +448,24 @@ void cluster_node::state_loop() {
                 ex_.post([this, p, e = job.epoch, why = w.error] { refused(p, e, why); });
                 break;
             }
-            // Unreachable (or the value too large for the servers): try again, unless a newer
-            // state of the partition is waiting. Nothing waiting for this write is sent meanwhile.
+            if (w.result == cluster::partition_store::outcome::too_large) {
+                // The same value never fits: the partition's next change makes a new one (an
+                // incident resolved, a record delivered, a batch observed), tried then. Until one
+                // fits nothing of the partition is sent or acknowledged, and its lease stays here:
+                // another owner could not write it either. The other partitions go on.
+                std::lock_guard lock(sizes_m_);
+                if (too_large_.insert(p).second) {
+                    core::log_error("cluster: partition " + std::to_string(p) + ": its state (" +
+                                    std::to_string(job.value.size()) + " bytes) is over the NATS servers' max_payload (" +
+                                    std::to_string(keeper_->connection().max_payload()) +
+                                    " bytes) even without its finished incidents; nothing of the partition is sent or "
+                                    "acknowledged until it fits. Raise max_payload on every NATS server, or use more "
+                                    "partitions (cluster.partitions) so each holds less");
+                }
+                break;
+            }
+            // Unreachable: try again, unless a newer state of the partition is waiting. Nothing
+            // waiting for this write is sent meanwhile.
             if (!complained)
                 core::log_warning("cluster: partition " + std::to_string(p) + ": cannot write its state (" + w.error +
                                   "); its sends wait, trying again");

@@ -85,6 +85,8 @@ public:
 
     // The partitioned intake, for intake::set_router(); nullptr in the lease diagnostic.
     mention_router* router() { return intake_.get(); }
+    // The same, for the front's publish counts (cluster_intake::routed/settled); nullptr alike.
+    const cluster_intake* front() const { return intake_.get(); }
     // Whether the outbox is sent: the lease diagnostic must not page or post beside its peers.
     bool sends() const { return intake_ != nullptr; }
     // The instance destinations see in action keys: one for the whole cluster (notify::platform_key).
@@ -115,6 +117,14 @@ public:
 
     lease_status leases() const { return keeper_->status(); }
     std::optional<cluster_intake_status> intake() const;
+    // How the partitions' state values compare with what NATS takes (for /metrics).
+    struct state_size_status {
+        std::int64_t max_payload = 0;       // the servers' max_payload; 0 in the lease diagnostic
+        std::size_t largest = 0;            // the largest state value last made for an owned partition
+        int too_large = 0;                  // partitions whose state the servers refuse: they send nothing
+        long compacted_writes = 0;          // running total: values that left resolved incidents out to fit
+    };
+    state_size_status state_sizes() const;
     // Both, as /metrics shows them.
     cluster::replica_figures figures() const;
 
@@ -145,6 +155,7 @@ private:
         std::uint64_t written = 0;   // the newest of them the bucket acknowledged
         bool dirty = false;
         std::vector<waiter> waiting;   // batches and sends waiting for a write
+        std::size_t left_out = 0;      // resolved incidents the last value left out (to log changes)
     };
 
     void leases_changed(const cluster::lease_round& round);
@@ -198,6 +209,12 @@ private:
     bool stop_ = false;
     bool busy_ = false;                                 // a load or write is under way
     std::map<int, std::uint64_t> revision_;             // state thread only
+
+    // The state values' sizes, for state_sizes().
+    mutable std::mutex sizes_m_;
+    std::map<int, std::size_t> value_bytes_;   // owned partitions' last value
+    std::set<int> too_large_;                  // owned partitions whose last value the servers refused
+    long compacted_writes_ = 0;
     std::thread state_thread_;
 };
 

@@ -115,6 +115,55 @@ std::string encode_partition_state(const partition_state& s) {
     return json::serialize(o);
 }
 
+fitted_state encode_partition_state_within(partition_state s, std::size_t limit) {
+    fitted_state out{encode_partition_state(s), 0};
+    if (limit == 0 || out.value.size() <= limit) return out;
+    auto has_pending = [&](std::uint64_t id) {
+        return std::any_of(s.records.begin(), s.records.end(), [&](const state::record& r) {
+            return r.incident_id == id && r.state == state::record_state::pending;
+        });
+    };
+    auto finished = [&](const incident::incident& inc) {
+        if (inc.state != incident::incident_state::resolved || has_pending(inc.id)) return false;
+        return std::none_of(inc.steps.begin(), inc.steps.end(), [](const incident::step_status& st) {
+            return st.state == incident::step_state::scheduled || st.state == incident::step_state::awaiting_approval;
+        });
+    };
+    // Candidates, the longest resolved first, each with roughly what it adds to the value.
+    struct candidate {
+        std::uint64_t id;
+        core::timestamp resolved;
+        std::size_t bytes;
+    };
+    std::vector<candidate> candidates;
+    for (const auto& inc : s.incidents) {
+        if (!finished(inc)) continue;
+        std::size_t bytes = incident::incident_to_json(inc).size() + 16;
+        for (const auto& r : s.records)
+            if (r.incident_id == inc.id) bytes += r.payload.size() + r.key.size() + r.last_error.size() + 160;
+        candidates.push_back({inc.id, inc.resolved_at.value_or(inc.opened_at), bytes});
+    }
+    std::sort(candidates.begin(), candidates.end(),
+              [](const candidate& a, const candidate& b) { return a.resolved < b.resolved || (a.resolved == b.resolved && a.id < b.id); });
+    std::size_t next = 0;
+    // Estimates, so a few rounds at most: each drops enough for the excess measured, then measures.
+    while (out.value.size() > limit && next < candidates.size()) {
+        std::size_t excess = out.value.size() - limit, freed = 0;
+        std::vector<std::uint64_t> drop;
+        while (freed < excess && next < candidates.size()) {
+            drop.push_back(candidates[next].id);
+            freed += candidates[next].bytes;
+            ++next;
+        }
+        auto gone = [&](std::uint64_t id) { return std::find(drop.begin(), drop.end(), id) != drop.end(); };
+        std::erase_if(s.incidents, [&](const incident::incident& inc) { return gone(inc.id); });
+        std::erase_if(s.records, [&](const state::record& r) { return gone(r.incident_id); });
+        out.left_out += drop.size();
+        out.value = encode_partition_state(s);
+    }
+    return out;
+}
+
 std::optional<partition_state> decode_partition_state(std::string_view text) {
     boost::system::error_code ec;
     auto v = json::parse(text, ec);

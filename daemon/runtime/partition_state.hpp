@@ -37,6 +37,18 @@ struct partition_state {
 };
 
 std::string encode_partition_state(const partition_state& s);
+
+// The state encoded to fit in `limit` bytes (the servers' max_payload less header room; 0:
+// unknown, no limit). When it does not fit, incidents resolved with nothing left to do (no
+// pending record, no step waiting) are left out with their records, the longest resolved first:
+// they matter only to the console's list until their grace ends, while a partition whose state
+// cannot be written sends nothing at all. Open incidents, pending records, silences and detector
+// windows are never left out, so `value` may still exceed the limit: then the partition waits.
+struct fitted_state {
+    std::string value;
+    std::size_t left_out = 0;   // resolved incidents left out
+};
+fitted_state encode_partition_state_within(partition_state s, std::size_t limit);
 // nullopt when `json` is not a partition state this build can read (an incident or a record that
 // does not decode makes the whole state unreadable: half a partition is worse than a refusal).
 std::optional<partition_state> decode_partition_state(std::string_view json);

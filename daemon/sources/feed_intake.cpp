@@ -6,6 +6,7 @@
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
 #include "parse/feed.hpp"
+#include "sources/source_cursor.hpp"
 #include "state/database.hpp"
 
 namespace crisisd::sources {
@@ -68,6 +69,7 @@ void feed_intake::on_document(std::string_view xml) {
         return;
     }
     const auto now = clock_.now();
+    std::vector<std::string_view> ids;
     auto& seen = store_.feed_items();
     const bool first_poll = !seen.polled(source_);
     std::vector<std::string> frames;
@@ -79,6 +81,7 @@ void feed_intake::on_document(std::string_view xml) {
             hooks_.rejected("missing_id");
             continue;
         }
+        ids.push_back(it->id);
         // A write the database refused (disk full) is not taken for "seen": the item goes on, and
         // the daemon's duplicate window keeps a later poll from counting it twice.
         if (seen.remember(source_, it->id, now) == state::feed_item_store::remembered::seen) {
@@ -96,9 +99,31 @@ void feed_intake::on_document(std::string_view xml) {
     if (history > 0)
         core::log_info("source " + source_ + ": first poll; " + std::to_string(history) +
                        " item(s) already in the feed are history, not fed to detection");
+    note_recent(ids);
     for (std::size_t i = 0; i < history; ++i) hooks_.counted("history");
     for (std::size_t i = 0; i < duplicates; ++i) hooks_.counted("duplicate");
     for (const auto& f : frames) hooks_.deliver(f);
+}
+
+void feed_intake::note_recent(const std::vector<std::string_view>& ids) {
+    read_one_ = true;
+    for (const auto id : ids) {
+        auto at = std::find(recent_.begin(), recent_.end(), id);
+        if (at != recent_.end()) recent_.erase(at);
+        recent_.emplace_back(id);
+    }
+    if (recent_.size() > shared_item_limit)
+        recent_.erase(recent_.begin(), recent_.begin() + static_cast<std::ptrdiff_t>(recent_.size() - shared_item_limit));
+}
+
+bool feed_intake::import(state::database& store, std::string_view source, const std::vector<std::string>& ids,
+                         core::timestamp now) {
+    auto& seen = store.feed_items();
+    store.begin();
+    for (const auto& id : ids) seen.remember(source, id, now);
+    seen.mark_polled(source, now);
+    seen.forget_oldest(source, std::max(remembered_ids, ids.size() * 2));
+    return store.commit();
 }
 
 }  // namespace crisisd::sources

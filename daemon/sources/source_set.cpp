@@ -11,6 +11,7 @@
 #include "ingest/http_source.hpp"
 #include "ingest/websocket_source.hpp"
 #include "ingest/x_source.hpp"
+#include "runtime/cluster_intake.hpp"
 #include "parse/facebook.hpp"
 #include "sources/feed_intake.hpp"
 #include "sources/source_leases.hpp"
@@ -73,6 +74,8 @@ struct source_set::wiring final : ingest::source_events, runtime::source_probe {
     std::unique_ptr<queue_buffer> queue;  // websocket and file sources; HTTP ingest is direct
     runtime::lane* lane = nullptr;
     std::unique_ptr<transport> carrier;
+    ingest::feed_source* feed = nullptr;       // feed sources: the carrier's transport
+    std::shared_ptr<feed_intake> items;        // and its items
     ingest::source_settings settings;
     bool started = false;
 
@@ -165,6 +168,10 @@ void source_set::build_stream(const ingest::source_settings& s, wiring& w, runti
     } else if (s.type == "x") {
         auto x = std::make_unique<ingest::x_source>(ex_, s, deliver, w);
         x->set_flow_control(&w.queue->q);
+        if (auto r = resumed_.find(s.name); r != resumed_.end()) {
+            x->backfill_first_connection();
+            resumed_.erase(r);
+        }
         w.lane = &intake_.add(ls, std::move(parser), w.queue.get(), w);
         w.carrier = std::make_unique<transport_of<ingest::x_source>>(std::move(x));
     } else {
@@ -226,6 +233,11 @@ void source_set::build_feed(const ingest::source_settings& s, wiring& w, runtime
     fs.ca_file = s.ca_file;
     fs.interval = s.interval;
     fs.max_document_bytes = s.max_message_bytes;
+    if (auto r = resumed_.find(s.name); r != resumed_.end()) {
+        fs.etag = r->second.etag;
+        fs.last_modified = r->second.last_modified;
+        resumed_.erase(r);
+    }
     auto items = std::make_shared<feed_intake>(
         s.name, s.max_message_bytes, store_, clock_,
         feed_intake::hooks{[this, raw = &w](std::string_view frame) { intake_.enqueue(*raw->lane, frame); },
@@ -234,7 +246,63 @@ void source_set::build_feed(const ingest::source_settings& s, wiring& w, runtime
     auto feed = std::make_unique<ingest::feed_source>(
         ex_, fs, [items](std::string_view doc) { items->on_document(doc); }, w);
     w.lane = &intake_.add(ls, std::move(parser), w.queue.get(), w);
+    w.feed = feed.get();
+    w.items = std::move(items);
     w.carrier = std::make_unique<transport_of<ingest::feed_source>>(std::move(feed));
+}
+
+std::optional<source_cursor> source_set::cursor_of(const std::string& name) const {
+    auto it = std::find_if(live_.begin(), live_.end(), [&](const auto& w) { return w->name == name; });
+    if (it == live_.end() || !(*it)->started) return std::nullopt;
+    const auto& w = **it;
+    source_cursor c;
+    if (w.feed) {
+        const auto* recent = w.items->recent();
+        if (!recent || !w.queue->empty()) return std::nullopt;
+        c.polled = true;
+        c.items = *recent;
+        const auto v = w.feed->last_validators();
+        c.etag = v.etag;
+        c.last_modified = v.last_modified;
+        return c;
+    }
+    // A Jetstream position moves only with frames the intake processed.
+    if (auto* r = w.lane->resume(); r && r->position() > 0) {
+        c.position = r->position();
+        return c;
+    }
+    return std::nullopt;
+}
+
+void source_set::resume_from(const std::string& name, const source_cursor& c) {
+    auto it = std::find_if(live_.begin(), live_.end(), [&](const auto& w) { return w->name == name; });
+    if (it == live_.end() || (*it)->started) return;
+    auto settings = (*it)->settings;
+    // Retired first: its lane saves the position it was built with, which the shared one replaces.
+    retire(it);
+    if (c.position > 0 && !store_.cursors().save(name, c.position))
+        core::log_error("source " + name + ": cannot record its shared cursor (" + store_.last_error() + ")");
+    if (settings.type == "feed" && c.polled) {
+        if (!feed_intake::import(store_, name, c.items, clock_.now()))
+            core::log_error("source " + name + ": cannot record the items its last holder saw (" + store_.last_error() +
+                            "); its first poll here may count them again");
+        resumed_[name] = c;
+    }
+    // X's stream has no cursor; what it sent while the source moved comes with a backfill.
+    if (settings.type == "x") resumed_[name] = c;
+    if (auto err = add(settings); !err.empty()) core::log_error("source " + name + ": " + err);
+}
+
+cursor_hooks source_set::shared_cursors(const runtime::cluster_intake* front) {
+    cursor_hooks h;
+    h.collect = [this](const std::string& name) { return cursor_of(name); };
+    h.import = [this](const std::string& name, const source_cursor& c) { resume_from(name, c); };
+    if (front) {
+        h.routed = [front] { return front->routed(); };
+        h.settled = [front] { return front->settled(); };
+    }
+    h.written = [this](const std::string& name) { metrics_.cluster_source_cursor_written(name); };
+    return h;
 }
 
 bool source_set::may_run(const ingest::source_settings& s) const {

@@ -8,7 +8,9 @@
 // transport to ingest/ and its case to source_set::add. Owned by the daemon; used on its io
 // thread only.
 #include <boost/asio/any_io_executor.hpp>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -18,9 +20,13 @@
 #include "ingest/settings.hpp"
 #include "parse/frame_parser.hpp"
 #include "runtime/intake.hpp"
+#include "sources/source_cursor.hpp"
 
 namespace crisisd::state {
 class database;
+}
+namespace crisisd::runtime {
+class cluster_intake;
 }
 
 namespace crisisd::sources {
@@ -55,6 +61,15 @@ public:
     // afresh when held again, as a reload would).
     void lease_pull_sources() { leased_ = true; }
     void hold(const std::string& name, bool held);
+    // Cluster mode, for source_leases' cursor_hooks: a running pull source's resume point, when
+    // it names only what the intake has taken (a feed's items handed on are still queued: not
+    // yet), else nullopt; and, before a moved source starts here, its transport and lane built
+    // again from where its last holder stopped (its SQLite cursor and feed items set first).
+    std::optional<source_cursor> cursor_of(const std::string& name) const;
+    void resume_from(const std::string& name, const source_cursor& c);
+    // Both as source_leases' hooks, with the front's publish counts (`front` may be null: the
+    // lease diagnostic publishes nothing) and the writes counted in the metrics.
+    cursor_hooks shared_cursors(const runtime::cluster_intake* front);
 
     // Sources whose settings did not change keep running (no reconnect, no gap); `running` is
     // what the running ones were built from; it becomes what runs now.
@@ -86,6 +101,9 @@ private:
     bool leased_ = false;
     bool started_ = false;
     std::vector<std::string> held_;                     // leased pull sources this replica holds
+    // A moved source's shared point, for its next build: a feed's validators; an X stream's
+    // first connection asks for backfill.
+    std::map<std::string, source_cursor> resumed_;
     // Stopped by a reload: kept until the daemon goes, since their transports may still have
     // handlers in flight that call back into them.
     std::vector<std::unique_ptr<wiring>> retired_;

@@ -374,12 +374,14 @@ struct database::impl {
     std::optional<audit_log> audit;
     std::optional<feed_item_store> feeds;
     std::optional<channel_token_store> tokens;
+    std::optional<handover_store> handover;
     std::optional<detail::statement> begin, commit, rollback;
 
     ~impl() {
         begin.reset();
         commit.reset();
         rollback.reset();
+        handover.reset();
         tokens.reset();
         feeds.reset();
         audit.reset();
@@ -480,6 +482,7 @@ std::variant<std::unique_ptr<database>, open_error> database::open(const std::st
         im->audit.emplace(im->conn);
         im->feeds.emplace(im->conn);
         im->tokens.emplace(im->conn);
+        im->handover.emplace(im->conn, *im->meta, *im->incidents);
         im->begin.emplace(im->conn.db, "BEGIN IMMEDIATE");
         im->commit.emplace(im->conn.db, "COMMIT");
         im->rollback.emplace(im->conn.db, "ROLLBACK");
@@ -498,6 +501,7 @@ incident_store& database::incidents() { return *impl_->incidents; }
 detector_snapshots& database::detectors() { return *impl_->detectors; }
 silence_store& database::silences() { return *impl_->silences; }
 cursor_store& database::cursors() { return *impl_->cursors; }
+handover_store& database::handover() { return *impl_->handover; }
 counters& database::counter() { return *impl_->counter; }
 audit_log& database::audit() { return *impl_->audit; }
 feed_item_store& database::feed_items() { return *impl_->feeds; }

@@ -25,6 +25,7 @@
 #include "state/cursors.hpp"
 #include "state/detector_snapshots.hpp"
 #include "state/feed_items.hpp"
+#include "state/handover.hpp"
 #include "state/incidents.hpp"
 #include "state/silences.hpp"
 
@@ -80,6 +81,7 @@ public:
     audit_log& audit();
     feed_item_store& feed_items();
     channel_token_store& channel_tokens();
+    handover_store& handover();
 
     // Groups the writes made until commit() into one transaction (one fsync). Not nestable.
     // commit() is false when any write since begin() failed or the commit itself did: then

@@ -1,18 +1,24 @@
 // Issue 15 through the real binary, on the network's side: crisisd replicas on a real three-node
 // NATS cluster (JetStream, R3), every process started by the test on free loopback ports
-// (cluster_support.hpp). Pull sources run on one replica, held by a lease; an owner cut off from
-// NATS falls silent and sends nothing stale when it comes back; a NATS node killed loses nothing;
-// three fronts share the load. Cluster mode runs as the partitions preview
+// (cluster_support.hpp). Pull sources run on one replica, held by a lease, and a moved one (a feed,
+// a Jetstream stream) resumes where its last holder stopped; a partition state over the servers'
+// max_payload is said and shown; an owner cut off from NATS falls silent and sends nothing stale
+// when it comes back; a NATS node killed loses nothing; three fronts share the load. Cluster mode runs as the partitions preview
 // (CRISISD_CLUSTER_PREVIEW=partitions).
 #include <gtest/gtest.h>
 
 #include <array>
 #include <chrono>
+#include <fstream>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "cluster/mention_stream.hpp"
 #include "cluster_support.hpp"
+#include "fakes/fake_x.hpp"
 #include "fakes/http_receiver.hpp"
+#include "feed_server.hpp"
 #include "fakes/io_thread.hpp"
 #include "net/websocket_server.hpp"
 
@@ -68,16 +74,33 @@ protected:
     }
     void TearDown() override { ws_.stop(); }
 
-    replica& start_with_stream(const std::string& name) {
+    // `options`: more of the source's keys; `path`: where on ws_ it connects.
+    replica& start_with_stream(const std::string& name, const std::string& options = "trusted: true",
+                               const std::string& path = "/stream") {
         replica_spec spec;
         spec.name = name;
         spec.partitions = partitions;
         spec.body.extra_sources = "  - { name: stream, type: websocket, url: \"ws://127.0.0.1:" +
-                                  std::to_string(ws_.port()) +
-                                  "/stream\", trusted: true, reconnect: { initial: 100ms, max: 500ms } }\n";
+                                  std::to_string(ws_.port()) + path + "\", " + options +
+                                  ", reconnect: { initial: 100ms, max: 500ms } }\n";
         return cluster_.start_replica(spec);
     }
     static double held(const replica& r) { return figure(r, "crisisd_cluster_source_held{source=\"stream\"}"); }
+
+    // The request target of every upgrade, once record_targets() was called (before ws_: its
+    // callback may run until ws_ stops).
+    void record_targets() {
+        ws_.on_connect([this](const crisisd::net::websocket_upgrade_info& info) {
+            std::lock_guard lock(targets_m_);
+            targets_.push_back(info.target);
+        });
+    }
+    std::vector<std::string> targets() {
+        std::lock_guard lock(targets_m_);
+        return targets_;
+    }
+    std::mutex targets_m_;
+    std::vector<std::string> targets_;
 
     crisisd::testing::io_thread io_;
     crisisd::net::websocket_server ws_{io_.executor(), {}};
@@ -130,6 +153,214 @@ TEST_F(cluster_sources, a_holder_stopped_with_sigterm_hands_the_source_over) {
     EXPECT_TRUE(holder.process->wait_for_stderr("released every source lease", 1s).has_value()) << logs();
     ASSERT_TRUE(wait_until([&] { return held(other) == 1 && ws_.connection_count() == 1; }, 10s)) << logs();
     EXPECT_EQ(ws_.connections_accepted(), 2u);
+}
+
+// X's stream has no cursor: moved by a kill, its new holder's first connection asks for the
+// backfill a reconnect asks for (the first holder's first one does not), so the posts of the move
+// come again and are de-duplicated by id.
+TEST_F(cluster_network, an_x_stream_moved_by_a_kill_asks_for_backfill_on_its_first_connection) {
+    crisisd::testing::fake_x x;
+    x.start();
+    std::ofstream(cluster_.dir() / "x-bearer") << "x-app-bearer\n";
+    auto start = [&](const std::string& name) -> replica& {
+        replica_spec spec;
+        spec.name = name;
+        spec.partitions = partitions;
+        spec.body.extra_sources = "  - { name: x, type: x, url: \"" + x.base_url() + "\", bearer_token: \"${file:" +
+                                  (cluster_.dir() / "x-bearer").string() +
+                                  "}\", rules: [{ value: \"acme\", tag: acme }], backfill_minutes: 2, "
+                                  "reconnect: { initial: 100ms, max: 500ms } }\n";
+        return cluster_.start_replica(spec);
+    };
+    auto& a = start("replica-a");
+    auto& b = start("replica-b");
+    ASSERT_TRUE(a.admin && b.admin) << logs();
+    auto held = [](const replica& r) { return figure(r, "crisisd_cluster_source_held{source=\"x\"}"); };
+    ASSERT_TRUE(wait_until([&] { return held(a) + held(b) == 1 && x.stream_connects().size() == 1; }, 20s)) << logs();
+    replica& holder = held(a) == 1 ? a : b;
+    replica& other = &holder == &a ? b : a;
+    EXPECT_EQ(x.stream_connects().at(0).target.find("backfill_minutes"), std::string::npos)
+        << x.stream_connects().at(0).target;
+
+    cluster_harness::kill(holder);
+    ASSERT_TRUE(wait_until([&] { return held(other) == 1 && x.stream_connects().size() == 2; }, 20s)) << logs();
+    EXPECT_NE(x.stream_connects().at(1).target.find("backfill_minutes=2"), std::string::npos)
+        << x.stream_connects().at(1).target;
+    x.stop();
+}
+
+// --- A moved feed resumes where its last holder stopped ---
+
+// A forum's RSS document: topics 1..n, newest first, each a complaint.
+std::string forum_rss(int topics) {
+    std::string doc = "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>forum</title>";
+    for (int i = topics; i >= 1; --i)
+        doc += "<item><guid>topic-" + std::to_string(i) + "</guid><title>acme is down " + std::to_string(i) +
+               "</title><description>awful</description></item>";
+    return doc + "</channel></rss>";
+}
+
+class cluster_feed : public cluster_network {
+protected:
+    replica& start_with_feed(const std::string& name) {
+        replica_spec spec;
+        spec.name = name;
+        spec.partitions = partitions;
+        spec.body.extra_sources =
+            "  - { name: forum, type: feed, url: \"" + forum_.url("/latest.rss") + "\", interval: 1s }\n";
+        return cluster_.start_replica(spec);
+    }
+    static double held(const replica& r) { return figure(r, "crisisd_cluster_source_held{source=\"forum\"}"); }
+    static double frames(const replica& r, const std::string& kind) {
+        return figure(r, "crisisd_source_frames_total{kind=\"" + kind + "\",source=\"forum\"}");
+    }
+    static double writes(const replica& r) {
+        return figure(r, "crisisd_cluster_source_cursor_writes_total{source=\"forum\"}");
+    }
+    // Two replicas with the feed, once one holds it and its first poll (three topics) was
+    // history; `holder_` and `other_` are set, a failure is the test's (check HasFatalFailure()).
+    void start_two() {
+        forum_.serve("/latest.rss", forum_rss(3), "\"v1\"");
+        auto& a = start_with_feed("replica-a");
+        auto& b = start_with_feed("replica-b");
+        ASSERT_TRUE(a.admin && b.admin) << logs();
+        ASSERT_TRUE(wait_until([&] { return held(a) + held(b) == 1; }, 20s)) << logs();
+        holder_ = held(a) == 1 ? &a : &b;
+        other_ = holder_ == &a ? &b : &a;
+        ASSERT_TRUE(wait_until([&] { return frames(*holder_, "history") == 3; }, 20s)) << logs();
+    }
+    // After the holder went and the feed lists `listed` topics: the survivor's first poll counts
+    // `known` duplicates, nothing as history, and exactly the new ones as mentions.
+    void expect_survivor_counts_only_the_new(double known, double listed, double counted_before) {
+        replica& other = *other_;
+        ASSERT_TRUE(wait_until([&] { return frames(other, "duplicate") >= known; }, 20s)) << logs();
+        const double fresh = listed - known;
+        ASSERT_TRUE(wait_until([&] { return figure(other, "crisisd_mentions_processed_total") >= counted_before + fresh; },
+                               20s))
+            << logs();
+        EXPECT_EQ(frames(other, "duplicate"), known);
+        EXPECT_EQ(frames(other, "history"), -1);  // absent: nothing was history
+        EXPECT_EQ(figure(other, "crisisd_mentions_received_total{source=\"forum\"}"), fresh);
+        EXPECT_EQ(figure(other, "crisisd_mentions_processed_total"), counted_before + fresh);
+    }
+
+    crisisd::testing::feed_server forum_;
+    replica* holder_ = nullptr;
+    replica* other_ = nullptr;
+};
+
+TEST_F(cluster_feed, a_feed_moved_by_a_kill_resumes_where_its_holder_stopped_neither_recounting_nor_missing_items) {
+    start_two();
+    ASSERT_FALSE(HasFatalFailure());
+    replica& holder = *holder_;
+    replica& other = *other_;
+    // The first poll ever is history; the holder shares what it read.
+    ASSERT_TRUE(wait_until([&] { return writes(holder) >= 1; }, 20s)) << logs();
+
+    // Two new topics: counted once across the replicas, and shared once published.
+    forum_.serve("/latest.rss", forum_rss(5), "\"v2\"");
+    ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_mentions_processed_total") == 2; }, 20s)) << logs();
+    ASSERT_TRUE(wait_until([&] { return writes(holder) >= 2; }, 10s)) << logs();
+    const double counted_before = std::max(0.0, figure(other, "crisisd_mentions_processed_total"));
+
+    // The holder dies; two more topics appear before the survivor takes the feed.
+    cluster_harness::kill(holder);
+    const auto asked_before = forum_.requests().size();
+    forum_.serve("/latest.rss", forum_rss(7), "\"v3\"");
+    ASSERT_TRUE(wait_until([&] { return held(other) == 1; }, 20s)) << logs();
+    EXPECT_TRUE(other.process->wait_for_stderr("source forum: resuming where " + holder.name + " stopped", 5s).has_value())
+        << logs();
+    // Its first poll is not history: the five known topics are duplicates, the two new ones count.
+    expect_survivor_counts_only_the_new(5, 7, counted_before);
+    // Its first request was conditional on the document its predecessor read last.
+    const auto asked = forum_.requests();
+    ASSERT_GT(asked.size(), asked_before);
+    EXPECT_EQ(asked[asked_before].if_none_match, "\"v2\"");
+}
+
+// SIGTERM: the holder writes where it stopped before it lets the feed go, so the survivor's first
+// poll counts only what came after.
+TEST_F(cluster_feed, a_feed_handed_over_by_sigterm_resumes_where_its_holder_stopped) {
+    start_two();
+    ASSERT_FALSE(HasFatalFailure());
+    replica& holder = *holder_;
+    replica& other = *other_;
+    forum_.serve("/latest.rss", forum_rss(4), "\"v2\"");
+    ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_mentions_processed_total") == 1; }, 20s)) << logs();
+    const double counted_before = std::max(0.0, figure(other, "crisisd_mentions_processed_total"));
+
+    const auto code = cluster_harness::stop(holder);
+    ASSERT_TRUE(code.has_value()) << logs();
+    EXPECT_EQ(*code, 0) << logs();
+    forum_.serve("/latest.rss", forum_rss(6), "\"v3\"");
+    ASSERT_TRUE(wait_until([&] { return held(other) == 1; }, 10s)) << logs();
+    expect_survivor_counts_only_the_new(4, 6, counted_before);
+}
+
+// --- A partition state over the servers' max_payload ---
+
+// NATS with a max_payload far below the default, so that one incident's partition state does not
+// fit: the replica says what the servers take at start, and when the state outgrows it, logs an
+// error and shows the partition in crisisd_cluster_state_too_large (it sends nothing meanwhile).
+TEST(cluster_max_payload, a_partition_state_over_max_payload_is_logged_and_shown_in_the_metrics) {
+    cluster_harness cluster("crisisd-payload");
+    if (!cluster.available()) GTEST_SKIP() << "nats-server is not installed";
+    cluster.nats().set_max_payload(4096);
+    std::string why;
+    ASSERT_TRUE(cluster.start(why)) << why;
+    replica_spec spec;
+    spec.name = "replica-a";
+    spec.partitions = 1;
+    spec.body.with_statement = true;
+    auto& a = cluster.start_replica(spec);
+    ASSERT_TRUE(a.admin && a.ingest) << cluster.logs();
+    EXPECT_TRUE(a.process->wait_for_stderr("the NATS servers take messages up to 4096 bytes", 5s).has_value())
+        << cluster.logs();
+    ASSERT_TRUE(wait_until([&] { return figure(a, "crisisd_cluster_partitions_owned") == 1; }, 20s)) << cluster.logs();
+    EXPECT_EQ(figure(a, "crisisd_cluster_max_payload_bytes"), 4096);
+    EXPECT_EQ(figure(a, "crisisd_cluster_state_too_large"), 0);
+
+    std::string body;
+    for (int i = 1; i <= 10; ++i) body += crisisd::testing::angry_mention("big-" + std::to_string(i), i);
+    ASSERT_TRUE(ingest(a, body));
+    ASSERT_TRUE(a.process->wait_for_stderr(R"(partition 0: its state \(\d+ bytes\) is over the NATS servers' max_payload \(4096 bytes\))", 20s).has_value()) << cluster.logs();
+    ASSERT_TRUE(wait_until([&] { return figure(a, "crisisd_cluster_state_too_large") == 1; }, 10s)) << cluster.logs();
+    EXPECT_GT(figure(a, "crisisd_cluster_state_largest_bytes"), 4096 - 512);
+}
+
+// A Jetstream source moved by SIGKILL connects with the cursor its last holder shared, not at the
+// live tail (its SQLite file never saw the stream).
+TEST_F(cluster_sources, a_jetstream_source_moved_by_a_kill_resumes_from_its_holders_cursor) {
+    record_targets();
+    auto& a = start_with_stream("replica-a", "format: jetstream", "/subscribe");
+    auto& b = start_with_stream("replica-b", "format: jetstream", "/subscribe");
+    ASSERT_TRUE(a.admin && b.admin) << logs();
+    ASSERT_TRUE(wait_until([&] { return held(a) + held(b) == 1 && ws_.connection_count() == 1; }, 20s)) << logs();
+    replica& holder = held(a) == 1 ? a : b;
+    replica& other = &holder == &a ? b : a;
+    const std::int64_t p1 = 1'790'000'000'000'000;
+    auto post = [](std::int64_t time_us) {
+        return R"({"did":"did:plc:a","time_us":)" + std::to_string(time_us) +
+               R"(,"kind":"commit","commit":{"operation":"create","collection":"app.bsky.feed.post","rkey":"r)" +
+               std::to_string(time_us) + R"(","rev":"v1","record":{"text":"acme is down"}}})";
+    };
+    for (int i = 0; i < 3; ++i) ws_.broadcast(post(p1 + i));
+    ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_mentions_processed_total") == 3; }, 20s)) << logs();
+    ASSERT_TRUE(wait_until([&] { return figure(holder, "crisisd_cluster_source_cursor_writes_total{source=\"stream\"}") >= 1; }, 10s))
+        << logs();
+
+    cluster_harness::kill(holder);
+    ASSERT_TRUE(wait_until([&] { return held(other) == 1 && ws_.connections_accepted() == 2; }, 20s)) << logs();
+    const auto seen = targets();
+    ASSERT_EQ(seen.size(), 2u);
+    EXPECT_EQ(seen[0].find("cursor="), std::string::npos) << seen[0];  // the first holder: live tail
+    const std::string resumed = seen[1];
+    // The shared position less the 5 s look-back: one of the three processed.
+    const auto at = resumed.find("cursor=");
+    ASSERT_NE(at, std::string::npos) << resumed;
+    const std::int64_t cursor = std::stoll(resumed.substr(at + 7));
+    EXPECT_GE(cursor, p1 - 5'000'000) << resumed;
+    EXPECT_LE(cursor, p1 + 2 - 5'000'000) << resumed;
 }
 
 // --- An owner cut off from NATS ---

@@ -105,6 +105,12 @@ public:
 
     // Starts every node and waits until JetStream answers through each; false (with the nodes'
     // logs in `why`) when it does not within the timeout.
+    // Before start(): the servers' max_payload (the largest message a client may publish).
+    void set_max_payload(std::size_t bytes) {
+        max_payload_ = bytes;
+        for (int i = 0; i < size; ++i) write_config(i);
+    }
+
     bool start(std::string& why, std::chrono::seconds timeout = std::chrono::seconds(60)) {
         for (int i = 0; i < size; ++i) start_node(i);
         for (int i = 0; i < size; ++i)
@@ -167,6 +173,7 @@ private:
         std::ofstream f(config_path(i));
         f << "server_name: " << node_name(i) << "\n"
           << "listen: 127.0.0.1:" << client_ports_[i] << "\n"
+          << (max_payload_ ? "max_payload: " + std::to_string(max_payload_) + "\n" : std::string())
           << "jetstream {\n  store_dir: \"" << (dir_ / node_name(i)).string() << "\"\n"
           << "  max_memory_store: 64MB\n  max_file_store: 256MB\n}\n"
           << "cluster {\n  name: crisisd-test\n" << (advertise_ ? "" : "  no_advertise: true\n")
@@ -208,6 +215,7 @@ private:
 
     std::string binary_;
     bool advertise_ = true;
+    std::size_t max_payload_ = 0;   // 0: the servers' default (1 MiB)
     std::filesystem::path dir_;
     std::array<std::uint16_t, size> client_ports_{};
     std::array<std::uint16_t, size> route_ports_{};

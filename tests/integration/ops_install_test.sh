@@ -35,7 +35,7 @@ ls "$root$etc/crisisd/playbooks/"*.yaml >/dev/null 2>&1 || fail "no playbooks in
 unit="$root$prefix/lib/systemd/system/crisisd.service"
 grep -qx "ExecStart=$prefix/bin/crisisd run --config $etc/crisisd/crisisd.yaml" "$unit" || fail "ExecStart names the wrong paths"
 grep -qx "Type=notify" "$unit" || fail "unit is not Type=notify"
-grep -qx "RestartPreventExitStatus=78 65" "$unit" || fail "no RestartPreventExitStatus=78 65 (config errors, refused state database)"
+grep -qx "RestartPreventExitStatus=78 65 79" "$unit" || fail "no RestartPreventExitStatus=78 65 79 (config errors, refused state database, undrained single-node state)"
 grep -q "^WatchdogSec=" "$unit" || fail "no WatchdogSec"
 
 # The installed binary runs, and accepts the installed example configuration with its rules

@@ -91,15 +91,15 @@ std::unique_ptr<kv_bucket> kv_bucket::open(nats_connection& conn, const std::str
 }
 
 std::unique_ptr<kv_bucket> kv_bucket::open_durable(nats_connection& conn, const std::string& bucket, int replicas,
-                                                   std::string& error) {
+                                                   std::string& error, const char* description) {
     kvConfig cfg;
     kvConfig_Init(&cfg);
     cfg.Bucket = bucket.c_str();
-    cfg.Description = "crisisd partition state";
+    cfg.Description = description;
     cfg.History = 1;
     cfg.Replicas = replicas;
     cfg.StorageType = js_FileStorage;
-    kvStore* kv = create_and_bind(conn, cfg, "state bucket " + bucket, error);
+    kvStore* kv = create_and_bind(conn, cfg, "bucket " + bucket, error);
     if (!kv) return nullptr;
     return std::unique_ptr<kv_bucket>(new kv_bucket(conn, bucket, kv));
 }
@@ -127,6 +127,8 @@ kv_write_result kv_bucket::publish(const std::string& key, const std::string& va
     } else {
         r.outcome = kv_outcome::unavailable;
         r.error = nats_error(st);
+        // The client refuses it before sending: no server would take it, so trying again cannot help.
+        r.too_large = st == NATS_MAX_PAYLOAD;
     }
     if (ack) jsPubAck_Destroy(ack);
     return r;

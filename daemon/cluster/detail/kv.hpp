@@ -21,6 +21,7 @@ struct kv_write_result {
     kv_outcome outcome = kv_outcome::unavailable;
     std::uint64_t revision = 0;   // the new revision when ok
     std::string error;            // why, when not ok
+    bool too_large = false;       // unavailable because the value exceeds the servers' max_payload
 };
 
 struct kv_entry {
@@ -40,9 +41,11 @@ public:
     // `description` is what the servers show for it.
     static std::unique_ptr<kv_bucket> open(nats_connection& conn, const std::string& bucket, std::chrono::milliseconds ttl,
                                            int replicas, const char* description, std::string& error);
-    // A bucket whose entries never expire (history 1): the partitions' state.
+    // A bucket whose entries never expire (history 1): the partitions' state, the pull sources'
+    // resume points.
     static std::unique_ptr<kv_bucket> open_durable(nats_connection& conn, const std::string& bucket, int replicas,
-                                                   std::string& error);
+                                                   std::string& error,
+                                                   const char* description = "crisisd partition state");
     ~kv_bucket();
 
     // Writes `value` if the key's latest revision is `expected` (0: the key has no entry at all).

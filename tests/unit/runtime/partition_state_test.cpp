@@ -106,5 +106,86 @@ TEST(partition_state, a_message_at_or_below_the_stored_sequence_is_skipped) {
     EXPECT_FALSE(already_processed(0, 1));
 }
 
+// A state over the servers' max_payload cannot be written, and then nothing of its partition is
+// sent. What is left out to make it fit: resolved incidents with nothing left to do, the longest
+// resolved first; never an open incident, a pending record or a step still waiting.
+partition_state crowded(std::size_t resolved) {
+    auto s = sample();  // incident 120007: open, a scheduled statement, a pending page
+    for (std::size_t i = 0; i < resolved; ++i) {
+        incident::incident inc;
+        inc.id = (100 + i) * 10000 + 7;
+        inc.rule = "acme-outage";
+        inc.key = "key-" + std::to_string(i);
+        inc.opened_at = t0;
+        inc.state = incident::incident_state::resolved;
+        inc.resolved_at = t0 + std::chrono::minutes(i);
+        for (int h = 0; h < 20; ++h) inc.history.push_back({t0, "crisisd", "a long history line " + std::string(60, 'x')});
+        s.incidents.push_back(inc);
+        state::record r;
+        r.key = std::to_string(inc.id) + "/open/0/pager";
+        r.incident_id = inc.id;
+        r.channel = "pager";
+        r.kind = "notify";
+        r.payload = std::string(300, 'p');
+        r.state = state::record_state::sent;
+        r.created_at = t0;
+        r.next_attempt = t0;
+        r.done_at = t0;
+        s.records.push_back(r);
+    }
+    return s;
+}
+
+TEST(partition_state, a_state_that_fits_is_written_whole) {
+    const auto s = crowded(10);
+    const auto whole = encode_partition_state(s);
+    auto fit = encode_partition_state_within(s, whole.size());
+    EXPECT_EQ(fit.value, whole);
+    EXPECT_EQ(fit.left_out, 0u);
+    fit = encode_partition_state_within(s, 0);  // limit unknown
+    EXPECT_EQ(fit.value, whole);
+}
+
+TEST(partition_state, over_the_limit_the_longest_resolved_finished_incidents_are_left_out_first) {
+    auto s = crowded(200);
+    const auto whole = encode_partition_state(s);
+    const std::size_t limit = whole.size() / 2;
+    const auto fit = encode_partition_state_within(s, limit);
+    EXPECT_LE(fit.value.size(), limit);
+    EXPECT_GT(fit.left_out, 0u);
+    EXPECT_LT(fit.left_out, 200u);
+    const auto back = decode_partition_state(fit.value);
+    ASSERT_TRUE(back);
+    EXPECT_EQ(back->incidents.size(), 201u - fit.left_out);
+    EXPECT_EQ(back->incidents.front().id, 120007u);  // the open one stays
+    // The ones kept are the most recently resolved; their records stay with them.
+    EXPECT_EQ(back->incidents[1].id, (100 + fit.left_out) * 10000 + 7);
+    EXPECT_EQ(back->incidents.back().id, (100 + 199) * 10000 + 7);
+    EXPECT_EQ(back->records.size(), 2u + back->incidents.size() - 1);
+    EXPECT_EQ(back->last_stream_sequence, s.last_stream_sequence);
+    EXPECT_EQ(back->detectors, s.detectors);
+}
+
+TEST(partition_state, what_still_has_work_is_never_left_out_even_when_it_does_not_fit) {
+    auto s = crowded(20);
+    // Resolved, with a page still pending, and resolved with its on_resolve step still scheduled.
+    s.records.back().state = state::record_state::pending;
+    const auto pending_id = s.records.back().incident_id;
+    incident::step_status on_resolve;
+    on_resolve.on_resolve = true;
+    on_resolve.state = incident::step_state::scheduled;
+    s.incidents[1].steps.push_back(on_resolve);
+    const auto waiting_id = s.incidents[1].id;
+    s.detectors["big"] = std::string(100000, 'd');  // windows alone over the limit
+    const auto fit = encode_partition_state_within(s, 50000);
+    EXPECT_GT(fit.value.size(), 50000u);  // the partition waits; its owner says so
+    EXPECT_EQ(fit.left_out, 18u);
+    const auto back = decode_partition_state(fit.value);
+    ASSERT_TRUE(back);
+    std::vector<std::uint64_t> ids;
+    for (const auto& inc : back->incidents) ids.push_back(inc.id);
+    EXPECT_EQ(ids, (std::vector<std::uint64_t>{120007u, waiting_id, pending_id}));
+}
+
 }  // namespace
 }  // namespace crisisd::runtime

@@ -88,6 +88,31 @@ TEST_F(feed_intake_test, a_restart_re_emits_nothing_it_saw) {
     EXPECT_EQ(counted, (std::vector<std::string>{"duplicate", "duplicate"}));
 }
 
+// Cluster mode: what one holder shares (recent()) is what the next imports before its first
+// poll, which then hands on only what came since, on a database that never saw the feed.
+TEST_F(feed_intake_test, a_feed_moved_to_another_database_resumes_from_the_shared_ids) {
+    std::vector<std::string> shared;
+    {
+        auto in = make();
+        EXPECT_EQ(in.recent(), nullptr);  // nothing read: nothing to share yet
+        in.on_document(rss({"a", "b"}));
+        in.on_document(rss({"b", "c"}));
+        ASSERT_NE(in.recent(), nullptr);
+        shared = *in.recent();
+    }
+    EXPECT_EQ(shared, (std::vector<std::string>{"a", "b", "c"}));  // oldest first, each once
+    std::filesystem::remove_all(dir);  // the next holder's own, empty database
+    reopen();
+    frames.clear();
+    counted.clear();
+    ASSERT_TRUE(feed_intake::import(*store, "forum", shared, clock.now()));
+    auto in = make();
+    in.on_document(rss({"b", "c", "d"}));
+    ASSERT_EQ(frames.size(), 1u);  // not history: the feed was polled before, elsewhere
+    EXPECT_NE(frames[0].find("\"id\":\"d\""), std::string::npos) << frames[0];
+    EXPECT_EQ(counted, (std::vector<std::string>{"duplicate", "duplicate"}));
+}
+
 TEST_F(feed_intake_test, a_document_that_is_not_a_feed_is_rejected_whole) {
     auto in = make();
     in.on_document("<html><body>maintenance</body></html>");
