@@ -491,7 +491,7 @@ std::optional<create_error> daemon::impl::build_cluster() {
     confirm_exec = std::make_unique<blocking_executor>();
     cluster = runtime::cluster_node::open(*settings.cluster, cluster_mode(), det, *store, rclock, exec, *confirm_exec,
                                           *this, error);
-    if (!cluster) return create_error{"cluster: " + error, std::nullopt};
+    if (!cluster) return create_error{"cluster: " + error, std::nullopt, true};
     runtime::cluster_node::hooks h;
     h.incidents_changed = [this](const std::vector<std::uint64_t>& ids) {
         log.changed(ids);
@@ -523,7 +523,7 @@ std::optional<create_error> daemon::impl::build_source_leases() {
             srcs->hold(name, held);
         },
         error);
-    if (!source_leases) return create_error{"cluster: source leases: " + error, std::nullopt};
+    if (!source_leases) return create_error{"cluster: source leases: " + error, std::nullopt, true};
     for (const auto& name : source_leases->names()) metrics.cluster_source_held(name, false);
     return std::nullopt;
 }

@@ -7,7 +7,8 @@
 // A replica's config is its `body` (sources, channels, rules, playbooks, statements: by default
 // standard_body(), one HTTP ingest source and the acme rule that pages when ten authors
 // complain) followed by the admin, storage and cluster sections the harness writes. Replicas
-// run `CRISISD_CLUSTER_PREVIEW=<mode>` (partitions by default) until cluster mode needs no flag.
+// run the clustered runtime, or with `mode` "leases" the lease diagnostic
+// (CRISISD_CLUSTER_PREVIEW=leases), which holds leases and sends nothing.
 //
 // Thread-safety: one test thread. The NATS nodes and replicas are child processes; the harness's
 // destructor kills what still runs and removes its folder.
@@ -91,7 +92,7 @@ statements:
 // One replica to start. `servers` empty: every node of the cluster.
 struct replica_spec {
     std::string name;
-    std::string mode = "partitions";   // CRISISD_CLUSTER_PREVIEW
+    std::string mode;   // CRISISD_CLUSTER_PREVIEW ("leases"); "": not set
     int partitions = 8;
     std::vector<std::string> servers;
     // The config before admin/storage/cluster; nullopt: standard_body(folder, body).
@@ -209,8 +210,9 @@ public:
         r.name = spec.name;
         r.folder = dir_ / spec.name;
         const auto config = write_replica_config(r.folder, spec, nats_.urls());
-        r.process = std::make_unique<child_process>(std::vector<std::string>{
-            "/usr/bin/env", "CRISISD_CLUSTER_PREVIEW=" + spec.mode, binary_, "run", "--config", config.string()});
+        std::vector<std::string> argv{binary_, "run", "--config", config.string()};
+        if (!spec.mode.empty()) argv.insert(argv.begin(), {"/usr/bin/env", "CRISISD_CLUSTER_PREVIEW=" + spec.mode});
+        r.process = std::make_unique<child_process>(std::move(argv));
         r.admin = r.process->wait_for_port(R"(console on http://127\.0\.0\.1:(\d+)/)", std::chrono::seconds(30));
         if (r.admin != 0 && spec.has_ingest)
             r.ingest = r.process->wait_for_port(R"(source ingest: HTTP ingest on .* \(port (\d+)\))", std::chrono::seconds(5));
