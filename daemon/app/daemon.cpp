@@ -99,6 +99,7 @@ struct cluster_routes final : admin::cluster_access {
         }
         return r;
     }
+    void publish_feed(std::string message) override { peers_.publish_feed(message); }
 };
 
 }  // namespace
@@ -604,6 +605,8 @@ std::string daemon::start() {
         s.api->set_cluster(s.routes.get(), s.settings.cluster->peer_token);
         if (s.settings.cluster->peer_token.empty())
             core::log_warning("cluster: no peer_token: the admin API shows and commands this replica's incidents only");
+        else if (!s.peers->listen_feed([api = s.api.get()](std::string_view m) { api->feed_message(m); }, error))
+            return "cluster: console feed: " + error;
         s.peers->start();
     }
     s.steps->set_console_url(console_url);

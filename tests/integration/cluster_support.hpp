@@ -99,6 +99,7 @@ struct replica_spec {
     std::optional<std::string> config;
     body_options body;
     std::string leases;   // a `leases: {...}` mapping's inside, e.g. "ttl: 6s"; "" : the defaults
+    std::string peer_token;   // cluster.peer_token (from a file in the replica's folder); "" : none
     bool has_ingest = true;   // wait for the `ingest` source's port
 };
 
@@ -126,6 +127,10 @@ inline std::filesystem::path write_replica_config(const std::filesystem::path& f
            << "cluster:\n  name: " << spec.name << "\n  partitions: " << spec.partitions << "\n  nats: { servers: ["
            << servers << "] }\n";
     if (!spec.leases.empty()) config << "  leases: { " << spec.leases << " }\n";
+    if (!spec.peer_token.empty()) {
+        std::ofstream(folder / "peer-token") << spec.peer_token;
+        config << "  peer_token: \"${file:" << (folder / "peer-token").string() << "}\"\n";
+    }
     return path;
 }
 
