@@ -57,6 +57,30 @@ protected:
         return r;
     }
 
+    // The key's partition (rule acme-outage, key acme) and its ownership series in /metrics.
+    static int key_partition() { return crisisd::cluster::partition_of("acme-outage", "acme", partitions); }
+    static std::string key_series() { return crisisd::testing::partition_series(key_partition()); }
+
+    // Two replicas of the clustered runtime (the statement in their playbook when asked), each
+    // owning half the partitions: the owner of the key's partition, then the other.
+    std::pair<replica*, replica*> two_replicas(bool with_statement) {
+        auto& a = start_replica("replica-a", "", with_statement);
+        auto& b = start_replica("replica-b", "", with_statement);
+        if (HasFailure()) return {nullptr, nullptr};
+        if (!wait_until([&] { return owned(a) == partitions / 2 && owned(b) == partitions / 2; }, 30s)) {
+            ADD_FAILURE() << "the partitions did not split\n" << logs();
+            return {nullptr, nullptr};
+        }
+        replica& owner = figure(a, key_series()) == 1 ? a : b;
+        return {&owner, &owner == &a ? &b : &a};
+    }
+
+    // The key's ten authors, sent to both fronts; true once the key's owner paged.
+    bool page_the_key(const replica& owner, const replica& other) {
+        for (int i = 1; i <= 10; ++i) ingest(i % 2 ? owner : other, angry(i));
+        return !HasFailure() && wait_until([&] { return lines_in(owner.folder / "pages.jsonl") == 1; }, 30s);
+    }
+
     static double owned(const replica& r) { return cluster_harness::owned(r); }
     double total(const std::string& series) const { return cluster_.total(series); }
     static void ingest(const replica& r, const std::string& body) { ASSERT_TRUE(crisisd::testing::ingest(r, body)); }
@@ -156,8 +180,7 @@ TEST_F(cluster_replicas, when_the_keys_owner_is_killed_a_survivor_takes_its_part
                                         owned(c) > 0; },
                            30s))
         << logs();
-    const int key_partition = crisisd::cluster::partition_of("acme-outage", "acme", partitions);
-    const std::string series = "crisisd_cluster_partition_owned{partition=\"" + std::to_string(key_partition) + "\"}";
+    const std::string series = key_series();
     std::vector<replica*> all{&a, &b, &c};
     auto owner_it = std::find_if(all.begin(), all.end(), [&](replica* r) { return figure(*r, series) == 1; });
     ASSERT_NE(owner_it, all.end()) << logs();
@@ -201,26 +224,21 @@ TEST_F(cluster_replicas, when_the_keys_owner_is_killed_a_survivor_takes_its_part
 // the old owner wakes, its statement is due too, and it must not post it: its lease ran out
 // while it was frozen.
 TEST_F(cluster_replicas, an_owner_frozen_past_its_lease_posts_nothing_when_it_wakes) {
-    auto& a = start_replica("replica-a", "", true);
-    auto& b = start_replica("replica-b", "", true);
-    ASSERT_FALSE(HasFailure());
-    ASSERT_TRUE(wait_until([&] { return owned(a) == partitions / 2 && owned(b) == partitions / 2; }, 30s)) << logs();
-    const int key_partition = crisisd::cluster::partition_of("acme-outage", "acme", partitions);
-    const std::string series = "crisisd_cluster_partition_owned{partition=\"" + std::to_string(key_partition) + "\"}";
-    replica& owner = figure(a, series) == 1 ? a : b;
-    replica& other = &owner == &a ? b : a;
-    for (int i = 1; i <= 10; ++i) ingest(i % 2 ? a : b, angry(i));
-    ASSERT_TRUE(wait_until([&] { return lines_in(owner.folder / "pages.jsonl") == 1; }, 30s)) << logs();
+    const auto [key_owner, key_other] = two_replicas(true);
+    ASSERT_TRUE(key_owner && page_the_key(*key_owner, *key_other)) << logs();
+    replica& owner = *key_owner;
+    replica& other = *key_other;
+    const int kp = key_partition();
 
     owner.process->signal(SIGSTOP);
-    const bool taken = wait_until([&] { return figure(other, series) == 1; }, 20s);
+    const bool taken = wait_until([&] { return figure(other, key_series()) == 1; }, 20s);
     ASSERT_TRUE(taken) << logs();
     // The survivor carries the incident on: its statement goes out once the wait is over.
     ASSERT_TRUE(wait_until([&] { return lines_in(other.folder / "brand.jsonl") == 1; }, 20s)) << logs();
     owner.process->signal(SIGCONT);
     // Awake, it learns that the partition moved, and its copy of the incident goes.
     EXPECT_TRUE(owner.process->wait_for_stderr("lost partition", 10s).has_value()) << logs();
-    EXPECT_TRUE(owner.process->wait_for_stderr("partition " + std::to_string(key_partition) + " lost", 10s).has_value())
+    EXPECT_TRUE(owner.process->wait_for_stderr("partition " + std::to_string(kp) + " lost", 10s).has_value())
         << logs();
     EXPECT_EQ(lines_in(owner.folder / "brand.jsonl"), 0u);
     EXPECT_EQ(lines_in(other.folder / "brand.jsonl"), 1u);
@@ -233,21 +251,16 @@ TEST_F(cluster_replicas, an_owner_frozen_past_its_lease_posts_nothing_when_it_wa
 // statement's veto wait runs. The survivor adopts the partition's state from JetStream and posts
 // the statement once, after the wait; the killed owner never posted it.
 TEST_F(cluster_replicas, a_kill_during_the_veto_wait_leaves_the_statement_to_the_survivor_once) {
-    auto& a = start_replica("replica-a", "", true);
-    auto& b = start_replica("replica-b", "", true);
-    ASSERT_FALSE(HasFailure());
-    ASSERT_TRUE(wait_until([&] { return owned(a) == partitions / 2 && owned(b) == partitions / 2; }, 30s)) << logs();
-    const int key_partition = crisisd::cluster::partition_of("acme-outage", "acme", partitions);
-    const std::string series = "crisisd_cluster_partition_owned{partition=\"" + std::to_string(key_partition) + "\"}";
-    replica& owner = figure(a, series) == 1 ? a : b;
-    replica& other = &owner == &a ? b : a;
-    for (int i = 1; i <= 10; ++i) ingest(i % 2 ? a : b, angry(i));
-    ASSERT_TRUE(wait_until([&] { return lines_in(owner.folder / "pages.jsonl") == 1; }, 30s)) << logs();
+    const auto [key_owner, key_other] = two_replicas(true);
+    ASSERT_TRUE(key_owner && page_the_key(*key_owner, *key_other)) << logs();
+    replica& owner = *key_owner;
+    replica& other = *key_other;
+    const int kp = key_partition();
     const auto paged = std::chrono::steady_clock::now();
 
     cluster_harness::kill(owner);
-    ASSERT_TRUE(wait_until([&] { return figure(other, series) == 1; }, 20s)) << logs();
-    ASSERT_TRUE(other.process->wait_for_stderr("partition " + std::to_string(key_partition) + " taken over: 1 incident",
+    ASSERT_TRUE(wait_until([&] { return figure(other, key_series()) == 1; }, 20s)) << logs();
+    ASSERT_TRUE(other.process->wait_for_stderr("partition " + std::to_string(kp) + " taken over: 1 incident",
                                                10s)
                     .has_value())
         << logs();
@@ -266,17 +279,14 @@ TEST_F(cluster_replicas, a_kill_during_the_veto_wait_leaves_the_statement_to_the
 // with the partition's state, so the tenth author opens the incident: the key pages once, and the
 // owner's count plus the survivor's is every mention once.
 TEST_F(cluster_replicas, a_kill_mid_stream_pages_the_key_once_and_counts_every_mention_once) {
-    auto& a = start_replica("replica-a", "");
-    auto& b = start_replica("replica-b", "");
-    ASSERT_FALSE(HasFailure());
-    ASSERT_TRUE(wait_until([&] { return owned(a) == partitions / 2 && owned(b) == partitions / 2; }, 30s)) << logs();
-    const int key_partition = crisisd::cluster::partition_of("acme-outage", "acme", partitions);
-    const std::string series = "crisisd_cluster_partition_owned{partition=\"" + std::to_string(key_partition) + "\"}";
-    replica& owner = figure(a, series) == 1 ? a : b;
-    replica& other = &owner == &a ? b : a;
+    const auto [key_owner, key_other] = two_replicas(false);
+    ASSERT_TRUE(key_owner);
+    replica& owner = *key_owner;
+    replica& other = *key_other;
+    const std::string series = key_series();
     int distinct = 0;
-    for (int i = 1; i <= 6; ++i, ++distinct) ingest(i % 2 ? a : b, unrelated(i));
-    for (int i = 1; i <= 5; ++i, ++distinct) ingest(i % 2 ? a : b, angry(i));
+    for (int i = 1; i <= 6; ++i, ++distinct) ingest(i % 2 ? owner : other, unrelated(i));
+    for (int i = 1; i <= 5; ++i, ++distinct) ingest(i % 2 ? owner : other, angry(i));
     // The owner's count dies with it: read once everything sent so far is counted.
     ASSERT_TRUE(wait_until([&] { return total("crisisd_mentions_processed_total") == distinct; }, 30s)) << logs();
     const double counted_by_owner = std::max(0.0, figure(owner, "crisisd_mentions_processed_total"));

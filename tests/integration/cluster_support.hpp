@@ -50,6 +50,7 @@ struct body_options {
     bool with_statement = false;   // a holding statement on `brand`, veto, 5 s wait
     std::string pager_url;         // "" : file channel pages.jsonl
     std::string brand_url;         // "" : file channel brand.jsonl
+    std::string brand_mastodon;    // a Mastodon channel at this base URL (token "brand-token"), before brand_url
     std::string extra_sources;     // more "  - {...}" lines under sources:
 };
 
@@ -63,7 +64,14 @@ inline std::string standard_body(const std::filesystem::path& folder, const body
     };
     std::string out = "sources:\n  - { name: ingest, type: http, listen: \"127.0.0.1:0\", token: \"${file:" +
                       (folder / "ingest-token").string() + "}\", trusted: true }\n" + o.extra_sources;
-    out += "channels:\n" + channel("pager", o.pager_url, "pages.jsonl") + channel("brand", o.brand_url, "brand.jsonl");
+    out += "channels:\n" + channel("pager", o.pager_url, "pages.jsonl");
+    if (!o.brand_mastodon.empty()) {
+        std::ofstream(folder / "brand-token") << "brand-token";
+        out += "  - { name: brand, type: mastodon, base_url: \"" + o.brand_mastodon + "\", token: \"${file:" +
+               (folder / "brand-token").string() + "}\", timeout: 30s, retry: { initial: 100ms, max: 500ms } }\n";
+    } else {
+        out += channel("brand", o.brand_url, "brand.jsonl");
+    }
     out += R"(rules:
   - name: acme-outage
     match: { keywords: ["acme"] }
