@@ -543,7 +543,11 @@ void api::set_cluster(cluster_access* cluster, std::string_view peer_token) {
     impl_->cluster = cluster;
     impl_->peer_token = std::string(peer_token);
     if (!peer_token.empty()) impl_->peer_digest = sha256(peer_token);
+    // The live feed shows the whole cluster exactly when the list does.
+    if (cluster && !peer_token.empty()) impl_->events.enable_cluster(*cluster);
 }
+
+void api::feed_message(std::string_view message) { impl_->events.peer_message(message); }
 
 void api::incidents_changed(std::span<const std::uint64_t> ids) { impl_->events.mark(ids); }
 

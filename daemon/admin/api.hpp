@@ -32,13 +32,14 @@
 //        …/steps/{n}/approve|veto  {"who","via"}      incident's partition (else 409)
 //   POST /api/v1/cluster/silences {"rule","key","duration","who","via"}
 //
-// The peer token opens nothing else, and no person's token opens these.
+// The peer token opens nothing else, and no person's token opens these. The live feed carries
+// every replica's incidents too, through NATS rather than the peers' APIs (admin/cluster_feed.hpp).
 // Every command, and every refused request (401, 403, 421), is written to the audit log through
 // daemon_access::audit; refusals at most once a minute per address, token name and action, the rest
 // of that minute counted into one further entry, so a flood of bad tokens cannot fill the disk.
 //
-// Thread-safety: handle(), incidents_changed() and the token calls may be made from any thread;
-// flush_feed() from the daemon's thread, one call at a time.
+// Thread-safety: handle(), incidents_changed(), feed_message() and the token calls may be made
+// from any thread; flush_feed() from the daemon's thread, one call at a time.
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
 #include <cstdint>
@@ -136,6 +137,9 @@ public:
     // is what replicas present to each other (empty: none is accepted, and the API shows and
     // commands this replica's incidents only). Call before the listener starts.
     void set_cluster(cluster_access* cluster, std::string_view peer_token);
+    // Cluster mode with a peer token: a message of the peers' console feed (admin/feed.hpp,
+    // admin/cluster_feed.hpp), relayed to this replica's consoles at the next flush_feed().
+    void feed_message(std::string_view message);
 
     boost::asio::awaitable<net::http_response_out> handle(const net::http_request_in& req);
     // For the listener's head check (net::http_server_options::check_head): a request with a

@@ -51,6 +51,9 @@ public:
     virtual std::vector<peer> peers() = 0;
     // The owner of incident `id`'s partition: this replica, a peer, or nobody (free, or unknown yet).
     virtual incident_route route(std::uint64_t id) = 0;
+    // Sends one message of the console feed to every peer (admin/cluster_feed.hpp), at most once
+    // and without waiting. The default sends nothing.
+    virtual void publish_feed(std::string message);
 };
 
 // One peer's answer to a fanned-out request; status 0 when it did not answer.

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "admin/api.hpp"
+#include "admin/cluster_feed.hpp"
 #include "admin/metrics.hpp"
 #include "core/json_writer.hpp"
 #include "core/log.hpp"
@@ -18,6 +19,16 @@ struct feed::client {
     // Read and written by flush() only.
     bool resync = true;
     std::chrono::steady_clock::time_point last_sent{};  // flush() only
+};
+
+// Cluster mode: the peers' incidents as last heard, and when this replica last told them all.
+struct feed::relay {
+    explicit relay(cluster_access& c) : cluster(c), mirror(c.self_name()) {}
+    cluster_access& cluster;
+    cluster_feed mirror;
+    bool said_hello = false;
+    bool full_round_due = true;   // at start, and when a peer said hello
+    std::chrono::steady_clock::time_point last_full{};
 };
 
 namespace {
@@ -101,6 +112,68 @@ std::size_t feed::streams() {
     return count_locked();
 }
 
+void feed::enable_cluster(cluster_access& cluster) {
+    relay_ = std::make_unique<relay>(cluster);
+}
+
+void feed::peer_message(std::string_view message) {
+    if (!relay_) return;
+    std::lock_guard lock(mutex_);
+    if (inbox_bytes_ + message.size() > max_peer_backlog) {
+        inbox_dropped_ = true;
+        return;
+    }
+    inbox_bytes_ += message.size();
+    inbox_.emplace_back(message);
+}
+
+std::vector<std::string> feed::relay_round(const std::vector<std::string>& rendered,
+                                           const std::vector<std::uint64_t>& removed) {
+    auto& r = *relay_;
+    std::vector<std::string> inbox;
+    bool dropped = false;
+    {
+        std::lock_guard lock(mutex_);
+        inbox.swap(inbox_);
+        inbox_bytes_ = 0;
+        dropped = std::exchange(inbox_dropped_, false);
+    }
+    auto publish = [&](std::string m) { r.cluster.publish_feed(std::move(m)); };
+    // A replica that just started, or that missed messages, asks every peer for a full round.
+    if (!r.said_hello || dropped) {
+        if (dropped) core::log_warning("admin: console feed messages from peers were dropped (over " +
+                                       std::to_string(max_peer_backlog) + " bytes waiting); asking for a full round");
+        publish(r.mirror.hello());
+        r.said_hello = true;
+    }
+    std::vector<std::string> relayed;
+    for (const auto& m : inbox) {
+        bool asked = false;
+        if (auto body = r.mirror.take(m, asked)) relayed.push_back(std::move(*body));
+        r.full_round_due = r.full_round_due || asked;
+    }
+    std::vector<std::string> members;
+    for (auto& p : r.cluster.peers()) members.push_back(std::move(p.name));
+    const auto now = std::chrono::steady_clock::now();
+    for (auto& body : r.mirror.keep_only(members, now)) relayed.push_back(std::move(body));
+
+    if (!rendered.empty() || !removed.empty())
+        for (auto& m : r.mirror.changes(rendered, removed)) publish(std::move(m));
+    if (r.full_round_due || now - r.last_full >= full_round_interval) {
+        r.full_round_due = false;
+        r.last_full = now;
+        auto live = daemon_.live_incident_ids();
+        std::sort(live.begin(), live.end());
+        std::vector<std::string> all;
+        for (auto id : live)
+            if (auto one = daemon_.incident_feed_json(id)) all.push_back(with_replica(*one, r.mirror.self()));
+        if (!all.empty())
+            for (auto& m : r.mirror.changes(all, {})) publish(std::move(m));
+        publish(r.mirror.live(live));
+    }
+    return relayed;
+}
+
 void feed::flush() {
     std::vector<std::uint64_t> ids;
     std::vector<std::shared_ptr<client>> clients;
@@ -110,24 +183,33 @@ void feed::flush() {
         count_locked();
         clients = live_;
     }
-    // Nobody listens: the changes are dropped unrendered (a console that connects later gets
-    // the live list, which has them).
-    if (clients.empty()) return;
-
+    std::sort(ids.begin(), ids.end());
+    ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
     const bool any_current = std::any_of(clients.begin(), clients.end(), [](const auto& c) { return !c->resync; });
-    std::string changes;
-    if (any_current && !ids.empty()) {
-        std::sort(ids.begin(), ids.end());
-        ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-        std::vector<std::uint64_t> removed;
-        core::json_writer w(changes);
-        w.begin_object().key("incidents").begin_array();
+
+    // The changed incidents are rendered when a console here is current, and in cluster mode
+    // always: the peers' consoles want them. Nobody listens anywhere: dropped unrendered (a
+    // console that connects later gets the live list, which has them).
+    std::vector<std::string> rendered;
+    std::vector<std::uint64_t> removed;
+    if ((any_current || relay_) && !ids.empty()) {
         for (auto id : ids) {
             if (auto one = daemon_.incident_feed_json(id))
-                w.raw(*one);
+                rendered.push_back(relay_ ? with_replica(*one, relay_->mirror.self()) : std::move(*one));
             else
                 removed.push_back(id);
         }
+    }
+    const auto relayed = relay_ ? relay_round(rendered, removed) : std::vector<std::string>{};
+    if (clients.empty()) return;
+
+    std::string changes;
+    if (any_current && !ids.empty()) {
+        core::json_writer w(changes);
+        w.begin_object();
+        if (relay_) w.member("replica", relay_->mirror.self());
+        w.key("incidents").begin_array();
+        for (const auto& one : rendered) w.raw(one);
         w.end_array().key("removed").begin_array();
         for (auto id : removed) w.value(id);
         w.end_array().member("now", daemon_.now_rfc3339()).end_object();
@@ -137,12 +219,25 @@ void feed::flush() {
     auto live_list = [&]() -> const std::string& {
         if (!list) {
             auto live = daemon_.live_incident_ids();
-            std::sort(live.begin(), live.end(), std::greater<>());
+            // Newest first, this replica's and (in cluster mode) its peers' together.
+            std::vector<std::pair<std::uint64_t, std::string>> all;
+            for (auto id : live)
+                if (auto one = daemon_.incident_feed_json(id))
+                    all.emplace_back(id, relay_ ? with_replica(*one, relay_->mirror.self()) : std::move(*one));
+            if (relay_) {
+                auto owner = [this](std::uint64_t id) -> std::optional<std::string> {
+                    const auto route = relay_->cluster.route(id);
+                    if (route.where == incident_route::kind::here) return relay_->mirror.self();
+                    if (route.where == incident_route::kind::peer) return route.to.name;
+                    return std::nullopt;
+                };
+                for (auto& one : relay_->mirror.live_incidents(live, owner)) all.push_back(std::move(one));
+            }
+            std::stable_sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
             list.emplace();
             core::json_writer w(*list);
             w.begin_object().key("incidents").begin_array();
-            for (auto id : live)
-                if (auto one = daemon_.incident_feed_json(id)) w.raw(*one);
+            for (const auto& [id, one] : all) w.raw(one);
             w.end_array().member("now", daemon_.now_rfc3339()).end_object();
         }
         return *list;
@@ -161,7 +256,7 @@ void feed::flush() {
             }
             continue;
         }
-        if (changes.empty()) {
+        if (changes.empty() && relayed.empty()) {
             if (queued != 0 || now - c->last_sent < keepalive) continue;
             if (ping.empty()) {
                 core::json_writer w(ping);
@@ -172,11 +267,18 @@ void feed::flush() {
         }
         // One event always fits an empty queue, however large: a bound below one list must not
         // starve a client that keeps up.
-        if (queued == 0 || queued + changes.size() <= buffer_bytes_) {
-            if (c->stream->send(changes, "changes")) {
-                c->last_sent = now;
-                continue;
-            }
+        auto fits = [&](const std::string& body) {
+            const auto q = c->stream->queued_bytes();
+            return q == 0 || q + body.size() <= buffer_bytes_;
+        };
+        bool behind = !changes.empty() && (!fits(changes) || !c->stream->send(changes, "changes"));
+        for (const auto& body : relayed) {
+            if (behind) break;
+            if (!fits(body) || !c->stream->send(body, "changes")) behind = true;
+        }
+        if (!behind) {
+            c->last_sent = now;
+            continue;
         }
         c->resync = true;
         metrics_.event_stream_behind();

@@ -131,9 +131,11 @@ bool is_temporary_shortage(std::string_view message) {
 }
 
 int create_exit_code(const create_error& e) {
-    // A listener that cannot get a socket (out of descriptors) is no config error: a restart
-    // with back-off may well succeed.
+    // A listener that cannot get a socket (out of descriptors) is no config error, nor is NATS
+    // out of reach or not ready: a restart with back-off may well succeed, and exit_config would
+    // keep systemd from trying (RestartPreventExitStatus).
     if (e.single_node_state) return exit_state_not_drained;
+    if (e.temporary) return exit_temporary;
     if (!e.state) return is_temporary_shortage(e.message) ? exit_temporary : exit_config;
     return *e.state == state::open_failure::refused ? exit_state_refused : exit_state_unavailable;
 }

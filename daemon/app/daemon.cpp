@@ -99,6 +99,7 @@ struct cluster_routes final : admin::cluster_access {
         }
         return r;
     }
+    void publish_feed(std::string message) override { peers_.publish_feed(message); }
 };
 
 }  // namespace
@@ -446,7 +447,7 @@ std::optional<create_error> daemon::impl::build_cluster() {
     confirm_exec = std::make_unique<blocking_executor>();
     cluster = runtime::cluster_node::open(*settings.cluster, cluster_mode(), det, *store, rclock, exec, *confirm_exec,
                                           *this, error);
-    if (!cluster) return create_error{"cluster: " + error, std::nullopt};
+    if (!cluster) return create_error{"cluster: " + error, std::nullopt, false, true};
     runtime::cluster_node::hooks h;
     h.incidents_changed = [this](const std::vector<std::uint64_t>& ids) {
         log.changed(ids);
@@ -478,7 +479,7 @@ std::optional<create_error> daemon::impl::build_source_leases() {
             srcs->hold(name, held);
         },
         srcs->shared_cursors(cluster ? cluster->front() : nullptr), error);
-    if (!source_leases) return create_error{"cluster: source leases: " + error, std::nullopt};
+    if (!source_leases) return create_error{"cluster: source leases: " + error, std::nullopt, false, true};
     for (const auto& name : source_leases->names()) metrics.cluster_source_held(name, false);
     return std::nullopt;
 }
@@ -566,6 +567,8 @@ std::string daemon::start() {
         s.api->set_cluster(s.routes.get(), s.settings.cluster->peer_token);
         if (s.settings.cluster->peer_token.empty())
             core::log_warning("cluster: no peer_token: the admin API shows and commands this replica's incidents only");
+        else if (!s.peers->listen_feed([api = s.api.get()](std::string_view m) { api->feed_message(m); }, error))
+            return "cluster: console feed: " + error;
         s.peers->start();
     }
     s.steps->set_console_url(console_url);

@@ -45,12 +45,14 @@ struct daemon_options {
 
 // Why daemon::create failed. `state` is set when the state database was the reason: refused
 // (newer, corrupt: a person must look) or out of reach (worth a retry); the command line turns
-// them into distinct exit codes (app/cli.hpp).
+// them into distinct exit codes (app/cli.hpp). `temporary`: NATS out of reach or not ready (a
+// cluster that has just formed cannot place its buckets yet), which passes by itself.
 struct create_error {
     std::string message;
     std::optional<state::open_failure> state;
     // Cluster mode on a database holding open incidents or undelivered actions of a single node.
     bool single_node_state = false;
+    bool temporary = false;
 };
 
 class daemon {

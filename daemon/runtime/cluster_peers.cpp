@@ -79,4 +79,25 @@ void cluster_peers::reserve_statement(const std::string& channel, int cap, core:
     });
 }
 
+bool cluster_peers::listen_feed(cluster::broadcast::handler on_message, std::string& error) {
+    if (feed_) return true;
+    feed_ = cluster::broadcast::open(*conn_, feed_subject, std::move(on_message), error);
+    return feed_ != nullptr;
+}
+
+void cluster_peers::publish_feed(std::string_view message) {
+    if (!feed_) return;
+    std::string error;
+    const bool ok = feed_->publish(message, error);
+    std::lock_guard lock(feed_m_);
+    if (ok) {
+        feed_error_.clear();
+        return;
+    }
+    if (error == feed_error_) return;
+    feed_error_ = error;
+    core::log_warning("cluster: a console feed message (" + std::to_string(message.size()) +
+                      " bytes) was not published (" + error + "); peers' consoles catch up at the next full round");
+}
+
 }  // namespace crisisd::runtime

@@ -1,15 +1,18 @@
 #pragma once
-// The replica's place in the cluster directory and the cluster-wide statement caps (issue 15):
-// a thread announces this replica's admin API in the member bucket and reads the members and the
-// partition owners every renew_interval (cluster/directory.hpp), and statement slots are taken
-// from the shared caps (cluster/statement_caps.hpp). Both block on NATS, so neither runs on the
-// event loop: the directory on its own thread, reserve_statement() on the blocking executor.
+// The replica's place in the cluster directory, the cluster-wide statement caps and the console
+// feed's subject (issue 15): a thread announces this replica's admin API in the member bucket and
+// reads the members and the partition owners every renew_interval (cluster/directory.hpp),
+// statement slots are taken from the shared caps (cluster/statement_caps.hpp), and the consoles'
+// live feed is published and heard on feed_subject (cluster/broadcast.hpp, admin/cluster_feed.hpp).
+// The directory and caps block on NATS, so neither runs on the event loop: the directory on its
+// own thread, reserve_statement() on the blocking executor; publishing the feed does not wait.
 //
 // It keeps a NATS connection of its own rather than sharing the lease keeper's: a slow directory
 // or caps request must never queue ahead of a lease renewal, whose timing fencing depends on.
 //
-// Thread-safety: start() and stop() from the runtime's thread; members(), owner() and
-// reserve_statement() from any thread.
+// Thread-safety: start(), stop() and listen_feed() from the runtime's thread; members(), owner(),
+// reserve_statement() and publish_feed() from any thread. The feed's handler runs on the NATS
+// client's thread.
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -17,9 +20,11 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
+#include "cluster/broadcast.hpp"
 #include "cluster/directory.hpp"
 #include "cluster/nats_connection.hpp"
 #include "cluster/settings.hpp"
@@ -58,6 +63,16 @@ public:
     void reserve_statement(const std::string& channel, int cap, core::timestamp now, const std::string& idempotency_key,
                            executor& blocking, std::function<void(cluster::cap_outcome)> done);
 
+    // The core NATS subject the replicas' console feeds share (at most once, nothing stored).
+    static constexpr const char* feed_subject = "crisisd.console.feed";
+    // Hears the feed subject: every message, this replica's own included, goes to `on_message`
+    // (on the NATS client's thread; it must not block). False and `error` when the subscription
+    // failed. Before start(); once.
+    bool listen_feed(cluster::broadcast::handler on_message, std::string& error);
+    // Publishes one message on the feed subject without waiting; a refusal is logged (once per
+    // kind of error), and the message is lost, which the feed allows for.
+    void publish_feed(std::string_view message);
+
 private:
     cluster_peers() = default;
     void run();
@@ -67,6 +82,9 @@ private:
     std::unique_ptr<cluster::nats_connection> conn_;
     std::unique_ptr<cluster::directory> directory_;
     std::unique_ptr<cluster::statement_caps> caps_;
+    std::unique_ptr<cluster::broadcast> feed_;   // after conn_: unsubscribed before it closes
+    std::mutex feed_m_;
+    std::string feed_error_;   // the last publish error logged, guarded by feed_m_
     std::thread thread_;
     std::mutex m_;
     std::condition_variable cv_;

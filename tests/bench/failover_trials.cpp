@@ -24,117 +24,27 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <deque>
-#include <filesystem>
-#include <fstream>
 #include <map>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "child_process.hpp"
 #include "cluster/mention_stream.hpp"
+#include "cluster_support.hpp"
 #include "fakes/fake_apis.hpp"
-#include "fakes/io_thread.hpp"
-#include "nats_cluster.hpp"
-#include "net/http_client.hpp"
 #include "support.hpp"
 
-namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using crisisd::testing::child_process;
+using crisisd::testing::cluster_harness;
+using crisisd::testing::figure;
+using crisisd::testing::lines_in;
+using crisisd::testing::replica;
 using crisisd::testing::wait_until;
 
 namespace {
 
 constexpr int partitions = 8;
-const std::string ingest_token = "failover-trials-ingest-token-0123456789abcdef";
-
-struct replica {
-    std::string name;
-    fs::path folder;
-    std::unique_ptr<child_process> process;
-    std::uint16_t admin = 0;
-    std::uint16_t ingest = 0;
-    bool alive = true;
-};
-
-double figure(const replica& r, const std::string& series) {
-    if (!r.alive) return -1;
-    return crisisd::testing::metric(crisisd::testing::admin_get(r.admin, "/metrics"), series);
-}
-
-std::size_t lines_in(const fs::path& file) {
-    std::ifstream in(file);
-    std::size_t n = 0;
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) ++n;
-    return n;
-}
-
-bool start(replica& r, const std::string& binary, const std::vector<std::string>& servers, const std::string& mastodon) {
-    fs::create_directories(r.folder);
-    std::ofstream(r.folder / "ingest-token") << ingest_token;
-    std::ofstream(r.folder / "brand-token") << "brand-token";
-    std::string list;
-    for (const auto& u : servers) list += (list.empty() ? "\"" : ", \"") + u + "\"";
-    std::ofstream(r.folder / "crisisd.yaml") << R"(sources:
-  - { name: ingest, type: http, listen: "127.0.0.1:0", token: "${file:)"
-                                             << (r.folder / "ingest-token").string() << R"(}", trusted: true }
-channels:
-  - { name: pager, type: file, path: ")" << (r.folder / "pages.jsonl").string() << R"(" }
-  - name: brand
-    type: mastodon
-    base_url: ")" << mastodon << R"("
-    token: "${file:)" << (r.folder / "brand-token").string() << R"(}"
-    timeout: 30s
-    retry: { initial: 100ms, max: 500ms }
-rules:
-  - name: acme-outage
-    match: { keywords: ["acme"] }
-    window: 10m
-    baseline: 1h
-    fire_when: { all: [unique_authors >= 10] }
-    clear_when: { all: [count < 1], for: 1h }
-    severity: critical
-    playbook: outage
-playbooks:
-  - name: outage
-    steps:
-      - notify: [pager]
-      - statement: { name: holding, channel: brand, approval: veto, wait: 5s }
-statements:
-  - name: holding
-    approved_by: "Head of Communications"
-    approved_at: "2026-11-01"
-    text: { en: "We know about the outage and are working on it." }
-admin: { listen: "127.0.0.1:0", tokens_file: ")" << crisisd::testing::write_admin_tokens(r.folder).string() << R"(" }
-storage: { path: ")" << (r.folder / "state.db").string() << R"(" }
-cluster:
-  name: )" << r.name << "\n  partitions: " << partitions << "\n  nats: { servers: [" << list << "] }\n";
-    r.process = std::make_unique<child_process>(
-        std::vector<std::string>{binary, "run", "--config", (r.folder / "crisisd.yaml").string()});
-    r.admin = r.process->wait_for_port(R"(console on http://127\.0\.0\.1:(\d+)/)", 30s);
-    r.ingest = r.process->wait_for_port(R"(source ingest: HTTP ingest on .* \(port (\d+)\))", 5s);
-    return r.admin != 0 && r.ingest != 0;
-}
-
-bool ingest(const replica& r, const std::string& body) {
-    boost::asio::io_context io;
-    crisisd::net::http_client client(io.get_executor());
-    crisisd::net::http_request req;
-    req.method = "POST";
-    req.url = "http://127.0.0.1:" + std::to_string(r.ingest) + "/api/v1/mentions";
-    req.headers.emplace_back("Content-Type", "application/x-ndjson");
-    req.headers.emplace_back("Authorization", "Bearer " + ingest_token);
-    req.body = body;
-    return crisisd::testing::run_sync(io, client.send(req)).status == 202;
-}
-
-std::string mention(const std::string& id, const std::string& author, const std::string& text) {
-    return R"({"id":")" + id + R"(","lang":"en","author":")" + author + R"(","text":")" + text + "\"}\n";
-}
 
 struct outcome {
     std::string moment;
@@ -149,47 +59,39 @@ struct outcome {
     }
 };
 
-outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::string& binary, const fs::path& dir) {
+outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::string& binary) {
     outcome o;
     o.moment = moment;
     // A NATS cluster of its own per trial: the partitions' state lives there now, and a trial
-    // must not adopt the incident an earlier trial left open for the same key.
-    crisisd::testing::nats_cluster nats;
-    if (std::string why; !nats.start(why)) {
+    // must not adopt the incident an earlier trial left open for the same key. start() returns
+    // once the new cluster can place a three-replica stream (before that a replica exits at once).
+    cluster_harness cluster("crisisd-failover");
+    cluster.set_binary(binary);
+    if (std::string why; !cluster.start(why)) {
         o.why = why;
         return o;
     }
     crisisd::testing::fake_mastodon mastodon("brand-token");
     mastodon.start();
-    std::deque<replica> rs;
-    for (const char* s : {"a", "b", "c"}) {
-        replica r;
-        r.name = "t" + std::to_string(n) + "-" + s;
-        r.folder = dir / r.name;
-        rs.push_back(std::move(r));
-    }
+    auto& rs = cluster.replicas();
     auto stop_all = [&] {
-        for (auto& r : rs)
-            if (r.alive && r.process) {
-                r.process->signal(SIGTERM);
-                r.process->wait_exit(20s);
-            }
+        for (auto& r : rs) cluster_harness::stop(r);
     };
-    // A NATS cluster just started may not yet place an R3 stream ("no suitable peers for
-    // placement"): crisisd then exits at start, as systemd would restart it, so does the tool.
-    auto started = [&](replica& r) {
-        for (int attempt = 0; attempt < 3; ++attempt) {
-            if (start(r, binary, nats.urls(), mastodon.base_url())) return true;
-            std::this_thread::sleep_for(2s);
-        }
-        return false;
-    };
-    for (auto& r : rs)
-        if (!started(r)) {
-            o.why = "replica " + r.name + " did not start: " + (r.process ? r.process->stderr_text() : "");
+    for (const char* s : {"a", "b", "c"}) {
+        crisisd::testing::replica_spec spec;
+        spec.name = "t" + std::to_string(n) + "-" + s;
+        spec.partitions = partitions;
+        // The harness's standard body, the statement posted to the Mastodon stand-in (its
+        // Idempotency-Key is what the in-flight kill is about).
+        spec.body.with_statement = true;
+        spec.body.brand_mastodon = mastodon.base_url();
+        auto& r = cluster.start_replica(spec);
+        if (r.admin == 0 || r.ingest == 0) {
+            o.why = "replica " + r.name + " did not start: " + r.process->stderr_text();
             stop_all();
             return o;
         }
+    }
     auto owned = [&](const replica& r) { return figure(r, "crisisd_cluster_partitions_owned"); };
     // Leases of an earlier trial's killed replica lapse first (its member key for one ttl).
     if (!wait_until([&] { return owned(rs[0]) > 0 && owned(rs[1]) > 0 && owned(rs[2]) > 0 &&
@@ -212,14 +114,13 @@ outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::st
     int distinct = 0;
     // Unrelated mentions to every front, some homed on the owner's partitions.
     for (int i = 0; i < 6; ++i, ++distinct)
-        ingest(rs[static_cast<std::size_t>(i % 3)], mention(prefix + "u" + std::to_string(i), "@other" + std::to_string(i),
-                                                            "lovely weather at the lake today"));
+        crisisd::testing::ingest(rs[static_cast<std::size_t>(i % 3)],
+                                 crisisd::testing::unrelated_mention(prefix + "u" + std::to_string(i), i));
     const bool late = moment == "veto" || moment == "inflight";
     const int before = moment == "idle" ? 0 : late ? 10 : std::uniform_int_distribution<int>(1, 9)(rng);
     if (moment == "inflight") mastodon.hold_next(1);
     auto angry = [&](int i, const replica& to) {
-        ingest(to, mention(prefix + "m" + std::to_string(i), "@user" + std::to_string(i),
-                           "acme is down again, this is terrible and awful!"));
+        crisisd::testing::ingest(to, crisisd::testing::angry_mention(prefix + "m" + std::to_string(i), i));
     };
     for (int i = 0; i < before; ++i, ++distinct) angry(i, rs[static_cast<std::size_t>(i % 3)]);
     if (late) wait_until([&] { return lines_in(rs[owner].folder / "pages.jsonl") >= 1; }, 20s);
@@ -236,9 +137,7 @@ outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::st
     wait_until([&] { return counted_now() >= distinct; }, 10s);
     double counted_by_owner = std::max(0.0, figure(rs[owner], "crisisd_mentions_processed_total"));
 
-    rs[owner].process->signal(SIGKILL);
-    rs[owner].process->wait_exit(10s);
-    rs[owner].alive = false;
+    cluster_harness::kill(rs[owner]);
     // The stand-in posted the held status; the dead owner never hears so.
     if (moment == "inflight") mastodon.release();
     const auto killed = std::chrono::steady_clock::now();
@@ -293,7 +192,6 @@ int main(int argc, char** argv) {
         std::fprintf(stderr, "nats-server is not installed\n");
         return 69;
     }
-    const auto dir = crisisd::testing::make_temp_dir("crisisd-failover");
     std::mt19937 rng(std::random_device{}());
     const std::array<const char*, 4> moments{"idle", "mid", "veto", "inflight"};
     std::map<std::string, std::pair<int, int>> by_moment;   // ok, total
@@ -301,7 +199,7 @@ int main(int argc, char** argv) {
     int failures = 0;
     for (int t = 1; t <= trials; ++t) {
         const std::string m = moment == "random" ? moments[std::uniform_int_distribution<std::size_t>(0, moments.size() - 1)(rng)] : moment;
-        auto o = trial(t, m, rng, binary, dir);
+        auto o = trial(t, m, rng, binary);
         if (o.takeover_s >= 0) takeovers.push_back(o.takeover_s);
         auto& [ok, total] = by_moment[m];
         ++total;
@@ -318,6 +216,5 @@ int main(int argc, char** argv) {
     if (!takeovers.empty())
         std::printf("takeover: p50 %.1f s, max %.1f s over %zu kills\n", takeovers[takeovers.size() / 2], takeovers.back(),
                     takeovers.size());
-    fs::remove_all(dir);
     return failures == 0 ? 0 : 1;
 }

@@ -6,6 +6,7 @@
 // approver, checks that nothing for it reached the brand account's outbox, and saves screenshots
 // (desktop and phone) under the output folder. The live feed is counted by event: the list comes
 // once, and the incident appearing and then being vetoed arrive as changes, not as the list again.
+// A cluster's incidents name their replica, and a removal counts only for its replica's copy.
 //
 //   node console_test.mjs --crisisd PATH/crisisd --out DIR
 //
@@ -184,6 +185,24 @@ try {
   const history = await page.$eval("#detail .history", (e) => e.textContent);
   check(/Anna Berger/.test(history), "the history names who vetoed: " + JSON.stringify(history.slice(0, 200)));
   check(await page.evaluate(() => window.__noReload === true), "the page was never reloaded");
+
+  // In a cluster every incident names its replica, and a removal counts only for the copy of the
+  // replica that sent it (a partition moving: the new owner's copy may come before the old
+  // owner's removal). Played through the console's own handler of the feed's changes, with a
+  // copy of this incident said to be held by another replica.
+  const cluster = await page.evaluate((id) => {
+    const other = id + 1000000;
+    const base = state.incidents.find((i) => i.id === id);
+    applyChanges({ replica: "replica-b", incidents: [{ ...base, id: other, replica: "replica-b", state: "open" }], removed: [] });
+    const shown = document.querySelector(`#incidents li.incident[data-id="${other}"]`)?.textContent || "";
+    applyChanges({ replica: "replica-a", incidents: [], removed: [other] });
+    const kept = state.incidents.some((i) => i.id === other);
+    applyChanges({ replica: "replica-b", incidents: [], removed: [other] });
+    return { shown, kept, gone: !state.incidents.some((i) => i.id === other) };
+  }, id);
+  check(/replica-b/.test(cluster.shown), "an incident of a cluster names its replica in the list: " + JSON.stringify(cluster.shown));
+  check(cluster.kept, "a removal sent by another replica leaves the copy of the replica that holds it");
+  check(cluster.gone, "a removal sent by the replica that holds it takes it out");
 
   // Which statement was vetoed, from the API; then wait past its due time and read the outbox.
   check((await fetch(url + "api/v1/incidents/" + id)).status === 401, "the API refuses a read without a token");

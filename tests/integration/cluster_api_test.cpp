@@ -1,27 +1,21 @@
-// Issue 15 through the real binary: any replica's admin API shows and commands the whole cluster,
-// and statement caps hold across partitions. Two crisisd replicas on a real three-node NATS
-// cluster (JetStream, R3), every process started by the test on free loopback ports, in the
-// partitions preview (CRISISD_CLUSTER_PREVIEW=partitions). With two partitions each replica owns
-// one; each test picks rules whose keys fall on the partition it needs.
-//
-// The start-up is a minimal copy of cluster_replicas_test's until the shared cluster harness
-// (cluster_support.hpp) lands.
+// Issue 15 through the real binary: any replica's admin API and live feed show and command the
+// whole cluster, and statement caps hold across partitions. Two crisisd replicas on a real
+// three-node NATS cluster (JetStream, R3), every process started by the test on free loopback
+// ports (cluster_support.hpp). With two partitions each replica owns one; each test picks rules
+// whose keys fall on the partition it needs.
 #include <gtest/gtest.h>
 
 #include <boost/json.hpp>
 #include <algorithm>
 #include <chrono>
-#include <deque>
 #include <filesystem>
 #include <fstream>
 
-#include "child_process.hpp"
 #include "cluster/incident_ids.hpp"
 #include "cluster/mention_stream.hpp"
+#include "cluster_support.hpp"
 #include "fakes/fake_apis.hpp"
-#include "fakes/io_thread.hpp"
-#include "net/http_client.hpp"
-#include "nats_cluster.hpp"
+#include "sse_client.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
@@ -29,19 +23,19 @@ namespace fs = std::filesystem;
 namespace json = boost::json;
 using crisisd::testing::admin_get;
 using crisisd::testing::admin_request;
-using crisisd::testing::child_process;
-using crisisd::testing::metric;
+using crisisd::testing::cluster_harness;
+using crisisd::testing::figure;
+using crisisd::testing::lines_in;
+using crisisd::testing::replica;
 using crisisd::testing::wait_until;
 
 namespace {
 
 constexpr int partitions = 2;
-const std::string ingest_token = "cluster-api-test-ingest-token-0123456789abcdef";
 const std::string peer_token = "cluster-api-test-peer-token-0123456789abcdef";
 
 // A topic whose rule "<topic>-outage-<n>" keys (group_by topic: the key is the topic) fall on
-// `partition`. (The suffix matters: FNV-1a's lowest bit is the parity of the bytes' lowest bits,
-// so "<t>-outage" with key "<t>" lands on the same one of two partitions for every t.)
+// `partition`.
 struct keyed_rule {
     std::string rule;
     std::string topic;
@@ -57,48 +51,23 @@ keyed_rule rule_on(int partition, const std::vector<keyed_rule>& taken = {}) {
     return {};
 }
 
-std::size_t lines_in(const fs::path& file) {
-    std::ifstream in(file);
-    std::size_t n = 0;
-    for (std::string line; std::getline(in, line);)
-        if (!line.empty()) ++n;
-    return n;
-}
-
 class cluster_api : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (!nats_.available()) GTEST_SKIP() << "nats-server is not installed";
-        dir_ = crisisd::testing::make_temp_dir("crisisd-cluster-api");
+        if (!cluster_.available()) GTEST_SKIP() << "nats-server is not installed";
         std::string why;
-        ASSERT_TRUE(nats_.start(why)) << why;
+        ASSERT_TRUE(cluster_.start(why)) << why;
         rules_.push_back(rule_on(0));
         rules_.push_back(rule_on(1, rules_));
         rules_.push_back(rule_on(1, rules_));
         for (const auto& r : rules_) ASSERT_FALSE(r.rule.empty());
     }
-    void TearDown() override {
-        for (auto& r : replicas_)
-            if (r.process) {
-                r.process->signal(SIGKILL);
-                r.process->wait_exit(10s);
-            }
-        if (!dir_.empty()) fs::remove_all(dir_);
-    }
-
-    struct replica {
-        std::string name;
-        fs::path folder;
-        std::unique_ptr<child_process> process;
-        std::uint16_t admin = 0;
-        std::uint16_t ingest = 0;
-    };
 
     // One rule per topic (a page when ten authors complain about it), optionally posting a
     // statement to `mastodon_url` (a channel capped at one statement an hour).
     std::string config(const fs::path& folder, const std::string& mastodon_url) {
-        std::ofstream(folder / "ingest-token") << ingest_token;
-        std::ofstream(folder / "peer-token") << peer_token;
+        fs::create_directories(folder);
+        std::ofstream(folder / "ingest-token") << crisisd::testing::cluster_ingest_token;
         std::ofstream(folder / "brand-token") << "brand-token";
         std::string out = R"(sources:
   - { name: ingest, type: http, listen: "127.0.0.1:0", token: "${file:)" +
@@ -128,40 +97,24 @@ channels:
     }
 
     replica& start_replica(const std::string& name, const std::string& mastodon_url = "") {
-        const auto folder = dir_ / name;
-        fs::create_directories(folder);
-        std::string servers;
-        for (const auto& u : nats_.urls()) servers += (servers.empty() ? "\"" : ", \"") + u + "\"";
-        std::ofstream out(folder / "crisisd.yaml");
-        out << config(folder, mastodon_url) << "admin: { listen: \"127.0.0.1:0\", tokens_file: \""
-            << crisisd::testing::write_admin_tokens(folder).string() << "\" }\n"
-            << "storage: { path: \"" << (folder / "state.db").string() << "\" }\n"
-            << "cluster:\n  name: " << name << "\n  partitions: " << partitions << "\n  nats: { servers: [" << servers
-            << "] }\n  peer_token: \"${file:" << (folder / "peer-token").string() << "}\"\n";
-        out.close();
-        replica r;
-        r.name = name;
-        r.folder = folder;
-        r.process = std::make_unique<child_process>(std::vector<std::string>{
-            "/usr/bin/env", "CRISISD_CLUSTER_PREVIEW=partitions", CRISISD_BINARY, "run", "--config",
-            (folder / "crisisd.yaml").string()});
-        r.admin = r.process->wait_for_port(R"(console on http://127\.0\.0\.1:(\d+)/)", 30s);
+        crisisd::testing::replica_spec spec;
+        spec.name = name;
+        spec.partitions = partitions;
+        spec.peer_token = peer_token;
+        spec.config = config(cluster_.dir() / name, mastodon_url);
+        auto& r = cluster_.start_replica(spec);
         EXPECT_NE(r.admin, 0) << r.process->stderr_text();
-        r.ingest = r.process->wait_for_port(R"(source ingest: HTTP ingest on .* \(port (\d+)\))", 5s);
         EXPECT_NE(r.ingest, 0) << r.process->stderr_text();
-        replicas_.push_back(std::move(r));
-        return replicas_.back();
+        return r;
     }
-
-    static double figure(const replica& r, const std::string& series) { return metric(admin_get(r.admin, "/metrics"), series); }
 
     // Both replicas up, each owning one partition, each listing the other as a member that answers.
     void start_two(const std::string& mastodon_url = "") {
         start_replica("replica-a", mastodon_url);
         start_replica("replica-b", mastodon_url);
         ASSERT_FALSE(HasFailure());
-        auto& a = replicas_[0];
-        auto& b = replicas_[1];
+        auto& a = replicas()[0];
+        auto& b = replicas()[1];
         auto both_answer = [&](const replica& r) {
             json::error_code ec;
             auto v = json::parse(admin_get(r.admin, "/api/v1/incidents"), ec);
@@ -177,44 +130,27 @@ channels:
             << logs();
     }
 
+    std::deque<replica>& replicas() { return cluster_.replicas(); }
     replica& owner_of(int partition) {
-        const auto series = "crisisd_cluster_partition_owned{partition=\"" + std::to_string(partition) + "\"}";
-        return figure(replicas_[0], series) == 1 ? replicas_[0] : replicas_[1];
+        auto* r = cluster_.owner_of(partition);
+        return r ? *r : replicas()[0];
     }
-    replica& other_than(const replica& r) { return &r == &replicas_[0] ? replicas_[1] : replicas_[0]; }
+    replica& other_than(const replica& r) { return &r == &replicas()[0] ? replicas()[1] : replicas()[0]; }
 
-    static void ingest(const replica& r, const std::string& body) {
-        boost::asio::io_context io;
-        crisisd::net::http_client client(io.get_executor());
-        crisisd::net::http_request req;
-        req.method = "POST";
-        req.url = "http://127.0.0.1:" + std::to_string(r.ingest) + "/api/v1/mentions";
-        req.headers.emplace_back("Content-Type", "application/x-ndjson");
-        req.headers.emplace_back("Authorization", "Bearer " + ingest_token);
-        req.body = body;
-        auto res = crisisd::testing::run_sync(io, client.send(req));
-        ASSERT_EQ(res.status, 202) << res.body;
-    }
+    static void ingest(const replica& r, const std::string& body) { ASSERT_TRUE(crisisd::testing::ingest(r, body)); }
     // Ten authors complaining about `topic`: enough to open its incident.
     static std::string storm(const std::string& topic) {
         std::string body;
         for (int n = 1; n <= 10; ++n)
-            body += R"({"id":")" + topic + std::to_string(n) + R"(","lang":"en","author":"@)" + topic + "user" +
-                    std::to_string(n) + R"(","text":")" + topic + R"( is down again, this is terrible and awful!"})" + "\n";
+            body += crisisd::testing::cluster_mention(topic + std::to_string(n), "@" + topic + "user" + std::to_string(n),
+                                                      topic + " is down again, this is terrible and awful!");
         return body;
     }
 
-    std::string logs() const {
-        std::string out;
-        for (const auto& r : replicas_)
-            if (r.process) out += "--- " + r.name + "\n" + r.process->stderr_text();
-        return out;
-    }
+    std::string logs() const { return cluster_.logs(); }
 
-    crisisd::testing::nats_cluster nats_;
-    fs::path dir_;
+    cluster_harness cluster_{"crisisd-cluster-api"};
     std::vector<keyed_rule> rules_;   // [0] keys on partition 0, [1] and [2] on partition 1
-    std::deque<replica> replicas_;
 };
 
 // Entries of an incident's history written by forwarded commands ("<name> (via <replica>)").
@@ -315,8 +251,8 @@ TEST_F(cluster_api, two_partitions_on_two_replicas_post_one_statement_under_a_ca
     mastodon.start();
     start_two(mastodon.base_url());
     ASSERT_FALSE(HasFailure());
-    auto& a = replicas_[0];
-    auto& b = replicas_[1];
+    auto& a = replicas()[0];
+    auto& b = replicas()[1];
     ingest(a, storm(rules_[0].topic) + storm(rules_[1].topic));
     ASSERT_FALSE(HasFailure());
     // Both incidents page (one on each replica); one statement is posted, the other skipped by
@@ -331,6 +267,79 @@ TEST_F(cluster_api, two_partitions_on_two_replicas_post_one_statement_under_a_ca
     EXPECT_EQ(lines_in(a.folder / "pages.jsonl") + lines_in(b.folder / "pages.jsonl"), 2u);
     EXPECT_EQ(mastodon.statuses().size(), 1u);
     EXPECT_EQ(mastodon.requests(), 1u);
+}
+
+// The renders of incident `id` in a feed's events, in the order they came: from "changes" events
+// (of `replica` only, when given) and, with `lists`, from the live lists too.
+std::vector<json::value> renders_of(const crisisd::testing::sse_client& feed, std::uint64_t id,
+                                    const std::string& replica = "", bool lists = false) {
+    std::vector<json::value> out;
+    for (const auto& e : feed.events()) {
+        if (e.name != "changes" && !(lists && e.name == "incidents")) continue;
+        auto v = json::parse(e.data);
+        if (e.name == "changes" && !replica.empty() && v.at("replica").as_string() != replica) continue;
+        for (const auto& inc : v.at("incidents").as_array())
+            if (inc.at("id").to_number<std::uint64_t>() == id) out.push_back(inc);
+    }
+    return out;
+}
+
+// The console's live feed shows the whole cluster: an incident opened on its owner appears on the
+// other replica's feed, naming the owner, and so does every change of it, each once (the same
+// renders the owner's own feed carries, none twice); a console connecting later gets it in the
+// live list.
+TEST_F(cluster_api, a_replicas_live_feed_carries_every_replicas_incidents_each_once) {
+    start_two();
+    ASSERT_FALSE(HasFailure());
+    auto& owner = owner_of(1);
+    auto& front = other_than(owner);
+    crisisd::testing::sse_client at_front(front.admin, true);
+    crisisd::testing::sse_client at_owner(owner.admin, true);
+    ASSERT_TRUE(wait_until([&] { return at_front.count("incidents") == 1 && at_owner.count("incidents") == 1; }, 10s))
+        << at_front.status_line() << " / " << at_owner.status_line();
+
+    ingest(front, storm(rules_[1].topic));
+    ASSERT_FALSE(HasFailure());
+    ASSERT_TRUE(wait_until([&] { return lines_in(owner.folder / "pages.jsonl") == 1; }, 20s)) << logs();
+    const auto list = json::parse(admin_get(owner.admin, "/api/v1/incidents"));
+    ASSERT_EQ(list.at("incidents").as_array().size(), 1u) << list;
+    const auto id = list.at("incidents").at(0).at("id").to_number<std::uint64_t>();
+
+    // Opened on the owner: on the front's feed, the owner's.
+    ASSERT_TRUE(wait_until([&] { return !renders_of(at_front, id).empty(); }, 10s)) << logs();
+    const auto first = renders_of(at_front, id).front();
+    EXPECT_EQ(first.at("replica").as_string(), owner.name);
+    EXPECT_EQ(first.at("rule").as_string(), rules_[1].rule);
+
+    // Acknowledged on the owner itself: the front's console sees it.
+    ASSERT_EQ(admin_request(owner.admin, "POST", "/api/v1/incidents/" + std::to_string(id) + "/ack").status, 200);
+    auto acked = [](const std::vector<json::value>& renders) {
+        return !renders.empty() && renders.back().at("state").as_string() == "acknowledged";
+    };
+    ASSERT_TRUE(wait_until([&] { return acked(renders_of(at_front, id)) && acked(renders_of(at_owner, id)); }, 10s))
+        << logs();
+
+    // Each once: every render the front relayed is one the owner's own feed carried, in its order,
+    // and none came twice.
+    const auto relayed = renders_of(at_front, id, owner.name);
+    const auto own = renders_of(at_owner, id);
+    for (std::size_t i = 1; i < relayed.size(); ++i) EXPECT_NE(relayed[i], relayed[i - 1]) << "render " << i;
+    std::size_t j = 0;
+    for (const auto& r : relayed) {
+        while (j < own.size() && own[j] != r) ++j;
+        EXPECT_LT(j, own.size()) << "relayed, never sent by the owner (or out of order): " << r;
+        if (j < own.size()) ++j;
+    }
+    // The front's own changes events never carried the owner's incident.
+    EXPECT_EQ(renders_of(at_front, id, front.name).size(), 0u);
+
+    // A console connecting to the front now gets it in its live list, acknowledged.
+    crisisd::testing::sse_client later(front.admin, true);
+    ASSERT_TRUE(wait_until([&] { return later.count("incidents") == 1; }, 10s));
+    const auto in_list = renders_of(later, id, "", true);
+    ASSERT_EQ(in_list.size(), 1u) << later.events().front().data;
+    EXPECT_EQ(in_list[0].at("replica").as_string(), owner.name);
+    EXPECT_EQ(in_list[0].at("state").as_string(), "acknowledged");
 }
 
 }  // namespace

@@ -8,132 +8,87 @@
 
 #include <array>
 #include <chrono>
-#include <deque>
-#include <filesystem>
-#include <fstream>
+#include <string>
+#include <vector>
 
-#include "child_process.hpp"
 #include "cluster_support.hpp"
 #include "cluster/mention_stream.hpp"
-#include "fakes/io_thread.hpp"
-#include "net/http_client.hpp"
-#include "nats_cluster.hpp"
 #include "support.hpp"
 
 using namespace std::chrono_literals;
-namespace fs = std::filesystem;
-using crisisd::testing::admin_get;
-using crisisd::testing::child_process;
-using crisisd::testing::cluster_ingest_token;
+using crisisd::testing::cluster_harness;
+using crisisd::testing::figure;
 using crisisd::testing::lines_in;
-using crisisd::testing::metric;
+using crisisd::testing::replica;
 using crisisd::testing::wait_until;
 
 namespace {
 
 constexpr int partitions = 8;
+
+// Replicas on the shared harness (cluster_support.hpp), whose start() returns only once the
+// three NATS nodes can place a three-replica stream: a replica started before that exits at
+// once ("no suitable peers for placement"), which is how this file's tests failed now and then.
 class cluster_replicas : public ::testing::Test {
 protected:
     void SetUp() override {
-        if (!nats_.available()) GTEST_SKIP() << "nats-server is not installed";
-        dir_ = crisisd::testing::make_temp_dir("crisisd-replicas");
+        if (!cluster_.available()) GTEST_SKIP() << "nats-server is not installed";
         std::string why;
-        ASSERT_TRUE(nats_.start(why)) << why;
-    }
-    void TearDown() override {
-        for (auto& r : replicas_)
-            if (r.process) {
-                r.process->signal(SIGKILL);
-                r.process->wait_exit(10s);
-            }
-        if (!dir_.empty()) fs::remove_all(dir_);
+        ASSERT_TRUE(cluster_.start(why)) << why;
     }
 
-    struct replica {
-        std::string name;
-        fs::path folder;
-        std::unique_ptr<child_process> process;
-        std::uint16_t admin = 0;
-        std::uint16_t ingest = 0;   // HTTP ingest (partitions mode)
-    };
-
+    // `mode` "leases": the lease diagnostic, with no sources, rules or channels; "": the
+    // clustered runtime with the harness's standard body (its statement on `with_statement`).
     replica& start_replica(const std::string& name, const std::string& mode = "leases", bool with_statement = false) {
-        const auto folder = dir_ / name;
-        fs::create_directories(folder);
-        std::string servers;
-        for (const auto& u : nats_.urls()) servers += (servers.empty() ? "\"" : ", \"") + u + "\"";
-        std::ofstream config(folder / "crisisd.yaml");
-        if (mode == "partitions") {
-            crisisd::testing::body_options body;
-            body.with_statement = with_statement;
-            config << crisisd::testing::standard_body(folder, body);
+        crisisd::testing::replica_spec spec;
+        spec.name = name;
+        spec.mode = mode;
+        spec.partitions = partitions;
+        if (mode == "leases") {
+            spec.config = "";
+            spec.has_ingest = false;
         }
-        config << "admin: { listen: \"127.0.0.1:0\", tokens_file: \""
-                                               << crisisd::testing::write_admin_tokens(folder).string() << "\" }\n"
-                                               << "storage: { path: \"" << (folder / "state.db").string() << "\" }\n"
-                                               << "cluster:\n  name: " << name << "\n  partitions: " << partitions
-                                               << "\n  nats: { servers: [" << servers << "] }\n";
-        config.close();
-        replica r;
-        r.name = name;
-        r.folder = folder;
-        r.process = std::make_unique<child_process>(std::vector<std::string>{
-            "/usr/bin/env", "CRISISD_CLUSTER_PREVIEW=" + mode, CRISISD_BINARY, "run", "--config",
-            (folder / "crisisd.yaml").string()});
-        r.admin = r.process->wait_for_port(R"(console on http://127\.0\.0\.1:(\d+)/)", 30s);
+        spec.body.with_statement = with_statement;
+        auto& r = cluster_.start_replica(spec);
         EXPECT_NE(r.admin, 0) << r.process->stderr_text();
-        if (mode == "partitions") {
-            r.ingest = r.process->wait_for_port(R"(source ingest: HTTP ingest on .* \(port (\d+)\))", 5s);
+        if (spec.has_ingest) {
             EXPECT_NE(r.ingest, 0) << r.process->stderr_text();
         }
-        replicas_.push_back(std::move(r));
-        return replicas_.back();
+        return r;
     }
 
-    static double figure(const replica& r, const std::string& series) {
-        return metric(admin_get(r.admin, "/metrics"), series);
-    }
-    static double owned(const replica& r) { return figure(r, "crisisd_cluster_partitions_owned"); }
+    // The key's partition (rule acme-outage, key acme) and its ownership series in /metrics.
+    static int key_partition() { return crisisd::cluster::partition_of("acme-outage", "acme", partitions); }
+    static std::string key_series() { return crisisd::testing::partition_series(key_partition()); }
 
-    double total(const std::string& series) const {
-        double sum = 0;
-        for (const auto& r : replicas_)
-            sum += std::max(0.0, figure(r, series));
-        return sum;
-    }
-
-    // One NDJSON body to one replica's HTTP ingest.
-    static void ingest(const replica& r, const std::string& body) {
-        boost::asio::io_context io;
-        crisisd::net::http_client client(io.get_executor());
-        crisisd::net::http_request req;
-        req.method = "POST";
-        req.url = "http://127.0.0.1:" + std::to_string(r.ingest) + "/api/v1/mentions";
-        req.headers.emplace_back("Content-Type", "application/x-ndjson");
-        req.headers.emplace_back("Authorization", "Bearer " + cluster_ingest_token);
-        req.body = body;
-        auto res = crisisd::testing::run_sync(io, client.send(req));
-        ASSERT_EQ(res.status, 202) << res.body;
-    }
-    static std::string angry(int n) {
-        return R"({"id":"m)" + std::to_string(n) + R"(","lang":"en","author":"@user)" + std::to_string(n) +
-               R"(","text":"acme is down again, this is terrible and awful!"})" + "\n";
-    }
-    static std::string unrelated(int n) {
-        return R"({"id":"u)" + std::to_string(n) + R"(","lang":"en","author":"@other)" + std::to_string(n) +
-               R"(","text":"lovely weather at the lake today"})" + "\n";
+    // Two replicas of the clustered runtime (the statement in their playbook when asked), each
+    // owning half the partitions: the owner of the key's partition, then the other.
+    std::pair<replica*, replica*> two_replicas(bool with_statement) {
+        auto& a = start_replica("replica-a", "", with_statement);
+        auto& b = start_replica("replica-b", "", with_statement);
+        if (HasFailure()) return {nullptr, nullptr};
+        if (!wait_until([&] { return owned(a) == partitions / 2 && owned(b) == partitions / 2; }, 30s)) {
+            ADD_FAILURE() << "the partitions did not split\n" << logs();
+            return {nullptr, nullptr};
+        }
+        replica& owner = figure(a, key_series()) == 1 ? a : b;
+        return {&owner, &owner == &a ? &b : &a};
     }
 
-    std::string logs() const {
-        std::string out;
-        for (const auto& r : replicas_)
-            if (r.process) out += "--- " + r.name + "\n" + r.process->stderr_text();
-        return out;
+    // The key's ten authors, sent to both fronts; true once the key's owner paged.
+    bool page_the_key(const replica& owner, const replica& other) {
+        for (int i = 1; i <= 10; ++i) ingest(i % 2 ? owner : other, angry(i));
+        return !HasFailure() && wait_until([&] { return lines_in(owner.folder / "pages.jsonl") == 1; }, 30s);
     }
 
-    crisisd::testing::nats_cluster nats_;
-    fs::path dir_;
-    std::deque<replica> replicas_;   // a deque: start_replica's references stay valid
+    static double owned(const replica& r) { return cluster_harness::owned(r); }
+    double total(const std::string& series) const { return cluster_.total(series); }
+    static void ingest(const replica& r, const std::string& body) { ASSERT_TRUE(crisisd::testing::ingest(r, body)); }
+    static std::string angry(int n) { return crisisd::testing::angry_mention("m" + std::to_string(n), n); }
+    static std::string unrelated(int n) { return crisisd::testing::unrelated_mention("u" + std::to_string(n), n); }
+    std::string logs() const { return cluster_.logs(); }
+
+    cluster_harness cluster_{"crisisd-replicas"};
 };
 
 TEST_F(cluster_replicas, two_replicas_split_the_partitions_and_a_killed_ones_share_moves_within_ten_seconds) {
@@ -150,8 +105,7 @@ TEST_F(cluster_replicas, two_replicas_split_the_partitions_and_a_killed_ones_sha
     EXPECT_GT(figure(b, "crisisd_cluster_lease_remaining_seconds"), 0);
     const double taken_before = figure(b, "crisisd_cluster_lease_acquisitions_total");
 
-    a.process->signal(SIGKILL);
-    a.process->wait_exit(10s);
+    cluster_harness::kill(a);
     const auto killed = std::chrono::steady_clock::now();
     ASSERT_TRUE(wait_until([&] { return owned(b) == partitions; }, 20s)) << logs();
     const auto took = std::chrono::steady_clock::now() - killed;
@@ -167,8 +121,7 @@ TEST_F(cluster_replicas, a_replica_stopped_with_sigterm_releases_its_share_to_th
     ASSERT_FALSE(HasFailure());
     ASSERT_TRUE(wait_until([&] { return owned(a) == partitions / 2 && owned(b) == partitions / 2; }, 30s))
         << logs();
-    a.process->signal(SIGTERM);
-    const auto exit_code = a.process->wait_exit(20s);
+    const auto exit_code = cluster_harness::stop(a);
     ASSERT_TRUE(exit_code.has_value()) << logs();
     EXPECT_EQ(*exit_code, 0) << logs();
     EXPECT_TRUE(a.process->wait_for_stderr("released every partition lease", 1s).has_value()) << logs();
@@ -177,13 +130,13 @@ TEST_F(cluster_replicas, a_replica_stopped_with_sigterm_releases_its_share_to_th
 
 }  // namespace
 
-// The partitions preview: mentions sent to any replica, some to all three, are counted once
+// The clustered runtime: mentions sent to any replica, some to all three, are counted once
 // across the cluster (each on its home partition's owner), and the key's ten authors, spread
 // over three fronts, open one incident on the key's owner, which pages once.
 TEST_F(cluster_replicas, mentions_sent_to_any_replica_are_counted_once_and_a_firing_key_pages_once) {
-    auto& a = start_replica("replica-a", "partitions");
-    auto& b = start_replica("replica-b", "partitions");
-    auto& c = start_replica("replica-c", "partitions");
+    auto& a = start_replica("replica-a", "");
+    auto& b = start_replica("replica-b", "");
+    auto& c = start_replica("replica-c", "");
     ASSERT_FALSE(HasFailure());
     ASSERT_TRUE(wait_until([&] { return owned(a) + owned(b) + owned(c) == partitions && owned(a) > 0 && owned(b) > 0 &&
                                         owned(c) > 0; },
@@ -219,16 +172,15 @@ TEST_F(cluster_replicas, mentions_sent_to_any_replica_are_counted_once_and_a_fir
 // once. (The kill comes before the owner saw any of the key's mentions: a partition's incidents
 // and outbox do not yet move with it, see cluster_intake.hpp.)
 TEST_F(cluster_replicas, when_the_keys_owner_is_killed_a_survivor_takes_its_partition_and_pages_once) {
-    auto& a = start_replica("replica-a", "partitions");
-    auto& b = start_replica("replica-b", "partitions");
-    auto& c = start_replica("replica-c", "partitions");
+    auto& a = start_replica("replica-a", "");
+    auto& b = start_replica("replica-b", "");
+    auto& c = start_replica("replica-c", "");
     ASSERT_FALSE(HasFailure());
     ASSERT_TRUE(wait_until([&] { return owned(a) + owned(b) + owned(c) == partitions && owned(a) > 0 && owned(b) > 0 &&
                                         owned(c) > 0; },
                            30s))
         << logs();
-    const int key_partition = crisisd::cluster::partition_of("acme-outage", "acme", partitions);
-    const std::string series = "crisisd_cluster_partition_owned{partition=\"" + std::to_string(key_partition) + "\"}";
+    const std::string series = key_series();
     std::vector<replica*> all{&a, &b, &c};
     auto owner_it = std::find_if(all.begin(), all.end(), [&](replica* r) { return figure(*r, series) == 1; });
     ASSERT_NE(owner_it, all.end()) << logs();
@@ -242,8 +194,7 @@ TEST_F(cluster_replicas, when_the_keys_owner_is_killed_a_survivor_takes_its_part
     ASSERT_TRUE(wait_until([&] { return total("crisisd_mentions_processed_total") == distinct; }, 30s)) << logs();
     const double counted_by_owner = std::max(0.0, figure(owner, "crisisd_mentions_processed_total"));
 
-    owner.process->signal(SIGKILL);
-    owner.process->wait_exit(10s);
+    cluster_harness::kill(owner);
     const auto killed = std::chrono::steady_clock::now();
     const std::string dead = owner.name;
     // A dead replica answers nothing: the sums are the survivors' and what the owner had counted.
@@ -273,26 +224,21 @@ TEST_F(cluster_replicas, when_the_keys_owner_is_killed_a_survivor_takes_its_part
 // the old owner wakes, its statement is due too, and it must not post it: its lease ran out
 // while it was frozen.
 TEST_F(cluster_replicas, an_owner_frozen_past_its_lease_posts_nothing_when_it_wakes) {
-    auto& a = start_replica("replica-a", "partitions", true);
-    auto& b = start_replica("replica-b", "partitions", true);
-    ASSERT_FALSE(HasFailure());
-    ASSERT_TRUE(wait_until([&] { return owned(a) == partitions / 2 && owned(b) == partitions / 2; }, 30s)) << logs();
-    const int key_partition = crisisd::cluster::partition_of("acme-outage", "acme", partitions);
-    const std::string series = "crisisd_cluster_partition_owned{partition=\"" + std::to_string(key_partition) + "\"}";
-    replica& owner = figure(a, series) == 1 ? a : b;
-    replica& other = &owner == &a ? b : a;
-    for (int i = 1; i <= 10; ++i) ingest(i % 2 ? a : b, angry(i));
-    ASSERT_TRUE(wait_until([&] { return lines_in(owner.folder / "pages.jsonl") == 1; }, 30s)) << logs();
+    const auto [key_owner, key_other] = two_replicas(true);
+    ASSERT_TRUE(key_owner && page_the_key(*key_owner, *key_other)) << logs();
+    replica& owner = *key_owner;
+    replica& other = *key_other;
+    const int kp = key_partition();
 
     owner.process->signal(SIGSTOP);
-    const bool taken = wait_until([&] { return figure(other, series) == 1; }, 20s);
+    const bool taken = wait_until([&] { return figure(other, key_series()) == 1; }, 20s);
     ASSERT_TRUE(taken) << logs();
     // The survivor carries the incident on: its statement goes out once the wait is over.
     ASSERT_TRUE(wait_until([&] { return lines_in(other.folder / "brand.jsonl") == 1; }, 20s)) << logs();
     owner.process->signal(SIGCONT);
     // Awake, it learns that the partition moved, and its copy of the incident goes.
     EXPECT_TRUE(owner.process->wait_for_stderr("lost partition", 10s).has_value()) << logs();
-    EXPECT_TRUE(owner.process->wait_for_stderr("partition " + std::to_string(key_partition) + " lost", 10s).has_value())
+    EXPECT_TRUE(owner.process->wait_for_stderr("partition " + std::to_string(kp) + " lost", 10s).has_value())
         << logs();
     EXPECT_EQ(lines_in(owner.folder / "brand.jsonl"), 0u);
     EXPECT_EQ(lines_in(other.folder / "brand.jsonl"), 1u);
@@ -305,22 +251,16 @@ TEST_F(cluster_replicas, an_owner_frozen_past_its_lease_posts_nothing_when_it_wa
 // statement's veto wait runs. The survivor adopts the partition's state from JetStream and posts
 // the statement once, after the wait; the killed owner never posted it.
 TEST_F(cluster_replicas, a_kill_during_the_veto_wait_leaves_the_statement_to_the_survivor_once) {
-    auto& a = start_replica("replica-a", "partitions", true);
-    auto& b = start_replica("replica-b", "partitions", true);
-    ASSERT_FALSE(HasFailure());
-    ASSERT_TRUE(wait_until([&] { return owned(a) == partitions / 2 && owned(b) == partitions / 2; }, 30s)) << logs();
-    const int key_partition = crisisd::cluster::partition_of("acme-outage", "acme", partitions);
-    const std::string series = "crisisd_cluster_partition_owned{partition=\"" + std::to_string(key_partition) + "\"}";
-    replica& owner = figure(a, series) == 1 ? a : b;
-    replica& other = &owner == &a ? b : a;
-    for (int i = 1; i <= 10; ++i) ingest(i % 2 ? a : b, angry(i));
-    ASSERT_TRUE(wait_until([&] { return lines_in(owner.folder / "pages.jsonl") == 1; }, 30s)) << logs();
+    const auto [key_owner, key_other] = two_replicas(true);
+    ASSERT_TRUE(key_owner && page_the_key(*key_owner, *key_other)) << logs();
+    replica& owner = *key_owner;
+    replica& other = *key_other;
+    const int kp = key_partition();
     const auto paged = std::chrono::steady_clock::now();
 
-    owner.process->signal(SIGKILL);
-    owner.process->wait_exit(10s);
-    ASSERT_TRUE(wait_until([&] { return figure(other, series) == 1; }, 20s)) << logs();
-    ASSERT_TRUE(other.process->wait_for_stderr("partition " + std::to_string(key_partition) + " taken over: 1 incident",
+    cluster_harness::kill(owner);
+    ASSERT_TRUE(wait_until([&] { return figure(other, key_series()) == 1; }, 20s)) << logs();
+    ASSERT_TRUE(other.process->wait_for_stderr("partition " + std::to_string(kp) + " taken over: 1 incident",
                                                10s)
                     .has_value())
         << logs();
@@ -339,23 +279,19 @@ TEST_F(cluster_replicas, a_kill_during_the_veto_wait_leaves_the_statement_to_the
 // with the partition's state, so the tenth author opens the incident: the key pages once, and the
 // owner's count plus the survivor's is every mention once.
 TEST_F(cluster_replicas, a_kill_mid_stream_pages_the_key_once_and_counts_every_mention_once) {
-    auto& a = start_replica("replica-a", "partitions");
-    auto& b = start_replica("replica-b", "partitions");
-    ASSERT_FALSE(HasFailure());
-    ASSERT_TRUE(wait_until([&] { return owned(a) == partitions / 2 && owned(b) == partitions / 2; }, 30s)) << logs();
-    const int key_partition = crisisd::cluster::partition_of("acme-outage", "acme", partitions);
-    const std::string series = "crisisd_cluster_partition_owned{partition=\"" + std::to_string(key_partition) + "\"}";
-    replica& owner = figure(a, series) == 1 ? a : b;
-    replica& other = &owner == &a ? b : a;
+    const auto [key_owner, key_other] = two_replicas(false);
+    ASSERT_TRUE(key_owner);
+    replica& owner = *key_owner;
+    replica& other = *key_other;
+    const std::string series = key_series();
     int distinct = 0;
-    for (int i = 1; i <= 6; ++i, ++distinct) ingest(i % 2 ? a : b, unrelated(i));
-    for (int i = 1; i <= 5; ++i, ++distinct) ingest(i % 2 ? a : b, angry(i));
+    for (int i = 1; i <= 6; ++i, ++distinct) ingest(i % 2 ? owner : other, unrelated(i));
+    for (int i = 1; i <= 5; ++i, ++distinct) ingest(i % 2 ? owner : other, angry(i));
     // The owner's count dies with it: read once everything sent so far is counted.
     ASSERT_TRUE(wait_until([&] { return total("crisisd_mentions_processed_total") == distinct; }, 30s)) << logs();
     const double counted_by_owner = std::max(0.0, figure(owner, "crisisd_mentions_processed_total"));
 
-    owner.process->signal(SIGKILL);
-    owner.process->wait_exit(10s);
+    cluster_harness::kill(owner);
     for (int i = 6; i <= 10; ++i, ++distinct) ingest(other, angry(i));
     ASSERT_TRUE(wait_until([&] { return figure(other, series) == 1; }, 20s)) << logs();
     ASSERT_TRUE(wait_until([&] { return lines_in(other.folder / "pages.jsonl") >= 1; }, 30s)) << logs();

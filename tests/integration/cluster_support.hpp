@@ -7,7 +7,8 @@
 // A replica's config is its `body` (sources, channels, rules, playbooks, statements: by default
 // standard_body(), one HTTP ingest source and the acme rule that pages when ten authors
 // complain) followed by the admin, storage and cluster sections the harness writes. Replicas
-// run `CRISISD_CLUSTER_PREVIEW=<mode>` (partitions by default) until cluster mode needs no flag.
+// run the clustered runtime, or with `mode` "leases" the lease diagnostic
+// (CRISISD_CLUSTER_PREVIEW=leases), which holds leases and sends nothing.
 //
 // Thread-safety: one test thread. The NATS nodes and replicas are child processes; the harness's
 // destructor kills what still runs and removes its folder.
@@ -49,6 +50,7 @@ struct body_options {
     bool with_statement = false;   // a holding statement on `brand`, veto, 5 s wait
     std::string pager_url;         // "" : file channel pages.jsonl
     std::string brand_url;         // "" : file channel brand.jsonl
+    std::string brand_mastodon;    // a Mastodon channel at this base URL (token "brand-token"), before brand_url
     std::string extra_sources;     // more "  - {...}" lines under sources:
 };
 
@@ -62,7 +64,14 @@ inline std::string standard_body(const std::filesystem::path& folder, const body
     };
     std::string out = "sources:\n  - { name: ingest, type: http, listen: \"127.0.0.1:0\", token: \"${file:" +
                       (folder / "ingest-token").string() + "}\", trusted: true }\n" + o.extra_sources;
-    out += "channels:\n" + channel("pager", o.pager_url, "pages.jsonl") + channel("brand", o.brand_url, "brand.jsonl");
+    out += "channels:\n" + channel("pager", o.pager_url, "pages.jsonl");
+    if (!o.brand_mastodon.empty()) {
+        std::ofstream(folder / "brand-token") << "brand-token";
+        out += "  - { name: brand, type: mastodon, base_url: \"" + o.brand_mastodon + "\", token: \"${file:" +
+               (folder / "brand-token").string() + "}\", timeout: 30s, retry: { initial: 100ms, max: 500ms } }\n";
+    } else {
+        out += channel("brand", o.brand_url, "brand.jsonl");
+    }
     out += R"(rules:
   - name: acme-outage
     match: { keywords: ["acme"] }
@@ -91,13 +100,14 @@ statements:
 // One replica to start. `servers` empty: every node of the cluster.
 struct replica_spec {
     std::string name;
-    std::string mode = "partitions";   // CRISISD_CLUSTER_PREVIEW
+    std::string mode;   // CRISISD_CLUSTER_PREVIEW ("leases"); "": not set
     int partitions = 8;
     std::vector<std::string> servers;
     // The config before admin/storage/cluster; nullopt: standard_body(folder, body).
     std::optional<std::string> config;
     body_options body;
     std::string leases;   // a `leases: {...}` mapping's inside, e.g. "ttl: 6s"; "" : the defaults
+    std::string peer_token;   // cluster.peer_token (from a file in the replica's folder); "" : none
     bool has_ingest = true;   // wait for the `ingest` source's port
 };
 
@@ -125,6 +135,10 @@ inline std::filesystem::path write_replica_config(const std::filesystem::path& f
            << "cluster:\n  name: " << spec.name << "\n  partitions: " << spec.partitions << "\n  nats: { servers: ["
            << servers << "] }\n";
     if (!spec.leases.empty()) config << "  leases: { " << spec.leases << " }\n";
+    if (!spec.peer_token.empty()) {
+        std::ofstream(folder / "peer-token") << spec.peer_token;
+        config << "  peer_token: \"${file:" << (folder / "peer-token").string() << "}\"\n";
+    }
     return path;
 }
 
@@ -209,8 +223,9 @@ public:
         r.name = spec.name;
         r.folder = dir_ / spec.name;
         const auto config = write_replica_config(r.folder, spec, nats_.urls());
-        r.process = std::make_unique<child_process>(std::vector<std::string>{
-            "/usr/bin/env", "CRISISD_CLUSTER_PREVIEW=" + spec.mode, binary_, "run", "--config", config.string()});
+        std::vector<std::string> argv{binary_, "run", "--config", config.string()};
+        if (!spec.mode.empty()) argv.insert(argv.begin(), {"/usr/bin/env", "CRISISD_CLUSTER_PREVIEW=" + spec.mode});
+        r.process = std::make_unique<child_process>(std::move(argv));
         r.admin = r.process->wait_for_port(R"(console on http://127\.0\.0\.1:(\d+)/)", std::chrono::seconds(30));
         if (r.admin != 0 && spec.has_ingest)
             r.ingest = r.process->wait_for_port(R"(source ingest: HTTP ingest on .* \(port (\d+)\))", std::chrono::seconds(5));

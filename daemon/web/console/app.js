@@ -181,7 +181,8 @@ function listItem(inc) {
         el("span", { class: "title" }, "#" + inc.id + " " + inc.rule),
         el("span", { class: "badge " + inc.state }, inc.state)),
       el("div", { class: "row quiet" },
-        el("span", {}, inc.key + " · ", el("span", { class: "sev " + inc.severity }, inc.severity)),
+        el("span", {}, inc.key + " · ", el("span", { class: "sev " + inc.severity }, inc.severity),
+           inc.replica ? el("span", { class: "replica" }, " · " + inc.replica) : null),
         isOpen(inc) ? agoEl(inc.opened_at) : el("span", {}, "resolved " + clock(inc.resolved_at))),
       pending ? el("div", { class: "needs" }, "statement waiting for a decision") : null));
 }
@@ -292,7 +293,9 @@ function renderDetail() {
     el("div", { class: "quiet" }, el("span", { class: "sev " + inc.severity }, inc.severity),
        " · opened " + new Date(inc.opened_at).toLocaleString() + " (", agoEl(inc.opened_at), ")",
        inc.acknowledged_at ? " · acknowledged " + clock(inc.acknowledged_at) : "",
-       inc.resolved_at ? " · resolved " + clock(inc.resolved_at) : ""),
+       inc.resolved_at ? " · resolved " + clock(inc.resolved_at) : "",
+       // In a cluster: the replica that holds the incident now (its partition's owner).
+       inc.replica ? el("span", { class: "replica" }, " · on " + inc.replica) : null),
     may("responder") ? el("div", { class: "toolbar" },
       el("button", { "data-action": "ack", disabled: inc.state !== "open" || busy("ack"), onclick: () => command(inc.id, "ack") },
          inc.state === "open" ? "Acknowledge" : "Acknowledged"),
@@ -375,8 +378,10 @@ function setIncidents(list) {
   let resolved = 0;
   state.incidents = list.filter(i => isOpen(i) || i.id === state.selected || ++resolved <= keepResolved);
 }
-// Puts incidents in (replacing those with the same id) and takes `gone` ids out.
-function upsert(incs, gone = []) {
+// Puts incidents in (replacing those with the same id) and takes `gone` ids out. In a cluster a
+// removal is one replica's (`from`): while a partition moves, the new owner's copy may come
+// before the old owner's removal, and the copy stays.
+function upsert(incs, gone = [], from = undefined) {
   const now = Date.now();
   const byId = new Map(state.incidents.map(i => [i.id, i]));
   for (const inc of incs) {
@@ -385,7 +390,10 @@ function upsert(incs, gone = []) {
     if (inc.series === undefined && old && old.series) inc.series = old.series;
     byId.set(inc.id, stamp(inc, now));
   }
-  for (const id of gone) byId.delete(id);
+  for (const id of gone) {
+    const held = byId.get(id);
+    if (held && (!from || !held.replica || held.replica === from)) byId.delete(id);
+  }
   setIncidents([...byId.values()]);
 }
 
@@ -409,7 +417,7 @@ function apply(list) {
 // What changed since the last event: the incidents (a resolved one leaves the live list) and the
 // ids the daemon no longer holds.
 function applyChanges(delta) {
-  upsert(delta.incidents || [], delta.removed || []);
+  upsert(delta.incidents || [], delta.removed || [], delta.replica);
   if (delta.now) skew = Date.parse(delta.now) - Date.now();
   pickFirst();
   render();
