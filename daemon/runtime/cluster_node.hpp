@@ -119,7 +119,7 @@ public:
     std::optional<resume> resume_point(int p) const override;
     std::optional<std::uint64_t> last_processed(int p, std::uint64_t epoch) const override;
     void batch_processed(int p, std::uint64_t epoch, std::uint64_t last, std::uint64_t counted,
-                         std::function<void(bool)> done) override;
+                         std::uint64_t window_from, std::function<void(bool)> done) override;
 
 private:
     cluster_node(std::unique_ptr<lease_keeper> keeper, const cluster::cluster_settings& settings, detection& det,
@@ -138,6 +138,7 @@ private:
         std::uint64_t next_sequence = 1;
         std::uint64_t last_stream_sequence = 0;
         std::uint64_t counted = 0;   // in the state (written or about to be)
+        std::uint64_t window_from = 0;
         std::uint64_t gen = 0;       // snapshots made under this epoch
         std::uint64_t written = 0;   // the newest of them the bucket acknowledged
         bool dirty = false;
