@@ -19,9 +19,10 @@
 //   needs to know where the old owner stopped. Delivery is at least once; the owner makes
 //   processing idempotent by the message's stream sequence (kept with the partition's state).
 //   A partition is processed in order, so one acknowledgement covers everything before it: the
-//   owner acks once per batch, after the batch's effects are written, not once per mention.
-// - Retention by age (`max_age`): the stream is also what standbys replay into warm detectors, so
-//   it keeps at least the longest window and baseline any rule needs.
+//   owner acks once per fetch, after its effects are written, not once per message.
+// - Retention by age (`max_age`, two days): a new owner reads a partition's last messages back
+//   (those holding its recent mention ids, from a sequence its state names), so they must still
+//   be there at a takeover; the acknowledgement does not remove them.
 //
 // Thread-safety: as nats_connection; a partition_consumer is used by one thread at a time.
 #include <chrono>

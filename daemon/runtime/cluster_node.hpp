@@ -15,7 +15,9 @@
 //   is checked with the destination first, as after a crash), silences and detector windows too.
 //   The adopted state is written back at once under the new epoch, so a stale owner's write
 //   (compare-and-set on the old revision) is refused from then on. Only then does the intake
-//   consume the partition, from the stored last stream sequence + 1 on a consumer made anew.
+//   consume the partition, on a consumer made anew: from the state's `window_from` (messages up
+//   to the stored last stream sequence are read back into the partition's recent mention ids, not
+//   processed; cluster_intake.hpp), then from the stored sequence + 1.
 // - While owned: after each step's commit the partition's state is written whole (coalesced: at
 //   most one write in flight per partition, the newest state wins). A batch of the stream is
 //   acknowledged and counted (crisisd_mentions_processed_total) once the state naming its last
