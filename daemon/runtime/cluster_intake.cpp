@@ -330,8 +330,12 @@ void cluster_intake::process_batch(int p, std::uint64_t epoch, std::uint64_t mad
                 continue;
             }
             if (replay) continue;
-            if (!text::is_valid_utf8(decoded_.text) || !text::is_valid_utf8(decoded_.author) ||
-                !text::is_valid_utf8(decoded_.id)) {
+            // The front's sources took only UTF-8, and what the pipeline keeps as evidence is shown
+            // and written as JSON: bytes from the stream are held to the same.
+            const auto& d = decoded_;
+            if (!(text::is_valid_utf8(d.text) && text::is_valid_utf8(d.id) && text::is_valid_utf8(d.source) &&
+                  text::is_valid_utf8(d.author) && text::is_valid_utf8(d.network) && text::is_valid_utf8(d.lang) &&
+                  text::is_valid_utf8(d.url))) {
                 core::log_warning("cluster: partition " + std::to_string(p) + ": message " +
                                   std::to_string(msg.sequence) + " holds a mention that is not UTF-8; skipped");
                 continue;

@@ -8,13 +8,15 @@
 //   3. mentions/s through that cluster: `--count` mentions (one in ten matching a rule that does
 //      not fire) posted in NDJSON batches to all three fronts at once, timed from the first POST
 //      until the replicas together counted every one (crisisd_mentions_processed_total). Also
-//      the CPU seconds the replicas and the NATS servers used for it.
+//      the CPU seconds the replicas and the NATS servers used for it. With `--twice N`, every
+//      N-th mention is posted to the next front as well (a platform delivering it twice): the
+//      replicas must still count each distinct mention once.
 // Wall-clock figures on a shared machine are noisy: the single-node and clustered latencies are
 // measured in one run so their ratio is fair; the CPU seconds say what the throughput cost.
 //
 // Exit 0 when every batch was accepted and the replicas counted every mention exactly once.
 //
-//   cluster_throughput [--count N] [--batch B] [--trials T] [--partitions P] [--binary PATH]
+//   cluster_throughput [--count N] [--batch B] [--trials T] [--partitions P] [--twice N] [--binary PATH]
 #include <dirent.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -49,6 +51,7 @@ struct options {
     int batch = 1000;
     int trials = 100;
     int partitions = 16;
+    int twice = 0;   // every twice-th mention also goes to the next front (0: none)
     std::string binary = CRISISD_BINARY;
 };
 
@@ -146,14 +149,16 @@ int main(int argc, char** argv) {
         else if (a == "--batch" && i + 1 < argc) o.batch = std::atoi(argv[++i]);
         else if (a == "--trials" && i + 1 < argc) o.trials = std::atoi(argv[++i]);
         else if (a == "--partitions" && i + 1 < argc) o.partitions = std::atoi(argv[++i]);
+        else if (a == "--twice" && i + 1 < argc) o.twice = std::atoi(argv[++i]);
         else if (a == "--binary" && i + 1 < argc) o.binary = argv[++i];
         else {
             std::fprintf(stderr,
-                         "usage: cluster_throughput [--count N] [--batch B] [--trials T] [--partitions P] [--binary PATH]\n");
+                         "usage: cluster_throughput [--count N] [--batch B] [--trials T] [--partitions P] [--twice N] "
+                         "[--binary PATH]\n");
             return 64;
         }
     }
-    if (o.count <= 0 || o.batch <= 0 || o.trials <= 0 || o.partitions <= 0) {
+    if (o.count <= 0 || o.batch <= 0 || o.trials <= 0 || o.partitions <= 0 || o.twice < 0) {
         std::fprintf(stderr, "cluster_throughput: --count, --batch, --trials and --partitions must be positive\n");
         return 64;
     }
@@ -245,14 +250,20 @@ int main(int argc, char** argv) {
     std::vector<std::thread> senders;
     for (int f = 0; f < 3; ++f)
         senders.emplace_back([&, f] {
-            std::string batch;
+            std::string batch, again;
             int in_batch = 0;
             for (int i = f; i < o.count; i += 3) {
                 const auto id = "t" + std::to_string(i);
-                batch += i % 10 == 0 ? crisisd::testing::angry_mention(id, i) : crisisd::testing::unrelated_mention(id, i);
+                const auto line =
+                    i % 10 == 0 ? crisisd::testing::angry_mention(id, i) : crisisd::testing::unrelated_mention(id, i);
+                batch += line;
+                if (o.twice > 0 && i % o.twice == 1) again += line;
                 if (++in_batch == o.batch || i + 3 >= o.count) {
                     if (!crisisd::testing::ingest(*fronts[static_cast<std::size_t>(f)], batch)) failed.fetch_add(1);
+                    if (!again.empty() && !crisisd::testing::ingest(*fronts[static_cast<std::size_t>(f + 1) % 3], again))
+                        failed.fetch_add(1);
                     batch.clear();
+                    again.clear();
                     in_batch = 0;
                 }
             }
@@ -280,6 +291,9 @@ int main(int argc, char** argv) {
 
     std::printf("cluster_throughput: %d mentions, batches of %d, 3 replicas, 3 NATS nodes (R3), %d partitions\n", o.count,
                 o.batch, o.partitions);
+    if (o.twice > 0)
+        std::printf("  every %dth mention posted to a second front too (%d sent twice)\n", o.twice,
+                    (o.count + o.twice - 2) / o.twice);
     std::printf("  posted in %.2f s (%s), all counted after %.2f s: %.0f mentions/s%s\n", sent_s,
                 failed.load() == 0 ? "every batch accepted" : (std::to_string(failed.load()) + " batches REFUSED").c_str(),
                 took_s, (counted - counted_before) / took_s, all ? "" : "  (NOT all counted)");
