@@ -78,6 +78,7 @@ void cluster_intake::stop(std::chrono::milliseconds deadline) {
         stop_ = true;
     }
     cv_.notify_all();
+    room_.notify_all();
     if (publisher_.joinable()) publisher_.join();
 }
 
@@ -94,12 +95,21 @@ void cluster_intake::route(const core::mention& m, clock::monotonic_time) {
         if (std::find(targets.begin(), targets.end(), p) == targets.end()) targets.push_back(p);
     }
     auto entry = cluster::encode_batch_entry(m, true);
-    std::lock_guard lock(m_);
+    std::unique_lock lock(m_);
+    if (queue_.size() + targets.size() > queue_limit && !failing_ && !stop_) {
+        // Fronts taking mentions faster than the stream stores them: this thread waits for the
+        // publisher's next round, which slows intake (and HTTP ingest's answers) to what the
+        // cluster stores instead of dropping what was accepted. Not while publishing fails (NATS
+        // unreachable): then the oldest entries go below, or the whole replica would stall.
+        room_.wait_for(lock, std::chrono::seconds(1), [&] {
+            return queue_.size() + targets.size() <= queue_limit || failing_ || stop_;
+        });
+    }
     const bool was_empty = queue_.empty();
     for (std::size_t i = 0; i < targets.size(); ++i) {
         if (queue_.size() >= queue_limit) {
-            // NATS unreachable for long: the oldest queued entry goes, as a full drop_oldest
-            // source queue would, rather than memory without bound.
+            // NATS unreachable for long (or the wait above ran out): the oldest queued entry
+            // goes, as a full drop_oldest source queue would, rather than memory without bound.
             queue_.pop_front();
             dropped_.fetch_add(1);
         }
@@ -136,6 +146,7 @@ void cluster_intake::publish_loop() {
                 queue_.pop_front();
             }
         }
+        room_.notify_all();
         std::size_t too_large = 0;
         auto packed = cluster::pack_batches(taken, max_bytes, too_large);
         if (too_large > 0) {
@@ -171,6 +182,8 @@ void cluster_intake::publish_loop() {
             if (batch.empty()) {
                 if (failing) core::log_info("cluster: publishing mentions again");
                 failing = false;
+                std::lock_guard lock(m_);
+                failing_ = false;
                 break;
             }
             long failed = 0;
@@ -179,6 +192,8 @@ void cluster_intake::publish_loop() {
             if (!failing) core::log_warning("cluster: publishing mentions failed (" + error + "); retrying");
             failing = true;
             std::unique_lock lock(m_);
+            failing_ = true;
+            room_.notify_all();
             if (cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_ && !drain_; })) return;
         }
         // Whoever waits in stop() for an empty queue learns of it here.

@@ -42,6 +42,12 @@
 // duplicate more than `window_mentions` entries of its partition apart is counted again, as a
 // single node's per-source window (16k) would count it.
 //
+// Overload: the publish queue holds `queue_limit` entries. A front taking mentions faster than the
+// stream stores them blocks route() (the runtime's thread) until the publisher takes its next
+// round, at most a second a call, so intake slows to the cluster's pace and nothing accepted is
+// dropped; only while publishing fails (NATS unreachable) does a full queue drop its oldest
+// entries (counted, crisisd_cluster_publish_dropped_total), so the replica keeps serving.
+//
 // Thread-safety: route(), start() and stop() on the runtime's thread; the publisher and the
 // consumer are threads of their own that reach the pipeline only through the executor.
 #include <atomic>
@@ -189,6 +195,8 @@ private:
     std::deque<cluster::batch_entry> queue_;         // guarded by m_
     bool stop_ = false;                             // guarded by m_
     bool drain_ = true;                             // guarded by m_: publish what is queued before stopping
+    bool failing_ = false;                          // guarded by m_: the publisher is retrying a failed round
+    std::condition_variable room_;                  // the publisher took a round: route() may queue again
     std::thread publisher_;
     std::thread consumer_;
     std::atomic<bool> consumer_stop_{false};
