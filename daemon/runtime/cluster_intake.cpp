@@ -305,7 +305,9 @@ void cluster_intake::process_batch(int p, std::uint64_t epoch, std::uint64_t mad
                                    const std::vector<cluster::stream_message>& batch, std::function<void(bool)> done) {
     const auto stored = owner_.last_processed(p, epoch);
     if (!stored || !keeper_.leases().may_send(p, cluster::mono_clock::now(), epoch)) {
-        windows_.erase(p);
+        // The window of this epoch is of no use any more; a later epoch's (the partition adopted
+        // again while this batch waited) stays.
+        if (auto it = windows_.find(p); it != windows_.end() && it->second->epoch == epoch) windows_.erase(it);
         done(false);
         return;
     }

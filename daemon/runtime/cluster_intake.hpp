@@ -13,8 +13,9 @@
 // twice (the first acknowledgement lost) is dropped by JetStream.
 //
 // Back: a consumer thread per owned partition fetches from the partition's durable consumer
-// (waiting for one message, then taking what else is stored) and posts each batch to the runtime's executor, where the pipeline observes only the pairs of
-// that partition (pipeline::process with a key filter), so detection and incidents for a key run
+// (waiting for one message, then taking those stored behind it) and posts each batch to the
+// runtime's executor, where the pipeline observes only the pairs of that partition
+// (pipeline::process with a key filter), so detection and incidents for a key run
 // on its partition's owner alone. A mention is counted (crisisd_mentions_processed_total) only on
 // its home partition, so the replicas' counts add up to the distinct mentions received. The
 // batch is acknowledged after its steps were committed, and only while the lease it was fetched
@@ -48,8 +49,9 @@
 // dropped; only while publishing fails (NATS unreachable) does a full queue drop its oldest
 // entries (counted, crisisd_cluster_publish_dropped_total), so the replica keeps serving.
 //
-// Thread-safety: route(), start() and stop() on the runtime's thread; the publisher and the
-// consumer are threads of their own that reach the pipeline only through the executor.
+// Thread-safety: route(), start() and stop() on the runtime's thread; the publisher, the consumer
+// supervisor and the per-partition consumers are threads of their own that reach the pipeline
+// only through the executor.
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>

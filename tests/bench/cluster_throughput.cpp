@@ -140,6 +140,21 @@ double cpu_of(const std::vector<pid_t>& pids) {
     return sum;
 }
 
+// A stream's last sequence (messages stored so far, none removed here), or -1 when unreadable.
+double last_sequence(const std::string& url, const char* stream) {
+    natsConnection* nc = nullptr;
+    jsCtx* js = nullptr;
+    jsStreamInfo* si = nullptr;
+    double out = -1;
+    if (natsConnection_ConnectTo(&nc, url.c_str()) == NATS_OK && natsConnection_JetStream(&js, nc, nullptr) == NATS_OK &&
+        js_GetStreamInfo(&si, js, stream, nullptr, nullptr) == NATS_OK)
+        out = static_cast<double>(si->State.LastSeq);
+    if (si) jsStreamInfo_Destroy(si);
+    if (js) jsCtx_Destroy(js);
+    if (nc) natsConnection_Destroy(nc);
+    return out;
+}
+
 void print_latency(const char* label, const percentiles& p) {
     std::printf("  %-12s p50 %7.2f ms   p99 %7.2f ms   max %7.2f ms   (%zu pages)\n", label, p.p50, p.p99, p.max, p.n);
 }
@@ -251,6 +266,9 @@ int main(int argc, char** argv) {
     std::this_thread::sleep_for(3s);
     const double idle_nats = (cpu_of(nats_pids) - idle_nats_0) / 3, idle_replicas = (cpu_of(replica_pids) - idle_replicas_0) / 3;
     const double nats_cpu_before = cpu_of(nats_pids), replica_cpu_before = cpu_of(replica_pids);
+    const auto nats_url = cluster.nats().url(0);
+    const double messages_before = last_sequence(nats_url, "crisisd_mentions");
+    const double writes_before = last_sequence(nats_url, "KV_crisisd_state");
     std::atomic<int> failed{0};
     const auto t0 = steady::now();
     std::vector<std::thread> senders;
@@ -316,6 +334,10 @@ int main(int argc, char** argv) {
     std::printf("  fronts: %.0f entries published, %.0f publish failures (retried), %.0f dropped, %.0f still queued\n",
                 cluster.total("crisisd_cluster_published_total"), cluster.total("crisisd_cluster_publish_failures_total"),
                 cluster.total("crisisd_cluster_publish_dropped_total"), cluster.total("crisisd_cluster_publish_queue"));
+    const double messages = last_sequence(nats_url, "crisisd_mentions") - messages_before;
+    const double writes = last_sequence(nats_url, "KV_crisisd_state") - writes_before;
+    std::printf("  NATS: %.0f stream messages (%.1f mentions each), %.0f partition state writes\n", messages,
+                messages > 0 ? o.count / messages : 0.0, writes);
     std::printf("  CPU: %.2f s (replicas %.2f s, NATS servers %.2f s, %zu of them): %.0f mentions per CPU-second\n", cpu,
                 replica_cpu, nats_cpu, nats_pids.size(), cpu > 0 ? o.count / cpu : 0.0);
     std::printf("  idle, per second of wall time: replicas %.3f CPU-s, NATS servers %.3f CPU-s\n", idle_replicas, idle_nats);
