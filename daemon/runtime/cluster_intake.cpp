@@ -1,7 +1,9 @@
 #include "runtime/cluster_intake.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cstdio>
+#include <functional>
 #include <future>
 #include <random>
 
@@ -11,12 +13,61 @@
 
 namespace crisisd::runtime {
 
-recent_mentions::recent_mentions(std::size_t keep) : keep_(keep), ids_(keep * 2) {}
+namespace {
+constexpr std::size_t npos = static_cast<std::size_t>(-1);
+}  // namespace
+
+recent_mentions::recent_mentions(std::size_t keep) : keep_(keep), ring_(keep + keep / 2 + 1) {
+    // At most half full, so probe runs stay short.
+    index_.assign(std::bit_ceil(ring_.size() * 2), 0);
+    mask_ = index_.size() - 1;
+}
+
+std::size_t recent_mentions::find(std::uint64_t hash) const {
+    for (std::size_t cell = hash & mask_;; cell = (cell + 1) & mask_) {
+        const std::uint32_t entry = index_[cell];
+        if (entry == 0) return npos;
+        if (ring_[entry - 1] == hash) return cell;
+    }
+}
+
+void recent_mentions::erase_cell(std::size_t cell) {
+    // Backward-shift deletion (as ingest::dedup_window): no tombstones pile up.
+    std::size_t hole = cell;
+    for (std::size_t next = (hole + 1) & mask_; index_[next] != 0; next = (next + 1) & mask_) {
+        const std::size_t home = ring_[index_[next] - 1] & mask_;
+        const bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+        if (stays) continue;
+        index_[hole] = index_[next];
+        hole = next;
+    }
+    index_[hole] = 0;
+}
 
 bool recent_mentions::first_time(std::string_view source, std::string_view id) {
     key_.assign(source).push_back('\0');
     key_.append(id);
-    return ids_.first_time(key_);
+    // Spread by splitmix64's finalizer: the index uses the low bits.
+    std::uint64_t h = std::hash<std::string_view>{}(key_);
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    if (find(h) != npos) return false;
+    if (size_ == ring_.size()) {
+        // The slot about to be overwritten holds the oldest hash: forget it first.
+        const auto entry = static_cast<std::uint32_t>(next_ + 1);
+        std::size_t cell = ring_[next_] & mask_;
+        while (index_[cell] != entry) cell = (cell + 1) & mask_;
+        erase_cell(cell);
+        --size_;
+    }
+    ring_[next_] = h;
+    std::size_t cell = h & mask_;
+    while (index_[cell] != 0) cell = (cell + 1) & mask_;
+    index_[cell] = static_cast<std::uint32_t>(next_ + 1);
+    next_ = (next_ + 1) % ring_.size();
+    ++size_;
+    return true;
 }
 
 void recent_mentions::message_done(std::uint64_t seq, std::size_t entries) {

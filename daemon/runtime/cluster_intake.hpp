@@ -39,9 +39,12 @@
 // from which the partition's messages hold those entries (`window_from`), and the next owner
 // makes its consumer from there, reading the messages up to the stored sequence back into its
 // window without processing them before it goes on. The stream keeps messages for `max_age`
-// (days), so they are there; reading ~16k entries back takes milliseconds of a takeover. A
-// duplicate more than `window_mentions` entries of its partition apart is counted again, as a
-// single node's per-source window (16k) would count it.
+// (days), so they are there; reading ~65k entries back takes a fraction of a second of a
+// takeover. A duplicate more than `window_mentions` entries of its partition apart is counted
+// again (a single node's per-source window is 16k). The window is sized for the copies' skew: a
+// copy waits at most a front's queue and round (queue_limit + round_entries, ~49k entries) more
+// than the other, and measured with 3 fronts, a million mentions and every tenth posted to two
+// fronts, a 16k window let 361 through.
 //
 // Overload: the publish queue holds `queue_limit` entries. A front taking mentions faster than the
 // stream stores them blocks route() (the runtime's thread) until the publisher takes its next
@@ -67,7 +70,6 @@
 
 #include "cluster/mention_batch.hpp"
 #include "cluster/mention_stream.hpp"
-#include "ingest/dedup_window.hpp"
 #include "runtime/detection.hpp"
 #include "runtime/driver.hpp"
 #include "runtime/intake.hpp"
@@ -89,8 +91,18 @@ public:
     std::uint64_t from() const { return messages_.empty() ? 0 : messages_.front().first; }
 
 private:
+    // A 64-bit hash per id, not the id: 65k ids of 16 partitions in strings would be ~150 MB. Two
+    // different ids with one hash make the second look seen: with at most ~100k hashes held, a
+    // chance of about 1 in 10^14 per mention.
+    std::size_t find(std::uint64_t hash) const;   // index cell, or npos
+    void erase_cell(std::size_t cell);
+
     std::size_t keep_;
-    ingest::dedup_window ids_;   // room for `keep` and the oldest message's entries
+    std::vector<std::uint64_t> ring_;    // hashes in arrival order; slot next_ is written next
+    std::size_t next_ = 0;
+    std::size_t size_ = 0;
+    std::vector<std::uint32_t> index_;   // open addressing (linear probing) of slot + 1; 0 empty
+    std::size_t mask_ = 0;
     std::deque<std::pair<std::uint64_t, std::size_t>> messages_;   // (sequence, entries), oldest first
     std::size_t entries_ = 0;                                      // in messages_
     std::string key_;                                              // scratch
@@ -150,12 +162,12 @@ public:
     cluster_intake_status status() const;
     int partition_of_incident(std::string_view rule, std::string_view key) const;
 
-    static constexpr std::size_t queue_limit = 200000;                  // entries
+    static constexpr std::size_t queue_limit = 32768;                   // entries
     static constexpr std::size_t round_entries = 16384;                 // at most this many per publish round
     static constexpr std::size_t fill_entries = 2048;                   // a round this full goes without lingering
     static constexpr std::chrono::milliseconds linger{2};               // a round waits at most this to fill
     static constexpr std::size_t message_bytes = 256 * 1024;            // a message's size, unless max_payload is less
-    static constexpr std::size_t window_mentions = 16384;               // recent ids kept per partition
+    static constexpr std::size_t window_mentions = 65536;               // recent ids kept per partition
 
 private:
     cluster_intake(lease_keeper& keeper, std::unique_ptr<cluster::mention_stream> stream, std::string front,
