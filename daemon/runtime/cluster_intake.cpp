@@ -313,14 +313,7 @@ void cluster_intake::consume_partition(int p, std::uint64_t epoch, const std::at
             // Made anew from where the state says: the recent ids' messages first (read back,
             // not processed), then what follows the last processed one.
             const std::uint64_t start = at->from > 0 && at->from <= at->after ? at->from : at->after + 1;
-            {
-                // One consumer made at a time on this replica, as when one thread served every
-                // partition: after a NATS node dies, every partition's consumer is made again,
-                // and a burst of them at once kept the JetStream API timing out for longer.
-                std::lock_guard lock(open_m_);
-                consumer = cluster::partition_consumer::open(keeper_.connection(), stream_->settings(), p, error,
-                                                             start - 1);
-            }
+            consumer = cluster::partition_consumer::open(keeper_.connection(), stream_->settings(), p, error, start - 1);
             if (!consumer) {
                 complain();
                 std::this_thread::sleep_for(wait);
