@@ -301,6 +301,7 @@ void cluster_intake::consume_partition(int p, std::uint64_t epoch, const std::at
     std::uint64_t made = 0;
     std::string error, last_error;
     const auto wait = std::chrono::milliseconds(200);
+    auto backoff = wait;
     auto complain = [&] {
         if (error != last_error) core::log_warning("cluster: partition " + std::to_string(p) + ": " + error);
         last_error = error;
@@ -316,9 +317,14 @@ void cluster_intake::consume_partition(int p, std::uint64_t epoch, const std::at
             consumer = cluster::partition_consumer::open(keeper_.connection(), stream_->settings(), p, error, start - 1);
             if (!consumer) {
                 complain();
-                std::this_thread::sleep_for(wait);
+                // Backing off while JetStream's API does not answer (a node died, a leader is
+                // being elected): every owned partition's thread retries, and requests piling
+                // up kept it busy for longer.
+                std::this_thread::sleep_for(backoff);
+                backoff = std::min(backoff * 2, std::chrono::milliseconds(3200));
                 continue;
             }
+            backoff = wait;
             made = made_.fetch_add(1) + 1;
         }
         // Shared with the executor's job, which may outlive this thread at shutdown. One message

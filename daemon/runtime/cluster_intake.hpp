@@ -35,7 +35,7 @@
 // per-message id no longer tells them apart. Each partition's owner keeps the (source, id) of
 // the last `window_mentions` entries it processed (recent_mentions) and drops an entry it has
 // seen. The ids themselves are not written with the partition's state, which is written whole on
-// every batch (16k ids would be most of each write); the state names instead the stream sequence
+// every batch (65k ids would be most of each write); the state names instead the stream sequence
 // from which the partition's messages hold those entries (`window_from`), and the next owner
 // makes its consumer from there, reading the messages up to the stored sequence back into its
 // window without processing them before it goes on. The stream keeps messages for `max_age`
