@@ -774,12 +774,6 @@ boost::asio::awaitable<net::http_response_out> api::impl::cluster_command(const 
                                                                           const principal& who, const command_path& c) {
     const auto route = cluster->route(c.id);
     if (route.where == incident_route::kind::here) co_return local_command(req, who.name, c);
-    if (!route.id_names_partition) {
-        const auto why = "incident " + std::to_string(c.id) + " is of partition " + std::to_string(route.partition) +
-                         ", which this replica no longer owns";
-        daemon.audit({who.name, req.remote_address, std::string(c.verb), command_target(c), "refused: " + why});
-        co_return error_response(409, why);
-    }
     if (route.where == incident_route::kind::nobody || peer_token.empty()) {
         const auto why = peer_token.empty()
                              ? "incident " + std::to_string(c.id) + " belongs to partition " + std::to_string(route.partition) +
@@ -877,14 +871,7 @@ boost::asio::awaitable<net::http_response_out> api::impl::handle_peer(const net:
     const auto& c = std::get<command_path>(parsed);
     // Only the owner applies a command, and it never forwards one further: a route that moved
     // since the sender looked answers 409, and the person tries again.
-    if (const auto route = cluster->route(c.id); !route.id_names_partition) {
-        daemon.audit({acting, req.remote_address, std::string(c.verb), command_target(c),
-                      "refused: incident " + std::to_string(c.id) + " here is not of partition " +
-                          std::to_string(route.partition)});
-        co_return error_response(409, "incident " + std::to_string(c.id) + " on replica " + cluster->self_name() +
-                                          " is not of partition " + std::to_string(route.partition) +
-                                          ": send the command to the replica that shows it");
-    } else if (route.where != incident_route::kind::here) {
+    if (const auto route = cluster->route(c.id); route.where != incident_route::kind::here) {
         daemon.audit({acting, req.remote_address, std::string(c.verb), command_target(c),
                       "refused: partition " + std::to_string(route.partition) + " is not owned here"});
         co_return error_response(409, "replica " + cluster->self_name() + " does not own partition " +

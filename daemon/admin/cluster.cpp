@@ -49,7 +49,6 @@ bool take(std::string_view replica, std::string_view body, json::array& into, st
 
 }  // namespace
 
-void cluster_access::publish_feed(std::string) {}
 
 std::string merge_incident_lists(std::string_view self, std::string_view local, const std::vector<peer_answer>& peers) {
     json::array incidents;

@@ -24,37 +24,14 @@
 #include <string_view>
 #include <vector>
 
+#include "cluster/routes.hpp"
+
 namespace crisisd::admin {
 
-struct peer {
-    std::string name;
-    std::string url;   // its admin API's base URL ("http://10.0.0.2:9464"), without the trailing '/'
-};
-
-// Where a command or read for one incident goes.
-struct incident_route {
-    enum class kind { here, peer, nobody };
-    kind where = kind::here;
-    peer to;            // for peer
-    int partition = 0;  // the incident's partition (cluster::partition_of_incident)
-    // False when this replica holds an incident of that id whose key lies on another partition:
-    // its ids were not given by partition (a runtime that numbers incidents per replica), so the
-    // id names no partition and a forwarded command must not be applied to it.
-    bool id_names_partition = true;
-};
-
-class cluster_access {
-public:
-    virtual ~cluster_access() = default;
-    virtual std::string self_name() = 0;
-    // The live members other than this replica, as the directory saw them in its last round.
-    virtual std::vector<peer> peers() = 0;
-    // The owner of incident `id`'s partition: this replica, a peer, or nobody (free, or unknown yet).
-    virtual incident_route route(std::uint64_t id) = 0;
-    // Sends one message of the console feed to every peer (admin/cluster_feed.hpp), at most once
-    // and without waiting. The default sends nothing.
-    virtual void publish_feed(std::string message);
-};
+// The types live below admin (cluster/routes.hpp) so that the runtime can answer them.
+using peer = cluster::peer;
+using incident_route = cluster::incident_route;
+using cluster_access = cluster::routes;
 
 // One peer's answer to a fanned-out request; status 0 when it did not answer.
 struct peer_answer {

@@ -168,6 +168,9 @@ struct metrics::impl {
         pm::Gauge& state_largest;
         pm::Gauge& state_too_large;
         pm::Counter& state_compacted;
+        pm::Counter& duplicates;
+        pm::Family<pm::Gauge>& stream_lag;
+        pm::Counter& takeovers;
     };
     std::unique_ptr<cluster_series> cluster;
     // Cluster mode with pull sources only: which of them this replica runs.
@@ -211,6 +214,16 @@ struct metrics::impl {
                       "Owned partitions whose state is over max_payload: they send and acknowledge nothing until it fits"),
                 counter("crisisd_cluster_state_compacted_writes_total",
                         "Partition state values that left finished resolved incidents out to fit max_payload"),
+                counter("crisisd_cluster_duplicate_mentions_total",
+                        "Mentions a partition's owner dropped because it had processed the same source and id before"),
+                pm::BuildGauge()
+                    .Name("crisisd_cluster_stream_lag")
+                    .Help("Mention messages stored in a partition's stream behind the last one this replica fetched "
+                          "(0 for partitions it does not consume)")
+                    .Register(*registry),
+                counter("crisisd_cluster_takeovers_total",
+                        "Partitions this replica took up with the state an earlier owner left (a failover, a move or a "
+                        "restart), not counting first takes"),
             });
         }
         return *cluster;
@@ -359,6 +372,10 @@ void metrics::cluster_leases(const cluster::replica_figures& f) {
     c.state_largest.Set(f.state_largest_bytes);
     c.state_too_large.Set(f.state_too_large);
     follow(c.state_compacted, f.state_compacted_writes);
+    follow(c.duplicates, f.duplicates);
+    follow(c.takeovers, f.takeovers);
+    for (std::size_t p = 0; p < f.stream_lag.size(); ++p)
+        c.stream_lag.Add({{"partition", std::to_string(p)}}).Set(static_cast<double>(f.stream_lag[p]));
 }
 
 void metrics::admin_refused(std::string_view reason) {

@@ -204,19 +204,10 @@ int run_command(const std::vector<std::string>& args) {
     }
 
     service::notifier notifier;
-    // Fed by a timer on the same loop as the pipeline: if the loop wedges, the pings stop and
-    // systemd restarts the service, which a separate thread would never notice.
-    std::optional<service::periodic_notice> dog, status;
-    if (auto period = notifier.watchdog_period()) {
-        dog.emplace(io.get_executor(), notifier, *period, [] { return std::string("WATCHDOG=1"); });
-        dog->start();
-    }
-    // `systemctl status crisisd` shows what the daemon is doing, refreshed every 10 s.
-    if (notifier.enabled())
-        status.emplace(io.get_executor(), notifier, std::chrono::seconds(10), [&] {
-            return "STATUS=running: " + std::to_string(d->mentions_processed()) + " mentions processed, " +
-                   std::to_string(d->incidents_opened()) + " incident(s) since start";
-        });
+    service::supervision supervised(io.get_executor(), notifier, [&] {
+        return "running: " + std::to_string(d->mentions_processed()) + " mentions processed, " +
+               std::to_string(d->incidents_opened()) + " incident(s) since start";
+    });
 
     auto reload = [&] {
         notifier.reloading();
@@ -238,9 +229,8 @@ int run_command(const std::vector<std::string>& args) {
             core::log_info(std::string("received ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
             // A second SIGTERM/SIGINT while draining is ignored; systemd's TimeoutStopSec backs the deadline.
             signals.async_wait([](boost::system::error_code, int) {});
-            d->shutdown(std::chrono::seconds(10), [&io, &dog, &status] {
-                if (dog) dog->stop();
-                if (status) status->stop();
+            d->shutdown(std::chrono::seconds(10), [&io, &supervised] {
+                supervised.stop();
                 io.stop();
             });
         });
@@ -249,7 +239,7 @@ int run_command(const std::vector<std::string>& args) {
 
     core::log_info("crisisd running with " + path);
     notifier.ready("running");
-    if (status) status->start();
+    supervised.start();
     io.run();
     core::log_info("crisisd stopped");
     return exit_ok;

@@ -9,7 +9,6 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <algorithm>
 #include <map>
 #include <span>
 
@@ -28,10 +27,9 @@
 #include "runtime/commands.hpp"
 #include "runtime/follow_ups.hpp"
 #include "runtime/housekeeping.hpp"
-#include "cluster/incident_ids.hpp"
-#include "cluster/mention_stream.hpp"
 #include "runtime/cluster_node.hpp"
 #include "runtime/cluster_peers.hpp"
+#include "runtime/cluster_routes.hpp"
 #include "runtime/intake.hpp"
 #include "runtime/restore.hpp"
 #include "runtime/rule_reload.hpp"
@@ -68,38 +66,6 @@ struct asio_executor final : runtime::executor {
 struct blocking_executor final : runtime::executor {
     asio::thread_pool pool{1};
     void post(std::function<void()> fn) override { asio::post(pool, std::move(fn)); }
-};
-
-// The admin API's view of the cluster (admin/cluster.hpp): peers from the member directory,
-// owners from the leases. An incident's partition is in its id (cluster/incident_ids.hpp).
-struct cluster_routes final : admin::cluster_access {
-    runtime::cluster_peers& peers_;
-    runtime::cluster_node& node;
-    cluster_routes(runtime::cluster_peers& p, runtime::cluster_node& n) : peers_(p), node(n) {}
-
-    std::string self_name() override { return peers_.name(); }
-    std::vector<admin::peer> peers() override {
-        std::vector<admin::peer> out;
-        for (const auto& m : peers_.members())
-            if (m.name != peers_.name()) out.push_back({m.name, m.admin_url});
-        return out;
-    }
-    admin::incident_route route(std::uint64_t id) override {
-        admin::incident_route r;
-        r.partition = cluster::partition_of_incident(id);
-        const auto owned = node.leases().owned_partitions;
-        auto owns = [&](int p) { return std::find(owned.begin(), owned.end(), p) != owned.end(); };
-        if (owns(r.partition)) return r;  // here
-        r.where = admin::incident_route::kind::nobody;
-        const auto owner = peers_.owner(r.partition);
-        if (!owner || *owner == peers_.name()) return r;   // free, or ours in the bucket but lapsed here
-        if (auto m = peers_.find(*owner)) {
-            r.where = admin::incident_route::kind::peer;
-            r.to = {m->name, m->admin_url};
-        }
-        return r;
-    }
-    void publish_feed(std::string message) override { peers_.publish_feed(message); }
 };
 
 }  // namespace
@@ -140,7 +106,7 @@ struct daemon::impl final : admin::daemon_access,
     // The member directory and shared statement caps (opened once the listener is bound: its URL
     // is announced), and the API's view of them. Before confirm_exec, whose work uses them.
     std::unique_ptr<runtime::cluster_peers> peers;
-    std::unique_ptr<cluster_routes> routes;
+    std::unique_ptr<runtime::cluster_routes> routes;
     std::unique_ptr<blocking_executor> confirm_exec;
     std::unique_ptr<sources::source_leases> source_leases;  // after srcs: its thread posts to them
 
@@ -563,7 +529,7 @@ std::string daemon::start() {
         const auto started = std::chrono::duration_cast<std::chrono::seconds>(s.clock.now().time_since_epoch()).count();
         s.peers = runtime::cluster_peers::open(*s.settings.cluster, url, started, error);
         if (!s.peers) return "cluster: member directory: " + error;
-        s.routes = std::make_unique<cluster_routes>(*s.peers, *s.cluster);
+        s.routes = std::make_unique<runtime::cluster_routes>(*s.peers, *s.cluster);
         s.api->set_cluster(s.routes.get(), s.settings.cluster->peer_token);
         if (s.settings.cluster->peer_token.empty())
             core::log_warning("cluster: no peer_token: the admin API shows and commands this replica's incidents only");

@@ -128,12 +128,19 @@ int partition_of(std::string_view rule, std::string_view key, int partitions) {
     return partitions > 0 ? static_cast<int>(h % static_cast<std::uint64_t>(partitions)) : 0;
 }
 
-std::string message_id(std::string_view source, std::string_view mention_id, int partition) {
+std::string batch_id(std::string_view front, std::uint64_t n) {
     std::string id;
-    id.reserve(source.size() + mention_id.size() + 8);
-    id.append(source).append(":").append(mention_id).append(":").append(std::to_string(partition));
+    id.reserve(front.size() + 21);
+    id.append(front).append(":").append(std::to_string(n));
     std::replace_if(id.begin(), id.end(), [](unsigned char c) { return c < 0x20 || c == 0x7f; }, '?');
     return id;
+}
+
+std::size_t mention_stream::max_payload() const {
+    // Room for the header block ("NATS/1.0", the Nats-Msg-Id line) and what a client adds.
+    constexpr std::int64_t header_room = 1024;
+    const std::int64_t server = natsConnection_GetMaxPayload(conn_.handles().connection);
+    return static_cast<std::size_t>(std::max<std::int64_t>(4096, server - header_room));
 }
 
 std::unique_ptr<mention_stream> mention_stream::open(nats_connection& conn, stream_settings settings, std::string& error) {
@@ -255,6 +262,7 @@ bool partition_consumer::fetch(std::vector<stream_message>& out, int max, std::c
         if (natsMsg_GetMetaData(&meta, msg) == NATS_OK) {
             m.sequence = meta->Sequence.Stream;
             m.deliveries = meta->NumDelivered;
+            m.pending = meta->NumPending;
             jsMsgMetaData_Destroy(meta);
         }
         m.handle = std::shared_ptr<void>(msg, [](void* p) { natsMsg_Destroy(static_cast<natsMsg*>(p)); });

@@ -6,19 +6,23 @@
 // - partition_of(rule, key) is FNV-1a over the bytes with splitmix64's finalizer, not std::hash: every replica, whatever its
 //   build or machine, must send a (rule, key) to the same partition, and a change here moves keys
 //   between owners, so it is fixed and pinned by a unit test.
-// - De-duplication is JetStream's: each publish carries a Nats-Msg-Id and the stream drops a
-//   second message with the same id inside its duplicate window. The id is source, mention id and
-//   partition, not source and mention id alone as issue 15 first put it: one mention can match
-//   rules on two partitions, and a stream-wide id would make the second of those a "duplicate".
-//   The publisher sends one message per (mention, partition) carrying every rule it matched there.
+// - A message is a batch (cluster/mention_batch.hpp): every mention one front has for one
+//   partition when it publishes, so the servers store, replicate and deliver one message where
+//   they did one per mention (their per-message work was ~80 % of the cluster's CPU). Its
+//   Nats-Msg-Id is batch_id(front, n): a batch published again after a lost acknowledgement
+//   carries the same id and bytes, and JetStream drops the second copy inside its duplicate
+//   window. A mention received twice (by two fronts, or by one front more than its source's
+//   de-duplication window apart) is in two batches with two ids: the partition's owner drops it
+//   by the mention's own id (runtime/cluster_intake.hpp says how that survives a takeover).
 // - One durable pull consumer per partition ("p<n>", ack-all): whoever owns the partition
 //   binds to it and resumes at the first unacknowledged message, so a takeover neither skips nor
 //   needs to know where the old owner stopped. Delivery is at least once; the owner makes
 //   processing idempotent by the message's stream sequence (kept with the partition's state).
 //   A partition is processed in order, so one acknowledgement covers everything before it: the
-//   owner acks once per batch, after the batch's effects are written, not once per mention.
-// - Retention by age (`max_age`): the stream is also what standbys replay into warm detectors, so
-//   it keeps at least the longest window and baseline any rule needs.
+//   owner acks once per fetch, after its effects are written, not once per message.
+// - Retention by age (`max_age`, two days): a new owner reads a partition's last messages back
+//   (those holding its recent mention ids, from a sequence its state names), so they must still
+//   be there at a takeover; the acknowledgement does not remove them.
 //
 // Thread-safety: as nats_connection; a partition_consumer is used by one thread at a time.
 #include <chrono>
@@ -49,9 +53,9 @@ struct stream_settings {
 // The partition of (rule, key): stable across builds, machines and versions.
 int partition_of(std::string_view rule, std::string_view key, int partitions);
 
-// The Nats-Msg-Id of one mention's message to one partition. Control characters (which a
-// header value cannot carry) become '?'.
-std::string message_id(std::string_view source, std::string_view mention_id, int partition);
+// The Nats-Msg-Id of batch `n` of the front `front` (a name unique to one running replica).
+// Control characters (which a header value cannot carry) become '?'.
+std::string batch_id(std::string_view front, std::uint64_t n);
 
 struct publish_result {
     enum class outcome { stored, duplicate, failed };
@@ -83,6 +87,9 @@ public:
     // thousand a second. results[i] belongs to batch[i]. One thread at a time.
     std::vector<publish_result> publish_batch(const std::vector<outgoing_mention>& batch);
 
+    // The largest payload a message may have: the servers' max_payload less room for the headers.
+    std::size_t max_payload() const;
+
     std::string subject(int partition) const { return settings_.subject_prefix + "." + std::to_string(partition); }
     const stream_settings& settings() const noexcept { return settings_; }
 
@@ -99,6 +106,7 @@ private:
 struct stream_message {
     std::uint64_t sequence = 0;    // stream sequence: the idempotency key of its processing
     std::uint64_t deliveries = 0;  // 1 the first time; more after an owner died before acking
+    std::uint64_t pending = 0;     // messages of the consumer stored after it, when it was sent
     std::string msg_id;
     std::string payload;
     std::shared_ptr<void> handle;  // natsMsg*
@@ -116,7 +124,11 @@ public:
     partition_consumer(const partition_consumer&) = delete;
     partition_consumer& operator=(const partition_consumer&) = delete;
 
-    // Up to `max` messages, waiting at most `wait`; true with none when nothing came.
+    // Up to `max` messages, waiting at most `wait`; true with none when nothing came. (By count,
+    // not bytes: a server refuses a pull whose byte limit is below its next message's size, and
+    // that message would never be delivered.)
+    // A fetch of several messages waits until all of them came (or `wait` passed): to wait for
+    // the next message and take what else is stored, fetch one and then its `pending`.
     bool fetch(std::vector<stream_message>& out, int max, std::chrono::milliseconds wait, std::string& error);
     // Acknowledges `m` and every message of this partition before it (one round trip); they are
     // not delivered again, to this owner or the next.

@@ -2,6 +2,7 @@
 // What a replica reports of its place in the cluster (issue 15), as /metrics shows it
 // (crisisd_cluster_*): its leases as the lease thread last saw them and its partitioned intake.
 // A plain value, read by admin/metrics and filled by runtime/cluster_node.
+#include <cstdint>
 #include <vector>
 
 namespace crisisd::cluster {
@@ -21,6 +22,9 @@ struct replica_figures {
     long published = 0;      // running totals
     long publish_failures = 0;
     long publish_dropped = 0;
+    long duplicates = 0;                    // mentions an owner dropped as processed before (running total)
+    std::vector<std::uint64_t> stream_lag;  // per partition: messages stored behind what its owner here fetched
+    long takeovers = 0;                     // partitions taken up with the state an earlier owner left (running total)
     // Partition state against the servers' max_payload (runtime/cluster_node.hpp).
     double max_payload_bytes = 0;
     double state_largest_bytes = 0;   // the largest state value last made for an owned partition

@@ -1,73 +1,103 @@
 #include "runtime/cluster_intake.hpp"
 
-#include <boost/json.hpp>
 #include <algorithm>
+#include <bit>
+#include <cstdio>
+#include <functional>
 #include <future>
+#include <random>
 
 #include "core/log.hpp"
 #include "runtime/partition_state.hpp"
+#include "text/normalize.hpp"
 
 namespace crisisd::runtime {
 
-namespace json = boost::json;
+namespace {
+constexpr std::size_t npos = static_cast<std::size_t>(-1);
+}  // namespace
 
-std::string encode_stream_mention(const core::mention& m, bool counts) {
-    json::object o;
-    o["id"] = m.id;
-    o["text"] = m.text;
-    o["source"] = m.source;
-    if (!m.network.empty()) o["network"] = m.network;
-    if (!m.author.empty()) o["author"] = m.author;
-    if (!m.lang.empty()) o["lang"] = m.lang;
-    if (!m.url.empty()) o["url"] = m.url;
-    if (m.created_at) o["created_us"] = m.created_at->time_since_epoch().count();
-    if (m.html) o["html"] = true;
-    if (m.author_vouched) o["vouched"] = true;
-    if (counts) o["counts"] = true;
-    return json::serialize(o);
+recent_mentions::recent_mentions(std::size_t keep) : keep_(keep), ring_(keep + keep / 2 + 1) {
+    // At most half full, so probe runs stay short.
+    index_.assign(std::bit_ceil(ring_.size() * 2), 0);
+    mask_ = index_.size() - 1;
 }
 
-bool decode_stream_mention(std::string_view payload, core::mention& m, bool& counts) {
-    m.clear();
-    counts = false;
-    boost::system::error_code ec;
-    auto v = json::parse(payload, ec);
-    if (ec || !v.is_object()) return false;
-    const auto& o = v.get_object();
-    auto text = [&](const char* k, std::string& out) {
-        if (auto* f = o.if_contains(k); f && f->is_string()) out.assign(f->get_string().begin(), f->get_string().end());
-    };
-    auto flag = [&](const char* k) {
-        auto* f = o.if_contains(k);
-        return f && f->is_bool() && f->get_bool();
-    };
-    text("id", m.id);
-    text("text", m.text);
-    text("source", m.source);
-    text("network", m.network);
-    text("author", m.author);
-    text("lang", m.lang);
-    text("url", m.url);
-    if (auto* f = o.if_contains("created_us"); f && f->is_int64()) m.created_at = core::timestamp(core::duration(f->get_int64()));
-    m.html = flag("html");
-    m.author_vouched = flag("vouched");
-    counts = flag("counts");
-    return !m.id.empty() && !m.source.empty();
+std::size_t recent_mentions::find(std::uint64_t hash) const {
+    for (std::size_t cell = hash & mask_;; cell = (cell + 1) & mask_) {
+        const std::uint32_t entry = index_[cell];
+        if (entry == 0) return npos;
+        if (ring_[entry - 1] == hash) return cell;
+    }
 }
 
-std::unique_ptr<cluster_intake> cluster_intake::open(lease_keeper& keeper, int partitions, detection& det,
-                                                     const clock& clock, executor& ex, intake_events& events,
-                                                     partition_owner& owner, std::string& error) {
+void recent_mentions::erase_cell(std::size_t cell) {
+    // Backward-shift deletion (as ingest::dedup_window): no tombstones pile up.
+    std::size_t hole = cell;
+    for (std::size_t next = (hole + 1) & mask_; index_[next] != 0; next = (next + 1) & mask_) {
+        const std::size_t home = ring_[index_[next] - 1] & mask_;
+        const bool stays = hole <= next ? (hole < home && home <= next) : (hole < home || home <= next);
+        if (stays) continue;
+        index_[hole] = index_[next];
+        hole = next;
+    }
+    index_[hole] = 0;
+}
+
+bool recent_mentions::first_time(std::string_view source, std::string_view id) {
+    key_.assign(source).push_back('\0');
+    key_.append(id);
+    // Spread by splitmix64's finalizer: the index uses the low bits.
+    std::uint64_t h = std::hash<std::string_view>{}(key_);
+    h ^= h >> 30;
+    h *= 0xbf58476d1ce4e5b9ull;
+    h ^= h >> 27;
+    if (find(h) != npos) return false;
+    if (size_ == ring_.size()) {
+        // The slot about to be overwritten holds the oldest hash: forget it first.
+        const auto entry = static_cast<std::uint32_t>(next_ + 1);
+        std::size_t cell = ring_[next_] & mask_;
+        while (index_[cell] != entry) cell = (cell + 1) & mask_;
+        erase_cell(cell);
+        --size_;
+    }
+    ring_[next_] = h;
+    std::size_t cell = h & mask_;
+    while (index_[cell] != 0) cell = (cell + 1) & mask_;
+    index_[cell] = static_cast<std::uint32_t>(next_ + 1);
+    next_ = (next_ + 1) % ring_.size();
+    ++size_;
+    return true;
+}
+
+void recent_mentions::message_done(std::uint64_t seq, std::size_t entries) {
+    messages_.emplace_back(seq, entries);
+    entries_ += entries;
+    // The oldest message goes once the newer ones hold `keep` entries without it.
+    while (messages_.size() > 1 && entries_ - messages_.front().second >= keep_) {
+        entries_ -= messages_.front().second;
+        messages_.pop_front();
+    }
+}
+
+std::unique_ptr<cluster_intake> cluster_intake::open(lease_keeper& keeper, std::string_view front, int partitions,
+                                                     detection& det, const clock& clock, executor& ex,
+                                                     intake_events& events, partition_owner& owner, std::string& error) {
     cluster::stream_settings ss;
     ss.partitions = partitions;
     auto stream = cluster::mention_stream::open(keeper.connection(), ss, error);
     if (!stream) return nullptr;
-    return std::unique_ptr<cluster_intake>(
-        new cluster_intake(keeper, std::move(stream), partitions, det, clock, ex, events, owner));
+    // The front's name in message ids must differ between runs (a restarted replica numbers its
+    // batches from 0 again, and JetStream would take them for the last run's).
+    std::random_device rd;
+    char nonce[17];
+    std::snprintf(nonce, sizeof nonce, "%08x%08x", rd(), rd());
+    return std::unique_ptr<cluster_intake>(new cluster_intake(keeper, std::move(stream), std::string(front) + "." + nonce,
+                                                              partitions, det, clock, ex, events, owner));
 }
 
-cluster_intake::cluster_intake(lease_keeper& keeper, std::unique_ptr<cluster::mention_stream> stream, int partitions,
-                               detection& det, const clock& clock, executor& ex, intake_events& events,
+cluster_intake::cluster_intake(lease_keeper& keeper, std::unique_ptr<cluster::mention_stream> stream, std::string front,
+                               int partitions, detection& det, const clock& clock, executor& ex, intake_events& events,
                                partition_owner& owner)
     : keeper_(keeper),
       stream_(std::move(stream)),
@@ -76,7 +106,11 @@ cluster_intake::cluster_intake(lease_keeper& keeper, std::unique_ptr<cluster::me
       clock_(clock),
       ex_(ex),
       events_(events),
-      owner_(owner) {}
+      owner_(owner),
+      front_(std::move(front)),
+      lag_(new std::atomic<std::uint64_t>[static_cast<std::size_t>(partitions)]) {
+    for (int p = 0; p < partitions; ++p) lag_[static_cast<std::size_t>(p)] = 0;
+}
 
 cluster_intake::~cluster_intake() { stop(std::chrono::milliseconds(0)); }
 
@@ -98,6 +132,7 @@ void cluster_intake::stop(std::chrono::milliseconds deadline) {
         stop_ = true;
     }
     cv_.notify_all();
+    room_.notify_all();
     if (publisher_.joinable()) publisher_.join();
 }
 
@@ -113,11 +148,22 @@ void cluster_intake::route(const core::mention& m, clock::monotonic_time) {
         const int p = cluster::partition_of(det_.pipe->rule(rule).name, key, partitions_);
         if (std::find(targets.begin(), targets.end(), p) == targets.end()) targets.push_back(p);
     }
-    std::lock_guard lock(m_);
-    for (int p : targets) {
+    auto entry = cluster::encode_batch_entry(m, true);
+    std::unique_lock lock(m_);
+    if (queue_.size() + targets.size() > queue_limit && !failing_ && !stop_) {
+        // Fronts taking mentions faster than the stream stores them: this thread waits for the
+        // publisher's next round, which slows intake (and HTTP ingest's answers) to what the
+        // cluster stores instead of dropping what was accepted. Not while publishing fails (NATS
+        // unreachable): then the oldest entries go below, or the whole replica would stall.
+        room_.wait_for(lock, std::chrono::seconds(1), [&] {
+            return queue_.size() + targets.size() <= queue_limit || failing_ || stop_;
+        });
+    }
+    const bool was_empty = queue_.empty();
+    for (std::size_t i = 0; i < targets.size(); ++i) {
         if (queue_.size() >= queue_limit) {
-            // NATS unreachable for long: the oldest queued mention goes, as a full drop_oldest
-            // source queue would, rather than memory without bound.
+            // NATS unreachable for long (or the wait above ran out): the oldest queued entry
+            // goes, as a full drop_oldest source queue would, rather than memory without bound.
             // Counted as settled at once, though a batch in flight is older: only after NATS was
             // away this long, when a source's shared point may then run a batch ahead.
             queue_.pop_front();
@@ -125,131 +171,226 @@ void cluster_intake::route(const core::mention& m, clock::monotonic_time) {
             settled_.fetch_add(1);
         }
         ++routed_;
-        queue_.push_back({p, cluster::message_id(m.source, m.id, p), encode_stream_mention(m, p == home)});
+        if (i + 1 < targets.size()) {
+            auto copy = entry;
+            cluster::set_entry_counts(copy, targets[i] == home);
+            queue_.push_back({targets[i], std::move(copy)});
+        } else {
+            cluster::set_entry_counts(entry, targets[i] == home);
+            queue_.push_back({targets[i], std::move(entry)});
+        }
     }
-    cv_.notify_one();
+    // The publisher waits for the first entry, or lingers for a round to fill: wake it only then.
+    if (was_empty || queue_.size() >= fill_entries) cv_.notify_one();
 }
 
 void cluster_intake::publish_loop() {
-    std::vector<cluster::outgoing_mention> batch;
+    std::vector<cluster::batch_entry> taken;
+    std::vector<cluster::outgoing_mention> batch;   // the round's messages, until each is stored
+    std::vector<std::size_t> entries;               // batch[i]'s entries
     bool failing = false;
+    const std::size_t max_bytes = std::min(message_bytes, stream_->max_payload());
     for (;;) {
+        taken.clear();
         {
             std::unique_lock lock(m_);
             cv_.wait(lock, [this] { return stop_ || !queue_.empty(); });
             if (stop_ && (!drain_ || queue_.empty())) return;
-            while (!queue_.empty() && batch.size() < 512) {
-                batch.push_back(std::move(queue_.front()));
+            // A few milliseconds for the round to fill: fewer, larger messages.
+            if (!stop_ && queue_.size() < fill_entries)
+                cv_.wait_for(lock, linger, [this] { return stop_ || queue_.size() >= fill_entries; });
+            while (!queue_.empty() && taken.size() < round_entries) {
+                taken.push_back(std::move(queue_.front()));
                 queue_.pop_front();
             }
         }
-        // Until every message of the batch is stored: a mention the front took is not lost to
-        // a leader election or a reconnect. Settled as a whole, so settled() never passes a
-        // message still being retried.
-        const auto taken = batch.size();
+        const auto round_size = taken.size();
+        room_.notify_all();
+        std::size_t too_large = 0;
+        auto packed = cluster::pack_batches(taken, max_bytes, too_large);
+        if (too_large > 0) {
+            dropped_.fetch_add(static_cast<long>(too_large));
+            core::log_error("cluster: " + std::to_string(too_large) + " mention(s) larger than a stream message (" +
+                            std::to_string(max_bytes) + " bytes) dropped");
+        }
+        batch.clear();
+        entries.clear();
+        for (auto& b : packed) {
+            batch.push_back({b.partition, cluster::batch_id(front_, next_batch_++), std::move(b.payload)});
+            entries.push_back(b.mentions);
+        }
+        // Until every message of the round is stored: a mention the front took is not lost to
+        // a leader election or a reconnect. The same id and bytes each time, so a message stored
+        // with its acknowledgement lost is dropped as a duplicate. Settled as a whole, so settled()
+        // never passes a message still being retried.
         while (!batch.empty()) {
             auto results = stream_->publish_batch(batch);
             std::vector<cluster::outgoing_mention> again;
+            std::vector<std::size_t> again_entries;
             std::string error;
             for (std::size_t i = 0; i < batch.size(); ++i) {
                 if (results[i].result == cluster::publish_result::outcome::failed) {
                     error = results[i].error;
                     again.push_back(std::move(batch[i]));
+                    again_entries.push_back(entries[i]);
                 } else {
-                    published_.fetch_add(1);
+                    published_.fetch_add(static_cast<long>(entries[i]));
                 }
             }
             batch = std::move(again);
+            entries = std::move(again_entries);
             if (batch.empty()) {
                 if (failing) core::log_info("cluster: publishing mentions again");
                 failing = false;
+                std::lock_guard lock(m_);
+                failing_ = false;
                 break;
             }
-            publish_failures_.fetch_add(static_cast<long>(batch.size()));
+            long failed = 0;
+            for (auto n : entries) failed += static_cast<long>(n);
+            publish_failures_.fetch_add(failed);
             if (!failing) core::log_warning("cluster: publishing mentions failed (" + error + "); retrying");
             failing = true;
             std::unique_lock lock(m_);
+            failing_ = true;
+            room_.notify_all();
             if (cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_ && !drain_; })) return;
         }
-        settled_.fetch_add(taken);
+        settled_.fetch_add(round_size);
         // Whoever waits in stop() for an empty queue learns of it here.
         cv_.notify_all();
     }
 }
 
 void cluster_intake::consume_loop() {
-    struct bound {
-        std::unique_ptr<cluster::partition_consumer> consumer;
+    // One thread per owned partition, each blocked in its own fetch: a mention for a quiet
+    // partition is taken up as it arrives instead of when one thread's round reaches it, and one
+    // partition's state write does not hold up the others' batches.
+    struct worker {
         std::uint64_t epoch = 0;
+        std::shared_ptr<std::atomic<bool>> stop = std::make_shared<std::atomic<bool>>(false);
+        std::shared_ptr<std::atomic<bool>> done = std::make_shared<std::atomic<bool>>(false);
+        std::thread thread;
     };
-    std::map<int, bound> consumers;
-    std::string error, last_error;
+    std::map<int, worker> workers;
     auto& leases = keeper_.leases();
     while (!consumer_stop_) {
         const auto owned = leases.owned(cluster::mono_clock::now());
-        // A partition no longer ours: its consumer goes, its unprocessed messages go to the next owner.
-        std::erase_if(consumers, [&](const auto& c) {
-            return std::find(owned.begin(), owned.end(), c.first) == owned.end();
-        });
-        std::vector<std::pair<int, partition_owner::resume>> ready;
-        for (int p : owned)
-            if (auto r = owner_.resume_point(p)) ready.emplace_back(p, *r);
-        if (ready.empty()) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(20));
-            continue;
-        }
-        // Short waits: one thread serves every owned partition in turn.
-        const auto wait = std::chrono::milliseconds(std::max<long>(5, 100 / static_cast<long>(ready.size())));
-        for (const auto& [p, at] : ready) {
-            if (consumer_stop_) break;
-            if (!leases.may_send(p, cluster::mono_clock::now(), at.epoch)) continue;
-            auto& c = consumers[p];
-            if (!c.consumer || c.epoch != at.epoch) {
-                // Adopted under this epoch: a consumer made anew, from the state's sequence on.
-                c.consumer.reset();
-                c.consumer = cluster::partition_consumer::open(keeper_.connection(), stream_->settings(), p, error, at.after);
-                if (!c.consumer) {
-                    if (error != last_error) core::log_warning("cluster: partition " + std::to_string(p) + ": " + error);
-                    last_error = error;
-                    consumers.erase(p);
-                    std::this_thread::sleep_for(wait);
-                    continue;
-                }
-                c.epoch = at.epoch;
-            }
-            // Shared with the executor's job, which may outlive this loop at shutdown.
-            auto batch = std::make_shared<std::vector<cluster::stream_message>>();
-            if (!c.consumer->fetch(*batch, 256, wait, error)) {
-                if (error != last_error) core::log_warning("cluster: partition " + std::to_string(p) + ": " + error);
-                last_error = error;
-                // A fetch can fail at once (NATS reconnecting): no spinning until the lease lapses.
-                consumers.erase(p);
-                std::this_thread::sleep_for(wait);
+        for (auto it = workers.begin(); it != workers.end();) {
+            auto& w = it->second;
+            if (*w.done) {
+                w.thread.join();
+                it = workers.erase(it);
                 continue;
             }
-            if (batch->empty()) continue;
-            // Processed on the runtime's thread; the promise is kept once the partition's state
-            // naming the batch is written (after the step writer's commit, which
-            // frames_arriving() posted ahead of the state write).
-            auto processed = std::make_shared<std::promise<bool>>();
-            auto result = processed->get_future();
-            ex_.post([this, p = p, e = at.epoch, batch, processed] {
-                process_batch(p, e, *batch, [processed](bool ok) { processed->set_value(ok); });
-            });
-            // The executor may be stopping (shutdown): never wait for it forever.
-            while (result.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready)
-                if (consumer_stop_) return;
-            if (result.get() && leases.may_send(p, cluster::mono_clock::now(), at.epoch)) c.consumer->ack(batch->back());
+            const auto at = owner_.resume_point(it->first);
+            if (std::find(owned.begin(), owned.end(), it->first) == owned.end() || !at || at->epoch != w.epoch)
+                *w.stop = true;   // lost or adopted again: it ends after its fetch, the next starts then
+            ++it;
         }
+        for (int p : owned) {
+            if (workers.count(p)) continue;
+            const auto at = owner_.resume_point(p);
+            if (!at) continue;
+            auto& w = workers[p];
+            w.epoch = at->epoch;
+            w.thread = std::thread([this, p, e = at->epoch, stop = w.stop, done = w.done] {
+                consume_partition(p, e, *stop);
+                *done = true;
+            });
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    for (auto& [p, w] : workers) *w.stop = true;
+    for (auto& [p, w] : workers) w.thread.join();
+}
+
+void cluster_intake::consume_partition(int p, std::uint64_t epoch, const std::atomic<bool>& stop) {
+    auto& lag = lag_[static_cast<std::size_t>(p)];
+    // Whichever way this consumer ends, it no longer tells how far this replica is behind.
+    struct lag_reset {
+        std::atomic<std::uint64_t>& lag;
+        ~lag_reset() { lag = 0; }
+    } reset_at_end{lag};
+    auto& leases = keeper_.leases();
+    std::unique_ptr<cluster::partition_consumer> consumer;
+    std::uint64_t made = 0;
+    std::string error, last_error;
+    const auto wait = std::chrono::milliseconds(200);
+    auto backoff = wait;
+    auto complain = [&] {
+        if (error != last_error) core::log_warning("cluster: partition " + std::to_string(p) + ": " + error);
+        last_error = error;
+    };
+    while (!stop && !consumer_stop_) {
+        if (!leases.may_send(p, cluster::mono_clock::now(), epoch)) return;
+        const auto at = owner_.resume_point(p);
+        if (!at || at->epoch != epoch) return;
+        if (!consumer) {
+            // Made anew from where the state says: the recent ids' messages first (read back,
+            // not processed), then what follows the last processed one.
+            const std::uint64_t start = at->from > 0 && at->from <= at->after ? at->from : at->after + 1;
+            consumer = cluster::partition_consumer::open(keeper_.connection(), stream_->settings(), p, error, start - 1);
+            if (!consumer) {
+                complain();
+                // Backing off while JetStream's API does not answer (a node died, a leader is
+                // being elected): every owned partition's thread retries, and requests piling
+                // up kept it busy for longer.
+                std::this_thread::sleep_for(backoff);
+                backoff = std::min(backoff * 2, std::chrono::milliseconds(3200));
+                continue;
+            }
+            backoff = wait;
+            made = made_.fetch_add(1) + 1;
+        }
+        // Shared with the executor's job, which may outlive this thread at shutdown. One message
+        // waited for, then as many as were stored behind it: a fetch of more than are there waits
+        // for all of them (or the whole wait), and a no-wait fetch that finds none waits too.
+        auto batch = std::make_shared<std::vector<cluster::stream_message>>();
+        bool fetched = consumer->fetch(*batch, 1, wait, error);
+        if (fetched && !batch->empty() && batch->back().pending > 0)
+            fetched = consumer->fetch(*batch, static_cast<int>(std::min<std::uint64_t>(batch->back().pending, 63)), wait, error);
+        if (!fetched) {
+            complain();
+            // A fetch can fail at once (NATS reconnecting): no spinning until the lease lapses. A
+            // consumer made again starts after what was processed.
+            consumer.reset();
+            std::this_thread::sleep_for(wait);
+            continue;
+        }
+        lag = batch->empty() ? 0 : batch->back().pending;
+        if (batch->empty()) continue;
+        // Processed on the runtime's thread; the promise is kept once the partition's state
+        // naming the batch is written (after the step writer's commit, which
+        // frames_arriving() posted ahead of the state write).
+        auto processed = std::make_shared<std::promise<bool>>();
+        auto result = processed->get_future();
+        ex_.post([this, p, epoch, made, batch, processed] {
+            process_batch(p, epoch, made, *batch, [processed](bool ok) { processed->set_value(ok); });
+        });
+        // The executor may be stopping (shutdown): never wait for it forever.
+        while (result.wait_for(std::chrono::milliseconds(100)) != std::future_status::ready)
+            if (consumer_stop_) return;
+        if (result.get() && leases.may_send(p, cluster::mono_clock::now(), epoch)) consumer->ack(batch->back());
     }
 }
 
-void cluster_intake::process_batch(int p, std::uint64_t epoch, const std::vector<cluster::stream_message>& batch,
-                                   std::function<void(bool)> done) {
+void cluster_intake::process_batch(int p, std::uint64_t epoch, std::uint64_t made,
+                                   const std::vector<cluster::stream_message>& batch, std::function<void(bool)> done) {
     const auto stored = owner_.last_processed(p, epoch);
     if (!stored || !keeper_.leases().may_send(p, cluster::mono_clock::now(), epoch)) {
+        // The window of this epoch is of no use any more; a later epoch's (the partition adopted
+        // again while this batch waited) stays.
+        if (auto it = windows_.find(p); it != windows_.end() && it->second->epoch == epoch) windows_.erase(it);
         done(false);
         return;
+    }
+    auto& w = windows_[p];
+    if (!w || w->epoch != epoch || w->made != made) {
+        // A consumer made anew starts with the messages holding the recent ids: read them again.
+        w = std::make_unique<window>();
+        w->epoch = epoch;
+        w->made = made;
     }
     events_.frames_arriving();
     const auto filter = [this, p](std::size_t rule, std::string_view key) {
@@ -259,25 +400,50 @@ void cluster_intake::process_batch(int p, std::uint64_t epoch, const std::vector
     std::uint64_t last = *stored;
     const std::uint64_t processed_before = last;
     for (const auto& msg : batch) {
-        // Processed already, by this owner or a predecessor (the state says so): skipped.
-        if (already_processed(last, msg.sequence)) continue;
-        last = msg.sequence;
-        bool counts = false;
-        if (!decode_stream_mention(msg.payload, decoded_, counts)) {
-            core::log_warning("cluster: partition " + std::to_string(p) + ": message " + std::to_string(msg.sequence) +
-                              " is not a mention; skipped");
+        // Processed already, by this owner or a predecessor (the state says so): only its ids are
+        // read, into the window.
+        const bool replay = already_processed(last, msg.sequence);
+        const auto entries = cluster::count_batch(msg.payload);
+        if (!entries) {
+            // Not from a front of this build: nothing of it is acted on, and it is not read again.
+            if (!replay) {
+                core::log_warning("cluster: partition " + std::to_string(p) + ": message " +
+                                  std::to_string(msg.sequence) + " is not a batch of mentions; skipped");
+                last = msg.sequence;
+            }
             continue;
         }
-        det_.pipe->process(decoded_, clock_.now(), det_.step, filter);
-        consumed_.fetch_add(1);
-        if (counts) ++counted;
-        if (!det_.step.empty()) events_.stepped(clock_.monotonic());
+        cluster::batch_reader reader(msg.payload);
+        bool counts = false;
+        while (reader.next(decoded_, counts)) {
+            if (!w->ids.first_time(decoded_.source, decoded_.id)) {
+                if (!replay) duplicates_.fetch_add(1);
+                continue;
+            }
+            if (replay) continue;
+            // The front's sources took only UTF-8, and what the pipeline keeps as evidence is shown
+            // and written as JSON: bytes from the stream are held to the same.
+            const auto& d = decoded_;
+            if (!(text::is_valid_utf8(d.text) && text::is_valid_utf8(d.id) && text::is_valid_utf8(d.source) &&
+                  text::is_valid_utf8(d.author) && text::is_valid_utf8(d.network) && text::is_valid_utf8(d.lang) &&
+                  text::is_valid_utf8(d.url))) {
+                core::log_warning("cluster: partition " + std::to_string(p) + ": message " +
+                                  std::to_string(msg.sequence) + " holds a mention that is not UTF-8; skipped");
+                continue;
+            }
+            det_.pipe->process(decoded_, clock_.now(), det_.step, filter);
+            consumed_.fetch_add(1);
+            if (counts) ++counted;
+            if (!det_.step.empty()) events_.stepped(clock_.monotonic());
+        }
+        w->ids.message_done(msg.sequence, *entries);
+        if (!replay) last = msg.sequence;
     }
     if (last == processed_before) {
         done(true);   // all seen before: nothing to write, the acknowledgement may go
         return;
     }
-    owner_.batch_processed(p, epoch, last, counted, std::move(done));
+    owner_.batch_processed(p, epoch, last, counted, w->ids.from(), std::move(done));
 }
 
 cluster_intake_status cluster_intake::status() const {
@@ -290,6 +456,8 @@ cluster_intake_status cluster_intake::status() const {
     s.publish_failures = publish_failures_.load();
     s.dropped = dropped_.load();
     s.consumed = consumed_.load();
+    s.duplicates = duplicates_.load();
+    for (int p = 0; p < partitions_; ++p) s.stream_lag.push_back(lag_[static_cast<std::size_t>(p)].load());
     return s;
 }
 

@@ -50,7 +50,8 @@ std::unique_ptr<cluster_node> cluster_node::open(const cluster::cluster_settings
                    std::to_string(node->keeper_->connection().max_payload()) +
                    " bytes (max_payload): each partition's state (its incidents, outbox records, silences and "
                    "detector windows) must fit in one, or the partition sends nothing until it does");
-    node->intake_ = cluster_intake::open(*node->keeper_, settings.leases.partitions, det, clock, ex, events, *node, error);
+    node->intake_ = cluster_intake::open(*node->keeper_, settings.name, settings.leases.partitions, det, clock, ex, events,
+                                         *node, error);
     if (!node->intake_) return nullptr;
     // What the database holds of partitions from an earlier run is not this replica's to act on:
     // each partition's state is the one in JetStream, adopted with its lease.
@@ -147,7 +148,10 @@ cluster::replica_figures cluster_node::figures() const {
         f.published = is.published;
         f.publish_failures = is.publish_failures;
         f.publish_dropped = is.dropped;
+        f.duplicates = is.duplicates;
+        f.stream_lag = is.stream_lag;
     }
+    f.takeovers = takeovers_.load();
     const auto sizes = state_sizes();
     f.max_payload_bytes = static_cast<double>(sizes.max_payload);
     f.state_largest_bytes = static_cast<double>(sizes.largest);
@@ -218,6 +222,7 @@ void cluster_node::adopt(int p, std::uint64_t epoch, partition_state st, bool fr
     run.next_sequence = std::max<std::uint64_t>(1, st.next_sequence);
     run.last_stream_sequence = st.last_stream_sequence;
     run.counted = st.counted;
+    run.window_from = st.window_from;
     for (auto& [rule, bytes] : st.detectors) {
         const auto i = pipe.rule_index(rule);
         if (i >= pipe.rules().size()) continue;
@@ -247,10 +252,11 @@ void cluster_node::adopt(int p, std::uint64_t epoch, partition_state st, bool fr
     run.at = phase::ready;
     {
         std::lock_guard lock(resume_m_);
-        resume_[p] = resume{epoch, run.last_stream_sequence};
+        resume_[p] = resume{epoch, run.last_stream_sequence, run.window_from};
     }
     // Written back under this epoch at once: from now on a stale owner's write is refused.
     mark_dirty(p);
+    if (!fresh) takeovers_.fetch_add(1);
     core::log_info("cluster: partition " + std::to_string(p) + (fresh ? " taken (no state yet)" : " taken over") + ": " +
                    std::to_string(ids.size()) + " incident(s), " + std::to_string(pending) +
                    " pending action(s), stream from " + std::to_string(run.last_stream_sequence + 1));
@@ -309,6 +315,7 @@ partition_state cluster_node::snapshot(int p) const {
     st.next_sequence = run.next_sequence;
     st.last_stream_sequence = run.last_stream_sequence;
     st.counted = run.counted;
+    st.window_from = run.window_from;
     for (const auto& inc : pipe.incidents().incidents()) {
         if (partition_of_id(inc.id) != p) continue;
         st.incidents.push_back(inc);
@@ -497,7 +504,7 @@ std::optional<std::uint64_t> cluster_node::last_processed(int p, std::uint64_t e
 }
 
 void cluster_node::batch_processed(int p, std::uint64_t epoch, std::uint64_t last, std::uint64_t counted,
-                                   std::function<void(bool)> done) {
+                                   std::uint64_t window_from, std::function<void(bool)> done) {
     auto& run = parts_[static_cast<std::size_t>(p)];
     if (run.at != phase::ready || run.epoch != epoch) {
         done(false);
@@ -505,12 +512,15 @@ void cluster_node::batch_processed(int p, std::uint64_t epoch, std::uint64_t las
     }
     run.last_stream_sequence = std::max(run.last_stream_sequence, last);
     run.counted += counted;
+    run.window_from = window_from;
     {
-        // A consumer made again while this epoch lasts (a fetch failed) starts after what was
-        // processed, not after what the adopted state said.
+        // A consumer made again while this epoch lasts (a fetch failed) starts where the recent
+        // ids are now, not where the adopted state said.
         std::lock_guard lock(resume_m_);
-        if (auto it = resume_.find(p); it != resume_.end() && it->second.epoch == epoch)
+        if (auto it = resume_.find(p); it != resume_.end() && it->second.epoch == epoch) {
             it->second.after = run.last_stream_sequence;
+            it->second.from = run.window_from;
+        }
     }
     mark_dirty(p);
     run.waiting.push_back(waiter{run.gen + 1, std::move(done), counted});

@@ -15,7 +15,9 @@
 //   is checked with the destination first, as after a crash), silences and detector windows too.
 //   The adopted state is written back at once under the new epoch, so a stale owner's write
 //   (compare-and-set on the old revision) is refused from then on. Only then does the intake
-//   consume the partition, from the stored last stream sequence + 1 on a consumer made anew.
+//   consume the partition, on a consumer made anew: from the state's `window_from` (messages up
+//   to the stored last stream sequence are read back into the partition's recent mention ids, not
+//   processed; cluster_intake.hpp), then from the stored sequence + 1.
 // - While owned: after each step's commit the partition's state is written whole (coalesced: at
 //   most one write in flight per partition, the newest state wins). A batch of the stream is
 //   acknowledged and counted (crisisd_mentions_processed_total) once the state naming its last
@@ -35,6 +37,7 @@
 //
 // Thread-safety: everything on the runtime's thread (the executor's), except what the lease,
 // state and intake threads and the blocking executor run inside; resume_point() is thread-safe.
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -132,7 +135,7 @@ public:
     std::optional<resume> resume_point(int p) const override;
     std::optional<std::uint64_t> last_processed(int p, std::uint64_t epoch) const override;
     void batch_processed(int p, std::uint64_t epoch, std::uint64_t last, std::uint64_t counted,
-                         std::function<void(bool)> done) override;
+                         std::uint64_t window_from, std::function<void(bool)> done) override;
 
 private:
     cluster_node(std::unique_ptr<lease_keeper> keeper, const cluster::cluster_settings& settings, detection& det,
@@ -151,6 +154,7 @@ private:
         std::uint64_t next_sequence = 1;
         std::uint64_t last_stream_sequence = 0;
         std::uint64_t counted = 0;   // in the state (written or about to be)
+        std::uint64_t window_from = 0;
         std::uint64_t gen = 0;       // snapshots made under this epoch
         std::uint64_t written = 0;   // the newest of them the bucket acknowledged
         bool dirty = false;
@@ -215,6 +219,7 @@ private:
     std::map<int, std::size_t> value_bytes_;   // owned partitions' last value
     std::set<int> too_large_;                  // owned partitions whose last value the servers refused
     long compacted_writes_ = 0;
+    std::atomic<long> takeovers_{0};   // partitions adopted with an earlier owner's state (for /metrics)
     std::thread state_thread_;
 };
 

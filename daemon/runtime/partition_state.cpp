@@ -76,6 +76,7 @@ std::string encode_partition_state(const partition_state& s) {
     o["next_sequence"] = s.next_sequence;
     o["last_stream_sequence"] = s.last_stream_sequence;
     o["counted"] = s.counted;
+    if (s.window_from > 0) o["window_from"] = s.window_from;
     json::array incs;
     // The codec's snapshot, embedded as a string: its bytes are the ones the state database
     // keeps, so both stores read one form.
@@ -176,6 +177,7 @@ std::optional<partition_state> decode_partition_state(std::string_view text) {
     s.next_sequence = std::max<std::uint64_t>(1, u64(o, "next_sequence"));
     s.last_stream_sequence = u64(o, "last_stream_sequence");
     s.counted = u64(o, "counted");
+    s.window_from = u64(o, "window_from");
     if (const auto* a = o.if_contains("incidents"); a && a->is_array()) {
         for (const auto& e : a->get_array()) {
             if (!e.is_string()) return std::nullopt;

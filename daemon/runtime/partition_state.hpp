@@ -30,6 +30,9 @@ struct partition_state {
     std::uint64_t next_sequence = 1;         // the next incident's sequence (id = seq * 10000 + p)
     std::uint64_t last_stream_sequence = 0;  // every message of the partition up to it is processed
     std::uint64_t counted = 0;               // mentions counted on this partition, by every owner
+    // The stream sequence from which the partition's messages hold its recent mention ids (the
+    // next owner reads them back to drop a mention sent twice; runtime/cluster_intake.hpp); 0: none.
+    std::uint64_t window_from = 0;
     std::vector<incident::incident> incidents;
     std::vector<state::record> records;      // the outbox records of those incidents
     std::vector<state::silence> silences;

@@ -94,4 +94,22 @@ void periodic_notice::stop() {
     impl_->timer.cancel();
 }
 
+supervision::supervision(boost::asio::any_io_executor ex, notifier& n, std::function<std::string()> status_line) {
+    if (auto period = n.watchdog_period()) {
+        watchdog_.emplace(ex, n, *period, [] { return std::string("WATCHDOG=1"); });
+        watchdog_->start();
+    }
+    if (n.enabled())
+        status_.emplace(ex, n, std::chrono::seconds(10), [line = std::move(status_line)] { return "STATUS=" + line(); });
+}
+
+void supervision::start() {
+    if (status_) status_->start();
+}
+
+void supervision::stop() {
+    if (watchdog_) watchdog_->stop();
+    if (status_) status_->stop();
+}
+
 }  // namespace crisisd::service

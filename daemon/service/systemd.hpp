@@ -66,6 +66,20 @@ private:
     std::shared_ptr<impl> impl_;
 };
 
+// What a running service repeats from its event loop: WATCHDOG=1 from construction when systemd
+// asked for a watchdog (a loop that wedges stops the pings, and systemd restarts the service,
+// which a separate thread would never notice), and from start() the status line
+// (`systemctl status`: STATUS= what `status_line` returns) every 10 s. Both end at stop().
+class supervision {
+public:
+    supervision(boost::asio::any_io_executor ex, notifier& n, std::function<std::string()> status_line);
+    void start();
+    void stop();
+
+private:
+    std::optional<periodic_notice> watchdog_, status_;
+};
+
 // Microseconds of CLOCK_MONOTONIC, as systemd's MONOTONIC_USEC expects.
 std::uint64_t monotonic_usec();
 

@@ -13,6 +13,11 @@
 using namespace std::chrono;
 using namespace crisisd;
 
+// A message id per (source, mention, partition), as a front's batch ids are unique per message.
+static std::string msg_id(const std::string& source, const std::string& id, int partition) {
+    return crisisd::cluster::batch_id(source + ":" + id, static_cast<std::uint64_t>(partition));
+}
+
 int main(int argc, char** argv) {
     int count = 50000, batch_size = 1000;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -49,7 +54,7 @@ int main(int argc, char** argv) {
                           R"(again and nobody at the support line knows anything, this is the second time this week"})";
     auto mention = [&](int i) {
         int p = cluster::partition_of("isp-outage", "key-" + std::to_string(i % 997), 16);
-        return cluster::outgoing_mention{p, cluster::message_id("ingest", "m-" + std::to_string(i), p), payload};
+        return cluster::outgoing_mention{p, msg_id("ingest", "m-" + std::to_string(i), p), payload};
     };
 
     int sync_count = std::max(1, count / 20);

@@ -216,6 +216,10 @@ TEST_F(cluster_replicas, when_the_keys_owner_is_killed_a_survivor_takes_its_part
     EXPECT_EQ(survivors_total("crisisd_incidents_opened_total{rule=\"acme-outage\"}"), 1);
     EXPECT_EQ(pages(), 1u);
     EXPECT_EQ(lines_in(owner.folder / "pages.jsonl"), 0u) << dead;
+    // /metrics tells ops a failover happened and that the new owner is not behind its stream.
+    EXPECT_GE(survivors_total("crisisd_cluster_takeovers_total"), 1);
+    const std::string lag = "crisisd_cluster_stream_lag{partition=\"" + std::to_string(key_partition()) + "\"}";
+    ASSERT_TRUE(wait_until([&] { return figure(s1, lag) == 0 && figure(s2, lag) == 0; }, 10s)) << logs();
 }
 
 // Fencing of a returning owner: the key's owner opens the incident and pages, then freezes

@@ -11,6 +11,11 @@ namespace {
 
 using namespace std::chrono_literals;
 
+// A message id per (source, mention, partition), as a front's batch ids are unique per message.
+std::string msg_id(const std::string& source, const std::string& id, int partition) {
+    return crisisd::cluster::batch_id(source + ":" + id, static_cast<std::uint64_t>(partition));
+}
+
 cluster::stream_settings test_stream() {
     cluster::stream_settings s;
     s.name = "mentions";
@@ -74,7 +79,7 @@ protected:
 TEST_F(cluster_stream, a_duplicate_publish_is_dropped) {
     using outcome = cluster::publish_result::outcome;
     int p = cluster::partition_of("isp-outage", "acme", 16);
-    auto id = cluster::message_id("mastodon", "m-1", p);
+    auto id = msg_id("mastodon", "m-1", p);
     auto first = stream->publish(p, id, R"({"text":"down again"})");
     ASSERT_EQ(first.result, outcome::stored) << first.error;
     // The same mention again (a second replica received it too, or a retried publish).
@@ -83,8 +88,8 @@ TEST_F(cluster_stream, a_duplicate_publish_is_dropped) {
     EXPECT_EQ(again.sequence, first.sequence);
     // Another partition's message and then a different mention on this one.
     int other = (p + 1) % 16;
-    ASSERT_EQ(stream->publish(other, cluster::message_id("mastodon", "m-1", other), "{}").result, outcome::stored);
-    auto next = cluster::message_id("mastodon", "m-2", p);
+    ASSERT_EQ(stream->publish(other, msg_id("mastodon", "m-1", other), "{}").result, outcome::stored);
+    auto next = msg_id("mastodon", "m-2", p);
     ASSERT_EQ(stream->publish(p, next, R"({"text":"still down"})").result, outcome::stored);
 
     // A partition is delivered in order: had the duplicate been stored, it would come between.
@@ -101,7 +106,7 @@ TEST_F(cluster_stream, a_duplicate_publish_is_dropped) {
 TEST_F(cluster_stream, the_next_owner_resumes_after_the_last_acknowledged_message) {
     const int p = 7;
     for (int i = 1; i <= 5; ++i)
-        ASSERT_EQ(stream->publish(p, cluster::message_id("ingest", "m-" + std::to_string(i), p), std::to_string(i)).result,
+        ASSERT_EQ(stream->publish(p, msg_id("ingest", "m-" + std::to_string(i), p), std::to_string(i)).result,
                   cluster::publish_result::outcome::stored);
     {
         auto old_owner = consumer(*conn, p);
@@ -118,7 +123,7 @@ TEST_F(cluster_stream, the_next_owner_resumes_after_the_last_acknowledged_messag
     ASSERT_TRUE(other_conn);
     auto new_owner = consumer(*other_conn, p);
     ASSERT_TRUE(new_owner);
-    auto got = fetch_through(*new_owner, cluster::message_id("ingest", "m-5", p));
+    auto got = fetch_through(*new_owner, msg_id("ingest", "m-5", p));
     ASSERT_EQ(got.size(), 2u);
     EXPECT_EQ(got[0].payload, "4");
     EXPECT_EQ(got[1].payload, "5");
@@ -132,7 +137,7 @@ TEST_F(cluster_stream, a_pipelined_batch_keeps_each_results_place_and_drops_its_
     for (int i = 0; i < 100; ++i) {
         int p = cluster::partition_of("rule", "key-" + std::to_string(i), 16);
         ++per_partition[static_cast<std::size_t>(p)];
-        batch.push_back({p, cluster::message_id("ingest", "m-" + std::to_string(i), p), std::to_string(i)});
+        batch.push_back({p, msg_id("ingest", "m-" + std::to_string(i), p), std::to_string(i)});
     }
     for (int i = 0; i < 10; ++i) batch.push_back(batch[static_cast<std::size_t>(i * 7)]);
     auto results = stream->publish_batch(batch);

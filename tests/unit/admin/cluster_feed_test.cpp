@@ -193,7 +193,7 @@ public:
     std::vector<peer> members{{"replica-a", "http://127.0.0.1:1"}};
     std::string self_name() override { return "replica-b"; }
     std::vector<peer> peers() override { return members; }
-    incident_route route(std::uint64_t) override { return {incident_route::kind::nobody, {}, 0, true}; }
+    incident_route route(std::uint64_t) override { return {incident_route::kind::nobody, {}, 0}; }
     void publish_feed(std::string message) override { published.push_back(std::move(message)); }
     std::size_t count(std::string_view kind) const {
         std::size_t n = 0;

@@ -48,11 +48,10 @@ TEST(partition_of, uses_every_bit_of_the_bytes_not_only_the_low_ones) {
     EXPECT_GT(count[1], 5);
 }
 
-TEST(message_id, names_source_mention_and_partition_without_control_characters) {
-    EXPECT_EQ(message_id("mastodon", "109876", 3), "mastodon:109876:3");
-    EXPECT_EQ(message_id("ingest", "a\r\nb", 0), "ingest:a??b:0");
-    // One mention matched on two partitions is two messages, not a duplicate.
-    EXPECT_NE(message_id("s", "m", 1), message_id("s", "m", 2));
+TEST(batch_id, names_the_front_and_the_batch_without_control_characters) {
+    EXPECT_EQ(batch_id("replica-a.0123abcd", 42), "replica-a.0123abcd:42");
+    EXPECT_EQ(batch_id("a\r\nb", 0), "a??b:0");
+    EXPECT_NE(batch_id("f", 1), batch_id("f", 2));
 }
 
 }  // namespace

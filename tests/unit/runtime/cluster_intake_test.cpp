@@ -1,53 +1,40 @@
-// The partitioned intake's message payload (issue 15): what the front publishes is what the
-// partition's owner observes.
+// What a partition's owner remembers of the mentions it processed (issue 15): a mention sent
+// twice is dropped, and the stream sequence from which the last `keep` mentions can be read back
+// moves on only as far as still holds them.
 #include "runtime/cluster_intake.hpp"
 
 #include <gtest/gtest.h>
 
 using namespace crisisd;
 
-TEST(cluster_intake, a_stream_mention_round_trips_with_its_counting_flag) {
-    core::mention m;
-    m.id = "m1";
-    m.text = "<p>acme \"down\"\n</p>";
-    m.source = "ingest";
-    m.network = "mastodon";
-    m.author = "@a";
-    m.lang = "en";
-    m.url = "https://example.org/1";
-    m.created_at = core::timestamp(core::duration(1'733'000'000'123'456));
-    m.html = true;
-    m.author_vouched = true;
-    core::mention back;
-    bool counts = false;
-    ASSERT_TRUE(runtime::decode_stream_mention(runtime::encode_stream_mention(m, true), back, counts));
-    EXPECT_TRUE(counts);
-    EXPECT_EQ(back.id, m.id);
-    EXPECT_EQ(back.text, m.text);
-    EXPECT_EQ(back.source, m.source);
-    EXPECT_EQ(back.network, m.network);
-    EXPECT_EQ(back.author, m.author);
-    EXPECT_EQ(back.lang, m.lang);
-    EXPECT_EQ(back.url, m.url);
-    EXPECT_EQ(back.created_at, m.created_at);
-    EXPECT_TRUE(back.html);
-    EXPECT_TRUE(back.author_vouched);
-
-    m.html = false;
-    m.author_vouched = false;
-    m.created_at.reset();
-    ASSERT_TRUE(runtime::decode_stream_mention(runtime::encode_stream_mention(m, false), back, counts));
-    EXPECT_FALSE(counts);
-    EXPECT_FALSE(back.html);
-    EXPECT_FALSE(back.author_vouched);
-    EXPECT_FALSE(back.created_at.has_value());
+TEST(recent_mentions, a_mention_seen_before_is_dropped_by_its_source_and_id) {
+    runtime::recent_mentions r(8);
+    EXPECT_TRUE(r.first_time("ingest", "m1"));
+    EXPECT_FALSE(r.first_time("ingest", "m1"));
+    EXPECT_TRUE(r.first_time("other", "m1"));   // another source's mention 1
+    // ("a", "b:c") and ("a:b", "c") are different mentions.
+    EXPECT_TRUE(r.first_time("a", "bc"));
+    EXPECT_TRUE(r.first_time("ab", "c"));
 }
 
-TEST(cluster_intake, a_payload_that_is_not_a_mention_is_refused) {
-    core::mention back;
-    bool counts = true;
-    EXPECT_FALSE(runtime::decode_stream_mention("not json", back, counts));
-    EXPECT_FALSE(runtime::decode_stream_mention("[1,2]", back, counts));
-    EXPECT_FALSE(runtime::decode_stream_mention(R"({"text":"no id or source"})", back, counts));
-    EXPECT_FALSE(counts);
+TEST(recent_mentions, the_window_starts_at_the_oldest_message_still_needed) {
+    runtime::recent_mentions r(10);
+    EXPECT_EQ(r.from(), 0u);
+    r.message_done(5, 4);
+    r.message_done(9, 4);
+    EXPECT_EQ(r.from(), 5u);   // 8 entries: all are needed
+    r.message_done(12, 4);
+    EXPECT_EQ(r.from(), 5u);   // 12, but without message 5 only 8
+    r.message_done(20, 2);
+    EXPECT_EQ(r.from(), 9u);   // 9, 12 and 20 hold 10
+    r.message_done(21, 30);
+    EXPECT_EQ(r.from(), 21u);  // one message holds more than the window
+}
+
+TEST(recent_mentions, ids_are_kept_for_as_many_mentions_as_the_window_covers) {
+    runtime::recent_mentions r(100);
+    for (int i = 0; i < 100; ++i) ASSERT_TRUE(r.first_time("ingest", "m" + std::to_string(i)));
+    for (int i = 100; i < 200; ++i) ASSERT_TRUE(r.first_time("ingest", "m" + std::to_string(i)));
+    // The last 100 (and more, up to twice the window) are still known.
+    for (int i = 100; i < 200; ++i) EXPECT_FALSE(r.first_time("ingest", "m" + std::to_string(i))) << i;
 }

@@ -18,6 +18,7 @@ partition_state sample() {
     s.next_sequence = 13;
     s.last_stream_sequence = 98765;
     s.counted = 321;
+    s.window_from = 98001;
     incident::incident inc;
     inc.id = 120007;
     inc.rule = "acme-outage";
@@ -63,6 +64,7 @@ TEST(partition_state, round_trips_every_field) {
     EXPECT_EQ(out->next_sequence, 13u);
     EXPECT_EQ(out->last_stream_sequence, 98765u);
     EXPECT_EQ(out->counted, 321u);
+    EXPECT_EQ(out->window_from, 98001u);
     ASSERT_EQ(out->incidents.size(), 1u);
     EXPECT_EQ(out->incidents[0].id, 120007u);
     ASSERT_EQ(out->incidents[0].steps.size(), 1u);
@@ -97,6 +99,7 @@ TEST(partition_state, anything_unreadable_refuses_the_whole_state) {
     ASSERT_TRUE(empty.has_value());
     EXPECT_EQ(empty->next_sequence, 1u);
     EXPECT_EQ(empty->last_stream_sequence, 0u);
+    EXPECT_EQ(empty->window_from, 0u);   // a state written before the recent ids: none to read back
 }
 
 TEST(partition_state, a_message_at_or_below_the_stored_sequence_is_skipped) {
