@@ -1239,14 +1239,21 @@ sentiment score_german(const lexicons& lex, std::string_view clean, scratch& s) 
     s.sentiments.resize(s.tokens.size());  // written by index, see score_english()
     // A word no lexicon has (most of them) is 0 without the call: valence() starts from the
     // token's entry, and the call per token was ~4% of German scoring on the mixed stream.
-    for (std::size_t i = 0; i < s.tokens.size(); ++i) s.sentiments[i] = s.tokens[i].e == nullptr ? 0.0 : rules.valence(i);
-    for (std::size_t b = 0; b < s.tokens.size(); ++b) {
-        const token& t = s.tokens[b];
-        if (t.e != nullptr && !t.foreign && !t.consumed && t.e->has(entry::contrast)) {
-            scale_around(s.sentiments, b);
-            break;
+    // The first "aber" is found in the same pass, among the tokens with an entry, instead of a
+    // second pass testing every token again (its branches were 2.7% of the scorer's mispredictions,
+    // cachegrind --branch-sim over the mixed stream's texts). Exact: valence(i) marks only tokens
+    // after i as consumed, so token i's `consumed` is final when the loop reaches it.
+    std::size_t contrast = s.tokens.size();
+    for (std::size_t i = 0; i < s.tokens.size(); ++i) {
+        const token& t = s.tokens[i];
+        if (t.e == nullptr) {
+            s.sentiments[i] = 0.0;
+            continue;
         }
+        if (contrast == s.tokens.size() && !t.foreign && !t.consumed && t.e->has(entry::contrast)) contrast = i;
+        s.sentiments[i] = rules.valence(i);
     }
+    if (contrast < s.tokens.size()) scale_around(s.sentiments, contrast);
     return score_valence(s.sentiments, s.exclamations, s.questions);
 }
 
