@@ -160,6 +160,8 @@ TEST(english_scoring, elongations_anywhere_in_a_word) {
     EXPECT_NEAR(compound("wonderrrful"), compound("wonderful"), 1e-12);           // run at 5..7
     EXPECT_NEAR(compound("wonderfuuuul"), compound("wonderful"), 1e-12);          // run across 8
     EXPECT_NEAR(compound("goooooooooooooooooood"), compound("good"), 1e-12);     // run of 19
+    EXPECT_NEAR(compound("gooooooooooooood"), compound("good"), 1e-12);          // 16 bytes: one compare
+    EXPECT_NEAR(compound("goooooooooooooood"), compound("good"), 1e-12);         // 17 bytes: the byte loop
     EXPECT_NEAR(compound("a verylongwordhere gooood"), compound("a verylongwordhere good"), 1e-12);
     EXPECT_NEAR(compound("WONDERFULLL day"), compound("WONDERFUL day"), 1e-12);
     EXPECT_EQ(compound("goood!!!"), compound("goood!!!"));

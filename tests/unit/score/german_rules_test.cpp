@@ -111,6 +111,9 @@ TEST(german_scoring, umlauts_and_sharp_s_with_and_without_transliteration) {
 TEST(german_scoring, elongations_hashtags_handles_and_links) {
     EXPECT_NEAR(de("suuuper"), de("super"), 1e-12);
     EXPECT_NEAR(de("störunggg"), de("störung"), 1e-12);        // after an umlaut, at the end
+    // Folded words lie one after another in the scorer's buffer: "störungg" followed by "gä" has
+    // "ggg" only across the two, which is no run ("störungg" stays unknown, not "störung").
+    EXPECT_EQ(de("Störungg gÄ"), 0.0);
     EXPECT_NEAR(de("Katastrophhhe"), de("Katastrophe"), 1e-12);  // in the middle
     EXPECT_NEAR(de("katastrophaaal"), de("katastrophal"), 1e-12);
     EXPECT_LT(de("neeein, schon wieder offline"), 0);
