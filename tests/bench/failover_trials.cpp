@@ -54,6 +54,9 @@ struct outcome {
     double counted = 0;   // the dead replica's last count plus the survivors'
     int distinct = 0;
     std::string why;   // set when the trial could not run (setup)
+    // What explains a count that is off: a count still short when the owner's was read (what it
+    // counted between that reading and the kill then looks lost), the figures summed.
+    std::string note;
     bool ok() const {
         return why.empty() && takeover_s >= 0 && takeover_s <= 10 && pages >= 1 && statements == 1 && counted_once;
     }
@@ -134,7 +137,9 @@ outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::st
         for (const auto& r : rs) sum += std::max(0.0, figure(r, "crisisd_mentions_processed_total"));
         return sum;
     };
-    wait_until([&] { return counted_now() >= distinct; }, 10s);
+    if (!wait_until([&] { return counted_now() >= distinct; }, 10s))
+        o.note = "before the kill only " + std::to_string(static_cast<int>(counted_now())) + " of " +
+                 std::to_string(distinct) + " were counted within 10 s; ";
     double counted_by_owner = std::max(0.0, figure(rs[owner], "crisisd_mentions_processed_total"));
 
     cluster_harness::kill(rs[owner]);
@@ -163,6 +168,9 @@ outcome trial(int n, const std::string& moment, std::mt19937& rng, const std::st
                30s);
     o.counted = counted();
     o.distinct = distinct;
+    o.note += "owner " + std::to_string(static_cast<int>(counted_by_owner));
+    for (auto i : survivors)
+        o.note += ", " + rs[i].name + " " + std::to_string(static_cast<int>(std::max(0.0, figure(rs[i], "crisisd_mentions_processed_total"))));
     o.counted_once = o.counted == distinct;
     o.pages = all_lines("pages.jsonl");
     o.statements = mastodon.statuses().size();
@@ -205,10 +213,10 @@ int main(int argc, char** argv) {
         ++total;
         if (o.ok()) ++ok;
         else ++failures;
-        std::printf("trial %d (%s): %s takeover=%.1fs pages=%zu statements=%zu (requests %zu) counted=%g/%d%s%s\n", t,
+        std::printf("trial %d (%s): %s takeover=%.1fs pages=%zu statements=%zu (requests %zu) counted=%g/%d%s%s%s%s\n", t,
                     m.c_str(), o.ok() ? "ok" : "FAILED", o.takeover_s, o.pages, o.statements, o.statement_requests,
-                    o.counted, o.distinct,
-                    o.why.empty() ? "" : " why=", o.why.c_str());
+                    o.counted, o.distinct, o.why.empty() ? "" : " why=", o.why.c_str(),
+                    o.ok() ? "" : " counts: ", o.ok() ? "" : o.note.c_str());
         std::fflush(stdout);
     }
     std::sort(takeovers.begin(), takeovers.end());
