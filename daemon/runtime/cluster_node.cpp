@@ -119,17 +119,6 @@ std::optional<cluster_intake_status> cluster_node::intake() const {
     return intake_->status();
 }
 
-cluster_node::state_size_status cluster_node::state_sizes() const {
-    state_size_status s;
-    if (!store_state_) return s;
-    s.max_payload = keeper_->connection().max_payload();
-    std::lock_guard lock(sizes_m_);
-    for (const auto& [p, bytes] : value_bytes_) s.largest = std::max(s.largest, bytes);
-    s.too_large = static_cast<int>(too_large_.size());
-    s.compacted_writes = compacted_writes_;
-    return s;
-}
-
 cluster::replica_figures cluster_node::figures() const {
     const auto st = keeper_->status();
     cluster::replica_figures f;
@@ -152,11 +141,14 @@ cluster::replica_figures cluster_node::figures() const {
         f.stream_lag = is.stream_lag;
     }
     f.takeovers = takeovers_.load();
-    const auto sizes = state_sizes();
-    f.max_payload_bytes = static_cast<double>(sizes.max_payload);
-    f.state_largest_bytes = static_cast<double>(sizes.largest);
-    f.state_too_large = sizes.too_large;
-    f.state_compacted_writes = sizes.compacted_writes;
+    if (!store_state_) return f;  // the lease diagnostic keeps no state
+    f.max_payload_bytes = static_cast<double>(keeper_->connection().max_payload());
+    std::lock_guard lock(sizes_m_);
+    std::size_t largest = 0;
+    for (const auto& [p, bytes] : value_bytes_) largest = std::max(largest, bytes);
+    f.state_largest_bytes = static_cast<double>(largest);
+    f.state_too_large = static_cast<int>(too_large_.size());
+    f.state_compacted_writes = compacted_writes_;
     return f;
 }
 

@@ -120,15 +120,8 @@ public:
 
     lease_status leases() const { return keeper_->status(); }
     std::optional<cluster_intake_status> intake() const;
-    // How the partitions' state values compare with what NATS takes (for /metrics).
-    struct state_size_status {
-        std::int64_t max_payload = 0;       // the servers' max_payload; 0 in the lease diagnostic
-        std::size_t largest = 0;            // the largest state value last made for an owned partition
-        int too_large = 0;                  // partitions whose state the servers refuse: they send nothing
-        long compacted_writes = 0;          // running total: values that left resolved incidents out to fit
-    };
-    state_size_status state_sizes() const;
-    // Both, as /metrics shows them.
+    // The leases, the intake and how the partitions' state values compare with what NATS takes
+    // (max_payload), as /metrics shows them.
     cluster::replica_figures figures() const;
 
     // partition_owner (cluster_intake)
@@ -214,7 +207,7 @@ private:
     bool busy_ = false;                                 // a load or write is under way
     std::map<int, std::uint64_t> revision_;             // state thread only
 
-    // The state values' sizes, for state_sizes().
+    // The state values' sizes, for figures().
     mutable std::mutex sizes_m_;
     std::map<int, std::size_t> value_bytes_;   // owned partitions' last value
     std::set<int> too_large_;                  // owned partitions whose last value the servers refused
