@@ -413,7 +413,7 @@ std::optional<create_error> daemon::impl::build_cluster() {
     confirm_exec = std::make_unique<blocking_executor>();
     cluster = runtime::cluster_node::open(*settings.cluster, cluster_mode(), det, *store, rclock, exec, *confirm_exec,
                                           *this, error);
-    if (!cluster) return create_error{"cluster: " + error, std::nullopt, false, true};
+    if (!cluster) return create_error{.message = "cluster: " + error, .state = {}, .single_node_state = false, .temporary = true};
     runtime::cluster_node::hooks h;
     h.incidents_changed = [this](const std::vector<std::uint64_t>& ids) {
         log.changed(ids);
@@ -445,7 +445,8 @@ std::optional<create_error> daemon::impl::build_source_leases() {
             srcs->hold(name, held);
         },
         srcs->shared_cursors(cluster ? cluster->front() : nullptr), error);
-    if (!source_leases) return create_error{"cluster: source leases: " + error, std::nullopt, false, true};
+    if (!source_leases) return create_error{.message = "cluster: source leases: " + error, .state = {}, .single_node_state = false,
+                                                   .temporary = true};
     for (const auto& name : source_leases->names()) metrics.cluster_source_held(name, false);
     return std::nullopt;
 }
@@ -459,8 +460,10 @@ std::optional<create_error> daemon::impl::build() {
     const auto handed = state::take_over(*store, partitioned ? settings.cluster->name : "", options.discard_local_state,
                                          clock.now());
     if (handed.refused || handed.failed)
-        return create_error{handed.message, handed.failed ? std::optional(state::open_failure::unavailable) : std::nullopt,
-                            handed.refused};
+        return create_error{.message = handed.message,
+                            .state = handed.failed ? std::optional(state::open_failure::unavailable) : std::nullopt,
+                            .single_node_state = handed.refused,
+                            .temporary = false};
     auto created = pipeline::pipeline::create(pipeline_settings_of(settings));
     if (auto* e = std::get_if<std::string>(&created)) return create_error{*e, std::nullopt};
     det.pipe = std::move(std::get<std::unique_ptr<pipeline::pipeline>>(created));
