@@ -259,11 +259,9 @@ void pipeline::route(const core::mention& m, std::vector<std::pair<std::size_t, 
     auto& s = *impl_;
     out.clear();
     const std::string_view plain = s.plain_text(m);
-    s.folded.clear();
-    text::fold_case(plain, s.folded);
-    s.scanner.scan(s.folded, s.hits);
+    s.scanner.scan(text::fold_case_into(plain, s.folded), s.hits);
     std::string_view lang = m.lang;
-    if (lang.empty()) lang = text::guess_language(plain);
+    if (lang.empty() && !s.hits.empty()) lang = text::guess_language(plain);
     for (auto rule : s.hits) {
         if (!s.matcher->accepts(rule, lang, m.source)) continue;
         s.build_key(rule, m, lang);
@@ -276,12 +274,12 @@ mention_result pipeline::process(const core::mention& m, core::timestamp now, st
     ++s.processed;
     mention_result result;
     const std::string_view plain = s.plain_text(m);
-    s.folded.clear();
-    text::fold_case(plain, s.folded);
-    s.scanner.scan(s.folded, s.hits);
+    s.scanner.scan(text::fold_case_into(plain, s.folded), s.hits);
 
+    // Guessed only for a mention some rule's keywords hit: the languages a rule accepts are the
+    // only use of it here (~1/8 of the mixed benchmark stream hits none).
     std::string_view lang = m.lang;
-    if (lang.empty()) lang = text::guess_language(plain);
+    if (lang.empty() && !s.hits.empty()) lang = text::guess_language(plain);
     result.lang = lang;
     bool scored = false;
     std::uint64_t author = 0;  // once per mention, with the score: a mention may match many rules

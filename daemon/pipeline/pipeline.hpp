@@ -65,7 +65,7 @@ struct step_result {
 struct mention_result {
     bool matched = false;  // touched at least one rule
     double compound = 0;
-    std::string_view lang;  // as given, or guessed
+    std::string_view lang;  // as given, or guessed when a rule's keywords hit the text
 };
 
 // The author a mention counts as for detection (unique_authors, max_per_author), as a hash

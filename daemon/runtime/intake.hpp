@@ -155,10 +155,11 @@ public:
     static constexpr std::size_t drain_batch = 1024;
 
 private:
-    std::string_view process(lane& l, std::string_view frame, clock::monotonic_time arrival);
+    // `now`: the clock's time for the pipeline, read once per drain turn (see drain()).
+    std::string_view process(lane& l, std::string_view frame, clock::monotonic_time arrival, core::timestamp now);
     std::string_view admit(lane& l, core::mention& m, const parse::frame_result& r, std::string_view dedup_key,
-                           clock::monotonic_time arrival);
-    void process_front(lane& l);
+                           clock::monotonic_time arrival, core::timestamp now);
+    void process_front(lane& l, core::timestamp now);
     void post_drain();
     void report_processed();
 

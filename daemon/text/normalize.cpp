@@ -58,37 +58,105 @@ std::uint64_t lower_ascii8(std::uint64_t w) {
     return w | ((at_least_a & ~above_z & high) >> 2);
 }
 
-}  // namespace
+#if defined(__SSE2__)
+// `v` with its ASCII letters lower-cased. Signed compares: bytes >= 0x80 are negative and never
+// in 'A'..'Z'.
+__m128i lower_ascii16(__m128i v) {
+    const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
+    return _mm_or_si128(v, _mm_and_si128(upper, _mm_set1_epi8(0x20)));
+}
 
-// Writes through a pointer into `out` grown once, eight ASCII bytes at a time, and copies
-// multi-byte characters that do not change (emoji, ß, lower-case umlauts) without encoding them
-// again. The byte-at-a-time push_back it replaces cost ~25 instructions per byte and was 19% of
-// the per-mention instructions on the mixed benchmark stream (183-byte German/English texts
-// with emoji); this costs ~4 per byte there.
-void fold_case(std::string_view utf8, std::string& out) {
-    const std::size_t start = out.size();
+// Sixteen bytes of text with non-ASCII characters folded at once when every such character lies
+// wholly inside them and is one whose folding needs no decoding: U+0080..U+00FF (two bytes, C2 or
+// C3 first; C3 80..9E but C3 97 lower-case by +0x20 on the second byte), U+2000..U+CFFF and
+// U+E000..U+EFFF (three bytes, E2..EC or EE first: to_lower() maps nothing there) and U+10000 and
+// above (four bytes, F0 with a second byte >= 90, or F1..F3: nothing maps either). That is what
+// German and English posts are made of: umlauts, typographic quotes and dashes, emoji. `lowered`
+// is `v` with its ASCII letters lower-cased, `high` the mask of its bytes >= 0x80. Anything else
+// (another script, a character cut by the block's end, invalid UTF-8) returns false and goes
+// the character-at-a-time way. With only ASCII taken 16 bytes at a time, every non-ASCII
+// character broke the run, and fold_case() was ~600 instructions a mention on the mixed benchmark
+// stream (3.8 such characters in a 190-byte text; callgrind).
+bool fold_common_block(__m128i v, __m128i lowered, unsigned high, __m128i& folded) {
+    // Signed byte compares: 0x80..0xFF are -128..-1.
+    const auto byte_at_least = [&](int b) { return _mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(b - 1))); };
+    const auto byte_below = [&](int b) { return _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(b))); };
+    const auto byte_is = [&](int b) { return _mm_cmpeq_epi8(v, _mm_set1_epi8(static_cast<char>(b))); };
+    const __m128i c3 = byte_is(0xC3);
+    const __m128i lead2 = _mm_or_si128(byte_is(0xC2), c3);
+    const __m128i lead3 = _mm_andnot_si128(byte_is(0xED), _mm_and_si128(byte_at_least(0xE2), byte_below(0xEF)));
+    const __m128i f0 = byte_is(0xF0);
+    const __m128i lead4 = _mm_and_si128(byte_at_least(0xF0), byte_below(0xF4));
+    const __m128i continuation = _mm_cmpeq_epi8(_mm_and_si128(v, _mm_set1_epi8(static_cast<char>(0xC0))), _mm_set1_epi8(static_cast<char>(0x80)));
+    // Where continuation bytes must be: one after each lead, two after a 3- or 4-byte lead, three
+    // after a 4-byte lead (a byte shift moves each lead's mark to the following position).
+    const __m128i lead34 = _mm_or_si128(lead3, lead4);
+    const __m128i expected = _mm_or_si128(_mm_or_si128(_mm_slli_si128(_mm_or_si128(lead2, lead34), 1), _mm_slli_si128(lead34, 2)),
+                                          _mm_slli_si128(lead4, 3));
+    const auto mask = [](__m128i m) { return static_cast<unsigned>(_mm_movemask_epi8(m)); };
+    const unsigned leads = mask(_mm_or_si128(lead2, lead34));
+    if (mask(continuation) != mask(expected) || (leads | mask(continuation)) != high) return false;
+    // No character runs past the block, and F0 starts no overlong form (F0 80..8F).
+    if ((mask(lead2) & 0x8000u) != 0 || (mask(lead3) & 0xC000u) != 0 || (mask(lead4) & 0xE000u) != 0) return false;
+    if (mask(_mm_and_si128(_mm_slli_si128(f0, 1), byte_below(0x90))) != 0) return false;
+    const __m128i upper_latin1 = _mm_andnot_si128(byte_is(0x97), _mm_and_si128(_mm_slli_si128(c3, 1), byte_below(0x9F)));
+    folded = _mm_or_si128(lowered, _mm_and_si128(upper_latin1, _mm_set1_epi8(0x20)));
+    return true;
+}
+#endif
+
+// Writes through a pointer into a buffer grown once, sixteen bytes at a time where it can, and
+// copies multi-byte characters that do not change without encoding them again. The
+// byte-at-a-time push_back it replaces cost ~25 instructions per byte and was 19% of the
+// per-mention instructions on the mixed benchmark stream (183-byte German/English texts with
+// emoji).
+// fold_case() into `first`, which has room for 3 * utf8.size() bytes (valid UTF-8 never grows,
+// see to_lower(); an invalid byte becomes U+FFFD, 3 bytes for 1). Returns the end written.
+char* fold_into(std::string_view utf8, char* const first) {
     const std::size_t n = utf8.size();
-    // Valid UTF-8 never grows (see to_lower()); an invalid byte becomes U+FFFD, 3 bytes for 1.
-    out.resize(start + 3 * n);
     const char* const in = utf8.data();
-    char* o = out.data() + start;
+    char* o = first;
     std::size_t i = 0;
     while (i < n) {
 #if defined(__SSE2__)
-        // Sixteen bytes lower-cased and stored at once; when some are not ASCII, only the ASCII
-        // ones before the first are kept (the rest is stored again later), so a German or emoji
-        // text is not copied byte by byte from its first umlaut to the end of its 8-byte word,
-        // which was about half of this function on the mixed benchmark stream.
+        // Sixteen bytes folded and stored at once (see fold_common_block()); when some are not
+        // ASCII nor such common characters, only the ASCII ones before the first are kept (the
+        // rest is stored again later), so a text is not copied byte by byte from its first
+        // unusual character to the end of its 8-byte word.
         if (i + 16 <= n) {
             const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + i));
-            const __m128i upper = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8('A' - 1)), _mm_cmplt_epi8(v, _mm_set1_epi8('Z' + 1)));
-            _mm_storeu_si128(reinterpret_cast<__m128i*>(o), _mm_or_si128(v, _mm_and_si128(upper, _mm_set1_epi8(0x20))));
+            const __m128i lowered = lower_ascii16(v);
             const auto high = static_cast<unsigned>(_mm_movemask_epi8(v));
-            const std::size_t ascii = high == 0 ? 16 : static_cast<std::size_t>(std::countr_zero(high));
+            if (high == 0) {
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(o), lowered);
+                o += 16;
+                i += 16;
+                continue;
+            }
+            if (__m128i folded; fold_common_block(v, lowered, high, folded)) {
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(o), folded);
+                o += 16;
+                i += 16;
+                continue;
+            }
+            _mm_storeu_si128(reinterpret_cast<__m128i*>(o), lowered);
+            const auto ascii = static_cast<std::size_t>(std::countr_zero(high));
             o += ascii;
-            i += ascii;
-            if (ascii == 16) continue;
-        } else
+            i += ascii;  // in[i] is not ASCII: the eight-byte step below passes it on at once
+        } else if (n >= 16 && i < n && static_cast<std::size_t>(o - first) == i) {
+            // The last 1..15 bytes: the text's last sixteen bytes folded again as one block (the
+            // ones before `i` come out as they did, as nothing so far changed length), instead of
+            // the eight-byte and byte-at-a-time steps below, which were a fifth of this function.
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(in + n - 16));
+            __m128i folded = lower_ascii16(v);
+            const auto high = static_cast<unsigned>(_mm_movemask_epi8(v));
+            if (high == 0 || fold_common_block(v, folded, high, folded)) {
+                _mm_storeu_si128(reinterpret_cast<__m128i*>(o - (i - (n - 16))), folded);
+                o += n - i;
+                i = n;
+                continue;
+            }
+        }
 #endif
         if (i + 8 <= n) {
             std::uint64_t w = 0;
@@ -138,7 +206,22 @@ void fold_case(std::string_view utf8, std::string& out) {
         }
         i += d.length;
     }
-    out.resize(static_cast<std::size_t>(o - out.data()));
+    return o;
+}
+
+}  // namespace
+
+void fold_case(std::string_view utf8, std::string& out) {
+    const std::size_t start = out.size();
+    out.resize(start + 3 * utf8.size());
+    char* const end = fold_into(utf8, out.data() + start);
+    out.resize(static_cast<std::size_t>(end - out.data()));
+}
+
+std::string_view fold_case_into(std::string_view utf8, std::string& buffer) {
+    if (buffer.size() < 3 * utf8.size()) buffer.resize(3 * utf8.size());
+    char* const end = fold_into(utf8, buffer.data());
+    return {buffer.data(), static_cast<std::size_t>(end - buffer.data())};
 }
 
 namespace {

@@ -84,7 +84,9 @@ TEST(fold_case, agrees_with_code_point_folding_at_every_offset_and_byte) {
     // Every byte value, and runs of ASCII of every length between non-ASCII characters (so the
     // eight- and sixteen-byte paths start and stop at every alignment), including invalid sequences.
     const std::string_view pieces[] = {"ÄÖÜ", "ß", "ẞ", "É×Þ", "😡", "🤦‍♂️", "🇩🇪", "\xC3", "\xC3(", "\xE2\x82",
-                                       "\xF0\x9F", "\xFF", "Ω", "Ж", "Ｚ", "\xC3\x97", "@Acme_DE", "https://X.example/A"};
+                                       "\xF0\x9F", "\xFF", "Ω", "Ж", "Ｚ", "\xC3\x97", "@Acme_DE", "https://X.example/A",
+                                       "’", "…", "Ā", "\xED\xA0\x80", "\xF0\x80\x80\x80", "\xF4\x90\x80\x80",
+                                       "\xE0\xA0\x80", "\xC2\xB5", "\xE2\x80", "Ⓐ", "Ⅻ", "\xF3\xA0\x80\x81"};
     std::string text;
     for (int round = 0; round < 40; ++round) {
         for (std::size_t k = 0; k < std::size(pieces); ++k) {
@@ -103,6 +105,26 @@ TEST(fold_case, agrees_with_code_point_folding_at_every_offset_and_byte) {
     for (int b = 0x80; b < 0x100; ++b) {
         const std::string two = {static_cast<char>(0xC3), static_cast<char>(b)};
         EXPECT_EQ(folded(two), folded_by_code_point(two)) << b;
+    }
+}
+
+TEST(fold_case, into_a_reused_buffer_gives_each_text_alone) {
+    std::string buffer;
+    EXPECT_EQ(fold_case_into("ÄRGER über die STÖRUNG bei ACME heute, schon wieder 😡", buffer),
+              "ärger über die störung bei acme heute, schon wieder 😡");
+    EXPECT_EQ(fold_case_into("OK", buffer), "ok");  // nothing of the longer text before it
+    EXPECT_EQ(fold_case_into("", buffer), "");
+    EXPECT_EQ(fold_case_into("\xFF", buffer), "\xEF\xBF\xBD");
+}
+
+// fold_case() copies these characters sixteen bytes at a time without decoding them (see
+// fold_common_block()): that holds only while to_lower() maps none of them.
+TEST(fold_case, the_ranges_copied_without_decoding_have_no_lower_case_mapping) {
+    for (char32_t cp = 0x80; cp < 0x110000; ++cp) {
+        const bool copied = (cp >= 0x80 && cp < 0xC0) || (cp >= 0x2000 && cp < 0xD000) || (cp >= 0xE000 && cp < 0xF000) ||
+                            cp >= 0x10000;
+        if (!copied) continue;
+        EXPECT_EQ(to_lower(cp), cp) << std::hex << static_cast<std::uint32_t>(cp);
     }
 }
 
