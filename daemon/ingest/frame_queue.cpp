@@ -54,7 +54,12 @@ void frame_queue::pop() {
         s.capacity = 0;
     }
     head_ = head_ + 1 == slots_.size() ? 0 : head_ + 1;
-    --size_;
+    // An emptied queue starts again at slot 0. The pipeline usually drains all that one socket
+    // read brought (a few hundred frames) before the next read, so the same few slots, whose
+    // buffers are still in cache, take the next frames; walking on round the ring instead put
+    // every frame in a buffer last touched `capacity` frames ago (4 MB back at the default 10,000
+    // slots), and its copy in and parse out missed the cache.
+    if (--size_ == 0) head_ = 0;
     if (waiting_) {
         waiting_ = false;
         room_.cancel();
