@@ -59,7 +59,7 @@ bool dedup_window::first_time(std::string_view key) {
     std::size_t cell = hash & mask_;
     while (index_[cell] != empty) cell = (cell + 1) & mask_;
     index_[cell] = cell_value(hash, next_);
-    next_ = (next_ + 1) % keys_.size();
+    next_ = next_ + 1 == keys_.size() ? 0 : next_ + 1;  // not %: a division per mention
     ++size_;
     return true;
 }
