@@ -77,7 +77,7 @@ __m128i lower_ascii16(__m128i v) {
 // the character-at-a-time way. With only ASCII taken 16 bytes at a time, every non-ASCII
 // character broke the run, and fold_case() was ~600 instructions a mention on the mixed benchmark
 // stream (3.8 such characters in a 190-byte text; callgrind).
-bool fold_common_block(__m128i v, __m128i lowered, unsigned high, __m128i& folded) {
+[[gnu::always_inline]] inline bool fold_common_block(__m128i v, __m128i lowered, unsigned high, __m128i& folded) {
     // Signed byte compares: 0x80..0xFF are -128..-1.
     const auto byte_at_least = [&](int b) { return _mm_cmpgt_epi8(v, _mm_set1_epi8(static_cast<char>(b - 1))); };
     const auto byte_below = [&](int b) { return _mm_cmplt_epi8(v, _mm_set1_epi8(static_cast<char>(b))); };
