@@ -66,7 +66,14 @@ struct scratch {
     std::string key;  // a German multi-word key whose words are not one space apart in the text
     std::vector<token> tokens;        // German
     std::vector<en_token> en_tokens;  // English
+    // The tokens that can have a sentiment (English: rated; German: with an entry), in order, and
+    // their sentiments: the rules and VADER's sums run over these few (~3 a mention on the mixed
+    // benchmark stream) instead of every token (~28), whose other sentiments are all 0.
+    std::vector<std::uint32_t> scored;
     std::vector<double> sentiments;
+    std::size_t upper = 0;  // tokens in ALL-CAPS
+    std::size_t but = 0;        // English: the first "but", else tokens.size()
+    std::size_t upper_but = 0;  // English: the first "BUT", else tokens.size()
     std::vector<std::pair<std::size_t, std::size_t>> emoji_spans;
     int exclamations = 0;
     int questions = 0;
@@ -476,6 +483,8 @@ std::size_t fold_word(std::string_view w, char* out, bool& upper) {
 template <typename Lookup>
 void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lookup&& lookup) {
     s.tokens.clear();
+    s.scored.clear();
+    s.upper = 0;
     s.exclamations = 0;
     s.questions = 0;
     // Tokens keep string_views into `lower`, which is sized once per text: the lower-cased text,
@@ -581,21 +590,27 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
         // ASCII: case flags from the byte classes.
         t.upper = ascii ? (seen & k_upper) != 0 && (seen & k_lower) == 0 : upper;
         lookup(t);
+        s.upper += t.upper;
+        if (t.e != nullptr) s.scored.push_back(static_cast<std::uint32_t>(s.tokens.size() - 1));
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Shared back end: VADER's score_valence().
 
-sentiment score_valence(const std::vector<double>& sentiments, int exclamations, int questions) {
+// `tokens`: how many tokens the text has; s.sentiments are those of s.scored, every other token's
+// is 0.
+sentiment score_valence(const scratch& s, std::size_t tokens) {
     sentiment out;
-    if (sentiments.empty()) return out;
+    if (tokens == 0) return out;
+    const int exclamations = s.exclamations;
+    const int questions = s.questions;
     // One pass: each sum adds the same values in the same order as VADER's separate loops.
     double sum = 0;
     double pos_sum = 0;
     double neg_sum = 0;
-    int neu_count = 0;
-    for (const double v : sentiments) {
+    auto neu_count = static_cast<int>(tokens - s.sentiments.size());
+    for (const double v : s.sentiments) {
         // Most words are neutral: counted, and not added (a sum plus +-0.0 is the same sum, as
         // `sum` is never -0.0: it starts at +0.0 and x + -x is +0.0).
         if (v == 0) {
@@ -629,11 +644,11 @@ sentiment score_valence(const std::vector<double>& sentiments, int exclamations,
     return out;
 }
 
-// The "but" rule: sentiments before the contrast word x0.5, after it x1.5.
-void scale_around(std::vector<double>& sentiments, std::size_t b) {
-    for (std::size_t k = 0; k < sentiments.size(); ++k) {
-        if (k < b) sentiments[k] *= 0.5;
-        if (k > b) sentiments[k] *= 1.5;
+// The "but" rule: sentiments before the contrast word (token b) x0.5, after it x1.5.
+void scale_around(scratch& s, std::size_t b) {
+    for (std::size_t k = 0; k < s.sentiments.size(); ++k) {
+        if (s.scored[k] < b) s.sentiments[k] *= 0.5;
+        if (s.scored[k] > b) s.sentiments[k] *= 1.5;
     }
 }
 
@@ -770,6 +785,9 @@ const entry* find_shortened(const detail::word_table& table, std::string_view w)
 
 void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
     s.en_tokens.clear();
+    s.scored.clear();
+    s.upper = 0;
+    s.but = s.upper_but = static_cast<std::size_t>(-1);
     s.exclamations = 0;
     s.questions = 0;
     // Tokens keep string_views into `lower`: the lower-cased text, then the tokens with non-ASCII
@@ -844,6 +862,7 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
             t.lower = std::string_view(lower + used, length);
             used += length;
         }
+        s.upper += t.upper;
         // A link or handle is a neutral token: no lexicon key starts with "http://", "https://"
         // or "@" and a word character (lexicons_test checks), so it is not looked up - a URL's
         // hash, letter-run scan ("www") and shortened lookups were ~200 instructions.
@@ -851,6 +870,12 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
         t.e = lex.english.find(t.lower);
         if (t.e != nullptr) {
             t.word = t.e->word;
+            if (t.word == detail::w_but) {
+                // but_check(): the first "but", else the first "BUT" ("But" is no contrast for the port).
+                const std::size_t at = s.en_tokens.size() - 1;
+                if (!t.cased && s.but > at) s.but = at;
+                if (t.upper && s.upper_but > at) s.upper_but = at;
+            }
         } else if ((seen & k_high) == 0 ? has_letter_run(t.lower) : run) {
             t.e = find_shortened(lex.english, t.lower);
         }
@@ -859,6 +884,7 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
             // lexicon, which rates the words those descriptions use ("heart").
             if (const entry* e = lex.english_modern.find(t.lower)) t.e = e;
         }
+        if (in_lexicon(t)) s.scored.push_back(static_cast<std::uint32_t>(s.en_tokens.size() - 1));
     }
 }
 
@@ -994,32 +1020,19 @@ private:
 sentiment score_english(const lexicons& lex, std::string_view clean, scratch& s) {
     tokenize_english(lex, clean, s);
     const std::vector<en_token>& tokens = s.en_tokens;
-    std::size_t upper = 0;
-    std::size_t but = tokens.size();
-    std::size_t upper_but = tokens.size();
-    for (std::size_t i = 0; i < tokens.size(); ++i) {
-        const en_token& t = tokens[i];
-        upper += t.upper;
-        if (t.word == detail::w_but) {
-            // but_check(): the first "but", else the first "BUT" ("But" is no contrast for the port).
-            if (!t.cased && but == tokens.size()) but = i;
-            if (t.upper && upper_but == tokens.size()) upper_but = i;
-        }
-    }
-    const bool cap_diff = upper > 0 && upper < tokens.size();
+    const bool cap_diff = s.upper > 0 && s.upper < tokens.size();
     const english_rules rules(tokens, cap_diff);
-    // Sized once and written by index: push_back's capacity check per token (with the tokens'
-    // emplace_back, ~4% of scoring on the mixed benchmark stream) is not needed here.
-    s.sentiments.resize(tokens.size());
-    double* const sentiments = s.sentiments.data();
-    for (std::size_t i = 0; i < tokens.size(); ++i) {
+    // Only rated tokens can have a sentiment other than 0 (see scratch::scored).
+    s.sentiments.resize(s.scored.size());
+    for (std::size_t k = 0; k < s.scored.size(); ++k) {
+        const std::size_t i = s.scored[k];
         const en_token& t = tokens[i];
         const bool kind_of = t.word == detail::w_kind && i + 1 < tokens.size() && tokens[i + 1].word == detail::w_of;
-        sentiments[i] = kind_of || is_booster(t) || !in_lexicon(t) ? 0.0 : rules.valence(i);
+        s.sentiments[k] = kind_of || is_booster(t) ? 0.0 : rules.valence(i);
     }
-    if (but == tokens.size()) but = upper_but;
-    if (but < tokens.size()) scale_around(s.sentiments, but);
-    return score_valence(s.sentiments, s.exclamations, s.questions);
+    const std::size_t but = s.but < tokens.size() ? s.but : s.upper_but;
+    if (but < tokens.size()) scale_around(s, but);
+    return score_valence(s, tokens.size());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1079,9 +1092,11 @@ void lookup_german(const lexicons& lex, token& t) {
 
 class german_rules {
 public:
-    german_rules(const lexicons& lex, std::vector<token>& tokens, std::string& key, bool cap_diff)
+    // `with_entry`: the tokens that have an entry, in order.
+    german_rules(const lexicons& lex, std::vector<token>& tokens, const std::vector<std::uint32_t>& with_entry,
+                 std::string& key, bool cap_diff)
         : lex_(lex), t_(tokens), key_(key), cap_diff_(cap_diff) {
-        for (std::size_t i = 0; i < t_.size(); ++i) {
+        for (const std::size_t i : with_entry) {
             if (own(i) && t_[i].e->has(entry::weder)) {
                 first_weder_ = i;
                 break;
@@ -1225,36 +1240,27 @@ private:
     std::size_t first_weder_ = static_cast<std::size_t>(-1);
 };
 
-// ALL-CAPS emphasis only counts when some, but not all, tokens are upper case.
-bool cap_differential(const std::vector<token>& tokens) {
-    std::size_t upper = 0;
-    for (const token& t : tokens) upper += t.upper;
-    const std::size_t diff = tokens.size() - upper;
-    return diff > 0 && diff < tokens.size();
-}
-
 sentiment score_german(const lexicons& lex, std::string_view clean, scratch& s) {
     tokenize_german(lex, clean, s, [&](token& t) { lookup_german(lex, t); });
-    german_rules rules(lex, s.tokens, s.key, cap_differential(s.tokens));
-    s.sentiments.resize(s.tokens.size());  // written by index, see score_english()
+    // ALL-CAPS emphasis only counts when some, but not all, tokens are upper case.
+    const bool cap_diff = s.upper > 0 && s.upper < s.tokens.size();
+    german_rules rules(lex, s.tokens, s.scored, s.key, cap_diff);
     // A word no lexicon has (most of them) is 0 without the call: valence() starts from the
-    // token's entry, and the call per token was ~4% of German scoring on the mixed stream.
+    // token's entry, so only the tokens with one are visited (see scratch::scored).
     // The first "aber" is found in the same pass, among the tokens with an entry, instead of a
     // second pass testing every token again (its branches were 2.7% of the scorer's mispredictions,
     // cachegrind --branch-sim over the mixed stream's texts). Exact: valence(i) marks only tokens
     // after i as consumed, so token i's `consumed` is final when the loop reaches it.
     std::size_t contrast = s.tokens.size();
-    for (std::size_t i = 0; i < s.tokens.size(); ++i) {
+    s.sentiments.resize(s.scored.size());
+    for (std::size_t k = 0; k < s.scored.size(); ++k) {
+        const std::size_t i = s.scored[k];
         const token& t = s.tokens[i];
-        if (t.e == nullptr) {
-            s.sentiments[i] = 0.0;
-            continue;
-        }
         if (contrast == s.tokens.size() && !t.foreign && !t.consumed && t.e->has(entry::contrast)) contrast = i;
-        s.sentiments[i] = rules.valence(i);
+        s.sentiments[k] = rules.valence(i);
     }
-    if (contrast < s.tokens.size()) scale_around(s.sentiments, contrast);
-    return score_valence(s.sentiments, s.exclamations, s.questions);
+    if (contrast < s.tokens.size()) scale_around(s, contrast);
+    return score_valence(s, s.tokens.size());
 }
 
 language resolve_language(std::string_view text, std::string_view lang) {
