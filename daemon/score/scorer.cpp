@@ -56,6 +56,21 @@ struct en_token {
     bool nt = false;           // contains "n't" (or "n’t", crisisd addition)
 };
 
+// The tokens of an emoji's description, made once per process by the tokenizers themselves
+// (describe_emoji_words()): a described emoji stands in the text as one token, which the
+// tokenizers replace by these. Its description words were copied into the text and tokenised,
+// hashed and looked up in every mention (~60% of the mixed benchmark stream's mentions have
+// one): ~1,000 instructions a mention with an emoji.
+struct described_emoji {
+    std::vector<en_token> english;  // lower: views into lower_english
+    std::vector<token> german;      // lower: views into lower_german
+    int exclamations = 0;           // German counts the description's "!" and "?" ("ON! arrow")
+    int questions = 0;
+    bool clause_before = false;  // German: the description starts with free-standing punctuation
+    std::string lower_english;
+    std::string lower_german;
+};
+
 // Per-thread buffers: they grow to the largest mention a thread has seen and are then reused, so
 // steady-state scoring does not touch the heap.
 struct scratch {
@@ -75,7 +90,13 @@ struct scratch {
     bool text_runs = false;  // German: text_has_letter_run() of `lower`
     std::size_t but = 0;        // English: the first "but", else tokens.size()
     std::size_t upper_but = 0;  // English: the first "BUT", else tokens.size()
-    std::vector<std::pair<std::size_t, std::size_t>> emoji_spans;
+    // Described emoji stand in the copy as themselves, one token each (replace_emoji()): where
+    // (then the size_t maximum) and which (index in lexicons::emoji).
+    std::vector<std::size_t> emoji_at;
+    std::vector<std::uint32_t> emoji_id;
+    bool describing = false;     // tokenising an emoji's description (described_emoji)
+    const std::vector<described_emoji>* described = nullptr;  // by index in lexicons::emoji
+    bool clause_before = false;  // German: free-standing punctuation before the first token
     int exclamations = 0;
     int questions = 0;
 };
@@ -285,8 +306,11 @@ bool may_contain_emoji(std::string_view text) {
 
 // Returns the text to tokenise: `text` itself, or the copy in s.clean with emoji replaced.
 std::string_view replace_emoji(std::string_view text, const lexicons& lex, scratch& s) {
-    s.emoji_spans.clear();
+    s.emoji_at.clear();
+    s.emoji_id.clear();
+    s.emoji_at.push_back(static_cast<std::size_t>(-1));  // the end (replaced when there are emoji)
     if (!may_contain_emoji(text)) return text;
+    s.emoji_at.clear();
     // Characters that stay as they are are not copied one run at a time: text[copied, i) is
     // appended in one piece when something changes (an emoji with a description, a dropped
     // modifier, an invalid sequence), and a text where nothing does (a typographic apostrophe or a
@@ -345,13 +369,15 @@ std::string_view replace_emoji(std::string_view text, const lexicons& lex, scrat
             copied = i;
             continue;
         }
-        const std::string_view description = d.valid ? lex.describe_emoji(cp) : std::string_view{};
-        if (!description.empty()) {
+        const std::size_t described = d.valid ? lex.emoji_index(cp) : lexicons::no_emoji;
+        if (described != lexicons::no_emoji) {
+            // The emoji stays, as a token of its own: the tokenizers take its description's
+            // tokens ready-made (described_emoji) where they meet it.
             flush(i);
             if (!prev_space) s.clean.push_back(' ');
-            const std::size_t start = s.clean.size();
-            s.clean.append(description);
-            s.emoji_spans.emplace_back(start, s.clean.size());
+            s.emoji_at.push_back(s.clean.size());
+            s.emoji_id.push_back(static_cast<std::uint32_t>(described));
+            s.clean.append(text.data() + i, d.length);
             // Python VADER glued the next character to the description ("😀good" -> "grinning
             // facegood"); a space keeps both words.
             s.clean.push_back(' ');
@@ -368,6 +394,7 @@ std::string_view replace_emoji(std::string_view text, const lexicons& lex, scrat
         prev_space = false;
         i += d.length;
     }
+    s.emoji_at.push_back(static_cast<std::size_t>(-1));
     if (!changed) return text;
     flush(text.size());
     return s.clean;
@@ -518,6 +545,7 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
     s.tokens.clear();
     s.scored.clear();
     s.upper = 0;
+    s.clause_before = false;
     s.exclamations = 0;
     s.questions = 0;
     // Tokens keep string_views into `lower`, which is sized once per text: the lower-cased text,
@@ -535,7 +563,7 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
         char* const out = lower + used;
         return std::string_view(out, fold_word(w, out, upper));
     };
-    std::size_t span = 0;
+    std::size_t next_emoji = 0;
     std::size_t i = 0;
     const std::size_t n = clean.size();
     while (i < n) {
@@ -568,7 +596,21 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
             ++j;
         }
         const std::string_view raw(clean.data() + i, j - i);  // i < j <= n: no substr() check
-        const std::size_t start = i;
+        if (i == s.emoji_at[next_emoji]) {
+            // A described emoji (replace_emoji()): its description's tokens, as tokenising the
+            // description where it stands would make them.
+            const described_emoji& d = (*s.described)[s.emoji_id[next_emoji++]];
+            if (d.clause_before && !s.tokens.empty()) s.tokens.back().clause_end = true;
+            s.exclamations += d.exclamations;
+            s.questions += d.questions;
+            for (const token& w : d.german) {
+                s.tokens.push_back(w);
+                s.upper += w.upper;
+                if (w.e != nullptr) s.scored.push_back(static_cast<std::uint32_t>(s.tokens.size() - 1));
+            }
+            i = j;
+            continue;
+        }
         i = j;
         if ((seen & k_punct) != 0 && is_link_or_handle(raw, (seen & k_colon) != 0)) continue;
         if ((seen & (k_bang | k_quest)) != 0) {
@@ -586,11 +628,7 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
         const std::string_view stripped = raw.substr(a, b - a);
         const bool ascii = (seen & k_high) == 0;
 
-        bool from_emoji = false;
-        if (!s.emoji_spans.empty()) {
-            while (span < s.emoji_spans.size() && s.emoji_spans[span].second <= start) ++span;
-            from_emoji = span < s.emoji_spans.size() && s.emoji_spans[span].first <= start;
-        }
+        const bool from_emoji = s.describing;
         const bool clause_end = (class_of(raw.back()) & k_clause) != 0 && !stripped.empty();  // , . ; : ! ?
         // German: keep a token as written only when it is itself known (emoticons such as
         // ":)" or ":-(", "<3"); otherwise always strip, so "ok!" and "gut," are found.
@@ -608,6 +646,7 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
                 // the previous word instead of being a neutral word itself.
                 if (clause_end || raw.find_first_of(".,;:!?") != std::string_view::npos) {
                     if (!s.tokens.empty()) s.tokens.back().clause_end = true;
+                    s.clause_before |= s.tokens.empty();
                 }
                 continue;
             }
@@ -831,7 +870,7 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
     lower_text(clean, lower);
     const bool text_runs = text_has_letter_run(lower, clean.size());
     std::size_t used = clean.size();
-    std::size_t span = 0;
+    std::size_t next_emoji = 0;
     const std::size_t n = clean.size();
     std::size_t i = 0;
     while (i < n) {
@@ -862,13 +901,24 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
             ++j;
         }
         const std::string_view piece(clean.data() + i, j - i);  // i < j <= n: no substr() check
-        const std::size_t start = i;
-        i = j;
-        bool from_emoji = false;
-        if (!s.emoji_spans.empty()) {
-            while (span < s.emoji_spans.size() && s.emoji_spans[span].second <= start) ++span;
-            from_emoji = span < s.emoji_spans.size() && s.emoji_spans[span].first <= start;
+        if (i == s.emoji_at[next_emoji]) {
+            // A described emoji (replace_emoji()): its description's tokens, as tokenising the
+            // description where it stands would make them.
+            for (const en_token& w : (*s.described)[s.emoji_id[next_emoji++]].english) {
+                s.en_tokens.push_back(w);
+                s.upper += w.upper;
+                if (w.word == detail::w_but) {
+                    const std::size_t at = s.en_tokens.size() - 1;
+                    if (!w.cased && s.but > at) s.but = at;
+                    if (w.upper && s.upper_but > at) s.upper_but = at;
+                }
+                if (in_lexicon(w)) s.scored.push_back(static_cast<std::uint32_t>(s.en_tokens.size() - 1));
+            }
+            i = j;
+            continue;
         }
+        i = j;
+        const bool from_emoji = s.describing;
         // The port counts "!" and "?" anywhere in its input, which has no emoji descriptions.
         if ((seen & (k_bang | k_quest)) != 0 && !from_emoji) {
             for (const char c : piece) {
@@ -1304,6 +1354,43 @@ sentiment score_german(const lexicons& lex, std::string_view clean, scratch& s) 
     return score_valence(s, s.tokens.size());
 }
 
+// Re-points tokens' `lower` views from a scratch's buffer into `keep`, a copy of its used part.
+template <typename Token>
+void keep_lower(std::vector<Token>& tokens, const std::string& scratch_lower, std::string& keep) {
+    std::size_t used = 0;
+    for (const Token& t : tokens) used = std::max(used, static_cast<std::size_t>(t.lower.data() + t.lower.size() - scratch_lower.data()));
+    keep.assign(scratch_lower.data(), used);
+    for (Token& t : tokens) t.lower = std::string_view(keep.data() + (t.lower.data() - scratch_lower.data()), t.lower.size());
+}
+
+// Every emoji's description tokenised once, by the tokenizers themselves, as from_emoji words
+// (see described_emoji). Exact where it stands in a text: replace_emoji() puts spaces on both
+// sides, so no token reaches across the description's ends, and what a description's tokens do to
+// the text's (a German free-standing mark ending the previous word's clause) is recorded.
+const std::vector<described_emoji>& described_emoji_words(const lexicons& lex) {
+    static const std::vector<described_emoji>* const built = [&lex] {
+        auto* all = new std::vector<described_emoji>(lex.emoji.size());  // leaked, as lexicons
+        scratch tmp;
+        tmp.describing = true;
+        tmp.emoji_at.assign(1, static_cast<std::size_t>(-1));
+        for (std::size_t k = 0; k < lex.emoji.size(); ++k) {
+            described_emoji& d = (*all)[k];
+            const std::string_view text = lex.emoji[k].description;
+            tokenize_english(lex, text, tmp);
+            d.english = tmp.en_tokens;
+            keep_lower(d.english, tmp.lower, d.lower_english);
+            tokenize_german(lex, text, tmp, [&](token& t) { lookup_german(lex, false, false, t); });
+            d.german = tmp.tokens;
+            keep_lower(d.german, tmp.lower, d.lower_german);
+            d.exclamations = tmp.exclamations;
+            d.questions = tmp.questions;
+            d.clause_before = tmp.clause_before;
+        }
+        return all;
+    }();
+    return *built;
+}
+
 language resolve_language(std::string_view text, std::string_view lang) {
     const auto tag_is = [&](std::string_view code) {
         return lang.size() >= 2 && starts_with_ci(lang, code) && (lang.size() == 2 || lang[2] == '-' || lang[2] == '_');
@@ -1315,10 +1402,11 @@ language resolve_language(std::string_view text, std::string_view lang) {
 
 }  // namespace
 
-scorer::scorer() : lexicons_(&lexicons::instance()) {}
+scorer::scorer() : lexicons_(&lexicons::instance()) { described_emoji_words(*lexicons_); }
 
 sentiment scorer::score(std::string_view text, std::string_view lang) const {
     scratch& s = thread_scratch();
+    s.described = &described_emoji_words(*lexicons_);
     const std::string_view clean = replace_emoji(text, *lexicons_, s);
     return resolve_language(text, lang) == language::german ? score_german(*lexicons_, clean, s)
                                                             : score_english(*lexicons_, clean, s);
