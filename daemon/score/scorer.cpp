@@ -1151,12 +1151,14 @@ bool has_letter(std::string_view w) {
     return false;
 }
 
+// A word of an emoji's description: VADER 3.3.2's lexicon (see README), valence only.
+void lookup_description_word(const lexicons& lex, token& t) {
+    t.e = lex.english_modern.find(t.lower);
+    t.foreign = true;
+}
+
+// A word of the text (description words come ready-made: described_emoji).
 void lookup_german(const lexicons& lex, bool text_runs, bool in_text, token& t) {
-    if (t.from_emoji) {
-        t.e = lex.english_modern.find(t.lower);
-        t.foreign = true;
-        return;
-    }
     const std::uint64_t h = detail::word_table::hash(t.lower);
     if ((t.e = lex.german.find(t.lower, h)) != nullptr) return;
     // An ASCII word is a view into the lower-cased text, which then may have no letter run at all;
@@ -1379,7 +1381,7 @@ const std::vector<described_emoji>& described_emoji_words(const lexicons& lex) {
             tokenize_english(lex, text, tmp);
             d.english = tmp.en_tokens;
             keep_lower(d.english, tmp.lower, d.lower_english);
-            tokenize_german(lex, text, tmp, [&](token& t) { lookup_german(lex, false, false, t); });
+            tokenize_german(lex, text, tmp, [&](token& t) { lookup_description_word(lex, t); });
             d.german = tmp.tokens;
             keep_lower(d.german, tmp.lower, d.lower_german);
             d.exclamations = tmp.exclamations;
