@@ -13,6 +13,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "score/detail/emoji_pass.hpp"
 #include "score/detail/lexicons.hpp"
 #include "text/normalize.hpp"
 #include "text/utf8.hpp"
@@ -57,10 +58,11 @@ struct en_token {
 };
 
 // The tokens of an emoji's description, made once per process by the tokenizers themselves
-// (describe_emoji_words()): a described emoji stands in the text as one token, which the
-// tokenizers replace by these. Its description words were copied into the text and tokenised,
-// hashed and looked up in every mention (~60% of the mixed benchmark stream's mentions have
-// one): ~1,000 instructions a mention with an emoji.
+// (described_emoji_words()): a described emoji stands in the text as one token, which the
+// tokenizers replace by these. Its description words used to be copied into the text, then
+// tokenised, hashed and looked up in every mention that has one (most of the mixed benchmark
+// stream's): ~490 instructions a mention on that stream (callgrind, scoring only: 9,946 -> 9,459
+// with the German lookup's from_emoji test this made unneeded).
 struct described_emoji {
     std::vector<en_token> english;  // lower: views into lower_english
     std::vector<token> german;      // lower: views into lower_german
@@ -82,18 +84,15 @@ struct scratch {
     std::vector<token> tokens;        // German
     std::vector<en_token> en_tokens;  // English
     // The tokens that can have a sentiment (English: rated; German: with an entry), in order, and
-    // their sentiments: the rules and VADER's sums run over these few (~3 a mention on the mixed
-    // benchmark stream) instead of every token (~28), whose other sentiments are all 0.
+    // their sentiments: the rules and VADER's sums run over these few instead of every token, whose
+    // other sentiments are all 0 (3% fewer instructions on the mixed benchmark stream).
     std::vector<std::uint32_t> scored;
     std::vector<double> sentiments;
     std::size_t upper = 0;  // tokens in ALL-CAPS
     bool text_runs = false;  // German: text_has_letter_run() of `lower`
     std::size_t but = 0;        // English: the first "but", else tokens.size()
     std::size_t upper_but = 0;  // English: the first "BUT", else tokens.size()
-    // Described emoji stand in the copy as themselves, one token each (replace_emoji()): where
-    // (then the size_t maximum) and which (index in lexicons::emoji).
-    std::vector<std::size_t> emoji_at;
-    std::vector<std::uint32_t> emoji_id;
+    detail::emoji_marks emoji;  // the described emoji in `clean` (replace_emoji())
     bool describing = false;     // tokenising an emoji's description (described_emoji)
     const std::vector<described_emoji>* described = nullptr;  // by index in lexicons::emoji
     bool clause_before = false;  // German: free-standing punctuation before the first token
@@ -234,9 +233,10 @@ bool has_letter_run(std::string_view w) {
 
 // Whether has_letter_run() can be true for any word lying in lower[0, n) (the text lower-cased;
 // 18 bytes after it readable): false when no letter a-z stands three times in a row anywhere in
-// it, as in most mentions. The per-word test then runs only for texts with such a run ("sooo",
-// or a link's "www"): it ran for nearly every token (every one no lexicon has) and was ~5% of
-// scoring on the mixed benchmark stream (~540 instructions an English mention).
+// it, as in most mentions (89% of the mixed benchmark stream's). The per-word test then runs only
+// for texts with such a run ("sooo", or a link's "www"): it ran for nearly every token (every one
+// no lexicon has), ~540 instructions an English mention of that stream and ~370 a German one,
+// against ~240 for this test.
 bool text_has_letter_run(const char* lower, std::size_t n) {
 #if defined(__SSE2__)
     const __m128i before_a = _mm_set1_epi8('a' - 1);
@@ -272,156 +272,6 @@ bool in_lexicon(const token& t) { return t.e != nullptr && t.e->has(entry::has_v
 
 // ---------------------------------------------------------------------------------------------
 // Shared front end: emoji -> descriptions, whitespace split, links/handles, punctuation strip.
-
-// False when no byte of `text` can start an emoji (one at U+2000 or above, or (c)/(r)): most
-// mentions, which are then tokenised in place.
-bool may_contain_emoji(std::string_view text) {
-    const char* p = text.data();
-    const std::size_t n = text.size();
-    std::size_t i = 0;
-    const auto emoji_start = [&](std::size_t k) {
-        const auto b = static_cast<unsigned char>(p[k]);
-        return b >= 0xE2 || (b == 0xC2 && k + 1 < n && (p[k + 1] == '\xA9' || p[k + 1] == '\xAE'));
-    };
-#if defined(__SSE2__)
-    // 16 bytes at a time first, as the ASCII runs in replace_emoji(): ~75 instructions a mention
-    // fewer than 8 at a time alone, on the mixed benchmark stream. Signed compares: 0xE2..0xFF
-    // are -30..-1.
-    for (; i + 16 <= n; i += 16) {
-        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
-        if (_mm_movemask_epi8(v) == 0) continue;  // ASCII
-        const __m128i start = _mm_and_si128(_mm_cmpgt_epi8(v, _mm_set1_epi8(-31)), _mm_cmplt_epi8(v, _mm_setzero_si128()));
-        if (_mm_movemask_epi8(start) != 0) return true;
-        for (auto c2 = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('\xC2')))); c2 != 0; c2 &= c2 - 1) {
-            if (emoji_start(i + static_cast<std::size_t>(std::countr_zero(c2)))) return true;
-        }
-    }
-#endif
-    constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
-    constexpr std::uint64_t high = 0x8080808080808080ull;
-    for (; i + 8 <= n; i += 8) {
-        std::uint64_t w = 0;
-        std::memcpy(&w, p + i, 8);
-        if ((w & high) == 0) continue;  // ASCII
-        // A byte >= 0xE2 (high bit set, low 7 bits >= 0x62) is an emoji start; a 0xC2 byte needs
-        // a look at the next one. German umlauts (0xC3 ...) pass without a byte loop.
-        if ((((w & low7) + 0x1E1E1E1E1E1E1E1Eull) & w & high) != 0) return true;
-        const std::uint64_t c2 = w ^ 0xC2C2C2C2C2C2C2C2ull;
-        if ((~(((c2 & low7) + low7) | c2) & high) == 0) continue;
-        for (std::size_t k = i; k < i + 8; ++k) {
-            if (emoji_start(k)) return true;
-        }
-    }
-    for (; i < n; ++i) {
-        if (emoji_start(i)) return true;
-    }
-    return false;
-}
-
-// Returns the text to tokenise: `text` itself, or the copy in s.clean with emoji replaced.
-std::string_view replace_emoji(std::string_view text, const lexicons& lex, scratch& s) {
-    s.emoji_at.clear();
-    s.emoji_id.clear();
-    s.emoji_at.push_back(static_cast<std::size_t>(-1));  // the end (replaced when there are emoji)
-    if (!may_contain_emoji(text)) return text;
-    s.emoji_at.clear();
-    // Characters that stay as they are are not copied one run at a time: text[copied, i) is
-    // appended in one piece when something changes (an emoji with a description, a dropped
-    // modifier, an invalid sequence), and a text where nothing does (a typographic apostrophe or a
-    // flag, no described emoji) is tokenised in place.
-    s.clean.clear();
-    std::size_t copied = 0;
-    bool changed = false;
-    const auto flush = [&](std::size_t upto) {
-        s.clean.append(text.data() + copied, upto - copied);
-        changed = true;
-    };
-    bool prev_space = true;
-    for (std::size_t i = 0; i < text.size();) {
-        const auto b = static_cast<unsigned char>(text[i]);
-        if (b < 0x80) {
-            // The ASCII run's end, eight bytes at a time: byte by byte this loop was 600
-            // instructions a mention on the mixed benchmark stream (most of its mentions have an
-            // emoji and so come through here), ~14% of all scoring.
-            std::size_t j = i + 1;
-#if defined(__SSE2__)
-            for (; j + 16 <= text.size(); j += 16) {
-                const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + j));
-                if (const auto high = static_cast<unsigned>(_mm_movemask_epi8(v)); high != 0) {
-                    j += static_cast<std::size_t>(std::countr_zero(high));
-                    break;  // text[j] is no ASCII: the loops below stop at once
-                }
-            }
-#endif
-            for (; j + 8 <= text.size(); j += 8) {
-                std::uint64_t w = 0;
-                std::memcpy(&w, text.data() + j, 8);
-                if (const std::uint64_t high = w & 0x8080808080808080ull; high != 0) {
-                    j += static_cast<std::size_t>(std::countr_zero(high) / 8);
-                    break;
-                }
-            }
-            while (j < text.size() && static_cast<unsigned char>(text[j]) < 0x80) ++j;
-            prev_space = text[j - 1] == ' ';
-            i = j;
-            continue;
-        }
-        // A valid two-byte character (umlauts, ß, é) is no emoji unless it is (c) or (r): kept
-        // without a decode_utf8() call.
-        if (b >= 0xC2 && b <= 0xDF && i + 1 < text.size()) {
-            const auto b1 = static_cast<unsigned char>(text[i + 1]);
-            if ((b1 & 0xC0) == 0x80 && !(b == 0xC2 && (b1 == 0xA9 || b1 == 0xAE))) {
-                prev_space = false;
-                i += 2;
-                continue;
-            }
-        }
-        const auto d = text::decode_utf8(text, i);
-        const char32_t cp = d.code_point;
-        if (cp < 0x2000 && cp != 0xA9 && cp != 0xAE) {  // no single-code-point emoji below U+2000 except (c) (r)
-            prev_space = false;
-            i += d.length;
-            continue;
-        }
-        // Deliberate deviation from Python VADER: variation selectors, ZWJ and skin-tone modifiers
-        // are presentation details. Python appends U+FE0F to the description ("red heart\uFE0F"),
-        // which makes the last description word unreachable in the lexicon.
-        if (cp == 0xFE0F || cp == 0xFE0E || cp == 0x200D || (cp >= 0x1F3FB && cp <= 0x1F3FF)) {
-            flush(i);
-            i += d.length;
-            copied = i;
-            continue;
-        }
-        const std::size_t described = d.valid ? lex.emoji_index(cp) : lexicons::no_emoji;
-        if (described != lexicons::no_emoji) {
-            // The emoji stays, as a token of its own: the tokenizers take its description's
-            // tokens ready-made (described_emoji) where they meet it.
-            flush(i);
-            if (!prev_space) s.clean.push_back(' ');
-            s.emoji_at.push_back(s.clean.size());
-            s.emoji_id.push_back(static_cast<std::uint32_t>(described));
-            s.clean.append(text.data() + i, d.length);
-            // Python VADER glued the next character to the description ("😀good" -> "grinning
-            // facegood"); a space keeps both words.
-            s.clean.push_back(' ');
-            prev_space = true;
-            i += d.length;
-            copied = i;
-            continue;
-        }
-        if (!d.valid) {
-            flush(i);
-            text::append_utf8(text::replacement_character, s.clean);
-            copied = i + d.length;
-        }
-        prev_space = false;
-        i += d.length;
-    }
-    s.emoji_at.push_back(static_cast<std::size_t>(-1));
-    if (!changed) return text;
-    flush(text.size());
-    return s.clean;
-}
 
 // German path only: emoticons not in either lexicon (":-)))", ";-]", ">:(") by their mouth.
 double emoticon_valence(std::string_view w) {
@@ -505,8 +355,8 @@ void lower_text(std::string_view text, char* out) {
 // (8 bytes after it readable); `ascii_upper` / `ascii_lower`: whether its ASCII bytes have upper-
 // / lower-case letters. Runs of ASCII bytes are copied from `lowered` 8 at a time, and Latin-1
 // letters (C3 xx: the umlauts, ß, é ...) are folded without decoding: byte by byte, with the case
-// tests of every ASCII byte, this was ~240 instructions a word, ~720 a German mention of the
-// mixed benchmark stream. Returns the length written.
+// tests of every ASCII byte, this was ~240 instructions a word (now ~110), ~720 a German mention
+// of the mixed benchmark stream. Returns the length written.
 std::size_t fold_word(std::string_view w, const char* lowered, bool ascii_upper, bool ascii_lower, char* out,
                       bool& upper) {
     std::size_t n = 0;
@@ -627,10 +477,10 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
             ++j;
         }
         const std::string_view raw(clean.data() + i, j - i);  // i < j <= n: no substr() check
-        if (i == s.emoji_at[next_emoji]) {
+        if (i == s.emoji.at[next_emoji]) {
             // A described emoji (replace_emoji()): its description's tokens, as tokenising the
             // description where it stands would make them.
-            const described_emoji& d = (*s.described)[s.emoji_id[next_emoji++]];
+            const described_emoji& d = (*s.described)[s.emoji.id[next_emoji++]];
             if (d.clause_before && !s.tokens.empty()) s.tokens.back().clause_end = true;
             s.exclamations += d.exclamations;
             s.questions += d.questions;
@@ -932,10 +782,10 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
             ++j;
         }
         const std::string_view piece(clean.data() + i, j - i);  // i < j <= n: no substr() check
-        if (i == s.emoji_at[next_emoji]) {
+        if (i == s.emoji.at[next_emoji]) {
             // A described emoji (replace_emoji()): its description's tokens, as tokenising the
             // description where it stands would make them.
-            for (const en_token& w : (*s.described)[s.emoji_id[next_emoji++]].english) {
+            for (const en_token& w : (*s.described)[s.emoji.id[next_emoji++]].english) {
                 s.en_tokens.push_back(w);
                 s.upper += w.upper;
                 if (w.word == detail::w_but) {
@@ -1405,7 +1255,7 @@ const std::vector<described_emoji>& described_emoji_words(const lexicons& lex) {
         auto* all = new std::vector<described_emoji>(lex.emoji.size());  // leaked, as lexicons
         scratch tmp;
         tmp.describing = true;
-        tmp.emoji_at.assign(1, static_cast<std::size_t>(-1));
+        tmp.emoji.at.assign(1, static_cast<std::size_t>(-1));
         for (std::size_t k = 0; k < lex.emoji.size(); ++k) {
             described_emoji& d = (*all)[k];
             const std::string_view text = lex.emoji[k].description;
@@ -1440,7 +1290,7 @@ scorer::scorer() : lexicons_(&lexicons::instance()) { described_emoji_words(*lex
 sentiment scorer::score(std::string_view text, std::string_view lang) const {
     scratch& s = thread_scratch();
     s.described = &described_emoji_words(*lexicons_);
-    const std::string_view clean = replace_emoji(text, *lexicons_, s);
+    const std::string_view clean = detail::replace_emoji(text, *lexicons_, s.clean, s.emoji);
     return resolve_language(text, lang) == language::german ? score_german(*lexicons_, clean, s)
                                                             : score_english(*lexicons_, clean, s);
 }
