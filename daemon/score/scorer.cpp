@@ -270,6 +270,16 @@ const entry* find_elongated(const detail::word_table& table, std::string_view w,
 
 bool in_lexicon(const token& t) { return t.e != nullptr && t.e->has(entry::has_valence); }
 
+// German: whether german_rules can give the token a sentiment other than 0, or must see it (a
+// contrast word, "weder"). Most German entries are neither: neutral words such as "die" or "war",
+// whose entry only blocks the compound and English fallbacks; visiting them was ~350 instructions
+// a mention of the mixed benchmark stream (release build).
+bool may_score(const token& t) {
+    if (t.e == nullptr) return false;
+    constexpr std::uint32_t own_flags = entry::phrase_start | entry::service_noun | entry::contrast | entry::weder;
+    return t.e->has(entry::has_valence) || (!t.foreign && (t.e->flags & own_flags) != 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Shared front end: emoji -> descriptions, whitespace split, links/handles, punctuation strip.
 
@@ -487,7 +497,7 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
             for (const token& w : d.german) {
                 s.tokens.push_back(w);
                 s.upper += w.upper;
-                if (w.e != nullptr) s.scored.push_back(static_cast<std::uint32_t>(s.tokens.size() - 1));
+                if (may_score(w)) s.scored.push_back(static_cast<std::uint32_t>(s.tokens.size() - 1));
             }
             i = j;
             continue;
@@ -545,7 +555,7 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
         t.upper = ascii ? (seen & k_upper) != 0 && (seen & k_lower) == 0 : upper;
         lookup(t);
         s.upper += t.upper;
-        if (t.e != nullptr) s.scored.push_back(static_cast<std::uint32_t>(s.tokens.size() - 1));
+        if (may_score(t)) s.scored.push_back(static_cast<std::uint32_t>(s.tokens.size() - 1));
     }
 }
 
@@ -1064,7 +1074,7 @@ void lookup_german(const lexicons& lex, bool text_runs, bool in_text, token& t) 
 
 class german_rules {
 public:
-    // `with_entry`: the tokens that have an entry, in order.
+    // `with_entry`: the tokens for which may_score() holds, in order.
     german_rules(const lexicons& lex, std::vector<token>& tokens, const std::vector<std::uint32_t>& with_entry,
                  std::string& key, bool cap_diff)
         : lex_(lex), t_(tokens), key_(key), cap_diff_(cap_diff) {
