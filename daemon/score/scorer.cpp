@@ -845,7 +845,7 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
         // or "@" and a word character (lexicons_test checks), so it is not looked up - a URL's
         // hash, letter-run scan ("www") and shortened lookups were ~200 instructions.
         if ((seen & k_punct) != 0 && is_web_address_or_handle(t.lower)) continue;
-        t.e = lex.english.find(t.lower);
+        t.e = lex.english.find(t.lower, detail::word_table::hash_padded(t.lower));  // t.lower lies in `lower`
         if (t.e != nullptr) {
             t.word = t.e->word;
             if (t.word == detail::w_but) {
@@ -1016,6 +1016,7 @@ sentiment score_english(const lexicons& lex, std::string_view clean, scratch& s)
 // ---------------------------------------------------------------------------------------------
 // German: VADER's arithmetic with German modifiers and morphology (see README).
 
+// `w` lies in scratch::lower (8 bytes after it readable).
 const entry* find_compound_head(const lexicons& lex, std::string_view w) {
     // Longest known suffix of at least 4 bytes after a first part of at least 3 bytes:
     // "totalausfall" -> "ausfall", "internetstörungen" -> "störungen". Only the suffix lengths
@@ -1026,7 +1027,8 @@ const entry* find_compound_head(const lexicons& lex, std::string_view w) {
     for (std::size_t start = 3; start + 4 <= w.size(); ++start) {
         if ((lengths & lexicons::head_length_bit(w.size() - start)) == 0) continue;
         if ((static_cast<unsigned char>(w[start]) & 0xC0) == 0x80) continue;
-        const entry* e = lex.german.find(w.substr(start));
+        const std::string_view head = w.substr(start);
+        const entry* e = lex.german.find(head, detail::word_table::hash_padded(head));
         if (e != nullptr && e->has(entry::has_valence)) return e;
     }
     return nullptr;
@@ -1050,7 +1052,7 @@ void lookup_description_word(const lexicons& lex, token& t) {
 
 // A word of the text (description words come ready-made: described_emoji).
 void lookup_german(const lexicons& lex, bool text_runs, bool in_text, token& t) {
-    const std::uint64_t h = detail::word_table::hash(t.lower);
+    const std::uint64_t h = detail::word_table::hash_padded(t.lower);  // t.lower lies in scratch::lower
     if ((t.e = lex.german.find(t.lower, h)) != nullptr) return;
     // An ASCII word is a view into the lower-cased text, which then may have no letter run at all;
     // a folded one lies after it (lower_text()), and may (the Kelvin sign folds to 'k').
