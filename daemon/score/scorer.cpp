@@ -13,6 +13,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "score/detail/emoji_pass.hpp"
 #include "score/detail/lexicons.hpp"
 #include "text/normalize.hpp"
 #include "text/utf8.hpp"
@@ -56,6 +57,22 @@ struct en_token {
     bool nt = false;           // contains "n't" (or "n’t", crisisd addition)
 };
 
+// The tokens of an emoji's description, made once per process by the tokenizers themselves
+// (described_emoji_words()): a described emoji stands in the text as one token, which the
+// tokenizers replace by these. Its description words used to be copied into the text, then
+// tokenised, hashed and looked up in every mention that has one (most of the mixed benchmark
+// stream's): ~490 instructions a mention on that stream (callgrind, scoring only: 9,946 -> 9,459
+// with the German lookup's from_emoji test this made unneeded).
+struct described_emoji {
+    std::vector<en_token> english;  // lower: views into lower_english
+    std::vector<token> german;      // lower: views into lower_german
+    int exclamations = 0;           // German counts the description's "!" and "?" ("ON! arrow")
+    int questions = 0;
+    bool clause_before = false;  // German: the description starts with free-standing punctuation
+    std::string lower_english;
+    std::string lower_german;
+};
+
 // Per-thread buffers: they grow to the largest mention a thread has seen and are then reused, so
 // steady-state scoring does not touch the heap.
 struct scratch {
@@ -66,8 +83,19 @@ struct scratch {
     std::string key;  // a German multi-word key whose words are not one space apart in the text
     std::vector<token> tokens;        // German
     std::vector<en_token> en_tokens;  // English
+    // The tokens that can have a sentiment (English: rated; German: with an entry), in order, and
+    // their sentiments: the rules and VADER's sums run over these few instead of every token, whose
+    // other sentiments are all 0 (3% fewer instructions on the mixed benchmark stream).
+    std::vector<std::uint32_t> scored;
     std::vector<double> sentiments;
-    std::vector<std::pair<std::size_t, std::size_t>> emoji_spans;
+    std::size_t upper = 0;  // tokens in ALL-CAPS
+    bool text_runs = false;  // German: text_has_letter_run() of `lower`
+    std::size_t but = 0;        // English: the first "but", else tokens.size()
+    std::size_t upper_but = 0;  // English: the first "BUT", else tokens.size()
+    detail::emoji_marks emoji;  // the described emoji in `clean` (replace_emoji())
+    bool describing = false;     // tokenising an emoji's description (described_emoji)
+    const std::vector<described_emoji>* described = nullptr;  // by index in lexicons::emoji
+    bool clause_before = false;  // German: free-standing punctuation before the first token
     int exclamations = 0;
     int questions = 0;
 };
@@ -86,6 +114,7 @@ static_assert(std::endian::native == std::endian::little, "the 8-byte word trick
 enum : std::uint16_t {
     k_space = 1, k_punct = 2, k_upper = 4, k_lower = 8, k_high = 16, k_bang = 32, k_quest = 64, k_space_py = 128,
     k_space_lead = 256, k_clause = 512, k_colon = 1024,
+    k_apostrophe = 2048,
 };
 constexpr std::array<std::uint16_t, 256> byte_class = [] {
     std::array<std::uint16_t, 256> t{};
@@ -104,6 +133,7 @@ constexpr std::array<std::uint16_t, 256> byte_class = [] {
         if (c == 0xC2 || c == 0xE1 || c == 0xE2 || c == 0xE3 || c == 0xEF) k |= k_space_lead;
         if (c == ',' || c == '.' || c == ';' || c == ':' || c == '!' || c == '?') k |= k_clause;
         if (c == ':') k |= k_colon;
+        if (c == '\'') k |= k_apostrophe;
         t[static_cast<std::size_t>(c)] = k;
     }
     return t;
@@ -201,6 +231,37 @@ bool has_letter_run(std::string_view w) {
     return false;
 }
 
+// Whether has_letter_run() can be true for any word lying in lower[0, n) (the text lower-cased;
+// 18 bytes after it readable): false when no letter a-z stands three times in a row anywhere in
+// it, as in most mentions (89% of the mixed benchmark stream's). The per-word test then runs only
+// for texts with such a run ("sooo", or a link's "www"): it ran for nearly every token (every one
+// no lexicon has), ~540 instructions an English mention of that stream and ~370 a German one,
+// against ~240 for this test.
+bool text_has_letter_run(const char* lower, std::size_t n) {
+#if defined(__SSE2__)
+    const __m128i before_a = _mm_set1_epi8('a' - 1);
+    const __m128i after_z = _mm_set1_epi8('z' + 1);
+    // Runs starting in the 16 bytes at p.
+    const auto runs_at = [&](const char* p) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 1));
+        const __m128i d = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + 2));
+        // Signed compares: bytes >= 0x80 are negative and never in 'a'..'z'.
+        const __m128i letter = _mm_and_si128(_mm_cmpgt_epi8(a, before_a), _mm_cmplt_epi8(a, after_z));
+        return _mm_and_si128(letter, _mm_and_si128(_mm_cmpeq_epi8(a, b), _mm_cmpeq_epi8(b, d)));
+    };
+    // Blocks whose runs lie wholly in the text are or-ed together and tested once.
+    __m128i any = _mm_setzero_si128();
+    std::size_t c = 0;
+    for (; c + 18 <= n; c += 16) any = _mm_or_si128(any, runs_at(lower + c));
+    auto runs = static_cast<unsigned>(_mm_movemask_epi8(any));
+    if (c + 2 < n) runs |= static_cast<unsigned>(_mm_movemask_epi8(runs_at(lower + c))) & ((1u << (n - 2 - c)) - 1);
+    return runs != 0;
+#else
+    return has_letter_run({lower, n});
+#endif
+}
+
 // `w` as written (hash `h`), else shortened when `run` (= has_letter_run(w)).
 const entry* find_elongated(const detail::word_table& table, std::string_view w, std::uint64_t h, bool run) {
     if (const entry* e = table.find(w, h)) return e;
@@ -209,129 +270,18 @@ const entry* find_elongated(const detail::word_table& table, std::string_view w,
 
 bool in_lexicon(const token& t) { return t.e != nullptr && t.e->has(entry::has_valence); }
 
+// German: whether german_rules can give the token a sentiment other than 0, or must see it (a
+// contrast word, "weder"). Most German entries are neither: neutral words such as "die" or "war",
+// whose entry only blocks the compound and English fallbacks; visiting them was ~350 instructions
+// a mention of the mixed benchmark stream (release build).
+bool may_score(const token& t) {
+    if (t.e == nullptr) return false;
+    constexpr std::uint32_t own_flags = entry::phrase_start | entry::service_noun | entry::contrast | entry::weder;
+    return t.e->has(entry::has_valence) || (!t.foreign && (t.e->flags & own_flags) != 0);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Shared front end: emoji -> descriptions, whitespace split, links/handles, punctuation strip.
-
-// False when no byte of `text` can start an emoji (one at U+2000 or above, or (c)/(r)): most
-// mentions, which are then tokenised in place.
-bool may_contain_emoji(std::string_view text) {
-    const char* p = text.data();
-    const std::size_t n = text.size();
-    std::size_t i = 0;
-    const auto emoji_start = [&](std::size_t k) {
-        const auto b = static_cast<unsigned char>(p[k]);
-        return b >= 0xE2 || (b == 0xC2 && k + 1 < n && (p[k + 1] == '\xA9' || p[k + 1] == '\xAE'));
-    };
-    constexpr std::uint64_t low7 = 0x7F7F7F7F7F7F7F7Full;
-    constexpr std::uint64_t high = 0x8080808080808080ull;
-    for (; i + 8 <= n; i += 8) {
-        std::uint64_t w = 0;
-        std::memcpy(&w, p + i, 8);
-        if ((w & high) == 0) continue;  // ASCII
-        // A byte >= 0xE2 (high bit set, low 7 bits >= 0x62) is an emoji start; a 0xC2 byte needs
-        // a look at the next one. German umlauts (0xC3 ...) pass without a byte loop.
-        if ((((w & low7) + 0x1E1E1E1E1E1E1E1Eull) & w & high) != 0) return true;
-        const std::uint64_t c2 = w ^ 0xC2C2C2C2C2C2C2C2ull;
-        if ((~(((c2 & low7) + low7) | c2) & high) == 0) continue;
-        for (std::size_t k = i; k < i + 8; ++k) {
-            if (emoji_start(k)) return true;
-        }
-    }
-    for (; i < n; ++i) {
-        if (emoji_start(i)) return true;
-    }
-    return false;
-}
-
-// Returns the text to tokenise: `text` itself, or the copy in s.clean with emoji replaced.
-std::string_view replace_emoji(std::string_view text, const lexicons& lex, scratch& s) {
-    s.emoji_spans.clear();
-    if (!may_contain_emoji(text)) return text;
-    // Characters that stay as they are are not copied one run at a time: text[copied, i) is
-    // appended in one piece when something changes (an emoji with a description, a dropped
-    // modifier, an invalid sequence), and a text where nothing does (a typographic apostrophe or a
-    // flag, no described emoji) is tokenised in place.
-    s.clean.clear();
-    std::size_t copied = 0;
-    bool changed = false;
-    const auto flush = [&](std::size_t upto) {
-        s.clean.append(text.data() + copied, upto - copied);
-        changed = true;
-    };
-    bool prev_space = true;
-    for (std::size_t i = 0; i < text.size();) {
-        const auto b = static_cast<unsigned char>(text[i]);
-        if (b < 0x80) {
-            // The ASCII run's end, eight bytes at a time: byte by byte this loop was 600
-            // instructions a mention on the mixed benchmark stream (most of its mentions have an
-            // emoji and so come through here), ~14% of all scoring.
-            std::size_t j = i + 1;
-            for (; j + 8 <= text.size(); j += 8) {
-                std::uint64_t w = 0;
-                std::memcpy(&w, text.data() + j, 8);
-                if (const std::uint64_t high = w & 0x8080808080808080ull; high != 0) {
-                    j += static_cast<std::size_t>(std::countr_zero(high) / 8);
-                    break;
-                }
-            }
-            while (j < text.size() && static_cast<unsigned char>(text[j]) < 0x80) ++j;
-            prev_space = text[j - 1] == ' ';
-            i = j;
-            continue;
-        }
-        // A valid two-byte character (umlauts, ß, é) is no emoji unless it is (c) or (r): kept
-        // without a decode_utf8() call.
-        if (b >= 0xC2 && b <= 0xDF && i + 1 < text.size()) {
-            const auto b1 = static_cast<unsigned char>(text[i + 1]);
-            if ((b1 & 0xC0) == 0x80 && !(b == 0xC2 && (b1 == 0xA9 || b1 == 0xAE))) {
-                prev_space = false;
-                i += 2;
-                continue;
-            }
-        }
-        const auto d = text::decode_utf8(text, i);
-        const char32_t cp = d.code_point;
-        if (cp < 0x2000 && cp != 0xA9 && cp != 0xAE) {  // no single-code-point emoji below U+2000 except (c) (r)
-            prev_space = false;
-            i += d.length;
-            continue;
-        }
-        // Deliberate deviation from Python VADER: variation selectors, ZWJ and skin-tone modifiers
-        // are presentation details. Python appends U+FE0F to the description ("red heart\uFE0F"),
-        // which makes the last description word unreachable in the lexicon.
-        if (cp == 0xFE0F || cp == 0xFE0E || cp == 0x200D || (cp >= 0x1F3FB && cp <= 0x1F3FF)) {
-            flush(i);
-            i += d.length;
-            copied = i;
-            continue;
-        }
-        const std::string_view description = d.valid ? lex.describe_emoji(cp) : std::string_view{};
-        if (!description.empty()) {
-            flush(i);
-            if (!prev_space) s.clean.push_back(' ');
-            const std::size_t start = s.clean.size();
-            s.clean.append(description);
-            s.emoji_spans.emplace_back(start, s.clean.size());
-            // Python VADER glued the next character to the description ("😀good" -> "grinning
-            // facegood"); a space keeps both words.
-            s.clean.push_back(' ');
-            prev_space = true;
-            i += d.length;
-            copied = i;
-            continue;
-        }
-        if (!d.valid) {
-            flush(i);
-            text::append_utf8(text::replacement_character, s.clean);
-            copied = i + d.length;
-        }
-        prev_space = false;
-        i += d.length;
-    }
-    if (!changed) return text;
-    flush(text.size());
-    return s.clean;
-}
 
 // German path only: emoticons not in either lexicon (":-)))", ";-]", ">:(") by their mouth.
 double emoticon_valence(std::string_view w) {
@@ -411,25 +361,31 @@ void lower_text(std::string_view text, char* out) {
 }
 
 // append_lower() of a word with non-ASCII bytes, written to `out` (at most 3 bytes per input
-// byte), in the same pass as python_isupper() of the word (`upper`). Latin-1 letters (C3 xx: the
-// umlauts, ß, é ...) are folded without decoding. Returns the length written.
-std::size_t fold_word(std::string_view w, char* out, bool& upper) {
+// byte), and python_isupper() of the word (`upper`). `lowered`: the word in the lower-cased text
+// (8 bytes after it readable); `ascii_upper` / `ascii_lower`: whether its ASCII bytes have upper-
+// / lower-case letters. Runs of ASCII bytes are copied from `lowered` 8 at a time, and Latin-1
+// letters (C3 xx: the umlauts, ß, é ...) are folded without decoding: byte by byte, with the case
+// tests of every ASCII byte, this was ~240 instructions a word (now ~110), ~720 a German mention
+// of the mixed benchmark stream. Returns the length written.
+std::size_t fold_word(std::string_view w, const char* lowered, bool ascii_upper, bool ascii_lower, char* out,
+                      bool& upper) {
     std::size_t n = 0;
-    bool has_upper = false;
-    bool has_lower = false;
+    bool has_upper = ascii_upper;
+    bool has_lower = ascii_lower;
     for (std::size_t i = 0; i < w.size();) {
-        const auto b = static_cast<unsigned char>(w[i]);
-        if (b < 0x80) {
-            if (b >= 'A' && b <= 'Z') {
-                has_upper = true;
-                out[n++] = static_cast<char>(b + 0x20);
-            } else {
-                has_lower |= b >= 'a' && b <= 'z';
-                out[n++] = static_cast<char>(b);
-            }
-            ++i;
-            continue;
+        std::uint64_t x = 0;
+        std::memcpy(&x, lowered + i, 8);
+        std::memcpy(out + n, &x, 8);  // may write past the word: the caller's buffer has room
+        const std::uint64_t high = x & 0x8080808080808080ull;
+        const std::size_t ascii = high == 0 ? 8 : static_cast<std::size_t>(std::countr_zero(high) / 8);
+        if (ascii >= w.size() - i) {
+            n += w.size() - i;
+            break;
         }
+        n += ascii;
+        i += ascii;
+        if (ascii == 8) continue;
+        const auto b = static_cast<unsigned char>(w[i]);
         if (b == 0xC3 && i + 1 < w.size() && (static_cast<unsigned char>(w[i + 1]) & 0xC0) == 0x80) {
             // U+00C0..U+00FF: upper case U+00C0..U+00DE except U+00D7 (x) lower-cases by +0x20;
             // lower case is U+00DF..U+00FF except U+00F7 (division sign).
@@ -476,6 +432,9 @@ std::size_t fold_word(std::string_view w, char* out, bool& upper) {
 template <typename Lookup>
 void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lookup&& lookup) {
     s.tokens.clear();
+    s.scored.clear();
+    s.upper = 0;
+    s.clause_before = false;
     s.exclamations = 0;
     s.questions = 0;
     // Tokens keep string_views into `lower`, which is sized once per text: the lower-cased text,
@@ -484,15 +443,18 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
     if (s.lower.size() < 4 * clean.size() + lower_slack) s.lower.resize(4 * clean.size() + lower_slack);
     char* const lower = s.lower.data();
     lower_text(clean, lower);
+    s.text_runs = text_has_letter_run(lower, clean.size());
     std::size_t used = clean.size();
     // An ASCII `w` is the lower-cased text at its own offset; others are folded at lower + used,
     // and `upper` gets python_isupper(w).
-    const auto fold = [&](std::string_view w, bool ascii, bool& upper) {
-        if (ascii) return std::string_view(lower + (w.data() - clean.data()), w.size());
+    const auto fold = [&](std::string_view w, std::uint16_t seen, bool& upper) {
+        const char* const lowered = lower + (w.data() - clean.data());
+        if ((seen & k_high) == 0) return std::string_view(lowered, w.size());
         char* const out = lower + used;
-        return std::string_view(out, fold_word(w, out, upper));
+        // The marks stripping removes have no case: the token's ASCII case is the word's.
+        return std::string_view(out, fold_word(w, lowered, (seen & k_upper) != 0, (seen & k_lower) != 0, out, upper));
     };
-    std::size_t span = 0;
+    std::size_t next_emoji = 0;
     std::size_t i = 0;
     const std::size_t n = clean.size();
     while (i < n) {
@@ -525,7 +487,21 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
             ++j;
         }
         const std::string_view raw(clean.data() + i, j - i);  // i < j <= n: no substr() check
-        const std::size_t start = i;
+        if (i == s.emoji.at[next_emoji]) {
+            // A described emoji (replace_emoji()): its description's tokens, as tokenising the
+            // description where it stands would make them.
+            const described_emoji& d = (*s.described)[s.emoji.id[next_emoji++]];
+            if (d.clause_before && !s.tokens.empty()) s.tokens.back().clause_end = true;
+            s.exclamations += d.exclamations;
+            s.questions += d.questions;
+            for (const token& w : d.german) {
+                s.tokens.push_back(w);
+                s.upper += w.upper;
+                if (may_score(w)) s.scored.push_back(static_cast<std::uint32_t>(s.tokens.size() - 1));
+            }
+            i = j;
+            continue;
+        }
         i = j;
         if ((seen & k_punct) != 0 && is_link_or_handle(raw, (seen & k_colon) != 0)) continue;
         if ((seen & (k_bang | k_quest)) != 0) {
@@ -543,11 +519,7 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
         const std::string_view stripped = raw.substr(a, b - a);
         const bool ascii = (seen & k_high) == 0;
 
-        bool from_emoji = false;
-        if (!s.emoji_spans.empty()) {
-            while (span < s.emoji_spans.size() && s.emoji_spans[span].second <= start) ++span;
-            from_emoji = span < s.emoji_spans.size() && s.emoji_spans[span].first <= start;
-        }
+        const bool from_emoji = s.describing;
         const bool clause_end = (class_of(raw.back()) & k_clause) != 0 && !stripped.empty();  // , . ; : ! ?
         // German: keep a token as written only when it is itself known (emoticons such as
         // ":)" or ":-(", "<3"); otherwise always strip, so "ok!" and "gut," are found.
@@ -557,7 +529,7 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
         // (":)", ":-(", ":D", "<3"); longer ones ("gut,", "Stunde!!") are words.
         if (stripped.size() != raw.size() &&
             (ascii ? stripped.size() <= 2 : stripped.size() <= 8 && code_points(stripped) <= 2)) {
-            const std::string_view whole = fold(raw, ascii, upper);
+            const std::string_view whole = fold(raw, seen, upper);
             const bool known = lex.german.find(whole) != nullptr || lex.english_modern.find(whole) != nullptr ||
                                emoticon_valence(whole) != 0;
             if (stripped.empty() && !known) {
@@ -565,12 +537,13 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
                 // the previous word instead of being a neutral word itself.
                 if (clause_end || raw.find_first_of(".,;:!?") != std::string_view::npos) {
                     if (!s.tokens.empty()) s.tokens.back().clause_end = true;
+                    s.clause_before |= s.tokens.empty();
                 }
                 continue;
             }
             if (known || stripped.empty()) folded = whole;  // kept as written, already folded
         }
-        if (folded.data() == nullptr) folded = fold(stripped, ascii, upper);
+        if (folded.data() == nullptr) folded = fold(stripped, seen, upper);
         if (!ascii) used += folded.size();
         // Built in place: a token assembled on the stack and copied into the vector costs a
         // store-forwarding stall per token.
@@ -581,21 +554,27 @@ void tokenize_german(const lexicons& lex, std::string_view clean, scratch& s, Lo
         // ASCII: case flags from the byte classes.
         t.upper = ascii ? (seen & k_upper) != 0 && (seen & k_lower) == 0 : upper;
         lookup(t);
+        s.upper += t.upper;
+        if (may_score(t)) s.scored.push_back(static_cast<std::uint32_t>(s.tokens.size() - 1));
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Shared back end: VADER's score_valence().
 
-sentiment score_valence(const std::vector<double>& sentiments, int exclamations, int questions) {
+// `tokens`: how many tokens the text has; s.sentiments are those of s.scored, every other token's
+// is 0.
+sentiment score_valence(const scratch& s, std::size_t tokens) {
     sentiment out;
-    if (sentiments.empty()) return out;
+    if (tokens == 0) return out;
+    const int exclamations = s.exclamations;
+    const int questions = s.questions;
     // One pass: each sum adds the same values in the same order as VADER's separate loops.
     double sum = 0;
     double pos_sum = 0;
     double neg_sum = 0;
-    int neu_count = 0;
-    for (const double v : sentiments) {
+    auto neu_count = static_cast<int>(tokens - s.sentiments.size());
+    for (const double v : s.sentiments) {
         // Most words are neutral: counted, and not added (a sum plus +-0.0 is the same sum, as
         // `sum` is never -0.0: it starts at +0.0 and x + -x is +0.0).
         if (v == 0) {
@@ -629,11 +608,11 @@ sentiment score_valence(const std::vector<double>& sentiments, int exclamations,
     return out;
 }
 
-// The "but" rule: sentiments before the contrast word x0.5, after it x1.5.
-void scale_around(std::vector<double>& sentiments, std::size_t b) {
-    for (std::size_t k = 0; k < sentiments.size(); ++k) {
-        if (k < b) sentiments[k] *= 0.5;
-        if (k > b) sentiments[k] *= 1.5;
+// The "but" rule: sentiments before the contrast word (token b) x0.5, after it x1.5.
+void scale_around(scratch& s, std::size_t b) {
+    for (std::size_t k = 0; k < s.sentiments.size(); ++k) {
+        if (s.scored[k] < b) s.sentiments[k] *= 0.5;
+        if (s.scored[k] > b) s.sentiments[k] *= 1.5;
     }
 }
 
@@ -770,6 +749,9 @@ const entry* find_shortened(const detail::word_table& table, std::string_view w)
 
 void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
     s.en_tokens.clear();
+    s.scored.clear();
+    s.upper = 0;
+    s.but = s.upper_but = static_cast<std::size_t>(-1);
     s.exclamations = 0;
     s.questions = 0;
     // Tokens keep string_views into `lower`: the lower-cased text, then the tokens with non-ASCII
@@ -777,8 +759,9 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
     if (s.lower.size() < 2 * clean.size() + lower_slack) s.lower.resize(2 * clean.size() + lower_slack);
     char* const lower = s.lower.data();
     lower_text(clean, lower);
+    const bool text_runs = text_has_letter_run(lower, clean.size());
     std::size_t used = clean.size();
-    std::size_t span = 0;
+    std::size_t next_emoji = 0;
     const std::size_t n = clean.size();
     std::size_t i = 0;
     while (i < n) {
@@ -809,13 +792,24 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
             ++j;
         }
         const std::string_view piece(clean.data() + i, j - i);  // i < j <= n: no substr() check
-        const std::size_t start = i;
-        i = j;
-        bool from_emoji = false;
-        if (!s.emoji_spans.empty()) {
-            while (span < s.emoji_spans.size() && s.emoji_spans[span].second <= start) ++span;
-            from_emoji = span < s.emoji_spans.size() && s.emoji_spans[span].first <= start;
+        if (i == s.emoji.at[next_emoji]) {
+            // A described emoji (replace_emoji()): its description's tokens, as tokenising the
+            // description where it stands would make them.
+            for (const en_token& w : (*s.described)[s.emoji.id[next_emoji++]].english) {
+                s.en_tokens.push_back(w);
+                s.upper += w.upper;
+                if (w.word == detail::w_but) {
+                    const std::size_t at = s.en_tokens.size() - 1;
+                    if (!w.cased && s.but > at) s.but = at;
+                    if (w.upper && s.upper_but > at) s.upper_but = at;
+                }
+                if (in_lexicon(w)) s.scored.push_back(static_cast<std::uint32_t>(s.en_tokens.size() - 1));
+            }
+            i = j;
+            continue;
         }
+        i = j;
+        const bool from_emoji = s.describing;
         // The port counts "!" and "?" anywhere in its input, which has no emoji descriptions.
         if ((seen & (k_bang | k_quest)) != 0 && !from_emoji) {
             for (const char c : piece) {
@@ -838,20 +832,29 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
             t.lower = std::string_view(lower + (raw.data() - clean.data()), raw.size());
             t.upper = (seen & k_upper) != 0 && (seen & k_lower) == 0;
             t.cased = (seen & k_upper) != 0;
-            t.nt = (seen & k_punct) != 0 && raw.find("n't") != std::string_view::npos;
+            // Most tokens with punctuation have no apostrophe ("word," "word."): their find() call
+            // was ~190 instructions an English mention on the mixed benchmark stream.
+            t.nt = (seen & k_apostrophe) != 0 && raw.find("n't") != std::string_view::npos;
         } else {
             const std::size_t length = lower_token(raw, lower + used, t, run);
             t.lower = std::string_view(lower + used, length);
             used += length;
         }
+        s.upper += t.upper;
         // A link or handle is a neutral token: no lexicon key starts with "http://", "https://"
         // or "@" and a word character (lexicons_test checks), so it is not looked up - a URL's
         // hash, letter-run scan ("www") and shortened lookups were ~200 instructions.
         if ((seen & k_punct) != 0 && is_web_address_or_handle(t.lower)) continue;
-        t.e = lex.english.find(t.lower);
+        t.e = lex.english.find(t.lower, detail::word_table::hash_padded(t.lower));  // t.lower lies in `lower`
         if (t.e != nullptr) {
             t.word = t.e->word;
-        } else if ((seen & k_high) == 0 ? has_letter_run(t.lower) : run) {
+            if (t.word == detail::w_but) {
+                // but_check(): the first "but", else the first "BUT" ("But" is no contrast for the port).
+                const std::size_t at = s.en_tokens.size() - 1;
+                if (!t.cased && s.but > at) s.but = at;
+                if (t.upper && s.upper_but > at) s.upper_but = at;
+            }
+        } else if ((seen & k_high) == 0 ? text_runs && has_letter_run(t.lower) : run) {
             t.e = find_shortened(lex.english, t.lower);
         }
         if (from_emoji && !in_lexicon(t)) {
@@ -859,6 +862,7 @@ void tokenize_english(const lexicons& lex, std::string_view clean, scratch& s) {
             // lexicon, which rates the words those descriptions use ("heart").
             if (const entry* e = lex.english_modern.find(t.lower)) t.e = e;
         }
+        if (in_lexicon(t)) s.scored.push_back(static_cast<std::uint32_t>(s.en_tokens.size() - 1));
     }
 }
 
@@ -994,37 +998,25 @@ private:
 sentiment score_english(const lexicons& lex, std::string_view clean, scratch& s) {
     tokenize_english(lex, clean, s);
     const std::vector<en_token>& tokens = s.en_tokens;
-    std::size_t upper = 0;
-    std::size_t but = tokens.size();
-    std::size_t upper_but = tokens.size();
-    for (std::size_t i = 0; i < tokens.size(); ++i) {
-        const en_token& t = tokens[i];
-        upper += t.upper;
-        if (t.word == detail::w_but) {
-            // but_check(): the first "but", else the first "BUT" ("But" is no contrast for the port).
-            if (!t.cased && but == tokens.size()) but = i;
-            if (t.upper && upper_but == tokens.size()) upper_but = i;
-        }
-    }
-    const bool cap_diff = upper > 0 && upper < tokens.size();
+    const bool cap_diff = s.upper > 0 && s.upper < tokens.size();
     const english_rules rules(tokens, cap_diff);
-    // Sized once and written by index: push_back's capacity check per token (with the tokens'
-    // emplace_back, ~4% of scoring on the mixed benchmark stream) is not needed here.
-    s.sentiments.resize(tokens.size());
-    double* const sentiments = s.sentiments.data();
-    for (std::size_t i = 0; i < tokens.size(); ++i) {
+    // Only rated tokens can have a sentiment other than 0 (see scratch::scored).
+    s.sentiments.resize(s.scored.size());
+    for (std::size_t k = 0; k < s.scored.size(); ++k) {
+        const std::size_t i = s.scored[k];
         const en_token& t = tokens[i];
         const bool kind_of = t.word == detail::w_kind && i + 1 < tokens.size() && tokens[i + 1].word == detail::w_of;
-        sentiments[i] = kind_of || is_booster(t) || !in_lexicon(t) ? 0.0 : rules.valence(i);
+        s.sentiments[k] = kind_of || is_booster(t) ? 0.0 : rules.valence(i);
     }
-    if (but == tokens.size()) but = upper_but;
-    if (but < tokens.size()) scale_around(s.sentiments, but);
-    return score_valence(s.sentiments, s.exclamations, s.questions);
+    const std::size_t but = s.but < tokens.size() ? s.but : s.upper_but;
+    if (but < tokens.size()) scale_around(s, but);
+    return score_valence(s, tokens.size());
 }
 
 // ---------------------------------------------------------------------------------------------
 // German: VADER's arithmetic with German modifiers and morphology (see README).
 
+// `w` lies in scratch::lower (8 bytes after it readable).
 const entry* find_compound_head(const lexicons& lex, std::string_view w) {
     // Longest known suffix of at least 4 bytes after a first part of at least 3 bytes:
     // "totalausfall" -> "ausfall", "internetstörungen" -> "störungen". Only the suffix lengths
@@ -1035,7 +1027,8 @@ const entry* find_compound_head(const lexicons& lex, std::string_view w) {
     for (std::size_t start = 3; start + 4 <= w.size(); ++start) {
         if ((lengths & lexicons::head_length_bit(w.size() - start)) == 0) continue;
         if ((static_cast<unsigned char>(w[start]) & 0xC0) == 0x80) continue;
-        const entry* e = lex.german.find(w.substr(start));
+        const std::string_view head = w.substr(start);
+        const entry* e = lex.german.find(head, detail::word_table::hash_padded(head));
         if (e != nullptr && e->has(entry::has_valence)) return e;
     }
     return nullptr;
@@ -1051,15 +1044,19 @@ bool has_letter(std::string_view w) {
     return false;
 }
 
-void lookup_german(const lexicons& lex, token& t) {
-    if (t.from_emoji) {
-        t.e = lex.english_modern.find(t.lower);
-        t.foreign = true;
-        return;
-    }
-    const std::uint64_t h = detail::word_table::hash(t.lower);
+// A word of an emoji's description: VADER 3.3.2's lexicon (see README), valence only.
+void lookup_description_word(const lexicons& lex, token& t) {
+    t.e = lex.english_modern.find(t.lower);
+    t.foreign = true;
+}
+
+// A word of the text (description words come ready-made: described_emoji).
+void lookup_german(const lexicons& lex, bool text_runs, bool in_text, token& t) {
+    const std::uint64_t h = detail::word_table::hash_padded(t.lower);  // t.lower lies in scratch::lower
     if ((t.e = lex.german.find(t.lower, h)) != nullptr) return;
-    const bool run = has_letter_run(t.lower);
+    // An ASCII word is a view into the lower-cased text, which then may have no letter run at all;
+    // a folded one lies after it (lower_text()), and may (the Kelvin sign folds to 'k').
+    const bool run = (in_text && !text_runs) ? false : has_letter_run(t.lower);
     if (run && (t.e = find_shortened(lex.german, t.lower)) != nullptr) return;
     // English words and emoticons in German posts ("fail", "sorry", ":)"), valence only.
     if (const entry* e = find_elongated(lex.english_modern, t.lower, h, run); e != nullptr && e->has(entry::has_valence)) {
@@ -1079,9 +1076,11 @@ void lookup_german(const lexicons& lex, token& t) {
 
 class german_rules {
 public:
-    german_rules(const lexicons& lex, std::vector<token>& tokens, std::string& key, bool cap_diff)
+    // `with_entry`: the tokens for which may_score() holds, in order.
+    german_rules(const lexicons& lex, std::vector<token>& tokens, const std::vector<std::uint32_t>& with_entry,
+                 std::string& key, bool cap_diff)
         : lex_(lex), t_(tokens), key_(key), cap_diff_(cap_diff) {
-        for (std::size_t i = 0; i < t_.size(); ++i) {
+        for (const std::size_t i : with_entry) {
             if (own(i) && t_[i].e->has(entry::weder)) {
                 first_weder_ = i;
                 break;
@@ -1225,36 +1224,66 @@ private:
     std::size_t first_weder_ = static_cast<std::size_t>(-1);
 };
 
-// ALL-CAPS emphasis only counts when some, but not all, tokens are upper case.
-bool cap_differential(const std::vector<token>& tokens) {
-    std::size_t upper = 0;
-    for (const token& t : tokens) upper += t.upper;
-    const std::size_t diff = tokens.size() - upper;
-    return diff > 0 && diff < tokens.size();
-}
-
 sentiment score_german(const lexicons& lex, std::string_view clean, scratch& s) {
-    tokenize_german(lex, clean, s, [&](token& t) { lookup_german(lex, t); });
-    german_rules rules(lex, s.tokens, s.key, cap_differential(s.tokens));
-    s.sentiments.resize(s.tokens.size());  // written by index, see score_english()
+    tokenize_german(lex, clean, s, [&](token& t) {
+        lookup_german(lex, s.text_runs, t.lower.data() < s.lower.data() + clean.size(), t);
+    });
+    // ALL-CAPS emphasis only counts when some, but not all, tokens are upper case.
+    const bool cap_diff = s.upper > 0 && s.upper < s.tokens.size();
+    german_rules rules(lex, s.tokens, s.scored, s.key, cap_diff);
     // A word no lexicon has (most of them) is 0 without the call: valence() starts from the
-    // token's entry, and the call per token was ~4% of German scoring on the mixed stream.
+    // token's entry, so only the tokens with one are visited (see scratch::scored).
     // The first "aber" is found in the same pass, among the tokens with an entry, instead of a
     // second pass testing every token again (its branches were 2.7% of the scorer's mispredictions,
     // cachegrind --branch-sim over the mixed stream's texts). Exact: valence(i) marks only tokens
     // after i as consumed, so token i's `consumed` is final when the loop reaches it.
     std::size_t contrast = s.tokens.size();
-    for (std::size_t i = 0; i < s.tokens.size(); ++i) {
+    s.sentiments.resize(s.scored.size());
+    for (std::size_t k = 0; k < s.scored.size(); ++k) {
+        const std::size_t i = s.scored[k];
         const token& t = s.tokens[i];
-        if (t.e == nullptr) {
-            s.sentiments[i] = 0.0;
-            continue;
-        }
         if (contrast == s.tokens.size() && !t.foreign && !t.consumed && t.e->has(entry::contrast)) contrast = i;
-        s.sentiments[i] = rules.valence(i);
+        s.sentiments[k] = rules.valence(i);
     }
-    if (contrast < s.tokens.size()) scale_around(s.sentiments, contrast);
-    return score_valence(s.sentiments, s.exclamations, s.questions);
+    if (contrast < s.tokens.size()) scale_around(s, contrast);
+    return score_valence(s, s.tokens.size());
+}
+
+// Re-points tokens' `lower` views from a scratch's buffer into `keep`, a copy of its used part.
+template <typename Token>
+void keep_lower(std::vector<Token>& tokens, const std::string& scratch_lower, std::string& keep) {
+    std::size_t used = 0;
+    for (const Token& t : tokens) used = std::max(used, static_cast<std::size_t>(t.lower.data() + t.lower.size() - scratch_lower.data()));
+    keep.assign(scratch_lower.data(), used);
+    for (Token& t : tokens) t.lower = std::string_view(keep.data() + (t.lower.data() - scratch_lower.data()), t.lower.size());
+}
+
+// Every emoji's description tokenised once, by the tokenizers themselves, as from_emoji words
+// (see described_emoji). Exact where it stands in a text: replace_emoji() puts spaces on both
+// sides, so no token reaches across the description's ends, and what a description's tokens do to
+// the text's (a German free-standing mark ending the previous word's clause) is recorded.
+const std::vector<described_emoji>& described_emoji_words(const lexicons& lex) {
+    static const std::vector<described_emoji>* const built = [&lex] {
+        auto* all = new std::vector<described_emoji>(lex.emoji.size());  // leaked, as lexicons
+        scratch tmp;
+        tmp.describing = true;
+        tmp.emoji.at.assign(1, static_cast<std::size_t>(-1));
+        for (std::size_t k = 0; k < lex.emoji.size(); ++k) {
+            described_emoji& d = (*all)[k];
+            const std::string_view text = lex.emoji[k].description;
+            tokenize_english(lex, text, tmp);
+            d.english = tmp.en_tokens;
+            keep_lower(d.english, tmp.lower, d.lower_english);
+            tokenize_german(lex, text, tmp, [&](token& t) { lookup_description_word(lex, t); });
+            d.german = tmp.tokens;
+            keep_lower(d.german, tmp.lower, d.lower_german);
+            d.exclamations = tmp.exclamations;
+            d.questions = tmp.questions;
+            d.clause_before = tmp.clause_before;
+        }
+        return all;
+    }();
+    return *built;
 }
 
 language resolve_language(std::string_view text, std::string_view lang) {
@@ -1268,11 +1297,12 @@ language resolve_language(std::string_view text, std::string_view lang) {
 
 }  // namespace
 
-scorer::scorer() : lexicons_(&lexicons::instance()) {}
+scorer::scorer() : lexicons_(&lexicons::instance()) { described_emoji_words(*lexicons_); }
 
 sentiment scorer::score(std::string_view text, std::string_view lang) const {
     scratch& s = thread_scratch();
-    const std::string_view clean = replace_emoji(text, *lexicons_, s);
+    s.described = &described_emoji_words(*lexicons_);
+    const std::string_view clean = detail::replace_emoji(text, *lexicons_, s.clean, s.emoji);
     return resolve_language(text, lang) == language::german ? score_german(*lexicons_, clean, s)
                                                             : score_english(*lexicons_, clean, s);
 }

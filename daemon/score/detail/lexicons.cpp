@@ -347,18 +347,18 @@ void load_german(word_table& table) {
 
 }  // namespace
 
-std::string_view lexicons::find_emoji(char32_t cp) const noexcept {
+std::size_t lexicons::find_emoji(char32_t cp) const noexcept {
     if (cp < 0x20000) {
         const std::size_t block = cp >> 4;
         for (std::size_t i = emoji_block_start[block]; i < emoji_block_start[block + 1]; ++i) {
-            if (emoji[i].code_point == cp) return emoji[i].description;
+            if (emoji[i].code_point == cp) return i;
         }
-        return {};
+        return no_emoji;
     }
     const auto it = std::lower_bound(emoji.begin(), emoji.end(), cp,
                                      [](const emoji_description& e, char32_t c) { return e.code_point < c; });
-    if (it == emoji.end() || it->code_point != cp) return {};
-    return it->description;
+    if (it == emoji.end() || it->code_point != cp) return no_emoji;
+    return static_cast<std::size_t>(it - emoji.begin());
 }
 
 const lexicons& lexicons::instance() {

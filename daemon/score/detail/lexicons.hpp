@@ -46,10 +46,16 @@ struct lexicons {
 
     // The description of a single-code-point emoji, or "".
     std::string_view describe_emoji(char32_t cp) const noexcept {
-        if (cp < 0x20000 && ((emoji_blocks[cp >> 10] >> ((cp >> 4) & 63)) & 1) == 0) return {};
+        const std::size_t i = emoji_index(cp);
+        return i == no_emoji ? std::string_view{} : emoji[i].description;
+    }
+    // The index in `emoji` of a single-code-point emoji, or no_emoji.
+    static constexpr std::size_t no_emoji = static_cast<std::size_t>(-1);
+    std::size_t emoji_index(char32_t cp) const noexcept {
+        if (cp < 0x20000 && ((emoji_blocks[cp >> 10] >> ((cp >> 4) & 63)) & 1) == 0) return no_emoji;
         return find_emoji(cp);
     }
-    std::string_view find_emoji(char32_t cp) const noexcept;
+    std::size_t find_emoji(char32_t cp) const noexcept;
     static constexpr unsigned tail_bits = 15;
     // `word` has at least 4 bytes.
     static std::size_t tail_bucket(std::string_view word) noexcept {

@@ -141,6 +141,27 @@ TEST(english_scoring, emoji_modifiers_and_invalid_bytes_anywhere_in_the_text) {
     }
 }
 
+// A described emoji's words are tokenised once per process, not in every mention, and stand where
+// the emoji stands: as the description written out there, for words no rule treats differently
+// (description words take no negation and fall back to VADER 3.3.2's lexicon). German counts the
+// description's "!" ("ON! arrow"); English does not, as the port never sees it.
+TEST(english_scoring, a_described_emoji_reads_as_its_description_where_it_stands) {
+    const scorer s;
+    const auto same = [&](std::string_view a, std::string_view b, std::string_view lang) {
+        const auto x = s.score(a, lang);
+        const auto y = s.score(b, lang);
+        EXPECT_EQ(x.compound, y.compound) << a << " / " << b << " " << lang;
+        EXPECT_EQ(x.pos, y.pos) << a;
+        EXPECT_EQ(x.neu, y.neu) << a;
+        EXPECT_EQ(x.neg, y.neg) << a;
+    };
+    same("great 🔛", "great ON arrow", "en");
+    same("great🔛good", "great ON arrow good", "en");
+    same("super 🔛", "super ON! arrow", "de");
+    same("gut🔛\uFE0Fschlecht", "gut ON! arrow schlecht", "de");
+    EXPECT_GT(s.score("super 🔛", "de").compound, s.score("super ON arrow", "de").compound);
+}
+
 TEST(english_scoring, links_handles_hashtags_and_elongations) {
     EXPECT_EQ(compound("@happy_user https://good.example/great"), 0.0);
     // Links and handles are neutral tokens, as in the port: they count for ALL-CAPS emphasis.

@@ -13,6 +13,21 @@ namespace {
 using crisisd::score::detail::lexicons;
 using crisisd::score::detail::word_table;
 
+// hash_padded() reads past a key's end (masked) and must agree with hash() for every length and
+// whatever follows the key.
+TEST(word_table, padded_hash_equals_hash_for_every_length) {
+    std::string buffer(80, 'x');
+    for (std::size_t i = 0; i < buffer.size(); ++i) buffer[i] = static_cast<char>(0x21 + (i * 37) % 200);
+    for (std::size_t n = 0; n <= 40; ++n) {
+        for (const char after : {'\0', ' ', 'z', '\xFF'}) {
+            std::string padded = buffer.substr(0, n);
+            padded.append(16, after);
+            const std::string_view key(padded.data(), n);
+            EXPECT_EQ(word_table::hash_padded(key), word_table::hash(key)) << n;
+        }
+    }
+}
+
 // The presence filter in front of the slots must never hide a key, before or after the table
 // grows; absent keys (which it mostly answers) stay absent.
 TEST(word_table, finds_every_key_and_no_absent_one_as_it_grows) {
