@@ -108,6 +108,7 @@ struct http_source::impl {
     std::shared_ptr<const http_source_settings> settings;
     line_handler on_line;
     source_events& events;
+    flow_control* flow = nullptr;
     std::unique_ptr<net::http_server> server;
     bool serving = false;  // counted in listeners().running
 
@@ -153,6 +154,11 @@ struct http_source::impl {
             ++line_no;
             if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
             if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
+            // The sender waits for its answer, and the loop serves everything else meanwhile.
+            while (flow != nullptr && !flow->has_room()) {
+                co_await flow->wait_for_room();
+                slice_started = std::chrono::steady_clock::now();
+            }
             std::string_view reason;
             if (line.size() > config->max_line_bytes) {
                 reason = "oversized";
@@ -198,6 +204,8 @@ http_source::http_source(asio::any_io_executor ex, http_source_settings settings
 }
 
 http_source::~http_source() { stop(); }
+
+void http_source::set_flow_control(flow_control* flow) { impl_->flow = flow; }
 
 std::string http_source::start() {
     auto& s = *impl_;

@@ -70,6 +70,9 @@ public:
     std::string start();
     void stop();
     std::uint16_t port() const;  // the bound port (useful with port 0)
+    // Back-pressure from what takes the lines (a cluster front whose stream is behind): a request
+    // waits between lines while it has no room, and answers when all are taken. Null: none.
+    void set_flow_control(flow_control* flow);
 
     // New token and limits for requests from now on (a request under way finishes with the
     // ones it started with); the listener and its connections stay. "" or why not (a

@@ -6,6 +6,7 @@
 #include <functional>
 #include <future>
 #include <random>
+#include <utility>
 
 #include "core/log.hpp"
 #include "runtime/partition_state.hpp"
@@ -124,16 +125,38 @@ void cluster_intake::stop(std::chrono::milliseconds deadline) {
     // The consumer first: its batches wait for the executor, which is the caller's thread.
     consumer_stop_ = true;
     if (consumer_.joinable()) consumer_.join();
+    std::function<void()> wake;
     {
         std::unique_lock lock(m_);
         drain_ = deadline.count() > 0;
         if (drain_)
             cv_.wait_for(lock, deadline, [this] { return queue_.empty(); });
         stop_ = true;
+        wake = room_changed();
     }
     cv_.notify_all();
     room_.notify_all();
+    if (wake) wake();
     if (publisher_.joinable()) publisher_.join();
+}
+
+std::function<void()> cluster_intake::room_changed() {
+    // Room for one more mention: its entries go to at most every partition once.
+    const bool full = queue_.size() + static_cast<std::size_t>(partitions_) > queue_limit && !failing_ && !stop_;
+    full_.store(full, std::memory_order_release);
+    if (full || !room_wake_) return {};
+    return std::exchange(room_wake_, nullptr);
+}
+
+void cluster_intake::notify_when_room(std::function<void()> wake) {
+    {
+        std::lock_guard lock(m_);
+        if (full_.load(std::memory_order_relaxed)) {
+            room_wake_ = std::move(wake);
+            return;
+        }
+    }
+    wake();
 }
 
 int cluster_intake::partition_of_incident(std::string_view rule, std::string_view key) const {
@@ -180,6 +203,7 @@ void cluster_intake::route(const core::mention& m, clock::monotonic_time) {
             queue_.push_back({targets[i], std::move(entry)});
         }
     }
+    room_changed();  // may say full now; only a round taken, a failure or stop() makes room
     // The publisher waits for the first entry, or lingers for a round to fill: wake it only then.
     if (was_empty || queue_.size() >= fill_entries) cv_.notify_one();
 }
@@ -189,6 +213,7 @@ void cluster_intake::publish_loop() {
     std::vector<cluster::outgoing_mention> batch;   // the round's messages, until each is stored
     std::vector<std::size_t> entries;               // batch[i]'s entries
     bool failing = false;
+    std::function<void()> wake;  // room_changed()'s, called outside m_
     const std::size_t max_bytes = std::min(message_bytes, stream_->max_payload());
     for (;;) {
         taken.clear();
@@ -203,9 +228,11 @@ void cluster_intake::publish_loop() {
                 taken.push_back(std::move(queue_.front()));
                 queue_.pop_front();
             }
+            wake = room_changed();
         }
         const auto round_size = taken.size();
         room_.notify_all();
+        if (wake) std::exchange(wake, nullptr)();
         std::size_t too_large = 0;
         auto packed = cluster::pack_batches(taken, max_bytes, too_large);
         if (too_large > 0) {
@@ -244,6 +271,7 @@ void cluster_intake::publish_loop() {
                 failing = false;
                 std::lock_guard lock(m_);
                 failing_ = false;
+                room_changed();
                 break;
             }
             long failed = 0;
@@ -253,7 +281,13 @@ void cluster_intake::publish_loop() {
             failing = true;
             std::unique_lock lock(m_);
             failing_ = true;
+            wake = room_changed();
             room_.notify_all();
+            if (wake) {
+                lock.unlock();
+                std::exchange(wake, nullptr)();
+                lock.lock();
+            }
             if (cv_.wait_for(lock, std::chrono::milliseconds(200), [this] { return stop_ && !drain_; })) return;
         }
         settled_.fetch_add(round_size);

@@ -47,9 +47,13 @@
 // fronts, a 16k window let 361 through.
 //
 // Overload: the publish queue holds `queue_limit` entries. A front taking mentions faster than the
-// stream stores them blocks route() (the runtime's thread) until the publisher takes its next
-// round, at most a second a call, so intake slows to the cluster's pace and nothing accepted is
-// dropped; only while publishing fails (NATS unreachable) does a full queue drop its oldest
+// stream stores them says it has no room (has_room()), and intake stops handing it mentions: the
+// frames wait in their sources' queues, which stop their sources reading when full, and HTTP
+// ingest holds its answer, until the publisher's next round makes room (notify_when_room()) - so
+// intake slows to the cluster's pace and nothing accepted is dropped, while the runtime's thread
+// goes on serving the admin API, ticks and deliveries. A mention offered all the same (a pull
+// source's few frames) makes route() wait for the publisher, at most a second. Only while
+// publishing fails (NATS unreachable) is there always room, and a full queue drops its oldest
 // entries (counted, crisisd_cluster_publish_dropped_total), so the replica keeps serving.
 //
 // Thread-safety: route(), start() and stop() on the runtime's thread; the publisher, the consumer
@@ -161,6 +165,10 @@ public:
 
     // mention_router
     void route(const core::mention& m, clock::monotonic_time arrival) override;
+    // No room while the publish queue could not take one more mention's entries (one per
+    // partition at most) and publishing works; any thread.
+    bool has_room() const override { return !full_.load(std::memory_order_acquire); }
+    void notify_when_room(std::function<void()> wake) override;
 
     cluster_intake_status status() const;
     // Messages route() has queued so far (runtime thread), and how many of the first of them are
@@ -219,6 +227,11 @@ private:
     bool drain_ = true;                             // guarded by m_: publish what is queued before stopping
     bool failing_ = false;                          // guarded by m_: the publisher is retrying a failed round
     std::condition_variable room_;                  // the publisher took a round: route() may queue again
+    std::atomic<bool> full_{false};                 // written under m_ (room_changed()), read anywhere
+    std::function<void()> room_wake_;               // guarded by m_: notify_when_room()'s, until room
+    // Under m_: sets full_ from the queue, and hands back the wake to call (outside m_) when there
+    // is room again.
+    std::function<void()> room_changed();
     std::thread publisher_;
     std::thread consumer_;
     std::atomic<bool> consumer_stop_{false};

@@ -91,7 +91,7 @@ void intake::enqueue(lane& l, std::span<const std::string_view> frames) {
 }
 
 void intake::post_drain() {
-    if (drain_posted_) return;
+    if (drain_posted_ || waiting_for_router_) return;
     drain_posted_ = true;
     ex_.post([this] {
         drain_posted_ = false;
@@ -118,7 +118,17 @@ void intake::drain(std::size_t batch) {
         const std::size_t share = std::max<std::size_t>(budget / ready_.size(), 1);
         for (std::size_t i = 0; i < ready_.size() && budget > 0;) {
             auto& l = *ready_[i];
-            for (std::size_t n = 0; n < share && budget > 0 && !l.queue_->empty(); ++n, --budget) process_front(l, now);
+            for (std::size_t n = 0; n < share && budget > 0 && !l.queue_->empty(); ++n, --budget) {
+                if (!accepting()) {
+                    // The cluster's stream is behind: the frames stay queued (a full queue stops
+                    // its source reading) and the thread goes back to the loop, which goes on
+                    // serving the admin API, ticks and deliveries until the router has room.
+                    report_processed();
+                    wait_for_router();
+                    return;
+                }
+                process_front(l, now);
+            }
             if (l.queue_->empty()) {
                 l.ready_ = false;
                 ready_.erase(ready_.begin() + static_cast<std::ptrdiff_t>(i));
@@ -129,6 +139,30 @@ void intake::drain(std::size_t batch) {
     }
     report_processed();
     if (!ready_.empty()) post_drain();
+}
+
+void intake::wait_for_router() {
+    if (waiting_for_router_) return;
+    waiting_for_router_ = true;
+    // From the router's thread: back to the runtime's thread before anything is touched.
+    router_->notify_when_room([this] {
+        ex_.post([this] {
+            waiting_for_router_ = false;
+            auto waiters = std::move(router_waiters_);
+            router_waiters_.clear();
+            for (auto& fn : waiters) fn();
+            if (!ready_.empty()) post_drain();
+        });
+    });
+}
+
+void intake::when_accepting(std::function<void()> fn) {
+    if (accepting()) {
+        ex_.post(std::move(fn));
+        return;
+    }
+    router_waiters_.push_back(std::move(fn));
+    wait_for_router();
 }
 
 void intake::report_processed() {

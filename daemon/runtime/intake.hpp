@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -78,6 +79,13 @@ class mention_router {
 public:
     virtual ~mention_router() = default;
     virtual void route(const core::mention& m, clock::monotonic_time arrival) = 0;
+    // False while route() would have to wait for room (a cluster front whose stream stores
+    // mentions slower than they come): intake then leaves frames in their sources' queues, and
+    // the sources stop reading, instead of holding the runtime's thread inside route().
+    virtual bool has_room() const { return true; }
+    // Calls `wake` once, from any thread, when has_room() may be true again (at once if it is
+    // already). A later call replaces an earlier call's `wake` that has not run yet.
+    virtual void notify_when_room(std::function<void()> wake) { wake(); }
 };
 
 struct lane_settings {
@@ -142,6 +150,12 @@ public:
     // Cluster mode: admitted mentions go to `router` (which outlives intake) instead of the
     // pipeline, and are counted by the replica that processes them.
     void set_router(mention_router* router) { router_ = router; }
+    // False while the router has no room: queued frames wait, and a source that offers frames
+    // directly (HTTP ingest) should wait too, through when_accepting(), rather than offer.
+    bool accepting() const { return router_ == nullptr || router_->has_room(); }
+    // Runs `fn` on the runtime's thread once accepting() may be true again (at once, posted, if
+    // it is). Each waiter is called once.
+    void when_accepting(std::function<void()> fn);
     // Processes queued frames, round-robin, at most `batch` of them (the posted drain's turn).
     void drain(std::size_t batch = drain_batch);
 
@@ -161,6 +175,8 @@ private:
                            clock::monotonic_time arrival, core::timestamp now);
     void process_front(lane& l, core::timestamp now);
     void post_drain();
+    // Asks the router to wake intake when it has room again (once per wait).
+    void wait_for_router();
     void report_processed();
 
     state::database& store_;
@@ -173,6 +189,8 @@ private:
     core::mention scratch_;
     std::uint64_t unreported_ = 0;
     mention_router* router_ = nullptr;
+    bool waiting_for_router_ = false;                    // a wake is asked for; drains hold till then
+    std::vector<std::function<void()>> router_waiters_;  // when_accepting()'s callers
     bool drain_posted_ = false;
     bool stopping_ = false;
 };

@@ -1,6 +1,10 @@
 #include "sources/source_set.hpp"
 
 #include <algorithm>
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <memory>
 #include <type_traits>
 
 #include "core/log.hpp"
@@ -187,6 +191,30 @@ void source_set::build_stream(const ingest::source_settings& s, wiring& w, runti
     }
 }
 
+namespace {
+
+// Room while intake accepts frames (always but in cluster mode, where a front whose stream is
+// behind has none): an HTTP ingest request waits for it between lines, holding its answer, rather
+// than the runtime's thread waiting inside the cluster's route().
+class intake_room final : public ingest::flow_control {
+public:
+    intake_room(boost::asio::any_io_executor ex, runtime::intake& in) : ex_(std::move(ex)), intake_(in) {}
+    bool has_room() const override { return intake_.accepting(); }
+    std::size_t room() const override { return has_room() ? static_cast<std::size_t>(-1) : 0; }
+    boost::asio::awaitable<void> wait_for_room() override {
+        // Held by the wake-up too, which may come after the request is gone.
+        auto timer = std::make_shared<boost::asio::steady_timer>(ex_, boost::asio::steady_timer::time_point::max());
+        intake_.when_accepting([timer] { timer->cancel(); });
+        co_await timer->async_wait(boost::asio::as_tuple(boost::asio::use_awaitable));
+    }
+
+private:
+    boost::asio::any_io_executor ex_;
+    runtime::intake& intake_;
+};
+
+}  // namespace
+
 // Bound here rather than in start(), so a taken port is a start-up error with a reason.
 std::string source_set::build_listener(const ingest::source_settings& s, wiring& w, runtime::lane_settings ls,
                                        std::unique_ptr<parse::frame_parser> parser) {
@@ -195,6 +223,8 @@ std::string source_set::build_listener(const ingest::source_settings& s, wiring&
             ex_, ingest::http_settings_of(s), [this, raw = &w](std::string_view line) { return intake_.offer(*raw->lane, line); },
             w);
         if (auto err = http->start(); !err.empty()) return err;
+        if (!intake_room_) intake_room_ = std::make_unique<intake_room>(ex_, intake_);
+        http->set_flow_control(intake_room_.get());
         w.lane = &intake_.add(ls, std::move(parser), nullptr, w);
         w.carrier = std::make_unique<transport_of<ingest::http_source>>(std::move(http));
         return "";

@@ -18,6 +18,7 @@
 #include "admin/metrics.hpp"
 #include "core/clock.hpp"
 #include "ingest/settings.hpp"
+#include "ingest/source.hpp"
 #include "parse/frame_parser.hpp"
 #include "runtime/intake.hpp"
 #include "sources/source_cursor.hpp"
@@ -98,6 +99,9 @@ private:
     void retire(std::vector<std::unique_ptr<wiring>>::iterator it);
 
     std::vector<std::unique_ptr<wiring>> live_;
+    // HTTP ingest's back-pressure: intake's room (a cluster front's publish queue), shared by
+    // every HTTP source; made with the first.
+    std::unique_ptr<ingest::flow_control> intake_room_;
     bool leased_ = false;
     bool started_ = false;
     std::vector<std::string> held_;                     // leased pull sources this replica holds

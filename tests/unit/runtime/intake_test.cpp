@@ -6,6 +6,7 @@
 
 #include <deque>
 #include <functional>
+#include <utility>
 
 #include "unit/runtime/support.hpp"
 
@@ -111,6 +112,53 @@ TEST_F(intake_test, a_busy_source_does_not_starve_a_quiet_one) {
     EXPECT_TRUE(in.idle());
     EXPECT_EQ(det.pipe->processed(), 12u);
     EXPECT_EQ(busy_p.received_count, 10);
+}
+
+// A cluster front whose stream is behind: it takes mentions only while it has room, and wakes
+// intake (from its publisher's thread) when a round makes room again.
+struct slow_router final : runtime::mention_router {
+    bool room = true;
+    std::vector<std::string> routed;
+    std::function<void()> wake;
+    void route(const core::mention& m, runtime::clock::monotonic_time) override {
+        EXPECT_TRUE(room) << "route() called while the router said it had no room";
+        routed.push_back(m.id);
+    }
+    bool has_room() const override { return room; }
+    void notify_when_room(std::function<void()> w) override {
+        if (room) return w();
+        wake = std::move(w);
+    }
+};
+
+TEST_F(intake_test, a_router_without_room_holds_queued_frames_and_frees_the_thread_until_it_wakes_intake) {
+    slow_router router;
+    in.set_router(&router);
+    deque_buffer q;
+    probe p;
+    auto& src = add("ws", &q, p);
+    for (int i = 0; i < 3; ++i) in.enqueue(src, frame(i));
+    router.room = false;
+    ex.run();  // the drain: nothing routed, the frames wait in their queue, the thread is back
+    EXPECT_TRUE(router.routed.empty());
+    EXPECT_EQ(q.frames.size(), 3u);
+    EXPECT_FALSE(in.accepting());
+    ASSERT_TRUE(router.wake) << "intake asked to be woken";
+    EXPECT_TRUE(ex.posted.empty()) << "no drain spins while there is no room";
+    // An HTTP request waits for room too, and learns of it with the drain.
+    bool http_resumed = false;
+    in.when_accepting([&] { http_resumed = true; });
+    in.enqueue(src, frame(3));
+    EXPECT_TRUE(ex.posted.empty());
+
+    router.room = true;
+    std::exchange(router.wake, nullptr)();  // the publisher took a round
+    ex.run();  // back on the runtime's thread: waiters resumed, drain posted
+    EXPECT_TRUE(http_resumed);
+    ex.run();
+    EXPECT_EQ(router.routed, (std::vector<std::string>{"0", "1", "2", "3"}));
+    EXPECT_TRUE(q.empty());
+    EXPECT_TRUE(in.idle());
 }
 
 TEST_F(intake_test, a_frame_seen_again_is_counted_as_a_duplicate_not_processed) {
