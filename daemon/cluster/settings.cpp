@@ -20,9 +20,26 @@ bool valid_name(const std::string& s) {
     return true;
 }
 
+nats_names names_in(const std::string& name_space) {
+    const std::string bucket = name_space.empty() ? "crisisd_" : "crisisd_" + name_space + "_";
+    const std::string subject = name_space.empty() ? "crisisd." : "crisisd." + name_space + ".";
+    nats_names n;
+    n.leases = bucket + "leases";
+    n.members = bucket + "members";
+    n.state = bucket + "state";
+    n.statement_caps = bucket + "statement_caps";
+    n.source_cursors = bucket + "source_cursors";
+    n.stream = bucket + "mentions";
+    n.mention_subjects = subject + "mentions";
+    n.console_feed = subject + "console.feed";
+    return n;
+}
+
 std::vector<std::string> validate(const cluster_settings& s) {
     std::vector<std::string> out;
     if (!valid_name(s.name)) out.push_back("the replica name must be 1-64 letters, digits, '-' or '_'");
+    if (!s.name_space.empty() && (!valid_name(s.name_space) || s.name_space.size() > 32))
+        out.push_back("the namespace must be 1-32 letters, digits, '-' or '_'");
     if (s.nats.servers.empty()) out.push_back("at least one NATS server is needed");
     if (!valid_name(s.leases.bucket)) out.push_back("the lease bucket name must be 1-64 letters, digits, '-' or '_'");
     if (s.leases.partitions < 1 || s.leases.partitions > 4096) out.push_back("partitions must be between 1 and 4096");

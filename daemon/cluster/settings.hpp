@@ -46,6 +46,10 @@ struct lease_settings {
 
 struct cluster_settings {
     std::string name;   // this replica's name, unique in the cluster: letters, digits, '-', '_'
+    // `cluster.namespace`: puts every bucket, stream and subject of this cluster under its own
+    // names (nats_names), so two clusters on one NATS system - staging beside production - stay
+    // apart. Empty: the names crisisd has always used. The same on every replica of a cluster.
+    std::string name_space;
     nats_settings nats;
     lease_settings leases;
     // This replica's admin API as its peers reach it ("https://10.0.0.2:9464"), published in the
@@ -58,6 +62,23 @@ struct cluster_settings {
     // incidents, and a silence holds only where it was set.
     std::string peer_token;
 };
+
+// What one cluster calls its things in NATS. Two clusters that share these would share leases,
+// partition state and mentions: each would take the other's partitions and process (and page
+// for) the other's mentions under its own rules and channels.
+struct nats_names {
+    std::string leases;           // key-value bucket: partition leases (and, with a suffix, pull sources')
+    std::string members;          // key-value bucket: replicas' admin APIs
+    std::string state;            // key-value bucket: each partition's state
+    std::string statement_caps;   // key-value bucket: statements per channel in the last hour
+    std::string source_cursors;   // key-value bucket: pull sources' resume points
+    std::string stream;           // the mention stream
+    std::string mention_subjects; // its subjects' prefix: partition n is <prefix>.<n>
+    std::string console_feed;     // core NATS subject of the consoles' live feed
+};
+// "" gives crisisd_leases, crisisd_members, ..., crisisd.mentions, crisisd.console.feed; "eu" gives
+// crisisd_eu_leases, ..., crisisd.eu.mentions, crisisd.eu.console.feed. `name_space` is valid_name().
+nats_names names_in(const std::string& name_space);
 
 // Problems that make these settings unusable, one sentence each; empty when they are fine.
 std::vector<std::string> validate(const cluster_settings& s);

@@ -74,8 +74,9 @@ std::string cap_key(std::string_view channel) {
 statement_caps::statement_caps(std::unique_ptr<detail::kv_bucket> b) : bucket_(std::move(b)) {}
 statement_caps::~statement_caps() = default;
 
-std::unique_ptr<statement_caps> statement_caps::open(nats_connection& conn, int replicas, std::string& error) {
-    auto b = detail::kv_bucket::open(conn, "crisisd_statement_caps", std::chrono::hours(2), replicas,
+std::unique_ptr<statement_caps> statement_caps::open(nats_connection& conn, const std::string& bucket, int replicas,
+                                                     std::string& error) {
+    auto b = detail::kv_bucket::open(conn, bucket, std::chrono::hours(2), replicas,
                                      "crisisd statements per channel in the last hour", error);
     if (!b) return nullptr;
     return std::unique_ptr<statement_caps>(new statement_caps(std::move(b)));

@@ -3,7 +3,7 @@
 // whole cluster, not for each partition's owner apart.
 //
 // Design, and why:
-// - One key-value entry per channel (bucket `crisisd_statement_caps`, history 1, max age 2 h, so
+// - One key-value entry per channel (bucket `crisisd_statement_caps` or the namespace's, nats_names, history 1, max age 2 h, so
 //   a channel that posts nothing for two hours leaves no entry behind) holding the send times, in
 //   unix seconds, of the statements posted in the last hour. A replica about to post reads the
 //   entry, drops times older than an hour, and when fewer than the cap remain writes them back
@@ -60,7 +60,8 @@ enum class cap_outcome { reserved, over_cap, unavailable };
 
 class statement_caps {
 public:
-    static std::unique_ptr<statement_caps> open(nats_connection& conn, int replicas, std::string& error);
+    static std::unique_ptr<statement_caps> open(nats_connection& conn, const std::string& bucket, int replicas,
+                                                std::string& error);
     ~statement_caps();
     statement_caps(const statement_caps&) = delete;
     statement_caps& operator=(const statement_caps&) = delete;

@@ -81,10 +81,13 @@ void recent_mentions::message_done(std::uint64_t seq, std::size_t entries) {
     }
 }
 
-std::unique_ptr<cluster_intake> cluster_intake::open(lease_keeper& keeper, std::string_view front, int partitions,
-                                                     detection& det, const clock& clock, executor& ex,
-                                                     intake_events& events, partition_owner& owner, std::string& error) {
+std::unique_ptr<cluster_intake> cluster_intake::open(lease_keeper& keeper, std::string_view front,
+                                                     const cluster::nats_names& names, int partitions, detection& det,
+                                                     const clock& clock, executor& ex, intake_events& events,
+                                                     partition_owner& owner, std::string& error) {
     cluster::stream_settings ss;
+    ss.name = names.stream;
+    ss.subject_prefix = names.mention_subjects;
     ss.partitions = partitions;
     auto stream = cluster::mention_stream::open(keeper.connection(), ss, error);
     if (!stream) return nullptr;

@@ -74,6 +74,7 @@
 
 #include "cluster/mention_batch.hpp"
 #include "cluster/mention_stream.hpp"
+#include "cluster/settings.hpp"
 #include "runtime/detection.hpp"
 #include "runtime/driver.hpp"
 #include "runtime/intake.hpp"
@@ -150,10 +151,12 @@ struct cluster_intake_status {
 class cluster_intake final : public mention_router {
 public:
     // Opens the mention stream (blocking: before the event loop runs); nullptr and `error` on failure.
-    // `front` names this replica in its batches' message ids.
-    static std::unique_ptr<cluster_intake> open(lease_keeper& keeper, std::string_view front, int partitions,
-                                                detection& det, const clock& clock, executor& ex,
-                                                intake_events& events, partition_owner& owner, std::string& error);
+    // `front` names this replica in its batches' message ids; the stream and its subjects are
+    // `names`' (the cluster's namespace).
+    static std::unique_ptr<cluster_intake> open(lease_keeper& keeper, std::string_view front,
+                                                const cluster::nats_names& names, int partitions, detection& det,
+                                                const clock& clock, executor& ex, intake_events& events,
+                                                partition_owner& owner, std::string& error);
     ~cluster_intake() override;
     cluster_intake(const cluster_intake&) = delete;
     cluster_intake& operator=(const cluster_intake&) = delete;

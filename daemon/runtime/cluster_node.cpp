@@ -44,14 +44,15 @@ std::unique_ptr<cluster_node> cluster_node::open(const cluster::cluster_settings
                           "but it sends no page or statement");
         return node;
     }
-    node->store_state_ = cluster::partition_store::open(node->keeper_->connection(), settings.leases.replicas, error);
+    const auto names = cluster::names_in(settings.name_space);
+    node->store_state_ = cluster::partition_store::open(node->keeper_->connection(), settings.leases.replicas, error, names.state);
     if (!node->store_state_) return nullptr;
     core::log_info("cluster: the NATS servers take messages up to " +
                    std::to_string(node->keeper_->connection().max_payload()) +
                    " bytes (max_payload): each partition's state (its incidents, outbox records, silences and "
                    "detector windows) must fit in one, or the partition sends nothing until it does");
-    node->intake_ = cluster_intake::open(*node->keeper_, settings.name, settings.leases.partitions, det, clock, ex, events,
-                                         *node, error);
+    node->intake_ = cluster_intake::open(*node->keeper_, settings.name, names, settings.leases.partitions, det, clock, ex,
+                                         events, *node, error);
     if (!node->intake_) return nullptr;
     // What the database holds of partitions from an earlier run is not this replica's to act on:
     // each partition's state is the one in JetStream, adopted with its lease.

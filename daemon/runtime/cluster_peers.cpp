@@ -13,13 +13,16 @@ std::unique_ptr<cluster_peers> cluster_peers::open(const cluster::cluster_settin
     nats.client_name = settings.name + "-directory";
     p->conn_ = cluster::nats_connection::connect(nats, error);
     if (!p->conn_) return nullptr;
+    const auto names = cluster::names_in(settings.name_space);
+    p->feed_subject_ = names.console_feed;
     cluster::directory_settings ds;
+    ds.bucket = names.members;
     ds.ttl = settings.leases.ttl;
     ds.replicas = settings.leases.replicas;
     cluster::member self{settings.name, std::move(admin_url), started};
     p->directory_ = cluster::directory::open(*p->conn_, std::move(self), ds, settings.leases, error);
     if (!p->directory_) return nullptr;
-    p->caps_ = cluster::statement_caps::open(*p->conn_, settings.leases.replicas, error);
+    p->caps_ = cluster::statement_caps::open(*p->conn_, names.statement_caps, settings.leases.replicas, error);
     if (!p->caps_) return nullptr;
     return p;
 }
@@ -81,7 +84,7 @@ void cluster_peers::reserve_statement(const std::string& channel, int cap, core:
 
 bool cluster_peers::listen_feed(cluster::broadcast::handler on_message, std::string& error) {
     if (feed_) return true;
-    feed_ = cluster::broadcast::open(*conn_, feed_subject, std::move(on_message), error);
+    feed_ = cluster::broadcast::open(*conn_, feed_subject_, std::move(on_message), error);
     return feed_ != nullptr;
 }
 

@@ -3,7 +3,7 @@
 // feed's subject (issue 15): a thread announces this replica's admin API in the member bucket and
 // reads the members and the partition owners every renew_interval (cluster/directory.hpp),
 // statement slots are taken from the shared caps (cluster/statement_caps.hpp), and the consoles'
-// live feed is published and heard on feed_subject (cluster/broadcast.hpp, admin/cluster_feed.hpp).
+// live feed is published and heard on the cluster's feed subject (cluster/broadcast.hpp, admin/cluster_feed.hpp).
 // The directory and caps block on NATS, so neither runs on the event loop: the directory on its
 // own thread, reserve_statement() on the blocking executor; publishing the feed does not wait.
 //
@@ -63,9 +63,8 @@ public:
     void reserve_statement(const std::string& channel, int cap, core::timestamp now, const std::string& idempotency_key,
                            executor& blocking, std::function<void(cluster::cap_outcome)> done);
 
-    // The core NATS subject the replicas' console feeds share (at most once, nothing stored).
-    static constexpr const char* feed_subject = "crisisd.console.feed";
-    // Hears the feed subject: every message, this replica's own included, goes to `on_message`
+    // Hears the feed subject (cluster::nats_names::console_feed, core NATS: at most once, nothing
+    // stored): every message, this replica's own included, goes to `on_message`
     // (on the NATS client's thread; it must not block). False and `error` when the subscription
     // failed. Before start(); once.
     bool listen_feed(cluster::broadcast::handler on_message, std::string& error);
@@ -78,6 +77,7 @@ private:
     void run();
 
     std::string name_;
+    std::string feed_subject_;
     std::chrono::milliseconds interval_{1000};
     std::unique_ptr<cluster::nats_connection> conn_;
     std::unique_ptr<cluster::directory> directory_;

@@ -36,7 +36,8 @@ std::unique_ptr<source_leases> source_leases::open(const cluster::cluster_settin
     std::unique_ptr<source_leases> s(
         new source_leases(std::move(conn), settings, std::move(names), ex, std::move(on_hold), std::move(cursors)));
     if (!s->leases_->open(error)) return nullptr;
-    s->cursors_ = cluster::source_cursors::open(*s->conn_, settings.leases.replicas, error);
+    s->cursors_ = cluster::source_cursors::open(*s->conn_, settings.leases.replicas, error,
+                                                cluster::names_in(settings.name_space).source_cursors);
     if (!s->cursors_) return nullptr;
     return s;
 }

@@ -6,6 +6,7 @@
 // counted once, the key paged, its statement posted once after the veto wait.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <chrono>
 #include <string>
@@ -39,10 +40,12 @@ protected:
 
     // `mode` "leases": the lease diagnostic, with no sources, rules or channels; "": the
     // clustered runtime with the harness's standard body (its statement on `with_statement`).
-    replica& start_replica(const std::string& name, const std::string& mode = "leases", bool with_statement = false) {
+    replica& start_replica(const std::string& name, const std::string& mode = "leases", bool with_statement = false,
+                           const std::string& name_space = "") {
         crisisd::testing::replica_spec spec;
         spec.name = name;
         spec.mode = mode;
+        spec.name_space = name_space;
         spec.partitions = partitions;
         if (mode == "leases") {
             spec.config = "";
@@ -133,6 +136,29 @@ TEST_F(cluster_replicas, a_replica_stopped_with_sigterm_releases_its_share_to_th
 // The clustered runtime: mentions sent to any replica, some to all three, are counted once
 // across the cluster (each on its home partition's owner), and the key's ten authors, spread
 // over three fronts, open one incident on the key's owner, which pages once.
+// Two clusters on one NATS system, told apart by `cluster.namespace` (staging beside production):
+// each replica holds every partition of its own cluster instead of splitting them with the other
+// cluster's replica, and only the cluster the mentions were sent to counts them and pages. Without
+// namespaces the two would split the partitions (the test above), and each would process the
+// other's mentions under its own rules and channels.
+TEST_F(cluster_replicas, clusters_in_different_namespaces_on_one_nats_stay_apart) {
+    auto& production = start_replica("replica-a", "", false, "production");
+    auto& staging = start_replica("replica-b", "", false, "staging");
+    ASSERT_FALSE(HasFailure());
+    ASSERT_TRUE(wait_until([&] { return owned(production) == partitions && owned(staging) == partitions; }, 30s))
+        << owned(production) << " and " << owned(staging) << " partitions owned\n"
+        << logs();
+    for (int i = 1; i <= 10; ++i) ingest(production, angry(i));
+    ASSERT_FALSE(HasFailure());
+    ASSERT_TRUE(wait_until([&] { return lines_in(production.folder / "pages.jsonl") == 1; }, 30s)) << logs();
+    EXPECT_EQ(figure(production, "crisisd_mentions_processed_total"), 10);
+    // Everything sent is counted by the time of the page (its tenth author fired it), so the
+    // staging replica would have seen the mentions by now had it shared the stream.
+    EXPECT_EQ(std::max(0.0, figure(staging, "crisisd_mentions_processed_total")), 0);
+    EXPECT_EQ(lines_in(staging.folder / "pages.jsonl"), 0u);
+    EXPECT_EQ(owned(production) + owned(staging), 2 * partitions);
+}
+
 TEST_F(cluster_replicas, mentions_sent_to_any_replica_are_counted_once_and_a_firing_key_pages_once) {
     auto& a = start_replica("replica-a", "");
     auto& b = start_replica("replica-b", "");

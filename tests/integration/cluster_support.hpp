@@ -108,6 +108,7 @@ struct replica_spec {
     body_options body;
     std::string leases;   // a `leases: {...}` mapping's inside, e.g. "ttl: 6s"; "" : the defaults
     std::string peer_token;   // cluster.peer_token (from a file in the replica's folder); "" : none
+    std::string name_space;   // cluster.namespace; "" : none
     bool has_ingest = true;   // wait for the `ingest` source's port
 };
 
@@ -134,6 +135,7 @@ inline std::filesystem::path write_replica_config(const std::filesystem::path& f
            << "storage: { path: \"" << (folder / "state.db").string() << "\" }\n"
            << "cluster:\n  name: " << spec.name << "\n  partitions: " << spec.partitions << "\n  nats: { servers: ["
            << servers << "] }\n";
+    if (!spec.name_space.empty()) config << "  namespace: " << spec.name_space << "\n";
     if (!spec.leases.empty()) config << "  leases: { " << spec.leases << " }\n";
     if (!spec.peer_token.empty()) {
         std::ofstream(folder / "peer-token") << spec.peer_token;

@@ -88,7 +88,7 @@ void read_nats(context& ctx, const field& f, cluster::nats_settings& out) {
 }  // namespace
 
 void read_cluster(context& ctx, const field& f, std::optional<cluster::cluster_settings>& out) {
-    mapping m(ctx, f, {"name", "partitions", "nats", "leases", "advertise_url", "peer_token"});
+    mapping m(ctx, f, {"name", "namespace", "partitions", "nats", "leases", "advertise_url", "peer_token"});
     if (!m.valid()) return;
     m.set_owner("'cluster'");
     cluster::cluster_settings s;
@@ -102,6 +102,17 @@ void read_cluster(context& ctx, const field& f, std::optional<cluster::cluster_s
             }
         } else complete = false;
     } else complete = false;
+    if (const field* ns = m.find("namespace")) {
+        if (auto v = read_string(ctx, *ns)) {
+            if (cluster::valid_name(*v) && v->size() <= 32) {
+                s.name_space = *v;
+                s.leases.bucket = cluster::names_in(s.name_space).leases;
+            } else {
+                ctx.error(value_at(ctx, *ns), "'namespace' must be 1-32 letters, digits, '-' or '_' (it names this "
+                                              "cluster's buckets, stream and subjects in NATS)");
+            }
+        }
+    }
     if (const field* p = m.find("partitions")) {
         if (auto v = read_integer(ctx, *p, 1, 4096)) s.leases.partitions = static_cast<int>(*v);
         else complete = false;
@@ -115,7 +126,12 @@ void read_cluster(context& ctx, const field& f, std::optional<cluster::cluster_s
         if (lm.valid()) {
             if (const field* b = lm.find("bucket")) {
                 if (auto v = read_string(ctx, *b)) {
-                    if (cluster::valid_name(*v)) s.leases.bucket = *v;
+                    if (!s.name_space.empty())
+                        // Only the lease bucket would move: a second cluster would still share the
+                        // partition state and the mention stream.
+                        ctx.error(value_at(ctx, *b), "'bucket' cannot be set with 'namespace', which names the lease bucket (" +
+                                                         cluster::names_in(s.name_space).leases + ") with the others");
+                    else if (cluster::valid_name(*v)) s.leases.bucket = *v;
                     else ctx.error(value_at(ctx, *b), "'bucket' must be 1-64 letters, digits, '-' or '_'");
                 }
             }
