@@ -483,7 +483,12 @@ TEST_F(cluster_network, a_nats_node_killed_mid_stream_loses_nothing_and_the_key_
     // detector state does not move with its lease yet), so it would not reach ten authors.
     // Settled: what was sent after the kill is counted (the stream has a leader), every replica
     // renewed its leases within the last renewal or two (the bucket has one), the split is whole.
-    ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_mentions_processed_total") >= distinct; }, 20s)) << logs();
+    // Counting what was sent around the kill can take over 20 s: each partition's consumer is made
+    // again once the stream has a new leader, and some of those requests time out for a while
+    // (noted as not understood yet); what this test holds to is that nothing is lost.
+    ASSERT_TRUE(wait_until([&] { return cluster_.total("crisisd_mentions_processed_total") >= distinct; }, 60s))
+        << cluster_.total("crisisd_mentions_processed_total") << " of " << distinct << "\n"
+        << logs();
     ASSERT_TRUE(wait_until([&] {
         for (auto* r : fronts)
             if (figure(*r, "crisisd_cluster_lease_remaining_seconds") < 3) return false;

@@ -17,6 +17,7 @@
 
 #include <nats/nats.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -26,6 +27,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -47,21 +49,40 @@ inline bool poll_until(const std::function<bool()>& pred, std::chrono::milliseco
 
 // A port nobody listens on right now (bound to port 0 and released). Another process could take
 // it before we do; on a test machine that is rare enough, and start() reports it clearly.
+// A loopback port free now, for a nats-server to listen on, taken below the kernel's ephemeral
+// range (net.ipv4.ip_local_port_range). A port from bind(0) lies inside that range: between the
+// test closing it and nats-server binding it, the kernel could hand it to any outgoing connection
+// as its local port - one node dialling another's route, say - and the node then failed with
+// "address already in use" (seen once in a fresh-root run: JetStream never came up on that node).
+// Below the range no outgoing connection gets it, and the random start keeps parallel test
+// processes apart; the ports this process handed out are not handed out again.
 inline std::uint16_t free_loopback_port() {
-    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) throw std::runtime_error("socket");
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a.sin_port = 0;
-    socklen_t len = sizeof a;
-    if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
-        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
+    static std::mutex m;
+    static std::vector<std::uint16_t> given;
+    std::lock_guard lock(m);
+    int ephemeral_low = 32768;
+    std::ifstream("/proc/sys/net/ipv4/ip_local_port_range") >> ephemeral_low;
+    const int high = std::clamp(ephemeral_low, 2048, 65536);
+    const int low = std::max(1024, high - 12000);
+    static std::mt19937 rng(std::random_device{}());
+    const int span = high - low;
+    int candidate = low + static_cast<int>(rng() % static_cast<unsigned>(span));
+    for (int tries = 0; tries < span; ++tries, candidate = candidate + 1 == high ? low : candidate + 1) {
+        const auto port = static_cast<std::uint16_t>(candidate);
+        if (std::find(given.begin(), given.end(), port) != given.end()) continue;
+        int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        if (fd < 0) throw std::runtime_error("socket");
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a.sin_port = htons(port);
+        const bool free = ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
         ::close(fd);
-        throw std::runtime_error("bind");
+        if (!free) continue;
+        given.push_back(port);
+        return port;
     }
-    ::close(fd);
-    return ntohs(a.sin_port);
+    throw std::runtime_error("no free loopback port below the ephemeral range");
 }
 
 // The nats-server binary, or empty when it is not installed (tests skip then).
