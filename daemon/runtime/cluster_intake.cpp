@@ -206,9 +206,11 @@ void cluster_intake::route(const core::mention& m, clock::monotonic_time) {
             queue_.push_back({targets[i], std::move(entry)});
         }
     }
-    room_changed();  // may say full now; only a round taken, a failure or stop() makes room
+    auto wake = room_changed();  // full now, most likely; a wake handed back runs outside m_ all the same
     // The publisher waits for the first entry, or lingers for a round to fill: wake it only then.
     if (was_empty || queue_.size() >= fill_entries) cv_.notify_one();
+    lock.unlock();
+    if (wake) wake();
 }
 
 void cluster_intake::publish_loop() {
@@ -272,9 +274,11 @@ void cluster_intake::publish_loop() {
             if (batch.empty()) {
                 if (failing) core::log_info("cluster: publishing mentions again");
                 failing = false;
-                std::lock_guard lock(m_);
+                std::unique_lock lock(m_);
                 failing_ = false;
-                room_changed();
+                wake = room_changed();
+                lock.unlock();
+                if (wake) std::exchange(wake, nullptr)();
                 break;
             }
             long failed = 0;
